@@ -1,0 +1,64 @@
+// The typed corral client: connect() gives one nice-grpc client per service, with streams as
+// async iterables and cancellation through AbortSignal or a deadline.
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { createChannel, createClientFactory, type Channel, type Client } from "nice-grpc";
+import { deadlineMiddleware } from "nice-grpc-client-middleware-deadline";
+import { ProcessManager } from "../gen/ts/corral/v1/process_manager_pb.js";
+import { toNiceDefinition } from "./service-definition.js";
+
+export * from "../gen/ts/corral/v1/process_manager_pb.js";
+export { ClientError, Status } from "nice-grpc";
+
+export const processManagerDefinition = toNiceDefinition(ProcessManager);
+export type ProcessManagerClient = Client<typeof processManagerDefinition>;
+
+/** The daemon's home directory: $CORRAL_HOME, else ~/.corral. */
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.CORRAL_HOME;
+  return home ? resolve(home) : join(homedir(), ".corral");
+}
+
+/** The default socket path of a daemon home. */
+export function socketPath(home: string): string {
+  return join(home, "corral.sock");
+}
+
+/**
+ * Turns a user-given address into a channel target. Accepts "unix:/abs/path",
+ * "unix:///abs/path", a bare path to a socket, or "host:port".
+ * Defaults: $CORRAL_ADDRESS, then the socket in the default home.
+ */
+export function resolveAddress(address?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = address || env.CORRAL_ADDRESS || socketPath(defaultHome(env));
+  if (given.startsWith("unix://")) return `unix:///${given.slice("unix://".length).replace(/^\/+/, "")}`;
+  if (given.startsWith("unix:")) return `unix:///${resolve(given.slice("unix:".length)).replace(/^\/+/, "")}`;
+  if (given.startsWith("/") || given.startsWith(".") || isAbsolute(given) || given.endsWith(".sock")) {
+    // nice-grpc 2.1 appends ":80" to "unix:/path"; the triple-slash form is left alone.
+    return `unix:///${resolve(given).replace(/^\/+/, "")}`;
+  }
+  return given;
+}
+
+export interface ConnectOptions {
+  /** See resolveAddress. */
+  address?: string;
+}
+
+export interface CorralClient {
+  readonly address: string;
+  readonly processManager: ProcessManagerClient;
+  close(): void;
+}
+
+/** Connects to a corral daemon. The connection is lazy: errors surface on the first call. */
+export function connect(options: ConnectOptions = {}): CorralClient {
+  const address = resolveAddress(options.address);
+  const channel: Channel = createChannel(address);
+  const factory = createClientFactory().use(deadlineMiddleware);
+  return {
+    address,
+    processManager: factory.create(processManagerDefinition, channel),
+    close: () => channel.close(),
+  };
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Regenerates gen/ from proto/ with local plugins only; with --check, regenerates into a
+// temporary directory and fails when the committed gen/ differs (drift).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const buf = join(root, "node_modules", ".bin", "buf");
+const check = process.argv.includes("--check");
+// Directories under gen/ that buf.gen.yaml writes; others (python/go packaging) are hand-kept.
+const generatedDirs = ["gen/ts"];
+
+function run(args) {
+  execFileSync(buf, args, { cwd: root, stdio: "inherit" });
+}
+
+function listFiles(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d)) {
+      const p = join(d, entry);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    return [];
+  }
+  return out.sort();
+}
+
+run(["lint"]);
+if (!check) {
+  run(["generate"]);
+  process.exit(0);
+}
+const outDir = mkdtempSync(join(tmpdir(), "corral-gen-"));
+try {
+  run(["generate", "--output", outDir]);
+  const drift = [];
+  for (const dir of generatedDirs) {
+    const fresh = listFiles(join(outDir, dir));
+    const committed = listFiles(join(root, dir));
+    const all = new Set([...fresh, ...committed]);
+    for (const file of all) {
+      const a = fresh.includes(file) ? readFileSync(join(outDir, dir, file)) : null;
+      const b = committed.includes(file) ? readFileSync(join(root, dir, file)) : null;
+      if (a === null) drift.push(`${dir}/${file}: committed but no longer generated`);
+      else if (b === null) drift.push(`${dir}/${file}: generated but not committed`);
+      else if (!a.equals(b)) drift.push(`${dir}/${file}: differs from a fresh generation`);
+    }
+  }
+  if (drift.length > 0) {
+    console.error("gen/ has drifted from proto/ (run `npm run generate` and commit):");
+    for (const line of drift) console.error(`  ${line}`);
+    process.exit(1);
+  }
+  console.log("gen/ is up to date with proto/; buf lint is clean");
+} finally {
+  rmSync(outDir, { recursive: true, force: true });
+}

@@ -1,0 +1,80 @@
+// Typed domain errors of the core. The rpc layer maps them to gRPC status codes in one place
+// (server/rpc/errors.ts); the core never knows about gRPC.
+
+/** Base class: every error the core throws on purpose is a CorralError. */
+export abstract class CorralError extends Error {
+  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "internal";
+}
+
+/** An unknown program, run, task or pid. */
+export class NotFoundError extends CorralError {
+  readonly kind = "not_found";
+  constructor(
+    readonly what: string,
+    readonly id: string,
+  ) {
+    super(`${what} "${id}" not found`);
+    this.name = "NotFoundError";
+  }
+}
+
+/** Bad input: names the field, the value given and the rule it broke. */
+export class InvalidArgumentError extends CorralError {
+  readonly kind = "invalid_argument";
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly rule: string,
+  ) {
+    super(`invalid ${field}=${formatValue(value)}: ${rule}`);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+/** The operation does not fit the current state (already running, not running, locked...). */
+export class WrongStateError extends CorralError {
+  readonly kind = "wrong_state";
+  constructor(message: string) {
+    super(message);
+    this.name = "WrongStateError";
+  }
+}
+
+export class AlreadyExistsError extends CorralError {
+  readonly kind = "already_exists";
+  constructor(
+    readonly what: string,
+    readonly id: string,
+  ) {
+    super(`${what} "${id}" already exists`);
+    this.name = "AlreadyExistsError";
+  }
+}
+
+/** A wait did not finish in time; the operation itself may still go on. */
+export class TimeoutError extends CorralError {
+  readonly kind = "timeout";
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+export class PermissionDeniedError extends CorralError {
+  readonly kind = "permission_denied";
+  constructor(message: string) {
+    super(message);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+export function formatValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}`;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}...` : text;
+  } catch {
+    return String(value);
+  }
+}

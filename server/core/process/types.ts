@@ -1,0 +1,104 @@
+// The process domain's data: a program's validated configuration, its states, its runs and
+// the snapshots the core hands out. Plain data, no behaviour.
+
+export type RestartPolicy = "never" | "on-failure" | "always";
+
+export interface BackoffConfig {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** Uptime after which backoff and retry counters start over. */
+  resetAfterMs: number;
+}
+
+export interface LogConfig {
+  /** Rotate a stream's log file when it grows past this size (0: never rotate). */
+  maxBytes: number;
+  /** Rotated files kept per stream. */
+  backups: number;
+}
+
+/** A program's configuration after validation; every field has its final value. */
+export interface ProgramConfig {
+  name: string;
+  /** argv: command[0] is the executable (looked up on PATH when it has no slash). */
+  command: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** Added to the daemon's environment. */
+  env: Record<string, string>;
+  autostart: boolean;
+  autorestart: RestartPolicy;
+  /** Exit codes that count as success (for on-failure and for EXITED being expected). */
+  exitcodes: number[];
+  /** Time a run must stay up to count as started (STARTING -> RUNNING). */
+  startsecsMs: number;
+  /** Failed start attempts retried before FATAL. */
+  startretries: number;
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+  labels: Record<string, string>;
+  backoff: BackoffConfig;
+  log: LogConfig;
+  /** Automatic restarts allowed within restartWindowMs before FATAL (0: unlimited). */
+  maxRestarts: number;
+  restartWindowMs: number;
+  stdin: boolean;
+  description: string;
+}
+
+export const PROCESS_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
+
+export interface RunSnapshot {
+  runId: number;
+  pid: number;
+  /** /proc/PID/stat start time in clock ticks: with pid, the identity of the process. */
+  pidStartTicks: number;
+  startedAt: Date;
+  exitedAt?: Date;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+}
+
+export interface ProcessSnapshot {
+  name: string;
+  state: ProcessState;
+  stateReason: string;
+  stateSince: Date;
+  run?: RunSnapshot;
+  restarts: number;
+  startAttempts: number;
+  config: ProgramConfig;
+  ready: boolean;
+  adhoc: boolean;
+  nextRetryAt?: Date;
+  uptimeMs?: number;
+}
+
+export type StartWait = "none" | "running" | "ready";
+export type StopWait = "none" | "stopped";
+
+/** Selects programs: all labels must match; names (if any) restrict further. */
+export interface Selector {
+  matchLabels?: Record<string, string>;
+  names?: string[];
+}
+
+export interface ProgramResult {
+  name: string;
+  ok: boolean;
+  error?: Error;
+  process: ProcessSnapshot;
+}
+
+export type LogStreamName = "stdout" | "stderr";
+
+export interface LogChunk {
+  stream: LogStreamName;
+  /** Logical offset: bytes ever written to the stream before this chunk. */
+  offset: number;
+  data: Buffer;
+  time: Date;
+}
