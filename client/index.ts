@@ -3,7 +3,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { createChannel, createClientFactory, type Channel, type Client } from "nice-grpc";
-import { deadlineMiddleware } from "nice-grpc-client-middleware-deadline";
+import { deadlineMiddleware, type DeadlineOptions } from "nice-grpc-client-middleware-deadline";
 import { ProcessManager } from "../gen/ts/corral/v1/process_manager_pb.js";
 import { toNiceDefinition } from "./service-definition.js";
 
@@ -11,7 +11,7 @@ export * from "../gen/ts/corral/v1/process_manager_pb.js";
 export { ClientError, Status } from "nice-grpc";
 
 export const processManagerDefinition = toNiceDefinition(ProcessManager);
-export type ProcessManagerClient = Client<typeof processManagerDefinition>;
+export type ProcessManagerClient = Client<typeof processManagerDefinition, DeadlineOptions>;
 
 /** The daemon's home directory: $CORRAL_HOME, else ~/.corral. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {

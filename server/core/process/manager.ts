@@ -1,6 +1,12 @@
 // ProcessManager: the set of programs of one daemon and the operations on them (start, stop,
 // signal, bulk operations, logs, events). No gRPC here: the rpc layer calls these methods.
+import { mkdirSync, closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
+import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
+import { Program } from "./program.js";
+import { parseSignal } from "./signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
 export interface ProcessManagerOptions {
@@ -49,22 +55,266 @@ export interface FollowLogsOptions {
   signal?: AbortSignal;
 }
 
-export declare class ProcessManagerApi {
-  constructor(options: ProcessManagerOptions);
+const DEFAULT_START_TIMEOUT_MS = 60_000;
+const MAX_READ_BYTES = 1 << 20;
+
+export class ProcessManager {
   readonly journal: EventJournal;
-  /** Starts autostart programs (config order); resolves when each is RUNNING or failed. */
-  init(): Promise<void>;
-  list(selector?: Selector): ProcessSnapshot[];
-  get(name: string): ProcessSnapshot;
-  start(name: string, options?: StartOptions): Promise<ProcessSnapshot>;
-  stop(name: string, options?: StopOptions): Promise<StopResult>;
-  restart(name: string, options?: StartOptions): Promise<ProcessSnapshot>;
-  signal(name: string, signal: string, options?: { group?: boolean }): ProcessSnapshot;
-  startAll(selector?: Selector, options?: StartOptions): Promise<ProgramResult[]>;
-  stopAll(selector?: Selector, options?: StopOptions): Promise<ProgramResult[]>;
-  readLogs(name: string, options: ReadLogsOptions): Promise<ReadLogsResult>;
-  followLogs(name: string, options?: FollowLogsOptions): AsyncGenerator<LogChunk>;
-  watchEvents(options?: WatchOptions): AsyncGenerator<WatchItem>;
-  /** Stops every program (two-stage, reverse order) and releases timers and watchers. */
-  shutdown(): Promise<void>;
+  readonly home: string;
+  readonly logDir: string;
+  private readonly programs = new Map<string, Program>();
+  private readonly runIds: RunIdAllocator;
+  private shuttingDown?: Promise<void>;
+
+  constructor(options: ProcessManagerOptions) {
+    this.home = options.home;
+    this.logDir = join(options.home, "logs");
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
+    this.journal = options.journal ?? new EventJournal();
+    this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
+    for (const config of options.programs) this.add(config);
+  }
+
+  private add(config: ProgramConfig): Program {
+    const program = new Program(config, {
+      journal: this.journal,
+      nextRunId: () => this.runIds.next(),
+      logDir: this.logDir,
+    });
+    // The log files exist from the start, so readers and followers can open them at once.
+    for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));
+    this.programs.set(config.name, program);
+    return program;
+  }
+
+  /** Starts the autostart programs (config order) without waiting for them. */
+  async init(): Promise<void> {
+    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
+    const autostart = [...this.programs.values()].filter((p) => p.config.autostart).map((p) => p.name);
+    if (autostart.length > 0) await this.startAll({ names: autostart }, { wait: "none" });
+  }
+
+  private program(name: string): Program {
+    if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError("name", name, "must not be empty");
+    const program = this.programs.get(name);
+    if (!program) throw new NotFoundError("program", name);
+    return program;
+  }
+
+  private select(selector: Selector = {}): Program[] {
+    const labels = Object.entries(selector.matchLabels ?? {});
+    const names = selector.names && selector.names.length > 0 ? selector.names : undefined;
+    if (names) for (const name of names) this.program(name);
+    const wanted = names ? new Set(names) : undefined;
+    return [...this.programs.values()].filter(
+      (p) => (!wanted || wanted.has(p.name)) && labels.every(([k, v]) => p.config.labels[k] === v),
+    );
+  }
+
+  list(selector?: Selector): ProcessSnapshot[] {
+    return this.select(selector).map((p) => p.snapshot());
+  }
+
+  get(name: string): ProcessSnapshot {
+    return this.program(name).snapshot();
+  }
+
+  async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
+    const program = this.program(name);
+    program.start();
+    await this.waitStarted(program, options);
+    return program.snapshot();
+  }
+
+  private async waitStarted(program: Program, options: StartOptions): Promise<void> {
+    const wait = options.wait ?? "running";
+    if (wait === "none") return;
+    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
+    await program.waitFor(
+      (p) => p.state === "RUNNING" || p.state === "FATAL" || p.state === "STOPPED" || p.state === "STOPPING" || (p.state === "EXITED" && p.run?.exitedAt !== undefined),
+      timeoutMs,
+      wait === "ready" ? "ready" : "RUNNING",
+      options.signal,
+    );
+  }
+
+  async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
+    const program = this.program(name);
+    const stopping = program.stop();
+    if (options.wait === "none") {
+      stopping.catch(() => undefined);
+      return { process: program.snapshot(), survivors: [] };
+    }
+    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
+    const survivors = await withTimeout(stopping, timeoutMs, `${name}: not stopped after ${timeoutMs} ms`, options.signal);
+    return { process: program.snapshot(), survivors };
+  }
+
+  async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
+    const program = this.program(name);
+    await program.stop();
+    program.start();
+    await this.waitStarted(program, options);
+    return program.snapshot();
+  }
+
+  signal(name: string, signal: string, options: { group?: boolean } = {}): ProcessSnapshot {
+    const program = this.program(name);
+    program.signal(parseSignal(signal), options.group ?? false);
+    return program.snapshot();
+  }
+
+  /** Starts in config order (spawns are issued one by one), then waits for all together. */
+  async startAll(selector?: Selector, options: StartOptions = {}): Promise<ProgramResult[]> {
+    const programs = this.select(selector);
+    const started: { program: Program; error?: Error }[] = [];
+    for (const program of programs) {
+      try {
+        if (program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF") {
+          started.push({ program }); // already up: counts as success for a bulk start
+          continue;
+        }
+        program.start();
+        started.push({ program });
+      } catch (error) {
+        started.push({ program, error: error as Error });
+      }
+    }
+    return Promise.all(
+      started.map(async ({ program, error }) => {
+        if (!error) {
+          try {
+            await this.waitStarted(program, options);
+          } catch (waitError) {
+            error = waitError as Error;
+          }
+        }
+        const snapshot = program.snapshot();
+        if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
+        return { name: program.name, ok: !error, error, process: snapshot };
+      }),
+    );
+  }
+
+  /** Stops in reverse config order: signals go out in that order, the waits run together. */
+  async stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
+    const programs = this.select(selector).reverse();
+    const stops = programs.map((program) => ({ program, stopping: program.stop() }));
+    return Promise.all(
+      stops.map(async ({ program, stopping }) => {
+        let error: Error | undefined;
+        try {
+          if (options.wait !== "none") {
+            const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
+            const survivors = await withTimeout(stopping, timeoutMs, `${program.name}: not stopped after ${timeoutMs} ms`, options.signal);
+            if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
+          } else stopping.catch(() => undefined);
+        } catch (stopError) {
+          error = stopError as Error;
+        }
+        return { name: program.name, ok: !error, error, process: program.snapshot() };
+      }),
+    );
+  }
+
+  private logFile(name: string, stream: LogStreamName) {
+    const program = this.program(name);
+    return stream === "stderr" ? program.stderr : program.stdout;
+  }
+
+  async readLogs(name: string, options: ReadLogsOptions): Promise<ReadLogsResult> {
+    const file = this.logFile(name, options.stream);
+    if (options.maxBytes !== undefined && (!Number.isInteger(options.maxBytes) || options.maxBytes < 0)) {
+      throw new InvalidArgumentError("max_bytes", options.maxBytes, "must be a non-negative integer");
+    }
+    const maxBytes = Math.min(options.maxBytes || MAX_READ_BYTES, MAX_READ_BYTES);
+    const offset = options.tailLines && options.tailLines > 0 ? await file.tailOffset(options.tailLines) : (options.offset ?? 0);
+    const { first, end, ...chunk } = await file.read(offset, maxBytes);
+    return { chunk, firstOffset: first, endOffset: end };
+  }
+
+  /** Follows one stream, or both merged in arrival order. */
+  async *followLogs(name: string, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
+    const program = this.program(name);
+    const files = options.stream ? [options.stream === "stderr" ? program.stderr : program.stdout] : [program.stdout, program.stderr];
+    if (options.offset !== undefined && files.length > 1) {
+      throw new InvalidArgumentError("offset", options.offset, "an offset needs a single stream (stdout or stderr)");
+    }
+    const starts = await Promise.all(
+      files.map(async (file) =>
+        options.offset !== undefined ? options.offset : options.tailLines && options.tailLines > 0 ? file.tailOffset(options.tailLines) : (await file.bounds()).end,
+      ),
+    );
+    if (files.length === 1) {
+      yield* files[0].follow(starts[0], options.signal);
+      return;
+    }
+    yield* merge(files.map((file, i) => file.follow(starts[i], options.signal)));
+  }
+
+  watchEvents(options: WatchOptions = {}): AsyncGenerator<WatchItem> {
+    return this.journal.watch(options);
+  }
+
+  /** Stops every program (reverse order, two-stage) and releases timers and watchers. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
+      await this.stopAll(undefined, { wait: "stopped" });
+      for (const program of this.programs.values()) program.dispose();
+    })();
+    return this.shuttingDown;
+  }
 }
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new TimeoutError(message));
+    }, timeoutMs);
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Interleaves several async generators, yielding items as each produces them. */
+async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
+  const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
+  const pull = (index: number) => pending.set(index, sources[index].next().then((result) => ({ index, result })));
+  sources.forEach((_, i) => pull(i));
+  try {
+    while (pending.size > 0) {
+      const { index, result } = await Promise.race(pending.values());
+      if (result.done) {
+        pending.delete(index);
+        continue;
+      }
+      pull(index);
+      yield result.value;
+    }
+  } finally {
+    await Promise.all(sources.map((source) => source.return(undefined)));
+  }
+}
+
+/** @deprecated transitional alias for the rpc layer; use ProcessManager. */
+export type ProcessManagerApi = ProcessManager;

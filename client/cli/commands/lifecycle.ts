@@ -1,0 +1,193 @@
+// `corral start|stop|restart|signal`: one call per named program, or one bulk call (StartAll /
+// StopAll) for --all or a label selector, with a per-program results table.
+import { parseArgs } from "node:util";
+import {
+  ProcessState,
+  StartWait,
+  StopWait,
+  type ProcessInfo,
+  type ProgramResult,
+} from "../../index.js";
+import { durationInit, parseDuration, parseLabels, parsing } from "../args.js";
+import { open, quick, type CliContext } from "../context.js";
+import { codeName, describeCallError, isUnavailable } from "../errors.js";
+import { formatTable, isAlive, stateName } from "../format.js";
+import { withProgress } from "../progress.js";
+import { UsageError } from "../usage.js";
+
+/** Extra time the CLI gives the daemon past --timeout, so the daemon's own answer arrives first. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+interface BulkOptions {
+  names: string[];
+  all: boolean;
+  matchLabels: Record<string, string>;
+  wait: boolean;
+  timeoutMs: number | undefined;
+}
+
+function parseBulk(command: string, args: string[]): BulkOptions {
+  const { values, positionals } = parsing(command, () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        all: { type: "boolean" },
+        label: { type: "string", multiple: true },
+        "no-wait": { type: "boolean" },
+        timeout: { type: "string" },
+      },
+    }),
+  );
+  const matchLabels = parseLabels(values.label, command);
+  const all = values.all === true;
+  if (all && positionals.length > 0) throw new UsageError("give program names or --all, not both", command);
+  if (!all && positionals.length === 0 && Object.keys(matchLabels).length === 0) {
+    throw new UsageError("name the programs, or use --all (or --label k=v)", command);
+  }
+  return {
+    names: positionals,
+    all,
+    matchLabels,
+    wait: values["no-wait"] !== true,
+    timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", command),
+  };
+}
+
+function pidOf(process: ProcessInfo | undefined): string {
+  return process?.run && isAlive(process.state) ? `pid ${process.run.pid}` : "";
+}
+
+/** Prints one program's failure and remembers it; unreachable daemon aborts the whole command. */
+function reportFailure(ctx: CliContext, error: unknown): void {
+  if (isUnavailable(error)) throw error;
+  const line = describeCallError(error, ctx.address);
+  if (line === undefined) throw error;
+  ctx.err(`corral: ${line}\n`);
+}
+
+function printResults(ctx: CliContext, results: ProgramResult[]): number {
+  if (results.length === 0) {
+    ctx.err("no programs matched\n");
+    return 0;
+  }
+  const rows = results.map((r) => [
+    r.name,
+    r.ok ? "ok" : "FAILED",
+    r.process ? stateName(r.process.state) : "-",
+    r.ok ? pidOf(r.process) : `${codeName(r.code)}: ${r.error}`,
+  ]);
+  ctx.out(formatTable(["NAME", "RESULT", "STATE", "DETAIL"], rows));
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+export async function start(ctx: CliContext, args: string[]): Promise<number> {
+  const options = parseBulk("start", args);
+  const wait = options.wait ? StartWait.RUNNING : StartWait.NONE;
+  const timeout = options.timeoutMs === undefined ? undefined : durationInit(options.timeoutMs);
+  const callOptions = open(ctx, options.timeoutMs === undefined ? undefined : options.timeoutMs + DEADLINE_MARGIN_MS);
+
+  if (!options.all && Object.keys(options.matchLabels).length === 0) {
+    let exitCode = 0;
+    for (const name of options.names) {
+      try {
+        const { process } = await ctx.client.startProcess({ name, wait, timeout }, callOptions);
+        const state = process?.state ?? ProcessState.UNSPECIFIED;
+        if (state === ProcessState.RUNNING || (!options.wait && state !== ProcessState.FATAL)) {
+          ctx.out(`${name}: ${options.wait ? "started" : "starting"}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+        } else {
+          ctx.err(`corral: ${name}: not started: ${stateName(state)}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`);
+          exitCode = 1;
+        }
+      } catch (error) {
+        reportFailure(ctx, error);
+        exitCode = 1;
+      }
+    }
+    return exitCode;
+  }
+
+  const selector = { matchLabels: options.matchLabels, names: options.names };
+  const startedStates = options.wait ? [ProcessState.RUNNING] : [ProcessState.STARTING, ProcessState.RUNNING];
+  const { results } = await withProgress(
+    ctx,
+    { verb: "starting", selector, done: (s) => startedStates.includes(s) || s === ProcessState.FATAL },
+    () => ctx.client.startAll({ selector, wait, timeout }, callOptions),
+  );
+  return printResults(ctx, results);
+}
+
+export async function stop(ctx: CliContext, args: string[]): Promise<number> {
+  const options = parseBulk("stop", args);
+  const wait = options.wait ? StopWait.STOPPED : StopWait.NONE;
+  const timeout = options.timeoutMs === undefined ? undefined : durationInit(options.timeoutMs);
+  const callOptions = open(ctx, options.timeoutMs === undefined ? undefined : options.timeoutMs + DEADLINE_MARGIN_MS);
+
+  if (!options.all && Object.keys(options.matchLabels).length === 0) {
+    let exitCode = 0;
+    for (const name of options.names) {
+      try {
+        const { survivors } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
+        if (survivors.length > 0) {
+          ctx.err(`corral: ${name}: stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}\n`);
+          exitCode = 1;
+        } else {
+          ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}\n`);
+        }
+      } catch (error) {
+        reportFailure(ctx, error);
+        exitCode = 1;
+      }
+    }
+    return exitCode;
+  }
+
+  const selector = { matchLabels: options.matchLabels, names: options.names };
+  const stoppedStates = [ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL];
+  if (!options.wait) stoppedStates.push(ProcessState.STOPPING);
+  const { results } = await withProgress(
+    ctx,
+    { verb: "stopping", selector, done: (s) => stoppedStates.includes(s) },
+    () => ctx.client.stopAll({ selector, wait, timeout }, callOptions),
+  );
+  return printResults(ctx, results);
+}
+
+export async function restart(ctx: CliContext, args: string[]): Promise<number> {
+  const { values, positionals } = parsing("restart", () =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
+    }),
+  );
+  if (positionals.length !== 1) throw new UsageError("name one program to restart", "restart");
+  const name = positionals[0]!;
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", "restart");
+  const wait = values["no-wait"] ? StartWait.NONE : StartWait.RUNNING;
+  const { process } = await ctx.client.restartProcess(
+    { name, wait, timeout: timeoutMs === undefined ? undefined : durationInit(timeoutMs) },
+    open(ctx, timeoutMs === undefined ? undefined : timeoutMs + DEADLINE_MARGIN_MS),
+  );
+  const state = process?.state ?? ProcessState.UNSPECIFIED;
+  if (wait === StartWait.RUNNING && state !== ProcessState.RUNNING) {
+    ctx.err(`corral: ${name}: not started: ${stateName(state)}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`);
+    return 1;
+  }
+  ctx.out(`${name}: restarted${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+  return 0;
+}
+
+export async function signal(ctx: CliContext, args: string[]): Promise<number> {
+  const { values, positionals } = parsing("signal", () =>
+    parseArgs({ args, allowPositionals: true, options: { group: { type: "boolean" } } }),
+  );
+  if (positionals.length !== 2) throw new UsageError("give a program name and a signal (e.g. HUP)", "signal");
+  const [name, signalName] = positionals as [string, string];
+  const group = values.group === true;
+  const { process } = await ctx.client.signalProcess({ name, signal: signalName, group }, quick(ctx));
+  const pid = process?.run?.pid;
+  const target = pid === undefined ? "" : group ? ` to process group ${pid}` : ` to pid ${pid}`;
+  ctx.out(`${name}: sent ${signalName}${target}\n`);
+  return 0;
+}

@@ -1,0 +1,29 @@
+// What every client-side `corral` command is given: the daemon client, where it is, the
+// Ctrl-C signal, and the output streams (kept abstract so commands never touch process.*).
+import type { ProcessManagerClient } from "../index.js";
+
+export interface CliContext {
+  readonly client: ProcessManagerClient;
+  /** The daemon address as a user would type it (for messages). */
+  readonly address: string;
+  /** Aborted on Ctrl-C / SIGTERM; passed to every call so everything unwinds. */
+  readonly signal: AbortSignal;
+  out(data: string | Uint8Array): void;
+  err(data: string | Uint8Array): void;
+  /** Progress lines are drawn only for a person watching a terminal. */
+  readonly stderrIsTTY: boolean;
+}
+
+/** Call options for short requests: cancellable, and bounded so a hung daemon cannot hang the CLI. */
+export function quick(ctx: CliContext): { signal: AbortSignal; deadline: number } {
+  return { signal: ctx.signal, deadline: 15_000 };
+}
+
+/** Call options for requests that take as long as they take (bulk starts, streams). */
+export function open(ctx: CliContext, deadlineMs?: number): { signal: AbortSignal; deadline?: number } {
+  return deadlineMs === undefined ? { signal: ctx.signal } : { signal: ctx.signal, deadline: deadlineMs };
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}

@@ -1,0 +1,124 @@
+// Entry point of the `corral` command (bin/corral.js calls main). It loads only what the
+// subcommand needs: the server code for `corral server`, the gRPC client for the others.
+import { readFileSync } from "node:fs";
+import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
+
+/** The contract of server/main.ts, loaded only by `corral server`. */
+interface ServerEntry {
+  runServer(argv: string[]): Promise<void>;
+}
+
+/** Exit code for a command line that cannot be understood. */
+const USAGE_EXIT = 2;
+
+interface GlobalOptions {
+  address: string | undefined;
+  help: boolean;
+  rest: string[];
+}
+
+/** Takes --address and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
+function extractGlobals(args: string[], command?: string): GlobalOptions {
+  const options: GlobalOptions = { address: undefined, help: false, rest: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      options.rest.push(...args.slice(i));
+      break;
+    } else if (arg === "--address") {
+      const value = args[++i];
+      if (value === undefined || value === "") throw new UsageError("--address needs a value", command);
+      options.address = value;
+    } else if (arg.startsWith("--address=")) {
+      options.address = arg.slice("--address=".length);
+    } else if (arg === "-h" || arg === "--help") {
+      options.help = true;
+    } else {
+      options.rest.push(arg);
+    }
+  }
+  return options;
+}
+
+function version(): string {
+  // dist/client/cli/main.js -> package.json three levels up (two when run from source).
+  for (const relative of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "corral" && pkg.version) return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return "unknown";
+}
+
+async function runServer(args: string[]): Promise<number> {
+  // A variable specifier keeps the server out of the client's module graph and build.
+  const serverEntry = "../../server/main.js";
+  const { runServer: run } = (await import(serverEntry)) as ServerEntry;
+  await run(args);
+  return 0;
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  // Global options may come before the command; the command is the first other word.
+  let index = 0;
+  let address: string | undefined;
+  for (; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (!arg.startsWith("-")) break;
+    if (arg === "-h" || arg === "--help") {
+      process.stdout.write(overview());
+      return 0;
+    }
+    if (arg === "-V" || arg === "--version") {
+      process.stdout.write(`corral ${version()}\n`);
+      return 0;
+    }
+    if (arg === "--address") {
+      address = argv[++index];
+      if (address === undefined || address === "") throw new UsageError("--address needs a value");
+    } else if (arg.startsWith("--address=")) {
+      address = arg.slice("--address=".length);
+    } else {
+      throw new UsageError(`unknown option "${arg}"`);
+    }
+  }
+  const command = argv[index];
+  const args = argv.slice(index + 1);
+  if (command === undefined) throw new UsageError("no command given");
+
+  if (command === "server") return runServer(args);
+  if (command === "help") {
+    const topic = args[0];
+    if (topic === undefined) process.stdout.write(overview());
+    else if (COMMANDS.includes(topic)) process.stdout.write(commandHelp(topic));
+    else throw new UsageError(`unknown command "${topic}"`);
+    return 0;
+  }
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+
+  const globals = extractGlobals(args, command);
+  if (globals.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  const { CLIENT_COMMANDS, runClientCommand } = await import("./run.js");
+  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, globals.address ?? address);
+}
+
+/** Runs the `corral` command line (without "node" and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`corral: ${error.message}\n${commandUsage(error.command ?? "")}\n`);
+      process.stderr.write(`run \`corral help${error.command ? ` ${error.command}` : ""}\` for more\n`);
+      return USAGE_EXIT;
+    }
+    process.stderr.write(`corral: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,59 @@
+// Runs one client-side `corral` command against the daemon: connects, wires Ctrl-C to an
+// AbortSignal, and turns failures into "corral: ..." lines and exit codes.
+import { connect } from "../index.js";
+import { events } from "./commands/events.js";
+import { info, shutdown } from "./commands/daemon.js";
+import { restart, signal, start, stop } from "./commands/lifecycle.js";
+import { logs } from "./commands/logs.js";
+import { status } from "./commands/status.js";
+import { isAbortError, type CliContext } from "./context.js";
+import { describeCallError } from "./errors.js";
+import { displayAddress } from "./format.js";
+
+type Command = (ctx: CliContext, args: string[]) => Promise<number>;
+
+export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown };
+
+/** Exit code of a command ended by Ctrl-C (128 + SIGINT), as shells expect. */
+const INTERRUPTED = 130;
+
+export async function runClientCommand(command: Command, args: string[], address: string | undefined): Promise<number> {
+  const corral = connect({ address });
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    // A second Ctrl-C means "now", even if something does not honour the first.
+    if (interrupt.signal.aborted) process.exit(INTERRUPTED);
+    interrupt.abort();
+  };
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    // `corral logs -f | head`: the reader left, so there is no one to write for.
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.stdout.on("error", onStdoutError);
+  const ctx: CliContext = {
+    client: corral.processManager,
+    address: displayAddress(corral.address),
+    signal: interrupt.signal,
+    out: (data) => void process.stdout.write(data),
+    err: (data) => void process.stderr.write(data),
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+  try {
+    return await command(ctx, args);
+  } catch (error) {
+    const line = describeCallError(error, ctx.address);
+    if (line !== undefined) {
+      ctx.err(`corral: ${line}\n`);
+      return 1;
+    }
+    if (isAbortError(error) && interrupt.signal.aborted) return INTERRUPTED;
+    throw error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    corral.close();
+  }
+}

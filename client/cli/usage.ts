@@ -1,0 +1,79 @@
+// Help texts of the `corral` command and the error type for bad command lines (exit code 2).
+// Kept free of imports so `corral --help` and usage errors load nothing else.
+
+/** A command line that cannot be understood; main prints it with the command's usage. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The subcommand whose usage to show (undefined: the overview). */
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+const COMMAND_USAGE: Record<string, string> = {
+  server: "corral server [--config FILE] [--home DIR] [--listen ADDR]",
+  status: "corral status [NAME...] [--label k=v]... [--json]",
+  start: "corral start NAME...|--all [--label k=v]... [--no-wait] [--timeout 30s]",
+  stop: "corral stop NAME...|--all [--label k=v]... [--no-wait] [--timeout 30s]",
+  restart: "corral restart NAME [--no-wait] [--timeout 30s]",
+  signal: "corral signal NAME SIG [--group]",
+  logs: "corral logs NAME [-f|--follow] [--tail N] [--stderr]",
+  events: "corral events [--after SEQ] [--follow] [--json]",
+  info: "corral info [--json]",
+  shutdown: "corral shutdown [--no-wait] [--timeout 30s]",
+  help: "corral help [COMMAND]",
+};
+
+const COMMAND_SUMMARY: Record<string, string> = {
+  server: "run the daemon in the foreground",
+  status: "show programs: state, pid, uptime, restarts, reason",
+  start: "start programs (waits until RUNNING unless --no-wait)",
+  stop: "stop programs: stop signal, stop_timeout, SIGKILL of the whole group",
+  restart: "stop (if running) and start a program",
+  signal: "send a signal to a program's current run (--group: its whole process group)",
+  logs: "print the last lines of a program's output; -f follows it until Ctrl-C",
+  events: "print journaled events after SEQ; --follow keeps streaming",
+  info: "describe the daemon",
+  shutdown: "stop every program, then the daemon",
+  help: "show help for a command",
+};
+
+export const COMMANDS = Object.keys(COMMAND_USAGE);
+
+/** One line: how to call a command. */
+export function commandUsage(command: string): string {
+  return `usage: ${COMMAND_USAGE[command] ?? "corral [--address ADDR] COMMAND [ARGS]"}`;
+}
+
+/** The full help text for one command. */
+export function commandHelp(command: string): string {
+  const lines = [commandUsage(command), "", `  ${COMMAND_SUMMARY[command] ?? ""}`];
+  if (command !== "server" && command !== "help") lines.push("", GLOBAL_OPTIONS);
+  return lines.join("\n") + "\n";
+}
+
+const GLOBAL_OPTIONS = [
+  "global options:",
+  "  --address ADDR   daemon address: a socket path, unix:PATH or host:port",
+  "                   (default: $CORRAL_ADDRESS, else $CORRAL_HOME/corral.sock, else ~/.corral/corral.sock)",
+].join("\n");
+
+/** The overview printed by `corral help`. */
+export function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.length));
+  const lines = [
+    "usage: corral [--address ADDR] COMMAND [ARGS]",
+    "",
+    "commands:",
+    ...COMMANDS.map((c) => `  ${c.padEnd(width)}  ${COMMAND_SUMMARY[c]}`),
+    "",
+    GLOBAL_OPTIONS,
+    "  --version        print the version",
+    "",
+    "Durations are written like 500ms, 10s, 2m. `corral help COMMAND` shows a command's options.",
+  ];
+  return lines.join("\n") + "\n";
+}

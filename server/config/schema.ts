@@ -1,0 +1,216 @@
+// The config file's schema, written once: it validates the YAML and normalises its values
+// (durations to ms, sizes to bytes, signal names, shell commands to argv).
+import { z } from "zod";
+import { InvalidArgumentError } from "../core/errors.js";
+import { parseSignal } from "../core/process/signals.js";
+
+export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** setTimeout fires at once for longer delays, so no duration may exceed this. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string; path?: (string | number)[] };
+
+/** A field checked by a plain function, so its rule text is ours rather than zod's. */
+function parsedBy<T>(parse: (input: unknown) => Parsed<T>) {
+  return z.unknown().transform((input, ctx): T => {
+    const result = parse(input);
+    if (result.ok) return result.value;
+    ctx.issues.push({ code: "custom", message: result.rule, input, path: result.path ?? [] });
+    return z.NEVER;
+  });
+}
+
+/** Objects reject unknown keys and say which keys they do take. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `unknown key (allowed: ${allowed})` : undefined),
+  });
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return JSON.stringify(value);
+  return String(value);
+}
+
+const DURATION_HINT = "use e.g. 500ms, 10s, 2m, 1m30s, or a number of seconds";
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseDuration(input: unknown): Parsed<number> {
+  let ms: number | undefined;
+  if (typeof input === "number") {
+    // A bare number means seconds, as in supervisord's startsecs.
+    if (Number.isFinite(input) && input >= 0) ms = Math.round(input * 1000);
+  } else if (typeof input === "string" && /^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/.test(input.trim())) {
+    ms = 0;
+    for (const [, amount, unit] of input.trim().matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+      ms += Number(amount) * DURATION_UNIT_MS[unit];
+    }
+    ms = Math.round(ms);
+  }
+  if (ms === undefined) return { ok: false, rule: `bad duration ${describeValue(input)} (${DURATION_HINT})` };
+  if (ms > MAX_DURATION_MS) return { ok: false, rule: `duration ${describeValue(input)} is too long (at most 596h)` };
+  return { ok: true, value: ms };
+}
+
+const SIZE_UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+};
+
+export function parseByteSize(input: unknown): Parsed<number> {
+  let bytes: number | undefined;
+  if (typeof input === "number") {
+    if (Number.isSafeInteger(input) && input >= 0) bytes = input;
+  } else if (typeof input === "string") {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(input.trim());
+    const unit = match ? SIZE_UNIT_BYTES[(match[2] || "b").toLowerCase()] : undefined;
+    if (match && unit !== undefined) bytes = Math.floor(Number(match[1]) * unit);
+  }
+  if (bytes === undefined) {
+    return { ok: false, rule: `bad size ${describeValue(input)} (use a number of bytes, or e.g. 512KiB, 10MiB, 1MB, 1GB; 0 turns rotation off)` };
+  }
+  return { ok: true, value: bytes };
+}
+
+export function parseStopSignal(input: unknown): Parsed<NodeJS.Signals> {
+  if (typeof input === "string" || typeof input === "number") {
+    try {
+      return { ok: true, value: parseSignal(input) };
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+    }
+  }
+  return { ok: false, rule: `unknown signal ${describeValue(input)} (use a name like SIGTERM or TERM, or its number)` };
+}
+
+/** argv as a list, or one string for /bin/sh -c so pipes and $VARS work as users expect. */
+export function parseCommand(input: unknown): Parsed<string[]> {
+  if (input === undefined) return { ok: false, rule: "required (a list like [node, app.js], or a shell command string)" };
+  if (typeof input === "string") {
+    if (input.trim() === "") return { ok: false, rule: "must not be empty" };
+    return { ok: true, value: ["/bin/sh", "-c", input] };
+  }
+  if (Array.isArray(input)) {
+    if (input.length === 0) return { ok: false, rule: "must not be empty (give at least the executable)" };
+    const bad = input.findIndex((arg) => typeof arg !== "string");
+    if (bad >= 0) return { ok: false, rule: `must be a string (quote it), got ${describeValue(input[bad])}`, path: [bad] };
+    if (input[0] === "") return { ok: false, rule: "the executable must not be empty", path: [0] };
+    return { ok: true, value: input as string[] };
+  }
+  return { ok: false, rule: `expected a list of strings or a shell command string, got ${describeValue(input)}` };
+}
+
+const LOOPBACK_HOSTS = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+function parseAddress(input: unknown, loopbackOnly: boolean): Parsed<string> {
+  const match = typeof input === "string" ? /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(input) : null;
+  if (!match || Number(match[2]) > 65535) {
+    return { ok: false, rule: `bad address ${describeValue(input)} (use host:port, e.g. 127.0.0.1:7070 or [::1]:7070)` };
+  }
+  if (loopbackOnly && !LOOPBACK_HOSTS.test(match[1])) {
+    // DESIGN: TCP beyond loopback requires TLS, and the config has no TLS settings yet.
+    return { ok: false, rule: `must be a loopback address (127.0.0.1, [::1] or localhost): TCP beyond loopback needs TLS` };
+  }
+  return { ok: true, value: input as string };
+}
+
+/** Values must be strings: YAML would otherwise turn 0755 or "on" into something else silently. */
+const quotedString = z.string({
+  error: (issue) => (issue.input === undefined ? "required" : `must be a string (quote it), got ${describeValue(issue.input)}`),
+});
+
+const stringMap = (what: string) =>
+  z.record(
+    z.string().regex(/^[^=\0]+$/, { error: `${what} names must not be empty or contain "=" or NUL` }),
+    quotedString,
+    { error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of ${what} names to strings, got ${describeValue(issue.input)}` : undefined) },
+  );
+
+const duration = (fallback: string) => parsedBy(parseDuration).prefault(fallback);
+
+const nonNegativeInt = (fallback: number) =>
+  z.int({ error: (issue) => `must be a whole number >= 0, got ${describeValue(issue.input)}` }).min(0, { error: "must be >= 0" }).default(fallback);
+
+const backoffSchema = strictObject({
+  initial: duration("1s"),
+  max: duration("30s"),
+  multiplier: z.number().min(1, { error: "must be >= 1" }).default(2),
+  reset_after: duration("30s"),
+}).check((ctx) => {
+  if (ctx.value.max < ctx.value.initial) {
+    ctx.issues.push({ code: "custom", message: "must be >= backoff.initial", input: ctx.value.max, path: ["max"] });
+  }
+});
+
+const logSchema = strictObject({
+  max_bytes: parsedBy(parseByteSize).prefault("10MiB"),
+  backups: z.int({ error: (issue) => `must be a whole number from 0 to 100, got ${describeValue(issue.input)}` })
+    .min(0, { error: "must be from 0 to 100" })
+    .max(100, { error: "must be from 0 to 100" })
+    .default(5),
+});
+
+export const programSchema = strictObject({
+  command: parsedBy(parseCommand),
+  /** Relative to the config file's directory; the loader makes it absolute. */
+  cwd: z.string().min(1, { error: "must not be empty (leave it out to use the config file's directory)" }).optional(),
+  env: stringMap("variable").default({}),
+  autostart: z.boolean().default(true),
+  autorestart: z.enum(["never", "on-failure", "always"]).default("on-failure"),
+  exitcodes: z
+    .array(z.int({ error: (issue) => `exit codes are whole numbers from 0 to 255, got ${describeValue(issue.input)}` }).min(0).max(255, { error: "exit codes are from 0 to 255" }))
+    .default([0]),
+  startsecs: duration("1s"),
+  startretries: nonNegativeInt(3),
+  stop_signal: parsedBy(parseStopSignal).prefault("SIGTERM"),
+  stop_timeout: duration("10s"),
+  labels: stringMap("label").default({}),
+  description: z.string().default(""),
+  stdin: z.boolean().default(false),
+  backoff: backoffSchema.prefault({}),
+  max_restarts: nonNegativeInt(0),
+  restart_window: duration("60s"),
+  log: logSchema.prefault({}),
+}).check((ctx) => {
+  if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
+    ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
+  }
+});
+
+const programName = z.string().regex(PROGRAM_NAME_PATTERN, {
+  error: 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)',
+});
+
+export const configSchema = strictObject({
+  server: strictObject({
+    /** Extra TCP listeners; the Unix socket is always there. */
+    listen: z.array(parsedBy((input) => parseAddress(input, true))).default([]),
+    allow_adhoc: z.boolean().default(false),
+  }).prefault({}),
+  metrics: strictObject({
+    listen: parsedBy((input) => parseAddress(input, false)),
+  }).optional(),
+  // null: a `programs:` key whose entries are all commented out.
+  programs: z
+    .record(programName, programSchema)
+    .nullable()
+    .transform((programs) => programs ?? {})
+    .prefault({}),
+  tasks: strictObject({
+    modules: z.array(z.string().min(1, { error: "must not be empty" })).default([]),
+  }).prefault({}),
+});
+
+/** The config file after validation, keys as written in YAML. */
+export type ConfigFile = z.output<typeof configSchema>;
+export type ProgramFile = z.output<typeof programSchema>;

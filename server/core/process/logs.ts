@@ -1,0 +1,304 @@
+// A program's output stream on disk. The child writes straight into the file (O_APPEND), not
+// through the daemon, so nothing is lost while the daemon is busy or down. The daemon rotates
+// by size (copy, then truncate) and keeps logical offsets, which count every byte the stream
+// ever held, so readers' offsets stay valid across rotations.
+import { watch, type FSWatcher } from "node:fs";
+import { appendFile, copyFile, open, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import type { LogChunk, LogConfig, LogStreamName } from "./types.js";
+
+const READ_CAP = 1 << 20;
+const TAIL_BLOCK = 64 * 1024;
+/** At most one size check per file in this interval, however chatty the program. */
+const ROTATE_CHECK_MS = 100;
+
+interface Segment {
+  path: string;
+  /** Logical offset of the segment's first byte. */
+  start: number;
+  size: number;
+}
+
+export class LogFile {
+  readonly path: string;
+  private readonly metaPath: string;
+  /** Logical offset of the current file's first byte. */
+  private base = 0;
+  private loaded?: Promise<void>;
+  private watcher?: FSWatcher;
+  private readonly listeners = new Set<() => void>();
+  private rotating?: Promise<void>;
+  private lastRotateCheck = 0;
+
+  constructor(
+    dir: string,
+    readonly program: string,
+    readonly stream: LogStreamName,
+    private config: LogConfig,
+  ) {
+    this.path = join(dir, `${program}.${stream}.log`);
+    this.metaPath = join(dir, `.${program}.${stream}.meta.json`);
+  }
+
+  setConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  private async load(): Promise<void> {
+    this.loaded ??= (async () => {
+      try {
+        const meta = JSON.parse(await readFile(this.metaPath, "utf8")) as { base?: unknown };
+        if (typeof meta.base === "number" && meta.base >= 0) this.base = meta.base;
+      } catch {
+        // No meta yet: the stream was never rotated.
+      }
+    })();
+    return this.loaded;
+  }
+
+  /** Opens the file for the child to append to; the caller closes the fd after spawn. */
+  openForChild(): number {
+    return openSync(this.path, "a", 0o640);
+  }
+
+  static closeFd(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  private backupPath(n: number): string {
+    return `${this.path}.${n}`;
+  }
+
+  private async segments(): Promise<Segment[]> {
+    await this.load();
+    const current = await sizeOf(this.path);
+    const segments: Segment[] = [{ path: this.path, start: this.base, size: current }];
+    let start = this.base;
+    for (let n = 1; n <= this.config.backups; n++) {
+      const size = await sizeOf(this.backupPath(n), -1);
+      if (size < 0) break;
+      start -= size;
+      if (start < 0) break;
+      segments.unshift({ path: this.backupPath(n), start, size });
+    }
+    return segments;
+  }
+
+  async bounds(): Promise<{ first: number; end: number }> {
+    const segments = await this.segments();
+    const last = segments[segments.length - 1];
+    return { first: segments[0].start, end: last.start + last.size };
+  }
+
+  /** Reads up to maxBytes from a logical offset (clamped to what is still kept). */
+  async read(offset: number, maxBytes = READ_CAP): Promise<LogChunk & { first: number; end: number }> {
+    const segments = await this.segments();
+    const first = segments[0].start;
+    const lastSeg = segments[segments.length - 1];
+    const end = lastSeg.start + lastSeg.size;
+    let position = Math.max(offset, first);
+    const want = Math.min(Math.max(maxBytes, 0) || READ_CAP, READ_CAP);
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const segment of segments) {
+      if (got >= want) break;
+      const segEnd = segment.start + segment.size;
+      if (position >= segEnd) continue;
+      const from = position - segment.start;
+      const length = Math.min(segEnd - position, want - got);
+      const data = await readRange(segment.path, from, length);
+      parts.push(data);
+      got += data.length;
+      position += data.length;
+      if (data.length < length) break; // truncated under us by a rotation: stop here
+    }
+    const startOffset = Math.max(offset, first);
+    return { stream: this.stream, offset: startOffset, data: Buffer.concat(parts), time: new Date(), first, end };
+  }
+
+  /** The logical offset where the last `lines` lines begin. */
+  async tailOffset(lines: number): Promise<number> {
+    const segments = await this.segments();
+    const first = segments[0].start;
+    const lastSeg = segments[segments.length - 1];
+    const end = lastSeg.start + lastSeg.size;
+    if (lines <= 0) return end;
+    let position = end;
+    let newlines = 0;
+    let skipTrailing = true;
+    while (position > first) {
+      const blockStart = Math.max(first, position - TAIL_BLOCK);
+      const { data } = await this.read(blockStart, position - blockStart);
+      for (let i = data.length - 1; i >= 0; i--) {
+        if (data[i] === 10) {
+          if (skipTrailing && blockStart + i === end - 1) continue; // the final newline ends the last line
+          newlines++;
+          if (newlines === lines) return blockStart + i + 1;
+        }
+        skipTrailing = false;
+      }
+      if (data.length === 0) break;
+      position = blockStart;
+    }
+    return first;
+  }
+
+  /** Called whenever the file may have grown: notifies followers and rotates when due. */
+  private onChange = (): void => {
+    for (const listener of this.listeners) listener();
+    if (this.config.maxBytes <= 0 || this.rotateTimer) return;
+    const wait = this.lastRotateCheck + ROTATE_CHECK_MS - Date.now();
+    const check = () => {
+      this.rotateTimer = undefined;
+      this.lastRotateCheck = Date.now();
+      void this.rotateIfDue();
+    };
+    // Throttled with a trailing check, so the last burst of a quiet program is also seen.
+    if (wait <= 0) check();
+    else this.rotateTimer = setTimeout(check, wait);
+  };
+  private rotateTimer?: NodeJS.Timeout;
+
+  /** Watches the file (inotify) while a run writes to it or someone follows it. */
+  startWatching(): void {
+    if (this.watcher) return;
+    try {
+      this.watcher = watch(this.path, { persistent: false }, this.onChange);
+      this.watcher.on("error", () => this.stopWatching());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  stopWatching(): void {
+    if (this.rotateTimer) clearTimeout(this.rotateTimer);
+    this.rotateTimer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Rotation check on demand (after a run ends, and from the watcher). */
+  async rotateIfDue(): Promise<void> {
+    if (this.rotating) return this.rotating;
+    if (this.config.maxBytes <= 0) return;
+    this.rotating = (async () => {
+      try {
+        await this.load();
+        const size = await sizeOf(this.path);
+        if (size < this.config.maxBytes) return;
+        await this.rotate();
+      } finally {
+        this.rotating = undefined;
+      }
+    })();
+    return this.rotating;
+  }
+
+  /**
+   * copytruncate: the child keeps its fd, so the file cannot be renamed away. Bytes written
+   * between the second copy and the truncate could be lost; that window is microseconds.
+   */
+  private async rotate(): Promise<void> {
+    const backups = this.config.backups;
+    if (backups > 0) {
+      await rm(this.backupPath(backups), { force: true });
+      for (let n = backups - 1; n >= 1; n--) {
+        await rename(this.backupPath(n), this.backupPath(n + 1)).catch(() => undefined);
+      }
+      await copyFile(this.path, this.backupPath(1));
+    }
+    const copied = backups > 0 ? await sizeOf(this.backupPath(1)) : await sizeOf(this.path);
+    const now = await sizeOf(this.path);
+    if (backups > 0 && now > copied) {
+      await appendFile(this.backupPath(1), await readRange(this.path, copied, now - copied));
+    }
+    await truncate(this.path, 0);
+    this.base += Math.max(now, copied);
+    await writeFile(this.metaPath, JSON.stringify({ base: this.base }));
+  }
+
+  /**
+   * Yields new bytes from a logical offset as they are written, until signal aborts.
+   * Woken by inotify; a slow timer backs it up in case an event is missed.
+   */
+  async *follow(fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
+    let position = fromOffset;
+    let wake: (() => void) | undefined;
+    let pending = true;
+    const listener = () => {
+      pending = true;
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.listeners.add(listener);
+    signal?.addEventListener("abort", onAbort);
+    const hadWatcher = this.watcher !== undefined;
+    this.startWatching();
+    try {
+      while (!signal?.aborted) {
+        if (!pending) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            const timer = setTimeout(resolve, 1000);
+            timer.unref();
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+          if (signal?.aborted) break;
+        }
+        pending = false;
+        // Drain everything available now.
+        for (;;) {
+          const chunk = await this.read(position, READ_CAP);
+          if (chunk.offset > position) position = chunk.offset; // rotated past us
+          if (chunk.data.length === 0) break;
+          position = chunk.offset + chunk.data.length;
+          yield { stream: chunk.stream, offset: chunk.offset, data: chunk.data, time: chunk.time };
+          if (signal?.aborted) return;
+        }
+        // The watcher can die when the file is recreated; re-arm it.
+        if (!this.watcher) this.startWatching();
+      }
+    } finally {
+      this.listeners.delete(listener);
+      signal?.removeEventListener("abort", onAbort);
+      if (!hadWatcher && this.listeners.size === 0 && !this.keepWatching) this.stopWatching();
+    }
+  }
+
+  /** Set while a run writes to the file, so followers leaving do not stop rotation checks. */
+  keepWatching = false;
+}
+
+async function sizeOf(path: string, missing = 0): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return missing;
+  }
+}
+
+async function readRange(path: string, position: number, length: number): Promise<Buffer> {
+  if (length <= 0) return Buffer.alloc(0);
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,515 @@
+// One program's life: its runs, its state machine (supervisord's states, changed only through
+// transition()), restart policy with backoff, and the two-stage stop of its process group.
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { TimeoutError, WrongStateError } from "../errors.js";
+import type { EventDetail, EventJournal } from "../store/journal.js";
+import { LogFile } from "./logs.js";
+import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
+import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
+
+/** Allowed transitions; anything else is a bug and throws. */
+const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
+  STOPPED: ["STARTING"],
+  STARTING: ["RUNNING", "BACKOFF", "STOPPING", "FATAL", "EXITED"],
+  RUNNING: ["EXITED", "STOPPING"],
+  BACKOFF: ["STARTING", "FATAL", "STOPPED"],
+  STOPPING: ["STOPPED"],
+  EXITED: ["STARTING", "STOPPED", "FATAL"],
+  FATAL: ["STARTING", "STOPPED"],
+  UNKNOWN: ["STARTING", "STOPPED", "EXITED", "RUNNING"],
+};
+
+const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
+
+export interface Run {
+  runId: number;
+  pid: number;
+  pidStartTicks: number;
+  startedAt: Date;
+  startedMono: number;
+  child?: ChildProcess;
+  exitedAt?: Date;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+  exited: Promise<void>;
+}
+
+export interface ProgramDeps {
+  journal: EventJournal;
+  nextRunId: () => number;
+  logDir: string;
+  /** Called after every state change (e.g. to wake waiters kept elsewhere). */
+  onChange?: (program: Program) => void;
+}
+
+interface SpawnProblem {
+  path: string;
+  errno: string;
+  message: string;
+}
+
+type Waiter = { test: (p: Program) => boolean; resolve: () => void };
+
+export class Program {
+  state: ProcessState = "STOPPED";
+  stateReason = "not started";
+  stateSince = new Date();
+  run?: Run;
+  /** Automatic restarts since the last start by a user. */
+  restarts = 0;
+  /** Failed attempts in the current start (STARTING -> BACKOFF). */
+  startAttempts = 0;
+  /** Restarts after RUNNING exits since the last stable run (drives restart backoff). */
+  private consecutiveRestarts = 0;
+  private restartTimes: number[] = [];
+  private retryTimer?: NodeJS.Timeout;
+  private startsecsTimer?: NodeJS.Timeout;
+  nextRetryAt?: Date;
+  private stopping?: Promise<number[]>;
+  private readonly waiters = new Set<Waiter>();
+  readonly stdout: LogFile;
+  readonly stderr: LogFile;
+  ready = false;
+  adhoc = false;
+
+  constructor(
+    public config: ProgramConfig,
+    private readonly deps: ProgramDeps,
+  ) {
+    this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
+    this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  snapshot(): ProcessSnapshot {
+    const run = this.run;
+    let runSnapshot: RunSnapshot | undefined;
+    if (run) {
+      runSnapshot = {
+        runId: run.runId,
+        pid: run.pid,
+        pidStartTicks: run.pidStartTicks,
+        startedAt: run.startedAt,
+        exitedAt: run.exitedAt,
+        exitCode: run.exitCode,
+        exitSignal: run.exitSignal,
+        spawnError: run.spawnError,
+      };
+    }
+    const alive = run && !run.exitedAt && !run.spawnError;
+    return {
+      name: this.name,
+      state: this.state,
+      stateReason: this.stateReason,
+      stateSince: this.stateSince,
+      run: runSnapshot,
+      restarts: this.restarts,
+      startAttempts: this.startAttempts,
+      config: this.config,
+      ready: this.ready,
+      adhoc: this.adhoc,
+      nextRetryAt: this.nextRetryAt,
+      uptimeMs: alive ? performance.now() - run.startedMono : undefined,
+    };
+  }
+
+  private emit(detail: EventDetail): void {
+    this.deps.journal.append(this.name, this.run?.runId ?? 0, detail);
+  }
+
+  /** The one place a state changes: checks the transition table and publishes the event. */
+  private transition(to: ProcessState, reason: string): void {
+    const from = this.state;
+    if (!TRANSITIONS[from].includes(to)) {
+      throw new Error(`bug: transition ${from} -> ${to} is not allowed (${this.name}: ${reason})`);
+    }
+    this.state = to;
+    this.stateReason = reason;
+    this.stateSince = new Date();
+    this.ready = to === "RUNNING";
+    this.emit({ kind: "stateChanged", from, to, reason });
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(this)) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+    this.deps.onChange?.(this);
+  }
+
+  /** Resolves when test(program) holds (checked now and after each transition). */
+  waitFor(test: (p: Program) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+    if (test(this)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const waiter: Waiter = {
+        test,
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason})`));
+      }, timeoutMs);
+      const onAbort = () => {
+        cleanup();
+        reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  isActive(): boolean {
+    return this.state === "STARTING" || this.state === "RUNNING" || this.state === "STOPPING" || this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer !== undefined);
+  }
+
+  /** A user's start: refused while the program is already up or on its way. */
+  start(): void {
+    if (this.state === "STARTING" || this.state === "RUNNING" || this.state === "BACKOFF") {
+      throw new WrongStateError(`${this.name} is already ${this.state} (pid ${this.run?.pid ?? "-"}); stop it first or use restart`);
+    }
+    if (this.state === "STOPPING") {
+      throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`);
+    }
+    this.cancelRetry();
+    this.startAttempts = 0;
+    this.restarts = 0;
+    this.consecutiveRestarts = 0;
+    this.restartTimes = [];
+    this.spawnRun("start requested");
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.nextRetryAt = undefined;
+  }
+
+  private checkSpawnable(): SpawnProblem | undefined {
+    const { cwd, command, env } = this.config;
+    try {
+      const st = statSync(cwd);
+      if (!st.isDirectory()) return { path: cwd, errno: "ENOTDIR", message: `working directory ${cwd} is not a directory` };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
+      return { path: cwd, errno: code, message: `working directory ${cwd} is not usable (${code})` };
+    }
+    const exe = command[0];
+    const candidates = exe.includes("/")
+      ? [isAbsolute(exe) ? exe : resolvePath(cwd, exe)]
+      : (env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((dir) => join(dir, exe));
+    let firstProblem: SpawnProblem | undefined;
+    for (const candidate of candidates) {
+      try {
+        const st = statSync(candidate);
+        if (st.isDirectory()) {
+          firstProblem ??= { path: candidate, errno: "EISDIR", message: `executable ${candidate} is a directory` };
+          continue;
+        }
+        accessSync(candidate, fsConstants.X_OK);
+        return undefined;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
+        if (code !== "ENOENT") firstProblem ??= { path: candidate, errno: code, message: `executable ${candidate} is not executable (${code})` };
+      }
+    }
+    if (firstProblem) return firstProblem;
+    return exe.includes("/")
+      ? { path: candidates[0], errno: "ENOENT", message: `executable ${candidates[0]} does not exist (ENOENT)` }
+      : { path: exe, errno: "ENOENT", message: `executable "${exe}" not found on PATH (ENOENT)` };
+  }
+
+  private spawnRun(reason: string): void {
+    this.transition("STARTING", reason);
+    const runId = this.deps.nextRunId();
+    const startedAt = new Date();
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
+    this.run = run;
+
+    const problem = this.checkSpawnable();
+    if (problem) {
+      this.spawnFailed(run, problem);
+      markExited();
+      return;
+    }
+    const outFd = this.stdout.openForChild();
+    const errFd = this.stderr.openForChild();
+    let child: ChildProcess;
+    try {
+      child = spawn(this.config.command[0], this.config.command.slice(1), {
+        cwd: this.config.cwd,
+        env: { ...process.env, ...this.config.env, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
+        // Own session and process group, so stop reaches the whole tree.
+        detached: true,
+        stdio: [this.config.stdin ? "pipe" : "ignore", outFd, errFd],
+      });
+    } catch (error) {
+      LogFile.closeFd(outFd);
+      LogFile.closeFd(errFd);
+      const e = error as NodeJS.ErrnoException;
+      this.spawnFailed(run, { path: this.config.command[0], errno: e.code ?? "EUNKNOWN", message: e.message });
+      markExited();
+      return;
+    }
+    // The child has its own copies; the daemon keeps none open.
+    LogFile.closeFd(outFd);
+    LogFile.closeFd(errFd);
+    run.child = child;
+    if (child.pid === undefined) {
+      child.once("error", (error: NodeJS.ErrnoException) => {
+        this.spawnFailed(run, { path: this.config.command[0], errno: error.code ?? "EUNKNOWN", message: `spawn ${this.config.command[0]} failed: ${error.message}` });
+        markExited();
+      });
+      return;
+    }
+    run.pid = child.pid;
+    run.pidStartTicks = readStat(child.pid)?.startTicks ?? 0;
+    child.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
+    child.on("error", () => undefined);
+    child.once("exit", (code, signal) => {
+      run.exitedAt = new Date();
+      if (code !== null) run.exitCode = code;
+      if (signal !== null) run.exitSignal = signal;
+      child.stdin?.destroy();
+      run.child = undefined;
+      this.onExit(run);
+      markExited();
+    });
+    this.stdout.keepWatching = true;
+    this.stderr.keepWatching = true;
+    if (this.config.log.maxBytes > 0) {
+      this.stdout.startWatching();
+      this.stderr.startWatching();
+    }
+    this.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
+    if (this.config.startsecsMs <= 0) {
+      this.becomeRunning(run);
+    } else {
+      this.startsecsTimer = setTimeout(() => {
+        this.startsecsTimer = undefined;
+        if (this.run === run && this.state === "STARTING" && !run.exitedAt) this.becomeRunning(run);
+      }, this.config.startsecsMs);
+    }
+  }
+
+  private becomeRunning(run: Run): void {
+    this.startAttempts = 0;
+    this.transition("RUNNING", `pid ${run.pid} up for ${this.config.startsecsMs} ms`);
+  }
+
+  private spawnFailed(run: Run, problem: SpawnProblem): void {
+    run.spawnError = problem.message;
+    run.exitedAt = new Date();
+    this.emit({ kind: "spawnFailed", path: problem.path, errno: problem.errno, message: problem.message });
+    if (this.state === "STARTING") this.startFailed(`spawn failed: ${problem.message}`);
+  }
+
+  /** STARTING ended too early: BACKOFF and retry, or FATAL when retries are used up. */
+  private startFailed(why: string): void {
+    this.startAttempts++;
+    if (this.startAttempts > this.config.startretries) {
+      this.transition("FATAL", `${why}; gave up after ${this.startAttempts} attempt(s) (startretries=${this.config.startretries})`);
+      return;
+    }
+    const delay = this.backoffDelay(this.startAttempts - 1);
+    this.transition("BACKOFF", `${why}; retry ${this.startAttempts}/${this.config.startretries} in ${delay} ms`);
+    this.scheduleRetry(delay, `retry ${this.startAttempts}/${this.config.startretries}`);
+  }
+
+  private backoffDelay(step: number): number {
+    const { initialMs, maxMs, multiplier } = this.config.backoff;
+    return Math.round(Math.min(maxMs, initialMs * Math.pow(multiplier, step)));
+  }
+
+  private scheduleRetry(delayMs: number, reason: string): void {
+    this.cancelRetry();
+    this.nextRetryAt = new Date(Date.now() + delayMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.nextRetryAt = undefined;
+      if (this.state === "BACKOFF" || this.state === "EXITED") this.spawnRun(reason);
+    }, delayMs);
+  }
+
+  private describeExit(run: Run): string {
+    return run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
+  }
+
+  private isExpectedExit(run: Run): boolean {
+    return run.exitSignal === undefined && run.exitCode !== undefined && this.config.exitcodes.includes(run.exitCode);
+  }
+
+  private onExit(run: Run): void {
+    if (this.startsecsTimer && this.run === run) {
+      clearTimeout(this.startsecsTimer);
+      this.startsecsTimer = undefined;
+    }
+    this.stdout.keepWatching = false;
+    this.stderr.keepWatching = false;
+    void this.stdout.rotateIfDue();
+    void this.stderr.rotateIfDue();
+    const uptimeMs = performance.now() - run.startedMono;
+    const expected = this.isExpectedExit(run);
+    this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
+    if (this.run !== run) return;
+    const what = this.describeExit(run);
+    if (this.state === "STOPPING") return; // the stop in progress finishes the transition
+    if (this.state === "STARTING") {
+      this.reapLeftovers(run);
+      this.startFailed(`${what} before startsecs (${this.config.startsecsMs} ms)`);
+      return;
+    }
+    if (this.state !== "RUNNING") return;
+    this.reapLeftovers(run);
+    if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
+    const policy = this.config.autorestart;
+    const restart = policy === "always" || (policy === "on-failure" && !expected);
+    if (!restart) {
+      this.transition("EXITED", `${what}${expected ? "" : " (unexpected)"}`);
+      return;
+    }
+    const now = performance.now();
+    this.restartTimes = this.restartTimes.filter((t) => now - t < this.config.restartWindowMs);
+    if (this.config.maxRestarts > 0 && this.restartTimes.length >= this.config.maxRestarts) {
+      this.transition("EXITED", what);
+      this.transition("FATAL", `${what}; restarted ${this.restartTimes.length} times within ${this.config.restartWindowMs} ms (max_restarts=${this.config.maxRestarts})`);
+      return;
+    }
+    this.restartTimes.push(now);
+    const delay = this.consecutiveRestarts === 0 ? 0 : this.backoffDelay(this.consecutiveRestarts - 1);
+    this.consecutiveRestarts++;
+    this.restarts++;
+    this.transition("EXITED", `${what}; restarting (${policy}) in ${delay} ms`);
+    this.scheduleRetry(delay, `autorestart ${this.restarts} after: ${what}`);
+  }
+
+  /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
+  private reapLeftovers(run: Run): void {
+    if (!this.ownsGroup(run) || !groupExists(run.pid)) return;
+    void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+  }
+
+  /**
+   * Whether signalling group -run.pid reaches our processes: a pid is never reused while its
+   * group has members, and if a process with that pid exists it must be our leader.
+   */
+  private ownsGroup(run: Run): boolean {
+    if (run.pid <= 0) return false;
+    const stat = readStat(run.pid);
+    return stat === undefined || stat.startTicks === run.pidStartTicks;
+  }
+
+  private sendGroup(run: Run, signal: NodeJS.Signals): void {
+    if (!this.ownsGroup(run)) return;
+    try {
+      process.kill(-run.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone
+    }
+  }
+
+  /** Signal the group, wait up to timeoutMs for it to empty, SIGKILL, confirm. Returns survivors. */
+  private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
+    this.sendGroup(run, signal);
+    const deadline = performance.now() + timeoutMs;
+    if (await this.waitGroupGone(run, deadline)) return [];
+    this.sendGroup(run, "SIGKILL");
+    if (await this.waitGroupGone(run, performance.now() + 2000)) return [];
+    return this.ownsGroup(run) ? groupMembers(run.pid) : [];
+  }
+
+  /** Polls with growing intervals (only while a stop is in progress) until leader and group are gone. */
+  private async waitGroupGone(run: Run, deadline: number): Promise<boolean> {
+    let i = 0;
+    for (;;) {
+      const leaderGone = run.exitedAt !== undefined || run.child === undefined;
+      if (leaderGone && (!this.ownsGroup(run) || !groupExists(run.pid))) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      const step = Math.min(GROUP_POLL_MS[Math.min(i++, GROUP_POLL_MS.length - 1)], left);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, step);
+        if (!leaderGone) run.exited.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /**
+   * A user's stop. Cancels a pending retry or restart; stops a live run two-stage. Returns the
+   * pids that survived SIGKILL (expected empty). Stopping a program that is not up is a no-op.
+   */
+  async stop(): Promise<number[]> {
+    if (this.stopping) return this.stopping;
+    if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
+      this.cancelRetry();
+      this.transition("STOPPED", "stopped by request (pending retry cancelled)");
+      return [];
+    }
+    if (this.state !== "STARTING" && this.state !== "RUNNING") return [];
+    const run = this.run;
+    if (!run) return [];
+    if (this.startsecsTimer) {
+      clearTimeout(this.startsecsTimer);
+      this.startsecsTimer = undefined;
+    }
+    this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
+    this.stopping = (async () => {
+      const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+      await Promise.race([run.exited, delay(2000)]);
+      const how = this.describeExit(run);
+      this.transition(
+        "STOPPED",
+        survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
+      );
+      return survivors;
+    })();
+    try {
+      return await this.stopping;
+    } finally {
+      this.stopping = undefined;
+    }
+  }
+
+  /** Sends a signal to the current run, checking that the pid is still ours. */
+  signal(signal: NodeJS.Signals, group: boolean): void {
+    const run = this.run;
+    if (!run || run.exitedAt || run.pid <= 0 || !(this.state === "RUNNING" || this.state === "STARTING" || this.state === "STOPPING")) {
+      throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`);
+    }
+    if (!isSameProcess(run.pid, run.pidStartTicks)) {
+      throw new WrongStateError(`${this.name}: pid ${run.pid} is no longer the process corral started; not signalled`);
+    }
+    if (group) process.kill(-run.pid, signal);
+    else process.kill(run.pid, signal);
+  }
+
+  /** Releases timers and watchers (the program must be down). */
+  dispose(): void {
+    this.cancelRetry();
+    if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
+    this.stdout.stopWatching();
+    this.stderr.stopWatching();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

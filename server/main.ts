@@ -1,0 +1,163 @@
+// `corral server`: loads the config, starts the ProcessManager and the gRPC endpoints, and on
+// SIGTERM/SIGINT/Shutdown stops every program before exiting. startDaemon is the same, in-process.
+import { mkdir, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { defaultHome, socketPath as socketPathOf } from "../client/index.js";
+import { ConfigError, builtinExampleConfig, loadConfigFile, type CorralConfig } from "./config/index.js";
+import { ProcessManager } from "./core/process/manager.js";
+import { EventJournal } from "./core/store/journal.js";
+import { startRpcServer } from "./rpc/server.js";
+
+export interface StartDaemonOptions {
+  home: string;
+  config: CorralConfig;
+  /** TCP listeners (loopback only); default: config.server.listen. */
+  tcpListen?: string[];
+  /** What a Shutdown RPC does; default: close() (the caller watches `closed`). */
+  onShutdownRequest?: () => void;
+}
+
+export interface Daemon {
+  home: string;
+  socketPath: string;
+  /** "unix:/path" and any "host:port" actually bound. */
+  listen: string[];
+  manager: ProcessManager;
+  /** Settles when close() has finished, whoever started it (signal, Shutdown RPC, caller). */
+  closed: Promise<void>;
+  /** Stops accepting calls, stops every program (two-stage), closes the servers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts a daemon in this process: the programs' manager, the socket and TCP servers, autostart. */
+export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> {
+  const home = resolve(options.home);
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
+  const socketPath = socketPathOf(home);
+  const manager = new ProcessManager({ home, programs: options.config.programs, journal: new EventJournal() });
+
+  let closing: Promise<void> | undefined;
+  let markClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        rpc.stopAccepting();
+        await manager.shutdown();
+      } finally {
+        await rpc.close();
+        markClosed();
+      }
+    })());
+
+  const rpc = await startRpcServer({
+    manager,
+    home,
+    socketPath,
+    tcpListen: options.tcpListen ?? options.config.server.listen,
+    info: {
+      version: await packageVersion(),
+      home,
+      configPath: options.config.path ?? "",
+      startedAt: new Date(),
+      allowAdhoc: options.config.server.allowAdhoc,
+    },
+    onShutdown: () => (options.onShutdownRequest ?? (() => void close()))(),
+  });
+  try {
+    await manager.init();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { home, socketPath, listen: rpc.listen, manager, closed, close };
+}
+
+const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]...
+
+  --config FILE       the YAML config (default: a built-in example)
+  --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
+  --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config`;
+
+/** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
+export async function runServer(argv: string[]): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: "string" },
+        home: { type: "string" },
+        listen: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    console.error(`corral server: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const home = args.home ? resolve(args.home) : defaultHome();
+
+  // Installed before anything is spawned, so a signal during startup still stops children.
+  let stopRequested: string | undefined;
+  let daemon: Daemon | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      // Leaving now would orphan the programs; the stop sequence has its own timeouts.
+      console.error(`corral: ${signal} received while shutting down; still stopping programs`);
+      return;
+    }
+    stopRequested = signal;
+    console.error(`corral: ${signal} received; stopping programs`);
+    void daemon?.close();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  try {
+    const config = args.config ? await loadConfigFile(args.config) : builtinExampleConfig(home);
+    daemon = await startDaemon({ home, config, tcpListen: args.listen });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    console.error(`corral server: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  console.log(`corral daemon listening on ${daemon.listen.join(", ")} (pid ${process.pid})`);
+  if (stopRequested) void daemon.close();
+
+  try {
+    await daemon.closed;
+    await daemon.close(); // rethrows a failure of the stop sequence
+  } catch (error) {
+    console.error(`corral: shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  }
+  console.error("corral: daemon stopped");
+  process.exit(0);
+}
+
+let cachedVersion: string | undefined;
+/** The version in package.json, found by walking up from this file (src or dist layout). */
+async function packageVersion(): Promise<string> {
+  if (cachedVersion !== undefined) return cachedVersion;
+  for (const up of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(up, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "corral" && pkg.version) return (cachedVersion = pkg.version);
+    } catch {
+      // not at this level
+    }
+  }
+  return (cachedVersion = "0.0.0-unknown");
+}

@@ -1,0 +1,47 @@
+// The one place where core errors become gRPC statuses, and the server middleware that applies
+// it to every call, so service methods simply let core errors propagate.
+import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
+import { CorralError } from "../core/errors.js";
+
+const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
+  not_found: Status.NOT_FOUND,
+  invalid_argument: Status.INVALID_ARGUMENT,
+  wrong_state: Status.FAILED_PRECONDITION,
+  already_exists: Status.ALREADY_EXISTS,
+  timeout: Status.DEADLINE_EXCEEDED,
+  permission_denied: Status.PERMISSION_DENIED,
+  internal: Status.INTERNAL,
+};
+
+/** AbortError is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself. */
+export function isAbortError(error: unknown): error is Error {
+  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
+}
+
+/**
+ * Maps any error thrown below the rpc layer to the ServerError sent to the client.
+ * Unexpected errors become INTERNAL with their message, and are logged: they are bugs.
+ */
+export function toServerError(error: unknown, path = "?"): ServerError {
+  if (error instanceof ServerError) return error;
+  if (error instanceof CorralError) {
+    if (error.kind === "internal") console.error(`corral: ${path}: internal error:`, error);
+    return new ServerError(STATUS_OF_KIND[error.kind] ?? Status.INTERNAL, error.message);
+  }
+  console.error(`corral: ${path}: unexpected error:`, error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new ServerError(Status.INTERNAL, message || "internal error");
+}
+
+/** Server middleware: maps errors of unary and streaming calls alike; leaves client cancels alone. */
+export async function* errorMiddleware<Request, Response>(
+  call: ServerMiddlewareCall<Request, Response>,
+  context: CallContext,
+): AsyncGenerator<Response, Response | void, undefined> {
+  try {
+    return yield* call.next(call.request, context);
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    throw toServerError(error, call.method.path);
+  }
+}

@@ -1,0 +1,189 @@
+// The corral.v1.ProcessManager gRPC service: each method validates its request, calls one core
+// operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
+import { hostname } from "node:os";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImplementation } from "nice-grpc";
+import { processManagerDefinition } from "../../client/index.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import type { ProcessManager } from "../core/process/manager.js";
+import {
+  durationToMs,
+  logChunkToProto,
+  logStreamFromProto,
+  processToProto,
+  programResultToProto,
+  requireName,
+  selectorFromProto,
+  startWaitFromProto,
+  stopWaitFromProto,
+  uint64ToNumber,
+  watchItemToProto,
+} from "./convert.js";
+
+/** The core operations this service calls (the ProcessManager class of server/core). */
+export type ProcessManagerCore = Pick<
+  ProcessManager,
+  | "journal"
+  | "list"
+  | "get"
+  | "start"
+  | "stop"
+  | "restart"
+  | "signal"
+  | "startAll"
+  | "stopAll"
+  | "readLogs"
+  | "followLogs"
+  | "watchEvents"
+>;
+
+/** Facts about the daemon that GetServerInfo reports; read at each call (listen is filled late). */
+export interface ServerInfo {
+  version: string;
+  home: string;
+  configPath: string;
+  listen: string[];
+  startedAt: Date;
+  allowAdhoc: boolean;
+}
+
+export interface ProcessManagerServiceOptions {
+  manager: ProcessManagerCore;
+  info: () => ServerInfo;
+  /** Called once the Shutdown response is on its way; the daemon then stops programs and exits. */
+  onShutdown: () => void;
+}
+
+export type ProcessManagerService = ServiceImplementation<typeof processManagerDefinition>;
+
+export function createProcessManagerService({ manager, info, onShutdown }: ProcessManagerServiceOptions): ProcessManagerService {
+  return {
+    async listProcesses(request) {
+      return { processes: manager.list(selectorFromProto(request.selector)).map(processToProto) };
+    },
+
+    async getProcess(request) {
+      return { process: processToProto(manager.get(requireName(request.name))) };
+    },
+
+    async startProcess(request, context) {
+      const name = requireName(request.name);
+      const snapshot = await manager.start(name, {
+        wait: startWaitFromProto(request.wait),
+        timeoutMs: durationToMs(request.timeout, "timeout"),
+        signal: context.signal,
+      });
+      return { process: processToProto(snapshot) };
+    },
+
+    async stopProcess(request, context) {
+      const name = requireName(request.name);
+      const result = await manager.stop(name, {
+        wait: stopWaitFromProto(request.wait),
+        timeoutMs: durationToMs(request.timeout, "timeout"),
+        signal: context.signal,
+      });
+      return { process: processToProto(result.process), survivors: result.survivors };
+    },
+
+    async restartProcess(request, context) {
+      const name = requireName(request.name);
+      const snapshot = await manager.restart(name, {
+        wait: startWaitFromProto(request.wait),
+        timeoutMs: durationToMs(request.timeout, "timeout"),
+        signal: context.signal,
+      });
+      return { process: processToProto(snapshot) };
+    },
+
+    async signalProcess(request) {
+      const name = requireName(request.name);
+      if (request.signal === "") throw new InvalidArgumentError("signal", request.signal, "must not be empty");
+      return { process: processToProto(manager.signal(name, request.signal, { group: request.group })) };
+    },
+
+    async startAll(request, context) {
+      const results = await manager.startAll(selectorFromProto(request.selector), {
+        wait: startWaitFromProto(request.wait),
+        timeoutMs: durationToMs(request.timeout, "timeout"),
+        signal: context.signal,
+      });
+      return { results: results.map(programResultToProto) };
+    },
+
+    async stopAll(request, context) {
+      const results = await manager.stopAll(selectorFromProto(request.selector), {
+        wait: stopWaitFromProto(request.wait),
+        timeoutMs: durationToMs(request.timeout, "timeout"),
+        signal: context.signal,
+      });
+      return { results: results.map(programResultToProto) };
+    },
+
+    async readLogs(request) {
+      const name = requireName(request.name);
+      // A range of bytes belongs to one stream; UNSPECIFIED reads stdout, the usual question.
+      const stream = logStreamFromProto(request.stream) ?? "stdout";
+      const result = await manager.readLogs(name, {
+        stream,
+        offset: uint64ToNumber(request.offset, "offset"),
+        maxBytes: request.maxBytes === 0 ? undefined : request.maxBytes,
+        tailLines: request.tailLines === 0 ? undefined : request.tailLines,
+      });
+      return {
+        chunk: logChunkToProto(result.chunk),
+        firstOffset: BigInt(result.firstOffset),
+        endOffset: BigInt(result.endOffset),
+      };
+    },
+
+    async *followLogs(request, context) {
+      const name = requireName(request.name);
+      const stream = logStreamFromProto(request.stream);
+      const offset = request.offset === undefined ? undefined : uint64ToNumber(request.offset, "offset");
+      if (offset !== undefined && stream === undefined) {
+        throw new InvalidArgumentError("offset", offset, "needs a single stream (stream must be STDOUT or STDERR)");
+      }
+      const chunks = manager.followLogs(name, {
+        stream,
+        tailLines: request.tailLines === 0 ? undefined : request.tailLines,
+        offset,
+        signal: context.signal,
+      });
+      for await (const chunk of chunks) yield { chunk: logChunkToProto(chunk) };
+    },
+
+    async *watchEvents(request, context) {
+      request.programs.forEach((program, i) => requireName(program, `programs[${i}]`));
+      const items = manager.watchEvents({
+        afterSeq: uint64ToNumber(request.afterSeq, "after_seq"),
+        liveOnly: request.liveOnly,
+        programs: request.programs,
+        signal: context.signal,
+      });
+      for await (const item of items) yield watchItemToProto(item);
+    },
+
+    async getServerInfo() {
+      const facts = info();
+      return {
+        version: facts.version,
+        pid: process.pid,
+        hostname: hostname(),
+        home: facts.home,
+        configPath: facts.configPath,
+        listen: facts.listen,
+        startedAt: timestampFromDate(facts.startedAt),
+        programs: manager.list().length,
+        lastEventSeq: BigInt(manager.journal.lastSeq),
+        allowAdhoc: facts.allowAdhoc,
+      };
+    },
+
+    async shutdown() {
+      // setImmediate: the response is written before the daemon starts to wind down.
+      setImmediate(onShutdown);
+      return {};
+    },
+  };
+}

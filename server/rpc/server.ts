@@ -1,0 +1,171 @@
+// Starts the daemon's gRPC endpoints: the Unix socket (0600) and optional loopback TCP
+// listeners, each a nice-grpc Server (one address per Server) with the same services.
+import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { chmod, lstat, rm } from "node:fs/promises";
+import { createConnection, isIPv4 } from "node:net";
+import { createServer, type Server } from "nice-grpc";
+import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
+import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
+import { processManagerDefinition } from "../../client/index.js";
+import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { errorMiddleware } from "./errors.js";
+import { createProcessManagerService, type ProcessManagerCore, type ServerInfo } from "./process-manager.service.js";
+import { createTerminator } from "./terminator.js";
+
+const SERVICE_NAME = "corral.v1.ProcessManager";
+/** How long close() lets unary calls in flight finish before cutting connections. */
+const GRACEFUL_CLOSE_MS = 5_000;
+
+export interface RpcServerOptions {
+  manager: ProcessManagerCore;
+  home: string;
+  socketPath: string;
+  /** Extra TCP listeners, "host:port"; loopback only until TLS is supported. Port 0 picks one. */
+  tcpListen: string[];
+  /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
+  info: Omit<ServerInfo, "listen">;
+  /** Called after a Shutdown RPC was answered. */
+  onShutdown: () => void;
+}
+
+export interface RpcServer {
+  /** Bound addresses: "unix:/path" first, then "host:port" with the real port. */
+  readonly listen: string[];
+  /** Refuses new calls and connections (health goes NOT_SERVING); calls in flight go on. */
+  stopAccepting(): void;
+  /** Ends streams in flight (UNAVAILABLE), waits briefly for unary calls, removes the socket. */
+  close(): Promise<void>;
+}
+
+export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
+  const tcpAddresses = options.tcpListen.map(parseLoopbackAddress);
+  await clearStaleSocket(options.socketPath);
+
+  const listen: string[] = [];
+  const health = HealthState();
+  const terminator = createTerminator();
+  const processManager = createProcessManagerService({
+    manager: options.manager,
+    info: () => ({ ...options.info, listen: [...listen] }),
+    onShutdown: options.onShutdown,
+  });
+  const reflection = ServerReflection(fileDescriptorSet(), [SERVICE_NAME]);
+  const healthService = HealthServiceImpl(health);
+
+  const servers: Server[] = [];
+  const newServer = (): Server => {
+    // The terminator is outermost so that errors are already mapped when it sees them.
+    const server = createServer().use(terminator.middleware).use(errorMiddleware);
+    server.add(processManagerDefinition, processManager);
+    server.add(HealthDefinition, healthService);
+    server.add(ServerReflectionService, reflection);
+    servers.push(server);
+    return server;
+  };
+
+  try {
+    await listenOnUnixSocket(newServer(), options.socketPath);
+    listen.push(`unix:${options.socketPath}`);
+    for (const { host, port } of tcpAddresses) {
+      const bound = await newServer().listen(`${host}:${port}`);
+      listen.push(`${host}:${bound}`);
+    }
+  } catch (error) {
+    for (const server of servers) server.forceShutdown();
+    await rm(options.socketPath, { force: true });
+    throw error;
+  }
+  health.setStatus("healthy", "");
+  health.setStatus("healthy", SERVICE_NAME);
+
+  let shutdowns: Promise<void>[] | undefined;
+  const stopAccepting = () => {
+    if (shutdowns) return;
+    health.setStatus("unhealthy", "");
+    health.setStatus("unhealthy", SERVICE_NAME);
+    shutdowns = servers.map((server) => server.shutdown());
+  };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      stopAccepting();
+      terminator.terminate();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), GRACEFUL_CLOSE_MS)));
+      const outcome = await Promise.race([Promise.allSettled(shutdowns ?? []), timedOut]);
+      clearTimeout(timer);
+      if (outcome === "timeout") for (const server of servers) server.forceShutdown();
+      await rm(options.socketPath, { force: true });
+    })());
+  return { listen, stopAccepting, close };
+}
+
+/**
+ * "host:port" for a TCP listener, accepted only on loopback: anything wider would expose
+ * process control to the network without authentication.
+ */
+export function parseLoopbackAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
+  const refuse = (rule: string) => new InvalidArgumentError("server.listen", address, rule);
+  if (!match) throw refuse("must be HOST:PORT (for IPv6: [::1]:PORT)");
+  const host = match[1] ?? match[2];
+  const port = Number(match[3]);
+  if (port > 65535) throw refuse("port must be at most 65535");
+  const loopback = host === "localhost" || host === "::1" || (isIPv4(host) && host.startsWith("127."));
+  if (!loopback) {
+    throw refuse(
+      "must be a loopback address (127.0.0.0/8, ::1, localhost): listening beyond loopback needs TLS, which corral does not support yet",
+    );
+  }
+  return { host: host.includes(":") ? `[${host}]` : host, port };
+}
+
+/**
+ * Removes a socket file left by a daemon that died, but refuses to take over a socket another
+ * daemon still answers on (two daemons on one home would both own the same programs).
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (stat === undefined) return;
+  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; move it away to start the daemon`);
+  const answered = await new Promise<boolean>((resolve) => {
+    const socket = createConnection(path);
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.setTimeout(1_000, () => done(false));
+  });
+  if (answered) throw new Error(`another corral daemon is already listening on ${path}; stop it first (corral shutdown)`);
+  await rm(path, { force: true });
+}
+
+async function listenOnUnixSocket(server: Server, path: string): Promise<void> {
+  // The umask makes the socket 0600 from its creation, not only after the chmod below.
+  const previousUmask = process.umask(0o177);
+  try {
+    await server.listen(`unix:${path}`);
+  } finally {
+    process.umask(previousUmask);
+  }
+  await chmod(path, 0o600);
+}
+
+/** The serialized FileDescriptorSet reflection serves: our file and everything it imports. */
+function fileDescriptorSet(): Uint8Array {
+  const files: DescFile[] = [];
+  const visit = (file: DescFile) => {
+    if (files.includes(file)) return;
+    file.dependencies.forEach(visit);
+    files.push(file);
+  };
+  visit(file_corral_v1_process_manager);
+  return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
+}

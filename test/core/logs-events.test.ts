@@ -1,0 +1,175 @@
+// Specification of output and events: log files per stream, reads by offset and tail, rotation
+// with bounded backups, following with low latency, and a resumable event journal.
+import assert from "node:assert/strict";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { EventJournal } from "../../server/core/store/journal.js";
+import type { LogChunk } from "../../server/core/process/types.js";
+import { program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
+
+describe("logs", () => {
+  test("stdout and stderr go to their own files; read by offset and by last N lines", async () => {
+    const f = startManager([program("talker", sh("for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done"))]);
+    try {
+      await f.manager.start("talker");
+      await waitForState(f.manager, "talker", "EXITED");
+      const all = await f.manager.readLogs("talker", { stream: "stdout" });
+      assert.equal(all.chunk.data.toString(), "out1\nout2\nout3\nout4\nout5\n");
+      assert.equal(all.firstOffset, 0);
+      assert.equal(all.endOffset, 25);
+      const err = await f.manager.readLogs("talker", { stream: "stderr", offset: 5, maxBytes: 10 });
+      assert.equal(err.chunk.data.toString(), "err2\nerr3\n");
+      assert.equal(err.chunk.offset, 5);
+      const tail = await f.manager.readLogs("talker", { stream: "stdout", tailLines: 2 });
+      assert.equal(tail.chunk.data.toString(), "out4\nout5\n");
+      assert.equal(tail.chunk.offset, 15);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("size rotation keeps bounded backups and logical offsets stay valid", async () => {
+    // 40 lines of 100 bytes = 4000 bytes, max 1000 bytes per file, 2 backups.
+    const script = `i=0; while [ $i -lt 40 ]; do printf '%099d\\n' $i; i=$((i+1)); sleep 0.03; done`;
+    const f = startManager([program("chatty", sh(script), { log: { maxBytes: 1000, backups: 2 } })]);
+    try {
+      await f.manager.start("chatty");
+      await waitForState(f.manager, "chatty", "EXITED", 15_000);
+      await sleep(200);
+      const logs = join(f.home, "logs");
+      assert.ok(existsSync(join(logs, "chatty.stdout.log.1")), "a backup exists");
+      assert.ok(!existsSync(join(logs, "chatty.stdout.log.3")), "no more than 2 backups");
+      const end = await f.manager.readLogs("chatty", { stream: "stdout", tailLines: 1 });
+      assert.equal(end.endOffset, 4000, "the logical size counts rotated bytes");
+      assert.equal(end.chunk.data.toString(), `${"39".padStart(99, "0")}\n`);
+      assert.equal(end.chunk.offset, 3900);
+      assert.ok(end.firstOffset > 0, "old bytes were rotated away");
+      const kept = await f.manager.readLogs("chatty", { stream: "stdout", offset: end.firstOffset });
+      assert.equal(kept.chunk.data.length, 4000 - end.firstOffset);
+      // Every kept line is whole and in order.
+      const lines = kept.chunk.data.toString().trimEnd().split("\n");
+      const numbers = lines.map((l) => Number(l));
+      assert.deepEqual(numbers, numbers.map((_, i) => numbers[0] + i));
+      assert.ok(statSync(join(logs, "chatty.stdout.log")).size <= 1000 + 200);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("follow streams new output quickly and ends when the reader aborts", async () => {
+    const f = startManager([program("ticker", sh("i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.2; done"))]);
+    try {
+      await f.manager.start("ticker");
+      const abort = new AbortController();
+      const received: LogChunk[] = [];
+      const latencies: number[] = [];
+      const t0 = Date.now();
+      for await (const chunk of f.manager.followLogs("ticker", { stream: "stdout", signal: abort.signal })) {
+        received.push(chunk);
+        latencies.push(Date.now() - chunk.time.getTime());
+        if (received.map((c) => c.data.toString()).join("").split("\n").length > 4) abort.abort();
+      }
+      assert.ok(Date.now() - t0 < 5000);
+      const text = received.map((c) => c.data.toString()).join("");
+      assert.match(text, /^tick\d+\n(tick\d+\n)+/);
+      // Offsets are contiguous.
+      for (let i = 1; i < received.length; i++) assert.equal(received[i].offset, received[i - 1].offset + received[i - 1].data.length);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("follow of both streams with a tail delivers stdout and stderr", async () => {
+    const f = startManager([program("both", sh("echo early-out; echo early-err >&2; sleep 0.3; echo late-out; echo late-err >&2; sleep 30"))]);
+    try {
+      await f.manager.start("both");
+      await sleep(150);
+      const abort = new AbortController();
+      const seen = new Set<string>();
+      for await (const chunk of f.manager.followLogs("both", { tailLines: 5, signal: abort.signal })) {
+        for (const line of chunk.data.toString().trim().split("\n")) seen.add(`${chunk.stream}:${line}`);
+        if (seen.size >= 4) abort.abort();
+      }
+      assert.deepEqual([...seen].sort(), ["stderr:early-err", "stderr:late-err", "stdout:early-out", "stdout:late-out"]);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+describe("events", () => {
+  test("a watcher resuming after seq N gets every later event in order, start before exit", async () => {
+    const f = startManager([program("blip", sh("sleep 0.05; exit 2"), { autorestart: "never" })]);
+    try {
+      const before = f.manager.journal.lastSeq;
+      await f.manager.start("blip");
+      await waitForState(f.manager, "blip", "EXITED");
+      const abort = new AbortController();
+      const seen: string[] = [];
+      const seqs: number[] = [];
+      setTimeout(() => abort.abort(), 300);
+      for await (const item of f.manager.watchEvents({ afterSeq: before, signal: abort.signal })) {
+        assert.ok("event" in item);
+        seqs.push(item.event.seq);
+        seen.push(item.event.detail.kind === "stateChanged" ? item.event.detail.to : item.event.detail.kind);
+      }
+      assert.deepEqual(seen, ["STARTING", "processStarted", "RUNNING", "processExited", "EXITED"]);
+      assert.deepEqual(seqs, seqs.map((_, i) => before + 1 + i));
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("a watcher that asks for more than the journal holds is told what it missed", async () => {
+    const journal = new EventJournal(5);
+    for (let i = 0; i < 12; i++) journal.append("x", 0, { kind: "server", message: `e${i}` });
+    const abort = new AbortController();
+    const items = [];
+    setTimeout(() => abort.abort(), 50);
+    for await (const item of journal.watch({ afterSeq: 3, signal: abort.signal })) items.push(item);
+    assert.deepEqual(items[0], { gap: { afterSeq: 3, firstAvailableSeq: 8, missed: 4 } });
+    assert.deepEqual(
+      items.slice(1).map((i) => ("event" in i ? i.event.seq : -1)),
+      [8, 9, 10, 11, 12],
+    );
+  });
+
+  test("a slow watcher is bounded: it is told how many live events it lost", async () => {
+    const journal = new EventJournal(1000);
+    const abort = new AbortController();
+    const iterator = journal.watch({ liveOnly: true, maxQueue: 10, signal: abort.signal });
+    const first = iterator.next(); // subscribes, then waits
+    await sleep(10);
+    for (let i = 0; i < 50; i++) journal.append("x", 0, { kind: "server", message: `e${i}` });
+    const items = [(await first).value];
+    for (let i = 0; i < 10; i++) items.push((await iterator.next()).value);
+    abort.abort();
+    await iterator.return(undefined);
+    const gap = items.find((i) => i && "gap" in i);
+    assert.ok(gap && "gap" in gap && gap.gap.missed === 40 && gap.gap.firstAvailableSeq === 41, JSON.stringify(items[0]));
+    const seqs = items.filter((i) => i && "event" in i).map((i) => (i && "event" in i ? i.event.seq : 0));
+    assert.equal(seqs[seqs.length - 1], 50);
+  });
+
+  test("live events arrive while waiting", async () => {
+    const f = startManager([program("late", sh("sleep 30"))]);
+    try {
+      const abort = new AbortController();
+      const got: string[] = [];
+      const watching = (async () => {
+        for await (const item of f.manager.watchEvents({ liveOnly: true, programs: ["late"], signal: abort.signal })) {
+          if ("event" in item && item.event.detail.kind === "stateChanged") got.push(item.event.detail.to);
+          if (got.includes("RUNNING")) abort.abort();
+        }
+      })();
+      await sleep(50);
+      await f.manager.start("late");
+      await waitUntil(() => got.includes("RUNNING"), 3000, "RUNNING event");
+      await watching;
+      assert.deepEqual(got, ["STARTING", "RUNNING"]);
+    } finally {
+      await f.close();
+    }
+  });
+});

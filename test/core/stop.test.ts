@@ -1,0 +1,123 @@
+// Specification of stopping: two-stage kill of the whole process group, survivors reported,
+// orphans of an exited leader cleaned up, and many programs stopping independently.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { groupMembers } from "../../server/core/process/proc.js";
+import { isAlive, openFdCount, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
+
+/** A leader ignoring SIGTERM that forks two grandchildren (and one great-grandchild) that ignore it too. */
+const STUBBORN_TREE = sh(`
+trap '' TERM
+(trap '' TERM; sleep 300) &
+(trap '' TERM; sh -c "trap '' TERM; sleep 300" & sleep 300) &
+echo "pids $$ $!"
+while :; do sleep 0.1; done
+`);
+
+describe("stop", () => {
+  test("stop kills the whole process group after stop_timeout when SIGTERM is ignored", async () => {
+    const f = startManager([program("stubborn", STUBBORN_TREE, { stopTimeoutMs: 500, startsecsMs: 300 })]);
+    try {
+      const started = await f.manager.start("stubborn");
+      const pgid = started.run!.pid;
+      await waitUntil(() => groupMembers(pgid).length >= 5, 5000, "the tree to be up");
+      const members = groupMembers(pgid);
+      const t0 = performance.now();
+      const { process: p, survivors } = await f.manager.stop("stubborn");
+      const took = performance.now() - t0;
+      assert.equal(p.state, "STOPPED");
+      assert.deepEqual(survivors, []);
+      assert.equal(p.run?.exitSignal, "SIGKILL");
+      assert.ok(took >= 480, `SIGKILL came after stop_timeout (${took} ms)`);
+      for (const pid of members) assert.ok(!isAlive(pid) || isZombie(pid), `pid ${pid} of the tree is still alive`);
+      assert.deepEqual(groupMembers(pgid), []);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("a program that honours SIGTERM stops at once, with its stop_signal", async () => {
+    const f = startManager([
+      program("polite", sh("trap 'echo bye; exit 0' INT; while :; do sleep 0.02; done"), { stopSignal: "SIGINT", startsecsMs: 200 }),
+    ]);
+    try {
+      await f.manager.start("polite");
+      const t0 = performance.now();
+      const { process: p } = await f.manager.stop("polite");
+      assert.ok(performance.now() - t0 < 1000);
+      assert.equal(p.state, "STOPPED");
+      assert.equal(p.run?.exitCode, 0);
+      const out = readFileSync(join(f.home, "logs", "polite.stdout.log"), "utf8");
+      assert.match(out, /bye/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("stopping a stopped program is a no-op that succeeds", async () => {
+    const f = startManager([program("idle", sh("sleep 30"))]);
+    try {
+      const { process: p, survivors } = await f.manager.stop("idle");
+      assert.equal(p.state, "STOPPED");
+      assert.deepEqual(survivors, []);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("grandchildren left behind by a leader that exited are cleaned up", async () => {
+    const f = startManager([program("leaver", sh("sleep 300 & echo $! ; exit 4"), { stopTimeoutMs: 500 })]);
+    try {
+      const p = await f.manager.start("leaver");
+      const pgid = p.run!.pid;
+      await waitForState(f.manager, "leaver", "EXITED");
+      await waitUntil(() => groupMembers(pgid).length === 0, 3000, "the orphaned sleep to be stopped");
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("100 programs start and stop concurrently, reach the right states and leak nothing", async () => {
+    const programs = Array.from({ length: 100 }, (_, i) => program(`p${i}`, ["sleep", "300"], { labels: { batch: i % 2 ? "odd" : "even" } }));
+    // One program is slow to stop: it must not delay the others.
+    programs.push(program("slowpoke", STUBBORN_TREE, { stopTimeoutMs: 3000, startsecsMs: 200 }));
+    const f = startManager(programs);
+    try {
+      const fdsBefore = openFdCount();
+      const resourcesBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      const started = await f.manager.startAll();
+      assert.equal(started.length, 101);
+      assert.ok(started.every((r) => r.ok && r.process.state === "RUNNING"), "all RUNNING");
+
+      const slowStop = f.manager.stop("slowpoke");
+      const t0 = performance.now();
+      const stopped = await f.manager.stopAll({ matchLabels: { batch: "odd" } });
+      const oddTook = performance.now() - t0;
+      assert.equal(stopped.length, 50);
+      assert.ok(stopped.every((r) => r.ok && r.process.state === "STOPPED"));
+      assert.ok(oddTook < 2500, `the slow stop delayed the others (${oddTook} ms)`);
+      assert.equal(f.manager.list({ matchLabels: { batch: "even" } }).filter((p) => p.state === "RUNNING").length, 50);
+
+      const rest = await f.manager.stopAll();
+      assert.ok(rest.every((r) => r.ok && r.process.state === "STOPPED"));
+      await slowStop;
+      for (const p of f.manager.list()) assert.ok(!isAlive(p.run!.pid) || isZombie(p.run!.pid), `${p.name} pid ${p.run!.pid} alive`);
+      await sleep(50);
+      assert.ok(openFdCount() <= fdsBefore + 2, `fds grew from ${fdsBefore} to ${openFdCount()}`);
+      const timersAfter = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      assert.ok(timersAfter <= resourcesBefore + 1, `timers grew from ${resourcesBefore} to ${timersAfter}`);
+    } finally {
+      await f.close();
+    }
+  });
+});
+
+function isZombie(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
+  } catch {
+    return true;
+  }
+}

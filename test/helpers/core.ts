@@ -1,0 +1,96 @@
+// Fixtures for core tests: a temporary daemon home, program configs with fast defaults, and
+// waits on a real ProcessManager. Every manager made here is shut down by the test's cleanup.
+import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ProcessManager } from "../../server/core/process/manager.js";
+import type { ProcessState, ProgramConfig } from "../../server/core/process/types.js";
+
+export function tempHome(prefix = "corral-test-"): { home: string; remove(): void } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+export function program(name: string, command: string[], overrides: Partial<ProgramConfig> = {}): ProgramConfig {
+  return {
+    name,
+    command,
+    cwd: tmpdir(),
+    env: {},
+    autostart: false,
+    autorestart: "never",
+    exitcodes: [0],
+    startsecsMs: 0,
+    startretries: 0,
+    stopSignal: "SIGTERM",
+    stopTimeoutMs: 2000,
+    labels: {},
+    backoff: { initialMs: 100, maxMs: 1000, multiplier: 2, resetAfterMs: 60_000 },
+    log: { maxBytes: 0, backups: 3 },
+    maxRestarts: 0,
+    restartWindowMs: 60_000,
+    stdin: false,
+    description: "",
+    ...overrides,
+  };
+}
+
+/** sh -c with the script: the usual fixture. */
+export function sh(script: string): string[] {
+  return ["/bin/sh", "-c", script];
+}
+
+export interface ManagerFixture {
+  manager: ProcessManager;
+  home: string;
+  close(): Promise<void>;
+}
+
+export function startManager(programs: ProgramConfig[]): ManagerFixture {
+  const { home, remove } = tempHome();
+  const manager = new ProcessManager({ home, programs });
+  return {
+    manager,
+    home,
+    close: async () => {
+      await manager.shutdown();
+      remove();
+    },
+  };
+}
+
+export async function waitForState(manager: ProcessManager, name: string, state: ProcessState, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (manager.get(name).state !== state) {
+    if (Date.now() > deadline) {
+      const p = manager.get(name);
+      throw new Error(`${name}: state ${p.state} (${p.stateReason}), expected ${state} within ${timeoutMs} ms`);
+    }
+    await sleep(10);
+  }
+}
+
+export async function waitUntil(test: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function openFdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
