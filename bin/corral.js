@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The `corral` command: runs the compiled CLI in dist/ (built by `npm run build`).
 import { existsSync } from "node:fs";
+import module from "node:module";
+
+// Node 22+ caches compiled code between runs, which is most of a short command's time; on
+// Node 20 this is absent and skipped.
+module.enableCompileCache?.();
 
 const entry = new URL("../dist/client/cli/main.js", import.meta.url);
 if (!existsSync(entry)) {

@@ -109,22 +109,23 @@ export async function runServer(argv: string[]): Promise<void> {
   // Installed before anything is spawned, so a signal during startup still stops children.
   let stopRequested: string | undefined;
   let daemon: Daemon | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const requestStop = (why: string) => {
     if (stopRequested) {
       // Leaving now would orphan the programs; the stop sequence has its own timeouts.
-      console.error(`corral: ${signal} received while shutting down; still stopping programs`);
+      console.error(`corral: ${why} while shutting down; still stopping programs`);
       return;
     }
-    stopRequested = signal;
-    console.error(`corral: ${signal} received; stopping programs`);
+    stopRequested = why;
+    console.error(`corral: ${why}; stopping programs`);
+    // Before startDaemon has returned, the stop happens right after it (see below).
     void daemon?.close();
   };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", () => requestStop("SIGTERM received"));
+  process.on("SIGINT", () => requestStop("SIGINT received"));
 
   try {
     const config = args.config ? await loadConfigFile(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, tcpListen: args.listen });
+    daemon = await startDaemon({ home, config, tcpListen: args.listen, onShutdownRequest: () => requestStop("Shutdown requested") });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -3,11 +3,6 @@
 import { readFileSync } from "node:fs";
 import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
-/** The contract of server/main.ts, loaded only by `corral server`. */
-interface ServerEntry {
-  runServer(argv: string[]): Promise<void>;
-}
-
 /** Exit code for a command line that cannot be understood. */
 const USAGE_EXIT = 2;
 
@@ -54,9 +49,8 @@ function version(): string {
 }
 
 async function runServer(args: string[]): Promise<number> {
-  // A variable specifier keeps the server out of the client's module graph and build.
-  const serverEntry = "../../server/main.js";
-  const { runServer: run } = (await import(serverEntry)) as ServerEntry;
+  // Loaded only here: the client commands never pay for the server's modules.
+  const { runServer: run } = await import("../../server/main.js");
   await run(args);
   return 0;
 }

@@ -1,5 +1,5 @@
-// A live "starting 37/500 (1.2s)" line on a terminal's stderr while a bulk start or stop runs,
-// counted from WatchEvents: bulk calls answer only at the end, and 500 programs take a while.
+// A live "starting 37/500 done (1.2s, 500 spawned)" line on a terminal's stderr during a bulk
+// start or stop, counted from WatchEvents: bulk calls answer only at the end, which takes a while.
 import { ProcessState, type LabelSelector } from "../index.js";
 import { type CliContext, quick } from "./context.js";
 
@@ -9,6 +9,8 @@ export interface ProgressOptions {
   selector: { matchLabels: Record<string, string>; names: string[] } | LabelSelector;
   /** States in which a program counts as done for this operation. */
   done: (state: ProcessState) => boolean;
+  /** A state that shows the operation has begun for a program, and how to say so ("spawned"). */
+  begun?: { state: ProcessState; word: string };
 }
 
 const CLEAR_LINE = "\r\x1b[2K";
@@ -20,6 +22,7 @@ export async function withProgress<T>(ctx: CliContext, options: ProgressOptions,
   const stopWatching = () => watch.abort();
   ctx.signal.addEventListener("abort", stopWatching, { once: true });
   const done = new Set<string>();
+  const begun = new Set<string>();
   let selected: Set<string> | undefined;
   const events = ctx.client.watchEvents({ liveOnly: true }, { signal: watch.signal });
   // Subscribe before listing, so a transition between the two is not lost.
@@ -29,6 +32,7 @@ export async function withProgress<T>(ctx: CliContext, options: ProgressOptions,
       const event = response.kind.value;
       if (event.detail.case !== "stateChanged") continue;
       if (selected && !selected.has(event.program)) continue;
+      if (event.detail.value.to === options.begun?.state) begun.add(event.program);
       if (options.done(event.detail.value.to)) done.add(event.program);
       else done.delete(event.program);
     }
@@ -38,7 +42,10 @@ export async function withProgress<T>(ctx: CliContext, options: ProgressOptions,
   const draw = () => {
     const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
     const total = selected ? String(selected.size) : "?";
-    ctx.err(`${CLEAR_LINE}${options.verb} ${Math.min(done.size, selected?.size ?? Infinity)}/${total} (${seconds}s)`);
+    // Programs that are done have begun too, even if their begin event came before we listened.
+    const begunCount = new Set([...begun, ...done]).size;
+    const begunText = options.begun ? `, ${begunCount} ${options.begun.word}` : "";
+    ctx.err(`${CLEAR_LINE}${options.verb} ${done.size}/${total} done (${seconds}s${begunText})`);
   };
   const timer = setInterval(draw, 100);
   try {

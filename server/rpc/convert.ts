@@ -103,9 +103,8 @@ const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
 
 /** Wire enums are open: any int32 can arrive, so every value is checked against a table. */
 function enumFromProto<W extends number, C>(table: ReadonlyMap<W, C>, value: W, field: string, names: string): C {
-  const found = table.get(value);
-  if (found === undefined) throw new InvalidArgumentError(field, value, `must be one of ${names}`);
-  return found;
+  if (!table.has(value)) throw new InvalidArgumentError(field, value, `must be one of ${names}`);
+  return table.get(value) as C;
 }
 
 const START_WAITS = new Map<ProtoStartWait, StartWait>([

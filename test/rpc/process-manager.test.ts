@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { ClientError, LogStream, ProcessState, Status, type Event } from "../../client/index.js";
+import { ClientError, LogStream, ProcessState, Status, type Event, type StartWait } from "../../client/index.js";
 import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const NODE = process.execPath;
@@ -95,7 +95,7 @@ describe("ProcessManager over gRPC", () => {
     const error = await rpcError(pm().getProcess({ name: "" }));
     assert.equal(error.code, Status.INVALID_ARGUMENT);
     assert.match(error.details, /\bname\b/);
-    const waitError = await rpcError(pm().startProcess({ name: "sleeper", wait: 42 }));
+    const waitError = await rpcError(pm().startProcess({ name: "sleeper", wait: 42 as StartWait }));
     assert.equal(waitError.code, Status.INVALID_ARGUMENT);
     assert.match(waitError.details, /\bwait\b/);
     const timeoutError = await rpcError(pm().startProcess({ name: "sleeper", timeout: { seconds: -1n } }));

@@ -1,4 +1,5 @@
 // `corral info` and `corral shutdown`: questions and orders for the daemon itself.
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { toJsonString } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
@@ -51,6 +52,9 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
   );
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "shutdown");
   const timeoutMs = values.timeout === undefined ? 60_000 : parseDuration(values.timeout, "--timeout", "shutdown");
+  // A daemon on a local socket runs on this host, so we can watch its process end; one
+  // over TCP we can only watch stop answering.
+  const localPid = ctx.address.startsWith("/") ? (await ctx.client.getServerInfo({}, quick(ctx))).pid : 0;
   await ctx.client.shutdown({}, quick(ctx));
   if (values["no-wait"]) {
     ctx.out(`daemon at ${ctx.address} is shutting down\n`);
@@ -60,17 +64,40 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
   // "corral shutdown && corral server" works.
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    try {
-      await ctx.client.getServerInfo({}, { signal: ctx.signal, deadline: 1_000 });
-    } catch (error) {
-      if (isUnavailable(error)) {
-        ctx.out(`daemon at ${ctx.address} has shut down\n`);
-        return 0;
-      }
-      throw error;
+    if (localPid > 0 ? processGone(localPid) : await stoppedAnswering(ctx)) {
+      ctx.out(`daemon at ${ctx.address} has shut down\n`);
+      return 0;
     }
-    await sleep(100, undefined, { signal: ctx.signal });
+    await sleep(50, undefined, { signal: ctx.signal });
   }
   ctx.err(`corral: the daemon at ${ctx.address} is still running after ${values.timeout ?? "60s"}\n`);
   return 1;
+}
+
+/** Whether a process has exited (a zombie has: it only waits for its parent to notice). */
+function processGone(pid: number): boolean {
+  if (existsSync("/proc/self")) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+      return true;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function stoppedAnswering(ctx: CliContext): Promise<boolean> {
+  try {
+    await ctx.client.getServerInfo({}, { signal: ctx.signal, deadline: 1_000 });
+    return false;
+  } catch (error) {
+    if (isUnavailable(error)) return true;
+    throw error;
+  }
 }

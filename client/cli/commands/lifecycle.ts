@@ -54,6 +54,11 @@ function parseBulk(command: string, args: string[]): BulkOptions {
   };
 }
 
+function notStarted(name: string, process: ProcessInfo | undefined): string {
+  const state = stateName(process?.state ?? ProcessState.UNSPECIFIED);
+  return `corral: ${name}: not started: ${state}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`;
+}
+
 function pidOf(process: ProcessInfo | undefined): string {
   return process?.run && isAlive(process.state) ? `pid ${process.run.pid}` : "";
 }
@@ -96,7 +101,7 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
         if (state === ProcessState.RUNNING || (!options.wait && state !== ProcessState.FATAL)) {
           ctx.out(`${name}: ${options.wait ? "started" : "starting"}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
         } else {
-          ctx.err(`corral: ${name}: not started: ${stateName(state)}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`);
+          ctx.err(notStarted(name, process));
           exitCode = 1;
         }
       } catch (error) {
@@ -111,7 +116,12 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
   const startedStates = options.wait ? [ProcessState.RUNNING] : [ProcessState.STARTING, ProcessState.RUNNING];
   const { results } = await withProgress(
     ctx,
-    { verb: "starting", selector, done: (s) => startedStates.includes(s) || s === ProcessState.FATAL },
+    {
+      verb: "starting",
+      selector,
+      done: (s) => startedStates.includes(s) || s === ProcessState.FATAL,
+      begun: { state: ProcessState.STARTING, word: "spawned" },
+    },
     () => ctx.client.startAll({ selector, wait, timeout }, callOptions),
   );
   return printResults(ctx, results);
@@ -147,7 +157,12 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
   if (!options.wait) stoppedStates.push(ProcessState.STOPPING);
   const { results } = await withProgress(
     ctx,
-    { verb: "stopping", selector, done: (s) => stoppedStates.includes(s) },
+    {
+      verb: "stopping",
+      selector,
+      done: (s) => stoppedStates.includes(s),
+      begun: { state: ProcessState.STOPPING, word: "signalled" },
+    },
     () => ctx.client.stopAll({ selector, wait, timeout }, callOptions),
   );
   return printResults(ctx, results);
@@ -171,7 +186,7 @@ export async function restart(ctx: CliContext, args: string[]): Promise<number> 
   );
   const state = process?.state ?? ProcessState.UNSPECIFIED;
   if (wait === StartWait.RUNNING && state !== ProcessState.RUNNING) {
-    ctx.err(`corral: ${name}: not started: ${stateName(state)}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`);
+    ctx.err(notStarted(name, process));
     return 1;
   }
   ctx.out(`${name}: restarted${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);

@@ -316,5 +316,3 @@ async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
   }
 }
 
-/** @deprecated transitional alias for the rpc layer; use ProcessManager. */
-export type ProcessManagerApi = ProcessManager;

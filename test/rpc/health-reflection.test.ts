@@ -1,0 +1,65 @@
+// Generic gRPC tooling works against the daemon: grpc.health.v1 reports SERVING and
+// grpc.reflection.v1 describes corral.v1.ProcessManager (what grpcurl needs).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { createChannel, createClient, type Channel } from "nice-grpc";
+import { HealthDefinition } from "nice-grpc-server-health";
+import { ServerReflectionService } from "nice-grpc-server-reflection";
+import reflectionPb from "nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js";
+import { startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+
+// grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
+const SERVING = 1;
+
+describe("generic gRPC services", () => {
+  let daemon: TestDaemon;
+  let channel: Channel;
+
+  before(async () => {
+    daemon = await startTestDaemon({ programs: { idle: { command: ["sleep", "30"], autostart: false } } });
+    channel = createChannel(daemon.address);
+  });
+
+  after(async () => {
+    channel?.close();
+    await daemon?.stop();
+  });
+
+  test("health reports SERVING for the server and for corral.v1.ProcessManager", async () => {
+    const health = createClient(HealthDefinition, channel);
+    assert.equal((await health.check({ service: "" })).status, SERVING);
+    assert.equal((await health.check({ service: "corral.v1.ProcessManager" })).status, SERVING);
+  });
+
+  /** One request on the bidi reflection stream, one response back. */
+  async function reflect(request: reflectionPb.ServerReflectionRequest): Promise<reflectionPb.ServerReflectionResponse> {
+    const reflection = createClient(ServerReflectionService, channel);
+    async function* requests() {
+      yield request;
+    }
+    for await (const response of reflection.serverReflectionInfo(requests())) return response;
+    assert.fail("reflection answered nothing");
+  }
+
+  test("reflection lists corral.v1.ProcessManager", async () => {
+    const response = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
+    const names = response.getListServicesResponse()?.getServiceList().map((service) => service.getName());
+    assert.ok(names?.includes("corral.v1.ProcessManager"), `services: ${names?.join(", ")}`);
+  });
+
+  test("reflection serves the descriptor of corral.v1.ProcessManager with its imports", async () => {
+    const response = await reflect(new reflectionPb.ServerReflectionRequest().setFileContainingSymbol("corral.v1.ProcessManager"));
+    const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) =>
+      fromBinary(FileDescriptorProtoSchema, bytes),
+    );
+    const names = files.map((file) => file.name);
+    assert.ok(names.includes("corral/v1/process_manager.proto"), `files: ${names.join(", ")}`);
+    const main = files.find((file) => file.name === "corral/v1/process_manager.proto");
+    assert.deepEqual(main?.dependency, ["google/protobuf/duration.proto", "google/protobuf/timestamp.proto"]);
+    const methods = main?.service.find((service) => service.name === "ProcessManager")?.method.map((method) => method.name);
+    assert.equal(methods?.length, 13);
+    assert.ok(methods?.includes("FollowLogs"));
+  });
+});
