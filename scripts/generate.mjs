@@ -8,8 +8,11 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const buf = join(root, "node_modules", ".bin", "buf");
+// buf's own npm wrapper lists every platform's binary as an optional dependency, and npm ci
+// insists on all of them in the lock file; we depend on the Linux ones directly instead.
+const buf = join(root, "node_modules", "@bufbuild", `buf-linux-${process.arch === "arm64" ? "aarch64" : "x64"}`, "bin", "buf");
 const check = process.argv.includes("--check");
+const lintOnly = process.argv.includes("--lint-only");
 // Directories under gen/ that buf.gen.yaml writes; others (python/go packaging) are hand-kept.
 const generatedDirs = ["gen/ts"];
 
@@ -35,6 +38,7 @@ function listFiles(dir) {
 }
 
 run(["lint"]);
+if (lintOnly) process.exit(0);
 if (!check) {
   run(["generate"]);
   process.exit(0);
