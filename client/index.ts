@@ -5,13 +5,22 @@ import { isAbsolute, join, resolve } from "node:path";
 import { createChannel, createClientFactory, type Channel, type Client } from "nice-grpc";
 import { deadlineMiddleware, type DeadlineOptions } from "nice-grpc-client-middleware-deadline";
 import { ProcessManager } from "../gen/ts/corral/v1/process_manager_pb.js";
+import { ProcessMonitor } from "../gen/ts/corral/v1/process_monitor_pb.js";
+import { TaskRunner } from "../gen/ts/corral/v1/task_runner_pb.js";
 import { toNiceDefinition } from "./service-definition.js";
 
 export * from "../gen/ts/corral/v1/process_manager_pb.js";
+export * from "../gen/ts/corral/v1/process_monitor_pb.js";
+export * from "../gen/ts/corral/v1/task_runner_pb.js";
+export { TaskHandle, fromValue, toValue, type JsonValue } from "./tasks.js";
 export { ClientError, Status } from "nice-grpc";
 
 export const processManagerDefinition = toNiceDefinition(ProcessManager);
 export type ProcessManagerClient = Client<typeof processManagerDefinition, DeadlineOptions>;
+export const processMonitorDefinition = toNiceDefinition(ProcessMonitor);
+export type ProcessMonitorClient = Client<typeof processMonitorDefinition, DeadlineOptions>;
+export const taskRunnerDefinition = toNiceDefinition(TaskRunner);
+export type TaskRunnerClient = Client<typeof taskRunnerDefinition, DeadlineOptions>;
 
 /** The daemon's home directory: $CORRAL_HOME, else ~/.corral. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -48,6 +57,8 @@ export interface ConnectOptions {
 export interface CorralClient {
   readonly address: string;
   readonly processManager: ProcessManagerClient;
+  readonly processMonitor: ProcessMonitorClient;
+  readonly taskRunner: TaskRunnerClient;
   close(): void;
 }
 
@@ -59,6 +70,8 @@ export function connect(options: ConnectOptions = {}): CorralClient {
   return {
     address,
     processManager: factory.create(processManagerDefinition, channel),
+    processMonitor: factory.create(processMonitorDefinition, channel),
+    taskRunner: factory.create(taskRunnerDefinition, channel),
     close: () => channel.close(),
   };
 }

@@ -5,8 +5,13 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultHome, socketPath as socketPathOf } from "../client/index.js";
 import { ConfigError, builtinExampleConfig, loadConfigFile, type CorralConfig } from "./config/index.js";
+import { Metrics } from "./core/monitor/metrics.js";
+import { ProcessMonitor } from "./core/monitor/monitor.js";
+import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
 import { EventJournal } from "./core/store/journal.js";
+import { createTaskRunner, type TaskRunner } from "./core/task/index.js";
+import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 
 export interface StartDaemonOptions {
@@ -24,6 +29,10 @@ export interface Daemon {
   /** "unix:/path" and any "host:port" actually bound. */
   listen: string[];
   manager: ProcessManager;
+  /** The background tasks (types from config tasks.modules plus the built-in ones). */
+  tasks: TaskRunner;
+  /** "http://127.0.0.1:PORT/metrics" when metrics.listen is configured. */
+  metricsUrl?: string;
   /** Settles when close() has finished, whoever started it (signal, Shutdown RPC, caller). */
   closed: Promise<void>;
   /** Stops accepting calls, stops every program (two-stage), closes the servers. Idempotent. */
@@ -37,6 +46,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
   const manager = new ProcessManager({ home, programs: options.config.programs, journal: new EventJournal() });
+  const tasks = await createTaskRunner(options.config.tasks.modules);
+  const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
+  const metrics = new Metrics({ programs: () => manager.list(), runs: runLookupOf(manager) });
+  let metricsEndpoint: MetricsEndpoint | undefined;
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => {};
@@ -45,15 +58,20 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     (closing ??= (async () => {
       try {
         rpc.stopAccepting();
-        await manager.shutdown();
+        await Promise.all([manager.shutdown(), tasks.shutdown(), monitor.shutdown()]);
       } finally {
         await rpc.close();
+        await metricsEndpoint?.close();
+        metrics.close();
         markClosed();
       }
     })());
 
   const rpc = await startRpcServer({
     manager,
+    taskRunner: tasks,
+    monitor,
+    onCall: (method, code, seconds) => metrics.observeCall(method, code, seconds),
     home,
     socketPath,
     tcpListen: options.tcpListen ?? options.config.server.listen,
@@ -67,12 +85,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     onShutdown: () => (options.onShutdownRequest ?? (() => void close()))(),
   });
   try {
+    if (options.config.metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, () => metrics.render());
     await manager.init();
   } catch (error) {
     await close();
     throw error;
   }
-  return { home, socketPath, listen: rpc.listen, manager, closed, close };
+  return { home, socketPath, listen: rpc.listen, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
 }
 
 const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]...
@@ -135,6 +154,7 @@ export async function runServer(argv: string[]): Promise<void> {
     process.exit(1);
   }
   console.log(`corral daemon listening on ${daemon.listen.join(", ")} (pid ${process.pid})`);
+  if (daemon.metricsUrl) console.log(`corral metrics on ${daemon.metricsUrl}`);
   if (stopRequested) void daemon.close();
 
   try {

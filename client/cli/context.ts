@@ -1,9 +1,13 @@
 // What every client-side `corral` command is given: the daemon client, where it is, the
 // Ctrl-C signal, and the output streams (kept abstract so commands never touch process.*).
-import type { ProcessManagerClient } from "../index.js";
+import type { ProcessManagerClient, ProcessMonitorClient, TaskRunnerClient } from "../index.js";
 
 export interface CliContext {
   readonly client: ProcessManagerClient;
+  /** The ProcessMonitor service of the same daemon. */
+  readonly monitor: ProcessMonitorClient;
+  /** The TaskRunner service of the same daemon. */
+  readonly tasks: TaskRunnerClient;
   /** The daemon address as a user would type it (for messages). */
   readonly address: string;
   /** Aborted on Ctrl-C / SIGTERM; passed to every call so everything unwinds. */

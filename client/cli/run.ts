@@ -6,13 +6,17 @@ import { info, shutdown } from "./commands/daemon.js";
 import { restart, signal, start, stop } from "./commands/lifecycle.js";
 import { logs } from "./commands/logs.js";
 import { status } from "./commands/status.js";
+import { ps, run as runMonitored, stats, zombies } from "./commands/monitor.js";
+import { send } from "./commands/stdin.js";
+import { deps } from "./commands/deps.js";
+import { task } from "./commands/task.js";
 import { isAbortError, type CliContext } from "./context.js";
 import { describeCallError } from "./errors.js";
 import { displayAddress } from "./format.js";
 
 type Command = (ctx: CliContext, args: string[]) => Promise<number>;
 
-export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown };
+export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown, send, deps, stats, ps, zombies, run: runMonitored, task };
 
 /** Exit code of a command ended by Ctrl-C (128 + SIGINT), as shells expect. */
 const INTERRUPTED = 130;
@@ -35,6 +39,8 @@ export async function runClientCommand(command: Command, args: string[], address
   process.stdout.on("error", onStdoutError);
   const ctx: CliContext = {
     client: corral.processManager,
+    monitor: corral.processMonitor,
+    tasks: corral.taskRunner,
     address: displayAddress(corral.address),
     signal: interrupt.signal,
     out: (data) => void process.stdout.write(data),

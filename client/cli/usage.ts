@@ -24,6 +24,13 @@ const COMMAND_USAGE: Record<string, string> = {
   events: "corral events [--after SEQ] [--follow] [--json]",
   info: "corral info [--json]",
   shutdown: "corral shutdown [--no-wait] [--timeout 30s]",
+  send: "corral send NAME [TEXT] [-n|--no-newline] [--close]",
+  deps: "corral deps [--json]",
+  stats: "corral stats NAME|PID... [--children] [--watch] [--interval 1s] [--json]",
+  ps: "corral ps ITEM... [--exact] [--case-sensitive] [--json]",
+  zombies: "corral zombies [--json]",
+  run: "corral run [--inactivity 30s] [--timeout 10m] [--progress REGEX] [--kill-signal SIG] [--grace 5s] [--cwd DIR] -- CMD ARGS...",
+  task: "corral task types|create|start|stop|join|ls|status|settings|lock|unlock|call|watch|rm ...",
   help: "corral help [COMMAND]",
 };
 
@@ -38,6 +45,13 @@ const COMMAND_SUMMARY: Record<string, string> = {
   events: "print journaled events after SEQ; --follow keeps streaming",
   info: "describe the daemon",
   shutdown: "stop every program, then the daemon",
+  send: "write TEXT and a newline to a program's stdin (stdin: true); --close ends its stdin",
+  deps: "show the depends_on graph: each program with what it needs, and the condition",
+  stats: "CPU %, memory, threads, open fds and uptime of programs or pids (--children: the whole tree)",
+  ps: "find processes whose command line matches every ITEM (substring, case-insensitive by default)",
+  zombies: "list zombie processes, and whether the daemon is their parent",
+  run: "run a command under inactivity/total timeouts; streams output, exits with its code (124 on timeout)",
+  task: "background tasks: create, start, stop, join, settings, locks, methods, signals",
   help: "show help for a command",
 };
 

@@ -152,6 +152,9 @@ function toProgramConfig(name: string, program: ProgramFile, baseDir: string): P
     restartWindowMs: program.restart_window,
     stdin: program.stdin,
     description: program.description,
+    ...(program.readiness ? { readiness: program.readiness } : {}),
+    ...(program.liveness ? { liveness: program.liveness } : {}),
+    ...(Object.keys(program.depends_on).length > 0 ? { dependsOn: program.depends_on } : {}),
   };
 }
 

@@ -2,7 +2,9 @@
 // (durations to ms, sizes to bytes, signal names, shell commands to argv).
 import { z } from "zod";
 import { InvalidArgumentError } from "../core/errors.js";
+import { dependencyProblems } from "../core/process/dependencies.js";
 import { parseSignal } from "../core/process/signals.js";
+import type { ProbeConfig } from "../core/process/types.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -160,6 +162,77 @@ const logSchema = strictObject({
     .default(5),
 });
 
+function parseRegex(input: unknown): Parsed<string> {
+  if (typeof input !== "string" || input === "") return { ok: false, rule: `expected a regular expression (a non-empty string), got ${describeValue(input)}` };
+  try {
+    new RegExp(input);
+    return { ok: true, value: input };
+  } catch (error) {
+    return { ok: false, rule: `bad regular expression: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+const positiveInt = (fallback: number) =>
+  z.int({ error: (issue) => `must be a whole number >= 1, got ${describeValue(issue.input)}` }).min(1, { error: "must be >= 1" }).default(fallback);
+
+const PROBE_KINDS = ["tcp", "exec", "log", "grpc"] as const;
+
+/** readiness / liveness: exactly one check (tcp, exec, log, grpc) and its timing. */
+const probeSchema = strictObject({
+  tcp: parsedBy((input) => parseAddress(input, false)).optional(),
+  exec: parsedBy(parseCommand).optional(),
+  log: z
+    .preprocess((input) => (typeof input === "string" ? { pattern: input } : input), strictObject({ pattern: parsedBy(parseRegex), stream: z.enum(["stdout", "stderr"]).optional() }))
+    .optional(),
+  grpc: z
+    .preprocess((input) => (typeof input === "string" ? { address: input } : input), strictObject({ address: parsedBy((input) => parseAddress(input, false)), service: z.string().default("") }))
+    .optional(),
+  period: duration("1s"),
+  timeout: duration("1s"),
+  initial_delay: duration("0s"),
+  success_threshold: positiveInt(1),
+  failure_threshold: positiveInt(3),
+})
+  .check((ctx) => {
+    const given = PROBE_KINDS.filter((kind) => ctx.value[kind] !== undefined);
+    if (given.length !== 1) {
+      const rule = given.length === 0 ? "needs one check: tcp, exec, log or grpc" : `give one check, not ${given.join(" and ")}`;
+      ctx.issues.push({ code: "custom", message: rule, input: ctx.value, path: [] });
+    }
+    if (ctx.value.period === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["period"] });
+    if (ctx.value.timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["timeout"] });
+  })
+  .transform((probe): ProbeConfig => {
+    const timing = {
+      periodMs: probe.period,
+      timeoutMs: probe.timeout,
+      initialDelayMs: probe.initial_delay,
+      successThreshold: probe.success_threshold,
+      failureThreshold: probe.failure_threshold,
+    };
+    const hostPort = (address: string) => {
+      const colon = address.lastIndexOf(":");
+      return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(address.slice(colon + 1)) };
+    };
+    if (probe.tcp !== undefined) return { ...timing, check: { kind: "tcp", ...hostPort(probe.tcp) } };
+    if (probe.exec !== undefined) return { ...timing, check: { kind: "exec", command: probe.exec } };
+    if (probe.log !== undefined) {
+      return { ...timing, check: { kind: "log", pattern: probe.log.pattern, ...(probe.log.stream ? { stream: probe.log.stream } : {}) } };
+    }
+    const grpc = probe.grpc ?? { address: "", service: "" };
+    return { ...timing, check: { kind: "grpc", address: grpc.address, service: grpc.service } };
+  });
+
+const DEPENDENCY_CONDITIONS = ["started", "ready", "completed", "completed_successfully"] as const;
+
+/** depends_on: {db: ready, migrate: completed_successfully}, or a list of names (condition started). */
+const dependsOnSchema = z.preprocess(
+  (input) => (Array.isArray(input) && input.every((name) => typeof name === "string") ? Object.fromEntries(input.map((name: string) => [name, "started"])) : input),
+  z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS, { error: (issue) => `must be one of ${DEPENDENCY_CONDITIONS.join(", ")}; got ${describeValue(issue.input)}` }), {
+    error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of program names to conditions (${DEPENDENCY_CONDITIONS.join(", ")}), got ${describeValue(issue.input)}` : undefined),
+  }),
+);
+
 export const programSchema = strictObject({
   command: parsedBy(parseCommand),
   /** Relative to the config file's directory; the loader makes it absolute. */
@@ -181,6 +254,9 @@ export const programSchema = strictObject({
   max_restarts: nonNegativeInt(0),
   restart_window: duration("60s"),
   log: logSchema.prefault({}),
+  readiness: probeSchema.optional(),
+  liveness: probeSchema.optional(),
+  depends_on: dependsOnSchema.default({}),
 }).check((ctx) => {
   if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
     ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
@@ -209,6 +285,13 @@ export const configSchema = strictObject({
   tasks: strictObject({
     modules: z.array(z.string().min(1, { error: "must not be empty" })).default([]),
   }).prefault({}),
+}).check((ctx) => {
+  // depends_on names programs of the same file, without cycles.
+  const graph = new Map(Object.entries(ctx.value.programs).map(([name, p]) => [name, Object.keys(p.depends_on)]));
+  for (const problem of dependencyProblems(graph)) {
+    const path = problem.dependency === undefined ? ["programs", problem.program, "depends_on"] : ["programs", problem.program, "depends_on", problem.dependency];
+    ctx.issues.push({ code: "custom", message: problem.rule, input: problem.dependency, path });
+  }
 });
 
 /** The config file after validation, keys as written in YAML. */

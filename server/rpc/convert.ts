@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, durationMs, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
+  DependencyCondition as ProtoDependencyCondition,
   EventSchema,
   LogChunkSchema,
   LogStream,
@@ -10,6 +11,8 @@ import {
   ProcessState as ProtoProcessState,
   ProgramResultSchema,
   ProgramSpecSchema,
+  ProbeSpecSchema,
+  ProbeStatusSchema,
   RestartPolicy as ProtoRestartPolicy,
   RunInfoSchema,
   StartWait as ProtoStartWait,
@@ -21,13 +24,18 @@ import {
   type ProcessInfo,
   type ProgramResult as ProtoProgramResult,
   type ProgramSpec,
+  type ProbeSpec,
+  type ProbeStatus as ProtoProbeStatus,
   type RunInfo,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {
+  DependencyCondition,
   LogChunk,
+  ProbeConfig,
+  ProbeStatus,
   LogStreamName,
   ProcessSnapshot,
   ProcessState,
@@ -184,6 +192,51 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     restartWindow: msToDuration(config.restartWindowMs),
     stdin: config.stdin,
     description: config.description,
+    readiness: config.readiness === undefined ? undefined : probeSpecToProto(config.readiness),
+    liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
+    dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
+  });
+}
+
+const DEPENDENCY_CONDITION_TO_PROTO: Record<DependencyCondition, ProtoDependencyCondition> = {
+  started: ProtoDependencyCondition.STARTED,
+  ready: ProtoDependencyCondition.READY,
+  completed: ProtoDependencyCondition.COMPLETED,
+  completed_successfully: ProtoDependencyCondition.COMPLETED_SUCCESSFULLY,
+};
+
+export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
+  const check = probe.check;
+  const timing = {
+    period: msToDuration(probe.periodMs),
+    timeout: msToDuration(probe.timeoutMs),
+    initialDelay: msToDuration(probe.initialDelayMs),
+    successThreshold: probe.successThreshold,
+    failureThreshold: probe.failureThreshold,
+  };
+  switch (check.kind) {
+    case "tcp":
+      return create(ProbeSpecSchema, { ...timing, check: { case: "tcp", value: `${check.host.includes(":") ? `[${check.host}]` : check.host}:${check.port}` } });
+    case "exec":
+      return create(ProbeSpecSchema, { ...timing, check: { case: "exec", value: { command: check.command } } });
+    case "log":
+      return create(ProbeSpecSchema, {
+        ...timing,
+        check: { case: "log", value: { pattern: check.pattern, stream: check.stream === undefined ? LogStream.UNSPECIFIED : logStreamToProto(check.stream) } },
+      });
+    case "grpc":
+      return create(ProbeSpecSchema, { ...timing, check: { case: "grpc", value: { address: check.address, service: check.service } } });
+  }
+}
+
+function probeStatusToProto(status: ProbeStatus | undefined): ProtoProbeStatus | undefined {
+  if (status === undefined) return undefined;
+  return create(ProbeStatusSchema, {
+    ok: status.ok,
+    message: status.message,
+    time: timestampFromDate(status.time),
+    consecutiveSuccesses: status.consecutiveSuccesses,
+    consecutiveFailures: status.consecutiveFailures,
   });
 }
 
@@ -215,6 +268,8 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
     adhoc: snapshot.adhoc,
     nextRetryAt: timestamp(snapshot.nextRetryAt),
     uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
+    readinessProbe: probeStatusToProto(snapshot.readinessProbe),
+    livenessProbe: probeStatusToProto(snapshot.livenessProbe),
   });
 }
 
@@ -273,6 +328,15 @@ export function eventToProto(event: JournalEvent): Event {
       });
     case "server":
       return create(EventSchema, { ...base, detail: { case: "server", value: { message: detail.message } } });
+    case "probeChanged":
+      return create(EventSchema, {
+        ...base,
+        detail: { case: "probeChanged", value: { probe: detail.probe, ok: detail.ok, message: detail.message } },
+      });
+    case "configApplied": {
+      const { added, changed, removed, unchanged, restarted } = detail;
+      return create(EventSchema, { ...base, detail: { case: "configApplied", value: { diff: { added, changed, removed, unchanged, restarted } } } });
+    }
   }
 }
 

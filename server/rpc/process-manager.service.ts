@@ -2,7 +2,7 @@
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
 import { hostname } from "node:os";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImplementation } from "nice-grpc";
+import { ServerError, Status, type ServiceImplementation } from "nice-grpc";
 import { processManagerDefinition } from "../../client/index.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
@@ -35,6 +35,8 @@ export type ProcessManagerCore = Pick<
   | "readLogs"
   | "followLogs"
   | "watchEvents"
+  | "writeStdin"
+  | "closeStdin"
 >;
 
 /** Facts about the daemon that GetServerInfo reports; read at each call (listen is filled late). */
@@ -178,6 +180,32 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         lastEventSeq: BigInt(manager.journal.lastSeq),
         allowAdhoc: facts.allowAdhoc,
       };
+    },
+
+    async writeStdin(request) {
+      const name = requireName(request.name);
+      return { bytesWritten: BigInt(await manager.writeStdin(name, request.data)) };
+    },
+
+    async closeStdin(request) {
+      await manager.closeStdin(requireName(request.name));
+      return {};
+    },
+
+    async applyConfig() {
+      throw new ServerError(Status.UNIMPLEMENTED, "ApplyConfig is not implemented yet");
+    },
+
+    async reloadConfig() {
+      throw new ServerError(Status.UNIMPLEMENTED, "ReloadConfig is not implemented yet");
+    },
+
+    async createProgram() {
+      throw new ServerError(Status.UNIMPLEMENTED, "CreateProgram is not implemented yet");
+    },
+
+    async deleteProgram() {
+      throw new ServerError(Status.UNIMPLEMENTED, "DeleteProgram is not implemented yet");
     },
 
     async shutdown() {

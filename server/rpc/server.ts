@@ -7,19 +7,33 @@ import { createConnection, isIPv4 } from "node:net";
 import { createServer, type Server } from "nice-grpc";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
-import { processManagerDefinition } from "../../client/index.js";
+import { processManagerDefinition, processMonitorDefinition, taskRunnerDefinition } from "../../client/index.js";
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
+import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import type { TaskRunner } from "../core/task/runner.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { errorMiddleware } from "./errors.js";
+import { callMetricsMiddleware, type CallObserver } from "./metrics.middleware.js";
 import { createProcessManagerService, type ProcessManagerCore, type ServerInfo } from "./process-manager.service.js";
+import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
+import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
+const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
+const PROCESS_MONITOR_SERVICE_NAME = "corral.v1.ProcessMonitor";
 /** How long close() lets unary calls in flight finish before cutting connections. */
 const GRACEFUL_CLOSE_MS = 5_000;
 
 export interface RpcServerOptions {
   manager: ProcessManagerCore;
+  /** The TaskRunner core; without it the TaskRunner service is not served. */
+  taskRunner?: TaskRunner;
+  /** The ProcessMonitor core; without it the ProcessMonitor service is not served. */
+  monitor?: ProcessMonitorCore;
+  /** Told the method, status code and duration of every call (for metrics). */
+  onCall?: CallObserver;
   home: string;
   socketPath: string;
   /** Extra TCP listeners, "host:port"; loopback only until TLS is supported. Port 0 picks one. */
@@ -51,14 +65,23 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     info: () => ({ ...options.info, listen: [...listen] }),
     onShutdown: options.onShutdown,
   });
-  const reflection = ServerReflection(fileDescriptorSet(), [SERVICE_NAME]);
+  const taskRunner = options.taskRunner ? createTaskRunnerService(options.taskRunner) : undefined;
+  const processMonitor = options.monitor ? createProcessMonitorService(options.monitor) : undefined;
+  const reflection = ServerReflection(fileDescriptorSet(), [
+    SERVICE_NAME,
+    ...(taskRunner ? [TASK_RUNNER_SERVICE_NAME] : []),
+    ...(processMonitor ? [PROCESS_MONITOR_SERVICE_NAME] : []),
+  ]);
   const healthService = HealthServiceImpl(health);
 
   const servers: Server[] = [];
   const newServer = (): Server => {
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const server = createServer().use(terminator.middleware).use(errorMiddleware);
+    const observed = createServer().use(terminator.middleware);
+    const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed).use(errorMiddleware);
     server.add(processManagerDefinition, processManager);
+    if (taskRunner) server.add(taskRunnerDefinition, taskRunner);
+    if (processMonitor) server.add(processMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
     server.add(ServerReflectionService, reflection);
     servers.push(server);
@@ -79,12 +102,16 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   }
   health.setStatus("healthy", "");
   health.setStatus("healthy", SERVICE_NAME);
+  if (taskRunner) health.setStatus("healthy", TASK_RUNNER_SERVICE_NAME);
+  if (processMonitor) health.setStatus("healthy", PROCESS_MONITOR_SERVICE_NAME);
 
   let shutdowns: Promise<void>[] | undefined;
   const stopAccepting = () => {
     if (shutdowns) return;
     health.setStatus("unhealthy", "");
     health.setStatus("unhealthy", SERVICE_NAME);
+    if (taskRunner) health.setStatus("unhealthy", TASK_RUNNER_SERVICE_NAME);
+    if (processMonitor) health.setStatus("unhealthy", PROCESS_MONITOR_SERVICE_NAME);
     shutdowns = servers.map((server) => server.shutdown());
   };
   let closing: Promise<void> | undefined;
@@ -167,5 +194,7 @@ function fileDescriptorSet(): Uint8Array {
     files.push(file);
   };
   visit(file_corral_v1_process_manager);
+  visit(file_corral_v1_task_runner);
+  visit(file_corral_v1_process_monitor);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }

@@ -4,7 +4,7 @@
 // ever held, so readers' offsets stay valid across rotations.
 import { watch, type FSWatcher } from "node:fs";
 import { appendFile, copyFile, open, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { LogChunk, LogConfig, LogStreamName } from "./types.js";
 
@@ -55,6 +55,15 @@ export class LogFile {
       }
     })();
     return this.loaded;
+  }
+
+  /** The logical end offset now, read synchronously (used to mark where a new run's output begins). */
+  endOffsetSync(): number {
+    try {
+      return this.base + statSync(this.path).size;
+    } catch {
+      return this.base;
+    }
   }
 
   /** Opens the file for the child to append to; the caller closes the fd after spawn. */

@@ -2,9 +2,10 @@
 // signal, bulk operations, logs, events). No gRPC here: the rpc layer calls these methods.
 import { mkdirSync, closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
+import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { Program } from "./program.js";
 import { parseSignal } from "./signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
@@ -92,7 +93,11 @@ export class ProcessManager {
   async init(): Promise<void> {
     this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
     const autostart = [...this.programs.values()].filter((p) => p.config.autostart).map((p) => p.name);
-    if (autostart.length > 0) await this.startAll({ names: autostart }, { wait: "none" });
+    if (autostart.length === 0) return;
+    const starting = this.startAll({ names: autostart }, { wait: "none" });
+    // Independent programs are spawned by now; dependents wait for their conditions in the background.
+    if (autostart.some((name) => Object.keys(this.programs.get(name)?.config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
+    else await starting;
   }
 
   private program(name: string): Program {
@@ -122,9 +127,83 @@ export class ProcessManager {
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
-    program.start();
+    if (Object.keys(program.config.dependsOn ?? {}).length === 0) program.start();
+    else await this.startWithDependencies(program, new Map(), options, true);
     await this.waitStarted(program, options);
     return program.snapshot();
+  }
+
+  /** What a dependent sees of a dependency. */
+  private dependencyView(program: Program): DependencyView {
+    const run = program.run;
+    const exited = run?.exitedAt !== undefined;
+    return {
+      state: program.state,
+      ready: program.ready,
+      exited,
+      exitedSuccessfully: exited && run?.exitSignal === undefined && run?.exitCode !== undefined && program.config.exitcodes.includes(run.exitCode),
+      hasRun: run !== undefined,
+    };
+  }
+
+  /**
+   * Starts what the program depends on (each once per bulk operation: `starting` memoises),
+   * waits for every condition, then starts the program. Without dependencies it spawns at once
+   * (synchronously), so a bulk start issues all independent spawns in one go.
+   */
+  private startWithDependencies(program: Program, starting: Map<string, Promise<void>>, options: StartOptions, explicit: boolean): Promise<void> {
+    const known = starting.get(program.name);
+    if (known) return known;
+    const deps = Object.entries(program.config.dependsOn ?? {}).filter(([dep]) => this.programs.has(dep));
+    const startSelf = () => {
+      // A dependency that is already up is left alone; an explicit start of a running program is refused as usual.
+      if (!explicit && (program.isActive() || program.state === "RUNNING")) return;
+      program.start();
+    };
+    if (deps.length === 0) {
+      let promise: Promise<void>;
+      try {
+        startSelf();
+        promise = Promise.resolve();
+      } catch (error) {
+        promise = Promise.reject(error as Error);
+      }
+      starting.set(program.name, promise);
+      return promise;
+    }
+    const promise = (async () => {
+      const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
+      await Promise.all(
+        deps.map(async ([depName, condition]) => {
+          const dep = this.program(depName);
+          const check = () => conditionHolds(condition, this.dependencyView(dep));
+          if (!check().met && !dep.isActive()) {
+            try {
+              await this.startWithDependencies(dep, starting, options, false);
+            } catch (error) {
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`);
+            }
+          }
+          const deadline = performance.now() + timeoutMs;
+          // Waiters resolve on a transition; by the time this runs the dependency may have moved on
+          // (e.g. a finished run was started again by the same bulk start), so check again.
+          for (;;) {
+            await dep.waitFor((p) => {
+              const result = conditionHolds(condition, this.dependencyView(p));
+              return result.met || result.failed;
+            }, Math.max(1, deadline - performance.now()), `${condition} (needed by ${program.name})`, options.signal);
+            const result = check();
+            if (result.met) break;
+            if (result.failed) {
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`);
+            }
+          }
+        }),
+      );
+      startSelf();
+    })();
+    starting.set(program.name, promise);
+    return promise;
   }
 
   private async waitStarted(program: Program, options: StartOptions): Promise<void> {
@@ -132,7 +211,7 @@ export class ProcessManager {
     if (wait === "none") return;
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
     await program.waitFor(
-      (p) => p.state === "RUNNING" || p.state === "FATAL" || p.state === "STOPPED" || p.state === "STOPPING" || (p.state === "EXITED" && p.run?.exitedAt !== undefined),
+      (p) => (wait === "ready" ? p.ready : p.state === "RUNNING") || p.state === "FATAL" || p.state === "STOPPED" || p.state === "STOPPING" || (p.state === "EXITED" && p.run?.exitedAt !== undefined),
       timeoutMs,
       wait === "ready" ? "ready" : "RUNNING",
       options.signal,
@@ -168,27 +247,22 @@ export class ProcessManager {
   /** Starts in config order (spawns are issued one by one), then waits for all together. */
   async startAll(selector?: Selector, options: StartOptions = {}): Promise<ProgramResult[]> {
     const programs = this.select(selector);
-    const started: { program: Program; error?: Error }[] = [];
-    for (const program of programs) {
-      try {
-        if (program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF") {
-          started.push({ program }); // already up: counts as success for a bulk start
-          continue;
-        }
-        program.start();
-        started.push({ program });
-      } catch (error) {
-        started.push({ program, error: error as Error });
-      }
-    }
+    const starting = new Map<string, Promise<void>>();
+    // Independent programs spawn right here, in config order; dependents as their conditions hold.
+    const started = programs.map((program) => {
+      const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
+      // Already up counts as success for a bulk start.
+      const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
+      return { program, promise };
+    });
     return Promise.all(
-      started.map(async ({ program, error }) => {
-        if (!error) {
-          try {
-            await this.waitStarted(program, options);
-          } catch (waitError) {
-            error = waitError as Error;
-          }
+      started.map(async ({ program, promise }) => {
+        let error: Error | undefined;
+        try {
+          await promise;
+          await this.waitStarted(program, options);
+        } catch (startError) {
+          error = startError as Error;
         }
         const snapshot = program.snapshot();
         if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
@@ -197,9 +271,26 @@ export class ProcessManager {
     );
   }
 
-  /** Stops in reverse config order: signals go out in that order, the waits run together. */
+  /**
+   * Stops dependents before their dependencies: by dependency level, highest first (one level
+   * at a time); within a level, in reverse config order, signals first and the waits together.
+   */
   async stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
     const programs = this.select(selector).reverse();
+    const levels = dependencyLevels(dependencyGraph([...this.programs.values()].map((p) => p.config)));
+    const byLevel = new Map<number, Program[]>();
+    for (const program of programs) {
+      const level = levels.get(program.name) ?? 0;
+      byLevel.set(level, [...(byLevel.get(level) ?? []), program]);
+    }
+    const results: ProgramResult[] = [];
+    for (const level of [...byLevel.keys()].sort((a, b) => b - a)) {
+      results.push(...(await this.stopGroup(byLevel.get(level) ?? [], options)));
+    }
+    return results;
+  }
+
+  private stopGroup(programs: Program[], options: StopOptions): Promise<ProgramResult[]> {
     const stops = programs.map((program) => ({ program, stopping: program.stop() }));
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
@@ -216,6 +307,14 @@ export class ProcessManager {
         return { name: program.name, ok: !error, error, process: program.snapshot() };
       }),
     );
+  }
+
+  writeStdin(name: string, data: Uint8Array): Promise<number> {
+    return this.program(name).writeStdin(data);
+  }
+
+  closeStdin(name: string): Promise<void> {
+    return this.program(name).closeStdin();
   }
 
   private logFile(name: string, stream: LogStreamName) {

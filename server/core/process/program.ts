@@ -6,6 +6,7 @@ import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { TimeoutError, WrongStateError } from "../errors.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import { LogFile } from "./logs.js";
+import { ProbeRunner } from "./readiness.js";
 import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
@@ -35,6 +36,8 @@ export interface Run {
   exitSignal?: string;
   spawnError?: string;
   exited: Promise<void>;
+  /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
+  killedBecause?: string;
 }
 
 export interface ProgramDeps {
@@ -74,6 +77,9 @@ export class Program {
   readonly stderr: LogFile;
   ready = false;
   adhoc = false;
+  private readiness?: ProbeRunner;
+  private liveness?: ProbeRunner;
+  private readinessVerdict?: boolean;
 
   constructor(
     public config: ProgramConfig,
@@ -116,6 +122,8 @@ export class Program {
       adhoc: this.adhoc,
       nextRetryAt: this.nextRetryAt,
       uptimeMs: alive ? performance.now() - run.startedMono : undefined,
+      readinessProbe: this.readiness?.status,
+      livenessProbe: this.liveness?.status,
     };
   }
 
@@ -132,14 +140,11 @@ export class Program {
     this.state = to;
     this.stateReason = reason;
     this.stateSince = new Date();
-    this.ready = to === "RUNNING";
+    // With a readiness probe, `ready` is the probe's verdict while RUNNING; without, RUNNING is ready.
+    this.ready = to === "RUNNING" && (this.config.readiness === undefined || this.ready);
+    if (to !== "STARTING" && to !== "RUNNING") this.stopProbes();
     this.emit({ kind: "stateChanged", from, to, reason });
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test(this)) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    this.wakeWaiters();
     this.deps.onChange?.(this);
   }
 
@@ -161,7 +166,9 @@ export class Program {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason})`));
+          const probe = this.readiness?.status;
+        const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
+        reject(new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`));
       }, timeoutMs);
       const onAbort = () => {
         cleanup();
@@ -247,6 +254,7 @@ export class Program {
       markExited();
       return;
     }
+    const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     const outFd = this.stdout.openForChild();
     const errFd = this.stderr.openForChild();
     let child: ChildProcess;
@@ -297,7 +305,10 @@ export class Program {
       this.stderr.startWatching();
     }
     this.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
-    if (this.config.startsecsMs <= 0) {
+    this.startReadiness(run, startOffsets);
+    if (this.config.readiness) {
+      // RUNNING comes from the readiness probe's first pass (see onReadiness).
+    } else if (this.config.startsecsMs <= 0) {
       this.becomeRunning(run);
     } else {
       this.startsecsTimer = setTimeout(() => {
@@ -307,9 +318,77 @@ export class Program {
     }
   }
 
-  private becomeRunning(run: Run): void {
+  private becomeRunning(run: Run, why = `pid ${run.pid} up for ${this.config.startsecsMs} ms`): void {
     this.startAttempts = 0;
-    this.transition("RUNNING", `pid ${run.pid} up for ${this.config.startsecsMs} ms`);
+    this.transition("RUNNING", why);
+    this.startLiveness(run);
+  }
+
+  private probeContext(startOffsets: { stdout: number; stderr: number }) {
+    return { cwd: this.config.cwd, env: this.config.env, stdout: this.stdout, stderr: this.stderr, startOffsets };
+  }
+
+  private startReadiness(run: Run, startOffsets: { stdout: number; stderr: number }): void {
+    this.readiness?.stop();
+    this.readiness = undefined;
+    this.readinessVerdict = undefined;
+    const config = this.config.readiness;
+    if (!config) return;
+    const runner = new ProbeRunner(config, this.probeContext(startOffsets), (ok, status) => {
+      if (this.run !== run || this.readiness !== runner) return;
+      this.onReadiness(run, ok, status.message);
+    });
+    this.readiness = runner;
+    runner.start();
+  }
+
+  /** A readiness verdict changed: an event, `ready`, and STARTING -> RUNNING on the first pass. */
+  private onReadiness(run: Run, ok: boolean, message: string): void {
+    if (run.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) return;
+    // A run starts not ready: a first verdict of "failing" is no change.
+    if (ok === (this.readinessVerdict ?? false)) return;
+    this.readinessVerdict = ok;
+    this.emit({ kind: "probeChanged", probe: "readiness", ok, message });
+    this.ready = ok && this.state === "RUNNING";
+    if (ok && this.state === "STARTING") {
+      this.ready = true;
+      this.becomeRunning(run, `readiness probe passed: ${message}`);
+      return;
+    }
+    this.wakeWaiters();
+    this.deps.onChange?.(this);
+  }
+
+  private startLiveness(run: Run): void {
+    this.liveness?.stop();
+    this.liveness = undefined;
+    const config = this.config.liveness;
+    if (!config) return;
+    const runner = new ProbeRunner(config, this.probeContext({ stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() }), (ok, status) => {
+      if (ok || this.run !== run || this.liveness !== runner || this.state !== "RUNNING" || run.exitedAt) return;
+      const why = `liveness probe failed ${status.consecutiveFailures} time(s): ${status.message}`;
+      this.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
+      runner.stop();
+      run.killedBecause = why;
+      // The exit then goes through onExit like a crash, so the restart policy decides.
+      void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    });
+    this.liveness = runner;
+    runner.start();
+  }
+
+  private stopProbes(): void {
+    this.readiness?.stop();
+    this.liveness?.stop();
+  }
+
+  private wakeWaiters(): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(this)) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
   }
 
   private spawnFailed(run: Run, problem: SpawnProblem): void {
@@ -347,7 +426,8 @@ export class Program {
   }
 
   private describeExit(run: Run): string {
-    return run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
+    const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
+    return run.killedBecause ? `${how} (${run.killedBecause})` : how;
   }
 
   private isExpectedExit(run: Run): boolean {
@@ -501,8 +581,34 @@ export class Program {
     else process.kill(run.pid, signal);
   }
 
+  /** Writes to the current run's stdin; resolves once the bytes were handed to the pipe. */
+  async writeStdin(data: Uint8Array): Promise<number> {
+    const stdin = this.openStdin();
+    await new Promise<void>((resolve, reject) => {
+      stdin.write(data, (error) => (error ? reject(new WrongStateError(`${this.name}: writing to stdin failed: ${error.message}`)) : resolve()));
+    });
+    return data.byteLength;
+  }
+
+  /** Closes the current run's stdin: the program reads end of file. */
+  async closeStdin(): Promise<void> {
+    const stdin = this.openStdin();
+    await new Promise<void>((resolve) => stdin.end(resolve));
+  }
+
+  private openStdin(): NonNullable<ChildProcess["stdin"]> {
+    if (!this.config.stdin) throw new WrongStateError(`${this.name} has no stdin: set stdin: true in its config`);
+    const stdin = this.run?.child?.stdin;
+    if (!stdin || this.run?.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) {
+      throw new WrongStateError(`${this.name} is ${this.state}: no running process to write to`);
+    }
+    if (stdin.writableEnded || stdin.destroyed) throw new WrongStateError(`${this.name}: stdin of pid ${this.run?.pid} was closed`);
+    return stdin;
+  }
+
   /** Releases timers and watchers (the program must be down). */
   dispose(): void {
+    this.stopProbes();
     this.cancelRetry();
     if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
     this.stdout.stopWatching();

@@ -45,6 +45,38 @@ export interface ProgramConfig {
   restartWindowMs: number;
   stdin: boolean;
   description: string;
+  /** Decides `ready`; when set, STARTING -> RUNNING happens when it first passes. */
+  readiness?: ProbeConfig;
+  /** Failing it failureThreshold times in a row kills the run (restart policy applies). */
+  liveness?: ProbeConfig;
+  /** Programs this one needs, and the condition each must meet before it starts. */
+  dependsOn?: Record<string, DependencyCondition>;
+}
+
+export type DependencyCondition = "started" | "ready" | "completed" | "completed_successfully";
+
+export type ProbeCheck =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "exec"; command: string[] }
+  /** Passes once a line matches, for the rest of the run. No stream: stdout and stderr. */
+  | { kind: "log"; pattern: string; stream?: LogStreamName }
+  | { kind: "grpc"; address: string; service: string };
+
+export interface ProbeConfig {
+  check: ProbeCheck;
+  periodMs: number;
+  timeoutMs: number;
+  initialDelayMs: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export interface ProbeStatus {
+  ok: boolean;
+  message: string;
+  time: Date;
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
 }
 
 export const PROCESS_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"] as const;
@@ -75,6 +107,8 @@ export interface ProcessSnapshot {
   adhoc: boolean;
   nextRetryAt?: Date;
   uptimeMs?: number;
+  readinessProbe?: ProbeStatus;
+  livenessProbe?: ProbeStatus;
 }
 
 export type StartWait = "none" | "running" | "ready";

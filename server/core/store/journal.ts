@@ -7,7 +7,9 @@ export type EventDetail =
   | { kind: "processStarted"; pid: number; pidStartTicks: number }
   | { kind: "processExited"; pid: number; exitCode?: number; signal?: string; expected: boolean; uptimeMs: number }
   | { kind: "spawnFailed"; path: string; errno: string; message: string }
-  | { kind: "server"; message: string };
+  | { kind: "server"; message: string }
+  | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }
+  | { kind: "configApplied"; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; restarted: string[] };
 
 export interface JournalEvent {
   seq: number;

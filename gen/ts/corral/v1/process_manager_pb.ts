@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file corral/v1/process_manager.proto.
  */
 export const file_corral_v1_process_manager: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jb3JyYWwvdjEvcHJvY2Vzc19tYW5hZ2VyLnByb3RvEgljb3JyYWwudjEikgUKC1Byb2dyYW1TcGVjEgwKBG5hbWUYASABKAkSDwoHY29tbWFuZBgCIAMoCRILCgNjd2QYAyABKAkSLAoDZW52GAQgAygLMh8uY29ycmFsLnYxLlByb2dyYW1TcGVjLkVudkVudHJ5EhEKCWF1dG9zdGFydBgFIAEoCBItCgthdXRvcmVzdGFydBgGIAEoDjIYLmNvcnJhbC52MS5SZXN0YXJ0UG9saWN5EhEKCWV4aXRjb2RlcxgHIAMoBRIsCglzdGFydHNlY3MYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMc3RhcnRyZXRyaWVzGAkgASgNEhMKC3N0b3Bfc2lnbmFsGAogASgJEi8KDHN0b3BfdGltZW91dBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIyCgZsYWJlbHMYDCADKAsyIi5jb3JyYWwudjEuUHJvZ3JhbVNwZWMuTGFiZWxzRW50cnkSJwoHYmFja29mZhgNIAEoCzIWLmNvcnJhbC52MS5CYWNrb2ZmU3BlYxIfCgNsb2cYDiABKAsyEi5jb3JyYWwudjEuTG9nU3BlYxIUCgxtYXhfcmVzdGFydHMYDyABKA0SMQoOcmVzdGFydF93aW5kb3cYECABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFc3RkaW4YESABKAgSEwoLZGVzY3JpcHRpb24YEiABKAkaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBSgQIExAeIqUBCgtCYWNrb2ZmU3BlYxIqCgdpbml0aWFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKA21heBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgptdWx0aXBsaWVyGAMgASgBEi4KC3Jlc2V0X2FmdGVyGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIi0KB0xvZ1NwZWMSEQoJbWF4X2J5dGVzGAEgASgEEg8KB2JhY2t1cHMYAiABKA0i7gEKB1J1bkluZm8SDgoGcnVuX2lkGAEgASgEEgsKA3BpZBgCIAEoBRIXCg9waWRfc3RhcnRfdGlja3MYAyABKAQSLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZXhpdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYBiABKAVIAIgBARITCgtleGl0X3NpZ25hbBgHIAEoCRITCgtzcGF3bl9lcnJvchgIIAEoCUIMCgpfZXhpdF9jb2RlItoDCgtQcm9jZXNzSW5mbxIMCgRuYW1lGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29ycmFsLnYxLlByb2Nlc3NTdGF0ZRIUCgxzdGF0ZV9yZWFzb24YAyABKAkSLwoLc3RhdGVfc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KA3J1bhgFIAEoCzISLmNvcnJhbC52MS5SdW5JbmZvEhAKCHJlc3RhcnRzGAYgASgNEhYKDnN0YXJ0X2F0dGVtcHRzGAcgASgNEiQKBHNwZWMYCCABKAsyFi5jb3JyYWwudjEuUHJvZ3JhbVNwZWMSMgoGbGFiZWxzGAkgAygLMiIuY29ycmFsLnYxLlByb2Nlc3NJbmZvLkxhYmVsc0VudHJ5Eg0KBXJlYWR5GAogASgIEg0KBWFkaG9jGAsgASgIEjEKDW5leHRfcmV0cnlfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBnVwdGltZRgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCg1MYWJlbFNlbGVjdG9yEj8KDG1hdGNoX2xhYmVscxgBIAMoCzIpLmNvcnJhbC52MS5MYWJlbFNlbGVjdG9yLk1hdGNoTGFiZWxzRW50cnkSDQoFbmFtZXMYAiADKAkaMgoQTWF0Y2hMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EioKCHNlbGVjdG9yGAEgASgLMhguY29ycmFsLnYxLkxhYmVsU2VsZWN0b3IiQgoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEikKCXByb2Nlc3NlcxgBIAMoCzIWLmNvcnJhbC52MS5Qcm9jZXNzSW5mbyIhChFHZXRQcm9jZXNzUmVxdWVzdBIMCgRuYW1lGAEgASgJIj0KEkdldFByb2Nlc3NSZXNwb25zZRInCgdwcm9jZXNzGAEgASgLMhYuY29ycmFsLnYxLlByb2Nlc3NJbmZvInMKE1N0YXJ0UHJvY2Vzc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIiCgR3YWl0GAIgASgOMhQuY29ycmFsLnYxLlN0YXJ0V2FpdBIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIj8KFFN0YXJ0UHJvY2Vzc1Jlc3BvbnNlEicKB3Byb2Nlc3MYASABKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8icQoSU3RvcFByb2Nlc3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSIQoEd2FpdBgCIAEoDjITLmNvcnJhbC52MS5TdG9wV2FpdBIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlEKE1N0b3BQcm9jZXNzUmVzcG9uc2USJwoHcHJvY2VzcxgBIAEoCzIWLmNvcnJhbC52MS5Qcm9jZXNzSW5mbxIRCglzdXJ2aXZvcnMYAiADKAUidQoVUmVzdGFydFByb2Nlc3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSIgoEd2FpdBgCIAEoDjIULmNvcnJhbC52MS5TdGFydFdhaXQSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJBChZSZXN0YXJ0UHJvY2Vzc1Jlc3BvbnNlEicKB3Byb2Nlc3MYASABKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8iQwoUU2lnbmFsUHJvY2Vzc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZzaWduYWwYAiABKAkSDQoFZ3JvdXAYAyABKAgiQAoVU2lnbmFsUHJvY2Vzc1Jlc3BvbnNlEicKB3Byb2Nlc3MYASABKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8ibwoNUHJvZ3JhbVJlc3VsdBIMCgRuYW1lGAEgASgJEgoKAm9rGAIgASgIEgwKBGNvZGUYAyABKAUSDQoFZXJyb3IYBCABKAkSJwoHcHJvY2VzcxgFIAEoCzIWLmNvcnJhbC52MS5Qcm9jZXNzSW5mbyKNAQoPU3RhcnRBbGxSZXF1ZXN0EioKCHNlbGVjdG9yGAEgASgLMhguY29ycmFsLnYxLkxhYmVsU2VsZWN0b3ISIgoEd2FpdBgCIAEoDjIULmNvcnJhbC52MS5TdGFydFdhaXQSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI9ChBTdGFydEFsbFJlc3BvbnNlEikKB3Jlc3VsdHMYASADKAsyGC5jb3JyYWwudjEuUHJvZ3JhbVJlc3VsdCKLAQoOU3RvcEFsbFJlcXVlc3QSKgoIc2VsZWN0b3IYASABKAsyGC5jb3JyYWwudjEuTGFiZWxTZWxlY3RvchIhCgR3YWl0GAIgASgOMhMuY29ycmFsLnYxLlN0b3BXYWl0EioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iPAoPU3RvcEFsbFJlc3BvbnNlEikKB3Jlc3VsdHMYASADKAsyGC5jb3JyYWwudjEuUHJvZ3JhbVJlc3VsdCJ8Cg9SZWFkTG9nc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIkCgZzdHJlYW0YAiABKA4yFC5jb3JyYWwudjEuTG9nU3RyZWFtEg4KBm9mZnNldBgDIAEoBBIRCgltYXhfYnl0ZXMYBCABKA0SEgoKdGFpbF9saW5lcxgFIAEoDSJgChBSZWFkTG9nc1Jlc3BvbnNlEiIKBWNodW5rGAEgASgLMhMuY29ycmFsLnYxLkxvZ0NodW5rEhQKDGZpcnN0X29mZnNldBgCIAEoBBISCgplbmRfb2Zmc2V0GAMgASgEIngKCExvZ0NodW5rEiQKBnN0cmVhbRgBIAEoDjIULmNvcnJhbC52MS5Mb2dTdHJlYW0SDgoGb2Zmc2V0GAIgASgEEgwKBGRhdGEYAyABKAwSKAoEdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiewoRRm9sbG93TG9nc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIkCgZzdHJlYW0YAiABKA4yFC5jb3JyYWwudjEuTG9nU3RyZWFtEhIKCnRhaWxfbGluZXMYAyABKA0SEwoGb2Zmc2V0GAQgASgESACIAQFCCQoHX29mZnNldCI4ChJGb2xsb3dMb2dzUmVzcG9uc2USIgoFY2h1bmsYASABKAsyEy5jb3JyYWwudjEuTG9nQ2h1bmsi3wIKBUV2ZW50EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdwcm9ncmFtGAMgASgJEg4KBnJ1bl9pZBgEIAEoBBIwCg1zdGF0ZV9jaGFuZ2VkGAogASgLMhcuY29ycmFsLnYxLlN0YXRlQ2hhbmdlZEgAEjIKDnByb2Nlc3NfZXhpdGVkGAsgASgLMhguY29ycmFsLnYxLlByb2Nlc3NFeGl0ZWRIABIuCgxzcGF3bl9mYWlsZWQYDCABKAsyFi5jb3JyYWwudjEuU3Bhd25GYWlsZWRIABI0Cg9wcm9jZXNzX3N0YXJ0ZWQYDSABKAsyGS5jb3JyYWwudjEuUHJvY2Vzc1N0YXJ0ZWRIABIoCgZzZXJ2ZXIYDiABKAsyFi5jb3JyYWwudjEuU2VydmVyRXZlbnRIAEIICgZkZXRhaWwiagoMU3RhdGVDaGFuZ2VkEiUKBGZyb20YASABKA4yFy5jb3JyYWwudjEuUHJvY2Vzc1N0YXRlEiMKAnRvGAIgASgOMhcuY29ycmFsLnYxLlByb2Nlc3NTdGF0ZRIOCgZyZWFzb24YAyABKAkiNgoOUHJvY2Vzc1N0YXJ0ZWQSCwoDcGlkGAEgASgFEhcKD3BpZF9zdGFydF90aWNrcxgCIAEoBCKPAQoNUHJvY2Vzc0V4aXRlZBILCgNwaWQYASABKAUSFgoJZXhpdF9jb2RlGAIgASgFSACIAQESDgoGc2lnbmFsGAMgASgJEhAKCGV4cGVjdGVkGAQgASgIEikKBnVwdGltZRgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIMCgpfZXhpdF9jb2RlIjsKC1NwYXduRmFpbGVkEgwKBHBhdGgYASABKAkSDQoFZXJybm8YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIeCgtTZXJ2ZXJFdmVudBIPCgdtZXNzYWdlGAEgASgJIkwKEldhdGNoRXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQSEQoJbGl2ZV9vbmx5GAIgASgIEhAKCHByb2dyYW1zGAMgAygJImQKE1dhdGNoRXZlbnRzUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEC5jb3JyYWwudjEuRXZlbnRIABIiCgNnYXAYAiABKAsyEy5jb3JyYWwudjEuRXZlbnRHYXBIAEIGCgRraW5kIkoKCEV2ZW50R2FwEhEKCWFmdGVyX3NlcRgBIAEoBBIbChNmaXJzdF9hdmFpbGFibGVfc2VxGAIgASgEEg4KBm1pc3NlZBgDIAEoBCIWChRHZXRTZXJ2ZXJJbmZvUmVxdWVzdCLpAQoVR2V0U2VydmVySW5mb1Jlc3BvbnNlEg8KB3ZlcnNpb24YASABKAkSCwoDcGlkGAIgASgFEhAKCGhvc3RuYW1lGAMgASgJEgwKBGhvbWUYBCABKAkSEwoLY29uZmlnX3BhdGgYBSABKAkSDgoGbGlzdGVuGAYgAygJEi4KCnN0YXJ0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHByb2dyYW1zGAggASgNEhYKDmxhc3RfZXZlbnRfc2VxGAkgASgEEhMKC2FsbG93X2FkaG9jGAogASgIIhcKD1NodXRkb3duUmVxdWVzdEoECAEQAiISChBTaHV0ZG93blJlc3BvbnNlKoQCCgxQcm9jZXNzU3RhdGUSHQoZUFJPQ0VTU19TVEFURV9VTlNQRUNJRklFRBAAEhkKFVBST0NFU1NfU1RBVEVfU1RPUFBFRBABEhoKFlBST0NFU1NfU1RBVEVfU1RBUlRJTkcQAhIZChVQUk9DRVNTX1NUQVRFX1JVTk5JTkcQAxIZChVQUk9DRVNTX1NUQVRFX0JBQ0tPRkYQBBIaChZQUk9DRVNTX1NUQVRFX1NUT1BQSU5HEAUSGAoUUFJPQ0VTU19TVEFURV9FWElURUQQBhIXChNQUk9DRVNTX1NUQVRFX0ZBVEFMEAcSGQoVUFJPQ0VTU19TVEFURV9VTktOT1dOEAgqgwEKDVJlc3RhcnRQb2xpY3kSHgoaUkVTVEFSVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIYChRSRVNUQVJUX1BPTElDWV9ORVZFUhABEh0KGVJFU1RBUlRfUE9MSUNZX09OX0ZBSUxVUkUQAhIZChVSRVNUQVJUX1BPTElDWV9BTFdBWVMQAypVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAipqCglTdGFydFdhaXQSGgoWU1RBUlRfV0FJVF9VTlNQRUNJRklFRBAAEhMKD1NUQVJUX1dBSVRfTk9ORRABEhYKElNUQVJUX1dBSVRfUlVOTklORxACEhQKEFNUQVJUX1dBSVRfUkVBRFkQAypQCghTdG9wV2FpdBIZChVTVE9QX1dBSVRfVU5TUEVDSUZJRUQQABISCg5TVE9QX1dBSVRfTk9ORRABEhUKEVNUT1BfV0FJVF9TVE9QUEVEEAIy+wcKDlByb2Nlc3NNYW5hZ2VyElIKDUxpc3RQcm9jZXNzZXMSHy5jb3JyYWwudjEuTGlzdFByb2Nlc3Nlc1JlcXVlc3QaIC5jb3JyYWwudjEuTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEkkKCkdldFByb2Nlc3MSHC5jb3JyYWwudjEuR2V0UHJvY2Vzc1JlcXVlc3QaHS5jb3JyYWwudjEuR2V0UHJvY2Vzc1Jlc3BvbnNlEk8KDFN0YXJ0UHJvY2VzcxIeLmNvcnJhbC52MS5TdGFydFByb2Nlc3NSZXF1ZXN0Gh8uY29ycmFsLnYxLlN0YXJ0UHJvY2Vzc1Jlc3BvbnNlEkwKC1N0b3BQcm9jZXNzEh0uY29ycmFsLnYxLlN0b3BQcm9jZXNzUmVxdWVzdBoeLmNvcnJhbC52MS5TdG9wUHJvY2Vzc1Jlc3BvbnNlElUKDlJlc3RhcnRQcm9jZXNzEiAuY29ycmFsLnYxLlJlc3RhcnRQcm9jZXNzUmVxdWVzdBohLmNvcnJhbC52MS5SZXN0YXJ0UHJvY2Vzc1Jlc3BvbnNlElIKDVNpZ25hbFByb2Nlc3MSHy5jb3JyYWwudjEuU2lnbmFsUHJvY2Vzc1JlcXVlc3QaIC5jb3JyYWwudjEuU2lnbmFsUHJvY2Vzc1Jlc3BvbnNlEkMKCFN0YXJ0QWxsEhouY29ycmFsLnYxLlN0YXJ0QWxsUmVxdWVzdBobLmNvcnJhbC52MS5TdGFydEFsbFJlc3BvbnNlEkAKB1N0b3BBbGwSGS5jb3JyYWwudjEuU3RvcEFsbFJlcXVlc3QaGi5jb3JyYWwudjEuU3RvcEFsbFJlc3BvbnNlEkMKCFJlYWRMb2dzEhouY29ycmFsLnYxLlJlYWRMb2dzUmVxdWVzdBobLmNvcnJhbC52MS5SZWFkTG9nc1Jlc3BvbnNlEksKCkZvbGxvd0xvZ3MSHC5jb3JyYWwudjEuRm9sbG93TG9nc1JlcXVlc3QaHS5jb3JyYWwudjEuRm9sbG93TG9nc1Jlc3BvbnNlMAESTgoLV2F0Y2hFdmVudHMSHS5jb3JyYWwudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh4uY29ycmFsLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJSCg1HZXRTZXJ2ZXJJbmZvEh8uY29ycmFsLnYxLkdldFNlcnZlckluZm9SZXF1ZXN0GiAuY29ycmFsLnYxLkdldFNlcnZlckluZm9SZXNwb25zZRJDCghTaHV0ZG93bhIaLmNvcnJhbC52MS5TaHV0ZG93blJlcXVlc3QaGy5jb3JyYWwudjEuU2h1dGRvd25SZXNwb25zZUI4WjZnaXRodWIuY29tL2NvcnJhbC1kZXYvY29ycmFsL2dlbi9nby9jb3JyYWwvdjE7Y29ycmFsdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9jb3JyYWwvdjEvcHJvY2Vzc19tYW5hZ2VyLnByb3RvEgljb3JyYWwudjEi8AYKC1Byb2dyYW1TcGVjEgwKBG5hbWUYASABKAkSDwoHY29tbWFuZBgCIAMoCRILCgNjd2QYAyABKAkSLAoDZW52GAQgAygLMh8uY29ycmFsLnYxLlByb2dyYW1TcGVjLkVudkVudHJ5EhEKCWF1dG9zdGFydBgFIAEoCBItCgthdXRvcmVzdGFydBgGIAEoDjIYLmNvcnJhbC52MS5SZXN0YXJ0UG9saWN5EhEKCWV4aXRjb2RlcxgHIAMoBRIsCglzdGFydHNlY3MYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMc3RhcnRyZXRyaWVzGAkgASgNEhMKC3N0b3Bfc2lnbmFsGAogASgJEi8KDHN0b3BfdGltZW91dBgLIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIyCgZsYWJlbHMYDCADKAsyIi5jb3JyYWwudjEuUHJvZ3JhbVNwZWMuTGFiZWxzRW50cnkSJwoHYmFja29mZhgNIAEoCzIWLmNvcnJhbC52MS5CYWNrb2ZmU3BlYxIfCgNsb2cYDiABKAsyEi5jb3JyYWwudjEuTG9nU3BlYxIUCgxtYXhfcmVzdGFydHMYDyABKA0SMQoOcmVzdGFydF93aW5kb3cYECABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDQoFc3RkaW4YESABKAgSEwoLZGVzY3JpcHRpb24YEiABKAkSJwoJcmVhZGluZXNzGBMgASgLMhQuY29ycmFsLnYxLlByb2JlU3BlYxImCghsaXZlbmVzcxgUIAEoCzIULmNvcnJhbC52MS5Qcm9iZVNwZWMSOQoKZGVwZW5kc19vbhgVIAMoCzIlLmNvcnJhbC52MS5Qcm9ncmFtU3BlYy5EZXBlbmRzT25FbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaUAoORGVwZW5kc09uRW50cnkSCwoDa2V5GAEgASgJEi0KBXZhbHVlGAIgASgOMh4uY29ycmFsLnYxLkRlcGVuZGVuY3lDb25kaXRpb246AjgBSgQIFhAeItICCglQcm9iZVNwZWMSDQoDdGNwGAEgASgJSAASJAoEZXhlYxgCIAEoCzIULmNvcnJhbC52MS5FeGVjUHJvYmVIABIiCgNsb2cYAyABKAsyEy5jb3JyYWwudjEuTG9nUHJvYmVIABIkCgRncnBjGAQgASgLMhQuY29ycmFsLnYxLkdycGNQcm9iZUgAEikKBnBlcmlvZBgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIqCgd0aW1lb3V0GAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjAKDWluaXRpYWxfZGVsYXkYDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRc3VjY2Vzc190aHJlc2hvbGQYDSABKA0SGQoRZmFpbHVyZV90aHJlc2hvbGQYDiABKA1CBwoFY2hlY2siHAoJRXhlY1Byb2JlEg8KB2NvbW1hbmQYASADKAkiQQoITG9nUHJvYmUSDwoHcGF0dGVybhgBIAEoCRIkCgZzdHJlYW0YAiABKA4yFC5jb3JyYWwudjEuTG9nU3RyZWFtIi0KCUdycGNQcm9iZRIPCgdhZGRyZXNzGAEgASgJEg8KB3NlcnZpY2UYAiABKAkikQEKC1Byb2JlU3RhdHVzEgoKAm9rGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHQoVY29uc2VjdXRpdmVfc3VjY2Vzc2VzGAQgASgNEhwKFGNvbnNlY3V0aXZlX2ZhaWx1cmVzGAUgASgNIqUBCgtCYWNrb2ZmU3BlYxIqCgdpbml0aWFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKA21heBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgptdWx0aXBsaWVyGAMgASgBEi4KC3Jlc2V0X2FmdGVyGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIi0KB0xvZ1NwZWMSEQoJbWF4X2J5dGVzGAEgASgEEg8KB2JhY2t1cHMYAiABKA0i7gEKB1J1bkluZm8SDgoGcnVuX2lkGAEgASgEEgsKA3BpZBgCIAEoBRIXCg9waWRfc3RhcnRfdGlja3MYAyABKAQSLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJZXhpdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCglleGl0X2NvZGUYBiABKAVIAIgBARITCgtleGl0X3NpZ25hbBgHIAEoCRITCgtzcGF3bl9lcnJvchgIIAEoCUIMCgpfZXhpdF9jb2RlIrsECgtQcm9jZXNzSW5mbxIMCgRuYW1lGAEgASgJEiYKBXN0YXRlGAIgASgOMhcuY29ycmFsLnYxLlByb2Nlc3NTdGF0ZRIUCgxzdGF0ZV9yZWFzb24YAyABKAkSLwoLc3RhdGVfc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KA3J1bhgFIAEoCzISLmNvcnJhbC52MS5SdW5JbmZvEhAKCHJlc3RhcnRzGAYgASgNEhYKDnN0YXJ0X2F0dGVtcHRzGAcgASgNEiQKBHNwZWMYCCABKAsyFi5jb3JyYWwudjEuUHJvZ3JhbVNwZWMSMgoGbGFiZWxzGAkgAygLMiIuY29ycmFsLnYxLlByb2Nlc3NJbmZvLkxhYmVsc0VudHJ5Eg0KBXJlYWR5GAogASgIEg0KBWFkaG9jGAsgASgIEjEKDW5leHRfcmV0cnlfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKBnVwdGltZRgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCg9yZWFkaW5lc3NfcHJvYmUYDiABKAsyFi5jb3JyYWwudjEuUHJvYmVTdGF0dXMSLgoObGl2ZW5lc3NfcHJvYmUYDyABKAsyFi5jb3JyYWwudjEuUHJvYmVTdGF0dXMaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKTAQoNTGFiZWxTZWxlY3RvchI/CgxtYXRjaF9sYWJlbHMYASADKAsyKS5jb3JyYWwudjEuTGFiZWxTZWxlY3Rvci5NYXRjaExhYmVsc0VudHJ5Eg0KBW5hbWVzGAIgAygJGjIKEE1hdGNoTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJCChRMaXN0UHJvY2Vzc2VzUmVxdWVzdBIqCghzZWxlY3RvchgBIAEoCzIYLmNvcnJhbC52MS5MYWJlbFNlbGVjdG9yIkIKFUxpc3RQcm9jZXNzZXNSZXNwb25zZRIpCglwcm9jZXNzZXMYASADKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8iIQoRR2V0UHJvY2Vzc1JlcXVlc3QSDAoEbmFtZRgBIAEoCSI9ChJHZXRQcm9jZXNzUmVzcG9uc2USJwoHcHJvY2VzcxgBIAEoCzIWLmNvcnJhbC52MS5Qcm9jZXNzSW5mbyJzChNTdGFydFByb2Nlc3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSIgoEd2FpdBgCIAEoDjIULmNvcnJhbC52MS5TdGFydFdhaXQSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI/ChRTdGFydFByb2Nlc3NSZXNwb25zZRInCgdwcm9jZXNzGAEgASgLMhYuY29ycmFsLnYxLlByb2Nlc3NJbmZvInEKElN0b3BQcm9jZXNzUmVxdWVzdBIMCgRuYW1lGAEgASgJEiEKBHdhaXQYAiABKA4yEy5jb3JyYWwudjEuU3RvcFdhaXQSKgoHdGltZW91dBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJRChNTdG9wUHJvY2Vzc1Jlc3BvbnNlEicKB3Byb2Nlc3MYASABKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8SEQoJc3Vydml2b3JzGAIgAygFInUKFVJlc3RhcnRQcm9jZXNzUmVxdWVzdBIMCgRuYW1lGAEgASgJEiIKBHdhaXQYAiABKA4yFC5jb3JyYWwudjEuU3RhcnRXYWl0EioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQQoWUmVzdGFydFByb2Nlc3NSZXNwb25zZRInCgdwcm9jZXNzGAEgASgLMhYuY29ycmFsLnYxLlByb2Nlc3NJbmZvIkMKFFNpZ25hbFByb2Nlc3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGc2lnbmFsGAIgASgJEg0KBWdyb3VwGAMgASgIIkAKFVNpZ25hbFByb2Nlc3NSZXNwb25zZRInCgdwcm9jZXNzGAEgASgLMhYuY29ycmFsLnYxLlByb2Nlc3NJbmZvIm8KDVByb2dyYW1SZXN1bHQSDAoEbmFtZRgBIAEoCRIKCgJvaxgCIAEoCBIMCgRjb2RlGAMgASgFEg0KBWVycm9yGAQgASgJEicKB3Byb2Nlc3MYBSABKAsyFi5jb3JyYWwudjEuUHJvY2Vzc0luZm8ijQEKD1N0YXJ0QWxsUmVxdWVzdBIqCghzZWxlY3RvchgBIAEoCzIYLmNvcnJhbC52MS5MYWJlbFNlbGVjdG9yEiIKBHdhaXQYAiABKA4yFC5jb3JyYWwudjEuU3RhcnRXYWl0EioKB3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iPQoQU3RhcnRBbGxSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY29ycmFsLnYxLlByb2dyYW1SZXN1bHQiiwEKDlN0b3BBbGxSZXF1ZXN0EioKCHNlbGVjdG9yGAEgASgLMhguY29ycmFsLnYxLkxhYmVsU2VsZWN0b3ISIQoEd2FpdBgCIAEoDjITLmNvcnJhbC52MS5TdG9wV2FpdBIqCgd0aW1lb3V0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjwKD1N0b3BBbGxSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY29ycmFsLnYxLlByb2dyYW1SZXN1bHQifAoPUmVhZExvZ3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSJAoGc3RyZWFtGAIgASgOMhQuY29ycmFsLnYxLkxvZ1N0cmVhbRIOCgZvZmZzZXQYAyABKAQSEQoJbWF4X2J5dGVzGAQgASgNEhIKCnRhaWxfbGluZXMYBSABKA0iYAoQUmVhZExvZ3NSZXNwb25zZRIiCgVjaHVuaxgBIAEoCzITLmNvcnJhbC52MS5Mb2dDaHVuaxIUCgxmaXJzdF9vZmZzZXQYAiABKAQSEgoKZW5kX29mZnNldBgDIAEoBCJ4CghMb2dDaHVuaxIkCgZzdHJlYW0YASABKA4yFC5jb3JyYWwudjEuTG9nU3RyZWFtEg4KBm9mZnNldBgCIAEoBBIMCgRkYXRhGAMgASgMEigKBHRpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInsKEUZvbGxvd0xvZ3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSJAoGc3RyZWFtGAIgASgOMhQuY29ycmFsLnYxLkxvZ1N0cmVhbRISCgp0YWlsX2xpbmVzGAMgASgNEhMKBm9mZnNldBgEIAEoBEgAiAEBQgkKB19vZmZzZXQiOAoSRm9sbG93TG9nc1Jlc3BvbnNlEiIKBWNodW5rGAEgASgLMhMuY29ycmFsLnYxLkxvZ0NodW5rIsUDCgVFdmVudBILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcHJvZ3JhbRgDIAEoCRIOCgZydW5faWQYBCABKAQSMAoNc3RhdGVfY2hhbmdlZBgKIAEoCzIXLmNvcnJhbC52MS5TdGF0ZUNoYW5nZWRIABIyCg5wcm9jZXNzX2V4aXRlZBgLIAEoCzIYLmNvcnJhbC52MS5Qcm9jZXNzRXhpdGVkSAASLgoMc3Bhd25fZmFpbGVkGAwgASgLMhYuY29ycmFsLnYxLlNwYXduRmFpbGVkSAASNAoPcHJvY2Vzc19zdGFydGVkGA0gASgLMhkuY29ycmFsLnYxLlByb2Nlc3NTdGFydGVkSAASKAoGc2VydmVyGA4gASgLMhYuY29ycmFsLnYxLlNlcnZlckV2ZW50SAASMAoNcHJvYmVfY2hhbmdlZBgPIAEoCzIXLmNvcnJhbC52MS5Qcm9iZUNoYW5nZWRIABIyCg5jb25maWdfYXBwbGllZBgQIAEoCzIYLmNvcnJhbC52MS5Db25maWdBcHBsaWVkSABCCAoGZGV0YWlsIjoKDFByb2JlQ2hhbmdlZBINCgVwcm9iZRgBIAEoCRIKCgJvaxgCIAEoCBIPCgdtZXNzYWdlGAMgASgJIjQKDUNvbmZpZ0FwcGxpZWQSIwoEZGlmZhgBIAEoCzIVLmNvcnJhbC52MS5Db25maWdEaWZmImoKDFN0YXRlQ2hhbmdlZBIlCgRmcm9tGAEgASgOMhcuY29ycmFsLnYxLlByb2Nlc3NTdGF0ZRIjCgJ0bxgCIAEoDjIXLmNvcnJhbC52MS5Qcm9jZXNzU3RhdGUSDgoGcmVhc29uGAMgASgJIjYKDlByb2Nlc3NTdGFydGVkEgsKA3BpZBgBIAEoBRIXCg9waWRfc3RhcnRfdGlja3MYAiABKAQijwEKDVByb2Nlc3NFeGl0ZWQSCwoDcGlkGAEgASgFEhYKCWV4aXRfY29kZRgCIAEoBUgAiAEBEg4KBnNpZ25hbBgDIAEoCRIQCghleHBlY3RlZBgEIAEoCBIpCgZ1cHRpbWUYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDAoKX2V4aXRfY29kZSI7CgtTcGF3bkZhaWxlZBIMCgRwYXRoGAEgASgJEg0KBWVycm5vGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiHgoLU2VydmVyRXZlbnQSDwoHbWVzc2FnZRgBIAEoCSJMChJXYXRjaEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEEhEKCWxpdmVfb25seRgCIAEoCBIQCghwcm9ncmFtcxgDIAMoCSJkChNXYXRjaEV2ZW50c1Jlc3BvbnNlEiEKBWV2ZW50GAEgASgLMhAuY29ycmFsLnYxLkV2ZW50SAASIgoDZ2FwGAIgASgLMhMuY29ycmFsLnYxLkV2ZW50R2FwSABCBgoEa2luZCJKCghFdmVudEdhcBIRCglhZnRlcl9zZXEYASABKAQSGwoTZmlyc3RfYXZhaWxhYmxlX3NlcRgCIAEoBBIOCgZtaXNzZWQYAyABKAQiFgoUR2V0U2VydmVySW5mb1JlcXVlc3Qi6QEKFUdldFNlcnZlckluZm9SZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIQCghob3N0bmFtZRgDIAEoCRIMCgRob21lGAQgASgJEhMKC2NvbmZpZ19wYXRoGAUgASgJEg4KBmxpc3RlbhgGIAMoCRIuCgpzdGFydGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghwcm9ncmFtcxgIIAEoDRIWCg5sYXN0X2V2ZW50X3NlcRgJIAEoBBITCgthbGxvd19hZGhvYxgKIAEoCCIXCg9TaHV0ZG93blJlcXVlc3RKBAgBEAIiEgoQU2h1dGRvd25SZXNwb25zZSIvChFXcml0ZVN0ZGluUmVxdWVzdBIMCgRuYW1lGAEgASgJEgwKBGRhdGEYAiABKAwiKwoSV3JpdGVTdGRpblJlc3BvbnNlEhUKDWJ5dGVzX3dyaXR0ZW4YASABKAQiIQoRQ2xvc2VTdGRpblJlcXVlc3QSDAoEbmFtZRgBIAEoCSIUChJDbG9zZVN0ZGluUmVzcG9uc2UiYwoKQ29uZmlnRGlmZhINCgVhZGRlZBgBIAMoCRIPCgdjaGFuZ2VkGAIgAygJEg8KB3JlbW92ZWQYAyADKAkSEQoJdW5jaGFuZ2VkGAQgAygJEhEKCXJlc3RhcnRlZBgFIAMoCSJPChJBcHBseUNvbmZpZ1JlcXVlc3QSDgoEdGV4dBgBIAEoCUgAEg4KBHBhdGgYAiABKAlIABIPCgdkcnlfcnVuGAMgASgIQggKBnNvdXJjZSJLChNBcHBseUNvbmZpZ1Jlc3BvbnNlEiMKBGRpZmYYASABKAsyFS5jb3JyYWwudjEuQ29uZmlnRGlmZhIPCgdkcnlfcnVuGAIgASgIIiYKE1JlbG9hZENvbmZpZ1JlcXVlc3QSDwoHZHJ5X3J1bhgBIAEoCCJMChRSZWxvYWRDb25maWdSZXNwb25zZRIjCgRkaWZmGAEgASgLMhUuY29ycmFsLnYxLkNvbmZpZ0RpZmYSDwoHZHJ5X3J1bhgCIAEoCCJLChRDcmVhdGVQcm9ncmFtUmVxdWVzdBIkCgRzcGVjGAEgASgLMhYuY29ycmFsLnYxLlByb2dyYW1TcGVjEg0KBXN0YXJ0GAIgASgIIkAKFUNyZWF0ZVByb2dyYW1SZXNwb25zZRInCgdwcm9jZXNzGAEgASgLMhYuY29ycmFsLnYxLlByb2Nlc3NJbmZvIiQKFERlbGV0ZVByb2dyYW1SZXF1ZXN0EgwKBG5hbWUYASABKAkiFwoVRGVsZXRlUHJvZ3JhbVJlc3BvbnNlKoQCCgxQcm9jZXNzU3RhdGUSHQoZUFJPQ0VTU19TVEFURV9VTlNQRUNJRklFRBAAEhkKFVBST0NFU1NfU1RBVEVfU1RPUFBFRBABEhoKFlBST0NFU1NfU1RBVEVfU1RBUlRJTkcQAhIZChVQUk9DRVNTX1NUQVRFX1JVTk5JTkcQAxIZChVQUk9DRVNTX1NUQVRFX0JBQ0tPRkYQBBIaChZQUk9DRVNTX1NUQVRFX1NUT1BQSU5HEAUSGAoUUFJPQ0VTU19TVEFURV9FWElURUQQBhIXChNQUk9DRVNTX1NUQVRFX0ZBVEFMEAcSGQoVUFJPQ0VTU19TVEFURV9VTktOT1dOEAgqgwEKDVJlc3RhcnRQb2xpY3kSHgoaUkVTVEFSVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIYChRSRVNUQVJUX1BPTElDWV9ORVZFUhABEh0KGVJFU1RBUlRfUE9MSUNZX09OX0ZBSUxVUkUQAhIZChVSRVNUQVJUX1BPTElDWV9BTFdBWVMQAypVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAipqCglTdGFydFdhaXQSGgoWU1RBUlRfV0FJVF9VTlNQRUNJRklFRBAAEhMKD1NUQVJUX1dBSVRfTk9ORRABEhYKElNUQVJUX1dBSVRfUlVOTklORxACEhQKEFNUQVJUX1dBSVRfUkVBRFkQAypQCghTdG9wV2FpdBIZChVTVE9QX1dBSVRfVU5TUEVDSUZJRUQQABISCg5TVE9QX1dBSVRfTk9ORRABEhUKEVNUT1BfV0FJVF9TVE9QUEVEEAIq0gEKE0RlcGVuZGVuY3lDb25kaXRpb24SJAogREVQRU5ERU5DWV9DT05ESVRJT05fVU5TUEVDSUZJRUQQABIgChxERVBFTkRFTkNZX0NPTkRJVElPTl9TVEFSVEVEEAESHgoaREVQRU5ERU5DWV9DT05ESVRJT05fUkVBRFkQAhIiCh5ERVBFTkRFTkNZX0NPTkRJVElPTl9DT01QTEVURUQQAxIvCitERVBFTkRFTkNZX0NPTkRJVElPTl9DT01QTEVURURfU1VDQ0VTU0ZVTExZEAQy2AsKDlByb2Nlc3NNYW5hZ2VyElIKDUxpc3RQcm9jZXNzZXMSHy5jb3JyYWwudjEuTGlzdFByb2Nlc3Nlc1JlcXVlc3QaIC5jb3JyYWwudjEuTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEkkKCkdldFByb2Nlc3MSHC5jb3JyYWwudjEuR2V0UHJvY2Vzc1JlcXVlc3QaHS5jb3JyYWwudjEuR2V0UHJvY2Vzc1Jlc3BvbnNlEk8KDFN0YXJ0UHJvY2VzcxIeLmNvcnJhbC52MS5TdGFydFByb2Nlc3NSZXF1ZXN0Gh8uY29ycmFsLnYxLlN0YXJ0UHJvY2Vzc1Jlc3BvbnNlEkwKC1N0b3BQcm9jZXNzEh0uY29ycmFsLnYxLlN0b3BQcm9jZXNzUmVxdWVzdBoeLmNvcnJhbC52MS5TdG9wUHJvY2Vzc1Jlc3BvbnNlElUKDlJlc3RhcnRQcm9jZXNzEiAuY29ycmFsLnYxLlJlc3RhcnRQcm9jZXNzUmVxdWVzdBohLmNvcnJhbC52MS5SZXN0YXJ0UHJvY2Vzc1Jlc3BvbnNlElIKDVNpZ25hbFByb2Nlc3MSHy5jb3JyYWwudjEuU2lnbmFsUHJvY2Vzc1JlcXVlc3QaIC5jb3JyYWwudjEuU2lnbmFsUHJvY2Vzc1Jlc3BvbnNlEkMKCFN0YXJ0QWxsEhouY29ycmFsLnYxLlN0YXJ0QWxsUmVxdWVzdBobLmNvcnJhbC52MS5TdGFydEFsbFJlc3BvbnNlEkAKB1N0b3BBbGwSGS5jb3JyYWwudjEuU3RvcEFsbFJlcXVlc3QaGi5jb3JyYWwudjEuU3RvcEFsbFJlc3BvbnNlEkMKCFJlYWRMb2dzEhouY29ycmFsLnYxLlJlYWRMb2dzUmVxdWVzdBobLmNvcnJhbC52MS5SZWFkTG9nc1Jlc3BvbnNlEksKCkZvbGxvd0xvZ3MSHC5jb3JyYWwudjEuRm9sbG93TG9nc1JlcXVlc3QaHS5jb3JyYWwudjEuRm9sbG93TG9nc1Jlc3BvbnNlMAESTgoLV2F0Y2hFdmVudHMSHS5jb3JyYWwudjEuV2F0Y2hFdmVudHNSZXF1ZXN0Gh4uY29ycmFsLnYxLldhdGNoRXZlbnRzUmVzcG9uc2UwARJSCg1HZXRTZXJ2ZXJJbmZvEh8uY29ycmFsLnYxLkdldFNlcnZlckluZm9SZXF1ZXN0GiAuY29ycmFsLnYxLkdldFNlcnZlckluZm9SZXNwb25zZRJDCghTaHV0ZG93bhIaLmNvcnJhbC52MS5TaHV0ZG93blJlcXVlc3QaGy5jb3JyYWwudjEuU2h1dGRvd25SZXNwb25zZRJJCgpXcml0ZVN0ZGluEhwuY29ycmFsLnYxLldyaXRlU3RkaW5SZXF1ZXN0Gh0uY29ycmFsLnYxLldyaXRlU3RkaW5SZXNwb25zZRJJCgpDbG9zZVN0ZGluEhwuY29ycmFsLnYxLkNsb3NlU3RkaW5SZXF1ZXN0Gh0uY29ycmFsLnYxLkNsb3NlU3RkaW5SZXNwb25zZRJMCgtBcHBseUNvbmZpZxIdLmNvcnJhbC52MS5BcHBseUNvbmZpZ1JlcXVlc3QaHi5jb3JyYWwudjEuQXBwbHlDb25maWdSZXNwb25zZRJPCgxSZWxvYWRDb25maWcSHi5jb3JyYWwudjEuUmVsb2FkQ29uZmlnUmVxdWVzdBofLmNvcnJhbC52MS5SZWxvYWRDb25maWdSZXNwb25zZRJSCg1DcmVhdGVQcm9ncmFtEh8uY29ycmFsLnYxLkNyZWF0ZVByb2dyYW1SZXF1ZXN0GiAuY29ycmFsLnYxLkNyZWF0ZVByb2dyYW1SZXNwb25zZRJSCg1EZWxldGVQcm9ncmFtEh8uY29ycmFsLnYxLkRlbGV0ZVByb2dyYW1SZXF1ZXN0GiAuY29ycmFsLnYxLkRlbGV0ZVByb2dyYW1SZXNwb25zZUI4WjZnaXRodWIuY29tL2NvcnJhbC1kZXYvY29ycmFsL2dlbi9nby9jb3JyYWwvdjE7Y29ycmFsdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ProgramSpec is a program's configuration, as read from the config file.
@@ -111,6 +111,27 @@ export type ProgramSpec = Message<"corral.v1.ProgramSpec"> & {
    * @generated from field: string description = 18;
    */
   description: string;
+
+  /**
+   * Decides `ready`; with a readiness probe, STARTING -> RUNNING happens when it passes.
+   *
+   * @generated from field: corral.v1.ProbeSpec readiness = 19;
+   */
+  readiness?: ProbeSpec | undefined;
+
+  /**
+   * A program that fails its liveness probe failure_threshold times is restarted.
+   *
+   * @generated from field: corral.v1.ProbeSpec liveness = 20;
+   */
+  liveness?: ProbeSpec | undefined;
+
+  /**
+   * Programs this one needs, with the condition each must meet before it starts.
+   *
+   * @generated from field: map<string, corral.v1.DependencyCondition> depends_on = 21;
+   */
+  dependsOn: { [key: string]: DependencyCondition };
 };
 
 /**
@@ -119,6 +140,196 @@ export type ProgramSpec = Message<"corral.v1.ProgramSpec"> & {
  */
 export const ProgramSpecSchema: GenMessage<ProgramSpec> = /*@__PURE__*/
   messageDesc(file_corral_v1_process_manager, 0);
+
+/**
+ * ProbeSpec is a readiness or liveness check, run every period.
+ *
+ * @generated from message corral.v1.ProbeSpec
+ */
+export type ProbeSpec = Message<"corral.v1.ProbeSpec"> & {
+  /**
+   * @generated from oneof corral.v1.ProbeSpec.check
+   */
+  check: {
+    /**
+     * "host:port" accepts a TCP connection.
+     *
+     * @generated from field: string tcp = 1;
+     */
+    value: string;
+    case: "tcp";
+  } | {
+    /**
+     * The command (argv) exits with 0.
+     *
+     * @generated from field: corral.v1.ExecProbe exec = 2;
+     */
+    value: ExecProbe;
+    case: "exec";
+  } | {
+    /**
+     * A line of the program's output matches a regular expression (passes once, for good).
+     *
+     * @generated from field: corral.v1.LogProbe log = 3;
+     */
+    value: LogProbe;
+    case: "log";
+  } | {
+    /**
+     * A grpc.health.v1 Check of the program's own server answers SERVING.
+     *
+     * @generated from field: corral.v1.GrpcProbe grpc = 4;
+     */
+    value: GrpcProbe;
+    case: "grpc";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: google.protobuf.Duration period = 10;
+   */
+  period?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration timeout = 11;
+   */
+  timeout?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration initial_delay = 12;
+   */
+  initialDelay?: Duration | undefined;
+
+  /**
+   * @generated from field: uint32 success_threshold = 13;
+   */
+  successThreshold: number;
+
+  /**
+   * @generated from field: uint32 failure_threshold = 14;
+   */
+  failureThreshold: number;
+};
+
+/**
+ * Describes the message corral.v1.ProbeSpec.
+ * Use `create(ProbeSpecSchema)` to create a new message.
+ */
+export const ProbeSpecSchema: GenMessage<ProbeSpec> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 1);
+
+/**
+ * ExecProbe runs a command in the program's working directory and environment.
+ *
+ * @generated from message corral.v1.ExecProbe
+ */
+export type ExecProbe = Message<"corral.v1.ExecProbe"> & {
+  /**
+   * @generated from field: repeated string command = 1;
+   */
+  command: string[];
+};
+
+/**
+ * Describes the message corral.v1.ExecProbe.
+ * Use `create(ExecProbeSchema)` to create a new message.
+ */
+export const ExecProbeSchema: GenMessage<ExecProbe> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 2);
+
+/**
+ * LogProbe matches lines of the program's output.
+ *
+ * @generated from message corral.v1.LogProbe
+ */
+export type LogProbe = Message<"corral.v1.LogProbe"> & {
+  /**
+   * @generated from field: string pattern = 1;
+   */
+  pattern: string;
+
+  /**
+   * UNSPECIFIED: stdout and stderr.
+   *
+   * @generated from field: corral.v1.LogStream stream = 2;
+   */
+  stream: LogStream;
+};
+
+/**
+ * Describes the message corral.v1.LogProbe.
+ * Use `create(LogProbeSchema)` to create a new message.
+ */
+export const LogProbeSchema: GenMessage<LogProbe> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 3);
+
+/**
+ * GrpcProbe asks a gRPC server for its health.
+ *
+ * @generated from message corral.v1.GrpcProbe
+ */
+export type GrpcProbe = Message<"corral.v1.GrpcProbe"> & {
+  /**
+   * "host:port".
+   *
+   * @generated from field: string address = 1;
+   */
+  address: string;
+
+  /**
+   * The service to check ("" is the server as a whole).
+   *
+   * @generated from field: string service = 2;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message corral.v1.GrpcProbe.
+ * Use `create(GrpcProbeSchema)` to create a new message.
+ */
+export const GrpcProbeSchema: GenMessage<GrpcProbe> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 4);
+
+/**
+ * ProbeStatus is the last result of a probe of the current run.
+ *
+ * @generated from message corral.v1.ProbeStatus
+ */
+export type ProbeStatus = Message<"corral.v1.ProbeStatus"> & {
+  /**
+   * @generated from field: bool ok = 1;
+   */
+  ok: boolean;
+
+  /**
+   * What the last check saw ("connection refused", "exit code 1", "matched: ...").
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 consecutive_successes = 4;
+   */
+  consecutiveSuccesses: number;
+
+  /**
+   * @generated from field: uint32 consecutive_failures = 5;
+   */
+  consecutiveFailures: number;
+};
+
+/**
+ * Describes the message corral.v1.ProbeStatus.
+ * Use `create(ProbeStatusSchema)` to create a new message.
+ */
+export const ProbeStatusSchema: GenMessage<ProbeStatus> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 5);
 
 /**
  * BackoffSpec is the exponential backoff between restarts.
@@ -154,7 +365,7 @@ export type BackoffSpec = Message<"corral.v1.BackoffSpec"> & {
  * Use `create(BackoffSpecSchema)` to create a new message.
  */
 export const BackoffSpecSchema: GenMessage<BackoffSpec> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 1);
+  messageDesc(file_corral_v1_process_manager, 6);
 
 /**
  * LogSpec is where and how much of a program's output is kept.
@@ -178,7 +389,7 @@ export type LogSpec = Message<"corral.v1.LogSpec"> & {
  * Use `create(LogSpecSchema)` to create a new message.
  */
 export const LogSpecSchema: GenMessage<LogSpec> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 2);
+  messageDesc(file_corral_v1_process_manager, 7);
 
 /**
  * RunInfo describes one run (one spawn) of a program.
@@ -241,7 +452,7 @@ export type RunInfo = Message<"corral.v1.RunInfo"> & {
  * Use `create(RunInfoSchema)` to create a new message.
  */
 export const RunInfoSchema: GenMessage<RunInfo> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 3);
+  messageDesc(file_corral_v1_process_manager, 8);
 
 /**
  * ProcessInfo is a program and its current state.
@@ -323,6 +534,18 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
    * @generated from field: google.protobuf.Duration uptime = 13;
    */
   uptime?: Duration | undefined;
+
+  /**
+   * Last readiness and liveness results (unset when the program has no such probe or no run).
+   *
+   * @generated from field: corral.v1.ProbeStatus readiness_probe = 14;
+   */
+  readinessProbe?: ProbeStatus | undefined;
+
+  /**
+   * @generated from field: corral.v1.ProbeStatus liveness_probe = 15;
+   */
+  livenessProbe?: ProbeStatus | undefined;
 };
 
 /**
@@ -330,7 +553,7 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
  * Use `create(ProcessInfoSchema)` to create a new message.
  */
 export const ProcessInfoSchema: GenMessage<ProcessInfo> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 4);
+  messageDesc(file_corral_v1_process_manager, 9);
 
 /**
  * LabelSelector selects programs whose labels contain all the given pairs,
@@ -355,7 +578,7 @@ export type LabelSelector = Message<"corral.v1.LabelSelector"> & {
  * Use `create(LabelSelectorSchema)` to create a new message.
  */
 export const LabelSelectorSchema: GenMessage<LabelSelector> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 5);
+  messageDesc(file_corral_v1_process_manager, 10);
 
 /**
  * ListProcessesRequest filters the listing.
@@ -374,7 +597,7 @@ export type ListProcessesRequest = Message<"corral.v1.ListProcessesRequest"> & {
  * Use `create(ListProcessesRequestSchema)` to create a new message.
  */
 export const ListProcessesRequestSchema: GenMessage<ListProcessesRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 6);
+  messageDesc(file_corral_v1_process_manager, 11);
 
 /**
  * ListProcessesResponse lists programs in config order.
@@ -393,7 +616,7 @@ export type ListProcessesResponse = Message<"corral.v1.ListProcessesResponse"> &
  * Use `create(ListProcessesResponseSchema)` to create a new message.
  */
 export const ListProcessesResponseSchema: GenMessage<ListProcessesResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 7);
+  messageDesc(file_corral_v1_process_manager, 12);
 
 /**
  * GetProcessRequest names a program.
@@ -412,7 +635,7 @@ export type GetProcessRequest = Message<"corral.v1.GetProcessRequest"> & {
  * Use `create(GetProcessRequestSchema)` to create a new message.
  */
 export const GetProcessRequestSchema: GenMessage<GetProcessRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 8);
+  messageDesc(file_corral_v1_process_manager, 13);
 
 /**
  * GetProcessResponse describes a program.
@@ -431,7 +654,7 @@ export type GetProcessResponse = Message<"corral.v1.GetProcessResponse"> & {
  * Use `create(GetProcessResponseSchema)` to create a new message.
  */
 export const GetProcessResponseSchema: GenMessage<GetProcessResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 9);
+  messageDesc(file_corral_v1_process_manager, 14);
 
 /**
  * StartProcessRequest starts a program.
@@ -463,7 +686,7 @@ export type StartProcessRequest = Message<"corral.v1.StartProcessRequest"> & {
  * Use `create(StartProcessRequestSchema)` to create a new message.
  */
 export const StartProcessRequestSchema: GenMessage<StartProcessRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 10);
+  messageDesc(file_corral_v1_process_manager, 15);
 
 /**
  * StartProcessResponse is the program as it was when the call returned.
@@ -482,7 +705,7 @@ export type StartProcessResponse = Message<"corral.v1.StartProcessResponse"> & {
  * Use `create(StartProcessResponseSchema)` to create a new message.
  */
 export const StartProcessResponseSchema: GenMessage<StartProcessResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 11);
+  messageDesc(file_corral_v1_process_manager, 16);
 
 /**
  * StopProcessRequest stops a program.
@@ -513,7 +736,7 @@ export type StopProcessRequest = Message<"corral.v1.StopProcessRequest"> & {
  * Use `create(StopProcessRequestSchema)` to create a new message.
  */
 export const StopProcessRequestSchema: GenMessage<StopProcessRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 12);
+  messageDesc(file_corral_v1_process_manager, 17);
 
 /**
  * StopProcessResponse is the program as it was when the call returned.
@@ -539,7 +762,7 @@ export type StopProcessResponse = Message<"corral.v1.StopProcessResponse"> & {
  * Use `create(StopProcessResponseSchema)` to create a new message.
  */
 export const StopProcessResponseSchema: GenMessage<StopProcessResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 13);
+  messageDesc(file_corral_v1_process_manager, 18);
 
 /**
  * RestartProcessRequest restarts a program.
@@ -568,7 +791,7 @@ export type RestartProcessRequest = Message<"corral.v1.RestartProcessRequest"> &
  * Use `create(RestartProcessRequestSchema)` to create a new message.
  */
 export const RestartProcessRequestSchema: GenMessage<RestartProcessRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 14);
+  messageDesc(file_corral_v1_process_manager, 19);
 
 /**
  * RestartProcessResponse is the program as it was when the call returned.
@@ -587,7 +810,7 @@ export type RestartProcessResponse = Message<"corral.v1.RestartProcessResponse">
  * Use `create(RestartProcessResponseSchema)` to create a new message.
  */
 export const RestartProcessResponseSchema: GenMessage<RestartProcessResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 15);
+  messageDesc(file_corral_v1_process_manager, 20);
 
 /**
  * SignalProcessRequest sends a signal to a program's current run.
@@ -620,7 +843,7 @@ export type SignalProcessRequest = Message<"corral.v1.SignalProcessRequest"> & {
  * Use `create(SignalProcessRequestSchema)` to create a new message.
  */
 export const SignalProcessRequestSchema: GenMessage<SignalProcessRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 16);
+  messageDesc(file_corral_v1_process_manager, 21);
 
 /**
  * SignalProcessResponse confirms which run got the signal.
@@ -639,7 +862,7 @@ export type SignalProcessResponse = Message<"corral.v1.SignalProcessResponse"> &
  * Use `create(SignalProcessResponseSchema)` to create a new message.
  */
 export const SignalProcessResponseSchema: GenMessage<SignalProcessResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 17);
+  messageDesc(file_corral_v1_process_manager, 22);
 
 /**
  * ProgramResult is the outcome of a bulk operation for one program.
@@ -680,7 +903,7 @@ export type ProgramResult = Message<"corral.v1.ProgramResult"> & {
  * Use `create(ProgramResultSchema)` to create a new message.
  */
 export const ProgramResultSchema: GenMessage<ProgramResult> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 18);
+  messageDesc(file_corral_v1_process_manager, 23);
 
 /**
  * StartAllRequest starts the selected programs (all when the selector is empty).
@@ -709,7 +932,7 @@ export type StartAllRequest = Message<"corral.v1.StartAllRequest"> & {
  * Use `create(StartAllRequestSchema)` to create a new message.
  */
 export const StartAllRequestSchema: GenMessage<StartAllRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 19);
+  messageDesc(file_corral_v1_process_manager, 24);
 
 /**
  * StartAllResponse has one result per selected program, in start order.
@@ -728,7 +951,7 @@ export type StartAllResponse = Message<"corral.v1.StartAllResponse"> & {
  * Use `create(StartAllResponseSchema)` to create a new message.
  */
 export const StartAllResponseSchema: GenMessage<StartAllResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 20);
+  messageDesc(file_corral_v1_process_manager, 25);
 
 /**
  * StopAllRequest stops the selected programs (all when the selector is empty).
@@ -757,7 +980,7 @@ export type StopAllRequest = Message<"corral.v1.StopAllRequest"> & {
  * Use `create(StopAllRequestSchema)` to create a new message.
  */
 export const StopAllRequestSchema: GenMessage<StopAllRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 21);
+  messageDesc(file_corral_v1_process_manager, 26);
 
 /**
  * StopAllResponse has one result per selected program, in stop order.
@@ -776,7 +999,7 @@ export type StopAllResponse = Message<"corral.v1.StopAllResponse"> & {
  * Use `create(StopAllResponseSchema)` to create a new message.
  */
 export const StopAllResponseSchema: GenMessage<StopAllResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 22);
+  messageDesc(file_corral_v1_process_manager, 27);
 
 /**
  * ReadLogsRequest reads part of one log stream. Offsets are logical: they count every byte
@@ -822,7 +1045,7 @@ export type ReadLogsRequest = Message<"corral.v1.ReadLogsRequest"> & {
  * Use `create(ReadLogsRequestSchema)` to create a new message.
  */
 export const ReadLogsRequestSchema: GenMessage<ReadLogsRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 23);
+  messageDesc(file_corral_v1_process_manager, 28);
 
 /**
  * ReadLogsResponse holds the bytes read.
@@ -855,7 +1078,7 @@ export type ReadLogsResponse = Message<"corral.v1.ReadLogsResponse"> & {
  * Use `create(ReadLogsResponseSchema)` to create a new message.
  */
 export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 24);
+  messageDesc(file_corral_v1_process_manager, 29);
 
 /**
  * LogChunk is a piece of one output stream.
@@ -893,7 +1116,7 @@ export type LogChunk = Message<"corral.v1.LogChunk"> & {
  * Use `create(LogChunkSchema)` to create a new message.
  */
 export const LogChunkSchema: GenMessage<LogChunk> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 25);
+  messageDesc(file_corral_v1_process_manager, 30);
 
 /**
  * FollowLogsRequest follows one or both output streams.
@@ -933,7 +1156,7 @@ export type FollowLogsRequest = Message<"corral.v1.FollowLogsRequest"> & {
  * Use `create(FollowLogsRequestSchema)` to create a new message.
  */
 export const FollowLogsRequestSchema: GenMessage<FollowLogsRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 26);
+  messageDesc(file_corral_v1_process_manager, 31);
 
 /**
  * FollowLogsResponse is one chunk of output.
@@ -952,7 +1175,7 @@ export type FollowLogsResponse = Message<"corral.v1.FollowLogsResponse"> & {
  * Use `create(FollowLogsResponseSchema)` to create a new message.
  */
 export const FollowLogsResponseSchema: GenMessage<FollowLogsResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 27);
+  messageDesc(file_corral_v1_process_manager, 32);
 
 /**
  * Event is one journaled change; details are in its oneof.
@@ -1015,6 +1238,18 @@ export type Event = Message<"corral.v1.Event"> & {
      */
     value: ServerEvent;
     case: "server";
+  } | {
+    /**
+     * @generated from field: corral.v1.ProbeChanged probe_changed = 15;
+     */
+    value: ProbeChanged;
+    case: "probeChanged";
+  } | {
+    /**
+     * @generated from field: corral.v1.ConfigApplied config_applied = 16;
+     */
+    value: ConfigApplied;
+    case: "configApplied";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1023,7 +1258,58 @@ export type Event = Message<"corral.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 28);
+  messageDesc(file_corral_v1_process_manager, 33);
+
+/**
+ * ProbeChanged is a readiness probe that started or stopped passing, or a liveness probe that
+ * failed enough times to restart the program.
+ *
+ * @generated from message corral.v1.ProbeChanged
+ */
+export type ProbeChanged = Message<"corral.v1.ProbeChanged"> & {
+  /**
+   * "readiness" or "liveness".
+   *
+   * @generated from field: string probe = 1;
+   */
+  probe: string;
+
+  /**
+   * @generated from field: bool ok = 2;
+   */
+  ok: boolean;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message corral.v1.ProbeChanged.
+ * Use `create(ProbeChangedSchema)` to create a new message.
+ */
+export const ProbeChangedSchema: GenMessage<ProbeChanged> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 34);
+
+/**
+ * ConfigApplied is a config change applied to the running set.
+ *
+ * @generated from message corral.v1.ConfigApplied
+ */
+export type ConfigApplied = Message<"corral.v1.ConfigApplied"> & {
+  /**
+   * @generated from field: corral.v1.ConfigDiff diff = 1;
+   */
+  diff?: ConfigDiff | undefined;
+};
+
+/**
+ * Describes the message corral.v1.ConfigApplied.
+ * Use `create(ConfigAppliedSchema)` to create a new message.
+ */
+export const ConfigAppliedSchema: GenMessage<ConfigApplied> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 35);
 
 /**
  * StateChanged is a transition of a program's state.
@@ -1052,7 +1338,7 @@ export type StateChanged = Message<"corral.v1.StateChanged"> & {
  * Use `create(StateChangedSchema)` to create a new message.
  */
 export const StateChangedSchema: GenMessage<StateChanged> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 29);
+  messageDesc(file_corral_v1_process_manager, 36);
 
 /**
  * ProcessStarted is published when a run was spawned (always before its exit).
@@ -1076,7 +1362,7 @@ export type ProcessStarted = Message<"corral.v1.ProcessStarted"> & {
  * Use `create(ProcessStartedSchema)` to create a new message.
  */
 export const ProcessStartedSchema: GenMessage<ProcessStarted> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 30);
+  messageDesc(file_corral_v1_process_manager, 37);
 
 /**
  * ProcessExited is the end of a run.
@@ -1117,7 +1403,7 @@ export type ProcessExited = Message<"corral.v1.ProcessExited"> & {
  * Use `create(ProcessExitedSchema)` to create a new message.
  */
 export const ProcessExitedSchema: GenMessage<ProcessExited> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 31);
+  messageDesc(file_corral_v1_process_manager, 38);
 
 /**
  * SpawnFailed is a run that could not be started at all.
@@ -1150,7 +1436,7 @@ export type SpawnFailed = Message<"corral.v1.SpawnFailed"> & {
  * Use `create(SpawnFailedSchema)` to create a new message.
  */
 export const SpawnFailedSchema: GenMessage<SpawnFailed> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 32);
+  messageDesc(file_corral_v1_process_manager, 39);
 
 /**
  * ServerEvent is a daemon-level event (started, shutting down, config loaded).
@@ -1169,7 +1455,7 @@ export type ServerEvent = Message<"corral.v1.ServerEvent"> & {
  * Use `create(ServerEventSchema)` to create a new message.
  */
 export const ServerEventSchema: GenMessage<ServerEvent> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 33);
+  messageDesc(file_corral_v1_process_manager, 40);
 
 /**
  * WatchEventsRequest subscribes to events.
@@ -1204,7 +1490,7 @@ export type WatchEventsRequest = Message<"corral.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 34);
+  messageDesc(file_corral_v1_process_manager, 41);
 
 /**
  * WatchEventsResponse is one event, or a notice that events were lost.
@@ -1235,7 +1521,7 @@ export type WatchEventsResponse = Message<"corral.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 35);
+  messageDesc(file_corral_v1_process_manager, 42);
 
 /**
  * EventGap says that events between after_seq and first_available_seq are no longer
@@ -1265,7 +1551,7 @@ export type EventGap = Message<"corral.v1.EventGap"> & {
  * Use `create(EventGapSchema)` to create a new message.
  */
 export const EventGapSchema: GenMessage<EventGap> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 36);
+  messageDesc(file_corral_v1_process_manager, 43);
 
 /**
  * GetServerInfoRequest is empty.
@@ -1280,7 +1566,7 @@ export type GetServerInfoRequest = Message<"corral.v1.GetServerInfoRequest"> & {
  * Use `create(GetServerInfoRequestSchema)` to create a new message.
  */
 export const GetServerInfoRequestSchema: GenMessage<GetServerInfoRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 37);
+  messageDesc(file_corral_v1_process_manager, 44);
 
 /**
  * GetServerInfoResponse describes the daemon.
@@ -1344,7 +1630,7 @@ export type GetServerInfoResponse = Message<"corral.v1.GetServerInfoResponse"> &
  * Use `create(GetServerInfoResponseSchema)` to create a new message.
  */
 export const GetServerInfoResponseSchema: GenMessage<GetServerInfoResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 38);
+  messageDesc(file_corral_v1_process_manager, 45);
 
 /**
  * ShutdownRequest asks the daemon to exit.
@@ -1359,7 +1645,7 @@ export type ShutdownRequest = Message<"corral.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 39);
+  messageDesc(file_corral_v1_process_manager, 46);
 
 /**
  * ShutdownResponse is sent before the daemon stops its programs and exits.
@@ -1374,7 +1660,309 @@ export type ShutdownResponse = Message<"corral.v1.ShutdownResponse"> & {
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_corral_v1_process_manager, 40);
+  messageDesc(file_corral_v1_process_manager, 47);
+
+/**
+ * WriteStdinRequest writes to a program's stdin.
+ *
+ * @generated from message corral.v1.WriteStdinRequest
+ */
+export type WriteStdinRequest = Message<"corral.v1.WriteStdinRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message corral.v1.WriteStdinRequest.
+ * Use `create(WriteStdinRequestSchema)` to create a new message.
+ */
+export const WriteStdinRequestSchema: GenMessage<WriteStdinRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 48);
+
+/**
+ * WriteStdinResponse confirms the write.
+ *
+ * @generated from message corral.v1.WriteStdinResponse
+ */
+export type WriteStdinResponse = Message<"corral.v1.WriteStdinResponse"> & {
+  /**
+   * @generated from field: uint64 bytes_written = 1;
+   */
+  bytesWritten: bigint;
+};
+
+/**
+ * Describes the message corral.v1.WriteStdinResponse.
+ * Use `create(WriteStdinResponseSchema)` to create a new message.
+ */
+export const WriteStdinResponseSchema: GenMessage<WriteStdinResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 49);
+
+/**
+ * CloseStdinRequest closes a program's stdin.
+ *
+ * @generated from message corral.v1.CloseStdinRequest
+ */
+export type CloseStdinRequest = Message<"corral.v1.CloseStdinRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.CloseStdinRequest.
+ * Use `create(CloseStdinRequestSchema)` to create a new message.
+ */
+export const CloseStdinRequestSchema: GenMessage<CloseStdinRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 50);
+
+/**
+ * CloseStdinResponse is empty.
+ *
+ * @generated from message corral.v1.CloseStdinResponse
+ */
+export type CloseStdinResponse = Message<"corral.v1.CloseStdinResponse"> & {
+};
+
+/**
+ * Describes the message corral.v1.CloseStdinResponse.
+ * Use `create(CloseStdinResponseSchema)` to create a new message.
+ */
+export const CloseStdinResponseSchema: GenMessage<CloseStdinResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 51);
+
+/**
+ * ConfigDiff is what a config change does to the running set of programs.
+ *
+ * @generated from message corral.v1.ConfigDiff
+ */
+export type ConfigDiff = Message<"corral.v1.ConfigDiff"> & {
+  /**
+   * @generated from field: repeated string added = 1;
+   */
+  added: string[];
+
+  /**
+   * @generated from field: repeated string changed = 2;
+   */
+  changed: string[];
+
+  /**
+   * @generated from field: repeated string removed = 3;
+   */
+  removed: string[];
+
+  /**
+   * @generated from field: repeated string unchanged = 4;
+   */
+  unchanged: string[];
+
+  /**
+   * Changed programs that are (or will be) restarted to take the change.
+   *
+   * @generated from field: repeated string restarted = 5;
+   */
+  restarted: string[];
+};
+
+/**
+ * Describes the message corral.v1.ConfigDiff.
+ * Use `create(ConfigDiffSchema)` to create a new message.
+ */
+export const ConfigDiffSchema: GenMessage<ConfigDiff> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 52);
+
+/**
+ * ApplyConfigRequest gives the new config as YAML text or as a path on the daemon's host.
+ *
+ * @generated from message corral.v1.ApplyConfigRequest
+ */
+export type ApplyConfigRequest = Message<"corral.v1.ApplyConfigRequest"> & {
+  /**
+   * @generated from oneof corral.v1.ApplyConfigRequest.source
+   */
+  source: {
+    /**
+     * @generated from field: string text = 1;
+     */
+    value: string;
+    case: "text";
+  } | {
+    /**
+     * @generated from field: string path = 2;
+     */
+    value: string;
+    case: "path";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: bool dry_run = 3;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ApplyConfigRequest.
+ * Use `create(ApplyConfigRequestSchema)` to create a new message.
+ */
+export const ApplyConfigRequestSchema: GenMessage<ApplyConfigRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 53);
+
+/**
+ * ApplyConfigResponse is the diff (applied unless dry_run).
+ *
+ * @generated from message corral.v1.ApplyConfigResponse
+ */
+export type ApplyConfigResponse = Message<"corral.v1.ApplyConfigResponse"> & {
+  /**
+   * @generated from field: corral.v1.ConfigDiff diff = 1;
+   */
+  diff?: ConfigDiff | undefined;
+
+  /**
+   * @generated from field: bool dry_run = 2;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ApplyConfigResponse.
+ * Use `create(ApplyConfigResponseSchema)` to create a new message.
+ */
+export const ApplyConfigResponseSchema: GenMessage<ApplyConfigResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 54);
+
+/**
+ * ReloadConfigRequest re-reads the daemon's config file.
+ *
+ * @generated from message corral.v1.ReloadConfigRequest
+ */
+export type ReloadConfigRequest = Message<"corral.v1.ReloadConfigRequest"> & {
+  /**
+   * @generated from field: bool dry_run = 1;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ReloadConfigRequest.
+ * Use `create(ReloadConfigRequestSchema)` to create a new message.
+ */
+export const ReloadConfigRequestSchema: GenMessage<ReloadConfigRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 55);
+
+/**
+ * ReloadConfigResponse is the diff (applied unless dry_run).
+ *
+ * @generated from message corral.v1.ReloadConfigResponse
+ */
+export type ReloadConfigResponse = Message<"corral.v1.ReloadConfigResponse"> & {
+  /**
+   * @generated from field: corral.v1.ConfigDiff diff = 1;
+   */
+  diff?: ConfigDiff | undefined;
+
+  /**
+   * @generated from field: bool dry_run = 2;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message corral.v1.ReloadConfigResponse.
+ * Use `create(ReloadConfigResponseSchema)` to create a new message.
+ */
+export const ReloadConfigResponseSchema: GenMessage<ReloadConfigResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 56);
+
+/**
+ * CreateProgramRequest adds an ad-hoc program.
+ *
+ * @generated from message corral.v1.CreateProgramRequest
+ */
+export type CreateProgramRequest = Message<"corral.v1.CreateProgramRequest"> & {
+  /**
+   * name and command are required; unset fields take the config file's defaults.
+   *
+   * @generated from field: corral.v1.ProgramSpec spec = 1;
+   */
+  spec?: ProgramSpec | undefined;
+
+  /**
+   * Start it at once (as autostart would).
+   *
+   * @generated from field: bool start = 2;
+   */
+  start: boolean;
+};
+
+/**
+ * Describes the message corral.v1.CreateProgramRequest.
+ * Use `create(CreateProgramRequestSchema)` to create a new message.
+ */
+export const CreateProgramRequestSchema: GenMessage<CreateProgramRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 57);
+
+/**
+ * CreateProgramResponse is the new program.
+ *
+ * @generated from message corral.v1.CreateProgramResponse
+ */
+export type CreateProgramResponse = Message<"corral.v1.CreateProgramResponse"> & {
+  /**
+   * @generated from field: corral.v1.ProcessInfo process = 1;
+   */
+  process?: ProcessInfo | undefined;
+};
+
+/**
+ * Describes the message corral.v1.CreateProgramResponse.
+ * Use `create(CreateProgramResponseSchema)` to create a new message.
+ */
+export const CreateProgramResponseSchema: GenMessage<CreateProgramResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 58);
+
+/**
+ * DeleteProgramRequest removes an ad-hoc program (stopping it first).
+ *
+ * @generated from message corral.v1.DeleteProgramRequest
+ */
+export type DeleteProgramRequest = Message<"corral.v1.DeleteProgramRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message corral.v1.DeleteProgramRequest.
+ * Use `create(DeleteProgramRequestSchema)` to create a new message.
+ */
+export const DeleteProgramRequestSchema: GenMessage<DeleteProgramRequest> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 59);
+
+/**
+ * DeleteProgramResponse is empty.
+ *
+ * @generated from message corral.v1.DeleteProgramResponse
+ */
+export type DeleteProgramResponse = Message<"corral.v1.DeleteProgramResponse"> & {
+};
+
+/**
+ * Describes the message corral.v1.DeleteProgramResponse.
+ * Use `create(DeleteProgramResponseSchema)` to create a new message.
+ */
+export const DeleteProgramResponseSchema: GenMessage<DeleteProgramResponse> = /*@__PURE__*/
+  messageDesc(file_corral_v1_process_manager, 60);
 
 /**
  * ProcessState follows supervisord's states.
@@ -1567,6 +2155,52 @@ export const StopWaitSchema: GenEnum<StopWait> = /*@__PURE__*/
   enumDesc(file_corral_v1_process_manager, 4);
 
 /**
+ * DependencyCondition says when a dependency counts as satisfied for its dependent.
+ *
+ * @generated from enum corral.v1.DependencyCondition
+ */
+export enum DependencyCondition {
+  /**
+   * @generated from enum value: DEPENDENCY_CONDITION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The dependency was spawned (STARTING or later, still up).
+   *
+   * @generated from enum value: DEPENDENCY_CONDITION_STARTED = 1;
+   */
+  STARTED = 1,
+
+  /**
+   * The dependency's readiness probe passed (RUNNING when it has no probe).
+   *
+   * @generated from enum value: DEPENDENCY_CONDITION_READY = 2;
+   */
+  READY = 2,
+
+  /**
+   * The dependency ran and exited (any exit code).
+   *
+   * @generated from enum value: DEPENDENCY_CONDITION_COMPLETED = 3;
+   */
+  COMPLETED = 3,
+
+  /**
+   * The dependency ran and exited with one of its exitcodes.
+   *
+   * @generated from enum value: DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY = 4;
+   */
+  COMPLETED_SUCCESSFULLY = 4,
+}
+
+/**
+ * Describes the enum corral.v1.DependencyCondition.
+ */
+export const DependencyConditionSchema: GenEnum<DependencyCondition> = /*@__PURE__*/
+  enumDesc(file_corral_v1_process_manager, 5);
+
+/**
  * ProcessManager owns the configured programs of one host: it starts, stops and
  * signals them, keeps their output in log files and journals every change as an event.
  *
@@ -1704,6 +2338,67 @@ export const ProcessManager: GenService<{
     methodKind: "unary";
     input: typeof ShutdownRequestSchema;
     output: typeof ShutdownResponseSchema;
+  },
+  /**
+   * WriteStdin writes bytes to the stdin of a running program configured with stdin: true.
+   *
+   * @generated from rpc corral.v1.ProcessManager.WriteStdin
+   */
+  writeStdin: {
+    methodKind: "unary";
+    input: typeof WriteStdinRequestSchema;
+    output: typeof WriteStdinResponseSchema;
+  },
+  /**
+   * CloseStdin closes a running program's stdin (it then reads end of file).
+   *
+   * @generated from rpc corral.v1.ProcessManager.CloseStdin
+   */
+  closeStdin: {
+    methodKind: "unary";
+    input: typeof CloseStdinRequestSchema;
+    output: typeof CloseStdinResponseSchema;
+  },
+  /**
+   * ApplyConfig replaces the programs with those of a config (text or file): returns the
+   * diff and, unless dry_run, applies it (restarting only changed programs).
+   *
+   * @generated from rpc corral.v1.ProcessManager.ApplyConfig
+   */
+  applyConfig: {
+    methodKind: "unary";
+    input: typeof ApplyConfigRequestSchema;
+    output: typeof ApplyConfigResponseSchema;
+  },
+  /**
+   * ReloadConfig re-reads the daemon's own config file and applies it like ApplyConfig.
+   *
+   * @generated from rpc corral.v1.ProcessManager.ReloadConfig
+   */
+  reloadConfig: {
+    methodKind: "unary";
+    input: typeof ReloadConfigRequestSchema;
+    output: typeof ReloadConfigResponseSchema;
+  },
+  /**
+   * CreateProgram adds an ad-hoc program at run time (needs server.allow_adhoc).
+   *
+   * @generated from rpc corral.v1.ProcessManager.CreateProgram
+   */
+  createProgram: {
+    methodKind: "unary";
+    input: typeof CreateProgramRequestSchema;
+    output: typeof CreateProgramResponseSchema;
+  },
+  /**
+   * DeleteProgram stops and removes an ad-hoc program (needs server.allow_adhoc).
+   *
+   * @generated from rpc corral.v1.ProcessManager.DeleteProgram
+   */
+  deleteProgram: {
+    methodKind: "unary";
+    input: typeof DeleteProgramRequestSchema;
+    output: typeof DeleteProgramResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_corral_v1_process_manager, 0);

@@ -1,0 +1,286 @@
+// One task's life: created -> running -> completed | stopped | failed, or created ->
+// stopped_before_start. Every state change goes through transition(), which also publishes the
+// lifecycle signal. Settings are "latest wins": one pending value, applied by the task.
+import { InvalidArgumentError, TimeoutError, WrongStateError } from "../errors.js";
+import { TaskLock } from "./lock.js";
+import type { SignalBus } from "./signal-bus.js";
+import {
+  FINAL_STATES,
+  STANDARD_SIGNALS,
+  TaskStopError,
+  type JsonValue,
+  type TaskContext,
+  type TaskFailure,
+  type TaskInstance,
+  type TaskSnapshot,
+  type TaskState,
+  type TaskTypeEntry,
+} from "./types.js";
+
+const TRANSITIONS: Record<TaskState, readonly TaskState[]> = {
+  created: ["running", "stopped_before_start"],
+  running: ["completed", "stopped", "failed"],
+  completed: [],
+  stopped: [],
+  failed: [],
+  stopped_before_start: [],
+};
+
+/** The signal published on entering a state. */
+const SIGNAL_OF_STATE: Record<TaskState, string> = {
+  created: "created",
+  running: "started",
+  completed: "completed",
+  stopped: "stopped",
+  failed: "failed",
+  stopped_before_start: "stopped",
+};
+
+/** How a task's run() is executed: in this thread, or (worker types) in a worker thread. */
+export type TaskExecutor = (task: Task, ctx: TaskContext) => Promise<unknown>;
+
+export class Task {
+  private stateValue: TaskState = "created";
+  private readonly stopController = new AbortController();
+  private settings: JsonValue;
+  private pending: { value: JsonValue } | undefined;
+  private status: JsonValue = null;
+  private error: TaskFailure | undefined;
+  private readonly createdAt = new Date();
+  private startedAt: Date | undefined;
+  private finishedAt: Date | undefined;
+  private readonly pendingListeners = new Set<() => void>();
+  private markFinished: () => void = () => {};
+  /** Settles when the task reaches a final state. */
+  readonly finished: Promise<void>;
+  readonly lock: TaskLock;
+  readonly context: TaskContext;
+
+  constructor(
+    readonly name: string,
+    readonly type: TaskTypeEntry,
+    readonly args: JsonValue,
+    settings: JsonValue,
+    /** undefined for worker types: the instance lives in the worker. */
+    readonly instance: TaskInstance | undefined,
+    private readonly bus: SignalBus,
+  ) {
+    this.settings = settings;
+    this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
+    this.lock = new TaskLock(name, {
+      locked: () => this.publish("locked"),
+      unlocked: (reason) => this.publish("unlocked", { reason }),
+      expired: () => this.publish("lock_expired"),
+    });
+    this.context = this.makeContext();
+    this.publish("created", { type: type.name });
+  }
+
+  get state(): TaskState {
+    return this.stateValue;
+  }
+
+  get stopRequested(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  get isFinal(): boolean {
+    return FINAL_STATES.has(this.stateValue);
+  }
+
+  snapshot(): TaskSnapshot {
+    return {
+      name: this.name,
+      type: this.type.name,
+      state: this.stateValue,
+      stopRequested: this.stopRequested,
+      args: this.args,
+      settings: this.settings,
+      hasPendingSettings: this.pending !== undefined,
+      pendingSettings: this.pending?.value,
+      status: this.status,
+      locked: this.lock.locked,
+      lockExpiresAt: this.lock.expiresAt,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      error: this.error,
+    };
+  }
+
+  private transition(to: TaskState, payload: JsonValue = null): void {
+    const from = this.stateValue;
+    if (!TRANSITIONS[from].includes(to)) throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`);
+    this.stateValue = to;
+    if (to === "running") this.startedAt = new Date();
+    if (FINAL_STATES.has(to)) this.finishedAt = new Date();
+    this.publish(SIGNAL_OF_STATE[to], payload);
+    if (FINAL_STATES.has(to)) this.markFinished();
+  }
+
+  /** Runs the task (once only); returns at once, run() goes on in the background. */
+  start(execute: TaskExecutor): void {
+    if (this.stateValue !== "created") {
+      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`);
+    }
+    this.transition("running");
+    void (async () => {
+      try {
+        await execute(this, this.context);
+        this.transition(this.stopRequested ? "stopped" : "completed");
+      } catch (error) {
+        if (isStopError(error) && (this.stopRequested || error instanceof TaskStopError)) this.transition("stopped");
+        else {
+          this.error = toFailure(error);
+          this.transition("failed", { message: this.error.message });
+        }
+      }
+    })();
+  }
+
+  /** Asks the task to stop and returns at once; before start, the task will never run. */
+  requestStop(): void {
+    if (this.isFinal) return;
+    if (this.stateValue === "created") {
+      this.stopController.abort(new TaskStopError());
+      this.transition("stopped_before_start", { before_start: true });
+      return;
+    }
+    if (this.stopRequested) return;
+    this.stopController.abort(new TaskStopError());
+    this.publish("stop_requested");
+  }
+
+  /** Waits until the task is final (or timeoutMs: TimeoutError; signal: AbortError). */
+  async join(timeoutMs: number | undefined, signal?: AbortSignal): Promise<TaskSnapshot> {
+    if (!this.isFinal) {
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const waits: Promise<unknown>[] = [this.finished];
+      if (timeoutMs !== undefined) waits.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))));
+      if (signal) waits.push(new Promise((resolve) => signal.addEventListener("abort", (onAbort = () => resolve(undefined)))));
+      try {
+        await Promise.race(waits);
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
+      }
+      signal?.throwIfAborted();
+      if (!this.isFinal) throw new TimeoutError(`task "${this.name}" is still ${this.stateValue} after ${timeoutMs} ms`);
+    }
+    return this.snapshot();
+  }
+
+  /** Stores the pending settings (latest wins); the value has been validated by the runner. */
+  setPendingSettings(value: JsonValue): void {
+    this.pending = { value };
+    for (const listener of [...this.pendingListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        console.error(`corral: task "${this.name}": pending-settings listener failed:`, error);
+      }
+    }
+  }
+
+  /** Applies the pending settings; returns whether there were any. */
+  applyPendingSettings(): boolean {
+    if (this.pending === undefined) return false;
+    this.settings = this.pending.value;
+    this.pending = undefined;
+    this.publish("settings_updated", this.settings);
+    return true;
+  }
+
+  /** Applies a value already taken by the task elsewhere (a worker), if it is still the pending one. */
+  applySettingsFromWorker(value: JsonValue): void {
+    this.settings = value;
+    if (this.pending !== undefined && JSON.stringify(this.pending.value) === JSON.stringify(value)) this.pending = undefined;
+    this.publish("settings_updated", this.settings);
+  }
+
+  setStatus(status: JsonValue): void {
+    this.status = status;
+    this.publish("status_updated", status);
+  }
+
+  /** A custom signal from the task; standard names are reserved. */
+  publishCustom(signal: string, payload: JsonValue = null): void {
+    if (typeof signal !== "string" || signal === "" || STANDARD_SIGNALS.includes(signal)) {
+      throw new InvalidArgumentError("signal", signal, `must be a non-empty name other than the standard signals (${STANDARD_SIGNALS.join(", ")})`);
+    }
+    this.publish(signal, payload);
+  }
+
+  /** The standard "removed" signal (the runner removes the task). */
+  publishRemoved(): void {
+    this.publish("removed");
+  }
+
+  private publish(signal: string, payload: JsonValue = null): void {
+    this.bus.publish(this.name, signal, payload);
+  }
+
+  onPendingSettings(listener: () => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
+  private makeContext(): TaskContext {
+    const task = this;
+    const stopSignal = this.stopController.signal;
+    return {
+      name: task.name,
+      args: task.args,
+      get stopRequested() {
+        return stopSignal.aborted;
+      },
+      signal: stopSignal,
+      get settings() {
+        return task.settings;
+      },
+      get hasPendingSettings() {
+        return task.pending !== undefined;
+      },
+      sleep: (ms: number) => sleepUnlessStopped(ms, stopSignal),
+      checkStop: () => {
+        if (stopSignal.aborted) throw new TaskStopError();
+      },
+      updateSettings: () => task.applyPendingSettings(),
+      onPendingSettings: (listener) => task.onPendingSettings(listener),
+      setStatus: (status) => task.setStatus(status),
+      publish: (signal, payload) => task.publishCustom(signal, payload ?? null),
+    };
+  }
+}
+
+/** Sleeps ms; rejects with TaskStopError at once when (or if already) the signal aborts. */
+export function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new TaskStopError());
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new TaskStopError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function isStopError(error: unknown): boolean {
+  if (error instanceof TaskStopError) return true;
+  const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
+  return name === "TaskStopError" || name === "AbortError";
+}
+
+export function toFailure(error: unknown): TaskFailure {
+  if (error instanceof Error) return { message: error.message || error.name, stack: error.stack ?? "" };
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
+    const e = error as { message: string; stack?: unknown };
+    return { message: e.message, stack: typeof e.stack === "string" ? e.stack : "" };
+  }
+  return { message: String(error), stack: "" };
+}

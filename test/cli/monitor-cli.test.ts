@@ -1,0 +1,81 @@
+// End-to-end tests of the monitor commands of the `corral` CLI (stats, ps, zombies, run): the
+// real bin/corral.js against a real daemon; assertions on output and exit codes.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+
+const corralBin = join(repoRoot, "bin/corral.js");
+const MARKER = "corral-cli-ps-marker-51c9";
+
+function corral(args: string[], address: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [corralBin, ...args], { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: address } }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") {
+        reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
+        return;
+      }
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("corral stats, ps, zombies, run", () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startTestDaemon({
+      programs: { marked: { command: ["/bin/sh", "-c", `sleep 600; : ${MARKER}`], startsecs: "0s", stop_timeout: "2s" } },
+    });
+    await waitUntil(async () => ((await daemon.client.processManager.getProcess({ name: "marked" })).process?.run?.pid ?? 0) > 0, 10_000, "marked running");
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test("stats NAME prints the program's CPU, memory, threads and fds", async () => {
+    const { code, stdout, stderr } = await corral(["stats", "marked", "--interval", "200ms"], daemon.address);
+    assert.equal(code, 0, stderr);
+    const [header, row] = stdout.trim().split("\n");
+    assert.match(header!, /PID\s+NAME\s+S\s+CPU%\s+RSS\s+VSZ\s+THR\s+FDS\s+UPTIME/);
+    assert.match(row!, /^marked\s+\d+\s+sh\s+S\s+\d+\.\d\s+\S+\s+\S+\s+1\s+\d+/);
+  });
+
+  test("stats of a pid that does not exist fails with NOT_FOUND", async () => {
+    const { code, stderr } = await corral(["stats", "99999999"], daemon.address);
+    assert.equal(code, 1);
+    assert.match(stderr, /NOT_FOUND/);
+  });
+
+  test("ps finds a program's process by its command line, and not itself", async () => {
+    const { code, stdout } = await corral(["ps", MARKER.toUpperCase()], daemon.address);
+    assert.equal(code, 0);
+    const lines = stdout.trim().split("\n");
+    assert.equal(lines.length, 2, stdout);
+    assert.match(lines[1]!, new RegExp(`marked\\s+/bin/sh -c sleep 600; : ${MARKER}`));
+  });
+
+  test("zombies exits 0", async () => {
+    const { code } = await corral(["zombies"], daemon.address);
+    assert.equal(code, 0);
+  });
+
+  test("run streams output and exits with the command's code", async () => {
+    const { code, stdout, stderr } = await corral(["run", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"], daemon.address);
+    assert.equal(code, 3);
+    assert.equal(stdout, "out\n");
+    assert.equal(stderr, "err\n");
+  });
+
+  test("run exits 124 when no progress was made in time", async () => {
+    const { code, stderr } = await corral(["run", "--inactivity", "500ms", "--progress", "^done", "--", process.execPath, "-e", "setInterval(() => console.log('busy'), 50)"], daemon.address);
+    assert.equal(code, 124);
+    assert.match(stderr, /inactivity timeout/);
+  });
+
+  test("run of a missing executable exits 127", async () => {
+    const { code, stderr } = await corral(["run", "--", "/nonexistent/corral-missing"], daemon.address);
+    assert.equal(code, 127);
+    assert.match(stderr, /ENOENT/);
+  });
+});
