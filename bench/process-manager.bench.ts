@@ -1,6 +1,7 @@
 // `npm run bench`: ProcessManager figures measured in one run against a real daemon process
 // over its Unix socket, each next to a bare-Node baseline measured in the same run.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { ProcessState, StartWait, StopWait } from "../client/index.js";
 import { startTestDaemon, type TestDaemon } from "../test/helpers/daemon.js";
@@ -162,6 +163,25 @@ async function benchUnary(daemon: TestDaemon): Promise<Row[]> {
   return rows;
 }
 
+/** `corral status` as a user runs it (a new node process each time) next to bare `node -e 0`. */
+function benchCli(daemon: TestDaemon): Row[] {
+  const cli = fileURLToPath(new URL("../../bin/corral.js", import.meta.url));
+  const time = (args: string[]) => {
+    const t0 = performance.now();
+    execFileSync(process.execPath, args, { stdio: "ignore" });
+    return performance.now() - t0;
+  };
+  const corral: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    corral.push(time([cli, "status", "--address", daemon.address]));
+    bare.push(time(["-e", "0"]));
+  }
+  const med = quantile(corral, 0.5);
+  const bmed = quantile(bare, 0.5);
+  return [[`CLI \`corral status\` round trip, median (n=20, ${N_PROGRAMS + 1} programs)`, ms(med), `${ms(bmed)} (node -e 0)`, `${(med / bmed).toFixed(2)}x`]];
+}
+
 function printTable(rows: Row[]): void {
   const header: Row = ["figure", "corral", "baseline (bare node, same run)", "ratio"];
   const all = [header, ...rows];
@@ -185,6 +205,8 @@ async function main(): Promise<void> {
     const rows = [...(await benchStartLatency(daemon))];
     console.error("bench: unary calls...");
     rows.push(...(await benchUnary(daemon)));
+    console.error("bench: CLI round trips...");
+    rows.push(...benchCli(daemon));
     console.error("bench: start-all / stop-all...");
     rows.push(...(await benchBulk(daemon)));
     console.log(`\ncorral ProcessManager benchmark (${new Date().toISOString()}, node ${process.version}, ${N_PROGRAMS} programs)\n`);

@@ -7,7 +7,9 @@ import module from "node:module";
 // Node 20 this is absent and skipped.
 module.enableCompileCache?.();
 
-const entry = new URL("../dist/client/cli/main.js", import.meta.url);
+// The bundle (scripts/bundle-cli.mjs) loads fastest; the plain build works as well.
+const bundle = new URL("../dist/client/cli/main.bundle.mjs", import.meta.url);
+const entry = existsSync(bundle) ? bundle : new URL("../dist/client/cli/main.js", import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write("corral is not built: run `npm run build` (or npm ci)\n");
   process.exit(1);

@@ -14,6 +14,7 @@ const step = (title, cmd, args) => {
 
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
+step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
 
 const files = [];
 const walk = (dir) => {
