@@ -2,7 +2,7 @@
 // Regenerates gen/ from proto/ with local plugins only; with --check, regenerates into a
 // temporary directory and fails when the committed gen/ differs (drift).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,8 +13,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const buf = join(root, "node_modules", "@bufbuild", `buf-linux-${process.arch === "arm64" ? "aarch64" : "x64"}`, "bin", "buf");
 const check = process.argv.includes("--check");
 const lintOnly = process.argv.includes("--lint-only");
-// Directories under gen/ that buf.gen.yaml writes; others (python/go packaging) are hand-kept.
-const generatedDirs = ["gen/ts"];
+// Directories under gen/ that buf.gen.yaml writes (its `out`s); everything else under gen/
+// (the Python and Go packaging and hand-written client layers) is kept by hand.
+const generatedDirs = ["gen/ts", "gen/python/src/corral_client/v1", "gen/go/corral/v1"];
+// The local plugins that scripts/install-tools.sh puts in .tools/ (pinned versions).
+const requiredTools = [".tools/venv/bin/python", ".tools/bin/protoc-gen-go", ".tools/bin/protoc-gen-go-grpc"];
 
 function run(args) {
   execFileSync(buf, args, { cwd: root, stdio: "inherit" });
@@ -39,6 +42,12 @@ function listFiles(dir) {
 
 run(["lint"]);
 if (lintOnly) process.exit(0);
+const missing = requiredTools.filter((tool) => !existsSync(join(root, tool)));
+if (missing.length > 0) {
+  console.error(`missing code generators: ${missing.join(", ")}`);
+  console.error("run scripts/install-tools.sh (installs them into .tools/ at pinned versions), then retry");
+  process.exit(1);
+}
 if (!check) {
   run(["generate"]);
   process.exit(0);

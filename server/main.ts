@@ -4,13 +4,13 @@ import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultHome, socketPath as socketPathOf } from "../client/index.js";
-import { ConfigError, builtinExampleConfig, loadConfigFile, type CorralConfig } from "./config/index.js";
+import { ConfigError, builtinExampleConfig, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
 import { Metrics } from "./core/monitor/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
 import { EventJournal } from "./core/store/journal.js";
-import { createTaskRunner, type TaskRunner } from "./core/task/index.js";
+import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 
@@ -20,7 +20,7 @@ export interface StartDaemonOptions {
   /** TCP listeners (loopback only); default: config.server.listen. */
   tcpListen?: string[];
   /** What a Shutdown RPC does; default: close() (the caller watches `closed`). */
-  onShutdownRequest?: () => void;
+  onShutdownRequest?: (options: { keepProcesses: boolean }) => void;
 }
 
 export interface Daemon {
@@ -35,8 +35,11 @@ export interface Daemon {
   metricsUrl?: string;
   /** Settles when close() has finished, whoever started it (signal, Shutdown RPC, caller). */
   closed: Promise<void>;
-  /** Stops accepting calls, stops every program (two-stage), closes the servers. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting calls, stops every program (two-stage; with keepProcesses leaves them running
+   * for the next daemon to adopt), closes the servers. Idempotent: the first call's options win.
+   */
+  close(options?: { keepProcesses?: boolean }): Promise<void>;
 }
 
 /** Starts a daemon in this process: the programs' manager, the socket and TCP servers, autostart. */
@@ -48,17 +51,21 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   const manager = new ProcessManager({ home, programs: options.config.programs, journal: new EventJournal() });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
-  const metrics = new Metrics({ programs: () => manager.list(), runs: runLookupOf(manager) });
+  const metrics = new Metrics({
+    programs: () => manager.list(),
+    runs: runLookupOf(manager),
+    tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
+  });
   let metricsEndpoint: MetricsEndpoint | undefined;
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => {};
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const close = (): Promise<void> =>
+  const close = (closeOptions: { keepProcesses?: boolean } = {}): Promise<void> =>
     (closing ??= (async () => {
       try {
         rpc.stopAccepting();
-        await Promise.all([manager.shutdown(), tasks.shutdown(), monitor.shutdown()]);
+        await Promise.all([manager.shutdown({ keepProcesses: closeOptions.keepProcesses }), tasks.shutdown(), monitor.shutdown()]);
       } finally {
         await rpc.close();
         await metricsEndpoint?.close();
@@ -82,7 +89,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
       startedAt: new Date(),
       allowAdhoc: options.config.server.allowAdhoc,
     },
-    onShutdown: () => (options.onShutdownRequest ?? (() => void close()))(),
+    onShutdown: (request) => (options.onShutdownRequest ?? ((r: { keepProcesses: boolean }) => void close(r)))(request),
   });
   try {
     if (options.config.metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, () => metrics.render());
@@ -98,7 +105,9 @@ const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:
 
   --config FILE       the YAML config (default: a built-in example)
   --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
-  --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config`;
+  --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config
+  --keep-processes    on SIGTERM/SIGINT leave the programs running (for an upgrade): the next
+                      daemon on the same home re-adopts them`;
 
 /** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
 export async function runServer(argv: string[]): Promise<void> {
@@ -110,6 +119,7 @@ export async function runServer(argv: string[]): Promise<void> {
         config: { type: "string" },
         home: { type: "string" },
         listen: { type: "string", multiple: true },
+        "keep-processes": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -127,24 +137,26 @@ export async function runServer(argv: string[]): Promise<void> {
 
   // Installed before anything is spawned, so a signal during startup still stops children.
   let stopRequested: string | undefined;
+  let keepOnStop = false;
   let daemon: Daemon | undefined;
-  const requestStop = (why: string) => {
+  const requestStop = (why: string, keepProcesses = args["keep-processes"] === true) => {
     if (stopRequested) {
       // Leaving now would orphan the programs; the stop sequence has its own timeouts.
       console.error(`corral: ${why} while shutting down; still stopping programs`);
       return;
     }
     stopRequested = why;
-    console.error(`corral: ${why}; stopping programs`);
+    keepOnStop = keepProcesses;
+    console.error(`corral: ${why}; ${keepProcesses ? "leaving programs running for the next daemon" : "stopping programs"}`);
     // Before startDaemon has returned, the stop happens right after it (see below).
-    void daemon?.close();
+    void daemon?.close({ keepProcesses });
   };
   process.on("SIGTERM", () => requestStop("SIGTERM received"));
   process.on("SIGINT", () => requestStop("SIGINT received"));
 
   try {
-    const config = args.config ? await loadConfigFile(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, tcpListen: args.listen, onShutdownRequest: () => requestStop("Shutdown requested") });
+    const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
+    daemon = await startDaemon({ home, config, tcpListen: args.listen, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -155,7 +167,8 @@ export async function runServer(argv: string[]): Promise<void> {
   }
   console.log(`corral daemon listening on ${daemon.listen.join(", ")} (pid ${process.pid})`);
   if (daemon.metricsUrl) console.log(`corral metrics on ${daemon.metricsUrl}`);
-  if (stopRequested) void daemon.close();
+  for (const problem of daemon.manager.persistence.problems) console.error(`corral: ${problem}`);
+  if (stopRequested) void daemon.close({ keepProcesses: keepOnStop });
 
   try {
     await daemon.closed;

@@ -4,3 +4,4 @@ export type { ConfigProblem, CorralConfig, ParseConfigOptions } from "./load.js"
 export { EXAMPLE_CONFIG_YAML, builtinExampleConfig } from "./example.js";
 export { configSchema, parseByteSize, parseDuration, PROGRAM_NAME_PATTERN } from "./schema.js";
 export type { ConfigFile, ProgramFile } from "./schema.js";
+export { loadConfigFileIsolated, parseConfigIsolated } from "./isolated.js";

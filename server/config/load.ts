@@ -127,7 +127,7 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string): Cor
   };
 }
 
-function toProgramConfig(name: string, program: ProgramFile, baseDir: string): ProgramConfig {
+export function toProgramConfig(name: string, program: ProgramFile, baseDir: string): ProgramConfig {
   return {
     name,
     command: program.command,
@@ -159,7 +159,7 @@ function toProgramConfig(name: string, program: ProgramFile, baseDir: string): P
 }
 
 /** Rule text for zod's own checks, in the same voice as the schema's custom rules. */
-function ruleFor(issue: z.core.$ZodRawIssue): string | undefined {
+export function ruleFor(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) return "required";

@@ -1,6 +1,7 @@
 // The one place where core errors become gRPC statuses, and the server middleware that applies
 // it to every call, so service methods simply let core errors propagate.
 import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
+import { ConfigError } from "../config/load.js";
 import { CorralError } from "../core/errors.js";
 
 const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
@@ -24,6 +25,10 @@ export function isAbortError(error: unknown): error is Error {
  */
 export function toServerError(error: unknown, path = "?"): ServerError {
   if (error instanceof ServerError) return error;
+  if (error instanceof ConfigError) {
+    const count = error.problems.length;
+    return new ServerError(Status.INVALID_ARGUMENT, `invalid config, nothing was changed (${count} problem${count === 1 ? "" : "s"}):\n${error.message}`);
+  }
   if (error instanceof CorralError) {
     if (error.kind === "internal") console.error(`corral: ${path}: internal error:`, error);
     return new ServerError(STATUS_OF_KIND[error.kind] ?? Status.INTERNAL, error.message);

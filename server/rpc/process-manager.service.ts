@@ -2,7 +2,7 @@
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
 import { hostname } from "node:os";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ServerError, Status, type ServiceImplementation } from "nice-grpc";
+import type { ServiceImplementation } from "nice-grpc";
 import { processManagerDefinition } from "../../client/index.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
@@ -19,6 +19,7 @@ import {
   uint64ToNumber,
   watchItemToProto,
 } from "./convert.js";
+import { liveConfigMethods } from "./live-config.service.js";
 
 /** The core operations this service calls (the ProcessManager class of server/core). */
 export type ProcessManagerCore = Pick<
@@ -37,6 +38,9 @@ export type ProcessManagerCore = Pick<
   | "watchEvents"
   | "writeStdin"
   | "closeStdin"
+  | "applyConfig"
+  | "createProgram"
+  | "deleteProgram"
 >;
 
 /** Facts about the daemon that GetServerInfo reports; read at each call (listen is filled late). */
@@ -52,8 +56,8 @@ export interface ServerInfo {
 export interface ProcessManagerServiceOptions {
   manager: ProcessManagerCore;
   info: () => ServerInfo;
-  /** Called once the Shutdown response is on its way; the daemon then stops programs and exits. */
-  onShutdown: () => void;
+  /** Called once the Shutdown response is on its way; the daemon then stops programs (unless keepProcesses) and exits. */
+  onShutdown: (options: { keepProcesses: boolean }) => void;
 }
 
 export type ProcessManagerService = ServiceImplementation<typeof processManagerDefinition>;
@@ -192,25 +196,12 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
       return {};
     },
 
-    async applyConfig() {
-      throw new ServerError(Status.UNIMPLEMENTED, "ApplyConfig is not implemented yet");
-    },
+    // ApplyConfig, ReloadConfig, CreateProgram, DeleteProgram.
+    ...liveConfigMethods(manager, info),
 
-    async reloadConfig() {
-      throw new ServerError(Status.UNIMPLEMENTED, "ReloadConfig is not implemented yet");
-    },
-
-    async createProgram() {
-      throw new ServerError(Status.UNIMPLEMENTED, "CreateProgram is not implemented yet");
-    },
-
-    async deleteProgram() {
-      throw new ServerError(Status.UNIMPLEMENTED, "DeleteProgram is not implemented yet");
-    },
-
-    async shutdown() {
+    async shutdown(request) {
       // setImmediate: the response is written before the daemon starts to wind down.
-      setImmediate(onShutdown);
+      setImmediate(() => onShutdown({ keepProcesses: request.keepProcesses }));
       return {};
     },
   };

@@ -41,7 +41,7 @@ export interface RpcServerOptions {
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
   info: Omit<ServerInfo, "listen">;
   /** Called after a Shutdown RPC was answered. */
-  onShutdown: () => void;
+  onShutdown: (options: { keepProcesses: boolean }) => void;
 }
 
 export interface RpcServer {

@@ -34,6 +34,37 @@ describe("signal bus", () => {
     );
   });
 
+  test("big payloads are bounded by bytes: the ring keeps the newest that fit, a watcher's queue too", async () => {
+    const kib = (i: number) => String(i).padEnd(1024, ".");
+    const bus = new SignalBus(10_000, 1_000, { maxHeldBytes: 10 * 1024, maxQueueBytes: 4 * 1024 });
+    const abort = new AbortController();
+    const watch = bus.watch({ liveOnly: true, signal: abort.signal });
+    const first = watch.next();
+    bus.publish("t", "s", kib(0));
+    await first;
+    for (let i = 1; i <= 50; i++) bus.publish("t", "s", kib(i));
+    const items: SignalWatchItem[] = [];
+    for (let i = 0; i < 4; i++) items.push((await watch.next()).value as SignalWatchItem);
+    abort.abort();
+    await watch.return(undefined);
+    // About 1.1 KiB each (payload + record overhead): 3 fit in 4 KiB.
+    assert.deepEqual(items[0], { gap: { afterSeq: 1, missed: 47 } });
+    assert.deepEqual(
+      items.slice(1).map((item) => ("signal" in item ? Number.parseInt(item.signal.payload as string, 10) : -1)),
+      [48, 49, 50],
+    );
+    // The ring: 8 of ~1.1 KiB fit in 10 KiB; a replay from the start reports the rest as missed.
+    const replay: SignalWatchItem[] = [];
+    const again = new AbortController();
+    for await (const item of bus.watch({ afterSeq: 1, signal: again.signal })) {
+      replay.push(item);
+      if ("signal" in item && item.signal.seq === bus.lastSeq) again.abort();
+    }
+    assert.equal(bus.firstHeldSeq, 44);
+    assert.deepEqual(replay[0], { gap: { afterSeq: 1, missed: 42 } });
+    assert.equal(replay.length, 1 + 8);
+  });
+
   test("replay after a seq older than the ring reports the lost signals first", async () => {
     const bus = new SignalBus(3);
     for (let i = 1; i <= 10; i++) bus.publish("t", "s", i);

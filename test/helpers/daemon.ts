@@ -25,6 +25,8 @@ export interface TestDaemonOptions {
   /** Use this home instead of a fresh temp dir (which stop() then leaves in place). */
   home?: string;
   readyTimeoutMs?: number;
+  /** Start without --config: the daemon runs its built-in example. */
+  builtinExample?: boolean;
 }
 
 export interface Exit {
@@ -87,7 +89,8 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const socketPath = socketPathOf(home);
   const address = `unix://${socketPath}`;
 
-  const { child, output, exited } = spawnDaemon(["--home", home, "--config", configPath, ...(options.args ?? [])]);
+  const configArgs = options.builtinExample ? [] : ["--config", configPath];
+  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])]);
   let client: CorralClient | undefined;
   const stop = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

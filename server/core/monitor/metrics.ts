@@ -12,9 +12,19 @@ import { StatsSampler } from "./stats.js";
 /** Latency buckets in seconds: sub-millisecond loopback calls up to long waits. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** What the metrics need of the TaskRunner (kept narrow: the monitor does not drive tasks). */
+export interface TaskMetricsSource {
+  /** Every task state name, so each task gets one series per state. */
+  states: readonly string[];
+  list(): { name: string; type: string; state: string; locked: boolean }[];
+  /** Signals published since the daemon started (the bus's last sequence number). */
+  signalsPublished(): number;
+}
+
 export interface MetricsSources {
   programs: () => ProcessSnapshot[];
   runs: RunLookup;
+  tasks?: TaskMetricsSource;
   /** Extra text appended to every scrape (e.g. task metrics), already in exposition format. */
   extra?: () => string;
 }
@@ -57,6 +67,7 @@ export class Metrics {
   render(): string {
     const out = new Exposition();
     this.renderPrograms(out);
+    this.renderTasks(out);
     this.renderDaemon(out);
     this.renderCalls(out);
     return out.text() + (this.sources.extra?.() ?? "");
@@ -93,6 +104,18 @@ export class Metrics {
     for (const [program, s] of stats) if (s.openFds !== undefined) out.sample("corral_program_open_fds", { program }, s.openFds);
     out.family("corral_program_start_time_seconds", "gauge", "start of the current run, in seconds since the epoch");
     for (const [program, s] of stats) out.sample("corral_program_start_time_seconds", { program }, s.startedAt.getTime() / 1000);
+  }
+
+  private renderTasks(out: Exposition): void {
+    const source = this.sources.tasks;
+    if (!source) return;
+    const tasks = source.list();
+    out.family("corral_task_state", "gauge", "1 for the task's current state, 0 for the others");
+    for (const t of tasks) for (const state of source.states) out.sample("corral_task_state", { task: t.name, type: t.type, state }, t.state === state ? 1 : 0);
+    out.family("corral_task_locked", "gauge", "1 while the task is locked by a client");
+    for (const t of tasks) out.sample("corral_task_locked", { task: t.name }, t.locked ? 1 : 0);
+    out.family("corral_task_signals_published_total", "counter", "task signals published since the daemon started (all tasks)");
+    out.sample("corral_task_signals_published_total", {}, source.signalsPublished());
   }
 
   private renderDaemon(out: Exposition): void {

@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
+import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { Program } from "./program.js";
+import { LiveConfig, type AppliedConfig } from "./live-config.js";
 import { parseSignal } from "./signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
@@ -66,6 +68,17 @@ export class ProcessManager {
   private readonly programs = new Map<string, Program>();
   private readonly runIds: RunIdAllocator;
   private shuttingDown?: Promise<void>;
+  /** ApplyConfig and ad-hoc programs: changes of the set while the daemon runs (live-config.ts). */
+  private readonly live = new LiveConfig({
+    programs: () => this.programs,
+    add: (config) => this.add(config),
+    journal: () => this.journal,
+    startAll: (selector, options) => this.startAll(selector, options),
+    stopAll: (selector, options) => this.stopAll(selector, options),
+  });
+  /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
+  readonly persistence: Persistence;
+  private readonly restored: RestoreOutcome;
 
   constructor(options: ProcessManagerOptions) {
     this.home = options.home;
@@ -73,8 +86,11 @@ export class ProcessManager {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
+    this.persistence = new Persistence({ stateDir: join(options.home, "state"), journal: this.journal, programs: () => this.programs.values() });
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
+    // Runs a previous daemon left are adopted here, before any client can act on the programs.
+    this.restored = this.persistence.restore(this.programs);
   }
 
   private add(config: ProgramConfig): Program {
@@ -82,6 +98,7 @@ export class ProcessManager {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
       logDir: this.logDir,
+      onChange: () => this.persistence.changed(),
     });
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));
@@ -92,7 +109,9 @@ export class ProcessManager {
   /** Starts the autostart programs (config order) without waiting for them. */
   async init(): Promise<void> {
     this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
-    const autostart = [...this.programs.values()].filter((p) => p.config.autostart).map((p) => p.name);
+    // A restored program's saved state wins over autostart (see the constructor).
+    const { restored, resume } = this.restored;
+    const autostart = [...this.programs.values()].filter((p) => (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
     // Independent programs are spawned by now; dependents wait for their conditions in the background.
@@ -317,6 +336,21 @@ export class ProcessManager {
     return this.program(name).closeStdin();
   }
 
+  /** ApplyConfig: the config programs become these, restarting only what changed (live-config.ts). */
+  applyConfig(programs: ProgramConfig[], options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    return this.live.apply(programs, options);
+  }
+
+  /** CreateProgram: an ad-hoc program (validated by the caller); start: start it now. */
+  createProgram(config: ProgramConfig, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
+    return this.live.create(config, options);
+  }
+
+  /** DeleteProgram: stops an ad-hoc program, then removes it. */
+  deleteProgram(name: string): Promise<ProcessSnapshot> {
+    return this.live.delete(name);
+  }
+
   private logFile(name: string, stream: LogStreamName) {
     const program = this.program(name);
     return stream === "stderr" ? program.stderr : program.stdout;
@@ -356,12 +390,26 @@ export class ProcessManager {
     return this.journal.watch(options);
   }
 
-  /** Stops every program (reverse order, two-stage) and releases timers and watchers. */
-  shutdown(): Promise<void> {
+  /**
+   * Stops every program (reverse order, two-stage) and releases timers and watchers. With
+   * keepProcesses the runs are left running and saved, for the next daemon to adopt.
+   */
+  shutdown(options: { keepProcesses?: boolean } = {}): Promise<void> {
     this.shuttingDown ??= (async () => {
-      this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
-      await this.stopAll(undefined, { wait: "stopped" });
-      for (const program of this.programs.values()) program.dispose();
+      this.persistence.beginShutdown();
+      try {
+        if (options.keepProcesses) {
+          const live = [...this.programs.values()].filter((p) => p.run && !p.run.exitedAt && p.run.pid > 0).length;
+          this.journal.append("", 0, { kind: "server", message: `daemon shutting down: leaving ${live} run(s) running for the next daemon to adopt` });
+        } else {
+          this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
+          await this.stopAll(undefined, { wait: "stopped" });
+        }
+      } finally {
+        // Saved before dispose() cancels pending retries, so the next daemon resumes them.
+        this.persistence.finish();
+        for (const program of this.programs.values()) program.dispose();
+      }
     })();
     return this.shuttingDown;
   }

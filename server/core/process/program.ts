@@ -38,6 +38,21 @@ export interface Run {
   exited: Promise<void>;
   /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
   killedBecause?: string;
+  /** Log offsets where this run's output begins. */
+  logStart?: { stdout: number; stderr: number };
+  /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
+  adopted?: boolean;
+  /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
+  exitStatusUnknown?: string;
+}
+
+/** A run a previous daemon left, as the store kept it (see adopt.ts). */
+export interface RestoredRun {
+  runId: number;
+  pid: number;
+  pidStartTicks: number;
+  startedAt: Date;
+  logStart: { stdout: number; stderr: number };
 }
 
 export interface ProgramDeps {
@@ -77,6 +92,8 @@ export class Program {
   readonly stderr: LogFile;
   ready = false;
   adhoc = false;
+  /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
+  desired?: "running" | "stopped";
   private readiness?: ProbeRunner;
   private liveness?: ProbeRunner;
   private readinessVerdict?: boolean;
@@ -192,6 +209,7 @@ export class Program {
       throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`);
     }
     this.cancelRetry();
+    this.desired = "running";
     this.startAttempts = 0;
     this.restarts = 0;
     this.consecutiveRestarts = 0;
@@ -247,6 +265,8 @@ export class Program {
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
     this.run = run;
+    const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
+    run.logStart = startOffsets;
 
     const problem = this.checkSpawnable();
     if (problem) {
@@ -254,7 +274,6 @@ export class Program {
       markExited();
       return;
     }
-    const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     const outFd = this.stdout.openForChild();
     const errFd = this.stderr.openForChild();
     let child: ChildProcess;
@@ -426,6 +445,7 @@ export class Program {
   }
 
   private describeExit(run: Run): string {
+    if (run.exitStatusUnknown) return `exit status unknown: ${run.exitStatusUnknown}`;
     const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
     return run.killedBecause ? `${how} (${run.killedBecause})` : how;
   }
@@ -454,7 +474,8 @@ export class Program {
       this.startFailed(`${what} before startsecs (${this.config.startsecsMs} ms)`);
       return;
     }
-    if (this.state !== "RUNNING") return;
+    // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
+    if (this.state !== "RUNNING" && this.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
     if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
     const policy = this.config.autorestart;
@@ -518,7 +539,8 @@ export class Program {
     let i = 0;
     for (;;) {
       const leaderGone = run.exitedAt !== undefined || run.child === undefined;
-      if (leaderGone && (!this.ownsGroup(run) || !groupExists(run.pid))) return true;
+      // An adopted group's zombies are reaped by init, whenever it gets to it: count live members only.
+      if (leaderGone && (!this.ownsGroup(run) || !groupExists(run.pid) || (run.adopted && groupMembers(run.pid).length === 0))) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
       const step = Math.min(GROUP_POLL_MS[Math.min(i++, GROUP_POLL_MS.length - 1)], left);
@@ -538,6 +560,7 @@ export class Program {
    */
   async stop(): Promise<number[]> {
     if (this.stopping) return this.stopping;
+    this.desired = "stopped";
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
       this.transition("STOPPED", "stopped by request (pending retry cancelled)");
@@ -604,6 +627,55 @@ export class Program {
     }
     if (stdin.writableEnded || stdin.destroyed) throw new WrongStateError(`${this.name}: stdin of pid ${this.run?.pid} was closed`);
     return stdin;
+  }
+
+  get retryPending(): boolean {
+    return this.retryTimer !== undefined;
+  }
+
+  /**
+   * Takes over a run a previous daemon started, found alive by the caller (same pid and start
+   * ticks): RUNNING again with the same run id and uptime. No child handle: onGone is handed to
+   * watchExit, which calls it when the process is gone (exit status then unknown).
+   */
+  adopt(saved: RestoredRun, restarts: number, watchExit: (run: Run, onGone: () => void) => void): void {
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const startedMono = performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime());
+    const run: Run = { ...saved, startedMono, exited, adopted: true };
+    this.beginRestore(run, restarts);
+    this.stdout.keepWatching = true;
+    this.stderr.keepWatching = true;
+    if (this.config.log.maxBytes > 0) {
+      this.stdout.startWatching();
+      this.stderr.startWatching();
+    }
+    this.startReadiness(run, saved.logStart);
+    this.becomeRunning(run, `re-adopted pid ${run.pid} (run ${run.runId}) after a daemon restart`);
+    watchExit(run, () => {
+      if (run.exitedAt) return;
+      run.exitedAt = new Date();
+      run.exitStatusUnknown = "a re-adopted run is not a child of this daemon";
+      this.onExit(run);
+      markExited();
+    });
+  }
+
+  /** A run a previous daemon left has ended (or its pid is another process now): exited, policy applies. */
+  restoreEnded(saved: RestoredRun, restarts: number, why: string): void {
+    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve(), exitedAt: new Date(), exitStatusUnknown: why };
+    this.beginRestore(run, restarts);
+    this.onExit(run);
+  }
+
+  private beginRestore(run: Run, restarts: number): void {
+    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
+    // Not a transition: a restored program's state is UNKNOWN until its run is checked, as if it had been created so.
+    this.state = "UNKNOWN";
+    this.stateReason = `run ${run.runId} (pid ${run.pid}) of the previous daemon`;
+    this.run = run;
+    this.restarts = restarts;
+    this.desired = "running";
   }
 
   /** Releases timers and watchers (the program must be down). */

@@ -41,6 +41,8 @@ export class EventJournal {
   private start = 0; // index of the oldest event in ring (ring is used as a circular buffer)
   private nextSeq: number;
   private readonly subscribers = new Set<Subscriber>();
+  /** Called with each event before any watcher sees it (persistence: see journal-file.ts). */
+  private sink?: (event: JournalEvent) => void;
 
   constructor(
     readonly capacity = 10_000,
@@ -68,8 +70,30 @@ export class EventJournal {
       this.ring[this.start] = event;
       this.start = (this.start + 1) % this.capacity;
     }
+    this.sink?.(event);
     for (const subscriber of this.subscribers) subscriber.push(event);
     return event;
+  }
+
+  setSink(sink: ((event: JournalEvent) => void) | undefined): void {
+    this.sink = sink;
+  }
+
+  /**
+   * Puts back the events a previous daemon journaled (oldest first), so seqs continue after
+   * them and watchers can resume across the restart. Only on an empty journal.
+   */
+  restore(events: JournalEvent[]): void {
+    if (this.ring.length > 0 || events.length === 0) return;
+    const kept = events.slice(-this.capacity);
+    this.ring.push(...kept);
+    this.start = 0;
+    this.nextSeq = Math.max(this.nextSeq, kept[kept.length - 1].seq + 1);
+  }
+
+  /** The most recent events, oldest first (at most the capacity). */
+  recent(): JournalEvent[] {
+    return this.since(0);
   }
 
   /** Events with seq > afterSeq still held, oldest first. */

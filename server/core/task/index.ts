@@ -5,6 +5,7 @@ import { TaskRunner } from "./runner.js";
 import { runInWorker } from "./worker.js";
 
 export { TaskRunner } from "./runner.js";
+export { TASK_STATES } from "./types.js";
 
 /** A TaskRunner with the built-in task types and the types of these modules (absolute paths). */
 export async function createTaskRunner(modulePaths: readonly string[]): Promise<TaskRunner> {

@@ -6,6 +6,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** A task's life: created -> running -> completed | stopped | failed; created -> stopped_before_start. */
 export type TaskState = "created" | "running" | "completed" | "stopped" | "failed" | "stopped_before_start";
 
+/** Every task state, in life order (e.g. for one metrics series per state). */
+export const TASK_STATES: readonly TaskState[] = ["created", "running", "completed", "stopped", "failed", "stopped_before_start"];
+
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set(["completed", "stopped", "failed", "stopped_before_start"]);
 
 /** Thrown by ctx.sleep (and ctx.checkStop) once a stop was requested; escaping run() it is a clean stop. */

@@ -1,0 +1,114 @@
+"""A task handle that keeps its lock token and sends it on every driving call."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from ._errors import LockRefused
+from ._stream import Stream
+from ._values import Json, from_value, to_value
+from .v1 import task_runner_pb2 as tr
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+
+class TaskHandle:
+    """One task by name. After lock() every driving call (start, stop, join, settings,
+    methods, remove) carries the token; as a context manager (`with task.lock(): ...`) the
+    lock is released on exit."""
+
+    def __init__(self, client: "Client", name: str, token: str = "") -> None:
+        self._client = client
+        self.name = name
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"TaskHandle({self.name!r}, locked={bool(self.token)})"
+
+    @property
+    def _tr(self):  # the error-converting TaskRunner stub
+        return self._client.task_runner
+
+    def info(self, deadline: Optional[float] = None) -> tr.TaskInfo:
+        return self._tr.GetTask(tr.GetTaskRequest(name=self.name), timeout=deadline).task
+
+    def start(self, deadline: Optional[float] = None) -> tr.TaskInfo:
+        return self._tr.StartTask(tr.StartTaskRequest(name=self.name, token=self.token), timeout=deadline).task
+
+    def stop(self, deadline: Optional[float] = None) -> tr.TaskInfo:
+        return self._tr.StopTask(tr.StopTaskRequest(name=self.name, token=self.token), timeout=deadline).task
+
+    def join(self, timeout: Optional[float] = None, deadline: Optional[float] = None) -> tr.TaskInfo:
+        """Waits until the task finished (DEADLINE_EXCEEDED after `timeout` seconds)."""
+        request = tr.JoinTaskRequest(name=self.name, token=self.token)
+        if timeout is not None:
+            request.timeout.FromNanoseconds(int(timeout * 1e9))
+            deadline = deadline if deadline is not None else timeout + 10
+        return self._tr.JoinTask(request, timeout=deadline).task
+
+    def remove(self, timeout: Optional[float] = None) -> tr.TaskInfo:
+        request = tr.RemoveTaskRequest(name=self.name, token=self.token)
+        if timeout is not None:
+            request.timeout.FromNanoseconds(int(timeout * 1e9))
+        return self._tr.RemoveTask(request).task
+
+    def set_settings(self, settings: Json) -> None:
+        """Stores pending settings; the task takes them when it next calls updateSettings."""
+        self._tr.SetSettings(tr.SetSettingsRequest(name=self.name, settings=to_value(settings), token=self.token))
+
+    def settings(self) -> Json:
+        return from_value(self._tr.GetSettings(tr.GetSettingsRequest(name=self.name)).settings)
+
+    def pending_settings(self) -> Optional[Json]:
+        response = self._tr.GetPendingSettings(tr.GetPendingSettingsRequest(name=self.name))
+        return from_value(response.settings) if response.pending else None
+
+    def status(self) -> Json:
+        return from_value(self._tr.GetStatus(tr.GetStatusRequest(name=self.name)).status)
+
+    def call(self, method: str, args: Json = None) -> Json:
+        request = tr.CallMethodRequest(name=self.name, method=method, token=self.token)
+        if args is not None:
+            request.args.CopyFrom(to_value(args))
+        return from_value(self._tr.CallMethod(request).result)
+
+    def try_lock(self, timeout: Optional[float] = None, lease: Optional[float] = None, token: Optional[str] = None) -> bool:
+        """Locks (waiting up to `timeout` seconds while another client holds it); keeps the
+        token. Locking again renews a lease. False when not granted."""
+        request = tr.LockRequest(name=self.name, token=token if token is not None else self.token)
+        if timeout is not None:
+            request.timeout.FromNanoseconds(int(timeout * 1e9))
+        if lease is not None:
+            request.lease.FromNanoseconds(int(lease * 1e9))
+        response = self._tr.Lock(request, timeout=None if timeout is None else timeout + 10)
+        if response.granted:
+            self.token = response.token
+        return response.granted
+
+    def lock(self, timeout: Optional[float] = None, lease: Optional[float] = None, token: Optional[str] = None) -> "TaskHandle":
+        """Like try_lock, but raises LockRefused when not granted; returns the handle, so
+        `with task.lock(): ...` unlocks at the end of the block."""
+        if not self.try_lock(timeout=timeout, lease=lease, token=token):
+            raise LockRefused(self.name)
+        return self
+
+    def unlock(self) -> bool:
+        if not self.token:
+            return False
+        unlocked = self._tr.Unlock(tr.UnlockRequest(name=self.name, token=self.token)).unlocked
+        self.token = ""
+        return unlocked
+
+    def is_locked(self) -> bool:
+        return self._tr.IsLocked(tr.IsLockedRequest(name=self.name)).locked
+
+    def watch(self, names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False) -> Stream[tr.WatchSignalsResponse]:
+        """This task's signals (lifecycle, settings_updated, status_updated, custom ones)."""
+        return self._client.watch_signals(tasks=[self.name], names=names, after_seq=after_seq, live_only=live_only)
+
+    def __enter__(self) -> "TaskHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token:
+            self.unlock()

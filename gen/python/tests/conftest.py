@@ -1,0 +1,109 @@
+"""A real corral daemon for the tests: `node dist/server/daemon-entry.js` from this checkout
+(build it first: `npm ci` or `npm run build`), in a temp home, stopped by its pid at the end."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import corral_client
+
+REPO = Path(os.environ.get("CORRAL_REPO", Path(__file__).resolve().parents[3]))
+DAEMON_ENTRY = REPO / "dist" / "server" / "daemon-entry.js"
+TASK_MODULE = REPO / "dist" / "examples" / "tasks" / "counter.js"
+
+# ticker prints a numbered line every 100 ms; sleeper just sleeps (for stats).
+CONFIG = {
+    "programs": {
+        "ticker": {
+            "command": ["/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done"],
+            "autostart": False,
+            "startsecs": "200ms",
+            "stop_timeout": "5s",
+        },
+        "sleeper": {"command": ["sleep", "1000"], "autostart": False, "startsecs": 0},
+    },
+    "tasks": {"modules": [str(TASK_MODULE)]},
+}
+
+
+class Daemon:
+    def __init__(self, home: str, process: subprocess.Popen) -> None:
+        self.home = home
+        self.process = process
+        self.socket = os.path.join(home, "corral.sock")
+        self.address = "unix://" + self.socket
+
+    def client(self) -> corral_client.Client:
+        return corral_client.connect(self.address)
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_daemon(config: dict) -> Daemon:
+    if not DAEMON_ENTRY.exists():
+        raise RuntimeError(f"{DAEMON_ENTRY} is missing: build the daemon first (npm run build)")
+    home = tempfile.mkdtemp(prefix="corral-py-")
+    config_path = os.path.join(home, "corral.yaml")
+    with open(config_path, "w") as f:
+        json.dump(config, f)  # JSON is YAML
+    log = open(os.path.join(home, "daemon.out"), "wb")
+    process = subprocess.Popen(["node", str(DAEMON_ENTRY), "--home", home, "--config", config_path], stdout=log, stderr=subprocess.STDOUT)
+    daemon = Daemon(home, process)
+    deadline = time.monotonic() + 15
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"daemon exited during startup: {open(log.name).read()}")
+        if os.path.exists(daemon.socket):
+            with daemon.client() as client:
+                try:
+                    client.process_manager.GetServerInfo(corral_client.process_manager_pb2.GetServerInfoRequest(), timeout=2)
+                    return daemon
+                except corral_client.CorralError:
+                    pass
+        if time.monotonic() > deadline:
+            stop_daemon(daemon)
+            raise RuntimeError("daemon did not answer within 15 s")
+        time.sleep(0.05)
+
+
+def stop_daemon(daemon: Daemon) -> None:
+    # Only our own child, by its pid: SIGTERM stops its programs, SIGKILL if it hangs.
+    if daemon.process.poll() is None:
+        os.kill(daemon.process.pid, signal.SIGTERM)
+        try:
+            daemon.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(daemon.process.pid, signal.SIGKILL)
+            daemon.process.wait()
+    shutil.rmtree(daemon.home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    d = start_daemon(CONFIG)
+    yield d
+    stop_daemon(d)
+    assert d.process.returncode == 0, f"daemon exited with {d.process.returncode}"
+
+
+@pytest.fixture
+def corral(daemon):
+    with daemon.client() as client:
+        yield client

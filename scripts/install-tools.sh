@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the code generators and test tools for the Python and Go clients into .tools/
+# (gitignored), at pinned versions, from PyPI and the Go module proxy only. Idempotent: a tool
+# already present at its pinned version is left alone, so a second run takes about a second.
+#   .tools/venv  Python venv: grpcio-tools (protoc + grpc plugin), pytest, corral-client (editable)
+#   .tools/bin   protoc-gen-go, protoc-gen-go-grpc, grpcurl
+# Needs python3 (>= 3.9, with venv) and go (>= 1.22) on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+# Pinned versions. Changing GRPCIO_TOOLS or the Go plugins changes generated code: run
+# `npm run generate` afterwards and commit gen/.
+GRPCIO_TOOLS=1.74.0
+PYTEST=8.4.2
+PROTOC_GEN_GO=v1.36.12
+PROTOC_GEN_GO_GRPC=v1.6.2
+GRPCURL=v1.9.4
+
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+
+# --- Python ---------------------------------------------------------------------------------
+py_stamp="$tools/venv/.corral-tools"
+py_want="grpcio-tools==$GRPCIO_TOOLS pytest==$PYTEST"
+if [[ ! -x "$tools/venv/bin/python" || "$(cat "$py_stamp" 2>/dev/null)" != "$py_want" ]]; then
+  echo "install-tools: python venv ($py_want)"
+  rm -rf "$tools/venv"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "grpcio-tools==$GRPCIO_TOOLS" "pytest==$PYTEST"
+  echo "$py_want" >"$py_stamp"
+fi
+# The client package itself, editable, so tests and examples import the working tree. Cheap
+# when already installed (pip only re-checks the metadata).
+if ! "$tools/venv/bin/python" -c "import corral_client" 2>/dev/null; then
+  echo "install-tools: pip install -e gen/python"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root/gen/python"
+fi
+
+# --- Go -------------------------------------------------------------------------------------
+go_install() { # name module version
+  local name=$1 module=$2 version=$3 stamp="$tools/bin/.$1.version"
+  if [[ -x "$tools/bin/$name" && "$(cat "$stamp" 2>/dev/null)" == "$version" ]]; then return; fi
+  echo "install-tools: go install $module@$version"
+  local started=$SECONDS
+  GOBIN="$tools/bin" GOFLAGS=-mod=mod go install "$module@$version"
+  echo "$version" >"$stamp"
+  echo "install-tools: $name built in $((SECONDS - started)) s"
+}
+go_install protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO"
+go_install protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC"
+go_install grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL"
+
+# Module dependencies of gen/go (go.sum is committed), so `go test` needs no download later.
+(cd "$root/gen/go" && go mod download)
+
+echo "install-tools: ok ($tools)"

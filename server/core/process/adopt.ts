@@ -1,0 +1,216 @@
+// Persistence of the process core and re-adoption after a daemon restart: keeps the state store
+// (state-store.ts) and the event journal file (journal-file.ts) current, and on startup takes
+// over the runs the previous daemon left: alive with the same pid and start ticks -> adopted,
+// RUNNING with the same run id; ended, or pid now another process -> exited (status unknown)
+// and the restart policy applies. Programs the user stopped stay stopped.
+import { join } from "node:path";
+import { JournalFile } from "../store/journal-file.js";
+import type { EventJournal } from "../store/journal.js";
+import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedState } from "../store/state-store.js";
+import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
+import type { Program, Run } from "./program.js";
+
+/**
+ * How often adopted runs are checked for exit. An adopted process is not our child, so there is
+ * no 'exit' event and no waitpid; Node 20 has no pidfd and inotify does not work on /proc, so
+ * without native code polling /proc/PID/stat is the way. It runs only while adopted runs exist.
+ */
+const ADOPTED_POLL_MS = 250;
+/** A run left by a program that is no longer configured gets this long after SIGTERM. */
+const ORPHAN_STOP_TIMEOUT_MS = 5_000;
+
+/** Watches adopted runs (pid + start ticks) with one timer for all. */
+class AdoptedExitWatcher {
+  private readonly watched = new Map<Run, () => void>();
+  private timer?: NodeJS.Timeout;
+
+  watch(run: Run, onGone: () => void): void {
+    this.watched.set(run, onGone);
+    this.timer ??= setInterval(() => this.check(), ADOPTED_POLL_MS);
+  }
+
+  check(): void {
+    for (const [run, onGone] of this.watched) {
+      if (isSameProcess(run.pid, run.pidStartTicks)) continue;
+      this.watched.delete(run);
+      onGone();
+    }
+    if (this.watched.size === 0) this.stop();
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface PersistenceOptions {
+  /** The state directory (<home>/state). */
+  stateDir: string;
+  journal: EventJournal;
+  programs: () => Iterable<Program>;
+}
+
+export interface RestoreOutcome {
+  /** Programs whose saved state decides (adopted, ended, stopped by the user): no autostart. */
+  restored: Set<string>;
+  /** Programs that were waiting for a restart when the old daemon died: start them again. */
+  resume: string[];
+  adopted: string[];
+  ended: string[];
+}
+
+export class Persistence {
+  private readonly store: StateStore;
+  private readonly journalFile: JournalFile;
+  private readonly exitWatcher = new AdoptedExitWatcher();
+  private saved?: SavedState;
+  private frozenDesired?: Map<string, DesiredState | undefined>;
+  private readonly bootId = currentBootId();
+  /** What went wrong reading the saved state (also in the journal), for the daemon's log. */
+  readonly problems: string[] = [];
+
+  constructor(private readonly options: PersistenceOptions) {
+    const { journal } = options;
+    this.journalFile = new JournalFile(join(options.stateDir, "events.jsonl"), journal.capacity);
+    const { events, skipped } = this.journalFile.load();
+    journal.restore(events);
+    journal.setSink((event) => this.journalFile.append(event, () => journal.recent()));
+    if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
+
+    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot());
+    const loaded = this.store.load();
+    if (loaded.problem) this.report(loaded.problem);
+    this.saved = loaded.state;
+  }
+
+  private report(problem: string): void {
+    this.problems.push(problem);
+    this.options.journal.append("", 0, { kind: "server", message: problem });
+  }
+
+  /** Something changed: save soon (coalesced per event-loop turn). */
+  changed(): void {
+    this.store.saveSoon();
+  }
+
+  private snapshot(): SavedState {
+    const programs: Record<string, SavedProgram> = {};
+    for (const program of this.options.programs()) {
+      const run = program.run;
+      const alive = run && !run.exitedAt && !run.spawnError && run.pid > 0;
+      const desired = this.frozenDesired ? this.frozenDesired.get(program.name) : program.desired;
+      programs[program.name] = {
+        desired,
+        state: program.state,
+        stateReason: program.stateReason,
+        restarts: program.restarts,
+        retryPending: program.retryPending,
+        run: alive
+          ? {
+              runId: run.runId,
+              pid: run.pid,
+              pidStartTicks: run.pidStartTicks,
+              startedAt: run.startedAt.toISOString(),
+              stdoutStart: run.logStart?.stdout ?? 0,
+              stderrStart: run.logStart?.stderr ?? 0,
+            }
+          : undefined,
+      };
+    }
+    return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, daemonPid: process.pid, programs };
+  }
+
+  /**
+   * Applies the saved state to the configured programs (call once, before autostart): adopts
+   * live runs, marks ended ones exited (restart policy applies) and stops runs of programs that
+   * are no longer configured.
+   */
+  restore(programs: ReadonlyMap<string, Program>): RestoreOutcome {
+    const outcome: RestoreOutcome = { restored: new Set(), resume: [], adopted: [], ended: [] };
+    const saved = this.saved;
+    this.saved = undefined;
+    if (!saved) return outcome;
+    const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
+    for (const [name, record] of Object.entries(saved.programs)) {
+      const program = programs.get(name);
+      const run = record.run;
+      if (!program) {
+        if (run && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+        continue;
+      }
+      if (record.desired) program.desired = record.desired;
+      if (run) {
+        outcome.restored.add(name);
+        const restored = { runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, startedAt: new Date(run.startedAt), logStart: { stdout: run.stdoutStart, stderr: run.stderrStart } };
+        if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
+          program.adopt(restored, record.restarts, (r, onGone) => this.exitWatcher.watch(r, onGone));
+          outcome.adopted.push(name);
+        } else {
+          program.restoreEnded(restored, record.restarts, sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved");
+          outcome.ended.push(name);
+        }
+      } else if (record.desired === "stopped") {
+        outcome.restored.add(name);
+        program.stateReason = "stopped by request (before the daemon restarted)";
+      } else if (record.desired === "running" && record.retryPending) {
+        outcome.resume.push(name);
+      }
+    }
+    if (outcome.adopted.length + outcome.ended.length > 0) {
+      this.options.journal.append("", 0, {
+        kind: "server",
+        message: `restored state of the previous daemon (pid ${saved.daemonPid}): re-adopted ${outcome.adopted.length} run(s), ${outcome.ended.length} run(s) ended or lost while it was down`,
+      });
+    }
+    this.store.saveSoon();
+    return outcome;
+  }
+
+  /** A run whose program is gone from the config: nobody would ever stop it, so stop it now. */
+  private stopOrphan(name: string, pid: number, startTicks: number): void {
+    if (!isSameProcess(pid, startTicks)) return;
+    this.options.journal.append("", 0, { kind: "server", message: `program "${name}" is no longer configured: stopping its run left by the previous daemon (process group ${pid})` });
+    const owned = () => {
+      const stat = readStat(pid);
+      return stat === undefined || stat.startTicks === startTicks;
+    };
+    const send = (signal: NodeJS.Signals) => {
+      try {
+        if (owned()) process.kill(-pid, signal);
+      } catch {
+        // ESRCH: gone
+      }
+    };
+    send("SIGTERM");
+    const timer = setTimeout(() => {
+      if (owned() && groupExists(pid) && groupMembers(pid).length > 0) send("SIGKILL");
+    }, ORPHAN_STOP_TIMEOUT_MS);
+    timer.unref();
+  }
+
+  /** Shutdown begins: the stops that follow are the daemon's, not the user's; keep the user's word. */
+  beginShutdown(): void {
+    this.frozenDesired = new Map([...this.options.programs()].map((p) => [p.name, p.desired]));
+  }
+
+  /** Saves a last time (with the runs left running, for --keep-processes) and stops saving. */
+  finish(): void {
+    this.exitWatcher.stop();
+    this.store.freeze();
+    this.journalFile.close();
+    this.options.journal.setSink(undefined);
+  }
+}
+
+function whyNotAdoptable(pid: number, startTicks: number): string {
+  const stat = readStat(pid);
+  if (stat && stat.state !== "Z" && stat.startTicks !== startTicks) {
+    return `run lost: pid ${pid} now belongs to another process (start time ${stat.startTicks} ticks, saved ${startTicks}), which was not adopted`;
+  }
+  return "ended while the daemon was down (not a child of this daemon)";
+}

@@ -1,0 +1,164 @@
+// Changes to the set of programs while the daemon runs: ApplyConfig (a new config's programs,
+// restarting only what changed; see apply.ts for which fields need a restart) and ad-hoc
+// programs (CreateProgram / DeleteProgram). One change at a time, each on the set the last left.
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, WrongStateError } from "../errors.js";
+import type { EventJournal } from "../store/journal.js";
+import { dependencyProblems } from "./dependencies.js";
+import { diffPrograms } from "./apply.js";
+import type { Program } from "./program.js";
+import type { StartOptions, StopOptions } from "./manager.js";
+import type { ProcessSnapshot, ProgramConfig, ProgramResult, Selector } from "./types.js";
+
+/** What LiveConfig needs of the ProcessManager that owns the programs. */
+export interface LiveConfigHost {
+  /** The manager's own map (config order); LiveConfig reorders it in place. */
+  programs(): Map<string, Program>;
+  /** Creates a Program for the config, with its log files, and sets it in the map. */
+  add(config: ProgramConfig): Program;
+  journal(): EventJournal;
+  startAll(selector: Selector, options: StartOptions): Promise<ProgramResult[]>;
+  stopAll(selector: Selector, options: StopOptions): Promise<ProgramResult[]>;
+}
+
+export interface ConfigChange {
+  name: string;
+  /** Changed fields as config keys ("env", "labels"). */
+  fields: string[];
+  /** A changed field needs a new run (whether the program is up or not). */
+  needsRestart: boolean;
+}
+
+/** The outcome of ApplyConfig: names only, so it serialises as is (ConfigDiff on the wire). */
+export interface AppliedConfig {
+  added: string[];
+  changed: string[];
+  removed: string[];
+  unchanged: string[];
+  /** Changed programs that were up and got (or, in a dry run, would get) a new run. */
+  restarted: string[];
+  changes: ConfigChange[];
+  dryRun: boolean;
+}
+
+export class LiveConfig {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly host: LiveConfigHost) {}
+
+  private serialised<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Makes the config programs those of `programs`; ad-hoc programs are left alone. Removed
+   * programs are stopped, then dropped (their log files stay). Changed programs take the new
+   * config; those that are up and changed a restart field get a new run; a program that is not
+   * up (e.g. the user stopped it) stays down. Added programs start if autostart. The stops use
+   * the old config (the process running was made for its stop_signal), and finish before the
+   * call returns; starts are issued without waiting.
+   */
+  apply(programs: ProgramConfig[], options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    return this.serialised(async () => {
+      const set = this.host.programs();
+      const clashes = programs.filter((config) => set.get(config.name)?.adhoc).map((config) => config.name);
+      if (clashes.length > 0) {
+        throw new InvalidArgumentError("programs", clashes, `name(s) taken by ad-hoc program(s): delete them first (DeleteProgram), or rename them in the config`);
+      }
+      const configured = [...set.values()].filter((program) => !program.adhoc);
+      const diff = diffPrograms(
+        configured.map((program) => program.config),
+        programs,
+      );
+      const isUp = (name: string) => {
+        const program = set.get(name);
+        return program !== undefined && program.isActive() && program.state !== "STOPPING";
+      };
+      const restarted = diff.changed.filter((change) => change.needsRestart && isUp(change.name)).map((change) => change.name);
+      const result: AppliedConfig = {
+        added: diff.added.map((config) => config.name),
+        changed: diff.changed.map((change) => change.name),
+        removed: diff.removed.map((config) => config.name),
+        unchanged: diff.unchanged,
+        restarted,
+        changes: diff.changed.map(({ name, fields, needsRestart }) => ({ name, fields, needsRestart })),
+        dryRun: options.dryRun === true,
+      };
+      if (options.dryRun) return result;
+
+      const toStop = [...result.removed, ...restarted];
+      if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped" });
+      for (const name of result.removed) {
+        set.get(name)?.dispose();
+        set.delete(name);
+      }
+      for (const change of diff.changed) {
+        const program = set.get(change.name);
+        if (program) reconfigure(program, change.after);
+      }
+      for (const config of diff.added) this.host.add(config);
+      // Config order is the new file's; ad-hoc programs follow, in creation order.
+      const ordered = [...programs.map((config) => set.get(config.name)), ...[...set.values()].filter((program) => program.adhoc)];
+      set.clear();
+      for (const program of ordered) if (program) set.set(program.name, program);
+      const { added, changed, removed, unchanged } = result;
+      this.host.journal().append("", 0, { kind: "configApplied", added, changed, removed, unchanged, restarted });
+
+      const toStart = [...restarted, ...diff.added.filter((config) => config.autostart).map((config) => config.name)];
+      if (toStart.length > 0) {
+        // Dependents may wait for their dependencies' conditions: that goes on in the background.
+        void this.host.startAll({ names: toStart }, { wait: "none" }).catch(() => undefined);
+      }
+      return result;
+    });
+  }
+
+  /** Adds an ad-hoc program (validated by the caller like a config program); start: start it now. */
+  create(config: ProgramConfig, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
+    return this.serialised(async () => {
+      const set = this.host.programs();
+      if (set.has(config.name)) throw new AlreadyExistsError("program", config.name);
+      const graph = new Map([...set.values()].map((program) => [program.name, Object.keys(program.config.dependsOn ?? {})]));
+      graph.set(config.name, Object.keys(config.dependsOn ?? {}));
+      const problem = dependencyProblems(graph).find((p) => p.program === config.name);
+      if (problem) {
+        throw new InvalidArgumentError(problem.dependency === undefined ? "depends_on" : `depends_on.${problem.dependency}`, problem.dependency ?? config.name, problem.rule.replace("of this config", "that exist"));
+      }
+      const program = this.host.add(config);
+      program.adhoc = true;
+      // Without dependencies the spawn happens within this call; dependents wait in the background.
+      if (options.start) void this.host.startAll({ names: [config.name] }, { wait: "none" }).catch(() => undefined);
+      return program.snapshot();
+    });
+  }
+
+  /** Stops an ad-hoc program (two-stage, like StopProcess), then removes it; its log files stay. */
+  delete(name: string): Promise<ProcessSnapshot> {
+    return this.serialised(async () => {
+      const set = this.host.programs();
+      const program = set.get(name);
+      if (!program) throw new NotFoundError("program", name);
+      if (!program.adhoc) {
+        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
+      }
+      const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
+      if (result && !result.ok && result.error) throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
+      program.dispose();
+      set.delete(name);
+      return program.snapshot();
+    });
+  }
+}
+
+/** A changed config for a program that keeps its Program (state, runs, logs). */
+function reconfigure(program: Program, config: ProgramConfig): void {
+  program.config = config;
+  program.stdout.setConfig(config.log);
+  program.stderr.setConfig(config.log);
+  // Rotation turned on for a run that is up: watch its files now rather than from its next run.
+  if (config.log.maxBytes > 0 && program.isActive()) {
+    program.stdout.startWatching();
+    program.stderr.startWatching();
+  }
+}

@@ -1,0 +1,191 @@
+// The daemon's persistent state: each program's desired state, its restart counter and its live
+// run (pid + start ticks + run id + start time), so a new daemon on the same home re-adopts what
+// the old one left running.
+//
+// Format: one JSON document, replaced atomically (write a temp file, fsync, rename, fsync the
+// directory). Why not a journal or an embedded database: the state is small (one record per
+// program, ~300 bytes), each save rewrites all of it in well under a millisecond, and a rename is
+// the one atomic step a filesystem gives: after a crash at any moment the file is the old or the
+// new version, never a torn mix, and it opens with JSON.parse (no native dependency, readable with
+// cat). A file that does not parse anyway (disk error, hand edits) is moved aside and reported;
+// the daemon then starts with no saved state.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type DesiredState = "running" | "stopped";
+
+export interface SavedRun {
+  runId: number;
+  pid: number;
+  pidStartTicks: number;
+  /** ISO time; uptime continues from it after re-adoption. */
+  startedAt: string;
+  /** Log offsets where the run's output begins (a log readiness probe matches from there). */
+  stdoutStart: number;
+  stderrStart: number;
+}
+
+export interface SavedProgram {
+  /** The user's last start or stop; absent when never said (autostart decides). */
+  desired?: DesiredState;
+  state: string;
+  stateReason: string;
+  restarts: number;
+  /** A restart was scheduled (BACKOFF, or EXITED waiting for autorestart). */
+  retryPending: boolean;
+  /** The run that was alive when the state was saved. */
+  run?: SavedRun;
+}
+
+export interface SavedState {
+  version: 1;
+  savedAt: string;
+  /** /proc/sys/kernel/random/boot_id: after a reboot no saved pid can be ours. */
+  bootId: string;
+  daemonPid: number;
+  programs: Record<string, SavedProgram>;
+}
+
+export interface LoadResult {
+  state?: SavedState;
+  /** Why the file could not be used (it was moved aside), for the journal and the log. */
+  problem?: string;
+}
+
+export function currentBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Writes data to path so that a crash at any moment leaves the old or the new file. */
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  // The rename itself is durable once the directory is synced (matters for power loss only).
+  try {
+    const dir = openSync(dirname(path), "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is still atomic
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function validRun(value: unknown): value is SavedRun {
+  if (!isRecord(value)) return false;
+  return (
+    Number.isSafeInteger(value.runId) &&
+    Number.isSafeInteger(value.pid) &&
+    (value.pid as number) > 0 &&
+    Number.isSafeInteger(value.pidStartTicks) &&
+    typeof value.startedAt === "string" &&
+    !Number.isNaN(Date.parse(value.startedAt)) &&
+    Number.isSafeInteger(value.stdoutStart) &&
+    Number.isSafeInteger(value.stderrStart)
+  );
+}
+
+function validProgram(value: unknown): value is SavedProgram {
+  if (!isRecord(value)) return false;
+  return (
+    (value.desired === undefined || value.desired === "running" || value.desired === "stopped") &&
+    typeof value.state === "string" &&
+    typeof value.stateReason === "string" &&
+    Number.isSafeInteger(value.restarts) &&
+    typeof value.retryPending === "boolean" &&
+    (value.run === undefined || validRun(value.run))
+  );
+}
+
+/** Parses and checks a state document; throws with the reason when it is not one. */
+export function parseState(text: string): SavedState {
+  const doc: unknown = JSON.parse(text);
+  if (!isRecord(doc) || doc.version !== 1) throw new Error("not a corral state document (version 1)");
+  if (typeof doc.bootId !== "string" || typeof doc.savedAt !== "string" || !Number.isSafeInteger(doc.daemonPid) || !isRecord(doc.programs)) {
+    throw new Error("missing or malformed header fields");
+  }
+  for (const [name, program] of Object.entries(doc.programs)) {
+    if (!validProgram(program)) throw new Error(`malformed record for program "${name}"`);
+  }
+  return doc as unknown as SavedState;
+}
+
+export class StateStore {
+  private saveScheduled = false;
+  private frozen = false;
+
+  /** snapshot() builds the document to save; it is called at save time, so it is always current. */
+  constructor(
+    readonly path: string,
+    private readonly snapshot: () => SavedState,
+  ) {}
+
+  /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
+  load(): LoadResult {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === "ENOENT" ? {} : { problem: `state file ${this.path} could not be read (${code ?? String(error)}); starting without saved state` };
+    }
+    try {
+      return { state: parseState(text) };
+    } catch (error) {
+      const aside = `${this.path}.corrupt-${Date.now()}`;
+      let where = "";
+      try {
+        renameSync(this.path, aside);
+        where = `; moved to ${aside}`;
+      } catch {
+        // keep it where it is; the next save replaces it
+      }
+      return { problem: `state file ${this.path} is unusable (${(error as Error).message})${where}; starting without saved state: runs of the previous daemon are not re-adopted` };
+    }
+  }
+
+  /**
+   * Saves once the current turn of the event loop is done: a burst of changes (a bulk start)
+   * costs one write. A crash before that write loses only what happened in this turn.
+   */
+  saveSoon(): void {
+    if (this.saveScheduled || this.frozen) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      this.saveScheduled = false;
+      if (!this.frozen) this.saveNow();
+    });
+  }
+
+  saveNow(): void {
+    try {
+      writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
+    } catch (error) {
+      // A full disk must not take the daemon down; the next change tries again.
+      process.emitWarning(`corral: saving state to ${this.path} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Saves a last time and stops saving (daemon shutdown: what follows must not overwrite it). */
+  freeze(): void {
+    this.saveNow();
+    this.frozen = true;
+  }
+}
