@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // The whole test suite, as README and .ci/run call it: proto lint + generated-code drift,
-// typecheck/build, then every test file under dist/test with node's own test runner.
+// typecheck/build, every test file under dist/test with node's own test runner, then the
+// Python (pytest) and Go (go test) client suites against the real daemon.
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+// go from PATH, as an absolute path (so a missing one is reported like the other tools).
+const goBinary = () => {
+  for (const dir of (process.env.PATH ?? "").split(":")) if (dir && existsSync(join(dir, "go"))) return join(dir, "go");
+  return "go (not on PATH)";
+};
 const step = (title, cmd, args) => {
   console.log(`\n=== ${title}`);
   execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
@@ -32,4 +38,24 @@ const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ..
   cwd: root,
   stdio: "inherit",
 });
-process.exit(result.status ?? 1);
+// A run narrowed to some node test files stops here; the whole suite goes on with the Python
+// and Go clients against the real daemon (tools from scripts/install-tools.sh).
+if (only.length) process.exit(result.status ?? 1);
+const failed = [];
+if (result.status !== 0) failed.push("node --test");
+const clientSuite = (title, cmd, args, cwd) => {
+  console.log(`\n=== ${title}`);
+  if (!existsSync(cmd)) {
+    console.error(`${relative(root, cmd)} is missing: run scripts/install-tools.sh`);
+    failed.push(title);
+    return;
+  }
+  const run = spawnSync(cmd, args, { cwd: join(root, cwd), stdio: "inherit" });
+  if (run.status !== 0) failed.push(title);
+};
+clientSuite("pytest (gen/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "gen/python");
+clientSuite("go test (gen/go)", goBinary(), ["test", "-count=1", "./..."], "gen/go");
+if (failed.length) {
+  console.error(`\nfailed: ${failed.join(", ")}`);
+  process.exit(1);
+}

@@ -16,6 +16,10 @@ export interface CliContext {
   err(data: string | Uint8Array): void;
   /** Progress lines are drawn only for a person watching a terminal. */
   readonly stderrIsTTY: boolean;
+  /** A live display (`corral top`) redraws only on a terminal; otherwise it prints once. */
+  readonly stdoutIsTTY?: boolean;
+  /** Delivers single key presses (raw terminal input) until the returned function is called; absent without a terminal. */
+  onKey?(listener: (key: string) => void): () => void;
 }
 
 /** Call options for short requests: cancellable, and bounded so a hung daemon cannot hang the CLI. */

@@ -51,7 +51,7 @@ export function formatTable(header: string[], rows: string[][]): string {
   );
 }
 
-/** The `corral status` table: NAME STATE PID UPTIME RESTARTS REASON. */
+/** The `corral status` table: NAME STATE READY PID UPTIME RESTARTS REASON (READY: "yes"/"no" while up, else "-"). */
 export function formatStatusTable(processes: ProcessInfo[]): string {
   const rows = processes.map((p) => {
     const alive = isAlive(p.state) && p.run !== undefined && p.run.pid > 0;
@@ -59,13 +59,14 @@ export function formatStatusTable(processes: ProcessInfo[]): string {
     return [
       p.name,
       stateName(p.state),
+      isAlive(p.state) ? (p.ready ? "yes" : "no") : "-",
       alive ? String(p.run!.pid) : "-",
       uptime === undefined ? "-" : formatClock(uptime),
       String(p.restarts),
       p.stateReason,
     ];
   });
-  return formatTable(["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "REASON"], rows);
+  return formatTable(["NAME", "STATE", "READY", "PID", "UPTIME", "RESTARTS", "REASON"], rows);
 }
 
 /** Local time with milliseconds: "2024-05-01 10:00:00.123". */
@@ -99,6 +100,12 @@ export function describeEvent(event: Event): string {
       return `spawn failed: ${detail.value.errno} ${detail.value.path}: ${detail.value.message}`;
     case "server":
       return `daemon: ${detail.value.message}`;
+    case "configApplied": {
+      const diff = detail.value.diff;
+      const part = (word: string, names: string[] | undefined) => (names && names.length > 0 ? [`${word} ${names.join(", ")}`] : []);
+      const parts = [...part("added", diff?.added), ...part("changed", diff?.changed), ...part("removed", diff?.removed), ...part("restarted", diff?.restarted)];
+      return `config applied: ${parts.length > 0 ? parts.join("; ") : "no changes"}`;
+    }
     default:
       return "(unknown event)";
   }

@@ -7,8 +7,10 @@ import { restart, signal, start, stop } from "./commands/lifecycle.js";
 import { logs } from "./commands/logs.js";
 import { status } from "./commands/status.js";
 import { ps, run as runMonitored, stats, zombies } from "./commands/monitor.js";
+import { top } from "./commands/top.js";
 import { send } from "./commands/stdin.js";
 import { deps } from "./commands/deps.js";
+import { apply, create, deleteProgram, reload } from "./commands/config.js";
 import { task } from "./commands/task.js";
 import { isAbortError, type CliContext } from "./context.js";
 import { describeCallError } from "./errors.js";
@@ -16,7 +18,23 @@ import { displayAddress } from "./format.js";
 
 type Command = (ctx: CliContext, args: string[]) => Promise<number>;
 
-export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown, send, deps, stats, ps, zombies, run: runMonitored, task };
+export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown, send, deps, apply, reload, create, delete: deleteProgram, stats, top, ps, zombies, run: runMonitored, task };
+
+/** Raw terminal input, one key per listener call, until the returned function restores the terminal. */
+function onKey(listener: (key: string) => void): () => void {
+  const stdin = process.stdin;
+  const onData = (data: Buffer) => {
+    for (const key of data.toString("utf8")) listener(key);
+  };
+  stdin.setRawMode(true);
+  stdin.on("data", onData);
+  stdin.resume();
+  return () => {
+    stdin.off("data", onData);
+    stdin.setRawMode(false);
+    stdin.pause();
+  };
+}
 
 /** Exit code of a command ended by Ctrl-C (128 + SIGINT), as shells expect. */
 const INTERRUPTED = 130;
@@ -46,6 +64,8 @@ export async function runClientCommand(command: Command, args: string[], address
     out: (data) => void process.stdout.write(data),
     err: (data) => void process.stderr.write(data),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    onKey: process.stdin.isTTY ? onKey : undefined,
   };
   try {
     return await command(ctx, args);

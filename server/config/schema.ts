@@ -190,6 +190,8 @@ const probeSchema = strictObject({
   period: duration("1s"),
   timeout: duration("1s"),
   initial_delay: duration("0s"),
+  /** Readiness only: how long a run may stay STARTING waiting for the probe before the start counts as failed. */
+  start_timeout: duration("60s"),
   success_threshold: positiveInt(1),
   failure_threshold: positiveInt(3),
 })
@@ -201,6 +203,7 @@ const probeSchema = strictObject({
     }
     if (ctx.value.period === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["period"] });
     if (ctx.value.timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["timeout"] });
+    if (ctx.value.start_timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["start_timeout"] });
   })
   .transform((probe): ProbeConfig => {
     const timing = {
@@ -209,6 +212,7 @@ const probeSchema = strictObject({
       initialDelayMs: probe.initial_delay,
       successThreshold: probe.success_threshold,
       failureThreshold: probe.failure_threshold,
+      startTimeoutMs: probe.start_timeout,
     };
     const hostPort = (address: string) => {
       const colon = address.lastIndexOf(":");

@@ -213,6 +213,7 @@ export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
     initialDelay: msToDuration(probe.initialDelayMs),
     successThreshold: probe.successThreshold,
     failureThreshold: probe.failureThreshold,
+    startTimeout: probe.startTimeoutMs === undefined ? undefined : msToDuration(probe.startTimeoutMs),
   };
   switch (check.kind) {
     case "tcp":

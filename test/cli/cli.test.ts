@@ -72,11 +72,11 @@ describe("corral CLI", () => {
     const { code, stdout, stderr } = await corral(["status"], address);
     assert.equal(code, 0, stderr);
     const lines = stdout.trimEnd().split("\n");
-    assert.match(lines[0]!, /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+REASON$/);
+    assert.match(lines[0]!, /^NAME\s+STATE\s+READY\s+PID\s+UPTIME\s+RESTARTS\s+REASON$/);
     const ticker = lines.find((l) => l.startsWith("ticker "));
     const idle = lines.find((l) => l.startsWith("idle "));
-    assert.match(ticker ?? "", /^ticker\s+RUNNING\s+\d+\s+\d+:\d\d:\d\d\s+0/);
-    assert.match(idle ?? "", /^idle\s+STOPPED\s+-\s+-\s+0/);
+    assert.match(ticker ?? "", /^ticker\s+RUNNING\s+yes\s+\d+\s+\d+:\d\d:\d\d\s+0/);
+    assert.match(idle ?? "", /^idle\s+STOPPED\s+-\s+-\s+-\s+0/);
     // Aligned: every row's STATE column starts where the header's does.
     const stateColumn = lines[0]!.indexOf("STATE");
     for (const line of lines.slice(1)) assert.match(line.slice(stateColumn), /^[A-Z]+\s/);

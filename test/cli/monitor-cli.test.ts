@@ -1,7 +1,7 @@
 // End-to-end tests of the monitor commands of the `corral` CLI (stats, ps, zombies, run): the
 // real bin/corral.js against a real daemon; assertions on output and exit codes.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
@@ -21,11 +21,14 @@ function corral(args: string[], address: string): Promise<{ code: number; stdout
   });
 }
 
-describe("corral stats, ps, zombies, run", () => {
+describe("corral stats, top, ps, zombies, run", () => {
   let daemon: TestDaemon;
   before(async () => {
     daemon = await startTestDaemon({
-      programs: { marked: { command: ["/bin/sh", "-c", `sleep 600; : ${MARKER}`], startsecs: "0s", stop_timeout: "2s" } },
+      programs: {
+        marked: { command: ["/bin/sh", "-c", `sleep 600; : ${MARKER}`], startsecs: "0s", stop_timeout: "2s" },
+        burner: { command: [process.execPath, "-e", "for (;;) {}"], autostart: false, startsecs: "0s", stop_timeout: "2s" },
+      },
     });
     await waitUntil(async () => ((await daemon.client.processManager.getProcess({ name: "marked" })).process?.run?.pid ?? 0) > 0, 10_000, "marked running");
   });
@@ -39,6 +42,51 @@ describe("corral stats, ps, zombies, run", () => {
     const [header, row] = stdout.trim().split("\n");
     assert.match(header!, /PID\s+NAME\s+S\s+CPU%\s+RSS\s+VSZ\s+THR\s+FDS\s+UPTIME/);
     assert.match(row!, /^marked\s+\d+\s+sh\s+S\s+\d+\.\d\s+\S+\s+\S+\s+1\s+\d+/);
+  });
+
+  test("top without a terminal prints one snapshot of every program, busiest first, and exits", async () => {
+    const pm = daemon.client.processManager;
+    await pm.startProcess({ name: "burner" });
+    try {
+      const { code, stdout, stderr } = await corral(["top", "--interval", "1s"], daemon.address);
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stdout, /\x1b/, "no terminal control codes when not a terminal");
+      const lines = stdout.trimEnd().split("\n");
+      assert.match(lines[0]!, /^corral top - .* - 2 programs, 2 running - CPU \d+\.\d% - RSS \S+$/);
+      assert.match(lines[2]!, /^NAME\s+STATE\s+PID\s+CPU%\s+RSS\s+THR\s+FDS\s+PROCS\s+UPTIME$/);
+      assert.equal(lines.length, 5, stdout);
+      const burner = /^burner\s+RUNNING\s+\d+\s+(\d+\.\d)\s+\S+\s+\d+\s+\d+\s+1\s+\d+:\d\d:\d\d$/.exec(lines[3]!);
+      assert.ok(burner, `the busy program comes first: ${lines[3]}`);
+      // One core fully busy is 100%; on 2 shared, noisy cores expect well over a third of that.
+      assert.ok(Number(burner[1]) > 35, `burner CPU ${burner[1]}`);
+      assert.match(lines[4]!, /^marked\s+RUNNING\s+\d+\s+\d+\.\d\s+\S+\s+\d+\s+\d+\s+2\s+/, "marked: sh and its sleep");
+    } finally {
+      await pm.stopProcess({ name: "burner" });
+    }
+    const { stdout } = await corral(["top", "--interval", "200ms"], daemon.address);
+    assert.match(stdout, /^burner\s+STOPPED\s+-\s+-\s+-/m, "a stopped program is listed without figures");
+  });
+
+  test("top on a terminal redraws each interval and quits on q", async () => {
+    // script(1) gives the CLI a pseudo-terminal; what we write to its stdin are key presses.
+    const child = spawn("script", ["-qfec", `${process.execPath} ${corralBin} top --interval 200ms`, "/dev/null"], {
+      env: { ...process.env, CORRAL_ADDRESS: daemon.address },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => (output += data.toString("utf8")));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await waitUntil(() => (output.match(/corral top - /g) ?? []).length >= 3, 15_000, `three frames; got: ${JSON.stringify(output)}`);
+      assert.match(output, /\x1b\[H\x1b\[2J/, "each frame clears the screen");
+      assert.match(output, /q: quit/);
+      child.stdin.write("q");
+      const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve("still running"), 10_000))]);
+      assert.equal(code, 0);
+      assert.match(output, /\x1b\[\?25h/, "the cursor is shown again");
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
   });
 
   test("stats of a pid that does not exist fails with NOT_FOUND", async () => {

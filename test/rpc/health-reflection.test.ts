@@ -1,5 +1,6 @@
 // Generic gRPC tooling works against the daemon: grpc.health.v1 reports SERVING and
-// grpc.reflection.v1 describes corral.v1.ProcessManager (what grpcurl needs).
+// grpc.reflection.v1 describes corral.v1.ProcessManager, TaskRunner and ProcessMonitor (what
+// grpcurl needs).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -10,6 +11,8 @@ import { ServerReflectionService } from "nice-grpc-server-reflection";
 import reflectionPb from "nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { ProcessManager as ProcessManagerDesc } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import { ProcessMonitor as ProcessMonitorDesc } from "../../gen/ts/corral/v1/process_monitor_pb.js";
+import { TaskRunner as TaskRunnerDesc } from "../../gen/ts/corral/v1/task_runner_pb.js";
 
 // grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
 const SERVING = 1;
@@ -48,6 +51,24 @@ describe("generic gRPC services", () => {
     const response = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
     const names = response.getListServicesResponse()?.getServiceList().map((service) => service.getName());
     assert.ok(names?.includes("corral.v1.ProcessManager"), `services: ${names?.join(", ")}`);
+  });
+
+  test("reflection lists corral.v1.TaskRunner and corral.v1.ProcessMonitor and serves every method of each", async () => {
+    const list = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
+    const names = list.getListServicesResponse()?.getServiceList().map((service) => service.getName()) ?? [];
+    for (const desc of [TaskRunnerDesc, ProcessMonitorDesc]) {
+      assert.ok(names.includes(desc.typeName), `${desc.typeName} in ${names.join(", ")}`);
+      const response = await reflect(new reflectionPb.ServerReflectionRequest().setFileContainingSymbol(desc.typeName));
+      const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+      const service = files.find((file) => file.name === desc.file.proto.name)?.service.find((s) => s.name === desc.name);
+      assert.deepEqual(
+        service?.method.map((method) => method.name),
+        desc.methods.map((method) => method.name),
+        desc.typeName,
+      );
+      const health = createClient(HealthDefinition, channel);
+      assert.equal((await health.check({ service: desc.typeName })).status, SERVING);
+    }
   });
 
   test("reflection serves the descriptor of corral.v1.ProcessManager with its imports", async () => {

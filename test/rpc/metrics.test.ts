@@ -2,11 +2,16 @@
 // line against the exposition grammar and parsed with parse-prometheus-text-format.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { join } from "node:path";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
-import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { TaskHandle, TaskState } from "../../client/index.js";
+import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+
+const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
 
 const config = (listen: string) => `
 metrics: {listen: "${listen}"}
+tasks: {modules: [${JSON.stringify(fixtureModule)}]}
 programs:
   web: {command: ["sleep", "600"], startsecs: 0s, stop_timeout: 2s}
   idle: {command: ["sleep", "600"], autostart: false}
@@ -70,6 +75,42 @@ describe("Prometheus metrics endpoint", () => {
     assert.ok(value("corral_daemon_heap_used_bytes", {}) > 0);
     assert.ok(value("corral_daemon_open_fds", {}) > 0);
     assert.ok(value("corral_daemon_event_loop_lag_seconds", {}) >= 0);
+  });
+
+  test("per task: its state (one series per state, labelled with its type), lock, and the signals published", async () => {
+    const tr = daemon.client.taskRunner;
+    const sleeper = new TaskHandle(tr, "metrics-sleeper");
+    await sleeper.create("sleeper");
+    await sleeper.start();
+    await sleeper.lock();
+    const quick = new TaskHandle(tr, "metrics-quick");
+    await quick.create("quick");
+    await quick.start();
+    assert.equal((await quick.join(10_000)).state, TaskState.COMPLETED);
+    await new TaskHandle(tr, "metrics-idle").create("counter");
+    try {
+      const { families } = await scrape();
+      const state = families.get("corral_task_state");
+      assert.equal(state?.type, "GAUGE");
+      const current = (task: string) => state!.metrics.filter((m) => m.labels?.task === task && Number(m.value) === 1).map((m) => `${m.labels?.type}:${m.labels?.state}`);
+      assert.deepEqual(current("metrics-sleeper"), ["sleeper:running"]);
+      assert.deepEqual(current("metrics-quick"), ["quick:completed"]);
+      assert.deepEqual(current("metrics-idle"), ["counter:created"]);
+      assert.equal(state!.metrics.filter((m) => m.labels?.task === "metrics-idle").length, 6, "one series per state");
+      const locked = (task: string) => Number(families.get("corral_task_locked")?.metrics.find((m) => m.labels?.task === task)?.value);
+      assert.equal(locked("metrics-sleeper"), 1);
+      assert.equal(locked("metrics-quick"), 0);
+      const signals = families.get("corral_task_signals_published_total");
+      assert.equal(signals?.type, "COUNTER");
+      // created, started, locked, status_updated, completed, ... at least these.
+      assert.ok(Number(signals!.metrics[0]?.value) >= 6);
+    } finally {
+      await sleeper.remove(10_000);
+      await quick.remove();
+      await new TaskHandle(tr, "metrics-idle").remove();
+    }
+    const { families } = await scrape();
+    assert.ok(!(families.get("corral_task_state")?.metrics ?? []).some((m) => m.labels?.task?.startsWith("metrics-")), "removed tasks leave the scrape");
   });
 
   test("gRPC calls are counted by method and code, with a latency histogram", async () => {

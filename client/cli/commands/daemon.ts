@@ -47,7 +47,7 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
     parseArgs({
       args,
       allowPositionals: true,
-      options: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
+      options: { "no-wait": { type: "boolean" }, timeout: { type: "string" }, "keep-processes": { type: "boolean" } },
     }),
   );
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "shutdown");
@@ -55,7 +55,7 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
   // A daemon on a local socket runs on this host, so we can watch its process end; one
   // over TCP we can only watch stop answering.
   const localPid = ctx.address.startsWith("/") ? (await ctx.client.getServerInfo({}, quick(ctx))).pid : 0;
-  await ctx.client.shutdown({}, quick(ctx));
+  await ctx.client.shutdown({ keepProcesses: values["keep-processes"] === true }, quick(ctx));
   if (values["no-wait"]) {
     ctx.out(`daemon at ${ctx.address} is shutting down\n`);
     return 0;

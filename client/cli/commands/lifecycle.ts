@@ -23,6 +23,8 @@ interface BulkOptions {
   all: boolean;
   matchLabels: Record<string, string>;
   wait: boolean;
+  /** start --ready: wait until the readiness probe passes (RUNNING when there is none). */
+  ready: boolean;
   timeoutMs: number | undefined;
 }
 
@@ -36,6 +38,7 @@ function parseBulk(command: string, args: string[]): BulkOptions {
         label: { type: "string", multiple: true },
         "no-wait": { type: "boolean" },
         timeout: { type: "string" },
+        ...(command === "start" ? { ready: { type: "boolean" as const } } : {}),
       },
     }),
   );
@@ -50,6 +53,7 @@ function parseBulk(command: string, args: string[]): BulkOptions {
     all,
     matchLabels,
     wait: values["no-wait"] !== true,
+    ready: "ready" in values && values.ready === true,
     timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", command),
   };
 }
@@ -88,7 +92,8 @@ function printResults(ctx: CliContext, results: ProgramResult[]): number {
 
 export async function start(ctx: CliContext, args: string[]): Promise<number> {
   const options = parseBulk("start", args);
-  const wait = options.wait ? StartWait.RUNNING : StartWait.NONE;
+  if (options.ready && !options.wait) throw new UsageError("--ready waits; it cannot go with --no-wait", "start");
+  const wait = !options.wait ? StartWait.NONE : options.ready ? StartWait.READY : StartWait.RUNNING;
   const timeout = options.timeoutMs === undefined ? undefined : durationInit(options.timeoutMs);
   const callOptions = open(ctx, options.timeoutMs === undefined ? undefined : options.timeoutMs + DEADLINE_MARGIN_MS);
 
@@ -98,8 +103,9 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
       try {
         const { process } = await ctx.client.startProcess({ name, wait, timeout }, callOptions);
         const state = process?.state ?? ProcessState.UNSPECIFIED;
-        if (state === ProcessState.RUNNING || (!options.wait && state !== ProcessState.FATAL)) {
-          ctx.out(`${name}: ${options.wait ? "started" : "starting"}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+        if ((state === ProcessState.RUNNING && (!options.ready || process?.ready)) || (!options.wait && state !== ProcessState.FATAL)) {
+          const word = !options.wait ? "starting" : options.ready ? "started and ready" : "started";
+          ctx.out(`${name}: ${word}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
         } else {
           ctx.err(notStarted(name, process));
           exitCode = 1;

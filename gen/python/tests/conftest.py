@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -56,15 +57,19 @@ def wait_for(check, timeout: float, what: str):
         time.sleep(0.02)
 
 
-def start_daemon(config: dict) -> Daemon:
+def start_daemon(config: Optional[dict]) -> Daemon:
+    """A daemon with this config (None: the built-in example that `corral server` runs)."""
     if not DAEMON_ENTRY.exists():
         raise RuntimeError(f"{DAEMON_ENTRY} is missing: build the daemon first (npm run build)")
     home = tempfile.mkdtemp(prefix="corral-py-")
-    config_path = os.path.join(home, "corral.yaml")
-    with open(config_path, "w") as f:
-        json.dump(config, f)  # JSON is YAML
+    args = ["node", str(DAEMON_ENTRY), "--home", home]
+    if config is not None:
+        config_path = os.path.join(home, "corral.yaml")
+        with open(config_path, "w") as f:
+            json.dump(config, f)  # JSON is YAML
+        args += ["--config", config_path]
     log = open(os.path.join(home, "daemon.out"), "wb")
-    process = subprocess.Popen(["node", str(DAEMON_ENTRY), "--home", home, "--config", config_path], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     daemon = Daemon(home, process)
     deadline = time.monotonic() + 15
     while True:

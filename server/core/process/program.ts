@@ -7,6 +7,7 @@ import { TimeoutError, WrongStateError } from "../errors.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
+import { armReadinessTimeout } from "./readiness-timeout.js";
 import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
@@ -326,7 +327,13 @@ export class Program {
     this.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
     this.startReadiness(run, startOffsets);
     if (this.config.readiness) {
-      // RUNNING comes from the readiness probe's first pass (see onReadiness).
+      // RUNNING comes from the readiness probe's first pass (see onReadiness); one that never
+      // passes must not leave the program STARTING for ever: a failed start (readiness-timeout.ts).
+      this.startsecsTimer = armReadinessTimeout(this.config.readiness, () => this.run === run && this.state === "STARTING" && !run.exitedAt, (why) => {
+        this.startsecsTimer = undefined;
+        run.killedBecause = `${why}${this.readiness?.status ? `; last check: ${this.readiness.status.message}` : ""}`;
+        void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+      });
     } else if (this.config.startsecsMs <= 0) {
       this.becomeRunning(run);
     } else {
@@ -339,6 +346,8 @@ export class Program {
 
   private becomeRunning(run: Run, why = `pid ${run.pid} up for ${this.config.startsecsMs} ms`): void {
     this.startAttempts = 0;
+    if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
+    this.startsecsTimer = undefined;
     this.transition("RUNNING", why);
     this.startLiveness(run);
   }
@@ -471,7 +480,7 @@ export class Program {
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
-      this.startFailed(`${what} before startsecs (${this.config.startsecsMs} ms)`);
+      this.startFailed(run.killedBecause ? what : `${what} before startsecs (${this.config.startsecsMs} ms)`);
       return;
     }
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.

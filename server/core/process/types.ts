@@ -69,6 +69,8 @@ export interface ProbeConfig {
   initialDelayMs: number;
   successThreshold: number;
   failureThreshold: number;
+  /** Readiness only: a run not ready this long after its spawn is a failed start (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 export interface ProbeStatus {

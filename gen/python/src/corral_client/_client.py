@@ -89,8 +89,11 @@ class Client:
         _duration(timeout, request.timeout)
         return self.process_manager.StopProcess(request).process
 
-    def restart(self, name: str) -> pm.ProcessInfo:
-        return self.process_manager.RestartProcess(pm.RestartProcessRequest(name=name)).process
+    def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None) -> pm.ProcessInfo:
+        """Stops the program if it runs, then starts it (a stopped one is just started)."""
+        request = pm.RestartProcessRequest(name=name, wait=wait)
+        _duration(timeout, request.timeout)
+        return self.process_manager.RestartProcess(request).process
 
     def read_logs(self, name: str, stream: int = pm.LOG_STREAM_STDOUT, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0) -> pm.ReadLogsResponse:
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
