@@ -34,7 +34,7 @@ walk(join(root, "dist/test"));
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 console.log(`\n=== node --test (${selected.length} files)`);
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...selected.sort()], {
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-timeout=180000", ...selected.sort()], {
   cwd: root,
   stdio: "inherit",
 });
