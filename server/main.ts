@@ -19,6 +19,8 @@ export interface StartDaemonOptions {
   config: CorralConfig;
   /** TCP listeners (loopback only); default: config.server.listen. */
   tcpListen?: string[];
+  /** This daemon's host name (programs of another `host` are remote); default: config server.host_name, else os.hostname(). */
+  hostName?: string;
   /** What a Shutdown RPC does; default: close() (the caller watches `closed`). */
   onShutdownRequest?: (options: { keepProcesses: boolean }) => void;
 }
@@ -48,7 +50,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   await mkdir(home, { recursive: true, mode: 0o700 });
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
-  const manager = new ProcessManager({ home, programs: options.config.programs, journal: new EventJournal() });
+  const manager = new ProcessManager({
+    home,
+    programs: options.config.programs,
+    journal: new EventJournal(),
+    hostName: options.hostName ?? options.config.server.hostName,
+  });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
   const metrics = new Metrics({
@@ -107,7 +114,9 @@ const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:
   --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
   --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config
   --keep-processes    on SIGTERM/SIGINT leave the programs running (for an upgrade): the next
-                      daemon on the same home re-adopts them`;
+                      daemon on the same home re-adopts them
+  --host-name NAME    this daemon's host name (default: server.host_name, else the machine's);
+                      programs whose host is another name are listed as remote, never started`;
 
 /** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
 export async function runServer(argv: string[]): Promise<void> {
@@ -120,6 +129,7 @@ export async function runServer(argv: string[]): Promise<void> {
         home: { type: "string" },
         listen: { type: "string", multiple: true },
         "keep-processes": { type: "boolean" },
+        "host-name": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -156,7 +166,7 @@ export async function runServer(argv: string[]): Promise<void> {
 
   try {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, tcpListen: args.listen, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
+    daemon = await startDaemon({ home, config, tcpListen: args.listen, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -53,11 +53,14 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** The `corral status` table: NAME STATE READY PID UPTIME RESTARTS REASON (READY: "yes"/"no" while up, else "-"). */
 export function formatStatusTable(processes: ProcessInfo[]): string {
+  // A HOST column only for configs that name hosts: a one-host setup keeps its narrow table.
+  const withHost = processes.some((p) => p.spec?.host !== undefined && p.spec.host !== "");
   const rows = processes.map((p) => {
     const alive = isAlive(p.state) && p.run !== undefined && p.run.pid > 0;
     const uptime = uptimeMs(p);
     return [
       p.name,
+      ...(withHost ? [p.remote ? `${p.host} (remote)` : p.host] : []),
       stateName(p.state),
       isAlive(p.state) ? (p.ready ? "yes" : "no") : "-",
       alive ? String(p.run!.pid) : "-",
@@ -66,7 +69,7 @@ export function formatStatusTable(processes: ProcessInfo[]): string {
       p.stateReason,
     ];
   });
-  return formatTable(["NAME", "STATE", "READY", "PID", "UPTIME", "RESTARTS", "REASON"], rows);
+  return formatTable(["NAME", ...(withHost ? ["HOST"] : []), "STATE", "READY", "PID", "UPTIME", "RESTARTS", "REASON"], rows);
 }
 
 /** Local time with milliseconds: "2024-05-01 10:00:00.123". */

@@ -100,6 +100,8 @@ export function parseCommand(input: unknown): Parsed<string[]> {
   if (input === undefined) return { ok: false, rule: "required (a list like [node, app.js], or a shell command string)" };
   if (typeof input === "string") {
     if (input.trim() === "") return { ok: false, rule: "must not be empty" };
+    // The OS cannot pass a NUL byte in an argument: refuse it here rather than fail every spawn.
+    if (input.includes("\0")) return { ok: false, rule: "must not contain a NUL byte" };
     return { ok: true, value: ["/bin/sh", "-c", input] };
   }
   if (Array.isArray(input)) {
@@ -107,6 +109,8 @@ export function parseCommand(input: unknown): Parsed<string[]> {
     const bad = input.findIndex((arg) => typeof arg !== "string");
     if (bad >= 0) return { ok: false, rule: `must be a string (quote it), got ${describeValue(input[bad])}`, path: [bad] };
     if (input[0] === "") return { ok: false, rule: "the executable must not be empty", path: [0] };
+    const withNul = input.findIndex((arg: string) => arg.includes("\0"));
+    if (withNul >= 0) return { ok: false, rule: "must not contain a NUL byte", path: [withNul] };
     return { ok: true, value: input as string[] };
   }
   return { ok: false, rule: `expected a list of strings or a shell command string, got ${describeValue(input)}` };
@@ -261,6 +265,8 @@ export const programSchema = strictObject({
   readiness: probeSchema.optional(),
   liveness: probeSchema.optional(),
   depends_on: dependsOnSchema.default({}),
+  /** The host the program runs on (a daemon's host name); another host's program is listed, never started. */
+  host: z.string().min(1, { error: "must not be empty (leave it out for this host)" }).optional(),
 }).check((ctx) => {
   if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
     ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
@@ -276,6 +282,8 @@ export const configSchema = strictObject({
     /** Extra TCP listeners; the Unix socket is always there. */
     listen: z.array(parsedBy((input) => parseAddress(input, true))).default([]),
     allow_adhoc: z.boolean().default(false),
+    /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
+    host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
   }).prefault({}),
   metrics: strictObject({
     listen: parsedBy((input) => parseAddress(input, false)),

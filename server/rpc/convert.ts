@@ -59,6 +59,9 @@ export function msToDuration(ms: number): Duration {
 }
 
 /** Duration -> milliseconds; absent stays undefined; negative or malformed is refused, naming the field. */
+/** The longest delay a Node timer honours (2^31-1 ms). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export function durationToMs(duration: Duration | undefined, field: string): number | undefined {
   if (duration === undefined) return undefined;
   const nanosInRange = duration.nanos > -1_000_000_000 && duration.nanos < 1_000_000_000;
@@ -67,6 +70,8 @@ export function durationToMs(duration: Duration | undefined, field: string): num
     throw new InvalidArgumentError(field, `${duration.seconds}s ${duration.nanos}ns`, "must be a valid duration");
   }
   if (ms < 0) throw new InvalidArgumentError(field, `${ms}ms`, "must not be negative");
+  // Node timers fire at once for delays past 2^31-1 ms: a huge timeout would act as none.
+  if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(field, `${duration.seconds}s`, `must be at most ${MAX_DURATION_MS} ms (about 24 days)`);
   return ms;
 }
 
@@ -195,6 +200,7 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     readiness: config.readiness === undefined ? undefined : probeSpecToProto(config.readiness),
     liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
     dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
+    host: config.host ?? "",
   });
 }
 
@@ -267,6 +273,8 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
     labels: snapshot.config.labels,
     ready: snapshot.ready,
     adhoc: snapshot.adhoc,
+    host: snapshot.host,
+    remote: snapshot.remote,
     nextRetryAt: timestamp(snapshot.nextRetryAt),
     uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
     readinessProbe: probeStatusToProto(snapshot.readinessProbe),
@@ -282,6 +290,7 @@ export function programResultToProto(result: ProgramResult): ProtoProgramResult 
     code: error?.code ?? 0,
     error: error?.details ?? "",
     process: processToProto(result.process),
+    note: result.note ?? "",
   });
 }
 

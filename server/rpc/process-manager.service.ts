@@ -1,6 +1,5 @@
 // The corral.v1.ProcessManager gRPC service: each method validates its request, calls one core
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
-import { hostname } from "node:os";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import { processManagerDefinition } from "../../client/index.js";
@@ -25,6 +24,7 @@ import { liveConfigMethods } from "./live-config.service.js";
 export type ProcessManagerCore = Pick<
   ProcessManager,
   | "journal"
+  | "hostName"
   | "list"
   | "get"
   | "start"
@@ -175,7 +175,8 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
       return {
         version: facts.version,
         pid: process.pid,
-        hostname: hostname(),
+        // The name programs' `host` is matched against (--host-name / server.host_name / the machine's).
+        hostname: manager.hostName,
         home: facts.home,
         configPath: facts.configPath,
         listen: facts.listen,

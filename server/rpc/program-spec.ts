@@ -72,6 +72,7 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   duration("restart_window", spec.restartWindow);
   put("stdin", spec.stdin, spec.stdin);
   put("description", spec.description, spec.description !== "");
+  put("host", spec.host, spec.host !== "");
   if (spec.readiness) input.readiness = probeInput(spec.readiness, "readiness");
   if (spec.liveness) input.liveness = probeInput(spec.liveness, "liveness");
   put(

@@ -84,7 +84,7 @@ function printResults(ctx: CliContext, results: ProgramResult[]): number {
     r.name,
     r.ok ? "ok" : "FAILED",
     r.process ? stateName(r.process.state) : "-",
-    r.ok ? pidOf(r.process) : `${codeName(r.code)}: ${r.error}`,
+    r.ok ? r.note || pidOf(r.process) : `${codeName(r.code)}: ${r.error}`,
   ]);
   ctx.out(formatTable(["NAME", "RESULT", "STATE", "DETAIL"], rows));
   return results.every((r) => r.ok) ? 0 : 1;

@@ -143,6 +143,12 @@ export class Persistence {
         if (run && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
         continue;
       }
+      if (program.remoteHost !== undefined) {
+        // Another host's program: a run saved for it here is neither adopted nor stopped.
+        if (run) this.options.journal.append("", 0, { kind: "server", message: `program "${name}" runs on host ${program.remoteHost}: its saved run (pid ${run.pid}) was neither adopted nor stopped` });
+        outcome.restored.add(name);
+        continue;
+      }
       if (record.desired) program.desired = record.desired;
       if (run) {
         outcome.restored.add(name);

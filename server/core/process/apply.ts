@@ -19,6 +19,8 @@ const FIELDS: Record<Exclude<keyof ProgramConfig, "name">, { key: string; effect
   stdin: { key: "stdin", effect: "restart" },
   readiness: { key: "readiness", effect: "restart" },
   liveness: { key: "liveness", effect: "restart" },
+  // A run belongs to the host it was started on: moved away it must stop here (and not start).
+  host: { key: "host", effect: "restart" },
   autostart: { key: "autostart", effect: "live" },
   autorestart: { key: "autorestart", effect: "live" },
   exitcodes: { key: "exitcodes", effect: "live" },

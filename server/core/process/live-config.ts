@@ -88,6 +88,10 @@ export class LiveConfig {
       if (options.dryRun) return result;
 
       const toStop = [...result.removed, ...restarted];
+      for (const name of result.removed) {
+        const program = set.get(name);
+        if (program) program.removing = true;
+      }
       if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped" });
       for (const name of result.removed) {
         set.get(name)?.dispose();
@@ -142,8 +146,12 @@ export class LiveConfig {
       if (!program.adhoc) {
         throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
       }
+      program.removing = true;
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
-      if (result && !result.ok && result.error) throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
+      if (result && !result.ok && result.error) {
+        program.removing = false;
+        throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
+      }
       program.dispose();
       set.delete(name);
       return program.snapshot();

@@ -1,6 +1,7 @@
 // ProcessManager: the set of programs of one daemon and the operations on them (start, stop,
 // signal, bulk operations, logs, events). No gRPC here: the rpc layer calls these methods.
 import { mkdirSync, closeSync, openSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
@@ -17,6 +18,8 @@ export interface ProcessManagerOptions {
   home: string;
   programs: ProgramConfig[];
   journal?: EventJournal;
+  /** This daemon's host name (default os.hostname()): programs with another `host` are remote. */
+  hostName?: string;
 }
 
 export interface StartOptions {
@@ -65,6 +68,7 @@ export class ProcessManager {
   readonly journal: EventJournal;
   readonly home: string;
   readonly logDir: string;
+  readonly hostName: string;
   private readonly programs = new Map<string, Program>();
   private readonly runIds: RunIdAllocator;
   private shuttingDown?: Promise<void>;
@@ -83,6 +87,7 @@ export class ProcessManager {
   constructor(options: ProcessManagerOptions) {
     this.home = options.home;
     this.logDir = join(options.home, "logs");
+    this.hostName = options.hostName ?? hostname();
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
@@ -98,6 +103,7 @@ export class ProcessManager {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
       logDir: this.logDir,
+      hostName: this.hostName,
       onChange: () => this.persistence.changed(),
     });
     // The log files exist from the start, so readers and followers can open them at once.
@@ -111,7 +117,7 @@ export class ProcessManager {
     this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
     // A restored program's saved state wins over autostart (see the constructor).
     const { restored, resume } = this.restored;
-    const autostart = [...this.programs.values()].filter((p) => (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
+    const autostart = [...this.programs.values()].filter((p) => p.remoteHost === undefined && (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
     // Independent programs are spawned by now; dependents wait for their conditions in the background.
@@ -239,6 +245,7 @@ export class ProcessManager {
 
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
     const program = this.program(name);
+    refuseRemote(program, "stop");
     const stopping = program.stop();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
@@ -251,6 +258,7 @@ export class ProcessManager {
 
   async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
+    refuseRemote(program, "restart");
     await program.stop();
     program.start();
     await this.waitStarted(program, options);
@@ -268,7 +276,8 @@ export class ProcessManager {
     const programs = this.select(selector);
     const starting = new Map<string, Promise<void>>();
     // Independent programs spawn right here, in config order; dependents as their conditions hold.
-    const started = programs.map((program) => {
+    const remote = programs.filter((program) => program.remoteHost !== undefined);
+    const started = programs.filter((program) => program.remoteHost === undefined).map((program) => {
       const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
       // Already up counts as success for a bulk start.
       const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
@@ -287,7 +296,7 @@ export class ProcessManager {
         if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
         return { name: program.name, ok: !error, error, process: snapshot };
       }),
-    );
+    ).then((results) => [...results, ...remote.map(remoteResult)]);
   }
 
   /**
@@ -309,7 +318,10 @@ export class ProcessManager {
     return results;
   }
 
-  private stopGroup(programs: Program[], options: StopOptions): Promise<ProgramResult[]> {
+  private async stopGroup(all: Program[], options: StopOptions): Promise<ProgramResult[]> {
+    // A remote program has no process here to stop (unless it moved away while up: that run is stopped).
+    const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
+    const programs = all.filter((program) => !skipped.includes(program));
     const stops = programs.map((program) => ({ program, stopping: program.stop() }));
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
@@ -325,7 +337,7 @@ export class ProcessManager {
         }
         return { name: program.name, ok: !error, error, process: program.snapshot() };
       }),
-    );
+    ).then((results) => [...results, ...skipped.map(remoteResult)]);
   }
 
   writeStdin(name: string, data: Uint8Array): Promise<number> {
@@ -413,6 +425,17 @@ export class ProcessManager {
     })();
     return this.shuttingDown;
   }
+}
+
+/** A bulk operation's result for a program of another host: nothing was done here. */
+function remoteResult(program: Program): ProgramResult {
+  return { name: program.name, ok: true, process: program.snapshot(), note: `remote: runs on host ${program.remoteHost}` };
+}
+
+/** Start, stop, restart and signal act on processes of this host only. */
+function refuseRemote(program: Program, what: string): void {
+  const host = program.remoteHost;
+  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string, signal?: AbortSignal): Promise<T> {

@@ -60,6 +60,8 @@ export interface ProgramDeps {
   journal: EventJournal;
   nextRunId: () => number;
   logDir: string;
+  /** This daemon's host name: a program whose config names another host is remote. */
+  hostName: string;
   /** Called after every state change (e.g. to wake waiters kept elsewhere). */
   onChange?: (program: Program) => void;
 }
@@ -93,6 +95,11 @@ export class Program {
   readonly stderr: LogFile;
   ready = false;
   adhoc = false;
+  /**
+   * Set while the program is being removed (DeleteProgram, or dropped by an applied config):
+   * it never starts again, so a start racing the removal cannot leave a run nobody tracks.
+   */
+  removing = false;
   /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
   desired?: "running" | "stopped";
   private readiness?: ProbeRunner;
@@ -109,6 +116,18 @@ export class Program {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** The other host this program runs on, or undefined when it runs here. */
+  get remoteHost(): string | undefined {
+    const host = this.config.host;
+    return host !== undefined && host !== "" && host !== this.deps.hostName ? host : undefined;
+  }
+
+  /** Refuses an operation that would act on a process of another host. */
+  private refuseRemote(what: string): void {
+    const host = this.remoteHost;
+    if (host !== undefined) throw new WrongStateError(`${this.name} runs on host ${host}, not on this host (${this.deps.hostName}): ${what} it on ${host}`);
   }
 
   snapshot(): ProcessSnapshot {
@@ -130,7 +149,8 @@ export class Program {
     return {
       name: this.name,
       state: this.state,
-      stateReason: this.stateReason,
+      // Nothing of a remote program runs here; say where it does.
+      stateReason: this.remoteHost !== undefined && !this.isActive() ? `remote: runs on host ${this.remoteHost}` : this.stateReason,
       stateSince: this.stateSince,
       run: runSnapshot,
       restarts: this.restarts,
@@ -138,6 +158,8 @@ export class Program {
       config: this.config,
       ready: this.ready,
       adhoc: this.adhoc,
+      host: this.config.host || this.deps.hostName,
+      remote: this.remoteHost !== undefined,
       nextRetryAt: this.nextRetryAt,
       uptimeMs: alive ? performance.now() - run.startedMono : undefined,
       readinessProbe: this.readiness?.status,
@@ -203,6 +225,8 @@ export class Program {
 
   /** A user's start: refused while the program is already up or on its way. */
   start(): void {
+    this.refuseRemote("start");
+    if (this.removing) throw new WrongStateError(`${this.name} is being removed; it cannot be started`);
     if (this.state === "STARTING" || this.state === "RUNNING" || this.state === "BACKOFF") {
       throw new WrongStateError(`${this.name} is already ${this.state} (pid ${this.run?.pid ?? "-"}); stop it first or use restart`);
     }
@@ -449,7 +473,8 @@ export class Program {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.nextRetryAt = undefined;
-      if (this.state === "BACKOFF" || this.state === "EXITED") this.spawnRun(reason);
+      // A retry never spawns a program that has moved to another host meanwhile.
+      if ((this.state === "BACKOFF" || this.state === "EXITED") && this.remoteHost === undefined && !this.removing) this.spawnRun(reason);
     }, delayMs);
   }
 
@@ -602,6 +627,7 @@ export class Program {
 
   /** Sends a signal to the current run, checking that the pid is still ours. */
   signal(signal: NodeJS.Signals, group: boolean): void {
+    this.refuseRemote("signal");
     const run = this.run;
     if (!run || run.exitedAt || run.pid <= 0 || !(this.state === "RUNNING" || this.state === "STARTING" || this.state === "STOPPING")) {
       throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`);

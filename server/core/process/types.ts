@@ -51,6 +51,8 @@ export interface ProgramConfig {
   liveness?: ProbeConfig;
   /** Programs this one needs, and the condition each must meet before it starts. */
   dependsOn?: Record<string, DependencyCondition>;
+  /** The host the program runs on; absent: this daemon's host. Another host: listed, never started here. */
+  host?: string;
 }
 
 export type DependencyCondition = "started" | "ready" | "completed" | "completed_successfully";
@@ -107,6 +109,10 @@ export interface ProcessSnapshot {
   config: ProgramConfig;
   ready: boolean;
   adhoc: boolean;
+  /** The program's host, or this daemon's host name when the config names none. */
+  host: string;
+  /** It runs on another host: this daemon lists it but never starts, stops or signals it. */
+  remote: boolean;
   nextRetryAt?: Date;
   uptimeMs?: number;
   readinessProbe?: ProbeStatus;
@@ -127,6 +133,8 @@ export interface ProgramResult {
   ok: boolean;
   error?: Error;
   process: ProcessSnapshot;
+  /** Why an ok result did nothing (e.g. "remote: runs on host lab2"). */
+  note?: string;
 }
 
 export type LogStreamName = "stdout" | "stderr";

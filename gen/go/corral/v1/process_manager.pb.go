@@ -389,7 +389,11 @@ type ProgramSpec struct {
 	// A program that fails its liveness probe failure_threshold times is restarted.
 	Liveness *ProbeSpec `protobuf:"bytes,20,opt,name=liveness,proto3" json:"liveness,omitempty"`
 	// Programs this one needs, with the condition each must meet before it starts.
-	DependsOn     map[string]DependencyCondition `protobuf:"bytes,21,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=corral.v1.DependencyCondition"`
+	DependsOn map[string]DependencyCondition `protobuf:"bytes,21,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=corral.v1.DependencyCondition"`
+	// The host this program runs on (a daemon's host name); empty: this daemon's host. A daemon
+	// lists a program of another host as remote and never starts it. (Not 22: buf breaking
+	// counts shrinking the reserved range as a breaking change.)
+	Host          string `protobuf:"bytes,30,opt,name=host,proto3" json:"host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -569,6 +573,13 @@ func (x *ProgramSpec) GetDependsOn() map[string]DependencyCondition {
 		return x.DependsOn
 	}
 	return nil
+}
+
+func (x *ProgramSpec) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
 }
 
 // ProbeSpec is a readiness or liveness check, run every period.
@@ -1225,8 +1236,12 @@ type ProcessInfo struct {
 	// Last readiness and liveness results (unset when the program has no such probe or no run).
 	ReadinessProbe *ProbeStatus `protobuf:"bytes,14,opt,name=readiness_probe,json=readinessProbe,proto3" json:"readiness_probe,omitempty"`
 	LivenessProbe  *ProbeStatus `protobuf:"bytes,15,opt,name=liveness_probe,json=livenessProbe,proto3" json:"liveness_probe,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The host the program runs on (the spec's host, else this daemon's host name).
+	Host string `protobuf:"bytes,16,opt,name=host,proto3" json:"host,omitempty"`
+	// The program runs on another host: this daemon lists it but never starts it.
+	Remote        bool `protobuf:"varint,17,opt,name=remote,proto3" json:"remote,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessInfo) Reset() {
@@ -1362,6 +1377,20 @@ func (x *ProcessInfo) GetLivenessProbe() *ProbeStatus {
 		return x.LivenessProbe
 	}
 	return nil
+}
+
+func (x *ProcessInfo) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
+}
+
+func (x *ProcessInfo) GetRemote() bool {
+	if x != nil {
+		return x.Remote
+	}
+	return false
 }
 
 // LabelSelector selects programs whose labels contain all the given pairs,
@@ -2042,9 +2071,11 @@ type ProgramResult struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Ok    bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
 	// gRPC status code of the failure (0 when ok) and its message.
-	Code          int32        `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
-	Error         string       `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
-	Process       *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
+	Code    int32        `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
+	Error   string       `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Process *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
+	// Why an ok result did nothing (e.g. "remote: runs on host lab2").
+	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2112,6 +2143,13 @@ func (x *ProgramResult) GetProcess() *ProcessInfo {
 		return x.Process
 	}
 	return nil
+}
+
+func (x *ProgramResult) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
 }
 
 // StartAllRequest starts the selected programs (all when the selector is empty).
@@ -4468,7 +4506,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -4493,7 +4531,8 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\treadiness\x18\x13 \x01(\v2\x14.corral.v1.ProbeSpecR\treadiness\x120\n" +
 	"\bliveness\x18\x14 \x01(\v2\x14.corral.v1.ProbeSpecR\bliveness\x12D\n" +
 	"\n" +
-	"depends_on\x18\x15 \x03(\v2%.corral.v1.ProgramSpec.DependsOnEntryR\tdependsOn\x1a6\n" +
+	"depends_on\x18\x15 \x03(\v2%.corral.v1.ProgramSpec.DependsOnEntryR\tdependsOn\x12\x12\n" +
+	"\x04host\x18\x1e \x01(\tR\x04host\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
@@ -4554,7 +4593,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\vspawn_error\x18\b \x01(\tR\n" +
 	"spawnErrorB\f\n" +
 	"\n" +
-	"_exit_code\"\xdb\x05\n" +
+	"_exit_code\"\x87\x06\n" +
 	"\vProcessInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x17.corral.v1.ProcessStateR\x05state\x12!\n" +
@@ -4572,7 +4611,9 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\rnext_retry_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vnextRetryAt\x121\n" +
 	"\x06uptime\x18\r \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12?\n" +
 	"\x0freadiness_probe\x18\x0e \x01(\v2\x16.corral.v1.ProbeStatusR\x0ereadinessProbe\x12=\n" +
-	"\x0eliveness_probe\x18\x0f \x01(\v2\x16.corral.v1.ProbeStatusR\rlivenessProbe\x1a9\n" +
+	"\x0eliveness_probe\x18\x0f \x01(\v2\x16.corral.v1.ProbeStatusR\rlivenessProbe\x12\x12\n" +
+	"\x04host\x18\x10 \x01(\tR\x04host\x12\x16\n" +
+	"\x06remote\x18\x11 \x01(\bR\x06remote\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x01\n" +
@@ -4614,13 +4655,14 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"I\n" +
 	"\x15SignalProcessResponse\x120\n" +
-	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\x8f\x01\n" +
+	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xa3\x01\n" +
 	"\rProgramResult\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x12\n" +
 	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x120\n" +
-	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xa6\x01\n" +
+	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\"\xa6\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +

@@ -86,7 +86,7 @@ DEPENDENCY_CONDITION_COMPLETED: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: DependencyCondition
 
 class ProgramSpec(_message.Message):
-    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on")
+    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +129,7 @@ class ProgramSpec(_message.Message):
     READINESS_FIELD_NUMBER: _ClassVar[int]
     LIVENESS_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     name: str
     command: _containers.RepeatedScalarFieldContainer[str]
     cwd: str
@@ -150,7 +151,8 @@ class ProgramSpec(_message.Message):
     readiness: ProbeSpec
     liveness: ProbeSpec
     depends_on: _containers.ScalarMap[str, DependencyCondition]
-    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ...) -> None: ...
+    host: str
+    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ..., host: _Optional[str] = ...) -> None: ...
 
 class ProbeSpec(_message.Message):
     __slots__ = ("tcp", "exec", "log", "grpc", "period", "timeout", "initial_delay", "success_threshold", "failure_threshold", "start_timeout")
@@ -253,7 +255,7 @@ class RunInfo(_message.Message):
     def __init__(self, run_id: _Optional[int] = ..., pid: _Optional[int] = ..., pid_start_ticks: _Optional[int] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exited_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., exit_signal: _Optional[str] = ..., spawn_error: _Optional[str] = ...) -> None: ...
 
 class ProcessInfo(_message.Message):
-    __slots__ = ("name", "state", "state_reason", "state_since", "run", "restarts", "start_attempts", "spec", "labels", "ready", "adhoc", "next_retry_at", "uptime", "readiness_probe", "liveness_probe")
+    __slots__ = ("name", "state", "state_reason", "state_since", "run", "restarts", "start_attempts", "spec", "labels", "ready", "adhoc", "next_retry_at", "uptime", "readiness_probe", "liveness_probe", "host", "remote")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +278,8 @@ class ProcessInfo(_message.Message):
     UPTIME_FIELD_NUMBER: _ClassVar[int]
     READINESS_PROBE_FIELD_NUMBER: _ClassVar[int]
     LIVENESS_PROBE_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    REMOTE_FIELD_NUMBER: _ClassVar[int]
     name: str
     state: ProcessState
     state_reason: str
@@ -291,7 +295,9 @@ class ProcessInfo(_message.Message):
     uptime: _duration_pb2.Duration
     readiness_probe: ProbeStatus
     liveness_probe: ProbeStatus
-    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[ProcessState, str]] = ..., state_reason: _Optional[str] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[RunInfo, _Mapping]] = ..., restarts: _Optional[int] = ..., start_attempts: _Optional[int] = ..., spec: _Optional[_Union[ProgramSpec, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., ready: bool = ..., adhoc: bool = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., readiness_probe: _Optional[_Union[ProbeStatus, _Mapping]] = ..., liveness_probe: _Optional[_Union[ProbeStatus, _Mapping]] = ...) -> None: ...
+    host: str
+    remote: bool
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[ProcessState, str]] = ..., state_reason: _Optional[str] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[RunInfo, _Mapping]] = ..., restarts: _Optional[int] = ..., start_attempts: _Optional[int] = ..., spec: _Optional[_Union[ProgramSpec, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., ready: bool = ..., adhoc: bool = ..., next_retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., readiness_probe: _Optional[_Union[ProbeStatus, _Mapping]] = ..., liveness_probe: _Optional[_Union[ProbeStatus, _Mapping]] = ..., host: _Optional[str] = ..., remote: bool = ...) -> None: ...
 
 class LabelSelector(_message.Message):
     __slots__ = ("match_labels", "names")
@@ -399,18 +405,20 @@ class SignalProcessResponse(_message.Message):
     def __init__(self, process: _Optional[_Union[ProcessInfo, _Mapping]] = ...) -> None: ...
 
 class ProgramResult(_message.Message):
-    __slots__ = ("name", "ok", "code", "error", "process")
+    __slots__ = ("name", "ok", "code", "error", "process", "note")
     NAME_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PROCESS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
     name: str
     ok: bool
     code: int
     error: str
     process: ProcessInfo
-    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ...) -> None: ...
+    note: str
+    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class StartAllRequest(_message.Message):
     __slots__ = ("selector", "wait", "timeout")
