@@ -24,9 +24,9 @@ export function parseDuration(text: string, option: string, command: string): nu
   return Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2]!]!);
 }
 
-/** Milliseconds -> a google.protobuf.Duration init value. */
-export function durationInit(ms: number): { seconds: bigint; nanos: number } {
-  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+/** For commands that take no positional arguments: a usage error naming the first one given. */
+export function noPositionals(positionals: string[], command: string): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
 }
 
 /** Repeated "--label k=v" values -> a label map. */

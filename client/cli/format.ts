@@ -1,15 +1,12 @@
 // Human-readable output of the `corral` CLI: aligned tables, supervisorctl-style state and
-// uptime columns, one-line event descriptions.
-import { timestampDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
+// uptime columns, one-line event descriptions, and the one-message-per-line JSON of --json.
+import { create, toJsonString, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationMs, timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ProcessState, type Event, type EventGap, type ProcessInfo } from "../index.js";
 
 /** RUNNING, STOPPED, ... (the proto name without its PROCESS_STATE_ prefix). */
 export function stateName(state: ProcessState): string {
   return ProcessState[state] ?? String(state);
-}
-
-export function durationMs(duration: Duration): number {
-  return Number(duration.seconds) * 1000 + Math.floor(duration.nanos / 1_000_000);
 }
 
 /** supervisorctl's uptime form: "0:01:02", "3 days, 4:05:06". */
@@ -127,4 +124,9 @@ export function formatGap(gap: EventGap): string {
 /** An address as a user would type it: the socket path, or host:port. */
 export function displayAddress(target: string): string {
   return target.startsWith("unix:///") ? target.slice("unix://".length) : target;
+}
+
+/** One message (or its init object) as a line of JSON: what every `--json` prints. */
+export function jsonLine<Desc extends DescMessage>(schema: Desc, message: MessageInitShape<Desc>): string {
+  return toJsonString(schema, create(schema, message)) + "\n";
 }

@@ -4,8 +4,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { RestartPolicy, type ConfigDiff } from "../../index.js";
-import { parseDuration, durationInit, parseLabels, parsing } from "../args.js";
+import { parseDuration, parseLabels, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { UsageError } from "../usage.js";
 
@@ -115,7 +116,7 @@ export async function create(ctx: CliContext, args: string[]): Promise<number> {
         env,
         labels: parseLabels(values.label, "create"),
         autorestart,
-        stopTimeout: stopTimeoutMs === undefined ? undefined : durationInit(stopTimeoutMs),
+        stopTimeout: stopTimeoutMs === undefined ? undefined : durationFromMs(stopTimeoutMs),
         stdin: values.stdin === true,
         description: values.description ?? "",
       },

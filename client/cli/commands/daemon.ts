@@ -1,24 +1,22 @@
 // `corral info` and `corral shutdown`: questions and orders for the daemon itself.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { toJsonString } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetServerInfoResponseSchema } from "../../index.js";
-import { parseDuration, parsing } from "../args.js";
+import { noPositionals, parseDuration, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { isUnavailable } from "../errors.js";
-import { formatClock, formatTime } from "../format.js";
-import { UsageError } from "../usage.js";
+import { formatClock, formatTime, jsonLine } from "../format.js";
 
 export async function info(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parsing("info", () =>
     parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } }),
   );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "info");
+  noPositionals(positionals, "info");
   const serverInfo = await ctx.client.getServerInfo({}, quick(ctx));
   if (values.json) {
-    ctx.out(toJsonString(GetServerInfoResponseSchema, serverInfo) + "\n");
+    ctx.out(jsonLine(GetServerInfoResponseSchema, serverInfo));
     return 0;
   }
   const started = serverInfo.startedAt
@@ -50,7 +48,7 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
       options: { "no-wait": { type: "boolean" }, timeout: { type: "string" }, "keep-processes": { type: "boolean" } },
     }),
   );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "shutdown");
+  noPositionals(positionals, "shutdown");
   const timeoutMs = values.timeout === undefined ? 60_000 : parseDuration(values.timeout, "--timeout", "shutdown");
   // A daemon on a local socket runs on this host, so we can watch its process end; one
   // over TCP we can only watch stop answering.

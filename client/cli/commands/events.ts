@@ -1,12 +1,10 @@
 // `corral events [--after SEQ] [--follow] [--json]`: journaled events after SEQ; without
 // --follow it stops at the daemon's last event at the time of the call.
 import { parseArgs } from "node:util";
-import { toJsonString } from "@bufbuild/protobuf";
 import { EventSchema, WatchEventsResponseSchema } from "../../index.js";
-import { parseCount, parsing } from "../args.js";
+import { noPositionals, parseCount, parsing } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
-import { formatEvent, formatGap } from "../format.js";
-import { UsageError } from "../usage.js";
+import { formatEvent, formatGap, jsonLine } from "../format.js";
 
 export async function events(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parsing("events", () =>
@@ -16,7 +14,7 @@ export async function events(ctx: CliContext, args: string[]): Promise<number> {
       options: { after: { type: "string" }, follow: { type: "boolean", short: "f" }, json: { type: "boolean" } },
     }),
   );
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "events");
+  noPositionals(positionals, "events");
   const afterSeq = values.after === undefined ? 0n : parseCount(values.after, "--after", "events");
 
   // The stream never ends by itself: without --follow, stop at the last event that existed
@@ -34,10 +32,10 @@ export async function events(ctx: CliContext, args: string[]): Promise<number> {
     for await (const response of ctx.client.watchEvents({ afterSeq }, { signal: stop.signal })) {
       const kind = response.kind;
       if (kind.case === "event") {
-        ctx.out(values.json ? toJsonString(EventSchema, kind.value) + "\n" : formatEvent(kind.value));
+        ctx.out(values.json ? jsonLine(EventSchema, kind.value) : formatEvent(kind.value));
         if (lastSeq !== undefined && kind.value.seq >= lastSeq) break;
       } else if (kind.case === "gap") {
-        ctx.out(values.json ? toJsonString(WatchEventsResponseSchema, response) + "\n" : formatGap(kind.value));
+        ctx.out(values.json ? jsonLine(WatchEventsResponseSchema, response) : formatGap(kind.value));
         if (lastSeq !== undefined && kind.value.firstAvailableSeq > lastSeq) break;
       }
     }

@@ -1,6 +1,7 @@
 // `corral start|stop|restart|signal`: one call per named program, or one bulk call (StartAll /
 // StopAll) for --all or a label selector, with a per-program results table.
 import { parseArgs } from "node:util";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   ProcessState,
   StartWait,
@@ -8,7 +9,7 @@ import {
   type ProcessInfo,
   type ProgramResult,
 } from "../../index.js";
-import { durationInit, parseDuration, parseLabels, parsing } from "../args.js";
+import { parseDuration, parseLabels, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { codeName, describeCallError, isUnavailable } from "../errors.js";
 import { formatTable, isAlive, stateName } from "../format.js";
@@ -58,6 +59,32 @@ function parseBulk(command: string, args: string[]): BulkOptions {
   };
 }
 
+/** Neither --all nor a label selector: one call per named program rather than a bulk call. */
+function isBulk(options: BulkOptions): boolean {
+  return options.all || Object.keys(options.matchLabels).length > 0;
+}
+
+/** --timeout for the daemon, and a call deadline a little past it so the daemon's own answer arrives first. */
+function timeoutOptions(ctx: CliContext, timeoutMs: number | undefined) {
+  return timeoutMs === undefined
+    ? { timeout: undefined, callOptions: open(ctx) }
+    : { timeout: durationFromMs(timeoutMs), callOptions: open(ctx, timeoutMs + DEADLINE_MARGIN_MS) };
+}
+
+/** One call per named program; a program's failure is reported and the rest still go; 1 if any failed. */
+async function eachProgram(ctx: CliContext, names: string[], act: (name: string) => Promise<boolean>): Promise<number> {
+  let exitCode = 0;
+  for (const name of names) {
+    try {
+      if (!(await act(name))) exitCode = 1;
+    } catch (error) {
+      reportFailure(ctx, error);
+      exitCode = 1;
+    }
+  }
+  return exitCode;
+}
+
 function notStarted(name: string, process: ProcessInfo | undefined): string {
   const state = stateName(process?.state ?? ProcessState.UNSPECIFIED);
   return `corral: ${name}: not started: ${state}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`;
@@ -67,7 +94,7 @@ function pidOf(process: ProcessInfo | undefined): string {
   return process?.run && isAlive(process.state) ? `pid ${process.run.pid}` : "";
 }
 
-/** Prints one program's failure and remembers it; unreachable daemon aborts the whole command. */
+/** Prints one program's failure; an unreachable daemon aborts the whole command. */
 function reportFailure(ctx: CliContext, error: unknown): void {
   if (isUnavailable(error)) throw error;
   const line = describeCallError(error, ctx.address);
@@ -94,28 +121,20 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
   const options = parseBulk("start", args);
   if (options.ready && !options.wait) throw new UsageError("--ready waits; it cannot go with --no-wait", "start");
   const wait = !options.wait ? StartWait.NONE : options.ready ? StartWait.READY : StartWait.RUNNING;
-  const timeout = options.timeoutMs === undefined ? undefined : durationInit(options.timeoutMs);
-  const callOptions = open(ctx, options.timeoutMs === undefined ? undefined : options.timeoutMs + DEADLINE_MARGIN_MS);
+  const { timeout, callOptions } = timeoutOptions(ctx, options.timeoutMs);
 
-  if (!options.all && Object.keys(options.matchLabels).length === 0) {
-    let exitCode = 0;
-    for (const name of options.names) {
-      try {
-        const { process } = await ctx.client.startProcess({ name, wait, timeout }, callOptions);
-        const state = process?.state ?? ProcessState.UNSPECIFIED;
-        if ((state === ProcessState.RUNNING && (!options.ready || process?.ready)) || (!options.wait && state !== ProcessState.FATAL)) {
-          const word = !options.wait ? "starting" : options.ready ? "started and ready" : "started";
-          ctx.out(`${name}: ${word}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
-        } else {
-          ctx.err(notStarted(name, process));
-          exitCode = 1;
-        }
-      } catch (error) {
-        reportFailure(ctx, error);
-        exitCode = 1;
+  if (!isBulk(options)) {
+    return eachProgram(ctx, options.names, async (name) => {
+      const { process } = await ctx.client.startProcess({ name, wait, timeout }, callOptions);
+      const state = process?.state ?? ProcessState.UNSPECIFIED;
+      if ((state === ProcessState.RUNNING && (!options.ready || process?.ready)) || (!options.wait && state !== ProcessState.FATAL)) {
+        const word = !options.wait ? "starting" : options.ready ? "started and ready" : "started";
+        ctx.out(`${name}: ${word}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+        return true;
       }
-    }
-    return exitCode;
+      ctx.err(notStarted(name, process));
+      return false;
+    });
   }
 
   const selector = { matchLabels: options.matchLabels, names: options.names };
@@ -136,26 +155,18 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
 export async function stop(ctx: CliContext, args: string[]): Promise<number> {
   const options = parseBulk("stop", args);
   const wait = options.wait ? StopWait.STOPPED : StopWait.NONE;
-  const timeout = options.timeoutMs === undefined ? undefined : durationInit(options.timeoutMs);
-  const callOptions = open(ctx, options.timeoutMs === undefined ? undefined : options.timeoutMs + DEADLINE_MARGIN_MS);
+  const { timeout, callOptions } = timeoutOptions(ctx, options.timeoutMs);
 
-  if (!options.all && Object.keys(options.matchLabels).length === 0) {
-    let exitCode = 0;
-    for (const name of options.names) {
-      try {
-        const { survivors } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
-        if (survivors.length > 0) {
-          ctx.err(`corral: ${name}: stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}\n`);
-          exitCode = 1;
-        } else {
-          ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}\n`);
-        }
-      } catch (error) {
-        reportFailure(ctx, error);
-        exitCode = 1;
+  if (!isBulk(options)) {
+    return eachProgram(ctx, options.names, async (name) => {
+      const { survivors } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
+      if (survivors.length > 0) {
+        ctx.err(`corral: ${name}: stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}\n`);
+        return false;
       }
-    }
-    return exitCode;
+      ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}\n`);
+      return true;
+    });
   }
 
   const selector = { matchLabels: options.matchLabels, names: options.names };
@@ -186,10 +197,8 @@ export async function restart(ctx: CliContext, args: string[]): Promise<number> 
   const name = positionals[0]!;
   const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", "restart");
   const wait = values["no-wait"] ? StartWait.NONE : StartWait.RUNNING;
-  const { process } = await ctx.client.restartProcess(
-    { name, wait, timeout: timeoutMs === undefined ? undefined : durationInit(timeoutMs) },
-    open(ctx, timeoutMs === undefined ? undefined : timeoutMs + DEADLINE_MARGIN_MS),
-  );
+  const { timeout, callOptions } = timeoutOptions(ctx, timeoutMs);
+  const { process } = await ctx.client.restartProcess({ name, wait, timeout }, callOptions);
   const state = process?.state ?? ProcessState.UNSPECIFIED;
   if (wait === StartWait.RUNNING && state !== ProcessState.RUNNING) {
     ctx.err(notStarted(name, process));

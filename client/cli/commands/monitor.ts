@@ -1,7 +1,7 @@
 // The ProcessMonitor commands of the `corral` CLI: `stats`, `ps`, `zombies` and `run`
 // (a monitored run that streams output and exits with the command's code, 124 on timeout).
 import { parseArgs } from "node:util";
-import { create, toJsonString } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { constants } from "node:os";
 import {
   FindProcessesResponseSchema,
@@ -16,9 +16,9 @@ import {
   type StatsSample,
   type StatsTarget,
 } from "../../index.js";
-import { durationInit, parseDuration, parsing } from "../args.js";
+import { parseDuration, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
-import { durationMs, formatClock, formatTable } from "../format.js";
+import { formatClock, formatTable, jsonLine } from "../format.js";
 import { UsageError } from "../usage.js";
 
 /** Exit code of `corral run` when a timeout killed the command, as timeout(1) uses. */
@@ -79,16 +79,16 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
   if (!values.watch) {
     const rows: string[][] = [];
     for (const [i, target] of targets.entries()) {
-      const response = await ctx.monitor.getStats({ target, includeChildren: values.children, interval: durationInit(intervalMs) }, open(ctx, intervalMs + 15_000));
-      if (values.json) ctx.out(toJsonString(GetStatsResponseSchema, create(GetStatsResponseSchema, response)) + "\n");
+      const response = await ctx.monitor.getStats({ target, includeChildren: values.children, interval: durationFromMs(intervalMs) }, open(ctx, intervalMs + 15_000));
+      if (values.json) ctx.out(jsonLine(GetStatsResponseSchema, response));
       else rows.push(...formatSample(response.sample!, positionals[i]!));
     }
     if (!values.json) ctx.out(formatTable(STATS_HEADER, rows));
     return 0;
   }
-  for await (const tick of ctx.monitor.watchStats({ targets, includeChildren: values.children, interval: durationInit(intervalMs) }, open(ctx))) {
+  for await (const tick of ctx.monitor.watchStats({ targets, includeChildren: values.children, interval: durationFromMs(intervalMs) }, open(ctx))) {
     if (values.json) {
-      ctx.out(toJsonString(WatchStatsResponseSchema, create(WatchStatsResponseSchema, tick)) + "\n");
+      ctx.out(jsonLine(WatchStatsResponseSchema, tick));
     } else {
       ctx.out(`-- ${new Date().toLocaleTimeString()} --\n`);
       ctx.out(formatTable(STATS_HEADER, tick.samples.flatMap((sample, i) => formatSample(sample, positionals[i]!))));
@@ -111,7 +111,7 @@ export async function ps(ctx: CliContext, args: string[]): Promise<number> {
   // This very command line contains the items too.
   const processes = response.processes.filter((p) => p.pid !== process.pid);
   if (values.json) {
-    ctx.out(toJsonString(FindProcessesResponseSchema, create(FindProcessesResponseSchema, { processes })) + "\n");
+    ctx.out(jsonLine(FindProcessesResponseSchema, { processes }));
   } else if (processes.length === 0) {
     ctx.err("no matching processes\n");
     return 1;
@@ -126,7 +126,7 @@ export async function zombies(ctx: CliContext, args: string[]): Promise<number> 
   const { values } = parsing("zombies", () => parseArgs({ args, options: { json: { type: "boolean" } } }));
   const response = await ctx.monitor.listZombies({}, quick(ctx));
   if (values.json) {
-    ctx.out(toJsonString(ListZombiesResponseSchema, create(ListZombiesResponseSchema, response)) + "\n");
+    ctx.out(jsonLine(ListZombiesResponseSchema, response));
   } else if (response.zombies.length === 0) {
     ctx.err("no zombies\n");
   } else {
@@ -161,7 +161,7 @@ export async function run(ctx: CliContext, args: string[]): Promise<number> {
   const command = split >= 0 ? args.slice(split + 1) : positionals;
   if (split >= 0 && positionals.length > 0) throw new UsageError(`unexpected "${positionals[0]}" before "--"`, "run");
   if (command.length === 0) throw new UsageError("give the command to run after --", "run");
-  const ms = (value: string | undefined, option: string) => (value === undefined ? undefined : durationInit(parseDuration(value, option, "run")));
+  const ms = (value: string | undefined, option: string) => (value === undefined ? undefined : durationFromMs(parseDuration(value, option, "run")));
   const events = ctx.monitor.runMonitored(
     {
       command: command[0]!,

@@ -1,11 +1,10 @@
 // `corral status [NAME...] [--label k=v]... [--json]`: the programs as a table, or as the
 // proto JSON form of ListProcessesResponse.
 import { parseArgs } from "node:util";
-import { create, toJsonString } from "@bufbuild/protobuf";
 import { ListProcessesResponseSchema, type ProcessInfo } from "../../index.js";
 import { parseLabels, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
-import { formatStatusTable } from "../format.js";
+import { formatStatusTable, jsonLine } from "../format.js";
 
 export async function status(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals: names } = parsing("status", () =>
@@ -28,7 +27,7 @@ export async function status(ctx: CliContext, args: string[]): Promise<number> {
     ({ processes } = await ctx.client.listProcesses({ selector: { matchLabels, names } }, quick(ctx)));
   }
   if (values.json) {
-    ctx.out(toJsonString(ListProcessesResponseSchema, create(ListProcessesResponseSchema, { processes })) + "\n");
+    ctx.out(jsonLine(ListProcessesResponseSchema, { processes }));
   } else if (processes.length === 0) {
     ctx.err("no programs\n");
   } else {

@@ -1,12 +1,11 @@
 // `corral task SUBCOMMAND ...`: the TaskRunner from the command line. Lock tokens come from
 // --token or $CORRAL_TASK_TOKEN; JSON values (args, settings, method args) are given as JSON text.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { toJsonString } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import { fromValue, TaskInfoSchema, TaskState, TaskTypeInfoSchema, toValue, type JsonValue, type TaskInfo } from "../../index.js";
-import { durationInit, parseCount, parseDuration, parsing } from "../args.js";
+import { parseCount, parseDuration, parsing } from "../args.js";
 import { isAbortError, open, quick, type CliContext } from "../context.js";
-import { formatTable, formatTime } from "../format.js";
+import { formatTable, formatTime, jsonLine } from "../format.js";
 import { UsageError } from "../usage.js";
 
 const CMD = "task";
@@ -50,7 +49,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
     case "types": {
       const { values } = parse({ json: { type: "boolean" } });
       const { types } = await tr.listTaskTypes({}, quick(ctx));
-      if (values.json) ctx.out(types.map((t) => toJsonString(TaskTypeInfoSchema, t)).join("\n") + (types.length ? "\n" : ""));
+      if (values.json) ctx.out(types.map((t) => jsonLine(TaskTypeInfoSchema, t)).join(""));
       else {
         const rows = types.map((t) => [t.name, [t.loop ? "loop" : "", t.worker ? "worker" : ""].filter(Boolean).join(",") || "-", t.signals.join(",") || "-", t.methods.join(",") || "-", t.source]);
         ctx.out(formatTable(["TYPE", "KIND", "SIGNALS", "METHODS", "SOURCE"], rows));
@@ -91,7 +90,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
     case "join": {
       const { values, positionals } = parse({ ...tokenOption, timeout: { type: "string" } });
       const [name] = one(positionals, ["NAME"]);
-      const timeout = values.timeout === undefined ? undefined : durationInit(parseDuration(values.timeout as string, "--timeout", CMD));
+      const timeout = values.timeout === undefined ? undefined : durationFromMs(parseDuration(values.timeout as string, "--timeout", CMD));
       const info = (await tr.joinTask({ name: name!, token: tokenOf(values as { token?: string }), timeout }, open(ctx))).task!;
       ctx.out(describe(info));
       if (info.error?.stack) ctx.err(info.error.stack + "\n");
@@ -100,7 +99,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
     case "ls": {
       const { values } = parse({ json: { type: "boolean" } });
       const { tasks } = await tr.listTasks({}, quick(ctx));
-      if (values.json) ctx.out(tasks.map((t) => toJsonString(TaskInfoSchema, t)).join("\n") + (tasks.length ? "\n" : ""));
+      if (values.json) ctx.out(tasks.map((t) => jsonLine(TaskInfoSchema, t)).join(""));
       else {
         const rows = tasks.map((t) => [t.name, t.type, taskStateName(t.state), t.locked ? "yes" : "-", formatTime(t.startedAt).trim(), JSON.stringify(fromValue(t.status))]);
         ctx.out(formatTable(["NAME", "TYPE", "STATE", "LOCKED", "STARTED", "STATUS"], rows));
@@ -132,7 +131,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       const { values, positionals } = parse({ ...tokenOption, timeout: { type: "string" }, lease: { type: "string" } });
       const [name] = one(positionals, ["NAME"]);
       const ms = (option: "timeout" | "lease") =>
-        values[option] === undefined ? undefined : durationInit(parseDuration(values[option] as string, `--${option}`, CMD));
+        values[option] === undefined ? undefined : durationFromMs(parseDuration(values[option] as string, `--${option}`, CMD));
       const grant = await tr.lock({ name: name!, token: tokenOf(values as { token?: string }), timeout: ms("timeout"), lease: ms("lease") }, open(ctx));
       if (!grant.granted) {
         ctx.err(`corral: ${name} is locked by another client\n`);

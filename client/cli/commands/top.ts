@@ -2,8 +2,9 @@
 // redrawn each interval until q or Ctrl-C. When stdout is not a terminal it prints one snapshot
 // and exits, like `top -b -n 1`.
 import { parseArgs } from "node:util";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ClientError, Status, type ProcessInfo, type StatsSample } from "../../index.js";
-import { durationInit, parseDuration, parsing } from "../args.js";
+import { parseDuration, parsing } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
 import { formatClock, formatTable, isAlive, stateName, uptimeMs } from "../format.js";
 import { formatBytes } from "./monitor.js";
@@ -75,7 +76,7 @@ async function* frames(ctx: CliContext, intervalMs: number, signal: AbortSignal)
       continue;
     }
     const stream = ctx.monitor.watchStats(
-      { targets: live.map((name) => ({ target: { case: "program", value: name } })), includeChildren: true, interval: durationInit(intervalMs) },
+      { targets: live.map((name) => ({ target: { case: "program", value: name } })), includeChildren: true, interval: durationFromMs(intervalMs) },
       { signal },
     );
     try {
