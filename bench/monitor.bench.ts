@@ -2,9 +2,10 @@
 // at 10, 100 and 1000 watched processes, and the daemon-side CPU and fd figures that follow.
 // The processes are real `sleep`s spawned here; the sampler is the daemon's own (core, in-process).
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { StatsSampler, type StatsTarget } from "../server/core/monitor/stats.js";
 import type { RunLookup } from "../server/core/monitor/runs.js";
+import { openFdCount } from "../test/helpers/proc.js";
+import { quantile } from "./quantile.js";
 
 const SIZES = (process.env.BENCH_MONITOR_SIZES ?? "10,100,1000").split(",").map(Number);
 const PASSES = Number(process.env.BENCH_MONITOR_PASSES ?? 20);
@@ -17,8 +18,7 @@ const noRuns: RunLookup = {
   liveRuns: () => [],
 };
 
-const openFds = () => readdirSync("/proc/self/fd").length;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => quantile(values, 0.5);
 
 async function spawnSleepers(n: number): Promise<ChildProcess[]> {
   const children: ChildProcess[] = [];
@@ -44,13 +44,13 @@ function measure(sampler: StatsSampler, targets: StatsTarget[], includeChildren:
   sampler.sample(targets, includeChildren); // baseline (and warm-up)
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
-  const fdsBefore = openFds();
+  const fdsBefore = openFdCount();
   let fdsMax = fdsBefore;
   for (let i = 0; i < PASSES; i++) {
     const t0 = performance.now();
     const samples = sampler.sample(targets, includeChildren);
     times.push(performance.now() - t0);
-    fdsMax = Math.max(fdsMax, openFds());
+    fdsMax = Math.max(fdsMax, openFdCount());
     if (samples.some((s) => s.error || s.process?.cpuPercent === undefined)) throw new Error("a sample failed or lacks CPU %");
   }
   const cpu = process.cpuUsage(cpu0);

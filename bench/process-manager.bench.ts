@@ -2,9 +2,11 @@
 // over its Unix socket, each next to a bare-Node baseline measured in the same run.
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { readFileSync } from "node:fs";
 import { ProcessState, StartWait, StopWait } from "../client/index.js";
 import { startTestDaemon, type TestDaemon } from "../test/helpers/daemon.js";
+import { isAlive, readStat, residentBytes } from "../test/helpers/proc.js";
+import { sleep } from "../test/helpers/wait.js";
+import { quantile } from "./quantile.js";
 
 const N_STARTS = Number(process.env.BENCH_STARTS ?? 200);
 const N_PROGRAMS = Number(process.env.BENCH_PROGRAMS ?? 500);
@@ -12,18 +14,7 @@ const UNARY_SECONDS = Number(process.env.BENCH_UNARY_SECONDS ?? 3);
 
 type Row = [figure: string, corral: string, baseline: string, ratio: string];
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) * 1024 : 0;
-}
 
 /** Bare baseline: spawn `sleep` detached and wait for the 'spawn' event. */
 async function bareSpawn(): Promise<{ latency: number; pid: number }> {
@@ -45,16 +36,7 @@ async function killAndWait(pids: number[]): Promise<void> {
     }
   }
   for (const pid of pids) {
-    while (alive(pid)) await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
+    while (isAlive(pid)) await sleep(2);
   }
 }
 
@@ -82,7 +64,7 @@ async function benchStartLatency(daemon: TestDaemon): Promise<Row[]> {
 async function benchBulk(daemon: TestDaemon): Promise<Row[]> {
   const pm = daemon.client.processManager;
   const selector = { matchLabels: { bulk: "yes" } };
-  const rssIdle = rssOf(daemon.pid);
+  const rssIdle = residentBytes(daemon.pid);
 
   const t0 = performance.now();
   const started = await pm.startAll({ selector, wait: StartWait.RUNNING, timeout: { seconds: 120n } });
@@ -90,16 +72,16 @@ async function benchBulk(daemon: TestDaemon): Promise<Row[]> {
   const running = started.results.filter((r) => r.ok && r.process?.state === ProcessState.RUNNING).length;
   if (running !== N_PROGRAMS) throw new Error(`only ${running}/${N_PROGRAMS} RUNNING after StartAll`);
   const pids = started.results.map((r) => r.process!.run!.pid);
-  await new Promise((r) => setTimeout(r, 500));
-  const rssRunning = rssOf(daemon.pid);
-  const ticksBefore = cpuTicks(daemon.pid);
+  await sleep(500);
+  const rssRunning = residentBytes(daemon.pid);
+  const ticksBefore = readStat(daemon.pid)!.cpuTicks;
   const idleWindowMs = 3000;
-  await new Promise((r) => setTimeout(r, idleWindowMs));
-  const idleCpuPct = ((cpuTicks(daemon.pid) - ticksBefore) / 100 / (idleWindowMs / 1000)) * 100;
+  await sleep(idleWindowMs);
+  const idleCpuPct = ((readStat(daemon.pid)!.cpuTicks - ticksBefore) / 100 / (idleWindowMs / 1000)) * 100;
 
   const t1 = performance.now();
   await pm.stopAll({ selector, wait: StopWait.STOPPED });
-  while (pids.some(alive)) await new Promise((r) => setTimeout(r, 2));
+  while (pids.some(isAlive)) await sleep(2);
   const stopAllMs = performance.now() - t1;
 
   // Baseline: a bare Node loop spawning the same 500, then killing them.
@@ -116,8 +98,8 @@ async function benchBulk(daemon: TestDaemon): Promise<Row[]> {
     await pm.stopAll({ selector, wait: StopWait.STOPPED });
   }
   await pm.startAll({ selector, wait: StartWait.RUNNING, timeout: { seconds: 120n } });
-  await new Promise((r) => setTimeout(r, 500));
-  const rssAfterCycles = rssOf(daemon.pid);
+  await sleep(500);
+  const rssAfterCycles = residentBytes(daemon.pid);
   await pm.stopAll({ selector, wait: StopWait.STOPPED });
 
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
@@ -128,12 +110,6 @@ async function benchBulk(daemon: TestDaemon): Promise<Row[]> {
     [`daemon RSS with ${N_PROGRAMS} running after 3 start/stop cycles`, mb(rssAfterCycles), mb(rssRunning), `${(rssAfterCycles / rssRunning).toFixed(2)}x`],
     [`daemon CPU idle with ${N_PROGRAMS} running (${idleWindowMs / 1000}s)`, `${idleCpuPct.toFixed(2)} %`, "-", "-"],
   ];
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(rest[11]) + Number(rest[12]); // utime + stime
 }
 
 async function benchUnary(daemon: TestDaemon): Promise<Row[]> {

@@ -6,9 +6,9 @@
 // Sizes: SOAK_SECONDS (600), SOAK_PROGRAMS (50), SOAK_SAMPLE_SECONDS (duration/12, at least 2), SOAK_SLOW_EVERY (4),
 // SOAK_RESTART_SECONDS (3). Every program is stopped at the end (StopAll, then the daemon's stop).
 import { setMaxListeners } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
 import { ProcessState, type CorralClient } from "../client/index.js";
-import { startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
+import { sleep, startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
+import { openFdCount, residentBytes } from "../test/helpers/proc.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const PROGRAMS = Number(process.env.SOAK_PROGRAMS ?? 50);
@@ -40,14 +40,6 @@ interface Sample {
   restarts: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function rssMb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** p99 event-loop delay since the previous scrape, from the daemon's own Prometheus endpoint. */
 async function scrapeLagMs(url: string): Promise<number> {
@@ -161,8 +153,8 @@ async function main(): Promise<void> {
       const rttMs = performance.now() - rttStart;
       samples.push({
         t: Math.round((performance.now() - t0) / 1000),
-        rssMb: rssMb(daemon.pid),
-        fds: openFds(daemon.pid),
+        rssMb: residentBytes(daemon.pid) / (1024 * 1024),
+        fds: openFdCount(daemon.pid),
         lagMs: await scrapeLagMs(metricsUrl),
         rttMs,
         followedMb: followed.bytes / 1e6,

@@ -1,37 +1,12 @@
 // End-to-end tests of the `corral` CLI: the real bin/corral.js, run as a child process against
 // a real daemon in a temp home, asserting on what a user sees (output and exit codes).
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ProcessState } from "../../client/index.js";
-import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
-
-const corralBin = join(repoRoot, "bin/corral.js");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `corral ARGS` to completion (20 s at most) against the given daemon address. */
-function corral(args: string[], address: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [corralBin, ...args],
-      { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: address } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") {
-          reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
-          return;
-        }
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corral, corralBin } from "../helpers/cli.js";
 
 // ticker writes a line to stdout and one to stderr every 100 ms; idle only starts when asked.
 const programs = {

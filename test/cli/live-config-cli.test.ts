@@ -1,20 +1,12 @@
 // End-to-end tests of `corral apply`, `corral reload`, `corral create` and `corral delete`: the
 // real bin/corral.js against a real daemon, asserting on output, exit codes and pids.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ProcessState } from "../../client/index.js";
-import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
-
-function corral(args: string[], address: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, "bin/corral.js"), ...args], { timeout: 30_000, env: { ...process.env, CORRAL_ADDRESS: address } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corral } from "../helpers/cli.js";
 
 const sleeper = (extra: Record<string, unknown> = {}) => ({ command: ["sleep", "300"], startsecs: 0, stop_timeout: "2s", ...extra });
 const yaml = (programs: Record<string, unknown>) => JSON.stringify({ server: { allow_adhoc: true }, programs }, null, 2);

@@ -1,25 +1,12 @@
 // End-to-end tests of the monitor commands of the `corral` CLI (stats, ps, zombies, run): the
 // real bin/corral.js against a real daemon; assertions on output and exit codes.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corral, corralBin } from "../helpers/cli.js";
 
-const corralBin = join(repoRoot, "bin/corral.js");
 const MARKER = "corral-cli-ps-marker-51c9";
-
-function corral(args: string[], address: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [corralBin, ...args], { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: address } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") {
-        reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe("corral stats, top, ps, zombies, run", () => {
   let daemon: TestDaemon;

@@ -1,19 +1,10 @@
 // The CLI with programs of other hosts: `corral status` grows a HOST column only when some
 // program names a host, and `corral start --all` says where a remote program runs.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ProcessState } from "../../client/index.js";
-import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
-
-function corral(args: string[], address: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, "bin/corral.js"), ...args], { timeout: 30_000, env: { ...process.env, CORRAL_ADDRESS: address } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corral } from "../helpers/cli.js";
 
 describe("corral CLI with remote programs", () => {
   let daemon: TestDaemon;

@@ -1,25 +1,13 @@
 // End-to-end tests of `corral task ...`: the real bin/corral.js against a real daemon that loads
 // the test task module; assertions on output and exit codes.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { repoRoot, startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { corral, corralBin } from "../helpers/cli.js";
 
-const corralBin = join(repoRoot, "bin/corral.js");
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
-
-function corral(args: string[], address: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [corralBin, ...args], { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: address, ...env } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") {
-        reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe("corral task CLI", () => {
   let daemon: TestDaemon;

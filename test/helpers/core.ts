@@ -1,10 +1,14 @@
 // Fixtures for core tests: a temporary daemon home, program configs with fast defaults, and
 // waits on a real ProcessManager. Every manager made here is shut down by the test's cleanup.
-import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProcessManager } from "../../server/core/process/manager.js";
 import type { ProcessState, ProgramConfig } from "../../server/core/process/types.js";
+import { sleep } from "./wait.js";
+
+export { sleep, waitUntil } from "./wait.js";
+export { isAlive, openFdCount } from "./proc.js";
 
 export function tempHome(prefix = "corral-test-"): { home: string; remove(): void } {
   const home = mkdtempSync(join(tmpdir(), prefix));
@@ -68,29 +72,4 @@ export async function waitForState(manager: ProcessManager, name: string, state:
     }
     await sleep(10);
   }
-}
-
-export async function waitUntil(test: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-export function openFdCount(): number {
-  return readdirSync("/proc/self/fd").length;
 }

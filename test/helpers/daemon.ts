@@ -1,12 +1,17 @@
 // Fixtures for end-to-end tests: a real daemon (node dist/server/daemon-entry.js) in a temp
 // home, the real client connected to it, and /proc helpers to check that processes are gone.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, socketPath as socketPathOf, type CorralClient } from "../../client/index.js";
+import assert from "node:assert/strict";
+import { ClientError, connect, socketPath as socketPathOf, type CorralClient } from "../../client/index.js";
+import { sleep } from "./wait.js";
+
+export { sleep, waitUntil } from "./wait.js";
+export { isAlive, processGroupMembers } from "./proc.js";
 
 /** The repository root (this file runs as dist/test/helpers/daemon.js). */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -145,43 +150,14 @@ async function waitForDaemon(socketPath: string, exited: Promise<Exit>, timeoutM
   throw new Error(`daemon did not answer on ${socketPath} within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Whether pid is a live process (a zombie counts as gone: it runs nothing and holds nothing). */
-export function isAlive(pid: number): boolean {
-  const stat = readStat(pid);
-  return stat !== undefined && stat.state !== "Z";
-}
-
-/** Live pids whose process group is pgid (each run is its own group, led by its first pid). */
-export function processGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
-    if (stat && stat.pgrp === pgid && stat.state !== "Z") members.push(Number(entry));
-  }
-  return members;
-}
-
-function readStat(pid: number): { state: string; pgrp: number } | undefined {
-  let text: string;
+/** Awaits a call that must fail with a ClientError, and returns that error. */
+export async function rpcError(call: Promise<unknown>, what?: string): Promise<ClientError> {
+  const prefix = what === undefined ? "" : `${what}: `;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
+    await call;
+  } catch (error) {
+    assert.ok(error instanceof ClientError, `${prefix}expected a ClientError, got ${String(error)}`);
+    return error;
   }
-  // comm (field 2) may contain spaces and parentheses: the fields after it start at the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0], pgrp: Number(fields[2]) };
+  assert.fail(`${prefix}the call succeeded; expected an error`);
 }

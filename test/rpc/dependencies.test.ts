@@ -2,11 +2,10 @@
 // in first, StartAll follows the graph, StopAll goes dependents first, a FATAL dependency fails
 // its dependents by name, and `corral deps` shows the graph.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/index.js";
-import { repoRoot, startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { corral } from "../helpers/cli.js";
 
 describe("depends_on over gRPC", () => {
   let daemon: TestDaemon;
@@ -99,12 +98,7 @@ describe("depends_on over gRPC", () => {
   });
 
   test("`corral deps` shows the graph; --json gives it as data", async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string }>((resolve) => {
-        execFile(process.execPath, [join(repoRoot, "bin/corral.js"), ...args], { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: daemon.address } }, (error, out) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out }),
-        );
-      });
+    const run = (args: string[]) => corral(args, daemon.address);
     const text = await run(["deps"]);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^api\n  └─ cache \(ready\)\n    └─ migrate \(completed_successfully\)\n/m);

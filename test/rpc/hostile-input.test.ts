@@ -23,7 +23,7 @@ import {
   TaskRunner,
   type CorralClient,
 } from "../../client/index.js";
-import { isAlive, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { isAlive, rpcError, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 /** Deterministic PRNG (mulberry32), so a failing fuzz case can be reproduced. */
 function prng(seed: number): () => number {
@@ -35,16 +35,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function rpcError(call: Promise<unknown>, what: string): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ClientError, `${what}: ${String(error)}`);
-    return error;
-  }
-  assert.fail(`${what}: the call succeeded; expected an error`);
 }
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ClientError, ProcessState, RestartPolicy, Status, type ProcessInfo } from "../../client/index.js";
-import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { ProcessState, RestartPolicy, Status, type ProcessInfo } from "../../client/index.js";
+import { isAlive, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 type Programs = Record<string, Record<string, unknown>>;
 
@@ -14,16 +14,6 @@ const sleeper = (extra: Record<string, unknown> = {}) => ({ command: ["sleep", "
 
 function configYaml(programs: Programs, allowAdhoc = true): string {
   return JSON.stringify({ server: { allow_adhoc: allowAdhoc }, programs }, null, 2);
-}
-
-async function rpcError(call: Promise<unknown>): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ClientError, String(error));
-    return error;
-  }
-  assert.fail("the call succeeded; expected an error");
 }
 
 describe("ApplyConfig and ReloadConfig over gRPC", () => {

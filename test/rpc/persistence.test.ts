@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { LogStream, ProcessState, type ProcessInfo } from "../../client/index.js";
-import { isAlive, processGroupMembers, sleep, startTestDaemon, waitUntil, type TestDaemon, type TestProgram } from "../helpers/daemon.js";
+import { isAlive, processGroupMembers, sleep, startTestDaemon, waitUntil, type TestDaemon, type TestDaemonOptions, type TestProgram } from "../helpers/daemon.js";
 
 /** Prints 1, 2, 3, ... one line every 50 ms: the log must hold every line exactly once. */
 const COUNTER = ["sh", "-c", 'i=0; while :; do i=$((i+1)); echo "$i"; sleep 0.05; done'];
@@ -52,6 +52,32 @@ class OwnedGroups {
   }
 }
 
+interface SharedHome {
+  home: string;
+  owned: OwnedGroups;
+  /** Starts a daemon in the shared home; every daemon started here is stopped at the end. */
+  start(options: Omit<TestDaemonOptions, "home">): Promise<TestDaemon>;
+}
+
+/** Runs body with one home for successive daemons; then kills what it saw and removes the home. */
+async function inSharedHome(body: (shared: SharedHome) => Promise<void>): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
+  const owned = new OwnedGroups();
+  const daemons: TestDaemon[] = [];
+  const start = async (options: Omit<TestDaemonOptions, "home">) => {
+    const daemon = await startTestDaemon({ ...options, home });
+    daemons.push(daemon);
+    return daemon;
+  };
+  try {
+    await body({ home, owned, start });
+  } finally {
+    owned.killAll();
+    for (const daemon of daemons) await daemon.stop();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
 async function listAll(daemon: TestDaemon): Promise<Map<string, ProcessInfo>> {
   return byName((await daemon.client.processManager.listProcesses({})).processes);
 }
@@ -88,13 +114,9 @@ async function counterLog(daemon: TestDaemon, name: string): Promise<{ lines: nu
 }
 
 test("after SIGKILL of the daemon, the next daemon re-adopts every live run and loses no output", { timeout: 120_000 }, async () => {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  try {
+  await inSharedHome(async ({ owned, start }) => {
     const programs = fleet();
-    const first = await startTestDaemon({ home, programs });
-    daemons.push(first);
+    const first = await start({ programs });
     const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "all 20 RUNNING");
     owned.add(before.values());
     assert.equal(before.size, 20);
@@ -113,8 +135,7 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
     for (const p of survivors) assert.ok(isAlive(p.run?.pid ?? 0), `${p.name} outlives the daemon`);
     await sleep(500);
 
-    const second = await startTestDaemon({ home, programs });
-    daemons.push(second);
+    const second = await start({ programs });
     const after = await waitForStates(
       second,
       (p) => (p.name === "user-stopped" ? p.state === ProcessState.STOPPED : p.name === "dies-never" ? p.state === ProcessState.EXITED : p.state === ProcessState.RUNNING),
@@ -155,29 +176,20 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
       assert.equal(log.bytes, log.endOffset, "the byte count the daemon reports is what the program wrote");
       assert.ok(log.lines >= 10, `counter-${i} printed before, during and after the daemon's absence (${log.lines} lines)`);
     }
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("Shutdown with keep_processes and SIGTERM with --keep-processes leave programs running for the next daemon, which adopts them", { timeout: 120_000 }, async () => {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  const programs = { "counter-0": { command: COUNTER, ...COMMON }, tree: { command: ["sh", "-c", "sleep 300 & sleep 300 & wait"], ...COMMON } };
-  try {
-    const first = await startTestDaemon({ home, programs });
-    daemons.push(first);
+  await inSharedHome(async ({ home, owned, start }) => {
+    const programs = { "counter-0": { command: COUNTER, ...COMMON }, tree: { command: ["sh", "-c", "sleep 300 & sleep 300 & wait"], ...COMMON } };
+    const first = await start({ programs });
     const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "all RUNNING");
     owned.add(before.values());
     await first.client.processManager.shutdown({ keepProcesses: true });
     assert.deepEqual(await first.exited, { code: 0, signal: null }, first.output());
     for (const p of before.values()) assert.ok(isAlive(p.run?.pid ?? 0), `${p.name} keeps running`);
 
-    const second = await startTestDaemon({ home, programs, args: ["--keep-processes"] });
-    daemons.push(second);
+    const second = await start({ programs, args: ["--keep-processes"] });
     const adopted = await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "all RUNNING again");
     for (const old of before.values()) {
       assert.equal(adopted.get(old.name)?.run?.pid, old.run?.pid);
@@ -189,8 +201,7 @@ test("Shutdown with keep_processes and SIGTERM with --keep-processes leave progr
     for (const p of before.values()) assert.ok(isAlive(p.run?.pid ?? 0), `${p.name} keeps running after SIGTERM with --keep-processes`);
 
     // A plain SIGTERM stops adopted programs like any other: whole groups, nothing left.
-    const third = await startTestDaemon({ home, programs });
-    daemons.push(third);
+    const third = await start({ programs });
     const again = await waitForStates(third, (p) => p.state === ProcessState.RUNNING && /re-adopted/.test(p.stateReason), "re-adopted twice");
     for (const old of before.values()) assert.equal(again.get(old.name)?.run?.pid, old.run?.pid);
     const treePid = before.get("tree")?.run?.pid ?? 0;
@@ -201,21 +212,13 @@ test("Shutdown with keep_processes and SIGTERM with --keep-processes leave progr
     const log = await readFile(join(home, "logs", "counter-0.stdout.log"), "utf8");
     const lines = log.split("\n").slice(0, -1);
     assert.deepEqual(lines, Array.from({ length: lines.length }, (_, i) => String(i + 1)), "no output lost across two hand-overs");
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a run whose pid no longer has the saved start time is not adopted, is reported lost, and is never signalled", { timeout: 60_000 }, async () => {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  const programs = { victim: { command: ["sleep", "300"], ...COMMON, autorestart: "never" } };
-  try {
-    const first = await startTestDaemon({ home, programs });
-    daemons.push(first);
+  await inSharedHome(async ({ home, owned, start }) => {
+    const programs = { victim: { command: ["sleep", "300"], ...COMMON, autorestart: "never" } };
+    const first = await start({ programs });
     const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING");
     owned.add(before.values());
     await killDaemon(first);
@@ -227,8 +230,7 @@ test("a run whose pid no longer has the saved start time is not adopted, is repo
     saved.pidStartTicks += 1;
     await writeFile(statePath, JSON.stringify(state));
 
-    const second = await startTestDaemon({ home, programs });
-    daemons.push(second);
+    const second = await start({ programs });
     const victim = (await listAll(second)).get("victim");
     const pid = before.get("victim")?.run?.pid ?? 0;
     assert.equal(victim?.state, ProcessState.EXITED);
@@ -237,21 +239,13 @@ test("a run whose pid no longer has the saved start time is not adopted, is repo
     assert.ok(isAlive(pid), "the process that is not provably ours is neither adopted nor killed");
     await assert.rejects(second.client.processManager.signalProcess({ name: "victim", signal: "SIGTERM" }));
     assert.ok(isAlive(pid));
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("event seqs continue across a daemon restart and WatchEvents resumes after the last seq seen", { timeout: 60_000 }, async () => {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  const programs = { one: { command: ["sleep", "300"], ...COMMON } };
-  try {
-    const first = await startTestDaemon({ home, programs });
-    daemons.push(first);
+  await inSharedHome(async ({ owned, start }) => {
+    const programs = { one: { command: ["sleep", "300"], ...COMMON } };
+    const first = await start({ programs });
     owned.add((await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING")).values());
     const { lastEventSeq } = await first.client.processManager.getServerInfo({});
     const seen: string[] = [];
@@ -261,8 +255,7 @@ test("event seqs continue across a daemon restart and WatchEvents resumes after 
     }
     await killDaemon(first);
 
-    const second = await startTestDaemon({ home, programs });
-    daemons.push(second);
+    const second = await start({ programs });
     const info = await second.client.processManager.getServerInfo({});
     assert.ok(info.lastEventSeq > lastEventSeq, `seqs continue (${info.lastEventSeq} > ${lastEventSeq})`);
     const resumed: { seq: bigint; program: string; kind: string; what: string }[] = [];
@@ -282,21 +275,13 @@ test("event seqs continue across a daemon restart and WatchEvents resumes after 
     );
     assert.deepEqual(resumed.slice(0, 2).map((e) => `${e.seq} ${e.program} ${e.kind}`), seen.slice(-2), "the old events, as they were");
     assert.ok(resumed.some((e) => e.program === "one" && /re-adopted/.test(e.what)), "the re-adoption is journaled");
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 });
 
 test("a corrupt state file and a torn journal line are reported and the daemon still starts", { timeout: 60_000 }, async () => {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  const programs = { one: { command: ["sleep", "300"], ...COMMON } };
-  try {
-    const first = await startTestDaemon({ home, programs });
-    daemons.push(first);
+  await inSharedHome(async ({ home, owned, start }) => {
+    const programs = { one: { command: ["sleep", "300"], ...COMMON } };
+    const first = await start({ programs });
     owned.add((await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING")).values());
     const { lastEventSeq } = await first.client.processManager.getServerInfo({});
     await killDaemon(first);
@@ -305,8 +290,7 @@ test("a corrupt state file and a torn journal line are reported and the daemon s
     await writeFile(statePath, text.slice(0, Math.floor(text.length / 2))); // truncated
     await writeFile(join(home, "state", "events.jsonl"), `${await readFile(join(home, "state", "events.jsonl"), "utf8")}{"seq":`);
 
-    const second = await startTestDaemon({ home, programs });
-    daemons.push(second);
+    const second = await start({ programs });
     await waitUntil(() => /state file .* is unusable .*moved to/.test(second.output()), 10_000, "the corrupt state file to be reported");
     assert.match(second.output(), /event journal: 1 damaged line/);
     const info = await second.client.processManager.getServerInfo({});
@@ -314,9 +298,5 @@ test("a corrupt state file and a torn journal line are reported and the daemon s
     // Without saved state nothing is adopted: autostart starts a new run (the old one is the test's to kill).
     const now = await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "RUNNING");
     owned.add(now.values());
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 });

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { ClientError, LogStream, ProcessState, Status, type Event, type StartWait } from "../../client/index.js";
-import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { LogStream, ProcessState, Status, type Event, type StartWait } from "../../client/index.js";
+import { isAlive, repoRoot, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const NODE = process.execPath;
 
@@ -40,16 +40,6 @@ describe("ProcessManager over gRPC", () => {
   });
 
   const pm = () => daemon.client.processManager;
-
-  async function rpcError(call: Promise<unknown>): Promise<ClientError> {
-    try {
-      await call;
-    } catch (error) {
-      assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail("the call succeeded; expected an error");
-  }
 
   test("GetServerInfo describes the daemon", async () => {
     const pkg = JSON.parse(await readFile(`${repoRoot}/package.json`, "utf8")) as { version: string };

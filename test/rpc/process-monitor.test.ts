@@ -1,12 +1,12 @@
 // End-to-end specification of the ProcessMonitor service's stats, lookup and zombies: a real
 // daemon, real programs (a CPU burner, a 200 MB allocator, a zombie maker), the real client.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { createChannel, createClient, type Channel } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { ClientError, Status, type ProcessStats, type StatsSample } from "../../client/index.js";
-import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { Status, type ProcessStats, type StatsSample } from "../../client/index.js";
+import { isAlive, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { zombieChildrenOf } from "../helpers/proc.js";
 
 const NODE = process.execPath;
 const MB = 1024 * 1024;
@@ -47,16 +47,6 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
   after(async () => {
     await daemon?.stop();
   });
-
-  async function rpcError(call: Promise<unknown>): Promise<ClientError> {
-    try {
-      await call;
-    } catch (error) {
-      assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
-      return error;
-    }
-    assert.fail("the call succeeded; expected an error");
-  }
 
   const interval = { seconds: 1n, nanos: 0 };
 
@@ -235,17 +225,3 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
     assert.equal(error.code, Status.NOT_FOUND);
   });
 });
-
-function zombieChildrenOf(ppid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, "latin1").split(") ")[1]!.split(" ");
-      if (fields[0] === "Z" && Number(fields[1]) === ppid) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}

@@ -6,21 +6,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ClientError, ProcessState, Status } from "../../client/index.js";
-import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { ProcessState, Status } from "../../client/index.js";
+import { isAlive, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const sleeper = (extra: Record<string, unknown> = {}) => ({ command: ["sleep", "300"], startsecs: 0, stop_timeout: "2s", ...extra });
 const yaml = (programs: Record<string, unknown>, server: Record<string, unknown> = {}) => JSON.stringify({ server, programs }, null, 2);
-
-async function rpcError(call: Promise<unknown>): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ClientError, String(error));
-    return error;
-  }
-  assert.fail("the call succeeded");
-}
 
 describe("programs of other hosts over gRPC", () => {
   let daemon: TestDaemon;

@@ -2,21 +2,14 @@
 // server stream (HTTP/2 flow control, then nice-grpc waiting for `drain`), so signals pile up
 // only in the bus's bounded per-watcher queue, where the oldest are dropped and reported as a gap.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createChannel, createClient, type Channel } from "nice-grpc";
 import { fromValue, TaskState, taskRunnerDefinition, toValue, type WatchSignalsResponse } from "../../client/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { residentBytes } from "../helpers/proc.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
-
-/** Resident memory of a process, in bytes (VmRSS of /proc/PID/status). */
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  assert.ok(match, `no VmRSS for ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 describe("a slow WatchSignals subscriber over gRPC", () => {
   let daemon: TestDaemon;

@@ -1,11 +1,10 @@
 // End-to-end specification of stdin: WriteStdin / CloseStdin through a real daemon to a real
 // program, their FAILED_PRECONDITION cases, and `corral send`.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/index.js";
-import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corral } from "../helpers/cli.js";
 
 // Echoes each stdin line as "got: LINE"; prints "eof" and exits 0 when stdin ends.
 const ECHO = [
@@ -85,12 +84,7 @@ describe("stdin over gRPC", () => {
   test("`corral send NAME TEXT` writes a line; --close ends stdin", async () => {
     await pm().startProcess({ name: "echo", wait: StartWait.RUNNING });
     const before = (await stdout("echo")).length;
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [join(repoRoot, "bin/corral.js"), ...args], { timeout: 20_000, env: { ...process.env, CORRAL_ADDRESS: daemon.address } }, (error, out, err) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }),
-        );
-      });
+    const run = (args: string[]) => corral(args, daemon.address);
     const sent = await run(["send", "echo", "from the cli"]);
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /echo: sent 13 byte\(s\)/);

@@ -10,7 +10,6 @@ import { HealthDefinition } from "nice-grpc-server-health";
 import { ServerReflectionService } from "nice-grpc-server-reflection";
 import reflectionPb from "nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js";
 import {
-  ClientError,
   connect,
   fromValue,
   Status,
@@ -22,19 +21,9 @@ import {
   type TaskRunnerClient,
   type TaskSignal,
 } from "../../client/index.js";
-import { repoRoot, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { repoRoot, rpcError, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 export const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
-
-async function rpcError(call: Promise<unknown>): Promise<ClientError> {
-  try {
-    await call;
-  } catch (error) {
-    assert.ok(error instanceof ClientError, `expected a ClientError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("the call succeeded; expected an error");
-}
 
 /** Collects signals from a WatchSignals stream until `until` says stop (or timeoutMs). */
 async function collectSignals(
