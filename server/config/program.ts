@@ -2,7 +2,7 @@
 // program of the config file, so an ad-hoc program can be nothing a config could not be.
 import type { ProgramConfig } from "../core/process/types.js";
 import { ConfigError, ruleFor, toProgramConfig, type ConfigProblem } from "./load.js";
-import { PROGRAM_NAME_PATTERN, programSchema } from "./schema.js";
+import { PROGRAM_NAME_PATTERN, PROGRAM_NAME_RULE, programSchema } from "./schema.js";
 
 export interface ParseProgramOptions {
   /** Names the source in problems (e.g. "CreateProgram"). */
@@ -21,7 +21,7 @@ export function parseProgram(name: string, input: Record<string, unknown>, optio
   const problems: ConfigProblem[] = [];
   const field = (path: readonly PropertyKey[]) => [options.fieldPrefix, ...path.map(String)].filter((part) => part !== "").join(".");
   if (!PROGRAM_NAME_PATTERN.test(name)) {
-    problems.push({ file: options.source, field: field(["name"]), rule: 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)', value: name });
+    problems.push({ file: options.source, field: field(["name"]), rule: PROGRAM_NAME_RULE, value: name });
   }
   const result = programSchema.safeParse(input, { error: ruleFor, reportInput: true });
   if (!result.success) {

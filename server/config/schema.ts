@@ -8,8 +8,10 @@ import type { ProbeConfig } from "../core/process/types.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** setTimeout fires at once for longer delays, so no duration may exceed this. */
-const MAX_DURATION_MS = 2 ** 31 - 1;
+/** setTimeout fires at once for longer delays, so no duration (config or wire) may exceed this. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+export const PROGRAM_NAME_RULE = 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string; path?: (string | number)[] };
 
@@ -273,9 +275,7 @@ export const programSchema = strictObject({
   }
 });
 
-const programName = z.string().regex(PROGRAM_NAME_PATTERN, {
-  error: 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)',
-});
+const programName = z.string().regex(PROGRAM_NAME_PATTERN, { error: PROGRAM_NAME_RULE });
 
 export const configSchema = strictObject({
   server: strictObject({

@@ -29,6 +29,7 @@ import {
   type RunInfo,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import { MAX_DURATION_MS } from "../config/schema.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {
@@ -59,9 +60,6 @@ export function msToDuration(ms: number): Duration {
 }
 
 /** Duration -> milliseconds; absent stays undefined; negative or malformed is refused, naming the field. */
-/** The longest delay a Node timer honours (2^31-1 ms). */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
 export function durationToMs(duration: Duration | undefined, field: string): number | undefined {
   if (duration === undefined) return undefined;
   const nanosInRange = duration.nanos > -1_000_000_000 && duration.nanos < 1_000_000_000;

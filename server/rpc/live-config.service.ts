@@ -1,10 +1,11 @@
 // ApplyConfig, ReloadConfig, CreateProgram and DeleteProgram of the ProcessManager service:
-// the config text or file is parsed here (all problems at once, with file and line), the
-// ad-hoc permission checked, and the core's live-config operations called.
+// the config text or file is parsed here (all problems at once, with file and line; in a worker,
+// as at start-up), the ad-hoc permission checked, and the core's live-config operations called.
 import { dirname, isAbsolute } from "node:path";
 import type { ServiceImplementation } from "nice-grpc";
 import type { processManagerDefinition } from "../../client/index.js";
-import { loadConfigFile, parseConfig, type CorralConfig } from "../config/load.js";
+import { loadConfigFileIsolated, parseConfigIsolated } from "../config/isolated.js";
+import type { CorralConfig } from "../config/load.js";
 import { parseProgram } from "../config/program.js";
 import { InvalidArgumentError, PermissionDeniedError, WrongStateError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
@@ -40,10 +41,10 @@ export function liveConfigMethods(
       const source = request.source;
       let config: CorralConfig;
       if (source.case === "text") {
-        config = parseConfig(source.value, { file: "<ApplyConfig text>", baseDir: baseDirOf(facts()) });
+        config = await parseConfigIsolated(source.value, { file: "<ApplyConfig text>", baseDir: baseDirOf(facts()) });
       } else if (source.case === "path") {
         if (!isAbsolute(source.value)) throw new InvalidArgumentError("path", source.value, "must be an absolute path on the daemon's host");
-        config = await loadConfigFile(source.value);
+        config = await loadConfigFileIsolated(source.value);
       } else {
         throw new InvalidArgumentError("source", "", "give the config as text or as a path");
       }
@@ -56,7 +57,7 @@ export function liveConfigMethods(
       if (path === "") {
         throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)");
       }
-      const config = await loadConfigFile(path);
+      const config = await loadConfigFileIsolated(path);
       const applied = await manager.applyConfig(config.programs, { dryRun: request.dryRun });
       return { diff: configDiffToProto(applied), dryRun: request.dryRun };
     },

@@ -1,6 +1,6 @@
 // The corral.v1.ProcessManager gRPC service: each method validates its request, calls one core
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import { processManagerDefinition } from "../../client/index.js";
 import { InvalidArgumentError } from "../core/errors.js";
@@ -62,6 +62,11 @@ export interface ProcessManagerServiceOptions {
 
 export type ProcessManagerService = ServiceImplementation<typeof processManagerDefinition>;
 
+/** The wait, timeout and cancellation of a Start/Stop/Restart(All) request, as the core takes them. */
+function waitOptions<W, C>(request: { wait: W; timeout?: Duration }, waitFromProto: (wait: W) => C, signal: AbortSignal) {
+  return { wait: waitFromProto(request.wait), timeoutMs: durationToMs(request.timeout, "timeout"), signal };
+}
+
 export function createProcessManagerService({ manager, info, onShutdown }: ProcessManagerServiceOptions): ProcessManagerService {
   return {
     async listProcesses(request) {
@@ -74,31 +79,19 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
 
     async startProcess(request, context) {
       const name = requireName(request.name);
-      const snapshot = await manager.start(name, {
-        wait: startWaitFromProto(request.wait),
-        timeoutMs: durationToMs(request.timeout, "timeout"),
-        signal: context.signal,
-      });
+      const snapshot = await manager.start(name, waitOptions(request, startWaitFromProto, context.signal));
       return { process: processToProto(snapshot) };
     },
 
     async stopProcess(request, context) {
       const name = requireName(request.name);
-      const result = await manager.stop(name, {
-        wait: stopWaitFromProto(request.wait),
-        timeoutMs: durationToMs(request.timeout, "timeout"),
-        signal: context.signal,
-      });
+      const result = await manager.stop(name, waitOptions(request, stopWaitFromProto, context.signal));
       return { process: processToProto(result.process), survivors: result.survivors };
     },
 
     async restartProcess(request, context) {
       const name = requireName(request.name);
-      const snapshot = await manager.restart(name, {
-        wait: startWaitFromProto(request.wait),
-        timeoutMs: durationToMs(request.timeout, "timeout"),
-        signal: context.signal,
-      });
+      const snapshot = await manager.restart(name, waitOptions(request, startWaitFromProto, context.signal));
       return { process: processToProto(snapshot) };
     },
 
@@ -109,20 +102,12 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     async startAll(request, context) {
-      const results = await manager.startAll(selectorFromProto(request.selector), {
-        wait: startWaitFromProto(request.wait),
-        timeoutMs: durationToMs(request.timeout, "timeout"),
-        signal: context.signal,
-      });
+      const results = await manager.startAll(selectorFromProto(request.selector), waitOptions(request, startWaitFromProto, context.signal));
       return { results: results.map(programResultToProto) };
     },
 
     async stopAll(request, context) {
-      const results = await manager.stopAll(selectorFromProto(request.selector), {
-        wait: stopWaitFromProto(request.wait),
-        timeoutMs: durationToMs(request.timeout, "timeout"),
-        signal: context.signal,
-      });
+      const results = await manager.stopAll(selectorFromProto(request.selector), waitOptions(request, stopWaitFromProto, context.signal));
       return { results: results.map(programResultToProto) };
     },
 

@@ -10,6 +10,7 @@ import {
   type ProbeSpec,
   type ProgramSpec,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { AppliedConfig } from "../core/process/live-config.js";
 import { durationToMs } from "./convert.js";
 
@@ -27,6 +28,12 @@ const CONDITIONS: Partial<Record<DependencyCondition, string>> = {
   [DependencyCondition.COMPLETED_SUCCESSFULLY]: "completed_successfully",
 };
 
+/** A wire duration as the config file writes one ("1500ms"), checked as any wire duration is. */
+function durationInput(value: Duration | undefined, field: string): string | undefined {
+  const ms = durationToMs(value, field);
+  return ms === undefined ? undefined : `${ms}ms`;
+}
+
 /**
  * The spec as config-file input (snake_case keys). Proto3 scalars carry no presence, so a
  * zero value (0, "", an empty list or map, UNSPECIFIED) means "not given" and takes the config
@@ -38,9 +45,9 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   const put = (key: string, value: unknown, given: boolean) => {
     if (given) input[key] = value;
   };
-  const duration = (key: string, value: ProgramSpec["startsecs"], field = key) => {
-    const ms = durationToMs(value, `spec.${field}`);
-    if (ms !== undefined) input[key] = `${ms}ms`;
+  const duration = (key: string, value: Duration | undefined) => {
+    const text = durationInput(value, `spec.${key}`);
+    if (text !== undefined) input[key] = text;
   };
   put("command", [...spec.command], spec.command.length > 0);
   put("cwd", spec.cwd, spec.cwd !== "");
@@ -56,8 +63,8 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   if (spec.backoff) {
     const backoff: Record<string, unknown> = {};
     for (const [key, value] of [["initial", spec.backoff.initial], ["max", spec.backoff.max], ["reset_after", spec.backoff.resetAfter]] as const) {
-      const ms = durationToMs(value, `spec.backoff.${key}`);
-      if (ms !== undefined) backoff[key] = `${ms}ms`;
+      const text = durationInput(value, `spec.backoff.${key}`);
+      if (text !== undefined) backoff[key] = text;
     }
     if (spec.backoff.multiplier !== 0) backoff.multiplier = spec.backoff.multiplier;
     input.backoff = backoff;
@@ -93,8 +100,8 @@ function probeInput(probe: ProbeSpec, field: string): Record<string, unknown> {
     input.log = stream === undefined ? { pattern: check.value.pattern } : { pattern: check.value.pattern, stream };
   } else if (check.case === "grpc") input.grpc = { address: check.value.address, service: check.value.service };
   for (const [key, value] of [["period", probe.period], ["timeout", probe.timeout], ["initial_delay", probe.initialDelay], ["start_timeout", probe.startTimeout]] as const) {
-    const ms = durationToMs(value, `spec.${field}.${key}`);
-    if (ms !== undefined) input[key] = `${ms}ms`;
+    const text = durationInput(value, `spec.${field}.${key}`);
+    if (text !== undefined) input[key] = text;
   }
   if (probe.successThreshold !== 0) input.success_threshold = probe.successThreshold;
   if (probe.failureThreshold !== 0) input.failure_threshold = probe.failureThreshold;

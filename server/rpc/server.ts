@@ -67,11 +67,16 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   });
   const taskRunner = options.taskRunner ? createTaskRunnerService(options.taskRunner) : undefined;
   const processMonitor = options.monitor ? createProcessMonitorService(options.monitor) : undefined;
-  const reflection = ServerReflection(fileDescriptorSet(), [
+  // What reflection lists and health reports on: the services served, plus "" (the whole server).
+  const serviceNames = [
     SERVICE_NAME,
     ...(taskRunner ? [TASK_RUNNER_SERVICE_NAME] : []),
     ...(processMonitor ? [PROCESS_MONITOR_SERVICE_NAME] : []),
-  ]);
+  ];
+  const setHealth = (status: "healthy" | "unhealthy") => {
+    for (const name of ["", ...serviceNames]) health.setStatus(status, name);
+  };
+  const reflection = ServerReflection(fileDescriptorSet(), serviceNames);
   const healthService = HealthServiceImpl(health);
 
   const servers: Server[] = [];
@@ -100,18 +105,12 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     await rm(options.socketPath, { force: true });
     throw error;
   }
-  health.setStatus("healthy", "");
-  health.setStatus("healthy", SERVICE_NAME);
-  if (taskRunner) health.setStatus("healthy", TASK_RUNNER_SERVICE_NAME);
-  if (processMonitor) health.setStatus("healthy", PROCESS_MONITOR_SERVICE_NAME);
+  setHealth("healthy");
 
   let shutdowns: Promise<void>[] | undefined;
   const stopAccepting = () => {
     if (shutdowns) return;
-    health.setStatus("unhealthy", "");
-    health.setStatus("unhealthy", SERVICE_NAME);
-    if (taskRunner) health.setStatus("unhealthy", TASK_RUNNER_SERVICE_NAME);
-    if (processMonitor) health.setStatus("unhealthy", PROCESS_MONITOR_SERVICE_NAME);
+    setHealth("unhealthy");
     shutdowns = servers.map((server) => server.shutdown());
   };
   let closing: Promise<void> | undefined;
