@@ -83,20 +83,32 @@ export class LogFile {
     return `${this.path}.${n}`;
   }
 
+  /**
+   * The kept segments with their logical offsets. A rotation moves bytes between files and
+   * then the base, so a view taken while one runs can be torn (new size, old base): wait for
+   * it, and take the view again if a rotation ran while it was being taken.
+   */
   private async segments(): Promise<Segment[]> {
     await this.load();
-    const current = await sizeOf(this.path);
-    const segments: Segment[] = [{ path: this.path, start: this.base, size: current }];
-    let start = this.base;
-    for (let n = 1; n <= this.config.backups; n++) {
-      const size = await sizeOf(this.backupPath(n), -1);
-      if (size < 0) break;
-      start -= size;
-      if (start < 0) break;
-      segments.unshift({ path: this.backupPath(n), start, size });
+    for (;;) {
+      if (this.rotating) await this.rotating.catch(() => undefined);
+      const rotationsBefore = this.rotations;
+      const current = await sizeOf(this.path);
+      const segments: Segment[] = [{ path: this.path, start: this.base, size: current }];
+      let start = this.base;
+      for (let n = 1; n <= this.config.backups; n++) {
+        const size = await sizeOf(this.backupPath(n), -1);
+        if (size < 0) break;
+        start -= size;
+        if (start < 0) break;
+        segments.unshift({ path: this.backupPath(n), start, size });
+      }
+      if (!this.rotating && this.rotations === rotationsBefore) return segments;
     }
-    return segments;
   }
+
+  /** Rotations done so far: lets segments() notice one that ran while it was reading sizes. */
+  private rotations = 0;
 
   async bounds(): Promise<{ first: number; end: number }> {
     const segments = await this.segments();
@@ -228,6 +240,7 @@ export class LogFile {
     }
     await truncate(this.path, 0);
     this.base += Math.max(now, copied);
+    this.rotations++;
     await writeFile(this.metaPath, JSON.stringify({ base: this.base }));
   }
 
