@@ -3,9 +3,8 @@
 // SIGKILL after a grace period, and one result sent only after the process exited, its stdio
 // closed and every earlier notification was delivered. The first failure wins.
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
-import { groupExists } from "../process/proc.js";
+import { groupExists, signalGroup } from "../process/proc.js";
+import { checkSpawnable } from "../process/spawnable.js";
 
 export interface MonitoredRunSpec {
   command: string;
@@ -89,7 +88,7 @@ export class MonitoredRun {
 
   /** Spawns the command (own session and process group) and arms the timeouts. */
   start(): void {
-    const problem = checkSpawnable(this.spec);
+    const problem = checkSpawnable(this.spec.cwd, this.spec.command, this.spec.env);
     if (problem) {
       this.finish({ outcome: "spawn_failed", spawnPath: problem.path, spawnErrno: problem.errno, message: problem.message });
       return;
@@ -284,50 +283,4 @@ export class MonitoredRun {
     this.push({ kind: "result", result: full });
     this.markFinished(full);
   }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone
-  }
-}
-
-interface SpawnProblem {
-  path: string;
-  errno: string;
-  message: string;
-}
-
-/** A missing or non-executable command, or an unusable cwd, found before spawning. */
-function checkSpawnable(spec: MonitoredRunSpec): SpawnProblem | undefined {
-  try {
-    if (!statSync(spec.cwd).isDirectory()) return { path: spec.cwd, errno: "ENOTDIR", message: `working directory ${spec.cwd} is not a directory` };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
-    return { path: spec.cwd, errno: code, message: `working directory ${spec.cwd} is not usable (${code})` };
-  }
-  const exe = spec.command;
-  const candidates = exe.includes("/")
-    ? [isAbsolute(exe) ? exe : resolvePath(spec.cwd, exe)]
-    : (spec.env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((dir) => join(dir, exe));
-  let firstProblem: SpawnProblem | undefined;
-  for (const candidate of candidates) {
-    try {
-      if (statSync(candidate).isDirectory()) {
-        firstProblem ??= { path: candidate, errno: "EISDIR", message: `executable ${candidate} is a directory` };
-        continue;
-      }
-      accessSync(candidate, fsConstants.X_OK);
-      return undefined;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
-      if (code !== "ENOENT") firstProblem ??= { path: candidate, errno: code, message: `executable ${candidate} is not executable (${code})` };
-    }
-  }
-  if (firstProblem) return firstProblem;
-  return exe.includes("/")
-    ? { path: candidates[0], errno: "ENOENT", message: `executable ${candidates[0]} does not exist (ENOENT)` }
-    : { path: exe, errno: "ENOENT", message: `executable "${exe}" not found on PATH (ENOENT)` };
 }

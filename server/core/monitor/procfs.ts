@@ -1,6 +1,7 @@
 // Reads what the monitor needs from /proc with plain synchronous reads that open and close each
 // file at once: the daemon keeps no descriptor per watched process. Linux only, on purpose.
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { listPids, splitStat } from "../process/proc.js";
 
 /**
  * USER_HZ: the unit of the tick counts in /proc/PID/stat. The kernel fixes it at 100 for user
@@ -33,7 +34,7 @@ let pageSizeCache: number | undefined;
 export function pageSize(): number {
   if (pageSizeCache !== undefined) return pageSizeCache;
   try {
-    const vsize = Number(readFileSync("/proc/self/stat", "latin1").split(") ")[1]?.split(" ")[20]);
+    const vsize = Number(splitStat(readFileSync("/proc/self/stat", "latin1"))?.fields[20]);
     const pages = Number(readFileSync("/proc/self/statm", "latin1").split(" ")[0]);
     const ratio = vsize / pages;
     pageSizeCache = Number.isFinite(ratio) && ratio > 0 ? 2 ** Math.round(Math.log2(ratio)) : 4096;
@@ -57,16 +58,14 @@ export function uptimeSec(): number {
   return Number(readFileSync("/proc/uptime", "latin1").split(" ")[0]);
 }
 
-/** Parses /proc/PID/stat; comm may contain spaces and ")", so fields start after the last ")". */
+/** Parses /proc/PID/stat: the fields proc.ts reads, plus cpu, threads and memory. */
 export function parseProcStat(text: string): ProcSample | undefined {
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < 0) return undefined;
-  const f = text.slice(close + 2).split(" ");
-  // f[0] is field 3 (state): field N is f[N - 3].
+  const split = splitStat(text);
+  if (!split) return undefined;
+  const f = split.fields;
   return {
-    pid: Number(text.slice(0, open)),
-    comm: text.slice(open + 1, close),
+    pid: split.pid,
+    comm: split.comm,
     state: f[0],
     ppid: Number(f[1]),
     pgrp: Number(f[2]),
@@ -85,16 +84,6 @@ export function readProcSample(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Every pid in /proc right now. */
-export function listPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    const c = entry.charCodeAt(0);
-    if (c >= 48 && c <= 57) pids.push(Number(entry));
-  }
-  return pids;
 }
 
 /** One pass over /proc: every process's stat (processes that vanish meanwhile are skipped). */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { JournalFile } from "../store/journal-file.js";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedState } from "../store/state-store.js";
-import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
+import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
 import type { Program, Run } from "./program.js";
 
 /**
@@ -36,10 +36,6 @@ class AdoptedExitWatcher {
       onGone();
     }
     if (this.watched.size === 0) this.stop();
-  }
-
-  get size(): number {
-    return this.watched.size;
   }
 
   stop(): void {
@@ -186,11 +182,7 @@ export class Persistence {
       return stat === undefined || stat.startTicks === startTicks;
     };
     const send = (signal: NodeJS.Signals) => {
-      try {
-        if (owned()) process.kill(-pid, signal);
-      } catch {
-        // ESRCH: gone
-      }
+      if (owned()) signalGroup(pid, signal);
     };
     send("SIGTERM");
     const timer = setTimeout(() => {

@@ -50,20 +50,6 @@ export function dependencyProblems(graph: DependencyGraph): { program: string; d
   return problems;
 }
 
-/** The names and every transitive dependency of them, dependencies first (config order breaks ties). */
-export function withDependencies(graph: DependencyGraph, names: readonly string[]): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    for (const dep of graph.get(name) ?? []) if (graph.has(dep)) visit(dep);
-    out.push(name);
-  };
-  for (const name of names) visit(name);
-  return out;
-}
-
 /** Level of each name: 0 with no dependencies, else 1 + the highest level among them. */
 export function dependencyLevels(graph: DependencyGraph): Map<string, number> {
   const levels = new Map<string, number>();

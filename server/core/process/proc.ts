@@ -13,22 +13,23 @@ export interface ProcStat {
   startTicks: number;
 }
 
-/** Parses /proc/PID/stat; comm may contain spaces and parentheses, so split at the last ")". */
-export function parseStat(text: string): ProcStat | undefined {
+/**
+ * Splits /proc/PID/stat into pid, comm and the fields after comm; comm may contain spaces and
+ * parentheses, so the fields start after the last ")". fields[0] is field 3 (state): field N is
+ * fields[N - 3].
+ */
+export function splitStat(text: string): { pid: number; comm: string; fields: string[] } | undefined {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
   if (open < 0 || close < 0) return undefined;
-  const rest = text.slice(close + 2).split(" ");
-  // rest[0] is field 3 (state); field N is rest[N - 3].
-  return {
-    pid: Number(text.slice(0, open).trim()),
-    comm: text.slice(open + 1, close),
-    state: rest[0],
-    ppid: Number(rest[1]),
-    pgrp: Number(rest[2]),
-    session: Number(rest[3]),
-    startTicks: Number(rest[19]),
-  };
+  return { pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close), fields: text.slice(close + 2).split(" ") };
+}
+
+export function parseStat(text: string): ProcStat | undefined {
+  const split = splitStat(text);
+  if (!split) return undefined;
+  const f = split.fields;
+  return { pid: split.pid, comm: split.comm, state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]), startTicks: Number(f[19]) };
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -45,22 +46,39 @@ export function isSameProcess(pid: number, startTicks: number): boolean {
   return stat !== undefined && stat.startTicks === startTicks && stat.state !== "Z";
 }
 
+/** Every pid in /proc right now. */
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const c = entry.charCodeAt(0);
+    if (c >= 48 && c <= 57) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 /** Pids of live (non-zombie) processes whose process group is pgid. */
 export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  let entries: string[];
+  let pids: number[];
   try {
-    entries = readdirSync("/proc");
+    pids = listPids();
   } catch {
-    return members;
+    return [];
   }
-  for (const entry of entries) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const stat = readStat(Number(entry));
+  const members: number[] = [];
+  for (const pid of pids) {
+    const stat = readStat(pid);
     if (stat && stat.pgrp === pgid && stat.state !== "Z") members.push(stat.pid);
   }
   return members;
+}
+
+/** Sends signal to every process in group pgid; a group already gone (ESRCH) is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone
+  }
 }
 
 /**

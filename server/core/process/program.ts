@@ -1,14 +1,13 @@
 // One program's life: its runs, its state machine (supervisord's states, changed only through
 // transition()), restart policy with backoff, and the two-stage stop of its process group.
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { TimeoutError, WrongStateError } from "../errors.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { groupExists, groupMembers, isSameProcess, readStat } from "./proc.js";
+import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
+import { checkSpawnable, type SpawnProblem } from "./spawnable.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
 /** Allowed transitions; anything else is a bug and throws. */
@@ -64,12 +63,6 @@ export interface ProgramDeps {
   hostName: string;
   /** Called after every state change (e.g. to wake waiters kept elsewhere). */
   onChange?: (program: Program) => void;
-}
-
-interface SpawnProblem {
-  path: string;
-  errno: string;
-  message: string;
 }
 
 type Waiter = { test: (p: Program) => boolean; resolve: () => void };
@@ -248,40 +241,6 @@ export class Program {
     this.nextRetryAt = undefined;
   }
 
-  private checkSpawnable(): SpawnProblem | undefined {
-    const { cwd, command, env } = this.config;
-    try {
-      const st = statSync(cwd);
-      if (!st.isDirectory()) return { path: cwd, errno: "ENOTDIR", message: `working directory ${cwd} is not a directory` };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
-      return { path: cwd, errno: code, message: `working directory ${cwd} is not usable (${code})` };
-    }
-    const exe = command[0];
-    const candidates = exe.includes("/")
-      ? [isAbsolute(exe) ? exe : resolvePath(cwd, exe)]
-      : (env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((dir) => join(dir, exe));
-    let firstProblem: SpawnProblem | undefined;
-    for (const candidate of candidates) {
-      try {
-        const st = statSync(candidate);
-        if (st.isDirectory()) {
-          firstProblem ??= { path: candidate, errno: "EISDIR", message: `executable ${candidate} is a directory` };
-          continue;
-        }
-        accessSync(candidate, fsConstants.X_OK);
-        return undefined;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
-        if (code !== "ENOENT") firstProblem ??= { path: candidate, errno: code, message: `executable ${candidate} is not executable (${code})` };
-      }
-    }
-    if (firstProblem) return firstProblem;
-    return exe.includes("/")
-      ? { path: candidates[0], errno: "ENOENT", message: `executable ${candidates[0]} does not exist (ENOENT)` }
-      : { path: exe, errno: "ENOENT", message: `executable "${exe}" not found on PATH (ENOENT)` };
-  }
-
   private spawnRun(reason: string): void {
     this.transition("STARTING", reason);
     const runId = this.deps.nextRunId();
@@ -293,7 +252,7 @@ export class Program {
     const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     run.logStart = startOffsets;
 
-    const problem = this.checkSpawnable();
+    const problem = checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
     if (problem) {
       this.spawnFailed(run, problem);
       markExited();
@@ -550,12 +509,7 @@ export class Program {
   }
 
   private sendGroup(run: Run, signal: NodeJS.Signals): void {
-    if (!this.ownsGroup(run)) return;
-    try {
-      process.kill(-run.pid, signal);
-    } catch {
-      // ESRCH: the group is already gone
-    }
+    if (this.ownsGroup(run)) signalGroup(run.pid, signal);
   }
 
   /** Signal the group, wait up to timeoutMs for it to empty, SIGKILL, confirm. Returns survivors. */

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import type { LogFile } from "./logs.js";
+import { signalGroup } from "./proc.js";
 import type { ProbeCheck, ProbeConfig, ProbeStatus } from "./types.js";
 
 /** SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus. */
@@ -164,13 +165,7 @@ function checkExec(command: string[], context: ProbeContext, timeoutMs: number, 
       detached: true,
     });
     const killGroup = () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) signalGroup(child.pid, "SIGKILL");
     };
     const timer = setTimeout(killGroup, timeoutMs);
     signal.addEventListener("abort", killGroup, { once: true });

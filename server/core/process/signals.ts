@@ -20,7 +20,3 @@ export function parseSignal(value: string | number, field = "signal"): NodeJS.Si
   }
   throw new InvalidArgumentError(field, value, "must be a signal name like SIGTERM or TERM, or its number");
 }
-
-export function signalNumber(name: NodeJS.Signals): number {
-  return constants.signals[name];
-}

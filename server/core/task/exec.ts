@@ -6,6 +6,7 @@
 // stop_timeout_ms, then SIGKILL, sent to its whole process group.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { signalGroup } from "../process/proc.js";
 import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
 
 interface ExecArgs {
@@ -70,11 +71,7 @@ export class ExecTask {
       // The child closed its stdin or exited: nothing more to tell it.
     });
     const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        // ESRCH: the group is gone.
-      }
+      if (child.pid !== undefined) signalGroup(child.pid, signal);
     };
 
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
