@@ -16,6 +16,16 @@ await build({
   target: "node20",
   // Keeps `await import("../../server/main.js")` pointing at dist/server/main.js.
   external: ["../../server/*"],
+  plugins: [
+    {
+      // Multi-host mode (client/cli/fleet) imports the server's config loader lazily: it stays in
+      // dist/server/, and from the bundle's folder (dist/client/cli/) that is ../../server/.
+      name: "fleet-config-loader",
+      setup(build) {
+        build.onResolve({ filter: /^\.\.\/\.\.\/\.\.\/server\// }, (args) => ({ path: args.path.replace("../../../", "../../"), external: true }));
+      },
+    },
+  ],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
   logLevel: "warning",

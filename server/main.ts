@@ -13,6 +13,8 @@ import { EventJournal } from "./core/store/journal.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
+import { resolveOwnHost } from "./own-host.js";
+import { AmbiguousHostError } from "../client/host-identity.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -30,6 +32,9 @@ export interface Daemon {
   socketPath: string;
   /** "unix:/path" and any "host:port" actually bound. */
   listen: string[];
+  /** This daemon's host name, and how it was found ("--host-name", or which hosts entry address is this machine). */
+  hostName: string;
+  hostNameWhy?: string;
   manager: ProcessManager;
   /** The background tasks (types from config tasks.modules plus the built-in ones). */
   tasks: TaskRunner;
@@ -50,11 +55,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   await mkdir(home, { recursive: true, mode: 0o700 });
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
+  const ownHost = await resolveOwnHost(options.config, options.hostName, options.tcpListen ?? options.config.server.listen);
   const manager = new ProcessManager({
     home,
     programs: options.config.programs,
     journal: new EventJournal(),
-    hostName: options.hostName ?? options.config.server.hostName,
+    hostName: ownHost.hostName,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
@@ -88,7 +94,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     onCall: (method, code, seconds) => metrics.observeCall(method, code, seconds),
     home,
     socketPath,
-    tcpListen: options.tcpListen ?? options.config.server.listen,
+    tcpListen: ownHost.listen,
     info: {
       version: await packageVersion(),
       home,
@@ -105,7 +111,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     await close();
     throw error;
   }
-  return { home, socketPath, listen: rpc.listen, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
+  return { home, socketPath, listen: rpc.listen, hostName: manager.hostName, hostNameWhy: ownHost.why, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
 }
 
 const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]...
@@ -115,8 +121,10 @@ const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:
   --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config
   --keep-processes    on SIGTERM/SIGINT leave the programs running (for an upgrade): the next
                       daemon on the same home re-adopts them
-  --host-name NAME    this daemon's host name (default: server.host_name, else the machine's);
-                      programs whose host is another name are listed as remote, never started`;
+  --host-name NAME    this daemon's host name (default: server.host_name, else the hosts entry
+                      whose address is this machine, else the machine's); programs whose host
+                      is another name are listed as remote, never started. The daemon also
+                      listens on its own hosts entry's TCP address.`;
 
 /** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
 export async function runServer(argv: string[]): Promise<void> {
@@ -168,7 +176,7 @@ export async function runServer(argv: string[]): Promise<void> {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
     daemon = await startDaemon({ home, config, tcpListen: args.listen, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof AmbiguousHostError) {
       console.error(error.message);
       process.exit(2);
     }
@@ -176,6 +184,7 @@ export async function runServer(argv: string[]): Promise<void> {
     process.exit(1);
   }
   console.log(`corral daemon listening on ${daemon.listen.join(", ")} (pid ${process.pid})`);
+  if (daemon.hostNameWhy) console.log(`corral host name: ${daemon.hostName} (${daemon.hostNameWhy})`);
   if (daemon.metricsUrl) console.log(`corral metrics on ${daemon.metricsUrl}`);
   for (const problem of daemon.manager.persistence.problems) console.error(`corral: ${problem}`);
   if (stopRequested) void daemon.close({ keepProcesses: keepOnStop });

@@ -49,9 +49,9 @@ export function formatTable(header: string[], rows: string[][]): string {
 }
 
 /** The `corral status` table: NAME STATE READY PID UPTIME RESTARTS REASON (READY: "yes"/"no" while up, else "-"). */
-export function formatStatusTable(processes: ProcessInfo[]): string {
+export function formatStatusTable(processes: ProcessInfo[], options: { hostColumn?: boolean } = {}): string {
   // A HOST column only for configs that name hosts: a one-host setup keeps its narrow table.
-  const withHost = processes.some((p) => p.spec?.host !== undefined && p.spec.host !== "");
+  const withHost = options.hostColumn === true || processes.some((p) => p.spec?.host !== undefined && p.spec.host !== "");
   const rows = processes.map((p) => {
     const alive = isAlive(p.state) && p.run !== undefined && p.run.pid > 0;
     const uptime = uptimeMs(p);

@@ -1,6 +1,7 @@
 // Entry point of the `corral` command (bin/corral.js calls main). It loads only what the
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
+import { parseDuration } from "./args.js";
 import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
 /** Exit code for a command line that cannot be understood. */
@@ -8,24 +9,51 @@ const USAGE_EXIT = 2;
 
 interface GlobalOptions {
   address: string | undefined;
+  /** Multi-host mode: --config FILE, --host NAME, --local, --host-timeout DURATION. */
+  config: string | undefined;
+  host: string | undefined;
+  local: boolean;
+  hostTimeout: string | undefined;
   help: boolean;
   rest: string[];
 }
 
-/** Takes --address and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
-function extractGlobals(args: string[], command?: string): GlobalOptions {
-  const options: GlobalOptions = { address: undefined, help: false, rest: [] };
+const VALUED_GLOBALS = { "--address": "address", "--config": "config", "--host": "host", "--host-timeout": "hostTimeout" } as const;
+
+function emptyGlobals(): GlobalOptions {
+  return { address: undefined, config: undefined, host: undefined, local: false, hostTimeout: undefined, help: false, rest: [] };
+}
+
+/** Takes a valued global option (--address X, --config=X, ...) at args[i]; returns how many args it used (0: none). */
+function takeValued(options: GlobalOptions, args: string[], i: number, command?: string): number {
+  const arg = args[i]!;
+  for (const [flag, key] of Object.entries(VALUED_GLOBALS)) {
+    if (arg === flag) {
+      const value = args[i + 1];
+      if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`, command);
+      options[key] = value;
+      return 2;
+    }
+    if (arg.startsWith(`${flag}=`)) {
+      options[key] = arg.slice(flag.length + 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/** Takes the global options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
+function extractGlobals(args: string[], command: string | undefined, options: GlobalOptions): GlobalOptions {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "--") {
+    const used = takeValued(options, args, i, command);
+    if (used > 0) {
+      i += used - 1;
+    } else if (arg === "--") {
       options.rest.push(...args.slice(i));
       break;
-    } else if (arg === "--address") {
-      const value = args[++i];
-      if (value === undefined || value === "") throw new UsageError("--address needs a value", command);
-      options.address = value;
-    } else if (arg.startsWith("--address=")) {
-      options.address = arg.slice("--address=".length);
+    } else if (arg === "--local") {
+      options.local = true;
     } else if (arg === "-h" || arg === "--help") {
       options.help = true;
     } else {
@@ -58,7 +86,7 @@ async function runServer(args: string[]): Promise<number> {
 async function dispatch(argv: string[]): Promise<number> {
   // Global options may come before the command; the command is the first other word.
   let index = 0;
-  let address: string | undefined;
+  const globals = emptyGlobals();
   for (; index < argv.length; index++) {
     const arg = argv[index]!;
     if (!arg.startsWith("-")) break;
@@ -70,14 +98,10 @@ async function dispatch(argv: string[]): Promise<number> {
       process.stdout.write(`corral ${version()}\n`);
       return 0;
     }
-    if (arg === "--address") {
-      address = argv[++index];
-      if (address === undefined || address === "") throw new UsageError("--address needs a value");
-    } else if (arg.startsWith("--address=")) {
-      address = arg.slice("--address=".length);
-    } else {
-      throw new UsageError(`unknown option "${arg}"`);
-    }
+    const used = takeValued(globals, argv, index);
+    if (used > 0) index += used - 1;
+    else if (arg === "--local") globals.local = true;
+    else throw new UsageError(`unknown option "${arg}"`);
   }
   const command = argv[index];
   const args = argv.slice(index + 1);
@@ -93,13 +117,24 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
 
-  const globals = extractGlobals(args, command);
+  extractGlobals(args, command, globals);
   if (globals.help) {
     process.stdout.write(commandHelp(command));
     return 0;
   }
+  const config = globals.config ?? (globals.address === undefined ? process.env.CORRAL_CONFIG || undefined : undefined);
+  if (config !== undefined) {
+    if (globals.address !== undefined) throw new UsageError("give --config (several hosts) or --address (one daemon), not both", command);
+    const hostDeadlineMs = globals.hostTimeout === undefined ? undefined : parseDuration(globals.hostTimeout, "--host-timeout", command);
+    // Loaded only in multi-host mode: it reads YAML, which a one-daemon command never needs.
+    const { runFleetCommand } = await import("./fleet/run.js");
+    return runFleetCommand(command, globals.rest, { configPath: config, local: globals.local, ...(globals.host !== undefined ? { host: globals.host } : {}), ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}) });
+  }
+  if (globals.local || globals.host !== undefined || globals.hostTimeout !== undefined) {
+    throw new UsageError("--local, --host and --host-timeout choose among the hosts of a config: give --config FILE (or set $CORRAL_CONFIG)", command);
+  }
   const { CLIENT_COMMANDS, runClientCommand } = await import("./run.js");
-  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, globals.address ?? address);
+  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, globals.address);
 }
 
 /** Runs the `corral` command line (without "node" and the script) and returns the exit code. */

@@ -1,6 +1,6 @@
 // Runs one client-side `corral` command against the daemon: connects, wires Ctrl-C to an
 // AbortSignal, and turns failures into "corral: ..." lines and exit codes.
-import { connect } from "../index.js";
+import { connect, type CorralClient } from "../index.js";
 import { events } from "./commands/events.js";
 import { info, shutdown } from "./commands/daemon.js";
 import { restart, signal, start, stop } from "./commands/lifecycle.js";
@@ -41,6 +41,35 @@ const INTERRUPTED = 130;
 
 export async function runClientCommand(command: Command, args: string[], address: string | undefined): Promise<number> {
   const corral = connect({ address });
+  try {
+    return await withTerminal(async (base) => {
+      const ctx: CliContext = { ...base, ...clientContext(corral) };
+      try {
+        return await command(ctx, args);
+      } catch (error) {
+        const line = describeCallError(error, ctx.address);
+        if (line !== undefined) {
+          ctx.err(`corral: ${line}\n`);
+          return 1;
+        }
+        throw error;
+      }
+    });
+  } finally {
+    corral.close();
+  }
+}
+
+/** What a CliContext holds apart from the daemon it talks to. */
+export type TerminalContext = Omit<CliContext, "client" | "monitor" | "tasks" | "address">;
+
+/** The daemon half of a CliContext. */
+export function clientContext(corral: CorralClient): Pick<CliContext, "client" | "monitor" | "tasks" | "address"> {
+  return { client: corral.processManager, monitor: corral.processMonitor, tasks: corral.taskRunner, address: displayAddress(corral.address) };
+}
+
+/** Runs `run` with Ctrl-C wired to an AbortSignal and stdout's EPIPE ending quietly; Ctrl-C exits 130. */
+export async function withTerminal(run: (base: TerminalContext) => Promise<number>): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = () => {
     // A second Ctrl-C means "now", even if something does not honour the first.
@@ -55,11 +84,7 @@ export async function runClientCommand(command: Command, args: string[], address
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.stdout.on("error", onStdoutError);
-  const ctx: CliContext = {
-    client: corral.processManager,
-    monitor: corral.processMonitor,
-    tasks: corral.taskRunner,
-    address: displayAddress(corral.address),
+  const base: TerminalContext = {
     signal: interrupt.signal,
     out: (data) => void process.stdout.write(data),
     err: (data) => void process.stderr.write(data),
@@ -68,18 +93,12 @@ export async function runClientCommand(command: Command, args: string[], address
     onKey: process.stdin.isTTY ? onKey : undefined,
   };
   try {
-    return await command(ctx, args);
+    return await run(base);
   } catch (error) {
-    const line = describeCallError(error, ctx.address);
-    if (line !== undefined) {
-      ctx.err(`corral: ${line}\n`);
-      return 1;
-    }
     if (isAbortError(error) && interrupt.signal.aborted) return INTERRUPTED;
     throw error;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    corral.close();
   }
 }

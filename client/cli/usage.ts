@@ -21,7 +21,7 @@ const COMMAND_USAGE: Record<string, string> = {
   restart: "corral restart NAME [--no-wait] [--timeout 30s]",
   signal: "corral signal NAME SIG [--group]",
   logs: "corral logs NAME [-f|--follow] [--tail N] [--stderr]",
-  events: "corral events [--after SEQ] [--follow] [--json]",
+  events: "corral events [--after SEQ] [--follow] [--json] [--all-hosts]",
   info: "corral info [--json]",
   shutdown: "corral shutdown [--no-wait] [--timeout 30s] [--keep-processes]",
   send: "corral send NAME [TEXT] [-n|--no-newline] [--close]",
@@ -110,6 +110,11 @@ const GLOBAL_OPTIONS = [
   "global options:",
   "  --address ADDR   daemon address: a socket path, unix:PATH or host:port",
   "                   (default: $CORRAL_ADDRESS, else $CORRAL_HOME/corral.sock, else ~/.corral/corral.sock)",
+  "  --config FILE    several hosts: the config with the hosts map (default: $CORRAL_CONFIG); status,",
+  "                   start, stop, restart, signal, logs act on each program's host; events --all-hosts",
+  "  --host NAME      with --config: only that host      --local   only this machine's host",
+  "                   (this machine: $CORRAL_HOST_NAME, else the host whose address is local)",
+  "  --host-timeout D with --config: a host that does not answer within D is unreachable (5s)",
 ].join("\n");
 
 /** The overview printed by `corral help`. */

@@ -16,6 +16,17 @@ export interface CorralConfig {
   programs: ProgramConfig[];
   /** Absolute paths of task-type modules. */
   tasks: { modules: string[] };
+  /** The hosts of a several-host config, in config order (empty: one host). */
+  hosts: HostConfig[];
+}
+
+/** hosts.NAME of the config, with paths made absolute (relative ones are relative to the config file). */
+export interface HostConfig {
+  name: string;
+  /** "host:port" or "unix:/abs/path". */
+  address: string;
+  tls?: { ca?: string; cert?: string; key?: string; serverName?: string };
+  tokenFile?: string;
 }
 
 export interface ConfigProblem {
@@ -90,7 +101,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): CorralCo
   }
   if (problems.length > 0) throw configError(problems);
   if (!result.success) throw new Error("unreachable: zod failed without issues");
-  return toCorralConfig(result.data, programOrder(doc), options.baseDir);
+  return toCorralConfig(result.data, keyOrder(doc, "programs"), options.baseDir, keyOrder(doc, "hosts"));
 }
 
 function configError(problems: ConfigProblem[]): ConfigError {
@@ -115,7 +126,7 @@ export async function loadConfigFile(path: string): Promise<CorralConfig> {
   return { ...parseConfig(text, { file: path, baseDir: dirname(absolute) }), path: absolute };
 }
 
-function toCorralConfig(file: ConfigFile, order: string[], baseDir: string): CorralConfig {
+function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, hostOrder: string[] = []): CorralConfig {
   // Object keys that look like integers ("1", "20") come first in JS objects, so the YAML
   // document, not the parsed object, says what config order is.
   const names = [...new Set([...order, ...Object.keys(file.programs)])].filter((name) => name in file.programs);
@@ -124,7 +135,25 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string): Cor
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
     programs: names.map((name) => toProgramConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
+    hosts: orderedKeys(hostOrder, file.hosts).map((name) => toHostConfig(name, file.hosts[name], baseDir)),
   };
+}
+
+function orderedKeys(order: string[], record: Record<string, unknown>): string[] {
+  return [...new Set([...order, ...Object.keys(record)])].filter((name) => name in record);
+}
+
+function toHostConfig(name: string, host: ConfigFile["hosts"][string], baseDir: string): HostConfig {
+  const address = host.address.startsWith("unix:") ? `unix:${resolve(baseDir, host.address.slice("unix:".length).replace(/^\/\/(?=\/)/, ""))}` : host.address;
+  const tls = host.tls
+    ? {
+        ...(host.tls.ca !== undefined ? { ca: resolve(baseDir, host.tls.ca) } : {}),
+        ...(host.tls.cert !== undefined ? { cert: resolve(baseDir, host.tls.cert) } : {}),
+        ...(host.tls.key !== undefined ? { key: resolve(baseDir, host.tls.key) } : {}),
+        ...(host.tls.server_name !== undefined ? { serverName: host.tls.server_name } : {}),
+      }
+    : undefined;
+  return { name, address, ...(tls ? { tls } : {}), ...(host.token_file !== undefined ? { tokenFile: resolve(baseDir, host.token_file) } : {}) };
 }
 
 export function toProgramConfig(name: string, program: ProgramFile, baseDir: string): ProgramConfig {
@@ -297,9 +326,9 @@ function duplicateKeyProblems(node: unknown, path: PathSegment[], file: string, 
   return problems;
 }
 
-function programOrder(doc: Document): string[] {
-  const programs = doc.get("programs", true);
-  return isMap(programs) ? programs.items.map((pair) => keyText(pair.key)) : [];
+function keyOrder(doc: Document, section: string): string[] {
+  const map = doc.get(section, true);
+  return isMap(map) ? map.items.map((pair) => keyText(pair.key)) : [];
 }
 
 function firstLine(message: string): string {

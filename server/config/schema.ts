@@ -277,6 +277,36 @@ export const programSchema = strictObject({
 
 const programName = z.string().regex(PROGRAM_NAME_PATTERN, { error: PROGRAM_NAME_RULE });
 
+export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const HOST_NAME_RULE = 'bad host name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)';
+
+/** A daemon's address as clients dial it: "host:port" (any host: TLS is the client's business) or "unix:/path". */
+function parseHostAddress(input: unknown): Parsed<string> {
+  if (typeof input === "string" && input.startsWith("unix:")) {
+    const path = input.slice("unix:".length).replace(/^\/\/(?=\/)/, "");
+    if (path === "" || path.includes("\0")) return { ok: false, rule: `bad socket address ${describeValue(input)} (use unix:/path/to/corral.sock)` };
+    return { ok: true, value: input };
+  }
+  const parsed = parseAddress(input, false);
+  return parsed.ok ? parsed : { ok: false, rule: `bad address ${describeValue(input)} (use host:port, e.g. 10.0.0.2:7070, or unix:/path/to/corral.sock)` };
+}
+
+const filePath = z.string().min(1, { error: "must not be empty (a file path, relative to the config file)" });
+
+/** hosts.NAME: where that host's daemon is, and how a client proves itself to it (paths relative to the config). */
+const hostSchema = strictObject({
+  address: parsedBy(parseHostAddress),
+  tls: strictObject({ ca: filePath.optional(), cert: filePath.optional(), key: filePath.optional(), server_name: z.string().min(1).optional() })
+    .check((ctx) => {
+      if ((ctx.value.cert === undefined) !== (ctx.value.key === undefined)) {
+        const missing = ctx.value.cert === undefined ? "cert" : "key";
+        ctx.issues.push({ code: "custom", message: "a client certificate needs both cert and key", input: undefined, path: [missing] });
+      }
+    })
+    .optional(),
+  token_file: filePath.optional(),
+});
+
 export const configSchema = strictObject({
   server: strictObject({
     /** Extra TCP listeners; the Unix socket is always there. */
@@ -297,7 +327,22 @@ export const configSchema = strictObject({
   tasks: strictObject({
     modules: z.array(z.string().min(1, { error: "must not be empty" })).default([]),
   }).prefault({}),
+  /** Every host of a several-host config, in order: start-all goes through them in it, stop-all in reverse. */
+  hosts: z
+    .record(z.string().regex(HOST_NAME_PATTERN, { error: HOST_NAME_RULE }), hostSchema)
+    .nullable()
+    .transform((hosts) => hosts ?? {})
+    .prefault({}),
 }).check((ctx) => {
+  // With a hosts map, a program's host must be one of them (or this daemon's configured name):
+  // a typo would otherwise make a program silently run nowhere.
+  const hostNames = Object.keys(ctx.value.hosts);
+  if (hostNames.length > 0) {
+    for (const [name, program] of Object.entries(ctx.value.programs)) {
+      if (program.host === undefined || program.host in ctx.value.hosts || program.host === ctx.value.server.host_name) continue;
+      ctx.issues.push({ code: "custom", message: `unknown host ${describeValue(program.host)} (not a key of hosts: ${hostNames.join(", ")})`, input: program.host, path: ["programs", name, "host"] });
+    }
+  }
   // depends_on names programs of the same file, without cycles.
   const graph = new Map(Object.entries(ctx.value.programs).map(([name, p]) => [name, Object.keys(p.depends_on)]));
   for (const problem of dependencyProblems(graph)) {

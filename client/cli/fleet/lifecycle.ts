@@ -1,0 +1,183 @@
+// start / stop / restart / signal / logs across hosts. Named programs go to their host (the
+// config's `host`, or the daemons that list an unconfigured name as their own) through the
+// one-host commands; --all and --label go to every host in scope: start in config order of
+// hosts, stop in reverse (each daemon stops its own programs in reverse dependency order).
+// Hosts that do not answer within the deadline are reported per program; the rest still act.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { StartWait, StopWait, type ProgramResult } from "../../index.js";
+import { HostUnreachableError } from "../../hosts.js";
+import { parseDuration, parseLabels, parsing } from "../args.js";
+import type { CliContext } from "../context.js";
+import { codeName, describeCallError } from "../errors.js";
+import { formatTable, isAlive, stateName } from "../format.js";
+import { UsageError } from "../usage.js";
+import { logs } from "../commands/logs.js";
+import { restart, signal, start, stop } from "../commands/lifecycle.js";
+import type { FleetContext } from "./context.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type OneHostCommand = (ctx: CliContext, args: string[]) => Promise<number>;
+
+const OPTIONS: Record<string, Options> = {
+  start: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" }, ready: { type: "boolean" } },
+  stop: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" } },
+  restart: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
+  signal: { group: { type: "boolean" } },
+  logs: { follow: { type: "boolean", short: "f" }, tail: { type: "string", short: "n" }, stderr: { type: "boolean" } },
+};
+const ONE_HOST: Record<string, OneHostCommand> = { start, stop, restart, signal, logs };
+/** Extra time past --timeout, as the one-host commands give. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+/** The command's positionals, and its arguments without them (to pass on with other names). */
+function split(command: string, args: string[]) {
+  const { values, positionals, tokens } = parsing(command, () => parseArgs({ args, allowPositionals: true, options: OPTIONS[command]!, tokens: true }));
+  const positionalIndexes = new Set(tokens.filter((token) => token.kind === "positional").map((token) => token.index));
+  const optionArgs = args.filter((_, index) => !positionalIndexes.has(index));
+  return { values: values as Record<string, string | boolean | string[] | undefined>, positionals, optionArgs };
+}
+
+function failureLine(error: unknown, address: string): string | undefined {
+  if (error instanceof HostUnreachableError) return error.message;
+  return describeCallError(error, address);
+}
+
+/** Runs a one-host command on `host`; a host that does not answer is reported for `names`. */
+async function onHost(ctx: FleetContext, host: string, names: string[], run: (hostCtx: CliContext) => Promise<number>): Promise<number> {
+  const hostCtx = ctx.forHost(host);
+  try {
+    return await run(hostCtx);
+  } catch (error) {
+    const line = failureLine(ctx.fleet.asHostError(host, error), hostCtx.address);
+    if (line === undefined) throw error;
+    for (const name of names) ctx.err(`corral: ${name}: ${line}\n`);
+    return 1;
+  }
+}
+
+/** Groups names by the hosts (in scope) that run them; names found nowhere are reported. */
+async function route(ctx: FleetContext, names: string[]): Promise<{ byHost: Map<string, string[]>; failed: boolean }> {
+  const byHost = new Map<string, string[]>(ctx.scope.map((host) => [host, []]));
+  let failed = false;
+  for (const name of names) {
+    const { hosts, unreachable } = await ctx.fleet.locate(name, ctx.signal);
+    const inScope = hosts.filter((host) => ctx.scope.includes(host));
+    for (const host of inScope) byHost.get(host)!.push(name);
+    if (inScope.length === 0) {
+      failed = true;
+      const where = unreachable.length > 0 ? ` (${unreachable.map((error) => error.message).join("; ")})` : "";
+      ctx.err(`corral: ${name}: NOT_FOUND: no host in scope (${ctx.scope.join(", ")}) runs a program of this name${where}\n`);
+    }
+  }
+  for (const [host, list] of byHost) if (list.length === 0) byHost.delete(host);
+  return { byHost, failed };
+}
+
+/** start|stop|restart|signal|logs NAME... on each program's host. */
+async function named(ctx: FleetContext, command: string, names: string[], argsFor: (names: string[]) => string[]): Promise<number> {
+  const { byHost, failed } = await route(ctx, names);
+  let exitCode = failed ? 1 : 0;
+  const hosts = [...byHost.keys()];
+  if (command === "stop") hosts.reverse();
+  const reachable = await ctx.fleet.reachable(hosts, ctx.signal);
+  for (const host of hosts) {
+    const hostNames = byHost.get(host)!;
+    const answer = reachable.find((result) => result.host === host)!;
+    if (!answer.ok) {
+      for (const name of hostNames) ctx.err(`corral: ${name}: ${answer.error.message}\n`);
+      exitCode = 1;
+      continue;
+    }
+    if ((await onHost(ctx, host, hostNames, (hostCtx) => ONE_HOST[command]!(hostCtx, argsFor(hostNames)))) !== 0) exitCode = 1;
+  }
+  return exitCode;
+}
+
+type ResultRow = [name: string, host: string, result: string, state: string, detail: string];
+
+function resultRow(host: string, r: ProgramResult): ResultRow {
+  const pid = r.process?.run && isAlive(r.process.state) ? `pid ${r.process.run.pid}` : "";
+  return [r.name, host, r.ok ? "ok" : "FAILED", r.process ? stateName(r.process.state) : "-", r.ok ? r.note || pid : `${codeName(r.code)}: ${r.error}`];
+}
+
+/** start|stop --all / --label on every host in scope, one table with a HOST column. */
+async function bulk(ctx: FleetContext, command: "start" | "stop", values: Record<string, string | boolean | string[] | undefined>): Promise<number> {
+  const matchLabels = parseLabels(values.label as string[] | undefined, command);
+  const timeoutMs = typeof values.timeout === "string" ? parseDuration(values.timeout, "--timeout", command) : undefined;
+  const wait = values["no-wait"] !== true;
+  if (values.ready === true && !wait) throw new UsageError("--ready waits; it cannot go with --no-wait", "start");
+  const timeout = timeoutMs === undefined ? undefined : durationFromMs(timeoutMs);
+  const callOptions = { signal: ctx.signal, ...(timeoutMs !== undefined ? { deadline: timeoutMs + DEADLINE_MARGIN_MS } : {}) };
+  const selector = { matchLabels, names: [] };
+
+  const hosts = [...ctx.scope];
+  if (command === "stop") hosts.reverse();
+  const reachable = await ctx.fleet.reachable(hosts, ctx.signal);
+  const rows: ResultRow[] = [];
+  let exitCode = 0;
+  const unreachableRows = (host: string, error: Error) => {
+    exitCode = 1;
+    const programs = Object.keys(matchLabels).length === 0 ? ctx.fleet.programsOn(host) : [];
+    if (programs.length === 0) rows.push(["-", host, "FAILED", "-", error.message]);
+    for (const name of programs) rows.push([name, host, "FAILED", "UNKNOWN", error.message]);
+  };
+  // One host after the other: a later host's programs may need an earlier host's (QMI's order).
+  for (const host of hosts) {
+    const answer = reachable.find((result) => result.host === host)!;
+    if (!answer.ok) {
+      unreachableRows(host, answer.error);
+      continue;
+    }
+    try {
+      const { processManager } = ctx.fleet.client(host);
+      const { results } =
+        command === "start"
+          ? await processManager.startAll({ selector, wait: !wait ? StartWait.NONE : values.ready === true ? StartWait.READY : StartWait.RUNNING, timeout }, callOptions)
+          : await processManager.stopAll({ selector, wait: wait ? StopWait.STOPPED : StopWait.NONE, timeout }, callOptions);
+      for (const result of results) {
+        // A daemon answers for the other hosts' programs too ("remote: runs on host ..."): their own host reports them.
+        if (result.process?.remote) continue;
+        rows.push(resultRow(host, result));
+        if (!result.ok) exitCode = 1;
+      }
+    } catch (error) {
+      const hostError = ctx.fleet.asHostError(host, error, timeoutMs);
+      if (hostError instanceof HostUnreachableError) unreachableRows(host, hostError);
+      else {
+        exitCode = 1;
+        rows.push(["-", host, "FAILED", "-", failureLine(error, host) ?? hostError.message]);
+      }
+    }
+  }
+  if (rows.length === 0) ctx.err("no programs matched\n");
+  else ctx.out(formatTable(["NAME", "HOST", "RESULT", "STATE", "DETAIL"], rows));
+  return exitCode;
+}
+
+export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" | "logs") {
+  return async (ctx: FleetContext, args: string[]): Promise<number> => {
+    const { values, positionals, optionArgs } = split(command, args);
+    if (command === "start" || command === "stop") {
+      const all = values.all === true;
+      const labels = (values.label as string[] | undefined) ?? [];
+      if (all && positionals.length > 0) throw new UsageError("give program names or --all, not both", command);
+      if (all || (positionals.length === 0 && labels.length > 0)) return bulk(ctx, command, values);
+      if (positionals.length === 0) throw new UsageError("name the programs, or use --all (or --label k=v)", command);
+      return named(ctx, command, positionals, (names) => [...optionArgs, ...names]);
+    }
+    if (command === "signal") {
+      if (positionals.length !== 2) throw new UsageError("give a program name and a signal (e.g. HUP)", "signal");
+      const [name, signalName] = positionals as [string, string];
+      return named(ctx, command, [name], () => [...optionArgs, name, signalName]);
+    }
+    if (positionals.length !== 1) throw new UsageError(command === "logs" ? "name one program" : "name one program to restart", command);
+    const name = positionals[0]!;
+    if (command === "logs") {
+      const { hosts } = await ctx.fleet.locate(name, ctx.signal);
+      const inScope = hosts.filter((host) => ctx.scope.includes(host));
+      if (inScope.length > 1) throw new UsageError(`${name} runs on several hosts (${inScope.join(", ")}): say which with --host NAME or --local`, "logs");
+    }
+    return named(ctx, command, [name], () => [...optionArgs, name]);
+  };
+}
