@@ -1,36 +1,30 @@
 // Entry point of the `corral` command (bin/corral.js calls main). It loads only what the
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
+import { emptyConnectionFlags, takeConnectionOption, type ConnectionFlags } from "./connection.js";
 import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
 /** Exit code for a command line that cannot be understood. */
 const USAGE_EXIT = 2;
 
 interface GlobalOptions {
-  address: string | undefined;
   help: boolean;
   rest: string[];
 }
 
-/** Takes --address and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
-function extractGlobals(args: string[], command?: string): GlobalOptions {
-  const options: GlobalOptions = { address: undefined, help: false, rest: [] };
+/** Takes connection options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
+function extractGlobals(args: string[], connection: ConnectionFlags, command?: string): GlobalOptions {
+  const options: GlobalOptions = { help: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
       options.rest.push(...args.slice(i));
       break;
-    } else if (arg === "--address") {
-      const value = args[++i];
-      if (value === undefined || value === "") throw new UsageError("--address needs a value", command);
-      options.address = value;
-    } else if (arg.startsWith("--address=")) {
-      options.address = arg.slice("--address=".length);
-    } else if (arg === "-h" || arg === "--help") {
-      options.help = true;
-    } else {
-      options.rest.push(arg);
     }
+    const last = takeConnectionOption(args, i, connection, command);
+    if (last !== undefined) i = last;
+    else if (arg === "-h" || arg === "--help") options.help = true;
+    else options.rest.push(arg);
   }
   return options;
 }
@@ -58,7 +52,7 @@ async function runServer(args: string[]): Promise<number> {
 async function dispatch(argv: string[]): Promise<number> {
   // Global options may come before the command; the command is the first other word.
   let index = 0;
-  let address: string | undefined;
+  const connection = emptyConnectionFlags();
   for (; index < argv.length; index++) {
     const arg = argv[index]!;
     if (!arg.startsWith("-")) break;
@@ -70,14 +64,9 @@ async function dispatch(argv: string[]): Promise<number> {
       process.stdout.write(`corral ${version()}\n`);
       return 0;
     }
-    if (arg === "--address") {
-      address = argv[++index];
-      if (address === undefined || address === "") throw new UsageError("--address needs a value");
-    } else if (arg.startsWith("--address=")) {
-      address = arg.slice("--address=".length);
-    } else {
-      throw new UsageError(`unknown option "${arg}"`);
-    }
+    const last = takeConnectionOption(argv, index, connection);
+    if (last === undefined) throw new UsageError(`unknown option "${arg}"`);
+    index = last;
   }
   const command = argv[index];
   const args = argv.slice(index + 1);
@@ -93,13 +82,14 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
 
-  const globals = extractGlobals(args, command);
+  const globals = extractGlobals(args, connection, command);
   if (globals.help) {
     process.stdout.write(commandHelp(command));
     return 0;
   }
   const { CLIENT_COMMANDS, runClientCommand } = await import("./run.js");
-  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, globals.address ?? address);
+  const { connectOptionsOf } = await import("./connection.js");
+  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, connectOptionsOf(connection));
 }
 
 /** Runs the `corral` command line (without "node" and the script) and returns the exit code. */

@@ -110,6 +110,11 @@ const GLOBAL_OPTIONS = [
   "global options:",
   "  --address ADDR   daemon address: a socket path, unix:PATH or host:port",
   "                   (default: $CORRAL_ADDRESS, else $CORRAL_HOME/corral.sock, else ~/.corral/corral.sock)",
+  "  --tls            connect over TLS (implied by any --tls-* option; $CORRAL_TLS=1)",
+  "  --tls-ca FILE    CA that signed the daemon's certificate (PEM; $CORRAL_TLS_CA)",
+  "  --tls-cert FILE  client certificate for mTLS (PEM; $CORRAL_TLS_CERT), with --tls-key FILE ($CORRAL_TLS_KEY)",
+  "  --tls-server-name NAME  name to check the daemon's certificate against ($CORRAL_TLS_SERVER_NAME)",
+  "  --token-file FILE  bearer token to present, first line of FILE ($CORRAL_TOKEN_FILE)",
 ].join("\n");
 
 /** The overview printed by `corral help`. */
