@@ -42,8 +42,10 @@ export interface FleetOptions {
   hosts: HostTarget[];
   programs?: ProgramPlacement[];
   hostDeadlineMs?: number;
-  /** How to reach one host (default: connect() with the target's address and credentials). */
+  /** How to reach one host (default: connect() with connectOptionsOf(target, connectDefaults)). */
   connect?: (target: HostTarget) => CorralClient;
+  /** Credentials for hosts whose entry names none (see connectOptionsOf). */
+  connectDefaults?: ConnectOptions;
 }
 
 /** Whether a failed call means the host did not answer at all (as opposed to refusing the request). */
@@ -62,9 +64,18 @@ function reasonOf(error: unknown, deadlineMs: number): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The options connect() is given for a host. */
-export function connectOptionsOf(target: HostTarget): ConnectOptions {
-  return { address: target.address };
+/**
+ * The options connect() is given for a host: its address, and its own tls / token_file, else
+ * the defaults (e.g. the CLI's --tls-ca / --token-file, meant for every host).
+ */
+export function connectOptionsOf(target: HostTarget, defaults: ConnectOptions = {}): ConnectOptions {
+  const { address: _ignored, ...shared } = defaults;
+  return {
+    ...shared,
+    address: target.address,
+    ...(target.tls ? { tls: target.tls } : {}),
+    ...(target.tokenFile !== undefined ? { tokenFile: target.tokenFile, token: undefined } : {}),
+  };
 }
 
 export class Fleet {
@@ -81,7 +92,7 @@ export class Fleet {
     this.hostNames = options.hosts.map((host) => host.name);
     this.placements = new Map((options.programs ?? []).map((program) => [program.name, program.host]));
     this.hostDeadlineMs = options.hostDeadlineMs ?? DEFAULT_HOST_DEADLINE_MS;
-    this.connectTo = options.connect ?? ((target) => connect(connectOptionsOf(target)));
+    this.connectTo = options.connect ?? ((target) => connect(connectOptionsOf(target, options.connectDefaults)));
   }
 
   target(host: string): HostTarget {

@@ -7,6 +7,7 @@ import { deadlineMiddleware, type DeadlineOptions } from "nice-grpc-client-middl
 import { ProcessManager } from "../gen/ts/corral/v1/process_manager_pb.js";
 import { ProcessMonitor } from "../gen/ts/corral/v1/process_monitor_pb.js";
 import { TaskRunner } from "../gen/ts/corral/v1/task_runner_pb.js";
+import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions } from "./channel-credentials.js";
 import { toNiceDefinition } from "./service-definition.js";
 
 export * from "../gen/ts/corral/v1/process_manager_pb.js";
@@ -14,6 +15,7 @@ export * from "../gen/ts/corral/v1/process_monitor_pb.js";
 export * from "../gen/ts/corral/v1/task_runner_pb.js";
 export { TaskHandle, fromValue, toValue, type JsonValue } from "./tasks.js";
 export { ClientError, Status } from "nice-grpc";
+export type { TlsClientOptions } from "./channel-credentials.js";
 
 export const processManagerDefinition = toNiceDefinition(ProcessManager);
 export type ProcessManagerClient = Client<typeof processManagerDefinition, DeadlineOptions>;
@@ -52,6 +54,12 @@ export function resolveAddress(address?: string, env: NodeJS.ProcessEnv = proces
 export interface ConnectOptions {
   /** See resolveAddress. */
   address?: string;
+  /** Connect over TLS (TCP addresses only). */
+  tls?: TlsClientOptions;
+  /** Bearer token sent with every call. */
+  token?: string;
+  /** File holding the bearer token (first line); used when token is not given. */
+  tokenFile?: string;
 }
 
 export interface CorralClient {
@@ -62,11 +70,18 @@ export interface CorralClient {
   close(): void;
 }
 
-/** Connects to a corral daemon. The connection is lazy: errors surface on the first call. */
+/**
+ * Connects to a corral daemon. The connection is lazy: errors surface on the first call; only
+ * unreadable TLS or token files throw here.
+ */
 export function connect(options: ConnectOptions = {}): CorralClient {
   const address = resolveAddress(options.address);
-  const channel: Channel = createChannel(address);
-  const factory = createClientFactory().use(deadlineMiddleware);
+  if (options.tls && address.startsWith("unix:")) throw new Error(`TLS is for TCP addresses, not the Unix socket ${address}`);
+  const secure = options.tls ? tlsChannel(options.tls) : undefined;
+  const channel: Channel = createChannel(address, secure?.credentials, secure?.options);
+  const token = options.token ?? (options.tokenFile !== undefined ? readTokenFile(options.tokenFile) : undefined);
+  const base = createClientFactory().use(deadlineMiddleware);
+  const factory = token !== undefined ? base.use(bearerTokenMiddleware(token)) : base;
   return {
     address,
     processManager: factory.create(processManagerDefinition, channel),

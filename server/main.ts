@@ -19,8 +19,10 @@ import { AmbiguousHostError } from "../client/host-identity.js";
 export interface StartDaemonOptions {
   home: string;
   config: CorralConfig;
-  /** TCP listeners (loopback only); default: config.server.listen. */
+  /** TCP listeners; default: config.server.listen. */
   tcpListen?: string[];
+  /** Allows TCP beyond loopback without TLS/auth (`--insecure`); default: config server.insecure. */
+  insecure?: boolean;
   /** This daemon's host name (programs of another `host` are remote); default: config server.host_name, else os.hostname(). */
   hostName?: string;
   /** What a Shutdown RPC does; default: close() (the caller watches `closed`). */
@@ -95,6 +97,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     home,
     socketPath,
     tcpListen: ownHost.listen,
+    tls: options.config.server.tls,
+    auth: options.config.server.auth,
+    insecure: options.insecure ?? options.config.server.insecure === true,
     info: {
       version: await packageVersion(),
       home,
@@ -114,11 +119,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   return { home, socketPath, listen: rpc.listen, hostName: manager.hostName, hostNameWhy: ownHost.why, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
 }
 
-const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]...
+const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]... [--insecure]
 
   --config FILE       the YAML config (default: a built-in example)
   --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
-  --listen HOST:PORT  a loopback TCP listener, repeatable; replaces server.listen of the config
+  --listen HOST:PORT  a TCP listener, repeatable; replaces server.listen of the config. Beyond
+                      loopback it needs server.tls and server.auth in the config, or --insecure
+  --insecure          allow TCP listeners beyond loopback without TLS or authentication (logs a
+                      warning; anyone who reaches the port controls this host's processes)
   --keep-processes    on SIGTERM/SIGINT leave the programs running (for an upgrade): the next
                       daemon on the same home re-adopts them
   --host-name NAME    this daemon's host name (default: server.host_name, else the hosts entry
@@ -137,6 +145,7 @@ export async function runServer(argv: string[]): Promise<void> {
         home: { type: "string" },
         listen: { type: "string", multiple: true },
         "keep-processes": { type: "boolean" },
+        insecure: { type: "boolean" },
         "host-name": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -174,7 +183,7 @@ export async function runServer(argv: string[]): Promise<void> {
 
   try {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, tcpListen: args.listen, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
+    daemon = await startDaemon({ home, config, tcpListen: args.listen, insecure: args.insecure === true ? true : undefined, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof AmbiguousHostError) {
       console.error(error.message);

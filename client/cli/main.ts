@@ -2,63 +2,62 @@
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
 import { parseDuration } from "./args.js";
+import { emptyConnectionFlags, takeConnectionOption, type ConnectionFlags } from "./connection.js";
 import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
 /** Exit code for a command line that cannot be understood. */
 const USAGE_EXIT = 2;
 
 interface GlobalOptions {
-  address: string | undefined;
-  /** Multi-host mode: --config FILE, --host NAME, --local, --host-timeout DURATION. */
-  config: string | undefined;
-  host: string | undefined;
-  local: boolean;
-  hostTimeout: string | undefined;
   help: boolean;
   rest: string[];
 }
 
-const VALUED_GLOBALS = { "--address": "address", "--config": "config", "--host": "host", "--host-timeout": "hostTimeout" } as const;
-
-function emptyGlobals(): GlobalOptions {
-  return { address: undefined, config: undefined, host: undefined, local: false, hostTimeout: undefined, help: false, rest: [] };
+/** Multi-host mode: --config FILE, --host NAME, --local, --host-timeout DURATION. */
+interface HostFlags {
+  config?: string;
+  host?: string;
+  local: boolean;
+  hostTimeout?: string;
 }
 
-/** Takes a valued global option (--address X, --config=X, ...) at args[i]; returns how many args it used (0: none). */
-function takeValued(options: GlobalOptions, args: string[], i: number, command?: string): number {
-  const arg = args[i]!;
-  for (const [flag, key] of Object.entries(VALUED_GLOBALS)) {
-    if (arg === flag) {
-      const value = args[i + 1];
-      if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`, command);
-      options[key] = value;
-      return 2;
+const HOST_VALUE_OPTIONS = { "--config": "config", "--host": "host", "--host-timeout": "hostTimeout" } as const;
+
+/** Like takeConnectionOption, for the multi-host options: the index of the option's last word, or undefined. */
+function takeHostOption(args: string[], index: number, flags: HostFlags, command?: string): number | undefined {
+  const arg = args[index]!;
+  if (arg === "--local") {
+    flags.local = true;
+    return index;
+  }
+  for (const [name, key] of Object.entries(HOST_VALUE_OPTIONS)) {
+    if (arg === name) {
+      const value = args[index + 1];
+      if (value === undefined || value === "") throw new UsageError(`${name} needs a value`, command);
+      flags[key] = value;
+      return index + 1;
     }
-    if (arg.startsWith(`${flag}=`)) {
-      options[key] = arg.slice(flag.length + 1);
-      return 1;
+    if (arg.startsWith(`${name}=`)) {
+      flags[key] = arg.slice(name.length + 1);
+      return index;
     }
   }
-  return 0;
+  return undefined;
 }
 
-/** Takes the global options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
-function extractGlobals(args: string[], command: string | undefined, options: GlobalOptions): GlobalOptions {
+/** Takes connection and host options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
+function extractGlobals(args: string[], connection: ConnectionFlags, hosts: HostFlags, command?: string): GlobalOptions {
+  const options: GlobalOptions = { help: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    const used = takeValued(options, args, i, command);
-    if (used > 0) {
-      i += used - 1;
-    } else if (arg === "--") {
+    if (arg === "--") {
       options.rest.push(...args.slice(i));
       break;
-    } else if (arg === "--local") {
-      options.local = true;
-    } else if (arg === "-h" || arg === "--help") {
-      options.help = true;
-    } else {
-      options.rest.push(arg);
     }
+    const last = takeConnectionOption(args, i, connection, command) ?? takeHostOption(args, i, hosts, command);
+    if (last !== undefined) i = last;
+    else if (arg === "-h" || arg === "--help") options.help = true;
+    else options.rest.push(arg);
   }
   return options;
 }
@@ -86,7 +85,8 @@ async function runServer(args: string[]): Promise<number> {
 async function dispatch(argv: string[]): Promise<number> {
   // Global options may come before the command; the command is the first other word.
   let index = 0;
-  const globals = emptyGlobals();
+  const connection = emptyConnectionFlags();
+  const hosts: HostFlags = { local: false };
   for (; index < argv.length; index++) {
     const arg = argv[index]!;
     if (!arg.startsWith("-")) break;
@@ -98,10 +98,9 @@ async function dispatch(argv: string[]): Promise<number> {
       process.stdout.write(`corral ${version()}\n`);
       return 0;
     }
-    const used = takeValued(globals, argv, index);
-    if (used > 0) index += used - 1;
-    else if (arg === "--local") globals.local = true;
-    else throw new UsageError(`unknown option "${arg}"`);
+    const last = takeConnectionOption(argv, index, connection) ?? takeHostOption(argv, index, hosts);
+    if (last === undefined) throw new UsageError(`unknown option "${arg}"`);
+    index = last;
   }
   const command = argv[index];
   const args = argv.slice(index + 1);
@@ -117,24 +116,26 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
 
-  extractGlobals(args, command, globals);
+  const globals = extractGlobals(args, connection, hosts, command);
   if (globals.help) {
     process.stdout.write(commandHelp(command));
     return 0;
   }
-  const config = globals.config ?? (globals.address === undefined ? process.env.CORRAL_CONFIG || undefined : undefined);
+  const address = connection.values["--address"];
+  const config = hosts.config ?? (address === undefined ? process.env.CORRAL_CONFIG || undefined : undefined);
   if (config !== undefined) {
-    if (globals.address !== undefined) throw new UsageError("give --config (several hosts) or --address (one daemon), not both", command);
-    const hostDeadlineMs = globals.hostTimeout === undefined ? undefined : parseDuration(globals.hostTimeout, "--host-timeout", command);
+    if (address !== undefined) throw new UsageError("give --config (several hosts) or --address (one daemon), not both", command);
+    const hostDeadlineMs = hosts.hostTimeout === undefined ? undefined : parseDuration(hosts.hostTimeout, "--host-timeout", command);
     // Loaded only in multi-host mode: it reads YAML, which a one-daemon command never needs.
-    const { runFleetCommand } = await import("./fleet/run.js");
-    return runFleetCommand(command, globals.rest, { configPath: config, local: globals.local, ...(globals.host !== undefined ? { host: globals.host } : {}), ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}) });
+    const [{ runFleetCommand }, { connectOptionsOf }] = await Promise.all([import("./fleet/run.js"), import("./connection.js")]);
+    return runFleetCommand(command, globals.rest, { configPath: config, local: hosts.local, connectDefaults: connectOptionsOf(connection), ...(hosts.host !== undefined ? { host: hosts.host } : {}), ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}) });
   }
-  if (globals.local || globals.host !== undefined || globals.hostTimeout !== undefined) {
+  if (hosts.local || hosts.host !== undefined || hosts.hostTimeout !== undefined) {
     throw new UsageError("--local, --host and --host-timeout choose among the hosts of a config: give --config FILE (or set $CORRAL_CONFIG)", command);
   }
   const { CLIENT_COMMANDS, runClientCommand } = await import("./run.js");
-  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, globals.address);
+  const { connectOptionsOf } = await import("./connection.js");
+  return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, connectOptionsOf(connection));
 }
 
 /** Runs the `corral` command line (without "node" and the script) and returns the exit code. */

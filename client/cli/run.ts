@@ -1,6 +1,6 @@
 // Runs one client-side `corral` command against the daemon: connects, wires Ctrl-C to an
 // AbortSignal, and turns failures into "corral: ..." lines and exit codes.
-import { connect, type CorralClient } from "../index.js";
+import { connect, type ConnectOptions, type CorralClient } from "../index.js";
 import { events } from "./commands/events.js";
 import { info, shutdown } from "./commands/daemon.js";
 import { restart, signal, start, stop } from "./commands/lifecycle.js";
@@ -39,8 +39,8 @@ function onKey(listener: (key: string) => void): () => void {
 /** Exit code of a command ended by Ctrl-C (128 + SIGINT), as shells expect. */
 const INTERRUPTED = 130;
 
-export async function runClientCommand(command: Command, args: string[], address: string | undefined): Promise<number> {
-  const corral = connect({ address });
+export async function runClientCommand(command: Command, args: string[], connection: ConnectOptions): Promise<number> {
+  const corral = connect(connection);
   try {
     return await withTerminal(async (base) => {
       const ctx: CliContext = { ...base, ...clientContext(corral) };

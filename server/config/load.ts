@@ -5,12 +5,12 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import type { ProgramConfig } from "../core/process/types.js";
-import { configSchema, describeValue, type ConfigFile, type ProgramFile } from "./schema.js";
+import { configSchema, describeValue, type ConfigFile, type ProgramFile, type Role } from "./schema.js";
 
 export interface CorralConfig {
   /** Absolute path of the file it was loaded from, if any. */
   path?: string;
-  server: { listen: string[]; allowAdhoc: boolean; hostName?: string };
+  server: ServerConfig;
   metrics?: { listen: string };
   /** In config order: start-all follows it, stop-all reverses it. */
   programs: ProgramConfig[];
@@ -27,6 +27,33 @@ export interface HostConfig {
   address: string;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string };
   tokenFile?: string;
+}
+
+export interface ServerConfig {
+  listen: string[];
+  allowAdhoc: boolean;
+  hostName?: string;
+  /** Present (true) only when TCP beyond loopback without TLS/auth was explicitly allowed. */
+  insecure?: true;
+  tls?: TlsServerConfig;
+  auth?: AuthConfig;
+  /** Absolute path of the audit log (default: audit.log in the home). */
+  auditLog?: string;
+}
+
+/** server.tls with absolute paths. */
+export interface TlsServerConfig {
+  certPath: string;
+  keyPath: string;
+  clientCaPath?: string;
+  /** Only meaningful with clientCaPath. */
+  requireClientCert: boolean;
+}
+
+export interface AuthConfig {
+  /** Token files (absolute paths); the values are read by the daemon, never kept in the config. */
+  tokens: { name: string; file: string; role: Role }[];
+  clients: { subject: string; role: Role }[];
 }
 
 export interface ConfigProblem {
@@ -131,7 +158,7 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, host
   // document, not the parsed object, says what config order is.
   const names = [...new Set([...order, ...Object.keys(file.programs)])].filter((name) => name in file.programs);
   return {
-    server: { listen: file.server.listen, allowAdhoc: file.server.allow_adhoc, ...(file.server.host_name !== undefined ? { hostName: file.server.host_name } : {}) },
+    server: toServerConfig(file.server, baseDir),
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
     programs: names.map((name) => toProgramConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
@@ -154,6 +181,28 @@ function toHostConfig(name: string, host: ConfigFile["hosts"][string], baseDir: 
       }
     : undefined;
   return { name, address, ...(tls ? { tls } : {}), ...(host.token_file !== undefined ? { tokenFile: resolve(baseDir, host.token_file) } : {}) };
+}
+
+function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerConfig {
+  const { tls, auth } = server;
+  return {
+    listen: server.listen,
+    allowAdhoc: server.allow_adhoc,
+    ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
+    ...(server.insecure ? { insecure: true as const } : {}),
+    ...(tls
+      ? {
+          tls: {
+            certPath: resolve(baseDir, tls.cert),
+            keyPath: resolve(baseDir, tls.key),
+            ...(tls.client_ca !== undefined ? { clientCaPath: resolve(baseDir, tls.client_ca) } : {}),
+            requireClientCert: tls.require_client_cert ?? tls.client_ca !== undefined,
+          },
+        }
+      : {}),
+    ...(auth ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
+    ...(server.audit_log !== undefined ? { auditLog: resolve(baseDir, server.audit_log) } : {}),
+  };
 }
 
 export function toProgramConfig(name: string, program: ProgramFile, baseDir: string): ProgramConfig {

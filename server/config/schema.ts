@@ -120,17 +120,23 @@ export function parseCommand(input: unknown): Parsed<string[]> {
 
 const LOOPBACK_HOSTS = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
 
-function parseAddress(input: unknown, loopbackOnly: boolean): Parsed<string> {
+/** True for "127.x.y.z:port", "[::1]:port" and "localhost:port". */
+export function isLoopbackAddress(address: string): boolean {
+  const colon = address.lastIndexOf(":");
+  return LOOPBACK_HOSTS.test(colon < 0 ? address : address.slice(0, colon));
+}
+
+function parseAddress(input: unknown): Parsed<string> {
   const match = typeof input === "string" ? /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(input) : null;
   if (!match || Number(match[2]) > 65535) {
     return { ok: false, rule: `bad address ${describeValue(input)} (use host:port, e.g. 127.0.0.1:7070 or [::1]:7070)` };
   }
-  if (loopbackOnly && !LOOPBACK_HOSTS.test(match[1])) {
-    // DESIGN: TCP beyond loopback requires TLS, and the config has no TLS settings yet.
-    return { ok: false, rule: `must be a loopback address (127.0.0.1, [::1] or localhost): TCP beyond loopback needs TLS` };
-  }
   return { ok: true, value: input as string };
 }
+
+/** The rule a listener beyond loopback breaks without TLS and auth (shared with the rpc layer's check of --listen). */
+export const BEYOND_LOOPBACK_RULE =
+  "listening beyond loopback (127.0.0.0/8, [::1], localhost) needs TLS (server.tls) and authentication (server.auth: tokens or client certificates), or --insecure (server.insecure: true) to accept the risk";
 
 /** Values must be strings: YAML would otherwise turn 0755 or "on" into something else silently. */
 const quotedString = z.string({
@@ -185,13 +191,13 @@ const PROBE_KINDS = ["tcp", "exec", "log", "grpc"] as const;
 
 /** readiness / liveness: exactly one check (tcp, exec, log, grpc) and its timing. */
 const probeSchema = strictObject({
-  tcp: parsedBy((input) => parseAddress(input, false)).optional(),
+  tcp: parsedBy(parseAddress).optional(),
   exec: parsedBy(parseCommand).optional(),
   log: z
     .preprocess((input) => (typeof input === "string" ? { pattern: input } : input), strictObject({ pattern: parsedBy(parseRegex), stream: z.enum(["stdout", "stderr"]).optional() }))
     .optional(),
   grpc: z
-    .preprocess((input) => (typeof input === "string" ? { address: input } : input), strictObject({ address: parsedBy((input) => parseAddress(input, false)), service: z.string().default("") }))
+    .preprocess((input) => (typeof input === "string" ? { address: input } : input), strictObject({ address: parsedBy(parseAddress), service: z.string().default("") }))
     .optional(),
   period: duration("1s"),
   timeout: duration("1s"),
@@ -275,6 +281,47 @@ export const programSchema = strictObject({
   }
 });
 
+const pemPath = z.string({ error: (issue) => (issue.input === undefined ? "required (a PEM file path, relative to the config file)" : `expected a PEM file path, got ${describeValue(issue.input)}`) })
+  .min(1, { error: "must not be empty" });
+
+/** server.tls: PEM paths, relative to the config file's directory. */
+const tlsSchema = strictObject({
+  cert: pemPath,
+  key: pemPath,
+  /** CA that client certificates must chain to (mTLS). */
+  client_ca: pemPath.optional(),
+  /** With client_ca: refuse connections without a valid client certificate (default true); false makes it optional (tokens still work). */
+  require_client_cert: z.boolean().optional(),
+}).check((ctx) => {
+  if (ctx.value.require_client_cert === true && ctx.value.client_ca === undefined) {
+    ctx.issues.push({ code: "custom", message: "needs client_ca (the CA client certificates are checked against)", input: true, path: ["require_client_cert"] });
+  }
+});
+
+export const ROLES = ["viewer", "operator", "admin"] as const;
+const role = z.enum(ROLES, { error: (issue) => `must be one of ${ROLES.join(", ")}; got ${describeValue(issue.input)}` });
+
+/** server.auth: who may call over TCP. Token values live in files, never in the config text. */
+const authSchema = strictObject({
+  tokens: z.array(strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, { error: 'bad token name (1-64 letters, digits, "_", ".", "@" or "-")' }),
+    /** File holding the token (one line); relative to the config file's directory. */
+    file: z.string().min(1, { error: "must not be empty" }),
+    role,
+  })).default([]),
+  clients: z.array(strictObject({
+    /** Client certificate subject, e.g. "CN=alice" or "CN=alice,O=lab": every attribute given must match. */
+    subject: z.string().regex(/^\s*[A-Za-z]+\s*=[^,]+(,\s*[A-Za-z]+\s*=[^,]+)*$/, { error: 'bad subject (write attributes like "CN=alice" or "CN=alice,O=lab")' }),
+    role,
+  })).default([]),
+}).check((ctx) => {
+  const seen = new Set<string>();
+  ctx.value.tokens.forEach((token, index) => {
+    if (seen.has(token.name)) ctx.issues.push({ code: "custom", message: "duplicate token name", input: token.name, path: ["tokens", index, "name"] });
+    seen.add(token.name);
+  });
+});
+
 const programName = z.string().regex(PROGRAM_NAME_PATTERN, { error: PROGRAM_NAME_RULE });
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -287,7 +334,7 @@ function parseHostAddress(input: unknown): Parsed<string> {
     if (path === "" || path.includes("\0")) return { ok: false, rule: `bad socket address ${describeValue(input)} (use unix:/path/to/corral.sock)` };
     return { ok: true, value: input };
   }
-  const parsed = parseAddress(input, false);
+  const parsed = parseAddress(input);
   return parsed.ok ? parsed : { ok: false, rule: `bad address ${describeValue(input)} (use host:port, e.g. 10.0.0.2:7070, or unix:/path/to/corral.sock)` };
 }
 
@@ -310,13 +357,19 @@ const hostSchema = strictObject({
 export const configSchema = strictObject({
   server: strictObject({
     /** Extra TCP listeners; the Unix socket is always there. */
-    listen: z.array(parsedBy((input) => parseAddress(input, true))).default([]),
+    listen: z.array(parsedBy(parseAddress)).default([]),
+    /** Allows TCP listeners beyond loopback without TLS or auth (logged as a warning at start). */
+    insecure: z.boolean().default(false),
+    tls: tlsSchema.optional(),
+    auth: authSchema.optional(),
+    /** JSONL audit of denied and mutating calls; relative to the config file's directory (default: audit.log in the home). */
+    audit_log: z.string().min(1, { error: "must not be empty (leave it out for audit.log in the home)" }).optional(),
     allow_adhoc: z.boolean().default(false),
     /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
     host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
   }).prefault({}),
   metrics: strictObject({
-    listen: parsedBy((input) => parseAddress(input, false)),
+    listen: parsedBy(parseAddress),
   }).optional(),
   // null: a `programs:` key whose entries are all commented out.
   programs: z
@@ -343,6 +396,16 @@ export const configSchema = strictObject({
       ctx.issues.push({ code: "custom", message: `unknown host ${describeValue(program.host)} (not a key of hosts: ${hostNames.join(", ")})`, input: program.host, path: ["programs", name, "host"] });
     }
   }
+  const server = ctx.value.server;
+  const secured = server.tls !== undefined && server.auth !== undefined && (server.auth.tokens.length > 0 || server.auth.clients.length > 0);
+  if (!server.insecure && !secured) {
+    server.listen.forEach((address, index) => {
+      if (!isLoopbackAddress(address)) ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: ["server", "listen", index] });
+    });
+  }
+  if (server.auth?.clients.length && server.tls?.client_ca === undefined) {
+    ctx.issues.push({ code: "custom", message: "client certificates need server.tls.client_ca to check them against", input: server.auth.clients, path: ["server", "auth", "clients"] });
+  }
   // depends_on names programs of the same file, without cycles.
   const graph = new Map(Object.entries(ctx.value.programs).map(([name, p]) => [name, Object.keys(p.depends_on)]));
   for (const problem of dependencyProblems(graph)) {
@@ -354,3 +417,4 @@ export const configSchema = strictObject({
 /** The config file after validation, keys as written in YAML. */
 export type ConfigFile = z.output<typeof configSchema>;
 export type ProgramFile = z.output<typeof programSchema>;
+export type Role = (typeof ROLES)[number];

@@ -1,10 +1,11 @@
-// Starts the daemon's gRPC endpoints: the Unix socket (0600) and optional loopback TCP
-// listeners, each a nice-grpc Server (one address per Server) with the same services.
+// Starts the daemon's gRPC endpoints: the Unix socket (0600) and optional TCP listeners (TLS
+// when server.tls is set), each a nice-grpc Server (one address per Server) with the same services.
 import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { chmod, lstat, rm } from "node:fs/promises";
 import { createConnection, isIPv4 } from "node:net";
 import { createServer, type Server } from "nice-grpc";
+import type { ServerCredentials } from "@grpc/grpc-js";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
 import { processManagerDefinition, processMonitorDefinition, taskRunnerDefinition } from "../../client/index.js";
@@ -12,6 +13,8 @@ import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_m
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
+import type { TlsServerConfig, AuthConfig } from "../config/load.js";
+import { BEYOND_LOOPBACK_RULE } from "../config/schema.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { errorMiddleware } from "./errors.js";
 import { callMetricsMiddleware, type CallObserver } from "./metrics.middleware.js";
@@ -19,6 +22,7 @@ import { createProcessManagerService, type ProcessManagerCore, type ServerInfo }
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
+import { serverCredentials } from "./tls-credentials.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
 const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
@@ -36,8 +40,16 @@ export interface RpcServerOptions {
   onCall?: CallObserver;
   home: string;
   socketPath: string;
-  /** Extra TCP listeners, "host:port"; loopback only until TLS is supported. Port 0 picks one. */
+  /** Extra TCP listeners, "host:port"; beyond loopback only with TLS and auth, or insecure. Port 0 picks one. */
   tcpListen: string[];
+  /** TLS for every TCP listener (the Unix socket stays plain: its 0600 mode is its protection). */
+  tls?: TlsServerConfig;
+  /** Who may call over TCP; see auth.ts. */
+  auth?: AuthConfig;
+  /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
+  insecure?: boolean;
+  /** Where warnings go (default: stderr). */
+  warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
   info: Omit<ServerInfo, "listen">;
   /** Called after a Shutdown RPC was answered. */
@@ -54,7 +66,10 @@ export interface RpcServer {
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const tcpAddresses = options.tcpListen.map(parseLoopbackAddress);
+  const tcpAddresses = options.tcpListen.map(parseListenAddress);
+  checkListenerSecurity(tcpAddresses, options);
+  // Read before anything is bound, so a bad PEM path fails the start cleanly.
+  const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
   await clearStaleSocket(options.socketPath);
 
   const listen: string[] = [];
@@ -97,7 +112,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     await listenOnUnixSocket(newServer(), options.socketPath);
     listen.push(`unix:${options.socketPath}`);
     for (const { host, port } of tcpAddresses) {
-      const bound = await newServer().listen(`${host}:${port}`);
+      const bound = await newServer().listen(`${host}:${port}`, tcpCredentials);
       listen.push(`${host}:${bound}`);
     }
   } catch (error) {
@@ -128,11 +143,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   return { listen, stopAccepting, close };
 }
 
-/**
- * "host:port" for a TCP listener, accepted only on loopback: anything wider would expose
- * process control to the network without authentication.
- */
-export function parseLoopbackAddress(address: string): { host: string; port: number } {
+/** "host:port" for a TCP listener; `loopback` says whether it stays on this machine. */
+export function parseListenAddress(address: string): { host: string; port: number; loopback: boolean; address: string } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
   const refuse = (rule: string) => new InvalidArgumentError("server.listen", address, rule);
   if (!match) throw refuse("must be HOST:PORT (for IPv6: [::1]:PORT)");
@@ -140,12 +152,29 @@ export function parseLoopbackAddress(address: string): { host: string; port: num
   const port = Number(match[3]);
   if (port > 65535) throw refuse("port must be at most 65535");
   const loopback = host === "localhost" || host === "::1" || (isIPv4(host) && host.startsWith("127."));
-  if (!loopback) {
-    throw refuse(
-      "must be a loopback address (127.0.0.0/8, ::1, localhost): listening beyond loopback needs TLS, which corral does not support yet",
-    );
+  return { host: host.includes(":") ? `[${host}]` : host, port, loopback, address };
+}
+
+/**
+ * A listener beyond loopback exposes process control to the network: it needs TLS and some
+ * authentication (tokens or client certificates), unless the operator said --insecure.
+ * Checked before anything is bound. Also applies to --listen, which bypasses the config check.
+ */
+export function checkListenerSecurity(
+  addresses: { loopback: boolean; address: string }[],
+  options: { tls?: TlsServerConfig; auth?: AuthConfig; insecure?: boolean; warn?: (line: string) => void },
+): void {
+  const wide = addresses.filter((listener) => !listener.loopback);
+  if (wide.length === 0) return;
+  const secured = options.tls !== undefined && options.auth !== undefined && options.auth.tokens.length + options.auth.clients.length > 0;
+  if (secured) return;
+  if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
+  const hasAuth = options.auth !== undefined && options.auth.tokens.length + options.auth.clients.length > 0;
+  const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
+  const warn = options.warn ?? ((line: string) => console.error(line));
+  for (const listener of wide) {
+    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; anyone who can reach it can control this host's processes`);
   }
-  return { host: host.includes(":") ? `[${host}]` : host, port };
 }
 
 /**

@@ -11,12 +11,31 @@ import { describe, test, type TestContext } from "node:test";
 import { ProcessState } from "../../client/index.js";
 import { spawnDaemon, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corralOn, loopbackHosts, netnsHosts, type TwoHosts } from "../helpers/multihost.js";
+import { makeTestPki } from "../helpers/pki.js";
 
 const SLEEPER = { command: ["sleep", "300"], startsecs: 0, stop_timeout: "2s" };
 
-function configYaml(hosts: TwoHosts): string {
+/** TLS for the daemons' listeners and the clients' hosts entries (one server certificate, for "localhost"). */
+interface Secure {
+  server: Record<string, unknown>;
+  client: Record<string, unknown>;
+}
+
+async function makeSecure(dir: string): Promise<Secure> {
+  const pki = await makeTestPki(dir);
+  const tokenFile = join(dir, "ops.token");
+  await writeFile(tokenFile, "multihost-test-token\n", { mode: 0o600 });
+  return {
+    server: { tls: { cert: pki.server.cert, key: pki.server.key }, auth: { tokens: [{ name: "ops", file: tokenFile, role: "admin" }] } },
+    // The certificate names localhost, not the namespaces' 10.77.0.x: the client checks that name.
+    client: { tls: { ca: pki.ca, server_name: "localhost" }, token_file: tokenFile },
+  };
+}
+
+function configYaml(hosts: TwoHosts, secure?: Secure): string {
   return JSON.stringify({
-    hosts: { lab1: { address: hosts.addressA }, lab2: { address: hosts.addressB } },
+    ...(secure ? { server: secure.server } : {}),
+    hosts: { lab1: { address: hosts.addressA, ...secure?.client }, lab2: { address: hosts.addressB, ...secure?.client } },
     programs: {
       a1: { ...SLEEPER, host: "lab1" },
       b1: { ...SLEEPER, host: "lab2" },
@@ -39,7 +58,7 @@ function rows(stdout: string): Map<string, string[]> {
  * a local interface's) and the CLI finds "local" the same way; on loopback both addresses are
  * this machine, so names are given (--host-name, $CORRAL_HOST_NAME).
  */
-async function twoHostScenario(t: TestContext, hosts: TwoHosts, daemonArgs: string[]): Promise<void> {
+async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: boolean }): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "corral-multihost-"));
   const daemons: TestDaemon[] = [];
   t.after(async () => {
@@ -47,12 +66,14 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, daemonArgs: stri
     hosts.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
+  const secure = options.tls ? await makeSecure(dir) : undefined;
+  const config = configYaml(hosts, secure);
   const configPath = join(dir, "corral.yaml");
-  await writeFile(configPath, configYaml(hosts));
+  await writeFile(configPath, config);
   const named = hosts.mode === "loopback";
-  const daemonA = await startTestDaemon({ configYaml: configYaml(hosts), wrapper: hosts.wrapA, args: [...daemonArgs, ...(named ? ["--host-name", "lab1"] : [])] });
+  const daemonA = await startTestDaemon({ configYaml: config, wrapper: hosts.wrapA, args: named ? ["--host-name", "lab1"] : [] });
   daemons.push(daemonA);
-  const daemonB = await startTestDaemon({ configYaml: configYaml(hosts), wrapper: hosts.wrapB, args: [...daemonArgs, ...(named ? ["--host-name", "lab2"] : [])] });
+  const daemonB = await startTestDaemon({ configYaml: config, wrapper: hosts.wrapB, args: named ? ["--host-name", "lab2"] : [] });
   daemons.push(daemonB);
   const cli = (args: string[]) => corralOn(hosts.wrapA, ["--config", configPath, "--host-timeout", "3s", ...args], named ? { CORRAL_HOST_NAME: "lab1" } : {});
 
@@ -145,29 +166,18 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, daemonArgs: stri
   });
 }
 
-/** Whether the daemon takes a listener beyond loopback (it needs the secure channel's --insecure or TLS). */
-function beyondLoopbackArgs(): string[] | undefined {
-  // Checked by asking, so this test follows the daemon as it grows.
-  return undefined;
-}
-
 describe("two hosts, one config, the CLI on host A", () => {
-  test("on two loopback addresses (127.0.0.2, 127.0.0.3)", async (t) => {
-    await twoHostScenario(t, await loopbackHosts(), []);
+  test("on two loopback addresses (127.0.0.2, 127.0.0.3), plain TCP", async (t) => {
+    await twoHostScenario(t, await loopbackHosts(), { tls: false });
   });
 
-  test("on two network namespaces joined by a veth pair", async (t) => {
-    const args = beyondLoopbackArgs();
-    if (args === undefined) {
-      t.skip("the daemon cannot listen beyond loopback yet (needs TLS or --insecure)");
-      return;
-    }
+  test("on two network namespaces joined by a veth pair, over TLS with a token", async (t) => {
     const hosts = netnsHosts();
     if ("skip" in hosts) {
       t.skip(hosts.skip);
       return;
     }
-    await twoHostScenario(t, hosts, args);
+    await twoHostScenario(t, hosts, { tls: true });
   });
 
   test("a daemon whose config has several hosts on this machine refuses to guess its name", async () => {

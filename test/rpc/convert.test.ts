@@ -6,7 +6,7 @@ import { EventSchema, ProcessState, StartWait } from "../../client/index.js";
 import { InvalidArgumentError } from "../../server/core/errors.js";
 import { durationToMs, eventToProto, msToDuration, startWaitFromProto, stateFromProto, stateToProto } from "../../server/rpc/convert.js";
 import { toServerError } from "../../server/rpc/errors.js";
-import { parseLoopbackAddress } from "../../server/rpc/server.js";
+import { checkListenerSecurity, parseListenAddress } from "../../server/rpc/server.js";
 import { NotFoundError, TimeoutError, WrongStateError } from "../../server/core/errors.js";
 import { Status } from "nice-grpc";
 
@@ -71,14 +71,30 @@ test("core errors map to gRPC status codes in one place", () => {
   }
 });
 
-test("TCP listeners are accepted on loopback only", () => {
-  assert.deepEqual(parseLoopbackAddress("127.0.0.1:7070"), { host: "127.0.0.1", port: 7070 });
-  assert.deepEqual(parseLoopbackAddress("127.1.2.3:0"), { host: "127.1.2.3", port: 0 });
-  assert.deepEqual(parseLoopbackAddress("localhost:7070"), { host: "localhost", port: 7070 });
-  assert.deepEqual(parseLoopbackAddress("[::1]:7070"), { host: "[::1]", port: 7070 });
+test("TCP listeners beyond loopback need TLS and auth, or an explicit --insecure that warns", () => {
+  assert.deepEqual(parseListenAddress("127.0.0.1:7070"), { host: "127.0.0.1", port: 7070, loopback: true, address: "127.0.0.1:7070" });
+  assert.deepEqual(parseListenAddress("127.1.2.3:0"), { host: "127.1.2.3", port: 0, loopback: true, address: "127.1.2.3:0" });
+  assert.equal(parseListenAddress("localhost:7070").loopback, true);
+  assert.deepEqual(parseListenAddress("[::1]:7070"), { host: "[::1]", port: 7070, loopback: true, address: "[::1]:7070" });
+  const tls = { certPath: "/c.pem", keyPath: "/k.pem", requireClientCert: false };
+  const auth = { tokens: [{ name: "ci", file: "/t", role: "viewer" as const }], clients: [] };
   for (const address of ["0.0.0.0:7070", "192.168.1.2:7070", "[::]:7070", "example.com:7070"]) {
-    assert.throws(() => parseLoopbackAddress(address), (error: unknown) => error instanceof Error && error.message.includes(address) && /TLS/.test(error.message));
+    const listener = parseListenAddress(address);
+    assert.equal(listener.loopback, false, address);
+    const names = (error: unknown) => error instanceof Error && error.message.includes(address) && /TLS/.test(error.message) && /--insecure/.test(error.message);
+    assert.throws(() => checkListenerSecurity([listener], {}), names);
+    assert.throws(() => checkListenerSecurity([listener], { tls }), names, "TLS without auth is not enough");
+    assert.throws(() => checkListenerSecurity([listener], { auth }), names, "auth without TLS is not enough");
+    assert.doesNotThrow(() => checkListenerSecurity([listener], { tls, auth }));
+    const warnings: string[] = [];
+    checkListenerSecurity([listener], { insecure: true, warn: (line) => warnings.push(line) });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /WARNING/);
+    assert.ok(warnings[0]!.includes(address) && /without TLS or authentication/.test(warnings[0]!), warnings[0]);
   }
-  assert.throws(() => parseLoopbackAddress("7070"), /HOST:PORT/);
-  assert.throws(() => parseLoopbackAddress("127.0.0.1:70000"), /65535/);
+  const quiet: string[] = [];
+  checkListenerSecurity([parseListenAddress("127.0.0.1:0")], { warn: (line) => quiet.push(line) });
+  assert.deepEqual(quiet, [], "loopback without TLS is fine and silent");
+  assert.throws(() => parseListenAddress("7070"), /HOST:PORT/);
+  assert.throws(() => parseListenAddress("127.0.0.1:70000"), /65535/);
 });

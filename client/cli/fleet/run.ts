@@ -3,6 +3,7 @@
 // hosts; every other command goes to one host (--host NAME, --local, or this machine's host).
 import { AmbiguousHostError, identifyHost } from "../../host-identity.js";
 import { Fleet } from "../../hosts.js";
+import type { ConnectOptions } from "../../index.js";
 import type { CliContext } from "../context.js";
 import { describeCallError } from "../errors.js";
 import { CLIENT_COMMANDS, clientContext, withTerminal } from "../run.js";
@@ -20,6 +21,8 @@ export interface FleetSelection {
   local: boolean;
   /** --host-timeout: how long a host may take to answer before it counts as unreachable. */
   hostDeadlineMs?: number;
+  /** --tls-* / --token-file (and their environment variables): for hosts whose entry names no credentials. */
+  connectDefaults?: ConnectOptions;
 }
 
 type FleetCommand = (ctx: FleetContext, args: string[]) => Promise<number>;
@@ -60,6 +63,7 @@ export async function runFleetCommand(command: string, args: string[], selection
       hosts: config.hosts,
       programs: config.programs.map((program) => ({ name: program.name, ...(program.host !== undefined ? { host: program.host } : {}) })),
       ...(selection.hostDeadlineMs !== undefined ? { hostDeadlineMs: selection.hostDeadlineMs } : {}),
+      ...(selection.connectDefaults ? { connectDefaults: selection.connectDefaults } : {}),
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
