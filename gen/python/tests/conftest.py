@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import pytest
 
@@ -57,8 +57,9 @@ def wait_for(check, timeout: float, what: str):
         time.sleep(0.02)
 
 
-def start_daemon(config: Optional[dict]) -> Daemon:
-    """A daemon with this config (None: the built-in example that `corral server` runs)."""
+def start_daemon(config: Optional[dict], extra_args: Sequence[str] = ()) -> Daemon:
+    """A daemon with this config (None: the built-in example that `corral server` runs) and
+    extra daemon arguments (e.g. ["--host-name", "lab1"])."""
     if not DAEMON_ENTRY.exists():
         raise RuntimeError(f"{DAEMON_ENTRY} is missing: build the daemon first (npm run build)")
     home = tempfile.mkdtemp(prefix="corral-py-")
@@ -68,6 +69,7 @@ def start_daemon(config: Optional[dict]) -> Daemon:
         with open(config_path, "w") as f:
             json.dump(config, f)  # JSON is YAML
         args += ["--config", config_path]
+    args += list(extra_args)
     log = open(os.path.join(home, "daemon.out"), "wb")
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     daemon = Daemon(home, process)
