@@ -4,12 +4,14 @@
 // a stopped daemon makes its host "unreachable" for its programs while the other still acts.
 // The same scenario runs on two network namespaces (when they can be made) and on 127.0.0.2/3.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { ProcessState } from "../../client/index.js";
 import { spawnDaemon, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { corralBin } from "../helpers/cli.js";
 import { corralOn, loopbackHosts, netnsHosts, type TwoHosts } from "../helpers/multihost.js";
 import { makeTestPki } from "../helpers/pki.js";
 
@@ -38,7 +40,7 @@ function configYaml(hosts: TwoHosts, secure?: Secure): string {
     hosts: { lab1: { address: hosts.addressA, ...secure?.client }, lab2: { address: hosts.addressB, ...secure?.client } },
     programs: {
       a1: { ...SLEEPER, host: "lab1" },
-      b1: { ...SLEEPER, host: "lab2" },
+      b1: { ...SLEEPER, command: "echo hello from b1; exec sleep 300", host: "lab2" },
       b2: { ...SLEEPER, host: "lab2", autostart: false },
     },
   });
@@ -117,6 +119,21 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     assert.equal((await daemonA.client.processManager.getProcess({ name: "b2" })).process?.state, ProcessState.STOPPED);
   });
 
+  await t.test("restart, signal and logs of a program go to its host", async () => {
+    const before = (await daemonB.client.processManager.getProcess({ name: "b1" })).process?.run?.runId;
+    const restarted = await cli(["restart", "b1"]);
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.match(restarted.stdout, /^b1: restarted \(pid \d+\)$/m);
+    assert.notEqual((await daemonB.client.processManager.getProcess({ name: "b1" })).process?.run?.runId, before);
+    const signalled = await cli(["signal", "a1", "CONT"]);
+    assert.equal(signalled.code, 0, signalled.stderr);
+    assert.match(signalled.stdout, /^a1: sent CONT to pid \d+$/m);
+    await waitUntil(async () => (await cli(["logs", "b1"])).stdout.includes("hello from b1"), 10_000, "b1's output through the CLI");
+    const unknown = await cli(["restart", "nope"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /nope: NOT_FOUND: no host in scope \(lab1, lab2\)/);
+  });
+
   await t.test("stop --all stops both hosts, host B's programs first; start --all starts both, host A first", async () => {
     const stopped = await cli(["stop", "--all"]);
     assert.equal(stopped.code, 0, stopped.stderr);
@@ -139,6 +156,28 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     const events = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { host: string; program?: string });
     assert.ok(events.some((event) => event.host === "lab2" && event.program === "b1"));
     assert.ok(events.every((event) => (event.program === "b1" || event.program === "b2" ? event.host === "lab2" : true)));
+  });
+
+  await t.test("events --all-hosts --follow streams both hosts' new events as they happen", async () => {
+    const [command, ...prefix] = [...hosts.wrapA, process.execPath];
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(named ? { CORRAL_HOST_NAME: "lab1" } : {}) };
+    delete env.CORRAL_ADDRESS;
+    const lastA = (await daemonA.client.processManager.getServerInfo({})).lastEventSeq;
+    const lastB = (await daemonB.client.processManager.getServerInfo({})).lastEventSeq;
+    let text = "";
+    const follower = spawn(command!, [...prefix, corralBin, "--config", configPath, "events", "--all-hosts", "--follow"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const newEvent = (host: string, program: string, after: bigint) =>
+      [...text.matchAll(new RegExp(`^${host}\\s.*#(\\d+)\\s+${program} run \\d+\\s+started`, "gm"))].some((match) => BigInt(match[1]!) > after);
+    follower.stdout.on("data", (data: Buffer) => (text += data.toString("utf8")));
+    const exited = new Promise((resolve) => follower.once("exit", resolve));
+    try {
+      await daemonA.client.processManager.restartProcess({ name: "a1" });
+      await daemonB.client.processManager.restartProcess({ name: "b2" });
+      await waitUntil(() => newEvent("lab1", "a1", lastA) && newEvent("lab2", "b2", lastB), 15_000, "new events from both hosts, tagged");
+    } finally {
+      follower.kill("SIGINT"); // Ctrl-C ends --follow
+      await exited;
+    }
   });
 
   await t.test("with daemon B stopped, host B is unreachable for its programs; host A still acts; exit code 1", async () => {
