@@ -18,15 +18,29 @@ await build({
   external: ["../../server/*"],
   plugins: [
     {
-      // Multi-host mode (client/cli/fleet) imports the server's config loader lazily: it stays in
-      // dist/server/, and from the bundle's folder (dist/client/cli/) that is ../../server/.
+      // Multi-host mode (client/cli/fleet) imports the server's config loader lazily: it is
+      // bundled on its own below (one file loads in about a third of the time of its modules).
       name: "fleet-config-loader",
       setup(build) {
-        build.onResolve({ filter: /^\.\.\/\.\.\/\.\.\/server\// }, (args) => ({ path: args.path.replace("../../../", "../../"), external: true }));
+        build.onResolve({ filter: /^\.\.\/\.\.\/\.\.\/server\/config\/load\.js$/ }, () => ({ path: "./config-loader.bundle.mjs", external: true }));
       },
     },
   ],
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
+  logLevel: "warning",
+  legalComments: "none",
+});
+
+// The config loader for `corral --config` (multi-host mode), beside the CLI bundle.
+await build({
+  absWorkingDir: root,
+  entryPoints: ["dist/server/config/load.js"],
+  outfile: "dist/client/cli/config-loader.bundle.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
   banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
   logLevel: "warning",
   legalComments: "none",

@@ -180,6 +180,21 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     }
   });
 
+  await t.test("a daemon that does not answer (SIGSTOP) makes its host unreachable once --host-timeout has passed", async () => {
+    process.kill(daemonB.pid, "SIGSTOP"); // our own child, by its pid
+    try {
+      const began = Date.now();
+      const status = await cli(["status"]);
+      assert.ok(Date.now() - began < 20_000, "status answered soon after the host deadline");
+      assert.equal(status.code, 1);
+      const table = rows(status.stdout);
+      assert.deepEqual(table.get("a1")!.slice(1, 3), ["lab1", "RUNNING"]);
+      assert.equal(table.get("b1")!.at(-1), "host lab2 unreachable: no answer within 3000 ms");
+    } finally {
+      process.kill(daemonB.pid, "SIGCONT");
+    }
+  });
+
   await t.test("with daemon B stopped, host B is unreachable for its programs; host A still acts; exit code 1", async () => {
     await daemonB.stop();
     const began = Date.now();

@@ -114,5 +114,12 @@ export async function runFleetCommand(command: string, args: string[], selection
     );
   } finally {
     fleet.close();
+    // A host that hangs mid-handshake (e.g. a TLS daemon that stopped answering) leaves a socket
+    // that channel.close() does not end, which would keep the CLI alive until the OS gives up
+    // (~20 s) after the answer is printed. The work is done: leave soon, whatever lingers.
+    setTimeout(() => process.exit(), LINGER_MS).unref();
   }
 }
+
+/** How long the CLI waits for connections to wind down after a multi-host command. */
+const LINGER_MS = 300;
