@@ -111,6 +111,15 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     assert.deepEqual([...rows(stdout).keys()], ["a1"]);
   });
 
+  await t.test("a one-daemon command goes to the host named by --host", async () => {
+    const { code, stdout, stderr } = await cli(["--host", "lab2", "info"]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, new RegExp(`^address:\\s+${hosts.addressB.replaceAll(".", "\\.")}$`, "m"));
+    const none = await cli(["--host", "lab9", "status"]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /unknown host "lab9" \(hosts: lab1, lab2\)/);
+  });
+
   await t.test("start NAME reaches the program's host", async () => {
     const { code, stdout, stderr } = await cli(["start", "b2"]);
     assert.equal(code, 0, stderr);

@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+import sys
+
 import pytest
 
-import corral_client
+# Test the package beside these tests, even where the venv's editable install points at
+# another checkout (e.g. a git worktree sharing .tools/).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import corral_client  # noqa: E402
 
 REPO = Path(os.environ.get("CORRAL_REPO", Path(__file__).resolve().parents[3]))
 DAEMON_ENTRY = REPO / "dist" / "server" / "daemon-entry.js"
