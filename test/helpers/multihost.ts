@@ -51,7 +51,9 @@ export function netnsHosts(): TwoHosts | { skip: string } {
   const vethA = `ct${process.pid}a`.slice(0, 15);
   const vethB = `ct${process.pid}b`.slice(0, 15);
   let created: string[] = [];
-  const cleanup = () => {
+  // A test process that dies before its t.after still removes its namespaces (ip is synchronous here).
+  process.once("exit", () => cleanup());
+  const cleanup = (): void => {
     for (const ns of created) {
       try {
         ip(["netns", "del", ns]); // deleting a namespace deletes its end of the veth pair, and so both
