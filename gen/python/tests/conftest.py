@@ -12,9 +12,14 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import sys
+
 import pytest
 
-import corral_client
+# The package of this checkout, not whichever corral_client the venv has installed (it may be
+# another worktree's editable install).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+import corral_client  # noqa: E402
 
 REPO = Path(os.environ.get("CORRAL_REPO", Path(__file__).resolve().parents[3]))
 DAEMON_ENTRY = REPO / "dist" / "server" / "daemon-entry.js"
