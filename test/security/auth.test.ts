@@ -174,11 +174,14 @@ test("health is open to anyone; the Unix socket is admin without a token", async
     channel.close();
   }
   assert.equal((await daemon.client.processManager.reloadConfig({ dryRun: true })).dryRun, true);
+  const line = await audited((l) => l.method === RELOAD && l.identity === "local-socket", "the socket caller's reload");
+  assert.deepEqual({ role: line.role, outcome: line.outcome, code: line.code }, { role: "admin", outcome: "allowed", code: "OK" });
 });
 
 test("the CLI talks TLS with --tls-ca and --token-file; no token value appears anywhere the daemon writes or answers", async () => {
   const status = await corral(["status", "--json", "--tls-ca", pki.ca, "--token-file", tokenFile("viewer")], tcp);
   assert.equal(status.code, 0, status.stderr);
+  assert.equal(status.stderr, "", "no warnings on a TLS connection to an IP address");
   assert.match(status.stdout, /sleeper/);
   const denied = await corral(["stop", "sleeper", "--tls-ca", pki.ca, "--token-file", tokenFile("viewer")], tcp);
   assert.equal(denied.code, 1);
