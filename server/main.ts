@@ -100,6 +100,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     tls: options.config.server.tls,
     auth: options.config.server.auth,
     insecure: options.insecure ?? options.config.server.insecure === true,
+    auditLog: options.config.server.auditLog,
     info: {
       version: await packageVersion(),
       home,

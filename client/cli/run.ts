@@ -40,6 +40,9 @@ function onKey(listener: (key: string) => void): () => void {
 const INTERRUPTED = 130;
 
 export async function runClientCommand(command: Command, args: string[], connection: ConnectOptions): Promise<number> {
+  // grpc-js passes an IP address as the TLS server name, which Node flags with a deprecation
+  // warning (DEP0123) on every TLS connection to 127.0.0.1 or 10.x: noise for a CLI user.
+  if (connection.tls) process.noDeprecation = true;
   const corral = connect(connection);
   try {
     return await withTerminal(async (base) => {

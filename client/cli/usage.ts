@@ -14,7 +14,7 @@ export class UsageError extends Error {
 }
 
 const COMMAND_USAGE: Record<string, string> = {
-  server: "corral server [--config FILE] [--home DIR] [--listen ADDR]",
+  server: "corral server [--config FILE] [--home DIR] [--listen ADDR] [--insecure]",
   status: "corral status [NAME...] [--label k=v]... [--json]",
   start: "corral start NAME...|--all [--label k=v]... [--ready] [--no-wait] [--timeout 30s]",
   stop: "corral stop NAME...|--all [--label k=v]... [--no-wait] [--timeout 30s]",

@@ -3,7 +3,7 @@
 
 /** Base class: every error the core throws on purpose is a CorralError. */
 export abstract class CorralError extends Error {
-  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "internal";
+  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "unauthenticated" | "internal";
 }
 
 /** An unknown program, run, task or pid. */
@@ -65,6 +65,15 @@ export class PermissionDeniedError extends CorralError {
   constructor(message: string) {
     super(message);
     this.name = "PermissionDeniedError";
+  }
+}
+
+/** The caller did not prove who it is (no, malformed or unknown credentials). */
+export class UnauthenticatedError extends CorralError {
+  readonly kind = "unauthenticated";
+  constructor(message: string) {
+    super(message);
+    this.name = "UnauthenticatedError";
   }
 }
 

@@ -3,6 +3,7 @@
 import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { chmod, lstat, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { createConnection, isIPv4 } from "node:net";
 import { createServer, type Server } from "nice-grpc";
 import type { ServerCredentials } from "@grpc/grpc-js";
@@ -16,7 +17,11 @@ import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE } from "../config/schema.js";
 import { InvalidArgumentError } from "../core/errors.js";
+import { openAuditLog } from "./audit-log.js";
+import { authMiddleware } from "./auth.middleware.js";
+import { createAuthenticator } from "./authenticator.js";
 import { errorMiddleware } from "./errors.js";
+import { peerCertificateInterceptor } from "./peer-certificate.interceptor.js";
 import { callMetricsMiddleware, type CallObserver } from "./metrics.middleware.js";
 import { createProcessManagerService, type ProcessManagerCore, type ServerInfo } from "./process-manager.service.js";
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
@@ -48,6 +53,8 @@ export interface RpcServerOptions {
   auth?: AuthConfig;
   /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
   insecure?: boolean;
+  /** The JSONL audit log (default: audit.log in the home). */
+  auditLog?: string;
   /** Where warnings go (default: stderr). */
   warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
@@ -70,6 +77,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
   const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
+  const authenticator = await createAuthenticator(options.auth, options.warn);
   await clearStaleSocket(options.socketPath);
 
   const listen: string[] = [];
@@ -94,11 +102,16 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const reflection = ServerReflection(fileDescriptorSet(), serviceNames);
   const healthService = HealthServiceImpl(health);
 
+  const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
   const servers: Server[] = [];
-  const newServer = (): Server => {
+  const newServer = (transport: "unix" | "tcp"): Server => {
+    // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
+    const tcp = transport === "tcp";
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const observed = createServer().use(terminator.middleware);
-    const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed).use(errorMiddleware);
+    const observed = createServer(tcp ? { interceptors: [peerCertificateInterceptor] } : {}).use(terminator.middleware);
+    const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
+      .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
+      .use(errorMiddleware);
     server.add(processManagerDefinition, processManager);
     if (taskRunner) server.add(taskRunnerDefinition, taskRunner);
     if (processMonitor) server.add(processMonitorDefinition, processMonitor);
@@ -109,15 +122,16 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   };
 
   try {
-    await listenOnUnixSocket(newServer(), options.socketPath);
+    await listenOnUnixSocket(newServer("unix"), options.socketPath);
     listen.push(`unix:${options.socketPath}`);
     for (const { host, port } of tcpAddresses) {
-      const bound = await newServer().listen(`${host}:${port}`, tcpCredentials);
+      const bound = await newServer("tcp").listen(`${host}:${port}`, tcpCredentials);
       listen.push(`${host}:${bound}`);
     }
   } catch (error) {
     for (const server of servers) server.forceShutdown();
     await rm(options.socketPath, { force: true });
+    await audit.close();
     throw error;
   }
   setHealth("healthy");
@@ -139,6 +153,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       clearTimeout(timer);
       if (outcome === "timeout") for (const server of servers) server.forceShutdown();
       await rm(options.socketPath, { force: true });
+      await audit.close();
     })());
   return { listen, stopAccepting, close };
 }

@@ -24,13 +24,17 @@ function checkPem(pem: Buffer, kind: "certificate" | "key", path: string, field:
   }
 }
 
-/** A certificate provider that hands out fixed PEMs, for grpc-js's optional-client-certificate mode. */
+/**
+ * A certificate provider that hands out fixed PEMs, for grpc-js's optional-client-certificate mode.
+ * It answers on a later tick: grpc-js registers its own watcher only after adding our listeners,
+ * so a synchronous answer would be lost and every connection dropped as "credentials not loaded".
+ */
 function staticProvider(update: { ca?: Buffer; certificate?: Buffer; privateKey?: Buffer }): experimental.CertificateProvider {
   return {
-    addCaCertificateListener: (listener) => listener(update.ca ? { caCertificate: update.ca } : null),
+    addCaCertificateListener: (listener) => queueMicrotask(() => listener(update.ca ? { caCertificate: update.ca } : null)),
     removeCaCertificateListener: () => {},
     addIdentityCertificateListener: (listener) =>
-      listener(update.certificate && update.privateKey ? { certificate: update.certificate, privateKey: update.privateKey } : null),
+      queueMicrotask(() => listener(update.certificate && update.privateKey ? { certificate: update.certificate, privateKey: update.privateKey } : null)),
     removeIdentityCertificateListener: () => {},
   };
 }

@@ -71,11 +71,22 @@ func ResolveAddress(address string) string {
 
 // Dial connects to the daemon at address (see ResolveAddress; "" for the default). The
 // connection is lazy: errors surface on the first call. Extra options are appended (the
-// default is an insecure channel: the daemon listens on a 0600 socket or loopback only).
+// default is an insecure channel: the Unix socket (0600) or loopback TCP; use DialWith for TLS
+// and tokens).
 func Dial(address string, opts ...grpc.DialOption) (*Client, error) {
+	return DialWith(address, Options{}, opts...)
+}
+
+// DialWith is Dial with TLS and a bearer token (see Options). Only unreadable TLS or token
+// files fail here; everything else surfaces on the first call.
+func DialWith(address string, options Options, opts ...grpc.DialOption) (*Client, error) {
 	target := ResolveAddress(address)
-	all := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)
-	conn, err := grpc.NewClient(target, all...)
+	secure, err := dialOptionsOf(target, options)
+	if err != nil {
+		return nil, err
+	}
+	all := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, secure...)
+	conn, err := grpc.NewClient(target, append(all, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -23,11 +23,12 @@ import (
 // DefaultHostDeadline is how long a fan-out call waits for a host before calling it unreachable.
 const DefaultHostDeadline = 5 * time.Second
 
-// Host is one host's daemon: its address (as Dial takes it) and extra dial options (e.g. TLS
-// transport credentials, per-RPC token credentials).
+// Host is one host's daemon: its address (as Dial takes it), its TLS and token settings (as
+// DialWith takes them), and any extra grpc dial options.
 type Host struct {
-	Address string
-	Options []grpc.DialOption
+	Address     string
+	Connect     Options
+	DialOptions []grpc.DialOption
 }
 
 // HostUnreachableError says a host did not answer: refused, reset, or silent past the deadline.
@@ -74,7 +75,7 @@ func (h *Hosts) Client(host string) (*Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown host %q (hosts: %s)", host, strings.Join(h.Names, ", "))
 	}
-	c, err := Dial(spec.Address, spec.Options...)
+	c, err := DialWith(spec.Address, spec.Connect, spec.DialOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", host, err)
 	}

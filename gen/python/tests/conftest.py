@@ -16,10 +16,9 @@ import sys
 
 import pytest
 
-# Test the package beside these tests, even where the venv's editable install points at
-# another checkout (e.g. a git worktree sharing .tools/).
+# The package of this checkout, not whichever corral_client the venv has installed (it may be
+# another worktree's editable install).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 import corral_client  # noqa: E402
 
 REPO = Path(os.environ.get("CORRAL_REPO", Path(__file__).resolve().parents[3]))

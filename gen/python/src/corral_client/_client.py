@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar
 import grpc
 
 from ._address import resolve_address
+from ._credentials import BearerToken, TlsOptions, read_token_file, tls_channel
 from ._errors import from_rpc_error
 from ._stream import Stream
 from ._tasks import TaskHandle
@@ -167,10 +168,29 @@ class Client:
         return self.task_runner.WatchSignals(request)
 
 
-def connect(address: Optional[str] = None, options: Optional[Dict[str, Any]] = None) -> Client:
+def connect(
+    address: Optional[str] = None,
+    options: Optional[Dict[str, Any]] = None,
+    *,
+    tls: Optional[TlsOptions] = None,
+    token: Optional[str] = None,
+    token_file: Optional[str] = None,
+) -> Client:
     """Connects to a corral daemon (lazily: errors surface on the first call). `address`:
     see resolve_address; default $CORRAL_ADDRESS, then $CORRAL_HOME/corral.sock or
-    ~/.corral/corral.sock. `options`: extra grpc channel options."""
+    ~/.corral/corral.sock. `options`: extra grpc channel options. `tls`: connect over TLS (TCP
+    addresses only) with these PEM files. `token` (or the first line of `token_file`): sent as
+    `authorization: Bearer <token>` with every call."""
     target = resolve_address(address)
-    channel = grpc.insecure_channel(target, options=list((options or {}).items()))
+    channel_options = list((options or {}).items())
+    if tls is not None:
+        if target.startswith("unix:"):
+            raise ValueError(f"TLS is for TCP addresses, not the Unix socket {target}")
+        channel = tls_channel(target, tls, channel_options)
+    else:
+        channel = grpc.insecure_channel(target, options=channel_options)
+    if token is None and token_file is not None:
+        token = read_token_file(token_file)
+    if token is not None:
+        channel = grpc.intercept_channel(channel, BearerToken(token))
     return Client(target, channel)

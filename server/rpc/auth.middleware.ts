@@ -1,0 +1,63 @@
+// Server middleware that authenticates and authorizes every call before it reaches a service,
+// and writes the audit log. Denials go through the one error mapping (toServerError).
+import { Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
+import { PermissionDeniedError } from "../core/errors.js";
+import type { AuditLog } from "./audit-log.js";
+import type { Authenticator, Identity } from "./authenticator.js";
+import { isAbortError, toServerError } from "./errors.js";
+import { requirementOf, roleAllows } from "./method-roles.js";
+import { PEER_SUBJECT_KEY, peerSubjectOf } from "./peer-certificate.interceptor.js";
+
+export interface AuthMiddlewareOptions {
+  /** undefined: the Unix socket, whose 0600 mode already limits it to the daemon's user (admin). */
+  authenticator?: Authenticator;
+  audit: AuditLog;
+}
+
+const LOCAL_SOCKET: Identity = { name: "local-socket", kind: "local-socket", role: "admin" };
+
+function codeOf(error: unknown, aborted: boolean): string {
+  if (isAbortError(error) || aborted) return "CANCELLED";
+  return Status[toServerError(error).code] ?? "UNKNOWN";
+}
+
+export function authMiddleware(options: AuthMiddlewareOptions) {
+  const { authenticator, audit } = options;
+  return async function* auth<Request, Response>(
+    call: ServerMiddlewareCall<Request, Response>,
+    context: CallContext,
+  ): AsyncGenerator<Response, Response | void, undefined> {
+    const method = call.method.path;
+    const needed = requirementOf(method);
+    let identity: Identity;
+    if (authenticator === undefined) {
+      identity = LOCAL_SOCKET;
+    } else if (needed === "open") {
+      return yield* call.next(call.request, context);
+    } else {
+      try {
+        identity = authenticator.identify({ authorization: context.metadata.get("authorization"), subject: peerSubjectOf(context.metadata.get(PEER_SUBJECT_KEY)) });
+      } catch (error) {
+        const mapped = toServerError(error, method);
+        audit.write({ peer: context.peer, method, outcome: "denied", code: Status[mapped.code] ?? "UNKNOWN", reason: mapped.details });
+        throw mapped;
+      }
+    }
+    if (!roleAllows(identity.role, needed)) {
+      const mapped = toServerError(new PermissionDeniedError(`${method} needs role ${needed}; ${identity.name} has role ${identity.role}`), method);
+      audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: Status[mapped.code] ?? "UNKNOWN", reason: mapped.details });
+      throw mapped;
+    }
+    // Reads are not audited: they change nothing and would drown the log.
+    if (needed === "viewer" || needed === "open") return yield* call.next(call.request, context);
+    let code = "OK";
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      code = codeOf(error, context.signal.aborted);
+      throw error;
+    } finally {
+      audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "allowed", code });
+    }
+  };
+}
