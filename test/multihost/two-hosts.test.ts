@@ -36,7 +36,7 @@ async function makeSecure(dir: string): Promise<Secure> {
 
 function configYaml(hosts: TwoHosts, secure?: Secure): string {
   return JSON.stringify({
-    ...(secure ? { server: secure.server } : {}),
+    server: { allow_adhoc: true, ...secure?.server },
     hosts: { lab1: { address: hosts.addressA, ...secure?.client }, lab2: { address: hosts.addressB, ...secure?.client } },
     programs: {
       a1: { ...SLEEPER, host: "lab1" },
@@ -118,6 +118,20 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     const none = await cli(["--host", "lab9", "status"]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /unknown host "lab9" \(hosts: lab1, lab2\)/);
+  });
+
+  await t.test("a program the config does not know (ad-hoc) is found on the host that runs it", async () => {
+    const created = await cli(["--host", "lab2", "create", "job", "--", "sleep", "300"]);
+    assert.equal(created.code, 0, created.stderr);
+    await waitUntil(async () => (await stateOn(daemonB, "job")) === ProcessState.RUNNING, 10_000, "job RUNNING on B");
+    const status = await cli(["status", "job"]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.deepEqual(rows(status.stdout).get("job")!.slice(1, 3), ["lab2", "RUNNING"]);
+    const stopped = await cli(["stop", "job"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(await stateOn(daemonB, "job"), ProcessState.STOPPED);
+    const deleted = await cli(["--host", "lab2", "delete", "job"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
   });
 
   await t.test("start NAME reaches the program's host", async () => {
