@@ -257,6 +257,40 @@ describe("two hosts, one config, the CLI on host A", () => {
     await twoHostScenario(t, hosts, { tls: true });
   });
 
+  test("a program without host runs on every host: status shows it per host, start/stop act on each, --local on this one", async (t) => {
+    const hosts = await loopbackHosts();
+    const config = JSON.stringify({
+      hosts: { lab1: { address: hosts.addressA }, lab2: { address: hosts.addressB } },
+      programs: { common: { ...SLEEPER, autostart: false } },
+    });
+    const dir = await mkdtemp(join(tmpdir(), "corral-multihost-"));
+    const daemons: TestDaemon[] = [];
+    t.after(async () => {
+      await Promise.all(daemons.map((daemon) => daemon.stop()));
+      await rm(dir, { recursive: true, force: true });
+    });
+    const configPath = join(dir, "corral.yaml");
+    await writeFile(configPath, config);
+    for (const name of ["lab1", "lab2"]) daemons.push(await startTestDaemon({ configYaml: config, args: ["--host-name", name] }));
+    const [daemonA, daemonB] = daemons as [TestDaemon, TestDaemon];
+    const cli = (args: string[]) => corralOn([], ["--config", configPath, ...args], { CORRAL_HOST_NAME: "lab1" });
+
+    const started = await cli(["start", "common"]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((started.stdout.match(/^common: started/gm) ?? []).length, 2, started.stdout);
+    assert.equal(await stateOn(daemonA, "common"), ProcessState.RUNNING);
+    assert.equal(await stateOn(daemonB, "common"), ProcessState.RUNNING);
+    const status = await cli(["status"]);
+    assert.deepEqual(status.stdout.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(" ")), ["common lab1 RUNNING", "common lab2 RUNNING"]);
+    const stopped = await cli(["--local", "stop", "common"]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(await stateOn(daemonA, "common"), ProcessState.STOPPED);
+    assert.equal(await stateOn(daemonB, "common"), ProcessState.RUNNING);
+    const logs = await cli(["logs", "common"]);
+    assert.equal(logs.code, 2);
+    assert.match(logs.stderr, /common runs on several hosts \(lab1, lab2\): say which with --host NAME or --local/);
+  });
+
   test("a daemon whose config has several hosts on this machine refuses to guess its name", async () => {
     const hosts = await loopbackHosts();
     const dir = await mkdtemp(join(tmpdir(), "corral-multihost-"));
