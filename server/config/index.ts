@@ -1,6 +1,6 @@
 // The config loader's public API: parse and validate corral's YAML config into core types.
 export { ConfigError, formatConfigProblem, loadConfigFile, parseConfig } from "./load.js";
-export type { ConfigProblem, CorralConfig, HostConfig, ParseConfigOptions } from "./load.js";
+export type { AuthConfig, ConfigProblem, CorralConfig, HostConfig, ParseConfigOptions, ServerConfig, TlsServerConfig } from "./load.js";
 export { EXAMPLE_CONFIG_YAML, builtinExampleConfig } from "./example.js";
 export { configSchema, parseByteSize, parseDuration, PROGRAM_NAME_PATTERN } from "./schema.js";
 export type { ConfigFile, ProgramFile } from "./schema.js";

@@ -49,7 +49,7 @@ export interface RpcServerOptions {
   tcpListen: string[];
   /** TLS for every TCP listener (the Unix socket stays plain: its 0600 mode is its protection). */
   tls?: TlsServerConfig;
-  /** Who may call over TCP; see auth.ts. */
+  /** Who may call over TCP (authenticator.ts); the roles per method are in method-roles.ts. */
   auth?: AuthConfig;
   /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
   insecure?: boolean;

@@ -154,10 +154,13 @@ test("a mapped client certificate gets its role; unmapped, foreign and expired c
   assert.match(bob.details, /CN=bob.*not mapped/);
   // Client certificates are optional here (tokens work without one), so the handshake lets these
   // through, but a certificate that did not verify identifies no one.
+  const deniedStops = async () => (await auditLines()).filter((l) => l.method === STOP && l.outcome === "denied" && l.code === "UNAUTHENTICATED").length;
+  const before = await deniedStops();
   for (const [what, cert] of [["foreign CA", pki.foreign], ["expired", pki.expired]] as const) {
     const error = await rpcError(client({ cert }).processManager.stopProcess({ name: "sleeper" }), what);
     assert.equal(error.code, Status.UNAUTHENTICATED, `${what}: ${error.details}`);
   }
+  await waitUntil(async () => (await deniedStops()) === before + 2, 10_000, "both refused stops in the audit log");
   await audited((l) => l.method === GET && typeof l.reason === "string" && /CN=bob/.test(l.reason), "bob's denial");
   assert.equal((await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state, ProcessState.RUNNING);
 });
