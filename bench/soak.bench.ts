@@ -1,7 +1,8 @@
 // `npm run bench:soak`: the bounded-resources soak of issue 7. A real daemon (test/helpers/daemon.ts)
 // runs N programs that each write ~1 MB/s, while 20 log followers and 20 event subscribers read
 // through the real client (a quarter of each deliberately slow: read, then pause) and programs are
-// restarted every few seconds. The daemon's RSS, open fds and event-loop lag are sampled as a
+// restarted every few seconds. The daemon's RSS, V8 heap, external/ArrayBuffer memory (from its
+// /metrics; these include garbage not yet collected), open fds and event-loop lag are sampled as a
 // series; a table, first/last/max and a flat/growing verdict are printed at the end.
 // Sizes: SOAK_SECONDS (600), SOAK_PROGRAMS (50), SOAK_SAMPLE_SECONDS (duration/12, at least 2), SOAK_SLOW_EVERY (4),
 // SOAK_RESTART_SECONDS (3). Every program is stopped at the end (StopAll, then the daemon's stop).
@@ -32,6 +33,9 @@ const WRITER =
 interface Sample {
   t: number;
   rssMb: number;
+  heapMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
   fds: number;
   lagMs: number;
   rttMs: number;
@@ -41,11 +45,28 @@ interface Sample {
 }
 
 
-/** p99 event-loop delay since the previous scrape, from the daemon's own Prometheus endpoint. */
-async function scrapeLagMs(url: string): Promise<number> {
+interface DaemonGauges {
+  /** p99 event-loop delay since the previous scrape. */
+  lagMs: number;
+  heapMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
+/** The daemon's own figures, from its Prometheus endpoint. */
+async function scrapeDaemon(url: string): Promise<DaemonGauges> {
   const text = await (await fetch(url)).text();
-  const match = /^corral_daemon_event_loop_lag_seconds(?:\{\})? (\S+)$/m.exec(text);
-  return match ? Number(match[1]) * 1000 : NaN;
+  const gauge = (name: string) => {
+    const match = new RegExp(`^corral_daemon_${name}(?:\\{\\})? (\\S+)$`, "m").exec(text);
+    return match ? Number(match[1]) : NaN;
+  };
+  const mb = (bytes: number) => bytes / (1024 * 1024);
+  return {
+    lagMs: gauge("event_loop_lag_seconds") * 1000,
+    heapMb: mb(gauge("heap_used_bytes")),
+    externalMb: mb(gauge("external_memory_bytes")),
+    arrayBuffersMb: mb(gauge("array_buffers_bytes")),
+  };
 }
 
 async function follow(client: CorralClient, name: string, slow: boolean, signal: AbortSignal, counters: { bytes: number }): Promise<void> {
@@ -143,7 +164,7 @@ async function main(): Promise<void> {
 
     const samples: Sample[] = [];
     const t0 = performance.now();
-    await scrapeLagMs(metricsUrl); // starts the first lag window
+    await scrapeDaemon(metricsUrl); // starts the first lag window
     for (;;) {
       const elapsed = (performance.now() - t0) / 1000;
       const wait = Math.min(SAMPLE_SECONDS * (samples.length + 1), SECONDS) - elapsed;
@@ -151,18 +172,19 @@ async function main(): Promise<void> {
       const rttStart = performance.now();
       await daemon.client.processManager.getServerInfo({});
       const rttMs = performance.now() - rttStart;
+      const gauges = await scrapeDaemon(metricsUrl);
       samples.push({
         t: Math.round((performance.now() - t0) / 1000),
         rssMb: residentBytes(daemon.pid) / (1024 * 1024),
+        ...gauges,
         fds: openFdCount(daemon.pid),
-        lagMs: await scrapeLagMs(metricsUrl),
         rttMs,
         followedMb: followed.bytes / 1e6,
         events: events.events,
         restarts,
       });
       const s = samples[samples.length - 1]!;
-      console.error(`t=${s.t}s rss=${fmt(s.rssMb)}MB fds=${s.fds} lag=${fmt(s.lagMs)}ms rtt=${fmt(s.rttMs)}ms followed=${fmt(s.followedMb)}MB events=${s.events} restarts=${s.restarts}`);
+      console.error(`t=${s.t}s rss=${fmt(s.rssMb)}MB heap=${fmt(s.heapMb)}MB external=${fmt(s.externalMb)}MB arrayBuffers=${fmt(s.arrayBuffersMb)}MB fds=${s.fds} lag=${fmt(s.lagMs)}ms rtt=${fmt(s.rttMs)}ms followed=${fmt(s.followedMb)}MB events=${s.events} restarts=${s.restarts}`);
       if (s.t >= SECONDS) break;
     }
     clearInterval(restartTimer);
@@ -170,8 +192,8 @@ async function main(): Promise<void> {
     console.log(
       "\n" +
         table(
-          ["t (s)", "daemon RSS (MB)", "open fds", "event-loop lag p99 (ms)", "GetServerInfo RTT (ms)", "log MB followed", "events received", "restarts"],
-          samples.map((s) => [String(s.t), fmt(s.rssMb), String(s.fds), fmt(s.lagMs), fmt(s.rttMs), fmt(s.followedMb), String(s.events), String(s.restarts)]),
+          ["t (s)", "daemon RSS (MB)", "V8 heap (MB)", "external (MB)", "ArrayBuffers (MB)", "open fds", "event-loop lag p99 (ms)", "GetServerInfo RTT (ms)", "log MB followed", "events received", "restarts"],
+          samples.map((s) => [String(s.t), fmt(s.rssMb), fmt(s.heapMb), fmt(s.externalMb), fmt(s.arrayBuffersMb), String(s.fds), fmt(s.lagMs), fmt(s.rttMs), fmt(s.followedMb), String(s.events), String(s.restarts)]),
         ),
     );
     const series = (pick: (s: Sample) => number) => samples.map(pick);
@@ -188,6 +210,9 @@ async function main(): Promise<void> {
           ["figure", "first", "last", "max", "verdict"],
           [
             summary("daemon RSS (MB)", series((s) => s.rssMb), 1, 0.2, 10),
+            summary("V8 heap (MB)", series((s) => s.heapMb), 1, 0.2, 10),
+            // Includes Buffers not yet collected: it swings with GC timing, so only a large rise counts.
+            summary("external (MB)", series((s) => s.externalMb), 1, 0.5, 50),
             summary("open fds", series((s) => s.fds), 0, 0.1, 5),
             summary("event-loop lag p99 (ms)", series((s) => s.lagMs), 1, 0.5, 20),
             summary("GetServerInfo RTT (ms)", series((s) => s.rttMs), 1, 0.5, 20),

@@ -32,8 +32,12 @@ export interface TestDaemonOptions {
   readyTimeoutMs?: number;
   /** Start without --config: the daemon runs its built-in example. */
   builtinExample?: boolean;
-  /** Run the daemon under this command (e.g. ["ip", "netns", "exec", "ns1"]); it must exec node in the same process. */
+  /** Run the daemon under this command (e.g. ["ip", "netns", "exec", "ns1"] or ["prlimit", "--nofile=64:64", "--"]); it must exec node in the same process. */
   wrapper?: string[];
+  /** Options for node itself, before the entry (e.g. ["--expose-gc", "--import", probe]). */
+  nodeArgs?: string[];
+  /** Added to the daemon's environment (e.g. CORRAL_FAILPOINTS). */
+  env?: Record<string, string>;
 }
 
 export interface Exit {
@@ -70,9 +74,17 @@ export interface DaemonProcess {
 }
 
 /** Spawns the daemon entry with these arguments; output is captured (last 256 KiB). */
-export function spawnDaemon(args: string[], wrapper: string[] = []): DaemonProcess {
-  const [command, ...prefix] = [...wrapper, process.execPath];
-  const child = spawn(command!, [...prefix, daemonEntry, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export interface DaemonLaunch {
+  wrapper?: string[];
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+
+export function spawnDaemon(args: string[], launch: DaemonLaunch = {}): DaemonProcess {
+  // A wrapper must exec the daemon (prlimit and ip netns exec do), so the child's pid is the daemon's.
+  const [command, ...rest] = [...(launch.wrapper ?? []), process.execPath, ...(launch.nodeArgs ?? []), daemonEntry, ...args];
+  const env = launch.env ? { ...process.env, ...launch.env } : process.env;
+  const child = spawn(command!, rest, { stdio: ["ignore", "pipe", "pipe"], env });
   running.add(child);
   let text = "";
   const append = (data: Buffer) => {
@@ -98,7 +110,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const address = `unix://${socketPath}`;
 
   const configArgs = options.builtinExample ? [] : ["--config", configPath];
-  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])], options.wrapper);
+  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])], options);
   let client: CorralClient | undefined;
   const stop = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

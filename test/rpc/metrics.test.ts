@@ -73,6 +73,8 @@ describe("Prometheus metrics endpoint", () => {
     assert.ok(Math.abs(value("corral_program_start_time_seconds", { program: "web" }) - Date.now() / 1000) < 120);
     assert.ok(value("corral_daemon_resident_memory_bytes", {}) > 10_000_000);
     assert.ok(value("corral_daemon_heap_used_bytes", {}) > 0);
+    assert.ok(value("corral_daemon_external_memory_bytes", {}) >= value("corral_daemon_array_buffers_bytes", {}));
+    assert.ok(value("corral_daemon_array_buffers_bytes", {}) >= 0);
     assert.ok(value("corral_daemon_open_fds", {}) > 0);
     assert.ok(value("corral_daemon_event_loop_lag_seconds", {}) >= 0);
   });

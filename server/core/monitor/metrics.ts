@@ -124,6 +124,11 @@ export class Metrics {
     out.sample("corral_daemon_resident_memory_bytes", {}, memory.rss);
     out.family("corral_daemon_heap_used_bytes", "gauge", "V8 heap in use by the daemon");
     out.sample("corral_daemon_heap_used_bytes", {}, memory.heapUsed);
+    // Buffers (log chunks, gRPC frames) live outside the V8 heap: a leak of them shows here, not in heap_used.
+    out.family("corral_daemon_external_memory_bytes", "gauge", "memory of C++ objects bound to JS objects, Buffers included");
+    out.sample("corral_daemon_external_memory_bytes", {}, memory.external);
+    out.family("corral_daemon_array_buffers_bytes", "gauge", "memory of ArrayBuffers and Buffers (part of external memory)");
+    out.sample("corral_daemon_array_buffers_bytes", {}, memory.arrayBuffers);
     out.family("corral_daemon_open_fds", "gauge", "open file descriptors of the daemon");
     out.sample("corral_daemon_open_fds", {}, countOpenFds(process.pid) ?? 0);
     out.family("corral_daemon_event_loop_lag_seconds", "gauge", "event loop delay since the last scrape (p99)");

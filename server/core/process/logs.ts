@@ -139,7 +139,9 @@ export class LogFile {
       if (data.length < length) break; // truncated under us by a rotation: stop here
     }
     const startOffset = Math.max(offset, first);
-    return { stream: this.stream, offset: startOffset, data: Buffer.concat(parts), time: new Date(), first, end };
+    // One part (the usual case) is returned as read: Buffer.concat would copy it once more.
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
+    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end };
   }
 
   /** The logical offset where the last `lines` lines begin. */
@@ -317,7 +319,9 @@ async function readRange(path: string, position: number, length: number): Promis
     return Buffer.alloc(0);
   }
   try {
-    const buffer = Buffer.alloc(length);
+    // Not zero-filled: only the bytes read are handed out (subarray below), and a follower's
+    // chunks can be a megabyte each.
+    const buffer = Buffer.allocUnsafe(length);
     const { bytesRead } = await handle.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
   } finally {

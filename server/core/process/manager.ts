@@ -8,6 +8,7 @@ import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
+import { merge } from "./merge.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
 import { parseSignal } from "./signals.js";
@@ -464,25 +465,5 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string,
       },
     );
   });
-}
-
-/** Interleaves several async generators, yielding items as each produces them. */
-async function* merge<T>(sources: AsyncGenerator<T>[]): AsyncGenerator<T> {
-  const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
-  const pull = (index: number) => pending.set(index, sources[index].next().then((result) => ({ index, result })));
-  sources.forEach((_, i) => pull(i));
-  try {
-    while (pending.size > 0) {
-      const { index, result } = await Promise.race(pending.values());
-      if (result.done) {
-        pending.delete(index);
-        continue;
-      }
-      pull(index);
-      yield result.value;
-    }
-  } finally {
-    await Promise.all(sources.map((source) => source.return(undefined)));
-  }
 }
 
