@@ -55,6 +55,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     programs: options.config.programs,
     journal: new EventJournal(),
     hostName: options.hostName ?? options.config.server.hostName,
+    logMaxTotalBytes: options.config.server.logs?.maxTotalBytes,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });

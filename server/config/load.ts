@@ -10,7 +10,7 @@ import { configSchema, describeValue, type ConfigFile, type ProgramFile } from "
 export interface CorralConfig {
   /** Absolute path of the file it was loaded from, if any. */
   path?: string;
-  server: { listen: string[]; allowAdhoc: boolean; hostName?: string };
+  server: { listen: string[]; allowAdhoc: boolean; hostName?: string; logs?: { maxTotalBytes: number } };
   metrics?: { listen: string };
   /** In config order: start-all follows it, stop-all reverses it. */
   programs: ProgramConfig[];
@@ -120,7 +120,12 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string): Cor
   // document, not the parsed object, says what config order is.
   const names = [...new Set([...order, ...Object.keys(file.programs)])].filter((name) => name in file.programs);
   return {
-    server: { listen: file.server.listen, allowAdhoc: file.server.allow_adhoc, ...(file.server.host_name !== undefined ? { hostName: file.server.host_name } : {}) },
+    server: {
+      listen: file.server.listen,
+      allowAdhoc: file.server.allow_adhoc,
+      ...(file.server.host_name !== undefined ? { hostName: file.server.host_name } : {}),
+      logs: { maxTotalBytes: file.server.logs.max_total },
+    },
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
     programs: names.map((name) => toProgramConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { TimeoutError, WrongStateError } from "../errors.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
+import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
@@ -63,6 +64,8 @@ export interface ProgramDeps {
   hostName: string;
   /** Called after every state change (e.g. to wake waiters kept elsewhere). */
   onChange?: (program: Program) => void;
+  /** The total cap on all programs' logs (log-budget.ts); told when this program's logs grow. */
+  logBudget?: LogBudget;
 }
 
 type Waiter = { test: (p: Program) => boolean; resolve: () => void };
@@ -105,6 +108,18 @@ export class Program {
   ) {
     this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
     this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
+    this.stdout.onGrow = deps.logBudget?.noteGrowth;
+    this.stderr.onGrow = deps.logBudget?.noteGrowth;
+  }
+
+  /** While a run writes: watch its logs when rotation or the total cap needs to see them grow. */
+  private watchLogs(): void {
+    this.stdout.keepWatching = true;
+    this.stderr.keepWatching = true;
+    if (this.config.log.maxBytes > 0 || this.deps.logBudget?.enabled) {
+      this.stdout.startWatching();
+      this.stderr.startWatching();
+    }
   }
 
   get name(): string {
@@ -301,12 +316,7 @@ export class Program {
       this.onExit(run);
       markExited();
     });
-    this.stdout.keepWatching = true;
-    this.stderr.keepWatching = true;
-    if (this.config.log.maxBytes > 0) {
-      this.stdout.startWatching();
-      this.stderr.startWatching();
-    }
+    this.watchLogs();
     this.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
     this.startReadiness(run, startOffsets);
     if (this.config.readiness) {
@@ -456,6 +466,7 @@ export class Program {
     this.stderr.keepWatching = false;
     void this.stdout.rotateIfDue();
     void this.stderr.rotateIfDue();
+    this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
     const expected = this.isExpectedExit(run);
     this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
@@ -638,12 +649,7 @@ export class Program {
     const startedMono = performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime());
     const run: Run = { ...saved, startedMono, exited, adopted: true };
     this.beginRestore(run, restarts);
-    this.stdout.keepWatching = true;
-    this.stderr.keepWatching = true;
-    if (this.config.log.maxBytes > 0) {
-      this.stdout.startWatching();
-      this.stderr.startWatching();
-    }
+    this.watchLogs();
     this.startReadiness(run, saved.logStart);
     this.becomeRunning(run, `re-adopted pid ${run.pid} (run ${run.runId}) after a daemon restart`);
     watchExit(run, () => {
