@@ -11,6 +11,7 @@ const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   already_exists: Status.ALREADY_EXISTS,
   timeout: Status.DEADLINE_EXCEEDED,
   permission_denied: Status.PERMISSION_DENIED,
+  resource_exhausted: Status.RESOURCE_EXHAUSTED,
   internal: Status.INTERNAL,
 };
 

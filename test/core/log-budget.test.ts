@@ -28,7 +28,7 @@ function withManager(programs: ProgramConfig[], logMaxTotalBytes: number) {
 }
 
 /** The data at the first kept offset holds the lines that were written at those offsets. */
-async function assertOffsetsLogical(manager: ProcessManager, name: string): Promise<{ first: number; end: number }> {
+async function assertOffsetsLogical(manager: ProcessManager, name: string, options: { mayBeEmpty?: boolean } = {}): Promise<{ first: number; end: number }> {
   const read = await manager.readLogs(name, { stream: "stdout", offset: 0 });
   const { firstOffset: first, endOffset: end, chunk } = read;
   assert.equal(chunk.offset, first, "a read of dropped bytes starts at the first kept offset");
@@ -36,6 +36,7 @@ async function assertOffsetsLogical(manager: ProcessManager, name: string): Prom
   // The first kept byte need not begin a line: check from the first whole line on.
   const skip = first % LINE === 0 ? 0 : text.indexOf("\n") + 1;
   const lines = text.slice(skip).split("\n").filter((l) => l.length > 0);
+  if (options.mayBeEmpty && first === end) return { first, end };
   assert.ok(lines.length > 0, `${name}: nothing kept`);
   lines.forEach((line, i) => {
     const offset = first + skip + i * LINE;
@@ -95,7 +96,8 @@ test("with no backups left, the largest current file is emptied; its logical end
     const events = dropEvents(f.manager);
     assert.ok(events.length >= 1 && events.every((e) => e.program === "p3"), JSON.stringify(events));
     assert.match(events[0].message, /of p3's stdout \(offsets 0-\d+, .*p3\.stdout\.log\)/);
-    const p3 = await assertOffsetsLogical(f.manager, "p3");
+    // A check that comes late (a loaded machine) may find the whole file over the cap and empty it.
+    const p3 = await assertOffsetsLogical(f.manager, "p3", { mayBeEmpty: true });
     assert.ok(p3.first > 0);
     assert.equal(p3.end, 48_000);
     const quiet = await f.manager.readLogs("quiet", { stream: "stdout" });

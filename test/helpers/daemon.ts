@@ -32,6 +32,8 @@ export interface TestDaemonOptions {
   readyTimeoutMs?: number;
   /** Start without --config: the daemon runs its built-in example. */
   builtinExample?: boolean;
+  /** A command the daemon is run through, e.g. ["prlimit", "--nofile=64:64", "--"]. */
+  wrapper?: string[];
 }
 
 export interface Exit {
@@ -68,8 +70,10 @@ export interface DaemonProcess {
 }
 
 /** Spawns the daemon entry with these arguments; output is captured (last 256 KiB). */
-export function spawnDaemon(args: string[]): DaemonProcess {
-  const child = spawn(process.execPath, [daemonEntry, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function spawnDaemon(args: string[], wrapper: string[] = []): DaemonProcess {
+  // A wrapper must exec the daemon (prlimit does), so the child's pid is the daemon's.
+  const [command, ...rest] = [...wrapper, process.execPath, daemonEntry, ...args];
+  const child = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let text = "";
   const append = (data: Buffer) => {
@@ -95,7 +99,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const address = `unix://${socketPath}`;
 
   const configArgs = options.builtinExample ? [] : ["--config", configPath];
-  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])]);
+  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])], options.wrapper);
   let client: CorralClient | undefined;
   const stop = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { appendFile, copyFile, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { closeSync, openSync, readSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
+import { describeResource, errnoOf, resourceError } from "../resource-errors.js";
 import type { LogChunk, LogConfig, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
@@ -230,6 +231,7 @@ export class LogFile {
   }
 
   /** Rotation check on demand (after a run ends, and from the watcher). */
+  /** Never rejects: a rotation that fails (disk full...) is reported through onProblem, and tried again later. */
   async rotateIfDue(): Promise<void> {
     if (this.rotating) return this.rotating;
     if (this.config.maxBytes <= 0) return;
@@ -237,7 +239,24 @@ export class LogFile {
       const size = await sizeOf(this.path);
       if (size < this.config.maxBytes) return;
       await this.rotate();
-    });
+      this.problemSolved();
+    }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
+  }
+
+  /** Told about trouble with this file (an event in the journal); once per kind of trouble until it is over. */
+  onProblem?: (message: string) => void;
+  private lastProblem?: string;
+
+  private problem(message: string): void {
+    if (message === this.lastProblem) return;
+    this.lastProblem = message;
+    this.onProblem?.(message);
+  }
+
+  private problemSolved(): void {
+    if (this.lastProblem === undefined) return;
+    this.lastProblem = undefined;
+    this.onProblem?.(`rotating ${this.path} works again`);
   }
 
   /**
@@ -327,27 +346,44 @@ export class LogFile {
    * synchronously, so only a write landing between those two system calls could be lost.
    */
   private async rotate(): Promise<void> {
-    const backups = this.config.backups;
+    let backups = this.config.backups;
     let copied = 0;
     if (backups > 0) {
       await rm(this.backupPath(backups), { force: true });
       for (let n = backups - 1; n >= 1; n--) {
         await rename(this.backupPath(n), this.backupPath(n + 1)).catch(() => undefined);
       }
-      await copyFile(this.path, this.backupPath(1));
-      copied = await sizeOf(this.backupPath(1));
-      // Catch up with what a fast writer added meanwhile, until little is left for the sync step.
-      for (let now = await sizeOf(this.path); now - copied > SYNC_TAIL_BYTES; now = await sizeOf(this.path)) {
-        const more = await readRange(this.path, copied, now - copied);
-        if (more.length === 0) break;
-        await appendFile(this.backupPath(1), more);
-        copied += more.length;
+      try {
+        await copyFile(this.path, this.backupPath(1));
+        copied = await sizeOf(this.backupPath(1));
+        // Catch up with what a fast writer added meanwhile, until little is left for the sync step.
+        for (let now = await sizeOf(this.path); now - copied > SYNC_TAIL_BYTES; now = await sizeOf(this.path)) {
+          const more = await readRange(this.path, copied, now - copied);
+          if (more.length === 0) break;
+          await appendFile(this.backupPath(1), more);
+          copied += more.length;
+        }
+      } catch (error) {
+        // A partial backup would put bytes at the wrong offsets: remove it, and move the
+        // others back, so the kept files line up again (renames need no space).
+        await rm(this.backupPath(1), { force: true });
+        for (let n = 1; n < backups; n++) await rename(this.backupPath(n + 1), this.backupPath(n)).catch(() => undefined);
+        if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
+        // Disk full: the file is over max_bytes and there is no room for a copy. Rotate it
+        // without one, so the program's next output has room and the disk is not stuck full.
+        const size = sizeOfSync(this.path);
+        // Always said: each such rotation drops data.
+        this.onProblem?.(`rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to ${this.backupPath(1)}; rotated without a backup: dropped ${size} bytes (offsets ${this.base}-${this.base + size})`);
+        backups = 0;
+        copied = 0;
       }
     }
     const tail = backups > 0 ? readToEndSync(this.path, copied) : Buffer.alloc(0);
     const dropped = backups > 0 ? 0 : sizeOfSync(this.path);
     truncateSync(this.path, 0);
-    if (tail.length > 0) await appendFile(this.backupPath(1), tail);
+    // Room was just freed by the truncate, so this append normally succeeds; if it fails the
+    // bytes are lost but the offsets stay right (the base counts them).
+    if (tail.length > 0) await appendFile(this.backupPath(1), tail).catch((error: unknown) => this.problem(`rotating ${this.path}: appending the last ${tail.length} bytes to ${this.backupPath(1)} failed: ${describeResource(errnoOf(error)) ?? String(error)}`));
     this.base += copied + tail.length + dropped;
     this.rotations++;
     await writeFile(this.metaPath, JSON.stringify({ base: this.base }));
@@ -455,7 +491,11 @@ async function readRange(path: string, position: number, length: number): Promis
   let handle;
   try {
     handle = await open(path, "r");
-  } catch {
+  } catch (error) {
+    // Gone (a rotation moved it): nothing to read there. Out of fds: the reader must be told,
+    // not handed an empty read that looks like "no new output".
+    const resource = resourceError(error, "opening the log file", path);
+    if (resource) throw resource;
     return Buffer.alloc(0);
   }
   try {

@@ -4,6 +4,7 @@ import { mkdirSync, closeSync, openSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
+import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
@@ -116,13 +117,20 @@ export class ProcessManager {
     const program = new Program(config, {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
+      runIdPath: this.runIds.path,
       logDir: this.logDir,
       hostName: this.hostName,
       onChange: () => this.persistence.changed(),
       logBudget: this.logBudget,
     });
     // The log files exist from the start, so readers and followers can open them at once.
-    for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));
+    for (const file of [program.stdout.path, program.stderr.path]) {
+      try {
+        closeSync(openSync(file, "a", 0o640));
+      } catch (error) {
+        throw resourceError(error, `program ${config.name}: creating the log file`, file) ?? error;
+      }
+    }
     this.programs.set(config.name, program);
     return program;
   }
@@ -169,7 +177,7 @@ export class ProcessManager {
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
-    if (Object.keys(program.config.dependsOn ?? {}).length === 0) program.start();
+    if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.startWithDependencies(program, new Map(), options, true);
     await this.waitStarted(program, options);
     return program.snapshot();
