@@ -371,9 +371,15 @@ export class LogFile {
         if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
         // Disk full: the file is over max_bytes and there is no room for a copy. Rotate it
         // without one, so the program's next output has room and the disk is not stuck full.
+        // The older backups go too: kept after a gap, their offsets would be wrong.
+        const segments = await this.segmentsNow();
+        for (const segment of segments.slice(0, -1)) await rm(segment.path, { force: true });
+        const first = segments[0].start;
         const size = sizeOfSync(this.path);
         // Always said: each such rotation drops data.
-        this.onProblem?.(`rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to ${this.backupPath(1)}; rotated without a backup: dropped ${size} bytes (offsets ${this.base}-${this.base + size})`);
+        this.onProblem?.(
+          `rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to ${this.backupPath(1)}; rotated without a backup: dropped ${this.base + size - first} bytes (offsets ${first}-${this.base + size}, the backups included)`,
+        );
         backups = 0;
         copied = 0;
       }
