@@ -1,13 +1,14 @@
 // End-to-end specification of running out of file descriptors: the daemon runs under a low
 // RLIMIT_NOFILE (prlimit), the test holds client connections until the daemon has no fd left.
-// Starts and log reads fail with RESOURCE_EXHAUSTED saying "too many open files (limit N)", the
-// daemon stays up, and everything works again once the connections are closed.
+// Starts, log reads and new followers fail with RESOURCE_EXHAUSTED saying "too many open files
+// (limit N)"; a follower under way waits and loses nothing; the daemon stays up, and everything
+// works again once the connections are closed.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { createConnection, type Socket } from "node:net";
-import { ProcessState, Status, StartWait } from "../../client/index.js";
-import { rpcError, startTestDaemon, waitUntil } from "../helpers/daemon.js";
+import { LogStream, ProcessState, Status, StartWait } from "../../client/index.js";
+import { rpcError, sleep, startTestDaemon, waitUntil } from "../helpers/daemon.js";
 
 const LIMIT = 128;
 
@@ -16,6 +17,7 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
     wrapper: ["prlimit", `--nofile=${LIMIT}:${LIMIT}`, "--"],
     programs: {
       worker: { command: ["/bin/sh", "-c", "echo working; sleep 60"], autostart: false, startsecs: "100ms", startretries: 0, stop_timeout: "2s" },
+      ticker: { command: ["/bin/sh", "-c", "i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.05; done"], autostart: false, startsecs: "100ms", stop_timeout: "2s" },
     },
   });
   const sockets: Socket[] = [];
@@ -31,6 +33,26 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   await pm.startProcess({ name: "worker", wait: StartWait.RUNNING });
   await waitUntil(async () => (await pm.readLogs({ name: "worker" })).chunk?.data.toString() === "working\n", 5000, "worker's output");
   await pm.stopProcess({ name: "worker" });
+
+  // A follower under way before the fds run out (its reads open the file each time).
+  await pm.startProcess({ name: "ticker", wait: StartWait.RUNNING });
+  const follow = new AbortController();
+  let followed = "";
+  let followError: unknown;
+  let nextOffset = 0n;
+  const following = (async () => {
+    try {
+      for await (const { chunk } of pm.followLogs({ name: "ticker", stream: LogStream.STDOUT, offset: 0n }, { signal: follow.signal })) {
+        assert.equal(chunk?.offset, nextOffset, "the follower's chunks are contiguous");
+        nextOffset += BigInt(chunk?.data.length ?? 0);
+        followed += chunk?.data.toString() ?? "";
+      }
+    } catch (error) {
+      // Our own abort at the end ends it with an AbortError; anything else is a failure.
+      if (!follow.signal.aborted) followError = error;
+    }
+  })();
+  await waitUntil(() => followed.includes("tick3\n"), 5000, "the follower to get output");
 
   // Each connection to the socket holds one fd in the daemon (plain sockets: gRPC channels
   // would share one connection): connect until the daemon has none left.
@@ -50,6 +72,16 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   assert.equal(unread.code, Status.RESOURCE_EXHAUSTED, unread.details);
   assert.match(unread.details, /opening the log file .*worker\.stdout\.log: too many open files/);
   assert.ok((await pm.getServerInfo({})).version.length > 0, "the daemon still answers");
+  // A new follower is told at once; the one under way waits (the ticker keeps writing meanwhile).
+  const newFollower = await rpcError(
+    (async () => {
+      for await (const _ of pm.followLogs({ name: "ticker", stream: LogStream.STDOUT, offset: 0n })) return;
+    })(),
+    "a new follower with no fd left",
+  );
+  assert.equal(newFollower.code, Status.RESOURCE_EXHAUSTED, newFollower.details);
+  const lastBefore = Number(/tick(\d+)\n$/.exec(followed)?.[1] ?? -1);
+  await sleep(500);
 
   // Connections closed: fds come back, and the same calls work.
   for (const socket of sockets.splice(0)) socket.destroy();
@@ -57,6 +89,14 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   const started = await pm.startProcess({ name: "worker", wait: StartWait.RUNNING });
   assert.equal(started.process?.state, ProcessState.RUNNING);
   await waitUntil(async () => (await pm.readLogs({ name: "worker" })).chunk?.data.toString() === "working\nworking\n", 5000, "worker's second output");
+  // The follower under way got everything, in order, with no gap and no error.
+  await waitUntil(() => Number(/tick(\d+)\n$/.exec(followed)?.[1] ?? -1) > lastBefore + 10, 10_000, "the follower to catch up");
+  follow.abort();
+  await following;
+  assert.equal(followError, undefined, `the follower ended with ${String(followError)}`);
+  const ticks = followed.trimEnd().split("\n");
+  assert.deepEqual(ticks, ticks.map((_, i) => `tick${i}`), "every line once, in order");
   assert.equal(daemon.child.exitCode, null, "the daemon never exited");
   await pm.stopProcess({ name: "worker" });
+  await pm.stopProcess({ name: "ticker" });
 });

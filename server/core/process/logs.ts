@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { appendFile, copyFile, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { closeSync, openSync, readSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
-import { describeResource, errnoOf, resourceError } from "../resource-errors.js";
+import { describeResource, errnoOf, isResourceError, resourceError } from "../resource-errors.js";
 import type { LogChunk, LogConfig, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
@@ -412,6 +412,8 @@ export class LogFile {
     signal?.addEventListener("abort", onAbort);
     const hadWatcher = this.watcher !== undefined;
     this.startWatching();
+    /** A first read succeeded: later resource errors are waited out, not thrown. */
+    let reading = false;
     try {
       while (!signal?.aborted) {
         if (!pending) {
@@ -430,7 +432,16 @@ export class LogFile {
         pending = false;
         // Drain everything available now.
         for (;;) {
-          const chunk = await this.read(position, READ_CAP);
+          let chunk: Awaited<ReturnType<LogFile["read"]>>;
+          try {
+            chunk = await this.read(position, READ_CAP);
+          } catch (error) {
+            // Out of fds for a moment: a follower already under way tries again on the next
+            // wake-up (the bytes wait on disk at their offsets); a new one is told at once.
+            if (!reading || !isResourceError(error)) throw error;
+            break;
+          }
+          reading = true;
           if (chunk.offset > position) position = chunk.offset; // rotated past us
           if (chunk.data.length === 0) break;
           position = chunk.offset + chunk.data.length;
