@@ -57,13 +57,14 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
     home,
     programs: {
       small: { command: ["/bin/sh", "-c", "echo hello; sleep 60"], autostart: false, startsecs: "100ms", startretries: 0, stop_timeout: "2s" },
-      // Writes ~100 KB/s whatever happens to its writes; its log rotates at 80 KiB with 2 backups: 3 x 80 KiB do not fit.
+      // Writes ~100 KB/s whatever happens to its writes; its log rotates at 90 KiB with 2 backups:
+      // two copies fit in 256 KiB, so the file reaches the size again, but three never do.
       filler: {
         command: ["/bin/sh", "-c", "while :; do printf '%01000d\\n' 0 2>/dev/null; sleep 0.01; done"],
         autostart: false,
         startsecs: "100ms",
         stop_timeout: "2s",
-        log: { max_bytes: "80KiB", backups: 2 },
+        log: { max_bytes: "90KiB", backups: 2 },
       },
     },
   });
