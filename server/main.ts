@@ -63,6 +63,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     programs: options.config.programs,
     journal: new EventJournal(),
     hostName: ownHost.hostName,
+    logMaxTotalBytes: options.config.server.logs?.maxTotalBytes,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });

@@ -39,6 +39,7 @@ export interface ServerConfig {
   auth?: AuthConfig;
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
+  logs?: { maxTotalBytes: number };
 }
 
 /** server.tls with absolute paths. */
@@ -189,6 +190,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
     listen: server.listen,
     allowAdhoc: server.allow_adhoc,
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
+    logs: { maxTotalBytes: server.logs.max_total },
     ...(server.insecure ? { insecure: true as const } : {}),
     ...(tls
       ? {

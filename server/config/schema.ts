@@ -71,7 +71,7 @@ const SIZE_UNIT_BYTES: Record<string, number> = {
   gib: 2 ** 30,
 };
 
-export function parseByteSize(input: unknown): Parsed<number> {
+export function parseByteSize(input: unknown, zeroMeans = "0 turns rotation off"): Parsed<number> {
   let bytes: number | undefined;
   if (typeof input === "number") {
     if (Number.isSafeInteger(input) && input >= 0) bytes = input;
@@ -81,7 +81,7 @@ export function parseByteSize(input: unknown): Parsed<number> {
     if (match && unit !== undefined) bytes = Math.floor(Number(match[1]) * unit);
   }
   if (bytes === undefined) {
-    return { ok: false, rule: `bad size ${describeValue(input)} (use a number of bytes, or e.g. 512KiB, 10MiB, 1MB, 1GB; 0 turns rotation off)` };
+    return { ok: false, rule: `bad size ${describeValue(input)} (use a number of bytes, or e.g. 512KiB, 10MiB, 1MB, 1GB; ${zeroMeans})` };
   }
   return { ok: true, value: bytes };
 }
@@ -367,6 +367,10 @@ export const configSchema = strictObject({
     allow_adhoc: z.boolean().default(false),
     /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
     host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
+    logs: strictObject({
+      /** All programs' log files together, backups included; over it the oldest go first (0: no cap). */
+      max_total: parsedBy((input) => parseByteSize(input, "0 means no total cap")).prefault("1GiB"),
+    }).prefault({}),
   }).prefault({}),
   metrics: strictObject({
     listen: parsedBy(parseAddress),

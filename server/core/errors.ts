@@ -3,7 +3,7 @@
 
 /** Base class: every error the core throws on purpose is a CorralError. */
 export abstract class CorralError extends Error {
-  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "unauthenticated" | "internal";
+  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "unauthenticated" | "resource_exhausted" | "internal";
 }
 
 /** An unknown program, run, task or pid. */
@@ -74,6 +74,20 @@ export class UnauthenticatedError extends CorralError {
   constructor(message: string) {
     super(message);
     this.name = "UnauthenticatedError";
+  }
+}
+
+/** The host ran out of something the operation needs: disk space, open files. */
+export class ResourceExhaustedError extends CorralError {
+  readonly kind = "resource_exhausted";
+  constructor(
+    message: string,
+    /** The OS error code: ENOSPC, EDQUOT, EMFILE, ENFILE. */
+    readonly errno: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = "ResourceExhaustedError";
   }
 }
 

@@ -12,6 +12,7 @@ const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   timeout: Status.DEADLINE_EXCEEDED,
   permission_denied: Status.PERMISSION_DENIED,
   unauthenticated: Status.UNAUTHENTICATED,
+  resource_exhausted: Status.RESOURCE_EXHAUSTED,
   internal: Status.INTERNAL,
 };
 

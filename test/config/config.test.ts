@@ -39,7 +39,7 @@ function program(text: string) {
 
 test("a program with only a command gets every default", () => {
   const config = parse("programs:\n  db:\n    command: [postgres, -D, data]\n");
-  assert.deepEqual(config.server, { listen: [], allowAdhoc: false });
+  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, logs: { maxTotalBytes: 2 ** 30 } });
   assert.equal(config.metrics, undefined);
   assert.deepEqual(config.tasks, { modules: [] });
   assert.deepEqual(config.programs, [
@@ -74,7 +74,7 @@ test("an empty file, and an empty programs map, are valid configs with no progra
 
 test("every key of a full config maps to the core's camelCase, ms and absolute-path form", () => {
   const config = parse(`
-server: {listen: ["127.0.0.1:7070", "[::1]:7071"], allow_adhoc: true}
+server: {listen: ["127.0.0.1:7070", "[::1]:7071"], allow_adhoc: true, logs: {max_total: 2GiB}}
 metrics: {listen: "0.0.0.0:9464"}
 programs:
   db:
@@ -97,7 +97,7 @@ programs:
     log: {max_bytes: 512KiB, backups: 0}
 tasks: {modules: ["./tasks/calibration.js", "/opt/tasks/x.js"]}
 `);
-  assert.deepEqual(config.server, { listen: ["127.0.0.1:7070", "[::1]:7071"], allowAdhoc: true });
+  assert.deepEqual(config.server, { listen: ["127.0.0.1:7070", "[::1]:7071"], allowAdhoc: true, logs: { maxTotalBytes: 2 * 2 ** 30 } });
   assert.deepEqual(config.metrics, { listen: "0.0.0.0:9464" });
   assert.deepEqual(config.tasks.modules, ["/srv/app/tasks/calibration.js", "/opt/tasks/x.js"]);
   assert.deepEqual(config.programs[0], {
@@ -275,6 +275,16 @@ test("a YAML syntax error is a problem with its position", () => {
 test("a command given as a string runs with /bin/sh -c", () => {
   assert.deepEqual(program("programs:\n  p: {command: 'echo hi | tr a-z A-Z'}\n").command, ["/bin/sh", "-c", "echo hi | tr a-z A-Z"]);
   assert.match(onlyProblem("programs:\n  p: {command: [node, 3]}\n").rule, /^must be a string \(quote it\)/);
+});
+
+test("server.logs.max_total caps all logs together: 1 GiB unless set, 0 for no cap, sizes checked", () => {
+  assert.equal(parse("programs: {}\n").server.logs?.maxTotalBytes, 2 ** 30);
+  assert.equal(parse("server: {logs: {max_total: 300MiB}}\n").server.logs?.maxTotalBytes, 300 * 2 ** 20);
+  assert.equal(parse("server: {logs: {max_total: 0}}\n").server.logs?.maxTotalBytes, 0);
+  const bad = onlyProblem("server: {logs: {max_total: lots}}\n");
+  assert.equal(bad.field, "server.logs.max_total");
+  assert.match(bad.rule, /^bad size "lots" .*0 means no total cap/);
+  assert.match(onlyProblem("server: {logs: {max_totl: 1GiB}}\n").rule, /unknown key \(allowed: max_total\)/);
 });
 
 test("cwd is resolved against the config file's directory", () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { groupMembers } from "../../server/core/process/proc.js";
+import { groupMembers, readStat } from "../../server/core/process/proc.js";
 import { isAlive, openFdCount, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 /** A leader ignoring SIGTERM that forks two grandchildren (and one great-grandchild) that ignore it too. */
@@ -52,6 +52,41 @@ describe("stop", () => {
       const out = readFileSync(join(f.home, "logs", "polite.stdout.log"), "utf8");
       assert.match(out, /bye/);
     } finally {
+      await f.close();
+    }
+  });
+
+  test("a zombie left in the group does not hold up a stop (stop_timeout 150 ms stops in well under 1.5 s)", async () => {
+    // A member of the group whose parent (outside the group, alive) never reaps it: its zombie
+    // keeps the group id in use. This is what a slow-reaping init does to every killed
+    // grandchild; here the reaper is a perl process we hold, so the zombie stays for sure.
+    // The leader ignores SIGTERM, so the stop needs SIGKILL after stop_timeout.
+    const holder = `perl -MPOSIX -e '
+      my $group = getpgrp(); setpgid(0, 0);
+      my $child = fork();
+      if ($child == 0) { setpgid(0, $group); exec("sleep", "300"); }
+      $| = 1; print "holder $$ member $child\\n"; sleep 60;' &`;
+    const f = startManager([program("zombie-keeper", sh(`trap '' TERM\n${holder}\nwhile :; do sleep 0.1; done`), { stopTimeoutMs: 150 })]);
+    const log = join(f.home, "logs", "zombie-keeper.stdout.log");
+    let holderPid = 0;
+    try {
+      const started = await f.manager.start("zombie-keeper");
+      const pgid = started.run!.pid;
+      await waitUntil(() => /holder \d+ member \d+/.test(readFileSync(log, "utf8")), 5000, "the holder to start");
+      const [, holderText, memberText] = /holder (\d+) member (\d+)/.exec(readFileSync(log, "utf8"))!;
+      holderPid = Number(holderText);
+      await waitUntil(() => groupMembers(pgid).includes(Number(memberText)), 5000, "the member to join the group");
+      const t0 = performance.now();
+      const { process: p, survivors } = await f.manager.stop("zombie-keeper");
+      const took = performance.now() - t0;
+      assert.equal(p.state, "STOPPED");
+      assert.equal(p.run?.exitSignal, "SIGKILL");
+      assert.deepEqual(survivors, []);
+      assert.equal(readStat(Number(memberText))?.state, "Z", "the member is a zombie its holder has not reaped");
+      // Waiting for the zombie to be reaped took stop_timeout + the 2 s SIGKILL confirmation.
+      assert.ok(took < 1500, `stop took ${Math.round(took)} ms with stop_timeout 150 ms`);
+    } finally {
+      if (holderPid > 0) process.kill(holderPid, "SIGKILL");
       await f.close();
     }
   });

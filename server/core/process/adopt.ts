@@ -78,7 +78,7 @@ export class Persistence {
     journal.setSink((event) => this.journalFile.append(event, () => journal.recent()));
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
 
-    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot());
+    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot(), (message) => this.options.journal.append("", 0, { kind: "server", message }));
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);
     this.saved = loaded.state;

@@ -4,11 +4,13 @@ import { mkdirSync, closeSync, openSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
+import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { merge } from "./merge.js";
+import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
 import { parseSignal } from "./signals.js";
@@ -21,6 +23,8 @@ export interface ProcessManagerOptions {
   journal?: EventJournal;
   /** This daemon's host name (default os.hostname()): programs with another `host` are remote. */
   hostName?: string;
+  /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
+  logMaxTotalBytes?: number;
 }
 
 export interface StartOptions {
@@ -84,6 +88,8 @@ export class ProcessManager {
   /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
   readonly persistence: Persistence;
   private readonly restored: RestoreOutcome;
+  /** server.logs.max_total: drops the oldest logs across programs when all of them take more. */
+  readonly logBudget: LogBudget;
 
   constructor(options: ProcessManagerOptions) {
     this.home = options.home;
@@ -92,6 +98,15 @@ export class ProcessManager {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
+    this.logBudget = new LogBudget({
+      maxTotalBytes: options.logMaxTotalBytes ?? DEFAULT_LOG_MAX_TOTAL_BYTES,
+      files: () => [...this.programs.values()].flatMap((p) => [p.stdout, p.stderr]),
+      report: (file, dropped, why) =>
+        this.journal.append(file.program, 0, {
+          kind: "server",
+          message: `log retention: dropped ${dropped.bytes} bytes of ${file.program}'s ${file.stream} (offsets ${dropped.fromOffset}-${dropped.toOffset}, ${dropped.path}): ${why}`,
+        }),
+    });
     this.persistence = new Persistence({ stateDir: join(options.home, "state"), journal: this.journal, programs: () => this.programs.values() });
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
@@ -103,12 +118,20 @@ export class ProcessManager {
     const program = new Program(config, {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
+      runIdPath: this.runIds.path,
       logDir: this.logDir,
       hostName: this.hostName,
       onChange: () => this.persistence.changed(),
+      logBudget: this.logBudget,
     });
     // The log files exist from the start, so readers and followers can open them at once.
-    for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));
+    for (const file of [program.stdout.path, program.stderr.path]) {
+      try {
+        closeSync(openSync(file, "a", 0o640));
+      } catch (error) {
+        throw resourceError(error, `program ${config.name}: creating the log file`, file) ?? error;
+      }
+    }
     this.programs.set(config.name, program);
     return program;
   }
@@ -116,6 +139,8 @@ export class ProcessManager {
   /** Starts the autostart programs (config order) without waiting for them. */
   async init(): Promise<void> {
     this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
+    // Logs written while no daemon ran (or under a larger cap) count too.
+    this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
     const { restored, resume } = this.restored;
     const autostart = [...this.programs.values()].filter((p) => p.remoteHost === undefined && (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
@@ -153,7 +178,7 @@ export class ProcessManager {
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
-    if (Object.keys(program.config.dependsOn ?? {}).length === 0) program.start();
+    if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.startWithDependencies(program, new Map(), options, true);
     await this.waitStarted(program, options);
     return program.snapshot();
@@ -422,6 +447,7 @@ export class ProcessManager {
         // Saved before dispose() cancels pending retries, so the next daemon resumes them.
         this.persistence.finish();
         for (const program of this.programs.values()) program.dispose();
+        this.logBudget.close();
       }
     })();
     return this.shuttingDown;

@@ -9,7 +9,7 @@
 // Compaction rewrites the file atomically (temp + fsync + rename). No fsync per event: a killed
 // daemon loses nothing (the bytes are in the page cache); only a power loss could, and then no
 // run survives either.
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { EventDetail, JournalEvent } from "./journal.js";
 import { writeFileAtomic } from "./state-store.js";
 
@@ -82,13 +82,22 @@ export class JournalFile {
   append(event: JournalEvent, recent: () => JournalEvent[]): void {
     try {
       this.fd ??= openSync(this.path, "a", 0o600);
-      writeSync(this.fd, toLine(event));
+      // After a failed write the file may end in part of a line: end it, or the next event
+      // would be glued to it and lost with it when the file is loaded.
+      writeFileSync(this.fd, this.failing ? `\n${toLine(event)}` : toLine(event));
+      if (this.failing) process.emitWarning(`corral: writing the event journal ${this.path} works again`);
+      this.failing = false;
       if (++this.lines >= 2 * this.keep) this.compact(recent());
     } catch (error) {
       // Disk full or similar: the daemon goes on; the in-memory journal still has the event.
-      process.emitWarning(`corral: writing the event journal ${this.path} failed: ${(error as Error).message}`);
+      // Said once per run of failures, not once per event.
+      if (!this.failing) process.emitWarning(`corral: writing the event journal ${this.path} failed: ${(error as Error).message}`);
+      this.failing = true;
     }
   }
+
+  /** The last append failed (the file may end in a torn line). */
+  private failing = false;
 
   /** Replaces the file with the most recent events (atomically) and appends to the new file. */
   compact(events: JournalEvent[]): void {

@@ -8,7 +8,7 @@ export class RunIdAllocator {
   private nextId: number;
   private reservedUpTo: number;
 
-  constructor(private readonly path: string) {
+  constructor(readonly path: string) {
     let stored = 0;
     try {
       stored = Number(readFileSync(path, "utf8").trim()) || 0;
@@ -21,10 +21,12 @@ export class RunIdAllocator {
 
   next(): number {
     if (this.nextId > this.reservedUpTo) {
-      this.reservedUpTo = this.nextId + BLOCK - 1;
-      // Atomic replace: a crash leaves the old or the new mark, never a torn file.
-      writeFileSync(`${this.path}.tmp`, String(this.reservedUpTo));
+      const reserve = this.nextId + BLOCK - 1;
+      // Atomic replace: a crash leaves the old or the new mark, never a torn file. Taken as
+      // reserved only once written: after a failed write (disk full) ids must not be handed out.
+      writeFileSync(`${this.path}.tmp`, String(reserve));
       renameSync(`${this.path}.tmp`, this.path);
+      this.reservedUpTo = reserve;
     }
     return this.nextId++;
   }

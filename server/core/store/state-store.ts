@@ -9,8 +9,9 @@
 // new version, never a torn mix, and it opens with JSON.parse (no native dependency, readable with
 // cat). A file that does not parse anyway (disk error, hand edits) is moved aside and reported;
 // the daemon then starts with no saved state.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { describeResource, errnoOf } from "../resource-errors.js";
 
 export type DesiredState = "running" | "stopped";
 
@@ -65,11 +66,20 @@ export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {
-    writeSync(fd, data);
+    // writeFileSync on an fd loops until every byte is written: a single writeSync may write
+    // part of the data on a nearly full disk, and a short file must never replace a good one.
+    writeFileSync(fd, data);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    try {
+      unlinkSync(tmp); // gives back the space the partial copy took
+    } catch {
+      // already gone
+    }
+    throw error;
   }
+  closeSync(fd);
   renameSync(tmp, path);
   // The rename itself is durable once the directory is synced (matters for power loss only).
   try {
@@ -135,6 +145,8 @@ export class StateStore {
   constructor(
     readonly path: string,
     private readonly snapshot: () => SavedState,
+    /** Told when saving starts failing and when it works again (an event in the journal). */
+    private readonly onProblem?: (message: string) => void,
   ) {}
 
   /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
@@ -177,11 +189,22 @@ export class StateStore {
   saveNow(): void {
     try {
       writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
+      if (this.failing) this.onProblem?.(`saving state to ${this.path} works again`);
+      this.failing = false;
     } catch (error) {
-      // A full disk must not take the daemon down; the next change tries again.
-      process.emitWarning(`corral: saving state to ${this.path} failed: ${(error as Error).message}`);
+      // A full disk must not take the daemon down; the previous file stays (the write goes to a
+      // temp file first) and the next change tries again. Said once per run of failures.
+      if (!this.failing) {
+        const why = describeResource(errnoOf(error)) ?? (error as Error).message;
+        const message = `saving state to ${this.path} failed: ${why}; the previous state file is kept, and saving is retried on the next change`;
+        process.emitWarning(`corral: ${message}`);
+        this.onProblem?.(message);
+      }
+      this.failing = true;
     }
   }
+
+  private failing = false;
 
   /** Saves a last time and stops saving (daemon shutdown: what follows must not overwrite it). */
   freeze(): void {

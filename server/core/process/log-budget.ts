@@ -1,0 +1,111 @@
+// The total cap on all programs' log files together (server.logs.max_total): per-program
+// rotation bounds each stream, this bounds their sum. When over, the oldest backups across all
+// programs go first; when no backup is left, current files are emptied, largest first (their
+// oldest part cannot be cut off alone: the child appends through its own fd). Logical offsets
+// never change, so a reader of dropped data is told where the kept data begins.
+import type { DroppedLog, LogFile } from "./logs.js";
+
+/** At most one check in this interval while programs write; a trailing check sees the last burst. */
+const CHECK_INTERVAL_MS = 1000;
+
+export const DEFAULT_LOG_MAX_TOTAL_BYTES = 2 ** 30;
+
+export interface LogBudgetOptions {
+  /** 0: no total cap. */
+  maxTotalBytes: number;
+  /** Every log file of every program now. */
+  files: () => Iterable<LogFile>;
+  /** Says what was dropped (an event in the program's journal). */
+  report: (file: LogFile, dropped: DroppedLog, why: string) => void;
+}
+
+export interface EnforceResult {
+  /** Bytes of all log files before the check. */
+  totalBefore: number;
+  totalAfter: number;
+  dropped: DroppedLog[];
+}
+
+export class LogBudget {
+  private timer?: NodeJS.Timeout;
+  private lastCheck = 0;
+  private running?: Promise<EnforceResult>;
+  private again = false;
+
+  constructor(private readonly options: LogBudgetOptions) {}
+
+  get enabled(): boolean {
+    return this.options.maxTotalBytes > 0;
+  }
+
+  /** A log file may have grown: check soon (throttled; no timer unless something grew). */
+  noteGrowth = (): void => {
+    if (!this.enabled || this.timer) return;
+    const wait = Math.max(0, this.lastCheck + CHECK_INTERVAL_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastCheck = Date.now();
+      this.enforce().catch((error: unknown) => process.emitWarning(`corral: enforcing server.logs.max_total failed: ${error instanceof Error ? error.message : String(error)}`));
+    }, wait);
+    this.timer.unref();
+  };
+
+  /** One check now (a check already running is followed by one more, not run twice at once). */
+  async enforce(): Promise<EnforceResult> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.enforceOnce();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.noteGrowth();
+      }
+    }
+  }
+
+  private async enforceOnce(): Promise<EnforceResult> {
+    const cap = this.options.maxTotalBytes;
+    const files = [...this.options.files()];
+    const usage = await Promise.all(files.map(async (file) => ({ file, ...(await file.diskUsage()) })));
+    const totalBefore = usage.reduce((sum, u) => sum + u.current + u.backups.reduce((s, b) => s + b.size, 0), 0);
+    let total = totalBefore;
+    const dropped: DroppedLog[] = [];
+    if (!this.enabled || total <= cap) return { totalBefore, totalAfter: total, dropped };
+    const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
+
+    // Oldest first across programs: a file's highest-numbered backup is its oldest.
+    const backups = usage.flatMap((u) => u.backups.map((b) => ({ file: u.file, ...b }))).sort((a, b) => a.mtimeMs - b.mtimeMs || b.n - a.n);
+    for (const backup of backups) {
+      if (total <= cap) break;
+      const before = total;
+      const gone = await backup.file.dropOldestBackup();
+      if (!gone) continue;
+      total -= gone.bytes;
+      dropped.push(gone);
+      this.options.report(backup.file, gone, why(before));
+    }
+
+    // No backup left anywhere and still over: empty the largest current files.
+    const currents = usage.filter((u) => u.current > 0).sort((a, b) => b.current - a.current);
+    for (const { file } of currents) {
+      if (total <= cap) break;
+      const before = total;
+      const gone = await file.dropCurrent();
+      if (!gone) continue;
+      total -= gone.bytes;
+      dropped.push(gone);
+      this.options.report(file, gone, why(before));
+    }
+    return { totalBefore, totalAfter: total, dropped };
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
