@@ -55,6 +55,15 @@ export interface RestoredRun {
   logStart: { stdout: number; stderr: number };
 }
 
+/** How a restored run had ended (see restoreFinished). */
+export interface EndedRun {
+  exitedAt: Date;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+  exitStatusUnknown?: string;
+}
+
 export interface ProgramDeps {
   journal: EventJournal;
   nextRunId: () => number;
@@ -655,6 +664,21 @@ export class Program {
     const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve(), exitedAt: new Date(), exitStatusUnknown: why };
     this.beginRestore(run, restarts);
     this.onExit(run);
+  }
+
+  /**
+   * A program that had finished before the previous daemon died (EXITED, FATAL, STOPPED) comes
+   * back as it was: same state, reason and last run with its exit; nothing is started.
+   */
+  restoreFinished(state: "EXITED" | "FATAL" | "STOPPED", reason: string, since: Date | undefined, saved: RestoredRun & EndedRun, restarts: number): void {
+    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
+    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve() };
+    // Not a transition: the program was in this state all along; only the daemon changed.
+    this.state = state;
+    this.stateReason = reason;
+    if (since) this.stateSince = since;
+    this.run = run;
+    this.restarts = restarts;
   }
 
   private beginRestore(run: Run, restarts: number): void {

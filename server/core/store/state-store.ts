@@ -23,6 +23,12 @@ export interface SavedRun {
   /** Log offsets where the run's output begins (a log readiness probe matches from there). */
   stdoutStart: number;
   stderrStart: number;
+  /** Set when the run had ended: the program's last exit, shown again by the next daemon. */
+  exitedAt?: string;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+  exitStatusUnknown?: string;
 }
 
 export interface SavedProgram {
@@ -33,8 +39,10 @@ export interface SavedProgram {
   restarts: number;
   /** A restart was scheduled (BACKOFF, or EXITED waiting for autorestart). */
   retryPending: boolean;
-  /** The run that was alive when the state was saved. */
+  /** The current run: alive when exitedAt is unset, else the last one (with its exit). */
   run?: SavedRun;
+  /** ISO time of the last state change. */
+  stateSince?: string;
 }
 
 export interface SavedState {
@@ -88,12 +96,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+const optional = (value: unknown, type: "string" | "integer") =>
+  value === undefined || (type === "integer" ? Number.isSafeInteger(value) : typeof value === "string");
+
 function validRun(value: unknown): value is SavedRun {
   if (!isRecord(value)) return false;
+  const ended = typeof value.exitedAt === "string" && !Number.isNaN(Date.parse(value.exitedAt));
   return (
     Number.isSafeInteger(value.runId) &&
     Number.isSafeInteger(value.pid) &&
-    (value.pid as number) > 0 &&
+    // A run that failed to spawn has no pid.
+    ((value.pid as number) > 0 || (ended && value.pid === 0)) &&
+    (value.exitedAt === undefined || ended) &&
+    optional(value.exitCode, "integer") &&
+    optional(value.exitSignal, "string") &&
+    optional(value.spawnError, "string") &&
+    optional(value.exitStatusUnknown, "string") &&
     Number.isSafeInteger(value.pidStartTicks) &&
     typeof value.startedAt === "string" &&
     !Number.isNaN(Date.parse(value.startedAt)) &&
@@ -110,6 +128,7 @@ function validProgram(value: unknown): value is SavedProgram {
     typeof value.stateReason === "string" &&
     Number.isSafeInteger(value.restarts) &&
     typeof value.retryPending === "boolean" &&
+    (value.stateSince === undefined || (typeof value.stateSince === "string" && !Number.isNaN(Date.parse(value.stateSince)))) &&
     (value.run === undefined || validRun(value.run))
   );
 }
