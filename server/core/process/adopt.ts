@@ -9,6 +9,7 @@ import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
 import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
+import type { ProgramConfig } from "./types.js";
 
 /**
  * How often adopted runs are checked for exit. An adopted process is not our child, so there is
@@ -49,6 +50,8 @@ export interface PersistenceOptions {
   stateDir: string;
   journal: EventJournal;
   programs: () => Iterable<Program>;
+  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc). */
+  addAdhoc: (config: ProgramConfig) => Program;
 }
 
 export interface RestoreOutcome {
@@ -98,6 +101,11 @@ export class Persistence {
     this.store.saveSoon();
   }
 
+  /** Saves before returning: the change must survive a SIGKILL right after the call answers. */
+  saveNow(): void {
+    if (!this.frozenDesired) this.store.saveNow();
+  }
+
   private snapshot(): SavedState {
     const programs: Record<string, SavedProgram> = {};
     for (const program of this.options.programs()) {
@@ -107,7 +115,15 @@ export class Persistence {
       if (this.upAtShutdown?.has(program.name) && !live) {
         // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
         // (or a pending retry) decides again under the next daemon, as before a first start.
-        programs[program.name] = { desired, state: "STOPPED", stateReason: "stopped by the daemon's shutdown", restarts: program.restarts, retryPending: program.retryPending };
+        programs[program.name] = {
+          desired,
+          state: "STOPPED",
+          stateReason: "stopped by the daemon's shutdown",
+          restarts: program.restarts,
+          retryPending: program.retryPending,
+          stoppedByShutdown: true,
+          adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
+        };
         continue;
       }
       programs[program.name] = {
@@ -118,6 +134,7 @@ export class Persistence {
         restarts: program.restarts,
         retryPending: program.retryPending,
         run: run ? savedRunOf(run) : undefined,
+        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
       };
     }
     return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, daemonPid: process.pid, programs };
@@ -135,8 +152,22 @@ export class Persistence {
     if (!saved) return outcome;
     const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
     for (const [name, record] of Object.entries(saved.programs)) {
-      const program = programs.get(name);
       const run = record.run;
+      if (record.adhocConfig !== undefined) {
+        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhocConfigProblem(record.adhocConfig, name);
+        if (problem === undefined) {
+          this.options.addAdhoc(record.adhocConfig as unknown as ProgramConfig);
+          // Autostart never applies to ad-hoc programs (CreateProgram starts them or not): they
+          // come back as they were, and run again after an orderly shutdown if they ran before it.
+          if (record.stoppedByShutdown && record.desired === "running") outcome.resume.push(name);
+          else outcome.restored.add(name);
+        } else {
+          this.report(`ad-hoc program "${name}" of the previous daemon not re-created: ${problem}${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+          if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+          continue;
+        }
+      }
+      const program = programs.get(name);
       if (!program) {
         if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
         continue;
@@ -228,6 +259,17 @@ export class Persistence {
     this.journalFile.close();
     this.options.journal.setSink(undefined);
   }
+}
+
+/** Why a saved ad-hoc config cannot be used (hand-edited or from another version), or undefined. */
+function adhocConfigProblem(config: Record<string, unknown>, name: string): string | undefined {
+  const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === "string");
+  const stringMap = (value: unknown) => typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
+  if (config.name !== name) return "its saved config names another program";
+  if (!strings(config.command) || (config.command as string[]).length === 0) return "its saved command is not a list of strings";
+  if (typeof config.cwd !== "string" || !stringMap(config.env) || !stringMap(config.labels)) return "its saved cwd, env or labels are malformed";
+  for (const key of ["backoff", "log"]) if (typeof config[key] !== "object" || config[key] === null) return `its saved ${key} is malformed`;
+  return undefined;
 }
 
 function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {

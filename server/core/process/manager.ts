@@ -79,6 +79,7 @@ export class ProcessManager {
     journal: () => this.journal,
     startAll: (selector, options) => this.startAll(selector, options),
     stopAll: (selector, options) => this.stopAll(selector, options),
+    saved: () => this.persistence.saveNow(),
   });
   /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
   readonly persistence: Persistence;
@@ -91,7 +92,16 @@ export class ProcessManager {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
-    this.persistence = new Persistence({ stateDir: join(options.home, "state"), journal: this.journal, programs: () => this.programs.values() });
+    this.persistence = new Persistence({
+      stateDir: join(options.home, "state"),
+      journal: this.journal,
+      programs: () => this.programs.values(),
+      addAdhoc: (config) => {
+        const program = this.add(config);
+        program.adhoc = true;
+        return program;
+      },
+    });
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
     // Runs a previous daemon left are adopted here, before any client can act on the programs.

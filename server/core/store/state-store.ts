@@ -43,6 +43,13 @@ export interface SavedProgram {
   run?: SavedRun;
   /** ISO time of the last state change. */
   stateSince?: string;
+  /**
+   * An ad-hoc program's (CreateProgram) whole validated config: the next daemon re-creates it.
+   * Kept as opaque JSON here; the process core checks its shape when it restores it.
+   */
+  adhocConfig?: Record<string, unknown>;
+  /** Up when an orderly shutdown began and stopped by it (not by the user). */
+  stoppedByShutdown?: boolean;
 }
 
 export interface SavedState {
@@ -129,6 +136,8 @@ function validProgram(value: unknown): value is SavedProgram {
     Number.isSafeInteger(value.restarts) &&
     typeof value.retryPending === "boolean" &&
     (value.stateSince === undefined || (typeof value.stateSince === "string" && !Number.isNaN(Date.parse(value.stateSince)))) &&
+    (value.adhocConfig === undefined || isRecord(value.adhocConfig)) &&
+    (value.stoppedByShutdown === undefined || typeof value.stoppedByShutdown === "boolean") &&
     (value.run === undefined || validRun(value.run))
   );
 }
