@@ -32,6 +32,8 @@ export interface TestDaemonOptions {
   readyTimeoutMs?: number;
   /** Start without --config: the daemon runs its built-in example. */
   builtinExample?: boolean;
+  /** Added to the daemon's environment (e.g. CORRAL_FAILPOINTS). */
+  env?: Record<string, string>;
 }
 
 export interface Exit {
@@ -68,8 +70,8 @@ export interface DaemonProcess {
 }
 
 /** Spawns the daemon entry with these arguments; output is captured (last 256 KiB). */
-export function spawnDaemon(args: string[]): DaemonProcess {
-  const child = spawn(process.execPath, [daemonEntry, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function spawnDaemon(args: string[], env?: Record<string, string>): DaemonProcess {
+  const child = spawn(process.execPath, [daemonEntry, ...args], { stdio: ["ignore", "pipe", "pipe"], env: env ? { ...process.env, ...env } : process.env });
   running.add(child);
   let text = "";
   const append = (data: Buffer) => {
@@ -95,7 +97,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const address = `unix://${socketPath}`;
 
   const configArgs = options.builtinExample ? [] : ["--config", configPath];
-  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])]);
+  const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])], options.env);
   let client: CorralClient | undefined;
   const stop = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

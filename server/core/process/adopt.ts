@@ -5,6 +5,8 @@
 // and the restart policy applies. Programs the user stopped stay stopped.
 import { join } from "node:path";
 import { JournalFile } from "../store/journal-file.js";
+import { SpawnLog } from "../store/spawn-log.js";
+import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
@@ -68,6 +70,8 @@ export interface RestoreOutcome {
 export class Persistence {
   private readonly store: StateStore;
   private readonly journalFile: JournalFile;
+  /** Appended at each spawn, emptied at each save: see store/spawn-log.ts. */
+  readonly spawnLog: SpawnLog;
   private readonly exitWatcher = new AdoptedExitWatcher();
   private saved?: SavedState;
   private frozenDesired?: Map<string, DesiredState | undefined>;
@@ -85,10 +89,14 @@ export class Persistence {
     journal.setSink((event) => this.journalFile.append(event, () => journal.recent()));
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
 
-    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot());
+    this.spawnLog = new SpawnLog(join(options.stateDir, "spawns.jsonl"), this.bootId);
+    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot(), () => this.spawnLog.clear());
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);
-    this.saved = loaded.state;
+    // Runs spawned after the old daemon's last save are in its spawn log (spawn-recovery.ts).
+    const merged = mergeSpawnLog(loaded.state, this.spawnLog.load(), this.bootId);
+    for (const note of merged.notes) this.options.journal.append("", 0, { kind: "server", message: note });
+    this.saved = merged.state;
   }
 
   private report(problem: string): void {
@@ -256,6 +264,7 @@ export class Persistence {
   finish(): void {
     this.exitWatcher.stop();
     this.store.freeze();
+    this.spawnLog.close();
     this.journalFile.close();
     this.options.journal.setSink(undefined);
   }

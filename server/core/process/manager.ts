@@ -115,6 +115,7 @@ export class ProcessManager {
       logDir: this.logDir,
       hostName: this.hostName,
       onChange: () => this.persistence.changed(),
+      spawnLog: this.persistence.spawnLog,
     });
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));

@@ -2,6 +2,7 @@
 // transition()), restart policy with backoff, and the two-stage stop of its process group.
 import { spawn, type ChildProcess } from "node:child_process";
 import { TimeoutError, WrongStateError } from "../errors.js";
+import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
@@ -72,6 +73,11 @@ export interface ProgramDeps {
   hostName: string;
   /** Called after every state change (e.g. to wake waiters kept elsewhere). */
   onChange?: (program: Program) => void;
+  /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
+  spawnLog?: {
+    intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;
+    spawned(program: string, runId: number, pid: number, pidStartTicks: number): void;
+  };
 }
 
 type Waiter = { test: (p: Program) => boolean; resolve: () => void };
@@ -267,6 +273,8 @@ export class Program {
       markExited();
       return;
     }
+    // Before the fork: a daemon killed from here on leaves a trace the next one follows.
+    this.deps.spawnLog?.intent(this.name, runId, startOffsets);
     const outFd = this.stdout.openForChild();
     const errFd = this.stderr.openForChild();
     let child: ChildProcess;
@@ -297,8 +305,10 @@ export class Program {
       });
       return;
     }
+    crashPoint("crash-after-fork");
     run.pid = child.pid;
     run.pidStartTicks = readStat(child.pid)?.startTicks ?? 0;
+    this.deps.spawnLog?.spawned(this.name, runId, run.pid, run.pidStartTicks);
     child.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
     child.on("error", () => undefined);
     child.once("exit", (code, signal) => {

@@ -11,6 +11,7 @@
 // the daemon then starts with no saved state.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { failpointNumber } from "../failpoints.js";
 
 export type DesiredState = "running" | "stopped";
 
@@ -163,6 +164,8 @@ export class StateStore {
   constructor(
     readonly path: string,
     private readonly snapshot: () => SavedState,
+    /** Called after each successful save (the spawn log it supersedes is emptied). */
+    private readonly afterSave?: () => void,
   ) {}
 
   /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
@@ -196,15 +199,20 @@ export class StateStore {
   saveSoon(): void {
     if (this.saveScheduled || this.frozen) return;
     this.saveScheduled = true;
-    setImmediate(() => {
+    const save = () => {
       this.saveScheduled = false;
       if (!this.frozen) this.saveNow();
-    });
+    };
+    // A crash test may stretch the window a slow disk would open (see failpoints.ts).
+    const delayMs = failpointNumber("state-save-delay-ms");
+    if (delayMs === undefined) setImmediate(save);
+    else setTimeout(save, delayMs);
   }
 
   saveNow(): void {
     try {
       writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
+      this.afterSave?.();
     } catch (error) {
       // A full disk must not take the daemon down; the next change tries again.
       process.emitWarning(`corral: saving state to ${this.path} failed: ${(error as Error).message}`);
