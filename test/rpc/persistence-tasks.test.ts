@@ -129,3 +129,23 @@ test("an exec task's child left by a killed daemon is stopped (it cannot be re-a
     await waitUntil(() => processGroupMembers(newPid).length === 0, 10_000, "the fresh child to be stopped with its task");
   });
 });
+
+test("a restore task whose type a daemon does not have is reported and kept for a later daemon that has it", { timeout: 60_000 }, async () => {
+  await inSharedHome(async ({ start }) => {
+    const first = await start({ configYaml: config });
+    await first.client.taskRunner.createTask({ name: "keeper", type: "counter", args: toValue({ interval_ms: 50 }), settings: toValue({ step: 5 }), restore: true });
+    await first.client.taskRunner.startTask({ name: "keeper" });
+    await killDaemon(first);
+
+    const withoutModule = await start({ configYaml: JSON.stringify({ programs: {} }) });
+    assert.equal((await tasksByName(withoutModule)).size, 0);
+    const events = await allEvents(withoutModule);
+    assert.ok(events.some((e) => e.detail.case === "server" && /task "keeper" \(type counter\) .*could not be re-created: .*kept/.test(e.detail.value.message)), "reported in the journal");
+    await killDaemon(withoutModule);
+
+    const third = await start({ configYaml: config });
+    const keeper = (await tasksByName(third)).get("keeper");
+    assert.equal(keeper?.state, TaskState.RUNNING);
+    assert.deepEqual(fromValue(keeper.settings!), { step: 5 });
+  });
+});

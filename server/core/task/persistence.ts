@@ -77,6 +77,8 @@ export class TaskPersistence {
   private saveScheduled = false;
   private frozen = false;
   private readonly bootId = currentBootId();
+  /** Saved tasks this daemon could not re-create: kept in the file for a daemon that can. */
+  private readonly kept: SavedTask[] = [];
 
   constructor(
     stateDir: string,
@@ -112,7 +114,10 @@ export class TaskPersistence {
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       outcome.failed.push({ name: saved.name, why });
-      this.journal.append("", 0, { kind: "server", message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; it is forgotten` });
+      // A module left out of the config by mistake must not cost the task: keep its record
+      // (a task created under its name replaces it).
+      this.kept.push({ ...saved, children: [] });
+      this.journal.append("", 0, { kind: "server", message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; its record is kept for a later daemon` });
       return;
     }
     outcome.restored.push(saved.name);
@@ -184,10 +189,11 @@ export class TaskPersistence {
   }
 
   private snapshot(): SavedTasks {
-    const tasks = this.runner
-      .entries()
-      .filter((task) => task.restore)
-      .map((task) => savedOf(task));
+    const entries = this.runner.entries();
+    const live = new Set(entries.map((task) => task.name));
+    // A task created under a kept record's name replaces that record for good.
+    for (let i = this.kept.length - 1; i >= 0; i--) if (live.has(this.kept[i]!.name)) this.kept.splice(i, 1);
+    const tasks = [...entries.filter((task) => task.restore).map((task) => savedOf(task)), ...this.kept];
     return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, tasks };
   }
 
