@@ -3,8 +3,8 @@
 // started again by autostart.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProcessState, type ProcessInfo } from "../../client/index.js";
-import { sleep } from "../helpers/daemon.js";
+import { ProcessState, StopWait, type ProcessInfo } from "../../client/index.js";
+import { processGroupMembers, sleep } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const COMMON = { autostart: true, startsecs: "100ms", stop_timeout: "2s" };
@@ -78,5 +78,24 @@ test("after an orderly daemon stop, programs the daemon stopped are autostarted 
     assert.equal(after.get("exited")?.run?.runId, before.get("exited")?.run?.runId, "exited: not started again");
     assert.equal(after.get("user-stopped")?.state, ProcessState.STOPPED);
     assert.equal(after.get("user-stopped")?.run?.runId, before.get("user-stopped")?.run?.runId, "user-stopped: stays stopped");
+  });
+});
+
+test("a program being stopped when the daemon was SIGKILLed is stopped by the next daemon, not adopted as running", { timeout: 60_000 }, async () => {
+  await inSharedHome(async ({ owned, start }) => {
+    // Ignores SIGTERM: the stop needs stop_timeout, then SIGKILL; the daemon dies in between.
+    const programs = { stubborn: { command: ["sh", "-c", "trap '' TERM; sleep 300 & wait; sleep 300"], ...COMMON, stop_timeout: "3s" } };
+    const first = await start({ programs });
+    const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING");
+    owned.add(before.values());
+    const pid = before.get("stubborn")?.run?.pid ?? 0;
+    await first.client.processManager.stopProcess({ name: "stubborn", wait: StopWait.NONE });
+    await killDaemon(first);
+    assert.ok(processGroupMembers(pid).length > 0, "the group outlived the daemon (SIGTERM was ignored)");
+
+    const second = await start({ programs });
+    const after = await waitForStates(second, (p) => p.state === ProcessState.STOPPED, "STOPPED", 20_000);
+    assert.equal(after.get("stubborn")?.run?.pid, pid, "the same run, adopted and then stopped");
+    assert.deepEqual(processGroupMembers(pid), [], "the whole group is gone");
   });
 });

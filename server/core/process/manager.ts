@@ -258,6 +258,9 @@ export class ProcessManager {
     const program = this.program(name);
     refuseRemote(program, "stop");
     const stopping = program.stop();
+    // The user's stop is durable before the call answers: a daemon killed now must not leave
+    // the next one adopting the run as if nobody had asked.
+    this.persistence.saveNow();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
       return { process: program.snapshot(), survivors: [] };
@@ -334,6 +337,7 @@ export class ProcessManager {
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
     const stops = programs.map((program) => ({ program, stopping: program.stop() }));
+    if (stops.length > 0) this.persistence.saveNow(); // one write for the whole group (see stop())
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
         let error: Error | undefined;
