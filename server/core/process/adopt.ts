@@ -2,7 +2,9 @@
 // (state-store.ts) and the event journal file (journal-file.ts) current, and on startup takes
 // over the runs the previous daemon left: alive with the same pid and start ticks -> adopted,
 // RUNNING with the same run id; ended, or pid now another process -> exited (status unknown)
-// and the restart policy applies. Programs the user stopped stay stopped.
+// and the restart policy applies. Programs the user stopped stay stopped; EXITED and FATAL ones
+// come back as they were; ad-hoc programs are re-created from their saved config; runs spawned
+// after the last save come from the spawn log (spawn-recovery.ts).
 import { join } from "node:path";
 import { JournalFile } from "../store/journal-file.js";
 import { SpawnLog } from "../store/spawn-log.js";

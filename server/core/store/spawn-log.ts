@@ -54,6 +54,8 @@ function parseEntry(line: string): SpawnLogEntry | undefined {
 
 export class SpawnLog {
   private fd?: number;
+  /** The file ends in a torn line (a daemon died mid-write): start the next entry on a new line. */
+  private torn = false;
 
   constructor(
     readonly path: string,
@@ -68,6 +70,7 @@ export class SpawnLog {
     } catch {
       return [];
     }
+    this.torn = text !== "" && !text.endsWith("\n");
     return text.split("\n").flatMap((line) => {
       const entry = line === "" ? undefined : parseEntry(line);
       return entry ? [entry] : [];
@@ -77,7 +80,8 @@ export class SpawnLog {
   private append(entry: SpawnLogEntry): void {
     try {
       this.fd ??= openSync(this.path, "a", 0o600);
-      writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+      writeSync(this.fd, `${this.torn ? "\n" : ""}${JSON.stringify(entry)}\n`);
+      this.torn = false;
     } catch (error) {
       // A full disk must not stop a spawn; the next state save still records the run.
       process.emitWarning(`corral: writing the spawn log ${this.path} failed: ${(error as Error).message}`);
@@ -97,6 +101,7 @@ export class SpawnLog {
     try {
       this.fd ??= openSync(this.path, "a", 0o600);
       ftruncateSync(this.fd);
+      this.torn = false;
     } catch (error) {
       process.emitWarning(`corral: truncating the spawn log ${this.path} failed: ${(error as Error).message}`);
     }
