@@ -48,22 +48,22 @@ test("the spawn log reads back what was appended, skips a torn last line, and is
 
 test("merging: a spawn after the save becomes the current run; older spawns and other boots change nothing", () => {
   const intent = (program: string, runId: number, bootId = BOOT) => ({ kind: "intent" as const, program, runId, time: "2026-01-01T00:00:00.000Z", bootId, stdoutStart: 3, stderrStart: 4 });
-  const older = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 9), { kind: "spawned", program: "a", runId: BASE + 9, pid: 1, pidStartTicks: 1 }], BOOT);
+  const older = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 9), { kind: "spawned", program: "a", runId: BASE + 9, pid: 1, pidStartTicks: 1 }], BOOT, "/nonexistent-home");
   assert.equal(older.state?.programs.a.run?.runId, BASE + 10, "the save came after that spawn");
   assert.deepEqual(older.notes, []);
 
-  const newer = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 11), { kind: "spawned", program: "a", runId: BASE + 11, pid: 5555, pidStartTicks: 66 }], BOOT);
+  const newer = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 11), { kind: "spawned", program: "a", runId: BASE + 11, pid: 5555, pidStartTicks: 66 }], BOOT, "/nonexistent-home");
   const run = newer.state?.programs.a.run;
   assert.deepEqual([run?.runId, run?.pid, run?.pidStartTicks, run?.stdoutStart, run?.exitedAt], [BASE + 11, 5555, 66, 3, undefined]);
   assert.equal(newer.state?.programs.a.state, "STARTING");
   assert.match(newer.notes.join("\n"), /recovered from the spawn log/);
 
-  const otherBoot = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 11, "old-boot")], BOOT);
+  const otherBoot = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 11, "old-boot")], BOOT, "/nonexistent-home");
   assert.equal(otherBoot.state?.programs.a.run?.runId, BASE + 10);
 });
 
 test("merging: an intent with no pid logged and no process with its CORRAL_RUN_ID is an EXITED run, status unknown; no saved state is fine", () => {
-  const merged = mergeSpawnLog(undefined, [{ kind: "intent", program: "b", runId: BASE + 20, time: "2026-01-01T00:00:00.000Z", bootId: BOOT, stdoutStart: 0, stderrStart: 0 }], BOOT);
+  const merged = mergeSpawnLog(undefined, [{ kind: "intent", program: "b", runId: BASE + 20, time: "2026-01-01T00:00:00.000Z", bootId: BOOT, stdoutStart: 0, stderrStart: 0 }], BOOT, "/nonexistent-home");
   const record = merged.state?.programs.b;
   assert.equal(record?.state, "EXITED");
   assert.equal(record?.run?.pid, 0);

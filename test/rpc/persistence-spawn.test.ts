@@ -53,14 +53,14 @@ test("a daemon killed between the fork and recording the pid: the next daemon fi
     assert.doesNotMatch(spawnLog, /"kind":"spawned"/, "the pid was never recorded");
     // The test finds the orphan the same way, to check and to clean up whatever happens.
     let pids: number[] = [];
-    await waitUntil(() => (pids = findByEnvironment({ CORRAL_PROGRAM: "late" })).length > 0, 10_000, "the forked run to exist");
+    await waitUntil(() => (pids = findByEnvironment({ CORRAL_DAEMON_HOME: home, CORRAL_PROGRAM: "late" })).length > 0, 10_000, "the forked run to exist");
     for (const pid of pids) owned.addPid(pid);
     assert.equal(pids.length, 1);
 
     const second = await start({ programs });
     const late = (await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "late RUNNING")).get("late");
     assert.equal(late?.run?.pid, pids[0], "the orphan is adopted, not duplicated");
-    assert.deepEqual(findByEnvironment({ CORRAL_PROGRAM: "late" }), pids, "still one process of the program");
+    assert.deepEqual(findByEnvironment({ CORRAL_DAEMON_HOME: home, CORRAL_PROGRAM: "late" }), pids, "still one process of the program");
     assert.match(second.output() + (await journalText(second)), /found pid \d+ by its CORRAL_RUN_ID/);
     await second.client.processManager.stopProcess({ name: "late" });
     assert.deepEqual(processGroupMembers(pids[0]!), []);

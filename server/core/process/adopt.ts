@@ -5,7 +5,7 @@
 // and the restart policy applies. Programs the user stopped stay stopped; EXITED and FATAL ones
 // come back as they were; ad-hoc programs are re-created from their saved config; runs spawned
 // after the last save come from the spawn log (spawn-recovery.ts).
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { JournalFile } from "../store/journal-file.js";
 import { SpawnLog } from "../store/spawn-log.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
@@ -96,7 +96,7 @@ export class Persistence {
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);
     // Runs spawned after the old daemon's last save are in its spawn log (spawn-recovery.ts).
-    const merged = mergeSpawnLog(loaded.state, this.spawnLog.load(), this.bootId);
+    const merged = mergeSpawnLog(loaded.state, this.spawnLog.load(), this.bootId, dirname(options.stateDir));
     for (const note of merged.notes) this.options.journal.append("", 0, { kind: "server", message: note });
     this.saved = merged.state;
   }

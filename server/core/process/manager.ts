@@ -7,6 +7,7 @@ import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } fr
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
+import { HOME_MARKER } from "./spawn-recovery.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
@@ -116,6 +117,7 @@ export class ProcessManager {
       hostName: this.hostName,
       onChange: () => this.persistence.changed(),
       spawnLog: this.persistence.spawnLog,
+      markerEnv: { [HOME_MARKER]: this.home },
     });
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) closeSync(openSync(file, "a", 0o640));

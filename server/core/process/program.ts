@@ -73,6 +73,8 @@ export interface ProgramDeps {
   hostName: string;
   /** Called after every state change (e.g. to wake waiters kept elsewhere). */
   onChange?: (program: Program) => void;
+  /** Added to every run's environment: which daemon home the run belongs to (spawn-recovery.ts). */
+  markerEnv?: Record<string, string>;
   /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
   spawnLog?: {
     intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;
@@ -281,7 +283,8 @@ export class Program {
     try {
       child = spawn(this.config.command[0], this.config.command.slice(1), {
         cwd: this.config.cwd,
-        env: { ...process.env, ...this.config.env, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
+        // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
+        env: { ...process.env, ...this.config.env, ...this.deps.markerEnv, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
         // Own session and process group, so stop reaches the whole tree.
         detached: true,
         stdio: [this.config.stdin ? "pipe" : "ignore", outFd, errFd],

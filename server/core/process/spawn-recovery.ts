@@ -6,13 +6,19 @@ import type { SpawnDone, SpawnIntent, SpawnLogEntry } from "../store/spawn-log.j
 import { findByEnvironment } from "./env-marker.js";
 import { readStat } from "./proc.js";
 
+/**
+ * Set in every run's environment to the daemon's home: run ids and program names repeat across
+ * homes (several daemons of one user), so only this tells our runs from another daemon's.
+ */
+export const HOME_MARKER = "CORRAL_DAEMON_HOME";
+
 export interface MergeResult {
   state?: SavedState;
   /** What was recovered from the log, for the journal. */
   notes: string[];
 }
 
-export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEntry[], bootId: string): MergeResult {
+export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEntry[], bootId: string, home: string): MergeResult {
   const notes: string[] = [];
   const intents = entries.filter((e): e is SpawnIntent => e.kind === "intent" && bootId !== "" && e.bootId === bootId);
   if (intents.length === 0) return { state: saved, notes };
@@ -44,7 +50,7 @@ export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEn
       notes.push(`program "${name}": run ${intent.runId} (pid ${pid}) was spawned after the last state save; recovered from the spawn log`);
     } else {
       // Its children inherit the marker too: the run is the group leader (its own process group).
-      const leader = findByEnvironment({ CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) }).find((p) => readStat(p)?.pgrp === p);
+      const leader = findByEnvironment({ [HOME_MARKER]: home, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) }).find((p) => readStat(p)?.pgrp === p);
       const stat = leader === undefined ? undefined : readStat(leader);
       if (leader !== undefined && stat) {
         pid = leader;
