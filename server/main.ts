@@ -11,6 +11,7 @@ import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
 import { EventJournal } from "./core/store/journal.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
+import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
@@ -66,6 +67,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     logMaxTotalBytes: options.config.server.logs?.maxTotalBytes,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
+  // Tasks created with restore come back before any client can act on them (persistence.ts).
+  const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
+  taskPersistence.restore();
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
   const metrics = new Metrics({
     programs: () => manager.list(),
@@ -81,6 +85,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     (closing ??= (async () => {
       try {
         rpc.stopAccepting();
+        taskPersistence.freeze();
         await Promise.all([manager.shutdown({ keepProcesses: closeOptions.keepProcesses }), tasks.shutdown(), monitor.shutdown()]);
       } finally {
         await rpc.close();

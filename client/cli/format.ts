@@ -106,6 +106,8 @@ export function describeEvent(event: Event): string {
       const parts = [...part("added", diff?.added), ...part("changed", diff?.changed), ...part("removed", diff?.removed), ...part("restarted", diff?.restarted)];
       return `config applied: ${parts.length > 0 ? parts.join("; ") : "no changes"}`;
     }
+    case "taskRestored":
+      return `task ${detail.value.task} restored: ${detail.value.message}`;
     default:
       return "(unknown event)";
   }

@@ -345,6 +345,11 @@ export function eventToProto(event: JournalEvent): Event {
       const { added, changed, removed, unchanged, restarted } = detail;
       return create(EventSchema, { ...base, detail: { case: "configApplied", value: { diff: { added, changed, removed, unchanged, restarted } } } });
     }
+    case "taskRestored":
+      return create(EventSchema, {
+        ...base,
+        detail: { case: "taskRestored", value: { task: detail.task, type: detail.type, started: detail.started, message: detail.message } },
+      });
   }
 }
 

@@ -50,6 +50,8 @@ export function taskToProto(task: TaskSnapshot): TaskInfo {
     startedAt: task.startedAt ? timestampFromDate(task.startedAt) : undefined,
     finishedAt: task.finishedAt ? timestampFromDate(task.finishedAt) : undefined,
     error: task.error ? { $typeName: "corral.v1.TaskError", message: task.error.message, stack: task.error.stack } : undefined,
+    restore: task.restore,
+    restored: task.restored,
   };
 }
 
@@ -100,7 +102,7 @@ export function createTaskRunnerService(runner: TaskRunner): TaskRunnerService {
       const name = requireName(request.name);
       const type = requireName(request.type, "type");
       const settings = request.settings === undefined ? undefined : jsonFromValue(request.settings);
-      return { task: taskToProto(runner.create(name, type, jsonFromValue(request.args), settings)) };
+      return { task: taskToProto(runner.create(name, type, jsonFromValue(request.args), settings, { restore: request.restore })) };
     },
 
     async startTask(request) {

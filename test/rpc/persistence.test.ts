@@ -3,12 +3,12 @@
 // keeps every byte of their output, keeps user-stopped programs stopped, applies restart
 // policies to runs that ended meanwhile, never adopts a reused pid, and continues the journal.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { LogStream, ProcessState, type ProcessInfo } from "../../client/index.js";
-import { isAlive, processGroupMembers, sleep, startTestDaemon, waitUntil, type TestDaemon, type TestDaemonOptions, type TestProgram } from "../helpers/daemon.js";
+import { isAlive, processGroupMembers, sleep, waitUntil, type TestDaemon, type TestProgram } from "../helpers/daemon.js";
+import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 /** Prints 1, 2, 3, ... one line every 50 ms: the log must hold every line exactly once. */
 const COUNTER = ["sh", "-c", 'i=0; while :; do i=$((i+1)); echo "$i"; sleep 0.05; done'];
@@ -27,78 +27,6 @@ function fleet(): Record<string, TestProgram> {
 
 function uptimeMs(p: ProcessInfo): number {
   return p.uptime ? Number(p.uptime.seconds) * 1000 + p.uptime.nanos / 1e6 : -1;
-}
-
-function byName(processes: ProcessInfo[]): Map<string, ProcessInfo> {
-  return new Map(processes.map((p) => [p.name, p]));
-}
-
-/** Every process group the test saw; killed in `finally` whatever happened. */
-class OwnedGroups {
-  private readonly pgids = new Set<number>();
-
-  add(processes: Iterable<ProcessInfo>): void {
-    for (const p of processes) if (p.run && p.run.pid > 0) this.pgids.add(p.run.pid);
-  }
-
-  killAll(): void {
-    for (const pgid of this.pgids) {
-      try {
-        process.kill(-pgid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-interface SharedHome {
-  home: string;
-  owned: OwnedGroups;
-  /** Starts a daemon in the shared home; every daemon started here is stopped at the end. */
-  start(options: Omit<TestDaemonOptions, "home">): Promise<TestDaemon>;
-}
-
-/** Runs body with one home for successive daemons; then kills what it saw and removes the home. */
-async function inSharedHome(body: (shared: SharedHome) => Promise<void>): Promise<void> {
-  const home = await mkdtemp(join(tmpdir(), "corral-persist-"));
-  const owned = new OwnedGroups();
-  const daemons: TestDaemon[] = [];
-  const start = async (options: Omit<TestDaemonOptions, "home">) => {
-    const daemon = await startTestDaemon({ ...options, home });
-    daemons.push(daemon);
-    return daemon;
-  };
-  try {
-    await body({ home, owned, start });
-  } finally {
-    owned.killAll();
-    for (const daemon of daemons) await daemon.stop();
-    await rm(home, { recursive: true, force: true });
-  }
-}
-
-async function listAll(daemon: TestDaemon): Promise<Map<string, ProcessInfo>> {
-  return byName((await daemon.client.processManager.listProcesses({})).processes);
-}
-
-async function waitForStates(daemon: TestDaemon, want: (p: ProcessInfo) => boolean, what: string, timeoutMs = 20_000): Promise<Map<string, ProcessInfo>> {
-  let last = new Map<string, ProcessInfo>();
-  await waitUntil(
-    async () => {
-      last = await listAll(daemon);
-      return [...last.values()].every(want);
-    },
-    timeoutMs,
-    `${what}; now: ${[...last.values()].filter((p) => !want(p)).map((p) => `${p.name}=${ProcessState[p.state]} (${p.stateReason})`).join(", ")}`,
-  );
-  return last;
-}
-
-async function killDaemon(daemon: TestDaemon): Promise<void> {
-  daemon.child.kill("SIGKILL"); // our own child, by its pid
-  assert.equal((await daemon.exited).signal, "SIGKILL");
-  await daemon.stop(); // closes the client; the home is ours and stays
 }
 
 /** The whole stdout of a program; a counter's must be "1\n2\n...N\n" with nothing missing or repeated. */

@@ -57,7 +57,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
     case "create": {
-      const { values, positionals } = parse({ args: { type: "string" }, settings: { type: "string" }, start: { type: "boolean" } });
+      const { values, positionals } = parse({ args: { type: "string" }, settings: { type: "string" }, start: { type: "boolean" }, restore: { type: "boolean" } });
       const [name, type] = one(positionals, ["NAME", "TYPE"]);
       const created = await tr.createTask(
         {
@@ -65,6 +65,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
           type,
           args: toValue(values.args === undefined ? null : parseJson(values.args as string, "--args")),
           settings: values.settings === undefined ? undefined : toValue(parseJson(values.settings as string, "--settings")),
+          restore: values.restore === true,
         },
         quick(ctx),
       );

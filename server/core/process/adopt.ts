@@ -2,13 +2,18 @@
 // (state-store.ts) and the event journal file (journal-file.ts) current, and on startup takes
 // over the runs the previous daemon left: alive with the same pid and start ticks -> adopted,
 // RUNNING with the same run id; ended, or pid now another process -> exited (status unknown)
-// and the restart policy applies. Programs the user stopped stay stopped.
-import { join } from "node:path";
+// and the restart policy applies. Programs the user stopped stay stopped; EXITED and FATAL ones
+// come back as they were; ad-hoc programs are re-created from their saved config; runs spawned
+// after the last save come from the spawn log (spawn-recovery.ts).
+import { dirname, join } from "node:path";
 import { JournalFile } from "../store/journal-file.js";
+import { SpawnLog } from "../store/spawn-log.js";
+import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { EventJournal } from "../store/journal.js";
-import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedState } from "../store/state-store.js";
+import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
-import type { Program, Run } from "./program.js";
+import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
+import type { ProgramConfig } from "./types.js";
 
 /**
  * How often adopted runs are checked for exit. An adopted process is not our child, so there is
@@ -49,6 +54,8 @@ export interface PersistenceOptions {
   stateDir: string;
   journal: EventJournal;
   programs: () => Iterable<Program>;
+  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc). */
+  addAdhoc: (config: ProgramConfig) => Program;
 }
 
 export interface RestoreOutcome {
@@ -58,14 +65,20 @@ export interface RestoreOutcome {
   resume: string[];
   adopted: string[];
   ended: string[];
+  /** Programs that had finished (EXITED, FATAL, STOPPED) and were restored as they were. */
+  finished: string[];
 }
 
 export class Persistence {
   private readonly store: StateStore;
   private readonly journalFile: JournalFile;
+  /** Appended at each spawn, emptied at each save: see store/spawn-log.ts. */
+  readonly spawnLog: SpawnLog;
   private readonly exitWatcher = new AdoptedExitWatcher();
   private saved?: SavedState;
   private frozenDesired?: Map<string, DesiredState | undefined>;
+  /** Programs that were up when shutdown began: what the daemon stops now, the next one starts. */
+  private upAtShutdown?: Set<string>;
   private readonly bootId = currentBootId();
   /** What went wrong reading the saved state (also in the journal), for the daemon's log. */
   readonly problems: string[] = [];
@@ -78,10 +91,14 @@ export class Persistence {
     journal.setSink((event) => this.journalFile.append(event, () => journal.recent()));
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
 
-    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot(), (message) => this.options.journal.append("", 0, { kind: "server", message }));
+    this.spawnLog = new SpawnLog(join(options.stateDir, "spawns.jsonl"), this.bootId);
+    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot(), (message) => this.options.journal.append("", 0, { kind: "server", message }), () => this.spawnLog.clear());
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);
-    this.saved = loaded.state;
+    // Runs spawned after the old daemon's last save are in its spawn log (spawn-recovery.ts).
+    const merged = mergeSpawnLog(loaded.state, this.spawnLog.load(), this.bootId, dirname(options.stateDir));
+    for (const note of merged.notes) this.options.journal.append("", 0, { kind: "server", message: note });
+    this.saved = merged.state;
   }
 
   private report(problem: string): void {
@@ -94,28 +111,40 @@ export class Persistence {
     this.store.saveSoon();
   }
 
+  /** Saves before returning: the change must survive a SIGKILL right after the call answers. */
+  saveNow(): void {
+    if (!this.frozenDesired) this.store.saveNow();
+  }
+
   private snapshot(): SavedState {
     const programs: Record<string, SavedProgram> = {};
     for (const program of this.options.programs()) {
       const run = program.run;
-      const alive = run && !run.exitedAt && !run.spawnError && run.pid > 0;
       const desired = this.frozenDesired ? this.frozenDesired.get(program.name) : program.desired;
+      const live = run && !run.exitedAt && run.pid > 0;
+      if (this.upAtShutdown?.has(program.name) && !live) {
+        // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
+        // (or a pending retry) decides again under the next daemon, as before a first start.
+        programs[program.name] = {
+          desired,
+          state: "STOPPED",
+          stateReason: "stopped by the daemon's shutdown",
+          restarts: program.restarts,
+          retryPending: program.retryPending,
+          stoppedByShutdown: true,
+          adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
+        };
+        continue;
+      }
       programs[program.name] = {
         desired,
         state: program.state,
         stateReason: program.stateReason,
+        stateSince: program.stateSince.toISOString(),
         restarts: program.restarts,
         retryPending: program.retryPending,
-        run: alive
-          ? {
-              runId: run.runId,
-              pid: run.pid,
-              pidStartTicks: run.pidStartTicks,
-              startedAt: run.startedAt.toISOString(),
-              stdoutStart: run.logStart?.stdout ?? 0,
-              stderrStart: run.logStart?.stderr ?? 0,
-            }
-          : undefined,
+        run: run ? savedRunOf(run) : undefined,
+        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
       };
     }
     return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, daemonPid: process.pid, programs };
@@ -127,16 +156,30 @@ export class Persistence {
    * are no longer configured.
    */
   restore(programs: ReadonlyMap<string, Program>): RestoreOutcome {
-    const outcome: RestoreOutcome = { restored: new Set(), resume: [], adopted: [], ended: [] };
+    const outcome: RestoreOutcome = { restored: new Set(), resume: [], adopted: [], ended: [], finished: [] };
     const saved = this.saved;
     this.saved = undefined;
     if (!saved) return outcome;
     const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
     for (const [name, record] of Object.entries(saved.programs)) {
-      const program = programs.get(name);
       const run = record.run;
+      if (record.adhocConfig !== undefined) {
+        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhocConfigProblem(record.adhocConfig, name);
+        if (problem === undefined) {
+          this.options.addAdhoc(record.adhocConfig as unknown as ProgramConfig);
+          // Autostart never applies to ad-hoc programs (CreateProgram starts them or not): they
+          // come back as they were, and run again after an orderly shutdown if they ran before it.
+          if (record.stoppedByShutdown && record.desired === "running") outcome.resume.push(name);
+          else outcome.restored.add(name);
+        } else {
+          this.report(`ad-hoc program "${name}" of the previous daemon not re-created: ${problem}${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+          if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+          continue;
+        }
+      }
+      const program = programs.get(name);
       if (!program) {
-        if (run && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+        if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
         continue;
       }
       if (program.remoteHost !== undefined) {
@@ -146,15 +189,37 @@ export class Persistence {
         continue;
       }
       if (record.desired) program.desired = record.desired;
-      if (run) {
+      const resumeRetry = record.desired === "running" && record.retryPending;
+      if (run?.exitedAt !== undefined && !resumeRetry) {
+        // Finished before the old daemon died (or was being stopped): it stays as it was.
+        const state = record.desired === "stopped" ? "STOPPED" : isFinished(record.state) ? record.state : undefined;
+        if (state) {
+          const reason = record.state === state ? record.stateReason : "stopped by request (before the daemon restarted)";
+          program.restoreFinished(state, reason, record.stateSince ? new Date(record.stateSince) : undefined, endedRunOf(run), record.restarts);
+          outcome.restored.add(name);
+          outcome.finished.push(name);
+          continue;
+        }
+      }
+      if (run && run.exitedAt === undefined) {
         outcome.restored.add(name);
         const restored = { runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, startedAt: new Date(run.startedAt), logStart: { stdout: run.stdoutStart, stderr: run.stderrStart } };
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
           program.adopt(restored, record.restarts, (r, onGone) => this.exitWatcher.watch(r, onGone));
           outcome.adopted.push(name);
+          // It was being stopped when the old daemon died: finish the user's stop.
+          if (record.desired === "stopped") program.stop().catch(() => undefined);
         } else {
-          program.restoreEnded(restored, record.restarts, sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved");
-          outcome.ended.push(name);
+          const why = sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved";
+          if (record.desired === "stopped") {
+            // Ended while being stopped by the user: stopped, not restarted by its policy.
+            program.restoreFinished("STOPPED", `stopped by request (exit status unknown: ${why})`, undefined, { ...restored, exitedAt: new Date(), exitStatusUnknown: why }, record.restarts);
+            program.desired = "stopped";
+            outcome.finished.push(name);
+          } else {
+            program.restoreEnded(restored, record.restarts, why);
+            outcome.ended.push(name);
+          }
         }
       } else if (record.desired === "stopped") {
         outcome.restored.add(name);
@@ -163,10 +228,10 @@ export class Persistence {
         outcome.resume.push(name);
       }
     }
-    if (outcome.adopted.length + outcome.ended.length > 0) {
+    if (outcome.adopted.length + outcome.ended.length + outcome.finished.length > 0) {
       this.options.journal.append("", 0, {
         kind: "server",
-        message: `restored state of the previous daemon (pid ${saved.daemonPid}): re-adopted ${outcome.adopted.length} run(s), ${outcome.ended.length} run(s) ended or lost while it was down`,
+        message: `restored state of the previous daemon (pid ${saved.daemonPid}): re-adopted ${outcome.adopted.length} run(s), ${outcome.ended.length} run(s) ended or lost while it was down, ${outcome.finished.length} program(s) kept as they were (exited, fatal or stopped)`,
       });
     }
     this.store.saveSoon();
@@ -194,15 +259,63 @@ export class Persistence {
   /** Shutdown begins: the stops that follow are the daemon's, not the user's; keep the user's word. */
   beginShutdown(): void {
     this.frozenDesired = new Map([...this.options.programs()].map((p) => [p.name, p.desired]));
+    this.upAtShutdown = new Set([...this.options.programs()].filter((p) => !isFinished(p.state) || p.retryPending).map((p) => p.name));
   }
 
   /** Saves a last time (with the runs left running, for --keep-processes) and stops saving. */
   finish(): void {
     this.exitWatcher.stop();
     this.store.freeze();
+    this.spawnLog.close();
     this.journalFile.close();
     this.options.journal.setSink(undefined);
   }
+}
+
+/** Why a saved ad-hoc config cannot be used (hand-edited or from another version), or undefined. */
+function adhocConfigProblem(config: Record<string, unknown>, name: string): string | undefined {
+  const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === "string");
+  const stringMap = (value: unknown) => typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
+  if (config.name !== name) return "its saved config names another program";
+  if (!strings(config.command) || (config.command as string[]).length === 0) return "its saved command is not a list of strings";
+  if (typeof config.cwd !== "string" || !stringMap(config.env) || !stringMap(config.labels)) return "its saved cwd, env or labels are malformed";
+  for (const key of ["backoff", "log"]) if (typeof config[key] !== "object" || config[key] === null) return `its saved ${key} is malformed`;
+  return undefined;
+}
+
+function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {
+  return state === "EXITED" || state === "FATAL" || state === "STOPPED";
+}
+
+/** A run as saved: alive (no exit fields), ended (with its exit), or in the middle of a spawn (not saved). */
+function savedRunOf(run: Run): SavedRun | undefined {
+  const alive = !run.exitedAt && !run.spawnError && run.pid > 0;
+  if (!alive && !run.exitedAt) return undefined;
+  const base: SavedRun = {
+    runId: run.runId,
+    pid: run.pid,
+    pidStartTicks: run.pidStartTicks,
+    startedAt: run.startedAt.toISOString(),
+    stdoutStart: run.logStart?.stdout ?? 0,
+    stderrStart: run.logStart?.stderr ?? 0,
+  };
+  if (alive) return base;
+  return { ...base, exitedAt: run.exitedAt?.toISOString(), exitCode: run.exitCode, exitSignal: run.exitSignal, spawnError: run.spawnError, exitStatusUnknown: run.exitStatusUnknown };
+}
+
+function endedRunOf(run: SavedRun): RestoredRun & EndedRun {
+  return {
+    runId: run.runId,
+    pid: run.pid,
+    pidStartTicks: run.pidStartTicks,
+    startedAt: new Date(run.startedAt),
+    logStart: { stdout: run.stdoutStart, stderr: run.stderrStart },
+    exitedAt: new Date(run.exitedAt ?? Date.now()),
+    exitCode: run.exitCode,
+    exitSignal: run.exitSignal,
+    spawnError: run.spawnError,
+    exitStatusUnknown: run.exitStatusUnknown,
+  };
 }
 
 function whyNotAdoptable(pid: number, startTicks: number): string {

@@ -18,6 +18,8 @@ export interface LiveConfigHost {
   journal(): EventJournal;
   startAll(selector: Selector, options: StartOptions): Promise<ProgramResult[]>;
   stopAll(selector: Selector, options: StopOptions): Promise<ProgramResult[]>;
+  /** Saves the set durably now: an ad-hoc program created or deleted survives a daemon SIGKILL. */
+  saved?: () => void;
 }
 
 export interface ConfigChange {
@@ -108,6 +110,7 @@ export class LiveConfig {
       for (const program of ordered) if (program) set.set(program.name, program);
       const { added, changed, removed, unchanged } = result;
       this.host.journal().append("", 0, { kind: "configApplied", added, changed, removed, unchanged, restarted });
+      this.host.saved?.();
 
       const toStart = [...restarted, ...diff.added.filter((config) => config.autostart).map((config) => config.name)];
       if (toStart.length > 0) {
@@ -131,6 +134,7 @@ export class LiveConfig {
       }
       const program = this.host.add(config);
       program.adhoc = true;
+      this.host.saved?.();
       // Without dependencies the spawn happens within this call; dependents wait in the background.
       if (options.start) void this.host.startAll({ names: [config.name] }, { wait: "none" }).catch(() => undefined);
       return program.snapshot();
@@ -154,6 +158,7 @@ export class LiveConfig {
       }
       program.dispose();
       set.delete(name);
+      this.host.saved?.();
       return program.snapshot();
     });
   }

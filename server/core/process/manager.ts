@@ -8,6 +8,7 @@ import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
+import { HOME_MARKER } from "./spawn-recovery.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { merge } from "./merge.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
@@ -84,6 +85,7 @@ export class ProcessManager {
     journal: () => this.journal,
     startAll: (selector, options) => this.startAll(selector, options),
     stopAll: (selector, options) => this.stopAll(selector, options),
+    saved: () => this.persistence.saveNow(),
   });
   /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
   readonly persistence: Persistence;
@@ -107,7 +109,16 @@ export class ProcessManager {
           message: `log retention: dropped ${dropped.bytes} bytes of ${file.program}'s ${file.stream} (offsets ${dropped.fromOffset}-${dropped.toOffset}, ${dropped.path}): ${why}`,
         }),
     });
-    this.persistence = new Persistence({ stateDir: join(options.home, "state"), journal: this.journal, programs: () => this.programs.values() });
+    this.persistence = new Persistence({
+      stateDir: join(options.home, "state"),
+      journal: this.journal,
+      programs: () => this.programs.values(),
+      addAdhoc: (config) => {
+        const program = this.add(config);
+        program.adhoc = true;
+        return program;
+      },
+    });
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
     // Runs a previous daemon left are adopted here, before any client can act on the programs.
@@ -123,6 +134,8 @@ export class ProcessManager {
       hostName: this.hostName,
       onChange: () => this.persistence.changed(),
       logBudget: this.logBudget,
+      spawnLog: this.persistence.spawnLog,
+      markerEnv: { [HOME_MARKER]: this.home },
     });
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
@@ -273,6 +286,9 @@ export class ProcessManager {
     const program = this.program(name);
     refuseRemote(program, "stop");
     const stopping = program.stop();
+    // The user's stop is durable before the call answers: a daemon killed now must not leave
+    // the next one adopting the run as if nobody had asked.
+    this.persistence.saveNow();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
       return { process: program.snapshot(), survivors: [] };
@@ -349,6 +365,7 @@ export class ProcessManager {
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
     const stops = programs.map((program) => ({ program, stopping: program.stop() }));
+    if (stops.length > 0) this.persistence.saveNow(); // one write for the whole group (see stop())
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
         let error: Error | undefined;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
+import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./logs.js";
@@ -59,6 +60,15 @@ export interface RestoredRun {
   logStart: { stdout: number; stderr: number };
 }
 
+/** How a restored run had ended (see restoreFinished). */
+export interface EndedRun {
+  exitedAt: Date;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+  exitStatusUnknown?: string;
+}
+
 export interface ProgramDeps {
   journal: EventJournal;
   nextRunId: () => number;
@@ -71,6 +81,13 @@ export interface ProgramDeps {
   runIdPath?: string;
   /** The total cap on all programs' logs (log-budget.ts); told when this program's logs grow. */
   logBudget?: LogBudget;
+  /** Added to every run's environment: which daemon home the run belongs to (spawn-recovery.ts). */
+  markerEnv?: Record<string, string>;
+  /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
+  spawnLog?: {
+    intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;
+    spawned(program: string, runId: number, pid: number, pidStartTicks: number): void;
+  };
 }
 
 type Waiter = { test: (p: Program) => boolean; resolve: () => void };
@@ -301,6 +318,8 @@ export class Program {
       markExited();
       return;
     }
+    // Before the fork: a daemon killed from here on leaves a trace the next one follows.
+    this.deps.spawnLog?.intent(this.name, runId, startOffsets);
     let outFd: number | undefined;
     let errFd: number | undefined;
     try {
@@ -316,7 +335,8 @@ export class Program {
     try {
       child = spawn(this.config.command[0], this.config.command.slice(1), {
         cwd: this.config.cwd,
-        env: { ...process.env, ...this.config.env, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
+        // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
+        env: { ...process.env, ...this.config.env, ...this.deps.markerEnv, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
         // Own session and process group, so stop reaches the whole tree.
         detached: true,
         stdio: [this.config.stdin ? "pipe" : "ignore", outFd, errFd],
@@ -340,8 +360,10 @@ export class Program {
       });
       return;
     }
+    crashPoint("crash-after-fork");
     run.pid = child.pid;
     run.pidStartTicks = readStat(child.pid)?.startTicks ?? 0;
+    this.deps.spawnLog?.spawned(this.name, runId, run.pid, run.pidStartTicks);
     child.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
     child.on("error", () => undefined);
     child.once("exit", (code, signal) => {
@@ -712,6 +734,21 @@ export class Program {
     const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve(), exitedAt: new Date(), exitStatusUnknown: why };
     this.beginRestore(run, restarts);
     this.onExit(run);
+  }
+
+  /**
+   * A program that had finished before the previous daemon died (EXITED, FATAL, STOPPED) comes
+   * back as it was: same state, reason and last run with its exit; nothing is started.
+   */
+  restoreFinished(state: "EXITED" | "FATAL" | "STOPPED", reason: string, since: Date | undefined, saved: RestoredRun & EndedRun, restarts: number): void {
+    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
+    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve() };
+    // Not a transition: the program was in this state all along; only the daemon changed.
+    this.state = state;
+    this.stateReason = reason;
+    if (since) this.stateSince = since;
+    this.run = run;
+    this.restarts = restarts;
   }
 
   private beginRestore(run: Run, restarts: number): void {

@@ -9,7 +9,8 @@ export type EventDetail =
   | { kind: "spawnFailed"; path: string; errno: string; message: string }
   | { kind: "server"; message: string }
   | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }
-  | { kind: "configApplied"; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; restarted: string[] };
+  | { kind: "configApplied"; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; restarted: string[] }
+  | { kind: "taskRestored"; task: string; type: string; started: boolean; message: string };
 
 export interface JournalEvent {
   seq: number;

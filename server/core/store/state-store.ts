@@ -12,6 +12,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { describeResource, errnoOf } from "../resource-errors.js";
+import { failpointNumber } from "../failpoints.js";
 
 export type DesiredState = "running" | "stopped";
 
@@ -24,6 +25,12 @@ export interface SavedRun {
   /** Log offsets where the run's output begins (a log readiness probe matches from there). */
   stdoutStart: number;
   stderrStart: number;
+  /** Set when the run had ended: the program's last exit, shown again by the next daemon. */
+  exitedAt?: string;
+  exitCode?: number;
+  exitSignal?: string;
+  spawnError?: string;
+  exitStatusUnknown?: string;
 }
 
 export interface SavedProgram {
@@ -34,8 +41,17 @@ export interface SavedProgram {
   restarts: number;
   /** A restart was scheduled (BACKOFF, or EXITED waiting for autorestart). */
   retryPending: boolean;
-  /** The run that was alive when the state was saved. */
+  /** The current run: alive when exitedAt is unset, else the last one (with its exit). */
   run?: SavedRun;
+  /** ISO time of the last state change. */
+  stateSince?: string;
+  /**
+   * An ad-hoc program's (CreateProgram) whole validated config: the next daemon re-creates it.
+   * Kept as opaque JSON here; the process core checks its shape when it restores it.
+   */
+  adhocConfig?: Record<string, unknown>;
+  /** Up when an orderly shutdown began and stopped by it (not by the user). */
+  stoppedByShutdown?: boolean;
 }
 
 export interface SavedState {
@@ -98,12 +114,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+const optional = (value: unknown, type: "string" | "integer") =>
+  value === undefined || (type === "integer" ? Number.isSafeInteger(value) : typeof value === "string");
+
 function validRun(value: unknown): value is SavedRun {
   if (!isRecord(value)) return false;
+  const ended = typeof value.exitedAt === "string" && !Number.isNaN(Date.parse(value.exitedAt));
   return (
     Number.isSafeInteger(value.runId) &&
     Number.isSafeInteger(value.pid) &&
-    (value.pid as number) > 0 &&
+    // A run that failed to spawn has no pid.
+    ((value.pid as number) > 0 || (ended && value.pid === 0)) &&
+    (value.exitedAt === undefined || ended) &&
+    optional(value.exitCode, "integer") &&
+    optional(value.exitSignal, "string") &&
+    optional(value.spawnError, "string") &&
+    optional(value.exitStatusUnknown, "string") &&
     Number.isSafeInteger(value.pidStartTicks) &&
     typeof value.startedAt === "string" &&
     !Number.isNaN(Date.parse(value.startedAt)) &&
@@ -120,6 +146,9 @@ function validProgram(value: unknown): value is SavedProgram {
     typeof value.stateReason === "string" &&
     Number.isSafeInteger(value.restarts) &&
     typeof value.retryPending === "boolean" &&
+    (value.stateSince === undefined || (typeof value.stateSince === "string" && !Number.isNaN(Date.parse(value.stateSince)))) &&
+    (value.adhocConfig === undefined || isRecord(value.adhocConfig)) &&
+    (value.stoppedByShutdown === undefined || typeof value.stoppedByShutdown === "boolean") &&
     (value.run === undefined || validRun(value.run))
   );
 }
@@ -147,6 +176,8 @@ export class StateStore {
     private readonly snapshot: () => SavedState,
     /** Told when saving starts failing and when it works again (an event in the journal). */
     private readonly onProblem?: (message: string) => void,
+    /** Called after each successful save (the spawn log it supersedes is emptied). */
+    private readonly afterSave?: () => void,
   ) {}
 
   /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
@@ -180,10 +211,14 @@ export class StateStore {
   saveSoon(): void {
     if (this.saveScheduled || this.frozen) return;
     this.saveScheduled = true;
-    setImmediate(() => {
+    const save = () => {
       this.saveScheduled = false;
       if (!this.frozen) this.saveNow();
-    });
+    };
+    // A crash test may stretch the window a slow disk would open (see failpoints.ts).
+    const delayMs = failpointNumber("state-save-delay-ms");
+    if (delayMs === undefined) setImmediate(save);
+    else setTimeout(save, delayMs);
   }
 
   saveNow(): void {
@@ -191,6 +226,7 @@ export class StateStore {
       writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
       if (this.failing) this.onProblem?.(`saving state to ${this.path} works again`);
       this.failing = false;
+      this.afterSave?.();
     } catch (error) {
       // A full disk must not take the daemon down; the previous file stays (the write goes to a
       // temp file first) and the next change tries again. Said once per run of failures.

@@ -59,10 +59,12 @@ export class ExecTask {
     const [file, ...argv] = this.spec.command;
     const child = spawn(file!, argv, {
       cwd: this.spec.cwd,
-      env: { ...process.env, ...this.spec.env },
+      env: { ...process.env, ...this.spec.env, CORRAL_TASK: ctx.name },
       stdio: ["pipe", "pipe", "pipe"],
       detached: true, // its own process group: a stop reaches the whole tree
     });
+    // Recorded before anything else can happen: if the daemon dies now, the next one stops it.
+    if (child.pid !== undefined) ctx.registerChild?.(child.pid);
     const stderrTail: string[] = [];
     const send = (message: JsonValue) => {
       if (child.stdin.writable) child.stdin.write(JSON.stringify(message) + "\n");

@@ -27,6 +27,8 @@ export class TaskRunner {
   private readonly types = new Map<string, TaskTypeEntry>();
   private readonly tasks = new Map<string, Task>();
   private readonly workerExecutor: TaskExecutor | undefined;
+  /** Hears every change of every task, and removals (persistence.ts saves on it). */
+  onTaskChange?: (task: Task | undefined, urgent: boolean) => void;
 
   constructor(options: TaskRunnerOptions = {}) {
     this.bus = options.bus ?? new SignalBus();
@@ -67,7 +69,8 @@ export class TaskRunner {
     return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  create(name: string, typeName: string, args: JsonValue = null, settings?: JsonValue): TaskSnapshot {
+  /** restore: the next daemon re-creates the task (restored: this is such a re-creation). */
+  create(name: string, typeName: string, args: JsonValue = null, settings?: JsonValue, keep: { restore?: boolean; restored?: boolean } = {}): TaskSnapshot {
     if (!TASK_NAME.test(name)) {
       throw new InvalidArgumentError("name", name, "must be 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit");
     }
@@ -83,7 +86,10 @@ export class TaskRunner {
         throw fieldError(error, "args", args);
       }
     }
-    const task = new Task(name, type, args, initial, instance, this.bus);
+    const task = new Task(name, type, args, initial, instance, this.bus, {
+      ...keep,
+      onChange: (changed, urgent) => this.onTaskChange?.(changed, urgent),
+    });
     this.tasks.set(name, task);
     return task.snapshot();
   }
@@ -114,6 +120,11 @@ export class TaskRunner {
     return [...this.tasks.values()].map((task) => task.snapshot());
   }
 
+  /** The tasks themselves, in creation order (persistence reads children and restore flags). */
+  entries(): Task[] {
+    return [...this.tasks.values()];
+  }
+
   /** Stops (if running), waits until finished (timeoutMs, default 30 s), and removes the task. */
   async remove(name: string, opts: { timeoutMs?: number; token?: string; signal?: AbortSignal } = {}): Promise<TaskSnapshot> {
     const task = this.guarded(name, opts.token);
@@ -131,6 +142,7 @@ export class TaskRunner {
     this.tasks.delete(name);
     task.lock.dispose();
     task.publishRemoved();
+    this.onTaskChange?.(undefined, false);
     return task.snapshot();
   }
 

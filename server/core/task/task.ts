@@ -2,6 +2,7 @@
 // stopped_before_start. Every state change goes through transition(), which also publishes the
 // lifecycle signal. Settings are "latest wins": one pending value, applied by the task.
 import { InvalidArgumentError, TimeoutError, WrongStateError } from "../errors.js";
+import { readStat } from "../process/proc.js";
 import { TaskLock } from "./lock.js";
 import type { SignalBus } from "./signal-bus.js";
 import {
@@ -36,6 +37,23 @@ const SIGNAL_OF_STATE: Record<TaskState, string> = {
   stopped_before_start: "stopped",
 };
 
+/** Signals that change what persistence.ts keeps of a task (its state and applied settings). */
+const KEPT_SIGNALS: ReadonlySet<string> = new Set(["created", "started", "stop_requested", "stopped", "completed", "failed", "settings_updated"]);
+
+/** How a task is kept across daemon restarts, and who hears of its changes (persistence.ts). */
+export interface TaskKeeping {
+  restore?: boolean;
+  restored?: boolean;
+  /** Called after every change; urgent: save before returning (a child process was spawned). */
+  onChange?: (task: Task, urgent: boolean) => void;
+}
+
+/** A child process group a task started (pid + start ticks identify it on the host). */
+export interface TaskChild {
+  pid: number;
+  startTicks: number;
+}
+
 /** How a task's run() is executed: in this thread, or (worker types) in a worker thread. */
 export type TaskExecutor = (task: Task, ctx: TaskContext) => Promise<unknown>;
 
@@ -55,6 +73,10 @@ export class Task {
   readonly finished: Promise<void>;
   readonly lock: TaskLock;
   readonly context: TaskContext;
+  readonly restore: boolean;
+  readonly restored: boolean;
+  /** Child process groups registered by the running task (ctx.registerChild). */
+  readonly children: TaskChild[] = [];
 
   constructor(
     readonly name: string,
@@ -64,7 +86,10 @@ export class Task {
     /** undefined for worker types: the instance lives in the worker. */
     readonly instance: TaskInstance | undefined,
     private readonly bus: SignalBus,
+    private readonly keeping: TaskKeeping = {},
   ) {
+    this.restore = keeping.restore === true;
+    this.restored = keeping.restored === true;
     this.settings = settings;
     this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
     this.lock = new TaskLock(name, {
@@ -105,6 +130,8 @@ export class Task {
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       error: this.error,
+      restore: this.restore,
+      restored: this.restored,
     };
   }
 
@@ -219,6 +246,17 @@ export class Task {
 
   private publish(signal: string, payload: JsonValue = null): void {
     this.bus.publish(this.name, signal, payload);
+    // Every change is published: one place to hear the ones that are kept (not status or custom
+    // signals, which a task may publish many times a second and no next daemon needs).
+    if (KEPT_SIGNALS.has(signal)) this.keeping.onChange?.(this, false);
+  }
+
+  /** A child group of the running task; saved at once, so a daemon crash cannot orphan it unseen. */
+  registerChild(pid: number): void {
+    const startTicks = readStat(pid)?.startTicks;
+    if (startTicks === undefined) return; // already gone: nothing to stop later
+    this.children.push({ pid, startTicks });
+    this.keeping.onChange?.(this, true);
   }
 
   onPendingSettings(listener: () => void): () => void {
@@ -250,6 +288,7 @@ export class Task {
       onPendingSettings: (listener) => task.onPendingSettings(listener),
       setStatus: (status) => task.setStatus(status),
       publish: (signal, payload) => task.publishCustom(signal, payload ?? null),
+      registerChild: (pid) => task.registerChild(pid),
     };
   }
 }

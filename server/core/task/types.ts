@@ -45,6 +45,12 @@ export interface TaskContext {
   setStatus(status: JsonValue): void;
   /** Publishes a custom signal (names of the standard signals are reserved). */
   publish(signal: string, payload?: JsonValue): void;
+  /**
+   * Records a child process group (leader pid) the task started, at once and durably: a task
+   * cannot outlive the daemon, but its children can; after a daemon crash the next daemon stops
+   * the group (checked by pid + start time). Absent in worker threads.
+   */
+  registerChild?(pid: number): void;
 }
 
 /** One task, made by `new Type(args)`. */
@@ -123,6 +129,10 @@ export interface TaskSnapshot {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   error: TaskFailure | undefined;
+  /** Created with restore: re-created by the next daemon (see persistence.ts). */
+  restore: boolean;
+  /** Re-created by this daemon from a previous daemon's saved state. */
+  restored: boolean;
 }
 
 /** Signals every task may publish; custom signals may not use these names. */

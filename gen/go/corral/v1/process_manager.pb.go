@@ -2713,6 +2713,7 @@ type Event struct {
 	//	*Event_Server
 	//	*Event_ProbeChanged
 	//	*Event_ConfigApplied
+	//	*Event_TaskRestored
 	Detail        isEvent_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2846,6 +2847,15 @@ func (x *Event) GetConfigApplied() *ConfigApplied {
 	return nil
 }
 
+func (x *Event) GetTaskRestored() *TaskRestored {
+	if x != nil {
+		if x, ok := x.Detail.(*Event_TaskRestored); ok {
+			return x.TaskRestored
+		}
+	}
+	return nil
+}
+
 type isEvent_Detail interface {
 	isEvent_Detail()
 }
@@ -2878,6 +2888,10 @@ type Event_ConfigApplied struct {
 	ConfigApplied *ConfigApplied `protobuf:"bytes,16,opt,name=config_applied,json=configApplied,proto3,oneof"`
 }
 
+type Event_TaskRestored struct {
+	TaskRestored *TaskRestored `protobuf:"bytes,17,opt,name=task_restored,json=taskRestored,proto3,oneof"`
+}
+
 func (*Event_StateChanged) isEvent_Detail() {}
 
 func (*Event_ProcessExited) isEvent_Detail() {}
@@ -2891,6 +2905,79 @@ func (*Event_Server) isEvent_Detail() {}
 func (*Event_ProbeChanged) isEvent_Detail() {}
 
 func (*Event_ConfigApplied) isEvent_Detail() {}
+
+func (*Event_TaskRestored) isEvent_Detail() {}
+
+// TaskRestored is a task created with restore that a new daemon re-created from the state the
+// previous daemon saved (program is empty; the task is named here).
+type TaskRestored struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Task  string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Type  string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// It was running when the previous daemon saved its state, and was started again.
+	Started       bool   `protobuf:"varint,3,opt,name=started,proto3" json:"started,omitempty"`
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRestored) Reset() {
+	*x = TaskRestored{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRestored) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRestored) ProtoMessage() {}
+
+func (x *TaskRestored) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRestored.ProtoReflect.Descriptor instead.
+func (*TaskRestored) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TaskRestored) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *TaskRestored) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *TaskRestored) GetStarted() bool {
+	if x != nil {
+		return x.Started
+	}
+	return false
+}
+
+func (x *TaskRestored) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
 
 // ProbeChanged is a readiness probe that started or stopped passing, or a liveness probe that
 // failed enough times to restart the program.
@@ -2906,7 +2993,7 @@ type ProbeChanged struct {
 
 func (x *ProbeChanged) Reset() {
 	*x = ProbeChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3005,7 @@ func (x *ProbeChanged) String() string {
 func (*ProbeChanged) ProtoMessage() {}
 
 func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3018,7 @@ func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeChanged.ProtoReflect.Descriptor instead.
 func (*ProbeChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ProbeChanged) GetProbe() string {
@@ -2965,7 +3052,7 @@ type ConfigApplied struct {
 
 func (x *ConfigApplied) Reset() {
 	*x = ConfigApplied{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2977,7 +3064,7 @@ func (x *ConfigApplied) String() string {
 func (*ConfigApplied) ProtoMessage() {}
 
 func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2990,7 +3077,7 @@ func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigApplied.ProtoReflect.Descriptor instead.
 func (*ConfigApplied) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ConfigApplied) GetDiff() *ConfigDiff {
@@ -3012,7 +3099,7 @@ type StateChanged struct {
 
 func (x *StateChanged) Reset() {
 	*x = StateChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3111,7 @@ func (x *StateChanged) String() string {
 func (*StateChanged) ProtoMessage() {}
 
 func (x *StateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3124,7 @@ func (x *StateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChanged.ProtoReflect.Descriptor instead.
 func (*StateChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *StateChanged) GetFrom() ProcessState {
@@ -3072,7 +3159,7 @@ type ProcessStarted struct {
 
 func (x *ProcessStarted) Reset() {
 	*x = ProcessStarted{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3084,7 +3171,7 @@ func (x *ProcessStarted) String() string {
 func (*ProcessStarted) ProtoMessage() {}
 
 func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3097,7 +3184,7 @@ func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStarted.ProtoReflect.Descriptor instead.
 func (*ProcessStarted) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ProcessStarted) GetPid() int32 {
@@ -3129,7 +3216,7 @@ type ProcessExited struct {
 
 func (x *ProcessExited) Reset() {
 	*x = ProcessExited{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3141,7 +3228,7 @@ func (x *ProcessExited) String() string {
 func (*ProcessExited) ProtoMessage() {}
 
 func (x *ProcessExited) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3154,7 +3241,7 @@ func (x *ProcessExited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessExited.ProtoReflect.Descriptor instead.
 func (*ProcessExited) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ProcessExited) GetPid() int32 {
@@ -3206,7 +3293,7 @@ type SpawnFailed struct {
 
 func (x *SpawnFailed) Reset() {
 	*x = SpawnFailed{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3218,7 +3305,7 @@ func (x *SpawnFailed) String() string {
 func (*SpawnFailed) ProtoMessage() {}
 
 func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3231,7 +3318,7 @@ func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpawnFailed.ProtoReflect.Descriptor instead.
 func (*SpawnFailed) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SpawnFailed) GetPath() string {
@@ -3265,7 +3352,7 @@ type ServerEvent struct {
 
 func (x *ServerEvent) Reset() {
 	*x = ServerEvent{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3277,7 +3364,7 @@ func (x *ServerEvent) String() string {
 func (*ServerEvent) ProtoMessage() {}
 
 func (x *ServerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3290,7 +3377,7 @@ func (x *ServerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerEvent.ProtoReflect.Descriptor instead.
 func (*ServerEvent) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ServerEvent) GetMessage() string {
@@ -3315,7 +3402,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3414,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3427,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchEventsRequest) GetAfterSeq() uint64 {
@@ -3378,7 +3465,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3390,7 +3477,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3403,7 +3490,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchEventsResponse) GetKind() isWatchEventsResponse_Kind {
@@ -3460,7 +3547,7 @@ type EventGap struct {
 
 func (x *EventGap) Reset() {
 	*x = EventGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3559,7 @@ func (x *EventGap) String() string {
 func (*EventGap) ProtoMessage() {}
 
 func (x *EventGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3572,7 @@ func (x *EventGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventGap.ProtoReflect.Descriptor instead.
 func (*EventGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *EventGap) GetAfterSeq() uint64 {
@@ -3518,7 +3605,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3530,7 +3617,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3543,7 +3630,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
 }
 
 // GetServerInfoResponse describes the daemon.
@@ -3565,7 +3652,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3577,7 +3664,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3590,7 +3677,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetServerInfoResponse) GetVersion() string {
@@ -3675,7 +3762,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3687,7 +3774,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3700,7 +3787,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -3719,7 +3806,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +3818,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +3831,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -3758,7 +3845,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3770,7 +3857,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3783,7 +3870,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -3810,7 +3897,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3822,7 +3909,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3835,7 +3922,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -3855,7 +3942,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3867,7 +3954,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3880,7 +3967,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -3899,7 +3986,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3911,7 +3998,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3924,7 +4011,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -3944,7 +4031,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3956,7 +4043,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3969,7 +4056,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4029,7 +4116,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4041,7 +4128,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4054,7 +4141,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4093,7 +4180,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4105,7 +4192,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4118,7 +4205,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4180,7 +4267,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4192,7 +4279,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4205,7 +4292,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4232,7 +4319,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4244,7 +4331,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4257,7 +4344,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4278,7 +4365,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4290,7 +4377,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4303,7 +4390,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4333,7 +4420,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4345,7 +4432,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4358,7 +4445,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4385,7 +4472,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4397,7 +4484,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4410,7 +4497,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4430,7 +4517,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4442,7 +4529,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4455,7 +4542,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4474,7 +4561,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4486,7 +4573,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4499,7 +4586,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -4700,7 +4787,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06offset\x18\x04 \x01(\x04H\x00R\x06offset\x88\x01\x01B\t\n" +
 	"\a_offset\"?\n" +
 	"\x12FollowLogsResponse\x12)\n" +
-	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xbf\x04\n" +
+	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xff\x04\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
@@ -4713,8 +4800,14 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x0fprocess_started\x18\r \x01(\v2\x19.corral.v1.ProcessStartedH\x00R\x0eprocessStarted\x120\n" +
 	"\x06server\x18\x0e \x01(\v2\x16.corral.v1.ServerEventH\x00R\x06server\x12>\n" +
 	"\rprobe_changed\x18\x0f \x01(\v2\x17.corral.v1.ProbeChangedH\x00R\fprobeChanged\x12A\n" +
-	"\x0econfig_applied\x18\x10 \x01(\v2\x18.corral.v1.ConfigAppliedH\x00R\rconfigAppliedB\b\n" +
-	"\x06detail\"N\n" +
+	"\x0econfig_applied\x18\x10 \x01(\v2\x18.corral.v1.ConfigAppliedH\x00R\rconfigApplied\x12>\n" +
+	"\rtask_restored\x18\x11 \x01(\v2\x17.corral.v1.TaskRestoredH\x00R\ftaskRestoredB\b\n" +
+	"\x06detail\"j\n" +
+	"\fTaskRestored\x12\x12\n" +
+	"\x04task\x18\x01 \x01(\tR\x04task\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
+	"\astarted\x18\x03 \x01(\bR\astarted\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"N\n" +
 	"\fProbeChanged\x12\x14\n" +
 	"\x05probe\x18\x01 \x01(\tR\x05probe\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x18\n" +
@@ -4886,7 +4979,7 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -4928,170 +5021,172 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(*FollowLogsRequest)(nil),      // 37: corral.v1.FollowLogsRequest
 	(*FollowLogsResponse)(nil),     // 38: corral.v1.FollowLogsResponse
 	(*Event)(nil),                  // 39: corral.v1.Event
-	(*ProbeChanged)(nil),           // 40: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 41: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 42: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 43: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 44: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 45: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 46: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 47: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 48: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 49: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 50: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 51: corral.v1.GetServerInfoResponse
-	(*ShutdownRequest)(nil),        // 52: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 53: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 54: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 55: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 56: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 57: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 58: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 59: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 60: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 61: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 62: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 63: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 64: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 65: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 66: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 67: corral.v1.DeleteProgramResponse
-	nil,                            // 68: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 69: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 70: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 71: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 72: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 73: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 74: google.protobuf.Timestamp
+	(*TaskRestored)(nil),           // 40: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 41: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 42: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 43: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 44: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 45: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 46: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 47: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 48: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 49: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 50: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 51: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 52: corral.v1.GetServerInfoResponse
+	(*ShutdownRequest)(nil),        // 53: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 54: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 55: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 56: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 57: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 58: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 59: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 60: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 61: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 62: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 63: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 64: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 65: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 66: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 67: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 68: corral.v1.DeleteProgramResponse
+	nil,                            // 69: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 70: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 71: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 72: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 73: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 74: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 75: google.protobuf.Timestamp
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	68,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	69,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	73,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	73,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	69,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	74,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	74,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	70,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
 	12,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
 	13,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	73,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	74,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
 	7,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
 	7,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	70,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	71,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
 	8,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
 	9,   // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
 	10,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	73,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	73,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	73,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	73,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	74,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	74,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	74,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	74,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	74,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	73,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	73,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	73,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	74,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	74,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	75,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	74,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	74,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	74,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	75,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	75,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	74,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	75,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
 	14,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
 	6,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	71,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	74,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	73,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	72,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	75,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	74,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
 	11,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
 	11,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	72,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	73,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
 	16,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
 	15,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
 	15,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	73,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	74,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	73,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	74,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 44: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	73,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	74,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
 	16,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
 	3,   // 50: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	73,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	74,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
 	29,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
 	16,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
 	4,   // 54: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	73,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	74,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
 	29,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 57: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
 	36,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
 	2,   // 59: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	74,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	75,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
 	2,   // 61: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
 	36,  // 62: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	74,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	42,  // 64: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	44,  // 65: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	45,  // 66: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	43,  // 67: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	46,  // 68: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	40,  // 69: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	41,  // 70: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	58,  // 71: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 72: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 73: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	73,  // 74: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	39,  // 75: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	49,  // 76: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	74,  // 77: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	59,  // 78: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	58,  // 79: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	58,  // 80: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	6,   // 81: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	15,  // 82: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 83: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	17,  // 84: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	19,  // 85: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	21,  // 86: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	23,  // 87: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	25,  // 88: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	27,  // 89: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	30,  // 90: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	32,  // 91: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	34,  // 92: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	37,  // 93: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	47,  // 94: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	50,  // 95: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	52,  // 96: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	54,  // 97: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	56,  // 98: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	60,  // 99: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	62,  // 100: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	64,  // 101: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	66,  // 102: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	18,  // 103: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	20,  // 104: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	22,  // 105: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	24,  // 106: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	26,  // 107: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	28,  // 108: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	31,  // 109: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	33,  // 110: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	35,  // 111: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	38,  // 112: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	48,  // 113: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	51,  // 114: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	53,  // 115: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	55,  // 116: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	57,  // 117: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	61,  // 118: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	63,  // 119: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	65,  // 120: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	67,  // 121: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	103, // [103:122] is the sub-list for method output_type
-	84,  // [84:103] is the sub-list for method input_type
-	84,  // [84:84] is the sub-list for extension type_name
-	84,  // [84:84] is the sub-list for extension extendee
-	0,   // [0:84] is the sub-list for field type_name
+	75,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	43,  // 64: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	45,  // 65: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	46,  // 66: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	44,  // 67: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	47,  // 68: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	41,  // 69: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	42,  // 70: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	40,  // 71: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	59,  // 72: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 73: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 74: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	74,  // 75: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	39,  // 76: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	50,  // 77: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	75,  // 78: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	60,  // 79: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	59,  // 80: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	59,  // 81: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	6,   // 82: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	15,  // 83: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 84: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	17,  // 85: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	19,  // 86: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	21,  // 87: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	23,  // 88: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	25,  // 89: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	27,  // 90: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	30,  // 91: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	32,  // 92: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	34,  // 93: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	37,  // 94: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	48,  // 95: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	51,  // 96: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	53,  // 97: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	55,  // 98: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	57,  // 99: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	61,  // 100: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	63,  // 101: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	65,  // 102: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	67,  // 103: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	18,  // 104: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	20,  // 105: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	22,  // 106: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	24,  // 107: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	26,  // 108: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	28,  // 109: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	31,  // 110: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	33,  // 111: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	35,  // 112: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	38,  // 113: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	49,  // 114: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	52,  // 115: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	54,  // 116: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	56,  // 117: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	58,  // 118: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	62,  // 119: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	64,  // 120: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	66,  // 121: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	68,  // 122: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	104, // [104:123] is the sub-list for method output_type
+	85,  // [85:104] is the sub-list for method input_type
+	85,  // [85:85] is the sub-list for extension type_name
+	85,  // [85:85] is the sub-list for extension extendee
+	0,   // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5115,13 +5210,14 @@ func file_corral_v1_process_manager_proto_init() {
 		(*Event_Server)(nil),
 		(*Event_ProbeChanged)(nil),
 		(*Event_ConfigApplied)(nil),
+		(*Event_TaskRestored)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[38].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[42].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[39].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[43].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[54].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[55].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5131,7 +5227,7 @@ func file_corral_v1_process_manager_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   67,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

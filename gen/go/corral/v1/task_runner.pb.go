@@ -258,8 +258,12 @@ type TaskInfo struct {
 	StartedAt          *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
 	FinishedAt         *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
 	Error              *TaskError             `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Created with restore: the next daemon re-creates it (see CreateTaskRequest.restore).
+	Restore bool `protobuf:"varint,14,opt,name=restore,proto3" json:"restore,omitempty"`
+	// Re-created by this daemon from the state a previous daemon saved.
+	Restored      bool `protobuf:"varint,15,opt,name=restored,proto3" json:"restored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskInfo) Reset() {
@@ -383,6 +387,20 @@ func (x *TaskInfo) GetError() *TaskError {
 	return nil
 }
 
+func (x *TaskInfo) GetRestore() bool {
+	if x != nil {
+		return x.Restore
+	}
+	return false
+}
+
+func (x *TaskInfo) GetRestored() bool {
+	if x != nil {
+		return x.Restored
+	}
+	return false
+}
+
 // ListTaskTypesRequest is empty.
 type ListTaskTypesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -472,7 +490,11 @@ type CreateTaskRequest struct {
 	Type  string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
 	Args  *structpb.Value        `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
 	// Initial settings (validated by the type); unset: the type's defaults.
-	Settings      *structpb.Value `protobuf:"bytes,4,opt,name=settings,proto3" json:"settings,omitempty"`
+	Settings *structpb.Value `protobuf:"bytes,4,opt,name=settings,proto3" json:"settings,omitempty"`
+	// Keep the task across daemon restarts: the next daemon re-creates it with its last applied
+	// settings and starts it if it was running (a TS task's run() starts over; it cannot outlive
+	// the daemon). RemoveTask forgets it.
+	Restore       bool `protobuf:"varint,5,opt,name=restore,proto3" json:"restore,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,6 +555,13 @@ func (x *CreateTaskRequest) GetSettings() *structpb.Value {
 		return x.Settings
 	}
 	return nil
+}
+
+func (x *CreateTaskRequest) GetRestore() bool {
+	if x != nil {
+		return x.Restore
+	}
+	return false
 }
 
 // CreateTaskResponse describes the new task.
@@ -2372,7 +2401,7 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12\x16\n" +
 	"\x06source\x18\x05 \x01(\tR\x06source\x12\x16\n" +
 	"\x06worker\x18\x06 \x01(\bR\x06worker\x12\x12\n" +
-	"\x04loop\x18\a \x01(\bR\x04loop\"\xbe\x04\n" +
+	"\x04loop\x18\a \x01(\bR\x04loop\"\xf4\x04\n" +
 	"\bTaskInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12*\n" +
@@ -2390,15 +2419,18 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"started_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
 	"\vfinished_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12*\n" +
-	"\x05error\x18\r \x01(\v2\x14.corral.v1.TaskErrorR\x05error\"\x16\n" +
+	"\x05error\x18\r \x01(\v2\x14.corral.v1.TaskErrorR\x05error\x12\x18\n" +
+	"\arestore\x18\x0e \x01(\bR\arestore\x12\x1a\n" +
+	"\brestored\x18\x0f \x01(\bR\brestored\"\x16\n" +
 	"\x14ListTaskTypesRequest\"F\n" +
 	"\x15ListTaskTypesResponse\x12-\n" +
-	"\x05types\x18\x01 \x03(\v2\x17.corral.v1.TaskTypeInfoR\x05types\"\x9b\x01\n" +
+	"\x05types\x18\x01 \x03(\v2\x17.corral.v1.TaskTypeInfoR\x05types\"\xb5\x01\n" +
 	"\x11CreateTaskRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12*\n" +
 	"\x04args\x18\x03 \x01(\v2\x16.google.protobuf.ValueR\x04args\x122\n" +
-	"\bsettings\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\bsettings\"=\n" +
+	"\bsettings\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\bsettings\x12\x18\n" +
+	"\arestore\x18\x05 \x01(\bR\arestore\"=\n" +
 	"\x12CreateTaskResponse\x12'\n" +
 	"\x04task\x18\x01 \x01(\v2\x13.corral.v1.TaskInfoR\x04task\"<\n" +
 	"\x10StartTaskRequest\x12\x12\n" +

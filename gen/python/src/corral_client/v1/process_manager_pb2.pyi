@@ -507,7 +507,7 @@ class FollowLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("seq", "time", "program", "run_id", "state_changed", "process_exited", "spawn_failed", "process_started", "server", "probe_changed", "config_applied")
+    __slots__ = ("seq", "time", "program", "run_id", "state_changed", "process_exited", "spawn_failed", "process_started", "server", "probe_changed", "config_applied", "task_restored")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -519,6 +519,7 @@ class Event(_message.Message):
     SERVER_FIELD_NUMBER: _ClassVar[int]
     PROBE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    TASK_RESTORED_FIELD_NUMBER: _ClassVar[int]
     seq: int
     time: _timestamp_pb2.Timestamp
     program: str
@@ -530,7 +531,20 @@ class Event(_message.Message):
     server: ServerEvent
     probe_changed: ProbeChanged
     config_applied: ConfigApplied
-    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program: _Optional[str] = ..., run_id: _Optional[int] = ..., state_changed: _Optional[_Union[StateChanged, _Mapping]] = ..., process_exited: _Optional[_Union[ProcessExited, _Mapping]] = ..., spawn_failed: _Optional[_Union[SpawnFailed, _Mapping]] = ..., process_started: _Optional[_Union[ProcessStarted, _Mapping]] = ..., server: _Optional[_Union[ServerEvent, _Mapping]] = ..., probe_changed: _Optional[_Union[ProbeChanged, _Mapping]] = ..., config_applied: _Optional[_Union[ConfigApplied, _Mapping]] = ...) -> None: ...
+    task_restored: TaskRestored
+    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program: _Optional[str] = ..., run_id: _Optional[int] = ..., state_changed: _Optional[_Union[StateChanged, _Mapping]] = ..., process_exited: _Optional[_Union[ProcessExited, _Mapping]] = ..., spawn_failed: _Optional[_Union[SpawnFailed, _Mapping]] = ..., process_started: _Optional[_Union[ProcessStarted, _Mapping]] = ..., server: _Optional[_Union[ServerEvent, _Mapping]] = ..., probe_changed: _Optional[_Union[ProbeChanged, _Mapping]] = ..., config_applied: _Optional[_Union[ConfigApplied, _Mapping]] = ..., task_restored: _Optional[_Union[TaskRestored, _Mapping]] = ...) -> None: ...
+
+class TaskRestored(_message.Message):
+    __slots__ = ("task", "type", "started", "message")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    task: str
+    type: str
+    started: bool
+    message: str
+    def __init__(self, task: _Optional[str] = ..., type: _Optional[str] = ..., started: bool = ..., message: _Optional[str] = ...) -> None: ...
 
 class ProbeChanged(_message.Message):
     __slots__ = ("probe", "ok", "message")

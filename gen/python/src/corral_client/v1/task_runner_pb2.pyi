@@ -56,7 +56,7 @@ class TaskTypeInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., signals: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., worker: bool = ..., loop: bool = ...) -> None: ...
 
 class TaskInfo(_message.Message):
-    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error")
+    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error", "restore", "restored")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,8 @@ class TaskInfo(_message.Message):
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     state: TaskState
@@ -83,7 +85,9 @@ class TaskInfo(_message.Message):
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
     error: TaskError
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ...) -> None: ...
+    restore: bool
+    restored: bool
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., restore: bool = ..., restored: bool = ...) -> None: ...
 
 class ListTaskTypesRequest(_message.Message):
     __slots__ = ()
@@ -96,16 +100,18 @@ class ListTaskTypesResponse(_message.Message):
     def __init__(self, types: _Optional[_Iterable[_Union[TaskTypeInfo, _Mapping]]] = ...) -> None: ...
 
 class CreateTaskRequest(_message.Message):
-    __slots__ = ("name", "type", "args", "settings")
+    __slots__ = ("name", "type", "args", "settings", "restore")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    RESTORE_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     args: _struct_pb2.Value
     settings: _struct_pb2.Value
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    restore: bool
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., restore: bool = ...) -> None: ...
 
 class CreateTaskResponse(_message.Message):
     __slots__ = ("task",)

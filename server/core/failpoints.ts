@@ -1,0 +1,19 @@
+// Fault injection for crash tests, off unless CORRAL_FAILPOINTS is set (e.g.
+// "crash-after-fork,state-save-delay-ms=5000"): lets a test kill the daemon at an exact point
+// that no outside timing can hit reliably (etcd's gofail does the same).
+const points = new Map<string, string>();
+for (const item of (process.env.CORRAL_FAILPOINTS ?? "").split(",")) {
+  const [name, value = ""] = item.trim().split("=", 2);
+  if (name) points.set(name, value);
+}
+
+/** Dies at once with SIGKILL (no cleanup, like a crash) when this failpoint is set. */
+export function crashPoint(name: string): void {
+  if (points.has(name)) process.kill(process.pid, "SIGKILL");
+}
+
+/** The number a failpoint is set to, or undefined. */
+export function failpointNumber(name: string): number | undefined {
+  const value = points.get(name);
+  return value === undefined || value === "" || Number.isNaN(Number(value)) ? undefined : Number(value);
+}

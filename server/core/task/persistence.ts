@@ -1,0 +1,241 @@
+// Tasks across daemon restarts: tasks created with `restore` are saved (definition, last applied
+// settings, whether they were running, the child process groups they started) in
+// <home>/state/tasks.json, and a new daemon re-creates them and starts the ones that were running.
+// A TS task cannot outlive the daemon (its run() lived in the daemon's memory), so it starts over;
+// an `exec` task's child cannot be re-adopted either (see stopLeftoverChildren), so it is stopped
+// and the task starts a fresh one.
+import { readFileSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import type { EventJournal } from "../store/journal.js";
+import { currentBootId, writeFileAtomic } from "../store/state-store.js";
+import { groupMembers, readStat, signalGroup } from "../process/proc.js";
+import type { TaskRunner } from "./runner.js";
+import type { Task, TaskChild } from "./task.js";
+import type { JsonValue } from "./types.js";
+
+/** A leftover child group gets this long after SIGTERM before SIGKILL. */
+const LEFTOVER_STOP_TIMEOUT_MS = 3_000;
+
+export interface SavedTask {
+  name: string;
+  type: string;
+  args: JsonValue;
+  /** The last applied settings (pending ones were never taken by the task, so they are not kept). */
+  settings: JsonValue;
+  /** Running (and not asked to stop) when saved: the next daemon starts it. */
+  running: boolean;
+  /** Child groups of the running task (exec): stopped by the next daemon if still alive. */
+  children: TaskChild[];
+}
+
+export interface SavedTasks {
+  version: 1;
+  savedAt: string;
+  bootId: string;
+  tasks: SavedTask[];
+}
+
+export interface TaskRestoreOutcome {
+  restored: string[];
+  started: string[];
+  /** Saved tasks that could not be re-created (type gone, settings now invalid...), with why. */
+  failed: { name: string; why: string }[];
+  /** Leftover child groups of the previous daemon's tasks that were stopped. */
+  stoppedChildren: number[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function validTask(value: unknown): value is SavedTask {
+  return (
+    isRecord(value) &&
+    typeof value.name === "string" &&
+    typeof value.type === "string" &&
+    "args" in value &&
+    "settings" in value &&
+    typeof value.running === "boolean" &&
+    Array.isArray(value.children) &&
+    value.children.every((c) => isRecord(c) && Number.isSafeInteger(c.pid) && (c.pid as number) > 0 && Number.isSafeInteger(c.startTicks))
+  );
+}
+
+export function parseSavedTasks(text: string): SavedTasks {
+  const doc: unknown = JSON.parse(text);
+  if (!isRecord(doc) || doc.version !== 1 || typeof doc.bootId !== "string" || !Array.isArray(doc.tasks)) {
+    throw new Error("not a corral tasks document (version 1)");
+  }
+  doc.tasks.forEach((task, i) => {
+    if (!validTask(task)) throw new Error(`malformed task record #${i}`);
+  });
+  return doc as unknown as SavedTasks;
+}
+
+export class TaskPersistence {
+  readonly path: string;
+  private saveScheduled = false;
+  private frozen = false;
+  private readonly bootId = currentBootId();
+  /** Saved tasks this daemon could not re-create: kept in the file for a daemon that can. */
+  private readonly kept: SavedTask[] = [];
+
+  constructor(
+    stateDir: string,
+    private readonly runner: TaskRunner,
+    private readonly journal: EventJournal,
+  ) {
+    this.path = join(stateDir, "tasks.json");
+  }
+
+  /**
+   * Re-creates the saved tasks (call once, before clients can act), stops leftover children of
+   * the previous daemon's tasks, starts the tasks that were running, and from then on keeps the
+   * file current.
+   */
+  restore(): TaskRestoreOutcome {
+    const outcome: TaskRestoreOutcome = { restored: [], started: [], failed: [], stoppedChildren: [] };
+    const saved = this.load();
+    if (saved) {
+      const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
+      for (const task of saved.tasks) {
+        if (sameBoot) outcome.stoppedChildren.push(...this.stopLeftoverChildren(task));
+        this.restoreOne(task, outcome);
+      }
+    }
+    this.runner.onTaskChange = (_task, urgent) => (urgent ? this.saveNow() : this.saveSoon());
+    this.saveSoon();
+    return outcome;
+  }
+
+  private restoreOne(saved: SavedTask, outcome: TaskRestoreOutcome): void {
+    try {
+      this.runner.create(saved.name, saved.type, saved.args, saved.settings, { restore: true, restored: true });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      outcome.failed.push({ name: saved.name, why });
+      // A module left out of the config by mistake must not cost the task: keep its record
+      // (a task created under its name replaces it).
+      this.kept.push({ ...saved, children: [] });
+      this.journal.append("", 0, { kind: "server", message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; its record is kept for a later daemon` });
+      return;
+    }
+    outcome.restored.push(saved.name);
+    let started = false;
+    let why = "it was not running";
+    if (saved.running) {
+      try {
+        this.runner.start(saved.name);
+        started = true;
+        outcome.started.push(saved.name);
+      } catch (error) {
+        why = `starting it failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    const message = started
+      ? `task "${saved.name}" re-created with its last applied settings and started again (it was running; a task's run() starts over after a daemon restart)`
+      : `task "${saved.name}" re-created with its last applied settings, not started (${why})`;
+    this.journal.append("", 0, { kind: "taskRestored", task: saved.name, type: saved.type, started, message });
+  }
+
+  /**
+   * An exec task's child talked to the dead daemon over pipes only that daemon held: nobody can
+   * reconnect to them, so the child cannot be re-adopted honestly (no settings, no stop, no
+   * status would reach it). Left alone it would be an orphan; stop its group (pid + start ticks
+   * checked, so a reused pid is never signalled). Returns the group ids signalled.
+   */
+  private stopLeftoverChildren(task: SavedTask): number[] {
+    const stopped: number[] = [];
+    for (const child of task.children) {
+      const owned = () => readStat(child.pid)?.startTicks === child.startTicks;
+      if (!owned() && groupMembers(child.pid).length === 0) continue;
+      // The leader may be gone while members of its group live on; a group id is not reused
+      // while the group has members, so signalling it reaches only the task's processes.
+      const leader = readStat(child.pid);
+      if (leader !== undefined && leader.startTicks !== child.startTicks) continue;
+      signalGroup(child.pid, "SIGTERM");
+      stopped.push(child.pid);
+      this.journal.append("", 0, { kind: "server", message: `task "${task.name}": stopping process group ${child.pid} left by the previous daemon (an exec task's child cannot be re-adopted: its stdio pipes died with that daemon)` });
+      const timer = setTimeout(() => {
+        const now = readStat(child.pid);
+        if ((now === undefined || now.startTicks === child.startTicks) && groupMembers(child.pid).length > 0) signalGroup(child.pid, "SIGKILL");
+      }, LEFTOVER_STOP_TIMEOUT_MS);
+      timer.unref();
+    }
+    return stopped;
+  }
+
+  private load(): SavedTasks | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} could not be read (${code ?? String(error)}); no task restored` });
+      return undefined;
+    }
+    try {
+      return parseSavedTasks(text);
+    } catch (error) {
+      const aside = `${this.path}.corrupt-${Date.now()}`;
+      try {
+        renameSync(this.path, aside);
+      } catch {
+        // the next save replaces it
+      }
+      this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} is unusable (${(error as Error).message}); moved to ${aside}; no task restored` });
+      return undefined;
+    }
+  }
+
+  private snapshot(): SavedTasks {
+    const entries = this.runner.entries();
+    const live = new Set(entries.map((task) => task.name));
+    // A task created under a kept record's name replaces that record for good.
+    for (let i = this.kept.length - 1; i >= 0; i--) if (live.has(this.kept[i]!.name)) this.kept.splice(i, 1);
+    const tasks = [...entries.filter((task) => task.restore).map((task) => savedOf(task)), ...this.kept];
+    return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, tasks };
+  }
+
+  private saveSoon(): void {
+    if (this.saveScheduled || this.frozen) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      this.saveScheduled = false;
+      if (!this.frozen) this.saveNow();
+    });
+  }
+
+  private saveNow(): void {
+    if (this.frozen) return;
+    try {
+      writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
+    } catch (error) {
+      process.emitWarning(`corral: saving tasks to ${this.path} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Shutdown begins: save once more and stop saving, so the stops the daemon sends its tasks
+   * now do not count as the user's: the next daemon starts again what was running.
+   */
+  freeze(): void {
+    this.saveNow();
+    this.frozen = true;
+    this.runner.onTaskChange = undefined;
+  }
+}
+
+function savedOf(task: Task): SavedTask {
+  const snapshot = task.snapshot();
+  const running = snapshot.state === "running" && !snapshot.stopRequested;
+  return {
+    name: task.name,
+    type: task.type.name,
+    args: task.args,
+    settings: snapshot.settings,
+    running,
+    // A stop was asked but not done yet: its children may still be alive.
+    children: snapshot.state === "running" ? task.children : [],
+  };
+}
