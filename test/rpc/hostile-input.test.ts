@@ -258,6 +258,58 @@ describe("hostile and bad input", () => {
     await expectUnchanged(before, "garbage frames");
   });
 
+  test("random bytes sent to gRPC health and reflection get an answer, and the daemon keeps serving", async () => {
+    const before = await snapshot();
+    const random = prng(0xbadf00d);
+    const Generic = grpc.makeGenericClientConstructor({}, "Garbage");
+    const raw = new Generic(`unix://${daemon.socketPath}`, grpc.credentials.createInsecure());
+    const identity = (b: Buffer) => b;
+    const garbage = () => {
+      const bytes = Buffer.alloc(1 + Math.floor(random() * 64));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      return bytes;
+    };
+    // Health.Check is unary: every frame, decodable by chance or not, must be answered (an
+    // unknown service name is NOT_FOUND, undecodable bytes an error) within the deadline.
+    const hung: string[] = [];
+    const statuses = new Set<string>();
+    try {
+      for (let i = 0; i < 50; i++) {
+        const bytes = garbage();
+        const code = await new Promise<Status | "hang">((resolve) =>
+          raw.makeUnaryRequest("/grpc.health.v1.Health/Check", identity, identity, bytes, { deadline: new Date(Date.now() + 5_000) }, (error) => {
+            const status = (error?.code ?? Status.OK) as Status;
+            resolve(status === Status.DEADLINE_EXCEEDED ? "hang" : status);
+          }),
+        );
+        if (code === "hang") hung.push(`Health/Check <${bytes.toString("hex")}>`);
+        else statuses.add(Status[code]);
+      }
+      // Reflection is a bidirectional stream: garbage frames end it with an error status or get
+      // a reply; either way the call finishes once the client half-closes.
+      for (let i = 0; i < 20; i++) {
+        const bytes = garbage();
+        const code = await new Promise<Status | "hang">((resolve) => {
+          const call = raw.makeBidiStreamRequest("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", identity, identity, {
+            deadline: new Date(Date.now() + 5_000),
+          });
+          call.on("data", () => undefined);
+          call.on("error", () => undefined);
+          call.on("status", (status: grpc.StatusObject) => resolve(status.code === Status.DEADLINE_EXCEEDED ? "hang" : (status.code as Status)));
+          call.write(bytes);
+          call.end();
+        });
+        if (code === "hang") hung.push(`ServerReflectionInfo <${bytes.toString("hex")}>`);
+        else statuses.add(Status[code]);
+      }
+    } finally {
+      raw.close();
+    }
+    assert.deepEqual(hung, [], "every garbage health/reflection call is answered within 5 s");
+    assert.ok([...statuses].some((s) => s !== "OK"), `some garbage was refused (statuses seen: ${[...statuses].join(", ")})`);
+    await expectUnchanged(before, "garbage to health and reflection");
+  });
+
   test("a truncated or byte-flipped config given to ApplyConfig is rejected and no running program is touched", async () => {
     const before = await snapshot();
     const valid = JSON.stringify({ server: { allow_adhoc: true }, programs: { steady: sleeper, idle: { ...sleeper, autostart: false } } }, null, 1);
