@@ -70,6 +70,8 @@ describe("states and startsecs", () => {
       await waitForState(f.manager, "once", "EXITED");
       const second = (await f.manager.start("once")).run!.runId;
       assert.ok(second > first);
+      // Ended first: a live run would (rightly) be adopted by the next manager instead of started.
+      await waitForState(f.manager, "once", "EXITED");
       const { ProcessManager } = await import("../../server/core/process/manager.js");
       const again = new ProcessManager({ home: f.home, programs: [program("once", sh("exit 0"))] });
       const third = (await again.start("once")).run!.runId;
