@@ -24,7 +24,7 @@ describe("ProcessManager over gRPC", () => {
         },
         pinger: {
           // Prints a line on each SIGUSR2, so the test decides when output is written.
-          command: [NODE, "-e", "process.on('SIGUSR2', () => console.log('ping ' + Date.now())); setInterval(() => {}, 1000);"],
+          command: [NODE, "-e", "process.on('SIGUSR2', () => console.log('ping ' + Date.now())); console.log('ready ' + process.pid); setInterval(() => {}, 1000);"],
           autostart: false,
           startsecs: "100ms",
           stop_timeout: "2s",
@@ -119,7 +119,13 @@ describe("ProcessManager over gRPC", () => {
   });
 
   test("FollowLogs streams a line written after subscribing and ends when the client aborts", async () => {
-    await pm().startProcess({ name: "pinger" });
+    const pid = (await pm().startProcess({ name: "pinger" })).process?.run?.pid;
+    // A SIGUSR2 before the handler is installed would kill the pinger: wait for its "ready".
+    await waitUntil(
+      async () => Buffer.from((await pm().readLogs({ name: "pinger", tailLines: 50 })).chunk?.data ?? new Uint8Array()).toString("utf8").includes(`ready ${pid}\n`),
+      10_000,
+      "the pinger's handler to be installed",
+    );
     const abort = new AbortController();
     let text = "";
     const reading = (async () => {
