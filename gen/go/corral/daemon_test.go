@@ -150,3 +150,77 @@ func waitFor(t *testing.T, timeout time.Duration, what string, check func() bool
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// extraDaemon is a second daemon one test starts (its own home, config and output file).
+type extraDaemon struct {
+	home    string
+	outPath string
+	info    *corralv1.GetServerInfoResponse
+	// stop ends it by its pid (SIGTERM, SIGKILL after 10 s); also run at cleanup, idempotent.
+	stop func()
+}
+
+// startExtraDaemon writes config (JSON is YAML) into home, runs the daemon there with args, and
+// waits until it answers GetServerInfo on its socket.
+func startExtraDaemon(t *testing.T, home string, config []byte, args ...string) *extraDaemon {
+	t.Helper()
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	configPath := filepath.Join(home, "corral.yaml")
+	if err := os.WriteFile(configPath, config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &extraDaemon{home: home, outPath: filepath.Join(home, "daemon.out")}
+	out, err := os.Create(d.outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", append([]string{filepath.Join(repoRoot, "dist/server/daemon-entry.js"), "--home", home, "--config", configPath}, args...)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	d.stop = func() { // our own child only, by its pid
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		out.Close()
+	}
+	t.Cleanup(d.stop)
+	socket := corral.SocketPath(home)
+	deadline := time.Now().Add(15 * time.Second)
+	for d.info == nil {
+		select {
+		case err := <-exited:
+			text, _ := os.ReadFile(d.outPath)
+			t.Fatalf("daemon exited during startup: %v\n%s", err, text)
+		default:
+		}
+		if time.Now().After(deadline) {
+			text, _ := os.ReadFile(d.outPath)
+			t.Fatalf("daemon in %s did not answer within 15 s\n%s", home, text)
+		}
+		if c, err := corral.Dial("unix://" + socket); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			d.info, _ = c.ProcessManager.GetServerInfo(ctx, &corralv1.GetServerInfoRequest{})
+			cancel()
+			c.Close()
+		}
+		if d.info == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return d
+}

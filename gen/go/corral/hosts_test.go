@@ -5,15 +5,10 @@ package corral_test
 // and a stopped daemon is an unreachable host while the other still acts.
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,50 +31,7 @@ func freeAddress(t *testing.T, host string) string {
 // startHostDaemon runs a daemon with this config and host name; stop() ends it by its pid.
 func startHostDaemon(t *testing.T, config []byte, hostName string) (stop func()) {
 	t.Helper()
-	home := t.TempDir()
-	configPath := filepath.Join(home, "corral.yaml")
-	if err := os.WriteFile(configPath, config, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(repoRoot, "dist/server/daemon-entry.js"), "--home", home, "--config", configPath, "--host-name", hostName)
-	out, _ := os.Create(filepath.Join(home, "daemon.out"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	t.Cleanup(stop)
-	socket := corral.SocketPath(home)
-	waitFor(t, 15*time.Second, "daemon "+hostName, func() bool {
-		if _, err := os.Stat(socket); err != nil {
-			return false
-		}
-		c, err := corral.Dial(socket)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_, err = c.ProcessManager.GetServerInfo(ctx, &corralv1.GetServerInfoRequest{})
-		return err == nil
-	})
-	return stop
+	return startExtraDaemon(t, t.TempDir(), config, "--host-name", hostName).stop
 }
 
 func TestHostsRoutesProgramsAndReportsAnUnreachableHost(t *testing.T) {

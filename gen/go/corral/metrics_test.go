@@ -9,11 +9,9 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -40,49 +38,16 @@ func startMetricsDaemon(t *testing.T) (url string, c *corral.Client) {
 		},
 		"tasks": map[string]any{"modules": []string{filepath.Join(repoRoot, "dist/examples/tasks/counter.js")}},
 	})
-	configPath := filepath.Join(home, "corral.yaml")
-	if err := os.WriteFile(configPath, config, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	outPath := filepath.Join(home, "daemon.out")
-	out, err := os.Create(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(repoRoot, "dist/server/daemon-entry.js"), "--home", home, "--config", configPath)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { // our own child only, by its pid
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		out.Close()
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for url == "" {
-		text, _ := os.ReadFile(outPath)
+	d := startExtraDaemon(t, home, config)
+	// The URL line is printed once the daemon is up, just after its socket starts answering.
+	waitFor(t, 15*time.Second, "the metrics url in the daemon's output", func() bool {
+		text, _ := os.ReadFile(d.outPath)
 		if m := metricsURLLine.FindSubmatch(text); m != nil {
 			url = string(m[1])
-			break
 		}
-		select {
-		case err := <-exited:
-			t.Fatalf("daemon exited during startup: %v\n%s", err, text)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no metrics url in the daemon's output within 15 s:\n%s", text)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return url != ""
+	})
+	var err error
 	c, err = corral.Dial("unix://" + corral.SocketPath(home))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ package corral_test
 // daemon whose certificates come from the repository's test PKI helper (openssl).
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,48 +63,13 @@ func securedDaemon(t *testing.T) (tcp string, pki testPki, tokenFile string) {
 		},
 		"programs": map[string]any{"sleeper": map[string]any{"command": []string{"sleep", "300"}, "startsecs": 0}},
 	})
-	home := filepath.Join(work, "home")
-	configPath := filepath.Join(work, "corral.yaml")
-	if err := os.WriteFile(configPath, config, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(repoRoot, "dist/server/daemon-entry.js"), "--home", home, "--config", configPath)
-	var output strings.Builder
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	// Only our own child, by its pid.
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+	d := startExtraDaemon(t, filepath.Join(work, "home"), config)
+	for _, address := range d.info.Listen {
+		if strings.HasPrefix(address, "127.0.0.1:") {
+			return address, pki, tokenFile
 		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := corral.Dial("unix://" + corral.SocketPath(home)); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			info, err := c.ProcessManager.GetServerInfo(ctx, &corralv1.GetServerInfoRequest{})
-			cancel()
-			c.Close()
-			if err == nil {
-				for _, address := range info.Listen {
-					if strings.HasPrefix(address, "127.0.0.1:") {
-						return address, pki, tokenFile
-					}
-				}
-				t.Fatalf("no TCP listener in %v", info.Listen)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("secured daemon did not answer within 15 s\n%s", output.String())
+	t.Fatalf("no TCP listener in %v", d.info.Listen)
 	return
 }
 
