@@ -232,9 +232,7 @@ describe("hostile and bad input", () => {
   test("random bytes as the request of every method get an error status, never a crash or a hang", async () => {
     const before = await snapshot();
     const random = prng(0xc0ffee);
-    const Generic = grpc.makeGenericClientConstructor({}, "Garbage");
-    const raw = new Generic(`unix://${daemon.socketPath}`, grpc.credentials.createInsecure());
-    const identity = (b: Buffer) => b;
+    const raw = rawSocketClient(daemon.socketPath);
     const failures: string[] = [];
     let sent = 0;
     try {
@@ -242,7 +240,7 @@ describe("hostile and bad input", () => {
         for (const method of service.methods) {
           const path = `/${service.typeName}/${method.name}`;
           for (const bytes of garbageFor(method, random, 20)) {
-            const outcome = await rawCall(raw, path, method, bytes, identity);
+            const outcome = await rawCall(raw, path, method.methodKind, bytes);
             sent++;
             if (outcome === "hang" || outcome === Status.OK || ![Status.INTERNAL, Status.INVALID_ARGUMENT].includes(outcome)) {
               failures.push(`${path} <${bytes.toString("hex")}>: ${outcome === "hang" ? "no answer within 5 s" : Status[outcome]}`);
@@ -261,46 +259,24 @@ describe("hostile and bad input", () => {
   test("random bytes sent to gRPC health and reflection get an answer, and the daemon keeps serving", async () => {
     const before = await snapshot();
     const random = prng(0xbadf00d);
-    const Generic = grpc.makeGenericClientConstructor({}, "Garbage");
-    const raw = new Generic(`unix://${daemon.socketPath}`, grpc.credentials.createInsecure());
-    const identity = (b: Buffer) => b;
-    const garbage = () => {
-      const bytes = Buffer.alloc(1 + Math.floor(random() * 64));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
-      return bytes;
-    };
-    // Health.Check is unary: every frame, decodable by chance or not, must be answered (an
-    // unknown service name is NOT_FOUND, undecodable bytes an error) within the deadline.
+    const raw = rawSocketClient(daemon.socketPath);
+    // Health/Check is unary: every frame, decodable by chance or not, must be answered (an unknown
+    // service name is NOT_FOUND, undecodable bytes an error). Reflection is a bidirectional stream:
+    // a garbage frame ends it with an error or gets a reply; either way it finishes once half-closed.
+    const calls: [string, DescMethod["methodKind"], number][] = [
+      ["/grpc.health.v1.Health/Check", "unary", 50],
+      ["/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "bidi_streaming", 20],
+    ];
     const hung: string[] = [];
     const statuses = new Set<string>();
     try {
-      for (let i = 0; i < 50; i++) {
-        const bytes = garbage();
-        const code = await new Promise<Status | "hang">((resolve) =>
-          raw.makeUnaryRequest("/grpc.health.v1.Health/Check", identity, identity, bytes, { deadline: new Date(Date.now() + 5_000) }, (error) => {
-            const status = (error?.code ?? Status.OK) as Status;
-            resolve(status === Status.DEADLINE_EXCEEDED ? "hang" : status);
-          }),
-        );
-        if (code === "hang") hung.push(`Health/Check <${bytes.toString("hex")}>`);
-        else statuses.add(Status[code]);
-      }
-      // Reflection is a bidirectional stream: garbage frames end it with an error status or get
-      // a reply; either way the call finishes once the client half-closes.
-      for (let i = 0; i < 20; i++) {
-        const bytes = garbage();
-        const code = await new Promise<Status | "hang">((resolve) => {
-          const call = raw.makeBidiStreamRequest("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", identity, identity, {
-            deadline: new Date(Date.now() + 5_000),
-          });
-          call.on("data", () => undefined);
-          call.on("error", () => undefined);
-          call.on("status", (status: grpc.StatusObject) => resolve(status.code === Status.DEADLINE_EXCEEDED ? "hang" : (status.code as Status)));
-          call.write(bytes);
-          call.end();
-        });
-        if (code === "hang") hung.push(`ServerReflectionInfo <${bytes.toString("hex")}>`);
-        else statuses.add(Status[code]);
+      for (const [path, kind, count] of calls) {
+        for (let i = 0; i < count; i++) {
+          const bytes = randomBytes(random);
+          const outcome = await rawCall(raw, path, kind, bytes);
+          if (outcome === "hang") hung.push(`${path} <${bytes.toString("hex")}>`);
+          else statuses.add(Status[outcome]);
+        }
       }
     } finally {
       raw.close();
@@ -428,12 +404,24 @@ describe("hostile and bad input", () => {
   });
 });
 
+/** A client that sends raw bytes to any method path of the daemon's socket. */
+function rawSocketClient(socketPath: string): grpc.Client {
+  const Generic = grpc.makeGenericClientConstructor({}, "Garbage");
+  return new Generic(`unix://${socketPath}`, grpc.credentials.createInsecure());
+}
+
+/** 1 to 64 random bytes. */
+function randomBytes(random: () => number): Buffer {
+  const bytes = Buffer.alloc(1 + Math.floor(random() * 64));
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+  return bytes;
+}
+
 /** `count` byte strings the method's request type cannot decode (checked here with protobuf-es). */
 function garbageFor(method: DescMethod, random: () => number, count: number): Buffer[] {
   const out: Buffer[] = [];
   for (let attempt = 0; out.length < count && attempt < count * 200; attempt++) {
-    const bytes = Buffer.alloc(1 + Math.floor(random() * 64));
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+    const bytes = randomBytes(random);
     try {
       fromBinary(method.input, bytes);
     } catch {
@@ -444,21 +432,30 @@ function garbageFor(method: DescMethod, random: () => number, count: number): Bu
 }
 
 /** One call with raw bytes as the request; the status it ends with, or "hang" after 5 s. */
-function rawCall(client: grpc.Client, path: string, method: DescMethod, bytes: Buffer, identity: (b: Buffer) => Buffer): Promise<Status | "hang"> {
+function rawCall(client: grpc.Client, path: string, kind: DescMethod["methodKind"], bytes: Buffer): Promise<Status | "hang"> {
+  const identity = (b: Buffer) => b;
   const callDeadline = new Date(Date.now() + 5_000);
+  const settle = (code: Status) => (code === Status.DEADLINE_EXCEEDED ? "hang" : code);
   return new Promise((resolve) => {
-    if (method.methodKind === "unary") {
-      client.makeUnaryRequest(path, identity, identity, bytes, { deadline: callDeadline }, (error) => {
-        const code = error?.code ?? Status.OK;
-        resolve(code === Status.DEADLINE_EXCEEDED ? "hang" : (code as Status));
-      });
-    } else if (method.methodKind === "server_streaming") {
-      const call = client.makeServerStreamRequest(path, identity, identity, bytes, { deadline: callDeadline });
-      call.on("data", () => undefined);
-      call.on("error", () => undefined);
-      call.on("status", (status: grpc.StatusObject) => resolve(status.code === Status.DEADLINE_EXCEEDED ? "hang" : (status.code as Status)));
-    } else {
-      resolve(Status.INTERNAL);
+    if (kind === "unary") {
+      client.makeUnaryRequest(path, identity, identity, bytes, { deadline: callDeadline }, (error) => resolve(settle((error?.code ?? Status.OK) as Status)));
+      return;
+    }
+    if (kind === "client_streaming") {
+      resolve(Status.INTERNAL); // no corral method streams from the client
+      return;
+    }
+    const call =
+      kind === "server_streaming"
+        ? client.makeServerStreamRequest(path, identity, identity, bytes, { deadline: callDeadline })
+        : client.makeBidiStreamRequest(path, identity, identity, { deadline: callDeadline });
+    call.on("data", () => undefined);
+    call.on("error", () => undefined);
+    call.on("status", (status: grpc.StatusObject) => resolve(settle(status.code as Status)));
+    if (kind === "bidi_streaming") {
+      const duplex = call as grpc.ClientDuplexStream<Buffer, Buffer>;
+      duplex.write(bytes);
+      duplex.end();
     }
   });
 }
