@@ -69,11 +69,9 @@ export async function identifyHost(hosts: readonly NamedAddress[], options: Iden
   for (const list of Object.values(options.interfaces ?? networkInterfaces())) {
     for (const info of list ?? []) localIps.add(info.address);
   }
-  const matches: { name: string; address: string; why: string }[] = [];
-  for (const host of hosts) {
-    const why = await whyLocal(host.address, localIps);
-    if (why !== undefined) matches.push({ name: host.name, address: host.address, why });
-  }
+  // Resolved all at once (a slow DNS name costs its time once, not once per host); order kept.
+  const reasons = await Promise.all(hosts.map((host) => whyLocal(host.address, localIps)));
+  const matches = hosts.flatMap((host, i) => (reasons[i] === undefined ? [] : [{ name: host.name, address: host.address, why: reasons[i] }]));
   if (matches.length > 1) throw new AmbiguousHostError(matches, options.hint);
   return matches[0] && { name: matches[0].name, why: `${matches[0].address}: ${matches[0].why}` };
 }

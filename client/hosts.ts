@@ -42,14 +42,14 @@ export interface FleetOptions {
   hosts: HostTarget[];
   programs?: ProgramPlacement[];
   hostDeadlineMs?: number;
-  /** How to reach one host (default: connect() with connectOptionsOf(target, connectDefaults)). */
+  /** How to reach one host (default: connect() with hostConnectOptions(target, connectDefaults)). */
   connect?: (target: HostTarget) => CorralClient;
-  /** Credentials for hosts whose entry names none (see connectOptionsOf). */
+  /** Credentials for hosts whose entry names none (see hostConnectOptions). */
   connectDefaults?: ConnectOptions;
 }
 
 /** Whether a failed call means the host did not answer at all (as opposed to refusing the request). */
-export function isUnreachable(error: unknown): boolean {
+function isUnreachable(error: unknown): boolean {
   return error instanceof ClientError && (error.code === Status.UNAVAILABLE || error.code === Status.DEADLINE_EXCEEDED);
 }
 
@@ -68,7 +68,7 @@ function reasonOf(error: unknown, deadlineMs: number): string {
  * The options connect() is given for a host: its address, and its own tls / token_file, else
  * the defaults (e.g. the CLI's --tls-ca / --token-file, meant for every host).
  */
-export function connectOptionsOf(target: HostTarget, defaults: ConnectOptions = {}): ConnectOptions {
+function hostConnectOptions(target: HostTarget, defaults: ConnectOptions = {}): ConnectOptions {
   const { address: _ignored, ...shared } = defaults;
   return {
     ...shared,
@@ -92,7 +92,7 @@ export class Fleet {
     this.hostNames = options.hosts.map((host) => host.name);
     this.placements = new Map((options.programs ?? []).map((program) => [program.name, program.host]));
     this.hostDeadlineMs = options.hostDeadlineMs ?? DEFAULT_HOST_DEADLINE_MS;
-    this.connectTo = options.connect ?? ((target) => connect(connectOptionsOf(target, options.connectDefaults)));
+    this.connectTo = options.connect ?? ((target) => connect(hostConnectOptions(target, options.connectDefaults)));
   }
 
   target(host: string): HostTarget {

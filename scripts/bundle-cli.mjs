@@ -6,14 +6,23 @@ import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-await build({
+/** What both bundles share: one ESM file for Node 20. */
+const common = {
   absWorkingDir: root,
-  entryPoints: ["dist/client/cli/main.js"],
-  outfile: "dist/client/cli/main.bundle.mjs",
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
+  logLevel: "warning",
+  legalComments: "none",
+};
+
+await build({
+  ...common,
+  entryPoints: ["dist/client/cli/main.js"],
+  outfile: "dist/client/cli/main.bundle.mjs",
   // Keeps `await import("../../server/main.js")` pointing at dist/server/main.js.
   external: ["../../server/*"],
   plugins: [
@@ -26,22 +35,11 @@ await build({
       },
     },
   ],
-  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-  banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
-  logLevel: "warning",
-  legalComments: "none",
 });
 
 // The config loader for `corral --config` (multi-host mode), beside the CLI bundle.
 await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: ["dist/server/config/load.js"],
   outfile: "dist/client/cli/config-loader.bundle.mjs",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
-  logLevel: "warning",
-  legalComments: "none",
 });

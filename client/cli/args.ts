@@ -29,15 +29,20 @@ export function noPositionals(positionals: string[], command: string): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
 }
 
-/** Repeated "--label k=v" values -> a label map. */
-export function parseLabels(values: string[] | undefined, command: string): Record<string, string> {
-  const labels: Record<string, string> = {};
+/** Repeated "KEY=VALUE" option values -> a map; `form` names the shape in the error ("key=value"). */
+export function parsePairs(values: string[] | undefined, option: string, command: string, form: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
   for (const value of values ?? []) {
     const eq = value.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--label: "${value}" is not key=value`, command);
-    labels[value.slice(0, eq)] = value.slice(eq + 1);
+    if (eq <= 0) throw new UsageError(`${option}: "${value}" is not ${form}`, command);
+    pairs[value.slice(0, eq)] = value.slice(eq + 1);
   }
-  return labels;
+  return pairs;
+}
+
+/** Repeated "--label k=v" values -> a label map. */
+export function parseLabels(values: string[] | undefined, command: string): Record<string, string> {
+  return parsePairs(values, "--label", command, "key=value");
 }
 
 /** A non-negative integer option value (sequence numbers may exceed 2^53, hence bigint). */

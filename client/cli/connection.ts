@@ -27,28 +27,43 @@ export function emptyConnectionFlags(): ConnectionFlags {
 }
 
 /**
- * If args[index] is a connection option, records it and returns the index of its last word;
- * otherwise returns undefined.
+ * If args[index] is `flag` (sets it) or one of `valueOptions` ("--name VALUE" or "--name=VALUE",
+ * stored under the option's key), records it and returns the index of its last word; otherwise
+ * returns undefined.
  */
-export function takeConnectionOption(args: string[], index: number, flags: ConnectionFlags, command?: string): number | undefined {
+export function takeOption<Key extends string>(
+  args: string[],
+  index: number,
+  flag: { name: string; set(): void },
+  valueOptions: Readonly<Record<string, Key>>,
+  store: (key: Key, value: string) => void,
+  command?: string,
+): number | undefined {
   const arg = args[index]!;
-  if (arg === "--tls") {
-    flags.tls = true;
+  if (arg === flag.name) {
+    flag.set();
     return index;
   }
-  for (const name of Object.keys(VALUE_OPTIONS) as ValueOption[]) {
+  for (const [name, key] of Object.entries(valueOptions)) {
     if (arg === name) {
       const value = args[index + 1];
       if (value === undefined || value === "") throw new UsageError(`${name} needs a value`, command);
-      flags.values[name] = value;
+      store(key, value);
       return index + 1;
     }
     if (arg.startsWith(`${name}=`)) {
-      flags.values[name] = arg.slice(name.length + 1);
+      store(key, arg.slice(name.length + 1));
       return index;
     }
   }
   return undefined;
+}
+
+const OPTION_KEYS = Object.fromEntries(Object.keys(VALUE_OPTIONS).map((name) => [name, name])) as Record<ValueOption, ValueOption>;
+
+/** takeOption for the connection options (--tls, --address, --tls-*, --token-file). */
+export function takeConnectionOption(args: string[], index: number, flags: ConnectionFlags, command?: string): number | undefined {
+  return takeOption(args, index, { name: "--tls", set: () => (flags.tls = true) }, OPTION_KEYS, (key, value) => (flags.values[key] = value), command);
 }
 
 /** connect() options from the flags, each missing one taken from its environment variable. */

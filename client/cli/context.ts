@@ -28,7 +28,7 @@ export function quick(ctx: CliContext): { signal: AbortSignal; deadline: number 
 }
 
 /** Call options for requests that take as long as they take (bulk starts, streams). */
-export function open(ctx: CliContext, deadlineMs?: number): { signal: AbortSignal; deadline?: number } {
+export function open(ctx: Pick<CliContext, "signal">, deadlineMs?: number): { signal: AbortSignal; deadline?: number } {
   return deadlineMs === undefined ? { signal: ctx.signal } : { signal: ctx.signal, deadline: deadlineMs };
 }
 

@@ -2,7 +2,7 @@
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
 import { parseDuration } from "./args.js";
-import { emptyConnectionFlags, takeConnectionOption, type ConnectionFlags } from "./connection.js";
+import { connectOptionsOf, emptyConnectionFlags, takeConnectionOption, takeOption, type ConnectionFlags } from "./connection.js";
 import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
 /** Exit code for a command line that cannot be understood. */
@@ -23,26 +23,9 @@ interface HostFlags {
 
 const HOST_VALUE_OPTIONS = { "--config": "config", "--host": "host", "--host-timeout": "hostTimeout" } as const;
 
-/** Like takeConnectionOption, for the multi-host options: the index of the option's last word, or undefined. */
+/** takeOption for the multi-host options (--local, --config, --host, --host-timeout). */
 function takeHostOption(args: string[], index: number, flags: HostFlags, command?: string): number | undefined {
-  const arg = args[index]!;
-  if (arg === "--local") {
-    flags.local = true;
-    return index;
-  }
-  for (const [name, key] of Object.entries(HOST_VALUE_OPTIONS)) {
-    if (arg === name) {
-      const value = args[index + 1];
-      if (value === undefined || value === "") throw new UsageError(`${name} needs a value`, command);
-      flags[key] = value;
-      return index + 1;
-    }
-    if (arg.startsWith(`${name}=`)) {
-      flags[key] = arg.slice(name.length + 1);
-      return index;
-    }
-  }
-  return undefined;
+  return takeOption(args, index, { name: "--local", set: () => (flags.local = true) }, HOST_VALUE_OPTIONS, (key, value) => (flags[key] = value), command);
 }
 
 /** Takes connection and host options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
@@ -127,14 +110,13 @@ async function dispatch(argv: string[]): Promise<number> {
     if (address !== undefined) throw new UsageError("give --config (several hosts) or --address (one daemon), not both", command);
     const hostDeadlineMs = hosts.hostTimeout === undefined ? undefined : parseDuration(hosts.hostTimeout, "--host-timeout", command);
     // Loaded only in multi-host mode: it reads YAML, which a one-daemon command never needs.
-    const [{ runFleetCommand }, { connectOptionsOf }] = await Promise.all([import("./fleet/run.js"), import("./connection.js")]);
+    const { runFleetCommand } = await import("./fleet/run.js");
     return runFleetCommand(command, globals.rest, { configPath: config, local: hosts.local, connectDefaults: connectOptionsOf(connection), ...(hosts.host !== undefined ? { host: hosts.host } : {}), ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}) });
   }
   if (hosts.local || hosts.host !== undefined || hosts.hostTimeout !== undefined) {
     throw new UsageError("--local, --host and --host-timeout choose among the hosts of a config: give --config FILE (or set $CORRAL_CONFIG)", command);
   }
   const { CLIENT_COMMANDS, runClientCommand } = await import("./run.js");
-  const { connectOptionsOf } = await import("./connection.js");
   return runClientCommand(CLIENT_COMMANDS[command]!, globals.rest, connectOptionsOf(connection));
 }
 

@@ -16,7 +16,7 @@ import { isAbortError, type CliContext } from "./context.js";
 import { describeCallError } from "./errors.js";
 import { displayAddress } from "./format.js";
 
-type Command = (ctx: CliContext, args: string[]) => Promise<number>;
+export type Command = (ctx: CliContext, args: string[]) => Promise<number>;
 
 export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown, send, deps, apply, reload, create, delete: deleteProgram, stats, top, ps, zombies, run: runMonitored, task };
 
@@ -39,28 +39,37 @@ function onKey(listener: (key: string) => void): () => void {
 /** Exit code of a command ended by Ctrl-C (128 + SIGINT), as shells expect. */
 const INTERRUPTED = 130;
 
+/**
+ * grpc-js passes an IP address as the TLS server name, which Node flags with a deprecation
+ * warning (DEP0123) on every TLS connection to 127.0.0.1 or 10.x: noise for a CLI user.
+ */
+export function silenceTlsDeprecation(): void {
+  process.noDeprecation = true;
+}
+
 export async function runClientCommand(command: Command, args: string[], connection: ConnectOptions): Promise<number> {
-  // grpc-js passes an IP address as the TLS server name, which Node flags with a deprecation
-  // warning (DEP0123) on every TLS connection to 127.0.0.1 or 10.x: noise for a CLI user.
-  if (connection.tls) process.noDeprecation = true;
+  if (connection.tls) silenceTlsDeprecation();
   const corral = connect(connection);
   try {
-    return await withTerminal(async (base) => {
-      const ctx: CliContext = { ...base, ...clientContext(corral) };
-      try {
-        return await command(ctx, args);
-      } catch (error) {
-        const line = describeCallError(error, ctx.address);
-        if (line !== undefined) {
-          ctx.err(`corral: ${line}\n`);
-          return 1;
-        }
-        throw error;
-      }
-    });
+    return await runOnClient(command, args, corral, displayAddress(corral.address));
   } finally {
     corral.close();
   }
+}
+
+/** Runs one command against a connected daemon; a failed call becomes "corral: ..." naming `label`, and exit code 1. */
+export async function runOnClient(command: Command, args: string[], corral: CorralClient, label: string): Promise<number> {
+  return withTerminal(async (base) => {
+    const ctx: CliContext = { ...base, ...clientContext(corral) };
+    try {
+      return await command(ctx, args);
+    } catch (error) {
+      const line = describeCallError(error, label);
+      if (line === undefined) throw error;
+      ctx.err(`corral: ${line}\n`);
+      return 1;
+    }
+  });
 }
 
 /** What a CliContext holds apart from the daemon it talks to. */

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { RestartPolicy, type ConfigDiff } from "../../index.js";
-import { parseDuration, parseLabels, parsing } from "../args.js";
+import { parseDuration, parseLabels, parsePairs, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { UsageError } from "../usage.js";
 
@@ -99,12 +99,7 @@ export async function create(ctx: CliContext, args: string[]): Promise<number> {
     if (policy === undefined) throw new UsageError(`--autorestart: "${values.autorestart}" is not never, on-failure or always`, "create");
     autorestart = policy;
   }
-  const env: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--env: "${pair}" is not NAME=VALUE`, "create");
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const env = parsePairs(values.env, "--env", "create", "NAME=VALUE");
   const stopTimeoutMs = values["stop-timeout"] === undefined ? undefined : parseDuration(values["stop-timeout"], "--stop-timeout", "create");
   const start = values["no-start"] !== true;
   const { process } = await ctx.client.createProgram(

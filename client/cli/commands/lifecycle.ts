@@ -65,10 +65,15 @@ function isBulk(options: BulkOptions): boolean {
 }
 
 /** --timeout for the daemon, and a call deadline a little past it so the daemon's own answer arrives first. */
-function timeoutOptions(ctx: CliContext, timeoutMs: number | undefined) {
+export function timeoutOptions(ctx: Pick<CliContext, "signal">, timeoutMs: number | undefined) {
   return timeoutMs === undefined
     ? { timeout: undefined, callOptions: open(ctx) }
     : { timeout: durationFromMs(timeoutMs), callOptions: open(ctx, timeoutMs + DEADLINE_MARGIN_MS) };
+}
+
+/** What `start` waits for: nothing (--no-wait), the readiness probe (--ready), else RUNNING. */
+export function startWait(wait: boolean, ready: boolean): StartWait {
+  return !wait ? StartWait.NONE : ready ? StartWait.READY : StartWait.RUNNING;
 }
 
 /** One call per named program; a program's failure is reported and the rest still go; 1 if any failed. */
@@ -90,7 +95,8 @@ function notStarted(name: string, process: ProcessInfo | undefined): string {
   return `corral: ${name}: not started: ${state}${process?.stateReason ? ` (${process.stateReason})` : ""}\n`;
 }
 
-function pidOf(process: ProcessInfo | undefined): string {
+/** "pid N" for a live process, else "". */
+export function pidOf(process: ProcessInfo | undefined): string {
   return process?.run && isAlive(process.state) ? `pid ${process.run.pid}` : "";
 }
 
@@ -120,7 +126,7 @@ function printResults(ctx: CliContext, results: ProgramResult[]): number {
 export async function start(ctx: CliContext, args: string[]): Promise<number> {
   const options = parseBulk("start", args);
   if (options.ready && !options.wait) throw new UsageError("--ready waits; it cannot go with --no-wait", "start");
-  const wait = !options.wait ? StartWait.NONE : options.ready ? StartWait.READY : StartWait.RUNNING;
+  const wait = startWait(options.wait, options.ready);
   const { timeout, callOptions } = timeoutOptions(ctx, options.timeoutMs);
 
   if (!isBulk(options)) {

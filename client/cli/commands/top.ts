@@ -1,6 +1,7 @@
 // `corral top`: a live table of every program with its CPU and memory (the whole process tree),
 // redrawn each interval until q or Ctrl-C. When stdout is not a terminal it prints one snapshot
 // and exits, like `top -b -n 1`.
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ClientError, Status, type ProcessInfo, type StatsSample } from "../../index.js";
@@ -72,7 +73,10 @@ async function* frames(ctx: CliContext, intervalMs: number, signal: AbortSignal)
     const live = liveNames(processes);
     if (live.length === 0) {
       yield { processes, samples: new Map() };
-      await abortableSleep(intervalMs, signal);
+      // Ctrl-C ends the wait early; the loop then sees the signal and stops.
+      await sleep(intervalMs, undefined, { signal }).catch((error: unknown) => {
+        if (!isAbortError(error)) throw error;
+      });
       continue;
     }
     const stream = ctx.monitor.watchStats(
@@ -92,18 +96,6 @@ async function* frames(ctx: CliContext, intervalMs: number, signal: AbortSignal)
       if (!changed || ++refused > RETRIES) throw error;
     }
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** `corral top [--interval 2s] [--once]` */

@@ -4,16 +4,15 @@
 // hosts, stop in reverse (each daemon stops its own programs in reverse dependency order).
 // Hosts that do not answer within the deadline are reported per program; the rest still act.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { StartWait, StopWait, type ProgramResult } from "../../index.js";
+import { StopWait, type ProgramResult } from "../../index.js";
 import { HostUnreachableError } from "../../hosts.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import type { CliContext } from "../context.js";
 import { codeName, describeCallError } from "../errors.js";
-import { formatTable, isAlive, stateName } from "../format.js";
+import { formatTable, stateName } from "../format.js";
 import { UsageError } from "../usage.js";
 import { logs } from "../commands/logs.js";
-import { restart, signal, start, stop } from "../commands/lifecycle.js";
+import { pidOf, restart, signal, start, startWait, stop, timeoutOptions } from "../commands/lifecycle.js";
 import type { FleetContext } from "./context.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -27,8 +26,6 @@ const OPTIONS: Record<string, Options> = {
   logs: { follow: { type: "boolean", short: "f" }, tail: { type: "string", short: "n" }, stderr: { type: "boolean" } },
 };
 const ONE_HOST: Record<string, OneHostCommand> = { start, stop, restart, signal, logs };
-/** Extra time past --timeout, as the one-host commands give. */
-const DEADLINE_MARGIN_MS = 5_000;
 
 /** The command's positionals, and its arguments without them (to pass on with other names). */
 function split(command: string, args: string[]) {
@@ -75,8 +72,14 @@ async function route(ctx: FleetContext, names: string[]): Promise<{ byHost: Map<
 }
 
 /** start|stop|restart|signal|logs NAME... on each program's host. */
-async function named(ctx: FleetContext, command: string, names: string[], argsFor: (names: string[]) => string[]): Promise<number> {
-  const { byHost, failed } = await route(ctx, names);
+async function named(
+  ctx: FleetContext,
+  command: string,
+  names: string[],
+  argsFor: (names: string[]) => string[],
+  routed?: { byHost: Map<string, string[]>; failed: boolean },
+): Promise<number> {
+  const { byHost, failed } = routed ?? (await route(ctx, names));
   let exitCode = failed ? 1 : 0;
   const hosts = [...byHost.keys()];
   if (command === "stop") hosts.reverse();
@@ -97,8 +100,7 @@ async function named(ctx: FleetContext, command: string, names: string[], argsFo
 type ResultRow = [name: string, host: string, result: string, state: string, detail: string];
 
 function resultRow(host: string, r: ProgramResult): ResultRow {
-  const pid = r.process?.run && isAlive(r.process.state) ? `pid ${r.process.run.pid}` : "";
-  return [r.name, host, r.ok ? "ok" : "FAILED", r.process ? stateName(r.process.state) : "-", r.ok ? r.note || pid : `${codeName(r.code)}: ${r.error}`];
+  return [r.name, host, r.ok ? "ok" : "FAILED", r.process ? stateName(r.process.state) : "-", r.ok ? r.note || pidOf(r.process) : `${codeName(r.code)}: ${r.error}`];
 }
 
 /** start|stop --all / --label on every host in scope, one table with a HOST column. */
@@ -107,8 +109,7 @@ async function bulk(ctx: FleetContext, command: "start" | "stop", values: Record
   const timeoutMs = typeof values.timeout === "string" ? parseDuration(values.timeout, "--timeout", command) : undefined;
   const wait = values["no-wait"] !== true;
   if (values.ready === true && !wait) throw new UsageError("--ready waits; it cannot go with --no-wait", "start");
-  const timeout = timeoutMs === undefined ? undefined : durationFromMs(timeoutMs);
-  const callOptions = { signal: ctx.signal, ...(timeoutMs !== undefined ? { deadline: timeoutMs + DEADLINE_MARGIN_MS } : {}) };
+  const { timeout, callOptions } = timeoutOptions(ctx, timeoutMs);
   const selector = { matchLabels, names: [] };
 
   const hosts = [...ctx.scope];
@@ -133,7 +134,7 @@ async function bulk(ctx: FleetContext, command: "start" | "stop", values: Record
       const { processManager } = ctx.fleet.client(host);
       const { results } =
         command === "start"
-          ? await processManager.startAll({ selector, wait: !wait ? StartWait.NONE : values.ready === true ? StartWait.READY : StartWait.RUNNING, timeout }, callOptions)
+          ? await processManager.startAll({ selector, wait: startWait(wait, values.ready === true), timeout }, callOptions)
           : await processManager.stopAll({ selector, wait: wait ? StopWait.STOPPED : StopWait.NONE, timeout }, callOptions);
       for (const result of results) {
         // A daemon answers for the other hosts' programs too ("remote: runs on host ..."): their own host reports them.
@@ -174,9 +175,10 @@ export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" 
     if (positionals.length !== 1) throw new UsageError(command === "logs" ? "name one program" : "name one program to restart", command);
     const name = positionals[0]!;
     if (command === "logs") {
-      const { hosts } = await ctx.fleet.locate(name, ctx.signal);
-      const inScope = hosts.filter((host) => ctx.scope.includes(host));
+      const routed = await route(ctx, [name]);
+      const inScope = [...routed.byHost.keys()];
       if (inScope.length > 1) throw new UsageError(`${name} runs on several hosts (${inScope.join(", ")}): say which with --host NAME or --local`, "logs");
+      return named(ctx, command, [name], () => [...optionArgs, name], routed);
     }
     return named(ctx, command, [name], () => [...optionArgs, name]);
   };

@@ -4,11 +4,9 @@
 import { AmbiguousHostError, identifyHost } from "../../host-identity.js";
 import { Fleet } from "../../hosts.js";
 import type { ConnectOptions } from "../../index.js";
-import type { CliContext } from "../context.js";
-import { describeCallError } from "../errors.js";
-import { CLIENT_COMMANDS, clientContext, withTerminal } from "../run.js";
+import { CLIENT_COMMANDS, clientContext, runOnClient, silenceTlsDeprecation, withTerminal } from "../run.js";
 import { UsageError } from "../usage.js";
-import type { FleetContext } from "./context.js";
+import { describeTarget, type FleetContext } from "./context.js";
 import { fleetEvents } from "./events.js";
 import { fleetLifecycle } from "./lifecycle.js";
 import { fleetStatus } from "./status.js";
@@ -70,6 +68,7 @@ export async function runFleetCommand(command: string, args: string[], selection
     process.stderr.write(`${error.message}\n`);
     return CONFIG_EXIT;
   }
+  if (selection.connectDefaults?.tls || fleet.hostNames.some((host) => fleet.target(host).tls)) silenceTlsDeprecation();
   try {
     const allHosts = args.includes("--all-hosts");
     if (allHosts && command !== "events") throw new UsageError("--all-hosts is for `corral events`", command);
@@ -97,17 +96,7 @@ export async function runFleetCommand(command: string, args: string[], selection
           throw new UsageError(`\`corral ${command}\` talks to one daemon: say which with --host NAME or --local${command === "events" ? ", or use --all-hosts" : ""} (${why})`, command);
         }
       }
-      return await withTerminal(async (base) => {
-        const ctx: CliContext = { ...base, ...clientContext(fleet.client(host)) };
-        try {
-          return await CLIENT_COMMANDS[command]!(ctx, args);
-        } catch (error) {
-          const line = describeCallError(error, `${host} (${fleet.target(host).address})`);
-          if (line === undefined) throw error;
-          ctx.err(`corral: ${line}\n`);
-          return 1;
-        }
-      });
+      return await runOnClient(CLIENT_COMMANDS[command]!, args, fleet.client(host), describeTarget(fleet.target(host)));
     }
     return await withTerminal((base) =>
       fleetCommand({ ...base, fleet, scope, forHost: (host) => ({ ...base, ...clientContext(fleet.client(host)) }) }, args),
