@@ -64,7 +64,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     programs: options.config.programs,
     journal: new EventJournal(),
     hostName: ownHost.hostName,
-    logMaxTotalBytes: options.config.server.logs?.maxTotalBytes,
+    logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   // Tasks created with restore come back before any client can act on them (persistence.ts).

@@ -39,7 +39,7 @@ export interface ServerConfig {
   auth?: AuthConfig;
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
-  logs?: { maxTotalBytes: number };
+  logs: { maxTotalBytes: number };
 }
 
 /** server.tls with absolute paths. */
@@ -155,24 +155,23 @@ export async function loadConfigFile(path: string): Promise<CorralConfig> {
 }
 
 function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, hostOrder: string[] = []): CorralConfig {
-  // Object keys that look like integers ("1", "20") come first in JS objects, so the YAML
-  // document, not the parsed object, says what config order is.
-  const names = [...new Set([...order, ...Object.keys(file.programs)])].filter((name) => name in file.programs);
   return {
     server: toServerConfig(file.server, baseDir),
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
-    programs: names.map((name) => toProgramConfig(name, file.programs[name], baseDir)),
+    programs: orderedKeys(order, file.programs).map((name) => toProgramConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
     hosts: orderedKeys(hostOrder, file.hosts).map((name) => toHostConfig(name, file.hosts[name], baseDir)),
   };
 }
 
+// Object keys that look like integers ("1", "20") come first in JS objects, so the YAML
+// document, not the parsed object, says what config order is.
 function orderedKeys(order: string[], record: Record<string, unknown>): string[] {
   return [...new Set([...order, ...Object.keys(record)])].filter((name) => name in record);
 }
 
 function toHostConfig(name: string, host: ConfigFile["hosts"][string], baseDir: string): HostConfig {
-  const address = host.address.startsWith("unix:") ? `unix:${resolve(baseDir, host.address.slice("unix:".length).replace(/^\/\/(?=\/)/, ""))}` : host.address;
+  const address = host.address.startsWith("unix:") ? `unix:${resolve(baseDir, host.address.slice("unix:".length))}` : host.address;
   const tls = host.tls
     ? {
         ...(host.tls.ca !== undefined ? { ca: resolve(baseDir, host.tls.ca) } : {}),

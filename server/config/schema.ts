@@ -134,6 +134,11 @@ function parseAddress(input: unknown): Parsed<string> {
   return { ok: true, value: input as string };
 }
 
+/** True when server.auth names at least one way in (a token or a client certificate). */
+export function hasAuthMethods(auth?: { tokens: unknown[]; clients: unknown[] }): boolean {
+  return auth !== undefined && auth.tokens.length + auth.clients.length > 0;
+}
+
 /** The rule a listener beyond loopback breaks without TLS and auth (shared with the rpc layer's check of --listen). */
 export const BEYOND_LOOPBACK_RULE =
   "listening beyond loopback (127.0.0.0/8, [::1], localhost) needs TLS (server.tls) and authentication (server.auth: tokens or client certificates), or --insecure (server.insecure: true) to accept the risk";
@@ -324,7 +329,7 @@ const authSchema = strictObject({
 
 const programName = z.string().regex(PROGRAM_NAME_PATTERN, { error: PROGRAM_NAME_RULE });
 
-export const HOST_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const HOST_NAME_PATTERN = PROGRAM_NAME_PATTERN;
 const HOST_NAME_RULE = 'bad host name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)';
 
 /** A daemon's address as clients dial it: "host:port" (any host: TLS is the client's business) or "unix:/path". */
@@ -332,7 +337,7 @@ function parseHostAddress(input: unknown): Parsed<string> {
   if (typeof input === "string" && input.startsWith("unix:")) {
     const path = input.slice("unix:".length).replace(/^\/\/(?=\/)/, "");
     if (path === "" || path.includes("\0")) return { ok: false, rule: `bad socket address ${describeValue(input)} (use unix:/path/to/corral.sock)` };
-    return { ok: true, value: input };
+    return { ok: true, value: `unix:${path}` };
   }
   const parsed = parseAddress(input);
   return parsed.ok ? parsed : { ok: false, rule: `bad address ${describeValue(input)} (use host:port, e.g. 10.0.0.2:7070, or unix:/path/to/corral.sock)` };
@@ -401,7 +406,7 @@ export const configSchema = strictObject({
     }
   }
   const server = ctx.value.server;
-  const secured = server.tls !== undefined && server.auth !== undefined && (server.auth.tokens.length > 0 || server.auth.clients.length > 0);
+  const secured = server.tls !== undefined && hasAuthMethods(server.auth);
   if (!server.insecure && !secured) {
     server.listen.forEach((address, index) => {
       if (!isLoopbackAddress(address)) ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: ["server", "listen", index] });

@@ -1,10 +1,10 @@
 // Server middleware that authenticates and authorizes every call before it reaches a service,
 // and writes the audit log. Denials go through the one error mapping (toServerError).
-import { Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
+import { type CallContext, type ServerMiddlewareCall } from "nice-grpc";
 import { PermissionDeniedError } from "../core/errors.js";
 import type { AuditLog } from "./audit-log.js";
 import type { Authenticator, Identity } from "./authenticator.js";
-import { isAbortError, toServerError } from "./errors.js";
+import { isAbortError, statusName, toServerError } from "./errors.js";
 import { requirementOf, roleAllows } from "./method-roles.js";
 import { PEER_SUBJECT_KEY, peerSubjectOf } from "./peer-certificate.interceptor.js";
 
@@ -18,7 +18,7 @@ const LOCAL_SOCKET: Identity = { name: "local-socket", kind: "local-socket", rol
 
 function codeOf(error: unknown, aborted: boolean): string {
   if (isAbortError(error) || aborted) return "CANCELLED";
-  return Status[toServerError(error).code] ?? "UNKNOWN";
+  return statusName(toServerError(error).code);
 }
 
 export function authMiddleware(options: AuthMiddlewareOptions) {
@@ -39,13 +39,13 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
         identity = authenticator.identify({ authorization: context.metadata.get("authorization"), subject: peerSubjectOf(context.metadata.get(PEER_SUBJECT_KEY)) });
       } catch (error) {
         const mapped = toServerError(error, method);
-        audit.write({ peer: context.peer, method, outcome: "denied", code: Status[mapped.code] ?? "UNKNOWN", reason: mapped.details });
+        audit.write({ peer: context.peer, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
         throw mapped;
       }
     }
     if (!roleAllows(identity.role, needed)) {
       const mapped = toServerError(new PermissionDeniedError(`${method} needs role ${needed}; ${identity.name} has role ${identity.role}`), method);
-      audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: Status[mapped.code] ?? "UNKNOWN", reason: mapped.details });
+      audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
       throw mapped;
     }
     // Reads are not audited: they change nothing and would drown the log.

@@ -2,9 +2,9 @@
 // lengths do not leak either) or a verified client certificate whose subject is mapped to a role.
 // Token values are read from their files once and kept only as digests.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type { AuthConfig } from "../config/load.js";
-import type { Role } from "../config/schema.js";
+import { hasAuthMethods, type Role } from "../config/schema.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../core/errors.js";
 import type { CertificateSubject } from "./peer-certificate.interceptor.js";
 
@@ -47,7 +47,7 @@ function subjectMatches(wanted: [string, string][], actual: CertificateSubject):
   });
 }
 
-export function formatSubject(subject: CertificateSubject): string {
+function formatSubject(subject: CertificateSubject): string {
   return Object.entries(subject)
     .flatMap(([attribute, value]) => (Array.isArray(value) ? value : [value]).map((one) => `${attribute}=${one}`))
     .join(",");
@@ -55,16 +55,21 @@ export function formatSubject(subject: CertificateSubject): string {
 
 async function readToken(file: string, field: string, warn: (line: string) => void): Promise<string> {
   let text: string;
+  let mode: number;
+  let handle: FileHandle | undefined;
   try {
-    text = await readFile(file, "utf8");
+    handle = await open(file, "r");
+    text = await handle.readFile("utf8");
+    mode = (await handle.stat()).mode;
   } catch (error) {
     throw new InvalidArgumentError(field, file, `cannot read the token file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  } finally {
+    await handle?.close();
   }
   const token = (text.split(/\r?\n/)[0] ?? "").trim();
   if (token.length < MIN_TOKEN_LENGTH) {
     throw new InvalidArgumentError(field, file, `the token (first line of the file) must have at least ${MIN_TOKEN_LENGTH} characters, e.g. from \`openssl rand -hex 32\``);
   }
-  const mode = (await stat(file)).mode;
   if ((mode & 0o077) !== 0) warn(`corral: WARNING: token file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
   return token;
 }
@@ -74,7 +79,7 @@ async function readToken(file: string, field: string, warn: (line: string) => vo
  * check enforces). With it, every caller must present a known token or a mapped certificate.
  */
 export async function createAuthenticator(auth: AuthConfig | undefined, warn: (line: string) => void = (line) => console.error(line)): Promise<Authenticator> {
-  if (auth === undefined || auth.tokens.length + auth.clients.length === 0) {
+  if (auth === undefined || !hasAuthMethods(auth)) {
     return { identify: () => ({ name: "anonymous", kind: "anonymous", role: "admin" }) };
   }
   const tokens = await Promise.all(

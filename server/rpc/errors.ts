@@ -16,6 +16,11 @@ const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   internal: Status.INTERNAL,
 };
 
+/** A gRPC status code's name ("OK", "NOT_FOUND", ...) for logs and metrics; "UNKNOWN" for anything else. */
+export function statusName(code: unknown): string {
+  return typeof code === "number" ? (Status[code] ?? "UNKNOWN") : "UNKNOWN";
+}
+
 /** AbortError is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself. */
 export function isAbortError(error: unknown): error is Error {
   return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";

@@ -1,7 +1,7 @@
 // Server middleware that reports every call's method, final status and duration (for the
 // Prometheus metrics), whether it returned, failed or was cancelled.
-import { Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
-import { isAbortError } from "./errors.js";
+import type { CallContext, ServerMiddlewareCall } from "nice-grpc";
+import { isAbortError, statusName } from "./errors.js";
 
 /** method: the full path ("/corral.v1.ProcessManager/GetProcess"); code: "OK", "NOT_FOUND", ... */
 export type CallObserver = (method: string, code: string, seconds: number) => void;
@@ -16,8 +16,7 @@ export function callMetricsMiddleware(observe: CallObserver) {
     try {
       return yield* call.next(call.request, context);
     } catch (error) {
-      const status = (error as { code?: unknown }).code;
-      code = isAbortError(error) || context.signal.aborted ? "CANCELLED" : typeof status === "number" ? (Status[status] ?? "UNKNOWN") : "UNKNOWN";
+      code = isAbortError(error) || context.signal.aborted ? "CANCELLED" : statusName((error as { code?: unknown }).code);
       throw error;
     } finally {
       observe(call.method.path, code, (performance.now() - start) / 1000);

@@ -4,7 +4,7 @@ import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { chmod, lstat, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createConnection, isIPv4 } from "node:net";
+import { createConnection } from "node:net";
 import { createServer, type Server } from "nice-grpc";
 import type { ServerCredentials } from "@grpc/grpc-js";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
@@ -15,7 +15,7 @@ import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_m
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
-import { BEYOND_LOOPBACK_RULE } from "../config/schema.js";
+import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { openAuditLog } from "./audit-log.js";
 import { authMiddleware } from "./auth.middleware.js";
@@ -166,8 +166,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   const host = match[1] ?? match[2];
   const port = Number(match[3]);
   if (port > 65535) throw refuse("port must be at most 65535");
-  const loopback = host === "localhost" || host === "::1" || (isIPv4(host) && host.startsWith("127."));
-  return { host: host.includes(":") ? `[${host}]` : host, port, loopback, address };
+  return { host: host.includes(":") ? `[${host}]` : host, port, loopback: isLoopbackAddress(address), address };
 }
 
 /**
@@ -181,10 +180,9 @@ export function checkListenerSecurity(
 ): void {
   const wide = addresses.filter((listener) => !listener.loopback);
   if (wide.length === 0) return;
-  const secured = options.tls !== undefined && options.auth !== undefined && options.auth.tokens.length + options.auth.clients.length > 0;
-  if (secured) return;
+  const hasAuth = hasAuthMethods(options.auth);
+  if (options.tls !== undefined && hasAuth) return;
   if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
-  const hasAuth = options.auth !== undefined && options.auth.tokens.length + options.auth.clients.length > 0;
   const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
   const warn = options.warn ?? ((line: string) => console.error(line));
   for (const listener of wide) {
