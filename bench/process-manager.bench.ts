@@ -1,8 +1,8 @@
 // `npm run bench`: ProcessManager figures measured in one run against a real daemon process
 // over its Unix socket, each next to a bare-Node baseline measured in the same run.
 import { execFileSync, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ProcessState, StartWait, StopWait } from "../client/index.js";
+import { corralBin } from "../test/helpers/cli.js";
 import { startTestDaemon, type TestDaemon } from "../test/helpers/daemon.js";
 import { isAlive, readStat, residentBytes } from "../test/helpers/proc.js";
 import { sleep } from "../test/helpers/wait.js";
@@ -141,7 +141,6 @@ async function benchUnary(daemon: TestDaemon): Promise<Row[]> {
 
 /** `corral status` as a user runs it (a new node process each time) next to bare `node -e 0`. */
 function benchCli(daemon: TestDaemon): Row[] {
-  const cli = fileURLToPath(new URL("../../bin/corral.js", import.meta.url));
   const time = (args: string[]) => {
     const t0 = performance.now();
     execFileSync(process.execPath, args, { stdio: "ignore" });
@@ -150,7 +149,7 @@ function benchCli(daemon: TestDaemon): Row[] {
   const corral: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < 20; i++) {
-    corral.push(time([cli, "status", "--address", daemon.address]));
+    corral.push(time([corralBin, "status", "--address", daemon.address]));
     bare.push(time(["-e", "0"]));
   }
   const med = quantile(corral, 0.5);

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type ConnectOptions } from "../client/index.js";
-import { startTestDaemon } from "../test/helpers/daemon.js";
+import { startTestDaemon, tcpAddress } from "../test/helpers/daemon.js";
 import { makeTestPki } from "../test/helpers/pki.js";
 import { quantile } from "./quantile.js";
 
@@ -30,11 +30,6 @@ const secured = await startTestDaemon({
 });
 const plain = await startTestDaemon({ configYaml: JSON.stringify({ server: { listen: ["127.0.0.1:0"] }, programs: { p: { command: ["sleep", "600"] } } }) });
 
-async function tcpOf(daemon: typeof plain): Promise<string> {
-  const info = await daemon.client.processManager.getServerInfo({});
-  return info.listen.find((address) => address.startsWith("127.0.0.1:"))!;
-}
-
 async function measure(label: string, options: ConnectOptions): Promise<string> {
   const client = connect(options);
   try {
@@ -54,9 +49,9 @@ async function measure(label: string, options: ConnectOptions): Promise<string> 
 try {
   const rows = [
     await measure("Unix socket (admin, no auth)", { address: secured.socketPath }),
-    await measure("loopback TCP, plain, no auth", { address: await tcpOf(plain) }),
-    await measure("loopback TCP, TLS + bearer token", { address: await tcpOf(secured), tls: { ca: pki.ca }, tokenFile }),
-    await measure("loopback TCP, mTLS (client certificate)", { address: await tcpOf(secured), tls: { ca: pki.ca, cert: pki.alice.cert, key: pki.alice.key } }),
+    await measure("loopback TCP, plain, no auth", { address: await tcpAddress(plain) }),
+    await measure("loopback TCP, TLS + bearer token", { address: await tcpAddress(secured), tls: { ca: pki.ca }, tokenFile }),
+    await measure("loopback TCP, mTLS (client certificate)", { address: await tcpAddress(secured), tls: { ca: pki.ca, cert: pki.alice.cert, key: pki.alice.key } }),
   ];
   console.log(`sequential GetProcess, ${CALLS} calls each (ms)\n| channel | p50 | p99 |\n|---|---|---|\n${rows.join("\n")}`);
 } finally {

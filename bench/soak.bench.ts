@@ -8,7 +8,7 @@
 // SOAK_RESTART_SECONDS (3). Every program is stopped at the end (StopAll, then the daemon's stop).
 import { setMaxListeners } from "node:events";
 import { ProcessState, type CorralClient } from "../client/index.js";
-import { sleep, startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
+import { metricsUrl, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
 import { openFdCount, residentBytes } from "../test/helpers/proc.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -141,8 +141,7 @@ async function main(): Promise<void> {
       const { processes } = await daemon.client.processManager.listProcesses({});
       return processes.filter((p) => p.state === ProcessState.RUNNING).length === PROGRAMS;
     }, 60_000, "every program RUNNING");
-    await waitUntil(() => /corral metrics on (\S+)/.test(daemon.output()), 10_000, "the metrics url in the daemon's output");
-    const metricsUrl = /corral metrics on (\S+)/.exec(daemon.output())![1]!;
+    const metrics = await metricsUrl(daemon);
 
     const followed = { bytes: 0 };
     const events = { events: 0, gaps: 0 };
@@ -164,7 +163,7 @@ async function main(): Promise<void> {
 
     const samples: Sample[] = [];
     const t0 = performance.now();
-    await scrapeDaemon(metricsUrl); // starts the first lag window
+    await scrapeDaemon(metrics); // starts the first lag window
     for (;;) {
       const elapsed = (performance.now() - t0) / 1000;
       const wait = Math.min(SAMPLE_SECONDS * (samples.length + 1), SECONDS) - elapsed;
@@ -172,7 +171,7 @@ async function main(): Promise<void> {
       const rttStart = performance.now();
       await daemon.client.processManager.getServerInfo({});
       const rttMs = performance.now() - rttStart;
-      const gauges = await scrapeDaemon(metricsUrl);
+      const gauges = await scrapeDaemon(metrics);
       samples.push({
         t: Math.round((performance.now() - t0) / 1000),
         rssMb: residentBytes(daemon.pid) / (1024 * 1024),

@@ -11,10 +11,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `corral ARGS` to completion (30 s at most) with CORRAL_ADDRESS=address; rejects if it does not finish. */
+/** Runs `corral ARGS` to completion with CORRAL_ADDRESS=address (and env added); rejects if it does not finish. */
 export function corral(args: string[], address: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return runCorral([], args, { ...process.env, CORRAL_ADDRESS: address, ...env });
+}
+
+/** Runs `PREFIX... node bin/corral.js ARGS` (prefix e.g. ["ip", "netns", "exec", "ns1"]) with exactly env; 30 s at most. */
+export function runCorral(prefix: string[], args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const [command, ...rest] = [...prefix, process.execPath, corralBin, ...args];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [corralBin, ...args], { timeout: 30_000, env: { ...process.env, CORRAL_ADDRESS: address, ...env } }, (error, stdout, stderr) => {
+    execFile(command!, rest, { timeout: 30_000, env }, (error, stdout, stderr) => {
       if (error && typeof error.code !== "number") {
         reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
         return;

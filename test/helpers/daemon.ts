@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { ClientError, connect, socketPath as socketPathOf, type CorralClient } from "../../client/index.js";
-import { sleep } from "./wait.js";
+import { ClientError, connect, socketPath as socketPathOf, type CorralClient, type Event } from "../../client/index.js";
+import { sleep, waitUntil } from "./wait.js";
 
 export { sleep, waitUntil } from "./wait.js";
 export { isAlive, processGroupMembers } from "./proc.js";
@@ -20,7 +20,7 @@ export const daemonEntry = join(repoRoot, "dist/server/daemon-entry.js");
 /** One program as written in the config (snake_case keys, durations like "200ms"). */
 export type TestProgram = { command: string[] | string } & Record<string, unknown>;
 
-export interface TestDaemonOptions {
+export interface TestDaemonOptions extends DaemonLaunch {
   /** The config file's text; wins over programs. */
   configYaml?: string;
   /** Programs to write as the config (JSON is valid YAML). Neither given: no programs. */
@@ -32,12 +32,6 @@ export interface TestDaemonOptions {
   readyTimeoutMs?: number;
   /** Start without --config: the daemon runs its built-in example. */
   builtinExample?: boolean;
-  /** Run the daemon under this command (e.g. ["ip", "netns", "exec", "ns1"] or ["prlimit", "--nofile=64:64", "--"]); it must exec node in the same process. */
-  wrapper?: string[];
-  /** Options for node itself, before the entry (e.g. ["--expose-gc", "--import", probe]). */
-  nodeArgs?: string[];
-  /** Added to the daemon's environment (e.g. CORRAL_FAILPOINTS). */
-  env?: Record<string, string>;
 }
 
 export interface Exit {
@@ -73,13 +67,17 @@ export interface DaemonProcess {
   exited: Promise<Exit>;
 }
 
-/** Spawns the daemon entry with these arguments; output is captured (last 256 KiB). */
+/** How the daemon process is launched, around its own arguments. */
 export interface DaemonLaunch {
+  /** Run the daemon under this command (e.g. ["ip", "netns", "exec", "ns1"] or ["prlimit", "--nofile=64:64", "--"]); it must exec node in the same process. */
   wrapper?: string[];
+  /** Options for node itself, before the entry (e.g. ["--expose-gc", "--import", probe]). */
   nodeArgs?: string[];
+  /** Added to the daemon's environment (e.g. CORRAL_FAILPOINTS). */
   env?: Record<string, string>;
 }
 
+/** Spawns the daemon entry with these arguments; output is captured (last 256 KiB). */
 export function spawnDaemon(args: string[], launch: DaemonLaunch = {}): DaemonProcess {
   // A wrapper must exec the daemon (prlimit and ip netns exec do), so the child's pid is the daemon's.
   const [command, ...rest] = [...(launch.wrapper ?? []), process.execPath, ...(launch.nodeArgs ?? []), daemonEntry, ...args];
@@ -175,4 +173,39 @@ export async function rpcError(call: Promise<unknown>, what?: string): Promise<C
     return error;
   }
   assert.fail(`${prefix}the call succeeded; expected an error`);
+}
+
+/** The daemon's TCP listen address on host (e.g. "127.0.0.1:41234"), as GetServerInfo reports it. */
+export async function tcpAddress(daemon: TestDaemon, host = "127.0.0.1"): Promise<string> {
+  const info = await daemon.client.processManager.getServerInfo({});
+  const address = info.listen.find((listen) => listen.startsWith(`${host}:`));
+  assert.ok(address, `a TCP listener on ${host} in ${info.listen.join(", ")}`);
+  return address;
+}
+
+/** The Prometheus URL the daemon announced ("corral metrics on URL"), once it has (10 s at most). */
+export async function metricsUrl(daemon: TestDaemon): Promise<string> {
+  const announced = /corral metrics on (\S+)/;
+  await waitUntil(() => announced.test(daemon.output()), 10_000, "the metrics url in the daemon's output");
+  return announced.exec(daemon.output())![1]!;
+}
+
+/** Every journal event still held, oldest first, up to upToSeq (default: the last seq now). */
+export async function journalEvents(daemon: TestDaemon, upToSeq?: bigint): Promise<Event[]> {
+  const pm = daemon.client.processManager;
+  const lastSeq = upToSeq ?? (await pm.getServerInfo({})).lastEventSeq;
+  const events: Event[] = [];
+  const abort = new AbortController();
+  for await (const item of pm.watchEvents({}, { signal: abort.signal })) {
+    if (item.kind.case !== "event") continue;
+    events.push(item.kind.value);
+    if (item.kind.value.seq >= lastSeq) break;
+  }
+  abort.abort();
+  return events;
+}
+
+/** The messages of the server events among events, in order. */
+export function serverMessages(events: Event[]): string[] {
+  return events.flatMap((e) => (e.detail.case === "server" ? [e.detail.value.message] : []));
 }

@@ -1,10 +1,9 @@
 // Two hosts on one machine for multi-host tests: either two network namespaces joined by a veth
 // pair (real, separate network stacks; needs root and iproute2) or two loopback addresses
 // (127.0.0.2 / 127.0.0.3). Also: a free port, and the CLI run on one side.
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
-import { corralBin } from "./cli.js";
-import type { CliResult } from "./cli.js";
+import { runCorral, type CliResult } from "./cli.js";
 
 export interface TwoHosts {
   mode: "netns" | "loopback";
@@ -96,20 +95,16 @@ export function netnsHosts(): TwoHosts | { skip: string } {
   };
 }
 
+/** This process's environment without the CORRAL_* settings that would point the CLI elsewhere, plus extra. */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.CORRAL_ADDRESS;
+  delete env.CORRAL_CONFIG;
+  delete env.CORRAL_HOST_NAME;
+  return { ...env, ...extra };
+}
+
 /** Runs `corral ARGS` under `wrap` (e.g. inside namespace A), without $CORRAL_ADDRESS; 30 s at most. */
 export function corralOn(wrap: string[], args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const [command, ...prefix] = [...wrap, process.execPath];
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
-  delete baseEnv.CORRAL_ADDRESS;
-  delete baseEnv.CORRAL_CONFIG;
-  delete baseEnv.CORRAL_HOST_NAME;
-  return new Promise((resolve, reject) => {
-    execFile(command!, [...prefix, corralBin, ...args], { timeout: 30_000, env: { ...baseEnv, ...env } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") {
-        reject(new Error(`corral ${args.join(" ")} did not finish: ${error.message}\n${stderr}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
+  return runCorral(wrap, args, cliEnv(env));
 }

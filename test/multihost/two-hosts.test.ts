@@ -12,7 +12,7 @@ import { describe, test, type TestContext } from "node:test";
 import { ProcessState } from "../../client/index.js";
 import { spawnDaemon, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corralBin } from "../helpers/cli.js";
-import { corralOn, loopbackHosts, netnsHosts, type TwoHosts } from "../helpers/multihost.js";
+import { cliEnv, corralOn, loopbackHosts, netnsHosts, type TwoHosts } from "../helpers/multihost.js";
 import { makeTestPki } from "../helpers/pki.js";
 
 const SLEEPER = { command: ["sleep", "300"], startsecs: 0, stop_timeout: "2s" };
@@ -183,8 +183,7 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
 
   await t.test("events --all-hosts --follow streams both hosts' new events as they happen", async () => {
     const [command, ...prefix] = [...hosts.wrapA, process.execPath];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...(named ? { CORRAL_HOST_NAME: "lab1" } : {}) };
-    delete env.CORRAL_ADDRESS;
+    const env = cliEnv(named ? { CORRAL_HOST_NAME: "lab1" } : {});
     const lastA = (await daemonA.client.processManager.getServerInfo({})).lastEventSeq;
     const lastB = (await daemonB.client.processManager.getServerInfo({})).lastEventSeq;
     let text = "";

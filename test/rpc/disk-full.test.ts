@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ProcessState, Status, StartWait, type Event } from "../../client/index.js";
 import { parseState } from "../../server/core/store/state-store.js";
-import { rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { journalEvents, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 /** Fills the filesystem of dir with a ballast file until the disk is full; returns its path. */
 function fillDisk(dir: string): string {
@@ -26,20 +26,6 @@ function fillDisk(dir: string): string {
     closeSync(fd);
   }
   return path;
-}
-
-async function serverEvents(daemon: TestDaemon): Promise<Event[]> {
-  const pm = daemon.client.processManager;
-  const lastSeq = (await pm.getServerInfo({})).lastEventSeq;
-  const abort = new AbortController();
-  const out: Event[] = [];
-  for await (const item of pm.watchEvents({}, { signal: abort.signal })) {
-    if (item.kind.case !== "event") continue;
-    out.push(item.kind.value);
-    if (item.kind.value.seq >= lastSeq) break;
-  }
-  abort.abort();
-  return out;
 }
 
 const messages = (events: Event[]) => events.flatMap((e) => (e.detail.case === "server" ? [`${e.program}: ${e.detail.value.message}`] : []));
@@ -90,7 +76,7 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   ballast = fillDisk(home);
   const stopped = await pm.stopProcess({ name: "small" });
   assert.equal(stopped.process?.state, ProcessState.STOPPED);
-  await waitUntil(async () => messages(await serverEvents(daemon!)).some((m) => /saving state to .*state\.json failed: disk full \(ENOSPC\); the previous state file is kept/.test(m)), 5000, "a state-save event");
+  await waitUntil(async () => messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json failed: disk full \(ENOSPC\); the previous state file is kept/.test(m)), 5000, "a state-save event");
   assert.equal(readFileSync(stateFile, "utf8"), savedBefore, "the previous state file is untouched");
   assert.ok(!existsSync(`${stateFile}.tmp`), "the partial temp file was removed");
   rmSync(ballast);
@@ -98,7 +84,7 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   // 4. A log that outgrows the disk: no room to copy it, so it is rotated without a backup.
   await pm.startProcess({ name: "filler", wait: StartWait.RUNNING });
   await waitUntil(
-    async () => messages(await serverEvents(daemon!)).some((m) => /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to .*filler\.stdout\.log\.1; rotated without a backup: dropped \d+ bytes/.test(m)),
+    async () => messages(await journalEvents(daemon!)).some((m) => /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to .*filler\.stdout\.log\.1; rotated without a backup: dropped \d+ bytes/.test(m)),
     20_000,
     "a rotation without a backup",
   );
@@ -109,7 +95,7 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
 
   // 5. Saving works again, and says so; the daemon is still the same process.
   await pm.startProcess({ name: "small", wait: StartWait.RUNNING });
-  await waitUntil(async () => messages(await serverEvents(daemon!)).some((m) => /saving state to .*state\.json works again/.test(m)), 5000, "saving works again");
+  await waitUntil(async () => messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json works again/.test(m)), 5000, "saving works again");
   assert.equal(daemon.child.exitCode, null, "the daemon never exited");
   await pm.stopProcess({ name: "small" });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import { TaskHandle, TaskState } from "../../client/index.js";
-import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { metricsUrl, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
 
@@ -28,8 +28,7 @@ describe("Prometheus metrics endpoint", () => {
 
   before(async () => {
     daemon = await startTestDaemon({ configYaml: config("127.0.0.1:0") });
-    await waitUntil(() => /corral metrics on (\S+)/.test(daemon.output()), 10_000, "the metrics url in the daemon's output");
-    url = /corral metrics on (\S+)/.exec(daemon.output())![1]!;
+    url = await metricsUrl(daemon);
     await waitUntil(async () => (await daemon.client.processManager.getProcess({ name: "web" })).process?.run?.pid !== undefined, 10_000, "web running");
   });
   after(async () => {

@@ -4,11 +4,11 @@
 // (limit N)"; a follower under way waits and loses nothing; the daemon stays up, and everything
 // works again once the connections are closed.
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { createConnection, type Socket } from "node:net";
 import { LogStream, ProcessState, Status, StartWait } from "../../client/index.js";
 import { rpcError, sleep, startTestDaemon, waitUntil } from "../helpers/daemon.js";
+import { openFdCount } from "../helpers/proc.js";
 
 const LIMIT = 128;
 
@@ -26,7 +26,7 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
     await daemon.stop();
   });
   const pm = daemon.client.processManager;
-  const fds = () => readdirSync(`/proc/${daemon.pid}/fd`).length;
+  const fds = () => openFdCount(daemon.pid);
   const baseline = fds();
   assert.ok(baseline < LIMIT - 10, `the daemon starts with ${baseline} fds, well under ${LIMIT}`);
   // Put some output in the log before the fds run out.

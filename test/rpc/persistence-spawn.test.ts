@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ClientError, ProcessState, StartWait } from "../../client/index.js";
 import { findByEnvironment } from "../../server/core/process/env-marker.js";
-import { isAlive, processGroupMembers, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { parseState } from "../../server/core/store/state-store.js";
+import { isAlive, journalEvents, processGroupMembers, serverMessages, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, waitForStates } from "../helpers/shared-home.js";
 
 const programs = { late: { command: ["sleep", "300"], autostart: false, startsecs: "100ms", stop_timeout: "2s" } };
@@ -16,9 +17,7 @@ const programs = { late: { command: ["sleep", "300"], autostart: false, startsec
 /** The run of `name` the saved state.json holds, if any. */
 function savedRun(home: string, name: string): unknown {
   const path = join(home, "state", "state.json");
-  if (!existsSync(path)) return undefined;
-  const state = JSON.parse(readFileSync(path, "utf8")) as { programs: Record<string, { run?: unknown }> };
-  return state.programs[name]?.run;
+  return existsSync(path) ? parseState(readFileSync(path, "utf8")).programs[name]?.run : undefined;
 }
 
 test("a run started right before a daemon SIGKILL, before any state save, is re-adopted by the next daemon", { timeout: 60_000 }, async () => {
@@ -61,20 +60,8 @@ test("a daemon killed between the fork and recording the pid: the next daemon fi
     const late = (await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "late RUNNING")).get("late");
     assert.equal(late?.run?.pid, pids[0], "the orphan is adopted, not duplicated");
     assert.deepEqual(findByEnvironment({ CORRAL_DAEMON_HOME: home, CORRAL_PROGRAM: "late" }), pids, "still one process of the program");
-    assert.match(second.output() + (await journalText(second)), /found pid \d+ by its CORRAL_RUN_ID/);
+    assert.match(second.output() + serverMessages(await journalEvents(second)).join("\n"), /found pid \d+ by its CORRAL_RUN_ID/);
     await second.client.processManager.stopProcess({ name: "late" });
     assert.deepEqual(processGroupMembers(pids[0]!), []);
   });
 });
-
-async function journalText(daemon: TestDaemon): Promise<string> {
-  const { lastEventSeq } = await daemon.client.processManager.getServerInfo({});
-  const lines: string[] = [];
-  const abort = new AbortController();
-  for await (const item of daemon.client.processManager.watchEvents({}, { signal: abort.signal })) {
-    if (item.kind.case === "event" && item.kind.value.detail.case === "server") lines.push(item.kind.value.detail.value.message);
-    if (item.kind.case === "event" && item.kind.value.seq >= lastEventSeq) break;
-  }
-  abort.abort();
-  return lines.join("\n");
-}

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fromValue, TaskState, toValue, type Event, type JsonValue, type TaskInfo } from "../../client/index.js";
-import { isAlive, processGroupMembers, repoRoot, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { fromValue, TaskState, toValue, type JsonValue, type TaskInfo } from "../../client/index.js";
+import { isAlive, journalEvents, processGroupMembers, serverMessages, repoRoot, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon } from "../helpers/shared-home.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
@@ -21,19 +21,6 @@ async function statusOf(daemon: TestDaemon, name: string): Promise<Record<string
   const { status } = await daemon.client.taskRunner.getStatus({ name });
   const value = status ? fromValue(status) : null;
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
-}
-
-/** Every journal event still held, oldest first. */
-async function allEvents(daemon: TestDaemon): Promise<Event[]> {
-  const { lastEventSeq } = await daemon.client.processManager.getServerInfo({});
-  const events: Event[] = [];
-  const abort = new AbortController();
-  for await (const item of daemon.client.processManager.watchEvents({}, { signal: abort.signal })) {
-    if (item.kind.case === "event") events.push(item.kind.value);
-    if (item.kind.case === "event" && item.kind.value.seq >= lastEventSeq) break;
-  }
-  abort.abort();
-  return events;
 }
 
 test("after SIGKILL of the daemon, tasks created with restore come back with their last applied settings, running if they ran", { timeout: 90_000 }, async () => {
@@ -74,7 +61,7 @@ test("after SIGKILL of the daemon, tasks created with restore come back with the
     assert.equal(tasks.get("user-stopped")?.state, TaskState.CREATED, "stopped by the user: not started again");
     assert.deepEqual(fromValue(tasks.get("pending")!.settings!), { step: 4 });
 
-    const restored = (await allEvents(second)).flatMap((e) => (e.detail.case === "taskRestored" ? [e.detail.value] : []));
+    const restored = (await journalEvents(second)).flatMap((e) => (e.detail.case === "taskRestored" ? [e.detail.value] : []));
     assert.deepEqual(
       restored.map((r) => `${r.task} ${r.type} ${r.started}`).sort(),
       ["idle counter false", "keeper counter true", "pending counter false", "user-stopped counter false"],
@@ -124,7 +111,7 @@ test("an exec task's child left by a killed daemon is stopped (it cannot be re-a
     owned.addPid(newPid);
     assert.notEqual(newPid, oldPid, "a fresh child, not the old one");
     await waitUntil(() => processGroupMembers(oldPid).length === 0, 10_000, `the old child's group ${oldPid} to be stopped`);
-    assert.match(second.output() + JSON.stringify((await allEvents(second)).map((e) => (e.detail.case === "server" ? e.detail.value.message : ""))), /stopping process group \d+ left by the previous daemon/);
+    assert.match(second.output() + serverMessages(await journalEvents(second)).join("\n"), /stopping process group \d+ left by the previous daemon/);
     await second.client.taskRunner.removeTask({ name: "worker", timeout: { seconds: 20n, nanos: 0 } });
     await waitUntil(() => processGroupMembers(newPid).length === 0, 10_000, "the fresh child to be stopped with its task");
   });
@@ -139,7 +126,7 @@ test("a restore task whose type a daemon does not have is reported and kept for 
 
     const withoutModule = await start({ configYaml: JSON.stringify({ programs: {} }) });
     assert.equal((await tasksByName(withoutModule)).size, 0);
-    const events = await allEvents(withoutModule);
+    const events = await journalEvents(withoutModule);
     assert.ok(events.some((e) => e.detail.case === "server" && /task "keeper" \(type counter\) .*could not be re-created: .*kept/.test(e.detail.value.message)), "reported in the journal");
     await killDaemon(withoutModule);
 

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { LogStream, ProcessState, type ProcessInfo } from "../../client/index.js";
-import { isAlive, processGroupMembers, sleep, waitUntil, type TestDaemon, type TestProgram } from "../helpers/daemon.js";
+import { isAlive, journalEvents, processGroupMembers, sleep, waitUntil, type TestDaemon, type TestProgram } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 /** Prints 1, 2, 3, ... one line every 50 ms: the log must hold every line exactly once. */
@@ -176,11 +176,7 @@ test("event seqs continue across a daemon restart and WatchEvents resumes after 
     const first = await start({ programs });
     owned.add((await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING")).values());
     const { lastEventSeq } = await first.client.processManager.getServerInfo({});
-    const seen: string[] = [];
-    for await (const item of first.client.processManager.watchEvents({})) {
-      if (item.kind.case === "event") seen.push(`${item.kind.value.seq} ${item.kind.value.program} ${item.kind.value.detail.case}`);
-      if (item.kind.case === "event" && item.kind.value.seq >= lastEventSeq) break;
-    }
+    const seen = (await journalEvents(first, lastEventSeq)).map((e) => `${e.seq} ${e.program} ${e.detail.case}`);
     await killDaemon(first);
 
     const second = await start({ programs });

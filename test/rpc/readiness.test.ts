@@ -3,25 +3,13 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/index.js";
 import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { freePort } from "../helpers/multihost.js";
 
 const NODE = process.execPath;
-
-/** A TCP port that was free a moment ago (bound to 0, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 describe("readiness and liveness probes over gRPC", () => {
   let daemon: TestDaemon;
@@ -30,7 +18,7 @@ describe("readiness and liveness probes over gRPC", () => {
   const pm = () => daemon.client.processManager;
 
   before(async () => {
-    const [tcpPort, grpcPort] = [await freePort(), await freePort()];
+    const [tcpPort, grpcPort] = [await freePort("127.0.0.1"), await freePort("127.0.0.1")];
     const home = mkdtempSync(join(tmpdir(), "corral-probe-"));
     flagFile = join(home, "ready.flag");
     aliveFile = join(home, "alive.flag");

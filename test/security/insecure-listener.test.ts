@@ -3,20 +3,21 @@
 // and a warning. Where namespaces cannot be made (not root, no iproute2), the test is skipped
 // and says why; the policy itself is also checked without binding in convert.test.ts.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect, socketPath } from "../../client/index.js";
-import { corralBin } from "../helpers/cli.js";
-import { daemonEntry, waitUntil } from "../helpers/daemon.js";
+import { spawnDaemon, waitUntil } from "../helpers/daemon.js";
+import { corralOn } from "../helpers/multihost.js";
 
 const NS = `corral-sec-${process.pid}`;
 /** An address that exists only inside the namespace (on its loopback device, but not in 127/8). */
 const WIDE_ADDRESS = "10.231.0.1";
 
+/** Runs an iproute2 command to completion. */
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: 30_000 }, (error, stdout, stderr) => {
@@ -46,15 +47,10 @@ after(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
+const inNamespace = ["ip", "netns", "exec", NS];
+
 /** The daemon in the namespace (`ip netns exec` execs node, so the child's pid is the daemon's). */
-function daemonInNamespace(args: string[]) {
-  const child = spawn("ip", ["netns", "exec", NS, process.execPath, daemonEntry, "--home", home, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  child.stderr.on("data", (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const daemonInNamespace = (args: string[]) => spawnDaemon(["--home", home, ...args], { wrapper: inNamespace });
 
 test("beyond loopback: refused without TLS and auth; --insecure serves it with a warning", async (t) => {
   if (skipReason) {
@@ -62,7 +58,7 @@ test("beyond loopback: refused without TLS and auth; --insecure serves it with a
     return;
   }
   const refused = daemonInNamespace(["--listen", `${WIDE_ADDRESS}:0`]);
-  assert.notEqual(await refused.exited, 0);
+  assert.notEqual((await refused.exited).code, 0);
   assert.match(refused.output(), new RegExp(`${WIDE_ADDRESS.replaceAll(".", "\\.")}:0.*needs TLS`));
   assert.ok(!existsSync(socketPath(home)), "refused before anything was bound");
 
@@ -79,12 +75,12 @@ test("beyond loopback: refused without TLS and auth; --insecure serves it with a
     assert.ok(tcp, listen.join(", "));
     assert.match(daemon.output(), /WARNING: --insecure: listening on 10\.231\.0\.1:0 beyond loopback without TLS or authentication/);
     // A client inside the namespace reaches it over TCP (no auth configured: the risk --insecure accepted).
-    const info = await run("ip", ["netns", "exec", NS, process.execPath, corralBin, "--address", tcp, "info", "--json"]);
+    const info = await corralOn(inNamespace, ["--address", tcp, "info", "--json"]);
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, new RegExp(`"pid":\\s*${daemon.child.pid}`));
   } finally {
     client.close();
     daemon.child.kill("SIGTERM");
-    assert.equal(await daemon.exited, 0, daemon.output());
+    assert.equal((await daemon.exited).code, 0, daemon.output());
   }
 });

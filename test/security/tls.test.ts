@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect, Status, type ConnectOptions } from "../../client/index.js";
-import { rpcError, startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { rpcError, startTestDaemon, tcpAddress, type TestDaemon } from "../helpers/daemon.js";
 import { makeTestPki, type TestPki } from "../helpers/pki.js";
 
 let pki: TestPki;
@@ -25,10 +25,7 @@ after(async () => {
 async function tlsDaemon(tls: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ daemon: TestDaemon; tcp: string }> {
   const configYaml = JSON.stringify({ server: { listen: ["127.0.0.1:0"], tls, ...extra }, programs: {} });
   const daemon = await startTestDaemon({ configYaml });
-  const info = await daemon.client.processManager.getServerInfo({});
-  const tcp = info.listen.find((address) => address.startsWith("127.0.0.1:"));
-  assert.ok(tcp, `a TCP listener in ${info.listen.join(", ")}`);
-  return { daemon, tcp };
+  return { daemon, tcp: await tcpAddress(daemon) };
 }
 
 async function serverInfoOver(options: ConnectOptions) {
