@@ -122,29 +122,24 @@ export class Persistence {
       const run = program.run;
       const desired = this.frozenDesired ? this.frozenDesired.get(program.name) : program.desired;
       const live = run && !run.exitedAt && run.pid > 0;
+      const common = {
+        desired,
+        restarts: program.restarts,
+        retryPending: program.retryPending,
+        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
+      };
       if (this.upAtShutdown?.has(program.name) && !live) {
         // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
         // (or a pending retry) decides again under the next daemon, as before a first start.
-        programs[program.name] = {
-          desired,
-          state: "STOPPED",
-          stateReason: "stopped by the daemon's shutdown",
-          restarts: program.restarts,
-          retryPending: program.retryPending,
-          stoppedByShutdown: true,
-          adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
-        };
+        programs[program.name] = { ...common, state: "STOPPED", stateReason: "stopped by the daemon's shutdown", stoppedByShutdown: true };
         continue;
       }
       programs[program.name] = {
-        desired,
+        ...common,
         state: program.state,
         stateReason: program.stateReason,
         stateSince: program.stateSince.toISOString(),
-        restarts: program.restarts,
-        retryPending: program.retryPending,
         run: run ? savedRunOf(run) : undefined,
-        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
       };
     }
     return { version: 1, savedAt: new Date().toISOString(), bootId: this.bootId, daemonPid: process.pid, programs };

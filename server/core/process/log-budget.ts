@@ -19,17 +19,10 @@ export interface LogBudgetOptions {
   report: (file: LogFile, dropped: DroppedLog, why: string) => void;
 }
 
-export interface EnforceResult {
-  /** Bytes of all log files before the check. */
-  totalBefore: number;
-  totalAfter: number;
-  dropped: DroppedLog[];
-}
-
 export class LogBudget {
   private timer?: NodeJS.Timeout;
   private lastCheck = 0;
-  private running?: Promise<EnforceResult>;
+  private running?: Promise<void>;
   private again = false;
 
   constructor(private readonly options: LogBudgetOptions) {}
@@ -51,14 +44,14 @@ export class LogBudget {
   };
 
   /** One check now (a check already running is followed by one more, not run twice at once). */
-  async enforce(): Promise<EnforceResult> {
+  async enforce(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
     }
     this.running = this.enforceOnce();
     try {
-      return await this.running;
+      await this.running;
     } finally {
       this.running = undefined;
       if (this.again) {
@@ -68,14 +61,12 @@ export class LogBudget {
     }
   }
 
-  private async enforceOnce(): Promise<EnforceResult> {
+  private async enforceOnce(): Promise<void> {
     const cap = this.options.maxTotalBytes;
     const files = [...this.options.files()];
     const usage = await Promise.all(files.map(async (file) => ({ file, ...(await file.diskUsage()) })));
-    const totalBefore = usage.reduce((sum, u) => sum + u.current + u.backups.reduce((s, b) => s + b.size, 0), 0);
-    let total = totalBefore;
-    const dropped: DroppedLog[] = [];
-    if (!this.enabled || total <= cap) return { totalBefore, totalAfter: total, dropped };
+    let total = usage.reduce((sum, u) => sum + u.current + u.backups.reduce((s, b) => s + b.size, 0), 0);
+    if (!this.enabled || total <= cap) return;
     const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
 
     // Oldest first across programs: a file's highest-numbered backup is its oldest.
@@ -86,7 +77,6 @@ export class LogBudget {
       const gone = await backup.file.dropOldestBackup();
       if (!gone) continue;
       total -= gone.bytes;
-      dropped.push(gone);
       this.options.report(backup.file, gone, why(before));
     }
 
@@ -98,10 +88,8 @@ export class LogBudget {
       const gone = await file.dropCurrent();
       if (!gone) continue;
       total -= gone.bytes;
-      dropped.push(gone);
       this.options.report(file, gone, why(before));
     }
-    return { totalBefore, totalAfter: total, dropped };
   }
 
   close(): void {

@@ -50,10 +50,11 @@ export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEn
       notes.push(`program "${name}": run ${intent.runId} (pid ${pid}) was spawned after the last state save; recovered from the spawn log`);
     } else {
       // Its children inherit the marker too: the run is the group leader (its own process group).
-      const leader = findByEnvironment({ [HOME_MARKER]: home, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) }).find((p) => readStat(p)?.pgrp === p);
-      const stat = leader === undefined ? undefined : readStat(leader);
-      if (leader !== undefined && stat) {
-        pid = leader;
+      const stat = findByEnvironment({ [HOME_MARKER]: home, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) })
+        .map(readStat)
+        .find((s) => s !== undefined && s.pgrp === s.pid);
+      if (stat) {
+        pid = stat.pid;
         pidStartTicks = stat.startTicks;
         notes.push(`program "${name}": the daemon died between the fork of run ${intent.runId} and logging its pid; found pid ${pid} by its CORRAL_RUN_ID`);
       }

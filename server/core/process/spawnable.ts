@@ -2,6 +2,7 @@
 // unusable cwd), so the error names the path and errno instead of a bare spawn ENOENT.
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { errnoOf } from "../resource-errors.js";
 
 export interface SpawnProblem {
   path: string;
@@ -14,7 +15,7 @@ export function checkSpawnable(cwd: string, command: string, env: Record<string,
   try {
     if (!statSync(cwd).isDirectory()) return { path: cwd, errno: "ENOTDIR", message: `working directory ${cwd} is not a directory` };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
+    const code = errnoOf(error) ?? "ENOENT";
     return { path: cwd, errno: code, message: `working directory ${cwd} is not usable (${code})` };
   }
   const candidates = command.includes("/")
@@ -30,7 +31,7 @@ export function checkSpawnable(cwd: string, command: string, env: Record<string,
       accessSync(candidate, fsConstants.X_OK);
       return undefined;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "ENOENT";
+      const code = errnoOf(error) ?? "ENOENT";
       if (code !== "ENOENT") firstProblem ??= { path: candidate, errno: code, message: `executable ${candidate} is not executable (${code})` };
     }
   }

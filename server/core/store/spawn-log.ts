@@ -8,6 +8,7 @@
 // daemon does not touch; only a host crash loses it, and after a reboot no run survives anyway
 // (the saved boot id tells). So a spawn costs two small appends, not a rewrite of the state.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { isRecord } from "./state-store.js";
 
 export interface SpawnIntent {
   kind: "intent";
@@ -30,10 +31,6 @@ export interface SpawnDone {
 }
 
 export type SpawnLogEntry = SpawnIntent | SpawnDone;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function parseEntry(line: string): SpawnLogEntry | undefined {
   let value: unknown;

@@ -110,7 +110,39 @@ export function writeFileAtomic(path: string, data: string): void {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** What reading a saved JSON document found; the caller words the problem for its own file. */
+export type DocumentRead<T> =
+  | { kind: "missing" }
+  | { kind: "unreadable"; why: string }
+  | { kind: "unusable"; why: string; aside: string; moved: boolean }
+  | { kind: "read"; doc: T };
+
+/** Reads path and parses it; a file that does not parse is moved aside (to path.corrupt-<ms>). */
+export function readDocument<T>(path: string, parse: (text: string) => T): DocumentRead<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = errnoOf(error);
+    return code === "ENOENT" ? { kind: "missing" } : { kind: "unreadable", why: code ?? String(error) };
+  }
+  try {
+    return { kind: "read", doc: parse(text) };
+  } catch (error) {
+    const aside = `${path}.corrupt-${Date.now()}`;
+    let moved = false;
+    try {
+      renameSync(path, aside);
+      moved = true;
+    } catch {
+      // keep it where it is; the next save replaces it
+    }
+    return { kind: "unusable", why: (error as Error).message, aside, moved };
+  }
+}
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -182,25 +214,16 @@ export class StateStore {
 
   /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
   load(): LoadResult {
-    let text: string;
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return code === "ENOENT" ? {} : { problem: `state file ${this.path} could not be read (${code ?? String(error)}); starting without saved state` };
-    }
-    try {
-      return { state: parseState(text) };
-    } catch (error) {
-      const aside = `${this.path}.corrupt-${Date.now()}`;
-      let where = "";
-      try {
-        renameSync(this.path, aside);
-        where = `; moved to ${aside}`;
-      } catch {
-        // keep it where it is; the next save replaces it
-      }
-      return { problem: `state file ${this.path} is unusable (${(error as Error).message})${where}; starting without saved state: runs of the previous daemon are not re-adopted` };
+    const read = readDocument(this.path, parseState);
+    switch (read.kind) {
+      case "missing":
+        return {};
+      case "unreadable":
+        return { problem: `state file ${this.path} could not be read (${read.why}); starting without saved state` };
+      case "unusable":
+        return { problem: `state file ${this.path} is unusable (${read.why})${read.moved ? `; moved to ${read.aside}` : ""}; starting without saved state: runs of the previous daemon are not re-adopted` };
+      case "read":
+        return { state: read.doc };
     }
   }
 

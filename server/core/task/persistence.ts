@@ -4,10 +4,9 @@
 // A TS task cannot outlive the daemon (its run() lived in the daemon's memory), so it starts over;
 // an `exec` task's child cannot be re-adopted either (see stopLeftoverChildren), so it is stopped
 // and the task starts a fresh one.
-import { readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { EventJournal } from "../store/journal.js";
-import { currentBootId, writeFileAtomic } from "../store/state-store.js";
+import { currentBootId, isRecord, readDocument, writeFileAtomic } from "../store/state-store.js";
 import { groupMembers, readStat, signalGroup } from "../process/proc.js";
 import type { TaskRunner } from "./runner.js";
 import type { Task, TaskChild } from "./task.js";
@@ -33,19 +32,6 @@ export interface SavedTasks {
   savedAt: string;
   bootId: string;
   tasks: SavedTask[];
-}
-
-export interface TaskRestoreOutcome {
-  restored: string[];
-  started: string[];
-  /** Saved tasks that could not be re-created (type gone, settings now invalid...), with why. */
-  failed: { name: string; why: string }[];
-  /** Leftover child groups of the previous daemon's tasks that were stopped. */
-  stoppedChildren: number[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function validTask(value: unknown): value is SavedTask {
@@ -93,41 +79,36 @@ export class TaskPersistence {
    * the previous daemon's tasks, starts the tasks that were running, and from then on keeps the
    * file current.
    */
-  restore(): TaskRestoreOutcome {
-    const outcome: TaskRestoreOutcome = { restored: [], started: [], failed: [], stoppedChildren: [] };
+  restore(): void {
     const saved = this.load();
     if (saved) {
       const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
       for (const task of saved.tasks) {
-        if (sameBoot) outcome.stoppedChildren.push(...this.stopLeftoverChildren(task));
-        this.restoreOne(task, outcome);
+        if (sameBoot) this.stopLeftoverChildren(task);
+        this.restoreOne(task);
       }
     }
     this.runner.onTaskChange = (_task, urgent) => (urgent ? this.saveNow() : this.saveSoon());
     this.saveSoon();
-    return outcome;
   }
 
-  private restoreOne(saved: SavedTask, outcome: TaskRestoreOutcome): void {
+  private restoreOne(saved: SavedTask): void {
     try {
       this.runner.create(saved.name, saved.type, saved.args, saved.settings, { restore: true, restored: true });
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      outcome.failed.push({ name: saved.name, why });
       // A module left out of the config by mistake must not cost the task: keep its record
       // (a task created under its name replaces it).
       this.kept.push({ ...saved, children: [] });
       this.journal.append("", 0, { kind: "server", message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; its record is kept for a later daemon` });
       return;
     }
-    outcome.restored.push(saved.name);
     let started = false;
     let why = "it was not running";
     if (saved.running) {
       try {
         this.runner.start(saved.name);
         started = true;
-        outcome.started.push(saved.name);
       } catch (error) {
         why = `starting it failed: ${error instanceof Error ? error.message : String(error)}`;
       }
@@ -142,19 +123,15 @@ export class TaskPersistence {
    * An exec task's child talked to the dead daemon over pipes only that daemon held: nobody can
    * reconnect to them, so the child cannot be re-adopted honestly (no settings, no stop, no
    * status would reach it). Left alone it would be an orphan; stop its group (pid + start ticks
-   * checked, so a reused pid is never signalled). Returns the group ids signalled.
+   * checked, so a reused pid is never signalled).
    */
-  private stopLeftoverChildren(task: SavedTask): number[] {
-    const stopped: number[] = [];
+  private stopLeftoverChildren(task: SavedTask): void {
     for (const child of task.children) {
-      const owned = () => readStat(child.pid)?.startTicks === child.startTicks;
-      if (!owned() && groupMembers(child.pid).length === 0) continue;
       // The leader may be gone while members of its group live on; a group id is not reused
       // while the group has members, so signalling it reaches only the task's processes.
       const leader = readStat(child.pid);
-      if (leader !== undefined && leader.startTicks !== child.startTicks) continue;
+      if (leader ? leader.startTicks !== child.startTicks : groupMembers(child.pid).length === 0) continue;
       signalGroup(child.pid, "SIGTERM");
-      stopped.push(child.pid);
       this.journal.append("", 0, { kind: "server", message: `task "${task.name}": stopping process group ${child.pid} left by the previous daemon (an exec task's child cannot be re-adopted: its stdio pipes died with that daemon)` });
       const timer = setTimeout(() => {
         const now = readStat(child.pid);
@@ -162,30 +139,14 @@ export class TaskPersistence {
       }, LEFTOVER_STOP_TIMEOUT_MS);
       timer.unref();
     }
-    return stopped;
   }
 
   private load(): SavedTasks | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} could not be read (${code ?? String(error)}); no task restored` });
-      return undefined;
-    }
-    try {
-      return parseSavedTasks(text);
-    } catch (error) {
-      const aside = `${this.path}.corrupt-${Date.now()}`;
-      try {
-        renameSync(this.path, aside);
-      } catch {
-        // the next save replaces it
-      }
-      this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} is unusable (${(error as Error).message}); moved to ${aside}; no task restored` });
-      return undefined;
-    }
+    const read = readDocument(this.path, parseSavedTasks);
+    if (read.kind === "unreadable") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} could not be read (${read.why}); no task restored` });
+    // If the move failed, the next save replaces the file.
+    if (read.kind === "unusable") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} is unusable (${read.why}); moved to ${read.aside}; no task restored` });
+    return read.kind === "read" ? read.doc : undefined;
   }
 
   private snapshot(): SavedTasks {
