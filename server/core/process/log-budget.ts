@@ -3,7 +3,7 @@
 // programs go first; when no backup is left, current files are emptied, largest first (their
 // oldest part cannot be cut off alone: the child appends through its own fd). Logical offsets
 // never change, so a reader of dropped data is told where the kept data begins.
-import type { DroppedLog, LogFile } from "./logs.js";
+import type { DroppedLog, LogFile } from "./log-file.js";
 
 /** At most one check in this interval while programs write; a trailing check sees the last burst. */
 const CHECK_INTERVAL_MS = 1000;

@@ -6,7 +6,7 @@ import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./logs.js";
+import { LogFile } from "./log-file.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
