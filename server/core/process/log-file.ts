@@ -1,29 +1,35 @@
 // A program's output stream on disk. The child writes straight into the file (O_APPEND), not
-// through the daemon, so nothing is lost while the daemon is busy or down. The daemon rotates
-// by size (copy, then truncate) and keeps logical offsets, which count every byte the stream
-// ever held, so readers' offsets stay valid across rotations.
+// through the daemon, so nothing is lost while the daemon is busy or down. Logical offsets count
+// every byte the stream ever held and never move; rotation (log-rotation.ts) cuts the head of the
+// file into backups without losing a write, and every dropped range is remembered with its reason.
 import { watch, type FSWatcher } from "node:fs";
-import { appendFile, copyFile, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { closeSync, openSync, readSync, statSync, truncateSync } from "node:fs";
-import { join } from "node:path";
-import { describeResource, errnoOf, isResourceError, resourceError } from "../resource-errors.js";
-import type { LogChunk, LogConfig, LogStreamName } from "./types.js";
+import { closeSync, openSync, statSync } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { describeResource, errnoOf } from "../resource-errors.js";
+import { cutModeOf, type CutMode } from "./log-fallocate.js";
+import { followLog } from "./log-follow.js";
+import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
+import { dropBefore, planRotation, recoverRotation, rotate, type StreamFiles } from "./log-rotation.js";
+import { backupPath, chain, listBackups, readRange, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
 const TAIL_BLOCK = 64 * 1024;
 /** At most one size check per file in this interval, however chatty the program. */
 const ROTATE_CHECK_MS = 100;
-/** A rotation copies asynchronously until at most this much is left, then finishes synchronously. */
-const SYNC_TAIL_BYTES = 256 * 1024;
+/** Used when the filesystem does not say (st_blksize); collapse and punch need block-aligned lengths. */
+const DEFAULT_BLOCK = 4096;
 
+/** A backup as the total cap sees it (log-budget.ts). */
 export interface BackupUsage {
-  /** The backup's number: <stream>.log.<n>, 1 the newest. */
-  n: number;
+  /** Logical offset of its first byte (also its name: <stream>.log.<offset>). */
+  start: number;
   size: number;
   mtimeMs: number;
 }
 
-/** What the total cap removed from one stream: the file and the logical offsets it held. */
+/** What the total cap removed from one stream: the logical offsets it held. */
 export interface DroppedLog {
   path: string;
   bytes: number;
@@ -31,23 +37,21 @@ export interface DroppedLog {
   toOffset: number;
 }
 
-interface Segment {
-  path: string;
-  /** Logical offset of the segment's first byte. */
-  start: number;
-  size: number;
-}
+export type LogRead = LogChunk & { first: number; end: number };
 
 export class LogFile {
   readonly path: string;
   private readonly metaPath: string;
-  /** Logical offset of the current file's first byte. */
-  private base = 0;
+  private meta: LogMeta;
   private loaded?: Promise<void>;
   private watcher?: FSWatcher;
   private readonly listeners = new Set<() => void>();
   private rotating?: Promise<void>;
   private lastRotateCheck = 0;
+  /** The chain's backups as last listed (they change only under exclusive(), which clears this). */
+  private backupList?: Backup[];
+  /** Rotations and drops done so far: lets segments() notice one that ran while it read sizes. */
+  private changes = 0;
 
   constructor(
     dir: string,
@@ -57,30 +61,51 @@ export class LogFile {
   ) {
     this.path = join(dir, `${program}.${stream}.log`);
     this.metaPath = join(dir, `.${program}.${stream}.meta.json`);
+    // Read now, so endOffsetSync is right before any async use; a rotation a crash left
+    // pending is finished or undone by load(), before anything reads.
+    this.meta = loadMetaSync(this.metaPath);
   }
 
   setConfig(config: LogConfig): void {
     this.config = config;
   }
 
-  private async load(): Promise<void> {
+  private get files(): StreamFiles {
+    return { path: this.path, metaPath: this.metaPath, meta: this.meta };
+  }
+
+  private load(): Promise<void> {
     this.loaded ??= (async () => {
-      try {
-        const meta = JSON.parse(await readFile(this.metaPath, "utf8")) as { base?: unknown };
-        if (typeof meta.base === "number" && meta.base >= 0) this.base = meta.base;
-      } catch {
-        // No meta yet: the stream was never rotated.
-      }
+      this.meta = await loadMeta(this.metaPath);
+      await this.migrateNumberedBackups();
+      const recovered = await recoverRotation(this.files).catch((error: unknown) => `${this.path}: recovering a rotation failed: ${String(error)}`);
+      if (recovered) this.onProblem?.(recovered);
+      // Copies a crashed rotation made before it said so in the meta file: never part of the stream.
+      for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
     })();
     return this.loaded;
+  }
+
+  /** Backups named 1..n (1 the newest, ending at base) by earlier versions get their offset names. */
+  private async migrateNumberedBackups(): Promise<void> {
+    const { numbered } = await listBackups(this.path);
+    if (numbered.length === 0) return;
+    let end = this.meta.base + this.meta.head;
+    for (let n = 1; ; n++) {
+      const path = `${this.path}.${n}`;
+      const size = await sizeOf(path, -1);
+      if (size < 0 || end - size < 0) break;
+      end -= size;
+      await rename(path, backupPath(this.path, end));
+    }
   }
 
   /** The logical end offset now, read synchronously (used to mark where a new run's output begins). */
   endOffsetSync(): number {
     try {
-      return this.base + statSync(this.path).size;
+      return this.meta.base + statSync(this.path).size;
     } catch {
-      return this.base;
+      return this.meta.base + this.meta.head;
     }
   }
 
@@ -97,42 +122,28 @@ export class LogFile {
     }
   }
 
-  private backupPath(n: number): string {
-    return `${this.path}.${n}`;
-  }
-
   /**
-   * The kept segments with their logical offsets. A rotation moves bytes between files and
-   * then the base, so a view taken while one runs can be torn (new size, old base): wait for
-   * it, and take the view again if a rotation ran while it was being taken.
+   * The kept segments with their logical offsets, oldest first. A rotation moves bytes between
+   * files and then the offsets, so a view taken while one runs could be torn: wait for it, and
+   * take the view again if one ran while it was being taken.
    */
   private async segments(): Promise<Segment[]> {
     await this.load();
     for (;;) {
       if (this.rotating) await this.rotating.catch(() => undefined);
-      const rotationsBefore = this.rotations;
+      const before = this.changes;
       const segments = await this.segmentsNow();
-      if (!this.rotating && this.rotations === rotationsBefore) return segments;
+      if (!this.rotating && this.changes === before) return segments;
     }
   }
 
-  /** The segments as the files are now, oldest first (callers make sure nothing moves them). */
+  /** The segments as the files are now (callers make sure nothing moves them). */
   private async segmentsNow(): Promise<Segment[]> {
-    const current = await sizeOf(this.path);
-    const segments: Segment[] = [{ path: this.path, start: this.base, size: current }];
-    let start = this.base;
-    for (let n = 1; n <= this.config.backups; n++) {
-      const size = await sizeOf(this.backupPath(n), -1);
-      if (size < 0) break;
-      start -= size;
-      if (start < 0) break;
-      segments.unshift({ path: this.backupPath(n), start, size });
-    }
-    return segments;
+    const { base, head } = this.meta;
+    const size = await sizeOf(this.path);
+    this.backupList ??= (await listBackups(this.path)).backups;
+    return chain({ path: this.path, start: base + head, size: Math.max(0, size - head), physical: head }, this.backupList);
   }
-
-  /** Rotations done so far: lets segments() notice one that ran while it was reading sizes. */
-  private rotations = 0;
 
   async bounds(): Promise<{ first: number; end: number }> {
     const segments = await this.segments();
@@ -140,8 +151,13 @@ export class LogFile {
     return { first: segments[0].start, end: last.start + last.size };
   }
 
-  /** Reads up to maxBytes from a logical offset (clamped to what is still kept). */
-  async read(offset: number, maxBytes = READ_CAP): Promise<LogChunk & { first: number; end: number }> {
+  /** The dropped ranges in [from, to) (reported below the first kept offset only). */
+  gaps(from: number, to: number): LogGap[] {
+    return to > from ? gapsBetween(this.meta, this.stream, from, to) : [];
+  }
+
+  /** Reads up to maxBytes from a logical offset (clamped to what is still kept; what was dropped before it is in gaps). */
+  async read(offset: number, maxBytes = READ_CAP): Promise<LogRead> {
     const segments = await this.segments();
     const first = segments[0].start;
     const lastSeg = segments[segments.length - 1];
@@ -154,26 +170,23 @@ export class LogFile {
       if (got >= want) break;
       const segEnd = segment.start + segment.size;
       if (position >= segEnd) continue;
-      const from = position - segment.start;
       const length = Math.min(segEnd - position, want - got);
-      const data = await readRange(segment.path, from, length);
+      const data = await readRange(segment.path, segment.physical + position - segment.start, length);
       parts.push(data);
       got += data.length;
       position += data.length;
-      if (data.length < length) break; // truncated under us by a rotation: stop here
+      if (data.length < length) break; // removed under us by the total cap: stop here
     }
     const startOffset = Math.max(offset, first);
     // One part (the usual case) is returned as read: Buffer.concat would copy it once more.
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
-    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end };
+    const gaps = this.gaps(offset, startOffset);
+    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
   }
 
   /** The logical offset where the last `lines` lines begin. */
   async tailOffset(lines: number): Promise<number> {
-    const segments = await this.segments();
-    const first = segments[0].start;
-    const lastSeg = segments[segments.length - 1];
-    const end = lastSeg.start + lastSeg.size;
+    const { first, end } = await this.bounds();
     if (lines <= 0) return end;
     let position = end;
     let newlines = 0;
@@ -232,6 +245,29 @@ export class LogFile {
     this.watcher = undefined;
   }
 
+  /** Tells followers (log-follow.ts) that the file may have grown. */
+  addListener(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** A follower left; the watch stops with the last one unless a run still writes. */
+  removeListener(listener: () => void, hadWatcher: boolean): void {
+    this.listeners.delete(listener);
+    if (!hadWatcher && this.listeners.size === 0 && !this.keepWatching) this.stopWatching();
+  }
+
+  get watching(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** Set while a run writes to the file, so followers leaving do not stop rotation checks. */
+  keepWatching = false;
+
+  /** Yields new bytes from a logical offset as they are written, until signal aborts (log-follow.ts). */
+  follow(fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
+    return followLog(this, fromOffset, signal);
+  }
+
   /** Rotation check on demand (after a run ends, and from the watcher). */
   /** Never rejects: a rotation that fails (disk full...) is reported through onProblem, and tried again later. */
   async rotateIfDue(): Promise<void> {
@@ -239,10 +275,51 @@ export class LogFile {
     if (this.config.maxBytes <= 0) return;
     return this.exclusive(async () => {
       const size = await sizeOf(this.path);
-      if (size < this.config.maxBytes) return;
-      await this.rotate();
+      if (size - this.meta.head < this.config.maxBytes) return;
+      const cut = await this.cutMode();
+      if (cut.mode === "none") {
+        this.problem(`${this.path} cannot be rotated: its filesystem supports neither collapse-range nor punch-hole (${cut.why}); it grows past max_bytes, nothing is dropped`);
+        return;
+      }
+      await this.rotateNow(cut.mode, size);
       this.problemSolved();
     }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
+  }
+
+  private async cutMode(): Promise<{ mode: CutMode; why?: string; blockSize: number }> {
+    const blockSize = (await stat(this.path).catch(() => undefined))?.blksize || DEFAULT_BLOCK;
+    return { ...(await cutModeOf(dirname(this.path), blockSize)), blockSize };
+  }
+
+  private async rotateNow(mode: "collapse" | "punch", size: number): Promise<void> {
+    const { blockSize } = await this.cutMode();
+    const chunk = Math.max(blockSize, Math.floor(this.config.maxBytes / blockSize) * blockSize);
+    const plan = planRotation(this.meta, size, { mode, blockSize, chunk, keep: this.config.backups });
+    if (!plan) return;
+    try {
+      await rotate(this.files, plan);
+    } catch (error) {
+      if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
+      // Disk full: no room for the copies. Cut without them, so the program's next output has
+      // room and the disk is not stuck full; the older backups go too (kept after a gap, the
+      // stream would have a hole in the middle). Always said, with the exact offsets.
+      const first = (await this.segmentsNow())[0].start;
+      const drop = planRotation(this.meta, size, { mode, blockSize, chunk, keep: 0, dropAll: "disk_full" });
+      if (!drop) throw error;
+      await rotate(this.files, drop);
+      this.onProblem?.(
+        `rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to a backup; rotated without a backup: dropped ${drop.dropTo - first} bytes (offsets ${first}-${drop.dropTo}, the backups included)`,
+      );
+      return;
+    }
+    await this.keepBackups(this.config.backups);
+  }
+
+  /** At most `keep` backups: the oldest beyond go (offsets unchanged: the kept range starts later). */
+  private async keepBackups(keep: number): Promise<void> {
+    const { backups } = await listBackups(this.path);
+    if (backups.length <= keep) return;
+    await dropBefore(this.files, backups[backups.length - keep]?.start ?? this.meta.base + this.meta.head, "backups");
   }
 
   /** Told about trouble with this file (an event in the journal); once per kind of trouble until it is over. */
@@ -262,8 +339,8 @@ export class LogFile {
   }
 
   /**
-   * Runs fn alone: rotation and the total cap's drops move bytes between files and the base,
-   * and readers (segments()) wait for `rotating` and notice `rotations` changing.
+   * Runs fn alone: rotation and the total cap's drops move bytes between files and offsets, and
+   * readers (segments()) wait for `rotating` and notice `changes` moving.
    */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     while (this.rotating) await this.rotating.catch(() => undefined);
@@ -273,257 +350,51 @@ export class LogFile {
       await this.load();
       return await fn();
     } finally {
-      this.backupUsage = undefined;
+      this.backupList = undefined;
+      this.changes++;
       this.rotating = undefined;
       done();
     }
   }
 
-  /** Backups as last seen (they change only under exclusive(), which clears this). */
-  private backupUsage?: BackupUsage[];
-
-  /** Bytes on disk: the current file (stat'ed each time) and the kept backups, newest first. */
+  /** Bytes on disk: the current file's kept bytes (stat'ed each time) and the kept backups, oldest first. */
   async diskUsage(): Promise<{ current: number; backups: BackupUsage[] }> {
-    const current = await sizeOf(this.path);
-    if (!this.backupUsage) {
-      const backups: BackupUsage[] = [];
-      for (let n = 1; n <= this.config.backups; n++) {
-        try {
-          const info = await stat(this.backupPath(n));
-          backups.push({ n, size: info.size, mtimeMs: info.mtimeMs });
-        } catch {
-          break;
-        }
-      }
-      this.backupUsage = backups;
-    }
-    return { current, backups: this.backupUsage };
+    await this.load();
+    const current = Math.max(0, (await sizeOf(this.path)) - this.meta.head);
+    this.backupList ??= (await listBackups(this.path)).backups;
+    return { current, backups: this.backupList.map(({ start, size, mtimeMs }) => ({ start, size, mtimeMs })) };
   }
 
   /**
-   * Removes the oldest kept backup (the highest number), for the total cap. Its bytes are the
-   * oldest this stream still had, so the readable range just starts later: offsets are unchanged.
+   * Removes the oldest backup, for the total cap. Its bytes are the oldest this stream still
+   * had, so the readable range just starts later: offsets are unchanged.
    */
-  async dropOldestBackup(): Promise<DroppedLog | undefined> {
+  async dropOldestBackup(reason: LogGapReason = "max_total"): Promise<DroppedLog | undefined> {
     return this.exclusive(async () => {
       const segments = await this.segmentsNow();
-      if (segments.length < 2) return undefined;
-      const oldest = segments[0];
-      await rm(oldest.path, { force: true });
-      this.rotations++;
-      return { path: oldest.path, bytes: oldest.size, fromOffset: oldest.start, toOffset: oldest.start + oldest.size };
+      const { backups } = await listBackups(this.path);
+      if (backups.length === 0) return undefined;
+      const oldest = backups[0];
+      await dropBefore(this.files, oldest.start + oldest.size, reason);
+      const first = Math.min(oldest.start, segments[0].start);
+      return { path: oldest.path, bytes: oldest.size, fromOffset: first, toOffset: oldest.start + oldest.size };
     });
   }
 
   /**
-   * Empties the current file (and any backup, all older), for the total cap when no backup is
-   * left anywhere. The base moves past the dropped bytes, so offsets stay logical: a reader of
-   * them is clamped to the first kept byte, as after a rotation. Bytes written between the size
-   * check and the truncate would be lost uncounted: both are synchronous, back to back, so that
-   * window is two system calls long.
+   * Cuts the current file down to its last partial block (and removes every backup, all older),
+   * for the total cap when no backup is left anywhere. The cut loses no write and its offsets are
+   * exact (log-rotation.ts); a reader of them is told they were dropped by the cap.
    */
   async dropCurrent(): Promise<DroppedLog | undefined> {
     return this.exclusive(async () => {
-      const segments = await this.segmentsNow();
-      const first = segments[0].start;
-      for (const segment of segments.slice(0, -1)) await rm(segment.path, { force: true });
-      let size: number;
-      try {
-        size = statSync(this.path).size;
-        if (size > 0) truncateSync(this.path, 0);
-      } catch {
-        size = 0;
-      }
-      if (size === 0 && segments.length === 1) return undefined;
-      this.base += size;
-      this.rotations++;
-      await writeFile(this.metaPath, JSON.stringify({ base: this.base }));
-      return { path: this.path, bytes: this.base - first, fromOffset: first, toOffset: this.base };
+      const cut = await this.cutMode();
+      if (cut.mode === "none") return undefined;
+      const first = (await this.segmentsNow())[0].start;
+      const plan = planRotation(this.meta, await sizeOf(this.path), { mode: cut.mode, blockSize: cut.blockSize, chunk: cut.blockSize, keep: 0, dropAll: "max_total" });
+      if (!plan) return undefined;
+      await rotate(this.files, plan);
+      return { path: this.path, bytes: plan.dropTo - first, fromOffset: first, toOffset: plan.dropTo };
     });
-  }
-
-  /**
-   * copytruncate: the child keeps its fd, so the file cannot be renamed away. The bulk is copied
-   * asynchronously; the last bytes are read to end of file and the file truncated right after,
-   * synchronously, so only a write landing between those two system calls could be lost.
-   */
-  private async rotate(): Promise<void> {
-    let backups = this.config.backups;
-    let copied = 0;
-    if (backups > 0) {
-      await rm(this.backupPath(backups), { force: true });
-      for (let n = backups - 1; n >= 1; n--) {
-        await rename(this.backupPath(n), this.backupPath(n + 1)).catch(() => undefined);
-      }
-      try {
-        await copyFile(this.path, this.backupPath(1));
-        copied = await sizeOf(this.backupPath(1));
-        // Catch up with what a fast writer added meanwhile, until little is left for the sync step.
-        for (let now = await sizeOf(this.path); now - copied > SYNC_TAIL_BYTES; now = await sizeOf(this.path)) {
-          const more = await readRange(this.path, copied, now - copied);
-          if (more.length === 0) break;
-          await appendFile(this.backupPath(1), more);
-          copied += more.length;
-        }
-      } catch (error) {
-        // A partial backup would put bytes at the wrong offsets: remove it, and move the
-        // others back, so the kept files line up again (renames need no space).
-        await rm(this.backupPath(1), { force: true });
-        for (let n = 1; n < backups; n++) await rename(this.backupPath(n + 1), this.backupPath(n)).catch(() => undefined);
-        if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
-        // Disk full: the file is over max_bytes and there is no room for a copy. Rotate it
-        // without one, so the program's next output has room and the disk is not stuck full.
-        // The older backups go too: kept after a gap, their offsets would be wrong.
-        const segments = await this.segmentsNow();
-        for (const segment of segments.slice(0, -1)) await rm(segment.path, { force: true });
-        const first = segments[0].start;
-        const size = sizeOfSync(this.path);
-        // Always said: each such rotation drops data.
-        this.onProblem?.(
-          `rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to ${this.backupPath(1)}; rotated without a backup: dropped ${this.base + size - first} bytes (offsets ${first}-${this.base + size}, the backups included)`,
-        );
-        backups = 0;
-        copied = 0;
-      }
-    }
-    const tail = backups > 0 ? readToEndSync(this.path, copied) : Buffer.alloc(0);
-    const dropped = backups > 0 ? 0 : sizeOfSync(this.path);
-    truncateSync(this.path, 0);
-    // Room was just freed by the truncate, so this append normally succeeds; if it fails the
-    // bytes are lost but the offsets stay right (the base counts them).
-    if (tail.length > 0) await appendFile(this.backupPath(1), tail).catch((error: unknown) => this.problem(`rotating ${this.path}: appending the last ${tail.length} bytes to ${this.backupPath(1)} failed: ${describeResource(errnoOf(error)) ?? String(error)}`));
-    this.base += copied + tail.length + dropped;
-    this.rotations++;
-    await writeFile(this.metaPath, JSON.stringify({ base: this.base }));
-  }
-
-  /**
-   * Yields new bytes from a logical offset as they are written, until signal aborts.
-   * Woken by inotify; a slow timer backs it up in case an event is missed.
-   */
-  async *follow(fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
-    let position = fromOffset;
-    let wake: (() => void) | undefined;
-    let pending = true;
-    const listener = () => {
-      pending = true;
-      wake?.();
-    };
-    const onAbort = () => wake?.();
-    this.listeners.add(listener);
-    signal?.addEventListener("abort", onAbort);
-    const hadWatcher = this.watcher !== undefined;
-    this.startWatching();
-    /** A first read succeeded: later resource errors are waited out, not thrown. */
-    let reading = false;
-    try {
-      while (!signal?.aborted) {
-        if (!pending) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            const timer = setTimeout(resolve, 1000);
-            timer.unref();
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
-          if (signal?.aborted) break;
-        }
-        pending = false;
-        // Drain everything available now.
-        for (;;) {
-          let chunk: Awaited<ReturnType<LogFile["read"]>>;
-          try {
-            chunk = await this.read(position, READ_CAP);
-          } catch (error) {
-            // Out of fds for a moment: a follower already under way tries again on the next
-            // wake-up (the bytes wait on disk at their offsets); a new one is told at once.
-            if (!reading || !isResourceError(error)) throw error;
-            break;
-          }
-          reading = true;
-          if (chunk.offset > position) position = chunk.offset; // rotated past us
-          if (chunk.data.length === 0) break;
-          position = chunk.offset + chunk.data.length;
-          yield { stream: chunk.stream, offset: chunk.offset, data: chunk.data, time: chunk.time };
-          if (signal?.aborted) return;
-        }
-        // The watcher can die when the file is recreated; re-arm it.
-        if (!this.watcher) this.startWatching();
-      }
-    } finally {
-      this.listeners.delete(listener);
-      signal?.removeEventListener("abort", onAbort);
-      if (!hadWatcher && this.listeners.size === 0 && !this.keepWatching) this.stopWatching();
-    }
-  }
-
-  /** Set while a run writes to the file, so followers leaving do not stop rotation checks. */
-  keepWatching = false;
-}
-
-async function sizeOf(path: string, missing = 0): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return missing;
-  }
-}
-
-function sizeOfSync(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** Everything from position to end of file, read synchronously. */
-function readToEndSync(path: string, position: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return Buffer.alloc(0);
-  }
-  try {
-    const parts: Buffer[] = [];
-    // Bounded, so a writer outpacing the reads cannot hold the event loop (it never does in practice).
-    for (let read = 0; read < 64 * 2 ** 20; ) {
-      const buffer = Buffer.alloc(64 * 1024);
-      const n = readSync(fd, buffer, 0, buffer.length, position);
-      if (n === 0) break;
-      parts.push(buffer.subarray(0, n));
-      position += n;
-      read += n;
-    }
-    return Buffer.concat(parts);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function readRange(path: string, position: number, length: number): Promise<Buffer> {
-  if (length <= 0) return Buffer.alloc(0);
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    // Gone (a rotation moved it): nothing to read there. Out of fds: the reader must be told,
-    // not handed an empty read that looks like "no new output".
-    const resource = resourceError(error, "opening the log file", path);
-    if (resource) throw resource;
-    return Buffer.alloc(0);
-  }
-  try {
-    // Not zero-filled: only the bytes read are handed out (subarray below), and a follower's
-    // chunks can be a megabyte each.
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
   }
 }
