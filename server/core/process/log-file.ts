@@ -268,12 +268,18 @@ export class LogFile {
     return followLog(this, fromOffset, signal);
   }
 
-  /** Rotation check on demand (after a run ends, and from the watcher). */
-  /** Never rejects: a rotation that fails (disk full...) is reported through onProblem, and tried again later. */
+  /**
+   * Rotation check on demand (after a run ends, and from the watcher). A check asked for while
+   * a rotation runs is done right after it, so the last output of a run is never left unrotated.
+   * Never rejects: a rotation that fails (disk full...) is reported through onProblem, and tried again later.
+   */
   async rotateIfDue(): Promise<void> {
-    if (this.rotating) return this.rotating;
     if (this.config.maxBytes <= 0) return;
-    return this.exclusive(async () => {
+    if (this.rotating) {
+      this.checkAgain = true;
+      return this.rotating;
+    }
+    await this.exclusive(async () => {
       const size = await sizeOf(this.path);
       if (size - this.meta.head < this.config.maxBytes) return;
       const cut = await this.cutMode();
@@ -284,7 +290,12 @@ export class LogFile {
       await this.rotateNow(cut.mode, size);
       this.problemSolved();
     }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
+    if (this.checkAgain) {
+      this.checkAgain = false;
+      await this.rotateIfDue();
+    }
   }
+  private checkAgain = false;
 
   private async cutMode(): Promise<{ mode: CutMode; why?: string; blockSize: number }> {
     const blockSize = (await stat(this.path).catch(() => undefined))?.blksize || DEFAULT_BLOCK;
