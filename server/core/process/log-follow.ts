@@ -2,13 +2,14 @@
 // aborts. Woken by inotify (a slow timer backs it up in case an event is missed). It reads only
 // when its consumer asks for the next chunk, and a chunk is at most FOLLOW_CHUNK bytes, so a
 // client that stops reading holds a fixed amount of daemon memory: the gRPC stream's buffer of
-// 16 messages (grpc-js's high-water mark) plus the one chunk being read, 17 x 64 KiB ~ 1.1 MiB.
+// 16 messages (grpc-js's high-water mark) plus the one chunk being read (two when both streams are
+// merged: merge.ts reads one ahead per source): 18 x 16 KiB = 288 KiB, plus HTTP/2's window.
 import { isResourceError } from "../resource-errors.js";
 import type { LogFile } from "./log-file.js";
 import type { LogChunk } from "./types.js";
 
 /** Bytes per chunk a follower reads and yields. */
-export const FOLLOW_CHUNK = 64 * 1024;
+export const FOLLOW_CHUNK = 16 * 1024;
 /** How long a follower waits without an inotify event before it looks again anyway. */
 const BACKSTOP_MS = 1000;
 
