@@ -4,24 +4,24 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { createChannel, createClientFactory, type Channel, type Client } from "nice-grpc";
 import { deadlineMiddleware, type DeadlineOptions } from "nice-grpc-client-middleware-deadline";
-import { ProcessManager } from "../gen/ts/corral/v1/process_manager_pb.js";
-import { ProcessMonitor } from "../gen/ts/corral/v1/process_monitor_pb.js";
-import { TaskRunner } from "../gen/ts/corral/v1/task_runner_pb.js";
+import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
+import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
+import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions } from "./channel-credentials.js";
-import { toNiceDefinition } from "./service-definition.js";
 
-export * from "../gen/ts/corral/v1/process_manager_pb.js";
-export * from "../gen/ts/corral/v1/process_monitor_pb.js";
-export * from "../gen/ts/corral/v1/task_runner_pb.js";
+export * from "../../gen/ts/corral/v1/process_manager_pb.js";
+export * from "../../gen/ts/corral/v1/process_monitor_pb.js";
+export * from "../../gen/ts/corral/v1/task_runner_pb.js";
 export { TaskHandle, fromValue, toValue, type JsonValue } from "./tasks.js";
 export { ClientError, Status } from "nice-grpc";
 export type { TlsClientOptions } from "./channel-credentials.js";
 
-export const processManagerDefinition = toNiceDefinition(ProcessManager);
+/** The generated nice-grpc definitions (gen/ts/corral/v1/*_nice_grpc.ts), under their usual names. */
+export const processManagerDefinition = ProcessManagerDefinition;
 export type ProcessManagerClient = Client<typeof processManagerDefinition, DeadlineOptions>;
-export const processMonitorDefinition = toNiceDefinition(ProcessMonitor);
+export const processMonitorDefinition = ProcessMonitorDefinition;
 export type ProcessMonitorClient = Client<typeof processMonitorDefinition, DeadlineOptions>;
-export const taskRunnerDefinition = toNiceDefinition(TaskRunner);
+export const taskRunnerDefinition = TaskRunnerDefinition;
 export type TaskRunnerClient = Client<typeof taskRunnerDefinition, DeadlineOptions>;
 
 /** The daemon's home directory: $CORRAL_HOME, else ~/.corral. */

@@ -4,13 +4,12 @@ import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { DeadlineOptions } from "nice-grpc-client-middleware-deadline";
 import type { CallOptions, Client } from "nice-grpc";
-import type { TaskInfo } from "../gen/ts/corral/v1/task_runner_pb.js";
-import type { TaskRunner } from "../gen/ts/corral/v1/task_runner_pb.js";
-import type { NiceServiceDefinition } from "./service-definition.js";
+import type { TaskInfo } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import type { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 
 export type { JsonValue };
 
-type TaskRunnerClientLike = Client<NiceServiceDefinition<(typeof TaskRunner)["method"]>, DeadlineOptions>;
+type TaskRunnerClientLike = Client<typeof TaskRunnerDefinition, DeadlineOptions>;
 type Options = CallOptions & DeadlineOptions;
 
 /** A plain JSON value as a google.protobuf.Value. */
