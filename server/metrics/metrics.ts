@@ -3,11 +3,11 @@
 // Written by hand rather than with prom-client: a few gauges, one counter and one histogram
 // do not need a dependency, and collect-on-scrape is what we want anyway.
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
-import type { ProcessSnapshot } from "../process/types.js";
-import { PROCESS_STATES } from "../process/types.js";
-import { countOpenFds } from "./procfs.js";
-import type { RunLookup } from "./runs.js";
-import { StatsSampler } from "./stats.js";
+import type { ProcessSnapshot } from "../core/process/types.js";
+import { PROCESS_STATES } from "../core/process/types.js";
+import { countOpenFds } from "../core/monitor/procfs.js";
+import type { RunLookup } from "../core/monitor/runs.js";
+import { StatsSampler } from "../core/monitor/stats.js";
 
 /** Latency buckets in seconds: sub-millisecond loopback calls up to long waits. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -2,7 +2,7 @@
 // wider than loopback is refused, like the gRPC TCP listeners, until TLS and auth exist.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { InvalidArgumentError } from "./core/errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 
 export interface MetricsEndpoint {
   /** "http://host:port/metrics" with the real port. */
