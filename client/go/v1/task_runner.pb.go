@@ -2563,7 +2563,7 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\x06Unlock\x12\x18.corral.v1.UnlockRequest\x1a\x19.corral.v1.UnlockResponse\x12L\n" +
 	"\vForceUnlock\x12\x1d.corral.v1.ForceUnlockRequest\x1a\x1e.corral.v1.ForceUnlockResponse\x12C\n" +
 	"\bIsLocked\x12\x1a.corral.v1.IsLockedRequest\x1a\x1b.corral.v1.IsLockedResponse\x12Q\n" +
-	"\fWatchSignals\x12\x1e.corral.v1.WatchSignalsRequest\x1a\x1f.corral.v1.WatchSignalsResponse0\x01B8Z6github.com/corral-dev/corral/gen/go/corral/v1;corralv1b\x06proto3"
+	"\fWatchSignals\x12\x1e.corral.v1.WatchSignalsRequest\x1a\x1f.corral.v1.WatchSignalsResponse0\x01B4Z2github.com/corral-dev/corral/client/go/v1;corralv1b\x06proto3"
 
 var (
 	file_corral_v1_task_runner_proto_rawDescOnce sync.Once

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corral-dev/corral/gen/go/corral"
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	"github.com/corral-dev/corral/client/go"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 )
 
-// The checkout's root: this package is gen/go/corral (go test runs in the package directory).
-var repoRoot, _ = filepath.Abs("../../..")
+// The checkout's root: this package is client/go (go test runs in the package directory).
+var repoRoot, _ = filepath.Abs("../..")
 
 var daemonHome, daemonSocket string
 

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/corral-dev/corral/gen/go/corral"
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	"github.com/corral-dev/corral/client/go"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 )
 
 var metricsURLLine = regexp.MustCompile(`corral metrics on (http://\S+)`)

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )

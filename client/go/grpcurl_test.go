@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 )
 
 func grpcurl(t *testing.T, args ...string) (string, error) {

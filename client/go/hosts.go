@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"

@@ -4964,7 +4964,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\vApplyConfig\x12\x1d.corral.v1.ApplyConfigRequest\x1a\x1e.corral.v1.ApplyConfigResponse\x12O\n" +
 	"\fReloadConfig\x12\x1e.corral.v1.ReloadConfigRequest\x1a\x1f.corral.v1.ReloadConfigResponse\x12R\n" +
 	"\rCreateProgram\x12\x1f.corral.v1.CreateProgramRequest\x1a .corral.v1.CreateProgramResponse\x12R\n" +
-	"\rDeleteProgram\x12\x1f.corral.v1.DeleteProgramRequest\x1a .corral.v1.DeleteProgramResponseB8Z6github.com/corral-dev/corral/gen/go/corral/v1;corralv1b\x06proto3"
+	"\rDeleteProgram\x12\x1f.corral.v1.DeleteProgramRequest\x1a .corral.v1.DeleteProgramResponseB4Z2github.com/corral-dev/corral/client/go/v1;corralv1b\x06proto3"
 
 var (
 	file_corral_v1_process_manager_proto_rawDescOnce sync.Once

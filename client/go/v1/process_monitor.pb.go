@@ -1966,7 +1966,7 @@ const file_corral_v1_process_monitor_proto_rawDesc = "" +
 	"\rFindProcesses\x12\x1f.corral.v1.FindProcessesRequest\x1a .corral.v1.FindProcessesResponse\x12L\n" +
 	"\vListZombies\x12\x1d.corral.v1.ListZombiesRequest\x1a\x1e.corral.v1.ListZombiesResponse\x12Q\n" +
 	"\fRunMonitored\x12\x1e.corral.v1.RunMonitoredRequest\x1a\x1f.corral.v1.RunMonitoredResponse0\x01\x12U\n" +
-	"\x0eReportProgress\x12 .corral.v1.ReportProgressRequest\x1a!.corral.v1.ReportProgressResponseB8Z6github.com/corral-dev/corral/gen/go/corral/v1;corralv1b\x06proto3"
+	"\x0eReportProgress\x12 .corral.v1.ReportProgressRequest\x1a!.corral.v1.ReportProgressResponseB4Z2github.com/corral-dev/corral/client/go/v1;corralv1b\x06proto3"
 
 var (
 	file_corral_v1_process_monitor_proto_rawDescOnce sync.Once

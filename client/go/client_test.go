@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/corral-dev/corral/gen/go/corral"
-	corralv1 "github.com/corral-dev/corral/gen/go/corral/v1"
+	"github.com/corral-dev/corral/client/go"
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"

@@ -1,4 +1,4 @@
-"""Where the daemon is: the same rules as the TS client and the CLI (client/index.ts)."""
+"""Where the daemon is: the same rules as the TS client and the CLI (client/ts/index.ts)."""
 from __future__ import annotations
 
 import os

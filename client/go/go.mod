@@ -1,4 +1,4 @@
-module github.com/corral-dev/corral/gen/go
+module github.com/corral-dev/corral/client/go
 
 go 1.23.0
 
