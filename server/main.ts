@@ -75,6 +75,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     programs: () => manager.list(),
     runs: runLookupOf(manager),
     tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
+    eventLoopDelay: options.config.metrics !== undefined,
   });
   let metricsEndpoint: MetricsEndpoint | undefined;
 

@@ -27,6 +27,12 @@ export interface MetricsSources {
   tasks?: TaskMetricsSource;
   /** Extra text appended to every scrape (e.g. task metrics), already in exposition format. */
   extra?: () => string;
+  /**
+   * Track event-loop lag (corral_daemon_event_loop_lag_seconds). Node's histogram is a timer that
+   * wakes the daemon ~50 times a second (0.7 % of a core when idle), so only a daemon with a
+   * metrics endpoint, whose lag someone reads, pays for it.
+   */
+  eventLoopDelay?: boolean;
 }
 
 interface CallSeries {
@@ -40,12 +46,14 @@ interface CallSeries {
 export class Metrics {
   private readonly calls = new Map<string, CallSeries>();
   private readonly sampler: StatsSampler;
-  private readonly loopDelay: IntervalHistogram;
+  private readonly loopDelay: IntervalHistogram | undefined;
 
   constructor(private readonly sources: MetricsSources) {
     this.sampler = new StatsSampler(sources.runs);
-    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
-    this.loopDelay.enable();
+    if (sources.eventLoopDelay) {
+      this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.loopDelay.enable();
+    }
   }
 
   /** Counts a finished gRPC call (method path, status name, duration). */
@@ -74,7 +82,7 @@ export class Metrics {
   }
 
   close(): void {
-    this.loopDelay.disable();
+    this.loopDelay?.disable();
   }
 
   private renderPrograms(out: Exposition): void {
@@ -131,9 +139,12 @@ export class Metrics {
     out.sample("corral_daemon_array_buffers_bytes", {}, memory.arrayBuffers);
     out.family("corral_daemon_open_fds", "gauge", "open file descriptors of the daemon");
     out.sample("corral_daemon_open_fds", {}, countOpenFds(process.pid) ?? 0);
-    out.family("corral_daemon_event_loop_lag_seconds", "gauge", "event loop delay since the last scrape (p99)");
-    out.sample("corral_daemon_event_loop_lag_seconds", {}, Number.isFinite(this.loopDelay.percentile(99)) ? this.loopDelay.percentile(99) / 1e9 : 0);
-    this.loopDelay.reset();
+    if (this.loopDelay) {
+      out.family("corral_daemon_event_loop_lag_seconds", "gauge", "event loop delay since the last scrape (p99)");
+      const p99 = this.loopDelay.percentile(99);
+      out.sample("corral_daemon_event_loop_lag_seconds", {}, Number.isFinite(p99) ? p99 / 1e9 : 0);
+      this.loopDelay.reset();
+    }
   }
 
   private renderCalls(out: Exposition): void {
