@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import type { ProcessSnapshot } from "../core/process/types.js";
 import { PROCESS_STATES } from "../core/process/types.js";
-import { countOpenFds } from "../core/monitor/procfs.js";
+import { countOpenFds } from "../core/os/proc-sample.js";
 import type { RunLookup } from "../core/monitor/runs.js";
 import { StatsSampler } from "../core/monitor/stats.js";
 
