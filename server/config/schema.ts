@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { InvalidArgumentError } from "../core/errors.js";
 import { dependencyProblems } from "../core/process/dependencies.js";
-import { parseSignal } from "../core/process/signals.js";
+import { parseSignal } from "../core/os/signals.js";
 import type { ProbeConfig } from "../core/process/types.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

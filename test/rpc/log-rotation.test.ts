@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { LogGapReason, LogStream, ProcessState, StartWait, type LogGap, type ProcessManagerClient } from "../../client/index.js";
+import { LogGapReason, LogStream, ProcessState, StartWait, type LogGap, type ProcessManagerClient } from "../../client/ts/index.js";
 import { LINE_BYTES, lineOf, recordAt, RECORD_BYTES } from "../fixtures/log-writer.js";
 import { journalEvents, repoRoot, serverMessages, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { inSharedHome } from "../helpers/shared-home.js";

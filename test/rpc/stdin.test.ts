@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/index.js";
+import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/ts/index.js";
 import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 
