@@ -19,7 +19,7 @@ describe("diffPrograms", () => {
   });
 
   test("a change of command, cwd, env, stdin or a probe needs a restart", () => {
-    const probe = { check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 }, periodMs: 100, timeoutMs: 100, initialDelayMs: 0, successThreshold: 1, failureThreshold: 3 };
+    const probe = { check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 }, periodMs: 100, timeoutMs: 100, initialDelayMs: 0, successThreshold: 1, failureThreshold: 3, startTimeoutMs: 60_000 };
     const cases = [
       { command: sh("sleep 31") },
       { cwd: "/" },
