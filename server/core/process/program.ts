@@ -11,6 +11,7 @@ import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
 import { checkSpawnable, type SpawnProblem } from "./spawnable.js";
+import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
 /** Allowed transitions; anything else is a bug and throws. */
@@ -101,9 +102,8 @@ export class Program {
   restarts = 0;
   /** Failed attempts in the current start (STARTING -> BACKOFF). */
   startAttempts = 0;
-  /** Restarts after RUNNING exits since the last stable run (drives restart backoff). */
-  private consecutiveRestarts = 0;
-  private restartTimes: number[] = [];
+  /** What the restart policy remembers between exits (restart-policy.ts). */
+  private restartHistory: RestartHistory = NO_RESTARTS;
   private retryTimer?: NodeJS.Timeout;
   private startsecsTimer?: NodeJS.Timeout;
   nextRetryAt?: Date;
@@ -268,8 +268,7 @@ export class Program {
     this.desired = "running";
     this.startAttempts = 0;
     this.restarts = 0;
-    this.consecutiveRestarts = 0;
-    this.restartTimes = [];
+    this.restartHistory = NO_RESTARTS;
     this.spawnRun("start requested");
   }
 
@@ -490,18 +489,13 @@ export class Program {
   /** STARTING ended too early: BACKOFF and retry, or FATAL when retries are used up. */
   private startFailed(why: string): void {
     this.startAttempts++;
-    if (this.startAttempts > this.config.startretries) {
-      this.transition("FATAL", `${why}; gave up after ${this.startAttempts} attempt(s) (startretries=${this.config.startretries})`);
+    const decision = decideAfterFailedStart(this.config, this.startAttempts, why);
+    if (decision.action === "fatal") {
+      this.transition("FATAL", decision.reason);
       return;
     }
-    const delay = this.backoffDelay(this.startAttempts - 1);
-    this.transition("BACKOFF", `${why}; retry ${this.startAttempts}/${this.config.startretries} in ${delay} ms`);
-    this.scheduleRetry(delay, `retry ${this.startAttempts}/${this.config.startretries}`);
-  }
-
-  private backoffDelay(step: number): number {
-    const { initialMs, maxMs, multiplier } = this.config.backoff;
-    return Math.round(Math.min(maxMs, initialMs * Math.pow(multiplier, step)));
+    this.transition("BACKOFF", decision.reason);
+    this.scheduleRetry(decision.delayMs, `retry ${this.startAttempts}/${this.config.startretries}`);
   }
 
   private scheduleRetry(delayMs: number, reason: string): void {
@@ -521,10 +515,6 @@ export class Program {
     return run.killedBecause ? `${how} (${run.killedBecause})` : how;
   }
 
-  private isExpectedExit(run: Run): boolean {
-    return run.exitSignal === undefined && run.exitCode !== undefined && this.config.exitcodes.includes(run.exitCode);
-  }
-
   private onExit(run: Run): void {
     if (this.startsecsTimer && this.run === run) {
       clearTimeout(this.startsecsTimer);
@@ -536,7 +526,7 @@ export class Program {
     void this.stderr.rotateIfDue();
     this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
-    const expected = this.isExpectedExit(run);
+    const expected = isExpectedExit(this.config, run);
     this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
     if (this.run !== run) return;
     const what = this.describeExit(run);
@@ -549,26 +539,20 @@ export class Program {
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
     if (this.state !== "RUNNING" && this.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
-    const policy = this.config.autorestart;
-    const restart = policy === "always" || (policy === "on-failure" && !expected);
-    if (!restart) {
-      this.transition("EXITED", `${what}${expected ? "" : " (unexpected)"}`);
+    const decision = decideAfterExit(this.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.restartHistory, performance.now());
+    if (decision.action === "stay-exited") {
+      this.transition("EXITED", decision.reason);
       return;
     }
-    const now = performance.now();
-    this.restartTimes = this.restartTimes.filter((t) => now - t < this.config.restartWindowMs);
-    if (this.config.maxRestarts > 0 && this.restartTimes.length >= this.config.maxRestarts) {
-      this.transition("EXITED", what);
-      this.transition("FATAL", `${what}; restarted ${this.restartTimes.length} times within ${this.config.restartWindowMs} ms (max_restarts=${this.config.maxRestarts})`);
+    this.restartHistory = decision.history;
+    if (decision.action === "fatal") {
+      this.transition("EXITED", decision.exitedReason);
+      this.transition("FATAL", decision.reason);
       return;
     }
-    this.restartTimes.push(now);
-    const delay = this.consecutiveRestarts === 0 ? 0 : this.backoffDelay(this.consecutiveRestarts - 1);
-    this.consecutiveRestarts++;
     this.restarts++;
-    this.transition("EXITED", `${what}; restarting (${policy}) in ${delay} ms`);
-    this.scheduleRetry(delay, `autorestart ${this.restarts} after: ${what}`);
+    this.transition("EXITED", decision.reason);
+    this.scheduleRetry(decision.delayMs, `autorestart ${this.restarts} after: ${what}`);
   }
 
   /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
