@@ -2,7 +2,7 @@
 // zod fields whose error text is ours: shared by a program's schema and the config file's.
 import { z } from "zod";
 import { InvalidArgumentError } from "./errors.js";
-import { parseSignal } from "./process/signals.js";
+import { parseSignal } from "./os/signals.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

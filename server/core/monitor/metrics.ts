@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import type { ProcessSnapshot } from "../process/types.js";
 import { PROCESS_STATES } from "../process/types.js";
-import { countOpenFds } from "./procfs.js";
+import { countOpenFds } from "../os/proc-sample.js";
 import type { RunLookup } from "./runs.js";
 import { StatsSampler } from "./stats.js";
 

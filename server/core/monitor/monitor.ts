@@ -1,7 +1,7 @@
 // ProcessMonitor: stats of programs and pids, process lookup, zombies and monitored runs.
 // No gRPC here; the daemon passes in a RunLookup built from its ProcessManager.
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { parseSignal } from "../process/signals.js";
+import { parseSignal } from "../os/signals.js";
 import { findProcesses, listZombies, type FindOptions, type ProcessEntry, type ZombieEntry } from "./lookup.js";
 import { MonitoredRun, type MonitoredEvent, type MonitoredRunSpec } from "./monitored-run.js";
 import type { RunLookup } from "./runs.js";

@@ -3,8 +3,8 @@
 // SIGKILL after a grace period, and one result sent only after the process exited, its stdio
 // closed and every earlier notification was delivered. The first failure wins.
 import { spawn, type ChildProcess } from "node:child_process";
-import { groupExists, signalGroup } from "../process/proc.js";
-import { checkSpawnable } from "../process/spawnable.js";
+import { groupExists, signalGroup } from "../os/proc.js";
+import { checkSpawnable } from "../os/spawnable.js";
 
 export interface MonitoredRunSpec {
   command: string;

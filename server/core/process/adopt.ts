@@ -11,7 +11,7 @@ import { SpawnLog } from "../store/spawn-log.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
-import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
+import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "../os/proc.js";
 import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
 import type { ProgramConfig } from "./types.js";
 

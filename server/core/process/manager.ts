@@ -14,7 +14,7 @@ import { merge } from "./merge.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
-import { parseSignal } from "./signals.js";
+import { parseSignal } from "../os/signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
 export interface ProcessManagerOptions {

@@ -9,8 +9,8 @@ import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
-import { checkSpawnable, type SpawnProblem } from "./spawnable.js";
+import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "../os/proc.js";
+import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
 import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 

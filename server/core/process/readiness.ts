@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import type { LogFile } from "./logs.js";
-import { signalGroup } from "./proc.js";
+import { signalGroup } from "../os/proc.js";
 import type { ProbeCheck, ProbeConfig, ProbeStatus } from "./types.js";
 
 /** SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus. */

@@ -6,7 +6,7 @@
 // stop_timeout_ms, then SIGKILL, sent to its whole process group.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { signalGroup } from "../process/proc.js";
+import { signalGroup } from "../os/proc.js";
 import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
 
 interface ExecArgs {

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, isRecord, readDocument, writeFileAtomic } from "../store/state-store.js";
-import { groupMembers, readStat, signalGroup } from "../process/proc.js";
+import { groupMembers, readStat, signalGroup } from "../os/proc.js";
 import type { TaskRunner } from "./runner.js";
 import type { Task, TaskChild } from "./task.js";
 import type { JsonValue } from "./types.js";

@@ -2,7 +2,7 @@
 // stopped_before_start. Every state change goes through transition(), which also publishes the
 // lifecycle signal. Settings are "latest wins": one pending value, applied by the task.
 import { InvalidArgumentError, TimeoutError, WrongStateError } from "../errors.js";
-import { readStat } from "../process/proc.js";
+import { readStat } from "../os/proc.js";
 import { TaskLock } from "./lock.js";
 import type { SignalBus } from "./signal-bus.js";
 import {
