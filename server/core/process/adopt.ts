@@ -183,14 +183,15 @@ export class Persistence {
         outcome.restored.add(name);
         continue;
       }
-      if (record.desired) program.desired = record.desired;
+      const desired = record.desired;
       const resumeRetry = record.desired === "running" && record.retryPending;
       if (run?.exitedAt !== undefined && !resumeRetry) {
         // Finished before the old daemon died (or was being stopped): it stays as it was.
         const state = record.desired === "stopped" ? "STOPPED" : isFinished(record.state) ? record.state : undefined;
         if (state) {
           const reason = record.state === state ? record.stateReason : "stopped by request (before the daemon restarted)";
-          program.restoreFinished(state, reason, record.stateSince ? new Date(record.stateSince) : undefined, endedRunOf(run), record.restarts);
+          const since = record.stateSince ? new Date(record.stateSince) : undefined;
+          program.restore({ kind: "finished", state, reason, since, run: endedRunOf(run), restarts: record.restarts }, desired);
           outcome.restored.add(name);
           outcome.finished.push(name);
           continue;
@@ -200,7 +201,7 @@ export class Persistence {
         outcome.restored.add(name);
         const restored = { runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, startedAt: new Date(run.startedAt), logStart: { stdout: run.stdoutStart, stderr: run.stderrStart } };
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
-          program.adopt(restored, record.restarts, (r, onGone) => this.exitWatcher.watch(r, onGone));
+          program.restore({ kind: "adopted", run: restored, restarts: record.restarts, watchExit: (r, onGone) => this.exitWatcher.watch(r, onGone) }, desired);
           outcome.adopted.push(name);
           // It was being stopped when the old daemon died: finish the user's stop.
           if (record.desired === "stopped") program.stop().catch(() => undefined);
@@ -208,19 +209,20 @@ export class Persistence {
           const why = sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved";
           if (record.desired === "stopped") {
             // Ended while being stopped by the user: stopped, not restarted by its policy.
-            program.restoreFinished("STOPPED", `stopped by request (exit status unknown: ${why})`, undefined, { ...restored, exitedAt: new Date(), exitStatusUnknown: why }, record.restarts);
-            program.desired = "stopped";
+            const ended = { ...restored, exitedAt: new Date(), exitStatusUnknown: why };
+            program.restore({ kind: "finished", state: "STOPPED", reason: `stopped by request (exit status unknown: ${why})`, run: ended, restarts: record.restarts }, "stopped");
             outcome.finished.push(name);
           } else {
-            program.restoreEnded(restored, record.restarts, why);
+            program.restore({ kind: "ended", run: restored, restarts: record.restarts, why }, desired);
             outcome.ended.push(name);
           }
         }
       } else if (record.desired === "stopped") {
         outcome.restored.add(name);
-        program.stateReason = "stopped by request (before the daemon restarted)";
-      } else if (record.desired === "running" && record.retryPending) {
-        outcome.resume.push(name);
+        program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts }, "stopped");
+      } else {
+        program.restore({ kind: "intent" }, desired);
+        if (desired === "running" && record.retryPending) outcome.resume.push(name);
       }
     }
     if (outcome.adopted.length + outcome.ended.length + outcome.finished.length > 0) {

@@ -13,8 +13,8 @@ import type { ProcessSnapshot, ProgramConfig, ProgramResult, Selector } from "./
 export interface LiveConfigHost {
   /** The manager's own map (config order); LiveConfig reorders it in place. */
   programs(): Map<string, Program>;
-  /** Creates a Program for the config, with its log files, and sets it in the map. */
-  add(config: ProgramConfig): Program;
+  /** Creates a Program for the config (ad hoc: by CreateProgram), with its log files, and sets it in the map. */
+  add(config: ProgramConfig, adhoc?: boolean): Program;
   journal(): EventJournal;
   startAll(selector: Selector, options: StartOptions): Promise<ProgramResult[]>;
   stopAll(selector: Selector, options: StopOptions): Promise<ProgramResult[]>;
@@ -92,7 +92,7 @@ export class LiveConfig {
       const toStop = [...result.removed, ...restarted];
       for (const name of result.removed) {
         const program = set.get(name);
-        if (program) program.removing = true;
+        program?.setRemoving(true);
       }
       if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped" });
       for (const name of result.removed) {
@@ -101,7 +101,7 @@ export class LiveConfig {
       }
       for (const change of diff.changed) {
         const program = set.get(change.name);
-        if (program) reconfigure(program, change.after);
+        program?.reconfigure(change.after);
       }
       for (const config of diff.added) this.host.add(config);
       // Config order is the new file's; ad-hoc programs follow, in creation order.
@@ -132,8 +132,7 @@ export class LiveConfig {
       if (problem) {
         throw new InvalidArgumentError(problem.dependency === undefined ? "depends_on" : `depends_on.${problem.dependency}`, problem.dependency ?? config.name, problem.rule.replace("of this config", "that exist"));
       }
-      const program = this.host.add(config);
-      program.adhoc = true;
+      const program = this.host.add(config, true);
       this.host.saved?.();
       // Without dependencies the spawn happens within this call; dependents wait in the background.
       if (options.start) void this.host.startAll({ names: [config.name] }, { wait: "none" }).catch(() => undefined);
@@ -150,10 +149,10 @@ export class LiveConfig {
       if (!program.adhoc) {
         throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
       }
-      program.removing = true;
+      program.setRemoving(true);
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
       if (result && !result.ok && result.error) {
-        program.removing = false;
+        program.setRemoving(false);
         throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
       }
       program.dispose();
@@ -161,17 +160,5 @@ export class LiveConfig {
       this.host.saved?.();
       return program.snapshot();
     });
-  }
-}
-
-/** A changed config for a program that keeps its Program (state, runs, logs). */
-function reconfigure(program: Program, config: ProgramConfig): void {
-  program.config = config;
-  program.stdout.setConfig(config.log);
-  program.stderr.setConfig(config.log);
-  // Rotation turned on for a run that is up: watch its files now rather than from its next run.
-  if (config.log.maxBytes > 0 && program.isActive()) {
-    program.stdout.startWatching();
-    program.stderr.startWatching();
   }
 }

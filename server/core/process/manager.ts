@@ -81,7 +81,7 @@ export class ProcessManager {
   /** ApplyConfig and ad-hoc programs: changes of the set while the daemon runs (live-config.ts). */
   private readonly live = new LiveConfig({
     programs: () => this.programs,
-    add: (config) => this.add(config),
+    add: (config, adhoc) => this.add(config, adhoc),
     journal: () => this.journal,
     startAll: (selector, options) => this.startAll(selector, options),
     stopAll: (selector, options) => this.stopAll(selector, options),
@@ -113,11 +113,7 @@ export class ProcessManager {
       stateDir: join(options.home, "state"),
       journal: this.journal,
       programs: () => this.programs.values(),
-      addAdhoc: (config) => {
-        const program = this.add(config);
-        program.adhoc = true;
-        return program;
-      },
+      addAdhoc: (config) => this.add(config, true),
     });
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
@@ -125,7 +121,7 @@ export class ProcessManager {
     this.restored = this.persistence.restore(this.programs);
   }
 
-  private add(config: ProgramConfig): Program {
+  private add(config: ProgramConfig, adhoc = false): Program {
     const program = new Program(config, {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
@@ -136,7 +132,7 @@ export class ProcessManager {
       logBudget: this.logBudget,
       spawnLog: this.persistence.spawnLog,
       markerEnv: { [HOME_MARKER]: this.home },
-    });
+    }, adhoc);
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
       try {
