@@ -6,3 +6,4 @@ export { configSchema } from "./schema.js";
 export type { ConfigFile } from "./schema.js";
 export { parseByteSize, parseDuration, PROGRAM_NAME_PATTERN } from "../core/config-values.js";
 export { loadConfigFileIsolated, parseConfigIsolated } from "./isolated.js";
+export { configReader } from "./reader.js";

@@ -13,7 +13,7 @@ import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "../os/proc.js";
 import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
-import type { ProgramConfig } from "./types.js";
+import { programConfig, programSchema, type ProgramConfig } from "./program-schema.js";
 
 /**
  * How often adopted runs are checked for exit. An adopted process is not our child, so there is
@@ -54,8 +54,8 @@ export interface PersistenceOptions {
   stateDir: string;
   journal: EventJournal;
   programs: () => Iterable<Program>;
-  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc). */
-  addAdhoc: (config: ProgramConfig) => Program;
+  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc, keeping its input). */
+  addAdhoc: (config: ProgramConfig, input: Record<string, unknown>) => Program;
 }
 
 export interface RestoreOutcome {
@@ -126,7 +126,7 @@ export class Persistence {
         desired,
         restarts: program.restarts,
         retryPending: program.retryPending,
-        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
+        adhocProgram: program.adhocInput,
       };
       if (this.upAtShutdown?.has(program.name) && !live) {
         // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
@@ -158,10 +158,16 @@ export class Persistence {
     const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
     for (const [name, record] of Object.entries(saved.programs)) {
       const run = record.run;
-      if (record.adhocConfig !== undefined) {
-        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhocConfigProblem(record.adhocConfig, name);
-        if (problem === undefined) {
-          this.options.addAdhoc(record.adhocConfig as unknown as ProgramConfig);
+      const adhoc = record.adhocProgram !== undefined ? readAdhocProgram(name, record.adhocProgram, dirname(this.options.stateDir)) : undefined;
+      if (record.adhocConfig !== undefined && adhoc === undefined) {
+        this.report(`ad-hoc program "${name}" of the previous daemon not re-created: saved by an older corral (adhocConfig)${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+        if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+        continue;
+      }
+      if (adhoc !== undefined && record.adhocProgram !== undefined) {
+        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhoc.problem;
+        if (problem === undefined && adhoc.config !== undefined) {
+          this.options.addAdhoc(adhoc.config, record.adhocProgram);
           // Autostart never applies to ad-hoc programs (CreateProgram starts them or not): they
           // come back as they were, and run again after an orderly shutdown if they ran before it.
           if (record.stoppedByShutdown && record.desired === "running") outcome.resume.push(name);
@@ -269,15 +275,12 @@ export class Persistence {
   }
 }
 
-/** Why a saved ad-hoc config cannot be used (hand-edited or from another version), or undefined. */
-function adhocConfigProblem(config: Record<string, unknown>, name: string): string | undefined {
-  const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === "string");
-  const stringMap = (value: unknown) => typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
-  if (config.name !== name) return "its saved config names another program";
-  if (!strings(config.command) || (config.command as string[]).length === 0) return "its saved command is not a list of strings";
-  if (typeof config.cwd !== "string" || !stringMap(config.env) || !stringMap(config.labels)) return "its saved cwd, env or labels are malformed";
-  for (const key of ["backoff", "log"]) if (typeof config[key] !== "object" || config[key] === null) return `its saved ${key} is malformed`;
-  return undefined;
+/** A saved ad-hoc program, validated by the program schema as CreateProgram's was; or why it cannot be used (hand-edited, another version). */
+function readAdhocProgram(name: string, input: Record<string, unknown>, home: string): { config?: ProgramConfig; problem?: string } {
+  const parsed = programSchema.safeParse(input);
+  if (parsed.success) return { config: programConfig(name, parsed.data, home) };
+  const issue = parsed.error.issues[0];
+  return { problem: `its saved settings are not valid: ${issue ? `${[...issue.path].map(String).join(".") || "(top)"}: ${issue.message}` : "unknown problem"}` };
 }
 
 function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {

@@ -13,7 +13,7 @@ import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView 
 import { merge } from "./merge.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
-import { LiveConfig, type AppliedConfig } from "./live-config.js";
+import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
 import { parseSignal } from "../os/signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
@@ -26,6 +26,8 @@ export interface ProcessManagerOptions {
   hostName?: string;
   /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
   logMaxTotalBytes?: number;
+  /** ApplyConfig / ReloadConfig / ad-hoc programs: the daemon's config file, allow_adhoc, the YAML reader. */
+  liveConfig?: LiveConfigPolicy;
 }
 
 export interface StartOptions {
@@ -79,14 +81,7 @@ export class ProcessManager {
   private readonly runIds: RunIdAllocator;
   private shuttingDown?: Promise<void>;
   /** ApplyConfig and ad-hoc programs: changes of the set while the daemon runs (live-config.ts). */
-  private readonly live = new LiveConfig({
-    programs: () => this.programs,
-    add: (config, adhoc) => this.add(config, adhoc),
-    journal: () => this.journal,
-    startAll: (selector, options) => this.startAll(selector, options),
-    stopAll: (selector, options) => this.stopAll(selector, options),
-    saved: () => this.persistence.saveNow(),
-  });
+  private readonly live: LiveConfig;
   /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
   readonly persistence: Persistence;
   private readonly restored: RestoreOutcome;
@@ -113,15 +108,27 @@ export class ProcessManager {
       stateDir: join(options.home, "state"),
       journal: this.journal,
       programs: () => this.programs.values(),
-      addAdhoc: (config) => this.add(config, true),
+      addAdhoc: (config, input) => this.add(config, input),
     });
+    this.live = new LiveConfig(
+      {
+        programs: () => this.programs,
+        add: (config, adhocInput) => this.add(config, adhocInput),
+        home: this.home,
+        journal: () => this.journal,
+        startAll: (selector, startOptions) => this.startAll(selector, startOptions),
+        stopAll: (selector, stopOptions) => this.stopAll(selector, stopOptions),
+        saved: () => this.persistence.saveNow(),
+      },
+      options.liveConfig,
+    );
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
     for (const config of options.programs) this.add(config);
     // Runs a previous daemon left are adopted here, before any client can act on the programs.
     this.restored = this.persistence.restore(this.programs);
   }
 
-  private add(config: ProgramConfig, adhoc = false): Program {
+  private add(config: ProgramConfig, adhocInput?: Record<string, unknown>): Program {
     const program = new Program(config, {
       journal: this.journal,
       nextRunId: () => this.runIds.next(),
@@ -132,7 +139,7 @@ export class ProcessManager {
       logBudget: this.logBudget,
       spawnLog: this.persistence.spawnLog,
       markerEnv: { [HOME_MARKER]: this.home },
-    }, adhoc);
+    }, adhocInput);
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
       try {
@@ -387,14 +394,24 @@ export class ProcessManager {
     return this.program(name).closeStdin();
   }
 
-  /** ApplyConfig: the config programs become these, restarting only what changed (live-config.ts). */
+  /** The config programs become these, restarting only what changed (live-config.ts). */
   applyConfig(programs: ProgramConfig[], options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
     return this.live.apply(programs, options);
   }
 
-  /** CreateProgram: an ad-hoc program (validated by the caller); start: start it now. */
-  createProgram(config: ProgramConfig, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
-    return this.live.create(config, options);
+  /** ApplyConfig: config text or an absolute file path, read and applied (live-config.ts). */
+  applyConfigFrom(source: ConfigSource | undefined, options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    return this.live.applyFrom(source, options);
+  }
+
+  /** ReloadConfig: the daemon's config file, read again and applied. */
+  reloadConfig(options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    return this.live.reload(options);
+  }
+
+  /** CreateProgram: an ad-hoc program given as a config file would hold it; start: start it now. */
+  createProgram(name: string, input: Record<string, unknown>, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
+    return this.live.create(name, input, options);
   }
 
   /** DeleteProgram: stops an ad-hoc program, then removes it. */

@@ -134,8 +134,11 @@ export class Program {
   constructor(
     config: ProgramConfig,
     private readonly deps: ProgramDeps,
-    /** Created by CreateProgram (or re-created from a previous daemon's), not by the config file. */
-    readonly adhoc = false,
+    /**
+     * An ad-hoc program's (CreateProgram) settings as a config file would hold them, kept for the
+     * next daemon to re-create it; undefined for a program of the config file.
+     */
+    readonly adhocInput?: Record<string, unknown>,
   ) {
     this.configValue = config;
     this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
@@ -157,6 +160,11 @@ export class Program {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** Created by CreateProgram (or re-created from a previous daemon's), not by the config file. */
+  get adhoc(): boolean {
+    return this.adhocInput !== undefined;
   }
 
   get config(): ProgramConfig {
