@@ -2,13 +2,13 @@
 // requests mapped to the core's live-config operations (core/process/live-config.ts holds the
 // policy: allow_adhoc, where relative paths resolve, which file a reload reads) and back.
 import type { ServiceImplementation } from "nice-grpc";
-import type { processManagerDefinition } from "../../client/index.js";
+import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import { processToProto, requireName } from "./convert.js";
 import { configDiffToProto, programInputFromSpec } from "./program-spec.js";
 
-type LiveConfigMethods = Pick<ServiceImplementation<typeof processManagerDefinition>, "applyConfig" | "reloadConfig" | "createProgram" | "deleteProgram">;
+type LiveConfigMethods = Pick<ServiceImplementation<typeof ProcessManagerDefinition>, "applyConfig" | "reloadConfig" | "createProgram" | "deleteProgram">;
 
 export function liveConfigMethods(manager: Pick<ProcessManager, "applyConfigFrom" | "reloadConfig" | "createProgram" | "deleteProgram">): LiveConfigMethods {
   return {

@@ -11,7 +11,8 @@ import { SpawnLog } from "../store/spawn-log.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
-import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "../os/proc.js";
+import { stopProcessGroup } from "../os/group-stop.js";
+import { isSameProcess, readStat } from "../os/proc.js";
 import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
 import { programConfig, programSchema, type ProgramConfig } from "./program-schema.js";
 
@@ -244,19 +245,11 @@ export class Persistence {
   /** A run whose program is gone from the config: nobody would ever stop it, so stop it now. */
   private stopOrphan(name: string, pid: number, startTicks: number): void {
     if (!isSameProcess(pid, startTicks)) return;
-    this.options.journal.append("", 0, { kind: "server", message: `program "${name}" is no longer configured: stopping its run left by the previous daemon (process group ${pid})` });
-    const owned = () => {
-      const stat = readStat(pid);
-      return stat === undefined || stat.startTicks === startTicks;
-    };
-    const send = (signal: NodeJS.Signals) => {
-      if (owned()) signalGroup(pid, signal);
-    };
-    send("SIGTERM");
-    const timer = setTimeout(() => {
-      if (owned() && groupExists(pid) && groupMembers(pid).length > 0) send("SIGKILL");
-    }, ORPHAN_STOP_TIMEOUT_MS);
-    timer.unref();
+    const journal = this.options.journal;
+    journal.append("", 0, { kind: "server", message: `program "${name}" is no longer configured: stopping its run left by the previous daemon (process group ${pid})` });
+    void stopProcessGroup({ pgid: pid, leaderStartTicks: startTicks }, { signal: "SIGTERM", timeoutMs: ORPHAN_STOP_TIMEOUT_MS }).then(({ survivors }) => {
+      if (survivors.length > 0) journal.append("", 0, { kind: "server", message: `program "${name}": ${survivors.length} process(es) of group ${pid} survived SIGKILL: ${survivors.join(", ")}` });
+    });
   }
 
   /** Shutdown begins: the stops that follow are the daemon's, not the user's; keep the user's word. */

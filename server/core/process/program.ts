@@ -9,7 +9,9 @@ import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./logs.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "../os/proc.js";
+import { sleep, withTimeout } from "../os/abort.js";
+import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { groupExists, isSameProcess, readStat } from "../os/proc.js";
 import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
 import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
@@ -25,8 +27,6 @@ const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
   FATAL: ["STARTING", "STOPPED"],
   UNKNOWN: ["STARTING", "STOPPED", "EXITED", "RUNNING"],
 };
-
-const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
 
 export interface Run {
   runId: number;
@@ -318,32 +318,15 @@ export class Program {
   /** Resolves when test(program) holds (checked now and after each transition). */
   waitFor(test: (p: Program) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
     if (test(this)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const waiter: Waiter = {
-        test,
-        resolve: () => {
-          cleanup();
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-          const probe = this.readiness?.status;
-        const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
-        reject(new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`));
-      }, timeoutMs);
-      const onAbort = () => {
-        cleanup();
-        reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.add(waiter);
-    });
+    const waiter: Waiter = { test, resolve: () => undefined };
+    const holds = new Promise<void>((resolve) => (waiter.resolve = resolve));
+    this.waiters.add(waiter);
+    const onTimeout = () => {
+      const probe = this.readiness?.status;
+      const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
+      return new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`);
+    };
+    return withTimeout(holds, { timeoutMs, signal, onTimeout }).finally(() => this.waiters.delete(waiter));
   }
 
   isActive(): boolean {
@@ -651,57 +634,19 @@ export class Program {
 
   /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
   private reapLeftovers(run: Run): void {
-    if (!this.ownsGroup(run) || !groupExists(run.pid)) return;
+    if (run.pid <= 0 || !groupExists(run.pid)) return;
     void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
   }
 
-  /**
-   * Whether signalling group -run.pid reaches our processes: a pid is never reused while its
-   * group has members, and if a process with that pid exists it must be our leader.
-   */
-  private ownsGroup(run: Run): boolean {
-    if (run.pid <= 0) return false;
-    const stat = readStat(run.pid);
-    return stat === undefined || stat.startTicks === run.pidStartTicks;
+  /** The run's process group for os/group-stop.ts: the leader is our child until its 'exit'. */
+  private groupOf(run: Run): ProcessGroupRef {
+    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
   }
 
-  private sendGroup(run: Run, signal: NodeJS.Signals): void {
-    if (this.ownsGroup(run)) signalGroup(run.pid, signal);
-  }
-
-  /** Signal the group, wait up to timeoutMs for it to empty, SIGKILL, confirm. Returns survivors. */
+  /** The two-stage stop of the run's group (os/group-stop.ts). Returns survivors. */
   private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
-    this.sendGroup(run, signal);
-    const deadline = performance.now() + timeoutMs;
-    if (await this.waitGroupGone(run, deadline)) return [];
-    this.sendGroup(run, "SIGKILL");
-    if (await this.waitGroupGone(run, performance.now() + 2000)) return [];
-    return this.ownsGroup(run) ? groupMembers(run.pid) : [];
-  }
-
-  /**
-   * Polls with growing intervals (only while a stop is in progress) until the leader is gone
-   * and no live member is left. Zombies do not count: killed grandchildren are reparented to
-   * init (or the nearest subreaper) and stay zombies until it reaps them, which some inits (a
-   * container's PID 1) do only every second or so; waiting for that made a 150 ms stop take
-   * ~2 s. The cheap kill(-pgid, 0) goes first; /proc is scanned only when the group still exists.
-   */
-  private async waitGroupGone(run: Run, deadline: number): Promise<boolean> {
-    let i = 0;
-    for (;;) {
-      const leaderGone = run.exitedAt !== undefined || run.child === undefined;
-      if (leaderGone && (!this.ownsGroup(run) || !groupExists(run.pid) || groupMembers(run.pid).length === 0)) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      const step = Math.min(GROUP_POLL_MS[Math.min(i++, GROUP_POLL_MS.length - 1)], left);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, step);
-        if (!leaderGone) run.exited.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    if (run.pid <= 0) return [];
+    return (await stopProcessGroup(this.groupOf(run), { signal, timeoutMs })).survivors;
   }
 
   /**
@@ -726,7 +671,7 @@ export class Program {
     this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
     this.stopping = (async () => {
       const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
-      await Promise.race([run.exited, delay(2000)]);
+      await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = this.describeExit(run);
       this.transition(
         "STOPPED",
@@ -854,8 +799,4 @@ export class Program {
 /** A saved run as a Run: its monotonic start is placed as far back as its wall-clock age. */
 function restoredRun(saved: RestoredRun & Partial<EndedRun>, exited: Promise<void>): Run {
   return { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
