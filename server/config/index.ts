@@ -4,6 +4,6 @@ export type { AuthConfig, ConfigProblem, CorralConfig, HostConfig, ParseConfigOp
 export { EXAMPLE_CONFIG_YAML, builtinExampleConfig } from "./example.js";
 export { configSchema } from "./schema.js";
 export type { ConfigFile } from "./schema.js";
-export { parseByteSize, parseDuration, PROGRAM_NAME_PATTERN } from "../core/config-values.js";
+export { parseByteSize, parseDuration, PROGRAM_NAME_PATTERN } from "./values.js";
 export { loadConfigFileIsolated, parseConfigIsolated } from "./isolated.js";
 export { configReader } from "./reader.js";

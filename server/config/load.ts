@@ -3,7 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
-import { programConfig, type ProgramConfig } from "../core/process/program-schema.js";
+import type { ProgramConfig } from "../core/process/types.js";
+import { programConfig } from "./program-schema.js";
 import { ConfigError, ruleFor, type ConfigProblem } from "./problems.js";
 import { configSchema, type ConfigFile, type Role } from "./schema.js";
 import { duplicateKeyProblems, firstLine, keyOrder, positionOf, problemsFor } from "./yaml-positions.js";

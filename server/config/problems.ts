@@ -1,7 +1,7 @@
 // A config that cannot be used, in words: each problem names the file, line, column, field and
 // the rule it broke; zod's own checks get rule text in the same voice as the schema's.
 import type { z } from "zod";
-import { describeValue } from "../core/config-values.js";
+import { describeValue } from "./values.js";
 
 export interface ConfigProblem {
   file: string;

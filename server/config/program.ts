@@ -1,7 +1,8 @@
 // One program validated on its own (CreateProgram's spec), by the same schema and rules as a
 // program of the config file, so an ad-hoc program can be nothing a config could not be.
-import { PROGRAM_NAME_PATTERN, PROGRAM_NAME_RULE } from "../core/config-values.js";
-import { programConfig, programSchema, type ProgramConfig } from "../core/process/program-schema.js";
+import { PROGRAM_NAME_PATTERN, PROGRAM_NAME_RULE } from "./values.js";
+import type { ProgramConfig } from "../core/process/types.js";
+import { programConfig, programSchema } from "./program-schema.js";
 import { ConfigError, ruleFor, type ConfigProblem } from "./problems.js";
 
 export interface ParseProgramOptions {

@@ -1,6 +1,6 @@
 // The config file's schema, written once: it validates the YAML and normalises its values
 // (durations to ms, sizes to bytes, signal names, shell commands to argv). A program's part is
-// the core's own schema (core/process/program-schema.ts); the value rules are core/config-values.ts.
+// program-schema.ts (it gives the core's ProgramConfig); the value rules are values.ts.
 import { z } from "zod";
 import {
   describeValue,
@@ -12,9 +12,11 @@ import {
   PROGRAM_NAME_PATTERN,
   PROGRAM_NAME_RULE,
   strictObject,
-} from "../core/config-values.js";
+} from "./values.js";
 import { dependencyProblems } from "../core/process/dependencies.js";
-import { programSchema } from "../core/process/program-schema.js";
+import { programSchema } from "./program-schema.js";
+
+export { isLoopbackAddress } from "./values.js";
 
 /** True when server.auth names at least one way in (a token or a client certificate). */
 export function hasAuthMethods(auth?: { tokens: unknown[]; clients: unknown[] }): boolean {

@@ -29,7 +29,7 @@ import {
   type RunInfo,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
-import { MAX_DURATION_MS } from "../core/config-values.js";
+import { MAX_DURATION_MS } from "../core/limits.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {

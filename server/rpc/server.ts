@@ -17,8 +17,7 @@ import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_m
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
-import { BEYOND_LOOPBACK_RULE, hasAuthMethods } from "../config/schema.js";
-import { isLoopbackAddress } from "../core/config-values.js";
+import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { openAuditLog } from "./audit-log.js";
 import { authMiddleware } from "./auth.middleware.js";

@@ -14,7 +14,7 @@ import { currentBootId, StateStore, type DesiredState, type SavedProgram, type S
 import { stopProcessGroup } from "../os/group-stop.js";
 import { isSameProcess, readStat } from "../os/proc.js";
 import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
-import { programConfig, programSchema, type ProgramConfig } from "./program-schema.js";
+import type { ProgramConfig } from "./types.js";
 
 /**
  * How often adopted runs are checked for exit. An adopted process is not our child, so there is
@@ -57,6 +57,11 @@ export interface PersistenceOptions {
   programs: () => Iterable<Program>;
   /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc, keeping its input). */
   addAdhoc: (config: ProgramConfig, input: Record<string, unknown>) => Program;
+  /**
+   * Validates a saved ad-hoc program's settings as CreateProgram did (the config schema, passed
+   * in: the core reads no config); throws with the problems. Absent: ad-hoc programs are not re-created.
+   */
+  readAdhoc?: (name: string, input: Record<string, unknown>) => ProgramConfig;
 }
 
 export interface RestoreOutcome {
@@ -159,7 +164,7 @@ export class Persistence {
     const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
     for (const [name, record] of Object.entries(saved.programs)) {
       const run = record.run;
-      const adhoc = record.adhocProgram !== undefined ? readAdhocProgram(name, record.adhocProgram, dirname(this.options.stateDir)) : undefined;
+      const adhoc = record.adhocProgram !== undefined ? this.readAdhocProgram(name, record.adhocProgram) : undefined;
       if (record.adhocConfig !== undefined && adhoc === undefined) {
         this.report(`ad-hoc program "${name}" of the previous daemon not re-created: saved by an older corral (adhocConfig)${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
         if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
@@ -242,6 +247,16 @@ export class Persistence {
     return outcome;
   }
 
+  /** A saved ad-hoc program, validated as CreateProgram's was; or why it cannot be used (hand-edited, another version). */
+  private readAdhocProgram(name: string, input: Record<string, unknown>): { config?: ProgramConfig; problem?: string } {
+    if (!this.options.readAdhoc) return { problem: "this daemon has no config reader to validate it" };
+    try {
+      return { config: this.options.readAdhoc(name, input) };
+    } catch (error) {
+      return { problem: `its saved settings are not valid: ${error instanceof Error ? error.message.split("\n").join("; ") : String(error)}` };
+    }
+  }
+
   /** A run whose program is gone from the config: nobody would ever stop it, so stop it now. */
   private stopOrphan(name: string, pid: number, startTicks: number): void {
     if (!isSameProcess(pid, startTicks)) return;
@@ -266,14 +281,6 @@ export class Persistence {
     this.journalFile.close();
     this.options.journal.setSink(undefined);
   }
-}
-
-/** A saved ad-hoc program, validated by the program schema as CreateProgram's was; or why it cannot be used (hand-edited, another version). */
-function readAdhocProgram(name: string, input: Record<string, unknown>, home: string): { config?: ProgramConfig; problem?: string } {
-  const parsed = programSchema.safeParse(input);
-  if (parsed.success) return { config: programConfig(name, parsed.data, home) };
-  const issue = parsed.error.issues[0];
-  return { problem: `its saved settings are not valid: ${issue ? `${[...issue.path].map(String).join(".") || "(top)"}: ${issue.message}` : "unknown problem"}` };
 }
 
 function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {

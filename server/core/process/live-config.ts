@@ -9,7 +9,7 @@ import type { EventJournal } from "../store/journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
 import type { Program } from "./program.js";
-import type { StartOptions, StopOptions } from "./manager.js";
+import type { StartOptions, StopOptions } from "./bulk.js";
 import type { ProcessSnapshot, ProgramConfig, ProgramResult, Selector } from "./types.js";
 
 /** How config text, config files and one program's settings are read (server/config: YAML, zod). */

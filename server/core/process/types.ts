@@ -1,16 +1,80 @@
-// The process domain's data: the names of a program's configuration parts (program-schema.ts
-// describes it), its states, its runs and the snapshots the core hands out. Plain data, no behaviour.
+// The process domain's data: a program's validated configuration (the config schema,
+// server/config/program-schema.ts, produces exactly this), its states, its runs and the snapshots
+// the core hands out. Plain data, no behaviour.
 
-import type { ProgramConfig } from "./program-schema.js";
+export type RestartPolicy = "never" | "on-failure" | "always";
 
-// A program's configuration is described once, by its schema; these name its parts.
-export type { ProgramConfig } from "./program-schema.js";
-export type RestartPolicy = ProgramConfig["autorestart"];
-export type BackoffConfig = ProgramConfig["backoff"];
-export type LogConfig = ProgramConfig["log"];
-export type ProbeConfig = NonNullable<ProgramConfig["readiness"]>;
-export type ProbeCheck = ProbeConfig["check"];
-export type DependencyCondition = NonNullable<ProgramConfig["dependsOn"]>[string];
+export interface BackoffConfig {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** Uptime after which backoff and retry counters start over. */
+  resetAfterMs: number;
+}
+
+export interface LogConfig {
+  /** Rotate a stream's log file when it grows past this size (0: never rotate). */
+  maxBytes: number;
+  /** Rotated files kept per stream. */
+  backups: number;
+}
+
+/** A program's configuration after validation; every field has its final value. */
+export interface ProgramConfig {
+  name: string;
+  /** argv: command[0] is the executable (looked up on PATH when it has no slash). */
+  command: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** Added to the daemon's environment. */
+  env: Record<string, string>;
+  autostart: boolean;
+  autorestart: RestartPolicy;
+  /** Exit codes that count as success (for on-failure and for EXITED being expected). */
+  exitcodes: number[];
+  /** Time a run must stay up to count as started (STARTING -> RUNNING). */
+  startsecsMs: number;
+  /** Failed start attempts retried before FATAL. */
+  startretries: number;
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+  labels: Record<string, string>;
+  backoff: BackoffConfig;
+  log: LogConfig;
+  /** Automatic restarts allowed within restartWindowMs before FATAL (0: unlimited). */
+  maxRestarts: number;
+  restartWindowMs: number;
+  stdin: boolean;
+  description: string;
+  /** Decides `ready`; when set, STARTING -> RUNNING happens when it first passes. */
+  readiness?: ProbeConfig;
+  /** Failing it failureThreshold times in a row kills the run (restart policy applies). */
+  liveness?: ProbeConfig;
+  /** Programs this one needs, and the condition each must meet before it starts. */
+  dependsOn?: Record<string, DependencyCondition>;
+  /** The host the program runs on; absent: this daemon's host. Another host: listed, never started here. */
+  host?: string;
+}
+
+export type DependencyCondition = "started" | "ready" | "completed" | "completed_successfully";
+
+export type ProbeCheck =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "exec"; command: string[] }
+  /** Passes once a line matches, for the rest of the run. No stream: stdout and stderr. */
+  | { kind: "log"; pattern: string; stream?: LogStreamName }
+  | { kind: "grpc"; address: string; service: string };
+
+export interface ProbeConfig {
+  check: ProbeCheck;
+  periodMs: number;
+  timeoutMs: number;
+  initialDelayMs: number;
+  successThreshold: number;
+  failureThreshold: number;
+  /** Readiness only: a run not ready this long after its spawn is a failed start (start_timeout, default 60 s). */
+  startTimeoutMs: number;
+}
 
 export interface ProbeStatus {
   ok: boolean;

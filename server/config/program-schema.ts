@@ -1,6 +1,6 @@
 // A program's configuration, written once: this zod schema validates a program as a config file
 // (or CreateProgram, or a saved ad-hoc program) gives it, with snake_case keys and durations like
-// "500ms", and its transforms produce the core's ProgramConfig (types.ts derives it from here).
+// "500ms", and its transforms produce exactly the core's ProgramConfig (core/process/types.ts).
 import { resolve } from "node:path";
 import { z } from "zod";
 import {
@@ -16,7 +16,8 @@ import {
   positiveInt,
   stringMap,
   strictObject,
-} from "../config-values.js";
+} from "./values.js";
+import type { BackoffConfig, LogConfig, ProbeCheck, ProbeConfig, ProgramConfig } from "../core/process/types.js";
 
 const backoffSchema = strictObject({
   initial: duration("1s"),
@@ -29,13 +30,7 @@ const backoffSchema = strictObject({
       ctx.issues.push({ code: "custom", message: "must be >= backoff.initial", input: ctx.value.max, path: ["max"] });
     }
   })
-  .transform((backoff) => ({
-    initialMs: backoff.initial,
-    maxMs: backoff.max,
-    multiplier: backoff.multiplier,
-    /** Uptime after which backoff and retry counters start over. */
-    resetAfterMs: backoff.reset_after,
-  }));
+  .transform((backoff): BackoffConfig => ({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, resetAfterMs: backoff.reset_after }));
 
 const logSchema = strictObject({
   max_bytes: parsedBy(parseByteSize).prefault("10MiB"),
@@ -43,22 +38,9 @@ const logSchema = strictObject({
     .min(0, { error: "must be from 0 to 100" })
     .max(100, { error: "must be from 0 to 100" })
     .default(5),
-}).transform((log) => ({
-  /** Rotate a stream's log file when it grows past this size (0: never rotate). */
-  maxBytes: log.max_bytes,
-  /** Rotated files kept per stream. */
-  backups: log.backups,
-}));
+}).transform((log): LogConfig => ({ maxBytes: log.max_bytes, backups: log.backups }));
 
 const PROBE_KINDS = ["tcp", "exec", "log", "grpc"] as const;
-
-/** A probe's check: "tcp" host:port accepts, "exec" exits 0, "log" a line matched (for the rest of the run), "grpc" health. */
-type ProbeCheck =
-  | { kind: "tcp"; host: string; port: number }
-  | { kind: "exec"; command: string[] }
-  /** No stream: stdout and stderr. */
-  | { kind: "log"; pattern: string; stream?: "stdout" | "stderr" }
-  | { kind: "grpc"; address: string; service: string };
 
 /** readiness / liveness: exactly one check (tcp, exec, log, grpc) and its timing. */
 const probeSchema = strictObject({
@@ -88,14 +70,13 @@ const probeSchema = strictObject({
     if (ctx.value.timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["timeout"] });
     if (ctx.value.start_timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["start_timeout"] });
   })
-  .transform((probe) => {
+  .transform((probe): ProbeConfig => {
     const timing = {
       periodMs: probe.period,
       timeoutMs: probe.timeout,
       initialDelayMs: probe.initial_delay,
       successThreshold: probe.success_threshold,
       failureThreshold: probe.failure_threshold,
-      /** Readiness only: a run not ready this long after its spawn is a failed start. */
       startTimeoutMs: probe.start_timeout,
     };
     const hostPort = (address: string) => {
@@ -121,6 +102,9 @@ const dependsOnSchema = z.preprocess(
     error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of program names to conditions (${DEPENDENCY_CONDITIONS.join(", ")}), got ${describeValue(issue.input)}` : undefined),
   }),
 );
+
+/** What the schema gives: the core's ProgramConfig but for its name (the key it is listed under) and with cwd as written. */
+export type ProgramSettings = Omit<ProgramConfig, "name" | "cwd"> & { cwd?: string };
 
 /**
  * One program's settings (everything but its name, which is the key it is listed under). The
@@ -159,27 +143,20 @@ export const programSchema = strictObject({
       ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
     }
   })
-  .transform((program) => ({
-    /** argv: command[0] is the executable (looked up on PATH when it has no slash). */
+  .transform((program): ProgramSettings => ({
     command: program.command,
-    /** As written (relative to the config file's directory); absolute in a ProgramConfig. */
     cwd: program.cwd,
-    /** Added to the daemon's environment. */
     env: program.env,
     autostart: program.autostart,
     autorestart: program.autorestart,
-    /** Exit codes that count as success (for on-failure and for EXITED being expected). */
     exitcodes: program.exitcodes,
-    /** Time a run must stay up to count as started (STARTING -> RUNNING). */
     startsecsMs: program.startsecs,
-    /** Failed start attempts retried before FATAL. */
     startretries: program.startretries,
     stopSignal: program.stop_signal,
     stopTimeoutMs: program.stop_timeout,
     labels: program.labels,
     backoff: program.backoff,
     log: program.log,
-    /** Automatic restarts allowed within restartWindowMs before FATAL (0: unlimited). */
     maxRestarts: program.max_restarts,
     restartWindowMs: program.restart_window,
     stdin: program.stdin,
@@ -190,11 +167,6 @@ export const programSchema = strictObject({
     ...(program.host !== undefined ? { host: program.host } : {}),
   }));
 
-/** What the schema gives: a program's settings with cwd as written. */
-export type ProgramSettings = z.output<typeof programSchema>;
-
-/** A program's configuration after validation; every field has its final value, cwd is absolute. */
-export type ProgramConfig = { name: string } & Omit<ProgramSettings, "cwd"> & { cwd: string };
 
 /** The program named `name` with these settings; a relative (or absent) cwd is resolved against baseDir. */
 export function programConfig(name: string, settings: ProgramSettings, baseDir: string): ProgramConfig {

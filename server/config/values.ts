@@ -1,13 +1,12 @@
 // The rules for the values a config holds (durations, sizes, signals, commands, addresses), as
 // zod fields whose error text is ours: shared by a program's schema and the config file's.
 import { z } from "zod";
-import { InvalidArgumentError } from "./errors.js";
-import { parseSignal } from "./os/signals.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { MAX_DURATION_MS } from "../core/limits.js";
+import { parseSignal } from "../core/os/signals.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** setTimeout fires at once for longer delays, so no duration (config or wire) may exceed this. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 export const PROGRAM_NAME_RULE = 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)';
 
