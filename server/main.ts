@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultHome, socketPath as socketPathOf } from "./home.js";
-import { ConfigError, builtinExampleConfig, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
+import { ConfigError, builtinExampleConfig, configReader, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
 import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
@@ -65,6 +65,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     journal: new EventJournal(),
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
+    liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   // Tasks created with restore come back before any client can act on them (persistence.ts).
