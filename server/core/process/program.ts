@@ -6,7 +6,8 @@ import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./logs.js";
+import { LogFile } from "./log-file.js";
+import { writeBounded } from "./stdin-buffer.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { sleep, withTimeout } from "../os/abort.js";
@@ -700,12 +701,9 @@ export class Program {
     else process.kill(run.pid, signal);
   }
 
-  /** Writes to the current run's stdin; resolves once the bytes were handed to the pipe. */
+  /** Writes to the current run's stdin (bounded: stdin-buffer.ts); resolves once the bytes were handed to the pipe. */
   async writeStdin(data: Uint8Array): Promise<number> {
-    const stdin = this.openStdin();
-    await new Promise<void>((resolve, reject) => {
-      stdin.write(data, (error) => (error ? reject(new WrongStateError(`${this.name}: writing to stdin failed: ${error.message}`)) : resolve()));
-    });
+    await writeBounded(this.openStdin(), data, this.name);
     return data.byteLength;
   }
 
