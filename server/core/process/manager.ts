@@ -14,6 +14,7 @@ import { merge } from "./merge.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
+import { withTimeout } from "../os/abort.js";
 import { parseSignal } from "../os/signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
@@ -294,7 +295,8 @@ export class ProcessManager {
       return { process: program.snapshot(), survivors: [] };
     }
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-    const survivors = await withTimeout(stopping, timeoutMs, `${name}: not stopped after ${timeoutMs} ms`, options.signal);
+    const onTimeout = () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`);
+    const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout });
     return { process: program.snapshot(), survivors };
   }
 
@@ -372,7 +374,8 @@ export class ProcessManager {
         try {
           if (options.wait !== "none") {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-            const survivors = await withTimeout(stopping, timeoutMs, `${program.name}: not stopped after ${timeoutMs} ms`, options.signal);
+            const onTimeout = () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`);
+            const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout });
             if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
           } else stopping.catch(() => undefined);
         } catch (stopError) {
@@ -480,33 +483,5 @@ function remoteResult(program: Program): ProgramResult {
 function refuseRemote(program: Program, what: string): void {
   const host = program.remoteHost;
   if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string, signal?: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new TimeoutError(message));
-    }, timeoutMs);
-    const onAbort = () => {
-      cleanup();
-      reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
-  });
 }
 
