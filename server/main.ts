@@ -3,19 +3,19 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultHome, socketPath as socketPathOf } from "../client/index.js";
+import { defaultHome, socketPath as socketPathOf } from "./home.js";
 import { ConfigError, builtinExampleConfig, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
-import { Metrics } from "./core/monitor/metrics.js";
+import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
 import { EventJournal } from "./core/store/journal.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { TaskPersistence } from "./core/task/persistence.js";
-import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
+import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
-import { AmbiguousHostError } from "../client/host-identity.js";
+import { AmbiguousHostError } from "./config/host-identity.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -75,6 +75,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     programs: () => manager.list(),
     runs: runLookupOf(manager),
     tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
+    eventLoopDelay: options.config.metrics !== undefined,
   });
   let metricsEndpoint: MetricsEndpoint | undefined;
 

@@ -3,7 +3,7 @@
 // as at start-up), the ad-hoc permission checked, and the core's live-config operations called.
 import { dirname, isAbsolute } from "node:path";
 import type { ServiceImplementation } from "nice-grpc";
-import type { processManagerDefinition } from "../../client/index.js";
+import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { loadConfigFileIsolated, parseConfigIsolated } from "../config/isolated.js";
 import type { CorralConfig } from "../config/load.js";
 import { parseProgram } from "../config/program.js";
@@ -12,7 +12,7 @@ import type { ProcessManager } from "../core/process/manager.js";
 import { processToProto, requireName } from "./convert.js";
 import { configDiffToProto, programInputFromSpec } from "./program-spec.js";
 
-type LiveConfigMethods = Pick<ServiceImplementation<typeof processManagerDefinition>, "applyConfig" | "reloadConfig" | "createProgram" | "deleteProgram">;
+type LiveConfigMethods = Pick<ServiceImplementation<typeof ProcessManagerDefinition>, "applyConfig" | "reloadConfig" | "createProgram" | "deleteProgram">;
 
 export interface LiveConfigFacts {
   /** Absolute path of the daemon's config file; "" when it runs the built-in example. */

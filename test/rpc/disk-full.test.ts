@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState, Status, StartWait, type Event } from "../../client/index.js";
+import { ProcessState, Status, StartWait, type Event } from "../../client/ts/index.js";
 import { parseState } from "../../server/core/store/state-store.js";
 import { journalEvents, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
-import { TaskHandle, TaskState } from "../../client/index.js";
+import { TaskHandle, TaskState } from "../../client/ts/index.js";
 import { metricsUrl, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");

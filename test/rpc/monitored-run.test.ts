@@ -13,7 +13,7 @@ import {
   Status,
   TimeoutKind,
   type RunMonitoredResponse,
-} from "../../client/index.js";
+} from "../../client/ts/index.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RunMonitoredRequestSchema } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { isAlive, processGroupMembers, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";

@@ -2,7 +2,7 @@
 // program, their FAILED_PRECONDITION cases, and `corral send`.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/index.js";
+import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/ts/index.js";
 import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 
