@@ -10,6 +10,7 @@ import {
   STANDARD_SIGNALS,
   TaskStopError,
   type JsonValue,
+  type MissedLoop,
   type TaskContext,
   type TaskFailure,
   type TaskInstance,
@@ -64,6 +65,7 @@ export class Task {
   private pending: { value: JsonValue } | undefined;
   private status: JsonValue = null;
   private error: TaskFailure | undefined;
+  private outcomeReason = "";
   private readonly createdAt = new Date();
   private startedAt: Date | undefined;
   private finishedAt: Date | undefined;
@@ -130,6 +132,7 @@ export class Task {
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       error: this.error,
+      outcomeReason: this.outcomeReason,
       restore: this.restore,
       restored: this.restored,
     };
@@ -154,7 +157,8 @@ export class Task {
     void (async () => {
       try {
         await execute(this, this.context);
-        this.transition(this.stopRequested ? "stopped" : "completed");
+        if (this.stopRequested) this.transition("stopped");
+        else this.transition("completed", this.outcomeReason ? { reason: this.outcomeReason } : null);
       } catch (error) {
         if (isStopError(error) && (this.stopRequested || error instanceof TaskStopError)) this.transition("stopped");
         else {
@@ -259,6 +263,18 @@ export class Task {
     this.keeping.onChange?.(this, true);
   }
 
+  /** A loop's missed period (loop.ts): the standard "missed_loop" signal; TERMINATE sets the outcome reason. */
+  missedLoop(missed: MissedLoop): void {
+    if (missed.terminate) this.outcomeReason = "missed_loop";
+    this.publish("missed_loop", {
+      policy: missed.policy,
+      period_ms: missed.periodMs,
+      late_ms: Math.round(missed.lateMs * 1000) / 1000,
+      missed_slots: missed.missedSlots,
+      terminate: missed.terminate,
+    });
+  }
+
   onPendingSettings(listener: () => void): () => void {
     this.pendingListeners.add(listener);
     return () => this.pendingListeners.delete(listener);
@@ -289,6 +305,7 @@ export class Task {
       setStatus: (status) => task.setStatus(status),
       publish: (signal, payload) => task.publishCustom(signal, payload ?? null),
       registerChild: (pid) => task.registerChild(pid),
+      missedLoop: (missed) => task.missedLoop(missed),
     };
   }
 }

@@ -19,6 +19,16 @@ export class TaskStopError extends Error {
   }
 }
 
+/** A loop iteration that ended at or after the next due time (see loop.ts). */
+export interface MissedLoop {
+  policy: "IMMEDIATE" | "SKIP" | "TERMINATE";
+  periodMs: number;
+  lateMs: number;
+  missedSlots: number;
+  /** TERMINATE: the loop ends; the task completes with outcome reason "missed_loop". */
+  terminate: boolean;
+}
+
 /** What run(ctx) and the methods of a task get from the runner. */
 export interface TaskContext {
   /** The task's name. */
@@ -51,6 +61,8 @@ export interface TaskContext {
    * the group (checked by pid + start time). Absent in worker threads.
    */
   registerChild?(pid: number): void;
+  /** Reports a missed loop period (LoopTask calls it): publishes "missed_loop"; terminate sets the outcome reason. */
+  missedLoop?(missed: MissedLoop): void;
 }
 
 /** One task, made by `new Type(args)`. */
@@ -129,6 +141,8 @@ export interface TaskSnapshot {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   error: TaskFailure | undefined;
+  /** Why a final task ended the way it did, beyond its state: "missed_loop" (a TERMINATE loop missed a period), or "". */
+  outcomeReason: string;
   /** Created with restore: re-created by the next daemon (see persistence.ts). */
   restore: boolean;
   /** Re-created by this daemon from a previous daemon's saved state. */
@@ -149,4 +163,5 @@ export const STANDARD_SIGNALS: readonly string[] = [
   "locked",
   "unlocked",
   "lock_expired",
+  "missed_loop",
 ];

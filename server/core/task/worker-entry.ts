@@ -75,6 +75,9 @@ const ctx: TaskContext = {
   publish(signal, payload) {
     post({ type: "publish", signal, payload: payload ?? null });
   },
+  missedLoop(missed) {
+    post({ type: "missed_loop", missed });
+  },
 };
 
 try {

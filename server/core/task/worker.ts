@@ -3,13 +3,14 @@
 // pending settings go through a port the task drains synchronously in updateSettings().
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { Task, TaskExecutor } from "./task.js";
-import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
+import { TaskStopError, type JsonValue, type MissedLoop, type TaskContext } from "./types.js";
 
 /** Messages from the worker to the daemon. */
 export type FromWorker =
   | { type: "status"; status: JsonValue }
   | { type: "publish"; signal: string; payload: JsonValue }
   | { type: "applied"; settings: JsonValue }
+  | { type: "missed_loop"; missed: MissedLoop }
   | { type: "done" }
   | { type: "failed"; name: string; message: string; stack: string };
 
@@ -82,6 +83,9 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
           return;
         case "applied":
           task.applySettingsFromWorker(message.settings);
+          return;
+        case "missed_loop":
+          task.missedLoop(message.missed);
           return;
         case "done":
           finish();
