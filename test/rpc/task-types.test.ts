@@ -173,7 +173,7 @@ describe("task types over gRPC", () => {
     const task = handle("exec-fail");
     await task.create("exec", { command: ["sh", "-c", "echo 'sensor offline' >&2; exit 3"] });
     await task.start();
-    const outcome = await task.join(10_000);
+    const outcome = await task.outcome(10_000);
     assert.equal(outcome.state, TaskState.FAILED);
     assert.match(outcome.error?.message ?? "", /exited with code 3[\s\S]*sensor offline/);
     await task.remove();

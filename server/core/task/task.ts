@@ -47,6 +47,8 @@ export interface TaskKeeping {
   restored?: boolean;
   /** Called after every change; urgent: save before returning (a child process was spawned). */
   onChange?: (task: Task, urgent: boolean) => void;
+  /** Validates settings a task sets itself (ctx.changeSettings), like SetSettings. */
+  validateSettings?: (value: JsonValue) => JsonValue;
 }
 
 /** A child process group a task started (pid + start ticks identify it on the host). */
@@ -151,7 +153,7 @@ export class Task {
   /** Runs the task (once only); returns at once, run() goes on in the background. */
   start(execute: TaskExecutor): void {
     if (this.stateValue !== "created") {
-      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`);
+      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`, "task_already_started");
     }
     this.transition("running");
     void (async () => {
@@ -212,6 +214,16 @@ export class Task {
         console.error(`corral: task "${this.name}": pending-settings listener failed:`, error);
       }
     }
+  }
+
+  /** ctx.changeSettings: read-modify-write of the pending settings in one synchronous step. */
+  changeSettings(change: (current: JsonValue) => JsonValue): JsonValue {
+    if (this.isFinal) throw new WrongStateError(`task "${this.name}" is ${this.state}; it takes no more settings`);
+    const current = this.pending !== undefined ? this.pending.value : this.settings;
+    const proposed = change(structuredClone(current));
+    const value = this.keeping.validateSettings ? this.keeping.validateSettings(proposed) : proposed;
+    this.setPendingSettings(value);
+    return value;
   }
 
   /** Applies the pending settings; returns whether there were any. */
@@ -296,6 +308,10 @@ export class Task {
       get hasPendingSettings() {
         return task.pending !== undefined;
       },
+      get pendingSettings() {
+        return task.pending?.value;
+      },
+      changeSettings: (change) => task.changeSettings(change),
       sleep: (ms: number) => sleepUnlessStopped(ms, stopSignal),
       checkStop: () => {
         if (stopSignal.aborted) throw new TaskStopError();

@@ -43,6 +43,15 @@ export interface TaskContext {
   readonly settings: JsonValue;
   /** Whether SetSettings left a value that updateSettings() would apply. */
   readonly hasPendingSettings: boolean;
+  /** The pending settings (not yet applied), or undefined (QMI's get_pending_settings). */
+  readonly pendingSettings: JsonValue | undefined;
+  /**
+   * Sets new pending settings from the current ones, atomically (QMI's custom task-runner method:
+   * read the pending settings, change a field, set them): change gets the pending settings, or
+   * the applied ones when none are pending, and returns the new value, which is validated like
+   * SetSettings and stored as pending (latest wins). Returns the stored value.
+   */
+  changeSettings(change: (current: JsonValue) => JsonValue): JsonValue;
   /** Sleeps ms; throws TaskStopError at once when a stop is requested (also when already requested). */
   sleep(ms: number): Promise<void>;
   /** Throws TaskStopError if a stop was requested. */
@@ -68,6 +77,10 @@ export interface TaskContext {
 /** One task, made by `new Type(args)`. */
 export interface TaskInstance {
   run(ctx: TaskContext): unknown;
+  /** Methods this instance declares besides its type's (exec tasks: args.methods). */
+  readonly instanceMethods?: readonly string[];
+  /** Calls one of instanceMethods. */
+  callInstanceMethod?(method: string, args: JsonValue, ctx: TaskContext): unknown;
 }
 
 /** A method declared by a type: called on the instance as `instance[name](args, ctx)`. */
