@@ -104,7 +104,9 @@ func (t *Task) Outcome(ctx context.Context, timeout time.Duration) (*corralv1.Ta
 	if timeout > 0 {
 		request.Timeout = durationpb.New(timeout)
 	}
-	r, err := refusable(func(o ...grpc.CallOption) (*corralv1.JoinTaskResponse, error) { return t.Runner.JoinTask(ctx, request, o...) })
+	r, err := refusable(func(o ...grpc.CallOption) (*corralv1.JoinTaskResponse, error) {
+		return t.Runner.JoinTask(ctx, request, o...)
+	})
 	return r.GetTask(), err
 }
 
