@@ -30,7 +30,7 @@ import {
   type RunInfo,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
-import { MAX_DURATION_MS } from "../config/schema.js";
+import { MAX_DURATION_MS } from "../core/limits.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {
@@ -219,7 +219,7 @@ export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
     initialDelay: msToDuration(probe.initialDelayMs),
     successThreshold: probe.successThreshold,
     failureThreshold: probe.failureThreshold,
-    startTimeout: probe.startTimeoutMs === undefined ? undefined : msToDuration(probe.startTimeoutMs),
+    startTimeout: msToDuration(probe.startTimeoutMs),
   };
   switch (check.kind) {
     case "tcp":
