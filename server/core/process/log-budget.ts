@@ -40,6 +40,7 @@ export class LogBudget {
   private lastCheck = 0;
   private running?: Promise<void>;
   private again = false;
+  private lastFailure?: string;
 
   constructor(private readonly options: LogBudgetOptions) {}
 
@@ -54,7 +55,14 @@ export class LogBudget {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastCheck = Date.now();
-      this.enforce().catch((error: unknown) => process.emitWarning(`corral: enforcing server.logs.max_total failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.enforce().catch((error: unknown) => {
+        // Tried again after the interval: the programs may have stopped writing, and no growth
+        // would ever wake the check again. Said once per kind of failure.
+        const message = `corral: enforcing server.logs.max_total failed (tried again in ${CHECK_INTERVAL_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
+        if (message !== this.lastFailure) process.emitWarning(message);
+        this.lastFailure = message;
+        this.noteGrowth();
+      });
     }, wait);
     this.timer.unref();
   };

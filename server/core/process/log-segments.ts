@@ -43,7 +43,14 @@ export async function listBackups(current: string): Promise<{ backups: Backup[];
   const backups: Backup[] = [];
   const partials: string[] = [];
   const numbered: string[] = [];
-  for (const name of await readdir(dir)) {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    // Out of fds: said like any failed open of the log, not as a bare errno.
+    throw resourceError(error, "opening the log file (listing its backups)", current) ?? error;
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     if (/^\d{20}\.partial$/.test(rest)) partials.push(join(dir, name));
