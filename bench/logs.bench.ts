@@ -12,7 +12,7 @@ import { repoRoot, startTestDaemon, type TestDaemon } from "../test/helpers/daem
 import { sleep } from "../test/helpers/wait.js";
 import { quantile } from "./quantile.js";
 
-const SIZES_MB = (process.env.BENCH_LOG_MB ?? "200,1024").split(",").map(Number);
+const SIZES_MB = (process.env.BENCH_LOG_MB ?? "200,1024").split(",").filter((v) => v !== "" && v !== "none").map(Number);
 const REPS = Number(process.env.BENCH_LOG_REPS ?? 3);
 const writer = join(repoRoot, "dist/test/fixtures/log-writer.js");
 const MB = 1024 * 1024;
@@ -47,7 +47,7 @@ const programs: Record<string, { command: string[]; autostart: boolean; autorest
 for (const mb of SIZES_MB) programs[`w${mb}`] = { command: [process.execPath, writer, "records", String(mb * MB)], autostart: false, autorestart: "never", startsecs: "0s" };
 // ~64 KiB every 100 ms against max_bytes 64 KiB: about 10 rotations a second.
 programs.rotor = {
-  command: ["/bin/sh", "-c", "b=$(head -c 65536 /dev/zero | tr '\\\\0' x); while :; do printf '%s\\n' \"$b\"; sleep 0.1; done"],
+  command: ["/bin/sh", "-c", "while :; do printf '%065535d\\n' 0; sleep 0.1; done"],
   autostart: false,
   autorestart: "never",
   startsecs: "0s",
