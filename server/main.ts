@@ -9,7 +9,7 @@ import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
-import { EventJournal } from "./core/store/journal.js";
+import { EventJournal } from "./core/process/journal.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";

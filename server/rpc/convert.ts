@@ -32,7 +32,7 @@ import {
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { MAX_DURATION_MS } from "../core/limits.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { JournalEvent, WatchItem } from "../core/store/journal.js";
+import type { JournalEvent, WatchItem } from "../core/process/journal.js";
 import type {
   DependencyCondition,
   LogChunk,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { EventJournal } from "../../server/core/store/journal.js";
+import { EventJournal } from "../../server/core/process/journal.js";
 import type { LogChunk } from "../../server/core/process/types.js";
 import { program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
 

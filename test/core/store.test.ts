@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { JournalFile } from "../../server/core/store/journal-file.js";
-import { EventJournal } from "../../server/core/store/journal.js";
+import { JournalFile } from "../../server/core/events/log-file.js";
+import { EventJournal } from "../../server/core/process/journal.js";
 import { StateStore, type SavedState } from "../../server/core/store/state-store.js";
 import { tempHome } from "../helpers/core.js";
 

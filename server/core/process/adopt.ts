@@ -6,10 +6,10 @@
 // come back as they were; ad-hoc programs are re-created from their saved config; runs spawned
 // after the last save come from the spawn log (spawn-recovery.ts).
 import { dirname, join } from "node:path";
-import { JournalFile } from "../store/journal-file.js";
+import { JournalFile } from "../events/log-file.js";
 import { SpawnLog } from "../store/spawn-log.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
-import type { EventJournal } from "../store/journal.js";
+import type { EventJournal } from "./journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { stopProcessGroup } from "../os/group-stop.js";
 import { isSameProcess, readStat } from "../os/proc.js";

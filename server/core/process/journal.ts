@@ -1,6 +1,6 @@
 // The event journal: every change gets a monotonic sequence number and is kept in a bounded
 // ring, so a reconnecting watcher resumes after its last seq (or is told what it lost).
-import type { ProcessState } from "../process/types.js";
+import type { ProcessState } from "./types.js";
 
 export type EventDetail =
   | { kind: "stateChanged"; from: ProcessState; to: ProcessState; reason: string }

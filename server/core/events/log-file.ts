@@ -10,8 +10,8 @@
 // daemon loses nothing (the bytes are in the page cache); only a power loss could, and then no
 // run survives either.
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import type { EventDetail, JournalEvent } from "./journal.js";
-import { writeFileAtomic } from "./state-store.js";
+import type { EventDetail, JournalEvent } from "../process/journal.js";
+import { writeFileAtomic } from "../store/state-store.js";
 
 interface StoredEvent {
   seq: number;
