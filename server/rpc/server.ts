@@ -29,6 +29,8 @@ import { createProcessManagerService, type ProcessManagerCore, type ServerInfo }
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
+import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
@@ -57,6 +59,8 @@ export interface RpcServerOptions {
   insecure?: boolean;
   /** The JSONL audit log (default: audit.log in the home). */
   auditLog?: string;
+  /** Caps on concurrent server streams (default: DEFAULT_STREAM_LIMITS). */
+  streams?: StreamLimits;
   /** Where warnings go (default: stderr). */
   warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
@@ -105,14 +109,20 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
+  // One limiter for every listener: max_total counts the streams of all of them.
+  const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
   const servers: Server[] = [];
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const observed = createServer(tcp ? { interceptors: [peerCertificateInterceptor] } : {}).use(terminator.middleware);
+    // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
+    const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
+    const observed = createServer({ interceptors }).use(terminator.middleware);
+    // Streams are counted after auth, so a caller refused there takes no slot.
     const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
+      .use(streamLimiter.middleware)
       .use(errorMiddleware);
     server.add(ProcessManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);

@@ -4,7 +4,7 @@
 // spawn-run.ts (the fork), program-probes.ts, restart-policy.ts (pure), stdin.ts, state-waiters.ts.
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
 import { crashPoint } from "../failpoints.js";
-import type { EventDetail, EventJournal } from "../store/journal.js";
+import type { EventDetail, EventJournal } from "./journal.js";
 import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./log-file.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
