@@ -6,6 +6,7 @@ import {
   DependencyCondition as ProtoDependencyCondition,
   EventSchema,
   LogChunkSchema,
+  LogGapReason as ProtoLogGapReason,
   LogStream,
   ProcessInfoSchema,
   ProcessState as ProtoProcessState,
@@ -35,6 +36,7 @@ import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {
   DependencyCondition,
   LogChunk,
+  LogGapReason,
   ProbeConfig,
   ProbeStatus,
   LogStreamName,
@@ -298,8 +300,20 @@ export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
     offset: BigInt(chunk.offset),
     data: chunk.data,
     time: timestampFromDate(chunk.time),
+    gaps: (chunk.gaps ?? []).map((gap) => ({
+      stream: logStreamToProto(gap.stream),
+      fromOffset: BigInt(gap.fromOffset),
+      toOffset: BigInt(gap.toOffset),
+      reason: GAP_REASONS[gap.reason],
+    })),
   });
 }
+
+const GAP_REASONS: Record<LogGapReason, ProtoLogGapReason> = {
+  backups: ProtoLogGapReason.BACKUPS,
+  max_total: ProtoLogGapReason.MAX_TOTAL,
+  disk_full: ProtoLogGapReason.DISK_FULL,
+};
 
 export function eventToProto(event: JournalEvent): Event {
   const base = { seq: BigInt(event.seq), time: timestampFromDate(event.time), program: event.program, runId: BigInt(event.runId) };

@@ -6,7 +6,7 @@ import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./logs.js";
+import { LogFile } from "./log-file.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
 import type { SpawnProblem } from "../os/spawnable.js";
-import { LogFile } from "./logs.js";
+import { LogFile } from "./log-file.js";
 import type { ProgramConfig } from "./types.js";
 
 /** A failed spawn step; disk full and out of fds also as the error a start's caller is given. */

@@ -3,13 +3,11 @@
 import type { ChildProcess } from "node:child_process";
 import { WrongStateError } from "../errors.js";
 import type { Program } from "./program.js";
+import { writeBounded } from "./stdin-buffer.js";
 
-/** Writes to the current run's stdin; resolves once the bytes were handed to the pipe. */
+/** Writes to the current run's stdin (bounded: stdin-buffer.ts); resolves once the bytes were handed to the pipe. */
 export async function writeStdin(program: Program, data: Uint8Array): Promise<number> {
-  const stdin = openStdin(program);
-  await new Promise<void>((resolve, reject) => {
-    stdin.write(data, (error) => (error ? reject(new WrongStateError(`${program.name}: writing to stdin failed: ${error.message}`)) : resolve()));
-  });
+  await writeBounded(openStdin(program), data, program.name);
   return data.byteLength;
 }
 

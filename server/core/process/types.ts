@@ -146,4 +146,17 @@ export interface LogChunk {
   offset: number;
   data: Buffer;
   time: Date;
+  /** Ranges dropped between the offset asked for (or the follower's last position) and this chunk. */
+  gaps?: LogGap[];
+}
+
+/** Why a range of a stream's offsets is no longer kept. */
+export type LogGapReason = "backups" | "max_total" | "disk_full";
+
+/** A range of logical offsets whose bytes were dropped (never silently: each is reported as one of these). */
+export interface LogGap {
+  stream: LogStreamName;
+  fromOffset: number;
+  toOffset: number;
+  reason: LogGapReason;
 }
