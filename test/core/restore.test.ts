@@ -2,7 +2,10 @@
 // previous daemon left comes back, and the change is published like a transition (from STOPPED,
 // as created, to the restored state) before the run's own transitions follow.
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
+import { configReader } from "../../server/config/reader.js";
 import { ProcessManager } from "../../server/core/process/manager.js";
 import type { JournalEvent } from "../../server/core/store/journal.js";
 import { isAlive, program, sh, tempHome, waitForState } from "../helpers/core.js";
@@ -43,6 +46,33 @@ test("a run adopted by the next daemon is published STOPPED->UNKNOWN (restored) 
     await second?.shutdown();
     // Should the second manager not have taken it over, the run is still ours to stop.
     if (pid > 0 && isAlive(pid)) process.kill(-pid, "SIGKILL");
+    remove();
+  }
+});
+
+test("a saved ad-hoc program is checked again by the config's schema: a valid one is re-created, a hand-broken one is reported and not", async () => {
+  const { home, remove } = tempHome();
+  const liveConfig = { allowAdhoc: true, reader: configReader };
+  let second: ProcessManager | undefined;
+  try {
+    const first = new ProcessManager({ home, programs: [], liveConfig });
+    await first.createProgram("good", { command: "true", labels: { made: "adhoc" } });
+    await first.createProgram("broken", { command: "true" });
+    await first.shutdown();
+    const statePath = join(home, "state", "state.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as { programs: Record<string, { adhocProgram?: Record<string, unknown> }> };
+    assert.deepEqual(state.programs.good?.adhocProgram, { command: "true", labels: { made: "adhoc" }, cwd: home }, "saved as a config file holds it, cwd absolute");
+    state.programs.broken!.adhocProgram = { command: "true", startsecs: "soon" };
+    writeFileSync(statePath, JSON.stringify(state));
+
+    second = new ProcessManager({ home, programs: [], liveConfig });
+    assert.deepEqual(second.list().map((p) => [p.name, p.adhoc, p.config.labels]), [["good", true, { made: "adhoc" }]]);
+    assert.ok(
+      second.persistence.problems.some((problem) => /ad-hoc program "broken" .* not re-created: .*startsecs: bad duration "soon"/.test(problem)),
+      second.persistence.problems.join("\n"),
+    );
+  } finally {
+    await second?.shutdown();
     remove();
   }
 });
