@@ -37,6 +37,8 @@ export interface ServerConfig {
   insecure?: true;
   tls?: TlsServerConfig;
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (without server.auth they are viewers). */
+  authNone?: true;
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
   logs: { maxTotalBytes: number };
@@ -201,7 +203,8 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
           },
         }
       : {}),
-    ...(auth ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
+    ...(auth === "none" ? { authNone: true as const } : {}),
+    ...(auth && auth !== "none" ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
     ...(server.audit_log !== undefined ? { auditLog: resolve(baseDir, server.audit_log) } : {}),
   };
 }
@@ -286,6 +289,11 @@ function problemsFor(issue: z.core.$ZodIssue, data: unknown, doc: Document, file
       const path = [...issue.path, key];
       return { file, ...at(offsetOf(doc, path, true)), field: fieldName(path), rule: issue.message, value: valueAt(data, path) };
     });
+  }
+  // A union of a word and a mapping (server.auth: none | {...}) given a mapping: the mapping's own problems.
+  if (issue.code === "invalid_union") {
+    const nested = issue.errors.find((branch) => branch.some((inner) => inner.path.length > 0));
+    if (nested) return nested.flatMap((inner) => problemsFor({ ...inner, path: [...issue.path, ...inner.path] }, data, doc, file, at));
   }
   // Bad program names point at the name itself, not at the program's body.
   const atKey = issue.code === "invalid_key";

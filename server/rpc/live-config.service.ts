@@ -5,7 +5,7 @@ import { dirname, isAbsolute } from "node:path";
 import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { loadConfigFileIsolated, parseConfigIsolated } from "../config/isolated.js";
-import type { CorralConfig } from "../config/load.js";
+import { ConfigError, type CorralConfig } from "../config/load.js";
 import { parseProgram } from "../config/program.js";
 import { InvalidArgumentError, PermissionDeniedError, WrongStateError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
@@ -19,6 +19,30 @@ export interface LiveConfigFacts {
   configPath: string;
   home: string;
   allowAdhoc: boolean;
+}
+
+/** The problems of a file that was read only because it could not be read are about the reading, not its text. */
+const READ_PROBLEM = /^(config file not found|is a directory, not a config file|permission denied reading the config file|cannot read the config file)/;
+
+/**
+ * ApplyConfig with a path makes the daemon read a file the caller named, with the daemon's
+ * rights: its problems keep their positions but never quote the file (keys, values, YAML
+ * snippets), or any readable file could be dumped through the error. The caller, who can read
+ * the file, sees the full problems with `corral check FILE` (the CLI's apply runs it first).
+ */
+function withoutContents(error: ConfigError): ConfigError {
+  return new ConfigError(
+    error.problems.map((problem) =>
+      problem.line === undefined && READ_PROBLEM.test(problem.rule)
+        ? { file: problem.file, field: "", rule: problem.rule }
+        : {
+            file: problem.file,
+            ...(problem.line !== undefined ? { line: problem.line, column: problem.column ?? 1 } : {}),
+            field: "",
+            rule: "not a valid corral config here (the daemon does not quote a file it was asked to read: run `corral check FILE` to see the problem)",
+          },
+    ),
+  );
 }
 
 /** Where relative paths of config text and ad-hoc programs are resolved: beside the daemon's config. */
@@ -44,7 +68,9 @@ export function liveConfigMethods(
         config = await parseConfigIsolated(source.value, { file: "<ApplyConfig text>", baseDir: baseDirOf(facts()) });
       } else if (source.case === "path") {
         if (!isAbsolute(source.value)) throw new InvalidArgumentError("path", source.value, "must be an absolute path on the daemon's host");
-        config = await loadConfigFileIsolated(source.value);
+        config = await loadConfigFileIsolated(source.value).catch((error: unknown) => {
+          throw error instanceof ConfigError ? withoutContents(error) : error;
+        });
       } else {
         throw new InvalidArgumentError("source", "", "give the config as text or as a path");
       }
