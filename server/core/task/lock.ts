@@ -2,6 +2,7 @@
 // frees (no polling); a lease that is not renewed expires, so a crashed holder cannot keep it.
 import { randomUUID } from "node:crypto";
 import { WrongStateError } from "../errors.js";
+import { withTimeout } from "../os/abort.js";
 
 export interface LockGrant {
   granted: boolean;
@@ -37,7 +38,7 @@ export class TaskLock {
   /** Refuses a call that drives the task unless it is unlocked or the token matches. */
   check(token: string | undefined): void {
     if (this.token !== undefined && token !== this.token) {
-      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`);
+      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`, "task_locked");
     }
   }
 
@@ -63,7 +64,7 @@ export class TaskLock {
   /** Releases the lock held with token; false when it was not locked; wrong token: FAILED_PRECONDITION. */
   unlock(token: string): boolean {
     if (this.token === undefined) return false;
-    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`);
+    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "lock_not_holder");
     this.release();
     this.events.unlocked("unlock");
     return true;
@@ -106,17 +107,17 @@ export class TaskLock {
     for (const wake of waiters) wake();
   }
 
-  private waitForFree(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done);
-      this.waiters.add(done);
-    });
+  /** Resolves when the lock is released, ms pass, or signal aborts, whichever comes first (the caller looks again). */
+  private async waitForFree(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    let wake: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    try {
+      await withTimeout(released, { timeoutMs: ms, signal });
+    } catch {
+      // timed out or aborted: lock() decides what that means
+    } finally {
+      this.waiters.delete(wake);
+    }
   }
 }

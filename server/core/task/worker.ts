@@ -2,14 +2,16 @@
 // freeze the daemon. The stop flag is shared memory (a busy task sees it without yielding), and
 // pending settings go through a port the task drains synchronously in updateSettings().
 import { MessageChannel, Worker } from "node:worker_threads";
+import { onAbort } from "../os/abort.js";
 import type { Task, TaskExecutor } from "./task.js";
-import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
+import { TaskStopError, type JsonValue, type MissedLoop, type TaskContext } from "./types.js";
 
 /** Messages from the worker to the daemon. */
 export type FromWorker =
   | { type: "status"; status: JsonValue }
   | { type: "publish"; signal: string; payload: JsonValue }
   | { type: "applied"; settings: JsonValue }
+  | { type: "missed_loop"; missed: MissedLoop }
   | { type: "done" }
   | { type: "failed"; name: string; message: string; stack: string };
 
@@ -47,7 +49,7 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
       if (settled) return;
       settled = true;
       unsubscribe();
-      ctx.signal.removeEventListener("abort", onStop);
+      removeOnStop();
       settingsChannel.port1.close();
       if (error === undefined) resolve();
       else reject(error);
@@ -60,13 +62,11 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
     };
     const unsubscribe = ctx.onPendingSettings(sendPending);
     sendPending();
-    const onStop = () => {
+    const removeOnStop = onAbort(ctx.signal, () => {
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
       worker.postMessage({ type: "stop" } satisfies ToWorker);
-    };
-    if (ctx.signal.aborted) onStop();
-    else ctx.signal.addEventListener("abort", onStop, { once: true });
+    });
 
     worker.on("message", (message: FromWorker) => {
       switch (message.type) {
@@ -82,6 +82,9 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
           return;
         case "applied":
           task.applySettingsFromWorker(message.settings);
+          return;
+        case "missed_loop":
+          task.missedLoop(message.missed);
           return;
         case "done":
           finish();
