@@ -119,6 +119,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     tcpListen: ownHost.listen,
     tls: options.config.server.tls,
     auth: options.config.server.auth,
+    authNone: options.config.server.authNone === true,
     insecure: options.insecure ?? options.config.server.insecure === true,
     auditLog: options.config.server.auditLog,
     streams: options.config.server.streams,

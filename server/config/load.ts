@@ -41,6 +41,8 @@ export interface ServerConfig {
   insecure?: true;
   tls?: TlsServerConfig;
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (without server.auth they are viewers). */
+  authNone?: true;
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
   logs: { maxTotalBytes: number };
@@ -181,7 +183,8 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
           },
         }
       : {}),
-    ...(auth ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
+    ...(auth === "none" ? { authNone: true as const } : {}),
+    ...(auth && auth !== "none" ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
     ...(server.audit_log !== undefined ? { auditLog: resolve(baseDir, server.audit_log) } : {}),
   };
 }

@@ -55,6 +55,8 @@ export interface RpcServerOptions {
   tls?: TlsServerConfig;
   /** Who may call over TCP (authenticator.ts); the roles per method are in method-roles.ts. */
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (otherwise, without auth, they are viewers); warned about at start. */
+  authNone?: boolean;
   /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
   insecure?: boolean;
   /** The JSONL audit log (default: audit.log in the home). */
@@ -83,7 +85,13 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
   const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
-  const authenticator = await createAuthenticator(options.auth, options.warn);
+  const authenticator = await createAuthenticator(options.auth, options.warn, options.authNone ? "admin" : "viewer");
+  if (options.authNone) {
+    const where = tcpAddresses.length > 0 ? tcpAddresses.map((listener) => listener.address).join(", ") : "TCP listeners (none now)";
+    (options.warn ?? ((line: string) => console.error(line)))(
+      `corral: WARNING: server.auth: none: every caller of ${where} is admin (may run any command as this daemon's user); configure tokens or client certificates instead`,
+    );
+  }
   await clearStaleSocket(options.socketPath);
 
   const listen: string[] = [];
@@ -188,7 +196,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  */
 export function checkListenerSecurity(
   addresses: { loopback: boolean; address: string }[],
-  options: { tls?: TlsServerConfig; auth?: AuthConfig; insecure?: boolean; warn?: (line: string) => void },
+  options: { tls?: TlsServerConfig; auth?: AuthConfig; authNone?: boolean; insecure?: boolean; warn?: (line: string) => void },
 ): void {
   const wide = addresses.filter((listener) => !listener.loopback);
   if (wide.length === 0) return;
@@ -197,8 +205,13 @@ export function checkListenerSecurity(
   if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
   const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
   const warn = options.warn ?? ((line: string) => console.error(line));
+  const risk = hasAuth
+    ? "tokens and calls cross the network unencrypted"
+    : options.authNone
+      ? "anyone who can reach it can control this host's processes (server.auth: none)"
+      : "anyone who can reach it can read this host's processes and logs";
   for (const listener of wide) {
-    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; anyone who can reach it can control this host's processes`);
+    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; ${risk}`);
   }
 }
 
