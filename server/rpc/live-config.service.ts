@@ -32,7 +32,7 @@ export function liveConfigMethods(
 ): LiveConfigMethods {
   const requireAdhoc = (what: string) => {
     if (!facts().allowAdhoc) {
-      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`);
+      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`, "ADHOC_DISABLED");
     }
   };
 
@@ -55,7 +55,7 @@ export function liveConfigMethods(
     async reloadConfig(request) {
       const path = facts().configPath;
       if (path === "") {
-        throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)");
+        throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)", "NO_CONFIG_FILE");
       }
       const config = await loadConfigFileIsolated(path);
       const applied = await manager.applyConfig(config.programs, { dryRun: request.dryRun });

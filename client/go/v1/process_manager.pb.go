@@ -7,6 +7,7 @@
 package corralv1
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -2075,7 +2076,10 @@ type ProgramResult struct {
 	Error   string       `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	Process *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
 	// Why an ok result did nothing (e.g. "remote: runs on host lab2").
-	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	// The failure with the details a single call would carry (ErrorInfo, PreconditionFailure,
+	// ResourceInfo, BadRequest); unset when ok. Its code and message equal code and error.
+	Status        *status.Status `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2150,6 +2154,13 @@ func (x *ProgramResult) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *ProgramResult) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
 }
 
 // StartAllRequest starts the selected programs (all when the selector is empty).
@@ -4593,7 +4604,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xfc\b\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -4742,14 +4753,15 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"I\n" +
 	"\x15SignalProcessResponse\x120\n" +
-	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xa3\x01\n" +
+	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xcf\x01\n" +
 	"\rProgramResult\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x12\n" +
 	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x120\n" +
 	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
-	"\x04note\x18\x06 \x01(\tR\x04note\"\xa6\x01\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\x12*\n" +
+	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\"\xa6\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
@@ -5057,6 +5069,7 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	nil,                            // 73: corral.v1.LabelSelector.MatchLabelsEntry
 	(*durationpb.Duration)(nil),    // 74: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),  // 75: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 76: google.rpc.Status
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	69,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
@@ -5108,85 +5121,86 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	15,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	16,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 50: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	16,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 54: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	74,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 57: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 59: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	75,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	2,   // 61: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 62: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	75,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	43,  // 64: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	45,  // 65: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	46,  // 66: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	44,  // 67: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	47,  // 68: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	41,  // 69: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	42,  // 70: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	40,  // 71: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	59,  // 72: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 73: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 74: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	74,  // 75: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	39,  // 76: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	50,  // 77: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	75,  // 78: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	60,  // 79: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	59,  // 80: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	59,  // 81: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	6,   // 82: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	15,  // 83: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 84: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	17,  // 85: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	19,  // 86: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	21,  // 87: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	23,  // 88: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	25,  // 89: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	27,  // 90: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	30,  // 91: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	32,  // 92: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	34,  // 93: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	37,  // 94: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	48,  // 95: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	51,  // 96: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	53,  // 97: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	55,  // 98: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	57,  // 99: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	61,  // 100: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	63,  // 101: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	65,  // 102: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	67,  // 103: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	18,  // 104: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	20,  // 105: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	22,  // 106: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	24,  // 107: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	26,  // 108: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	28,  // 109: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	31,  // 110: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	33,  // 111: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	35,  // 112: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	38,  // 113: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	49,  // 114: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	52,  // 115: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	54,  // 116: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	56,  // 117: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	58,  // 118: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	62,  // 119: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	64,  // 120: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	66,  // 121: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	68,  // 122: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	104, // [104:123] is the sub-list for method output_type
-	85,  // [85:104] is the sub-list for method input_type
-	85,  // [85:85] is the sub-list for extension type_name
-	85,  // [85:85] is the sub-list for extension extendee
-	0,   // [0:85] is the sub-list for field type_name
+	76,  // 49: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	16,  // 50: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 51: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	74,  // 52: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	29,  // 53: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	16,  // 54: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 55: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	74,  // 56: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	29,  // 57: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 58: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	36,  // 59: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 60: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	75,  // 61: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	2,   // 62: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	36,  // 63: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	75,  // 64: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	43,  // 65: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	45,  // 66: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	46,  // 67: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	44,  // 68: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	47,  // 69: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	41,  // 70: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	42,  // 71: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	40,  // 72: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	59,  // 73: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 74: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 75: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	74,  // 76: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	39,  // 77: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	50,  // 78: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	75,  // 79: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	60,  // 80: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	59,  // 81: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	59,  // 82: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	6,   // 83: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	15,  // 84: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 85: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	17,  // 86: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	19,  // 87: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	21,  // 88: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	23,  // 89: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	25,  // 90: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	27,  // 91: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	30,  // 92: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	32,  // 93: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	34,  // 94: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	37,  // 95: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	48,  // 96: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	51,  // 97: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	53,  // 98: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	55,  // 99: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	57,  // 100: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	61,  // 101: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	63,  // 102: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	65,  // 103: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	67,  // 104: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	18,  // 105: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	20,  // 106: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	22,  // 107: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	24,  // 108: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	26,  // 109: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	28,  // 110: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	31,  // 111: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	33,  // 112: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	35,  // 113: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	38,  // 114: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	49,  // 115: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	52,  // 116: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	54,  // 117: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	56,  // 118: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	58,  // 119: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	62,  // 120: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	64,  // 121: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	66,  // 122: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	68,  // 123: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	105, // [105:124] is the sub-list for method output_type
+	86,  // [86:105] is the sub-list for method input_type
+	86,  // [86:86] is the sub-list for extension type_name
+	86,  // [86:86] is the sub-list for extension extendee
+	0,   // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }

@@ -148,13 +148,15 @@ export class LiveConfig {
       const program = set.get(name);
       if (!program) throw new NotFoundError("program", name);
       if (!program.adhoc) {
-        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
+        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`, "NOT_ADHOC", {
+          subject: `program/${name}`,
+        });
       }
       program.removing = true;
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
       if (result && !result.ok && result.error) {
         program.removing = false;
-        throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
+        throw new WrongStateError(`${name} not deleted: ${result.error.message}`, "DELETE_FAILED", { subject: `program/${name}` });
       }
       program.dispose();
       set.delete(name);

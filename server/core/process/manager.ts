@@ -3,7 +3,7 @@
 import { mkdirSync, closeSync, openSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError, NotFoundError, TimeoutError, WrongStateError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, ProgramFatalError, SurvivorsError, TimeoutError, WrongStateError } from "../errors.js";
 import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
@@ -194,7 +194,7 @@ export class ProcessManager {
     if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.startWithDependencies(program, new Map(), options, true);
     await this.waitStarted(program, options);
-    return program.snapshot();
+    return startedOrFatal(program, options);
   }
 
   /** What a dependent sees of a dependency. */
@@ -245,7 +245,11 @@ export class ProcessManager {
             try {
               await this.startWithDependencies(dep, starting, options, false);
             } catch (error) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName },
+              });
             }
           }
           const deadline = performance.now() + timeoutMs;
@@ -259,7 +263,11 @@ export class ProcessManager {
             const result = check();
             if (result.met) break;
             if (result.failed) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName, condition },
+              });
             }
           }
         }),
@@ -304,7 +312,7 @@ export class ProcessManager {
     await program.stop();
     program.start();
     await this.waitStarted(program, options);
-    return program.snapshot();
+    return startedOrFatal(program, options);
   }
 
   signal(name: string, signal: string, options: { group?: boolean } = {}): ProcessSnapshot {
@@ -331,12 +339,11 @@ export class ProcessManager {
         try {
           await promise;
           await this.waitStarted(program, options);
+          startedOrFatal(program, options);
         } catch (startError) {
           error = startError as Error;
         }
-        const snapshot = program.snapshot();
-        if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
-        return { name: program.name, ok: !error, error, process: snapshot };
+        return { name: program.name, ok: !error, error, process: program.snapshot() };
       }),
     ).then((results) => [...results, ...remote.map(remoteResult)]);
   }
@@ -373,7 +380,7 @@ export class ProcessManager {
           if (options.wait !== "none") {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
             const survivors = await withTimeout(stopping, timeoutMs, `${program.name}: not stopped after ${timeoutMs} ms`, options.signal);
-            if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
+            if (survivors.length > 0) error = new SurvivorsError(program.name, survivors);
           } else stopping.catch(() => undefined);
         } catch (stopError) {
           error = stopError as Error;
@@ -477,9 +484,19 @@ function remoteResult(program: Program): ProgramResult {
 }
 
 /** Start, stop, restart and signal act on processes of this host only. */
+/**
+ * The snapshot of a started program, or a ProgramFatalError when the start ended FATAL (a
+ * waited-for start that gave up is a failure, not an OK answer with FATAL inside).
+ */
+function startedOrFatal(program: Program, options: StartOptions): ProcessSnapshot {
+  const snapshot = program.snapshot();
+  if (snapshot.state !== "FATAL" || options.wait === "none") return snapshot;
+  throw new ProgramFatalError(program.name, snapshot.stateReason, snapshot.run);
+}
+
 function refuseRemote(program: Program, what: string): void {
   const host = program.remoteHost;
-  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
+  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${program.name}`, metadata: { program: program.name, host } });
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string, signal?: AbortSignal): Promise<T> {

@@ -37,7 +37,11 @@ export class TaskLock {
   /** Refuses a call that drives the task unless it is unlocked or the token matches. */
   check(token: string | undefined): void {
     if (this.token !== undefined && token !== this.token) {
-      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`);
+      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`, "TASK_LOCKED", {
+        subject: `task/${this.taskName}`,
+        type: "LOCK",
+        metadata: { task: this.taskName },
+      });
     }
   }
 
@@ -63,7 +67,7 @@ export class TaskLock {
   /** Releases the lock held with token; false when it was not locked; wrong token: FAILED_PRECONDITION. */
   unlock(token: string): boolean {
     if (this.token === undefined) return false;
-    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`);
+    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "LOCK_TOKEN_MISMATCH", { subject: `task/${this.taskName}`, type: "LOCK", metadata: { task: this.taskName } });
     this.release();
     this.events.unlocked("unlock");
     return true;

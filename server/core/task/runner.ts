@@ -148,7 +148,7 @@ export class TaskRunner {
 
   setSettings(name: string, settings: JsonValue, token?: string): void {
     const task = this.guarded(name, token);
-    if (task.isFinal) throw new WrongStateError(`task "${name}" is ${task.state}; it takes no more settings`);
+    if (task.isFinal) throw new WrongStateError(`task "${name}" is ${task.state}; it takes no more settings`, "TASK_FINISHED", { subject: `task/${name}`, metadata: { task: name, state: task.state } });
     task.setPendingSettings(this.validateSettings(task.type, settings, "settings"));
   }
 
@@ -170,7 +170,7 @@ export class TaskRunner {
     if (!task.type.methods.includes(method)) {
       throw new NotFoundError(`method of task type "${task.type.name}" (declared: ${task.type.methods.join(", ") || "none"})`, method);
     }
-    if (!task.instance) throw new WrongStateError(`task "${name}" runs in a worker thread; its methods cannot be called`);
+    if (!task.instance) throw new WrongStateError(`task "${name}" runs in a worker thread; its methods cannot be called`, "TASK_IN_WORKER", { subject: `task/${name}` });
     const fn = (task.instance as unknown as Record<string, (args: JsonValue, ctx: TaskContext) => unknown>)[method];
     let result: unknown;
     try {
@@ -178,7 +178,10 @@ export class TaskRunner {
     } catch (error) {
       if (error instanceof CorralError) throw error;
       // The type's own failure: the call was fine on the wire, the task refused it.
-      throw new WrongStateError(`method "${method}" of task "${name}" failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new WrongStateError(`method "${method}" of task "${name}" failed: ${error instanceof Error ? error.message : String(error)}`, "TASK_METHOD_FAILED", {
+        subject: `task/${name}`,
+        metadata: { task: name, method },
+      });
     }
     return toJson(result, `result of ${method}`);
   }
