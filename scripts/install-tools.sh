@@ -17,6 +17,9 @@ PYTEST=8.4.2
 # google.rpc.Status and error details for the Python client; mypy for its --strict consumer check.
 GOOGLEAPIS_COMMON_PROTOS=1.76.0
 MYPY=2.4.1
+TYPES_GRPCIO=1.85.0.20261028
+TYPES_PROTOBUF=6.32.1.20260221
+GOOGLEAPIS_STUBS=2.3.1
 PROTOC_GEN_GO=v1.36.12
 PROTOC_GEN_GO_GRPC=v1.6.2
 GRPCURL=v1.9.4
@@ -26,13 +29,14 @@ mkdir -p "$tools/bin"
 
 # --- Python ---------------------------------------------------------------------------------
 py_stamp="$tools/venv/.corral-tools"
-py_want="grpcio-tools==$GRPCIO_TOOLS pytest==$PYTEST googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS mypy==$MYPY"
+py_want="grpcio-tools==$GRPCIO_TOOLS pytest==$PYTEST googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS mypy==$MYPY types-grpcio==$TYPES_GRPCIO types-protobuf==$TYPES_PROTOBUF googleapis-common-protos-stubs==$GOOGLEAPIS_STUBS"
 if [[ ! -x "$tools/venv/bin/python" || "$(cat "$py_stamp" 2>/dev/null)" != "$py_want" ]]; then
   echo "install-tools: python venv ($py_want)"
   rm -rf "$tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "grpcio-tools==$GRPCIO_TOOLS" "pytest==$PYTEST" "googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS" "mypy==$MYPY"
+    "grpcio-tools==$GRPCIO_TOOLS" "pytest==$PYTEST" "googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS" "mypy==$MYPY" \
+    "types-grpcio==$TYPES_GRPCIO" "types-protobuf==$TYPES_PROTOBUF" "googleapis-common-protos-stubs==$GOOGLEAPIS_STUBS"
   echo "$py_want" >"$py_stamp"
 fi
 # The client package itself, editable, so tests and examples import the working tree. Cheap

@@ -9,7 +9,7 @@ from ._values import Json, from_value, to_value
 from .v1 import task_runner_pb2 as tr
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._client import Client, _Stub
 
 
 class TaskHandle:
@@ -26,7 +26,7 @@ class TaskHandle:
         return f"TaskHandle({self.name!r}, locked={bool(self.token)})"
 
     @property
-    def _tr(self):  # the error-converting TaskRunner stub
+    def _tr(self) -> "_Stub":  # the error-converting TaskRunner stub
         return self._client.task_runner
 
     def info(self, deadline: Optional[float] = None) -> tr.TaskInfo:
@@ -50,7 +50,8 @@ class TaskHandle:
         request = tr.RemoveTaskRequest(name=self.name, token=self.token)
         if timeout is not None:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
-        return self._tr.RemoveTask(request).task
+        response: tr.RemoveTaskResponse = self._tr.RemoveTask(request, timeout=None if timeout is None else timeout + 10)
+        return response.task
 
     def set_settings(self, settings: Json) -> None:
         """Stores pending settings; the task takes them when it next calls updateSettings."""
@@ -80,7 +81,7 @@ class TaskHandle:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
         if lease is not None:
             request.lease.FromNanoseconds(int(lease * 1e9))
-        response = self._tr.Lock(request, timeout=None if timeout is None else timeout + 10)
+        response: tr.LockResponse = self._tr.Lock(request, timeout=None if timeout is None else timeout + 10)
         if response.granted:
             self.token = response.token
         return response.granted
