@@ -21,6 +21,7 @@ import { CorralError, formatValue, InvalidArgumentError } from "../core/errors.j
 export const ERROR_DOMAIN = "corral.dev";
 /** The trailer that carries the serialized google.rpc.Status. */
 export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+import { isAbortError } from "../core/os/abort.js";
 
 const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   not_found: Status.NOT_FOUND,
@@ -46,10 +47,8 @@ export function statusName(code: unknown): string {
   return typeof code === "number" ? (Status[code] ?? "UNKNOWN") : "UNKNOWN";
 }
 
-/** AbortError is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself. */
-export function isAbortError(error: unknown): error is Error {
-  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
-}
+// AbortError (core/os/abort.ts) is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself.
+export { isAbortError };
 
 function errorInfo(reason: string, metadata: Record<string, string> = {}): Any {
   return anyPack(ErrorInfoSchema, create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata }));

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ClientError, ProcessState, StartWait } from "../../client/ts/index.js";
-import { findByEnvironment } from "../../server/core/process/env-marker.js";
+import { findByEnvironment } from "../../server/core/os/environ.js";
 import { parseState } from "../../server/core/store/state-store.js";
 import { isAlive, journalEvents, processGroupMembers, serverMessages, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, waitForStates } from "../helpers/shared-home.js";

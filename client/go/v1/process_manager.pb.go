@@ -363,6 +363,62 @@ func (DependencyCondition) EnumDescriptor() ([]byte, []int) {
 	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
 }
 
+// LogGapReason says why bytes were dropped.
+type LogGapReason int32
+
+const (
+	LogGapReason_LOG_GAP_REASON_UNSPECIFIED LogGapReason = 0
+	// Rotated out: older than the newest log.backups backups.
+	LogGapReason_LOG_GAP_REASON_BACKUPS LogGapReason = 1
+	// Removed to keep all logs under server.logs.max_total.
+	LogGapReason_LOG_GAP_REASON_MAX_TOTAL LogGapReason = 2
+	// Cut without a backup because the disk had no room for the copy.
+	LogGapReason_LOG_GAP_REASON_DISK_FULL LogGapReason = 3
+)
+
+// Enum value maps for LogGapReason.
+var (
+	LogGapReason_name = map[int32]string{
+		0: "LOG_GAP_REASON_UNSPECIFIED",
+		1: "LOG_GAP_REASON_BACKUPS",
+		2: "LOG_GAP_REASON_MAX_TOTAL",
+		3: "LOG_GAP_REASON_DISK_FULL",
+	}
+	LogGapReason_value = map[string]int32{
+		"LOG_GAP_REASON_UNSPECIFIED": 0,
+		"LOG_GAP_REASON_BACKUPS":     1,
+		"LOG_GAP_REASON_MAX_TOTAL":   2,
+		"LOG_GAP_REASON_DISK_FULL":   3,
+	}
+)
+
+func (x LogGapReason) Enum() *LogGapReason {
+	p := new(LogGapReason)
+	*p = x
+	return p
+}
+
+func (x LogGapReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LogGapReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+}
+
+func (LogGapReason) Type() protoreflect.EnumType {
+	return &file_corral_v1_process_manager_proto_enumTypes[6]
+}
+
+func (x LogGapReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LogGapReason.Descriptor instead.
+func (LogGapReason) EnumDescriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+}
+
 // ProgramSpec is a program's configuration, as read from the config file.
 type ProgramSpec struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -2527,7 +2583,11 @@ type LogChunk struct {
 	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	Data   []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	// When the daemon read these bytes.
-	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// The ranges dropped between the offset asked for (ReadLogs) or the follower's last position
+	// (FollowLogs) and this chunk's offset: every byte is either read or reported here. A chunk
+	// may carry gaps and no data.
+	Gaps          []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2590,6 +2650,83 @@ func (x *LogChunk) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *LogChunk) GetGaps() []*LogGap {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+// LogGap is a range of a stream's logical offsets whose bytes are no longer kept.
+type LogGap struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Stream     LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	FromOffset uint64                 `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
+	// Exclusive.
+	ToOffset      uint64       `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	Reason        LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogGap) Reset() {
+	*x = LogGap{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogGap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogGap) ProtoMessage() {}
+
+func (x *LogGap) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogGap.ProtoReflect.Descriptor instead.
+func (*LogGap) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LogGap) GetStream() LogStream {
+	if x != nil {
+		return x.Stream
+	}
+	return LogStream_LOG_STREAM_UNSPECIFIED
+}
+
+func (x *LogGap) GetFromOffset() uint64 {
+	if x != nil {
+		return x.FromOffset
+	}
+	return 0
+}
+
+func (x *LogGap) GetToOffset() uint64 {
+	if x != nil {
+		return x.ToOffset
+	}
+	return 0
+}
+
+func (x *LogGap) GetReason() LogGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return LogGapReason_LOG_GAP_REASON_UNSPECIFIED
+}
+
 // FollowLogsRequest follows one or both output streams.
 type FollowLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2606,7 +2743,7 @@ type FollowLogsRequest struct {
 
 func (x *FollowLogsRequest) Reset() {
 	*x = FollowLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +2755,7 @@ func (x *FollowLogsRequest) String() string {
 func (*FollowLogsRequest) ProtoMessage() {}
 
 func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +2768,7 @@ func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsRequest.ProtoReflect.Descriptor instead.
 func (*FollowLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FollowLogsRequest) GetName() string {
@@ -2672,7 +2809,7 @@ type FollowLogsResponse struct {
 
 func (x *FollowLogsResponse) Reset() {
 	*x = FollowLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2684,7 +2821,7 @@ func (x *FollowLogsResponse) String() string {
 func (*FollowLogsResponse) ProtoMessage() {}
 
 func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2697,7 +2834,7 @@ func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsResponse.ProtoReflect.Descriptor instead.
 func (*FollowLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FollowLogsResponse) GetChunk() *LogChunk {
@@ -2732,7 +2869,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2881,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2894,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -2934,7 +3071,7 @@ type TaskRestored struct {
 
 func (x *TaskRestored) Reset() {
 	*x = TaskRestored{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2946,7 +3083,7 @@ func (x *TaskRestored) String() string {
 func (*TaskRestored) ProtoMessage() {}
 
 func (x *TaskRestored) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2959,7 +3096,7 @@ func (x *TaskRestored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestored.ProtoReflect.Descriptor instead.
 func (*TaskRestored) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TaskRestored) GetTask() string {
@@ -3004,7 +3141,7 @@ type ProbeChanged struct {
 
 func (x *ProbeChanged) Reset() {
 	*x = ProbeChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3016,7 +3153,7 @@ func (x *ProbeChanged) String() string {
 func (*ProbeChanged) ProtoMessage() {}
 
 func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3029,7 +3166,7 @@ func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeChanged.ProtoReflect.Descriptor instead.
 func (*ProbeChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ProbeChanged) GetProbe() string {
@@ -3063,7 +3200,7 @@ type ConfigApplied struct {
 
 func (x *ConfigApplied) Reset() {
 	*x = ConfigApplied{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3075,7 +3212,7 @@ func (x *ConfigApplied) String() string {
 func (*ConfigApplied) ProtoMessage() {}
 
 func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3088,7 +3225,7 @@ func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigApplied.ProtoReflect.Descriptor instead.
 func (*ConfigApplied) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ConfigApplied) GetDiff() *ConfigDiff {
@@ -3110,7 +3247,7 @@ type StateChanged struct {
 
 func (x *StateChanged) Reset() {
 	*x = StateChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3122,7 +3259,7 @@ func (x *StateChanged) String() string {
 func (*StateChanged) ProtoMessage() {}
 
 func (x *StateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3135,7 +3272,7 @@ func (x *StateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChanged.ProtoReflect.Descriptor instead.
 func (*StateChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StateChanged) GetFrom() ProcessState {
@@ -3170,7 +3307,7 @@ type ProcessStarted struct {
 
 func (x *ProcessStarted) Reset() {
 	*x = ProcessStarted{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3182,7 +3319,7 @@ func (x *ProcessStarted) String() string {
 func (*ProcessStarted) ProtoMessage() {}
 
 func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3195,7 +3332,7 @@ func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStarted.ProtoReflect.Descriptor instead.
 func (*ProcessStarted) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ProcessStarted) GetPid() int32 {
@@ -3227,7 +3364,7 @@ type ProcessExited struct {
 
 func (x *ProcessExited) Reset() {
 	*x = ProcessExited{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3376,7 @@ func (x *ProcessExited) String() string {
 func (*ProcessExited) ProtoMessage() {}
 
 func (x *ProcessExited) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3389,7 @@ func (x *ProcessExited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessExited.ProtoReflect.Descriptor instead.
 func (*ProcessExited) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ProcessExited) GetPid() int32 {
@@ -3304,7 +3441,7 @@ type SpawnFailed struct {
 
 func (x *SpawnFailed) Reset() {
 	*x = SpawnFailed{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3316,7 +3453,7 @@ func (x *SpawnFailed) String() string {
 func (*SpawnFailed) ProtoMessage() {}
 
 func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3329,7 +3466,7 @@ func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpawnFailed.ProtoReflect.Descriptor instead.
 func (*SpawnFailed) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SpawnFailed) GetPath() string {
@@ -3363,7 +3500,7 @@ type ServerEvent struct {
 
 func (x *ServerEvent) Reset() {
 	*x = ServerEvent{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3375,7 +3512,7 @@ func (x *ServerEvent) String() string {
 func (*ServerEvent) ProtoMessage() {}
 
 func (x *ServerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3388,7 +3525,7 @@ func (x *ServerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerEvent.ProtoReflect.Descriptor instead.
 func (*ServerEvent) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ServerEvent) GetMessage() string {
@@ -3413,7 +3550,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3425,7 +3562,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3438,7 +3575,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchEventsRequest) GetAfterSeq() uint64 {
@@ -3476,7 +3613,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3488,7 +3625,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3501,7 +3638,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchEventsResponse) GetKind() isWatchEventsResponse_Kind {
@@ -3558,7 +3695,7 @@ type EventGap struct {
 
 func (x *EventGap) Reset() {
 	*x = EventGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +3707,7 @@ func (x *EventGap) String() string {
 func (*EventGap) ProtoMessage() {}
 
 func (x *EventGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +3720,7 @@ func (x *EventGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventGap.ProtoReflect.Descriptor instead.
 func (*EventGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *EventGap) GetAfterSeq() uint64 {
@@ -3616,7 +3753,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3628,7 +3765,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3641,7 +3778,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
 }
 
 // GetServerInfoResponse describes the daemon.
@@ -3663,7 +3800,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3675,7 +3812,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3688,7 +3825,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetServerInfoResponse) GetVersion() string {
@@ -3773,7 +3910,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3785,7 +3922,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3798,7 +3935,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -3817,7 +3954,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3829,7 +3966,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3842,7 +3979,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -3856,7 +3993,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3868,7 +4005,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3881,7 +4018,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -3908,7 +4045,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3920,7 +4057,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3933,7 +4070,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -3953,7 +4090,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4102,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4115,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -3997,7 +4134,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4009,7 +4146,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4022,7 +4159,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4042,7 +4179,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4054,7 +4191,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4067,7 +4204,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4127,7 +4264,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4139,7 +4276,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4152,7 +4289,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4191,7 +4328,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4203,7 +4340,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4216,7 +4353,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4278,7 +4415,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4290,7 +4427,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4303,7 +4440,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4330,7 +4467,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4342,7 +4479,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4355,7 +4492,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4376,7 +4513,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4388,7 +4525,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4401,7 +4538,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4431,7 +4568,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4443,7 +4580,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4456,7 +4593,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4483,7 +4620,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4495,7 +4632,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4508,7 +4645,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4528,7 +4665,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4540,7 +4677,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4553,7 +4690,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4572,7 +4709,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4584,7 +4721,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4597,7 +4734,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -4785,12 +4922,19 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\x12!\n" +
 	"\ffirst_offset\x18\x02 \x01(\x04R\vfirstOffset\x12\x1d\n" +
 	"\n" +
-	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\x94\x01\n" +
+	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xbb\x01\n" +
 	"\bLogChunk\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x9c\x01\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
+	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\"\xa5\x01\n" +
+	"\x06LogGap\x12,\n" +
+	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1f\n" +
+	"\vfrom_offset\x18\x02 \x01(\x04R\n" +
+	"fromOffset\x12\x1b\n" +
+	"\tto_offset\x18\x03 \x01(\x04R\btoOffset\x12/\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\"\x9c\x01\n" +
 	"\x11FollowLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1d\n" +
@@ -4952,7 +5096,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1cDEPENDENCY_CONDITION_STARTED\x10\x01\x12\x1e\n" +
 	"\x1aDEPENDENCY_CONDITION_READY\x10\x02\x12\"\n" +
 	"\x1eDEPENDENCY_CONDITION_COMPLETED\x10\x03\x12/\n" +
-	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x042\xd8\v\n" +
+	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\x86\x01\n" +
+	"\fLogGapReason\x12\x1e\n" +
+	"\x1aLOG_GAP_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16LOG_GAP_REASON_BACKUPS\x10\x01\x12\x1c\n" +
+	"\x18LOG_GAP_REASON_MAX_TOTAL\x10\x02\x12\x1c\n" +
+	"\x18LOG_GAP_REASON_DISK_FULL\x10\x032\xd8\v\n" +
 	"\x0eProcessManager\x12R\n" +
 	"\rListProcesses\x12\x1f.corral.v1.ListProcessesRequest\x1a .corral.v1.ListProcessesResponse\x12I\n" +
 	"\n" +
@@ -4990,8 +5139,8 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 	return file_corral_v1_process_manager_proto_rawDescData
 }
 
-var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -4999,208 +5148,213 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(StartWait)(0),                 // 3: corral.v1.StartWait
 	(StopWait)(0),                  // 4: corral.v1.StopWait
 	(DependencyCondition)(0),       // 5: corral.v1.DependencyCondition
-	(*ProgramSpec)(nil),            // 6: corral.v1.ProgramSpec
-	(*ProbeSpec)(nil),              // 7: corral.v1.ProbeSpec
-	(*ExecProbe)(nil),              // 8: corral.v1.ExecProbe
-	(*LogProbe)(nil),               // 9: corral.v1.LogProbe
-	(*GrpcProbe)(nil),              // 10: corral.v1.GrpcProbe
-	(*ProbeStatus)(nil),            // 11: corral.v1.ProbeStatus
-	(*BackoffSpec)(nil),            // 12: corral.v1.BackoffSpec
-	(*LogSpec)(nil),                // 13: corral.v1.LogSpec
-	(*RunInfo)(nil),                // 14: corral.v1.RunInfo
-	(*ProcessInfo)(nil),            // 15: corral.v1.ProcessInfo
-	(*LabelSelector)(nil),          // 16: corral.v1.LabelSelector
-	(*ListProcessesRequest)(nil),   // 17: corral.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 18: corral.v1.ListProcessesResponse
-	(*GetProcessRequest)(nil),      // 19: corral.v1.GetProcessRequest
-	(*GetProcessResponse)(nil),     // 20: corral.v1.GetProcessResponse
-	(*StartProcessRequest)(nil),    // 21: corral.v1.StartProcessRequest
-	(*StartProcessResponse)(nil),   // 22: corral.v1.StartProcessResponse
-	(*StopProcessRequest)(nil),     // 23: corral.v1.StopProcessRequest
-	(*StopProcessResponse)(nil),    // 24: corral.v1.StopProcessResponse
-	(*RestartProcessRequest)(nil),  // 25: corral.v1.RestartProcessRequest
-	(*RestartProcessResponse)(nil), // 26: corral.v1.RestartProcessResponse
-	(*SignalProcessRequest)(nil),   // 27: corral.v1.SignalProcessRequest
-	(*SignalProcessResponse)(nil),  // 28: corral.v1.SignalProcessResponse
-	(*ProgramResult)(nil),          // 29: corral.v1.ProgramResult
-	(*StartAllRequest)(nil),        // 30: corral.v1.StartAllRequest
-	(*StartAllResponse)(nil),       // 31: corral.v1.StartAllResponse
-	(*StopAllRequest)(nil),         // 32: corral.v1.StopAllRequest
-	(*StopAllResponse)(nil),        // 33: corral.v1.StopAllResponse
-	(*ReadLogsRequest)(nil),        // 34: corral.v1.ReadLogsRequest
-	(*ReadLogsResponse)(nil),       // 35: corral.v1.ReadLogsResponse
-	(*LogChunk)(nil),               // 36: corral.v1.LogChunk
-	(*FollowLogsRequest)(nil),      // 37: corral.v1.FollowLogsRequest
-	(*FollowLogsResponse)(nil),     // 38: corral.v1.FollowLogsResponse
-	(*Event)(nil),                  // 39: corral.v1.Event
-	(*TaskRestored)(nil),           // 40: corral.v1.TaskRestored
-	(*ProbeChanged)(nil),           // 41: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 42: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 43: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 44: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 45: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 46: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 47: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 48: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 49: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 50: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 51: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 52: corral.v1.GetServerInfoResponse
-	(*ShutdownRequest)(nil),        // 53: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 54: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 55: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 56: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 57: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 58: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 59: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 60: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 61: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 62: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 63: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 64: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 65: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 66: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 67: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 68: corral.v1.DeleteProgramResponse
-	nil,                            // 69: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 70: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 71: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 72: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 73: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 74: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 75: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 76: google.rpc.Status
+	(LogGapReason)(0),              // 6: corral.v1.LogGapReason
+	(*ProgramSpec)(nil),            // 7: corral.v1.ProgramSpec
+	(*ProbeSpec)(nil),              // 8: corral.v1.ProbeSpec
+	(*ExecProbe)(nil),              // 9: corral.v1.ExecProbe
+	(*LogProbe)(nil),               // 10: corral.v1.LogProbe
+	(*GrpcProbe)(nil),              // 11: corral.v1.GrpcProbe
+	(*ProbeStatus)(nil),            // 12: corral.v1.ProbeStatus
+	(*BackoffSpec)(nil),            // 13: corral.v1.BackoffSpec
+	(*LogSpec)(nil),                // 14: corral.v1.LogSpec
+	(*RunInfo)(nil),                // 15: corral.v1.RunInfo
+	(*ProcessInfo)(nil),            // 16: corral.v1.ProcessInfo
+	(*LabelSelector)(nil),          // 17: corral.v1.LabelSelector
+	(*ListProcessesRequest)(nil),   // 18: corral.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 19: corral.v1.ListProcessesResponse
+	(*GetProcessRequest)(nil),      // 20: corral.v1.GetProcessRequest
+	(*GetProcessResponse)(nil),     // 21: corral.v1.GetProcessResponse
+	(*StartProcessRequest)(nil),    // 22: corral.v1.StartProcessRequest
+	(*StartProcessResponse)(nil),   // 23: corral.v1.StartProcessResponse
+	(*StopProcessRequest)(nil),     // 24: corral.v1.StopProcessRequest
+	(*StopProcessResponse)(nil),    // 25: corral.v1.StopProcessResponse
+	(*RestartProcessRequest)(nil),  // 26: corral.v1.RestartProcessRequest
+	(*RestartProcessResponse)(nil), // 27: corral.v1.RestartProcessResponse
+	(*SignalProcessRequest)(nil),   // 28: corral.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 29: corral.v1.SignalProcessResponse
+	(*ProgramResult)(nil),          // 30: corral.v1.ProgramResult
+	(*StartAllRequest)(nil),        // 31: corral.v1.StartAllRequest
+	(*StartAllResponse)(nil),       // 32: corral.v1.StartAllResponse
+	(*StopAllRequest)(nil),         // 33: corral.v1.StopAllRequest
+	(*StopAllResponse)(nil),        // 34: corral.v1.StopAllResponse
+	(*ReadLogsRequest)(nil),        // 35: corral.v1.ReadLogsRequest
+	(*ReadLogsResponse)(nil),       // 36: corral.v1.ReadLogsResponse
+	(*LogChunk)(nil),               // 37: corral.v1.LogChunk
+	(*LogGap)(nil),                 // 38: corral.v1.LogGap
+	(*FollowLogsRequest)(nil),      // 39: corral.v1.FollowLogsRequest
+	(*FollowLogsResponse)(nil),     // 40: corral.v1.FollowLogsResponse
+	(*Event)(nil),                  // 41: corral.v1.Event
+	(*TaskRestored)(nil),           // 42: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 43: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 44: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 45: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 46: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 47: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 48: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 49: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 50: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 51: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 52: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 53: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 54: corral.v1.GetServerInfoResponse
+	(*ShutdownRequest)(nil),        // 55: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 56: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 57: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 58: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 59: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 60: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 61: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 62: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 63: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 64: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 65: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 66: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 67: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 68: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 69: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 70: corral.v1.DeleteProgramResponse
+	nil,                            // 71: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 72: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 73: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 74: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 75: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 76: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 77: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 78: google.rpc.Status
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	69,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	71,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	74,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	74,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	70,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
-	12,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
-	13,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	74,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
-	7,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
-	7,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	71,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
-	8,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
-	9,   // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
-	10,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	74,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	74,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	74,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	74,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	76,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	76,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	72,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	13,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
+	14,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
+	76,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	8,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
+	8,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
+	73,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	9,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
+	10,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
+	11,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
+	76,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	76,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	76,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	76,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	75,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	74,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	74,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	74,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	75,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	75,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	77,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	76,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	76,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	76,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	77,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	77,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	75,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
-	14,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
-	6,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	72,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	75,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	74,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
-	11,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
-	11,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	73,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
-	16,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
-	15,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
-	15,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	77,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	15,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
+	7,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
+	74,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	77,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	76,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	12,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
+	12,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
+	75,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	17,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
+	16,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
+	16,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	76,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	74,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	76,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 44: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	15,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	15,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	76,  // 49: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
-	16,  // 50: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	76,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	16,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	16,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
+	78,  // 49: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	17,  // 50: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
 	3,   // 51: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 52: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 53: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	16,  // 54: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	76,  // 52: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 53: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	17,  // 54: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
 	4,   // 55: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	74,  // 56: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 57: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	76,  // 56: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 57: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 58: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 59: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	37,  // 59: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
 	2,   // 60: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	75,  // 61: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	2,   // 62: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 63: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	75,  // 64: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	43,  // 65: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	45,  // 66: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	46,  // 67: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	44,  // 68: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	47,  // 69: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	41,  // 70: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	42,  // 71: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	40,  // 72: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	59,  // 73: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 74: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 75: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	74,  // 76: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	39,  // 77: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	50,  // 78: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	75,  // 79: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	60,  // 80: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	59,  // 81: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	59,  // 82: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	6,   // 83: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	15,  // 84: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 85: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	17,  // 86: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	19,  // 87: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	21,  // 88: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	23,  // 89: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	25,  // 90: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	27,  // 91: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	30,  // 92: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	32,  // 93: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	34,  // 94: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	37,  // 95: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	48,  // 96: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	51,  // 97: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	53,  // 98: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	55,  // 99: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	57,  // 100: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	61,  // 101: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	63,  // 102: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	65,  // 103: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	67,  // 104: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	18,  // 105: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	20,  // 106: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	22,  // 107: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	24,  // 108: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	26,  // 109: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	28,  // 110: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	31,  // 111: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	33,  // 112: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	35,  // 113: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	38,  // 114: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	49,  // 115: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	52,  // 116: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	54,  // 117: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	56,  // 118: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	58,  // 119: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	62,  // 120: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	64,  // 121: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	66,  // 122: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	68,  // 123: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	105, // [105:124] is the sub-list for method output_type
-	86,  // [86:105] is the sub-list for method input_type
-	86,  // [86:86] is the sub-list for extension type_name
-	86,  // [86:86] is the sub-list for extension extendee
-	0,   // [0:86] is the sub-list for field type_name
+	77,  // 61: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	38,  // 62: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 63: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	6,   // 64: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 65: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	37,  // 66: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	77,  // 67: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	45,  // 68: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	47,  // 69: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	48,  // 70: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	46,  // 71: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	49,  // 72: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	43,  // 73: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	44,  // 74: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	42,  // 75: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	61,  // 76: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 77: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 78: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	76,  // 79: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	41,  // 80: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	52,  // 81: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	77,  // 82: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	62,  // 83: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	61,  // 84: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	61,  // 85: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	7,   // 86: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	16,  // 87: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 88: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	18,  // 89: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	20,  // 90: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	22,  // 91: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	24,  // 92: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	26,  // 93: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	28,  // 94: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	31,  // 95: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	33,  // 96: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	35,  // 97: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	39,  // 98: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	50,  // 99: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	53,  // 100: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	55,  // 101: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	57,  // 102: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	59,  // 103: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	63,  // 104: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	65,  // 105: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	67,  // 106: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	69,  // 107: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	19,  // 108: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	21,  // 109: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	23,  // 110: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	25,  // 111: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	27,  // 112: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	29,  // 113: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	32,  // 114: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	34,  // 115: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	36,  // 116: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	40,  // 117: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	51,  // 118: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	54,  // 119: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	56,  // 120: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	58,  // 121: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	60,  // 122: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	64,  // 123: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	66,  // 124: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	68,  // 125: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	70,  // 126: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	108, // [108:127] is the sub-list for method output_type
+	89,  // [89:108] is the sub-list for method input_type
+	89,  // [89:89] is the sub-list for extension type_name
+	89,  // [89:89] is the sub-list for extension extendee
+	0,   // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5215,8 +5369,8 @@ func file_corral_v1_process_manager_proto_init() {
 		(*ProbeSpec_Grpc)(nil),
 	}
 	file_corral_v1_process_manager_proto_msgTypes[8].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[31].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[33].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[32].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[34].OneofWrappers = []any{
 		(*Event_StateChanged)(nil),
 		(*Event_ProcessExited)(nil),
 		(*Event_SpawnFailed)(nil),
@@ -5226,12 +5380,12 @@ func file_corral_v1_process_manager_proto_init() {
 		(*Event_ConfigApplied)(nil),
 		(*Event_TaskRestored)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[39].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[43].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[40].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[44].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[55].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[56].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5240,8 +5394,8 @@ func file_corral_v1_process_manager_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   68,
+			NumEnums:      7,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

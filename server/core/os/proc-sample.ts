@@ -1,7 +1,7 @@
 // Reads what the monitor needs from /proc with plain synchronous reads that open and close each
 // file at once: the daemon keeps no descriptor per watched process. Linux only, on purpose.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { listPids, splitStat } from "../process/proc.js";
+import { listPids, splitStat } from "./proc.js";
 
 /**
  * USER_HZ: the unit of the tick counts in /proc/PID/stat. The kernel fixes it at 100 for user

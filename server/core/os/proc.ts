@@ -58,18 +58,26 @@ export function listPids(): number[] {
 
 /** Pids of live (non-zombie) processes whose process group is pgid. */
 export function groupMembers(pgid: number): number[] {
+  return liveMembersOfGroups(new Set([pgid])).get(pgid) ?? [];
+}
+
+/** One pass over /proc: the live (non-zombie) members of each group in pgids. */
+export function liveMembersOfGroups(pgids: ReadonlySet<number>): Map<number, number[]> {
+  const byGroup = new Map<number, number[]>();
   let pids: number[];
   try {
     pids = listPids();
   } catch {
-    return [];
+    return byGroup;
   }
-  const members: number[] = [];
   for (const pid of pids) {
     const stat = readStat(pid);
-    if (stat && stat.pgrp === pgid && stat.state !== "Z") members.push(stat.pid);
+    if (!stat || stat.state === "Z" || !pgids.has(stat.pgrp)) continue;
+    const members = byGroup.get(stat.pgrp);
+    if (members) members.push(stat.pid);
+    else byGroup.set(stat.pgrp, [stat.pid]);
   }
-  return members;
+  return byGroup;
 }
 
 /** Sends signal to every process in group pgid; a group already gone (ESRCH) is not an error. */
