@@ -59,6 +59,12 @@ func TestGrpcurlCallsGetProcess(t *testing.T) {
 	if err == nil || !strings.Contains(out, "NotFound") {
 		t.Fatalf("want NotFound for an unknown program, got %v\n%s", err, out)
 	}
+	// The typed details (grpc-status-details-bin), decoded by grpcurl through reflection.
+	for _, want := range []string{"google.rpc.ErrorInfo", `"reason": "PROGRAM_NOT_FOUND"`, "google.rpc.ResourceInfo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("grpcurl does not show %s in the error:\n%s", want, out)
+		}
+	}
 }
 
 func TestGrpcurlFollowsAServerStreamUntilItsMaxTime(t *testing.T) {

@@ -15,6 +15,7 @@ import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_gr
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
@@ -239,5 +240,7 @@ function fileDescriptorSet(): Uint8Array {
   visit(file_corral_v1_process_manager);
   visit(file_corral_v1_task_runner);
   visit(file_corral_v1_process_monitor);
+  // The error details we send (grpc-status-details-bin): so grpcurl and other generic clients can decode them.
+  visit(file_google_rpc_error_details);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }
