@@ -33,7 +33,9 @@ func WithStartWait(w corralv1.StartWait) CallOption { return func(o *callOptions
 func WithStopWait(w corralv1.StopWait) CallOption { return func(o *callOptions) { o.stopWait = w } }
 
 // WithLabels selects programs by labels in StartAll/StopAll.
-func WithLabels(labels map[string]string) CallOption { return func(o *callOptions) { o.labels = labels } }
+func WithLabels(labels map[string]string) CallOption {
+	return func(o *callOptions) { o.labels = labels }
+}
 
 // WithLease makes a lock expire unless renewed within d.
 func WithLease(d time.Duration) CallOption { return func(o *callOptions) { o.lease = d } }
