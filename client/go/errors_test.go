@@ -70,7 +70,7 @@ func TestTaskHandleKeepsAndReleasesItsLockToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if granted, err := task.Lock(ctx); err != nil || !granted || task.Token == "" {
+	if granted, err := task.Lock(ctx, 0, 0); err != nil || !granted || task.Token == "" {
 		t.Fatalf("Lock = %v, %v (token %q)", granted, err, task.Token)
 	}
 	_, err = other.Task("go-handle").Start(ctx)
@@ -86,7 +86,7 @@ func TestTaskHandleKeepsAndReleasesItsLockToken(t *testing.T) {
 	if err := task.Close(); err != nil || task.Token != "" {
 		t.Fatalf("Close = %v, token %q", err, task.Token)
 	}
-	if _, err := other.Task("go-handle").Join(ctx, corral.WithTimeout(10*time.Second)); err != nil {
+	if _, err := other.Task("go-handle").Join(ctx, 10*time.Second); err != nil {
 		t.Fatalf("after the unlock another client joins: %v", err)
 	}
 }

@@ -35,7 +35,7 @@ func ExampleClient_Start() {
 }
 
 // A lock: the handle keeps the token and sends it on every call; Close releases it.
-func ExampleTaskHandle_Lock() {
+func ExampleTask_Lock() {
 	c, err := corral.Dial(daemonSocket)
 	if err != nil {
 		panic(err)
@@ -48,7 +48,7 @@ func ExampleTaskHandle_Lock() {
 	if err != nil {
 		panic(err)
 	}
-	granted, _ := task.Lock(ctx, corral.WithLease(time.Minute))
+	granted, _ := task.Lock(ctx, 0, time.Minute)
 	defer task.Close()
 	_, err = task.Start(ctx)
 	fmt.Println(granted, err)

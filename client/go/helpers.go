@@ -9,6 +9,7 @@ import (
 
 	corralv1 "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // CallOption adjusts one helper call.
@@ -19,11 +20,9 @@ type callOptions struct {
 	startWait corralv1.StartWait
 	stopWait  corralv1.StopWait
 	labels    map[string]string
-	lease     time.Duration
-	token     string
 }
 
-// WithTimeout is how long the daemon waits (for RUNNING, for the stop, for a lock, for a join).
+// WithTimeout is how long the daemon waits (for RUNNING, for the stop).
 func WithTimeout(d time.Duration) CallOption { return func(o *callOptions) { o.timeout = d } }
 
 // WithStartWait says what a start waits for (default RUNNING).
@@ -36,12 +35,6 @@ func WithStopWait(w corralv1.StopWait) CallOption { return func(o *callOptions) 
 func WithLabels(labels map[string]string) CallOption {
 	return func(o *callOptions) { o.labels = labels }
 }
-
-// WithLease makes a lock expire unless renewed within d.
-func WithLease(d time.Duration) CallOption { return func(o *callOptions) { o.lease = d } }
-
-// WithToken locks with a token of your own (cooperating clients share it).
-func WithToken(token string) CallOption { return func(o *callOptions) { o.token = token } }
 
 func optionsOf(opts []CallOption) callOptions {
 	var o callOptions
@@ -101,4 +94,21 @@ func (c *Client) StopAll(ctx context.Context, names []string, opts ...CallOption
 func (c *Client) FollowLogs(ctx context.Context, name string, tailLines uint32) (corralv1.ProcessManager_FollowLogsClient, error) {
 	stream, err := c.ProcessManager.FollowLogs(ctx, &corralv1.FollowLogsRequest{Name: name, TailLines: tailLines})
 	return stream, wrap(err)
+}
+
+// CreateTask creates a task of a type and returns its handle (see Task).
+func (c *Client) CreateTask(ctx context.Context, name, taskType string, settings *structpb.Value) (*Task, error) {
+	if _, err := c.TaskRunner.CreateTask(ctx, &corralv1.CreateTaskRequest{Name: name, Type: taskType, Settings: settings}); err != nil {
+		return nil, wrap(err)
+	}
+	return c.Task(name), nil
+}
+
+// Close releases the handle's lock if it holds one (for defer).
+func (t *Task) Close() error {
+	if t.Token == "" {
+		return nil
+	}
+	_, err := t.Unlock(context.Background())
+	return err
 }

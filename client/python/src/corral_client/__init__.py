@@ -33,7 +33,7 @@ __all__ = [
     "InvalidArgument", "NotFound", "OutOfRange", "PermissionDenied", "ResourceExhausted", "TaskFailed", "Unauthenticated",
     "Unavailable", "Unimplemented", "Unknown", "aio", "status_from_metadata",
     "Client", "CorralError", "HostUnreachable", "Hosts", "Json", "LockRefused", "LogStream", "MonitoredOutcome", "ProcessState",
-    "StartWait", "StopWait", "Stream", "TaskHandle", "TaskState", "TimeoutKind", "TlsOptions", "connect",
+    "StartWait", "StopWait", "Stream", "TaskFailed", "TaskHandle", "TaskState", "TimeoutKind", "TlsOptions", "connect",
     "default_home", "from_value", "process_manager_pb2", "process_monitor_pb2",
     "resolve_address", "socket_path", "task_runner_pb2", "to_value",
 ]

@@ -162,7 +162,7 @@ class Unauthenticated(CorralError):
 
 
 class LockRefused(FailedPrecondition):
-    """The task is locked by another client (reason TASK_LOCKED or LOCK_TOKEN_MISMATCH), or a
+    """The task is locked by another client (reason TASK_LOCKED or LOCK_NOT_HOLDER), or a
     Lock was not granted in time."""
 
     def __init__(
@@ -180,12 +180,18 @@ class LockRefused(FailedPrecondition):
 
 
 class TaskFailed(FailedPrecondition):
-    """A task ended FAILED; `task` is its TaskInfo (outcome, error)."""
+    """join() of a task that FAILED (QMI's join re-raises the task's exception). `task_message`
+    and `task_stack` are the task's own error; `task` is the whole outcome (a TaskInfo)."""
 
-    def __init__(self, task_name: str, error: str, method: str = "JoinTask") -> None:
-        super().__init__(grpc.StatusCode.FAILED_PRECONDITION, f"task {task_name!r} failed: {error}", method)
-        self.task_name = task_name
-        self.error = error
+    def __init__(self, task: object) -> None:
+        error = getattr(task, "error", None)
+        self.task = task
+        self.task_message: str = getattr(error, "message", "") if error is not None else ""
+        self.task_stack: str = getattr(error, "stack", "") if error is not None else ""
+        super().__init__(grpc.StatusCode.FAILED_PRECONDITION, f"task {getattr(task, 'name', '?')!r} failed: {self.task_message}", "JoinTask")
+
+    def __str__(self) -> str:
+        return f"task {getattr(self.task, 'name', '?')!r} failed: {self.task_message}\n{self.task_stack}"
 
 
 _BY_CODE: Dict[grpc.StatusCode, Type[CorralError]] = {
@@ -195,7 +201,7 @@ _BY_CODE: Dict[grpc.StatusCode, Type[CorralError]] = {
         FailedPrecondition, Aborted, OutOfRange, Unimplemented, Internal, Unavailable, DataLoss, Unauthenticated,
     )
 }
-_LOCK_REASONS = ("TASK_LOCKED", "LOCK_TOKEN_MISMATCH")
+_LOCK_REASONS = ("TASK_LOCKED", "LOCK_NOT_HOLDER")
 
 
 def error_for(code: grpc.StatusCode, details: str, method: str = "", trailing_metadata: Metadata = ()) -> CorralError:
