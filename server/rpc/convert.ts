@@ -293,6 +293,7 @@ export function programResultToProto(result: ProgramResult): ProtoProgramResult 
     error: error?.details ?? "",
     process: processToProto(result.process),
     note: result.note ?? "",
+    status: error?.status,
   });
 }
 

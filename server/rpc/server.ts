@@ -15,6 +15,8 @@ import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_gr
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { file_grpc_health_v1_health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
@@ -113,7 +115,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const setHealth = (status: "healthy" | "unhealthy") => {
     for (const name of ["", ...serviceNames]) health.setStatus(status, name);
   };
-  const reflection = ServerReflection(fileDescriptorSet(), serviceNames);
+  // Health and reflection are listed too: generic clients discover them like ours.
+  const reflection = ServerReflection(fileDescriptorSet(), [...serviceNames, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]);
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
@@ -262,5 +265,9 @@ function fileDescriptorSet(): Uint8Array {
   visit(file_corral_v1_process_manager);
   visit(file_corral_v1_task_runner);
   visit(file_corral_v1_process_monitor);
+  // The error details we send (grpc-status-details-bin): so grpcurl and other generic clients can decode them.
+  visit(file_google_rpc_error_details);
+  // gRPC's own health service, so grpcurl can call grpc.health.v1.Health/Check through reflection.
+  visit(file_grpc_health_v1_health);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { configReader } from "../../server/config/reader.js";
 import { ProcessManager } from "../../server/core/process/manager.js";
-import type { JournalEvent } from "../../server/core/store/journal.js";
+import type { JournalEvent } from "../../server/core/process/journal.js";
 import { isAlive, program, sh, tempHome, waitForState } from "../helpers/core.js";
 
 /** The program's state changes after seq, as "FROM->TO reason". */
