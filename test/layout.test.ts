@@ -79,7 +79,6 @@ test("the one sequenced log (core/events) and the store sit below the domain: th
 const RPC_CONFIG_PENDING = new Set([
   "server/rpc/authenticator.ts -> server/config/load.js",
   "server/rpc/authenticator.ts -> server/config/schema.js",
-  "server/rpc/errors.ts -> server/config/load.js",
   "server/rpc/method-roles.ts -> server/config/schema.js",
   "server/rpc/server.ts -> server/config/load.js",
   "server/rpc/server.ts -> server/config/schema.js",

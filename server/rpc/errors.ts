@@ -14,7 +14,7 @@ import {
   ResourceInfoSchema,
 } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { StatusSchema, type Status as RpcStatus } from "../../gen/ts/google/rpc/status_pb.js";
-import { ConfigError, type ConfigProblem } from "../config/load.js";
+import { ConfigError, type ConfigProblem } from "../core/config-error.js";
 import { CorralError, formatValue, InvalidArgumentError } from "../core/errors.js";
 import { isAbortError } from "../core/os/abort.js";
 

@@ -3,7 +3,7 @@
 // policy: allow_adhoc, where relative paths resolve, which file a reload reads) and back.
 import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
-import { ConfigError } from "../config/load.js";
+import { ConfigError } from "../core/config-error.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import { processToProto, requireName } from "./convert.js";
