@@ -46,6 +46,8 @@ export interface ServerConfig {
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
   logs: { maxTotalBytes: number };
+  /** Caps on concurrent server streams (server/rpc/stream-limit.ts). */
+  streams: { maxPerConnection: number; maxTotal: number };
 }
 
 /** server.tls with absolute paths. */
@@ -169,6 +171,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
     allowAdhoc: server.allow_adhoc,
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
     logs: { maxTotalBytes: server.logs.max_total },
+    streams: { maxPerConnection: server.streams.max_per_connection, maxTotal: server.streams.max_total },
     ...(server.insecure ? { insecure: true as const } : {}),
     ...(tls
       ? {

@@ -9,10 +9,12 @@ import {
   parseByteSize,
   parsedBy,
   parseHostAddress,
+  positiveInt,
   PROGRAM_NAME_PATTERN,
   PROGRAM_NAME_RULE,
   strictObject,
 } from "./values.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { dependencyProblems } from "../core/process/dependencies.js";
 import { programSchema } from "./program-schema.js";
 
@@ -111,6 +113,11 @@ export const configSchema = strictObject({
     logs: strictObject({
       /** All programs' log files together, backups included; over it the oldest go first (0: no cap). */
       max_total: parsedBy((input) => parseByteSize(input, "0 means no total cap")).prefault("1GiB"),
+    }).prefault({}),
+    /** Concurrent server streams (FollowLogs, WatchEvents, WatchSignals, WatchStats, RunMonitored, ...); beyond: RESOURCE_EXHAUSTED. */
+    streams: strictObject({
+      max_per_connection: positiveInt(DEFAULT_STREAM_LIMITS.maxPerConnection),
+      max_total: positiveInt(DEFAULT_STREAM_LIMITS.maxTotal),
     }).prefault({}),
   }).prefault({}),
   metrics: strictObject({

@@ -15,6 +15,8 @@ import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_gr
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { file_grpc_health_v1_health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
@@ -29,6 +31,8 @@ import { createProcessManagerService, type ProcessManagerCore, type ServerInfo }
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
+import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
@@ -59,6 +63,8 @@ export interface RpcServerOptions {
   insecure?: boolean;
   /** The JSONL audit log (default: audit.log in the home). */
   auditLog?: string;
+  /** Caps on concurrent server streams (default: DEFAULT_STREAM_LIMITS). */
+  streams?: StreamLimits;
   /** Where warnings go (default: stderr). */
   warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
@@ -109,18 +115,25 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const setHealth = (status: "healthy" | "unhealthy") => {
     for (const name of ["", ...serviceNames]) health.setStatus(status, name);
   };
-  const reflection = ServerReflection(fileDescriptorSet(), serviceNames);
+  // Health and reflection are listed too: generic clients discover them like ours.
+  const reflection = ServerReflection(fileDescriptorSet(), [...serviceNames, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]);
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
+  // One limiter for every listener: max_total counts the streams of all of them.
+  const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
   const servers: Server[] = [];
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const observed = createServer(tcp ? { interceptors: [peerCertificateInterceptor] } : {}).use(terminator.middleware);
+    // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
+    const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
+    const observed = createServer({ interceptors }).use(terminator.middleware);
+    // Streams are counted after auth, so a caller refused there takes no slot.
     const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
+      .use(streamLimiter.middleware)
       .use(errorMiddleware);
     server.add(ProcessManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
@@ -252,5 +265,9 @@ function fileDescriptorSet(): Uint8Array {
   visit(file_corral_v1_process_manager);
   visit(file_corral_v1_task_runner);
   visit(file_corral_v1_process_monitor);
+  // The error details we send (grpc-status-details-bin): so grpcurl and other generic clients can decode them.
+  visit(file_google_rpc_error_details);
+  // gRPC's own health service, so grpcurl can call grpc.health.v1.Health/Check through reflection.
+  visit(file_grpc_health_v1_health);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }
