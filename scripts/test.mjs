@@ -25,6 +25,7 @@ step("tools for the Python and Go clients (scripts/install-tools.sh)", "bash", [
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
+step("config JSON Schema drift", process.execPath, [join(root, "scripts/config-schema.mjs"), "--check"]);
 
 const files = [];
 const walk = (dir) => {
