@@ -15,6 +15,7 @@ import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
+import { HomeLockedError, lockHome } from "./home-lock.js";
 import { AmbiguousHostError } from "../client/host-identity.js";
 
 export interface StartDaemonOptions {
@@ -56,6 +57,17 @@ export interface Daemon {
 export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> {
   const home = resolve(options.home);
   await mkdir(home, { recursive: true, mode: 0o700 });
+  // Before anything of the home is read: a second daemon must change nothing (home-lock.ts).
+  const lock = lockHome(home);
+  try {
+    return await startLocked(home, options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(home: string, options: StartDaemonOptions, releaseLock: () => void): Promise<Daemon> {
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
   const ownHost = await resolveOwnHost(options.config, options.hostName, options.tcpListen ?? options.config.server.listen);
@@ -91,6 +103,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
         await rpc.close();
         await metricsEndpoint?.close();
         metrics.close();
+        // Last: everything is saved, so the next daemon may read the home.
+        releaseLock();
         markClosed();
       }
     })());
@@ -195,6 +209,10 @@ export async function runServer(argv: string[]): Promise<void> {
     if (error instanceof ConfigError || error instanceof AmbiguousHostError) {
       console.error(error.message);
       process.exit(2);
+    }
+    if (error instanceof HomeLockedError) {
+      console.error(error.message);
+      process.exit(1);
     }
     console.error(`corral server: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
