@@ -61,8 +61,10 @@ export interface PersistenceOptions {
 export interface RestoreOutcome {
   /** Programs whose saved state decides (adopted, ended, stopped by the user): no autostart. */
   restored: Set<string>;
-  /** Programs that were waiting for a restart when the old daemon died: start them again. */
+  /** Programs that were waiting for a restart, or for a start or restart asked for, when the old daemon died: start them. */
   resume: string[];
+  /** Adopted runs a restart was asked for and not finished: restart them. */
+  restart: string[];
   adopted: string[];
   ended: string[];
   /** Programs that had finished (EXITED, FATAL, STOPPED) and were restored as they were. */
@@ -126,6 +128,7 @@ export class Persistence {
         desired,
         restarts: program.restarts,
         retryPending: program.retryPending,
+        startPending: program.startPending || undefined,
         adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
       };
       if (this.upAtShutdown?.has(program.name) && !live) {
@@ -151,7 +154,7 @@ export class Persistence {
    * are no longer configured.
    */
   restore(programs: ReadonlyMap<string, Program>): RestoreOutcome {
-    const outcome: RestoreOutcome = { restored: new Set(), resume: [], adopted: [], ended: [], finished: [] };
+    const outcome: RestoreOutcome = { restored: new Set(), resume: [], restart: [], adopted: [], ended: [], finished: [] };
     const saved = this.saved;
     this.saved = undefined;
     if (!saved) return outcome;
@@ -184,7 +187,17 @@ export class Persistence {
         continue;
       }
       if (record.desired) program.desired = record.desired;
-      const resumeRetry = record.desired === "running" && record.retryPending;
+      // A start or restart was asked for and saved, and the old daemon died before it spawned.
+      const startAsked = record.startPending === true && record.desired !== "stopped";
+      const resumeRetry = (record.desired === "running" && record.retryPending) || startAsked;
+      if (run?.exitedAt !== undefined && startAsked) {
+        // E.g. a spawn the old daemon logged but never forked (spawn-recovery.ts): shown as it was, then made.
+        program.restoreFinished(isFinished(record.state) ? record.state : "EXITED", record.stateReason, record.stateSince ? new Date(record.stateSince) : undefined, endedRunOf(run), record.restarts);
+        outcome.restored.add(name);
+        outcome.finished.push(name);
+        outcome.resume.push(name);
+        continue;
+      }
       if (run?.exitedAt !== undefined && !resumeRetry) {
         // Finished before the old daemon died (or was being stopped): it stays as it was.
         const state = record.desired === "stopped" ? "STOPPED" : isFinished(record.state) ? record.state : undefined;
@@ -202,8 +215,9 @@ export class Persistence {
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
           program.adopt(restored, record.restarts, (r, onGone) => this.exitWatcher.watch(r, onGone));
           outcome.adopted.push(name);
-          // It was being stopped when the old daemon died: finish the user's stop.
+          // It was being stopped when the old daemon died: finish the user's stop (or restart).
           if (record.desired === "stopped") program.stop().catch(() => undefined);
+          else if (startAsked) outcome.restart.push(name);
         } else {
           const why = sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved";
           if (record.desired === "stopped") {
@@ -211,6 +225,11 @@ export class Persistence {
             program.restoreFinished("STOPPED", `stopped by request (exit status unknown: ${why})`, undefined, { ...restored, exitedAt: new Date(), exitStatusUnknown: why }, record.restarts);
             program.desired = "stopped";
             outcome.finished.push(name);
+          } else if (startAsked) {
+            // Ended by the restart's stop (or on its own) while nobody watched: the start asked for follows.
+            program.restoreFinished("EXITED", `run ${run.runId} ended while the daemon was down (${why}); starting it as asked`, undefined, { ...restored, exitedAt: new Date(), exitStatusUnknown: why }, record.restarts);
+            outcome.finished.push(name);
+            outcome.resume.push(name);
           } else {
             program.restoreEnded(restored, record.restarts, why);
             outcome.ended.push(name);
@@ -219,7 +238,7 @@ export class Persistence {
       } else if (record.desired === "stopped") {
         outcome.restored.add(name);
         program.stateReason = "stopped by request (before the daemon restarted)";
-      } else if (record.desired === "running" && record.retryPending) {
+      } else if (resumeRetry) {
         outcome.resume.push(name);
       }
     }

@@ -12,7 +12,7 @@ import { HOME_MARKER } from "./spawn-recovery.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import { merge } from "./merge.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
-import { Program } from "./program.js";
+import { Program, type StopCause } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
 import { parseSignal } from "./signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
@@ -38,6 +38,8 @@ export interface StopOptions {
   wait?: StopWait; // default "stopped"
   timeoutMs?: number; // default stopTimeoutMs + 10_000
   signal?: AbortSignal;
+  /** Who asks (default "stop", a user's stop: the programs' desired state becomes stopped). */
+  cause?: StopCause;
 }
 
 export interface StopResult {
@@ -157,6 +159,8 @@ export class ProcessManager {
     // A restored program's saved state wins over autostart (see the constructor).
     const { restored, resume } = this.restored;
     const autostart = [...this.programs.values()].filter((p) => p.remoteHost === undefined && (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
+    // Restarts the previous daemon was killed in the middle of, their old run still alive: finish them.
+    for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
     // Independent programs are spawned by now; dependents wait for their conditions in the background.
@@ -191,6 +195,7 @@ export class ProcessManager {
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
+    this.saveStartIntent([program]);
     if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.startWithDependencies(program, new Map(), options, true);
     await this.waitStarted(program, options);
@@ -282,13 +287,37 @@ export class ProcessManager {
     );
   }
 
+  /**
+   * A start or restart is saved before anything is spawned or signalled: a daemon killed from
+   * here on leaves the next one to start (or finish restarting) these programs (adopt.ts).
+   */
+  private saveStartIntent(programs: Program[]): void {
+    // A program already up stays as it is (start refuses it, a bulk start leaves it alone).
+    const starting = programs.filter((program) => program.remoteHost === undefined && !program.removing && !program.isActive());
+    for (const program of starting) {
+      program.desired = "running";
+      program.startPending = true;
+    }
+    if (starting.length > 0) this.persistence.saveNow();
+  }
+
+  /**
+   * A user's stop is saved before the first signal: a daemon killed from here on must not
+   * leave the next one adopting (or restarting) the runs as if nobody had asked.
+   */
+  private saveStopIntent(programs: Program[]): void {
+    for (const program of programs) {
+      program.desired = "stopped";
+      program.startPending = false;
+    }
+    if (programs.length > 0) this.persistence.saveNow();
+  }
+
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
     const program = this.program(name);
     refuseRemote(program, "stop");
+    this.saveStopIntent([program]);
     const stopping = program.stop();
-    // The user's stop is durable before the call answers: a daemon killed now must not leave
-    // the next one adopting the run as if nobody had asked.
-    this.persistence.saveNow();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
       return { process: program.snapshot(), survivors: [] };
@@ -301,7 +330,11 @@ export class ProcessManager {
   async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
     refuseRemote(program, "restart");
-    await program.stop();
+    // Saved before the stop signal: killed between the stop and the start, the next daemon starts it.
+    program.desired = "running";
+    program.startPending = true;
+    this.persistence.saveNow();
+    await program.stop("restart");
     program.start();
     await this.waitStarted(program, options);
     return program.snapshot();
@@ -316,6 +349,7 @@ export class ProcessManager {
   /** Starts in config order (spawns are issued one by one), then waits for all together. */
   async startAll(selector?: Selector, options: StartOptions = {}): Promise<ProgramResult[]> {
     const programs = this.select(selector);
+    this.saveStartIntent(programs);
     const starting = new Map<string, Promise<void>>();
     // Independent programs spawn right here, in config order; dependents as their conditions hold.
     const remote = programs.filter((program) => program.remoteHost !== undefined);
@@ -347,6 +381,10 @@ export class ProcessManager {
    */
   async stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
     const programs = this.select(selector).reverse();
+    // Every program's stop is saved before the first signal of the first level goes out: a crash
+    // in the middle must not bring back the ones already signalled (restarts and config changes
+    // saved their own intent; a shutdown keeps the user's).
+    if ((options.cause ?? "stop") === "stop") this.saveStopIntent(programs.filter((program) => program.remoteHost === undefined || program.isActive()));
     const levels = dependencyLevels(dependencyGraph([...this.programs.values()].map((p) => p.config)));
     const byLevel = new Map<number, Program[]>();
     for (const program of programs) {
@@ -364,8 +402,7 @@ export class ProcessManager {
     // A remote program has no process here to stop (unless it moved away while up: that run is stopped).
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
-    const stops = programs.map((program) => ({ program, stopping: program.stop() }));
-    if (stops.length > 0) this.persistence.saveNow(); // one write for the whole group (see stop())
+    const stops = programs.map((program) => ({ program, stopping: program.stop(options.cause) }));
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
         let error: Error | undefined;
@@ -458,7 +495,7 @@ export class ProcessManager {
           this.journal.append("", 0, { kind: "server", message: `daemon shutting down: leaving ${live} run(s) running for the next daemon to adopt` });
         } else {
           this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
-          await this.stopAll(undefined, { wait: "stopped" });
+          await this.stopAll(undefined, { wait: "stopped", cause: "shutdown" });
         }
       } finally {
         // Saved before dispose() cancels pending retries, so the next daemon resumes them.

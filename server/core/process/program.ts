@@ -11,6 +11,7 @@ import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
 import { checkSpawnable, type SpawnProblem } from "./spawnable.js";
+import { stderrTail } from "./stderr-tail.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
 /** Allowed transitions; anything else is a bug and throws. */
@@ -27,6 +28,20 @@ const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
 
 const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
 
+/**
+ * Who asked for a stop, said in its exit ("stopped by request"): an exit corral caused is an
+ * expected one. Only "stop" changes the program's desired state: a restart or a config change
+ * wants it running again, and the daemon's shutdown keeps the user's word (adopt.ts).
+ */
+export type StopCause = "stop" | "restart" | "config" | "shutdown";
+
+const STOP_CAUSE_TEXT: Record<StopCause, string> = {
+  stop: "stopped by request",
+  restart: "stopped by request (restart)",
+  config: "stopped by request (config change)",
+  shutdown: "stopped by request (daemon shutdown)",
+};
+
 export interface Run {
   runId: number;
   pid: number;
@@ -41,6 +56,8 @@ export interface Run {
   exited: Promise<void>;
   /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
   killedBecause?: string;
+  /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected. */
+  stopCause?: StopCause;
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
   /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
@@ -120,6 +137,12 @@ export class Program {
   removing = false;
   /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
   desired?: "running" | "stopped";
+  /**
+   * A start or restart was asked for (and saved) but has not spawned yet: a daemon killed in
+   * between leaves the next one to do it (adopt.ts). Cleared by start(); from the spawn on, the
+   * spawn log and the state say what happened.
+   */
+  startPending = false;
   private readiness?: ProbeRunner;
   private liveness?: ProbeRunner;
   private readinessVerdict?: boolean;
@@ -266,6 +289,7 @@ export class Program {
     }
     this.cancelRetry();
     this.desired = "running";
+    this.startPending = false;
     this.startAttempts = 0;
     this.restarts = 0;
     this.consecutiveRestarts = 0;
@@ -320,6 +344,7 @@ export class Program {
     }
     // Before the fork: a daemon killed from here on leaves a trace the next one follows.
     this.deps.spawnLog?.intent(this.name, runId, startOffsets);
+    crashPoint("crash-before-fork");
     let outFd: number | undefined;
     let errFd: number | undefined;
     try {
@@ -521,7 +546,8 @@ export class Program {
     return run.killedBecause ? `${how} (${run.killedBecause})` : how;
   }
 
-  private isExpectedExit(run: Run): boolean {
+  /** Success by the program's exitcodes (what on-failure restarts on). */
+  private isSuccessfulExit(run: Run): boolean {
     return run.exitSignal === undefined && run.exitCode !== undefined && this.config.exitcodes.includes(run.exitCode);
   }
 
@@ -536,10 +562,15 @@ export class Program {
     void this.stderr.rotateIfDue();
     this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
-    const expected = this.isExpectedExit(run);
-    this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
+    const successful = this.isSuccessfulExit(run);
+    // An exit corral caused on request is expected, whatever the signal; only the others alarm.
+    const expected = run.stopCause !== undefined || successful;
+    const tail = stderrTail(this.stderr.path, run.logStart?.stderr ?? 0, this.stderr.endOffsetSync());
+    const described = this.describeExit(run);
+    const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${described}` : `${described}${expected ? "" : " (unexpected)"}`;
+    this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
     if (this.run !== run) return;
-    const what = this.describeExit(run);
+    const what = expected || tail.length === 0 ? described : `${described}; last stderr: ${tail.join(" | ")}`;
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
@@ -551,9 +582,9 @@ export class Program {
     this.reapLeftovers(run);
     if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
     const policy = this.config.autorestart;
-    const restart = policy === "always" || (policy === "on-failure" && !expected);
+    const restart = policy === "always" || (policy === "on-failure" && !successful);
     if (!restart) {
-      this.transition("EXITED", `${what}${expected ? "" : " (unexpected)"}`);
+      this.transition("EXITED", expected ? what : `${described} (unexpected)${tail.length > 0 ? `; last stderr: ${tail.join(" | ")}` : ""}`);
       return;
     }
     const now = performance.now();
@@ -630,12 +661,15 @@ export class Program {
    * A user's stop. Cancels a pending retry or restart; stops a live run two-stage. Returns the
    * pids that survived SIGKILL (expected empty). Stopping a program that is not up is a no-op.
    */
-  async stop(): Promise<number[]> {
+  async stop(cause: StopCause = "stop"): Promise<number[]> {
     if (this.stopping) return this.stopping;
-    this.desired = "stopped";
+    if (cause === "stop") {
+      this.desired = "stopped";
+      this.startPending = false;
+    }
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
-      this.transition("STOPPED", "stopped by request (pending retry cancelled)");
+      this.transition("STOPPED", `${STOP_CAUSE_TEXT[cause]} (pending retry cancelled)`);
       return [];
     }
     if (this.state !== "STARTING" && this.state !== "RUNNING") return [];
@@ -646,16 +680,19 @@ export class Program {
       this.startsecsTimer = undefined;
     }
     this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
+    run.stopCause = cause;
     this.stopping = (async () => {
       const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, delay(2000)]);
-      const how = this.describeExit(run);
+      const how = `${STOP_CAUSE_TEXT[cause]}; ${this.describeExit(run)}`;
       this.transition(
         "STOPPED",
-        survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
+        survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how,
       );
       return survivors;
     })();
+    // The stop signal is out (killGroup sends it synchronously): a crash test's point (failpoints.ts).
+    crashPoint("crash-after-stop-signal");
     try {
       return await this.stopping;
     } finally {
