@@ -1,7 +1,7 @@
 // `npm run bench`: ProcessManager figures measured in one run against a real daemon process
 // over its Unix socket, each next to a bare-Node baseline measured in the same run.
 import { execFileSync, spawn } from "node:child_process";
-import { ProcessState, StartWait, StopWait } from "../client/index.js";
+import { ProcessState, StartWait, StopWait } from "../client/ts/index.js";
 import { corralBin } from "../test/helpers/cli.js";
 import { startTestDaemon, type TestDaemon } from "../test/helpers/daemon.js";
 import { isAlive, readStat, residentBytes } from "../test/helpers/proc.js";

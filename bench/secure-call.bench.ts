@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type ConnectOptions } from "../client/index.js";
+import { connect, type ConnectOptions } from "../client/ts/index.js";
 import { startTestDaemon, tcpAddress } from "../test/helpers/daemon.js";
 import { makeTestPki } from "../test/helpers/pki.js";
 import { quantile } from "./quantile.js";

@@ -7,7 +7,7 @@
 // Sizes: SOAK_SECONDS (600), SOAK_PROGRAMS (50), SOAK_SAMPLE_SECONDS (duration/12, at least 2), SOAK_SLOW_EVERY (4),
 // SOAK_RESTART_SECONDS (3). Every program is stopped at the end (StopAll, then the daemon's stop).
 import { setMaxListeners } from "node:events";
-import { ProcessState, type CorralClient } from "../client/index.js";
+import { ProcessState, type CorralClient } from "../client/ts/index.js";
 import { metricsUrl, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
 import { openFdCount, residentBytes } from "../test/helpers/proc.js";
 

@@ -27,19 +27,19 @@ await build({
   external: ["../../server/*"],
   plugins: [
     {
-      // Multi-host mode (client/cli/fleet) imports the server's config loader lazily: it is
+      // Multi-host mode (client/cli/fleet) imports the server's config code lazily: it is
       // bundled on its own below (one file loads in about a third of the time of its modules).
       name: "fleet-config-loader",
       setup(build) {
-        build.onResolve({ filter: /^\.\.\/\.\.\/\.\.\/server\/config\/load\.js$/ }, () => ({ path: "./config-loader.bundle.mjs", external: true }));
+        build.onResolve({ filter: /^\.\.\/\.\.\/\.\.\/server\/config\/fleet-entry\.js$/ }, () => ({ path: "./config-loader.bundle.mjs", external: true }));
       },
     },
   ],
 });
 
-// The config loader for `corral --config` (multi-host mode), beside the CLI bundle.
+// The config code for `corral --config` (multi-host mode), beside the CLI bundle.
 await build({
   ...common,
-  entryPoints: ["dist/server/config/load.js"],
+  entryPoints: ["dist/server/config/fleet-entry.js"],
   outfile: "dist/client/cli/config-loader.bundle.mjs",
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Regenerates gen/ from proto/ with local plugins only; with --check, regenerates into a
-// temporary directory and fails when the committed gen/ differs (drift).
+// Regenerates gen/ts and the clients' v1/ from proto/ with local plugins only; with --check,
+// regenerates into a temporary directory and fails when the committed files differ (drift).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,9 +13,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const buf = join(root, "node_modules", "@bufbuild", `buf-linux-${process.arch === "arm64" ? "aarch64" : "x64"}`, "bin", "buf");
 const check = process.argv.includes("--check");
 const lintOnly = process.argv.includes("--lint-only");
-// Directories under gen/ that buf.gen.yaml writes (its `out`s); everything else under gen/
-// (the Python and Go packaging and hand-written client layers) is kept by hand.
-const generatedDirs = ["gen/ts", "gen/python/src/corral_client/v1", "gen/go/corral/v1"];
+// The directories buf.gen.yaml writes (its `out`s): generated code only. The Python and Go
+// clients' hand-written layers live beside their v1/ (client/python, client/go).
+const generatedDirs = ["gen/ts", "client/python/src/corral_client/v1", "client/go/v1"];
 // The local plugins that scripts/install-tools.sh puts in .tools/ (pinned versions).
 const requiredTools = [".tools/venv/bin/python", ".tools/bin/protoc-gen-go", ".tools/bin/protoc-gen-go-grpc"];
 
@@ -69,11 +69,11 @@ try {
     }
   }
   if (drift.length > 0) {
-    console.error("gen/ has drifted from proto/ (run `npm run generate` and commit):");
+    console.error("generated code has drifted from proto/ (run `npm run generate` and commit):");
     for (const line of drift) console.error(`  ${line}`);
     process.exit(1);
   }
-  console.log("gen/ is up to date with proto/; buf lint is clean");
+  console.log("generated code is up to date with proto/; buf lint is clean");
 } finally {
   rmSync(outDir, { recursive: true, force: true });
 }

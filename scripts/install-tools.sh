@@ -33,9 +33,10 @@ if [[ ! -x "$tools/venv/bin/python" || "$(cat "$py_stamp" 2>/dev/null)" != "$py_
 fi
 # The client package itself, editable, so tests and examples import the working tree. Cheap
 # when already installed (pip only re-checks the metadata).
-if ! "$tools/venv/bin/python" -c "import corral_client" 2>/dev/null; then
-  echo "install-tools: pip install -e gen/python"
-  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root/gen/python"
+# Reinstalled when it is missing or points at another folder (the package moved from gen/python).
+if ! "$tools/venv/bin/python" -c "import corral_client, sys; sys.exit(not corral_client.__file__.startswith('$root/client/python/'))" 2>/dev/null; then
+  echo "install-tools: pip install -e client/python"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root/client/python"
 fi
 
 # --- Go -------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ go_install protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_G
 go_install protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC"
 go_install grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL"
 
-# Module dependencies of gen/go (go.sum is committed), so `go test` needs no download later.
-(cd "$root/gen/go" && go mod download)
+# Module dependencies of client/go (go.sum is committed), so `go test` needs no download later.
+(cd "$root/client/go" && go mod download)
 
 echo "install-tools: ok ($tools)"

@@ -53,8 +53,8 @@ const clientSuite = (title, cmd, args, cwd) => {
   const run = spawnSync(cmd, args, { cwd: join(root, cwd), stdio: "inherit" });
   if (run.status !== 0) failed.push(title);
 };
-clientSuite("pytest (gen/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "gen/python");
-clientSuite("go test (gen/go)", goBinary(), ["test", "-count=1", "./..."], "gen/go");
+clientSuite("pytest (client/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "client/python");
+clientSuite("go test (client/go)", goBinary(), ["test", "-count=1", "./..."], "client/go");
 if (failed.length) {
   console.error(`\nfailed: ${failed.join(", ")}`);
   process.exit(1);

@@ -3,21 +3,21 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultHome, socketPath as socketPathOf } from "../client/index.js";
-import { ConfigError, builtinExampleConfig, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
-import { Metrics } from "./core/monitor/metrics.js";
+import { defaultHome, socketPath as socketPathOf } from "./home.js";
+import { ConfigError, builtinExampleConfig, configReader, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
+import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
 import { EventJournal } from "./core/store/journal.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { TaskPersistence } from "./core/task/persistence.js";
-import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics-endpoint.js";
+import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
 import { HomeLockedError, lockHome } from "./home-lock.js";
 import { LOG_FORMATS, logEvents, type LogFormat } from "./daemon-log.js";
-import { AmbiguousHostError } from "../client/host-identity.js";
+import { AmbiguousHostError } from "./config/host-identity.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -83,17 +83,25 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     journal,
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
+    liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   // Tasks created with restore come back before any client can act on them (persistence.ts).
   const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
   taskPersistence.restore();
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
-  const metrics = new Metrics({
-    programs: () => manager.list(),
-    runs: runLookupOf(manager),
-    tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
-  });
+  // Metrics exist only where something scrapes them: no collector, timer or middleware otherwise.
+  const metrics = options.config.metrics
+    ? new Metrics({
+        programs: () => manager.list(),
+        runs: runLookupOf(manager),
+        tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
+        version: await packageVersion(),
+        runtimeMetrics: true,
+      })
+    : undefined;
+  const stopCountingEvents = new AbortController();
+  if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
 
   let closing: Promise<void> | undefined;
@@ -108,7 +116,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       } finally {
         await rpc.close();
         await metricsEndpoint?.close();
-        metrics.close();
+        stopCountingEvents.abort();
+        metrics?.close();
         await eventLog?.stop();
         // Last: everything is saved, so the next daemon may read the home.
         releaseLock();
@@ -120,7 +129,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     manager,
     taskRunner: tasks,
     monitor,
-    onCall: (method, code, seconds) => metrics.observeCall(method, code, seconds),
+    ...(metrics ? { onCall: { started: (m) => metrics.callStarted(m), handled: (m, code, seconds) => metrics.callHandled(m, code, seconds) } } : {}),
     home,
     socketPath,
     tcpListen: ownHost.listen,
@@ -138,7 +147,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     onShutdown: (request) => (options.onShutdownRequest ?? ((r: { keepProcesses: boolean }) => void close(r)))(request),
   });
   try {
-    if (options.config.metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, () => metrics.render());
+    if (options.config.metrics && metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, metrics);
     await manager.init();
   } catch (error) {
     await close();
@@ -235,7 +244,8 @@ export async function runServer(argv: string[]): Promise<void> {
     say(`SIGHUP received: reloading ${path}`);
     reloading = (async () => {
       try {
-        const applied = await running.manager.applyConfig((await loadConfigFileIsolated(path)).programs);
+        // The same path as `corral reload` (ReloadConfig): the file the daemon was started with.
+        const applied = await running.manager.reloadConfig();
         const list = (names: string[]) => (names.length > 0 ? names.join(", ") : "-");
         say(`reloaded ${path}: added ${list(applied.added)}; changed ${list(applied.changed)}; removed ${list(applied.removed)}; restarted ${list(applied.restarted)}`);
       } catch (error) {
@@ -279,6 +289,16 @@ export async function runServer(argv: string[]): Promise<void> {
 }
 
 let cachedVersion: string | undefined;
+/** Feeds the journal's live events to the exit and restart counters until the daemon closes. */
+async function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): Promise<void> {
+  const hostOf = (program: string) => manager.list().find((p) => p.name === program)?.host ?? "";
+  try {
+    for await (const item of manager.journal.watch({ liveOnly: true, signal, maxQueue: 100_000 })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
+  } catch (error) {
+    if (!signal.aborted) process.stderr.write(`corral: metrics stopped counting events: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 /** The version in package.json, found by walking up from this file (src or dist layout). */
 async function packageVersion(): Promise<string> {
   if (cachedVersion !== undefined) return cachedVersion;

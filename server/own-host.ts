@@ -2,7 +2,7 @@
 // server.host_name) wins; otherwise QMI's rule picks the hosts entry whose address is this
 // machine. The daemon then listens on that entry's TCP address too, so the config that tells
 // clients where it is also tells the daemon where to be.
-import { addressHost, identifyHost } from "../client/host-identity.js";
+import { addressHost, identifyHost } from "./config/host-identity.js";
 import type { CorralConfig } from "./config/index.js";
 
 export interface OwnHost {

@@ -1,6 +1,6 @@
 // The CLI's connection options (--address, --tls-*, --token-file, valid before or after the
 // command) and their environment fallbacks, turned into connect() options.
-import type { ConnectOptions } from "../index.js";
+import type { ConnectOptions } from "../ts/index.js";
 import { UsageError } from "./usage.js";
 
 /** Global options that take a value, and the environment variable each falls back to. */

@@ -1,6 +1,6 @@
 // What every client-side `corral` command is given: the daemon client, where it is, the
 // Ctrl-C signal, and the output streams (kept abstract so commands never touch process.*).
-import type { ProcessManagerClient, ProcessMonitorClient, TaskRunnerClient } from "../index.js";
+import type { ProcessManagerClient, ProcessMonitorClient, TaskRunnerClient } from "../ts/index.js";
 
 export interface CliContext {
   readonly client: ProcessManagerClient;

@@ -2,7 +2,7 @@
 // uptime columns, one-line event descriptions, and the one-message-per-line JSON of --json.
 import { create, toJsonString, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationMs, timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { ProcessState, type Event, type EventGap, type ProcessInfo } from "../index.js";
+import { ProcessState, type Event, type EventGap, type ProcessInfo } from "../ts/index.js";
 
 /** RUNNING, STOPPED, ... (the proto name without its PROCESS_STATE_ prefix). */
 export function stateName(state: ProcessState): string {

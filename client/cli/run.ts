@@ -1,6 +1,6 @@
 // Runs one client-side `corral` command against the daemon: connects, wires Ctrl-C to an
 // AbortSignal, and turns failures into "corral: ..." lines and exit codes.
-import { connect, type ConnectOptions, type CorralClient } from "../index.js";
+import { connect, type ConnectOptions, type CorralClient } from "../ts/index.js";
 import { events } from "./commands/events.js";
 import { info, shutdown } from "./commands/daemon.js";
 import { restart, signal, start, stop } from "./commands/lifecycle.js";

@@ -3,7 +3,7 @@ module github.com/corral-dev/corral/examples/go
 go 1.23.0
 
 require (
-	github.com/corral-dev/corral/gen/go v0.0.0
+	github.com/corral-dev/corral/client/go v0.0.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -15,4 +15,4 @@ require (
 	google.golang.org/grpc v1.73.0 // indirect
 )
 
-replace github.com/corral-dev/corral/gen/go => ../../gen/go
+replace github.com/corral-dev/corral/client/go => ../../client/go

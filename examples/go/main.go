@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/corral-dev/corral/gen/go/corral"
-	pb "github.com/corral-dev/corral/gen/go/corral/v1"
+	"github.com/corral-dev/corral/client/go"
+	pb "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """(Re)starts a program, follows its logs for a few seconds, then runs a task and streams its
 status. Against the built-in example (`npx corral server` in this checkout):
-    python3 examples/python/follow_and_watch.py [ADDRESS]     (pip install ./gen/python first)
+    python3 examples/python/follow_and_watch.py [ADDRESS]     (pip install ./client/python first)
 """
 import os
 import sys

@@ -3,6 +3,7 @@
 import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
 import { ConfigError } from "../config/load.js";
 import { CorralError } from "../core/errors.js";
+import { isAbortError } from "../core/os/abort.js";
 
 const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   not_found: Status.NOT_FOUND,
@@ -21,10 +22,8 @@ export function statusName(code: unknown): string {
   return typeof code === "number" ? (Status[code] ?? "UNKNOWN") : "UNKNOWN";
 }
 
-/** AbortError is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself. */
-export function isAbortError(error: unknown): error is Error {
-  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
-}
+// AbortError (core/os/abort.ts) is how a cancelled call unwinds; nice-grpc reports it as CANCELLED by itself.
+export { isAbortError };
 
 /**
  * Maps any error thrown below the rpc layer to the ServerError sent to the client.

@@ -2,7 +2,7 @@
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
 import { timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
-import { processManagerDefinition } from "../../client/index.js";
+import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import {
@@ -38,7 +38,8 @@ export type ProcessManagerCore = Pick<
   | "watchEvents"
   | "writeStdin"
   | "closeStdin"
-  | "applyConfig"
+  | "applyConfigFrom"
+  | "reloadConfig"
   | "createProgram"
   | "deleteProgram"
 >;
@@ -60,7 +61,7 @@ export interface ProcessManagerServiceOptions {
   onShutdown: (options: { keepProcesses: boolean }) => void;
 }
 
-export type ProcessManagerService = ServiceImplementation<typeof processManagerDefinition>;
+export type ProcessManagerService = ServiceImplementation<typeof ProcessManagerDefinition>;
 
 /** The wait, timeout and cancellation of a Start/Stop/Restart(All) request, as the core takes them. */
 function waitOptions<W, C>(request: { wait: W; timeout?: Duration }, waitFromProto: (wait: W) => C, signal: AbortSignal) {
@@ -183,7 +184,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     // ApplyConfig, ReloadConfig, CreateProgram, DeleteProgram.
-    ...liveConfigMethods(manager, info),
+    ...liveConfigMethods(manager),
 
     async shutdown(request) {
       // setImmediate: the response is written before the daemon starts to wind down.

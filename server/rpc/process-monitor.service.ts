@@ -2,17 +2,17 @@
 // (server/core/monitor) and maps its results. Errors propagate to errorMiddleware.
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
+import { LogStream } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import type { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import {
-  LogStream,
   MonitoredOutcome,
   ProgressSource,
   TimeoutKind,
-  processMonitorDefinition,
   type MonitoredResult as ProtoMonitoredResult,
   type ProcessStats as ProtoProcessStats,
   type StatsSample as ProtoStatsSample,
   type StatsTarget as ProtoStatsTarget,
-} from "../../client/index.js";
+} from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessMonitor } from "../core/monitor/monitor.js";
 import type { MonitoredEvent, MonitoredOutcome as CoreOutcome, MonitoredResult } from "../core/monitor/monitored-run.js";
@@ -20,7 +20,7 @@ import type { ProcessStats, StatsSample, StatsTarget } from "../core/monitor/sta
 import { durationToMs, msToDuration, uint64ToNumber } from "./convert.js";
 
 export type ProcessMonitorCore = Pick<ProcessMonitor, "getStats" | "watchStats" | "findProcesses" | "listZombies" | "runMonitored" | "reportProgress">;
-export type ProcessMonitorService = ServiceImplementation<typeof processMonitorDefinition>;
+export type ProcessMonitorService = ServiceImplementation<typeof ProcessMonitorDefinition>;
 
 export function createProcessMonitorService(monitor: ProcessMonitorCore): ProcessMonitorService {
   return {

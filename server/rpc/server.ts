@@ -9,7 +9,9 @@ import { createServer, type Server } from "nice-grpc";
 import type { ServerCredentials } from "@grpc/grpc-js";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
-import { processManagerDefinition, processMonitorDefinition, taskRunnerDefinition } from "../../client/index.js";
+import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
+import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
+import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
@@ -112,9 +114,9 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
       .use(errorMiddleware);
-    server.add(processManagerDefinition, processManager);
-    if (taskRunner) server.add(taskRunnerDefinition, taskRunner);
-    if (processMonitor) server.add(processMonitorDefinition, processMonitor);
+    server.add(ProcessManagerDefinition, processManager);
+    if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
+    if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
     server.add(ServerReflectionService, reflection);
     servers.push(server);

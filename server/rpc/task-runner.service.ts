@@ -3,7 +3,7 @@
 import { fromJson, toJson, type JsonValue as ProtoJson } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
-import { taskRunnerDefinition } from "../../client/index.js";
+import type { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 import {
   TaskState as ProtoTaskState,
   type TaskInfo,
@@ -15,7 +15,7 @@ import type { SignalWatchItem } from "../core/task/signal-bus.js";
 import type { JsonValue, TaskSnapshot, TaskState, TaskTypeEntry } from "../core/task/types.js";
 import { durationToMs, requireName, uint64ToNumber } from "./convert.js";
 
-export type TaskRunnerService = ServiceImplementation<typeof taskRunnerDefinition>;
+export type TaskRunnerService = ServiceImplementation<typeof TaskRunnerDefinition>;
 
 const STATE_TO_PROTO: Record<TaskState, ProtoTaskState> = {
   created: ProtoTaskState.CREATED,

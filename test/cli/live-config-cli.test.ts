@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ProcessState } from "../../client/index.js";
+import { ProcessState } from "../../client/ts/index.js";
 import { isAlive, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 

@@ -2,7 +2,7 @@
 // program names a host, and `corral start --all` says where a remote program runs.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ProcessState } from "../../client/index.js";
+import { ProcessState } from "../../client/ts/index.js";
 import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { groupMembers, readStat } from "../../server/core/process/proc.js";
+import { groupMembers, readStat } from "../../server/core/os/proc.js";
 import { isAlive, openFdCount, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 /** A leader ignoring SIGTERM that forks two grandchildren (and one great-grandchild) that ignore it too. */

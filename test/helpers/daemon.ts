@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { ClientError, connect, socketPath as socketPathOf, type CorralClient, type Event } from "../../client/index.js";
+import { ClientError, connect, socketPath as socketPathOf, type CorralClient, type Event } from "../../client/ts/index.js";
 import { sleep, waitUntil } from "./wait.js";
 
 export { sleep, waitUntil } from "./wait.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessState, type ProcessInfo } from "../../client/index.js";
+import { ProcessState, type ProcessInfo } from "../../client/ts/index.js";
 import { startTestDaemon, waitUntil, type TestDaemon, type TestDaemonOptions } from "./daemon.js";
 
 export function byName(processes: ProcessInfo[]): Map<string, ProcessInfo> {

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, parseConfig, type ConfigProblem } from "../../server/config/index.js";
-import { AmbiguousHostError, identifyHost } from "../../client/host-identity.js";
-import { Fleet } from "../../client/hosts.js";
+import { AmbiguousHostError, identifyHost } from "../../server/config/host-identity.js";
+import { Fleet } from "../../client/ts/hosts.js";
 import { resolveOwnHost } from "../../server/own-host.js";
 
 const options = { file: "corral.yaml", baseDir: "/srv/fleet" };

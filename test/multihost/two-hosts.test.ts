@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test, type TestContext } from "node:test";
-import { ProcessState } from "../../client/index.js";
+import { ProcessState } from "../../client/ts/index.js";
 import { spawnDaemon, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corralBin } from "../helpers/cli.js";
 import { cliEnv, corralOn, loopbackHosts, netnsHosts, type TwoHosts } from "../helpers/multihost.js";

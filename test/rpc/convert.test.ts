@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
-import { EventSchema, ProcessState, StartWait } from "../../client/index.js";
+import { EventSchema, ProcessState, StartWait } from "../../client/ts/index.js";
 import { InvalidArgumentError } from "../../server/core/errors.js";
 import { durationToMs, eventToProto, msToDuration, startWaitFromProto, stateFromProto, stateToProto } from "../../server/rpc/convert.js";
 import { toServerError } from "../../server/rpc/errors.js";

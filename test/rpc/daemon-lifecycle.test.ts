@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ClientError, connect, ProcessState, Status } from "../../client/index.js";
+import { ClientError, connect, ProcessState, Status } from "../../client/ts/index.js";
 import { isAlive, processGroupMembers, spawnDaemon, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const NODE = process.execPath;

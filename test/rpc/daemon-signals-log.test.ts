@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState } from "../../client/index.js";
+import { ProcessState } from "../../client/ts/index.js";
 import { journalEvents, spawnDaemon, startTestDaemon, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 

@@ -3,7 +3,7 @@
 // its dependents by name, and `corral deps` shows the graph.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/index.js";
+import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/ts/index.js";
 import { startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 

@@ -4,7 +4,7 @@
 // stay stopped (none comes back running), restarted and started ones run.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ClientError, ProcessState, StartWait } from "../../client/index.js";
+import { ClientError, ProcessState, StartWait } from "../../client/ts/index.js";
 import { isAlive, processGroupMembers, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState, type Event, type ProcessExited } from "../../client/index.js";
+import { ProcessState, type Event, type ProcessExited } from "../../client/ts/index.js";
 import { journalEvents, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 

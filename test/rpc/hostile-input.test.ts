@@ -22,7 +22,7 @@ import {
   StopWait,
   TaskRunner,
   type CorralClient,
-} from "../../client/index.js";
+} from "../../client/ts/index.js";
 import { isAlive, rpcError, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 /** Deterministic PRNG (mulberry32), so a failing fuzz case can be reproduced. */

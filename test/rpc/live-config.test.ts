@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ProcessState, RestartPolicy, Status, type ProcessInfo } from "../../client/index.js";
+import { ProcessState, RestartPolicy, Status, type ProcessInfo } from "../../client/ts/index.js";
 import { isAlive, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 type Programs = Record<string, Record<string, unknown>>;

@@ -1,6 +1,9 @@
 // End-to-end specification of RunMonitored and ReportProgress (Launchpad's rules): real
 // commands under a real daemon; assertions on the notifications a client receives.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   ClientError,
@@ -10,10 +13,11 @@ import {
   Status,
   TimeoutKind,
   type RunMonitoredResponse,
-} from "../../client/index.js";
+} from "../../client/ts/index.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RunMonitoredRequestSchema } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { isAlive, processGroupMembers, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { readStat } from "../helpers/proc.js";
 
 const NODE = process.execPath;
 const ms = (n: number) => ({ seconds: BigInt(Math.floor(n / 1000)), nanos: (n % 1000) * 1_000_000 });
@@ -140,6 +144,37 @@ describe("RunMonitored over gRPC", () => {
     assert.equal(result.sigkilled, true);
     assert.equal(result.signal, "SIGKILL");
     assert.deepEqual(processGroupMembers(pid), [], "nothing of the group is left");
+  });
+
+  test("a zombie left in the group does not hold up the result: no wait for the grace, no useless SIGKILL", async () => {
+    // The leader exits on SIGINT at once; the member its holder (outside the group, alive) never
+    // reaps stays a zombie in the group, as killed grandchildren do under a slow-reaping init.
+    const dir = mkdtempSync(join(tmpdir(), "corral-zombie-"));
+    const out = join(dir, "holder");
+    const holder = `perl -MPOSIX -e '
+      my $group = getpgrp(); setpgid(0, 0);
+      my $child = fork();
+      if ($child == 0) { setpgid(0, $group); $SIG{INT} = "DEFAULT"; exec("sleep", "300"); }
+      setpgid($child, $group);
+      open(my $f, ">", "$ENV{OUT}.tmp"); print $f "holder $$ member $child\\n"; close $f; rename("$ENV{OUT}.tmp", $ENV{OUT});
+      sleep 120;' </dev/null >/dev/null 2>&1 &`;
+    const script = `${holder}\nwhile [ ! -s "$OUT" ]; do echo PROGRESS; sleep 0.05; done\nwhile :; do sleep 0.1; done`;
+    let holderPid = 0;
+    try {
+      // Progress stops once the holder is set up; the inactivity timeout then sends SIGINT. A grace
+      // of 60 s: waiting for the zombie would end in SIGKILL, which the result would report.
+      const events = await runToEnd({ command: "/bin/sh", args: ["-c", script], env: { OUT: out }, inactivityTimeout: ms(300), progressPattern: "^PROGRESS", killGrace: ms(60_000) });
+      const [, holderText, memberText] = /holder (\d+) member (\d+)/.exec(readFileSync(out, "utf8"))!;
+      holderPid = Number(holderText);
+      const result = resultOf(events);
+      assert.equal(result.outcome, MonitoredOutcome.TIMED_OUT);
+      assert.equal(result.signal, "SIGINT");
+      assert.equal(result.sigkilled, false, "no SIGKILL was needed: only a zombie was left");
+      assert.equal(readStat(Number(memberText))?.state, "Z", "the member is a zombie in the group that its holder has not reaped");
+    } finally {
+      if (holderPid > 0) process.kill(holderPid, "SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a client that cancels the stream kills the run", async () => {

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState, TaskState, fromValue, toValue } from "../../client/index.js";
+import { ProcessState, TaskState, fromValue, toValue } from "../../client/ts/index.js";
 import { isAlive, processGroupMembers, spawnDaemon, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createConnection, type Socket } from "node:net";
-import { LogStream, ProcessState, Status, StartWait } from "../../client/index.js";
+import { LogStream, ProcessState, Status, StartWait } from "../../client/ts/index.js";
 import { rpcError, sleep, startTestDaemon, waitUntil } from "../helpers/daemon.js";
 import { openFdCount } from "../helpers/proc.js";
 

@@ -2,7 +2,7 @@
 // daemon re-creates them from their saved spec and re-adopts their runs; deleted ones stay deleted.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProcessState } from "../../client/index.js";
+import { ProcessState } from "../../client/ts/index.js";
 import { isAlive, processGroupMembers, sleep, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 

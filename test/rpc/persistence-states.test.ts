@@ -3,7 +3,7 @@
 // started again by autostart.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ProcessState, StopWait, type ProcessInfo } from "../../client/index.js";
+import { ProcessState, StopWait, type ProcessInfo } from "../../client/ts/index.js";
 import { processGroupMembers, sleep } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fromValue, TaskState, toValue, type JsonValue, type TaskInfo } from "../../client/index.js";
+import { fromValue, TaskState, toValue, type JsonValue, type TaskInfo } from "../../client/ts/index.js";
 import { isAlive, journalEvents, processGroupMembers, serverMessages, repoRoot, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon } from "../helpers/shared-home.js";
 

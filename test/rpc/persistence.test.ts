@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { LogStream, ProcessState, type ProcessInfo } from "../../client/index.js";
+import { LogStream, ProcessState, type ProcessInfo } from "../../client/ts/index.js";
 import { isAlive, journalEvents, processGroupMembers, sleep, waitUntil, type TestDaemon, type TestProgram } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { LogStream, ProcessState, Status, type Event, type StartWait } from "../../client/index.js";
+import { LogStream, ProcessState, Status, type Event, type StartWait } from "../../client/ts/index.js";
 import { isAlive, repoRoot, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const NODE = process.execPath;

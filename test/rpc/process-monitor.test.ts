@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createChannel, createClient, type Channel } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { Status, type ProcessStats, type StatsSample } from "../../client/index.js";
+import { Status, type ProcessStats, type StatsSample } from "../../client/ts/index.js";
 import { isAlive, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { zombieChildrenOf } from "../helpers/proc.js";
 

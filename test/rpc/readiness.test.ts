@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/index.js";
+import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/ts/index.js";
 import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { freePort } from "../helpers/multihost.js";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createChannel, createClient, type Channel } from "nice-grpc";
-import { fromValue, TaskState, taskRunnerDefinition, toValue, type WatchSignalsResponse } from "../../client/index.js";
+import { fromValue, TaskState, taskRunnerDefinition, toValue, type WatchSignalsResponse } from "../../client/ts/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { residentBytes } from "../helpers/proc.js";
 

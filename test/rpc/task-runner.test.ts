@@ -20,7 +20,7 @@ import {
   type JsonValue,
   type TaskRunnerClient,
   type TaskSignal,
-} from "../../client/index.js";
+} from "../../client/ts/index.js";
 import { repoRoot, rpcError, sleep, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 export const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fromValue, TaskHandle, TaskState, type JsonValue, type TaskSignal } from "../../client/index.js";
+import { fromValue, TaskHandle, TaskState, type JsonValue, type TaskSignal } from "../../client/ts/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");

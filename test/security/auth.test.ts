@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { ChannelCredentials } from "@grpc/grpc-js";
 import { createChannel, createClient, Metadata } from "nice-grpc";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { ProcessState, Status, connect, type ConnectOptions, type CorralClient } from "../../client/index.js";
+import { ProcessState, Status, connect, type ConnectOptions, type CorralClient } from "../../client/ts/index.js";
 import { corral } from "../helpers/cli.js";
 import { rpcError, startTestDaemon, tcpAddress, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { makeTestPki, type TestPki } from "../helpers/pki.js";

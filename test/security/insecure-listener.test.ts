@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { connect, socketPath } from "../../client/index.js";
+import { connect, socketPath } from "../../client/ts/index.js";
 import { spawnDaemon, waitUntil } from "../helpers/daemon.js";
 import { corralOn } from "../helpers/multihost.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HealthDefinition } from "nice-grpc-server-health";
 import { ServerReflectionService } from "nice-grpc-server-reflection";
-import { ProcessManager, ProcessMonitor, TaskRunner } from "../../client/index.js";
+import { ProcessManager, ProcessMonitor, TaskRunner } from "../../client/ts/index.js";
 import { METHOD_ROLES, requirementOf, roleAllows } from "../../server/rpc/method-roles.js";
 
 function servedPaths(): string[] {

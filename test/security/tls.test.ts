@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { connect, Status, type ConnectOptions } from "../../client/index.js";
+import { connect, Status, type ConnectOptions } from "../../client/ts/index.js";
 import { rpcError, startTestDaemon, tcpAddress, type TestDaemon } from "../helpers/daemon.js";
 import { makeTestPki, type TestPki } from "../helpers/pki.js";
 

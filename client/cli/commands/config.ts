@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { RestartPolicy, type ConfigDiff } from "../../index.js";
+import { RestartPolicy, type ConfigDiff } from "../../ts/index.js";
 import { parseDuration, parseLabels, parsePairs, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { UsageError } from "../usage.js";

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GetServerInfoResponseSchema } from "../../index.js";
+import { GetServerInfoResponseSchema } from "../../ts/index.js";
 import { noPositionals, parseDuration, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { isUnavailable } from "../errors.js";

@@ -1,7 +1,7 @@
 // `corral deps [--json]`: the depends_on graph of the daemon's programs, as an indented tree
 // (dependents first, their dependencies below with the condition), or as JSON.
 import { parseArgs } from "node:util";
-import { DependencyCondition } from "../../index.js";
+import { DependencyCondition } from "../../ts/index.js";
 import { parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 

@@ -1,7 +1,7 @@
 // `corral events [--after SEQ] [--follow] [--json]`: journaled events after SEQ; without
 // --follow it stops at the daemon's last event at the time of the call.
 import { parseArgs } from "node:util";
-import { EventSchema, WatchEventsResponseSchema } from "../../index.js";
+import { EventSchema, WatchEventsResponseSchema } from "../../ts/index.js";
 import { noPositionals, parseCount, parsing } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
 import { formatEvent, formatGap, jsonLine } from "../format.js";

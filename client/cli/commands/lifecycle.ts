@@ -8,7 +8,7 @@ import {
   StopWait,
   type ProcessInfo,
   type ProgramResult,
-} from "../../index.js";
+} from "../../ts/index.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { codeName, describeCallError, isUnavailable } from "../errors.js";

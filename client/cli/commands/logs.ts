@@ -1,7 +1,7 @@
 // `corral logs NAME [-f] [--tail N] [--stderr]`: the last lines of a program's output, or its
 // output as it is written until Ctrl-C (stdout to stdout, stderr to stderr when following both).
 import { parseArgs } from "node:util";
-import { LogStream } from "../../index.js";
+import { LogStream } from "../../ts/index.js";
 import { parseCount, parsing } from "../args.js";
 import { isAbortError, open, quick, type CliContext } from "../context.js";
 import { UsageError } from "../usage.js";

@@ -15,7 +15,7 @@ import {
   type ProcessStats,
   type StatsSample,
   type StatsTarget,
-} from "../../index.js";
+} from "../../ts/index.js";
 import { parseDuration, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { formatClock, formatTable, jsonLine } from "../format.js";

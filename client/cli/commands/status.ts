@@ -1,7 +1,7 @@
 // `corral status [NAME...] [--label k=v]... [--json]`: the programs as a table, or as the
 // proto JSON form of ListProcessesResponse.
 import { parseArgs } from "node:util";
-import { ListProcessesResponseSchema, type ProcessInfo } from "../../index.js";
+import { ListProcessesResponseSchema, type ProcessInfo } from "../../ts/index.js";
 import { parseLabels, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { formatStatusTable, jsonLine } from "../format.js";

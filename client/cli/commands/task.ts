@@ -2,7 +2,7 @@
 // --token or $CORRAL_TASK_TOKEN; JSON values (args, settings, method args) are given as JSON text.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
-import { fromValue, TaskInfoSchema, TaskState, TaskTypeInfoSchema, toValue, type JsonValue, type TaskInfo } from "../../index.js";
+import { fromValue, TaskInfoSchema, TaskState, TaskTypeInfoSchema, toValue, type JsonValue, type TaskInfo } from "../../ts/index.js";
 import { parseCount, parseDuration, parsing } from "../args.js";
 import { isAbortError, open, quick, type CliContext } from "../context.js";
 import { formatTable, formatTime, jsonLine } from "../format.js";

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { ClientError, Status, type ProcessInfo, type StatsSample } from "../../index.js";
+import { ClientError, Status, type ProcessInfo, type StatsSample } from "../../ts/index.js";
 import { parseDuration, parsing } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
 import { formatClock, formatTable, isAlive, stateName, uptimeMs } from "../format.js";

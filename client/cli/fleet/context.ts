@@ -1,6 +1,6 @@
 // What a `corral` command gets in multi-host mode (--config with a hosts map): the fleet of
 // daemons, the hosts in scope (all, --host NAME, or --local), and a CliContext per host.
-import type { Fleet, HostTarget } from "../../hosts.js";
+import type { Fleet, HostTarget } from "../../ts/hosts.js";
 import type { CliContext } from "../context.js";
 import type { TerminalContext } from "../run.js";
 

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { toJsonString } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { EventSchema, type Event } from "../../index.js";
+import { EventSchema, type Event } from "../../ts/index.js";
 import { noPositionals, parseCount, parsing } from "../args.js";
 import { isAbortError } from "../context.js";
 import { formatEvent, formatGap } from "../format.js";

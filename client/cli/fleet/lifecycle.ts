@@ -4,8 +4,8 @@
 // hosts, stop in reverse (each daemon stops its own programs in reverse dependency order).
 // Hosts that do not answer within the deadline are reported per program; the rest still act.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { StopWait, type ProgramResult } from "../../index.js";
-import { HostUnreachableError } from "../../hosts.js";
+import { StopWait, type ProgramResult } from "../../ts/index.js";
+import { HostUnreachableError } from "../../ts/hosts.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import type { CliContext } from "../context.js";
 import { codeName, describeCallError } from "../errors.js";

@@ -1,9 +1,8 @@
 // Multi-host mode of the `corral` CLI (--config FILE or $CORRAL_CONFIG): reads the config's
 // hosts map and program hosts, and runs status/start/stop/restart/signal/logs/events across
 // hosts; every other command goes to one host (--host NAME, --local, or this machine's host).
-import { AmbiguousHostError, identifyHost } from "../../host-identity.js";
-import { Fleet } from "../../hosts.js";
-import type { ConnectOptions } from "../../index.js";
+import { Fleet } from "../../ts/hosts.js";
+import type { ConnectOptions } from "../../ts/index.js";
 import { CLIENT_COMMANDS, clientContext, runOnClient, silenceTlsDeprecation, withTerminal } from "../run.js";
 import { UsageError } from "../usage.js";
 import { describeTarget, type FleetContext } from "./context.js";
@@ -23,6 +22,9 @@ export interface FleetSelection {
   connectDefaults?: ConnectOptions;
 }
 
+/** The server code multi-host mode needs (imported lazily: client/ may reach server/ only that way). */
+type FleetServerCode = typeof import("../../../server/config/fleet-entry.js");
+
 type FleetCommand = (ctx: FleetContext, args: string[]) => Promise<number>;
 
 const FLEET_COMMANDS: Record<string, FleetCommand> = {
@@ -38,21 +40,22 @@ const FLEET_COMMANDS: Record<string, FleetCommand> = {
 const CONFIG_EXIT = 2;
 
 /** This machine's host: $CORRAL_HOST_NAME, else the hosts entry whose address is this machine. */
-async function localHost(fleet: Fleet, env: NodeJS.ProcessEnv): Promise<string> {
+async function localHost(fleet: Fleet, env: NodeJS.ProcessEnv, server: FleetServerCode): Promise<string> {
   const given = env.CORRAL_HOST_NAME;
   if (given) {
     fleet.target(given); // an unknown name is an error naming the hosts
     return given;
   }
   const hint = "set CORRAL_HOST_NAME=NAME, or use --host NAME";
-  const found = await identifyHost(fleet.hostNames.map((name) => fleet.target(name)), { hint });
+  const found = await server.identifyHost(fleet.hostNames.map((name) => fleet.target(name)), { hint });
   if (!found) throw new UsageError(`--local: no host of the config is this machine (no address is loopback or a local interface's); ${hint}`);
   return found.name;
 }
 
 export async function runFleetCommand(command: string, args: string[], selection: FleetSelection, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // The server's own config loader (schema, YAML positions), loaded only now: one-daemon commands never pay for it.
-  const { ConfigError, loadConfigFile } = await import("../../../server/config/load.js");
+  const server: FleetServerCode = await import("../../../server/config/fleet-entry.js");
+  const { ConfigError, loadConfigFile, AmbiguousHostError } = server;
   let fleet: Fleet;
   try {
     const config = await loadConfigFile(selection.configPath);
@@ -75,7 +78,7 @@ export async function runFleetCommand(command: string, args: string[], selection
     let scope: string[];
     try {
       if (selection.host !== undefined) scope = [fleet.target(selection.host).name];
-      else if (selection.local) scope = [await localHost(fleet, env)];
+      else if (selection.local) scope = [await localHost(fleet, env, server)];
       else scope = [...fleet.hostNames];
     } catch (error) {
       if (error instanceof AmbiguousHostError) throw new UsageError(error.message, command);
@@ -90,7 +93,7 @@ export async function runFleetCommand(command: string, args: string[], selection
       if (scope.length === 1) host = scope[0]!;
       else {
         try {
-          host = await localHost(fleet, env);
+          host = await localHost(fleet, env, server);
         } catch (error) {
           const why = error instanceof Error ? error.message : String(error);
           throw new UsageError(`\`corral ${command}\` talks to one daemon: say which with --host NAME or --local${command === "events" ? ", or use --all-hosts" : ""} (${why})`, command);

@@ -4,8 +4,8 @@
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { ClientError, Status } from "nice-grpc";
-import { ListProcessesResponseSchema, ProcessInfoSchema, ProcessState, type ProcessInfo } from "../../index.js";
-import { HostUnreachableError } from "../../hosts.js";
+import { ListProcessesResponseSchema, ProcessInfoSchema, ProcessState, type ProcessInfo } from "../../ts/index.js";
+import { HostUnreachableError } from "../../ts/hosts.js";
 import { parseLabels, parsing } from "../args.js";
 import { codeName } from "../errors.js";
 import { formatStatusTable, jsonLine } from "../format.js";

@@ -2,8 +2,8 @@
 // matches at least one argument of its command line, by substring (contains) or equality,
 // case-insensitive unless asked; and the host's zombies, with whether the daemon is the parent.
 import { InvalidArgumentError } from "../errors.js";
-import { listPids } from "../process/proc.js";
-import { readCmdline, readProcSample, readUid, startDate, type ProcSample } from "./procfs.js";
+import { listPids } from "../os/proc.js";
+import { readCmdline, readProcSample, readUid, startDate, type ProcSample } from "../os/proc-sample.js";
 import type { ManagedRun, RunLookup } from "./runs.js";
 
 export interface ProcessEntry {

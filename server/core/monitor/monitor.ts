@@ -1,7 +1,8 @@
 // ProcessMonitor: stats of programs and pids, process lookup, zombies and monitored runs.
 // No gRPC here; the daemon passes in a RunLookup built from its ProcessManager.
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { parseSignal } from "../process/signals.js";
+import { sleep } from "../os/abort.js";
+import { parseSignal } from "../os/signals.js";
 import { findProcesses, listZombies, type FindOptions, type ProcessEntry, type ZombieEntry } from "./lookup.js";
 import { MonitoredRun, type MonitoredEvent, type MonitoredRunSpec } from "./monitored-run.js";
 import type { RunLookup } from "./runs.js";
@@ -173,25 +174,4 @@ function validateTarget(target: StatsTarget, field: string): void {
   } else if (!target.program) {
     throw new InvalidArgumentError(field, target, "name a program or a pid");
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError());
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-function abortError(): Error {
-  const error = new Error("aborted");
-  error.name = "AbortError";
-  return error;
 }

@@ -3,8 +3,10 @@
 // SIGKILL after a grace period, and one result sent only after the process exited, its stdio
 // closed and every earlier notification was delivered. The first failure wins.
 import { spawn, type ChildProcess } from "node:child_process";
-import { groupExists, signalGroup } from "../process/proc.js";
-import { checkSpawnable } from "../process/spawnable.js";
+import { onAbort } from "../os/abort.js";
+import { stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { readStat } from "../os/proc.js";
+import { checkSpawnable } from "../os/spawnable.js";
 
 export interface MonitoredRunSpec {
   command: string;
@@ -70,9 +72,8 @@ export class MonitoredRun {
   private readonly secondary: MonitoredFailure[] = [];
   private inactivityTimer?: NodeJS.Timeout;
   private totalTimer?: NodeJS.Timeout;
-  private graceTimer?: NodeJS.Timeout;
+  private group?: ProcessGroupRef;
   private killDone?: Promise<void>;
-  private endKillWait?: () => void;
   private sigkilled = false;
   private paused = false;
   private readonly partial = { stdout: "", stderr: "" };
@@ -114,6 +115,8 @@ export class MonitoredRun {
     if (child.pid === undefined) return; // the "error" event follows
     this.child = child;
     this.pid = child.pid;
+    const leaderExit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    this.group = { pgid: child.pid, leaderStartTicks: readStat(child.pid)?.startTicks ?? 0, leaderExited: () => child.exitCode !== null || child.signalCode !== null, leaderExit };
     this.startMono = performance.now();
     this.push({ kind: "started", runId: this.runId, pid: child.pid });
     for (const stream of ["stdout", "stderr"] as const) {
@@ -149,11 +152,10 @@ export class MonitoredRun {
 
   /** Notifications in order, the result last; cancelling the iteration (or signal) kills the run. */
   async *events(signal?: AbortSignal): AsyncGenerator<MonitoredEvent> {
-    const onAbort = () => {
+    const removeOnAbort = onAbort(signal, () => {
       this.cancel();
       this.wake?.();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    });
     try {
       while (true) {
         if (signal?.aborted) return;
@@ -168,7 +170,7 @@ export class MonitoredRun {
         if (event.kind === "result") return;
       }
     } finally {
-      signal?.removeEventListener("abort", onAbort);
+      removeOnAbort();
       this.cancel();
     }
   }
@@ -230,22 +232,11 @@ export class MonitoredRun {
     this.kill();
   }
 
-  /** The kill signal to the whole group, then SIGKILL after the grace if anything is left. */
+  /** The kill signal to the whole group, then SIGKILL after the grace if a live member is left (os/group-stop.ts). */
   private kill(): void {
-    if (this.killDone || this.pid === 0) return;
-    signalGroup(this.pid, this.spec.killSignal);
-    this.killDone = new Promise<void>((resolve) => {
-      this.endKillWait = () => {
-        clearTimeout(this.graceTimer);
-        resolve();
-      };
-      this.graceTimer = setTimeout(() => {
-        if (groupExists(this.pid)) {
-          signalGroup(this.pid, "SIGKILL");
-          this.sigkilled = true;
-        }
-        resolve();
-      }, this.spec.killGraceMs);
+    if (this.killDone || !this.group) return;
+    this.killDone = stopProcessGroup(this.group, { signal: this.spec.killSignal, timeoutMs: this.spec.killGraceMs }).then(({ killed }) => {
+      this.sigkilled = killed;
     });
   }
 
@@ -257,11 +248,8 @@ export class MonitoredRun {
     }
     clearTimeout(this.inactivityTimer);
     clearTimeout(this.totalTimer);
-    if (this.killDone) {
-      // Members of the group that outlived the leader still get the grace, then SIGKILL.
-      if (!groupExists(this.pid)) this.endKillWait?.();
-      await this.killDone;
-    }
+    // Live members of the group that outlived the leader still get the grace, then SIGKILL; zombies do not count.
+    if (this.killDone) await this.killDone;
     const exit = { exitCode: code ?? undefined, signal: signal ?? undefined, elapsedMs };
     const how = code !== null ? `exit code ${code}` : `signal ${signal}`;
     if (this.failure) {

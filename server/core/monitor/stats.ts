@@ -7,7 +7,7 @@
 // pass of open-read-close reads (one readdir of /proc when trees are wanted), so the daemon
 // holds no fd between ticks, and CPU % is only given over a real interval.
 import { NotFoundError, WrongStateError } from "../errors.js";
-import { CLOCK_TICKS_PER_SEC, countOpenFds, readProcSample, readProcessTable, startDate, uptimeSec, type ProcSample } from "./procfs.js";
+import { CLOCK_TICKS_PER_SEC, countOpenFds, readProcSample, readProcessTable, startDate, uptimeSec, type ProcSample } from "../os/proc-sample.js";
 import type { ManagedRun, RunLookup } from "./runs.js";
 
 export type StatsTarget = { program: string } | { pid: number };

@@ -6,11 +6,15 @@ import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./logs.js";
+import { LogFile } from "./log-file.js";
+import { writeBounded } from "./stdin-buffer.js";
 import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { groupExists, groupMembers, isSameProcess, readStat, signalGroup } from "./proc.js";
-import { checkSpawnable, type SpawnProblem } from "./spawnable.js";
+import { sleep, withTimeout } from "../os/abort.js";
+import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { groupExists, isSameProcess, readStat } from "../os/proc.js";
+import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
+import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
 import { stderrTail } from "./stderr-tail.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
@@ -25,8 +29,6 @@ const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
   FATAL: ["STARTING", "STOPPED"],
   UNKNOWN: ["STARTING", "STOPPED", "EXITED", "RUNNING"],
 };
-
-const GROUP_POLL_MS = [5, 10, 20, 40, 80, 100] as const;
 
 /**
  * Who asked for a stop, said in its exit ("stopped by request"): an exit corral caused is an
@@ -109,48 +111,55 @@ export interface ProgramDeps {
 
 type Waiter = { test: (p: Program) => boolean; resolve: () => void };
 
+/** The user's last word (start or stop), kept across daemon restarts. */
+export type DesiredState = "running" | "stopped";
+
+/**
+ * What a previous daemon left of a program (see adopt.ts), for restore(): a live run adopted,
+ * a run that ended while no daemon watched, a program that had finished (EXITED, FATAL, STOPPED,
+ * with its last run if it had one), or only the user's word (`intent`).
+ */
+export type Restoration =
+  | { kind: "adopted"; run: RestoredRun; restarts: number; watchExit: (run: Run, onGone: () => void) => void }
+  | { kind: "ended"; run: RestoredRun; restarts: number; why: string }
+  | { kind: "finished"; state: "EXITED" | "FATAL" | "STOPPED"; reason: string; since?: Date; run?: RestoredRun & EndedRun; restarts: number }
+  | { kind: "intent" };
+
 export class Program {
-  state: ProcessState = "STOPPED";
-  stateReason = "not started";
-  stateSince = new Date();
-  run?: Run;
-  /** Automatic restarts since the last start by a user. */
-  restarts = 0;
-  /** Failed attempts in the current start (STARTING -> BACKOFF). */
-  startAttempts = 0;
-  /** Restarts after RUNNING exits since the last stable run (drives restart backoff). */
-  private consecutiveRestarts = 0;
-  private restartTimes: number[] = [];
+  // State is changed only by transition() and restore(); readers use the getters below.
+  private stateValue: ProcessState = "STOPPED";
+  private stateReasonValue = "not started";
+  private stateSinceValue = new Date();
+  private runValue?: Run;
+  private restartsValue = 0;
+  private startAttemptsValue = 0;
+  private configValue: ProgramConfig;
+  private desiredValue?: DesiredState;
+  private startPendingValue = false;
+  private removingValue = false;
+  /** What the restart policy remembers between exits (restart-policy.ts). */
+  private restartHistory: RestartHistory = NO_RESTARTS;
   private retryTimer?: NodeJS.Timeout;
   private startsecsTimer?: NodeJS.Timeout;
-  nextRetryAt?: Date;
+  private nextRetryAtValue?: Date;
   private stopping?: Promise<number[]>;
   private readonly waiters = new Set<Waiter>();
   readonly stdout: LogFile;
   readonly stderr: LogFile;
-  ready = false;
-  adhoc = false;
-  /**
-   * Set while the program is being removed (DeleteProgram, or dropped by an applied config):
-   * it never starts again, so a start racing the removal cannot leave a run nobody tracks.
-   */
-  removing = false;
-  /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
-  desired?: "running" | "stopped";
-  /**
-   * A start or restart was asked for (and saved) but has not spawned yet: a daemon killed in
-   * between leaves the next one to do it (adopt.ts). Cleared by start(); from the spawn on, the
-   * spawn log and the state say what happened.
-   */
-  startPending = false;
   private readiness?: ProbeRunner;
   private liveness?: ProbeRunner;
   private readinessVerdict?: boolean;
 
   constructor(
-    public config: ProgramConfig,
+    config: ProgramConfig,
     private readonly deps: ProgramDeps,
+    /**
+     * An ad-hoc program's (CreateProgram) settings as a config file would hold them, kept for the
+     * next daemon to re-create it; undefined for a program of the config file.
+     */
+    readonly adhocInput?: Record<string, unknown>,
   ) {
+    this.configValue = config;
     this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
     this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
     this.stdout.onGrow = deps.logBudget?.noteGrowth;
@@ -170,6 +179,100 @@ export class Program {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** Created by CreateProgram (or re-created from a previous daemon's), not by the config file. */
+  get adhoc(): boolean {
+    return this.adhocInput !== undefined;
+  }
+
+  get config(): ProgramConfig {
+    return this.configValue;
+  }
+
+  get state(): ProcessState {
+    return this.stateValue;
+  }
+
+  get stateReason(): string {
+    return this.stateReasonValue;
+  }
+
+  get stateSince(): Date {
+    return this.stateSinceValue;
+  }
+
+  get run(): Run | undefined {
+    return this.runValue;
+  }
+
+  /** Automatic restarts since the last start by a user. */
+  get restarts(): number {
+    return this.restartsValue;
+  }
+
+  /** Failed attempts in the current start (STARTING -> BACKOFF). */
+  get startAttempts(): number {
+    return this.startAttemptsValue;
+  }
+
+  get nextRetryAt(): Date | undefined {
+    return this.nextRetryAtValue;
+  }
+
+  /** With a readiness probe, the probe's verdict while RUNNING; without one, RUNNING is ready. */
+  get ready(): boolean {
+    return this.stateValue === "RUNNING" && (this.config.readiness === undefined || this.readinessVerdict === true);
+  }
+
+  /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
+  get desired(): DesiredState | undefined {
+    return this.desiredValue;
+  }
+
+  /**
+   * A start or restart was asked for (and saved) but has not spawned yet: a daemon killed in
+   * between leaves the next one to do it (adopt.ts). Cleared by start(); from the spawn on, the
+   * spawn log and the state say what happened.
+   */
+  get startPending(): boolean {
+    return this.startPendingValue;
+  }
+
+  /**
+   * What the user asked, recorded before anything is signalled or spawned so the manager can
+   * save it first (durable intent): a start or restart (desired running, start pending) or a stop.
+   */
+  noteIntent(intent: "start" | "stop"): void {
+    this.desiredValue = intent === "start" ? "running" : "stopped";
+    this.startPendingValue = intent === "start";
+  }
+
+  /**
+   * Set while the program is being removed (DeleteProgram, or dropped by an applied config):
+   * it never starts again, so a start racing the removal cannot leave a run nobody tracks.
+   */
+  get removing(): boolean {
+    return this.removingValue;
+  }
+
+  /** Marks the program as being removed (or, when the removal failed, as not any more). */
+  setRemoving(removing: boolean): void {
+    this.removingValue = removing;
+  }
+
+  /**
+   * A changed config (ApplyConfig) for a program that keeps its state, runs and logs; what needs
+   * a new run is decided by apply.ts. Rotation turned on for a run that is up is watched at once.
+   */
+  reconfigure(config: ProgramConfig): void {
+    this.configValue = config;
+    this.stdout.setConfig(config.log);
+    this.stderr.setConfig(config.log);
+    if (config.log.maxBytes > 0 && this.isActive()) {
+      this.stdout.startWatching();
+      this.stderr.startWatching();
+    }
   }
 
   /** The other host this program runs on, or undefined when it runs here. */
@@ -227,17 +330,24 @@ export class Program {
 
   /** The one place a state changes: checks the transition table and publishes the event. */
   private transition(to: ProcessState, reason: string): void {
-    const from = this.state;
+    const from = this.stateValue;
     if (!TRANSITIONS[from].includes(to)) {
       throw new Error(`bug: transition ${from} -> ${to} is not allowed (${this.name}: ${reason})`);
     }
-    this.state = to;
-    this.stateReason = reason;
-    this.stateSince = new Date();
-    // With a readiness probe, `ready` is the probe's verdict while RUNNING; without, RUNNING is ready.
-    this.ready = to === "RUNNING" && (this.config.readiness === undefined || this.ready);
+    this.setState(to, reason);
     if (to !== "STARTING" && to !== "RUNNING") this.stopProbes();
-    this.emit({ kind: "stateChanged", from, to, reason });
+    this.changed({ kind: "stateChanged", from, to, reason });
+  }
+
+  private setState(to: ProcessState, reason: string, since = new Date()): void {
+    this.stateValue = to;
+    this.stateReasonValue = reason;
+    this.stateSinceValue = since;
+  }
+
+  /** The tail of every change a snapshot shows (state, ready): the event, then waiters, then the store. */
+  private changed(detail: EventDetail): void {
+    this.emit(detail);
     this.wakeWaiters();
     this.deps.onChange?.(this);
   }
@@ -245,32 +355,15 @@ export class Program {
   /** Resolves when test(program) holds (checked now and after each transition). */
   waitFor(test: (p: Program) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
     if (test(this)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const waiter: Waiter = {
-        test,
-        resolve: () => {
-          cleanup();
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-          const probe = this.readiness?.status;
-        const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
-        reject(new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`));
-      }, timeoutMs);
-      const onAbort = () => {
-        cleanup();
-        reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.add(waiter);
-    });
+    const waiter: Waiter = { test, resolve: () => undefined };
+    const holds = new Promise<void>((resolve) => (waiter.resolve = resolve));
+    this.waiters.add(waiter);
+    const onTimeout = () => {
+      const probe = this.readiness?.status;
+      const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
+      return new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`);
+    };
+    return withTimeout(holds, { timeoutMs, signal, onTimeout }).finally(() => this.waiters.delete(waiter));
   }
 
   isActive(): boolean {
@@ -288,12 +381,11 @@ export class Program {
       throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`);
     }
     this.cancelRetry();
-    this.desired = "running";
-    this.startPending = false;
-    this.startAttempts = 0;
-    this.restarts = 0;
-    this.consecutiveRestarts = 0;
-    this.restartTimes = [];
+    this.desiredValue = "running";
+    this.startPendingValue = false;
+    this.startAttemptsValue = 0;
+    this.restartsValue = 0;
+    this.restartHistory = NO_RESTARTS;
     this.spawnRun("start requested");
   }
 
@@ -315,7 +407,7 @@ export class Program {
   private cancelRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.nextRetryAt = undefined;
+    this.nextRetryAtValue = undefined;
   }
 
   private spawnRun(reason: string): void {
@@ -332,7 +424,7 @@ export class Program {
     let markExited!: () => void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
-    this.run = run;
+    this.runValue = run;
     const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     run.logStart = startOffsets;
 
@@ -422,7 +514,7 @@ export class Program {
   }
 
   private becomeRunning(run: Run, why = `pid ${run.pid} up for ${this.config.startsecsMs} ms`): void {
-    this.startAttempts = 0;
+    this.startAttemptsValue = 0;
     if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
     this.startsecsTimer = undefined;
     this.transition("RUNNING", why);
@@ -447,21 +539,19 @@ export class Program {
     runner.start();
   }
 
-  /** A readiness verdict changed: an event, `ready`, and STARTING -> RUNNING on the first pass. */
+  /** A readiness verdict changed: an event, `ready` (derived from it), and STARTING -> RUNNING on the first pass. */
   private onReadiness(run: Run, ok: boolean, message: string): void {
     if (run.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) return;
     // A run starts not ready: a first verdict of "failing" is no change.
     if (ok === (this.readinessVerdict ?? false)) return;
     this.readinessVerdict = ok;
-    this.emit({ kind: "probeChanged", probe: "readiness", ok, message });
-    this.ready = ok && this.state === "RUNNING";
+    const detail: EventDetail = { kind: "probeChanged", probe: "readiness", ok, message };
     if (ok && this.state === "STARTING") {
-      this.ready = true;
+      this.emit(detail);
       this.becomeRunning(run, `readiness probe passed: ${message}`);
       return;
     }
-    this.wakeWaiters();
-    this.deps.onChange?.(this);
+    this.changed(detail);
   }
 
   private startLiveness(run: Run): void {
@@ -514,27 +604,22 @@ export class Program {
 
   /** STARTING ended too early: BACKOFF and retry, or FATAL when retries are used up. */
   private startFailed(why: string): void {
-    this.startAttempts++;
-    if (this.startAttempts > this.config.startretries) {
-      this.transition("FATAL", `${why}; gave up after ${this.startAttempts} attempt(s) (startretries=${this.config.startretries})`);
+    this.startAttemptsValue++;
+    const decision = decideAfterFailedStart(this.config, this.startAttempts, why);
+    if (decision.action === "fatal") {
+      this.transition("FATAL", decision.reason);
       return;
     }
-    const delay = this.backoffDelay(this.startAttempts - 1);
-    this.transition("BACKOFF", `${why}; retry ${this.startAttempts}/${this.config.startretries} in ${delay} ms`);
-    this.scheduleRetry(delay, `retry ${this.startAttempts}/${this.config.startretries}`);
-  }
-
-  private backoffDelay(step: number): number {
-    const { initialMs, maxMs, multiplier } = this.config.backoff;
-    return Math.round(Math.min(maxMs, initialMs * Math.pow(multiplier, step)));
+    this.transition("BACKOFF", decision.reason);
+    this.scheduleRetry(decision.delayMs, `retry ${this.startAttempts}/${this.config.startretries}`);
   }
 
   private scheduleRetry(delayMs: number, reason: string): void {
     this.cancelRetry();
-    this.nextRetryAt = new Date(Date.now() + delayMs);
+    this.nextRetryAtValue = new Date(Date.now() + delayMs);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.nextRetryAt = undefined;
+      this.nextRetryAtValue = undefined;
       // A retry never spawns a program that has moved to another host meanwhile.
       if ((this.state === "BACKOFF" || this.state === "EXITED") && this.remoteHost === undefined && !this.removing) this.spawnRun(reason);
     }, delayMs);
@@ -544,11 +629,6 @@ export class Program {
     if (run.exitStatusUnknown) return `exit status unknown: ${run.exitStatusUnknown}`;
     const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
     return run.killedBecause ? `${how} (${run.killedBecause})` : how;
-  }
-
-  /** Success by the program's exitcodes (what on-failure restarts on). */
-  private isSuccessfulExit(run: Run): boolean {
-    return run.exitSignal === undefined && run.exitCode !== undefined && this.config.exitcodes.includes(run.exitCode);
   }
 
   private onExit(run: Run): void {
@@ -562,99 +642,55 @@ export class Program {
     void this.stderr.rotateIfDue();
     this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
-    const successful = this.isSuccessfulExit(run);
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
-    const expected = run.stopCause !== undefined || successful;
+    const expected = run.stopCause !== undefined || isExpectedExit(this.config, run);
     const tail = stderrTail(this.stderr.path, run.logStart?.stderr ?? 0, this.stderr.endOffsetSync());
-    const described = this.describeExit(run);
-    const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${described}` : `${described}${expected ? "" : " (unexpected)"}`;
+    const what = this.describeExit(run);
+    const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
     this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
     if (this.run !== run) return;
-    const what = expected || tail.length === 0 ? described : `${described}; last stderr: ${tail.join(" | ")}`;
+    // An unexpected exit's state reason ends with what the program last said (as exec tasks' errors do).
+    const stderrNote = expected || tail.length === 0 ? "" : `; last stderr: ${tail.join(" | ")}`;
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
-      this.startFailed(run.killedBecause ? what : `${what} before startsecs (${this.config.startsecsMs} ms)`);
+      this.startFailed(run.killedBecause ? `${what}${stderrNote}` : `${what} before startsecs (${this.config.startsecsMs} ms)${stderrNote}`);
       return;
     }
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
     if (this.state !== "RUNNING" && this.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
-    const policy = this.config.autorestart;
-    const restart = policy === "always" || (policy === "on-failure" && !successful);
-    if (!restart) {
-      this.transition("EXITED", expected ? what : `${described} (unexpected)${tail.length > 0 ? `; last stderr: ${tail.join(" | ")}` : ""}`);
+    const decision = decideAfterExit(this.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.restartHistory, performance.now());
+    if (decision.action === "stay-exited") {
+      this.transition("EXITED", `${decision.reason}${stderrNote}`);
       return;
     }
-    const now = performance.now();
-    this.restartTimes = this.restartTimes.filter((t) => now - t < this.config.restartWindowMs);
-    if (this.config.maxRestarts > 0 && this.restartTimes.length >= this.config.maxRestarts) {
-      this.transition("EXITED", what);
-      this.transition("FATAL", `${what}; restarted ${this.restartTimes.length} times within ${this.config.restartWindowMs} ms (max_restarts=${this.config.maxRestarts})`);
+    this.restartHistory = decision.history;
+    if (decision.action === "fatal") {
+      this.transition("EXITED", `${decision.exitedReason}${stderrNote}`);
+      this.transition("FATAL", `${decision.reason}${stderrNote}`);
       return;
     }
-    this.restartTimes.push(now);
-    const delay = this.consecutiveRestarts === 0 ? 0 : this.backoffDelay(this.consecutiveRestarts - 1);
-    this.consecutiveRestarts++;
-    this.restarts++;
-    this.transition("EXITED", `${what}; restarting (${policy}) in ${delay} ms`);
-    this.scheduleRetry(delay, `autorestart ${this.restarts} after: ${what}`);
+    this.restartsValue++;
+    this.transition("EXITED", `${decision.reason}${stderrNote}`);
+    this.scheduleRetry(decision.delayMs, `autorestart ${this.restarts} after: ${what}`);
   }
 
   /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
   private reapLeftovers(run: Run): void {
-    if (!this.ownsGroup(run) || !groupExists(run.pid)) return;
+    if (run.pid <= 0 || !groupExists(run.pid)) return;
     void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
   }
 
-  /**
-   * Whether signalling group -run.pid reaches our processes: a pid is never reused while its
-   * group has members, and if a process with that pid exists it must be our leader.
-   */
-  private ownsGroup(run: Run): boolean {
-    if (run.pid <= 0) return false;
-    const stat = readStat(run.pid);
-    return stat === undefined || stat.startTicks === run.pidStartTicks;
+  /** The run's process group for os/group-stop.ts: the leader is our child until its 'exit'. */
+  private groupOf(run: Run): ProcessGroupRef {
+    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
   }
 
-  private sendGroup(run: Run, signal: NodeJS.Signals): void {
-    if (this.ownsGroup(run)) signalGroup(run.pid, signal);
-  }
-
-  /** Signal the group, wait up to timeoutMs for it to empty, SIGKILL, confirm. Returns survivors. */
+  /** The two-stage stop of the run's group (os/group-stop.ts). Returns survivors. */
   private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
-    this.sendGroup(run, signal);
-    const deadline = performance.now() + timeoutMs;
-    if (await this.waitGroupGone(run, deadline)) return [];
-    this.sendGroup(run, "SIGKILL");
-    if (await this.waitGroupGone(run, performance.now() + 2000)) return [];
-    return this.ownsGroup(run) ? groupMembers(run.pid) : [];
-  }
-
-  /**
-   * Polls with growing intervals (only while a stop is in progress) until the leader is gone
-   * and no live member is left. Zombies do not count: killed grandchildren are reparented to
-   * init (or the nearest subreaper) and stay zombies until it reaps them, which some inits (a
-   * container's PID 1) do only every second or so; waiting for that made a 150 ms stop take
-   * ~2 s. The cheap kill(-pgid, 0) goes first; /proc is scanned only when the group still exists.
-   */
-  private async waitGroupGone(run: Run, deadline: number): Promise<boolean> {
-    let i = 0;
-    for (;;) {
-      const leaderGone = run.exitedAt !== undefined || run.child === undefined;
-      if (leaderGone && (!this.ownsGroup(run) || !groupExists(run.pid) || groupMembers(run.pid).length === 0)) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      const step = Math.min(GROUP_POLL_MS[Math.min(i++, GROUP_POLL_MS.length - 1)], left);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, step);
-        if (!leaderGone) run.exited.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    if (run.pid <= 0) return [];
+    return (await stopProcessGroup(this.groupOf(run), { signal, timeoutMs })).survivors;
   }
 
   /**
@@ -663,10 +699,7 @@ export class Program {
    */
   async stop(cause: StopCause = "stop"): Promise<number[]> {
     if (this.stopping) return this.stopping;
-    if (cause === "stop") {
-      this.desired = "stopped";
-      this.startPending = false;
-    }
+    if (cause === "stop") this.noteIntent("stop");
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
       this.transition("STOPPED", `${STOP_CAUSE_TEXT[cause]} (pending retry cancelled)`);
@@ -683,15 +716,12 @@ export class Program {
     run.stopCause = cause;
     this.stopping = (async () => {
       const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
-      await Promise.race([run.exited, delay(2000)]);
+      await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = `${STOP_CAUSE_TEXT[cause]}; ${this.describeExit(run)}`;
-      this.transition(
-        "STOPPED",
-        survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how,
-      );
+      this.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);
       return survivors;
     })();
-    // The stop signal is out (killGroup sends it synchronously): a crash test's point (failpoints.ts).
+    // The stop signal is out (killGroup sends it before its first wait): a crash test's point (failpoints.ts).
     crashPoint("crash-after-stop-signal");
     try {
       return await this.stopping;
@@ -714,12 +744,9 @@ export class Program {
     else process.kill(run.pid, signal);
   }
 
-  /** Writes to the current run's stdin; resolves once the bytes were handed to the pipe. */
+  /** Writes to the current run's stdin (bounded: stdin-buffer.ts); resolves once the bytes were handed to the pipe. */
   async writeStdin(data: Uint8Array): Promise<number> {
-    const stdin = this.openStdin();
-    await new Promise<void>((resolve, reject) => {
-      stdin.write(data, (error) => (error ? reject(new WrongStateError(`${this.name}: writing to stdin failed: ${error.message}`)) : resolve()));
-    });
+    await writeBounded(this.openStdin(), data, this.name);
     return data.byteLength;
   }
 
@@ -744,16 +771,50 @@ export class Program {
   }
 
   /**
-   * Takes over a run a previous daemon started, found alive by the caller (same pid and start
-   * ticks): RUNNING again with the same run id and uptime. No child handle: onGone is handed to
-   * watchExit, which calls it when the process is gone (exit status then unknown).
+   * The one sanctioned way state changes outside transition(): brings back what the previous
+   * daemon left (adopt.ts), once, before anything started the program. The program was in that
+   * state all along (only the daemon changed), so the transition table does not apply; the change
+   * is published like a transition, from STOPPED (as created) to the restored state, so a watcher
+   * sees every state a program is in. Then: an adopted run becomes RUNNING again (same run id and
+   * uptime; no child handle: watchExit calls onGone when the process is gone, exit status then
+   * unknown); an ended run goes through the restart policy as an exit does.
    */
-  adopt(saved: RestoredRun, restarts: number, watchExit: (run: Run, onGone: () => void) => void): void {
+  restore(saved: Restoration, desired?: DesiredState): void {
+    if (this.stateValue !== "STOPPED" || this.runValue) throw new Error(`bug: ${this.name} restored twice or after a start`);
+    if (saved.kind === "intent") {
+      if (desired) this.desiredValue = desired;
+      return;
+    }
+    const from = this.stateValue;
+    let reason: string;
+    if (saved.kind === "finished") {
+      if (desired) this.desiredValue = desired;
+      if (saved.run) this.runValue = restoredRun(saved.run, Promise.resolve());
+      this.restartsValue = saved.restarts;
+      reason = saved.reason;
+      this.setState(saved.state, reason, saved.since);
+    } else {
+      // Its state is UNKNOWN until its run is checked (adopted: alive; ended: exited).
+      this.desiredValue = desired ?? "running";
+      this.restartsValue = saved.restarts;
+      reason = `run ${saved.run.runId} (pid ${saved.run.pid}) of the previous daemon`;
+      this.setState("UNKNOWN", reason);
+    }
+    this.changed({ kind: "stateChanged", from, to: this.stateValue, reason: `restored: ${reason}` });
+    if (saved.kind === "adopted") this.adopt(saved.run, saved.watchExit);
+    else if (saved.kind === "ended") {
+      const run = restoredRun(saved.run, Promise.resolve());
+      run.exitedAt = new Date();
+      run.exitStatusUnknown = saved.why;
+      this.runValue = run;
+      this.onExit(run);
+    }
+  }
+
+  private adopt(saved: RestoredRun, watchExit: (run: Run, onGone: () => void) => void): void {
     let markExited!: () => void;
-    const exited = new Promise<void>((resolve) => (markExited = resolve));
-    const startedMono = performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime());
-    const run: Run = { ...saved, startedMono, exited, adopted: true };
-    this.beginRestore(run, restarts);
+    const run: Run = { ...restoredRun(saved, new Promise<void>((resolve) => (markExited = resolve))), adopted: true };
+    this.runValue = run;
     this.watchLogs();
     this.startReadiness(run, saved.logStart);
     this.becomeRunning(run, `re-adopted pid ${run.pid} (run ${run.runId}) after a daemon restart`);
@@ -766,38 +827,6 @@ export class Program {
     });
   }
 
-  /** A run a previous daemon left has ended (or its pid is another process now): exited, policy applies. */
-  restoreEnded(saved: RestoredRun, restarts: number, why: string): void {
-    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve(), exitedAt: new Date(), exitStatusUnknown: why };
-    this.beginRestore(run, restarts);
-    this.onExit(run);
-  }
-
-  /**
-   * A program that had finished before the previous daemon died (EXITED, FATAL, STOPPED) comes
-   * back as it was: same state, reason and last run with its exit; nothing is started.
-   */
-  restoreFinished(state: "EXITED" | "FATAL" | "STOPPED", reason: string, since: Date | undefined, saved: RestoredRun & EndedRun, restarts: number): void {
-    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
-    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve() };
-    // Not a transition: the program was in this state all along; only the daemon changed.
-    this.state = state;
-    this.stateReason = reason;
-    if (since) this.stateSince = since;
-    this.run = run;
-    this.restarts = restarts;
-  }
-
-  private beginRestore(run: Run, restarts: number): void {
-    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
-    // Not a transition: a restored program's state is UNKNOWN until its run is checked, as if it had been created so.
-    this.state = "UNKNOWN";
-    this.stateReason = `run ${run.runId} (pid ${run.pid}) of the previous daemon`;
-    this.run = run;
-    this.restarts = restarts;
-    this.desired = "running";
-  }
-
   /** Releases timers and watchers (the program must be down). */
   dispose(): void {
     this.stopProbes();
@@ -808,6 +837,7 @@ export class Program {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A saved run as a Run: its monotonic start is placed as far back as its wall-clock age. */
+function restoredRun(saved: RestoredRun & Partial<EndedRun>, exited: Promise<void>): Run {
+  return { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited };
 }

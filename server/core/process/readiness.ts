@@ -3,8 +3,9 @@
 // success/failure thresholds, reporting each change of the verdict to the program.
 import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
-import type { LogFile } from "./logs.js";
-import { signalGroup } from "./proc.js";
+import type { LogFile } from "./log-file.js";
+import { onAbort } from "../os/abort.js";
+import { signalGroup } from "../os/proc.js";
 import type { ProbeCheck, ProbeConfig, ProbeStatus } from "./types.js";
 
 /** SERVING in grpc.health.v1.HealthCheckResponse.ServingStatus. */
@@ -168,15 +169,15 @@ function checkExec(command: string[], context: ProbeContext, timeoutMs: number, 
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) signalGroup(child.pid, "SIGKILL");
     };
     const timer = setTimeout(killGroup, timeoutMs);
-    signal.addEventListener("abort", killGroup, { once: true });
+    const removeOnAbort = onAbort(signal, killGroup);
     child.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", killGroup);
+      removeOnAbort();
       resolve({ ok: false, message: `${command[0]}: ${error.code ?? error.message}` });
     });
     child.once("exit", (code, sig) => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", killGroup);
+      removeOnAbort();
       if (code === 0) resolve({ ok: true, message: "exit code 0" });
       else resolve({ ok: false, message: sig ? `killed by ${sig}` : `exit code ${code}` });
     });

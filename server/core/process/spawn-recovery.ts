@@ -3,8 +3,8 @@
 // was never written (killed between fork and log) is looked for by its CORRAL_RUN_ID marker.
 import type { SavedProgram, SavedRun, SavedState } from "../store/state-store.js";
 import type { SpawnDone, SpawnIntent, SpawnLogEntry } from "../store/spawn-log.js";
-import { findByEnvironment } from "./env-marker.js";
-import { readStat } from "./proc.js";
+import { findByEnvironment } from "../os/environ.js";
+import { readStat } from "../os/proc.js";
 
 /**
  * Set in every run's environment to the daemon's home: run ids and program names repeat across

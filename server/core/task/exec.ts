@@ -6,7 +6,9 @@
 // stop_timeout_ms, then SIGKILL, sent to its whole process group.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { signalGroup } from "../process/proc.js";
+import { onAbort } from "../os/abort.js";
+import { stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { readStat } from "../os/proc.js";
 import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
 
 interface ExecArgs {
@@ -72,9 +74,11 @@ export class ExecTask {
     child.stdin.on("error", () => {
       // The child closed its stdin or exited: nothing more to tell it.
     });
-    const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid !== undefined) signalGroup(child.pid, signal);
-    };
+    const group: ProcessGroupRef | undefined =
+      child.pid === undefined
+        ? undefined
+        : { pgid: child.pid, leaderStartTicks: readStat(child.pid)?.startTicks ?? 0, leaderExited: () => child.exitCode !== null || child.signalCode !== null };
+    let stopping: Promise<unknown> | undefined;
 
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once("error", reject);
@@ -94,16 +98,12 @@ export class ExecTask {
       if (ctx.updateSettings()) send({ type: "settings", settings: ctx.settings });
     });
     let termTimer: NodeJS.Timeout | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const onStop = () => {
+    const removeOnStop = onAbort(ctx.signal, () => {
       send({ type: "stop" });
       termTimer = setTimeout(() => {
-        killGroup("SIGTERM");
-        killTimer = setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS);
+        if (group) stopping = stopProcessGroup(group, { signal: "SIGTERM", timeoutMs: KILL_GRACE_MS });
       }, this.spec.stop_timeout_ms);
-    };
-    if (ctx.signal.aborted) onStop();
-    else ctx.signal.addEventListener("abort", onStop, { once: true });
+    });
 
     try {
       const { code, signal } = await exited;
@@ -114,11 +114,10 @@ export class ExecTask {
       throw new Error(`${this.spec.command.join(" ")} ${how}${tail}`);
     } finally {
       unsubscribe();
-      ctx.signal.removeEventListener("abort", onStop);
+      removeOnStop();
       clearTimeout(termTimer);
-      clearTimeout(killTimer);
-      // Whatever the child left in its group does not outlive the task.
-      killGroup("SIGKILL");
+      // Whatever the child left in its group does not outlive the task (a stop under way finishes its own way).
+      if (group && !stopping) void stopProcessGroup(group, { signal: "SIGKILL", timeoutMs: 0 });
     }
   }
 

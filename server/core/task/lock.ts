@@ -2,6 +2,7 @@
 // frees (no polling); a lease that is not renewed expires, so a crashed holder cannot keep it.
 import { randomUUID } from "node:crypto";
 import { WrongStateError } from "../errors.js";
+import { withTimeout } from "../os/abort.js";
 
 export interface LockGrant {
   granted: boolean;
@@ -106,17 +107,17 @@ export class TaskLock {
     for (const wake of waiters) wake();
   }
 
-  private waitForFree(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener("abort", done);
-      this.waiters.add(done);
-    });
+  /** Resolves when the lock is released, ms pass, or signal aborts, whichever comes first (the caller looks again). */
+  private async waitForFree(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    let wake: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (wake = resolve));
+    this.waiters.add(wake);
+    try {
+      await withTimeout(released, { timeoutMs: ms, signal });
+    } catch {
+      // timed out or aborted: lock() decides what that means
+    } finally {
+      this.waiters.delete(wake);
+    }
   }
 }

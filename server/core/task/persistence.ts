@@ -7,7 +7,8 @@
 import { join } from "node:path";
 import type { EventJournal } from "../store/journal.js";
 import { currentBootId, isRecord, readDocument, writeFileAtomic } from "../store/state-store.js";
-import { groupMembers, readStat, signalGroup } from "../process/proc.js";
+import { ownsGroup, stopProcessGroup } from "../os/group-stop.js";
+import { groupMembers } from "../os/proc.js";
 import type { TaskRunner } from "./runner.js";
 import type { Task, TaskChild } from "./task.js";
 import type { JsonValue } from "./types.js";
@@ -127,17 +128,13 @@ export class TaskPersistence {
    */
   private stopLeftoverChildren(task: SavedTask): void {
     for (const child of task.children) {
-      // The leader may be gone while members of its group live on; a group id is not reused
-      // while the group has members, so signalling it reaches only the task's processes.
-      const leader = readStat(child.pid);
-      if (leader ? leader.startTicks !== child.startTicks : groupMembers(child.pid).length === 0) continue;
-      signalGroup(child.pid, "SIGTERM");
+      const group = { pgid: child.pid, leaderStartTicks: child.startTicks };
+      // The leader may be gone while members of its group live on (os/group-stop.ts says why those are ours).
+      if (!ownsGroup(group) || groupMembers(child.pid).length === 0) continue;
       this.journal.append("", 0, { kind: "server", message: `task "${task.name}": stopping process group ${child.pid} left by the previous daemon (an exec task's child cannot be re-adopted: its stdio pipes died with that daemon)` });
-      const timer = setTimeout(() => {
-        const now = readStat(child.pid);
-        if ((now === undefined || now.startTicks === child.startTicks) && groupMembers(child.pid).length > 0) signalGroup(child.pid, "SIGKILL");
-      }, LEFTOVER_STOP_TIMEOUT_MS);
-      timer.unref();
+      void stopProcessGroup(group, { signal: "SIGTERM", timeoutMs: LEFTOVER_STOP_TIMEOUT_MS }).then(({ survivors }) => {
+        if (survivors.length > 0) this.journal.append("", 0, { kind: "server", message: `task "${task.name}": ${survivors.length} process(es) of group ${child.pid} survived SIGKILL: ${survivors.join(", ")}` });
+      });
     }
   }
 

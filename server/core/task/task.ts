@@ -2,7 +2,8 @@
 // stopped_before_start. Every state change goes through transition(), which also publishes the
 // lifecycle signal. Settings are "latest wins": one pending value, applied by the task.
 import { InvalidArgumentError, TimeoutError, WrongStateError } from "../errors.js";
-import { readStat } from "../process/proc.js";
+import { isAbortError, sleep, withTimeout } from "../os/abort.js";
+import { readStat } from "../os/proc.js";
 import { TaskLock } from "./lock.js";
 import type { SignalBus } from "./signal-bus.js";
 import {
@@ -181,19 +182,8 @@ export class Task {
   /** Waits until the task is final (or timeoutMs: TimeoutError; signal: AbortError). */
   async join(timeoutMs: number | undefined, signal?: AbortSignal): Promise<TaskSnapshot> {
     if (!this.isFinal) {
-      let timer: NodeJS.Timeout | undefined;
-      let onAbort: (() => void) | undefined;
-      const waits: Promise<unknown>[] = [this.finished];
-      if (timeoutMs !== undefined) waits.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))));
-      if (signal) waits.push(new Promise((resolve) => signal.addEventListener("abort", (onAbort = () => resolve(undefined)))));
-      try {
-        await Promise.race(waits);
-      } finally {
-        clearTimeout(timer);
-        if (onAbort) signal?.removeEventListener("abort", onAbort);
-      }
-      signal?.throwIfAborted();
-      if (!this.isFinal) throw new TimeoutError(`task "${this.name}" is still ${this.stateValue} after ${timeoutMs} ms`);
+      const onTimeout = () => new TimeoutError(`task "${this.name}" is still ${this.stateValue} after ${timeoutMs} ms`);
+      await withTimeout(this.finished, { timeoutMs, signal, onTimeout });
     }
     return this.snapshot();
   }
@@ -294,25 +284,18 @@ export class Task {
 }
 
 /** Sleeps ms; rejects with TaskStopError at once when (or if already) the signal aborts. */
-export function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(new TaskStopError());
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new TaskStopError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+export async function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, signal);
+  } catch (error) {
+    throw signal.aborted ? new TaskStopError() : error;
+  }
 }
 
 function isStopError(error: unknown): boolean {
   if (error instanceof TaskStopError) return true;
   const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
-  return name === "TaskStopError" || name === "AbortError";
+  return name === "TaskStopError" || isAbortError(error);
 }
 
 export function toFailure(error: unknown): TaskFailure {

@@ -2,6 +2,7 @@
 // freeze the daemon. The stop flag is shared memory (a busy task sees it without yielding), and
 // pending settings go through a port the task drains synchronously in updateSettings().
 import { MessageChannel, Worker } from "node:worker_threads";
+import { onAbort } from "../os/abort.js";
 import type { Task, TaskExecutor } from "./task.js";
 import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
 
@@ -47,7 +48,7 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
       if (settled) return;
       settled = true;
       unsubscribe();
-      ctx.signal.removeEventListener("abort", onStop);
+      removeOnStop();
       settingsChannel.port1.close();
       if (error === undefined) resolve();
       else reject(error);
@@ -60,13 +61,11 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
     };
     const unsubscribe = ctx.onPendingSettings(sendPending);
     sendPending();
-    const onStop = () => {
+    const removeOnStop = onAbort(ctx.signal, () => {
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
       worker.postMessage({ type: "stop" } satisfies ToWorker);
-    };
-    if (ctx.signal.aborted) onStop();
-    else ctx.signal.addEventListener("abort", onStop, { once: true });
+    });
 
     worker.on("message", (message: FromWorker) => {
       switch (message.type) {

@@ -1,0 +1,143 @@
+// The one two-stage stop of a process group, used by programs, adopted runs, exec tasks, task
+// children left by a previous daemon and monitored runs: stop signal to the group, wait, SIGKILL,
+// confirm that no live member is left, and say who survived.
+import { groupExists, liveMembersOfGroups, readStat } from "./proc.js";
+
+/*
+ * Why signalling -pgid never reaches a process that is not ours (the pid-reuse argument, written
+ * once, here):
+ * 1. Every run is spawned detached: setsid() makes it the leader of a new session and process
+ *    group whose id is the leader's pid. A session leader cannot leave its group.
+ * 2. Linux does not hand out a pid number while a process, a process group or a session still
+ *    uses it. So while any member of our group is left (a zombie too), no new process can get
+ *    that number and no other group can have that id.
+ * 3. If a process with that pid exists now, it is our leader only if its start time
+ *    (/proc/PID/stat field 22) equals the one recorded at spawn; any other start time means
+ *    our group is gone and the number was reused: nothing is signalled (ownsGroup).
+ *    If no process has that pid, our leader is gone: whatever is left in the group is ours
+ *    (by 2), and an empty group makes kill(-pgid) fail with ESRCH, which is no error.
+ * The window between the check and the kill (the last member exits, the number wraps around and
+ * a new process makes itself leader of a group with it, all within microseconds) is accepted.
+ */
+
+/** A run's process group, identified by its leader's pid and start time. */
+export interface ProcessGroupRef {
+  /** The group id: the pid of its leader (see 1 above). */
+  pgid: number;
+  /** The leader's start time in clock ticks after boot, as read at spawn. */
+  leaderStartTicks: number;
+  /**
+   * Whether the leader has exited. For a child of this daemon: its 'exit' event (Node reaps it
+   * then). Unset for a process that is not our child (adopted, or left by a previous daemon):
+   * then the leader is one of the group's members like any other.
+   */
+  leaderExited?: () => boolean;
+  /** Settles when the leader exits: wakes the wait at once instead of at the next poll. */
+  leaderExit?: PromiseLike<unknown>;
+}
+
+export interface StopGroupOptions {
+  /** The first signal (the program's stop_signal, SIGINT for monitored runs). */
+  signal: NodeJS.Signals;
+  /** How long the group gets to empty after the first signal before SIGKILL. */
+  timeoutMs: number;
+  /** How long SIGKILL gets before the members still there are reported as survivors. */
+  killWaitMs?: number;
+}
+
+export interface GroupStopResult {
+  /** Live pids still in the group after SIGKILL and killWaitMs (expected empty). */
+  survivors: number[];
+  /** Whether SIGKILL was sent: something outlived the first signal by timeoutMs. */
+  killed: boolean;
+}
+
+/** How long SIGKILL gets before survivors are counted, unless the caller says otherwise. */
+export const KILL_WAIT_MS = 2_000;
+/** Poll steps while a stop waits (only then): quick at first, since most groups empty at once. */
+const POLL_STEPS_MS = [5, 10, 20, 40, 80, 100] as const;
+
+/** Whether signalling -pgid reaches our processes (see 3 above). */
+export function ownsGroup(group: ProcessGroupRef): boolean {
+  if (group.pgid <= 0) return false;
+  const leader = readStat(group.pgid);
+  return leader === undefined || leader.startTicks === group.leaderStartTicks;
+}
+
+/** Sends signal to the group if it is still ours; a group already gone is no error. */
+export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals): void {
+  if (!ownsGroup(group)) return;
+  try {
+    process.kill(-group.pgid, signal);
+  } catch {
+    // ESRCH: the group emptied meanwhile
+  }
+}
+
+/**
+ * Live (non-zombie) members of the group, or [] when it is not ours any more. Zombies never
+ * count: they run nothing and hold nothing, and killed grandchildren are reparented to init (or
+ * a subreaper), which on some hosts (a container's PID 1) reaps them only every second or so.
+ * The cheap kill(-pgid, 0) goes first; /proc is read only when the group still exists, in one
+ * pass shared by every stop that asks in the same turn of the event loop.
+ */
+export async function liveGroupMembers(group: ProcessGroupRef): Promise<number[]> {
+  if (!ownsGroup(group) || !groupExists(group.pgid)) return [];
+  return scanGroups(group.pgid);
+}
+
+/**
+ * The two-stage stop: `signal` to the group, up to timeoutMs for the leader to exit and every
+ * live member to go, then SIGKILL to the group and up to killWaitMs more; what is still alive
+ * then is returned as survivors. Resolves early as soon as the group is empty.
+ */
+export async function stopProcessGroup(group: ProcessGroupRef, options: StopGroupOptions): Promise<GroupStopResult> {
+  signalOwnGroup(group, options.signal);
+  if (await waitGroupEmpty(group, performance.now() + options.timeoutMs)) return { survivors: [], killed: false };
+  signalOwnGroup(group, "SIGKILL");
+  if (await waitGroupEmpty(group, performance.now() + (options.killWaitMs ?? KILL_WAIT_MS))) return { survivors: [], killed: true };
+  return { survivors: await liveGroupMembers(group), killed: true };
+}
+
+/** Polls (growing steps, woken by the leader's exit) until the group is empty or the deadline passes. */
+export async function waitGroupEmpty(group: ProcessGroupRef, deadline: number): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    const leaderGone = group.leaderExited?.() ?? true;
+    if (leaderGone && (await liveGroupMembers(group)).length === 0) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await pause(Math.min(POLL_STEPS_MS[Math.min(i, POLL_STEPS_MS.length - 1)], left), leaderGone ? undefined : group.leaderExit);
+  }
+}
+
+/** Waits ms, or less if wake settles first; leaves no timer behind. */
+function pause(ms: number, wake: PromiseLike<unknown> | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake?.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => undefined,
+    );
+  });
+}
+
+let pendingScan: { pgids: Set<number>; members: Promise<Map<number, number[]>> } | undefined;
+
+/** Live members of pgid, read in one /proc pass with every other group asked for in this turn. */
+function scanGroups(pgid: number): Promise<number[]> {
+  if (!pendingScan) {
+    const pgids = new Set<number>();
+    const members = new Promise<Map<number, number[]>>((resolve) => {
+      setImmediate(() => {
+        pendingScan = undefined;
+        resolve(liveMembersOfGroups(pgids));
+      });
+    });
+    pendingScan = { pgids, members };
+  }
+  pendingScan.pgids.add(pgid);
+  return pendingScan.members.then((byGroup) => byGroup.get(pgid) ?? []);
+}

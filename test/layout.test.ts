@@ -1,0 +1,116 @@
+// The dependency rules of DESIGN.md's Layout, checked on the sources: every static import (and
+// every lazy `import()`) of every hand-written TypeScript file, resolved to the folder it lands in.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { repoRoot } from "./helpers/daemon.js";
+
+interface ImportEdge {
+  from: string;
+  /** Repo-relative path of the imported file, or the package name. */
+  to: string;
+  lazy: boolean;
+  line: number;
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(join(repoRoot, d))) {
+      const p = join(d, entry);
+      if (statSync(join(repoRoot, p)).isDirectory()) walk(p);
+      else if (p.endsWith(".ts")) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const IMPORT = /(?:^|[^.\w])(?:(?:import|export)\s[^;]*?from\s+|import\s+)"([^"]+)"|import\(\s*"([^"]+)"\s*\)/gs;
+
+function importsOf(file: string, text = readFileSync(join(repoRoot, file), "utf8")): ImportEdge[] {
+  const edges: ImportEdge[] = [];
+  for (const match of text.matchAll(IMPORT)) {
+    const specifier = match[1] ?? match[2]!;
+    const line = text.slice(0, match.index).split("\n").length;
+    const to = specifier.startsWith(".") ? relative(repoRoot, resolve(repoRoot, dirname(file), specifier)) : specifier;
+    edges.push({ from: file, to, lazy: match[2] !== undefined, line });
+  }
+  return edges;
+}
+
+const inside = (path: string, ...folders: string[]) => folders.some((folder) => path === folder || path.startsWith(`${folder}/`));
+const show = (edges: ImportEdge[]) => edges.map((e) => `${e.from}:${e.line} imports ${e.to}${e.lazy ? " (lazily)" : ""}`).join("\n");
+const localEdges = (dir: string) => sourceFiles(dir).flatMap((file) => importsOf(file)).filter((edge) => !/^(node:|@|[a-z])/.test(edge.to) || inside(edge.to, "server", "client", "gen", "test"));
+
+test("the import reader sees static, type-only, side-effect, re-export and lazy imports", () => {
+  // Guards the check itself: a reader that missed a form would let every rule below pass.
+  const text = [
+    'import { a } from "./a.js";',
+    'import type { B } from "../b.js";',
+    'import "./side-effect.js";',
+    'export * from "../../gen/ts/x_pb.js";',
+    "const lazy = await import(\"../main.js\");",
+    "import {\n  c,\n  type D,\n} from \"node:fs\";",
+  ].join("\n");
+  const edges = importsOf("server/config/probe.ts", text).map((e) => `${e.to}${e.lazy ? " lazy" : ""}`);
+  assert.deepEqual(edges, ["server/config/a.js", "server/b.js", "server/config/side-effect.js", "gen/ts/x_pb.js", "server/main.js lazy", "node:fs"]);
+  assert.ok(importsOf("client/cli/fleet/run.ts").some((e) => e.to === "server/config/fleet-entry.js" && e.lazy));
+});
+
+test("server/core imports nothing above it: no rpc, config, metrics, gen or client, and no gRPC, YAML or HTTP library", () => {
+  const edges = sourceFiles("server/core").flatMap((file) => importsOf(file));
+  const upward = edges.filter((e) => !/^(node:|@|[a-z])/.test(e.to) && !inside(e.to, "server/core"));
+  assert.deepEqual(upward, [], show(upward));
+  // The gRPC health readiness probe loads nice-grpc lazily, as a probe's client, never at start-up.
+  const protocols = edges.filter((e) => !e.lazy && /^(nice-grpc|@grpc\/|yaml$|zod$|node:https?$|@bufbuild\/)/.test(e.to));
+  assert.deepEqual(protocols, [], show(protocols));
+});
+
+// rpc's imports of server/config that are still to be moved (auth and TLS settings, the live
+// config loader: issue 12 item 4). The list may only shrink: a new such import fails the test.
+const RPC_CONFIG_PENDING = new Set([
+  "server/rpc/authenticator.ts -> server/config/load.js",
+  "server/rpc/authenticator.ts -> server/config/schema.js",
+  "server/rpc/errors.ts -> server/config/load.js",
+  "server/rpc/method-roles.ts -> server/config/schema.js",
+  "server/rpc/server.ts -> server/config/load.js",
+  "server/rpc/server.ts -> server/config/schema.js",
+  "server/rpc/tls-credentials.ts -> server/config/load.js",
+]);
+
+test("server/rpc imports only server/core, gen and itself", () => {
+  const bad = localEdges("server/rpc").filter((e) => !inside(e.to, "server/rpc", "server/core", "gen") && !RPC_CONFIG_PENDING.has(`${e.from} -> ${e.to}`));
+  assert.deepEqual(bad, [], show(bad));
+});
+
+test("the server never imports client/", () => {
+  const bad = localEdges("server").filter((e) => inside(e.to, "client"));
+  assert.deepEqual(bad, [], show(bad));
+});
+
+test("client/ts imports only gen/ (and itself)", () => {
+  const bad = localEdges("client/ts").filter((e) => !inside(e.to, "client/ts", "gen"));
+  assert.deepEqual(bad, [], show(bad));
+});
+
+test("client/cli imports client/ts, and server/ only lazily", () => {
+  const bad = localEdges("client/cli").filter((e) => !inside(e.to, "client/cli", "client/ts") && !(inside(e.to, "server") && e.lazy));
+  assert.deepEqual(bad, [], show(bad));
+});
+
+test("nothing hand-written lives under gen/: every file there is generated TypeScript", () => {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(join(repoRoot, d))) {
+      const p = join(d, entry);
+      if (statSync(join(repoRoot, p)).isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  walk("gen");
+  const handWritten = files.filter((f) => !inside(f, "gen/ts") || !readFileSync(join(repoRoot, f), "utf8").startsWith("// @generated by "));
+  assert.deepEqual(handWritten, []);
+  assert.ok(files.length >= 6, `gen/ts holds the messages and nice-grpc definitions of the three services (found ${files.length})`);
+});
