@@ -6,14 +6,14 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ProcessState } from "../../client/ts/index.js";
-import { journalEvents, spawnDaemon, startTestDaemon, waitUntil } from "../helpers/daemon.js";
+import { journalEvents, spawnDaemon, startTestDaemon, waitUntil, SLOW_START_MS } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const sleeper = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "2s" };
 
-test("SIGHUP re-reads the config file and applies it, and says so in the daemon's log", { timeout: 60_000 }, async () => {
+test("SIGHUP re-reads the config file and applies it, and says so in the daemon's log", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
-    const daemon = await start({ programs: { a: sleeper } });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { a: sleeper } });
     owned.add((await waitForStates(daemon, (p) => p.state === ProcessState.RUNNING, "a RUNNING")).values());
     await writeFile(join(home, "corral.yaml"), JSON.stringify({ programs: { a: sleeper, b: sleeper } }));
     process.kill(daemon.pid, "SIGHUP");
@@ -33,8 +33,8 @@ test("SIGHUP re-reads the config file and applies it, and says so in the daemon'
   });
 });
 
-test("SIGHUP without a config file is ignored and logged", { timeout: 60_000 }, async () => {
-  const daemon = await startTestDaemon({ builtinExample: true });
+test("SIGHUP without a config file is ignored and logged", { timeout: 180_000 }, async () => {
+  const daemon = await startTestDaemon({ builtinExample: true, readyTimeoutMs: SLOW_START_MS });
   try {
     process.kill(daemon.pid, "SIGHUP");
     await waitUntil(() => /SIGHUP received: no --config file \(built-in example\): nothing to reload, ignored/.test(daemon.output()), 10_000, "the ignored SIGHUP in the log");
@@ -44,13 +44,13 @@ test("SIGHUP without a config file is ignored and logged", { timeout: 60_000 }, 
   }
 });
 
-test("--log-format json: every state change, exit and FATAL of this daemon is one JSON line on stderr", { timeout: 60_000 }, async () => {
+test("--log-format json: every state change, exit and FATAL of this daemon is one JSON line on stderr", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ start }) => {
     const programs = {
       crash: { command: ["sh", "-c", "echo boom >&2; exit 3"], startsecs: "0s", autorestart: "never" },
       hopeless: { command: ["sh", "-c", "echo nope >&2; exit 1"], startsecs: "5s", startretries: 0 },
     };
-    const daemon = await start({ programs, args: ["--log-format", "json"] });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs, args: ["--log-format", "json"] });
     await waitForStates(daemon, (p) => p.state === (p.name === "crash" ? ProcessState.EXITED : ProcessState.FATAL), "crash EXITED, hopeless FATAL");
     const events = await journalEvents(daemon);
     const lastSeq = Number(events[events.length - 1]!.seq);
@@ -70,10 +70,10 @@ test("--log-format json: every state change, exit and FATAL of this daemon is on
   });
 });
 
-test("the default text log: one line per event, with time, level and program", { timeout: 60_000 }, async () => {
+test("the default text log: one line per event, with time, level and program", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ start }) => {
     const programs = { crash: { command: ["sh", "-c", "echo boom >&2; exit 3"], startsecs: "0s", autorestart: "never" } };
-    const daemon = await start({ programs });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs });
     await waitForStates(daemon, (p) => p.state === ProcessState.EXITED, "crash EXITED");
     await waitUntil(() => /exited pid \d+ \(run \d+\)/.test(daemon.output()), 10_000, "the exit in the log");
     const out = daemon.output();
@@ -84,7 +84,7 @@ test("the default text log: one line per event, with time, level and program", {
   });
 });
 
-test("--log-format with a bad value exits 2 naming the value and the choices", { timeout: 30_000 }, async () => {
+test("--log-format with a bad value exits 2 naming the value and the choices", { timeout: 180_000 }, async () => {
   const bad = spawnDaemon(["--log-format", "xml"]);
   assert.equal((await bad.exited).code, 2);
   assert.match(bad.output(), /--log-format "xml": must be one of text, json/);

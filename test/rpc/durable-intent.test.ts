@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClientError, ProcessState, StartWait } from "../../client/ts/index.js";
-import { isAlive, processGroupMembers, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { isAlive, processGroupMembers, waitUntil, type TestDaemon, SLOW_START_MS } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const sleeper = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "2s", autorestart: "always" };
@@ -17,10 +17,10 @@ async function crashDuring(daemon: TestDaemon, call: Promise<unknown>): Promise<
   await daemon.stop();
 }
 
-test("a stop-all cut short by a SIGKILL right after its first signal: the next daemon keeps every program stopped", { timeout: 90_000 }, async () => {
+test("a stop-all cut short by a SIGKILL right after its first signal: the next daemon keeps every program stopped", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const programs = { a: sleeper, b: sleeper, c: sleeper, d: sleeper };
-    const first = await start({ programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
     const up = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "all RUNNING");
     owned.add(up.values());
     await crashDuring(first, first.client.processManager.stopAll({}));
@@ -29,7 +29,7 @@ test("a stop-all cut short by a SIGKILL right after its first signal: the next d
     await waitUntil(() => !isAlive(signalled), 10_000, "d to die of its SIGTERM");
     for (const name of ["a", "b", "c"]) assert.ok(isAlive(up.get(name)!.run!.pid), `${name} was not signalled yet`);
 
-    const second = await start({ programs });
+    const second = await start({ readyTimeoutMs: SLOW_START_MS, programs });
     const after = await waitForStates(second, (p) => p.state === ProcessState.STOPPED, "all STOPPED, as the user asked");
     for (const [name, info] of up) {
       assert.deepEqual(processGroupMembers(info.run!.pid), [], `${name}'s run is gone`);
@@ -38,48 +38,48 @@ test("a stop-all cut short by a SIGKILL right after its first signal: the next d
   });
 });
 
-test("a stop cut short by a SIGKILL right after its signal: the program stays stopped under the next daemon", { timeout: 60_000 }, async () => {
+test("a stop cut short by a SIGKILL right after its signal: the program stays stopped under the next daemon", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const programs = { one: sleeper };
-    const first = await start({ programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
     const up = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING");
     owned.add(up.values());
     await crashDuring(first, first.client.processManager.stopProcess({ name: "one" }));
     const pid = up.get("one")!.run!.pid;
     await waitUntil(() => !isAlive(pid), 10_000, "the run to die of its SIGTERM");
-    const second = await start({ programs });
+    const second = await start({ readyTimeoutMs: SLOW_START_MS, programs });
     const after = await waitForStates(second, (p) => p.state === ProcessState.STOPPED, "one STOPPED");
     assert.equal(after.get("one")?.run?.runId, up.get("one")?.run?.runId, "not started again by autorestart: always");
   });
 });
 
-test("a restart cut short after its stop signal: the next daemon starts the program (autorestart: never)", { timeout: 60_000 }, async () => {
+test("a restart cut short after its stop signal: the next daemon starts the program (autorestart: never)", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const programs = { web: { ...sleeper, autorestart: "never" } };
-    const first = await start({ programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
     const up = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING");
     owned.add(up.values());
     await crashDuring(first, first.client.processManager.restartProcess({ name: "web" }));
     const old = up.get("web")!.run!;
     await waitUntil(() => !isAlive(old.pid), 10_000, "the old run to die of its SIGTERM");
-    const second = await start({ programs });
+    const second = await start({ readyTimeoutMs: SLOW_START_MS, programs });
     const after = await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "web RUNNING again");
     owned.add(after.values());
     assert.ok(after.get("web")!.run!.runId > old.runId, "a new run");
   });
 });
 
-test("a restart cut short while the old run ignores SIGTERM: the next daemon adopts it and finishes the restart", { timeout: 60_000 }, async () => {
+test("a restart cut short while the old run ignores SIGTERM: the next daemon adopts it and finishes the restart", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     // An ignored signal stays ignored across exec: sleep itself ignores SIGTERM.
     const stubborn = { command: ["sh", "-c", "trap '' TERM; exec sleep 300"], startsecs: "100ms", stop_timeout: "500ms", autorestart: "never" };
-    const first = await start({ programs: { stubborn }, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs: { stubborn }, env: { CORRAL_FAILPOINTS: "crash-after-stop-signal" } });
     const up = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "RUNNING");
     owned.add(up.values());
     await crashDuring(first, first.client.processManager.restartProcess({ name: "stubborn" }));
     const old = up.get("stubborn")!.run!;
     assert.ok(isAlive(old.pid), "the old run survived its SIGTERM");
-    const second = await start({ programs: { stubborn } });
+    const second = await start({ readyTimeoutMs: SLOW_START_MS, programs: { stubborn } });
     let now = await listAll(second);
     await waitUntil(async () => ((now = await listAll(second)).get("stubborn")?.run?.runId ?? 0n) > old.runId && now.get("stubborn")?.state === ProcessState.RUNNING, 20_000, "a new run of stubborn");
     owned.add(now.values());
@@ -87,13 +87,13 @@ test("a restart cut short while the old run ignores SIGTERM: the next daemon ado
   });
 });
 
-test("a start cut short after the spawn was logged but before the fork: the next daemon starts it, and the programs after it", { timeout: 60_000 }, async () => {
+test("a start cut short after the spawn was logged but before the fork: the next daemon starts it, and the programs after it", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const idle = (autorestart: string) => ({ ...sleeper, autostart: false, autorestart });
     const programs = { first: idle("always"), second: idle("never") };
-    const daemon = await start({ programs, env: { CORRAL_FAILPOINTS: "crash-before-fork" } });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs, env: { CORRAL_FAILPOINTS: "crash-before-fork" } });
     await crashDuring(daemon, daemon.client.processManager.startAll({ wait: StartWait.NONE }));
-    const next = await start({ programs });
+    const next = await start({ readyTimeoutMs: SLOW_START_MS, programs });
     const after = await waitForStates(next, (p) => p.state === ProcessState.RUNNING, "both RUNNING, as asked");
     owned.add(after.values());
     for (const info of after.values()) assert.ok(isAlive(info.run!.pid));

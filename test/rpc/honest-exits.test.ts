@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ProcessState, type Event, type ProcessExited } from "../../client/ts/index.js";
-import { journalEvents, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { journalEvents, waitUntil, type TestDaemon, SLOW_START_MS } from "../helpers/daemon.js";
 import { inSharedHome, listAll, waitForStates } from "../helpers/shared-home.js";
 
 type Exit = ProcessExited & { runId: bigint; program: string };
@@ -20,10 +20,10 @@ async function runIdOf(daemon: TestDaemon, name: string): Promise<bigint> {
   return info.get(name)!.run!.runId;
 }
 
-test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'stopped by request' with the signal that ended them", { timeout: 90_000 }, async () => {
+test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'stopped by request' with the signal that ended them", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
     const web = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "2s", autorestart: "never" };
-    const daemon = await start({ programs: { web } });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { web } });
     const pm = daemon.client.processManager;
     const first = await runIdOf(daemon, "web");
     owned.add((await listAll(daemon)).values());
@@ -45,7 +45,7 @@ test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'st
     await daemon.exited;
 
     // The journal outlives the daemon: the next one serves it.
-    const next = await start({ programs: {} });
+    const next = await start({ readyTimeoutMs: SLOW_START_MS, programs: {} });
     const exits = exitsOf(await journalEvents(next), "web");
     const byRun = new Map(exits.map((exit) => [exit.runId, exit]));
     const expectations: [bigint, RegExp][] = [
@@ -64,12 +64,12 @@ test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'st
   });
 });
 
-test("an exit corral did not cause is unexpected and carries the run's last lines of stderr", { timeout: 60_000 }, async () => {
+test("an exit corral did not cause is unexpected and carries the run's last lines of stderr", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const script = "for i in 1 2 3 4 5 6 7; do echo \"line $i\" >&2; done; echo out; exit 3";
     const crash = { command: ["sh", "-c", script], startsecs: "0s", autorestart: "never" };
     const victim = { command: ["sleep", "300"], startsecs: "100ms", autorestart: "never" };
-    const daemon = await start({ programs: { crash, victim } });
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { crash, victim } });
     const states = await waitForStates(daemon, (p) => (p.name === "crash" ? p.state === ProcessState.EXITED : p.state === ProcessState.RUNNING), "crash EXITED, victim RUNNING");
     owned.add(states.values());
     const reason = states.get("crash")!.stateReason;

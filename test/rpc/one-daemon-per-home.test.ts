@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ProcessState, TaskState, fromValue, toValue } from "../../client/ts/index.js";
-import { isAlive, processGroupMembers, spawnDaemon, waitUntil } from "../helpers/daemon.js";
+import { isAlive, processGroupMembers, spawnDaemon, waitUntil, SLOW_START_MS } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const sleeper = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "2s", autorestart: "always" };
@@ -18,11 +18,11 @@ function stateFiles(home: string): Map<string, string> {
   return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "latin1")]));
 }
 
-test("a second daemon on a live home exits with a clear message and changes no program, task, state file or event", { timeout: 90_000 }, async () => {
+test("a second daemon on a live home exits with a clear message and changes no program, task, state file or event", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
     // The exec task's child reports its pid; a second daemon restoring tasks would kill it.
     const script = 'echo "{\\"type\\":\\"status\\",\\"status\\":{\\"pid\\":$$}}"; while read -r line; do :; done';
-    const first = await start({ programs: { a: sleeper, b: sleeper } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs: { a: sleeper, b: sleeper } });
     const tr = first.client.taskRunner;
     await tr.createTask({ name: "worker", type: "exec", args: toValue({ command: ["sh", "-c", script] }), restore: true });
     await tr.startTask({ name: "worker" });
@@ -63,14 +63,14 @@ test("a second daemon on a live home exits with a clear message and changes no p
   });
 });
 
-test("the home lock dies with its daemon: after a SIGKILL the next daemon starts and re-adopts the runs", { timeout: 60_000 }, async () => {
+test("the home lock dies with its daemon: after a SIGKILL the next daemon starts and re-adopts the runs", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
-    const first = await start({ programs: { a: sleeper } });
+    const first = await start({ readyTimeoutMs: SLOW_START_MS, programs: { a: sleeper } });
     const running = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "a RUNNING");
     owned.add(running.values());
     // The run outlives the daemon; it must not have inherited the lock's fd.
     await killDaemon(first);
-    const second = await start({ programs: { a: sleeper } });
+    const second = await start({ readyTimeoutMs: SLOW_START_MS, programs: { a: sleeper } });
     const adopted = await waitForStates(second, (p) => p.state === ProcessState.RUNNING, "a re-adopted");
     assert.equal(adopted.get("a")?.run?.pid, running.get("a")?.run?.pid);
     assert.match(adopted.get("a")?.stateReason ?? "", /re-adopted/);
