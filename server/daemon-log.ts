@@ -1,16 +1,10 @@
 // The daemon's own log on stderr: every journaled event (state changes, exits, FATAL, spawn
 // failures, config changes, server notes) as one line, text for people or JSON for machines,
 // so journald and `docker logs` show what happened without a client.
-import type { EventJournal, JournalEvent, WatchItem } from "./core/store/journal.js";
+import type { EventJournal, JournalEvent, WatchItem } from "./core/process/journal.js";
 
 export const LOG_FORMATS = ["text", "json"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
-
-/**
- * Events between the journal and stderr: a log that cannot keep up drops the oldest beyond this
- * many and says how many it dropped (they stay in the journal and WatchEvents).
- */
-const LOG_QUEUE_EVENTS = 10_000;
 
 export interface EventLog {
   /** Writes what is queued (events of the turn that is ending, e.g. the last STOPPED), then stops. */
@@ -24,7 +18,8 @@ export interface EventLog {
  */
 export function logEvents(journal: EventJournal, format: LogFormat, write: (line: string) => void = writeStderr): EventLog {
   const abort = new AbortController();
-  const items = journal.watch({ liveOnly: true, signal: abort.signal, maxQueue: LOG_QUEUE_EVENTS });
+  // Bounded by the sequenced log's watch queue: a log that cannot keep up gets a gap, written as a line.
+  const items = journal.watch({ liveOnly: true, signal: abort.signal });
   // The first next() runs the generator up to its wait: the subscription exists when this returns.
   const pump = async (first: Promise<IteratorResult<WatchItem>>) => {
     for (let result = await first; !result.done; result = await items.next()) write(formatItem(result.value, format));

@@ -9,7 +9,8 @@ import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
-import { EventJournal } from "./core/store/journal.js";
+import { EventJournal } from "./core/process/journal.js";
+import { SeqFile } from "./core/events/seq-file.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";
@@ -86,6 +87,9 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
+  // Before anything publishes: signal seqs continue after the previous daemon's (issue: resume).
+  const signalSeqs = new SeqFile(resolve(home, "state", "signals.seq"));
+  tasks.bus.persistSeqs(signalSeqs);
   // Tasks created with restore come back before any client can act on them (persistence.ts).
   const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
   taskPersistence.restore();
@@ -118,6 +122,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
         await metricsEndpoint?.close();
         stopCountingEvents.abort();
         metrics?.close();
+        signalSeqs.close();
         await eventLog?.stop();
         // Last: everything is saved, so the next daemon may read the home.
         releaseLock();
@@ -135,8 +140,10 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     tcpListen: ownHost.listen,
     tls: options.config.server.tls,
     auth: options.config.server.auth,
+    authNone: options.config.server.authNone === true,
     insecure: options.insecure ?? options.config.server.insecure === true,
     auditLog: options.config.server.auditLog,
+    streams: options.config.server.streams,
     info: {
       version: await packageVersion(),
       home,
@@ -293,7 +300,7 @@ let cachedVersion: string | undefined;
 async function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): Promise<void> {
   const hostOf = (program: string) => manager.list().find((p) => p.name === program)?.host ?? "";
   try {
-    for await (const item of manager.journal.watch({ liveOnly: true, signal, maxQueue: 100_000 })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
+    for await (const item of manager.journal.watch({ liveOnly: true, signal })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
   } catch (error) {
     if (!signal.aborted) process.stderr.write(`corral: metrics stopped counting events: ${error instanceof Error ? error.message : String(error)}\n`);
   }

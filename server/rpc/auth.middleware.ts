@@ -44,7 +44,12 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
       }
     }
     if (!roleAllows(identity.role, needed)) {
-      const mapped = toServerError(new PermissionDeniedError(`${method} needs role ${needed}; ${identity.name} has role ${identity.role}`), method);
+      // An anonymous caller is one only because server.auth is not set: say which setting to change.
+      const why =
+        identity.kind === "anonymous"
+          ? `TCP callers are read-only (role ${identity.role}) while server.auth is not set: give them tokens or client certificates in server.auth, or set server.auth: none to make every TCP caller admin`
+          : `${identity.name} has role ${identity.role}`;
+      const mapped = toServerError(new PermissionDeniedError(`${method} needs role ${needed}; ${why}`), method);
       audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
       throw mapped;
     }

@@ -29,6 +29,8 @@ import { createProcessManagerService, type ProcessManagerCore, type ServerInfo }
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
+import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
@@ -53,10 +55,14 @@ export interface RpcServerOptions {
   tls?: TlsServerConfig;
   /** Who may call over TCP (authenticator.ts); the roles per method are in method-roles.ts. */
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (otherwise, without auth, they are viewers); warned about at start. */
+  authNone?: boolean;
   /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
   insecure?: boolean;
   /** The JSONL audit log (default: audit.log in the home). */
   auditLog?: string;
+  /** Caps on concurrent server streams (default: DEFAULT_STREAM_LIMITS). */
+  streams?: StreamLimits;
   /** Where warnings go (default: stderr). */
   warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
@@ -79,7 +85,13 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
   const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
-  const authenticator = await createAuthenticator(options.auth, options.warn);
+  const authenticator = await createAuthenticator(options.auth, options.warn, options.authNone ? "admin" : "viewer");
+  if (options.authNone) {
+    const where = tcpAddresses.length > 0 ? tcpAddresses.map((listener) => listener.address).join(", ") : "TCP listeners (none now)";
+    (options.warn ?? ((line: string) => console.error(line)))(
+      `corral: WARNING: server.auth: none: every caller of ${where} is admin (may run any command as this daemon's user); configure tokens or client certificates instead`,
+    );
+  }
   await clearStaleSocket(options.socketPath);
 
   const listen: string[] = [];
@@ -105,14 +117,20 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
+  // One limiter for every listener: max_total counts the streams of all of them.
+  const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
   const servers: Server[] = [];
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const observed = createServer(tcp ? { interceptors: [peerCertificateInterceptor] } : {}).use(terminator.middleware);
+    // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
+    const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
+    const observed = createServer({ interceptors }).use(terminator.middleware);
+    // Streams are counted after auth, so a caller refused there takes no slot.
     const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
+      .use(streamLimiter.middleware)
       .use(errorMiddleware);
     server.add(ProcessManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
@@ -178,7 +196,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  */
 export function checkListenerSecurity(
   addresses: { loopback: boolean; address: string }[],
-  options: { tls?: TlsServerConfig; auth?: AuthConfig; insecure?: boolean; warn?: (line: string) => void },
+  options: { tls?: TlsServerConfig; auth?: AuthConfig; authNone?: boolean; insecure?: boolean; warn?: (line: string) => void },
 ): void {
   const wide = addresses.filter((listener) => !listener.loopback);
   if (wide.length === 0) return;
@@ -187,8 +205,13 @@ export function checkListenerSecurity(
   if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
   const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
   const warn = options.warn ?? ((line: string) => console.error(line));
+  const risk = hasAuth
+    ? "tokens and calls cross the network unencrypted"
+    : options.authNone
+      ? "anyone who can reach it can control this host's processes (server.auth: none)"
+      : "anyone who can reach it can read this host's processes and logs";
   for (const listener of wide) {
-    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; anyone who can reach it can control this host's processes`);
+    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; ${risk}`);
   }
 }
 

@@ -79,7 +79,7 @@ describe("generic gRPC services", () => {
     const names = files.map((file) => file.name);
     assert.ok(names.includes("corral/v1/process_manager.proto"), `files: ${names.join(", ")}`);
     const main = files.find((file) => file.name === "corral/v1/process_manager.proto");
-    assert.deepEqual(main?.dependency, ["google/protobuf/duration.proto", "google/protobuf/timestamp.proto"]);
+    assert.deepEqual(main?.dependency, ["corral/v1/sequence.proto", "google/protobuf/duration.proto", "google/protobuf/timestamp.proto"]);
     const methods = main?.service.find((service) => service.name === "ProcessManager")?.method.map((method) => method.name);
     // Every method of the contract, as generated from the proto (not a hand-kept count).
     assert.deepEqual(methods, ProcessManagerDesc.methods.map((method) => method.name));

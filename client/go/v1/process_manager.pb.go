@@ -3692,13 +3692,15 @@ func (*WatchEventsResponse_Event) isWatchEventsResponse_Kind() {}
 
 func (*WatchEventsResponse_Gap) isWatchEventsResponse_Kind() {}
 
-// EventGap says that events between after_seq and first_available_seq are no longer
-// in the journal (or were dropped because the subscriber was too slow).
+// EventGap says that events after after_seq and before first_available_seq will not be
+// delivered: no longer in the journal, or dropped while the subscriber was too slow (reason).
+// missed counts those seqs, of every program (an upper bound for a filtered watch).
 type EventGap struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	FirstAvailableSeq uint64                 `protobuf:"varint,2,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
 	Missed            uint64                 `protobuf:"varint,3,opt,name=missed,proto3" json:"missed,omitempty"`
+	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -3752,6 +3754,13 @@ func (x *EventGap) GetMissed() uint64 {
 		return x.Missed
 	}
 	return 0
+}
+
+func (x *EventGap) GetReason() SequenceGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SequenceGapReason_SEQUENCE_GAP_REASON_UNSPECIFIED
 }
 
 // GetServerInfoRequest is empty.
@@ -4751,7 +4760,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -5010,11 +5019,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x13WatchEventsResponse\x12(\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.corral.v1.EventH\x00R\x05event\x12'\n" +
 	"\x03gap\x18\x02 \x01(\v2\x13.corral.v1.EventGapH\x00R\x03gapB\x06\n" +
-	"\x04kind\"o\n" +
+	"\x04kind\"\xa5\x01\n" +
 	"\bEventGap\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12.\n" +
 	"\x13first_available_seq\x18\x02 \x01(\x04R\x11firstAvailableSeq\x12\x16\n" +
-	"\x06missed\x18\x03 \x01(\x04R\x06missed\"\x16\n" +
+	"\x06missed\x18\x03 \x01(\x04R\x06missed\x124\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x1c.corral.v1.SequenceGapReasonR\x06reason\"\x16\n" +
 	"\x14GetServerInfoRequest\"\xca\x02\n" +
 	"\x15GetServerInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
@@ -5232,6 +5242,7 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	nil,                            // 75: corral.v1.LabelSelector.MatchLabelsEntry
 	(*durationpb.Duration)(nil),    // 76: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),  // 77: google.protobuf.Timestamp
+	(SequenceGapReason)(0),         // 78: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	71,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
@@ -5315,56 +5326,57 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	76,  // 78: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
 	41,  // 79: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
 	52,  // 80: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	77,  // 81: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	62,  // 82: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	61,  // 83: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	61,  // 84: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	7,   // 85: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	16,  // 86: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 87: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	18,  // 88: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	20,  // 89: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	22,  // 90: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	24,  // 91: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	26,  // 92: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	28,  // 93: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	31,  // 94: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	33,  // 95: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	35,  // 96: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	39,  // 97: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	50,  // 98: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	53,  // 99: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	55,  // 100: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	57,  // 101: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	59,  // 102: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	63,  // 103: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	65,  // 104: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	67,  // 105: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	69,  // 106: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	19,  // 107: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	21,  // 108: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	23,  // 109: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	25,  // 110: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	27,  // 111: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	29,  // 112: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	32,  // 113: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	34,  // 114: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	36,  // 115: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	40,  // 116: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	51,  // 117: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	54,  // 118: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	56,  // 119: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	58,  // 120: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	60,  // 121: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	64,  // 122: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	66,  // 123: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	68,  // 124: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	70,  // 125: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	107, // [107:126] is the sub-list for method output_type
-	88,  // [88:107] is the sub-list for method input_type
-	88,  // [88:88] is the sub-list for extension type_name
-	88,  // [88:88] is the sub-list for extension extendee
-	0,   // [0:88] is the sub-list for field type_name
+	78,  // 81: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	77,  // 82: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	62,  // 83: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	61,  // 84: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	61,  // 85: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	7,   // 86: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	16,  // 87: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 88: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	18,  // 89: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	20,  // 90: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	22,  // 91: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	24,  // 92: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	26,  // 93: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	28,  // 94: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	31,  // 95: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	33,  // 96: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	35,  // 97: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	39,  // 98: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	50,  // 99: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	53,  // 100: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	55,  // 101: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	57,  // 102: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	59,  // 103: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	63,  // 104: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	65,  // 105: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	67,  // 106: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	69,  // 107: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	19,  // 108: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	21,  // 109: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	23,  // 110: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	25,  // 111: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	27,  // 112: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	29,  // 113: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	32,  // 114: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	34,  // 115: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	36,  // 116: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	40,  // 117: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	51,  // 118: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	54,  // 119: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	56,  // 120: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	58,  // 121: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	60,  // 122: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	64,  // 123: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	66,  // 124: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	68,  // 125: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	70,  // 126: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	108, // [108:127] is the sub-list for method output_type
+	89,  // [89:108] is the sub-list for method input_type
+	89,  // [89:89] is the sub-list for extension type_name
+	89,  // [89:89] is the sub-list for extension extendee
+	0,   // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5372,6 +5384,7 @@ func file_corral_v1_process_manager_proto_init() {
 	if File_corral_v1_process_manager_proto != nil {
 		return
 	}
+	file_corral_v1_sequence_proto_init()
 	file_corral_v1_process_manager_proto_msgTypes[1].OneofWrappers = []any{
 		(*ProbeSpec_Tcp)(nil),
 		(*ProbeSpec_Exec)(nil),

@@ -5,7 +5,7 @@
 // change at a time, each on the set the last left. Reading YAML is passed in (ConfigReader).
 import { dirname, isAbsolute } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, WrongStateError } from "../errors.js";
-import type { EventJournal } from "../store/journal.js";
+import type { EventJournal } from "./journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
 import type { Program } from "./program.js";

@@ -7,7 +7,7 @@ import { InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js"
 import { withTimeout } from "../os/abort.js";
 import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
-import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
+import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, type StartOptions, type StopOptions } from "./bulk.js";

@@ -1,5 +1,6 @@
 import datetime
 
+from corral_client.v1 import sequence_pb2 as _sequence_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -657,14 +658,16 @@ class WatchEventsResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., gap: _Optional[_Union[EventGap, _Mapping]] = ...) -> None: ...
 
 class EventGap(_message.Message):
-    __slots__ = ("after_seq", "first_available_seq", "missed")
+    __slots__ = ("after_seq", "first_available_seq", "missed", "reason")
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     FIRST_AVAILABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     after_seq: int
     first_available_seq: int
     missed: int
-    def __init__(self, after_seq: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., missed: _Optional[int] = ...) -> None: ...
+    reason: _sequence_pb2.SequenceGapReason
+    def __init__(self, after_seq: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., missed: _Optional[int] = ..., reason: _Optional[_Union[_sequence_pb2.SequenceGapReason, str]] = ...) -> None: ...
 
 class GetServerInfoRequest(_message.Message):
     __slots__ = ()

@@ -1,5 +1,6 @@
 import datetime
 
+from corral_client.v1 import sequence_pb2 as _sequence_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -56,7 +57,7 @@ class TaskTypeInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., signals: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., worker: bool = ..., loop: bool = ...) -> None: ...
 
 class TaskInfo(_message.Message):
-    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error", "restore", "restored")
+    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error", "restore", "restored", "outcome_reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +73,7 @@ class TaskInfo(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     RESTORE_FIELD_NUMBER: _ClassVar[int]
     RESTORED_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_REASON_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     state: TaskState
@@ -87,7 +89,8 @@ class TaskInfo(_message.Message):
     error: TaskError
     restore: bool
     restored: bool
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., restore: bool = ..., restored: bool = ...) -> None: ...
+    outcome_reason: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., restore: bool = ..., restored: bool = ..., outcome_reason: _Optional[str] = ...) -> None: ...
 
 class ListTaskTypesRequest(_message.Message):
     __slots__ = ()
@@ -348,12 +351,16 @@ class TaskSignal(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., task: _Optional[str] = ..., name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignalGap(_message.Message):
-    __slots__ = ("after_seq", "missed")
+    __slots__ = ("after_seq", "missed", "first_available_seq", "reason")
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
+    FIRST_AVAILABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     after_seq: int
     missed: int
-    def __init__(self, after_seq: _Optional[int] = ..., missed: _Optional[int] = ...) -> None: ...
+    first_available_seq: int
+    reason: _sequence_pb2.SequenceGapReason
+    def __init__(self, after_seq: _Optional[int] = ..., missed: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., reason: _Optional[_Union[_sequence_pb2.SequenceGapReason, str]] = ...) -> None: ...
 
 class WatchSignalsRequest(_message.Message):
     __slots__ = ("tasks", "names", "after_seq", "live_only")
