@@ -16,6 +16,8 @@ import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";
 import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
+import { HomeLockedError, lockHome } from "./home-lock.js";
+import { LOG_FORMATS, logEvents, type LogFormat } from "./daemon-log.js";
 import { AmbiguousHostError } from "./config/host-identity.js";
 
 export interface StartDaemonOptions {
@@ -27,6 +29,8 @@ export interface StartDaemonOptions {
   insecure?: boolean;
   /** This daemon's host name (programs of another `host` are remote); default: config server.host_name, else os.hostname(). */
   hostName?: string;
+  /** Log every event of this daemon to stderr, one line each, in this format; default: no log. */
+  logFormat?: LogFormat;
   /** What a Shutdown RPC does; default: close() (the caller watches `closed`). */
   onShutdownRequest?: (options: { keepProcesses: boolean }) => void;
 }
@@ -57,13 +61,27 @@ export interface Daemon {
 export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> {
   const home = resolve(options.home);
   await mkdir(home, { recursive: true, mode: 0o700 });
+  // Before anything of the home is read: a second daemon must change nothing (home-lock.ts).
+  const lock = lockHome(home);
+  try {
+    return await startLocked(home, options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(home: string, options: StartDaemonOptions, releaseLock: () => void): Promise<Daemon> {
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
   const ownHost = await resolveOwnHost(options.config, options.hostName, options.tcpListen ?? options.config.server.listen);
+  const journal = new EventJournal();
+  // Subscribed before the manager restores anything, so the log has all of this daemon's events.
+  const eventLog = options.logFormat ? logEvents(journal, options.logFormat) : undefined;
   const manager = new ProcessManager({
     home,
     programs: options.config.programs,
-    journal: new EventJournal(),
+    journal,
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
@@ -105,6 +123,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
         stopCountingEvents.abort();
         metrics?.close();
         signalSeqs.close();
+        await eventLog?.stop();
+        // Last: everything is saved, so the next daemon may read the home.
+        releaseLock();
         markClosed();
       }
     })());
@@ -142,7 +163,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   return { home, socketPath, listen: rpc.listen, hostName: manager.hostName, hostNameWhy: ownHost.why, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
 }
 
-const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]... [--insecure]
+const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]... [--insecure] [--log-format text|json]
 
   --config FILE       the YAML config (default: a built-in example)
   --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
@@ -155,7 +176,12 @@ const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:
   --host-name NAME    this daemon's host name (default: server.host_name, else the hosts entry
                       whose address is this machine, else the machine's); programs whose host
                       is another name are listed as remote, never started. The daemon also
-                      listens on its own hosts entry's TCP address.`;
+                      listens on its own hosts entry's TCP address.
+  --log-format FMT    how the daemon logs every state change, exit, FATAL and config change to
+                      stderr, one line each: text (default) or json
+
+  SIGTERM/SIGINT stop the programs and the daemon; SIGHUP re-reads --config and applies it, like
+  corral reload (ignored, and logged, without --config).`;
 
 /** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
 export async function runServer(argv: string[]): Promise<void> {
@@ -170,6 +196,7 @@ export async function runServer(argv: string[]): Promise<void> {
         "keep-processes": { type: "boolean" },
         insecure: { type: "boolean" },
         "host-name": { type: "string" },
+        "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -184,6 +211,11 @@ export async function runServer(argv: string[]): Promise<void> {
     process.exit(0);
   }
   const home = args.home ? resolve(args.home) : defaultHome();
+  const logFormat = args["log-format"] ?? "text";
+  if (!isLogFormat(logFormat)) {
+    console.error(`corral server: --log-format ${JSON.stringify(logFormat)}: must be one of ${LOG_FORMATS.join(", ")}\n${USAGE}`);
+    process.exit(2);
+  }
 
   // Installed before anything is spawned, so a signal during startup still stops children.
   let stopRequested: string | undefined;
@@ -203,14 +235,45 @@ export async function runServer(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", () => requestStop("SIGTERM received"));
   process.on("SIGINT", () => requestStop("SIGINT received"));
+  // supervisord's convention, and closing the terminal of a foreground daemon must not kill it.
+  let reloading: Promise<void> | undefined;
+  process.on("SIGHUP", () => {
+    // A journal event (so clients see it too), which the event log writes to stderr.
+    const say = (message: string) => {
+      if (daemon) daemon.manager.journal.append("", 0, { kind: "server", message });
+      else console.error(`corral: ${message}`);
+    };
+    if (!daemon || stopRequested) return say(`SIGHUP received ${daemon ? "while shutting down" : "during start-up"}: ignored`);
+    if (!args.config) return say("SIGHUP received: no --config file (built-in example): nothing to reload, ignored");
+    if (reloading) return say("SIGHUP received while a reload is in progress: ignored (send it again once it is done)");
+    const running = daemon;
+    const path = resolve(args.config);
+    say(`SIGHUP received: reloading ${path}`);
+    reloading = (async () => {
+      try {
+        // The same path as `corral reload` (ReloadConfig): the file the daemon was started with.
+        const applied = await running.manager.reloadConfig();
+        const list = (names: string[]) => (names.length > 0 ? names.join(", ") : "-");
+        say(`reloaded ${path}: added ${list(applied.added)}; changed ${list(applied.changed)}; removed ${list(applied.removed)}; restarted ${list(applied.restarted)}`);
+      } catch (error) {
+        say(`reload of ${path} on SIGHUP failed, the running config is unchanged: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        reloading = undefined;
+      }
+    })();
+  });
 
   try {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, tcpListen: args.listen, insecure: args.insecure === true ? true : undefined, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
+    daemon = await startDaemon({ home, config, logFormat, tcpListen: args.listen, insecure: args.insecure === true ? true : undefined, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof AmbiguousHostError) {
       console.error(error.message);
       process.exit(2);
+    }
+    if (error instanceof HomeLockedError) {
+      console.error(error.message);
+      process.exit(1);
     }
     console.error(`corral server: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
@@ -255,4 +318,8 @@ async function packageVersion(): Promise<string> {
     }
   }
   return (cachedVersion = "0.0.0-unknown");
+}
+
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
 }

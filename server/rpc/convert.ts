@@ -343,6 +343,8 @@ export function eventToProto(event: JournalEvent): Event {
             signal: detail.signal ?? "",
             expected: detail.expected,
             uptime: msToDuration(detail.uptimeMs),
+            reason: detail.reason ?? "",
+            stderrTail: [...(detail.stderrTail ?? [])],
           },
         },
       });

@@ -17,6 +17,12 @@ export { isAlive, processGroupMembers } from "./proc.js";
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const daemonEntry = join(repoRoot, "dist/server/daemon-entry.js");
 
+/**
+ * A readyTimeoutMs for tests that start daemons one after another on a loaded machine (a start
+ * took 13 s at a load of 24 on 2 cores): a deadline only against a daemon that never answers.
+ */
+export const SLOW_START_MS = 60_000;
+
 /** One program as written in the config (snake_case keys, durations like "200ms"). */
 export type TestProgram = { command: string[] | string } & Record<string, unknown>;
 

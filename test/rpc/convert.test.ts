@@ -41,7 +41,7 @@ test("every journal event kind maps to its oneof case and serializes", () => {
   const details = [
     { kind: "stateChanged", from: "STARTING", to: "RUNNING", reason: "up 1s" },
     { kind: "processStarted", pid: 10, pidStartTicks: 1234 },
-    { kind: "processExited", pid: 10, exitCode: 3, expected: false, uptimeMs: 12.5 },
+    { kind: "processExited", pid: 10, exitCode: 3, expected: false, uptimeMs: 12.5, reason: "exited with code 3 (unexpected)", stderrTail: ["boom"] },
     { kind: "spawnFailed", path: "/nope", errno: "ENOENT", message: "no such file" },
     { kind: "server", message: "started" },
   ] as const;
@@ -53,6 +53,7 @@ test("every journal event kind maps to its oneof case and serializes", () => {
   }
   const exited = eventToProto({ seq: 1, time, program: "p", runId: 2, detail: details[2] });
   assert.equal(exited.detail.case === "processExited" && exited.detail.value.exitCode, 3);
+  assert.deepEqual(exited.detail.case === "processExited" && [exited.detail.value.reason, exited.detail.value.stderrTail], ["exited with code 3 (unexpected)", ["boom"]]);
 });
 
 test("core errors map to gRPC status codes in one place", () => {

@@ -103,7 +103,7 @@ test("a second daemon on the same home refuses to start and leaves the first one
     const second = spawnDaemon(["--home", first.home, "--config", join(first.home, "corral.yaml")]);
     const exit = await second.exited;
     assert.equal(exit.code, 1, second.output());
-    assert.match(second.output(), /already listening/);
+    assert.match(second.output(), /another corral daemon \(pid \d+, since [^)]+\) is running on home/);
     const info = await first.client.processManager.getServerInfo({});
     assert.equal(info.pid, first.pid, "the first daemon still answers on its socket");
   } finally {

@@ -3355,9 +3355,16 @@ type ProcessExited struct {
 	Pid      int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
 	ExitCode *int32                 `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
 	Signal   string                 `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
-	// Whether the exit code counts as success for the program.
-	Expected      bool                 `protobuf:"varint,4,opt,name=expected,proto3" json:"expected,omitempty"`
-	Uptime        *durationpb.Duration `protobuf:"bytes,5,opt,name=uptime,proto3" json:"uptime,omitempty"`
+	// True when corral caused the exit (a stop, restart, config change or shutdown that was asked
+	// for), or the exit code counts as success for the program; false for every other exit.
+	Expected bool                 `protobuf:"varint,4,opt,name=expected,proto3" json:"expected,omitempty"`
+	Uptime   *durationpb.Duration `protobuf:"bytes,5,opt,name=uptime,proto3" json:"uptime,omitempty"`
+	// Why the run ended, in words: "stopped by request" (or "... (restart)", "(config change)",
+	// "(daemon shutdown)") with the signal that ended it, or the exit ("exited with code 3",
+	// "killed by SIGSEGV") marked "(unexpected)" when corral did not cause it.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The run's last lines of stderr (at most 5, each at most 200 characters), oldest first.
+	StderrTail    []string `protobuf:"bytes,7,rep,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3423,6 +3430,20 @@ func (x *ProcessExited) GetExpected() bool {
 func (x *ProcessExited) GetUptime() *durationpb.Duration {
 	if x != nil {
 		return x.Uptime
+	}
+	return nil
+}
+
+func (x *ProcessExited) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ProcessExited) GetStderrTail() []string {
+	if x != nil {
+		return x.StderrTail
 	}
 	return nil
 }
@@ -4985,13 +5006,16 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
 	"\x0eProcessStarted\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12&\n" +
-	"\x0fpid_start_ticks\x18\x02 \x01(\x04R\rpidStartTicks\"\xb8\x01\n" +
+	"\x0fpid_start_ticks\x18\x02 \x01(\x04R\rpidStartTicks\"\xf1\x01\n" +
 	"\rProcessExited\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12 \n" +
 	"\texit_code\x18\x02 \x01(\x05H\x00R\bexitCode\x88\x01\x01\x12\x16\n" +
 	"\x06signal\x18\x03 \x01(\tR\x06signal\x12\x1a\n" +
 	"\bexpected\x18\x04 \x01(\bR\bexpected\x121\n" +
-	"\x06uptime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x06uptimeB\f\n" +
+	"\x06uptime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vstderr_tail\x18\a \x03(\tR\n" +
+	"stderrTailB\f\n" +
 	"\n" +
 	"_exit_code\"Q\n" +
 	"\vSpawnFailed\x12\x12\n" +

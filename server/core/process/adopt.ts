@@ -67,8 +67,10 @@ export interface PersistenceOptions {
 export interface RestoreOutcome {
   /** Programs whose saved state decides (adopted, ended, stopped by the user): no autostart. */
   restored: Set<string>;
-  /** Programs that were waiting for a restart when the old daemon died: start them again. */
+  /** Programs that were waiting for a restart, or for a start or restart asked for, when the old daemon died: start them. */
   resume: string[];
+  /** Adopted runs a restart was asked for and not finished: restart them. */
+  restart: string[];
   adopted: string[];
   ended: string[];
   /** Programs that had finished (EXITED, FATAL, STOPPED) and were restored as they were. */
@@ -132,6 +134,7 @@ export class Persistence {
         desired,
         restarts: program.restarts,
         retryPending: program.retryPending,
+        startPending: program.startPending || undefined,
         adhocProgram: program.adhocInput,
       };
       if (this.upAtShutdown?.has(program.name) && !live) {
@@ -157,7 +160,7 @@ export class Persistence {
    * are no longer configured.
    */
   restore(programs: ReadonlyMap<string, Program>): RestoreOutcome {
-    const outcome: RestoreOutcome = { restored: new Set(), resume: [], adopted: [], ended: [], finished: [] };
+    const outcome: RestoreOutcome = { restored: new Set(), resume: [], restart: [], adopted: [], ended: [], finished: [] };
     const saved = this.saved;
     this.saved = undefined;
     if (!saved) return outcome;
@@ -196,13 +199,24 @@ export class Persistence {
         continue;
       }
       const desired = record.desired;
-      const resumeRetry = record.desired === "running" && record.retryPending;
+      // A start or restart was asked for and saved, and the old daemon died before it spawned.
+      const startAsked = record.startPending === true && record.desired !== "stopped";
+      const resumeRetry = (record.desired === "running" && record.retryPending) || startAsked;
+      const since = record.stateSince ? new Date(record.stateSince) : undefined;
+      if (run?.exitedAt !== undefined && startAsked) {
+        // E.g. a spawn the old daemon logged but never forked (spawn-recovery.ts): shown as it was, then made.
+        const state = isFinished(record.state) ? record.state : "EXITED";
+        program.restore({ kind: "finished", state, reason: record.stateReason, since, run: endedRunOf(run), restarts: record.restarts }, desired);
+        outcome.restored.add(name);
+        outcome.finished.push(name);
+        outcome.resume.push(name);
+        continue;
+      }
       if (run?.exitedAt !== undefined && !resumeRetry) {
         // Finished before the old daemon died (or was being stopped): it stays as it was.
         const state = record.desired === "stopped" ? "STOPPED" : isFinished(record.state) ? record.state : undefined;
         if (state) {
           const reason = record.state === state ? record.stateReason : "stopped by request (before the daemon restarted)";
-          const since = record.stateSince ? new Date(record.stateSince) : undefined;
           program.restore({ kind: "finished", state, reason, since, run: endedRunOf(run), restarts: record.restarts }, desired);
           outcome.restored.add(name);
           outcome.finished.push(name);
@@ -215,8 +229,9 @@ export class Persistence {
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
           program.restore({ kind: "adopted", run: restored, restarts: record.restarts, watchExit: (r, onGone) => this.exitWatcher.watch(r, onGone) }, desired);
           outcome.adopted.push(name);
-          // It was being stopped when the old daemon died: finish the user's stop.
+          // It was being stopped when the old daemon died: finish the user's stop (or restart).
           if (record.desired === "stopped") program.stop().catch(() => undefined);
+          else if (startAsked) outcome.restart.push(name);
         } else {
           const why = sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved";
           if (record.desired === "stopped") {
@@ -224,6 +239,13 @@ export class Persistence {
             const ended = { ...restored, exitedAt: new Date(), exitStatusUnknown: why };
             program.restore({ kind: "finished", state: "STOPPED", reason: `stopped by request (exit status unknown: ${why})`, run: ended, restarts: record.restarts }, "stopped");
             outcome.finished.push(name);
+          } else if (startAsked) {
+            // Ended by the restart's stop (or on its own) while nobody watched: the start asked for follows.
+            const ended = { ...restored, exitedAt: new Date(), exitStatusUnknown: why };
+            const reason = `run ${run.runId} ended while the daemon was down (${why}); starting it as asked`;
+            program.restore({ kind: "finished", state: "EXITED", reason, run: ended, restarts: record.restarts }, desired);
+            outcome.finished.push(name);
+            outcome.resume.push(name);
           } else {
             program.restore({ kind: "ended", run: restored, restarts: record.restarts, why }, desired);
             outcome.ended.push(name);
@@ -234,7 +256,7 @@ export class Persistence {
         program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts }, "stopped");
       } else {
         program.restore({ kind: "intent" }, desired);
-        if (desired === "running" && record.retryPending) outcome.resume.push(name);
+        if (resumeRetry) outcome.resume.push(name);
       }
     }
     if (outcome.adopted.length + outcome.ended.length + outcome.finished.length > 0) {

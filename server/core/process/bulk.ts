@@ -4,7 +4,7 @@
 import { ProgramFatalError, SurvivorsError, TimeoutError, WrongStateError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
-import type { Program } from "./program.js";
+import type { Program, StopCause } from "./program.js";
 import { isExpectedExit } from "./restart-policy.js";
 import type { ProcessSnapshot, ProgramResult, StartWait, StopWait } from "./types.js";
 
@@ -18,6 +18,8 @@ export interface StopOptions {
   wait?: StopWait; // default "stopped"
   timeoutMs?: number; // default stopTimeoutMs + 10_000
   signal?: AbortSignal;
+  /** Who asks (default "stop", a user's: the programs' desired state becomes stopped; see program.ts). */
+  cause?: StopCause;
 }
 
 /** A start's wait for RUNNING (or ready) gives up after this long unless the caller says otherwise. */
@@ -29,8 +31,6 @@ export interface BulkHost {
   programs(): ReadonlyMap<string, Program>;
   /** The program by name; NotFoundError when there is none. */
   program(name: string): Program;
-  /** Saves the set durably now: a user's stop must survive a daemon SIGKILL right after it. */
-  saveNow(): void;
 }
 
 export class BulkOperations {
@@ -178,8 +178,8 @@ export class BulkOperations {
     // A remote program has no process here to stop (unless it moved away while up: that run is stopped).
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
-    const stops = programs.map((program) => ({ program, stopping: program.stop() }));
-    if (stops.length > 0) this.host.saveNow(); // one write for the whole group (see stop())
+    // The intent was saved before the first level's signals (manager.ts stopAll, saveStopIntent).
+    const stops = programs.map((program) => ({ program, stopping: program.stop(options.cause) }));
     return Promise.all(
       stops.map(async ({ program, stopping }) => {
         let error: Error | undefined;

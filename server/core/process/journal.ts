@@ -8,7 +8,8 @@ import type { ProcessState } from "./types.js";
 export type EventDetail =
   | { kind: "stateChanged"; from: ProcessState; to: ProcessState; reason: string }
   | { kind: "processStarted"; pid: number; pidStartTicks: number }
-  | { kind: "processExited"; pid: number; exitCode?: number; signal?: string; expected: boolean; uptimeMs: number }
+  // reason and stderrTail are absent in journal files written by older daemons.
+  | { kind: "processExited"; pid: number; exitCode?: number; signal?: string; expected: boolean; uptimeMs: number; reason?: string; stderrTail?: readonly string[] }
   | { kind: "spawnFailed"; path: string; errno: string; message: string }
   | { kind: "server"; message: string }
   | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }

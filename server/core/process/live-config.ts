@@ -166,7 +166,14 @@ export class LiveConfig {
         const program = set.get(name);
         program?.setRemoving(true);
       }
-      if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped" });
+      // A restart's intent is saved before its stop signal: a daemon killed between the stop and
+      // the start leaves the next one to start the program (adopt.ts).
+      for (const name of restarted) {
+        const program = set.get(name);
+        if (program) program.noteIntent("start");
+      }
+      if (restarted.length > 0) this.host.saved?.();
+      if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped", cause: "config" });
       for (const name of result.removed) {
         set.get(name)?.dispose();
         set.delete(name);

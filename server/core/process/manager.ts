@@ -55,7 +55,6 @@ export class ProcessManager {
   private readonly bulk = new BulkOperations({
     programs: () => this.programs,
     program: (name) => this.program(name),
-    saveNow: () => this.persistence.saveNow(),
   });
   /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
   readonly persistence: Persistence;
@@ -137,6 +136,8 @@ export class ProcessManager {
     // A restored program's saved state wins over autostart (see the constructor).
     const { restored, resume } = this.restored;
     const autostart = [...this.programs.values()].filter((p) => p.remoteHost === undefined && (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
+    // Restarts the previous daemon was killed in the middle of, their old run still alive: finish them.
+    for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
     // Independent programs are spawned by now; dependents wait for their conditions in the background.
@@ -171,19 +172,38 @@ export class ProcessManager {
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
+    this.saveStartIntent([program]);
     if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.bulk.startWithDependencies(program, new Map(), options, true);
     await this.bulk.waitStarted(program, options);
     return startedOrFatal(program, options);
   }
 
+  /**
+   * A start or restart is saved before anything is spawned or signalled: a daemon killed from
+   * here on leaves the next one to start (or finish restarting) these programs (adopt.ts).
+   */
+  private saveStartIntent(programs: readonly Program[]): void {
+    // A program already up stays as it is (start refuses it, a bulk start leaves it alone).
+    const starting = programs.filter((program) => program.remoteHost === undefined && !program.removing && !program.isActive());
+    for (const program of starting) program.noteIntent("start");
+    if (starting.length > 0) this.persistence.saveNow();
+  }
+
+  /**
+   * A user's stop is saved before the first signal: a daemon killed from here on must not
+   * leave the next one adopting (or restarting) the runs as if nobody had asked.
+   */
+  private saveStopIntent(programs: readonly Program[]): void {
+    for (const program of programs) program.noteIntent("stop");
+    if (programs.length > 0) this.persistence.saveNow();
+  }
+
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
     const program = this.program(name);
     refuseRemote(program, "stop");
+    this.saveStopIntent([program]);
     const stopping = program.stop();
-    // The user's stop is durable before the call answers: a daemon killed now must not leave
-    // the next one adopting the run as if nobody had asked.
-    this.persistence.saveNow();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
       return { process: program.snapshot(), survivors: [] };
@@ -196,7 +216,10 @@ export class ProcessManager {
   async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.program(name);
     refuseRemote(program, "restart");
-    await program.stop();
+    // Saved before the stop signal: killed between the stop and the start, the next daemon starts it.
+    program.noteIntent("start");
+    this.persistence.saveNow();
+    await program.stop("restart");
     program.start();
     await this.bulk.waitStarted(program, options);
     return startedOrFatal(program, options);
@@ -210,12 +233,19 @@ export class ProcessManager {
 
   /** Starts in config order (spawns are issued one by one), then waits for all together (bulk.ts). */
   startAll(selector?: Selector, options: StartOptions = {}): Promise<ProgramResult[]> {
-    return this.bulk.startAll(this.select(selector), options);
+    const programs = this.select(selector);
+    this.saveStartIntent(programs);
+    return this.bulk.startAll(programs, options);
   }
 
   /** Stops dependents before their dependencies, in reverse config order (bulk.ts). */
   stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
-    return this.bulk.stopAll(this.select(selector), options);
+    const programs = this.select(selector);
+    // Every program's stop is saved before the first signal of the first level goes out: a crash
+    // in the middle must not bring back the ones already signalled (restarts and config changes
+    // saved their own intent; a shutdown keeps the user's).
+    if ((options.cause ?? "stop") === "stop") this.saveStopIntent(programs.filter((program) => program.remoteHost === undefined || program.isActive()));
+    return this.bulk.stopAll(programs, options);
   }
 
   writeStdin(name: string, data: Uint8Array): Promise<number> {
@@ -277,7 +307,7 @@ export class ProcessManager {
           this.journal.append("", 0, { kind: "server", message: `daemon shutting down: leaving ${live} run(s) running for the next daemon to adopt` });
         } else {
           this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
-          await this.stopAll(undefined, { wait: "stopped" });
+          await this.stopAll(undefined, { wait: "stopped", cause: "shutdown" });
         }
       } finally {
         // Saved before dispose() cancels pending retries, so the next daemon resumes them.

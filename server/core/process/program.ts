@@ -19,7 +19,22 @@ import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
 import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
 import { describeExit, restoredRun, type EndedRun, type RestoredRun, type Run } from "./run.js";
+import { stderrTail } from "./stderr-tail.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
+
+/**
+ * Who asked for a stop, said in its exit ("stopped by request"): an exit corral caused is an
+ * expected one. Only "stop" changes the program's desired state: a restart or a config change
+ * wants it running again, and the daemon's shutdown keeps the user's word (adopt.ts).
+ */
+export type StopCause = NonNullable<Run["stopCause"]>;
+
+const STOP_CAUSE_TEXT: Record<StopCause, string> = {
+  stop: "stopped by request",
+  restart: "stopped by request (restart)",
+  config: "stopped by request (config change)",
+  shutdown: "stopped by request (daemon shutdown)",
+};
 
 export type { EndedRun, RestoredRun, Run } from "./run.js";
 
@@ -68,6 +83,7 @@ export class Program {
   private startAttemptsValue = 0;
   private configValue: ProgramConfig;
   private desiredValue?: DesiredState;
+  private startPendingValue = false;
   private removingValue = false;
   /** What the restart policy remembers between exits (restart-policy.ts). */
   private restartHistory: RestartHistory = NO_RESTARTS;
@@ -159,6 +175,24 @@ export class Program {
   /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
   get desired(): DesiredState | undefined {
     return this.desiredValue;
+  }
+
+  /**
+   * A start or restart was asked for (and saved) but has not spawned yet: a daemon killed in
+   * between leaves the next one to do it (adopt.ts). Cleared by start(); from the spawn on, the
+   * spawn log and the state say what happened.
+   */
+  get startPending(): boolean {
+    return this.startPendingValue;
+  }
+
+  /**
+   * What the user asked, recorded before anything is signalled or spawned so the manager can
+   * save it first (durable intent): a start or restart (desired running, start pending) or a stop.
+   */
+  noteIntent(intent: "start" | "stop"): void {
+    this.desiredValue = intent === "start" ? "running" : "stopped";
+    this.startPendingValue = intent === "start";
   }
 
   /**
@@ -292,6 +326,7 @@ export class Program {
     }
     this.cancelRetry();
     this.desiredValue = "running";
+    this.startPendingValue = false;
     this.startAttemptsValue = 0;
     this.restartsValue = 0;
     this.restartHistory = NO_RESTARTS;
@@ -471,14 +506,20 @@ export class Program {
     void this.stderr.rotateIfDue();
     this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
-    const expected = isExpectedExit(this.config, run);
-    this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
+    // An exit corral caused on request is expected, whatever the signal; only the others alarm.
+    const expected = run.stopCause !== undefined || isExpectedExit(this.config, run);
+    const tail = stderrTail(this.stderr.path, run.logStart?.stderr ?? 0, this.stderr.endOffsetSync());
+    const described = describeExit(run);
+    const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${described}` : `${described}${expected ? "" : " (unexpected)"}`;
+    this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
+    // An unexpected exit's state reason ends with what the program last said (as exec tasks' errors do).
+    const stderrNote = expected || tail.length === 0 ? "" : `; last stderr: ${tail.join(" | ")}`;
     if (this.run !== run) return;
-    const what = describeExit(run);
+    const what = described;
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
-      this.startFailed(run.killedBecause ? what : `${what} before startsecs (${this.config.startsecsMs} ms)`);
+      this.startFailed(run.killedBecause ? `${what}${stderrNote}` : `${what} before startsecs (${this.config.startsecsMs} ms)${stderrNote}`);
       return;
     }
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
@@ -486,17 +527,17 @@ export class Program {
     this.reapLeftovers(run);
     const decision = decideAfterExit(this.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.restartHistory, performance.now());
     if (decision.action === "stay-exited") {
-      this.transition("EXITED", decision.reason);
+      this.transition("EXITED", `${decision.reason}${stderrNote}`);
       return;
     }
     this.restartHistory = decision.history;
     if (decision.action === "fatal") {
-      this.transition("EXITED", decision.exitedReason);
-      this.transition("FATAL", decision.reason);
+      this.transition("EXITED", `${decision.exitedReason}${stderrNote}`);
+      this.transition("FATAL", `${decision.reason}${stderrNote}`);
       return;
     }
     this.restartsValue++;
-    this.transition("EXITED", decision.reason);
+    this.transition("EXITED", `${decision.reason}${stderrNote}`);
     this.scheduleRetry(decision.delayMs, `autorestart ${this.restarts} after: ${what}`);
   }
 
@@ -521,12 +562,12 @@ export class Program {
    * A user's stop. Cancels a pending retry or restart; stops a live run two-stage. Returns the
    * pids that survived SIGKILL (expected empty). Stopping a program that is not up is a no-op.
    */
-  async stop(): Promise<number[]> {
+  async stop(cause: StopCause = "stop"): Promise<number[]> {
     if (this.stopping) return this.stopping;
-    this.desiredValue = "stopped";
+    if (cause === "stop") this.noteIntent("stop");
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
-      this.transition("STOPPED", "stopped by request (pending retry cancelled)");
+      this.transition("STOPPED", `${STOP_CAUSE_TEXT[cause]} (pending retry cancelled)`);
       return [];
     }
     if (this.state !== "STARTING" && this.state !== "RUNNING") return [];
@@ -537,16 +578,16 @@ export class Program {
       this.startsecsTimer = undefined;
     }
     this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
+    run.stopCause = cause;
     this.stopping = (async () => {
       const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
-      const how = describeExit(run);
-      this.transition(
-        "STOPPED",
-        survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
-      );
+      const how = `${STOP_CAUSE_TEXT[cause]}; ${describeExit(run)}`;
+      this.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);
       return survivors;
     })();
+    // The stop signal is out (killGroup sends it before its first wait): a crash test's point (failpoints.ts).
+    crashPoint("crash-after-stop-signal");
     try {
       return await this.stopping;
     } finally {

@@ -67,6 +67,8 @@ export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEn
       state: pid > 0 ? "STARTING" : "EXITED",
       stateReason: pid > 0 ? `run ${intent.runId} spawned just before the daemon died` : `run ${intent.runId}: exit status unknown: ${unknown}`,
       retryPending: false,
+      // Never forked (or gone at once): the spawn asked for is made again (adopt.ts). Forked: done.
+      startPending: pid === 0,
       run: pid > 0 ? run : { ...run, exitedAt: new Date().toISOString(), exitStatusUnknown: unknown },
     };
     if (pid === 0) notes.push(`program "${name}": ${unknown} (run ${intent.runId})`);

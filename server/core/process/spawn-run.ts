@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
+import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
 import { LogFile } from "./log-file.js";
 import type { ProgramConfig } from "./types.js";
@@ -39,6 +40,7 @@ export function spawnChild(
   const { name, config, stdout, stderr } = program;
   // Before the fork: a daemon killed from here on leaves a trace the next one follows.
   deps.spawnLog?.intent(name, runId, startOffsets);
+  crashPoint("crash-before-fork");
   let outFd: number | undefined;
   let errFd: number | undefined;
   try {

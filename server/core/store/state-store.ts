@@ -41,6 +41,8 @@ export interface SavedProgram {
   restarts: number;
   /** A restart was scheduled (BACKOFF, or EXITED waiting for autorestart). */
   retryPending: boolean;
+  /** A start or restart was asked for and had not spawned yet when this was saved: the next daemon does it. */
+  startPending?: boolean;
   /** The current run: alive when exitedAt is unset, else the last one (with its exit). */
   run?: SavedRun;
   /** ISO time of the last state change. */
@@ -181,6 +183,7 @@ function validProgram(value: unknown): value is SavedProgram {
     typeof value.stateReason === "string" &&
     Number.isSafeInteger(value.restarts) &&
     typeof value.retryPending === "boolean" &&
+    (value.startPending === undefined || typeof value.startPending === "boolean") &&
     (value.stateSince === undefined || (typeof value.stateSince === "string" && !Number.isNaN(Date.parse(value.stateSince)))) &&
     (value.adhocProgram === undefined || isRecord(value.adhocProgram)) &&
     (value.adhocConfig === undefined || isRecord(value.adhocConfig)) &&

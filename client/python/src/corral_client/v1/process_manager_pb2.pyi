@@ -609,18 +609,22 @@ class ProcessStarted(_message.Message):
     def __init__(self, pid: _Optional[int] = ..., pid_start_ticks: _Optional[int] = ...) -> None: ...
 
 class ProcessExited(_message.Message):
-    __slots__ = ("pid", "exit_code", "signal", "expected", "uptime")
+    __slots__ = ("pid", "exit_code", "signal", "expected", "uptime", "reason", "stderr_tail")
     PID_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_FIELD_NUMBER: _ClassVar[int]
     UPTIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STDERR_TAIL_FIELD_NUMBER: _ClassVar[int]
     pid: int
     exit_code: int
     signal: str
     expected: bool
     uptime: _duration_pb2.Duration
-    def __init__(self, pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[str] = ..., expected: bool = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    reason: str
+    stderr_tail: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[str] = ..., expected: bool = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reason: _Optional[str] = ..., stderr_tail: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SpawnFailed(_message.Message):
     __slots__ = ("path", "errno", "message")
