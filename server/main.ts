@@ -65,6 +65,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     journal: new EventJournal(),
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
+    stopOrder: options.config.server.stopOrder,
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);

@@ -15,7 +15,7 @@ import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/grou
 import { groupExists, isSameProcess, readStat } from "../os/proc.js";
 import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
 import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
-import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
+import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
 
 /** Allowed transitions; anything else is a bug and throws. */
 const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
@@ -124,7 +124,7 @@ export class Program {
   private retryTimer?: NodeJS.Timeout;
   private startsecsTimer?: NodeJS.Timeout;
   private nextRetryAtValue?: Date;
-  private stopping?: Promise<number[]>;
+  private stopping?: Promise<ShutdownResult>;
   private readonly waiters = new Set<Waiter>();
   readonly stdout: LogFile;
   readonly stderr: LogFile;
@@ -644,10 +644,10 @@ export class Program {
     return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
   }
 
-  /** The two-stage stop of the run's group (os/group-stop.ts). Returns survivors. */
-  private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
-    if (run.pid <= 0) return [];
-    return (await stopProcessGroup(this.groupOf(run), { signal, timeoutMs })).survivors;
+  /** The two-stage stop of the run's group (os/group-stop.ts): survivors, and whether SIGKILL was needed. */
+  private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<{ survivors: number[]; killed: boolean }> {
+    if (run.pid <= 0) return { survivors: [], killed: false };
+    return stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
   }
 
   /**
@@ -655,30 +655,36 @@ export class Program {
    * pids that survived SIGKILL (expected empty). Stopping a program that is not up is a no-op.
    */
   async stop(): Promise<number[]> {
+    return (await this.stopWithResult()).survivors;
+  }
+
+  /** stop(), saying how it went (ShutdownResult): whether it ran, its pid, soft / hard / survivors / not_running. */
+  async stopWithResult(): Promise<ShutdownResult> {
     if (this.stopping) return this.stopping;
     this.desiredValue = "stopped";
+    const notRunning: ShutdownResult = { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
       this.transition("STOPPED", "stopped by request (pending retry cancelled)");
-      return [];
+      return notRunning;
     }
-    if (this.state !== "STARTING" && this.state !== "RUNNING") return [];
+    if (this.state !== "STARTING" && this.state !== "RUNNING") return notRunning;
     const run = this.run;
-    if (!run) return [];
+    if (!run) return notRunning;
     if (this.startsecsTimer) {
       clearTimeout(this.startsecsTimer);
       this.startsecsTimer = undefined;
     }
     this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
-    this.stopping = (async () => {
-      const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    this.stopping = (async (): Promise<ShutdownResult> => {
+      const { survivors, killed } = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = this.describeExit(run);
       this.transition(
         "STOPPED",
         survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
       );
-      return survivors;
+      return { wasRunning: true, pid: run.pid, how: survivors.length > 0 ? "survivors" : killed ? "hard" : "soft", survivors };
     })();
     try {
       return await this.stopping;

@@ -84,11 +84,31 @@ class Client:
         _duration(timeout, request.timeout)
         return self.process_manager.StartProcess(request).process
 
-    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None) -> pm.ProcessInfo:
-        """Two-stage stop of the program's process group; waits until it is gone by default."""
+    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None) -> "StopResult":
+        """Two-stage stop of the program's process group; waits until it is gone by default.
+        Returns a StopResult: the ProcessInfo's fields (result.state, result.run...), plus
+        `survivors` (pids alive after SIGKILL, as CGSE's quit() counts them) and `shutdown`
+        (was_running, pid, how: SOFT, HARD, SURVIVORS or NOT_RUNNING)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
-        return self.process_manager.StopProcess(request).process
+        return StopResult(self.process_manager.StopProcess(request))
+
+    def stop_all(
+        self,
+        names: Sequence[str] = (),
+        labels: Optional[Mapping[str, str]] = None,
+        sequential: Optional[bool] = None,
+        wait: int = pm.STOP_WAIT_STOPPED,
+        timeout: Optional[float] = None,
+    ) -> list:
+        """Stops the selected programs (all when none are named), dependents first. sequential:
+        one at a time in reverse order, each gone before the next (None: the daemon's
+        server.stop_order). Returns one ProgramResult per program (its `shutdown` says how)."""
+        request = pm.StopAllRequest(selector=pm.LabelSelector(names=list(names), match_labels=dict(labels or {})), wait=wait)
+        if sequential is not None:
+            request.sequential = sequential
+        _duration(timeout, request.timeout)
+        return list(self.process_manager.StopAll(request).results)
 
     def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None) -> pm.ProcessInfo:
         """Stops the program if it runs, then starts it (a stopped one is just started)."""
@@ -116,6 +136,47 @@ class Client:
         return self.process_manager.GetServerInfo(pm.GetServerInfoRequest())
 
     # --- ProcessMonitor -------------------------------------------------------------------
+    def watch_stats(
+        self, programs: Sequence[str] = (), pids: Sequence[int] = (), interval: Optional[float] = None, include_children: bool = False
+    ) -> Stream[mon.WatchStatsResponse]:
+        """Samples of programs and pids every `interval` seconds (gaffer's monitor(listener)),
+        as an iterator of ticks (one sample per target, in order) until closed."""
+        targets = [mon.StatsTarget(program=p) for p in programs] + [mon.StatsTarget(pid=p) for p in pids]
+        request = mon.WatchStatsRequest(targets=targets, include_children=include_children)
+        _duration(interval, request.interval)
+        return self.process_monitor.WatchStats(request)
+
+    def find_processes(self, items: Sequence[str] | str, contains: bool = True, case_sensitive: bool = False) -> list:
+        """The host's processes whose command line matches every item (FindProcesses)."""
+        items = [items] if isinstance(items, str) else list(items)
+        return list(self.process_monitor.FindProcesses(mon.FindProcessesRequest(items=items, contains=contains, case_sensitive=case_sensitive)).processes)
+
+    def is_process_running(self, items: Sequence[str] | str, contains: bool = True, case_sensitive: bool = False, as_list: bool = False):
+        """CGSE's is_process_running: whether a process matching every item runs; with
+        as_list, the list of their pids instead."""
+        pids = [p.pid for p in self.find_processes(items, contains, case_sensitive)]
+        return pids if as_list else len(pids) > 0
+
+    def get_process_info(self, items: Sequence[str] | str, contains: bool = True, case_sensitive: bool = False) -> list:
+        """CGSE's get_process_info: one dict per matching process (pid, ppid, name, cmdline,
+        state, uid, create_time in epoch seconds, and program when corral manages it)."""
+        return [_process_dict(p) for p in self.find_processes(items, contains, case_sensitive)]
+
+    def list_host_processes(self, items: Sequence[str] | str, contains: bool = True, case_sensitive: bool = False) -> list:
+        """CGSE's list_processes (named so beside list_processes, which lists programs): the
+        host's processes matching the items, as dicts. Unlike CGSE, items are required (the
+        daemon's FindProcesses matches at least one item; it does not list the whole host)."""
+        return self.get_process_info(items, contains, case_sensitive)
+
+    def list_zombies(self) -> list:
+        """CGSE's list_zombies: one dict per zombie (pid, ppid, name, cmdline, program,
+        parent_is_daemon)."""
+        zombies = self.process_monitor.ListZombies(mon.ListZombiesRequest()).zombies
+        return [
+            {"pid": z.pid, "ppid": z.ppid, "name": z.name, "cmdline": list(z.cmdline), "program": z.program, "parent_is_daemon": z.parent_is_daemon}
+            for z in zombies
+        ]
+
     def stats(self, program: Optional[str] = None, pid: Optional[int] = None, include_children: bool = False, interval: Optional[float] = None) -> mon.StatsSample:
         """One sample of a program's current run (or any pid); with `interval` (seconds) the
         daemon samples twice so that cpu_percent is known."""
@@ -166,6 +227,40 @@ class Client:
     def watch_signals(self, tasks: Sequence[str] = (), names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False) -> Stream[tr.WatchSignalsResponse]:
         request = tr.WatchSignalsRequest(tasks=list(tasks), names=list(names), after_seq=after_seq, live_only=live_only)
         return self.task_runner.WatchSignals(request)
+
+
+class StopResult:
+    """A stop's answer: reads as the stopped program's ProcessInfo (result.state), and has
+    `process`, `survivors` (list of pids alive after SIGKILL) and `shutdown` (ShutdownResult)."""
+
+    def __init__(self, response: pm.StopProcessResponse) -> None:
+        self.process = response.process
+        self.survivors = list(response.survivors)
+        self.shutdown = response.shutdown
+
+    @property
+    def was_running(self) -> bool:
+        return self.shutdown.was_running
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.process, name)
+
+    def __repr__(self) -> str:
+        return f"StopResult({self.process.name!r}, how={pm.ShutdownHow.Name(self.shutdown.how)}, survivors={self.survivors})"
+
+
+def _process_dict(p: mon.ProcessEntry) -> dict:
+    return {
+        "pid": p.pid,
+        "ppid": p.ppid,
+        "name": p.name,
+        "cmdline": list(p.cmdline),
+        "state": p.state,
+        "uid": p.uid,
+        "create_time": p.create_time.seconds + p.create_time.nanos / 1e9 if p.HasField("create_time") else None,
+        "program": p.program,
+        "run_id": p.run_id,
+    }
 
 
 def connect(
