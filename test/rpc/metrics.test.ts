@@ -3,6 +3,7 @@
 // Prometheus's own promtool.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
@@ -212,6 +213,16 @@ describe("Prometheus metrics endpoint", () => {
     const { families: second } = await scrape();
     assert.ok(restartsOf(second) > afterFirst, `restarts_total went on from ${afterFirst}: ${restartsOf(second)}`);
     assert.equal(families(second, "corral_program_restarts_total").type, "COUNTER");
+  });
+
+  test("the Grafana dashboard (examples/grafana/corral.json) queries only metrics a live daemon exports", async () => {
+    const dashboard = readFileSync(join(repoRoot, "examples/grafana/corral.json"), "utf8");
+    const queried = new Set(dashboard.match(/\b(?:corral|grpc_server|process|nodejs)_[a-zA-Z0-9_]+/g) ?? []);
+    assert.ok(queried.size >= 12, `the dashboard queries ${[...queried].join(", ")}`);
+    const { text } = await scrape();
+    const declared = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const exported = (name: string) => declared.has(name) || declared.get(name.replace(/_(?:bucket|sum|count)$/, "")) === "histogram";
+    assert.deepEqual([...queried].filter((name) => !exported(name)), [], "queried but not exported");
   });
 
   test("promtool check metrics finds nothing wrong with a scrape", { skip: promtoolMissing() }, async () => {

@@ -1,75 +1,27 @@
-// One program's life: its runs, its state machine (supervisord's states, changed only through
-// transition()), restart policy with backoff, and the two-stage stop of its process group.
-import { spawn, type ChildProcess } from "node:child_process";
+// One program's life: its state (supervisord's states, changed only through transition() and the
+// one restore()), its runs from spawn to exit, the restart policy's decisions applied with their
+// timers, and the stop of its run. Its parts live beside it: program-states.ts (the table), run.ts,
+// spawn-run.ts (the fork), program-probes.ts, restart-policy.ts (pure), stdin.ts, state-waiters.ts.
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
-import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./log-file.js";
-import { writeBounded } from "./stdin-buffer.js";
-import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { sleep, withTimeout } from "../os/abort.js";
+import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
 import { groupExists, isSameProcess, readStat } from "../os/proc.js";
-import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
+import { checkSpawnable } from "../os/spawnable.js";
 import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
+import { ProgramProbes } from "./program-probes.js";
+import { checkTransition } from "./program-states.js";
+import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
+import { StateWaiters } from "./state-waiters.js";
+import { closeStdin, writeStdin } from "./stdin.js";
+import { describeExit, restoredRun, type EndedRun, type RestoredRun, type Run } from "./run.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
 
-/** Allowed transitions; anything else is a bug and throws. */
-const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
-  STOPPED: ["STARTING"],
-  STARTING: ["RUNNING", "BACKOFF", "STOPPING", "FATAL", "EXITED"],
-  RUNNING: ["EXITED", "STOPPING"],
-  BACKOFF: ["STARTING", "FATAL", "STOPPED"],
-  STOPPING: ["STOPPED"],
-  EXITED: ["STARTING", "STOPPED", "FATAL"],
-  FATAL: ["STARTING", "STOPPED"],
-  UNKNOWN: ["STARTING", "STOPPED", "EXITED", "RUNNING"],
-};
-
-export interface Run {
-  runId: number;
-  pid: number;
-  pidStartTicks: number;
-  startedAt: Date;
-  startedMono: number;
-  child?: ChildProcess;
-  exitedAt?: Date;
-  exitCode?: number;
-  exitSignal?: string;
-  spawnError?: string;
-  exited: Promise<void>;
-  /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
-  killedBecause?: string;
-  /** Log offsets where this run's output begins. */
-  logStart?: { stdout: number; stderr: number };
-  /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
-  adopted?: boolean;
-  /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
-  exitStatusUnknown?: string;
-  /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */
-  resourceError?: ResourceExhaustedError;
-}
-
-/** A run a previous daemon left, as the store kept it (see adopt.ts). */
-export interface RestoredRun {
-  runId: number;
-  pid: number;
-  pidStartTicks: number;
-  startedAt: Date;
-  logStart: { stdout: number; stderr: number };
-}
-
-/** How a restored run had ended (see restoreFinished). */
-export interface EndedRun {
-  exitedAt: Date;
-  exitCode?: number;
-  exitSignal?: string;
-  spawnError?: string;
-  exitStatusUnknown?: string;
-}
+export type { EndedRun, RestoredRun, Run } from "./run.js";
 
 export interface ProgramDeps {
   journal: EventJournal;
@@ -91,8 +43,6 @@ export interface ProgramDeps {
     spawned(program: string, runId: number, pid: number, pidStartTicks: number): void;
   };
 }
-
-type Waiter = { test: (p: Program) => boolean; resolve: () => void };
 
 /** The user's last word (start or stop), kept across daemon restarts. */
 export type DesiredState = "running" | "stopped";
@@ -125,12 +75,10 @@ export class Program {
   private startsecsTimer?: NodeJS.Timeout;
   private nextRetryAtValue?: Date;
   private stopping?: Promise<ShutdownResult>;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new StateWaiters<Program>(this);
   readonly stdout: LogFile;
   readonly stderr: LogFile;
-  private readiness?: ProbeRunner;
-  private liveness?: ProbeRunner;
-  private readinessVerdict?: boolean;
+  private readonly probes: ProgramProbes;
 
   constructor(
     config: ProgramConfig,
@@ -147,6 +95,7 @@ export class Program {
     this.stdout.onGrow = deps.logBudget?.noteGrowth;
     this.stderr.onGrow = deps.logBudget?.noteGrowth;
     for (const file of [this.stdout, this.stderr]) file.onProblem = (message) => this.deps.journal.append(this.name, this.run?.runId ?? 0, { kind: "server", message });
+    this.probes = new ProgramProbes({ stdout: this.stdout, stderr: this.stderr }, () => this);
   }
 
   /** While a run writes: watch its logs when rotation or the total cap needs to see them grow. */
@@ -204,7 +153,7 @@ export class Program {
 
   /** With a readiness probe, the probe's verdict while RUNNING; without one, RUNNING is ready. */
   get ready(): boolean {
-    return this.stateValue === "RUNNING" && (this.config.readiness === undefined || this.readinessVerdict === true);
+    return this.stateValue === "RUNNING" && (this.config.readiness === undefined || this.probes.readinessVerdict === true);
   }
 
   /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
@@ -283,8 +232,8 @@ export class Program {
       remote: this.remoteHost !== undefined,
       nextRetryAt: this.nextRetryAt,
       uptimeMs: alive ? performance.now() - run.startedMono : undefined,
-      readinessProbe: this.readiness?.status,
-      livenessProbe: this.liveness?.status,
+      readinessProbe: this.probes.readinessStatus,
+      livenessProbe: this.probes.livenessStatus,
     };
   }
 
@@ -295,11 +244,9 @@ export class Program {
   /** The one place a state changes: checks the transition table and publishes the event. */
   private transition(to: ProcessState, reason: string): void {
     const from = this.stateValue;
-    if (!TRANSITIONS[from].includes(to)) {
-      throw new Error(`bug: transition ${from} -> ${to} is not allowed (${this.name}: ${reason})`);
-    }
+    checkTransition(from, to, `${this.name}: ${reason}`);
     this.setState(to, reason);
-    if (to !== "STARTING" && to !== "RUNNING") this.stopProbes();
+    if (to !== "STARTING" && to !== "RUNNING") this.probes.stop();
     this.changed({ kind: "stateChanged", from, to, reason });
   }
 
@@ -312,22 +259,18 @@ export class Program {
   /** The tail of every change a snapshot shows (state, ready): the event, then waiters, then the store. */
   private changed(detail: EventDetail): void {
     this.emit(detail);
-    this.wakeWaiters();
+    this.waiters.wake();
     this.deps.onChange?.(this);
   }
 
   /** Resolves when test(program) holds (checked now and after each transition). */
   waitFor(test: (p: Program) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
-    if (test(this)) return Promise.resolve();
-    const waiter: Waiter = { test, resolve: () => undefined };
-    const holds = new Promise<void>((resolve) => (waiter.resolve = resolve));
-    this.waiters.add(waiter);
     const onTimeout = () => {
-      const probe = this.readiness?.status;
+      const probe = this.probes.readinessStatus;
       const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
       return new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`);
     };
-    return withTimeout(holds, { timeoutMs, signal, onTimeout }).finally(() => this.waiters.delete(waiter));
+    return this.waiters.wait(test, { timeoutMs, signal, onTimeout });
   }
 
   isActive(): boolean {
@@ -391,50 +334,24 @@ export class Program {
     const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     run.logStart = startOffsets;
 
-    const problem = reserveError !== undefined ? this.resourceProblem(reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory") : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
+    const problem = reserveError !== undefined ? spawnProblem(this.name, reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory") : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
     if (problem) {
       this.spawnFailed(run, problem);
       markExited();
       return;
     }
-    // Before the fork: a daemon killed from here on leaves a trace the next one follows.
-    this.deps.spawnLog?.intent(this.name, runId, startOffsets);
-    let outFd: number | undefined;
-    let errFd: number | undefined;
-    try {
-      outFd = this.stdout.openForChild();
-      errFd = this.stderr.openForChild();
-    } catch (error) {
-      if (outFd !== undefined) LogFile.closeFd(outFd);
-      this.spawnFailed(run, this.resourceProblem(error, "opening the log file", outFd === undefined ? this.stdout.path : this.stderr.path));
+    const spawned = spawnChild(this, runId, startOffsets, this.deps);
+    if ("problem" in spawned) {
+      this.spawnFailed(run, spawned.problem);
       markExited();
       return;
     }
-    let child: ChildProcess;
-    try {
-      child = spawn(this.config.command[0], this.config.command.slice(1), {
-        cwd: this.config.cwd,
-        // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
-        env: { ...process.env, ...this.config.env, ...this.deps.markerEnv, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
-        // Own session and process group, so stop reaches the whole tree.
-        detached: true,
-        stdio: [this.config.stdin ? "pipe" : "ignore", outFd, errFd],
-      });
-    } catch (error) {
-      LogFile.closeFd(outFd);
-      LogFile.closeFd(errFd);
-      this.spawnFailed(run, this.resourceProblem(error, "spawning", this.config.command[0]));
-      markExited();
-      return;
-    }
-    // The child has its own copies; the daemon keeps none open.
-    LogFile.closeFd(outFd);
-    LogFile.closeFd(errFd);
+    const child = spawned.child;
     run.child = child;
     if (child.pid === undefined) {
       // Node reports EMFILE, ENFILE, EAGAIN... of spawn itself on the next tick (see startChecked).
       child.once("error", (error: NodeJS.ErrnoException) => {
-        this.spawnFailed(run, this.resourceProblem(error, "spawning", this.config.command[0]));
+        this.spawnFailed(run, spawnProblem(this.name, error, "spawning", this.config.command[0]));
         markExited();
       });
       return;
@@ -462,7 +379,8 @@ export class Program {
       // passes must not leave the program STARTING for ever: a failed start (readiness-timeout.ts).
       this.startsecsTimer = armReadinessTimeout(this.config.readiness, () => this.run === run && this.state === "STARTING" && !run.exitedAt, (why) => {
         this.startsecsTimer = undefined;
-        run.killedBecause = `${why}${this.readiness?.status ? `; last check: ${this.readiness.status.message}` : ""}`;
+        const last = this.probes.readinessStatus;
+        run.killedBecause = `${why}${last ? `; last check: ${last.message}` : ""}`;
         void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       });
     } else if (this.config.startsecsMs <= 0) {
@@ -483,30 +401,13 @@ export class Program {
     this.startLiveness(run);
   }
 
-  private probeContext(startOffsets: { stdout: number; stderr: number }) {
-    return { cwd: this.config.cwd, env: this.config.env, stdout: this.stdout, stderr: this.stderr, startOffsets };
-  }
-
   private startReadiness(run: Run, startOffsets: { stdout: number; stderr: number }): void {
-    this.readiness?.stop();
-    this.readiness = undefined;
-    this.readinessVerdict = undefined;
-    const config = this.config.readiness;
-    if (!config) return;
-    const runner = new ProbeRunner(config, this.probeContext(startOffsets), (ok, status) => {
-      if (this.run !== run || this.readiness !== runner) return;
-      this.onReadiness(run, ok, status.message);
-    });
-    this.readiness = runner;
-    runner.start();
+    this.probes.startReadiness(run, startOffsets, (ok, message) => this.onReadiness(run, ok, message));
   }
 
   /** A readiness verdict changed: an event, `ready` (derived from it), and STARTING -> RUNNING on the first pass. */
   private onReadiness(run: Run, ok: boolean, message: string): void {
     if (run.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) return;
-    // A run starts not ready: a first verdict of "failing" is no change.
-    if (ok === (this.readinessVerdict ?? false)) return;
-    this.readinessVerdict = ok;
     const detail: EventDetail = { kind: "probeChanged", probe: "readiness", ok, message };
     if (ok && this.state === "STARTING") {
       this.emit(detail);
@@ -517,46 +418,15 @@ export class Program {
   }
 
   private startLiveness(run: Run): void {
-    this.liveness?.stop();
-    this.liveness = undefined;
-    const config = this.config.liveness;
-    if (!config) return;
-    const runner = new ProbeRunner(config, this.probeContext({ stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() }), (ok, status) => {
-      if (ok || this.run !== run || this.liveness !== runner || this.state !== "RUNNING" || run.exitedAt) return;
-      const why = `liveness probe failed ${status.consecutiveFailures} time(s): ${status.message}`;
+    this.probes.startLiveness(run, () => this.state === "RUNNING" && !run.exitedAt, (why) => {
       this.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
-      runner.stop();
       run.killedBecause = why;
       // The exit then goes through onExit like a crash, so the restart policy decides.
       void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
     });
-    this.liveness = runner;
-    runner.start();
   }
 
-  private stopProbes(): void {
-    this.readiness?.stop();
-    this.liveness?.stop();
-  }
-
-  private wakeWaiters(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test(this)) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  }
-
-  /** A spawn step's error as a SpawnProblem; disk full and out of fds said in words (resource-errors.ts). */
-  private resourceProblem(error: unknown, what: string, path: string): SpawnProblem & { resource?: ResourceExhaustedError } {
-    const resource = resourceError(error, `${this.name}: ${what}`, path);
-    if (resource) return { path, errno: resource.errno, message: resource.message, resource };
-    const errno = errnoOf(error) ?? "EUNKNOWN";
-    return { path, errno, message: `${this.name}: ${what} ${path} failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
-
-  private spawnFailed(run: Run, problem: SpawnProblem & { resource?: ResourceExhaustedError }): void {
+  private spawnFailed(run: Run, problem: RunSpawnProblem): void {
     run.spawnError = problem.message;
     run.resourceError = problem.resource;
     run.exitedAt = new Date();
@@ -587,12 +457,6 @@ export class Program {
     }, delayMs);
   }
 
-  private describeExit(run: Run): string {
-    if (run.exitStatusUnknown) return `exit status unknown: ${run.exitStatusUnknown}`;
-    const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
-    return run.killedBecause ? `${how} (${run.killedBecause})` : how;
-  }
-
   private onExit(run: Run): void {
     if (this.startsecsTimer && this.run === run) {
       clearTimeout(this.startsecsTimer);
@@ -607,7 +471,7 @@ export class Program {
     const expected = isExpectedExit(this.config, run);
     this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
     if (this.run !== run) return;
-    const what = this.describeExit(run);
+    const what = describeExit(run);
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
@@ -679,7 +543,7 @@ export class Program {
     this.stopping = (async (): Promise<ShutdownResult> => {
       const { survivors, killed } = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
-      const how = this.describeExit(run);
+      const how = describeExit(run);
       this.transition(
         "STOPPED",
         survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
@@ -707,26 +571,14 @@ export class Program {
     else process.kill(run.pid, signal);
   }
 
-  /** Writes to the current run's stdin (bounded: stdin-buffer.ts); resolves once the bytes were handed to the pipe. */
-  async writeStdin(data: Uint8Array): Promise<number> {
-    await writeBounded(this.openStdin(), data, this.name);
-    return data.byteLength;
+  /** Writes to the current run's stdin (stdin.ts). */
+  writeStdin(data: Uint8Array): Promise<number> {
+    return writeStdin(this, data);
   }
 
-  /** Closes the current run's stdin: the program reads end of file. */
-  async closeStdin(): Promise<void> {
-    const stdin = this.openStdin();
-    await new Promise<void>((resolve) => stdin.end(resolve));
-  }
-
-  private openStdin(): NonNullable<ChildProcess["stdin"]> {
-    if (!this.config.stdin) throw new WrongStateError(`${this.name} has no stdin: set stdin: true in its config`);
-    const stdin = this.run?.child?.stdin;
-    if (!stdin || this.run?.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) {
-      throw new WrongStateError(`${this.name} is ${this.state}: no running process to write to`);
-    }
-    if (stdin.writableEnded || stdin.destroyed) throw new WrongStateError(`${this.name}: stdin of pid ${this.run?.pid} was closed`);
-    return stdin;
+  /** Closes the current run's stdin: the program reads end of file (stdin.ts). */
+  closeStdin(): Promise<void> {
+    return closeStdin(this);
   }
 
   get retryPending(): boolean {
@@ -792,15 +644,10 @@ export class Program {
 
   /** Releases timers and watchers (the program must be down). */
   dispose(): void {
-    this.stopProbes();
+    this.probes.stop();
     this.cancelRetry();
     if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
     this.stdout.stopWatching();
     this.stderr.stopWatching();
   }
-}
-
-/** A saved run as a Run: its monotonic start is placed as far back as its wall-clock age. */
-function restoredRun(saved: RestoredRun & Partial<EndedRun>, exited: Promise<void>): Run {
-  return { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited };
 }
