@@ -5,6 +5,7 @@ friends over FindProcesses / ListZombies, and WatchStats as an iterator."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import pytest
@@ -102,3 +103,22 @@ def test_watch_stats_is_an_iterator_of_ticks(corral):
         assert [s.process.pid for s in first.samples] == [run.pid, os.getpid()]
     finally:
         corral.stop("marked")
+
+
+def test_a_client_fails_a_monitored_run_and_the_first_failure_wins(corral):
+    # Exits 7 on SIGINT (the kill signal); a second failure is kept as secondary.
+    script = "import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: sys.exit(7))\nprint('up', flush=True)\nwhile True: time.sleep(0.05)"
+    result = None
+    for item in corral.run_monitored(sys.executable, ["-c", script], kill_grace=5):
+        kind = item.WhichOneof("event")
+        if kind == "output" and b"up" in item.output.data:
+            corral.fail_monitored(started.run_id, "sensor unplugged")
+            corral.fail_monitored(started.run_id, "second opinion")
+        if kind == "started":
+            started = item.started
+        if kind == "result":
+            result = item.result
+    assert result is not None
+    assert result.outcome == corral_client.MonitoredOutcome.Value("MONITORED_OUTCOME_FAILED_BY_CLIENT")
+    assert result.message.startswith("sensor unplugged")
+    assert [f.message for f in result.secondary] == ["second opinion"]

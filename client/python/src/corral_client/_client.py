@@ -204,6 +204,18 @@ class Client:
         _duration(kill_grace, request.kill_grace)
         return self.process_monitor.RunMonitored(request)
 
+    def report_progress(self, run_id: int, message: str = "") -> None:
+        """Progress of a monitored run (resets its inactivity timeout)."""
+        self.process_monitor.ReportProgress(mon.ReportProgressRequest(run_id=run_id, message=message))
+
+    def fail_monitored(self, run_id: int, reason: str) -> None:
+        """Fails a monitored run with a reason (Launchpad's unexpectedError): SIGINT to its
+        group, SIGKILL after the grace; the result is FAILED_BY_CLIENT with this reason unless
+        another failure came first."""
+        if not reason:
+            raise ValueError("fail_monitored needs a non-empty reason")
+        self.process_monitor.ReportProgress(mon.ReportProgressRequest(run_id=run_id, fail_reason=reason))
+
     # --- TaskRunner -----------------------------------------------------------------------
     def task_types(self) -> list:
         return list(self.task_runner.ListTaskTypes(tr.ListTaskTypesRequest()).types)
