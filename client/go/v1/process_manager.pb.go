@@ -7,6 +7,7 @@
 package corralv1
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -2278,8 +2279,11 @@ type ProgramResult struct {
 	Process *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
 	// Why an ok result did nothing (e.g. "remote: runs on host lab2").
 	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	// The failure with the details a single call would carry (ErrorInfo, PreconditionFailure,
+	// ResourceInfo, BadRequest); unset when ok. Its code and message equal code and error.
+	Status *status.Status `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
 	// StopAll: how this program's stop went.
-	Shutdown      *ShutdownResult `protobuf:"bytes,7,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
+	Shutdown      *ShutdownResult `protobuf:"bytes,8,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2354,6 +2358,13 @@ func (x *ProgramResult) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *ProgramResult) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
 }
 
 func (x *ProgramResult) GetShutdown() *ShutdownResult {
@@ -3838,13 +3849,15 @@ func (*WatchEventsResponse_Event) isWatchEventsResponse_Kind() {}
 
 func (*WatchEventsResponse_Gap) isWatchEventsResponse_Kind() {}
 
-// EventGap says that events between after_seq and first_available_seq are no longer
-// in the journal (or were dropped because the subscriber was too slow).
+// EventGap says that events after after_seq and before first_available_seq will not be
+// delivered: no longer in the journal, or dropped while the subscriber was too slow (reason).
+// missed counts those seqs, of every program (an upper bound for a filtered watch).
 type EventGap struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	FirstAvailableSeq uint64                 `protobuf:"varint,2,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
 	Missed            uint64                 `protobuf:"varint,3,opt,name=missed,proto3" json:"missed,omitempty"`
+	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -3898,6 +3911,13 @@ func (x *EventGap) GetMissed() uint64 {
 		return x.Missed
 	}
 	return 0
+}
+
+func (x *EventGap) GetReason() SequenceGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SequenceGapReason_SEQUENCE_GAP_REASON_UNSPECIFIED
 }
 
 // GetServerInfoRequest is empty.
@@ -4897,7 +4917,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xfc\b\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -5053,15 +5073,16 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"I\n" +
 	"\x15SignalProcessResponse\x120\n" +
-	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xda\x01\n" +
+	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\x86\x02\n" +
 	"\rProgramResult\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x12\n" +
 	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x120\n" +
 	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
-	"\x04note\x18\x06 \x01(\tR\x04note\x125\n" +
-	"\bshutdown\x18\a \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\xa6\x01\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\x12*\n" +
+	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\x125\n" +
+	"\bshutdown\x18\b \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\xa6\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
@@ -5165,11 +5186,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x13WatchEventsResponse\x12(\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.corral.v1.EventH\x00R\x05event\x12'\n" +
 	"\x03gap\x18\x02 \x01(\v2\x13.corral.v1.EventGapH\x00R\x03gapB\x06\n" +
-	"\x04kind\"o\n" +
+	"\x04kind\"\xa5\x01\n" +
 	"\bEventGap\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12.\n" +
 	"\x13first_available_seq\x18\x02 \x01(\x04R\x11firstAvailableSeq\x12\x16\n" +
-	"\x06missed\x18\x03 \x01(\x04R\x06missed\"\x16\n" +
+	"\x06missed\x18\x03 \x01(\x04R\x06missed\x124\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x1c.corral.v1.SequenceGapReasonR\x06reason\"\x16\n" +
 	"\x14GetServerInfoRequest\"\xca\x02\n" +
 	"\x15GetServerInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
@@ -5396,6 +5418,8 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	nil,                            // 77: corral.v1.LabelSelector.MatchLabelsEntry
 	(*durationpb.Duration)(nil),    // 78: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),  // 79: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 80: google.rpc.Status
+	(SequenceGapReason)(0),         // 81: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	73,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
@@ -5449,89 +5473,91 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	17,  // 48: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	17,  // 49: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	17,  // 50: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	27,  // 51: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
-	18,  // 52: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 53: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	78,  // 54: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	32,  // 55: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	18,  // 56: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 57: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	78,  // 58: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	32,  // 59: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 60: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	39,  // 61: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 62: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	79,  // 63: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	40,  // 64: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 65: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	7,   // 66: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 67: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	39,  // 68: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	79,  // 69: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	47,  // 70: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	49,  // 71: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	50,  // 72: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	48,  // 73: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	51,  // 74: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	45,  // 75: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	46,  // 76: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	44,  // 77: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	63,  // 78: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 79: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 80: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	78,  // 81: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	43,  // 82: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	54,  // 83: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	79,  // 84: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	64,  // 85: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	63,  // 86: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	63,  // 87: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	8,   // 88: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	17,  // 89: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 90: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	19,  // 91: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	21,  // 92: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	23,  // 93: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	25,  // 94: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	28,  // 95: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	30,  // 96: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	33,  // 97: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	35,  // 98: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	37,  // 99: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	41,  // 100: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	52,  // 101: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	55,  // 102: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	57,  // 103: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	59,  // 104: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	61,  // 105: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	65,  // 106: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	67,  // 107: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	69,  // 108: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	71,  // 109: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	20,  // 110: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	22,  // 111: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	24,  // 112: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	26,  // 113: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	29,  // 114: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	31,  // 115: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	34,  // 116: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	36,  // 117: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	38,  // 118: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	42,  // 119: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	53,  // 120: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	56,  // 121: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	58,  // 122: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	60,  // 123: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	62,  // 124: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	66,  // 125: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	68,  // 126: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	70,  // 127: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	72,  // 128: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	110, // [110:129] is the sub-list for method output_type
-	91,  // [91:110] is the sub-list for method input_type
-	91,  // [91:91] is the sub-list for extension type_name
-	91,  // [91:91] is the sub-list for extension extendee
-	0,   // [0:91] is the sub-list for field type_name
+	80,  // 51: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	27,  // 52: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
+	18,  // 53: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 54: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	78,  // 55: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	32,  // 56: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	18,  // 57: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 58: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	78,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	32,  // 60: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 61: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	39,  // 62: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 63: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	79,  // 64: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	40,  // 65: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 66: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	7,   // 67: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 68: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	39,  // 69: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	79,  // 70: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	47,  // 71: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	49,  // 72: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	50,  // 73: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	48,  // 74: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	51,  // 75: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	45,  // 76: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	46,  // 77: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	44,  // 78: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	63,  // 79: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 80: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 81: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	78,  // 82: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	43,  // 83: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	54,  // 84: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	81,  // 85: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	79,  // 86: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	64,  // 87: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	63,  // 88: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	63,  // 89: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	8,   // 90: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	17,  // 91: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 92: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	19,  // 93: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	21,  // 94: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	23,  // 95: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	25,  // 96: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	28,  // 97: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	30,  // 98: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	33,  // 99: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	35,  // 100: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	37,  // 101: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	41,  // 102: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	52,  // 103: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	55,  // 104: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	57,  // 105: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	59,  // 106: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	61,  // 107: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	65,  // 108: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	67,  // 109: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	69,  // 110: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	71,  // 111: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	20,  // 112: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	22,  // 113: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	24,  // 114: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	26,  // 115: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	29,  // 116: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	31,  // 117: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	34,  // 118: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	36,  // 119: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	38,  // 120: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	42,  // 121: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	53,  // 122: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	56,  // 123: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	58,  // 124: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	60,  // 125: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	62,  // 126: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	66,  // 127: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	68,  // 128: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	70,  // 129: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	72,  // 130: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	112, // [112:131] is the sub-list for method output_type
+	93,  // [93:112] is the sub-list for method input_type
+	93,  // [93:93] is the sub-list for extension type_name
+	93,  // [93:93] is the sub-list for extension extendee
+	0,   // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5539,6 +5565,7 @@ func file_corral_v1_process_manager_proto_init() {
 	if File_corral_v1_process_manager_proto != nil {
 		return
 	}
+	file_corral_v1_sequence_proto_init()
 	file_corral_v1_process_manager_proto_msgTypes[1].OneofWrappers = []any{
 		(*ProbeSpec_Tcp)(nil),
 		(*ProbeSpec_Exec)(nil),

@@ -2,12 +2,12 @@
 // started once per bulk operation, its depends_on condition waited for), then config order;
 // stop-all goes by dependency level, dependents first, in reverse config order within a level
 // (all of a level at once, or with `sequential` one by one, each gone before the next).
-import { TimeoutError, WrongStateError } from "../errors.js";
+import { ProgramFatalError, SurvivorsError, TimeoutError, WrongStateError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import type { Program } from "./program.js";
 import { isExpectedExit } from "./restart-policy.js";
-import type { ProgramResult, ShutdownResult, StartWait, StopWait } from "./types.js";
+import type { ProcessSnapshot, ProgramResult, ShutdownResult, StartWait, StopWait } from "./types.js";
 
 export interface StartOptions {
   wait?: StartWait; // default "running"
@@ -87,7 +87,11 @@ export class BulkOperations {
             try {
               await this.startWithDependencies(dep, starting, options, false);
             } catch (error) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName },
+              });
             }
           }
           const deadline = performance.now() + timeoutMs;
@@ -101,7 +105,11 @@ export class BulkOperations {
             const result = check();
             if (result.met) break;
             if (result.failed) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName, condition },
+              });
             }
           }
         }),
@@ -141,12 +149,11 @@ export class BulkOperations {
         try {
           await promise;
           await this.waitStarted(program, options);
+          startedOrFatal(program, options);
         } catch (startError) {
           error = startError as Error;
         }
-        const snapshot = program.snapshot();
-        if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
-        return { name: program.name, ok: !error, error, process: snapshot };
+        return { name: program.name, ok: !error, error, process: program.snapshot() };
       }),
     ).then((results) => [...results, ...remote.map(remoteResult)]);
   }
@@ -188,7 +195,7 @@ export class BulkOperations {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
             shutdown = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
             const { survivors } = shutdown;
-            if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
+            if (survivors.length > 0) error = new SurvivorsError(program.name, survivors);
           } else stopping.catch(() => undefined);
         } catch (stopError) {
           error = stopError as Error;
@@ -199,6 +206,16 @@ export class BulkOperations {
   }
 }
 
+/**
+ * The snapshot of a started program, or a ProgramFatalError when the start ended FATAL (a
+ * waited-for start that gave up is a failure, not an OK answer with FATAL inside).
+ */
+export function startedOrFatal(program: Program, options: StartOptions): ProcessSnapshot {
+  const snapshot = program.snapshot();
+  if (snapshot.state !== "FATAL" || options.wait === "none") return snapshot;
+  throw new ProgramFatalError(program.name, snapshot.stateReason, snapshot.run);
+}
+
 /** A bulk operation's result for a program of another host: nothing was done here. */
 function remoteResult(program: Program): ProgramResult {
   return { name: program.name, ok: true, process: program.snapshot(), note: `remote: runs on host ${program.remoteHost}` };
@@ -207,5 +224,5 @@ function remoteResult(program: Program): ProgramResult {
 /** Start, stop, restart and signal act on processes of this host only. */
 export function refuseRemote(program: Program, what: string): void {
   const host = program.remoteHost;
-  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
+  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${program.name}`, metadata: { program: program.name, host } });
 }

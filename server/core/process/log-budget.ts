@@ -3,7 +3,23 @@
 // programs go first; when no backup is left, current files are cut down to their last partial
 // block, largest first (the same lossless cut as rotation). Logical offsets never change, and
 // every drop is remembered with its offsets, so a reader of dropped data is told what went and why.
-import type { DroppedLog, LogFile } from "./log-file.js";
+import type { LogFile } from "./log-file.js";
+
+/** A backup as the total cap sees it (log-budget.ts). */
+export interface BackupUsage {
+  /** Logical offset of its first byte (also its name: <stream>.log.<offset>). */
+  start: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What the total cap removed from one stream: the logical offsets it held. */
+export interface DroppedLog {
+  path: string;
+  bytes: number;
+  fromOffset: number;
+  toOffset: number;
+}
 
 /** At most one check in this interval while programs write; a trailing check sees the last burst. */
 const CHECK_INTERVAL_MS = 1000;

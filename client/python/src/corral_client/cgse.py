@@ -42,4 +42,7 @@ def list_processes(items: Items, contains: bool = True, case_sensitive: bool = F
 def list_zombies(client: Optional[Client] = None) -> List[dict]:
     """One dict per zombie process of the host: pid, ppid, name, cmdline, program, parent_is_daemon."""
     with _client(client) as c:
-        return c.list_zombies()
+        return [
+            {"pid": z.pid, "ppid": z.ppid, "name": z.name, "cmdline": list(z.cmdline), "program": z.program, "parent_is_daemon": z.parent_is_daemon}
+            for z in c.list_zombies()
+        ]
