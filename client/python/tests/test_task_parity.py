@@ -121,7 +121,7 @@ def test_custom_method_reads_pending_settings_and_sets_one_field(corral):
         assert task.pending_settings()["other"] == "from client"
         with pytest.raises(CorralError) as bad:
             task.call("set_param", "seven")
-        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "settings.param" in bad.value.details()()
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "settings.param" in bad.value.details()
     finally:
         task.remove(timeout=10)
 

@@ -121,24 +121,6 @@ class Client:
         response: pm.StopProcessResponse = self.process_manager.StopProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return StopResult(response)
 
-    def stop_all(
-        self,
-        names: Sequence[str] = (),
-        labels: Optional[Mapping[str, str]] = None,
-        sequential: Optional[bool] = None,
-        wait: int = pm.STOP_WAIT_STOPPED,
-        timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-    ) -> list:
-        """Stops the selected programs (all when none are named), dependents first. sequential:
-        one at a time in reverse order, each gone before the next (None: the daemon's
-        server.stop_order). Returns one ProgramResult per program (its `shutdown` says how)."""
-        request = pm.StopAllRequest(selector=pm.LabelSelector(names=list(names), match_labels=dict(labels or {})), wait=wait)
-        if sequential is not None:
-            request.sequential = sequential
-        _duration(timeout, request.timeout)
-        return list(self.process_manager.StopAll(request, timeout=deadline).results)
-
     def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Stops the program if it runs, then starts it (a stopped one is just started)."""
         request = pm.RestartProcessRequest(name=name, wait=wait)
@@ -174,9 +156,14 @@ class Client:
         wait: int = pm.STOP_WAIT_STOPPED,
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
+        sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
-        """Stops the selected programs (all by default), dependents first."""
+        """Stops the selected programs (all by default), dependents first. sequential: one at a
+        time in reverse order, each gone before the next (None: the daemon's server.stop_order).
+        Each result's `shutdown` says how its stop went."""
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
+        if sequential is not None:
+            request.sequential = sequential
         _duration(timeout, request.timeout)
         response: pm.StopAllResponse = self.process_manager.StopAll(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return list(response.results)
