@@ -84,6 +84,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     journal,
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
+    stopOrder: options.config.server.stopOrder,
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);

@@ -17,7 +17,7 @@ const COMMAND_USAGE: Record<string, string> = {
   server: "corral server [--config FILE] [--home DIR] [--listen ADDR] [--insecure]",
   status: "corral status [NAME...] [--label k=v]... [--json]",
   start: "corral start NAME...|--all [--label k=v]... [--ready] [--no-wait] [--timeout 30s]",
-  stop: "corral stop NAME...|--all [--label k=v]... [--no-wait] [--timeout 30s]",
+  stop: "corral stop NAME...|--all [--label k=v]... [--sequential] [--no-wait] [--timeout 30s]",
   restart: "corral restart NAME [--no-wait] [--timeout 30s]",
   signal: "corral signal NAME SIG [--group]",
   logs: "corral logs NAME [-f|--follow] [--tail N] [--stderr]",

@@ -36,6 +36,8 @@ export interface HostConfig {
 export interface ServerConfig {
   listen: string[];
   allowAdhoc: boolean;
+  /** server.stop_order: stop-all's default within a dependency level. */
+  stopOrder: "parallel" | "sequential";
   hostName?: string;
   /** Present (true) only when TCP beyond loopback without TLS/auth was explicitly allowed. */
   insecure?: true;
@@ -169,6 +171,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
   return {
     listen: server.listen,
     allowAdhoc: server.allow_adhoc,
+    stopOrder: server.stop_order,
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
     logs: { maxTotalBytes: server.logs.max_total },
     streams: { maxPerConnection: server.streams.max_per_connection, maxTotal: server.streams.max_total },

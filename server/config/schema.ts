@@ -108,6 +108,8 @@ export const configSchema = strictObject({
     /** JSONL audit of denied and mutating calls; relative to the config file's directory (default: audit.log in the home). */
     audit_log: z.string().min(1, { error: "must not be empty (leave it out for audit.log in the home)" }).optional(),
     allow_adhoc: z.boolean().default(false),
+    /** How stop-all (and the daemon's own shutdown) stops a dependency level: all at once, or one by one in reverse order, each gone before the next (QMI's proc_stop). */
+    stop_order: z.enum(["parallel", "sequential"]).default("parallel"),
     /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
     host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
     logs: strictObject({

@@ -16,6 +16,8 @@ import {
   ProbeStatusSchema,
   RestartPolicy as ProtoRestartPolicy,
   RunInfoSchema,
+  ShutdownHow as ProtoShutdownHow,
+  ShutdownResultSchema,
   StartWait as ProtoStartWait,
   StopWait as ProtoStopWait,
   WatchEventsResponseSchema,
@@ -28,6 +30,7 @@ import {
   type ProbeSpec,
   type ProbeStatus as ProtoProbeStatus,
   type RunInfo,
+  type ShutdownResult as ProtoShutdownResult,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { MAX_DURATION_MS } from "../core/limits.js";
@@ -49,6 +52,8 @@ import type {
   RestartPolicy,
   RunSnapshot,
   Selector,
+  ShutdownHow,
+  ShutdownResult,
   StartWait,
   StopWait,
 } from "../core/process/types.js";
@@ -293,8 +298,21 @@ export function programResultToProto(result: ProgramResult): ProtoProgramResult 
     error: error?.details ?? "",
     process: processToProto(result.process),
     note: result.note ?? "",
+    shutdown: result.shutdown ? shutdownToProto(result.shutdown) : undefined,
     status: error?.status,
   });
+}
+
+const SHUTDOWN_HOW: Record<ShutdownHow, ProtoShutdownHow> = {
+  soft: ProtoShutdownHow.SOFT,
+  hard: ProtoShutdownHow.HARD,
+  survivors: ProtoShutdownHow.SURVIVORS,
+  not_running: ProtoShutdownHow.NOT_RUNNING,
+  pending: ProtoShutdownHow.PENDING,
+};
+
+export function shutdownToProto(result: ShutdownResult): ProtoShutdownResult {
+  return create(ShutdownResultSchema, { wasRunning: result.wasRunning, pid: result.pid, how: SHUTDOWN_HOW[result.how], survivors: result.survivors });
 }
 
 export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {

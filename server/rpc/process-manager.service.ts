@@ -11,6 +11,7 @@ import {
   logStreamFromProto,
   processToProto,
   programResultToProto,
+  shutdownToProto,
   requireName,
   selectorFromProto,
   startWaitFromProto,
@@ -87,7 +88,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     async stopProcess(request, context) {
       const name = requireName(request.name);
       const result = await manager.stop(name, waitOptions(request, stopWaitFromProto, context.signal));
-      return { process: processToProto(result.process), survivors: result.survivors };
+      return { process: processToProto(result.process), survivors: result.survivors, shutdown: shutdownToProto(result.shutdown) };
     },
 
     async restartProcess(request, context) {
@@ -108,7 +109,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     async stopAll(request, context) {
-      const results = await manager.stopAll(selectorFromProto(request.selector), waitOptions(request, stopWaitFromProto, context.signal));
+      const results = await manager.stopAll(selectorFromProto(request.selector), { ...waitOptions(request, stopWaitFromProto, context.signal), sequential: request.sequential });
       return { results: results.map(programResultToProto) };
     },
 

@@ -19,7 +19,7 @@ import type { MonitoredEvent, MonitoredOutcome as CoreOutcome, MonitoredResult }
 import type { ProcessStats, StatsSample, StatsTarget } from "../core/monitor/stats.js";
 import { durationToMs, msToDuration, uint64ToNumber } from "./convert.js";
 
-export type ProcessMonitorCore = Pick<ProcessMonitor, "getStats" | "watchStats" | "findProcesses" | "listZombies" | "runMonitored" | "reportProgress">;
+export type ProcessMonitorCore = Pick<ProcessMonitor, "getStats" | "watchStats" | "findProcesses" | "listZombies" | "runMonitored" | "reportProgress" | "failMonitored">;
 export type ProcessMonitorService = ServiceImplementation<typeof ProcessMonitorDefinition>;
 
 export function createProcessMonitorService(monitor: ProcessMonitorCore): ProcessMonitorService {
@@ -83,7 +83,10 @@ export function createProcessMonitorService(monitor: ProcessMonitorCore): Proces
     },
 
     async reportProgress(request) {
-      monitor.reportProgress(uint64ToNumber(request.runId, "run_id"), request.message);
+      const runId = uint64ToNumber(request.runId, "run_id");
+      // Handled synchronously, so notifications take effect in the order the daemon received them.
+      if (request.failReason !== "") monitor.failMonitored(runId, request.failReason);
+      else monitor.reportProgress(runId, request.message);
       return {};
     },
   };
@@ -141,6 +144,7 @@ const OUTCOME: Record<CoreOutcome, MonitoredOutcome> = {
   timed_out: MonitoredOutcome.TIMED_OUT,
   spawn_failed: MonitoredOutcome.SPAWN_FAILED,
   killed_by_client: MonitoredOutcome.KILLED_BY_CLIENT,
+  failed_by_client: MonitoredOutcome.FAILED_BY_CLIENT,
 };
 
 function resultToProto(result: MonitoredResult) {

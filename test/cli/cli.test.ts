@@ -81,8 +81,13 @@ describe("corral CLI", () => {
 
       const stopped = await corral(["stop", "idle"], address);
       assert.equal(stopped.code, 0, stopped.stderr);
-      assert.match(stopped.stdout, /^idle: stopped$/m);
+      assert.match(stopped.stdout, /^idle: stopped \(pid \d+\)$/m);
       assert.equal(await stateOf("idle"), ProcessState.STOPPED);
+
+      // Nothing to stop is not a stop: its own line and exit code 3 (QMI's ShutdownResult).
+      const again = await corral(["stop", "idle"], address);
+      assert.equal(again.code, 3, again.stderr);
+      assert.match(again.stdout, /^idle: was not running \(nothing stopped\)$/m);
     } finally {
       await daemon.client.processManager.stopProcess({ name: "idle" }).catch(() => undefined);
     }
@@ -96,9 +101,12 @@ describe("corral CLI", () => {
       assert.match(started.stdout, /^idle\s+ok\s+RUNNING\s+pid \d+$/m);
       assert.doesNotMatch(started.stdout, /^ticker/m);
 
-      const stopped = await corral(["stop", "--label", "group=lazy"], address);
+      const stopped = await corral(["stop", "--label", "group=lazy", "--sequential"], address);
       assert.equal(stopped.code, 0, stopped.stderr);
-      assert.match(stopped.stdout, /^idle\s+ok\s+STOPPED/m);
+      assert.match(stopped.stdout, /^idle\s+ok\s+STOPPED\s+pid \d+: stopped$/m);
+      const none = await corral(["stop", "--label", "group=lazy"], address);
+      assert.equal(none.code, 3, none.stderr);
+      assert.match(none.stdout, /^idle\s+ok\s+STOPPED\s+was not running$/m);
       assert.equal(await stateOf("idle"), ProcessState.STOPPED);
     } finally {
       await daemon.client.processManager.stopProcess({ name: "idle" }).catch(() => undefined);

@@ -5,7 +5,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Status, TaskFailedError, TaskHandle, TaskRefusedError, TaskState, type JsonValue } from "../../client/ts/index.js";
+import {
+  isProcessRunning,
+  listZombies,
+  processPids,
+  ShutdownHow,
+  StartWait,
+  Status,
+  TaskFailedError,
+  TaskHandle,
+  TaskRefusedError,
+  TaskState,
+  type JsonValue,
+} from "../../client/ts/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
@@ -115,5 +127,28 @@ describe("task parity with QMI (TS client)", () => {
     const status = (await task.getStatus()) as { settings?: JsonValue; updated?: boolean };
     assert.equal(status.updated, true);
     await task.remove(10_000);
+  });
+});
+
+describe("CGSE helpers and ShutdownResult (TS client)", () => {
+  let daemon: TestDaemon;
+  before(async () => {
+    daemon = await startTestDaemon({ configYaml: JSON.stringify({ programs: { marked: { command: ["sleep", "1002"], autostart: false, startsecs: 0 } } }) });
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test("isProcessRunning / processPids / listZombies; a stop's ShutdownResult says soft, then not running", async () => {
+    const pm = daemon.client.processManager;
+    const pid = (await pm.startProcess({ name: "marked", wait: StartWait.RUNNING })).process!.run!.pid;
+    const monitor = daemon.client.processMonitor;
+    assert.deepEqual(await processPids(monitor, ["sleep", "1002"]), [pid]);
+    assert.equal(await isProcessRunning(monitor, "SLEEP 1002", { caseSensitive: true }), false);
+    assert.ok(Array.isArray(await listZombies(monitor)));
+    const stopped = await pm.stopProcess({ name: "marked" });
+    assert.deepEqual([stopped.shutdown?.wasRunning, stopped.shutdown?.pid, stopped.shutdown?.how], [true, pid, ShutdownHow.SOFT]);
+    const again = await pm.stopProcess({ name: "marked" });
+    assert.deepEqual([again.shutdown?.wasRunning, again.shutdown?.pid, again.shutdown?.how], [false, 0, ShutdownHow.NOT_RUNNING]);
   });
 });

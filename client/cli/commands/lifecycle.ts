@@ -4,10 +4,12 @@ import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
   ProcessState,
+  ShutdownHow,
   StartWait,
   StopWait,
   type ProcessInfo,
   type ProgramResult,
+  type ShutdownResult,
 } from "../../ts/index.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
@@ -26,6 +28,8 @@ interface BulkOptions {
   wait: boolean;
   /** start --ready: wait until the readiness probe passes (RUNNING when there is none). */
   ready: boolean;
+  /** stop --sequential: one program at a time within a dependency level. */
+  sequential: boolean;
   timeoutMs: number | undefined;
 }
 
@@ -40,6 +44,7 @@ function parseBulk(command: string, args: string[]): BulkOptions {
         "no-wait": { type: "boolean" },
         timeout: { type: "string" },
         ...(command === "start" ? { ready: { type: "boolean" as const } } : {}),
+        ...(command === "stop" ? { sequential: { type: "boolean" as const } } : {}),
       },
     }),
   );
@@ -55,6 +60,7 @@ function parseBulk(command: string, args: string[]): BulkOptions {
     matchLabels,
     wait: values["no-wait"] !== true,
     ready: "ready" in values && values.ready === true,
+    sequential: "sequential" in values && values.sequential === true,
     timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", command),
   };
 }
@@ -77,17 +83,42 @@ export function startWait(wait: boolean, ready: boolean): StartWait {
 }
 
 /** One call per named program; a program's failure is reported and the rest still go; 1 if any failed. */
-async function eachProgram(ctx: CliContext, names: string[], act: (name: string) => Promise<boolean>): Promise<number> {
+/** Exit code of `corral stop` when nothing failed but a program was not running (nothing was stopped). */
+export const EXIT_NOT_RUNNING = 3;
+
+/** act answers true (done), false (failed: exit 1) or "not_running" (exit 3 unless something failed). */
+async function eachProgram(ctx: CliContext, names: string[], act: (name: string) => Promise<boolean | "not_running">): Promise<number> {
   let exitCode = 0;
   for (const name of names) {
     try {
-      if (!(await act(name))) exitCode = 1;
+      const done = await act(name);
+      if (done === false) exitCode = 1;
+      else if (done === "not_running" && exitCode === 0) exitCode = EXIT_NOT_RUNNING;
     } catch (error) {
       reportFailure(ctx, error);
       exitCode = 1;
     }
   }
   return exitCode;
+}
+
+/** The DETAIL of a stop: how it went (soft, hard, survivors), or that the program was not running. */
+function shutdownDetail(shutdown: ShutdownResult | undefined): string {
+  if (!shutdown) return "";
+  switch (shutdown.how) {
+    case ShutdownHow.NOT_RUNNING:
+      return "was not running";
+    case ShutdownHow.SOFT:
+      return `pid ${shutdown.pid}: stopped`;
+    case ShutdownHow.HARD:
+      return `pid ${shutdown.pid}: killed (SIGKILL after stop_timeout)`;
+    case ShutdownHow.SURVIVORS:
+      return `pid ${shutdown.pid}: survivors after SIGKILL: ${shutdown.survivors.join(", ")}`;
+    case ShutdownHow.PENDING:
+      return `pid ${shutdown.pid}: stopping`;
+    default:
+      return "";
+  }
 }
 
 function notStarted(name: string, process: ProcessInfo | undefined): string {
@@ -108,7 +139,7 @@ function reportFailure(ctx: CliContext, error: unknown): void {
   ctx.err(`corral: ${line}\n`);
 }
 
-function printResults(ctx: CliContext, results: ProgramResult[]): number {
+function printResults(ctx: CliContext, results: ProgramResult[], stopping = false): number {
   if (results.length === 0) {
     ctx.err("no programs matched\n");
     return 0;
@@ -117,10 +148,13 @@ function printResults(ctx: CliContext, results: ProgramResult[]): number {
     r.name,
     r.ok ? "ok" : "FAILED",
     r.process ? stateName(r.process.state) : "-",
-    r.ok ? r.note || pidOf(r.process) : `${codeName(r.code)}: ${r.error}`,
+    r.ok ? r.note || (stopping ? shutdownDetail(r.shutdown) : pidOf(r.process)) : `${codeName(r.code)}: ${r.error}`,
   ]);
   ctx.out(formatTable(["NAME", "RESULT", "STATE", "DETAIL"], rows));
-  return results.every((r) => r.ok) ? 0 : 1;
+  if (!results.every((r) => r.ok)) return 1;
+  // Stop-all of programs none of which was running: nothing was stopped (exit 3, as for named ones).
+  if (stopping && results.every((r) => r.shutdown?.how === ShutdownHow.NOT_RUNNING)) return EXIT_NOT_RUNNING;
+  return 0;
 }
 
 export async function start(ctx: CliContext, args: string[]): Promise<number> {
@@ -165,12 +199,17 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
 
   if (!isBulk(options)) {
     return eachProgram(ctx, options.names, async (name) => {
-      const { survivors } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
+      const { survivors, shutdown } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
       if (survivors.length > 0) {
         ctx.err(`corral: ${name}: stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}\n`);
         return false;
       }
-      ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}\n`);
+      if (shutdown?.how === ShutdownHow.NOT_RUNNING) {
+        ctx.out(`${name}: was not running (nothing stopped)\n`);
+        return "not_running";
+      }
+      const how = shutdown?.how === ShutdownHow.HARD ? " (killed: SIGKILL after stop_timeout)" : "";
+      ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}${shutdown?.pid ? ` (pid ${shutdown.pid})` : ""}${how}\n`);
       return true;
     });
   }
@@ -186,9 +225,9 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
       done: (s) => stoppedStates.includes(s),
       begun: { state: ProcessState.STOPPING, word: "signalled" },
     },
-    () => ctx.client.stopAll({ selector, wait, timeout }, callOptions),
+    () => ctx.client.stopAll({ selector, wait, timeout, ...(options.sequential ? { sequential: true } : {}) }, callOptions),
   );
-  return printResults(ctx, results);
+  return printResults(ctx, results, true);
 }
 
 export async function restart(ctx: CliContext, args: string[]): Promise<number> {

@@ -363,6 +363,70 @@ func (DependencyCondition) EnumDescriptor() ([]byte, []int) {
 	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
 }
 
+// ShutdownHow says how a stop went.
+type ShutdownHow int32
+
+const (
+	ShutdownHow_SHUTDOWN_HOW_UNSPECIFIED ShutdownHow = 0
+	// The group left after the stop signal, within stop_timeout.
+	ShutdownHow_SHUTDOWN_HOW_SOFT ShutdownHow = 1
+	// The group needed SIGKILL after stop_timeout.
+	ShutdownHow_SHUTDOWN_HOW_HARD ShutdownHow = 2
+	// Members of the group outlived SIGKILL (ShutdownResult.survivors).
+	ShutdownHow_SHUTDOWN_HOW_SURVIVORS ShutdownHow = 3
+	// The program was not running: nothing was stopped (a pending retry may have been cancelled).
+	ShutdownHow_SHUTDOWN_HOW_NOT_RUNNING ShutdownHow = 4
+	// The stop was sent but the call did not wait (wait NONE).
+	ShutdownHow_SHUTDOWN_HOW_PENDING ShutdownHow = 5
+)
+
+// Enum value maps for ShutdownHow.
+var (
+	ShutdownHow_name = map[int32]string{
+		0: "SHUTDOWN_HOW_UNSPECIFIED",
+		1: "SHUTDOWN_HOW_SOFT",
+		2: "SHUTDOWN_HOW_HARD",
+		3: "SHUTDOWN_HOW_SURVIVORS",
+		4: "SHUTDOWN_HOW_NOT_RUNNING",
+		5: "SHUTDOWN_HOW_PENDING",
+	}
+	ShutdownHow_value = map[string]int32{
+		"SHUTDOWN_HOW_UNSPECIFIED": 0,
+		"SHUTDOWN_HOW_SOFT":        1,
+		"SHUTDOWN_HOW_HARD":        2,
+		"SHUTDOWN_HOW_SURVIVORS":   3,
+		"SHUTDOWN_HOW_NOT_RUNNING": 4,
+		"SHUTDOWN_HOW_PENDING":     5,
+	}
+)
+
+func (x ShutdownHow) Enum() *ShutdownHow {
+	p := new(ShutdownHow)
+	*p = x
+	return p
+}
+
+func (x ShutdownHow) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ShutdownHow) Descriptor() protoreflect.EnumDescriptor {
+	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+}
+
+func (ShutdownHow) Type() protoreflect.EnumType {
+	return &file_corral_v1_process_manager_proto_enumTypes[6]
+}
+
+func (x ShutdownHow) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ShutdownHow.Descriptor instead.
+func (ShutdownHow) EnumDescriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+}
+
 // LogGapReason says why bytes were dropped.
 type LogGapReason int32
 
@@ -403,11 +467,11 @@ func (x LogGapReason) String() string {
 }
 
 func (LogGapReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+	return file_corral_v1_process_manager_proto_enumTypes[7].Descriptor()
 }
 
 func (LogGapReason) Type() protoreflect.EnumType {
-	return &file_corral_v1_process_manager_proto_enumTypes[6]
+	return &file_corral_v1_process_manager_proto_enumTypes[7]
 }
 
 func (x LogGapReason) Number() protoreflect.EnumNumber {
@@ -416,7 +480,7 @@ func (x LogGapReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LogGapReason.Descriptor instead.
 func (LogGapReason) EnumDescriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{7}
 }
 
 // ProgramSpec is a program's configuration, as read from the config file.
@@ -1859,7 +1923,10 @@ type StopProcessResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Process *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	// Members of the process group still alive after SIGKILL (should be empty).
-	Survivors     []int32 `protobuf:"varint,2,rep,packed,name=survivors,proto3" json:"survivors,omitempty"`
+	Survivors []int32 `protobuf:"varint,2,rep,packed,name=survivors,proto3" json:"survivors,omitempty"`
+	// How the stop went: was the program running, its pid, soft / hard / survivors, or
+	// NOT_RUNNING when there was nothing to stop.
+	Shutdown      *ShutdownResult `protobuf:"bytes,3,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1908,6 +1975,85 @@ func (x *StopProcessResponse) GetSurvivors() []int32 {
 	return nil
 }
 
+func (x *StopProcessResponse) GetShutdown() *ShutdownResult {
+	if x != nil {
+		return x.Shutdown
+	}
+	return nil
+}
+
+// ShutdownResult is one stop's outcome (QMI's proc ShutdownResult).
+type ShutdownResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program had a live run when the stop came.
+	WasRunning bool `protobuf:"varint,1,opt,name=was_running,json=wasRunning,proto3" json:"was_running,omitempty"`
+	// That run's pid (0 when it was not running).
+	Pid int32       `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	How ShutdownHow `protobuf:"varint,3,opt,name=how,proto3,enum=corral.v1.ShutdownHow" json:"how,omitempty"`
+	// Pids of the group alive after SIGKILL (how SURVIVORS).
+	Survivors     []int32 `protobuf:"varint,4,rep,packed,name=survivors,proto3" json:"survivors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShutdownResult) Reset() {
+	*x = ShutdownResult{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShutdownResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShutdownResult) ProtoMessage() {}
+
+func (x *ShutdownResult) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShutdownResult.ProtoReflect.Descriptor instead.
+func (*ShutdownResult) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ShutdownResult) GetWasRunning() bool {
+	if x != nil {
+		return x.WasRunning
+	}
+	return false
+}
+
+func (x *ShutdownResult) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *ShutdownResult) GetHow() ShutdownHow {
+	if x != nil {
+		return x.How
+	}
+	return ShutdownHow_SHUTDOWN_HOW_UNSPECIFIED
+}
+
+func (x *ShutdownResult) GetSurvivors() []int32 {
+	if x != nil {
+		return x.Survivors
+	}
+	return nil
+}
+
 // RestartProcessRequest restarts a program.
 type RestartProcessRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1920,7 +2066,7 @@ type RestartProcessRequest struct {
 
 func (x *RestartProcessRequest) Reset() {
 	*x = RestartProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2078,7 @@ func (x *RestartProcessRequest) String() string {
 func (*RestartProcessRequest) ProtoMessage() {}
 
 func (x *RestartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2091,7 @@ func (x *RestartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartProcessRequest.ProtoReflect.Descriptor instead.
 func (*RestartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{19}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RestartProcessRequest) GetName() string {
@@ -1979,7 +2125,7 @@ type RestartProcessResponse struct {
 
 func (x *RestartProcessResponse) Reset() {
 	*x = RestartProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2137,7 @@ func (x *RestartProcessResponse) String() string {
 func (*RestartProcessResponse) ProtoMessage() {}
 
 func (x *RestartProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2150,7 @@ func (x *RestartProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartProcessResponse.ProtoReflect.Descriptor instead.
 func (*RestartProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{20}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RestartProcessResponse) GetProcess() *ProcessInfo {
@@ -2028,7 +2174,7 @@ type SignalProcessRequest struct {
 
 func (x *SignalProcessRequest) Reset() {
 	*x = SignalProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2186,7 @@ func (x *SignalProcessRequest) String() string {
 func (*SignalProcessRequest) ProtoMessage() {}
 
 func (x *SignalProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2199,7 @@ func (x *SignalProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalProcessRequest.ProtoReflect.Descriptor instead.
 func (*SignalProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{21}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SignalProcessRequest) GetName() string {
@@ -2087,7 +2233,7 @@ type SignalProcessResponse struct {
 
 func (x *SignalProcessResponse) Reset() {
 	*x = SignalProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2245,7 @@ func (x *SignalProcessResponse) String() string {
 func (*SignalProcessResponse) ProtoMessage() {}
 
 func (x *SignalProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2258,7 @@ func (x *SignalProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalProcessResponse.ProtoReflect.Descriptor instead.
 func (*SignalProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{22}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SignalProcessResponse) GetProcess() *ProcessInfo {
@@ -2135,14 +2281,16 @@ type ProgramResult struct {
 	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
 	// The failure with the details a single call would carry (ErrorInfo, PreconditionFailure,
 	// ResourceInfo, BadRequest); unset when ok. Its code and message equal code and error.
-	Status        *status.Status `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	Status *status.Status `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	// StopAll: how this program's stop went.
+	Shutdown      *ShutdownResult `protobuf:"bytes,8,opt,name=shutdown,proto3" json:"shutdown,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProgramResult) Reset() {
 	*x = ProgramResult{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2302,7 @@ func (x *ProgramResult) String() string {
 func (*ProgramResult) ProtoMessage() {}
 
 func (x *ProgramResult) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2315,7 @@ func (x *ProgramResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramResult.ProtoReflect.Descriptor instead.
 func (*ProgramResult) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{23}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ProgramResult) GetName() string {
@@ -2219,6 +2367,13 @@ func (x *ProgramResult) GetStatus() *status.Status {
 	return nil
 }
 
+func (x *ProgramResult) GetShutdown() *ShutdownResult {
+	if x != nil {
+		return x.Shutdown
+	}
+	return nil
+}
+
 // StartAllRequest starts the selected programs (all when the selector is empty).
 type StartAllRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2231,7 +2386,7 @@ type StartAllRequest struct {
 
 func (x *StartAllRequest) Reset() {
 	*x = StartAllRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2398,7 @@ func (x *StartAllRequest) String() string {
 func (*StartAllRequest) ProtoMessage() {}
 
 func (x *StartAllRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2411,7 @@ func (x *StartAllRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAllRequest.ProtoReflect.Descriptor instead.
 func (*StartAllRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{24}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StartAllRequest) GetSelector() *LabelSelector {
@@ -2290,7 +2445,7 @@ type StartAllResponse struct {
 
 func (x *StartAllResponse) Reset() {
 	*x = StartAllResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2302,7 +2457,7 @@ func (x *StartAllResponse) String() string {
 func (*StartAllResponse) ProtoMessage() {}
 
 func (x *StartAllResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2315,7 +2470,7 @@ func (x *StartAllResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAllResponse.ProtoReflect.Descriptor instead.
 func (*StartAllResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{25}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StartAllResponse) GetResults() []*ProgramResult {
@@ -2327,17 +2482,22 @@ func (x *StartAllResponse) GetResults() []*ProgramResult {
 
 // StopAllRequest stops the selected programs (all when the selector is empty).
 type StopAllRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Selector      *LabelSelector         `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
-	Wait          StopWait               `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
-	Timeout       *durationpb.Duration   `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Selector *LabelSelector         `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	Wait     StopWait               `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
+	Timeout  *durationpb.Duration   `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Within each dependency level (dependents still first), stop one program at a time in reverse
+	// config order, waiting until each is gone before the next (QMI's proc_stop). Unset: the
+	// config's server.stop_order (default parallel: a level's stops are sent at once). Ignored
+	// with wait NONE.
+	Sequential    *bool `protobuf:"varint,4,opt,name=sequential,proto3,oneof" json:"sequential,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StopAllRequest) Reset() {
 	*x = StopAllRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +2509,7 @@ func (x *StopAllRequest) String() string {
 func (*StopAllRequest) ProtoMessage() {}
 
 func (x *StopAllRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +2522,7 @@ func (x *StopAllRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopAllRequest.ProtoReflect.Descriptor instead.
 func (*StopAllRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{26}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StopAllRequest) GetSelector() *LabelSelector {
@@ -2386,6 +2546,13 @@ func (x *StopAllRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
+func (x *StopAllRequest) GetSequential() bool {
+	if x != nil && x.Sequential != nil {
+		return *x.Sequential
+	}
+	return false
+}
+
 // StopAllResponse has one result per selected program, in stop order.
 type StopAllResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2396,7 +2563,7 @@ type StopAllResponse struct {
 
 func (x *StopAllResponse) Reset() {
 	*x = StopAllResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2575,7 @@ func (x *StopAllResponse) String() string {
 func (*StopAllResponse) ProtoMessage() {}
 
 func (x *StopAllResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2588,7 @@ func (x *StopAllResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopAllResponse.ProtoReflect.Descriptor instead.
 func (*StopAllResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{27}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StopAllResponse) GetResults() []*ProgramResult {
@@ -2449,7 +2616,7 @@ type ReadLogsRequest struct {
 
 func (x *ReadLogsRequest) Reset() {
 	*x = ReadLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2628,7 @@ func (x *ReadLogsRequest) String() string {
 func (*ReadLogsRequest) ProtoMessage() {}
 
 func (x *ReadLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2641,7 @@ func (x *ReadLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadLogsRequest.ProtoReflect.Descriptor instead.
 func (*ReadLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{28}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReadLogsRequest) GetName() string {
@@ -2526,7 +2693,7 @@ type ReadLogsResponse struct {
 
 func (x *ReadLogsResponse) Reset() {
 	*x = ReadLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2538,7 +2705,7 @@ func (x *ReadLogsResponse) String() string {
 func (*ReadLogsResponse) ProtoMessage() {}
 
 func (x *ReadLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2551,7 +2718,7 @@ func (x *ReadLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadLogsResponse.ProtoReflect.Descriptor instead.
 func (*ReadLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{29}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReadLogsResponse) GetChunk() *LogChunk {
@@ -2594,7 +2761,7 @@ type LogChunk struct {
 
 func (x *LogChunk) Reset() {
 	*x = LogChunk{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2606,7 +2773,7 @@ func (x *LogChunk) String() string {
 func (*LogChunk) ProtoMessage() {}
 
 func (x *LogChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2619,7 +2786,7 @@ func (x *LogChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogChunk.ProtoReflect.Descriptor instead.
 func (*LogChunk) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{30}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LogChunk) GetStream() LogStream {
@@ -2671,7 +2838,7 @@ type LogGap struct {
 
 func (x *LogGap) Reset() {
 	*x = LogGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2850,7 @@ func (x *LogGap) String() string {
 func (*LogGap) ProtoMessage() {}
 
 func (x *LogGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2863,7 @@ func (x *LogGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogGap.ProtoReflect.Descriptor instead.
 func (*LogGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *LogGap) GetStream() LogStream {
@@ -2743,7 +2910,7 @@ type FollowLogsRequest struct {
 
 func (x *FollowLogsRequest) Reset() {
 	*x = FollowLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2755,7 +2922,7 @@ func (x *FollowLogsRequest) String() string {
 func (*FollowLogsRequest) ProtoMessage() {}
 
 func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2768,7 +2935,7 @@ func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsRequest.ProtoReflect.Descriptor instead.
 func (*FollowLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FollowLogsRequest) GetName() string {
@@ -2809,7 +2976,7 @@ type FollowLogsResponse struct {
 
 func (x *FollowLogsResponse) Reset() {
 	*x = FollowLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2821,7 +2988,7 @@ func (x *FollowLogsResponse) String() string {
 func (*FollowLogsResponse) ProtoMessage() {}
 
 func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2834,7 +3001,7 @@ func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsResponse.ProtoReflect.Descriptor instead.
 func (*FollowLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *FollowLogsResponse) GetChunk() *LogChunk {
@@ -2869,7 +3036,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3048,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3061,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -3071,7 +3238,7 @@ type TaskRestored struct {
 
 func (x *TaskRestored) Reset() {
 	*x = TaskRestored{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3250,7 @@ func (x *TaskRestored) String() string {
 func (*TaskRestored) ProtoMessage() {}
 
 func (x *TaskRestored) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3263,7 @@ func (x *TaskRestored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestored.ProtoReflect.Descriptor instead.
 func (*TaskRestored) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TaskRestored) GetTask() string {
@@ -3141,7 +3308,7 @@ type ProbeChanged struct {
 
 func (x *ProbeChanged) Reset() {
 	*x = ProbeChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +3320,7 @@ func (x *ProbeChanged) String() string {
 func (*ProbeChanged) ProtoMessage() {}
 
 func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +3333,7 @@ func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeChanged.ProtoReflect.Descriptor instead.
 func (*ProbeChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ProbeChanged) GetProbe() string {
@@ -3200,7 +3367,7 @@ type ConfigApplied struct {
 
 func (x *ConfigApplied) Reset() {
 	*x = ConfigApplied{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3212,7 +3379,7 @@ func (x *ConfigApplied) String() string {
 func (*ConfigApplied) ProtoMessage() {}
 
 func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3225,7 +3392,7 @@ func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigApplied.ProtoReflect.Descriptor instead.
 func (*ConfigApplied) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ConfigApplied) GetDiff() *ConfigDiff {
@@ -3247,7 +3414,7 @@ type StateChanged struct {
 
 func (x *StateChanged) Reset() {
 	*x = StateChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3426,7 @@ func (x *StateChanged) String() string {
 func (*StateChanged) ProtoMessage() {}
 
 func (x *StateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3439,7 @@ func (x *StateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChanged.ProtoReflect.Descriptor instead.
 func (*StateChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StateChanged) GetFrom() ProcessState {
@@ -3307,7 +3474,7 @@ type ProcessStarted struct {
 
 func (x *ProcessStarted) Reset() {
 	*x = ProcessStarted{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3319,7 +3486,7 @@ func (x *ProcessStarted) String() string {
 func (*ProcessStarted) ProtoMessage() {}
 
 func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3332,7 +3499,7 @@ func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStarted.ProtoReflect.Descriptor instead.
 func (*ProcessStarted) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ProcessStarted) GetPid() int32 {
@@ -3371,7 +3538,7 @@ type ProcessExited struct {
 
 func (x *ProcessExited) Reset() {
 	*x = ProcessExited{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3383,7 +3550,7 @@ func (x *ProcessExited) String() string {
 func (*ProcessExited) ProtoMessage() {}
 
 func (x *ProcessExited) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3396,7 +3563,7 @@ func (x *ProcessExited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessExited.ProtoReflect.Descriptor instead.
 func (*ProcessExited) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ProcessExited) GetPid() int32 {
@@ -3462,7 +3629,7 @@ type SpawnFailed struct {
 
 func (x *SpawnFailed) Reset() {
 	*x = SpawnFailed{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3474,7 +3641,7 @@ func (x *SpawnFailed) String() string {
 func (*SpawnFailed) ProtoMessage() {}
 
 func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3487,7 +3654,7 @@ func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpawnFailed.ProtoReflect.Descriptor instead.
 func (*SpawnFailed) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SpawnFailed) GetPath() string {
@@ -3521,7 +3688,7 @@ type ServerEvent struct {
 
 func (x *ServerEvent) Reset() {
 	*x = ServerEvent{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3533,7 +3700,7 @@ func (x *ServerEvent) String() string {
 func (*ServerEvent) ProtoMessage() {}
 
 func (x *ServerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3546,7 +3713,7 @@ func (x *ServerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerEvent.ProtoReflect.Descriptor instead.
 func (*ServerEvent) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ServerEvent) GetMessage() string {
@@ -3571,7 +3738,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3583,7 +3750,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3596,7 +3763,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchEventsRequest) GetAfterSeq() uint64 {
@@ -3634,7 +3801,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3646,7 +3813,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3659,7 +3826,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *WatchEventsResponse) GetKind() isWatchEventsResponse_Kind {
@@ -3718,7 +3885,7 @@ type EventGap struct {
 
 func (x *EventGap) Reset() {
 	*x = EventGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3730,7 +3897,7 @@ func (x *EventGap) String() string {
 func (*EventGap) ProtoMessage() {}
 
 func (x *EventGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3743,7 +3910,7 @@ func (x *EventGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventGap.ProtoReflect.Descriptor instead.
 func (*EventGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *EventGap) GetAfterSeq() uint64 {
@@ -3783,7 +3950,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3795,7 +3962,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3808,7 +3975,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
 }
 
 // GetServerInfoResponse describes the daemon.
@@ -3830,7 +3997,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3842,7 +4009,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3855,7 +4022,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetServerInfoResponse) GetVersion() string {
@@ -3940,7 +4107,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3952,7 +4119,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3965,7 +4132,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -3984,7 +4151,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3996,7 +4163,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4009,7 +4176,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -4023,7 +4190,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4035,7 +4202,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4048,7 +4215,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -4075,7 +4242,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4254,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4267,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -4120,7 +4287,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4132,7 +4299,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4145,7 +4312,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -4164,7 +4331,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4176,7 +4343,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4189,7 +4356,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4209,7 +4376,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4221,7 +4388,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4234,7 +4401,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4294,7 +4461,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4306,7 +4473,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4319,7 +4486,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4358,7 +4525,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4537,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4550,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4445,7 +4612,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4457,7 +4624,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4470,7 +4637,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4497,7 +4664,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4509,7 +4676,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4522,7 +4689,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4543,7 +4710,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4555,7 +4722,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4568,7 +4735,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4598,7 +4765,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4610,7 +4777,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4623,7 +4790,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4650,7 +4817,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4662,7 +4829,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4675,7 +4842,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4695,7 +4862,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4707,7 +4874,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4720,7 +4887,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4739,7 +4906,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4751,7 +4918,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4764,7 +4931,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -4905,10 +5072,17 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x12StopProcessRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x13.corral.v1.StopWaitR\x04wait\x123\n" +
-	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"e\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\x9c\x01\n" +
 	"\x13StopProcessResponse\x120\n" +
 	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x1c\n" +
-	"\tsurvivors\x18\x02 \x03(\x05R\tsurvivors\"\x8a\x01\n" +
+	"\tsurvivors\x18\x02 \x03(\x05R\tsurvivors\x125\n" +
+	"\bshutdown\x18\x03 \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\x8b\x01\n" +
+	"\x0eShutdownResult\x12\x1f\n" +
+	"\vwas_running\x18\x01 \x01(\bR\n" +
+	"wasRunning\x12\x10\n" +
+	"\x03pid\x18\x02 \x01(\x05R\x03pid\x12(\n" +
+	"\x03how\x18\x03 \x01(\x0e2\x16.corral.v1.ShutdownHowR\x03how\x12\x1c\n" +
+	"\tsurvivors\x18\x04 \x03(\x05R\tsurvivors\"\x8a\x01\n" +
 	"\x15RestartProcessRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
@@ -4920,7 +5094,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"I\n" +
 	"\x15SignalProcessResponse\x120\n" +
-	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xcf\x01\n" +
+	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\x86\x02\n" +
 	"\rProgramResult\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x12\n" +
@@ -4928,17 +5102,22 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x120\n" +
 	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
 	"\x04note\x18\x06 \x01(\tR\x04note\x12*\n" +
-	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\"\xa6\x01\n" +
+	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\x125\n" +
+	"\bshutdown\x18\b \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\xa6\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
 	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"F\n" +
 	"\x10StartAllResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xa4\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xd8\x01\n" +
 	"\x0eStopAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12'\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x13.corral.v1.StopWaitR\x04wait\x123\n" +
-	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"E\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12#\n" +
+	"\n" +
+	"sequential\x18\x04 \x01(\bH\x00R\n" +
+	"sequential\x88\x01\x01B\r\n" +
+	"\v_sequential\"E\n" +
 	"\x0fStopAllResponse\x122\n" +
 	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xa7\x01\n" +
 	"\x0fReadLogsRequest\x12\x12\n" +
@@ -5130,7 +5309,14 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1cDEPENDENCY_CONDITION_STARTED\x10\x01\x12\x1e\n" +
 	"\x1aDEPENDENCY_CONDITION_READY\x10\x02\x12\"\n" +
 	"\x1eDEPENDENCY_CONDITION_COMPLETED\x10\x03\x12/\n" +
-	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\x86\x01\n" +
+	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\xad\x01\n" +
+	"\vShutdownHow\x12\x1c\n" +
+	"\x18SHUTDOWN_HOW_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11SHUTDOWN_HOW_SOFT\x10\x01\x12\x15\n" +
+	"\x11SHUTDOWN_HOW_HARD\x10\x02\x12\x1a\n" +
+	"\x16SHUTDOWN_HOW_SURVIVORS\x10\x03\x12\x1c\n" +
+	"\x18SHUTDOWN_HOW_NOT_RUNNING\x10\x04\x12\x18\n" +
+	"\x14SHUTDOWN_HOW_PENDING\x10\x05*\x86\x01\n" +
 	"\fLogGapReason\x12\x1e\n" +
 	"\x1aLOG_GAP_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LOG_GAP_REASON_BACKUPS\x10\x01\x12\x1c\n" +
@@ -5173,8 +5359,8 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 	return file_corral_v1_process_manager_proto_rawDescData
 }
 
-var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -5182,215 +5368,220 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(StartWait)(0),                 // 3: corral.v1.StartWait
 	(StopWait)(0),                  // 4: corral.v1.StopWait
 	(DependencyCondition)(0),       // 5: corral.v1.DependencyCondition
-	(LogGapReason)(0),              // 6: corral.v1.LogGapReason
-	(*ProgramSpec)(nil),            // 7: corral.v1.ProgramSpec
-	(*ProbeSpec)(nil),              // 8: corral.v1.ProbeSpec
-	(*ExecProbe)(nil),              // 9: corral.v1.ExecProbe
-	(*LogProbe)(nil),               // 10: corral.v1.LogProbe
-	(*GrpcProbe)(nil),              // 11: corral.v1.GrpcProbe
-	(*ProbeStatus)(nil),            // 12: corral.v1.ProbeStatus
-	(*BackoffSpec)(nil),            // 13: corral.v1.BackoffSpec
-	(*LogSpec)(nil),                // 14: corral.v1.LogSpec
-	(*RunInfo)(nil),                // 15: corral.v1.RunInfo
-	(*ProcessInfo)(nil),            // 16: corral.v1.ProcessInfo
-	(*LabelSelector)(nil),          // 17: corral.v1.LabelSelector
-	(*ListProcessesRequest)(nil),   // 18: corral.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 19: corral.v1.ListProcessesResponse
-	(*GetProcessRequest)(nil),      // 20: corral.v1.GetProcessRequest
-	(*GetProcessResponse)(nil),     // 21: corral.v1.GetProcessResponse
-	(*StartProcessRequest)(nil),    // 22: corral.v1.StartProcessRequest
-	(*StartProcessResponse)(nil),   // 23: corral.v1.StartProcessResponse
-	(*StopProcessRequest)(nil),     // 24: corral.v1.StopProcessRequest
-	(*StopProcessResponse)(nil),    // 25: corral.v1.StopProcessResponse
-	(*RestartProcessRequest)(nil),  // 26: corral.v1.RestartProcessRequest
-	(*RestartProcessResponse)(nil), // 27: corral.v1.RestartProcessResponse
-	(*SignalProcessRequest)(nil),   // 28: corral.v1.SignalProcessRequest
-	(*SignalProcessResponse)(nil),  // 29: corral.v1.SignalProcessResponse
-	(*ProgramResult)(nil),          // 30: corral.v1.ProgramResult
-	(*StartAllRequest)(nil),        // 31: corral.v1.StartAllRequest
-	(*StartAllResponse)(nil),       // 32: corral.v1.StartAllResponse
-	(*StopAllRequest)(nil),         // 33: corral.v1.StopAllRequest
-	(*StopAllResponse)(nil),        // 34: corral.v1.StopAllResponse
-	(*ReadLogsRequest)(nil),        // 35: corral.v1.ReadLogsRequest
-	(*ReadLogsResponse)(nil),       // 36: corral.v1.ReadLogsResponse
-	(*LogChunk)(nil),               // 37: corral.v1.LogChunk
-	(*LogGap)(nil),                 // 38: corral.v1.LogGap
-	(*FollowLogsRequest)(nil),      // 39: corral.v1.FollowLogsRequest
-	(*FollowLogsResponse)(nil),     // 40: corral.v1.FollowLogsResponse
-	(*Event)(nil),                  // 41: corral.v1.Event
-	(*TaskRestored)(nil),           // 42: corral.v1.TaskRestored
-	(*ProbeChanged)(nil),           // 43: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 44: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 45: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 46: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 47: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 48: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 49: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 50: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 51: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 52: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 53: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 54: corral.v1.GetServerInfoResponse
-	(*ShutdownRequest)(nil),        // 55: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 56: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 57: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 58: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 59: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 60: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 61: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 62: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 63: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 64: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 65: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 66: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 67: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 68: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 69: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 70: corral.v1.DeleteProgramResponse
-	nil,                            // 71: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 72: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 73: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 74: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 75: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 76: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 77: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 78: google.rpc.Status
-	(SequenceGapReason)(0),         // 79: corral.v1.SequenceGapReason
+	(ShutdownHow)(0),               // 6: corral.v1.ShutdownHow
+	(LogGapReason)(0),              // 7: corral.v1.LogGapReason
+	(*ProgramSpec)(nil),            // 8: corral.v1.ProgramSpec
+	(*ProbeSpec)(nil),              // 9: corral.v1.ProbeSpec
+	(*ExecProbe)(nil),              // 10: corral.v1.ExecProbe
+	(*LogProbe)(nil),               // 11: corral.v1.LogProbe
+	(*GrpcProbe)(nil),              // 12: corral.v1.GrpcProbe
+	(*ProbeStatus)(nil),            // 13: corral.v1.ProbeStatus
+	(*BackoffSpec)(nil),            // 14: corral.v1.BackoffSpec
+	(*LogSpec)(nil),                // 15: corral.v1.LogSpec
+	(*RunInfo)(nil),                // 16: corral.v1.RunInfo
+	(*ProcessInfo)(nil),            // 17: corral.v1.ProcessInfo
+	(*LabelSelector)(nil),          // 18: corral.v1.LabelSelector
+	(*ListProcessesRequest)(nil),   // 19: corral.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 20: corral.v1.ListProcessesResponse
+	(*GetProcessRequest)(nil),      // 21: corral.v1.GetProcessRequest
+	(*GetProcessResponse)(nil),     // 22: corral.v1.GetProcessResponse
+	(*StartProcessRequest)(nil),    // 23: corral.v1.StartProcessRequest
+	(*StartProcessResponse)(nil),   // 24: corral.v1.StartProcessResponse
+	(*StopProcessRequest)(nil),     // 25: corral.v1.StopProcessRequest
+	(*StopProcessResponse)(nil),    // 26: corral.v1.StopProcessResponse
+	(*ShutdownResult)(nil),         // 27: corral.v1.ShutdownResult
+	(*RestartProcessRequest)(nil),  // 28: corral.v1.RestartProcessRequest
+	(*RestartProcessResponse)(nil), // 29: corral.v1.RestartProcessResponse
+	(*SignalProcessRequest)(nil),   // 30: corral.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 31: corral.v1.SignalProcessResponse
+	(*ProgramResult)(nil),          // 32: corral.v1.ProgramResult
+	(*StartAllRequest)(nil),        // 33: corral.v1.StartAllRequest
+	(*StartAllResponse)(nil),       // 34: corral.v1.StartAllResponse
+	(*StopAllRequest)(nil),         // 35: corral.v1.StopAllRequest
+	(*StopAllResponse)(nil),        // 36: corral.v1.StopAllResponse
+	(*ReadLogsRequest)(nil),        // 37: corral.v1.ReadLogsRequest
+	(*ReadLogsResponse)(nil),       // 38: corral.v1.ReadLogsResponse
+	(*LogChunk)(nil),               // 39: corral.v1.LogChunk
+	(*LogGap)(nil),                 // 40: corral.v1.LogGap
+	(*FollowLogsRequest)(nil),      // 41: corral.v1.FollowLogsRequest
+	(*FollowLogsResponse)(nil),     // 42: corral.v1.FollowLogsResponse
+	(*Event)(nil),                  // 43: corral.v1.Event
+	(*TaskRestored)(nil),           // 44: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 45: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 46: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 47: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 48: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 49: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 50: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 51: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 52: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 53: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 54: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 55: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 56: corral.v1.GetServerInfoResponse
+	(*ShutdownRequest)(nil),        // 57: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 58: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 59: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 60: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 61: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 62: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 63: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 64: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 65: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 66: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 67: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 68: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 69: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 70: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 71: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 72: corral.v1.DeleteProgramResponse
+	nil,                            // 73: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 74: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 75: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 76: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 77: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 78: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 79: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 80: google.rpc.Status
+	(SequenceGapReason)(0),         // 81: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	71,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	73,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	76,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	76,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	72,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
-	13,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
-	14,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	76,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
-	8,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
-	8,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	73,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
-	9,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
-	10,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
-	11,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	76,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	76,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	76,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	76,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	78,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	78,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	74,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	14,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
+	15,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
+	78,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	9,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
+	9,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
+	75,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	10,  // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
+	11,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
+	12,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
+	78,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	78,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	78,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	78,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	77,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	76,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	76,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	76,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	77,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	77,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	79,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	78,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	78,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	78,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	79,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	79,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	77,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
-	15,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
-	7,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	74,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	77,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	76,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
-	12,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
-	12,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	75,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
-	17,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
-	16,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
-	16,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	79,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	16,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
+	8,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
+	76,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	79,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	78,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	13,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
+	13,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
+	77,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	18,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
+	17,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
+	17,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	76,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	16,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	78,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	17,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	76,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
-	16,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	3,   // 44: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	76,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	16,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	16,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	16,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	78,  // 49: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
-	17,  // 50: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 51: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	76,  // 52: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	30,  // 53: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	17,  // 54: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 55: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	76,  // 56: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	30,  // 57: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 58: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	37,  // 59: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 60: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	77,  // 61: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	38,  // 62: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 63: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	6,   // 64: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 65: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	37,  // 66: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	77,  // 67: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	45,  // 68: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	47,  // 69: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	48,  // 70: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	46,  // 71: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	49,  // 72: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	43,  // 73: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	44,  // 74: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	42,  // 75: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	61,  // 76: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 77: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 78: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	76,  // 79: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	41,  // 80: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	52,  // 81: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	79,  // 82: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	77,  // 83: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	62,  // 84: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	61,  // 85: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	61,  // 86: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	7,   // 87: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	16,  // 88: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 89: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	18,  // 90: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	20,  // 91: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	22,  // 92: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	24,  // 93: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	26,  // 94: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	28,  // 95: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	31,  // 96: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	33,  // 97: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	35,  // 98: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	39,  // 99: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	50,  // 100: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	53,  // 101: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	55,  // 102: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	57,  // 103: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	59,  // 104: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	63,  // 105: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	65,  // 106: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	67,  // 107: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	69,  // 108: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	19,  // 109: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	21,  // 110: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	23,  // 111: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	25,  // 112: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	27,  // 113: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	29,  // 114: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	32,  // 115: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	34,  // 116: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	36,  // 117: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	40,  // 118: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	51,  // 119: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	54,  // 120: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	56,  // 121: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	58,  // 122: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	60,  // 123: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	64,  // 124: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	66,  // 125: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	68,  // 126: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	70,  // 127: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	109, // [109:128] is the sub-list for method output_type
-	90,  // [90:109] is the sub-list for method input_type
-	90,  // [90:90] is the sub-list for extension type_name
-	90,  // [90:90] is the sub-list for extension extendee
-	0,   // [0:90] is the sub-list for field type_name
+	78,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	17,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	27,  // 44: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
+	6,   // 45: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
+	3,   // 46: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
+	78,  // 47: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	17,  // 48: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	17,  // 49: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	17,  // 50: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
+	80,  // 51: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	27,  // 52: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
+	18,  // 53: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 54: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	78,  // 55: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	32,  // 56: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	18,  // 57: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 58: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	78,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	32,  // 60: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 61: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	39,  // 62: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 63: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	79,  // 64: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	40,  // 65: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 66: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	7,   // 67: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 68: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	39,  // 69: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	79,  // 70: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	47,  // 71: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	49,  // 72: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	50,  // 73: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	48,  // 74: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	51,  // 75: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	45,  // 76: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	46,  // 77: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	44,  // 78: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	63,  // 79: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 80: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 81: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	78,  // 82: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	43,  // 83: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	54,  // 84: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	81,  // 85: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	79,  // 86: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	64,  // 87: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	63,  // 88: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	63,  // 89: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	8,   // 90: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	17,  // 91: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 92: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	19,  // 93: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	21,  // 94: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	23,  // 95: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	25,  // 96: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	28,  // 97: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	30,  // 98: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	33,  // 99: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	35,  // 100: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	37,  // 101: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	41,  // 102: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	52,  // 103: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	55,  // 104: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	57,  // 105: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	59,  // 106: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	61,  // 107: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	65,  // 108: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	67,  // 109: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	69,  // 110: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	71,  // 111: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	20,  // 112: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	22,  // 113: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	24,  // 114: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	26,  // 115: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	29,  // 116: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	31,  // 117: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	34,  // 118: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	36,  // 119: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	38,  // 120: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	42,  // 121: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	53,  // 122: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	56,  // 123: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	58,  // 124: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	60,  // 125: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	62,  // 126: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	66,  // 127: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	68,  // 128: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	70,  // 129: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	72,  // 130: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	112, // [112:131] is the sub-list for method output_type
+	93,  // [93:112] is the sub-list for method input_type
+	93,  // [93:93] is the sub-list for extension type_name
+	93,  // [93:93] is the sub-list for extension extendee
+	0,   // [0:93] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5406,8 +5597,9 @@ func file_corral_v1_process_manager_proto_init() {
 		(*ProbeSpec_Grpc)(nil),
 	}
 	file_corral_v1_process_manager_proto_msgTypes[8].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[32].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[34].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[27].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[33].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[35].OneofWrappers = []any{
 		(*Event_StateChanged)(nil),
 		(*Event_ProcessExited)(nil),
 		(*Event_SpawnFailed)(nil),
@@ -5417,12 +5609,12 @@ func file_corral_v1_process_manager_proto_init() {
 		(*Event_ConfigApplied)(nil),
 		(*Event_TaskRestored)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[40].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[44].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[41].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[45].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[56].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[57].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5431,8 +5623,8 @@ func file_corral_v1_process_manager_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   69,
+			NumEnums:      8,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -90,6 +90,8 @@ const (
 	MonitoredOutcome_MONITORED_OUTCOME_SPAWN_FAILED MonitoredOutcome = 4
 	// The client cancelled the stream (the run is killed; the client no longer sees a result).
 	MonitoredOutcome_MONITORED_OUTCOME_KILLED_BY_CLIENT MonitoredOutcome = 5
+	// A client failed the run (ReportProgress with fail_reason); the result's message has the reason.
+	MonitoredOutcome_MONITORED_OUTCOME_FAILED_BY_CLIENT MonitoredOutcome = 6
 )
 
 // Enum value maps for MonitoredOutcome.
@@ -101,6 +103,7 @@ var (
 		3: "MONITORED_OUTCOME_TIMED_OUT",
 		4: "MONITORED_OUTCOME_SPAWN_FAILED",
 		5: "MONITORED_OUTCOME_KILLED_BY_CLIENT",
+		6: "MONITORED_OUTCOME_FAILED_BY_CLIENT",
 	}
 	MonitoredOutcome_value = map[string]int32{
 		"MONITORED_OUTCOME_UNSPECIFIED":      0,
@@ -109,6 +112,7 @@ var (
 		"MONITORED_OUTCOME_TIMED_OUT":        3,
 		"MONITORED_OUTCOME_SPAWN_FAILED":     4,
 		"MONITORED_OUTCOME_KILLED_BY_CLIENT": 5,
+		"MONITORED_OUTCOME_FAILED_BY_CLIENT": 6,
 	}
 )
 
@@ -1721,9 +1725,14 @@ func (x *MonitoredResult) GetSecondary() []*MonitoredFailure {
 
 // ReportProgressRequest reports progress of a running monitored run.
 type ReportProgressRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RunId   uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// Non-empty: fail the run with this reason instead (Launchpad's unexpectedError): the kill
+	// signal (SIGINT) to its group, SIGKILL after the grace, and the result is
+	// FAILED_BY_CLIENT with this reason, unless another failure came first (first failure wins;
+	// later ones are listed as secondary). Notifications are handled in the order received.
+	FailReason    string `protobuf:"bytes,3,opt,name=fail_reason,json=failReason,proto3" json:"fail_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1768,6 +1777,13 @@ func (x *ReportProgressRequest) GetRunId() uint64 {
 func (x *ReportProgressRequest) GetMessage() string {
 	if x != nil {
 		return x.Message
+	}
+	return ""
+}
+
+func (x *ReportProgressRequest) GetFailReason() string {
+	if x != nil {
+		return x.FailReason
 	}
 	return ""
 }
@@ -1939,22 +1955,25 @@ const file_corral_v1_process_monitor_proto_rawDesc = "" +
 	" \x01(\bR\tsigkilled\x129\n" +
 	"\tsecondary\x18\v \x03(\v2\x1b.corral.v1.MonitoredFailureR\tsecondaryB\f\n" +
 	"\n" +
-	"_exit_code\"H\n" +
+	"_exit_code\"i\n" +
 	"\x15ReportProgressRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\x04R\x05runId\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1f\n" +
+	"\vfail_reason\x18\x03 \x01(\tR\n" +
+	"failReason\"\x18\n" +
 	"\x16ReportProgressResponse*j\n" +
 	"\x0eProgressSource\x12\x1f\n" +
 	"\x1bPROGRESS_SOURCE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PROGRESS_SOURCE_PATTERN\x10\x01\x12\x1a\n" +
-	"\x16PROGRESS_SOURCE_REPORT\x10\x02*\xe1\x01\n" +
+	"\x16PROGRESS_SOURCE_REPORT\x10\x02*\x89\x02\n" +
 	"\x10MonitoredOutcome\x12!\n" +
 	"\x1dMONITORED_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bMONITORED_OUTCOME_COMPLETED\x10\x01\x12\x1c\n" +
 	"\x18MONITORED_OUTCOME_FAILED\x10\x02\x12\x1f\n" +
 	"\x1bMONITORED_OUTCOME_TIMED_OUT\x10\x03\x12\"\n" +
 	"\x1eMONITORED_OUTCOME_SPAWN_FAILED\x10\x04\x12&\n" +
-	"\"MONITORED_OUTCOME_KILLED_BY_CLIENT\x10\x05*`\n" +
+	"\"MONITORED_OUTCOME_KILLED_BY_CLIENT\x10\x05\x12&\n" +
+	"\"MONITORED_OUTCOME_FAILED_BY_CLIENT\x10\x06*`\n" +
 	"\vTimeoutKind\x12\x1c\n" +
 	"\x18TIMEOUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TIMEOUT_KIND_INACTIVITY\x10\x01\x12\x16\n" +

@@ -130,6 +130,13 @@ export class ProcessMonitor {
     run.reportProgress(message);
   }
 
+  /** Fails a monitored run with a client's reason (first failure wins). */
+  failMonitored(runId: number, reason: string): void {
+    const run = this.monitored.get(runId);
+    if (!run || run.done) throw new NotFoundError("monitored run", String(runId));
+    run.failByClient(reason);
+  }
+
   /** Kills every monitored run (two-stage) and waits for them to end. */
   async shutdown(): Promise<void> {
     const runs = [...this.monitored.values()];

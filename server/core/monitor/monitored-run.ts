@@ -23,7 +23,7 @@ export interface MonitoredRunSpec {
   progressPattern?: RegExp;
 }
 
-export type MonitoredOutcome = "completed" | "failed" | "timed_out" | "spawn_failed" | "killed_by_client";
+export type MonitoredOutcome = "completed" | "failed" | "timed_out" | "spawn_failed" | "killed_by_client" | "failed_by_client";
 export type TimeoutKind = "inactivity" | "total";
 
 export interface MonitoredFailure {
@@ -143,6 +143,11 @@ export class MonitoredRun {
   reportProgress(message: string): void {
     if (this.done) return;
     this.progress(message, "report");
+  }
+
+  /** A client failed the run (Launchpad's unexpectedError): killed two-stage; the reason is the outcome unless a failure came first. */
+  failByClient(reason: string): void {
+    this.fail({ outcome: "failed_by_client", message: reason });
   }
 
   /** The client went away: kill the run (two-stage); the result is then not delivered. */

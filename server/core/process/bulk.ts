@@ -1,12 +1,13 @@
 // Bulk start and stop, and the order they keep: start-all follows dependencies (each dependency
 // started once per bulk operation, its depends_on condition waited for), then config order;
-// stop-all goes by dependency level, dependents first, in reverse config order within a level.
+// stop-all goes by dependency level, dependents first, in reverse config order within a level
+// (all of a level at once, or with `sequential` one by one, each gone before the next).
 import { ProgramFatalError, SurvivorsError, TimeoutError, WrongStateError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import type { Program, StopCause } from "./program.js";
 import { isExpectedExit } from "./restart-policy.js";
-import type { ProcessSnapshot, ProgramResult, StartWait, StopWait } from "./types.js";
+import type { ProcessSnapshot, ProgramResult, ShutdownResult, StartWait, StopWait } from "./types.js";
 
 export interface StartOptions {
   wait?: StartWait; // default "running"
@@ -20,6 +21,8 @@ export interface StopOptions {
   signal?: AbortSignal;
   /** Who asks (default "stop", a user's: the programs' desired state becomes stopped; see program.ts). */
   cause?: StopCause;
+  /** Stop-all: within a level, one program at a time in reverse order, each gone before the next (QMI's proc_stop). */
+  sequential?: boolean;
 }
 
 /** A start's wait for RUNNING (or ready) gives up after this long unless the caller says otherwise. */
@@ -169,7 +172,10 @@ export class BulkOperations {
     }
     const results: ProgramResult[] = [];
     for (const level of [...byLevel.keys()].sort((a, b) => b - a)) {
-      results.push(...(await this.stopGroup(byLevel.get(level) ?? [], options)));
+      const group = byLevel.get(level) ?? [];
+      if (options.sequential && options.wait !== "none") {
+        for (const program of group) results.push(...(await this.stopGroup([program], options)));
+      } else results.push(...(await this.stopGroup(group, options)));
     }
     return results;
   }
@@ -179,20 +185,22 @@ export class BulkOperations {
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
     // The intent was saved before the first level's signals (manager.ts stopAll, saveStopIntent).
-    const stops = programs.map((program) => ({ program, stopping: program.stop(options.cause) }));
+    const stops = programs.map((program) => ({ program, pid: program.isActive() ? (program.run?.pid ?? 0) : 0, stopping: program.stopWithResult(options.cause) }));
     return Promise.all(
-      stops.map(async ({ program, stopping }) => {
+      stops.map(async ({ program, pid, stopping }) => {
         let error: Error | undefined;
+        let shutdown: ShutdownResult = pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
         try {
           if (options.wait !== "none") {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-            const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
+            shutdown = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
+            const { survivors } = shutdown;
             if (survivors.length > 0) error = new SurvivorsError(program.name, survivors);
           } else stopping.catch(() => undefined);
         } catch (stopError) {
           error = stopError as Error;
         }
-        return { name: program.name, ok: !error, error, process: program.snapshot() };
+        return { name: program.name, ok: !error, error, process: program.snapshot(), shutdown };
       }),
     ).then((results) => [...results, ...skipped.map(remoteResult)]);
   }

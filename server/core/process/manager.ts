@@ -16,7 +16,7 @@ import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
 import { parseSignal } from "../os/signals.js";
-import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector } from "./types.js";
+import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
 
 export type { StartOptions, StopOptions } from "./bulk.js";
 export type { FollowLogsOptions, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
@@ -30,6 +30,8 @@ export interface ProcessManagerOptions {
   hostName?: string;
   /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
   logMaxTotalBytes?: number;
+  /** server.stop_order: stop-all's default (and the shutdown's) within a dependency level; default parallel. */
+  stopOrder?: "parallel" | "sequential";
   /** ApplyConfig / ReloadConfig / ad-hoc programs: the daemon's config file, allow_adhoc, the YAML reader. */
   liveConfig?: LiveConfigPolicy;
 }
@@ -38,6 +40,8 @@ export interface StopResult {
   process: ProcessSnapshot;
   /** Pids of the group still alive after SIGKILL (should be empty). */
   survivors: number[];
+  /** How the stop went: was it running, its pid, soft / hard / survivors / not_running / pending. */
+  shutdown: ShutdownResult;
 }
 
 
@@ -46,6 +50,7 @@ export class ProcessManager {
   readonly home: string;
   readonly logDir: string;
   readonly hostName: string;
+  private readonly stopOrder: "parallel" | "sequential";
   private readonly programs = new Map<string, Program>();
   private readonly runIds: RunIdAllocator;
   private shuttingDown?: Promise<void>;
@@ -66,6 +71,7 @@ export class ProcessManager {
     this.home = options.home;
     this.logDir = join(options.home, "logs");
     this.hostName = options.hostName ?? hostname();
+    this.stopOrder = options.stopOrder ?? "parallel";
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
@@ -202,15 +208,17 @@ export class ProcessManager {
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
     const program = this.program(name);
     refuseRemote(program, "stop");
+    const pid = program.isActive() ? (program.run?.pid ?? 0) : 0;
     this.saveStopIntent([program]);
-    const stopping = program.stop();
+    const stopping = program.stopWithResult();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
-      return { process: program.snapshot(), survivors: [] };
+      const pending: ShutdownResult = pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
+      return { process: program.snapshot(), survivors: [], shutdown: pending };
     }
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-    const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`) });
-    return { process: program.snapshot(), survivors };
+    const shutdown = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`) });
+    return { process: program.snapshot(), survivors: shutdown.survivors, shutdown };
   }
 
   async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
@@ -242,10 +250,10 @@ export class ProcessManager {
   stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
     const programs = this.select(selector);
     // Every program's stop is saved before the first signal of the first level goes out: a crash
-    // in the middle must not bring back the ones already signalled (restarts and config changes
-    // saved their own intent; a shutdown keeps the user's).
+    // in the middle (sequential stops included) must not bring back the ones already signalled
+    // (restarts and config changes saved their own intent; a shutdown keeps the user's).
     if ((options.cause ?? "stop") === "stop") this.saveStopIntent(programs.filter((program) => program.remoteHost === undefined || program.isActive()));
-    return this.bulk.stopAll(programs, options);
+    return this.bulk.stopAll(programs, { ...options, sequential: options.sequential ?? this.stopOrder === "sequential" });
   }
 
   writeStdin(name: string, data: Uint8Array): Promise<number> {

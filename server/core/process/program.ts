@@ -20,7 +20,7 @@ import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
 import { describeExit, restoredRun, type EndedRun, type RestoredRun, type Run } from "./run.js";
 import { stderrTail } from "./stderr-tail.js";
-import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
+import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
 
 /**
  * Who asked for a stop, said in its exit ("stopped by request"): an exit corral caused is an
@@ -90,7 +90,7 @@ export class Program {
   private retryTimer?: NodeJS.Timeout;
   private startsecsTimer?: NodeJS.Timeout;
   private nextRetryAtValue?: Date;
-  private stopping?: Promise<number[]>;
+  private stopping?: Promise<ShutdownResult>;
   private readonly waiters = new StateWaiters<Program>(this);
   readonly stdout: LogFile;
   readonly stderr: LogFile;
@@ -552,10 +552,10 @@ export class Program {
     return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
   }
 
-  /** The two-stage stop of the run's group (os/group-stop.ts). Returns survivors. */
-  private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
-    if (run.pid <= 0) return [];
-    return (await stopProcessGroup(this.groupOf(run), { signal, timeoutMs })).survivors;
+  /** The two-stage stop of the run's group (os/group-stop.ts): survivors, and whether SIGKILL was needed. */
+  private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<{ survivors: number[]; killed: boolean }> {
+    if (run.pid <= 0) return { survivors: [], killed: false };
+    return stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
   }
 
   /**
@@ -563,28 +563,34 @@ export class Program {
    * pids that survived SIGKILL (expected empty). Stopping a program that is not up is a no-op.
    */
   async stop(cause: StopCause = "stop"): Promise<number[]> {
+    return (await this.stopWithResult(cause)).survivors;
+  }
+
+  /** stop(), saying how it went (ShutdownResult): whether it ran, its pid, soft / hard / survivors / not_running. */
+  async stopWithResult(cause: StopCause = "stop"): Promise<ShutdownResult> {
     if (this.stopping) return this.stopping;
     if (cause === "stop") this.noteIntent("stop");
+    const notRunning: ShutdownResult = { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
       this.transition("STOPPED", `${STOP_CAUSE_TEXT[cause]} (pending retry cancelled)`);
-      return [];
+      return notRunning;
     }
-    if (this.state !== "STARTING" && this.state !== "RUNNING") return [];
+    if (this.state !== "STARTING" && this.state !== "RUNNING") return notRunning;
     const run = this.run;
-    if (!run) return [];
+    if (!run) return notRunning;
     if (this.startsecsTimer) {
       clearTimeout(this.startsecsTimer);
       this.startsecsTimer = undefined;
     }
     this.transition("STOPPING", `sending ${this.config.stopSignal} to process group ${run.pid}`);
     run.stopCause = cause;
-    this.stopping = (async () => {
-      const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    this.stopping = (async (): Promise<ShutdownResult> => {
+      const { survivors, killed } = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = `${STOP_CAUSE_TEXT[cause]}; ${describeExit(run)}`;
       this.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);
-      return survivors;
+      return { wasRunning: true, pid: run.pid, how: survivors.length > 0 ? "survivors" : killed ? "hard" : "soft", survivors };
     })();
     // The stop signal is out (killGroup sends it before its first wait): a crash test's point (failpoints.ts).
     crashPoint("crash-after-stop-signal");

@@ -136,6 +136,25 @@ export interface ProgramResult {
   process: ProcessSnapshot;
   /** Why an ok result did nothing (e.g. "remote: runs on host lab2"). */
   note?: string;
+  /** A stop's outcome (stop-all only). */
+  shutdown?: ShutdownResult;
+}
+
+/**
+ * How a stop went (QMI's ShutdownResult): "soft" the group left after the stop signal, "hard"
+ * it needed SIGKILL, "survivors" some members outlived SIGKILL, "not_running" there was nothing
+ * to stop (a pending retry may have been cancelled), "pending" the caller did not wait.
+ */
+export type ShutdownHow = "soft" | "hard" | "survivors" | "not_running" | "pending";
+
+export interface ShutdownResult {
+  /** The program had a live run when the stop came. */
+  wasRunning: boolean;
+  /** That run's pid (0 when not running). */
+  pid: number;
+  how: ShutdownHow;
+  /** Pids of the group alive after SIGKILL (how = "survivors"). */
+  survivors: number[];
 }
 
 export type LogStreamName = "stdout" | "stderr";

@@ -111,12 +111,15 @@ class Client:
         response: pm.StartProcessResponse = self.process_manager.StartProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return response.process
 
-    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
-        """Two-stage stop of the program's process group; waits until it is gone by default."""
+    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> "StopResult":
+        """Two-stage stop of the program's process group; waits until it is gone by default.
+        Returns a StopResult: the ProcessInfo's fields (result.state, result.run...), plus
+        `survivors` (pids alive after SIGKILL, as CGSE's quit() counts them) and `shutdown`
+        (was_running, pid, how: SOFT, HARD, SURVIVORS or NOT_RUNNING)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.StopProcessResponse = self.process_manager.StopProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
-        return response.process
+        return StopResult(response)
 
     def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Stops the program if it runs, then starts it (a stopped one is just started)."""
@@ -153,9 +156,14 @@ class Client:
         wait: int = pm.STOP_WAIT_STOPPED,
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
+        sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
-        """Stops the selected programs (all by default), dependents first."""
+        """Stops the selected programs (all by default), dependents first. sequential: one at a
+        time in reverse order, each gone before the next (None: the daemon's server.stop_order).
+        Each result's `shutdown` says how its stop went."""
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
+        if sequential is not None:
+            request.sequential = sequential
         _duration(timeout, request.timeout)
         response: pm.StopAllResponse = self.process_manager.StopAll(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return list(response.results)
@@ -254,6 +262,25 @@ class Client:
         response: mon.FindProcessesResponse = self.process_monitor.FindProcesses(request, timeout=deadline)
         return list(response.processes)
 
+    def is_process_running(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False, as_list: bool = False) -> Any:
+        """CGSE's is_process_running: whether a process matching every item runs; with
+        as_list, the list of their pids instead."""
+        items = [items] if isinstance(items, str) else list(items)
+        pids = [p.pid for p in self.find_processes(items, contains, case_sensitive)]
+        return pids if as_list else len(pids) > 0
+
+    def get_process_info(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
+        """CGSE's get_process_info: one dict per matching process (pid, ppid, name, cmdline,
+        state, uid, create_time in epoch seconds, and program when corral manages it)."""
+        items = [items] if isinstance(items, str) else list(items)
+        return [_process_dict(p) for p in self.find_processes(items, contains, case_sensitive)]
+
+    def list_host_processes(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
+        """CGSE's list_processes (named so beside list_processes, which lists programs): the
+        host's processes matching the items, as dicts. Unlike CGSE, items are required (the
+        daemon's FindProcesses matches at least one item; it does not list the whole host)."""
+        return self.get_process_info(items, contains, case_sensitive)
+
     def list_zombies(self, deadline: Optional[float] = None) -> List[mon.ZombieProcess]:
         response: mon.ListZombiesResponse = self.process_monitor.ListZombies(mon.ListZombiesRequest(), timeout=deadline)
         return list(response.zombies)
@@ -282,6 +309,14 @@ class Client:
     def report_progress(self, run_id: int, message: str = "", deadline: Optional[float] = None) -> None:
         """Resets a monitored run's inactivity timer (Launchpad's progress notification)."""
         self.process_monitor.ReportProgress(mon.ReportProgressRequest(run_id=run_id, message=message), timeout=deadline)
+
+    def fail_monitored(self, run_id: int, reason: str, deadline: Optional[float] = None) -> None:
+        """Fails a monitored run with a reason (Launchpad's unexpectedError): SIGINT to its
+        group, SIGKILL after the grace; the result is FAILED_BY_CLIENT with this reason unless
+        another failure came first."""
+        if not reason:
+            raise ValueError("fail_monitored needs a non-empty reason")
+        self.process_monitor.ReportProgress(mon.ReportProgressRequest(run_id=run_id, fail_reason=reason), timeout=deadline)
 
     # --- TaskRunner -----------------------------------------------------------------------
     def task_types(self, deadline: Optional[float] = None) -> List[tr.TaskTypeInfo]:
@@ -322,6 +357,40 @@ def _selector(names: Sequence[str], labels: Optional[Mapping[str, str]]) -> pm.L
 
 def _target(program: Optional[str], pid: Optional[int]) -> mon.StatsTarget:
     return mon.StatsTarget(program=program) if program is not None else mon.StatsTarget(pid=pid or 0)
+
+
+class StopResult:
+    """A stop's answer: reads as the stopped program's ProcessInfo (result.state), and has
+    `process`, `survivors` (list of pids alive after SIGKILL) and `shutdown` (ShutdownResult)."""
+
+    def __init__(self, response: pm.StopProcessResponse) -> None:
+        self.process = response.process
+        self.survivors = list(response.survivors)
+        self.shutdown = response.shutdown
+
+    @property
+    def was_running(self) -> bool:
+        return self.shutdown.was_running
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.process, name)
+
+    def __repr__(self) -> str:
+        return f"StopResult({self.process.name!r}, how={pm.ShutdownHow.Name(self.shutdown.how)}, survivors={self.survivors})"
+
+
+def _process_dict(p: mon.ProcessEntry) -> dict:
+    return {
+        "pid": p.pid,
+        "ppid": p.ppid,
+        "name": p.name,
+        "cmdline": list(p.cmdline),
+        "state": p.state,
+        "uid": p.uid,
+        "create_time": p.create_time.seconds + p.create_time.nanos / 1e9 if p.HasField("create_time") else None,
+        "program": p.program,
+        "run_id": p.run_id,
+    }
 
 
 def connect(

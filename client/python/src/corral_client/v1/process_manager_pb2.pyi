@@ -59,6 +59,15 @@ class DependencyCondition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEPENDENCY_CONDITION_COMPLETED: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: _ClassVar[DependencyCondition]
 
+class ShutdownHow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SHUTDOWN_HOW_UNSPECIFIED: _ClassVar[ShutdownHow]
+    SHUTDOWN_HOW_SOFT: _ClassVar[ShutdownHow]
+    SHUTDOWN_HOW_HARD: _ClassVar[ShutdownHow]
+    SHUTDOWN_HOW_SURVIVORS: _ClassVar[ShutdownHow]
+    SHUTDOWN_HOW_NOT_RUNNING: _ClassVar[ShutdownHow]
+    SHUTDOWN_HOW_PENDING: _ClassVar[ShutdownHow]
+
 class LogGapReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LOG_GAP_REASON_UNSPECIFIED: _ClassVar[LogGapReason]
@@ -93,6 +102,12 @@ DEPENDENCY_CONDITION_STARTED: DependencyCondition
 DEPENDENCY_CONDITION_READY: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: DependencyCondition
+SHUTDOWN_HOW_UNSPECIFIED: ShutdownHow
+SHUTDOWN_HOW_SOFT: ShutdownHow
+SHUTDOWN_HOW_HARD: ShutdownHow
+SHUTDOWN_HOW_SURVIVORS: ShutdownHow
+SHUTDOWN_HOW_NOT_RUNNING: ShutdownHow
+SHUTDOWN_HOW_PENDING: ShutdownHow
 LOG_GAP_REASON_UNSPECIFIED: LogGapReason
 LOG_GAP_REASON_BACKUPS: LogGapReason
 LOG_GAP_REASON_MAX_TOTAL: LogGapReason
@@ -378,12 +393,26 @@ class StopProcessRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., wait: _Optional[_Union[StopWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class StopProcessResponse(_message.Message):
-    __slots__ = ("process", "survivors")
+    __slots__ = ("process", "survivors", "shutdown")
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     SURVIVORS_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     process: ProcessInfo
     survivors: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., survivors: _Optional[_Iterable[int]] = ...) -> None: ...
+    shutdown: ShutdownResult
+    def __init__(self, process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., survivors: _Optional[_Iterable[int]] = ..., shutdown: _Optional[_Union[ShutdownResult, _Mapping]] = ...) -> None: ...
+
+class ShutdownResult(_message.Message):
+    __slots__ = ("was_running", "pid", "how", "survivors")
+    WAS_RUNNING_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    HOW_FIELD_NUMBER: _ClassVar[int]
+    SURVIVORS_FIELD_NUMBER: _ClassVar[int]
+    was_running: bool
+    pid: int
+    how: ShutdownHow
+    survivors: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, was_running: bool = ..., pid: _Optional[int] = ..., how: _Optional[_Union[ShutdownHow, str]] = ..., survivors: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class RestartProcessRequest(_message.Message):
     __slots__ = ("name", "wait", "timeout")
@@ -418,7 +447,7 @@ class SignalProcessResponse(_message.Message):
     def __init__(self, process: _Optional[_Union[ProcessInfo, _Mapping]] = ...) -> None: ...
 
 class ProgramResult(_message.Message):
-    __slots__ = ("name", "ok", "code", "error", "process", "note", "status")
+    __slots__ = ("name", "ok", "code", "error", "process", "note", "status", "shutdown")
     NAME_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -426,6 +455,7 @@ class ProgramResult(_message.Message):
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     name: str
     ok: bool
     code: int
@@ -433,7 +463,8 @@ class ProgramResult(_message.Message):
     process: ProcessInfo
     note: str
     status: _status_pb2.Status
-    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    shutdown: ShutdownResult
+    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownResult, _Mapping]] = ...) -> None: ...
 
 class StartAllRequest(_message.Message):
     __slots__ = ("selector", "wait", "timeout")
@@ -452,14 +483,16 @@ class StartAllResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ProgramResult, _Mapping]]] = ...) -> None: ...
 
 class StopAllRequest(_message.Message):
-    __slots__ = ("selector", "wait", "timeout")
+    __slots__ = ("selector", "wait", "timeout", "sequential")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SEQUENTIAL_FIELD_NUMBER: _ClassVar[int]
     selector: LabelSelector
     wait: StopWait
     timeout: _duration_pb2.Duration
-    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StopWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    sequential: bool
+    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StopWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sequential: bool = ...) -> None: ...
 
 class StopAllResponse(_message.Message):
     __slots__ = ("results",)

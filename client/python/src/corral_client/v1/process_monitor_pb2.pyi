@@ -26,6 +26,7 @@ class MonitoredOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MONITORED_OUTCOME_TIMED_OUT: _ClassVar[MonitoredOutcome]
     MONITORED_OUTCOME_SPAWN_FAILED: _ClassVar[MonitoredOutcome]
     MONITORED_OUTCOME_KILLED_BY_CLIENT: _ClassVar[MonitoredOutcome]
+    MONITORED_OUTCOME_FAILED_BY_CLIENT: _ClassVar[MonitoredOutcome]
 
 class TimeoutKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -41,6 +42,7 @@ MONITORED_OUTCOME_FAILED: MonitoredOutcome
 MONITORED_OUTCOME_TIMED_OUT: MonitoredOutcome
 MONITORED_OUTCOME_SPAWN_FAILED: MonitoredOutcome
 MONITORED_OUTCOME_KILLED_BY_CLIENT: MonitoredOutcome
+MONITORED_OUTCOME_FAILED_BY_CLIENT: MonitoredOutcome
 TIMEOUT_KIND_UNSPECIFIED: TimeoutKind
 TIMEOUT_KIND_INACTIVITY: TimeoutKind
 TIMEOUT_KIND_TOTAL: TimeoutKind
@@ -301,12 +303,14 @@ class MonitoredResult(_message.Message):
     def __init__(self, outcome: _Optional[_Union[MonitoredOutcome, str]] = ..., exit_code: _Optional[int] = ..., signal: _Optional[str] = ..., timeout: _Optional[_Union[TimeoutKind, str]] = ..., elapsed: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., timed_out_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., spawn_path: _Optional[str] = ..., spawn_errno: _Optional[str] = ..., message: _Optional[str] = ..., sigkilled: bool = ..., secondary: _Optional[_Iterable[_Union[MonitoredFailure, _Mapping]]] = ...) -> None: ...
 
 class ReportProgressRequest(_message.Message):
-    __slots__ = ("run_id", "message")
+    __slots__ = ("run_id", "message", "fail_reason")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FAIL_REASON_FIELD_NUMBER: _ClassVar[int]
     run_id: int
     message: str
-    def __init__(self, run_id: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+    fail_reason: str
+    def __init__(self, run_id: _Optional[int] = ..., message: _Optional[str] = ..., fail_reason: _Optional[str] = ...) -> None: ...
 
 class ReportProgressResponse(_message.Message):
     __slots__ = ()
