@@ -65,6 +65,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     journal: new EventJournal(),
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
+    cgroupRoot: options.config.server.cgroupRoot,
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   // Tasks created with restore come back before any client can act on them (persistence.ts).

@@ -32,6 +32,8 @@ export interface HostConfig {
 export interface ServerConfig {
   listen: string[];
   allowAdhoc: boolean;
+  /** server.cgroup_root (see schema.ts); undefined: the daemon's own cgroup. */
+  cgroupRoot?: string;
   hostName?: string;
   /** Present (true) only when TCP beyond loopback without TLS/auth was explicitly allowed. */
   insecure?: true;
@@ -188,6 +190,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
   return {
     listen: server.listen,
     allowAdhoc: server.allow_adhoc,
+    ...(server.cgroup_root !== undefined ? { cgroupRoot: server.cgroup_root } : {}),
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
     logs: { maxTotalBytes: server.logs.max_total },
     ...(server.insecure ? { insecure: true as const } : {}),

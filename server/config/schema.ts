@@ -370,6 +370,11 @@ export const configSchema = strictObject({
     /** JSONL audit of denied and mutating calls; relative to the config file's directory (default: audit.log in the home). */
     audit_log: z.string().min(1, { error: "must not be empty (leave it out for audit.log in the home)" }).optional(),
     allow_adhoc: z.boolean().default(false),
+    /**
+     * Where run cgroups go (a cgroup v2 path, absolute or relative to its mount) when the daemon's own
+     * cgroup is not delegated to it; "off": never use cgroups. Default: a subtree of the daemon's own cgroup.
+     */
+    cgroup_root: z.string().min(1, { error: "must not be empty (leave it out to use the daemon's own cgroup, or say off)" }).optional(),
     /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
     host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
     logs: strictObject({

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessManager } from "../../server/core/process/manager.js";
+import { ProcessManager, type ProcessManagerOptions } from "../../server/core/process/manager.js";
 import type { ProcessState, ProgramConfig } from "../../server/core/process/types.js";
 import { sleep } from "./wait.js";
 
@@ -50,9 +50,9 @@ export interface ManagerFixture {
   close(): Promise<void>;
 }
 
-export function startManager(programs: ProgramConfig[]): ManagerFixture {
+export function startManager(programs: ProgramConfig[], options: Partial<Omit<ProcessManagerOptions, "home" | "programs">> = {}): ManagerFixture {
   const { home, remove } = tempHome();
-  const manager = new ProcessManager({ home, programs });
+  const manager = new ProcessManager({ ...options, home, programs });
   return {
     manager,
     home,

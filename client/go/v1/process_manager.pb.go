@@ -3635,17 +3635,19 @@ func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
 
 // GetServerInfoResponse describes the daemon.
 type GetServerInfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
-	Pid           int32                  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
-	Hostname      string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Home          string                 `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
-	ConfigPath    string                 `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
-	Listen        []string               `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	Programs      uint32                 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
-	LastEventSeq  uint64                 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
-	AllowAdhoc    bool                   `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Version      string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	Pid          int32                  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Home         string                 `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
+	ConfigPath   string                 `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
+	Listen       []string               `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
+	StartedAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	Programs     uint32                 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
+	LastEventSeq uint64                 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
+	AllowAdhoc   bool                   `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
+	// How this host contains runs, detected at start-up.
+	Containment   *Containment `protobuf:"bytes,11,opt,name=containment,proto3" json:"containment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3750,6 +3752,115 @@ func (x *GetServerInfoResponse) GetAllowAdhoc() bool {
 	return false
 }
 
+func (x *GetServerInfoResponse) GetContainment() *Containment {
+	if x != nil {
+		return x.Containment
+	}
+	return nil
+}
+
+// Containment says how a stop reaches every process of a run on this host.
+type Containment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each run has its own cgroup v2 (so processes that call setsid or double-fork are still
+	// stopped, and CPU counts exited children). False: process groups plus the CORRAL_RUN_ID marker.
+	Cgroups bool `protobuf:"varint,1,opt,name=cgroups,proto3" json:"cgroups,omitempty"`
+	// Where cgroup2 is mounted ("" when it is not).
+	CgroupMount string `protobuf:"bytes,2,opt,name=cgroup_mount,json=cgroupMount,proto3" json:"cgroup_mount,omitempty"`
+	// The daemon's subtree (absolute path); runs are run-<id> below it. "" without cgroups.
+	CgroupRoot string `protobuf:"bytes,3,opt,name=cgroup_root,json=cgroupRoot,proto3" json:"cgroup_root,omitempty"`
+	// "own" (the daemon's own cgroup, delegated or the root as root), "configured"
+	// (server.cgroup_root) or "none".
+	Mode string `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Controllers available to run cgroups (e.g. memory, cpu, pids).
+	Controllers []string `protobuf:"bytes,5,rep,name=controllers,proto3" json:"controllers,omitempty"`
+	// cgroup.kill is available (every member killed at once).
+	CgroupKill bool `protobuf:"varint,6,opt,name=cgroup_kill,json=cgroupKill,proto3" json:"cgroup_kill,omitempty"`
+	// One line for people: what is used, or why cgroups are not.
+	Description   string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Containment) Reset() {
+	*x = Containment{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Containment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Containment) ProtoMessage() {}
+
+func (x *Containment) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Containment.ProtoReflect.Descriptor instead.
+func (*Containment) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *Containment) GetCgroups() bool {
+	if x != nil {
+		return x.Cgroups
+	}
+	return false
+}
+
+func (x *Containment) GetCgroupMount() string {
+	if x != nil {
+		return x.CgroupMount
+	}
+	return ""
+}
+
+func (x *Containment) GetCgroupRoot() string {
+	if x != nil {
+		return x.CgroupRoot
+	}
+	return ""
+}
+
+func (x *Containment) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *Containment) GetControllers() []string {
+	if x != nil {
+		return x.Controllers
+	}
+	return nil
+}
+
+func (x *Containment) GetCgroupKill() bool {
+	if x != nil {
+		return x.CgroupKill
+	}
+	return false
+}
+
+func (x *Containment) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 // ShutdownRequest asks the daemon to exit.
 type ShutdownRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3762,7 +3873,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3774,7 +3885,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3787,7 +3898,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -3806,7 +3917,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3818,7 +3929,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3831,7 +3942,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -3845,7 +3956,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3857,7 +3968,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3870,7 +3981,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -3897,7 +4008,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3909,7 +4020,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3922,7 +4033,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -3942,7 +4053,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3954,7 +4065,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3967,7 +4078,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -3986,7 +4097,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3998,7 +4109,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4011,7 +4122,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4031,7 +4142,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4043,7 +4154,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4056,7 +4167,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4116,7 +4227,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4128,7 +4239,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4141,7 +4252,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4180,7 +4291,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4192,7 +4303,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4205,7 +4316,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4267,7 +4378,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4279,7 +4390,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4292,7 +4403,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4319,7 +4430,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4331,7 +4442,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4344,7 +4455,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4365,7 +4476,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4377,7 +4488,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4390,7 +4501,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4420,7 +4531,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4432,7 +4543,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4445,7 +4556,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4472,7 +4583,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4484,7 +4595,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4497,7 +4608,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4517,7 +4628,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4529,7 +4640,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4542,7 +4653,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4561,7 +4672,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4573,7 +4684,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4586,7 +4697,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -4847,7 +4958,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12.\n" +
 	"\x13first_available_seq\x18\x02 \x01(\x04R\x11firstAvailableSeq\x12\x16\n" +
 	"\x06missed\x18\x03 \x01(\x04R\x06missed\"\x16\n" +
-	"\x14GetServerInfoRequest\"\xca\x02\n" +
+	"\x14GetServerInfoRequest\"\x84\x03\n" +
 	"\x15GetServerInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\x05R\x03pid\x12\x1a\n" +
@@ -4862,7 +4973,18 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x0elast_event_seq\x18\t \x01(\x04R\flastEventSeq\x12\x1f\n" +
 	"\vallow_adhoc\x18\n" +
 	" \x01(\bR\n" +
-	"allowAdhoc\"8\n" +
+	"allowAdhoc\x128\n" +
+	"\vcontainment\x18\v \x01(\v2\x16.corral.v1.ContainmentR\vcontainment\"\xe4\x01\n" +
+	"\vContainment\x12\x18\n" +
+	"\acgroups\x18\x01 \x01(\bR\acgroups\x12!\n" +
+	"\fcgroup_mount\x18\x02 \x01(\tR\vcgroupMount\x12\x1f\n" +
+	"\vcgroup_root\x18\x03 \x01(\tR\n" +
+	"cgroupRoot\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12 \n" +
+	"\vcontrollers\x18\x05 \x03(\tR\vcontrollers\x12\x1f\n" +
+	"\vcgroup_kill\x18\x06 \x01(\bR\n" +
+	"cgroupKill\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\"8\n" +
 	"\x0fShutdownRequest\x12%\n" +
 	"\x0ekeep_processes\x18\x01 \x01(\bR\rkeepProcesses\"\x12\n" +
 	"\x10ShutdownResponse\";\n" +
@@ -4979,7 +5101,7 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -5034,95 +5156,96 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(*EventGap)(nil),               // 50: corral.v1.EventGap
 	(*GetServerInfoRequest)(nil),   // 51: corral.v1.GetServerInfoRequest
 	(*GetServerInfoResponse)(nil),  // 52: corral.v1.GetServerInfoResponse
-	(*ShutdownRequest)(nil),        // 53: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 54: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 55: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 56: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 57: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 58: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 59: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 60: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 61: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 62: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 63: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 64: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 65: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 66: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 67: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 68: corral.v1.DeleteProgramResponse
-	nil,                            // 69: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 70: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 71: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 72: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 73: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 74: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 75: google.protobuf.Timestamp
+	(*Containment)(nil),            // 53: corral.v1.Containment
+	(*ShutdownRequest)(nil),        // 54: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 55: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 56: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 57: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 58: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 59: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 60: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 61: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 62: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 63: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 64: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 65: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 66: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 67: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 68: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 69: corral.v1.DeleteProgramResponse
+	nil,                            // 70: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 71: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 72: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 73: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 74: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 75: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 76: google.protobuf.Timestamp
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	69,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	70,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	74,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	74,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	70,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	75,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	75,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	71,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
 	12,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
 	13,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	74,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	75,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
 	7,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
 	7,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	71,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	72,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
 	8,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
 	9,   // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
 	10,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	74,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	74,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	74,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	74,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	75,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	75,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	75,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	75,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	75,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	74,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	74,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	74,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	75,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	75,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	76,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	75,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	75,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	75,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	76,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	76,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	75,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	76,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
 	14,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
 	6,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	72,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	75,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	74,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	73,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	76,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	75,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
 	11,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
 	11,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	73,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	74,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
 	16,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
 	15,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
 	15,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	75,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	74,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	75,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 44: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	75,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	15,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	15,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
 	16,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
 	3,   // 50: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	74,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	75,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
 	29,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
 	16,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
 	4,   // 54: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	74,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	75,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
 	29,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 57: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
 	36,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
 	2,   // 59: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	75,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	76,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
 	2,   // 61: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
 	36,  // 62: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	75,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	76,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
 	43,  // 64: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
 	45,  // 65: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
 	46,  // 66: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
@@ -5131,62 +5254,63 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	41,  // 69: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
 	42,  // 70: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
 	40,  // 71: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	59,  // 72: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	60,  // 72: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
 	0,   // 73: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
 	0,   // 74: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	74,  // 75: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	75,  // 75: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
 	39,  // 76: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
 	50,  // 77: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	75,  // 78: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	60,  // 79: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	59,  // 80: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	59,  // 81: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	6,   // 82: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	15,  // 83: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 84: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	17,  // 85: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	19,  // 86: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	21,  // 87: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	23,  // 88: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	25,  // 89: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	27,  // 90: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	30,  // 91: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	32,  // 92: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	34,  // 93: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	37,  // 94: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	48,  // 95: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	51,  // 96: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	53,  // 97: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	55,  // 98: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	57,  // 99: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	61,  // 100: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	63,  // 101: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	65,  // 102: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	67,  // 103: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	18,  // 104: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	20,  // 105: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	22,  // 106: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	24,  // 107: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	26,  // 108: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	28,  // 109: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	31,  // 110: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	33,  // 111: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	35,  // 112: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	38,  // 113: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	49,  // 114: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	52,  // 115: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	54,  // 116: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	56,  // 117: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	58,  // 118: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	62,  // 119: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	64,  // 120: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	66,  // 121: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	68,  // 122: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	104, // [104:123] is the sub-list for method output_type
-	85,  // [85:104] is the sub-list for method input_type
-	85,  // [85:85] is the sub-list for extension type_name
-	85,  // [85:85] is the sub-list for extension extendee
-	0,   // [0:85] is the sub-list for field type_name
+	76,  // 78: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	53,  // 79: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	61,  // 80: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	60,  // 81: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	60,  // 82: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	6,   // 83: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	15,  // 84: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 85: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	17,  // 86: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	19,  // 87: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	21,  // 88: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	23,  // 89: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	25,  // 90: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	27,  // 91: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	30,  // 92: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	32,  // 93: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	34,  // 94: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	37,  // 95: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	48,  // 96: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	51,  // 97: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	54,  // 98: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	56,  // 99: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	58,  // 100: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	62,  // 101: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	64,  // 102: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	66,  // 103: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	68,  // 104: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	18,  // 105: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	20,  // 106: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	22,  // 107: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	24,  // 108: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	26,  // 109: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	28,  // 110: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	31,  // 111: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	33,  // 112: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	35,  // 113: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	38,  // 114: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	49,  // 115: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	52,  // 116: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	55,  // 117: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	57,  // 118: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	59,  // 119: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	63,  // 120: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	65,  // 121: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	67,  // 122: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	69,  // 123: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	105, // [105:124] is the sub-list for method output_type
+	86,  // [86:105] is the sub-list for method input_type
+	86,  // [86:86] is the sub-list for extension type_name
+	86,  // [86:86] is the sub-list for extension extendee
+	0,   // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5217,7 +5341,7 @@ func file_corral_v1_process_manager_proto_init() {
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[55].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[56].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5227,7 +5351,7 @@ func file_corral_v1_process_manager_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   68,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

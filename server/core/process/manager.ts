@@ -15,6 +15,7 @@ import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig } from "./live-config.js";
 import { withTimeout } from "../os/abort.js";
+import { detectCgroups, removeSubtree, type CgroupSupport } from "../os/cgroup.js";
 import { parseSignal } from "../os/signals.js";
 import type { LogChunk, LogStreamName, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, StartWait, StopWait } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface ProcessManagerOptions {
   hostName?: string;
   /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
   logMaxTotalBytes?: number;
+  /** server.cgroup_root: where run cgroups go when the daemon's own cgroup is not usable; "off": no cgroups. */
+  cgroupRoot?: string;
 }
 
 export interface StartOptions {
@@ -74,6 +77,8 @@ const MAX_READ_BYTES = 1 << 20;
 export class ProcessManager {
   readonly journal: EventJournal;
   readonly home: string;
+  /** What the host offers for containment, detected once at start-up (os/cgroup.ts). */
+  readonly containment: CgroupSupport;
   readonly logDir: string;
   readonly hostName: string;
   private readonly programs = new Map<string, Program>();
@@ -98,6 +103,7 @@ export class ProcessManager {
     this.home = options.home;
     this.logDir = join(options.home, "logs");
     this.hostName = options.hostName ?? hostname();
+    this.containment = detectCgroups({ root: options.cgroupRoot, home: options.home });
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
@@ -137,6 +143,7 @@ export class ProcessManager {
       logBudget: this.logBudget,
       spawnLog: this.persistence.spawnLog,
       markerEnv: { [HOME_MARKER]: this.home },
+      cgroups: this.containment,
     });
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
@@ -152,7 +159,7 @@ export class ProcessManager {
 
   /** Starts the autostart programs (config order) without waiting for them. */
   async init(): Promise<void> {
-    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
+    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s); containment: ${this.containment.description}` });
     // Logs written while no daemon ran (or under a larger cap) count too.
     this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
@@ -468,6 +475,7 @@ export class ProcessManager {
         this.persistence.finish();
         for (const program of this.programs.values()) program.dispose();
         this.logBudget.close();
+        removeSubtree(this.containment);
       }
     })();
     return this.shuttingDown;

@@ -11,6 +11,7 @@ import { ProbeRunner } from "./readiness.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { sleep, withTimeout } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { RunCgroup, type CgroupSupport } from "../os/cgroup.js";
 import { groupExists, isSameProcess, readStat } from "../os/proc.js";
 import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
@@ -49,6 +50,8 @@ export interface Run {
   exitStatusUnknown?: string;
   /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */
   resourceError?: ResourceExhaustedError;
+  /** The run's own cgroup, where the host offers them (os/cgroup.ts). */
+  cgroup?: RunCgroup;
 }
 
 /** A run a previous daemon left, as the store kept it (see adopt.ts). */
@@ -83,6 +86,8 @@ export interface ProgramDeps {
   logBudget?: LogBudget;
   /** Added to every run's environment: which daemon home the run belongs to (spawn-recovery.ts). */
   markerEnv?: Record<string, string>;
+  /** What the host offers for containment: each run gets its own cgroup unless mode is "none". */
+  cgroups?: CgroupSupport;
   /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
   spawnLog?: {
     intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;
@@ -314,9 +319,10 @@ export class Program {
       markExited();
       return;
     }
+    const argv = this.containedArgv(run);
     let child: ChildProcess;
     try {
-      child = spawn(this.config.command[0], this.config.command.slice(1), {
+      child = spawn(argv.command, argv.args, {
         cwd: this.config.cwd,
         // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
         env: { ...process.env, ...this.config.env, ...this.deps.markerEnv, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
@@ -554,21 +560,49 @@ export class Program {
     this.scheduleRetry(delay, `autorestart ${this.restarts} after: ${what}`);
   }
 
-  /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
+  /** Members left in the group (or cgroup) of a leader that exited on its own are orphans of ours: stop them. */
   private reapLeftovers(run: Run): void {
-    if (run.pid <= 0 || !groupExists(run.pid)) return;
-    void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    const left = (run.pid > 0 && groupExists(run.pid)) || (run.cgroup?.procs().length ?? 0) > 0;
+    if (left) void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    else run.cgroup?.removeWhenEmpty();
   }
 
-  /** The run's process group for os/group-stop.ts: the leader is our child until its 'exit'. */
+  /** The command, run inside a new cgroup of its own where the host offers them (a host that refuses: said, and run without). */
+  private containedArgv(run: Run): { command: string; args: string[] } {
+    const command = this.config.command[0];
+    const args = this.config.command.slice(1);
+    const support = this.deps.cgroups;
+    if (!support || support.mode === "none" || run.runId <= 0) return { command, args };
+    try {
+      run.cgroup = RunCgroup.create(support, run.runId);
+      return run.cgroup.wrap(command, args);
+    } catch (error) {
+      this.emit({ kind: "server", message: `${this.name}: run ${run.runId} gets no cgroup (${errnoOf(error) ?? String(error)}); it is stopped by process group and marker` });
+      return { command, args };
+    }
+  }
+
+  /**
+   * The run's processes for os/group-stop.ts: its group (the leader is our child until its
+   * 'exit'), its cgroup, and without one the marker its processes inherited (home + run id).
+   */
   private groupOf(run: Run): ProcessGroupRef {
-    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
+    const home = this.deps.markerEnv;
+    const marker = home && Object.keys(home).length > 0 && run.runId > 0 ? { ...home, CORRAL_RUN_ID: String(run.runId) } : undefined;
+    const leaderExited = () => run.exitedAt !== undefined || run.child === undefined;
+    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited, leaderExit: run.exited, cgroup: run.cgroup, marker };
   }
 
-  /** The two-stage stop of the run's group (os/group-stop.ts). Returns survivors. */
+  /** The two-stage stop of the run's processes (os/group-stop.ts). Returns survivors, also journaled. */
   private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<number[]> {
     if (run.pid <= 0) return [];
-    return (await stopProcessGroup(this.groupOf(run), { signal, timeoutMs })).survivors;
+    const { survivors } = await stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
+    if (survivors.length > 0) {
+      this.deps.journal.append(this.name, run.runId, { kind: "server", message: `${this.name}: ${survivors.length} process(es) of run ${run.runId} survived SIGKILL: ${survivors.join(", ")}` });
+    } else if (run.exitedAt !== undefined || run.child === undefined) {
+      run.cgroup?.removeWhenEmpty();
+    }
+    return survivors;
   }
 
   /**
@@ -660,7 +694,8 @@ export class Program {
     let markExited!: () => void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const startedMono = performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime());
-    const run: Run = { ...saved, startedMono, exited, adopted: true };
+    const cgroup = this.deps.cgroups ? RunCgroup.existing(this.deps.cgroups, saved.runId) : undefined;
+    const run: Run = { ...saved, startedMono, exited, adopted: true, cgroup };
     this.beginRestore(run, restarts);
     this.watchLogs();
     this.startReadiness(run, saved.logStart);
