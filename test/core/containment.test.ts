@@ -2,8 +2,11 @@
 // process group (setsid, a double fork), through the run's cgroup where the host offers cgroup v2
 // and through the CORRAL_RUN_ID marker in their environment where it does not.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { runLookupOf } from "../../server/core/monitor/runs.js";
+import { StatsSampler } from "../../server/core/monitor/stats.js";
 import { isAlive, program, sh, startManager, waitUntil, type ManagerFixture } from "../helpers/core.js";
 import { processesWithEnv } from "../helpers/proc.js";
 
@@ -87,6 +90,27 @@ for (const mode of modes) {
         assert.deepEqual(survivors, []);
         const alive = before.filter(isAlive);
         assert.deepEqual(alive, [], `${alive.length} of ${before.length} processes outlived the stop`);
+      } finally {
+        killLeftovers(f);
+        await f.close();
+      }
+    });
+
+    test("a run's CPU counts its exited children and never goes down", async () => {
+      // Two subshells burn CPU and exit (their parent waits for them); then only idle processes are left.
+      const burn = "(i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done)";
+      const f = open([program("burner", sh(`${burn}; ${burn}; echo burnt; exec sleep 1030`))]);
+      try {
+        await f.manager.start("burner");
+        const log = join(f.home, "logs", "burner.stdout.log");
+        await waitUntil(() => readFileSync(log, "utf8").includes("burnt"), 60_000, "the burners to finish");
+        await waitUntil(() => sleepsOf(f, "1030").length === 1, 10_000, "the idle sleep");
+        const sampler = new StatsSampler(runLookupOf(f.manager));
+        const [first] = sampler.sample([{ program: "burner" }], true);
+        const live = [first!.process!, ...first!.children].reduce((total, p) => total + p.cpuSeconds, 0);
+        assert.ok(first!.total!.cpuSeconds >= live + 0.05, `run CPU ${first!.total!.cpuSeconds} s counts the exited burners (live processes: ${live} s)`);
+        const [second] = sampler.sample([{ program: "burner" }], true);
+        assert.ok(second!.total!.cpuSeconds >= first!.total!.cpuSeconds, "the counter never goes down");
       } finally {
         killLeftovers(f);
         await f.close();

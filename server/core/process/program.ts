@@ -179,6 +179,7 @@ export class Program {
         exitCode: run.exitCode,
         exitSignal: run.exitSignal,
         spawnError: run.spawnError,
+        cgroupPath: run.cgroup?.path,
       };
     }
     const alive = run && !run.exitedAt && !run.spawnError;
