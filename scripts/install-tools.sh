@@ -33,8 +33,13 @@ if [[ ! -x "$tools/venv/bin/python" || "$(cat "$py_stamp" 2>/dev/null)" != "$py_
 fi
 # The client package itself, editable, so tests and examples import the working tree. Cheap
 # when already installed (pip only re-checks the metadata).
-# Reinstalled when it is missing or points at another folder (the package moved from gen/python).
-if ! "$tools/venv/bin/python" -c "import corral_client, sys; sys.exit(not corral_client.__file__.startswith('$root/client/python/'))" 2>/dev/null; then
+# Reinstalled when it is missing or points at another folder (the package moved from gen/python),
+# except in a checkout whose .tools is a symlink to another checkout's: repointing that shared
+# venv would switch the other checkout's tests to this one. `npm test` puts this checkout's
+# client/python/src first on PYTHONPATH anyway, so either way the tests import the code under test.
+if [[ -L "$root/.tools" ]] && "$tools/venv/bin/python" -c "import corral_client" 2>/dev/null; then
+  : # shared venv with the package installed: leave it pointing where it points
+elif ! "$tools/venv/bin/python" -c "import corral_client, sys; sys.exit(not corral_client.__file__.startswith('$root/client/python/'))" 2>/dev/null; then
   echo "install-tools: pip install -e client/python"
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root/client/python"
 fi

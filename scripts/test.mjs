@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test suite, as README and .ci/run call it: proto lint + generated-code drift,
+// The whole test suite, as README and .ci/run call it: the pinned tools (scripts/install-tools.sh,
+// idempotent), proto lint + generated-code drift,
 // typecheck/build, every test file under dist/test with node's own test runner, then the
 // Python (pytest) and Go (go test) client suites against the real daemon.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -18,6 +19,9 @@ const step = (title, cmd, args) => {
   execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 };
 
+// The Python and Go generators and test tools (pinned, into .tools/): the first run on a fresh
+// clone installs them (about a minute), later runs find them in about a second.
+step("tools for the Python and Go clients (scripts/install-tools.sh)", "bash", [join(root, "scripts/install-tools.sh")]);
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
@@ -43,6 +47,8 @@ const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "-
 if (only.length) process.exit(result.status ?? 1);
 const failed = [];
 if (result.status !== 0) failed.push("node --test");
+// This checkout's Python package first, whatever the (possibly shared) venv's editable install points at.
+const env = { ...process.env, PYTHONPATH: [join(root, "client/python/src"), process.env.PYTHONPATH].filter(Boolean).join(":") };
 const clientSuite = (title, cmd, args, cwd) => {
   console.log(`\n=== ${title}`);
   if (!existsSync(cmd)) {
@@ -50,7 +56,7 @@ const clientSuite = (title, cmd, args, cwd) => {
     failed.push(title);
     return;
   }
-  const run = spawnSync(cmd, args, { cwd: join(root, cwd), stdio: "inherit" });
+  const run = spawnSync(cmd, args, { cwd: join(root, cwd), stdio: "inherit", env });
   if (run.status !== 0) failed.push(title);
 };
 clientSuite("pytest (client/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "client/python");

@@ -4,7 +4,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultHome, socketPath as socketPathOf } from "./home.js";
-import { ConfigError, builtinExampleConfig, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
+import { ConfigError, builtinExampleConfig, configReader, loadConfigFileIsolated, type CorralConfig } from "./config/index.js";
 import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
@@ -66,18 +66,25 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
     cgroupRoot: options.config.server.cgroupRoot,
+    liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
   // Tasks created with restore come back before any client can act on them (persistence.ts).
   const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
   taskPersistence.restore();
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
-  const metrics = new Metrics({
-    programs: () => manager.list(),
-    runs: runLookupOf(manager),
-    tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
-    eventLoopDelay: options.config.metrics !== undefined,
-  });
+  // Metrics exist only where something scrapes them: no collector, timer or middleware otherwise.
+  const metrics = options.config.metrics
+    ? new Metrics({
+        programs: () => manager.list(),
+        runs: runLookupOf(manager),
+        tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
+        version: await packageVersion(),
+        runtimeMetrics: true,
+      })
+    : undefined;
+  const stopCountingEvents = new AbortController();
+  if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
 
   let closing: Promise<void> | undefined;
@@ -92,7 +99,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
       } finally {
         await rpc.close();
         await metricsEndpoint?.close();
-        metrics.close();
+        stopCountingEvents.abort();
+        metrics?.close();
         markClosed();
       }
     })());
@@ -101,7 +109,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     manager,
     taskRunner: tasks,
     monitor,
-    onCall: (method, code, seconds) => metrics.observeCall(method, code, seconds),
+    ...(metrics ? { onCall: { started: (m) => metrics.callStarted(m), handled: (m, code, seconds) => metrics.callHandled(m, code, seconds) } } : {}),
     home,
     socketPath,
     tcpListen: ownHost.listen,
@@ -119,7 +127,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     onShutdown: (request) => (options.onShutdownRequest ?? ((r: { keepProcesses: boolean }) => void close(r)))(request),
   });
   try {
-    if (options.config.metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, () => metrics.render());
+    if (options.config.metrics && metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, metrics);
     await manager.init();
   } catch (error) {
     await close();
@@ -219,6 +227,16 @@ export async function runServer(argv: string[]): Promise<void> {
 }
 
 let cachedVersion: string | undefined;
+/** Feeds the journal's live events to the exit and restart counters until the daemon closes. */
+async function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): Promise<void> {
+  const hostOf = (program: string) => manager.list().find((p) => p.name === program)?.host ?? "";
+  try {
+    for await (const item of manager.journal.watch({ liveOnly: true, signal, maxQueue: 100_000 })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
+  } catch (error) {
+    if (!signal.aborted) process.stderr.write(`corral: metrics stopped counting events: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 /** The version in package.json, found by walking up from this file (src or dist layout). */
 async function packageVersion(): Promise<string> {
   if (cachedVersion !== undefined) return cachedVersion;

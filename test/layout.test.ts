@@ -73,11 +73,7 @@ test("server/core imports nothing above it: no rpc, config, metrics, gen or clie
 const RPC_CONFIG_PENDING = new Set([
   "server/rpc/authenticator.ts -> server/config/load.js",
   "server/rpc/authenticator.ts -> server/config/schema.js",
-  "server/rpc/convert.ts -> server/config/schema.js",
   "server/rpc/errors.ts -> server/config/load.js",
-  "server/rpc/live-config.service.ts -> server/config/isolated.js",
-  "server/rpc/live-config.service.ts -> server/config/load.js",
-  "server/rpc/live-config.service.ts -> server/config/program.js",
   "server/rpc/method-roles.ts -> server/config/schema.js",
   "server/rpc/server.ts -> server/config/load.js",
   "server/rpc/server.ts -> server/config/schema.js",

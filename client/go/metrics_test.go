@@ -105,10 +105,11 @@ func TestMetricsEndpointParsesWithThePrometheusTextParser(t *testing.T) {
 
 	families := scrape(t, url)
 
-	// Conventions for every family: corral_ prefix, a declared type, counters end in _total.
+	// Conventions for every family: corral_ prefix (or the standard grpc_server_, process_ and
+	// nodejs_ families), a declared type, counters end in _total.
 	for name, f := range families {
-		if !strings.HasPrefix(name, "corral_") {
-			t.Errorf("%s: not prefixed corral_", name)
+		if !strings.HasPrefix(name, "corral_") && !strings.HasPrefix(name, "grpc_server_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "nodejs_") {
+			t.Errorf("%s: not prefixed corral_ (nor grpc_server_, process_, nodejs_)", name)
 		}
 		if f.GetType() == dto.MetricType_UNTYPED {
 			t.Errorf("%s: no # TYPE", name)
@@ -130,8 +131,11 @@ func TestMetricsEndpointParsesWithThePrometheusTextParser(t *testing.T) {
 		"corral_program_cpu_seconds_total":    dto.MetricType_COUNTER,
 		"corral_task_state":                   dto.MetricType_GAUGE,
 		"corral_task_signals_published_total": dto.MetricType_COUNTER,
-		"corral_grpc_server_handled_total":    dto.MetricType_COUNTER,
-		"corral_grpc_server_handling_seconds": dto.MetricType_HISTOGRAM,
+		"grpc_server_handled_total":           dto.MetricType_COUNTER,
+		"grpc_server_handling_seconds":        dto.MetricType_HISTOGRAM,
+		"corral_program_info":                 dto.MetricType_GAUGE,
+		"corral_build_info":                   dto.MetricType_GAUGE,
+		"process_resident_memory_bytes":       dto.MetricType_GAUGE,
 	}
 	for name, typ := range want {
 		f, ok := families[name]
@@ -164,27 +168,27 @@ func TestMetricsEndpointParsesWithThePrometheusTextParser(t *testing.T) {
 		t.Errorf("corral_task_state has no running series for metrics-counter")
 	}
 
-	// The calls made above were counted, by method and code.
+	// The calls made above were counted, by service, method, type and code (go-grpc-prometheus's labels).
 	handled := map[string]float64{}
-	for _, m := range families["corral_grpc_server_handled_total"].GetMetric() {
+	for _, m := range families["grpc_server_handled_total"].GetMetric() {
 		l := labelsOf(m)
-		if l["method"] == "" || l["code"] == "" {
-			t.Errorf("corral_grpc_server_handled_total series without method/code: %v", l)
+		if l["grpc_service"] == "" || l["grpc_method"] == "" || l["grpc_type"] == "" || l["grpc_code"] == "" {
+			t.Errorf("grpc_server_handled_total series without grpc_service/grpc_method/grpc_type/grpc_code: %v", l)
 		}
-		handled[l["method"]+" "+l["code"]] += m.GetCounter().GetValue()
+		handled[l["grpc_service"]+"/"+l["grpc_method"]+" "+l["grpc_type"]+" "+l["grpc_code"]] += m.GetCounter().GetValue()
 	}
-	if handled["/corral.v1.TaskRunner/CreateTask OK"] < 1 {
+	if handled["corral.v1.TaskRunner/CreateTask unary OK"] < 1 {
 		t.Errorf("CreateTask OK not counted: %v", handled)
 	}
 
 	// The histogram: one series per method, cumulative buckets ending in +Inf == count, a sum.
-	series := families["corral_grpc_server_handling_seconds"].GetMetric()
+	series := families["grpc_server_handling_seconds"].GetMetric()
 	if len(series) == 0 {
-		t.Fatal("corral_grpc_server_handling_seconds has no series")
+		t.Fatal("grpc_server_handling_seconds has no series")
 	}
 	methods := map[string]bool{}
 	for _, m := range series {
-		method := labelsOf(m)["method"]
+		method := labelsOf(m)["grpc_service"] + "/" + labelsOf(m)["grpc_method"]
 		if method == "" || methods[method] {
 			t.Errorf("histogram series with a missing or repeated method label: %q", method)
 		}
@@ -211,7 +215,7 @@ func TestMetricsEndpointParsesWithThePrometheusTextParser(t *testing.T) {
 			t.Errorf("%s: last finite bucket %d > count %d", method, previousCount, h.GetSampleCount())
 		}
 	}
-	if !methods["/corral.v1.TaskRunner/CreateTask"] {
+	if !methods["corral.v1.TaskRunner/CreateTask"] {
 		t.Errorf("no latency histogram for CreateTask: %v", methods)
 	}
 }

@@ -12,7 +12,7 @@ import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions
 export * from "../../gen/ts/corral/v1/process_manager_pb.js";
 export * from "../../gen/ts/corral/v1/process_monitor_pb.js";
 export * from "../../gen/ts/corral/v1/task_runner_pb.js";
-export { TaskHandle, fromValue, toValue, type JsonValue } from "./tasks.js";
+export { TaskFailedError, TaskHandle, TaskRefusedError, fromValue, toValue, type JsonValue, type RefusalReason } from "./tasks.js";
 export { ClientError, Status } from "nice-grpc";
 export type { TlsClientOptions } from "./channel-credentials.js";
 

@@ -1,10 +1,11 @@
 // Client-side helpers of the TaskRunner: JSON <-> google.protobuf.Value, and a task handle that
-// remembers its lock token and sends it on every call that drives the task.
+// remembers its lock token and sends it on every call that drives the task. join() throws
+// TaskFailedError like QMI's join re-raises; refusals carry the daemon's reason (corral-reason).
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { DeadlineOptions } from "nice-grpc-client-middleware-deadline";
-import type { CallOptions, Client } from "nice-grpc";
-import type { TaskInfo } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { ClientError, Status, type CallOptions, type Client, type Metadata } from "nice-grpc";
+import { TaskState, type TaskInfo } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 
 export type { JsonValue };
@@ -24,6 +25,37 @@ export function fromValue(value: Value | undefined): JsonValue {
 
 function durationInit(ms: number): { seconds: bigint; nanos: number } {
   return { seconds: BigInt(Math.floor(ms / 1000)), nanos: Math.round((ms % 1000) * 1_000_000) };
+}
+
+/** Why the daemon refused with FAILED_PRECONDITION (its corral-reason trailer). */
+export type RefusalReason = "task_locked" | "lock_not_holder" | "task_already_started";
+
+/** A FAILED_PRECONDITION refusal of a task call, with the daemon's reason ("" when it gave none). */
+export class TaskRefusedError extends ClientError {
+  constructor(
+    cause: ClientError,
+    readonly reason: RefusalReason | "",
+  ) {
+    super(cause.path, cause.code, cause.details);
+    this.name = "TaskRefusedError";
+  }
+}
+
+/** join() of a task that FAILED: the task's own message and stack; `task` is the whole outcome. */
+export class TaskFailedError extends Error {
+  /** The message of the error that ended the task. */
+  readonly taskMessage: string;
+  /** The stack of that error, as the daemon recorded it. */
+  readonly taskStack: string;
+
+  constructor(readonly task: TaskInfo) {
+    const message = task.error?.message ?? "";
+    super(`task "${task.name}" failed: ${message}`);
+    this.name = "TaskFailedError";
+    this.taskMessage = message;
+    this.taskStack = task.error?.stack ?? "";
+    if (this.taskStack) this.stack = `${this.stack ?? ""}\nCaused by the task's error: ${this.taskStack}`;
+  }
 }
 
 /** One task on a daemon; after lock() it passes the lock token on every call. */
@@ -47,27 +79,49 @@ export class TaskHandle {
     return (await this.client.getTask({ name: this.name }, options)).task!;
   }
 
+  /** Starts the task; a second start (or a lock held by another) is a TaskRefusedError (FAILED_PRECONDITION with a reason). */
   async start(options?: Options): Promise<TaskInfo> {
-    return (await this.client.startTask({ name: this.name, token: this.token }, options)).task!;
+    return (await this.refusable((o) => this.client.startTask({ name: this.name, token: this.token }, o), options)).task!;
+  }
+
+  /** Starts the task; false (no error) when it had already been started, as a QMI user tests for. */
+  async tryStart(options?: Options): Promise<boolean> {
+    try {
+      await this.start(options);
+      return true;
+    } catch (error) {
+      if (error instanceof TaskRefusedError && error.reason === "task_already_started") return false;
+      throw error;
+    }
   }
 
   async stop(options?: Options): Promise<TaskInfo> {
-    return (await this.client.stopTask({ name: this.name, token: this.token }, options)).task!;
+    return (await this.refusable((o) => this.client.stopTask({ name: this.name, token: this.token }, o), options)).task!;
   }
 
-  /** Waits until the task has finished (timeoutMs: DEADLINE_EXCEEDED after it). */
+  /**
+   * Waits until the task has finished (timeoutMs: DEADLINE_EXCEEDED after it) and returns its outcome;
+   * a FAILED task throws TaskFailedError (as QMI's join re-raises), whose `task` is the outcome.
+   */
   async join(timeoutMs?: number, options?: Options): Promise<TaskInfo> {
+    const task = await this.outcome(timeoutMs, options);
+    if (task.state === TaskState.FAILED) throw new TaskFailedError(task);
+    return task;
+  }
+
+  /** Like join(), but returns a FAILED outcome instead of throwing. */
+  async outcome(timeoutMs?: number, options?: Options): Promise<TaskInfo> {
     const timeout = timeoutMs === undefined ? undefined : durationInit(timeoutMs);
-    return (await this.client.joinTask({ name: this.name, token: this.token, timeout }, options)).task!;
+    return (await this.refusable((o) => this.client.joinTask({ name: this.name, token: this.token, timeout }, o), options)).task!;
   }
 
   async remove(timeoutMs?: number, options?: Options): Promise<TaskInfo> {
     const timeout = timeoutMs === undefined ? undefined : durationInit(timeoutMs);
-    return (await this.client.removeTask({ name: this.name, token: this.token, timeout }, options)).task!;
+    return (await this.refusable((o) => this.client.removeTask({ name: this.name, token: this.token, timeout }, o), options)).task!;
   }
 
   async setSettings(settings: JsonValue, options?: Options): Promise<void> {
-    await this.client.setSettings({ name: this.name, settings: toValue(settings), token: this.token }, options);
+    await this.refusable((o) => this.client.setSettings({ name: this.name, settings: toValue(settings), token: this.token }, o), options);
   }
 
   async getSettings(options?: Options): Promise<JsonValue> {
@@ -85,7 +139,7 @@ export class TaskHandle {
   }
 
   async call(method: string, args?: JsonValue, options?: Options): Promise<JsonValue> {
-    const response = await this.client.callMethod({ name: this.name, method, args: toValue(args), token: this.token }, options);
+    const response = await this.refusable((o) => this.client.callMethod({ name: this.name, method, args: toValue(args), token: this.token }, o), options);
     return fromValue(response.result);
   }
 
@@ -104,10 +158,46 @@ export class TaskHandle {
     return response.granted;
   }
 
+  /** Releases the lock: true when released; false when it was not locked or is held by another token (QMI's answer). */
   async unlock(options?: Options): Promise<boolean> {
-    const response = await this.client.unlock({ name: this.name, token: this.token }, options);
+    return (await this.unlockOutcome(options)) === "unlocked";
+  }
+
+  /** Releases the lock and says what happened; the daemon answers a non-holder FAILED_PRECONDITION (reason lock_not_holder). */
+  async unlockOutcome(options?: Options): Promise<"unlocked" | "not_locked" | "not_holder"> {
+    if (!this.token) return (await this.isLocked(options)) ? "not_holder" : "not_locked";
+    try {
+      const response = await this.refusable((o) => this.client.unlock({ name: this.name, token: this.token }, o), options);
+      this.token = "";
+      return response.unlocked ? "unlocked" : "not_locked";
+    } catch (error) {
+      if (error instanceof TaskRefusedError && error.reason === "lock_not_holder") return "not_holder";
+      throw error;
+    }
+  }
+
+  /** Releases the lock whoever holds it (an operator's escape hatch); returns whether it was locked. */
+  async forceUnlock(options?: Options): Promise<boolean> {
+    const response = await this.client.forceUnlock({ name: this.name }, options);
     this.token = "";
-    return response.unlocked;
+    return response.wasLocked;
+  }
+
+  /** Runs a call, turning FAILED_PRECONDITION into TaskRefusedError with the reason trailer. */
+  private async refusable<T>(call: (options: Options) => Promise<T>, options?: Options): Promise<T> {
+    let trailer: Metadata | undefined;
+    const onTrailer = (metadata: Metadata) => {
+      trailer = metadata;
+      options?.onTrailer?.(metadata);
+    };
+    try {
+      return await call({ ...options, onTrailer });
+    } catch (error) {
+      if (error instanceof ClientError && error.code === Status.FAILED_PRECONDITION) {
+        throw new TaskRefusedError(error, (trailer?.get("corral-reason") ?? "") as RefusalReason | "");
+      }
+      throw error;
+    }
   }
 
   async isLocked(options?: Options): Promise<boolean> {

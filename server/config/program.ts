@@ -1,8 +1,9 @@
 // One program validated on its own (CreateProgram's spec), by the same schema and rules as a
 // program of the config file, so an ad-hoc program can be nothing a config could not be.
+import { PROGRAM_NAME_PATTERN, PROGRAM_NAME_RULE } from "./values.js";
 import type { ProgramConfig } from "../core/process/types.js";
-import { ConfigError, ruleFor, toProgramConfig, type ConfigProblem } from "./load.js";
-import { PROGRAM_NAME_PATTERN, PROGRAM_NAME_RULE, programSchema } from "./schema.js";
+import { programConfig, programSchema } from "./program-schema.js";
+import { ConfigError, ruleFor, type ConfigProblem } from "./problems.js";
 
 export interface ParseProgramOptions {
   /** Names the source in problems (e.g. "CreateProgram"). */
@@ -34,5 +35,5 @@ export function parseProgram(name: string, input: Record<string, unknown>, optio
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return toProgramConfig(name, result.data, options.baseDir);
+  return programConfig(name, result.data, options.baseDir);
 }

@@ -31,10 +31,19 @@ export class InvalidArgumentError extends CorralError {
   }
 }
 
+/**
+ * Why a WrongStateError refused, for clients that test for it (QMI's lock and start answers): sent as the
+ * `corral-reason` trailer with FAILED_PRECONDITION.
+ */
+export type WrongStateReason = "task_locked" | "lock_not_holder" | "task_already_started";
+
 /** The operation does not fit the current state (already running, not running, locked...). */
 export class WrongStateError extends CorralError {
   readonly kind = "wrong_state";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason?: WrongStateReason,
+  ) {
     super(message);
     this.name = "WrongStateError";
   }

@@ -10,9 +10,13 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+/** What the endpoint serves: the scrape's text and its content type. */
+export interface MetricsSource {
+  render(): Promise<string>;
+  readonly contentType: string;
+}
 
-export async function startMetricsEndpoint(listen: string, render: () => string): Promise<MetricsEndpoint> {
+export async function startMetricsEndpoint(listen: string, source: MetricsSource): Promise<MetricsEndpoint> {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
   const host = match ? (match[1] ?? match[2]) : "";
   if (!match || !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host))) {
@@ -27,14 +31,10 @@ export async function startMetricsEndpoint(listen: string, render: () => string)
       response.writeHead(404, { "content-type": "text/plain" }).end("corral serves /metrics only\n");
       return;
     }
-    let body: string;
-    try {
-      body = render();
-    } catch (error) {
-      response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      return;
-    }
-    response.writeHead(200, { "content-type": CONTENT_TYPE }).end(request.method === "HEAD" ? undefined : body);
+    source.render().then(
+      (body) => response.writeHead(200, { "content-type": source.contentType }).end(request.method === "HEAD" ? undefined : body),
+      (error: unknown) => response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,13 +1,15 @@
-// Prometheus metrics of the daemon in the text exposition format (0.0.4). Program and daemon
-// figures are collected when scraped (no polling loop); gRPC calls are counted as they end.
-// Written by hand rather than with prom-client: a few gauges, one counter and one histogram
-// do not need a dependency, and collect-on-scrape is what we want anyway.
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+// Prometheus metrics of the daemon, written by prom-client. Program, task and daemon figures are
+// collected when scraped (one snapshot and one /proc pass per scrape, no polling loop); gRPC calls
+// and program exits are counted as they happen. gRPC metrics carry go-grpc-prometheus's names and
+// labels (grpc_server_handled_total{grpc_type, grpc_service, grpc_method, grpc_code}), so the
+// usual gRPC dashboards work; process_* and nodejs_* are prom-client's default metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { JournalEvent } from "../core/store/journal.js";
 import type { ProcessSnapshot } from "../core/process/types.js";
 import { PROCESS_STATES } from "../core/process/types.js";
 import { countOpenFds } from "../core/os/proc-sample.js";
 import type { RunLookup } from "../core/monitor/runs.js";
-import { StatsSampler } from "../core/monitor/stats.js";
+import { StatsSampler, type ProcessStats } from "../core/monitor/stats.js";
 
 /** Latency buckets in seconds: sub-millisecond loopback calls up to long waits. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -25,162 +27,225 @@ export interface MetricsSources {
   programs: () => ProcessSnapshot[];
   runs: RunLookup;
   tasks?: TaskMetricsSource;
-  /** Extra text appended to every scrape (e.g. task metrics), already in exposition format. */
-  extra?: () => string;
+  /** corral_build_info{version}. */
+  version: string;
   /**
-   * Track event-loop lag (corral_daemon_event_loop_lag_seconds). Node's histogram is a timer that
+   * prom-client's process_* and nodejs_* metrics. Their event-loop-lag histogram is a timer that
    * wakes the daemon ~50 times a second (0.7 % of a core when idle), so only a daemon with a
-   * metrics endpoint, whose lag someone reads, pays for it.
+   * metrics endpoint, which someone scrapes, pays for it.
    */
-  eventLoopDelay?: boolean;
+  runtimeMetrics?: boolean;
 }
 
-interface CallSeries {
-  method: string;
-  count: Map<string, number>;
-  buckets: number[];
-  sum: number;
-  total: number;
+/** A gRPC method as the call metrics label it. */
+export interface CalledMethod {
+  /** "/corral.v1.ProcessManager/GetProcess" */
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+}
+
+type Values = { labels: Record<string, string | number>; value: number }[];
+
+/** A gauge whose series are computed at scrape time from that scrape's snapshot. */
+class ScrapedGauge extends Gauge<string> {
+  constructor(
+    name: string,
+    help: string,
+    private readonly compute: () => Values,
+  ) {
+    super({ name, help, registers: [] });
+  }
+
+  override async get(): ReturnType<Gauge<string>["get"]> {
+    return { ...(await super.get()), values: this.compute() };
+  }
+}
+
+/** Like ScrapedGauge, for values that only grow (CPU seconds of a run, signals published). */
+class ScrapedCounter extends Counter<string> {
+  constructor(
+    name: string,
+    help: string,
+    private readonly compute: () => Values,
+  ) {
+    super({ name, help, registers: [] });
+  }
+
+  override async get(): ReturnType<Counter<string>["get"]> {
+    return { ...(await super.get()), values: this.compute() };
+  }
+}
+
+interface Scrape {
+  programs: ProcessSnapshot[];
+  /** The daemon's own programs: remote ones are exported by their host's daemon. */
+  local: ProcessSnapshot[];
+  trees: Map<string, ProcessStats>;
+}
+
+const GRPC_TYPES = { "false,false": "unary", "false,true": "server_stream", "true,false": "client_stream", "true,true": "bidi_stream" } as const;
+
+function grpcLabels(method: CalledMethod): { grpc_type: string; grpc_service: string; grpc_method: string } {
+  const [, service = "", name = ""] = method.path.split("/");
+  return { grpc_type: GRPC_TYPES[`${method.requestStream},${method.responseStream}`], grpc_service: service, grpc_method: name };
+}
+
+/** A config label key as a Prometheus label name: kube-state-metrics' label_<key> convention. */
+function labelName(key: string): string {
+  return `label_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+/** Why a run ended, as the exits counter's reason label. */
+function exitReason(detail: Extract<JournalEvent["detail"], { kind: "processExited" }>): string {
+  if (detail.signal === "SIGKILL" && !detail.expected) return "killed";
+  if (detail.signal !== undefined) return "signal";
+  return detail.exitCode === 0 ? "exit_zero" : "exit_nonzero";
 }
 
 export class Metrics {
-  private readonly calls = new Map<string, CallSeries>();
+  readonly registry = new Registry();
   private readonly sampler: StatsSampler;
-  private readonly loopDelay: IntervalHistogram | undefined;
+  private scrape: Scrape | undefined;
+  private readonly started: Counter<string>;
+  private readonly handled: Counter<string>;
+  private readonly handling: Histogram<string>;
+  private readonly exits: Counter<string>;
+  private readonly restartsTotal: Counter<string>;
+  /** Each program's restart count as last seen, to turn the resettable count into a counter. */
+  private readonly restartsSeen = new Map<string, number>();
 
   constructor(private readonly sources: MetricsSources) {
     this.sampler = new StatsSampler(sources.runs);
-    if (sources.eventLoopDelay) {
-      this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
-      this.loopDelay.enable();
+    const r = this.registry;
+    if (sources.runtimeMetrics) {
+      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 20 });
+      // Gauges named *_total break the naming rule (promtool says so); nodejs_active_handles and
+      // friends, by type, carry the same figures.
+      for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) r.removeSingleMetric(name);
+    }
+    r.registerMetric(new ScrapedGauge("corral_build_info", "1, labelled with the daemon's version and the Node.js version", () => [
+      { labels: { version: sources.version, node_version: process.version }, value: 1 },
+    ]));
+    this.registerPrograms();
+    this.registerTasks();
+    this.registerDaemon();
+    const programLabels = ["program", "host"];
+    this.exits = new Counter({ name: "corral_program_exits_total", help: "runs that ended, by reason (exit_zero, exit_nonzero, signal, killed, spawn_failed) and whether corral caused it", labelNames: [...programLabels, "reason", "expected"], registers: [r] });
+    this.restartsTotal = new Counter({ name: "corral_program_restarts_total", help: "automatic restarts (by the restart policy) since the daemon started", labelNames: programLabels, registers: [r] });
+    const grpc = ["grpc_type", "grpc_service", "grpc_method"];
+    this.started = new Counter({ name: "grpc_server_started_total", help: "gRPC calls started on the server", labelNames: grpc, registers: [r] });
+    this.handled = new Counter({ name: "grpc_server_handled_total", help: "gRPC calls completed on the server, whatever their status", labelNames: [...grpc, "grpc_code"], registers: [r] });
+    this.handling = new Histogram({ name: "grpc_server_handling_seconds", help: "gRPC call durations, from receipt to the end of the response", labelNames: grpc, buckets: LATENCY_BUCKETS, registers: [r] });
+  }
+
+  /** A gRPC call began. */
+  callStarted(method: CalledMethod): void {
+    this.started.inc(grpcLabels(method));
+  }
+
+  /** A gRPC call ended with a status name ("OK", "NOT_FOUND", ...). */
+  callHandled(method: CalledMethod, code: string, seconds: number): void {
+    const labels = grpcLabels(method);
+    this.handled.inc({ ...labels, grpc_code: code });
+    this.handling.observe(labels, seconds);
+  }
+
+  /** Counts exits and automatic restarts from the event journal, as they happen. */
+  observeEvent(event: JournalEvent, hostOf: (program: string) => string): void {
+    const { detail } = event;
+    const labels = { program: event.program, host: hostOf(event.program) };
+    if (detail.kind === "processExited") this.exits.inc({ ...labels, reason: exitReason(detail), expected: String(detail.expected) });
+    else if (detail.kind === "spawnFailed") this.exits.inc({ ...labels, reason: "spawn_failed", expected: "false" });
+    else if (detail.kind === "processStarted") {
+      // `restarts` counts automatic restarts since the last user start (which resets it to 0).
+      const restarts = this.sources.programs().find((p) => p.name === event.program)?.restarts ?? 0;
+      const seen = this.restartsSeen.get(event.program) ?? 0;
+      const added = restarts >= seen ? restarts - seen : restarts;
+      if (added > 0) this.restartsTotal.inc(labels, added);
+      this.restartsSeen.set(event.program, restarts);
     }
   }
 
-  /** Counts a finished gRPC call (method path, status name, duration). */
-  observeCall(method: string, code: string, seconds: number): void {
-    let series = this.calls.get(method);
-    if (!series) {
-      series = { method, count: new Map(), buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, total: 0 };
-      this.calls.set(method, series);
+  /** The whole scrape, in the Prometheus text format; contentType says which. */
+  async render(): Promise<string> {
+    const programs = this.sources.programs();
+    const local = programs.filter((p) => !p.remote);
+    const live = local.filter((p) => p.run && !p.run.exitedAt && !p.run.spawnError && p.run.pid > 0 && ["STARTING", "RUNNING", "STOPPING"].includes(p.state));
+    const samples = this.sampler.sample(live.map((p) => ({ program: p.name })), true);
+    this.scrape = { programs, local, trees: new Map(samples.filter((s) => s.total).map((s) => [s.program ?? "", s.total!])) };
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = undefined;
     }
-    series.count.set(code, (series.count.get(code) ?? 0) + 1);
-    LATENCY_BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) series.buckets[i]++;
-    });
-    series.sum += seconds;
-    series.total++;
   }
 
-  /** The whole scrape. */
-  render(): string {
-    const out = new Exposition();
-    this.renderPrograms(out);
-    this.renderTasks(out);
-    this.renderDaemon(out);
-    this.renderCalls(out);
-    return out.text() + (this.sources.extra?.() ?? "");
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   close(): void {
-    this.loopDelay?.disable();
+    this.registry.clear();
   }
 
-  private renderPrograms(out: Exposition): void {
-    const programs = this.sources.programs();
-    const live = programs.filter((p) => p.run && !p.run.exitedAt && !p.run.spawnError && p.run.pid > 0 && ["STARTING", "RUNNING", "STOPPING"].includes(p.state));
-    const samples = this.sampler.sample(
-      live.map((p) => ({ program: p.name })),
-      true,
-    );
-    const stats = new Map(samples.filter((s) => s.total).map((s) => [s.program ?? "", s.total!]));
-
-    out.family("corral_program_up", "gauge", "1 when the program has a live run (STARTING, RUNNING or STOPPING)");
-    for (const p of programs) out.sample("corral_program_up", { program: p.name }, stats.has(p.name) ? 1 : 0);
-    out.family("corral_program_state", "gauge", "1 for the program's current state, 0 for the others");
-    for (const p of programs) for (const state of PROCESS_STATES) out.sample("corral_program_state", { program: p.name, state }, p.state === state ? 1 : 0);
-    out.family("corral_program_ready", "gauge", "1 when the program is ready (readiness probe passed, or RUNNING without one)");
-    for (const p of programs) out.sample("corral_program_ready", { program: p.name }, p.ready ? 1 : 0);
-    out.family("corral_program_restarts", "gauge", "automatic restarts since the program was last started by a user");
-    for (const p of programs) out.sample("corral_program_restarts", { program: p.name }, p.restarts);
-    out.family("corral_program_last_exit_code", "gauge", "exit code of the last run that exited with a code");
-    for (const p of programs) if (p.run?.exitCode !== undefined) out.sample("corral_program_last_exit_code", { program: p.name }, p.run.exitCode);
-    out.family("corral_program_cpu_seconds_total", "counter", "user + system CPU time of the current run's process tree");
-    for (const [program, s] of stats) out.sample("corral_program_cpu_seconds_total", { program }, s.cpuSeconds);
-    out.family("corral_program_resident_memory_bytes", "gauge", "resident memory of the current run's process tree");
-    for (const [program, s] of stats) out.sample("corral_program_resident_memory_bytes", { program }, s.rssBytes);
-    out.family("corral_program_open_fds", "gauge", "open file descriptors of the current run's process tree");
-    for (const [program, s] of stats) if (s.openFds !== undefined) out.sample("corral_program_open_fds", { program }, s.openFds);
-    out.family("corral_program_start_time_seconds", "gauge", "start of the current run, in seconds since the epoch");
-    for (const [program, s] of stats) out.sample("corral_program_start_time_seconds", { program }, s.startedAt.getTime() / 1000);
+  private current(): Scrape {
+    return this.scrape ?? { programs: [], local: [], trees: new Map() };
   }
 
-  private renderTasks(out: Exposition): void {
+  private registerPrograms(): void {
+    const r = this.registry;
+    const perProgram = (name: string, help: string, value: (p: ProcessSnapshot) => number | undefined) =>
+      r.registerMetric(new ScrapedGauge(name, help, () => this.current().local.flatMap((p) => {
+        const v = value(p);
+        return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
+      })));
+    const perTree = (name: string, help: string, value: (s: ProcessStats) => number | undefined, counter = false) => {
+      const compute = () => {
+        const { local, trees } = this.current();
+        return local.flatMap((p) => {
+          const tree = trees.get(p.name);
+          const v = tree && value(tree);
+          return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
+        });
+      };
+      r.registerMetric(counter ? new ScrapedCounter(name, help, compute) : new ScrapedGauge(name, help, compute));
+    };
+    r.registerMetric(new ScrapedGauge("corral_program_info", "1 for every program the daemon lists, with its host, whether it runs elsewhere (remote) or was created at run time (adhoc), and its config labels as label_<key>", () =>
+      this.current().programs.map((p) => ({
+        labels: { program: p.name, host: p.host, remote: String(p.remote), adhoc: String(p.adhoc), ...Object.fromEntries(Object.entries(p.config.labels ?? {}).map(([k, v]) => [labelName(k), v])) },
+        value: 1,
+      }))));
+    perProgram("corral_program_up", "1 when the program has a live run (STARTING, RUNNING or STOPPING); only this host's programs", (p) => (this.current().trees.has(p.name) ? 1 : 0));
+    r.registerMetric(new ScrapedGauge("corral_program_state", "1 for the program's current state, 0 for the others", () =>
+      this.current().local.flatMap((p) => PROCESS_STATES.map((state) => ({ labels: { program: p.name, host: p.host, state }, value: p.state === state ? 1 : 0 })))));
+    perProgram("corral_program_ready", "1 when the program is ready (readiness probe passed, or RUNNING without one)", (p) => (p.ready ? 1 : 0));
+    perProgram("corral_program_restarts", "automatic restarts since the program was last started by a user (see corral_program_restarts_total for a counter)", (p) => p.restarts);
+    perProgram("corral_program_last_exit_code", "exit code of the last run that exited with a code", (p) => p.run?.exitCode);
+    perTree("corral_program_cpu_seconds_total", "user + system CPU time of the current run's process tree", (s) => s.cpuSeconds, true);
+    perTree("corral_program_resident_memory_bytes", "resident memory of the current run's process tree", (s) => s.rssBytes);
+    perTree("corral_program_open_fds", "open file descriptors of the current run's process tree", (s) => s.openFds);
+    perTree("corral_program_start_time_seconds", "start of the current run, in seconds since the epoch", (s) => s.startedAt.getTime() / 1000);
+  }
+
+  private registerTasks(): void {
     const source = this.sources.tasks;
     if (!source) return;
-    const tasks = source.list();
-    out.family("corral_task_state", "gauge", "1 for the task's current state, 0 for the others");
-    for (const t of tasks) for (const state of source.states) out.sample("corral_task_state", { task: t.name, type: t.type, state }, t.state === state ? 1 : 0);
-    out.family("corral_task_locked", "gauge", "1 while the task is locked by a client");
-    for (const t of tasks) out.sample("corral_task_locked", { task: t.name }, t.locked ? 1 : 0);
-    out.family("corral_task_signals_published_total", "counter", "task signals published since the daemon started (all tasks)");
-    out.sample("corral_task_signals_published_total", {}, source.signalsPublished());
+    const r = this.registry;
+    r.registerMetric(new ScrapedGauge("corral_task_state", "1 for the task's current state, 0 for the others", () =>
+      source.list().flatMap((t) => source.states.map((state) => ({ labels: { task: t.name, type: t.type, state }, value: t.state === state ? 1 : 0 })))));
+    r.registerMetric(new ScrapedGauge("corral_task_locked", "1 while the task is locked by a client", () => source.list().map((t) => ({ labels: { task: t.name }, value: t.locked ? 1 : 0 }))));
+    r.registerMetric(new ScrapedCounter("corral_task_signals_published_total", "task signals published since the daemon started (all tasks)", () => [{ labels: {}, value: source.signalsPublished() }]));
   }
 
-  private renderDaemon(out: Exposition): void {
-    const memory = process.memoryUsage();
-    out.family("corral_daemon_resident_memory_bytes", "gauge", "resident memory of the daemon");
-    out.sample("corral_daemon_resident_memory_bytes", {}, memory.rss);
-    out.family("corral_daemon_heap_used_bytes", "gauge", "V8 heap in use by the daemon");
-    out.sample("corral_daemon_heap_used_bytes", {}, memory.heapUsed);
+  private registerDaemon(): void {
+    const r = this.registry;
+    const daemon = (name: string, help: string, value: () => number) => r.registerMetric(new ScrapedGauge(name, help, () => [{ labels: {}, value: value() }]));
+    daemon("corral_daemon_resident_memory_bytes", "resident memory of the daemon", () => process.memoryUsage.rss());
+    daemon("corral_daemon_heap_used_bytes", "V8 heap in use by the daemon", () => process.memoryUsage().heapUsed);
     // Buffers (log chunks, gRPC frames) live outside the V8 heap: a leak of them shows here, not in heap_used.
-    out.family("corral_daemon_external_memory_bytes", "gauge", "memory of C++ objects bound to JS objects, Buffers included");
-    out.sample("corral_daemon_external_memory_bytes", {}, memory.external);
-    out.family("corral_daemon_array_buffers_bytes", "gauge", "memory of ArrayBuffers and Buffers (part of external memory)");
-    out.sample("corral_daemon_array_buffers_bytes", {}, memory.arrayBuffers);
-    out.family("corral_daemon_open_fds", "gauge", "open file descriptors of the daemon");
-    out.sample("corral_daemon_open_fds", {}, countOpenFds(process.pid) ?? 0);
-    if (this.loopDelay) {
-      out.family("corral_daemon_event_loop_lag_seconds", "gauge", "event loop delay since the last scrape (p99)");
-      const p99 = this.loopDelay.percentile(99);
-      out.sample("corral_daemon_event_loop_lag_seconds", {}, Number.isFinite(p99) ? p99 / 1e9 : 0);
-      this.loopDelay.reset();
-    }
+    daemon("corral_daemon_external_memory_bytes", "memory of C++ objects bound to JS objects, Buffers included", () => process.memoryUsage().external);
+    daemon("corral_daemon_array_buffers_bytes", "memory of ArrayBuffers and Buffers (part of external memory)", () => process.memoryUsage().arrayBuffers);
+    daemon("corral_daemon_open_fds", "open file descriptors of the daemon", () => countOpenFds(process.pid) ?? 0);
   }
-
-  private renderCalls(out: Exposition): void {
-    out.family("corral_grpc_server_handled_total", "counter", "gRPC calls finished, by method and status code");
-    for (const series of this.calls.values()) for (const [code, n] of series.count) out.sample("corral_grpc_server_handled_total", { method: series.method, code }, n);
-    out.family("corral_grpc_server_handling_seconds", "histogram", "gRPC call durations, from receipt to the end of the response");
-    for (const series of this.calls.values()) {
-      LATENCY_BUCKETS.forEach((bound, i) => out.sample("corral_grpc_server_handling_seconds_bucket", { method: series.method, le: String(bound) }, series.buckets[i]));
-      out.sample("corral_grpc_server_handling_seconds_bucket", { method: series.method, le: "+Inf" }, series.total);
-      out.sample("corral_grpc_server_handling_seconds_sum", { method: series.method }, series.sum);
-      out.sample("corral_grpc_server_handling_seconds_count", { method: series.method }, series.total);
-    }
-  }
-}
-
-/** Builds exposition text: HELP and TYPE once per family, escaped label values. */
-class Exposition {
-  private readonly lines: string[] = [];
-
-  family(name: string, type: "gauge" | "counter" | "histogram", help: string): void {
-    this.lines.push(`# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${name} ${type}`);
-  }
-
-  sample(name: string, labels: Record<string, string>, value: number): void {
-    const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
-    this.lines.push(`${name}${pairs.length ? `{${pairs.join(",")}}` : ""} ${formatNumber(value)}`);
-  }
-
-  text(): string {
-    return this.lines.join("\n") + "\n";
-  }
-}
-
-function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  return String(value);
 }

@@ -6,6 +6,7 @@ import {
   DependencyCondition as ProtoDependencyCondition,
   EventSchema,
   LogChunkSchema,
+  LogGapReason as ProtoLogGapReason,
   LogStream,
   ProcessInfoSchema,
   ProcessState as ProtoProcessState,
@@ -29,12 +30,13 @@ import {
   type RunInfo,
   type WatchEventsResponse,
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
-import { MAX_DURATION_MS } from "../config/schema.js";
+import { MAX_DURATION_MS } from "../core/limits.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { JournalEvent, WatchItem } from "../core/store/journal.js";
 import type {
   DependencyCondition,
   LogChunk,
+  LogGapReason,
   ProbeConfig,
   ProbeStatus,
   LogStreamName,
@@ -217,7 +219,7 @@ export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
     initialDelay: msToDuration(probe.initialDelayMs),
     successThreshold: probe.successThreshold,
     failureThreshold: probe.failureThreshold,
-    startTimeout: probe.startTimeoutMs === undefined ? undefined : msToDuration(probe.startTimeoutMs),
+    startTimeout: msToDuration(probe.startTimeoutMs),
   };
   switch (check.kind) {
     case "tcp":
@@ -298,8 +300,20 @@ export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
     offset: BigInt(chunk.offset),
     data: chunk.data,
     time: timestampFromDate(chunk.time),
+    gaps: (chunk.gaps ?? []).map((gap) => ({
+      stream: logStreamToProto(gap.stream),
+      fromOffset: BigInt(gap.fromOffset),
+      toOffset: BigInt(gap.toOffset),
+      reason: GAP_REASONS[gap.reason],
+    })),
   });
 }
+
+const GAP_REASONS: Record<LogGapReason, ProtoLogGapReason> = {
+  backups: ProtoLogGapReason.BACKUPS,
+  max_total: ProtoLogGapReason.MAX_TOTAL,
+  disk_full: ProtoLogGapReason.DISK_FULL,
+};
 
 export function eventToProto(event: JournalEvent): Event {
   const base = { seq: BigInt(event.seq), time: timestampFromDate(event.time), program: event.program, runId: BigInt(event.runId) };

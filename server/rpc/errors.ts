@@ -2,8 +2,11 @@
 // it to every call, so service methods simply let core errors propagate.
 import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
 import { ConfigError } from "../config/load.js";
-import { CorralError } from "../core/errors.js";
+import { CorralError, WrongStateError } from "../core/errors.js";
 import { isAbortError } from "../core/os/abort.js";
+
+/** The trailer that names why a FAILED_PRECONDITION refused (see WrongStateReason). */
+export const REASON_TRAILER = "corral-reason";
 
 const STATUS_OF_KIND: Record<CorralError["kind"], Status> = {
   not_found: Status.NOT_FOUND,
@@ -53,6 +56,7 @@ export async function* errorMiddleware<Request, Response>(
     return yield* call.next(call.request, context);
   } catch (error) {
     if (isAbortError(error)) throw error;
+    if (error instanceof WrongStateError && error.reason) context.trailer.set(REASON_TRAILER, error.reason);
     throw toServerError(error, call.method.path);
   }
 }

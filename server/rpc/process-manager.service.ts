@@ -40,7 +40,8 @@ export type ProcessManagerCore = Pick<
   | "watchEvents"
   | "writeStdin"
   | "closeStdin"
-  | "applyConfig"
+  | "applyConfigFrom"
+  | "reloadConfig"
   | "createProgram"
   | "deleteProgram"
 >;
@@ -186,7 +187,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     // ApplyConfig, ReloadConfig, CreateProgram, DeleteProgram.
-    ...liveConfigMethods(manager, info),
+    ...liveConfigMethods(manager),
 
     async shutdown(request) {
       // setImmediate: the response is written before the daemon starts to wind down.

@@ -52,6 +52,7 @@ export function taskToProto(task: TaskSnapshot): TaskInfo {
     error: task.error ? { $typeName: "corral.v1.TaskError", message: task.error.message, stack: task.error.stack } : undefined,
     restore: task.restore,
     restored: task.restored,
+    outcomeReason: task.outcomeReason,
   };
 }
 

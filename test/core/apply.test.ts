@@ -2,7 +2,8 @@
 // restart a program) and ApplyConfig / ad-hoc programs on a real ProcessManager.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AlreadyExistsError, InvalidArgumentError, WrongStateError } from "../../server/core/errors.js";
+import { configReader } from "../../server/config/reader.js";
+import { AlreadyExistsError, InvalidArgumentError, PermissionDeniedError, WrongStateError } from "../../server/core/errors.js";
 import { diffPrograms } from "../../server/core/process/apply.js";
 import { isAlive, program, sh, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
@@ -19,7 +20,7 @@ describe("diffPrograms", () => {
   });
 
   test("a change of command, cwd, env, stdin or a probe needs a restart", () => {
-    const probe = { check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 }, periodMs: 100, timeoutMs: 100, initialDelayMs: 0, successThreshold: 1, failureThreshold: 3 };
+    const probe = { check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 }, periodMs: 100, timeoutMs: 100, initialDelayMs: 0, successThreshold: 1, failureThreshold: 3, startTimeoutMs: 60_000 };
     const cases = [
       { command: sh("sleep 31") },
       { cwd: "/" },
@@ -122,25 +123,42 @@ describe("ApplyConfig on a ProcessManager", () => {
   });
 
   test("ad-hoc programs: created, marked, left alone by ApplyConfig, deleted after a stop", async () => {
-    const f = startManager([program("conf", sh("sleep 30"))]);
+    const f = startManager([program("conf", sh("sleep 30"))], { liveConfig: { allowAdhoc: true, reader: configReader } });
     try {
-      const created = await f.manager.createProgram(program("job", sh("sleep 30")), { start: true });
+      const created = await f.manager.createProgram("job", { command: "sleep 30", startsecs: 0 }, { start: true });
       assert.equal(created.adhoc, true);
+      assert.equal(created.config.cwd, f.home, "without a config file, relative paths are resolved in the home");
       await waitForState(f.manager, "job", "RUNNING");
       const pid = f.manager.get("job").run!.pid;
-      await assert.rejects(f.manager.createProgram(program("job", sh("true"))), AlreadyExistsError);
-      await assert.rejects(f.manager.createProgram(program("dep", sh("true"), { dependsOn: { nope: "started" } })), InvalidArgumentError);
+      await assert.rejects(f.manager.createProgram("job", { command: "true" }), AlreadyExistsError);
+      await assert.rejects(f.manager.createProgram("dep", { command: "true", depends_on: { nope: "started" } }), InvalidArgumentError);
+      await assert.rejects(f.manager.createProgram("bad", { command: "true", startsecs: "soon" }), /spec\.startsecs: bad duration "soon"/);
       const applied = await f.manager.applyConfig([]);
       assert.deepEqual(applied.removed, ["conf"]);
       assert.equal(f.manager.get("job").run!.pid, pid, "ApplyConfig left the ad-hoc program running");
       await assert.rejects(f.manager.applyConfig([program("job", sh("true"))]), InvalidArgumentError);
-      await f.manager.createProgram(program("conf2", sh("true")));
+      await f.manager.createProgram("conf2", { command: "true" });
       await assert.rejects(f.manager.deleteProgram("nope"), /not found/);
       await f.manager.applyConfig([program("fromfile", sh("true"))]);
       await assert.rejects(f.manager.deleteProgram("fromfile"), WrongStateError);
       await f.manager.deleteProgram("job");
       assert.equal(isAlive(pid), false, "DeleteProgram stopped the run first");
       assert.deepEqual(f.manager.list().map((p) => [p.name, p.adhoc]), [["fromfile", false], ["conf2", true]]);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test("the daemon's policy: no ad-hoc programs unless allowed, no reload without a config file, ApplyConfig paths absolute", async () => {
+    const f = startManager([program("conf", sh("sleep 30"))], { liveConfig: { reader: configReader } });
+    try {
+      await assert.rejects(f.manager.createProgram("job", { command: "true" }), PermissionDeniedError);
+      await assert.rejects(f.manager.deleteProgram("conf"), PermissionDeniedError);
+      await assert.rejects(f.manager.reloadConfig(), (error: Error) => error instanceof WrongStateError && /no file to reload/.test(error.message));
+      await assert.rejects(f.manager.applyConfigFrom({ path: "corral.yaml" }), (error: Error) => error instanceof InvalidArgumentError && /absolute/.test(error.message));
+      await assert.rejects(f.manager.applyConfigFrom(undefined), InvalidArgumentError);
+      const applied = await f.manager.applyConfigFrom({ text: "programs:\n  other:\n    command: sleep 30\n    autostart: false\n" }, { dryRun: true });
+      assert.deepEqual([applied.added, applied.removed], [["other"], ["conf"]]);
     } finally {
       await f.close();
     }

@@ -1,7 +1,7 @@
 // Specification of output and events: log files per stream, reads by offset and tail, rotation
 // with bounded backups, following with low latency, and a resumable event journal.
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { EventJournal } from "../../server/core/store/journal.js";
@@ -30,28 +30,33 @@ describe("logs", () => {
   });
 
   test("size rotation keeps bounded backups and logical offsets stay valid", async () => {
-    // 40 lines of 100 bytes = 4000 bytes, max 1000 bytes per file, 2 backups.
-    const script = `i=0; while [ $i -lt 40 ]; do printf '%099d\\n' $i; i=$((i+1)); sleep 0.03; done`;
-    const f = startManager([program("chatty", sh(script), { log: { maxBytes: 1000, backups: 2 } })]);
+    // 40 lines of 1000 bytes = 40000 bytes, max 8 KiB per file, 2 backups.
+    const script = `i=0; while [ $i -lt 40 ]; do printf '%0999d\\n' $i; i=$((i+1)); sleep 0.03; done`;
+    const f = startManager([program("chatty", sh(script), { log: { maxBytes: 8192, backups: 2 } })]);
     try {
       await f.manager.start("chatty");
       await waitForState(f.manager, "chatty", "EXITED", 15_000);
-      await sleep(200);
       const logs = join(f.home, "logs");
-      assert.ok(existsSync(join(logs, "chatty.stdout.log.1")), "a backup exists");
-      assert.ok(!existsSync(join(logs, "chatty.stdout.log.3")), "no more than 2 backups");
+      const backups = () => readdirSync(logs).filter((name) => /^chatty\.stdout\.log\.\d{20}$/.test(name));
+      await waitUntil(() => backups().length === 2, 5000, "two backups");
       const end = await f.manager.readLogs("chatty", { stream: "stdout", tailLines: 1 });
-      assert.equal(end.endOffset, 4000, "the logical size counts rotated bytes");
-      assert.equal(end.chunk.data.toString(), `${"39".padStart(99, "0")}\n`);
-      assert.equal(end.chunk.offset, 3900);
+      assert.equal(end.endOffset, 40000, "the logical size counts rotated bytes");
+      assert.equal(end.chunk.data.toString(), `${"39".padStart(999, "0")}\n`);
+      assert.equal(end.chunk.offset, 39000);
       assert.ok(end.firstOffset > 0, "old bytes were rotated away");
+      // Each backup is named by the offset of its first byte and holds at most max_bytes.
+      for (const name of backups()) assert.ok(statSync(join(logs, name)).size <= 8192, name);
       const kept = await f.manager.readLogs("chatty", { stream: "stdout", offset: end.firstOffset });
-      assert.equal(kept.chunk.data.length, 4000 - end.firstOffset);
-      // Every kept line is whole and in order.
-      const lines = kept.chunk.data.toString().trimEnd().split("\n");
-      const numbers = lines.map((l) => Number(l));
-      assert.deepEqual(numbers, numbers.map((_, i) => numbers[0] + i));
-      assert.ok(statSync(join(logs, "chatty.stdout.log")).size <= 1000 + 200);
+      assert.equal(kept.chunk.data.length, 40000 - end.firstOffset);
+      assert.deepEqual(kept.chunk.gaps, undefined, "reading from the first kept offset reports no gap");
+      // Every kept byte is where its offset says: line i starts at i * 1000.
+      const text = kept.chunk.data.toString();
+      for (let offset = Math.ceil(end.firstOffset / 1000) * 1000; offset < 40000; offset += 1000) {
+        assert.equal(text.slice(offset - end.firstOffset, offset - end.firstOffset + 1000), `${String(offset / 1000).padStart(999, "0")}\n`);
+      }
+      const fromZero = await f.manager.readLogs("chatty", { stream: "stdout", offset: 0, maxBytes: 10 });
+      assert.deepEqual(fromZero.chunk.gaps, [{ stream: "stdout", fromOffset: 0, toOffset: end.firstOffset, reason: "backups" }], "what was rotated away is said");
+      assert.ok(statSync(join(logs, "chatty.stdout.log")).size <= 8192 + 4096);
     } finally {
       await f.close();
     }

@@ -50,9 +50,9 @@ export interface ManagerFixture {
   close(): Promise<void>;
 }
 
-export function startManager(programs: ProgramConfig[], options: Partial<Omit<ProcessManagerOptions, "home" | "programs">> = {}): ManagerFixture {
+export function startManager(programs: ProgramConfig[], options: Omit<ProcessManagerOptions, "home" | "programs"> = {}): ManagerFixture {
   const { home, remove } = tempHome();
-  const manager = new ProcessManager({ ...options, home, programs });
+  const manager = new ProcessManager({ home, programs, ...options });
   return {
     manager,
     home,

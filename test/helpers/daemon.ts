@@ -55,6 +55,12 @@ export interface TestDaemon {
   stop(): Promise<Exit>;
 }
 
+/**
+ * How long a test waits for a new daemon to answer. Not a performance bound (bench/ measures
+ * start-up): on a shared 2-core machine under load a daemon took 12 s just to listen.
+ */
+const DAEMON_READY_TIMEOUT_MS = 60_000;
+
 const running = new Set<ChildProcess>();
 // A test process that dies early must not leave daemons behind: SIGTERM lets them stop their programs.
 process.once("exit", () => {
@@ -129,7 +135,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   };
 
   try {
-    client = await waitForDaemon(socketPath, exited, options.readyTimeoutMs ?? 10_000);
+    client = await waitForDaemon(socketPath, exited, options.readyTimeoutMs ?? DAEMON_READY_TIMEOUT_MS);
   } catch (error) {
     await stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- daemon output ---\n${output()}`);

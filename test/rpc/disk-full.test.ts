@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState, Status, StartWait, type Event } from "../../client/ts/index.js";
+import { LogGapReason, ProcessState, Status, StartWait, type Event } from "../../client/ts/index.js";
 import { parseState } from "../../server/core/store/state-store.js";
 import { journalEvents, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
@@ -84,13 +84,17 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   // 4. A log that outgrows the disk: no room to copy it, so it is rotated without a backup.
   await pm.startProcess({ name: "filler", wait: StartWait.RUNNING });
   await waitUntil(
-    async () => messages(await journalEvents(daemon!)).some((m) => /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to .*filler\.stdout\.log\.1; rotated without a backup: dropped \d+ bytes/.test(m)),
+    async () => messages(await journalEvents(daemon!)).some((m) => /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to a backup; rotated without a backup: dropped \d+ bytes/.test(m)),
     20_000,
     "a rotation without a backup",
   );
   const read = await pm.readLogs({ name: "filler", offset: 0n, maxBytes: 2000 });
   assert.ok(read.firstOffset > 0n, "the dropped bytes are reported as a gap");
   assert.equal(read.chunk?.offset, read.firstOffset);
+  const gaps = read.chunk?.gaps ?? [];
+  assert.equal(gaps[0]?.fromOffset, 0n, "the gaps start where the read asked");
+  assert.equal(gaps[gaps.length - 1]?.toOffset, read.firstOffset, "and end where the kept bytes begin");
+  assert.ok(gaps.some((g) => g.reason === LogGapReason.DISK_FULL), "a gap says the disk was full");
   await pm.stopProcess({ name: "filler" });
 
   // 5. Saving works again, and says so; the daemon is still the same process.

@@ -68,4 +68,46 @@ describe("log followers over gRPC (issue 7)", () => {
     t.diagnostic(`served ${servedMb.toFixed(0)} MB; ArrayBuffers after GC: ${(baseline.arrayBuffers / MB).toFixed(1)} MB before, grew ${(grown / MB).toFixed(1)} MB`);
     assert.ok(grown < 12 * MB, `ArrayBuffers grew by ${(grown / MB).toFixed(1)} MB after GC while ${servedMb.toFixed(0)} MB were served`);
   });
+
+  test("200 followers that stop reading hold a fixed amount of daemon memory, and other calls still answer", async (t) => {
+    const followers = 200;
+    const baseline = await memoryAfterGc();
+    const rssBefore = rssOf(daemon.pid);
+    const abort = new AbortController();
+    const pm = daemon.client.processManager;
+    // Each follower takes its first chunk, then stops reading: what the daemon reads for it
+    // from then on waits in the daemon unless reading the file pauses.
+    const stalled = await Promise.all(
+      Array.from({ length: followers }, async () => {
+        const stream = pm.followLogs({ name: "writer" }, { signal: abort.signal })[Symbol.asyncIterator]();
+        await stream.next();
+        return stream;
+      }),
+    );
+    try {
+      const endNow = async () => (await pm.readLogs({ name: "writer", offset: 0n, maxBytes: 1 })).endOffset;
+      const start = await endNow();
+      // 40 MB more output: unbounded, each stalled follower would hold up to that.
+      await waitUntil(async () => (await endNow()) - start > 40_000_000n, 60_000, "40 MB more output");
+      const t0 = performance.now();
+      await daemon.client.processManager.getServerInfo({});
+      const answerMs = performance.now() - t0;
+      const now = await memoryAfterGc();
+      const grown = now.arrayBuffers - baseline.arrayBuffers;
+      const rssGrown = rssOf(daemon.pid) - rssBefore;
+      t.diagnostic(`${followers} stalled followers: ArrayBuffers after GC grew ${(grown / MB).toFixed(1)} MB, RSS grew ${(rssGrown / MB).toFixed(1)} MB; GetServerInfo answered in ${answerMs.toFixed(1)} ms`);
+      // The documented bound (log-follow.ts): 18 chunks of 16 KiB per stream, plus HTTP/2's window (64 KiB).
+      const bound = followers * (18 * 16 * 1024 + 64 * 1024);
+      assert.ok(grown < bound, `ArrayBuffers grew ${(grown / MB).toFixed(1)} MB, over ${(bound / MB).toFixed(1)} MB for ${followers} stalled followers`);
+    } finally {
+      abort.abort();
+      await Promise.all(stalled.map((s) => s.return?.(undefined).catch(() => undefined)));
+    }
+  });
 });
+
+function rssOf(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+

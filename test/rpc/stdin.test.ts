@@ -1,6 +1,9 @@
 // End-to-end specification of stdin: WriteStdin / CloseStdin through a real daemon to a real
 // program, their FAILED_PRECONDITION cases, and `corral send`.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClientError, LogStream, ProcessState, StartWait, Status } from "../../client/ts/index.js";
 import { startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
@@ -16,18 +19,31 @@ const ECHO = [
 describe("stdin over gRPC", () => {
   let daemon: TestDaemon;
   const pm = () => daemon.client.processManager;
+  const goDir = mkdtempSync(join(tmpdir(), "corral-stdin-"));
+  const goFile = join(goDir, "go");
 
   before(async () => {
     daemon = await startTestDaemon({
       programs: {
         echo: { command: ECHO, autostart: false, stdin: true, startsecs: 0, autorestart: "never", stop_timeout: "2s" },
         mute: { command: ["sleep", "30"], autostart: false, startsecs: 0, stop_timeout: "2s" },
+        // Reads nothing until the file $GO exists, then counts what stdin held.
+        late: {
+          command: ["/bin/sh", "-c", 'while [ ! -e "$GO" ]; do sleep 0.05; done; wc -c'],
+          env: { GO: goFile },
+          autostart: false,
+          stdin: true,
+          startsecs: 0,
+          autorestart: "never",
+          stop_timeout: "2s",
+        },
       },
     });
   });
 
   after(async () => {
     await daemon?.stop();
+    rmSync(goDir, { recursive: true, force: true });
   });
 
   async function stdout(name: string): Promise<string> {
@@ -79,6 +95,32 @@ describe("stdin over gRPC", () => {
     const code = await rpcCode(pm().writeStdin({ name: "echo", data: new TextEncoder().encode("late\n") }));
     assert.equal(code, Status.FAILED_PRECONDITION);
     await waitUntil(async () => (await pm().getProcess({ name: "echo" })).process?.state === ProcessState.EXITED, 10_000, "echo to exit");
+  });
+
+  test("a program that does not read: WriteStdin beyond 1 MiB waiting fails RESOURCE_EXHAUSTED and queues nothing of that call", async () => {
+    await pm().startProcess({ name: "late", wait: StartWait.RUNNING });
+    const piece = new Uint8Array(256 * 1024).fill(0x61);
+    // Eight writes at once; none can finish while the program does not read.
+    const calls = Array.from({ length: 8 }, () => pm().writeStdin({ name: "late", data: piece }));
+    const outcomes = calls.map((call) => call.then(() => "ok" as const, (error: unknown) => error));
+    const refused: ClientError[] = [];
+    await waitUntil(async () => {
+      const settled = await Promise.all(outcomes.map((o) => Promise.race([o, Promise.resolve("pending" as const)])));
+      refused.splice(0, refused.length, ...settled.filter((o): o is ClientError => o instanceof ClientError));
+      return refused.length > 0;
+    }, 10_000, "a write refused while the program does not read");
+    for (const error of refused) {
+      assert.equal(error.code, Status.RESOURCE_EXHAUSTED, error.details);
+      assert.match(error.details, /late: stdin buffer full: .*at most 1048576 bytes may wait \(nothing of this write was queued/);
+    }
+    writeFileSync(goFile, "");
+    const results = await Promise.all(outcomes);
+    const accepted = results.filter((r) => r === "ok").length;
+    assert.equal(accepted + results.filter((r) => r instanceof ClientError && r.code === Status.RESOURCE_EXHAUSTED).length, 8);
+    assert.ok(accepted >= 4 && accepted < 8, `${accepted} of 8 writes of 256 KiB accepted`);
+    await pm().closeStdin({ name: "late" });
+    await waitUntil(async () => (await pm().getProcess({ name: "late" })).process?.state === ProcessState.EXITED, 10_000, "late to exit");
+    assert.equal((await stdout("late")).trim(), String(accepted * piece.length), "the program read exactly the accepted writes");
   });
 
   test("`corral send NAME TEXT` writes a line; --close ends stdin", async () => {

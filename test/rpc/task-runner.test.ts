@@ -140,7 +140,7 @@ describe("TaskRunner over gRPC", () => {
     const task = handle("fails");
     await task.create("failing", { after_ms: 10 });
     await task.start();
-    const outcome = await task.join(10_000);
+    const outcome = await task.outcome(10_000);
     assert.equal(outcome.state, TaskState.FAILED);
     assert.equal(outcome.error?.message, "calibration diverged");
     assert.match(outcome.error?.stack ?? "", /calibration diverged[\s\S]*at /);

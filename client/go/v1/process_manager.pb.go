@@ -362,6 +362,62 @@ func (DependencyCondition) EnumDescriptor() ([]byte, []int) {
 	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
 }
 
+// LogGapReason says why bytes were dropped.
+type LogGapReason int32
+
+const (
+	LogGapReason_LOG_GAP_REASON_UNSPECIFIED LogGapReason = 0
+	// Rotated out: older than the newest log.backups backups.
+	LogGapReason_LOG_GAP_REASON_BACKUPS LogGapReason = 1
+	// Removed to keep all logs under server.logs.max_total.
+	LogGapReason_LOG_GAP_REASON_MAX_TOTAL LogGapReason = 2
+	// Cut without a backup because the disk had no room for the copy.
+	LogGapReason_LOG_GAP_REASON_DISK_FULL LogGapReason = 3
+)
+
+// Enum value maps for LogGapReason.
+var (
+	LogGapReason_name = map[int32]string{
+		0: "LOG_GAP_REASON_UNSPECIFIED",
+		1: "LOG_GAP_REASON_BACKUPS",
+		2: "LOG_GAP_REASON_MAX_TOTAL",
+		3: "LOG_GAP_REASON_DISK_FULL",
+	}
+	LogGapReason_value = map[string]int32{
+		"LOG_GAP_REASON_UNSPECIFIED": 0,
+		"LOG_GAP_REASON_BACKUPS":     1,
+		"LOG_GAP_REASON_MAX_TOTAL":   2,
+		"LOG_GAP_REASON_DISK_FULL":   3,
+	}
+)
+
+func (x LogGapReason) Enum() *LogGapReason {
+	p := new(LogGapReason)
+	*p = x
+	return p
+}
+
+func (x LogGapReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LogGapReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+}
+
+func (LogGapReason) Type() protoreflect.EnumType {
+	return &file_corral_v1_process_manager_proto_enumTypes[6]
+}
+
+func (x LogGapReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LogGapReason.Descriptor instead.
+func (LogGapReason) EnumDescriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+}
+
 // ProgramSpec is a program's configuration, as read from the config file.
 type ProgramSpec struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -2516,7 +2572,11 @@ type LogChunk struct {
 	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
 	Data   []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	// When the daemon read these bytes.
-	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// The ranges dropped between the offset asked for (ReadLogs) or the follower's last position
+	// (FollowLogs) and this chunk's offset: every byte is either read or reported here. A chunk
+	// may carry gaps and no data.
+	Gaps          []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2579,6 +2639,83 @@ func (x *LogChunk) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *LogChunk) GetGaps() []*LogGap {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+// LogGap is a range of a stream's logical offsets whose bytes are no longer kept.
+type LogGap struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Stream     LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	FromOffset uint64                 `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
+	// Exclusive.
+	ToOffset      uint64       `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	Reason        LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogGap) Reset() {
+	*x = LogGap{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogGap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogGap) ProtoMessage() {}
+
+func (x *LogGap) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogGap.ProtoReflect.Descriptor instead.
+func (*LogGap) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *LogGap) GetStream() LogStream {
+	if x != nil {
+		return x.Stream
+	}
+	return LogStream_LOG_STREAM_UNSPECIFIED
+}
+
+func (x *LogGap) GetFromOffset() uint64 {
+	if x != nil {
+		return x.FromOffset
+	}
+	return 0
+}
+
+func (x *LogGap) GetToOffset() uint64 {
+	if x != nil {
+		return x.ToOffset
+	}
+	return 0
+}
+
+func (x *LogGap) GetReason() LogGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return LogGapReason_LOG_GAP_REASON_UNSPECIFIED
+}
+
 // FollowLogsRequest follows one or both output streams.
 type FollowLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2595,7 +2732,7 @@ type FollowLogsRequest struct {
 
 func (x *FollowLogsRequest) Reset() {
 	*x = FollowLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2744,7 @@ func (x *FollowLogsRequest) String() string {
 func (*FollowLogsRequest) ProtoMessage() {}
 
 func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2757,7 @@ func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsRequest.ProtoReflect.Descriptor instead.
 func (*FollowLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *FollowLogsRequest) GetName() string {
@@ -2661,7 +2798,7 @@ type FollowLogsResponse struct {
 
 func (x *FollowLogsResponse) Reset() {
 	*x = FollowLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2673,7 +2810,7 @@ func (x *FollowLogsResponse) String() string {
 func (*FollowLogsResponse) ProtoMessage() {}
 
 func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2686,7 +2823,7 @@ func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsResponse.ProtoReflect.Descriptor instead.
 func (*FollowLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FollowLogsResponse) GetChunk() *LogChunk {
@@ -2721,7 +2858,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +2870,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +2883,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -2923,7 +3060,7 @@ type TaskRestored struct {
 
 func (x *TaskRestored) Reset() {
 	*x = TaskRestored{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2935,7 +3072,7 @@ func (x *TaskRestored) String() string {
 func (*TaskRestored) ProtoMessage() {}
 
 func (x *TaskRestored) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2948,7 +3085,7 @@ func (x *TaskRestored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestored.ProtoReflect.Descriptor instead.
 func (*TaskRestored) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TaskRestored) GetTask() string {
@@ -2993,7 +3130,7 @@ type ProbeChanged struct {
 
 func (x *ProbeChanged) Reset() {
 	*x = ProbeChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3005,7 +3142,7 @@ func (x *ProbeChanged) String() string {
 func (*ProbeChanged) ProtoMessage() {}
 
 func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3018,7 +3155,7 @@ func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeChanged.ProtoReflect.Descriptor instead.
 func (*ProbeChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ProbeChanged) GetProbe() string {
@@ -3052,7 +3189,7 @@ type ConfigApplied struct {
 
 func (x *ConfigApplied) Reset() {
 	*x = ConfigApplied{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3064,7 +3201,7 @@ func (x *ConfigApplied) String() string {
 func (*ConfigApplied) ProtoMessage() {}
 
 func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3077,7 +3214,7 @@ func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigApplied.ProtoReflect.Descriptor instead.
 func (*ConfigApplied) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ConfigApplied) GetDiff() *ConfigDiff {
@@ -3099,7 +3236,7 @@ type StateChanged struct {
 
 func (x *StateChanged) Reset() {
 	*x = StateChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3111,7 +3248,7 @@ func (x *StateChanged) String() string {
 func (*StateChanged) ProtoMessage() {}
 
 func (x *StateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3124,7 +3261,7 @@ func (x *StateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChanged.ProtoReflect.Descriptor instead.
 func (*StateChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StateChanged) GetFrom() ProcessState {
@@ -3159,7 +3296,7 @@ type ProcessStarted struct {
 
 func (x *ProcessStarted) Reset() {
 	*x = ProcessStarted{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3171,7 +3308,7 @@ func (x *ProcessStarted) String() string {
 func (*ProcessStarted) ProtoMessage() {}
 
 func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3184,7 +3321,7 @@ func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStarted.ProtoReflect.Descriptor instead.
 func (*ProcessStarted) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ProcessStarted) GetPid() int32 {
@@ -3216,7 +3353,7 @@ type ProcessExited struct {
 
 func (x *ProcessExited) Reset() {
 	*x = ProcessExited{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3228,7 +3365,7 @@ func (x *ProcessExited) String() string {
 func (*ProcessExited) ProtoMessage() {}
 
 func (x *ProcessExited) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3241,7 +3378,7 @@ func (x *ProcessExited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessExited.ProtoReflect.Descriptor instead.
 func (*ProcessExited) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ProcessExited) GetPid() int32 {
@@ -3293,7 +3430,7 @@ type SpawnFailed struct {
 
 func (x *SpawnFailed) Reset() {
 	*x = SpawnFailed{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3305,7 +3442,7 @@ func (x *SpawnFailed) String() string {
 func (*SpawnFailed) ProtoMessage() {}
 
 func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3455,7 @@ func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpawnFailed.ProtoReflect.Descriptor instead.
 func (*SpawnFailed) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SpawnFailed) GetPath() string {
@@ -3352,7 +3489,7 @@ type ServerEvent struct {
 
 func (x *ServerEvent) Reset() {
 	*x = ServerEvent{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3501,7 @@ func (x *ServerEvent) String() string {
 func (*ServerEvent) ProtoMessage() {}
 
 func (x *ServerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3514,7 @@ func (x *ServerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerEvent.ProtoReflect.Descriptor instead.
 func (*ServerEvent) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ServerEvent) GetMessage() string {
@@ -3402,7 +3539,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3414,7 +3551,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3427,7 +3564,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchEventsRequest) GetAfterSeq() uint64 {
@@ -3465,7 +3602,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3477,7 +3614,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3490,7 +3627,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchEventsResponse) GetKind() isWatchEventsResponse_Kind {
@@ -3547,7 +3684,7 @@ type EventGap struct {
 
 func (x *EventGap) Reset() {
 	*x = EventGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3559,7 +3696,7 @@ func (x *EventGap) String() string {
 func (*EventGap) ProtoMessage() {}
 
 func (x *EventGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3572,7 +3709,7 @@ func (x *EventGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventGap.ProtoReflect.Descriptor instead.
 func (*EventGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *EventGap) GetAfterSeq() uint64 {
@@ -3605,7 +3742,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3617,7 +3754,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3630,7 +3767,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
 }
 
 // GetServerInfoResponse describes the daemon.
@@ -3654,7 +3791,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3666,7 +3803,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3679,7 +3816,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetServerInfoResponse) GetVersion() string {
@@ -3784,7 +3921,7 @@ type Containment struct {
 
 func (x *Containment) Reset() {
 	*x = Containment{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3796,7 +3933,7 @@ func (x *Containment) String() string {
 func (*Containment) ProtoMessage() {}
 
 func (x *Containment) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3809,7 +3946,7 @@ func (x *Containment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Containment.ProtoReflect.Descriptor instead.
 func (*Containment) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Containment) GetCgroups() bool {
@@ -3873,7 +4010,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4022,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4035,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -3917,7 +4054,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3929,7 +4066,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3942,7 +4079,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -3956,7 +4093,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3968,7 +4105,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3981,7 +4118,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -4008,7 +4145,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4020,7 +4157,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4033,7 +4170,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -4053,7 +4190,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4065,7 +4202,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4078,7 +4215,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -4097,7 +4234,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4109,7 +4246,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4122,7 +4259,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4142,7 +4279,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4154,7 +4291,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4167,7 +4304,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4227,7 +4364,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4239,7 +4376,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4252,7 +4389,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4291,7 +4428,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4303,7 +4440,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4316,7 +4453,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4378,7 +4515,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4390,7 +4527,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4403,7 +4540,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4430,7 +4567,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4442,7 +4579,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4455,7 +4592,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4476,7 +4613,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4488,7 +4625,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4501,7 +4638,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4531,7 +4668,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4543,7 +4680,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4556,7 +4693,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4583,7 +4720,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4595,7 +4732,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4608,7 +4745,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4628,7 +4765,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4640,7 +4777,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4653,7 +4790,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4672,7 +4809,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4684,7 +4821,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4697,7 +4834,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -4884,12 +5021,19 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\x12!\n" +
 	"\ffirst_offset\x18\x02 \x01(\x04R\vfirstOffset\x12\x1d\n" +
 	"\n" +
-	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\x94\x01\n" +
+	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xbb\x01\n" +
 	"\bLogChunk\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x9c\x01\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
+	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\"\xa5\x01\n" +
+	"\x06LogGap\x12,\n" +
+	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1f\n" +
+	"\vfrom_offset\x18\x02 \x01(\x04R\n" +
+	"fromOffset\x12\x1b\n" +
+	"\tto_offset\x18\x03 \x01(\x04R\btoOffset\x12/\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\"\x9c\x01\n" +
 	"\x11FollowLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1d\n" +
@@ -5062,7 +5206,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1cDEPENDENCY_CONDITION_STARTED\x10\x01\x12\x1e\n" +
 	"\x1aDEPENDENCY_CONDITION_READY\x10\x02\x12\"\n" +
 	"\x1eDEPENDENCY_CONDITION_COMPLETED\x10\x03\x12/\n" +
-	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x042\xd8\v\n" +
+	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\x86\x01\n" +
+	"\fLogGapReason\x12\x1e\n" +
+	"\x1aLOG_GAP_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16LOG_GAP_REASON_BACKUPS\x10\x01\x12\x1c\n" +
+	"\x18LOG_GAP_REASON_MAX_TOTAL\x10\x02\x12\x1c\n" +
+	"\x18LOG_GAP_REASON_DISK_FULL\x10\x032\xd8\v\n" +
 	"\x0eProcessManager\x12R\n" +
 	"\rListProcesses\x12\x1f.corral.v1.ListProcessesRequest\x1a .corral.v1.ListProcessesResponse\x12I\n" +
 	"\n" +
@@ -5100,8 +5249,8 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 	return file_corral_v1_process_manager_proto_rawDescData
 }
 
-var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -5109,208 +5258,213 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(StartWait)(0),                 // 3: corral.v1.StartWait
 	(StopWait)(0),                  // 4: corral.v1.StopWait
 	(DependencyCondition)(0),       // 5: corral.v1.DependencyCondition
-	(*ProgramSpec)(nil),            // 6: corral.v1.ProgramSpec
-	(*ProbeSpec)(nil),              // 7: corral.v1.ProbeSpec
-	(*ExecProbe)(nil),              // 8: corral.v1.ExecProbe
-	(*LogProbe)(nil),               // 9: corral.v1.LogProbe
-	(*GrpcProbe)(nil),              // 10: corral.v1.GrpcProbe
-	(*ProbeStatus)(nil),            // 11: corral.v1.ProbeStatus
-	(*BackoffSpec)(nil),            // 12: corral.v1.BackoffSpec
-	(*LogSpec)(nil),                // 13: corral.v1.LogSpec
-	(*RunInfo)(nil),                // 14: corral.v1.RunInfo
-	(*ProcessInfo)(nil),            // 15: corral.v1.ProcessInfo
-	(*LabelSelector)(nil),          // 16: corral.v1.LabelSelector
-	(*ListProcessesRequest)(nil),   // 17: corral.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 18: corral.v1.ListProcessesResponse
-	(*GetProcessRequest)(nil),      // 19: corral.v1.GetProcessRequest
-	(*GetProcessResponse)(nil),     // 20: corral.v1.GetProcessResponse
-	(*StartProcessRequest)(nil),    // 21: corral.v1.StartProcessRequest
-	(*StartProcessResponse)(nil),   // 22: corral.v1.StartProcessResponse
-	(*StopProcessRequest)(nil),     // 23: corral.v1.StopProcessRequest
-	(*StopProcessResponse)(nil),    // 24: corral.v1.StopProcessResponse
-	(*RestartProcessRequest)(nil),  // 25: corral.v1.RestartProcessRequest
-	(*RestartProcessResponse)(nil), // 26: corral.v1.RestartProcessResponse
-	(*SignalProcessRequest)(nil),   // 27: corral.v1.SignalProcessRequest
-	(*SignalProcessResponse)(nil),  // 28: corral.v1.SignalProcessResponse
-	(*ProgramResult)(nil),          // 29: corral.v1.ProgramResult
-	(*StartAllRequest)(nil),        // 30: corral.v1.StartAllRequest
-	(*StartAllResponse)(nil),       // 31: corral.v1.StartAllResponse
-	(*StopAllRequest)(nil),         // 32: corral.v1.StopAllRequest
-	(*StopAllResponse)(nil),        // 33: corral.v1.StopAllResponse
-	(*ReadLogsRequest)(nil),        // 34: corral.v1.ReadLogsRequest
-	(*ReadLogsResponse)(nil),       // 35: corral.v1.ReadLogsResponse
-	(*LogChunk)(nil),               // 36: corral.v1.LogChunk
-	(*FollowLogsRequest)(nil),      // 37: corral.v1.FollowLogsRequest
-	(*FollowLogsResponse)(nil),     // 38: corral.v1.FollowLogsResponse
-	(*Event)(nil),                  // 39: corral.v1.Event
-	(*TaskRestored)(nil),           // 40: corral.v1.TaskRestored
-	(*ProbeChanged)(nil),           // 41: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 42: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 43: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 44: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 45: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 46: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 47: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 48: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 49: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 50: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 51: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 52: corral.v1.GetServerInfoResponse
-	(*Containment)(nil),            // 53: corral.v1.Containment
-	(*ShutdownRequest)(nil),        // 54: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 55: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 56: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 57: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 58: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 59: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 60: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 61: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 62: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 63: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 64: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 65: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 66: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 67: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 68: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 69: corral.v1.DeleteProgramResponse
-	nil,                            // 70: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 71: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 72: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 73: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 74: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 75: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 76: google.protobuf.Timestamp
+	(LogGapReason)(0),              // 6: corral.v1.LogGapReason
+	(*ProgramSpec)(nil),            // 7: corral.v1.ProgramSpec
+	(*ProbeSpec)(nil),              // 8: corral.v1.ProbeSpec
+	(*ExecProbe)(nil),              // 9: corral.v1.ExecProbe
+	(*LogProbe)(nil),               // 10: corral.v1.LogProbe
+	(*GrpcProbe)(nil),              // 11: corral.v1.GrpcProbe
+	(*ProbeStatus)(nil),            // 12: corral.v1.ProbeStatus
+	(*BackoffSpec)(nil),            // 13: corral.v1.BackoffSpec
+	(*LogSpec)(nil),                // 14: corral.v1.LogSpec
+	(*RunInfo)(nil),                // 15: corral.v1.RunInfo
+	(*ProcessInfo)(nil),            // 16: corral.v1.ProcessInfo
+	(*LabelSelector)(nil),          // 17: corral.v1.LabelSelector
+	(*ListProcessesRequest)(nil),   // 18: corral.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 19: corral.v1.ListProcessesResponse
+	(*GetProcessRequest)(nil),      // 20: corral.v1.GetProcessRequest
+	(*GetProcessResponse)(nil),     // 21: corral.v1.GetProcessResponse
+	(*StartProcessRequest)(nil),    // 22: corral.v1.StartProcessRequest
+	(*StartProcessResponse)(nil),   // 23: corral.v1.StartProcessResponse
+	(*StopProcessRequest)(nil),     // 24: corral.v1.StopProcessRequest
+	(*StopProcessResponse)(nil),    // 25: corral.v1.StopProcessResponse
+	(*RestartProcessRequest)(nil),  // 26: corral.v1.RestartProcessRequest
+	(*RestartProcessResponse)(nil), // 27: corral.v1.RestartProcessResponse
+	(*SignalProcessRequest)(nil),   // 28: corral.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 29: corral.v1.SignalProcessResponse
+	(*ProgramResult)(nil),          // 30: corral.v1.ProgramResult
+	(*StartAllRequest)(nil),        // 31: corral.v1.StartAllRequest
+	(*StartAllResponse)(nil),       // 32: corral.v1.StartAllResponse
+	(*StopAllRequest)(nil),         // 33: corral.v1.StopAllRequest
+	(*StopAllResponse)(nil),        // 34: corral.v1.StopAllResponse
+	(*ReadLogsRequest)(nil),        // 35: corral.v1.ReadLogsRequest
+	(*ReadLogsResponse)(nil),       // 36: corral.v1.ReadLogsResponse
+	(*LogChunk)(nil),               // 37: corral.v1.LogChunk
+	(*LogGap)(nil),                 // 38: corral.v1.LogGap
+	(*FollowLogsRequest)(nil),      // 39: corral.v1.FollowLogsRequest
+	(*FollowLogsResponse)(nil),     // 40: corral.v1.FollowLogsResponse
+	(*Event)(nil),                  // 41: corral.v1.Event
+	(*TaskRestored)(nil),           // 42: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 43: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 44: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 45: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 46: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 47: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 48: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 49: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 50: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 51: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 52: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 53: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 54: corral.v1.GetServerInfoResponse
+	(*Containment)(nil),            // 55: corral.v1.Containment
+	(*ShutdownRequest)(nil),        // 56: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 57: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 58: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 59: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 60: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 61: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 62: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 63: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 64: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 65: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 66: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 67: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 68: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 69: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 70: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 71: corral.v1.DeleteProgramResponse
+	nil,                            // 72: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 73: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 74: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 75: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 76: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 77: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 78: google.protobuf.Timestamp
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	70,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	72,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	75,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	75,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	71,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
-	12,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
-	13,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	75,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
-	7,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
-	7,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	72,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
-	8,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
-	9,   // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
-	10,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	75,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	75,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	75,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	75,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	77,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	77,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	73,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	13,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
+	14,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
+	77,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	8,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
+	8,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
+	74,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	9,   // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
+	10,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
+	11,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
+	77,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	77,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	77,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	77,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	76,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	75,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	75,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	75,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	76,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	76,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	78,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	77,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	77,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	77,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	78,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	78,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	76,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
-	14,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
-	6,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	73,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	76,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	75,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
-	11,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
-	11,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	74,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
-	16,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
-	15,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
-	15,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	78,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	15,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
+	7,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
+	75,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	78,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	77,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	12,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
+	12,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
+	76,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	17,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
+	16,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
+	16,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	75,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	77,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	75,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	77,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 44: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	75,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	15,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	15,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	15,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	16,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	77,  // 45: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	16,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	16,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	16,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
+	17,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
 	3,   // 50: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	75,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	16,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	77,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	17,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
 	4,   // 54: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	75,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	29,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	77,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 57: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	37,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
 	2,   // 59: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	76,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	2,   // 61: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	36,  // 62: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	76,  // 63: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	43,  // 64: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	45,  // 65: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	46,  // 66: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	44,  // 67: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	47,  // 68: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	41,  // 69: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	42,  // 70: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	40,  // 71: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	60,  // 72: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 73: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 74: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	75,  // 75: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	39,  // 76: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	50,  // 77: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	76,  // 78: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	53,  // 79: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	61,  // 80: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	60,  // 81: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	60,  // 82: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	6,   // 83: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	15,  // 84: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 85: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	17,  // 86: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	19,  // 87: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	21,  // 88: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	23,  // 89: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	25,  // 90: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	27,  // 91: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	30,  // 92: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	32,  // 93: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	34,  // 94: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	37,  // 95: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	48,  // 96: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	51,  // 97: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	54,  // 98: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	56,  // 99: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	58,  // 100: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	62,  // 101: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	64,  // 102: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	66,  // 103: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	68,  // 104: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	18,  // 105: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	20,  // 106: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	22,  // 107: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	24,  // 108: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	26,  // 109: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	28,  // 110: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	31,  // 111: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	33,  // 112: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	35,  // 113: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	38,  // 114: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	49,  // 115: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	52,  // 116: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	55,  // 117: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	57,  // 118: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	59,  // 119: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	63,  // 120: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	65,  // 121: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	67,  // 122: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	69,  // 123: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	105, // [105:124] is the sub-list for method output_type
-	86,  // [86:105] is the sub-list for method input_type
-	86,  // [86:86] is the sub-list for extension type_name
-	86,  // [86:86] is the sub-list for extension extendee
-	0,   // [0:86] is the sub-list for field type_name
+	78,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	38,  // 61: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 62: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	6,   // 63: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 64: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	37,  // 65: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	78,  // 66: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	45,  // 67: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	47,  // 68: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	48,  // 69: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	46,  // 70: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	49,  // 71: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	43,  // 72: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	44,  // 73: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	42,  // 74: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	62,  // 75: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 76: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 77: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	77,  // 78: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	41,  // 79: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	52,  // 80: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	78,  // 81: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	55,  // 82: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	63,  // 83: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	62,  // 84: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	62,  // 85: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	7,   // 86: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	16,  // 87: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 88: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	18,  // 89: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	20,  // 90: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	22,  // 91: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	24,  // 92: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	26,  // 93: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	28,  // 94: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	31,  // 95: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	33,  // 96: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	35,  // 97: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	39,  // 98: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	50,  // 99: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	53,  // 100: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	56,  // 101: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	58,  // 102: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	60,  // 103: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	64,  // 104: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	66,  // 105: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	68,  // 106: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	70,  // 107: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	19,  // 108: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	21,  // 109: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	23,  // 110: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	25,  // 111: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	27,  // 112: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	29,  // 113: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	32,  // 114: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	34,  // 115: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	36,  // 116: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	40,  // 117: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	51,  // 118: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	54,  // 119: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	57,  // 120: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	59,  // 121: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	61,  // 122: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	65,  // 123: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	67,  // 124: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	69,  // 125: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	71,  // 126: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	108, // [108:127] is the sub-list for method output_type
+	89,  // [89:108] is the sub-list for method input_type
+	89,  // [89:89] is the sub-list for extension type_name
+	89,  // [89:89] is the sub-list for extension extendee
+	0,   // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5325,8 +5479,8 @@ func file_corral_v1_process_manager_proto_init() {
 		(*ProbeSpec_Grpc)(nil),
 	}
 	file_corral_v1_process_manager_proto_msgTypes[8].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[31].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[33].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[32].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[34].OneofWrappers = []any{
 		(*Event_StateChanged)(nil),
 		(*Event_ProcessExited)(nil),
 		(*Event_SpawnFailed)(nil),
@@ -5336,12 +5490,12 @@ func file_corral_v1_process_manager_proto_init() {
 		(*Event_ConfigApplied)(nil),
 		(*Event_TaskRestored)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[39].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[43].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[40].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[44].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[56].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[57].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5350,8 +5504,8 @@ func file_corral_v1_process_manager_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   69,
+			NumEnums:      7,
+			NumMessages:   70,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -261,7 +261,11 @@ type TaskInfo struct {
 	// Created with restore: the next daemon re-creates it (see CreateTaskRequest.restore).
 	Restore bool `protobuf:"varint,14,opt,name=restore,proto3" json:"restore,omitempty"`
 	// Re-created by this daemon from the state a previous daemon saved.
-	Restored      bool `protobuf:"varint,15,opt,name=restored,proto3" json:"restored,omitempty"`
+	Restored bool `protobuf:"varint,15,opt,name=restored,proto3" json:"restored,omitempty"`
+	// Why a finished task ended, beyond its state: "missed_loop" (a loop task with policy
+	// TERMINATE missed a period; state COMPLETED, and a "missed_loop" signal with terminate=true
+	// was published), or empty.
+	OutcomeReason string `protobuf:"bytes,16,opt,name=outcome_reason,json=outcomeReason,proto3" json:"outcome_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +403,13 @@ func (x *TaskInfo) GetRestored() bool {
 		return x.Restored
 	}
 	return false
+}
+
+func (x *TaskInfo) GetOutcomeReason() string {
+	if x != nil {
+		return x.OutcomeReason
+	}
+	return ""
 }
 
 // ListTaskTypesRequest is empty.
@@ -2401,7 +2412,7 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12\x16\n" +
 	"\x06source\x18\x05 \x01(\tR\x06source\x12\x16\n" +
 	"\x06worker\x18\x06 \x01(\bR\x06worker\x12\x12\n" +
-	"\x04loop\x18\a \x01(\bR\x04loop\"\xf4\x04\n" +
+	"\x04loop\x18\a \x01(\bR\x04loop\"\x9b\x05\n" +
 	"\bTaskInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12*\n" +
@@ -2421,7 +2432,8 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"finishedAt\x12*\n" +
 	"\x05error\x18\r \x01(\v2\x14.corral.v1.TaskErrorR\x05error\x12\x18\n" +
 	"\arestore\x18\x0e \x01(\bR\arestore\x12\x1a\n" +
-	"\brestored\x18\x0f \x01(\bR\brestored\"\x16\n" +
+	"\brestored\x18\x0f \x01(\bR\brestored\x12%\n" +
+	"\x0eoutcome_reason\x18\x10 \x01(\tR\routcomeReason\"\x16\n" +
 	"\x14ListTaskTypesRequest\"F\n" +
 	"\x15ListTaskTypesResponse\x12-\n" +
 	"\x05types\x18\x01 \x03(\v2\x17.corral.v1.TaskTypeInfoR\x05types\"\xb5\x01\n" +

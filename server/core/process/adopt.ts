@@ -95,8 +95,13 @@ export interface PersistenceOptions {
   stateDir: string;
   journal: EventJournal;
   programs: () => Iterable<Program>;
-  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc). */
-  addAdhoc: (config: ProgramConfig) => Program;
+  /** Re-creates an ad-hoc program of the previous daemon (adds it to the set, marked ad hoc, keeping its input). */
+  addAdhoc: (config: ProgramConfig, input: Record<string, unknown>) => Program;
+  /**
+   * Validates a saved ad-hoc program's settings as CreateProgram did (the config schema, passed
+   * in: the core reads no config); throws with the problems. Absent: ad-hoc programs are not re-created.
+   */
+  readAdhoc?: (name: string, input: Record<string, unknown>) => ProgramConfig;
 }
 
 export interface RestoreOutcome {
@@ -167,7 +172,7 @@ export class Persistence {
         desired,
         restarts: program.restarts,
         retryPending: program.retryPending,
-        adhocConfig: program.adhoc ? (program.config as unknown as Record<string, unknown>) : undefined,
+        adhocProgram: program.adhocInput,
       };
       if (this.upAtShutdown?.has(program.name) && !live) {
         // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
@@ -199,10 +204,16 @@ export class Persistence {
     const sameBoot = saved.bootId !== "" && saved.bootId === this.bootId;
     for (const [name, record] of Object.entries(saved.programs)) {
       const run = record.run;
-      if (record.adhocConfig !== undefined) {
-        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhocConfigProblem(record.adhocConfig, name);
-        if (problem === undefined) {
-          this.options.addAdhoc(record.adhocConfig as unknown as ProgramConfig);
+      const adhoc = record.adhocProgram !== undefined ? this.readAdhocProgram(name, record.adhocProgram) : undefined;
+      if (record.adhocConfig !== undefined && adhoc === undefined) {
+        this.report(`ad-hoc program "${name}" of the previous daemon not re-created: saved by an older corral (adhocConfig)${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+        if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
+        continue;
+      }
+      if (adhoc !== undefined && record.adhocProgram !== undefined) {
+        const problem = programs.has(name) ? "the config file now has a program of that name, which wins" : adhoc.problem;
+        if (problem === undefined && adhoc.config !== undefined) {
+          this.options.addAdhoc(adhoc.config, record.adhocProgram);
           // Autostart never applies to ad-hoc programs (CreateProgram starts them or not): they
           // come back as they were, and run again after an orderly shutdown if they ran before it.
           if (record.stoppedByShutdown && record.desired === "running") outcome.resume.push(name);
@@ -224,14 +235,15 @@ export class Persistence {
         outcome.restored.add(name);
         continue;
       }
-      if (record.desired) program.desired = record.desired;
+      const desired = record.desired;
       const resumeRetry = record.desired === "running" && record.retryPending;
       if (run?.exitedAt !== undefined && !resumeRetry) {
         // Finished before the old daemon died (or was being stopped): it stays as it was.
         const state = record.desired === "stopped" ? "STOPPED" : isFinished(record.state) ? record.state : undefined;
         if (state) {
           const reason = record.state === state ? record.stateReason : "stopped by request (before the daemon restarted)";
-          program.restoreFinished(state, reason, record.stateSince ? new Date(record.stateSince) : undefined, endedRunOf(run), record.restarts);
+          const since = record.stateSince ? new Date(record.stateSince) : undefined;
+          program.restore({ kind: "finished", state, reason, since, run: endedRunOf(run), restarts: record.restarts }, desired);
           outcome.restored.add(name);
           outcome.finished.push(name);
           continue;
@@ -241,7 +253,7 @@ export class Persistence {
         outcome.restored.add(name);
         const restored = { runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, startedAt: new Date(run.startedAt), logStart: { stdout: run.stdoutStart, stderr: run.stderrStart } };
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
-          program.adopt(restored, record.restarts, (r, onGone) => this.exitWatcher.watch(r, onGone));
+          program.restore({ kind: "adopted", run: restored, restarts: record.restarts, watchExit: (r, onGone) => this.exitWatcher.watch(r, onGone) }, desired);
           outcome.adopted.push(name);
           // It was being stopped when the old daemon died: finish the user's stop.
           if (record.desired === "stopped") program.stop().catch(() => undefined);
@@ -249,19 +261,20 @@ export class Persistence {
           const why = sameBoot ? whyNotAdoptable(run.pid, run.pidStartTicks) : "the host rebooted since the run was saved";
           if (record.desired === "stopped") {
             // Ended while being stopped by the user: stopped, not restarted by its policy.
-            program.restoreFinished("STOPPED", `stopped by request (exit status unknown: ${why})`, undefined, { ...restored, exitedAt: new Date(), exitStatusUnknown: why }, record.restarts);
-            program.desired = "stopped";
+            const ended = { ...restored, exitedAt: new Date(), exitStatusUnknown: why };
+            program.restore({ kind: "finished", state: "STOPPED", reason: `stopped by request (exit status unknown: ${why})`, run: ended, restarts: record.restarts }, "stopped");
             outcome.finished.push(name);
           } else {
-            program.restoreEnded(restored, record.restarts, why);
+            program.restore({ kind: "ended", run: restored, restarts: record.restarts, why }, desired);
             outcome.ended.push(name);
           }
         }
       } else if (record.desired === "stopped") {
         outcome.restored.add(name);
-        program.stateReason = "stopped by request (before the daemon restarted)";
-      } else if (record.desired === "running" && record.retryPending) {
-        outcome.resume.push(name);
+        program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts }, "stopped");
+      } else {
+        program.restore({ kind: "intent" }, desired);
+        if (desired === "running" && record.retryPending) outcome.resume.push(name);
       }
     }
     if (outcome.adopted.length + outcome.ended.length + outcome.finished.length > 0) {
@@ -272,6 +285,16 @@ export class Persistence {
     }
     this.store.saveSoon();
     return outcome;
+  }
+
+  /** A saved ad-hoc program, validated as CreateProgram's was; or why it cannot be used (hand-edited, another version). */
+  private readAdhocProgram(name: string, input: Record<string, unknown>): { config?: ProgramConfig; problem?: string } {
+    if (!this.options.readAdhoc) return { problem: "this daemon has no config reader to validate it" };
+    try {
+      return { config: this.options.readAdhoc(name, input) };
+    } catch (error) {
+      return { problem: `its saved settings are not valid: ${error instanceof Error ? error.message.split("\n").join("; ") : String(error)}` };
+    }
   }
 
   /** A run whose program is gone from the config: nobody would ever stop it, so stop it now. */
@@ -298,17 +321,6 @@ export class Persistence {
     this.journalFile.close();
     this.options.journal.setSink(undefined);
   }
-}
-
-/** Why a saved ad-hoc config cannot be used (hand-edited or from another version), or undefined. */
-function adhocConfigProblem(config: Record<string, unknown>, name: string): string | undefined {
-  const strings = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === "string");
-  const stringMap = (value: unknown) => typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
-  if (config.name !== name) return "its saved config names another program";
-  if (!strings(config.command) || (config.command as string[]).length === 0) return "its saved command is not a list of strings";
-  if (typeof config.cwd !== "string" || !stringMap(config.env) || !stringMap(config.labels)) return "its saved cwd, env or labels are malformed";
-  for (const key of ["backoff", "log"]) if (typeof config[key] !== "object" || config[key] === null) return `its saved ${key} is malformed`;
-  return undefined;
 }
 
 function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {

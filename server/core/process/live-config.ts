@@ -1,20 +1,50 @@
-// Changes to the set of programs while the daemon runs: ApplyConfig (a new config's programs,
-// restarting only what changed; see apply.ts for which fields need a restart) and ad-hoc
-// programs (CreateProgram / DeleteProgram). One change at a time, each on the set the last left.
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, WrongStateError } from "../errors.js";
+// Changes to the set of programs while the daemon runs: ApplyConfig and ReloadConfig (a new
+// config's programs, restarting only what changed; see apply.ts for which fields need a restart)
+// and ad-hoc programs (CreateProgram / DeleteProgram), with the daemon's policy for them: whether
+// ad-hoc programs are allowed, where relative paths are resolved, which file a reload reads. One
+// change at a time, each on the set the last left. Reading YAML is passed in (ConfigReader).
+import { dirname, isAbsolute } from "node:path";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, WrongStateError } from "../errors.js";
 import type { EventJournal } from "../store/journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
 import type { Program } from "./program.js";
-import type { StartOptions, StopOptions } from "./manager.js";
+import type { StartOptions, StopOptions } from "./bulk.js";
 import type { ProcessSnapshot, ProgramConfig, ProgramResult, Selector } from "./types.js";
+
+/** How config text, config files and one program's settings are read (server/config: YAML, zod). */
+export interface ConfigReader {
+  /** Config text; relative paths against baseDir. Throws the loader's error, with every problem. */
+  parseText(text: string, options: { file: string; baseDir: string }): Promise<ProgramConfig[]>;
+  /** A config file by absolute path. */
+  loadFile(path: string): Promise<ProgramConfig[]>;
+  /** One program as a config file holds it (snake_case keys); problems name fieldPrefix.field. */
+  parseProgram(name: string, input: Record<string, unknown>, options: { source: string; fieldPrefix: string; baseDir: string }): ProgramConfig;
+}
+
+/** The daemon's live-config policy (server.allow_adhoc, its config file) and its reader. */
+export interface LiveConfigPolicy {
+  /** Absolute path of the daemon's config file; undefined when it runs the built-in example. */
+  configPath?: string;
+  /** server.allow_adhoc: CreateProgram and DeleteProgram are allowed (default false). */
+  allowAdhoc?: boolean;
+  reader?: ConfigReader;
+}
+
+/** Where ApplyConfig finds the config: its text, or an absolute path on the daemon's host. */
+export type ConfigSource = { text: string } | { path: string };
 
 /** What LiveConfig needs of the ProcessManager that owns the programs. */
 export interface LiveConfigHost {
   /** The manager's own map (config order); LiveConfig reorders it in place. */
   programs(): Map<string, Program>;
-  /** Creates a Program for the config, with its log files, and sets it in the map. */
-  add(config: ProgramConfig): Program;
+  /**
+   * Creates a Program for the config, with its log files, and sets it in the map. adhocInput:
+   * an ad-hoc program's settings as a config file would hold them (kept, for the next daemon).
+   */
+  add(config: ProgramConfig, adhocInput?: Record<string, unknown>): Program;
+  /** The daemon's home: relative paths are resolved there when there is no config file. */
+  home: string;
   journal(): EventJournal;
   startAll(selector: Selector, options: StartOptions): Promise<ProgramResult[]>;
   stopAll(selector: Selector, options: StopOptions): Promise<ProgramResult[]>;
@@ -45,7 +75,49 @@ export interface AppliedConfig {
 export class LiveConfig {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly host: LiveConfigHost) {}
+  constructor(
+    private readonly host: LiveConfigHost,
+    private readonly policy: LiveConfigPolicy = {},
+  ) {}
+
+  /** Where relative paths of config text and ad-hoc programs are resolved: beside the daemon's config. */
+  private get baseDir(): string {
+    return this.policy.configPath === undefined ? this.host.home : dirname(this.policy.configPath);
+  }
+
+  private get reader(): ConfigReader {
+    if (!this.policy.reader) throw new WrongStateError("this daemon was started without a config reader, so it cannot read config text or files");
+    return this.policy.reader;
+  }
+
+  private requireAdhoc(what: string): void {
+    if (!this.policy.allowAdhoc) {
+      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`);
+    }
+  }
+
+  /** ApplyConfig: the config text (relative paths beside the daemon's config) or file (absolute path) becomes the config programs. */
+  async applyFrom(source: ConfigSource | undefined, options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    let programs: ProgramConfig[];
+    if (source !== undefined && "text" in source) {
+      programs = await this.reader.parseText(source.text, { file: "<ApplyConfig text>", baseDir: this.baseDir });
+    } else if (source !== undefined && "path" in source) {
+      if (!isAbsolute(source.path)) throw new InvalidArgumentError("path", source.path, "must be an absolute path on the daemon's host");
+      programs = await this.reader.loadFile(source.path);
+    } else {
+      throw new InvalidArgumentError("source", "", "give the config as text or as a path");
+    }
+    return this.apply(programs, options);
+  }
+
+  /** ReloadConfig: the daemon's own config file, read again, becomes the config programs. */
+  async reload(options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+    const path = this.policy.configPath;
+    if (path === undefined) {
+      throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)");
+    }
+    return this.apply(await this.reader.loadFile(path), options);
+  }
 
   private serialised<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.queue.then(operation);
@@ -92,7 +164,7 @@ export class LiveConfig {
       const toStop = [...result.removed, ...restarted];
       for (const name of result.removed) {
         const program = set.get(name);
-        if (program) program.removing = true;
+        program?.setRemoving(true);
       }
       if (toStop.length > 0) await this.host.stopAll({ names: toStop }, { wait: "stopped" });
       for (const name of result.removed) {
@@ -101,7 +173,7 @@ export class LiveConfig {
       }
       for (const change of diff.changed) {
         const program = set.get(change.name);
-        if (program) reconfigure(program, change.after);
+        program?.reconfigure(change.after);
       }
       for (const config of diff.added) this.host.add(config);
       // Config order is the new file's; ad-hoc programs follow, in creation order.
@@ -121,8 +193,15 @@ export class LiveConfig {
     });
   }
 
-  /** Adds an ad-hoc program (validated by the caller like a config program); start: start it now. */
-  create(config: ProgramConfig, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
+  /**
+   * CreateProgram: adds an ad-hoc program given as a config file would hold it (validated by the
+   * same schema and rules, relative paths beside the daemon's config); start: start it now.
+   */
+  async create(name: string, input: Record<string, unknown>, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
+    this.requireAdhoc("CreateProgram");
+    const config = this.reader.parseProgram(name, input, { source: "CreateProgram", fieldPrefix: "spec", baseDir: this.baseDir });
+    // Kept with its cwd made absolute, so the next daemon re-creates the same program wherever its config is.
+    const kept = { ...input, cwd: config.cwd };
     return this.serialised(async () => {
       const set = this.host.programs();
       if (set.has(config.name)) throw new AlreadyExistsError("program", config.name);
@@ -132,8 +211,7 @@ export class LiveConfig {
       if (problem) {
         throw new InvalidArgumentError(problem.dependency === undefined ? "depends_on" : `depends_on.${problem.dependency}`, problem.dependency ?? config.name, problem.rule.replace("of this config", "that exist"));
       }
-      const program = this.host.add(config);
-      program.adhoc = true;
+      const program = this.host.add(config, kept);
       this.host.saved?.();
       // Without dependencies the spawn happens within this call; dependents wait in the background.
       if (options.start) void this.host.startAll({ names: [config.name] }, { wait: "none" }).catch(() => undefined);
@@ -141,8 +219,9 @@ export class LiveConfig {
     });
   }
 
-  /** Stops an ad-hoc program (two-stage, like StopProcess), then removes it; its log files stay. */
-  delete(name: string): Promise<ProcessSnapshot> {
+  /** DeleteProgram: stops an ad-hoc program (two-stage, like StopProcess), then removes it; its log files stay. */
+  async delete(name: string): Promise<ProcessSnapshot> {
+    this.requireAdhoc("DeleteProgram");
     return this.serialised(async () => {
       const set = this.host.programs();
       const program = set.get(name);
@@ -150,10 +229,10 @@ export class LiveConfig {
       if (!program.adhoc) {
         throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
       }
-      program.removing = true;
+      program.setRemoving(true);
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
       if (result && !result.ok && result.error) {
-        program.removing = false;
+        program.setRemoving(false);
         throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
       }
       program.dispose();
@@ -161,17 +240,5 @@ export class LiveConfig {
       this.host.saved?.();
       return program.snapshot();
     });
-  }
-}
-
-/** A changed config for a program that keeps its Program (state, runs, logs). */
-function reconfigure(program: Program, config: ProgramConfig): void {
-  program.config = config;
-  program.stdout.setConfig(config.log);
-  program.stderr.setConfig(config.log);
-  // Rotation turned on for a run that is up: watch its files now rather than from its next run.
-  if (config.log.maxBytes > 0 && program.isActive()) {
-    program.stdout.startWatching();
-    program.stderr.startWatching();
   }
 }

@@ -1,9 +1,9 @@
 // The total cap on all programs' log files together (server.logs.max_total): per-program
 // rotation bounds each stream, this bounds their sum. When over, the oldest backups across all
-// programs go first; when no backup is left, current files are emptied, largest first (their
-// oldest part cannot be cut off alone: the child appends through its own fd). Logical offsets
-// never change, so a reader of dropped data is told where the kept data begins.
-import type { DroppedLog, LogFile } from "./logs.js";
+// programs go first; when no backup is left, current files are cut down to their last partial
+// block, largest first (the same lossless cut as rotation). Logical offsets never change, and
+// every drop is remembered with its offsets, so a reader of dropped data is told what went and why.
+import type { DroppedLog, LogFile } from "./log-file.js";
 
 /** At most one check in this interval while programs write; a trailing check sees the last burst. */
 const CHECK_INTERVAL_MS = 1000;
@@ -70,7 +70,7 @@ export class LogBudget {
     const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
 
     // Oldest first across programs: a file's highest-numbered backup is its oldest.
-    const backups = usage.flatMap((u) => u.backups.map((b) => ({ file: u.file, ...b }))).sort((a, b) => a.mtimeMs - b.mtimeMs || b.n - a.n);
+    const backups = usage.flatMap((u) => u.backups.map((b) => ({ file: u.file, ...b }))).sort((a, b) => a.mtimeMs - b.mtimeMs || a.start - b.start);
     for (const backup of backups) {
       if (total <= cap) break;
       const before = total;

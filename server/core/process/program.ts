@@ -1,76 +1,29 @@
-// One program's life: its runs, its state machine (supervisord's states, changed only through
-// transition()), restart policy with backoff, and the two-stage stop of its process group.
-import { spawn, type ChildProcess } from "node:child_process";
+// One program's life: its state (supervisord's states, changed only through transition() and the
+// one restore()), its runs from spawn to exit, the restart policy's decisions applied with their
+// timers, and the stop of its run. Its parts live beside it: program-states.ts (the table), run.ts,
+// spawn-run.ts (the fork), program-probes.ts, restart-policy.ts (pure), stdin.ts, state-waiters.ts.
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
-import { errnoOf, resourceError } from "../resource-errors.js";
+import { errnoOf } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "../store/journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./logs.js";
-import { ProbeRunner } from "./readiness.js";
+import { LogFile } from "./log-file.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
-import { sleep, withTimeout } from "../os/abort.js";
+import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
 import { RunCgroup, type CgroupSupport } from "../os/cgroup.js";
 import { groupExists, isSameProcess, readStat } from "../os/proc.js";
-import { checkSpawnable, type SpawnProblem } from "../os/spawnable.js";
+import { checkSpawnable } from "../os/spawnable.js";
+import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
+import { ProgramProbes } from "./program-probes.js";
+import { checkTransition } from "./program-states.js";
+import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
+import { StateWaiters } from "./state-waiters.js";
+import { closeStdin, writeStdin } from "./stdin.js";
+import { describeExit, restoredRun, type EndedRun, type RestoredRun, type Run } from "./run.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot } from "./types.js";
 
-/** Allowed transitions; anything else is a bug and throws. */
-const TRANSITIONS: Record<ProcessState, readonly ProcessState[]> = {
-  STOPPED: ["STARTING"],
-  STARTING: ["RUNNING", "BACKOFF", "STOPPING", "FATAL", "EXITED"],
-  RUNNING: ["EXITED", "STOPPING"],
-  BACKOFF: ["STARTING", "FATAL", "STOPPED"],
-  STOPPING: ["STOPPED"],
-  EXITED: ["STARTING", "STOPPED", "FATAL"],
-  FATAL: ["STARTING", "STOPPED"],
-  UNKNOWN: ["STARTING", "STOPPED", "EXITED", "RUNNING"],
-};
-
-export interface Run {
-  runId: number;
-  pid: number;
-  pidStartTicks: number;
-  startedAt: Date;
-  startedMono: number;
-  child?: ChildProcess;
-  exitedAt?: Date;
-  exitCode?: number;
-  exitSignal?: string;
-  spawnError?: string;
-  exited: Promise<void>;
-  /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
-  killedBecause?: string;
-  /** Log offsets where this run's output begins. */
-  logStart?: { stdout: number; stderr: number };
-  /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
-  adopted?: boolean;
-  /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
-  exitStatusUnknown?: string;
-  /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */
-  resourceError?: ResourceExhaustedError;
-  /** The run's own cgroup, where the host offers them (os/cgroup.ts). */
-  cgroup?: RunCgroup;
-}
-
-/** A run a previous daemon left, as the store kept it (see adopt.ts). */
-export interface RestoredRun {
-  runId: number;
-  pid: number;
-  pidStartTicks: number;
-  startedAt: Date;
-  logStart: { stdout: number; stderr: number };
-}
-
-/** How a restored run had ended (see restoreFinished). */
-export interface EndedRun {
-  exitedAt: Date;
-  exitCode?: number;
-  exitSignal?: string;
-  spawnError?: string;
-  exitStatusUnknown?: string;
-}
+export type { EndedRun, RestoredRun, Run } from "./run.js";
 
 export interface ProgramDeps {
   journal: EventJournal;
@@ -95,49 +48,58 @@ export interface ProgramDeps {
   };
 }
 
-type Waiter = { test: (p: Program) => boolean; resolve: () => void };
+/** The user's last word (start or stop), kept across daemon restarts. */
+export type DesiredState = "running" | "stopped";
+
+/**
+ * What a previous daemon left of a program (see adopt.ts), for restore(): a live run adopted,
+ * a run that ended while no daemon watched, a program that had finished (EXITED, FATAL, STOPPED,
+ * with its last run if it had one), or only the user's word (`intent`).
+ */
+export type Restoration =
+  | { kind: "adopted"; run: RestoredRun; restarts: number; watchExit: (run: Run, onGone: () => void) => void }
+  | { kind: "ended"; run: RestoredRun; restarts: number; why: string }
+  | { kind: "finished"; state: "EXITED" | "FATAL" | "STOPPED"; reason: string; since?: Date; run?: RestoredRun & EndedRun; restarts: number }
+  | { kind: "intent" };
 
 export class Program {
-  state: ProcessState = "STOPPED";
-  stateReason = "not started";
-  stateSince = new Date();
-  run?: Run;
-  /** Automatic restarts since the last start by a user. */
-  restarts = 0;
-  /** Failed attempts in the current start (STARTING -> BACKOFF). */
-  startAttempts = 0;
-  /** Restarts after RUNNING exits since the last stable run (drives restart backoff). */
-  private consecutiveRestarts = 0;
-  private restartTimes: number[] = [];
+  // State is changed only by transition() and restore(); readers use the getters below.
+  private stateValue: ProcessState = "STOPPED";
+  private stateReasonValue = "not started";
+  private stateSinceValue = new Date();
+  private runValue?: Run;
+  private restartsValue = 0;
+  private startAttemptsValue = 0;
+  private configValue: ProgramConfig;
+  private desiredValue?: DesiredState;
+  private removingValue = false;
+  /** What the restart policy remembers between exits (restart-policy.ts). */
+  private restartHistory: RestartHistory = NO_RESTARTS;
   private retryTimer?: NodeJS.Timeout;
   private startsecsTimer?: NodeJS.Timeout;
-  nextRetryAt?: Date;
+  private nextRetryAtValue?: Date;
   private stopping?: Promise<number[]>;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new StateWaiters<Program>(this);
   readonly stdout: LogFile;
   readonly stderr: LogFile;
-  ready = false;
-  adhoc = false;
-  /**
-   * Set while the program is being removed (DeleteProgram, or dropped by an applied config):
-   * it never starts again, so a start racing the removal cannot leave a run nobody tracks.
-   */
-  removing = false;
-  /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
-  desired?: "running" | "stopped";
-  private readiness?: ProbeRunner;
-  private liveness?: ProbeRunner;
-  private readinessVerdict?: boolean;
+  private readonly probes: ProgramProbes;
 
   constructor(
-    public config: ProgramConfig,
+    config: ProgramConfig,
     private readonly deps: ProgramDeps,
+    /**
+     * An ad-hoc program's (CreateProgram) settings as a config file would hold them, kept for the
+     * next daemon to re-create it; undefined for a program of the config file.
+     */
+    readonly adhocInput?: Record<string, unknown>,
   ) {
+    this.configValue = config;
     this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
     this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
     this.stdout.onGrow = deps.logBudget?.noteGrowth;
     this.stderr.onGrow = deps.logBudget?.noteGrowth;
     for (const file of [this.stdout, this.stderr]) file.onProblem = (message) => this.deps.journal.append(this.name, this.run?.runId ?? 0, { kind: "server", message });
+    this.probes = new ProgramProbes({ stdout: this.stdout, stderr: this.stderr }, () => this);
   }
 
   /** While a run writes: watch its logs when rotation or the total cap needs to see them grow. */
@@ -152,6 +114,82 @@ export class Program {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** Created by CreateProgram (or re-created from a previous daemon's), not by the config file. */
+  get adhoc(): boolean {
+    return this.adhocInput !== undefined;
+  }
+
+  get config(): ProgramConfig {
+    return this.configValue;
+  }
+
+  get state(): ProcessState {
+    return this.stateValue;
+  }
+
+  get stateReason(): string {
+    return this.stateReasonValue;
+  }
+
+  get stateSince(): Date {
+    return this.stateSinceValue;
+  }
+
+  get run(): Run | undefined {
+    return this.runValue;
+  }
+
+  /** Automatic restarts since the last start by a user. */
+  get restarts(): number {
+    return this.restartsValue;
+  }
+
+  /** Failed attempts in the current start (STARTING -> BACKOFF). */
+  get startAttempts(): number {
+    return this.startAttemptsValue;
+  }
+
+  get nextRetryAt(): Date | undefined {
+    return this.nextRetryAtValue;
+  }
+
+  /** With a readiness probe, the probe's verdict while RUNNING; without one, RUNNING is ready. */
+  get ready(): boolean {
+    return this.stateValue === "RUNNING" && (this.config.readiness === undefined || this.probes.readinessVerdict === true);
+  }
+
+  /** The user's last word (start or stop), kept across daemon restarts; undefined: never said. */
+  get desired(): DesiredState | undefined {
+    return this.desiredValue;
+  }
+
+  /**
+   * Set while the program is being removed (DeleteProgram, or dropped by an applied config):
+   * it never starts again, so a start racing the removal cannot leave a run nobody tracks.
+   */
+  get removing(): boolean {
+    return this.removingValue;
+  }
+
+  /** Marks the program as being removed (or, when the removal failed, as not any more). */
+  setRemoving(removing: boolean): void {
+    this.removingValue = removing;
+  }
+
+  /**
+   * A changed config (ApplyConfig) for a program that keeps its state, runs and logs; what needs
+   * a new run is decided by apply.ts. Rotation turned on for a run that is up is watched at once.
+   */
+  reconfigure(config: ProgramConfig): void {
+    this.configValue = config;
+    this.stdout.setConfig(config.log);
+    this.stderr.setConfig(config.log);
+    if (config.log.maxBytes > 0 && this.isActive()) {
+      this.stdout.startWatching();
+      this.stderr.startWatching();
+    }
   }
 
   /** The other host this program runs on, or undefined when it runs here. */
@@ -199,8 +237,8 @@ export class Program {
       remote: this.remoteHost !== undefined,
       nextRetryAt: this.nextRetryAt,
       uptimeMs: alive ? performance.now() - run.startedMono : undefined,
-      readinessProbe: this.readiness?.status,
-      livenessProbe: this.liveness?.status,
+      readinessProbe: this.probes.readinessStatus,
+      livenessProbe: this.probes.livenessStatus,
     };
   }
 
@@ -210,33 +248,34 @@ export class Program {
 
   /** The one place a state changes: checks the transition table and publishes the event. */
   private transition(to: ProcessState, reason: string): void {
-    const from = this.state;
-    if (!TRANSITIONS[from].includes(to)) {
-      throw new Error(`bug: transition ${from} -> ${to} is not allowed (${this.name}: ${reason})`);
-    }
-    this.state = to;
-    this.stateReason = reason;
-    this.stateSince = new Date();
-    // With a readiness probe, `ready` is the probe's verdict while RUNNING; without, RUNNING is ready.
-    this.ready = to === "RUNNING" && (this.config.readiness === undefined || this.ready);
-    if (to !== "STARTING" && to !== "RUNNING") this.stopProbes();
-    this.emit({ kind: "stateChanged", from, to, reason });
-    this.wakeWaiters();
+    const from = this.stateValue;
+    checkTransition(from, to, `${this.name}: ${reason}`);
+    this.setState(to, reason);
+    if (to !== "STARTING" && to !== "RUNNING") this.probes.stop();
+    this.changed({ kind: "stateChanged", from, to, reason });
+  }
+
+  private setState(to: ProcessState, reason: string, since = new Date()): void {
+    this.stateValue = to;
+    this.stateReasonValue = reason;
+    this.stateSinceValue = since;
+  }
+
+  /** The tail of every change a snapshot shows (state, ready): the event, then waiters, then the store. */
+  private changed(detail: EventDetail): void {
+    this.emit(detail);
+    this.waiters.wake();
     this.deps.onChange?.(this);
   }
 
   /** Resolves when test(program) holds (checked now and after each transition). */
   waitFor(test: (p: Program) => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
-    if (test(this)) return Promise.resolve();
-    const waiter: Waiter = { test, resolve: () => undefined };
-    const holds = new Promise<void>((resolve) => (waiter.resolve = resolve));
-    this.waiters.add(waiter);
     const onTimeout = () => {
-      const probe = this.readiness?.status;
+      const probe = this.probes.readinessStatus;
       const lastProbe = probe ? `; last readiness probe ${probe.ok ? "passed" : "failed"}: ${probe.message}` : "";
       return new TimeoutError(`${this.name}: not ${what} after ${timeoutMs} ms (state ${this.state}: ${this.stateReason}${lastProbe})`);
     };
-    return withTimeout(holds, { timeoutMs, signal, onTimeout }).finally(() => this.waiters.delete(waiter));
+    return this.waiters.wait(test, { timeoutMs, signal, onTimeout });
   }
 
   isActive(): boolean {
@@ -254,11 +293,10 @@ export class Program {
       throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`);
     }
     this.cancelRetry();
-    this.desired = "running";
-    this.startAttempts = 0;
-    this.restarts = 0;
-    this.consecutiveRestarts = 0;
-    this.restartTimes = [];
+    this.desiredValue = "running";
+    this.startAttemptsValue = 0;
+    this.restartsValue = 0;
+    this.restartHistory = NO_RESTARTS;
     this.spawnRun("start requested");
   }
 
@@ -280,7 +318,7 @@ export class Program {
   private cancelRetry(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.nextRetryAt = undefined;
+    this.nextRetryAtValue = undefined;
   }
 
   private spawnRun(reason: string): void {
@@ -297,55 +335,28 @@ export class Program {
     let markExited!: () => void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
     const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
-    this.run = run;
+    this.runValue = run;
     const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     run.logStart = startOffsets;
 
-    const problem = reserveError !== undefined ? this.resourceProblem(reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory") : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
+    const problem = reserveError !== undefined ? spawnProblem(this.name, reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory") : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
     if (problem) {
       this.spawnFailed(run, problem);
       markExited();
       return;
     }
-    // Before the fork: a daemon killed from here on leaves a trace the next one follows.
-    this.deps.spawnLog?.intent(this.name, runId, startOffsets);
-    let outFd: number | undefined;
-    let errFd: number | undefined;
-    try {
-      outFd = this.stdout.openForChild();
-      errFd = this.stderr.openForChild();
-    } catch (error) {
-      if (outFd !== undefined) LogFile.closeFd(outFd);
-      this.spawnFailed(run, this.resourceProblem(error, "opening the log file", outFd === undefined ? this.stdout.path : this.stderr.path));
+    const spawned = spawnChild(this, runId, startOffsets, this.deps, this.containedArgv(run));
+    if ("problem" in spawned) {
+      this.spawnFailed(run, spawned.problem);
       markExited();
       return;
     }
-    const argv = this.containedArgv(run);
-    let child: ChildProcess;
-    try {
-      child = spawn(argv.command, argv.args, {
-        cwd: this.config.cwd,
-        // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
-        env: { ...process.env, ...this.config.env, ...this.deps.markerEnv, CORRAL_PROGRAM: this.name, CORRAL_RUN_ID: String(runId) },
-        // Own session and process group, so stop reaches the whole tree.
-        detached: true,
-        stdio: [this.config.stdin ? "pipe" : "ignore", outFd, errFd],
-      });
-    } catch (error) {
-      LogFile.closeFd(outFd);
-      LogFile.closeFd(errFd);
-      this.spawnFailed(run, this.resourceProblem(error, "spawning", this.config.command[0]));
-      markExited();
-      return;
-    }
-    // The child has its own copies; the daemon keeps none open.
-    LogFile.closeFd(outFd);
-    LogFile.closeFd(errFd);
+    const child = spawned.child;
     run.child = child;
     if (child.pid === undefined) {
       // Node reports EMFILE, ENFILE, EAGAIN... of spawn itself on the next tick (see startChecked).
       child.once("error", (error: NodeJS.ErrnoException) => {
-        this.spawnFailed(run, this.resourceProblem(error, "spawning", this.config.command[0]));
+        this.spawnFailed(run, spawnProblem(this.name, error, "spawning", this.config.command[0]));
         markExited();
       });
       return;
@@ -373,7 +384,8 @@ export class Program {
       // passes must not leave the program STARTING for ever: a failed start (readiness-timeout.ts).
       this.startsecsTimer = armReadinessTimeout(this.config.readiness, () => this.run === run && this.state === "STARTING" && !run.exitedAt, (why) => {
         this.startsecsTimer = undefined;
-        run.killedBecause = `${why}${this.readiness?.status ? `; last check: ${this.readiness.status.message}` : ""}`;
+        const last = this.probes.readinessStatus;
+        run.killedBecause = `${why}${last ? `; last check: ${last.message}` : ""}`;
         void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       });
     } else if (this.config.startsecsMs <= 0) {
@@ -387,89 +399,39 @@ export class Program {
   }
 
   private becomeRunning(run: Run, why = `pid ${run.pid} up for ${this.config.startsecsMs} ms`): void {
-    this.startAttempts = 0;
+    this.startAttemptsValue = 0;
     if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
     this.startsecsTimer = undefined;
     this.transition("RUNNING", why);
     this.startLiveness(run);
   }
 
-  private probeContext(startOffsets: { stdout: number; stderr: number }) {
-    return { cwd: this.config.cwd, env: this.config.env, stdout: this.stdout, stderr: this.stderr, startOffsets };
-  }
-
   private startReadiness(run: Run, startOffsets: { stdout: number; stderr: number }): void {
-    this.readiness?.stop();
-    this.readiness = undefined;
-    this.readinessVerdict = undefined;
-    const config = this.config.readiness;
-    if (!config) return;
-    const runner = new ProbeRunner(config, this.probeContext(startOffsets), (ok, status) => {
-      if (this.run !== run || this.readiness !== runner) return;
-      this.onReadiness(run, ok, status.message);
-    });
-    this.readiness = runner;
-    runner.start();
+    this.probes.startReadiness(run, startOffsets, (ok, message) => this.onReadiness(run, ok, message));
   }
 
-  /** A readiness verdict changed: an event, `ready`, and STARTING -> RUNNING on the first pass. */
+  /** A readiness verdict changed: an event, `ready` (derived from it), and STARTING -> RUNNING on the first pass. */
   private onReadiness(run: Run, ok: boolean, message: string): void {
     if (run.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) return;
-    // A run starts not ready: a first verdict of "failing" is no change.
-    if (ok === (this.readinessVerdict ?? false)) return;
-    this.readinessVerdict = ok;
-    this.emit({ kind: "probeChanged", probe: "readiness", ok, message });
-    this.ready = ok && this.state === "RUNNING";
+    const detail: EventDetail = { kind: "probeChanged", probe: "readiness", ok, message };
     if (ok && this.state === "STARTING") {
-      this.ready = true;
+      this.emit(detail);
       this.becomeRunning(run, `readiness probe passed: ${message}`);
       return;
     }
-    this.wakeWaiters();
-    this.deps.onChange?.(this);
+    this.changed(detail);
   }
 
   private startLiveness(run: Run): void {
-    this.liveness?.stop();
-    this.liveness = undefined;
-    const config = this.config.liveness;
-    if (!config) return;
-    const runner = new ProbeRunner(config, this.probeContext({ stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() }), (ok, status) => {
-      if (ok || this.run !== run || this.liveness !== runner || this.state !== "RUNNING" || run.exitedAt) return;
-      const why = `liveness probe failed ${status.consecutiveFailures} time(s): ${status.message}`;
+    this.probes.startLiveness(run, () => this.state === "RUNNING" && !run.exitedAt, (why) => {
       this.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
-      runner.stop();
       run.killedBecause = why;
       // The exit then goes through onExit like a crash, so the restart policy decides.
       void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
     });
-    this.liveness = runner;
-    runner.start();
   }
 
-  private stopProbes(): void {
-    this.readiness?.stop();
-    this.liveness?.stop();
-  }
-
-  private wakeWaiters(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.test(this)) {
-        this.waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  }
-
-  /** A spawn step's error as a SpawnProblem; disk full and out of fds said in words (resource-errors.ts). */
-  private resourceProblem(error: unknown, what: string, path: string): SpawnProblem & { resource?: ResourceExhaustedError } {
-    const resource = resourceError(error, `${this.name}: ${what}`, path);
-    if (resource) return { path, errno: resource.errno, message: resource.message, resource };
-    const errno = errnoOf(error) ?? "EUNKNOWN";
-    return { path, errno, message: `${this.name}: ${what} ${path} failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
-
-  private spawnFailed(run: Run, problem: SpawnProblem & { resource?: ResourceExhaustedError }): void {
+  private spawnFailed(run: Run, problem: RunSpawnProblem): void {
     run.spawnError = problem.message;
     run.resourceError = problem.resource;
     run.exitedAt = new Date();
@@ -479,40 +441,25 @@ export class Program {
 
   /** STARTING ended too early: BACKOFF and retry, or FATAL when retries are used up. */
   private startFailed(why: string): void {
-    this.startAttempts++;
-    if (this.startAttempts > this.config.startretries) {
-      this.transition("FATAL", `${why}; gave up after ${this.startAttempts} attempt(s) (startretries=${this.config.startretries})`);
+    this.startAttemptsValue++;
+    const decision = decideAfterFailedStart(this.config, this.startAttempts, why);
+    if (decision.action === "fatal") {
+      this.transition("FATAL", decision.reason);
       return;
     }
-    const delay = this.backoffDelay(this.startAttempts - 1);
-    this.transition("BACKOFF", `${why}; retry ${this.startAttempts}/${this.config.startretries} in ${delay} ms`);
-    this.scheduleRetry(delay, `retry ${this.startAttempts}/${this.config.startretries}`);
-  }
-
-  private backoffDelay(step: number): number {
-    const { initialMs, maxMs, multiplier } = this.config.backoff;
-    return Math.round(Math.min(maxMs, initialMs * Math.pow(multiplier, step)));
+    this.transition("BACKOFF", decision.reason);
+    this.scheduleRetry(decision.delayMs, `retry ${this.startAttempts}/${this.config.startretries}`);
   }
 
   private scheduleRetry(delayMs: number, reason: string): void {
     this.cancelRetry();
-    this.nextRetryAt = new Date(Date.now() + delayMs);
+    this.nextRetryAtValue = new Date(Date.now() + delayMs);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.nextRetryAt = undefined;
+      this.nextRetryAtValue = undefined;
       // A retry never spawns a program that has moved to another host meanwhile.
       if ((this.state === "BACKOFF" || this.state === "EXITED") && this.remoteHost === undefined && !this.removing) this.spawnRun(reason);
     }, delayMs);
-  }
-
-  private describeExit(run: Run): string {
-    if (run.exitStatusUnknown) return `exit status unknown: ${run.exitStatusUnknown}`;
-    const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
-    return run.killedBecause ? `${how} (${run.killedBecause})` : how;
-  }
-
-  private isExpectedExit(run: Run): boolean {
-    return run.exitSignal === undefined && run.exitCode !== undefined && this.config.exitcodes.includes(run.exitCode);
   }
 
   private onExit(run: Run): void {
@@ -526,10 +473,10 @@ export class Program {
     void this.stderr.rotateIfDue();
     this.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
-    const expected = this.isExpectedExit(run);
+    const expected = isExpectedExit(this.config, run);
     this.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs });
     if (this.run !== run) return;
-    const what = this.describeExit(run);
+    const what = describeExit(run);
     if (this.state === "STOPPING") return; // the stop in progress finishes the transition
     if (this.state === "STARTING") {
       this.reapLeftovers(run);
@@ -539,26 +486,20 @@ export class Program {
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
     if (this.state !== "RUNNING" && this.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    if (uptimeMs >= this.config.backoff.resetAfterMs) this.consecutiveRestarts = 0;
-    const policy = this.config.autorestart;
-    const restart = policy === "always" || (policy === "on-failure" && !expected);
-    if (!restart) {
-      this.transition("EXITED", `${what}${expected ? "" : " (unexpected)"}`);
+    const decision = decideAfterExit(this.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.restartHistory, performance.now());
+    if (decision.action === "stay-exited") {
+      this.transition("EXITED", decision.reason);
       return;
     }
-    const now = performance.now();
-    this.restartTimes = this.restartTimes.filter((t) => now - t < this.config.restartWindowMs);
-    if (this.config.maxRestarts > 0 && this.restartTimes.length >= this.config.maxRestarts) {
-      this.transition("EXITED", what);
-      this.transition("FATAL", `${what}; restarted ${this.restartTimes.length} times within ${this.config.restartWindowMs} ms (max_restarts=${this.config.maxRestarts})`);
+    this.restartHistory = decision.history;
+    if (decision.action === "fatal") {
+      this.transition("EXITED", decision.exitedReason);
+      this.transition("FATAL", decision.reason);
       return;
     }
-    this.restartTimes.push(now);
-    const delay = this.consecutiveRestarts === 0 ? 0 : this.backoffDelay(this.consecutiveRestarts - 1);
-    this.consecutiveRestarts++;
-    this.restarts++;
-    this.transition("EXITED", `${what}; restarting (${policy}) in ${delay} ms`);
-    this.scheduleRetry(delay, `autorestart ${this.restarts} after: ${what}`);
+    this.restartsValue++;
+    this.transition("EXITED", decision.reason);
+    this.scheduleRetry(decision.delayMs, `autorestart ${this.restarts} after: ${what}`);
   }
 
   /** Members left in the group (or cgroup) of a leader that exited on its own are orphans of ours: stop them. */
@@ -612,7 +553,7 @@ export class Program {
    */
   async stop(): Promise<number[]> {
     if (this.stopping) return this.stopping;
-    this.desired = "stopped";
+    this.desiredValue = "stopped";
     if (this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer)) {
       this.cancelRetry();
       this.transition("STOPPED", "stopped by request (pending retry cancelled)");
@@ -629,7 +570,7 @@ export class Program {
     this.stopping = (async () => {
       const survivors = await this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
-      const how = this.describeExit(run);
+      const how = describeExit(run);
       this.transition(
         "STOPPED",
         survivors.length > 0 ? `stopped (${how}); ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : `stopped (${how})`,
@@ -657,29 +598,14 @@ export class Program {
     else process.kill(run.pid, signal);
   }
 
-  /** Writes to the current run's stdin; resolves once the bytes were handed to the pipe. */
-  async writeStdin(data: Uint8Array): Promise<number> {
-    const stdin = this.openStdin();
-    await new Promise<void>((resolve, reject) => {
-      stdin.write(data, (error) => (error ? reject(new WrongStateError(`${this.name}: writing to stdin failed: ${error.message}`)) : resolve()));
-    });
-    return data.byteLength;
+  /** Writes to the current run's stdin (stdin.ts). */
+  writeStdin(data: Uint8Array): Promise<number> {
+    return writeStdin(this, data);
   }
 
-  /** Closes the current run's stdin: the program reads end of file. */
-  async closeStdin(): Promise<void> {
-    const stdin = this.openStdin();
-    await new Promise<void>((resolve) => stdin.end(resolve));
-  }
-
-  private openStdin(): NonNullable<ChildProcess["stdin"]> {
-    if (!this.config.stdin) throw new WrongStateError(`${this.name} has no stdin: set stdin: true in its config`);
-    const stdin = this.run?.child?.stdin;
-    if (!stdin || this.run?.exitedAt || !(this.state === "STARTING" || this.state === "RUNNING")) {
-      throw new WrongStateError(`${this.name} is ${this.state}: no running process to write to`);
-    }
-    if (stdin.writableEnded || stdin.destroyed) throw new WrongStateError(`${this.name}: stdin of pid ${this.run?.pid} was closed`);
-    return stdin;
+  /** Closes the current run's stdin: the program reads end of file (stdin.ts). */
+  closeStdin(): Promise<void> {
+    return closeStdin(this);
   }
 
   get retryPending(): boolean {
@@ -687,17 +613,51 @@ export class Program {
   }
 
   /**
-   * Takes over a run a previous daemon started, found alive by the caller (same pid and start
-   * ticks): RUNNING again with the same run id and uptime. No child handle: onGone is handed to
-   * watchExit, which calls it when the process is gone (exit status then unknown).
+   * The one sanctioned way state changes outside transition(): brings back what the previous
+   * daemon left (adopt.ts), once, before anything started the program. The program was in that
+   * state all along (only the daemon changed), so the transition table does not apply; the change
+   * is published like a transition, from STOPPED (as created) to the restored state, so a watcher
+   * sees every state a program is in. Then: an adopted run becomes RUNNING again (same run id and
+   * uptime; no child handle: watchExit calls onGone when the process is gone, exit status then
+   * unknown); an ended run goes through the restart policy as an exit does.
    */
-  adopt(saved: RestoredRun, restarts: number, watchExit: (run: Run, onGone: () => void) => void): void {
+  restore(saved: Restoration, desired?: DesiredState): void {
+    if (this.stateValue !== "STOPPED" || this.runValue) throw new Error(`bug: ${this.name} restored twice or after a start`);
+    if (saved.kind === "intent") {
+      if (desired) this.desiredValue = desired;
+      return;
+    }
+    const from = this.stateValue;
+    let reason: string;
+    if (saved.kind === "finished") {
+      if (desired) this.desiredValue = desired;
+      if (saved.run) this.runValue = restoredRun(saved.run, Promise.resolve());
+      this.restartsValue = saved.restarts;
+      reason = saved.reason;
+      this.setState(saved.state, reason, saved.since);
+    } else {
+      // Its state is UNKNOWN until its run is checked (adopted: alive; ended: exited).
+      this.desiredValue = desired ?? "running";
+      this.restartsValue = saved.restarts;
+      reason = `run ${saved.run.runId} (pid ${saved.run.pid}) of the previous daemon`;
+      this.setState("UNKNOWN", reason);
+    }
+    this.changed({ kind: "stateChanged", from, to: this.stateValue, reason: `restored: ${reason}` });
+    if (saved.kind === "adopted") this.adopt(saved.run, saved.watchExit);
+    else if (saved.kind === "ended") {
+      const run = restoredRun(saved.run, Promise.resolve());
+      run.exitedAt = new Date();
+      run.exitStatusUnknown = saved.why;
+      this.runValue = run;
+      this.onExit(run);
+    }
+  }
+
+  private adopt(saved: RestoredRun, watchExit: (run: Run, onGone: () => void) => void): void {
     let markExited!: () => void;
-    const exited = new Promise<void>((resolve) => (markExited = resolve));
-    const startedMono = performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime());
     const cgroup = this.deps.cgroups ? RunCgroup.existing(this.deps.cgroups, saved.runId) : undefined;
-    const run: Run = { ...saved, startedMono, exited, adopted: true, cgroup };
-    this.beginRestore(run, restarts);
+    const run: Run = { ...restoredRun(saved, new Promise<void>((resolve) => (markExited = resolve))), adopted: true, cgroup };
+    this.runValue = run;
     this.watchLogs();
     this.startReadiness(run, saved.logStart);
     this.becomeRunning(run, `re-adopted pid ${run.pid} (run ${run.runId}) after a daemon restart`);
@@ -710,41 +670,9 @@ export class Program {
     });
   }
 
-  /** A run a previous daemon left has ended (or its pid is another process now): exited, policy applies. */
-  restoreEnded(saved: RestoredRun, restarts: number, why: string): void {
-    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve(), exitedAt: new Date(), exitStatusUnknown: why };
-    this.beginRestore(run, restarts);
-    this.onExit(run);
-  }
-
-  /**
-   * A program that had finished before the previous daemon died (EXITED, FATAL, STOPPED) comes
-   * back as it was: same state, reason and last run with its exit; nothing is started.
-   */
-  restoreFinished(state: "EXITED" | "FATAL" | "STOPPED", reason: string, since: Date | undefined, saved: RestoredRun & EndedRun, restarts: number): void {
-    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
-    const run: Run = { ...saved, startedMono: performance.now() - Math.max(0, Date.now() - saved.startedAt.getTime()), exited: Promise.resolve() };
-    // Not a transition: the program was in this state all along; only the daemon changed.
-    this.state = state;
-    this.stateReason = reason;
-    if (since) this.stateSince = since;
-    this.run = run;
-    this.restarts = restarts;
-  }
-
-  private beginRestore(run: Run, restarts: number): void {
-    if (this.state !== "STOPPED" || this.run) throw new Error(`bug: ${this.name} restored twice or after a start`);
-    // Not a transition: a restored program's state is UNKNOWN until its run is checked, as if it had been created so.
-    this.state = "UNKNOWN";
-    this.stateReason = `run ${run.runId} (pid ${run.pid}) of the previous daemon`;
-    this.run = run;
-    this.restarts = restarts;
-    this.desired = "running";
-  }
-
   /** Releases timers and watchers (the program must be down). */
   dispose(): void {
-    this.stopProbes();
+    this.probes.stop();
     this.cancelRetry();
     if (this.startsecsTimer) clearTimeout(this.startsecsTimer);
     this.stdout.stopWatching();

@@ -2,14 +2,12 @@
 // 60 s) a run still STARTING is stopped and counts as a failed start (BACKOFF, then FATAL).
 import type { ProbeConfig } from "./types.js";
 
-export const DEFAULT_READINESS_START_TIMEOUT_MS = 60_000;
-
 /**
  * Calls giveUp(why) once start_timeout has passed, if stillStarting() then holds; returns the
  * timer, for the caller to clear when the run gets RUNNING, exits or is stopped.
  */
 export function armReadinessTimeout(probe: ProbeConfig, stillStarting: () => boolean, giveUp: (why: string) => void): NodeJS.Timeout {
-  const limitMs = probe.startTimeoutMs ?? DEFAULT_READINESS_START_TIMEOUT_MS;
+  const limitMs = probe.startTimeoutMs;
   return setTimeout(() => {
     if (stillStarting()) giveUp(`readiness probe did not pass within start_timeout (${limitMs} ms)`);
   }, limitMs);

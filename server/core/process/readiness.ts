@@ -3,7 +3,7 @@
 // success/failure thresholds, reporting each change of the verdict to the program.
 import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
-import type { LogFile } from "./logs.js";
+import type { LogFile } from "./log-file.js";
 import { onAbort } from "../os/abort.js";
 import { signalGroup } from "../os/proc.js";
 import type { ProbeCheck, ProbeConfig, ProbeStatus } from "./types.js";

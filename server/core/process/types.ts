@@ -1,5 +1,6 @@
-// The process domain's data: a program's validated configuration, its states, its runs and
-// the snapshots the core hands out. Plain data, no behaviour.
+// The process domain's data: a program's validated configuration (the config schema,
+// server/config/program-schema.ts, produces exactly this), its states, its runs and the snapshots
+// the core hands out. Plain data, no behaviour.
 
 export type RestartPolicy = "never" | "on-failure" | "always";
 
@@ -71,8 +72,8 @@ export interface ProbeConfig {
   initialDelayMs: number;
   successThreshold: number;
   failureThreshold: number;
-  /** Readiness only: a run not ready this long after its spawn is a failed start (default 60 s). */
-  startTimeoutMs?: number;
+  /** Readiness only: a run not ready this long after its spawn is a failed start (start_timeout, default 60 s). */
+  startTimeoutMs: number;
 }
 
 export interface ProbeStatus {
@@ -147,4 +148,17 @@ export interface LogChunk {
   offset: number;
   data: Buffer;
   time: Date;
+  /** Ranges dropped between the offset asked for (or the follower's last position) and this chunk. */
+  gaps?: LogGap[];
+}
+
+/** Why a range of a stream's offsets is no longer kept. */
+export type LogGapReason = "backups" | "max_total" | "disk_full";
+
+/** A range of logical offsets whose bytes were dropped (never silently: each is reported as one of these). */
+export interface LogGap {
+  stream: LogStreamName;
+  fromOffset: number;
+  toOffset: number;
+  reason: LogGapReason;
 }

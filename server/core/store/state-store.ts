@@ -46,9 +46,12 @@ export interface SavedProgram {
   /** ISO time of the last state change. */
   stateSince?: string;
   /**
-   * An ad-hoc program's (CreateProgram) whole validated config: the next daemon re-creates it.
-   * Kept as opaque JSON here; the process core checks its shape when it restores it.
+   * An ad-hoc program's (CreateProgram) settings as a config file holds them (snake_case keys,
+   * cwd absolute): the next daemon re-creates it. Opaque JSON here; the process core validates it
+   * with the program schema when it restores it.
    */
+  adhocProgram?: Record<string, unknown>;
+  /** Written by corral before adhocProgram (the core's own shape): not re-created, reported. */
   adhocConfig?: Record<string, unknown>;
   /** Up when an orderly shutdown began and stopped by it (not by the user). */
   stoppedByShutdown?: boolean;
@@ -179,6 +182,7 @@ function validProgram(value: unknown): value is SavedProgram {
     Number.isSafeInteger(value.restarts) &&
     typeof value.retryPending === "boolean" &&
     (value.stateSince === undefined || (typeof value.stateSince === "string" && !Number.isNaN(Date.parse(value.stateSince)))) &&
+    (value.adhocProgram === undefined || isRecord(value.adhocProgram)) &&
     (value.adhocConfig === undefined || isRecord(value.adhocConfig)) &&
     (value.stoppedByShutdown === undefined || typeof value.stoppedByShutdown === "boolean") &&
     (value.run === undefined || validRun(value.run))

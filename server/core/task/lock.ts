@@ -38,7 +38,7 @@ export class TaskLock {
   /** Refuses a call that drives the task unless it is unlocked or the token matches. */
   check(token: string | undefined): void {
     if (this.token !== undefined && token !== this.token) {
-      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`);
+      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`, "task_locked");
     }
   }
 
@@ -64,7 +64,7 @@ export class TaskLock {
   /** Releases the lock held with token; false when it was not locked; wrong token: FAILED_PRECONDITION. */
   unlock(token: string): boolean {
     if (this.token === undefined) return false;
-    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`);
+    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "lock_not_holder");
     this.release();
     this.events.unlocked("unlock");
     return true;

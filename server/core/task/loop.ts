@@ -1,20 +1,25 @@
-// Loop tasks (QMI's QMI_LoopTask): hooks run on a fixed grid. Iteration k is due at t0 + k*period;
-// the first runs at once. After a miss, IMMEDIATE re-anchors the grid at now, SKIP keeps the
-// grid's phase and drops the missed slots, TERMINATE ends the task cleanly. finalize always runs
-// once prepare succeeded. The clock is injectable so the timing is tested exactly.
+// Loop tasks (QMI's QMI_LoopTask): hooks run on a fixed grid; the first iteration runs at once and
+// iteration k is due at t0 + k*period while on time. A miss is an iteration that ends at or after
+// the next due time. After a miss, exactly as QMI: IMMEDIATE runs the next iteration at once and
+// re-anchors the grid there; SKIP runs the next iteration at once too and then returns to the
+// original grid, dropping the slots that passed (floor((period + late) / period) of them);
+// TERMINATE ends the task (outcome reason "missed_loop"). Every miss publishes "missed_loop".
+// finalize always runs once prepare succeeded. The clock is injectable so the timing is tested exactly.
 import { sleepUnlessStopped } from "./task.js";
-import type { JsonValue, TaskContext } from "./types.js";
+import type { JsonValue, MissedLoop, TaskContext } from "./types.js";
 
 export type MissedLoopPolicy = "IMMEDIATE" | "SKIP" | "TERMINATE";
 export const MISSED_LOOP_POLICIES: readonly MissedLoopPolicy[] = ["IMMEDIATE", "SKIP", "TERMINATE"];
 
-/** What comes after an iteration: sleep until dueMs, or end (TERMINATE after a miss). */
-export type LoopStep = { dueMs: number; missedSlots: number } | { terminate: true; missedSlots: number };
+/** What comes after an iteration: sleep until dueMs (at once when dueMs <= now), or end (TERMINATE after a miss). */
+export type LoopStep = { dueMs: number; missedSlots: number; lateMs: number } | { terminate: true; missedSlots: number; lateMs: number };
 
-/** The loop's grid, as pure arithmetic on a monotonic clock (ms). */
+/**
+ * The loop's grid as QMI computes it, pure arithmetic on a monotonic clock (ms): nextMs is when
+ * the iteration after the current one is due.
+ */
 export class LoopSchedule {
-  private anchorMs: number;
-  private index = 0;
+  private nextMs: number;
 
   constructor(
     readonly periodMs: number,
@@ -22,34 +27,29 @@ export class LoopSchedule {
     startMs: number,
   ) {
     if (!(periodMs > 0)) throw new RangeError(`loop period must be > 0 ms, got ${periodMs}`);
-    this.anchorMs = startMs;
+    this.nextMs = startMs + periodMs;
   }
 
-  /** When the current iteration was due. */
-  get currentDueMs(): number {
-    return this.anchorMs + this.index * this.periodMs;
-  }
-
-  /** Called when an iteration finished at nowMs: when the next one is due. */
+  /** Called when an iteration finished at nowMs: when the next one starts. */
   afterIteration(nowMs: number): LoopStep {
-    const nextDue = this.anchorMs + (this.index + 1) * this.periodMs;
-    if (nowMs <= nextDue) {
-      this.index++;
-      return { dueMs: nextDue, missedSlots: 0 };
+    const timeToSleep = this.nextMs - nowMs;
+    if (timeToSleep > 0) {
+      const dueMs = this.nextMs;
+      this.nextMs += this.periodMs;
+      return { dueMs, missedSlots: 0, lateMs: 0 };
     }
-    // Late: the slots whose time has fully passed were missed.
-    const slotsPassed = Math.ceil((nowMs - this.anchorMs) / this.periodMs); // first slot >= now
-    const missedSlots = slotsPassed - (this.index + 1);
+    const lateMs = -timeToSleep;
+    // QMI: periods_missed = int((loop_period - time_to_sleep) / loop_period); >= 1.
+    const missedSlots = Math.floor((this.periodMs + lateMs) / this.periodMs);
     switch (this.policy) {
       case "IMMEDIATE":
-        this.anchorMs = nowMs;
-        this.index = 0;
-        return { dueMs: nowMs, missedSlots };
+        this.nextMs = nowMs + this.periodMs;
+        return { dueMs: nowMs, missedSlots, lateMs };
       case "SKIP":
-        this.index = slotsPassed;
-        return { dueMs: this.currentDueMs, missedSlots };
+        this.nextMs += this.periodMs * missedSlots;
+        return { dueMs: nowMs, missedSlots, lateMs };
       case "TERMINATE":
-        return { terminate: true, missedSlots };
+        return { terminate: true, missedSlots, lateMs };
     }
   }
 }
@@ -82,7 +82,7 @@ export class LoopTask {
   loopPeriodMs: number;
   missedLoopPolicy: MissedLoopPolicy;
   clock: LoopClock = realClock;
-  /** The TERMINATE policy ended the loop (the outcome is still a clean completion). */
+  /** The TERMINATE policy ended the loop (the outcome is completed, with reason "missed_loop"). */
   terminatedByMissedLoop = false;
 
   constructor(args: JsonValue) {
@@ -132,6 +132,16 @@ export class LoopTask {
         if (status !== undefined) ctx.setStatus(status);
         await this.loopSignals(ctx);
         const step = schedule.afterIteration(this.clock.now());
+        if (step.lateMs > 0 || step.missedSlots > 0) {
+          const missed: MissedLoop = {
+            policy: this.missedLoopPolicy,
+            periodMs: this.loopPeriodMs,
+            lateMs: step.lateMs,
+            missedSlots: step.missedSlots,
+            terminate: "terminate" in step,
+          };
+          ctx.missedLoop?.(missed);
+        }
         if ("terminate" in step) {
           this.terminatedByMissedLoop = true;
           return;

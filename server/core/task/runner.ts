@@ -89,6 +89,7 @@ export class TaskRunner {
     const task = new Task(name, type, args, initial, instance, this.bus, {
       ...keep,
       onChange: (changed, urgent) => this.onTaskChange?.(changed, urgent),
+      validateSettings: (value) => this.validateSettings(type, value, "settings"),
     });
     this.tasks.set(name, task);
     return task.snapshot();
@@ -167,14 +168,20 @@ export class TaskRunner {
 
   async callMethod(name: string, method: string, args: JsonValue, token?: string): Promise<JsonValue> {
     const task = this.guarded(name, token);
-    if (!task.type.methods.includes(method)) {
-      throw new NotFoundError(`method of task type "${task.type.name}" (declared: ${task.type.methods.join(", ") || "none"})`, method);
+    const instanceMethods = task.instance?.instanceMethods ?? [];
+    const ofInstance = instanceMethods.includes(method) && !task.type.methods.includes(method);
+    if (!task.type.methods.includes(method) && !ofInstance) {
+      const declared = [...task.type.methods, ...instanceMethods];
+      throw new NotFoundError(`method of task "${name}" (type "${task.type.name}"; declared: ${declared.join(", ") || "none"})`, method);
     }
     if (!task.instance) throw new WrongStateError(`task "${name}" runs in a worker thread; its methods cannot be called`);
-    const fn = (task.instance as unknown as Record<string, (args: JsonValue, ctx: TaskContext) => unknown>)[method];
+    const instance = task.instance;
+    const fn = ofInstance
+      ? (a: JsonValue, ctx: TaskContext) => instance.callInstanceMethod!(method, a, ctx)
+      : (instance as unknown as Record<string, (args: JsonValue, ctx: TaskContext) => unknown>)[method]!;
     let result: unknown;
     try {
-      result = await fn.call(task.instance, args, task.context);
+      result = await fn.call(instance, args, task.context);
     } catch (error) {
       if (error instanceof CorralError) throw error;
       // The type's own failure: the call was fine on the wire, the task refused it.

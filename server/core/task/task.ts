@@ -11,6 +11,7 @@ import {
   STANDARD_SIGNALS,
   TaskStopError,
   type JsonValue,
+  type MissedLoop,
   type TaskContext,
   type TaskFailure,
   type TaskInstance,
@@ -47,6 +48,8 @@ export interface TaskKeeping {
   restored?: boolean;
   /** Called after every change; urgent: save before returning (a child process was spawned). */
   onChange?: (task: Task, urgent: boolean) => void;
+  /** Validates settings a task sets itself (ctx.changeSettings), like SetSettings. */
+  validateSettings?: (value: JsonValue) => JsonValue;
 }
 
 /** A child process group a task started (pid + start ticks identify it on the host). */
@@ -65,6 +68,7 @@ export class Task {
   private pending: { value: JsonValue } | undefined;
   private status: JsonValue = null;
   private error: TaskFailure | undefined;
+  private outcomeReason = "";
   private readonly createdAt = new Date();
   private startedAt: Date | undefined;
   private finishedAt: Date | undefined;
@@ -131,6 +135,7 @@ export class Task {
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       error: this.error,
+      outcomeReason: this.outcomeReason,
       restore: this.restore,
       restored: this.restored,
     };
@@ -149,13 +154,14 @@ export class Task {
   /** Runs the task (once only); returns at once, run() goes on in the background. */
   start(execute: TaskExecutor): void {
     if (this.stateValue !== "created") {
-      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`);
+      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`, "task_already_started");
     }
     this.transition("running");
     void (async () => {
       try {
         await execute(this, this.context);
-        this.transition(this.stopRequested ? "stopped" : "completed");
+        if (this.stopRequested) this.transition("stopped");
+        else this.transition("completed", this.outcomeReason ? { reason: this.outcomeReason } : null);
       } catch (error) {
         if (isStopError(error) && (this.stopRequested || error instanceof TaskStopError)) this.transition("stopped");
         else {
@@ -198,6 +204,16 @@ export class Task {
         console.error(`corral: task "${this.name}": pending-settings listener failed:`, error);
       }
     }
+  }
+
+  /** ctx.changeSettings: read-modify-write of the pending settings in one synchronous step. */
+  changeSettings(change: (current: JsonValue) => JsonValue): JsonValue {
+    if (this.isFinal) throw new WrongStateError(`task "${this.name}" is ${this.state}; it takes no more settings`);
+    const current = this.pending !== undefined ? this.pending.value : this.settings;
+    const proposed = change(structuredClone(current));
+    const value = this.keeping.validateSettings ? this.keeping.validateSettings(proposed) : proposed;
+    this.setPendingSettings(value);
+    return value;
   }
 
   /** Applies the pending settings; returns whether there were any. */
@@ -249,6 +265,18 @@ export class Task {
     this.keeping.onChange?.(this, true);
   }
 
+  /** A loop's missed period (loop.ts): the standard "missed_loop" signal; TERMINATE sets the outcome reason. */
+  missedLoop(missed: MissedLoop): void {
+    if (missed.terminate) this.outcomeReason = "missed_loop";
+    this.publish("missed_loop", {
+      policy: missed.policy,
+      period_ms: missed.periodMs,
+      late_ms: Math.round(missed.lateMs * 1000) / 1000,
+      missed_slots: missed.missedSlots,
+      terminate: missed.terminate,
+    });
+  }
+
   onPendingSettings(listener: () => void): () => void {
     this.pendingListeners.add(listener);
     return () => this.pendingListeners.delete(listener);
@@ -270,6 +298,10 @@ export class Task {
       get hasPendingSettings() {
         return task.pending !== undefined;
       },
+      get pendingSettings() {
+        return task.pending?.value;
+      },
+      changeSettings: (change) => task.changeSettings(change),
       sleep: (ms: number) => sleepUnlessStopped(ms, stopSignal),
       checkStop: () => {
         if (stopSignal.aborted) throw new TaskStopError();
@@ -279,6 +311,7 @@ export class Task {
       setStatus: (status) => task.setStatus(status),
       publish: (signal, payload) => task.publishCustom(signal, payload ?? null),
       registerChild: (pid) => task.registerChild(pid),
+      missedLoop: (missed) => task.missedLoop(missed),
     };
   }
 }

@@ -19,6 +19,16 @@ export class TaskStopError extends Error {
   }
 }
 
+/** A loop iteration that ended at or after the next due time (see loop.ts). */
+export interface MissedLoop {
+  policy: "IMMEDIATE" | "SKIP" | "TERMINATE";
+  periodMs: number;
+  lateMs: number;
+  missedSlots: number;
+  /** TERMINATE: the loop ends; the task completes with outcome reason "missed_loop". */
+  terminate: boolean;
+}
+
 /** What run(ctx) and the methods of a task get from the runner. */
 export interface TaskContext {
   /** The task's name. */
@@ -33,6 +43,15 @@ export interface TaskContext {
   readonly settings: JsonValue;
   /** Whether SetSettings left a value that updateSettings() would apply. */
   readonly hasPendingSettings: boolean;
+  /** The pending settings (not yet applied), or undefined (QMI's get_pending_settings). */
+  readonly pendingSettings: JsonValue | undefined;
+  /**
+   * Sets new pending settings from the current ones, atomically (QMI's custom task-runner method:
+   * read the pending settings, change a field, set them): change gets the pending settings, or
+   * the applied ones when none are pending, and returns the new value, which is validated like
+   * SetSettings and stored as pending (latest wins). Returns the stored value.
+   */
+  changeSettings(change: (current: JsonValue) => JsonValue): JsonValue;
   /** Sleeps ms; throws TaskStopError at once when a stop is requested (also when already requested). */
   sleep(ms: number): Promise<void>;
   /** Throws TaskStopError if a stop was requested. */
@@ -51,11 +70,17 @@ export interface TaskContext {
    * the group (checked by pid + start time). Absent in worker threads.
    */
   registerChild?(pid: number): void;
+  /** Reports a missed loop period (LoopTask calls it): publishes "missed_loop"; terminate sets the outcome reason. */
+  missedLoop?(missed: MissedLoop): void;
 }
 
 /** One task, made by `new Type(args)`. */
 export interface TaskInstance {
   run(ctx: TaskContext): unknown;
+  /** Methods this instance declares besides its type's (exec tasks: args.methods). */
+  readonly instanceMethods?: readonly string[];
+  /** Calls one of instanceMethods. */
+  callInstanceMethod?(method: string, args: JsonValue, ctx: TaskContext): unknown;
 }
 
 /** A method declared by a type: called on the instance as `instance[name](args, ctx)`. */
@@ -129,6 +154,8 @@ export interface TaskSnapshot {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   error: TaskFailure | undefined;
+  /** Why a final task ended the way it did, beyond its state: "missed_loop" (a TERMINATE loop missed a period), or "". */
+  outcomeReason: string;
   /** Created with restore: re-created by the next daemon (see persistence.ts). */
   restore: boolean;
   /** Re-created by this daemon from a previous daemon's saved state. */
@@ -149,4 +176,5 @@ export const STANDARD_SIGNALS: readonly string[] = [
   "locked",
   "unlocked",
   "lock_expired",
+  "missed_loop",
 ];

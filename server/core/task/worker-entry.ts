@@ -48,6 +48,14 @@ const ctx: TaskContext = {
     drainSettings();
     return pending !== undefined;
   },
+  get pendingSettings() {
+    drainSettings();
+    return pending?.value;
+  },
+  changeSettings() {
+    // Methods are never called on worker tasks (CallMethod refuses them), and run() applies settings itself.
+    throw new Error("changeSettings is not available in a worker thread");
+  },
   async sleep(ms: number) {
     if (stopRequested()) throw new TaskStopError();
     const wait = waitAsync(flag, 0, 0, Math.max(0, ms));
@@ -74,6 +82,9 @@ const ctx: TaskContext = {
   },
   publish(signal, payload) {
     post({ type: "publish", signal, payload: payload ?? null });
+  },
+  missedLoop(missed) {
+    post({ type: "missed_loop", missed });
   },
 };
 

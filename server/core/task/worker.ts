@@ -4,13 +4,14 @@
 import { MessageChannel, Worker } from "node:worker_threads";
 import { onAbort } from "../os/abort.js";
 import type { Task, TaskExecutor } from "./task.js";
-import { TaskStopError, type JsonValue, type TaskContext } from "./types.js";
+import { TaskStopError, type JsonValue, type MissedLoop, type TaskContext } from "./types.js";
 
 /** Messages from the worker to the daemon. */
 export type FromWorker =
   | { type: "status"; status: JsonValue }
   | { type: "publish"; signal: string; payload: JsonValue }
   | { type: "applied"; settings: JsonValue }
+  | { type: "missed_loop"; missed: MissedLoop }
   | { type: "done" }
   | { type: "failed"; name: string; message: string; stack: string };
 
@@ -81,6 +82,9 @@ export const runInWorker: TaskExecutor = (task: Task, ctx: TaskContext) =>
           return;
         case "applied":
           task.applySettingsFromWorker(message.settings);
+          return;
+        case "missed_loop":
+          task.missedLoop(message.missed);
           return;
         case "done":
           finish();

@@ -11,7 +11,7 @@ streams as iterators, CorralError (with the gRPC code) and TaskHandle (keeps the
 from ._address import default_home, resolve_address, socket_path
 from ._client import Client, connect
 from ._credentials import TlsOptions
-from ._errors import CorralError, LockRefused
+from ._errors import CorralError, LockRefused, TaskFailed
 from ._hosts import HostUnreachable, Hosts
 from ._stream import Stream
 from ._tasks import TaskHandle
@@ -23,7 +23,7 @@ from .v1.task_runner_pb2 import TaskState
 
 __all__ = [
     "Client", "CorralError", "HostUnreachable", "Hosts", "Json", "LockRefused", "LogStream", "MonitoredOutcome", "ProcessState",
-    "StartWait", "StopWait", "Stream", "TaskHandle", "TaskState", "TimeoutKind", "TlsOptions", "connect",
+    "StartWait", "StopWait", "Stream", "TaskFailed", "TaskHandle", "TaskState", "TimeoutKind", "TlsOptions", "connect",
     "default_home", "from_value", "process_manager_pb2", "process_monitor_pb2",
     "resolve_address", "socket_path", "task_runner_pb2", "to_value",
 ]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Sequence
 
-from ._errors import LockRefused
+import grpc
+
+from ._errors import CorralError, LockRefused, TaskFailed
 from ._stream import Stream
 from ._values import Json, from_value, to_value
 from .v1 import task_runner_pb2 as tr
@@ -33,13 +35,34 @@ class TaskHandle:
         return self._tr.GetTask(tr.GetTaskRequest(name=self.name), timeout=deadline).task
 
     def start(self, deadline: Optional[float] = None) -> tr.TaskInfo:
+        """Starts the task. A second start raises CorralError FAILED_PRECONDITION with
+        reason "task_already_started" (a lock held by another: "task_locked")."""
         return self._tr.StartTask(tr.StartTaskRequest(name=self.name, token=self.token), timeout=deadline).task
+
+    def try_start(self, deadline: Optional[float] = None) -> bool:
+        """Starts the task; False (no exception) when it had already been started."""
+        try:
+            self.start(deadline)
+            return True
+        except CorralError as error:
+            if error.reason == "task_already_started":
+                return False
+            raise
 
     def stop(self, deadline: Optional[float] = None) -> tr.TaskInfo:
         return self._tr.StopTask(tr.StopTaskRequest(name=self.name, token=self.token), timeout=deadline).task
 
     def join(self, timeout: Optional[float] = None, deadline: Optional[float] = None) -> tr.TaskInfo:
-        """Waits until the task finished (DEADLINE_EXCEEDED after `timeout` seconds)."""
+        """Waits until the task finished (DEADLINE_EXCEEDED after `timeout` seconds) and returns
+        its outcome; a FAILED task raises TaskFailed (as QMI's join re-raises), whose `task` is
+        the outcome. outcome() returns a FAILED outcome instead."""
+        task = self.outcome(timeout, deadline)
+        if task.state == tr.TASK_STATE_FAILED:
+            raise TaskFailed(task)
+        return task
+
+    def outcome(self, timeout: Optional[float] = None, deadline: Optional[float] = None) -> tr.TaskInfo:
+        """Like join(), but a FAILED task is returned, not raised."""
         request = tr.JoinTaskRequest(name=self.name, token=self.token)
         if timeout is not None:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
@@ -93,11 +116,30 @@ class TaskHandle:
         return self
 
     def unlock(self) -> bool:
+        """Releases the lock: True when released; False when it was not locked or another
+        token holds it (QMI's answer; unlock_outcome() says which)."""
+        return self.unlock_outcome() == "unlocked"
+
+    def unlock_outcome(self) -> str:
+        """"unlocked", "not_locked" or "not_holder" (the daemon answers a non-holder
+        FAILED_PRECONDITION with reason "lock_not_holder")."""
         if not self.token:
-            return False
-        unlocked = self._tr.Unlock(tr.UnlockRequest(name=self.name, token=self.token)).unlocked
+            return "not_holder" if self.is_locked() else "not_locked"
+        try:
+            unlocked = self._tr.Unlock(tr.UnlockRequest(name=self.name, token=self.token)).unlocked
+        except CorralError as error:
+            if error.code == grpc.StatusCode.FAILED_PRECONDITION and error.reason == "lock_not_holder":
+                return "not_holder"
+            raise
         self.token = ""
-        return unlocked
+        return "unlocked" if unlocked else "not_locked"
+
+    def force_unlock(self) -> bool:
+        """Releases the lock whoever holds it (an operator's escape hatch); returns whether it
+        was locked."""
+        was_locked = self._tr.ForceUnlock(tr.ForceUnlockRequest(name=self.name)).was_locked
+        self.token = ""
+        return was_locked
 
     def is_locked(self) -> bool:
         return self._tr.IsLocked(tr.IsLockedRequest(name=self.name)).locked

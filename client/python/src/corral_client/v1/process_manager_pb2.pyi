@@ -56,6 +56,13 @@ class DependencyCondition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEPENDENCY_CONDITION_READY: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_COMPLETED: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: _ClassVar[DependencyCondition]
+
+class LogGapReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LOG_GAP_REASON_UNSPECIFIED: _ClassVar[LogGapReason]
+    LOG_GAP_REASON_BACKUPS: _ClassVar[LogGapReason]
+    LOG_GAP_REASON_MAX_TOTAL: _ClassVar[LogGapReason]
+    LOG_GAP_REASON_DISK_FULL: _ClassVar[LogGapReason]
 PROCESS_STATE_UNSPECIFIED: ProcessState
 PROCESS_STATE_STOPPED: ProcessState
 PROCESS_STATE_STARTING: ProcessState
@@ -84,6 +91,10 @@ DEPENDENCY_CONDITION_STARTED: DependencyCondition
 DEPENDENCY_CONDITION_READY: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: DependencyCondition
+LOG_GAP_REASON_UNSPECIFIED: LogGapReason
+LOG_GAP_REASON_BACKUPS: LogGapReason
+LOG_GAP_REASON_MAX_TOTAL: LogGapReason
+LOG_GAP_REASON_DISK_FULL: LogGapReason
 
 class ProgramSpec(_message.Message):
     __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host")
@@ -477,16 +488,30 @@ class ReadLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ..., first_offset: _Optional[int] = ..., end_offset: _Optional[int] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("stream", "offset", "data", "time")
+    __slots__ = ("stream", "offset", "data", "time", "gaps")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    GAPS_FIELD_NUMBER: _ClassVar[int]
     stream: LogStream
     offset: int
     data: bytes
     time: _timestamp_pb2.Timestamp
-    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    gaps: _containers.RepeatedCompositeFieldContainer[LogGap]
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ...) -> None: ...
+
+class LogGap(_message.Message):
+    __slots__ = ("stream", "from_offset", "to_offset", "reason")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    FROM_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    TO_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    stream: LogStream
+    from_offset: int
+    to_offset: int
+    reason: LogGapReason
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., from_offset: _Optional[int] = ..., to_offset: _Optional[int] = ..., reason: _Optional[_Union[LogGapReason, str]] = ...) -> None: ...
 
 class FollowLogsRequest(_message.Message):
     __slots__ = ("name", "stream", "tail_lines", "offset")

@@ -1,0 +1,174 @@
+// A program's configuration, written once: this zod schema validates a program as a config file
+// (or CreateProgram, or a saved ad-hoc program) gives it, with snake_case keys and durations like
+// "500ms", and its transforms produce exactly the core's ProgramConfig (core/process/types.ts).
+import { resolve } from "node:path";
+import { z } from "zod";
+import {
+  describeValue,
+  duration,
+  nonNegativeInt,
+  parseAddress,
+  parseByteSize,
+  parseCommand,
+  parsedBy,
+  parseRegex,
+  parseStopSignal,
+  positiveInt,
+  stringMap,
+  strictObject,
+} from "./values.js";
+import type { BackoffConfig, LogConfig, ProbeCheck, ProbeConfig, ProgramConfig } from "../core/process/types.js";
+
+const backoffSchema = strictObject({
+  initial: duration("1s"),
+  max: duration("30s"),
+  multiplier: z.number().min(1, { error: "must be >= 1" }).default(2),
+  reset_after: duration("30s"),
+})
+  .check((ctx) => {
+    if (ctx.value.max < ctx.value.initial) {
+      ctx.issues.push({ code: "custom", message: "must be >= backoff.initial", input: ctx.value.max, path: ["max"] });
+    }
+  })
+  .transform((backoff): BackoffConfig => ({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, resetAfterMs: backoff.reset_after }));
+
+const logSchema = strictObject({
+  max_bytes: parsedBy(parseByteSize).prefault("10MiB"),
+  backups: z.int({ error: (issue) => `must be a whole number from 0 to 100, got ${describeValue(issue.input)}` })
+    .min(0, { error: "must be from 0 to 100" })
+    .max(100, { error: "must be from 0 to 100" })
+    .default(5),
+}).transform((log): LogConfig => ({ maxBytes: log.max_bytes, backups: log.backups }));
+
+const PROBE_KINDS = ["tcp", "exec", "log", "grpc"] as const;
+
+/** readiness / liveness: exactly one check (tcp, exec, log, grpc) and its timing. */
+const probeSchema = strictObject({
+  tcp: parsedBy(parseAddress).optional(),
+  exec: parsedBy(parseCommand).optional(),
+  log: z
+    .preprocess((input) => (typeof input === "string" ? { pattern: input } : input), strictObject({ pattern: parsedBy(parseRegex), stream: z.enum(["stdout", "stderr"]).optional() }))
+    .optional(),
+  grpc: z
+    .preprocess((input) => (typeof input === "string" ? { address: input } : input), strictObject({ address: parsedBy(parseAddress), service: z.string().default("") }))
+    .optional(),
+  period: duration("1s"),
+  timeout: duration("1s"),
+  initial_delay: duration("0s"),
+  /** Readiness only: how long a run may stay STARTING waiting for the probe before the start counts as failed. */
+  start_timeout: duration("60s"),
+  success_threshold: positiveInt(1),
+  failure_threshold: positiveInt(3),
+})
+  .check((ctx) => {
+    const given = PROBE_KINDS.filter((kind) => ctx.value[kind] !== undefined);
+    if (given.length !== 1) {
+      const rule = given.length === 0 ? "needs one check: tcp, exec, log or grpc" : `give one check, not ${given.join(" and ")}`;
+      ctx.issues.push({ code: "custom", message: rule, input: ctx.value, path: [] });
+    }
+    if (ctx.value.period === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["period"] });
+    if (ctx.value.timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["timeout"] });
+    if (ctx.value.start_timeout === 0) ctx.issues.push({ code: "custom", message: "must be more than 0", input: 0, path: ["start_timeout"] });
+  })
+  .transform((probe): ProbeConfig => {
+    const timing = {
+      periodMs: probe.period,
+      timeoutMs: probe.timeout,
+      initialDelayMs: probe.initial_delay,
+      successThreshold: probe.success_threshold,
+      failureThreshold: probe.failure_threshold,
+      startTimeoutMs: probe.start_timeout,
+    };
+    const hostPort = (address: string) => {
+      const colon = address.lastIndexOf(":");
+      return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, "$1"), port: Number(address.slice(colon + 1)) };
+    };
+    const check = (): ProbeCheck => {
+      if (probe.tcp !== undefined) return { kind: "tcp", ...hostPort(probe.tcp) };
+      if (probe.exec !== undefined) return { kind: "exec", command: probe.exec };
+      if (probe.log !== undefined) return { kind: "log", pattern: probe.log.pattern, ...(probe.log.stream ? { stream: probe.log.stream } : {}) };
+      const grpc = probe.grpc ?? { address: "", service: "" };
+      return { kind: "grpc", address: grpc.address, service: grpc.service };
+    };
+    return { ...timing, check: check() };
+  });
+
+const DEPENDENCY_CONDITIONS = ["started", "ready", "completed", "completed_successfully"] as const;
+
+/** depends_on: {db: ready, migrate: completed_successfully}, or a list of names (condition started). */
+const dependsOnSchema = z.preprocess(
+  (input) => (Array.isArray(input) && input.every((name) => typeof name === "string") ? Object.fromEntries(input.map((name: string) => [name, "started"])) : input),
+  z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS, { error: (issue) => `must be one of ${DEPENDENCY_CONDITIONS.join(", ")}; got ${describeValue(issue.input)}` }), {
+    error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of program names to conditions (${DEPENDENCY_CONDITIONS.join(", ")}), got ${describeValue(issue.input)}` : undefined),
+  }),
+);
+
+/** What the schema gives: the core's ProgramConfig but for its name (the key it is listed under) and with cwd as written. */
+export type ProgramSettings = Omit<ProgramConfig, "name" | "cwd"> & { cwd?: string };
+
+/**
+ * One program's settings (everything but its name, which is the key it is listed under). The
+ * output is the core's shape: durations in ms, camelCase, optional parts absent when not given;
+ * cwd stays as written until programConfig() resolves it.
+ */
+export const programSchema = strictObject({
+  command: parsedBy(parseCommand),
+  /** Relative to the config file's directory; programConfig() makes it absolute. */
+  cwd: z.string().min(1, { error: "must not be empty (leave it out to use the config file's directory)" }).optional(),
+  env: stringMap("variable").default({}),
+  autostart: z.boolean().default(true),
+  autorestart: z.enum(["never", "on-failure", "always"]).default("on-failure"),
+  exitcodes: z
+    .array(z.int({ error: (issue) => `exit codes are whole numbers from 0 to 255, got ${describeValue(issue.input)}` }).min(0).max(255, { error: "exit codes are from 0 to 255" }))
+    .default([0]),
+  startsecs: duration("1s"),
+  startretries: nonNegativeInt(3),
+  stop_signal: parsedBy(parseStopSignal).prefault("SIGTERM"),
+  stop_timeout: duration("10s"),
+  labels: stringMap("label").default({}),
+  description: z.string().default(""),
+  stdin: z.boolean().default(false),
+  backoff: backoffSchema.prefault({}),
+  max_restarts: nonNegativeInt(0),
+  restart_window: duration("60s"),
+  log: logSchema.prefault({}),
+  readiness: probeSchema.optional(),
+  liveness: probeSchema.optional(),
+  depends_on: dependsOnSchema.default({}),
+  /** The host the program runs on (a daemon's host name); another host's program is listed, never started. */
+  host: z.string().min(1, { error: "must not be empty (leave it out for this host)" }).optional(),
+})
+  .check((ctx) => {
+    if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
+      ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
+    }
+  })
+  .transform((program): ProgramSettings => ({
+    command: program.command,
+    cwd: program.cwd,
+    env: program.env,
+    autostart: program.autostart,
+    autorestart: program.autorestart,
+    exitcodes: program.exitcodes,
+    startsecsMs: program.startsecs,
+    startretries: program.startretries,
+    stopSignal: program.stop_signal,
+    stopTimeoutMs: program.stop_timeout,
+    labels: program.labels,
+    backoff: program.backoff,
+    log: program.log,
+    maxRestarts: program.max_restarts,
+    restartWindowMs: program.restart_window,
+    stdin: program.stdin,
+    description: program.description,
+    ...(program.readiness ? { readiness: program.readiness } : {}),
+    ...(program.liveness ? { liveness: program.liveness } : {}),
+    ...(Object.keys(program.depends_on).length > 0 ? { dependsOn: program.depends_on } : {}),
+    ...(program.host !== undefined ? { host: program.host } : {}),
+  }));
+
+
+/** The program named `name` with these settings; a relative (or absent) cwd is resolved against baseDir. */
+export function programConfig(name: string, settings: ProgramSettings, baseDir: string): ProgramConfig {
+  return { name, ...settings, cwd: resolve(baseDir, settings.cwd ?? ".") };
+}

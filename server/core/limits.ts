@@ -1,0 +1,4 @@
+// Limits the platform puts on values the core takes, checked where those values come in.
+
+/** setTimeout fires at once for longer delays, so no duration (config or wire) may exceed this. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;

@@ -1,0 +1,203 @@
+// Bulk start and stop, and the order they keep: start-all follows dependencies (each dependency
+// started once per bulk operation, its depends_on condition waited for), then config order;
+// stop-all goes by dependency level, dependents first, in reverse config order within a level.
+import { TimeoutError, WrongStateError } from "../errors.js";
+import { withTimeout } from "../os/abort.js";
+import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
+import type { Program } from "./program.js";
+import { isExpectedExit } from "./restart-policy.js";
+import type { ProgramResult, StartWait, StopWait } from "./types.js";
+
+export interface StartOptions {
+  wait?: StartWait; // default "running"
+  timeoutMs?: number; // default 60_000; TimeoutError when the wait expires (the start goes on)
+  signal?: AbortSignal;
+}
+
+export interface StopOptions {
+  wait?: StopWait; // default "stopped"
+  timeoutMs?: number; // default stopTimeoutMs + 10_000
+  signal?: AbortSignal;
+}
+
+/** A start's wait for RUNNING (or ready) gives up after this long unless the caller says otherwise. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+
+/** What the bulk operations need of the ProcessManager that owns the programs. */
+export interface BulkHost {
+  /** Every program, in config order. */
+  programs(): ReadonlyMap<string, Program>;
+  /** The program by name; NotFoundError when there is none. */
+  program(name: string): Program;
+  /** Saves the set durably now: a user's stop must survive a daemon SIGKILL right after it. */
+  saveNow(): void;
+}
+
+export class BulkOperations {
+  constructor(private readonly host: BulkHost) {}
+
+  /** What a dependent sees of a dependency. */
+  private dependencyView(program: Program): DependencyView {
+    const run = program.run;
+    const exited = run?.exitedAt !== undefined;
+    return {
+      state: program.state,
+      ready: program.ready,
+      exited,
+      exitedSuccessfully: exited && isExpectedExit(program.config, run),
+      hasRun: run !== undefined,
+    };
+  }
+
+  /**
+   * Starts what the program depends on (each once per bulk operation: `starting` memoises),
+   * waits for every condition, then starts the program. Without dependencies it spawns at once
+   * (synchronously), so a bulk start issues all independent spawns in one go.
+   */
+  startWithDependencies(program: Program, starting: Map<string, Promise<void>>, options: StartOptions, explicit: boolean): Promise<void> {
+    const known = starting.get(program.name);
+    if (known) return known;
+    const deps = Object.entries(program.config.dependsOn ?? {}).filter(([dep]) => this.host.programs().has(dep));
+    const startSelf = () => {
+      // A dependency that is already up is left alone; an explicit start of a running program is refused as usual.
+      if (!explicit && (program.isActive() || program.state === "RUNNING")) return;
+      program.start();
+    };
+    if (deps.length === 0) {
+      let promise: Promise<void>;
+      try {
+        startSelf();
+        promise = Promise.resolve();
+      } catch (error) {
+        promise = Promise.reject(error as Error);
+      }
+      starting.set(program.name, promise);
+      return promise;
+    }
+    const promise = (async () => {
+      const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
+      await Promise.all(
+        deps.map(async ([depName, condition]) => {
+          const dep = this.host.program(depName);
+          const check = () => conditionHolds(condition, this.dependencyView(dep));
+          if (!check().met && !dep.isActive()) {
+            try {
+              await this.startWithDependencies(dep, starting, options, false);
+            } catch (error) {
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`);
+            }
+          }
+          const deadline = performance.now() + timeoutMs;
+          // Waiters resolve on a transition; by the time this runs the dependency may have moved on
+          // (e.g. a finished run was started again by the same bulk start), so check again.
+          for (;;) {
+            await dep.waitFor((p) => {
+              const result = conditionHolds(condition, this.dependencyView(p));
+              return result.met || result.failed;
+            }, Math.max(1, deadline - performance.now()), `${condition} (needed by ${program.name})`, options.signal);
+            const result = check();
+            if (result.met) break;
+            if (result.failed) {
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`);
+            }
+          }
+        }),
+      );
+      startSelf();
+    })();
+    starting.set(program.name, promise);
+    return promise;
+  }
+
+  async waitStarted(program: Program, options: StartOptions): Promise<void> {
+    const wait = options.wait ?? "running";
+    if (wait === "none") return;
+    const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
+    await program.waitFor(
+      (p) => (wait === "ready" ? p.ready : p.state === "RUNNING") || p.state === "FATAL" || p.state === "STOPPED" || p.state === "STOPPING" || (p.state === "EXITED" && p.run?.exitedAt !== undefined),
+      timeoutMs,
+      wait === "ready" ? "ready" : "RUNNING",
+      options.signal,
+    );
+  }
+
+  /** Starts in config order (spawns are issued one by one), then waits for all together. */
+  async startAll(programs: readonly Program[], options: StartOptions = {}): Promise<ProgramResult[]> {
+    const starting = new Map<string, Promise<void>>();
+    // Independent programs spawn right here, in config order; dependents as their conditions hold.
+    const remote = programs.filter((program) => program.remoteHost !== undefined);
+    const started = programs.filter((program) => program.remoteHost === undefined).map((program) => {
+      const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
+      // Already up counts as success for a bulk start.
+      const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
+      return { program, promise };
+    });
+    return Promise.all(
+      started.map(async ({ program, promise }) => {
+        let error: Error | undefined;
+        try {
+          await promise;
+          await this.waitStarted(program, options);
+        } catch (startError) {
+          error = startError as Error;
+        }
+        const snapshot = program.snapshot();
+        if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
+        return { name: program.name, ok: !error, error, process: snapshot };
+      }),
+    ).then((results) => [...results, ...remote.map(remoteResult)]);
+  }
+
+  /**
+   * Stops dependents before their dependencies: by dependency level, highest first (one level
+   * at a time); within a level, in reverse config order, signals first and the waits together.
+   */
+  async stopAll(selected: readonly Program[], options: StopOptions = {}): Promise<ProgramResult[]> {
+    const programs = [...selected].reverse();
+    const levels = dependencyLevels(dependencyGraph([...this.host.programs().values()].map((p) => p.config)));
+    const byLevel = new Map<number, Program[]>();
+    for (const program of programs) {
+      const level = levels.get(program.name) ?? 0;
+      byLevel.set(level, [...(byLevel.get(level) ?? []), program]);
+    }
+    const results: ProgramResult[] = [];
+    for (const level of [...byLevel.keys()].sort((a, b) => b - a)) {
+      results.push(...(await this.stopGroup(byLevel.get(level) ?? [], options)));
+    }
+    return results;
+  }
+
+  private async stopGroup(all: Program[], options: StopOptions): Promise<ProgramResult[]> {
+    // A remote program has no process here to stop (unless it moved away while up: that run is stopped).
+    const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
+    const programs = all.filter((program) => !skipped.includes(program));
+    const stops = programs.map((program) => ({ program, stopping: program.stop() }));
+    if (stops.length > 0) this.host.saveNow(); // one write for the whole group (see stop())
+    return Promise.all(
+      stops.map(async ({ program, stopping }) => {
+        let error: Error | undefined;
+        try {
+          if (options.wait !== "none") {
+            const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
+            const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
+            if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
+          } else stopping.catch(() => undefined);
+        } catch (stopError) {
+          error = stopError as Error;
+        }
+        return { name: program.name, ok: !error, error, process: program.snapshot() };
+      }),
+    ).then((results) => [...results, ...skipped.map(remoteResult)]);
+  }
+}
+
+/** A bulk operation's result for a program of another host: nothing was done here. */
+function remoteResult(program: Program): ProgramResult {
+  return { name: program.name, ok: true, process: program.snapshot(), note: `remote: runs on host ${program.remoteHost}` };
+}
+
+/** Start, stop, restart and signal act on processes of this host only. */
+export function refuseRemote(program: Program, what: string): void {
+  const host = program.remoteHost;
+  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
+}

@@ -1,0 +1,118 @@
+// Removing the head of a file that a child keeps appending to, without losing its writes:
+// FALLOC_FL_COLLAPSE_RANGE (ext4, xfs) shifts the rest of the file down in one step under the
+// inode lock, so an O_APPEND write lands either before the cut (and is cut with it, after being
+// copied out) or after it. Where collapse is not supported (tmpfs, btrfs...) FALLOC_FL_PUNCH_HOLE
+// frees the head's blocks in place: offsets in the file never move, the file becomes sparse.
+// Node has no binding for fallocate(2), so util-linux's fallocate(1) does it (one spawn per cut).
+import { execFile } from "node:child_process";
+import { open, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+export type CutMode = "collapse" | "punch" | "none";
+
+export class FallocateError extends Error {
+  constructor(
+    message: string,
+    readonly unsupported: boolean,
+  ) {
+    super(message);
+    this.name = "FallocateError";
+  }
+}
+
+function run(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile("fallocate", args, { timeout: 60_000 }, (error, _stdout, stderr) => {
+      if (!error) return resolve();
+      const text = `${stderr}`.trim() || error.message;
+      const unsupported = /not supported|ENOENT|not found/i.test(text) || (error as NodeJS.ErrnoException).code === "ENOENT";
+      reject(new FallocateError(`fallocate ${args.join(" ")}: ${text}`, unsupported));
+    });
+  });
+}
+
+/** Removes [0, length) from the file; the rest moves down by length. length: a multiple of the block size, < file size. */
+export function collapse(path: string, length: number): Promise<void> {
+  return run(["--collapse-range", "--offset", "0", "--length", String(length), path]);
+}
+
+/** Frees [offset, offset+length) in place (reads return zeros there); the file's size is unchanged. */
+export function punch(path: string, offset: number, length: number): Promise<void> {
+  return run(["--punch-hole", "--offset", String(offset), "--length", String(length), path]);
+}
+
+const modes = new Map<string, Promise<{ mode: CutMode; why?: string }>>();
+
+/** What this directory's filesystem supports, tried once per directory on a scratch file. */
+export function cutModeOf(dir: string, blockSize: number): Promise<{ mode: CutMode; why?: string }> {
+  let mode = modes.get(dir);
+  if (!mode) {
+    mode = probe(dir, blockSize);
+    modes.set(dir, mode);
+  }
+  return mode;
+}
+
+async function probe(dir: string, blockSize: number): Promise<{ mode: CutMode; why?: string }> {
+  const scratch = join(dir, `.fallocate-probe-${process.pid}`);
+  try {
+    await writeFile(scratch, Buffer.alloc(blockSize * 2, 1));
+    try {
+      await collapse(scratch, blockSize);
+      return { mode: "collapse" };
+    } catch (collapseError) {
+      try {
+        await punch(scratch, 0, blockSize);
+        return { mode: "punch", why: (collapseError as Error).message };
+      } catch (punchError) {
+        return { mode: "none", why: `${(collapseError as Error).message}; ${(punchError as Error).message}` };
+      }
+    }
+  } catch (error) {
+    return { mode: "none", why: (error as Error).message };
+  } finally {
+    await rm(scratch, { force: true });
+  }
+}
+
+/** The marker a collapse rotation writes over the head it is about to cut: still there = not cut yet. */
+export function markerOf(id: string): Buffer {
+  return Buffer.from(`\ncorral-rotation ${id}\n`);
+}
+
+/** Writes the marker at a physical offset (our own fd, not O_APPEND); returns the bytes it overwrote. */
+export async function writeMarker(path: string, at: number, id: string): Promise<Buffer> {
+  const marker = markerOf(id);
+  const handle = await open(path, "r+");
+  try {
+    const saved = Buffer.alloc(marker.length);
+    const { bytesRead } = await handle.read(saved, 0, marker.length, at);
+    if (bytesRead !== marker.length) throw new Error(`${path}: ${bytesRead} bytes at ${at}, the marker needs ${marker.length}`);
+    await handle.write(marker, 0, marker.length, at);
+    return saved;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function hasMarker(path: string, at: number, id: string): Promise<boolean> {
+  const marker = markerOf(id);
+  const handle = await open(path, "r");
+  try {
+    const found = Buffer.alloc(marker.length);
+    const { bytesRead } = await handle.read(found, 0, marker.length, at);
+    return bytesRead === marker.length && found.equals(marker);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Puts back the bytes a marker overwrote (undoing a rotation that did not cut). */
+export async function restoreHead(path: string, at: number, saved: Buffer): Promise<void> {
+  const handle = await open(path, "r+");
+  try {
+    await handle.write(saved, 0, saved.length, at);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,411 @@
+// A program's output stream on disk. The child writes straight into the file (O_APPEND), not
+// through the daemon, so nothing is lost while the daemon is busy or down. Logical offsets count
+// every byte the stream ever held and never move; rotation (log-rotation.ts) cuts the head of the
+// file into backups without losing a write, and every dropped range is remembered with its reason.
+import { watch, type FSWatcher } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
+import { rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { describeResource, errnoOf } from "../resource-errors.js";
+import { cutModeOf, type CutMode } from "./log-fallocate.js";
+import { followLog } from "./log-follow.js";
+import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
+import { dropBefore, planRotation, recoverRotation, rotate, type StreamFiles } from "./log-rotation.js";
+import { backupPath, chain, listBackups, readRange, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
+
+const READ_CAP = 1 << 20;
+const TAIL_BLOCK = 64 * 1024;
+/** At most one size check per file in this interval, however chatty the program. */
+const ROTATE_CHECK_MS = 100;
+/** Used when the filesystem does not say (st_blksize); collapse and punch need block-aligned lengths. */
+const DEFAULT_BLOCK = 4096;
+
+/** A backup as the total cap sees it (log-budget.ts). */
+export interface BackupUsage {
+  /** Logical offset of its first byte (also its name: <stream>.log.<offset>). */
+  start: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What the total cap removed from one stream: the logical offsets it held. */
+export interface DroppedLog {
+  path: string;
+  bytes: number;
+  fromOffset: number;
+  toOffset: number;
+}
+
+export type LogRead = LogChunk & { first: number; end: number };
+
+export class LogFile {
+  readonly path: string;
+  private readonly metaPath: string;
+  private meta: LogMeta;
+  private loaded?: Promise<void>;
+  private watcher?: FSWatcher;
+  private readonly listeners = new Set<() => void>();
+  private rotating?: Promise<void>;
+  private lastRotateCheck = 0;
+  /** The chain's backups as last listed (they change only under exclusive(), which clears this). */
+  private backupList?: Backup[];
+  /** Rotations and drops done so far: lets segments() notice one that ran while it read sizes. */
+  private changes = 0;
+
+  constructor(
+    dir: string,
+    readonly program: string,
+    readonly stream: LogStreamName,
+    private config: LogConfig,
+  ) {
+    this.path = join(dir, `${program}.${stream}.log`);
+    this.metaPath = join(dir, `.${program}.${stream}.meta.json`);
+    // Read now, so endOffsetSync is right before any async use; a rotation a crash left
+    // pending is finished or undone by load(), before anything reads.
+    this.meta = loadMetaSync(this.metaPath);
+  }
+
+  setConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  private get files(): StreamFiles {
+    return { path: this.path, metaPath: this.metaPath, meta: this.meta };
+  }
+
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      this.meta = await loadMeta(this.metaPath);
+      await this.migrateNumberedBackups();
+      const recovered = await recoverRotation(this.files).catch((error: unknown) => `${this.path}: recovering a rotation failed: ${String(error)}`);
+      if (recovered) this.onProblem?.(recovered);
+      // Copies a crashed rotation made before it said so in the meta file: never part of the stream.
+      for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
+    })();
+    return this.loaded;
+  }
+
+  /** Backups named 1..n (1 the newest, ending at base) by earlier versions get their offset names. */
+  private async migrateNumberedBackups(): Promise<void> {
+    const { numbered } = await listBackups(this.path);
+    if (numbered.length === 0) return;
+    let end = this.meta.base + this.meta.head;
+    for (let n = 1; ; n++) {
+      const path = `${this.path}.${n}`;
+      const size = await sizeOf(path, -1);
+      if (size < 0 || end - size < 0) break;
+      end -= size;
+      await rename(path, backupPath(this.path, end));
+    }
+  }
+
+  /** The logical end offset now, read synchronously (used to mark where a new run's output begins). */
+  endOffsetSync(): number {
+    try {
+      return this.meta.base + statSync(this.path).size;
+    } catch {
+      return this.meta.base + this.meta.head;
+    }
+  }
+
+  /** Opens the file for the child to append to; the caller closes the fd after spawn. */
+  openForChild(): number {
+    return openSync(this.path, "a", 0o640);
+  }
+
+  static closeFd(fd: number): void {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
+  /**
+   * The kept segments with their logical offsets, oldest first. A rotation moves bytes between
+   * files and then the offsets, so a view taken while one runs could be torn: wait for it, and
+   * take the view again if one ran while it was being taken.
+   */
+  private async segments(): Promise<Segment[]> {
+    await this.load();
+    for (;;) {
+      if (this.rotating) await this.rotating.catch(() => undefined);
+      const before = this.changes;
+      const segments = await this.segmentsNow();
+      if (!this.rotating && this.changes === before) return segments;
+    }
+  }
+
+  /** The segments as the files are now (callers make sure nothing moves them). */
+  private async segmentsNow(): Promise<Segment[]> {
+    const { base, head } = this.meta;
+    const size = await sizeOf(this.path);
+    this.backupList ??= (await listBackups(this.path)).backups;
+    return chain({ path: this.path, start: base + head, size: Math.max(0, size - head), physical: head }, this.backupList);
+  }
+
+  async bounds(): Promise<{ first: number; end: number }> {
+    const segments = await this.segments();
+    const last = segments[segments.length - 1];
+    return { first: segments[0].start, end: last.start + last.size };
+  }
+
+  /** The dropped ranges in [from, to) (reported below the first kept offset only). */
+  gaps(from: number, to: number): LogGap[] {
+    return to > from ? gapsBetween(this.meta, this.stream, from, to) : [];
+  }
+
+  /** Reads up to maxBytes from a logical offset (clamped to what is still kept; what was dropped before it is in gaps). */
+  async read(offset: number, maxBytes = READ_CAP): Promise<LogRead> {
+    const segments = await this.segments();
+    const first = segments[0].start;
+    const lastSeg = segments[segments.length - 1];
+    const end = lastSeg.start + lastSeg.size;
+    let position = Math.max(offset, first);
+    const want = Math.min(Math.max(maxBytes, 0) || READ_CAP, READ_CAP);
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const segment of segments) {
+      if (got >= want) break;
+      const segEnd = segment.start + segment.size;
+      if (position >= segEnd) continue;
+      const length = Math.min(segEnd - position, want - got);
+      const data = await readRange(segment.path, segment.physical + position - segment.start, length);
+      parts.push(data);
+      got += data.length;
+      position += data.length;
+      if (data.length < length) break; // removed under us by the total cap: stop here
+    }
+    const startOffset = Math.max(offset, first);
+    // One part (the usual case) is returned as read: Buffer.concat would copy it once more.
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
+    const gaps = this.gaps(offset, startOffset);
+    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
+  }
+
+  /** The logical offset where the last `lines` lines begin. */
+  async tailOffset(lines: number): Promise<number> {
+    const { first, end } = await this.bounds();
+    if (lines <= 0) return end;
+    let position = end;
+    let newlines = 0;
+    let skipTrailing = true;
+    while (position > first) {
+      const blockStart = Math.max(first, position - TAIL_BLOCK);
+      const { data } = await this.read(blockStart, position - blockStart);
+      for (let i = data.length - 1; i >= 0; i--) {
+        if (data[i] === 10) {
+          if (skipTrailing && blockStart + i === end - 1) continue; // the final newline ends the last line
+          newlines++;
+          if (newlines === lines) return blockStart + i + 1;
+        }
+        skipTrailing = false;
+      }
+      if (data.length === 0) break;
+      position = blockStart;
+    }
+    return first;
+  }
+
+  /** Called whenever the file may have grown: notifies followers and rotates when due. */
+  private onChange = (): void => {
+    for (const listener of this.listeners) listener();
+    this.onGrow?.();
+    if (this.config.maxBytes <= 0 || this.rotateTimer) return;
+    const wait = this.lastRotateCheck + ROTATE_CHECK_MS - Date.now();
+    const check = () => {
+      this.rotateTimer = undefined;
+      this.lastRotateCheck = Date.now();
+      void this.rotateIfDue();
+    };
+    // Throttled with a trailing check, so the last burst of a quiet program is also seen.
+    if (wait <= 0) check();
+    else this.rotateTimer = setTimeout(check, wait);
+  };
+  private rotateTimer?: NodeJS.Timeout;
+  /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
+  onGrow?: () => void;
+
+  /** Watches the file (inotify) while a run writes to it or someone follows it. */
+  startWatching(): void {
+    if (this.watcher) return;
+    try {
+      this.watcher = watch(this.path, { persistent: false }, this.onChange);
+      this.watcher.on("error", () => this.stopWatching());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  stopWatching(): void {
+    if (this.rotateTimer) clearTimeout(this.rotateTimer);
+    this.rotateTimer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Tells followers (log-follow.ts) that the file may have grown. */
+  addListener(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** A follower left; the watch stops with the last one unless a run still writes. */
+  removeListener(listener: () => void, hadWatcher: boolean): void {
+    this.listeners.delete(listener);
+    if (!hadWatcher && this.listeners.size === 0 && !this.keepWatching) this.stopWatching();
+  }
+
+  get watching(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  /** Set while a run writes to the file, so followers leaving do not stop rotation checks. */
+  keepWatching = false;
+
+  /** Yields new bytes from a logical offset as they are written, until signal aborts (log-follow.ts). */
+  follow(fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
+    return followLog(this, fromOffset, signal);
+  }
+
+  /**
+   * Rotation check on demand (after a run ends, and from the watcher). A check asked for while
+   * a rotation runs is done right after it, so the last output of a run is never left unrotated.
+   * Never rejects: a rotation that fails (disk full...) is reported through onProblem, and tried again later.
+   */
+  async rotateIfDue(): Promise<void> {
+    if (this.config.maxBytes <= 0) return;
+    if (this.rotating) {
+      this.checkAgain = true;
+      return this.rotating;
+    }
+    await this.exclusive(async () => {
+      const size = await sizeOf(this.path);
+      if (size - this.meta.head < this.config.maxBytes) return;
+      const cut = await this.cutMode();
+      if (cut.mode === "none") {
+        this.problem(`${this.path} cannot be rotated: its filesystem supports neither collapse-range nor punch-hole (${cut.why}); it grows past max_bytes, nothing is dropped`);
+        return;
+      }
+      await this.rotateNow(cut.mode, size);
+      this.problemSolved();
+    }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
+    if (this.checkAgain) {
+      this.checkAgain = false;
+      await this.rotateIfDue();
+    }
+  }
+  private checkAgain = false;
+
+  private async cutMode(): Promise<{ mode: CutMode; why?: string; blockSize: number }> {
+    const blockSize = (await stat(this.path).catch(() => undefined))?.blksize || DEFAULT_BLOCK;
+    return { ...(await cutModeOf(dirname(this.path), blockSize)), blockSize };
+  }
+
+  private async rotateNow(mode: "collapse" | "punch", size: number): Promise<void> {
+    const { blockSize } = await this.cutMode();
+    const chunk = Math.max(blockSize, Math.floor(this.config.maxBytes / blockSize) * blockSize);
+    const plan = planRotation(this.meta, size, { mode, blockSize, chunk, keep: this.config.backups });
+    if (!plan) return;
+    try {
+      await rotate(this.files, plan);
+    } catch (error) {
+      if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
+      // Disk full: no room for the copies. Cut without them, so the program's next output has
+      // room and the disk is not stuck full; the older backups go too (kept after a gap, the
+      // stream would have a hole in the middle). Always said, with the exact offsets.
+      const first = (await this.segmentsNow())[0].start;
+      const drop = planRotation(this.meta, size, { mode, blockSize, chunk, keep: 0, dropAll: "disk_full" });
+      if (!drop) throw error;
+      await rotate(this.files, drop);
+      this.onProblem?.(
+        `rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to a backup; rotated without a backup: dropped ${drop.dropTo - first} bytes (offsets ${first}-${drop.dropTo}, the backups included)`,
+      );
+      return;
+    }
+    await this.keepBackups(this.config.backups);
+  }
+
+  /** At most `keep` backups: the oldest beyond go (offsets unchanged: the kept range starts later). */
+  private async keepBackups(keep: number): Promise<void> {
+    const { backups } = await listBackups(this.path);
+    if (backups.length <= keep) return;
+    await dropBefore(this.files, backups[backups.length - keep]?.start ?? this.meta.base + this.meta.head, "backups");
+  }
+
+  /** Told about trouble with this file (an event in the journal); once per kind of trouble until it is over. */
+  onProblem?: (message: string) => void;
+  private lastProblem?: string;
+
+  private problem(message: string): void {
+    if (message === this.lastProblem) return;
+    this.lastProblem = message;
+    this.onProblem?.(message);
+  }
+
+  private problemSolved(): void {
+    if (this.lastProblem === undefined) return;
+    this.lastProblem = undefined;
+    this.onProblem?.(`rotating ${this.path} works again`);
+  }
+
+  /**
+   * Runs fn alone: rotation and the total cap's drops move bytes between files and offsets, and
+   * readers (segments()) wait for `rotating` and notice `changes` moving.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.rotating) await this.rotating.catch(() => undefined);
+    let done!: () => void;
+    this.rotating = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await this.load();
+      return await fn();
+    } finally {
+      this.backupList = undefined;
+      this.changes++;
+      this.rotating = undefined;
+      done();
+    }
+  }
+
+  /** Bytes on disk: the current file's kept bytes (stat'ed each time) and the kept backups, oldest first. */
+  async diskUsage(): Promise<{ current: number; backups: BackupUsage[] }> {
+    await this.load();
+    const current = Math.max(0, (await sizeOf(this.path)) - this.meta.head);
+    this.backupList ??= (await listBackups(this.path)).backups;
+    return { current, backups: this.backupList.map(({ start, size, mtimeMs }) => ({ start, size, mtimeMs })) };
+  }
+
+  /**
+   * Removes the oldest backup, for the total cap. Its bytes are the oldest this stream still
+   * had, so the readable range just starts later: offsets are unchanged.
+   */
+  async dropOldestBackup(reason: LogGapReason = "max_total"): Promise<DroppedLog | undefined> {
+    return this.exclusive(async () => {
+      const segments = await this.segmentsNow();
+      const { backups } = await listBackups(this.path);
+      if (backups.length === 0) return undefined;
+      const oldest = backups[0];
+      await dropBefore(this.files, oldest.start + oldest.size, reason);
+      const first = Math.min(oldest.start, segments[0].start);
+      return { path: oldest.path, bytes: oldest.size, fromOffset: first, toOffset: oldest.start + oldest.size };
+    });
+  }
+
+  /**
+   * Cuts the current file down to its last partial block (and removes every backup, all older),
+   * for the total cap when no backup is left anywhere. The cut loses no write and its offsets are
+   * exact (log-rotation.ts); a reader of them is told they were dropped by the cap.
+   */
+  async dropCurrent(): Promise<DroppedLog | undefined> {
+    return this.exclusive(async () => {
+      const cut = await this.cutMode();
+      if (cut.mode === "none") return undefined;
+      const first = (await this.segmentsNow())[0].start;
+      const plan = planRotation(this.meta, await sizeOf(this.path), { mode: cut.mode, blockSize: cut.blockSize, chunk: cut.blockSize, keep: 0, dropAll: "max_total" });
+      if (!plan) return undefined;
+      await rotate(this.files, plan);
+      return { path: this.path, bytes: plan.dropTo - first, fromOffset: first, toOffset: plan.dropTo };
+    });
+  }
+}

@@ -1,0 +1,187 @@
+// Size rotation that loses nothing while the child keeps appending. The head of the current file
+// is copied into backups (`.partial`), then cut off the file in place (collapse-range, or a
+// punched hole: log-fallocate.ts), then the backups are renamed into the stream. Each phase is
+// saved in the meta file first, so a daemon killed at any point leaves a state the next one
+// finishes or undoes (recoverRotation): bytes are never in no file, and never counted twice.
+import { randomBytes } from "node:crypto";
+import { rename, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { crashPoint } from "../failpoints.js";
+import { collapse, hasMarker, markerOf, punch, restoreHead, writeMarker } from "./log-fallocate.js";
+import { recordGap, saveMeta, type LogMeta, type RotationRecord } from "./log-meta.js";
+import { backupPath, copyRange, listBackups, partialPath, readRange } from "./log-segments.js";
+import type { LogGapReason } from "./types.js";
+
+/** One stream's files and bookkeeping, as LogFile holds them. */
+export interface StreamFiles {
+  path: string;
+  metaPath: string;
+  meta: LogMeta;
+}
+
+export interface RotationPlan {
+  mode: "collapse" | "punch";
+  /** Physical end (exclusive, block-aligned, below end of file) of what leaves the current file. */
+  cut: number;
+  /** Physical start and length of each backup to write, oldest first. */
+  pieces: { physical: number; length: number }[];
+  /** Logical offset before which everything goes (0: nothing beyond rotation's own backups). */
+  dropTo: number;
+  dropReason: LogGapReason;
+}
+
+/**
+ * What a rotation of a file of `size` bytes would do. Backups are `chunk` bytes (max_bytes
+ * rounded down to the block size, at least one block); more pieces than `keep` would only be
+ * written to be removed, so the oldest are dropped with the older backups instead.
+ * `dropAll`: keep nothing of the cut range (the total cap, a full disk).
+ */
+export function planRotation(
+  meta: LogMeta,
+  size: number,
+  options: { mode: "collapse" | "punch"; blockSize: number; chunk: number; keep: number; dropAll?: LogGapReason },
+): RotationPlan | undefined {
+  const { blockSize, chunk } = options;
+  // Collapse must leave at least one byte (the range may not reach end of file).
+  const cut = Math.floor((size - 1) / blockSize) * blockSize;
+  if (cut <= meta.head) return undefined;
+  const pieces: { physical: number; length: number }[] = [];
+  if (!options.dropAll && options.keep > 0) {
+    for (let at = meta.head; at < cut; at += chunk) pieces.push({ physical: at, length: Math.min(chunk, cut - at) });
+  }
+  const excess = Math.max(0, pieces.length - options.keep);
+  const kept = pieces.slice(excess);
+  let dropTo = 0;
+  if (options.dropAll || options.keep === 0) dropTo = meta.base + cut;
+  else if (excess > 0) dropTo = meta.base + kept[0].physical;
+  return { mode: options.mode, cut, pieces: kept, dropTo, dropReason: options.dropAll ?? "backups" };
+}
+
+/**
+ * Runs a planned rotation to its end. A failure before the cut undoes it (the file is as before);
+ * a failure after it is finished by the next call of recoverRotation.
+ */
+export async function rotate(files: StreamFiles, plan: RotationPlan): Promise<void> {
+  const { meta, path } = files;
+  const record: RotationRecord = {
+    id: randomBytes(8).toString("hex"),
+    phase: plan.mode === "collapse" ? "copied" : "punching",
+    mode: plan.mode,
+    head: meta.head,
+    base: meta.base,
+    cut: plan.cut,
+    pieces: plan.pieces.map((p) => meta.base + p.physical),
+    dropTo: plan.dropTo,
+    dropReason: plan.dropReason,
+  };
+  try {
+    for (const piece of plan.pieces) await copyRange(path, piece.physical, piece.length, partialPath(path, meta.base + piece.physical));
+  } catch (error) {
+    await removePartials(files, record);
+    throw error;
+  }
+  if (plan.mode === "collapse") {
+    // The head's own bytes are kept in the record before the marker overwrites them.
+    record.saved = (await readRange(path, meta.head, markerOf(record.id).length)).toString("base64");
+  }
+  meta.rotation = record;
+  await saveMeta(files.metaPath, meta);
+  crashPoint("log-rotation-copied");
+  if (plan.mode === "collapse") {
+    await writeMarker(path, meta.head, record.id);
+    record.phase = "marked";
+    await saveMeta(files.metaPath, meta);
+    crashPoint("log-rotation-marked");
+    try {
+      await collapse(path, plan.cut);
+    } catch (error) {
+      await undo(files, record);
+      throw error;
+    }
+  } else {
+    await punch(path, meta.head, plan.cut - meta.head);
+  }
+  crashPoint("log-rotation-cut");
+  await commit(files, record);
+  crashPoint("log-rotation-committed");
+  await finish(files, record);
+}
+
+/**
+ * Finishes or undoes the rotation a previous daemon left in the meta file. Collapse: the marker
+ * still at the head means the cut did not happen (undo: put the head back, drop the copies);
+ * gone means it did (finish). Punch: punching again is harmless, so it is finished.
+ * Returns what it did, for the journal.
+ */
+export async function recoverRotation(files: StreamFiles): Promise<string | undefined> {
+  const record = files.meta.rotation;
+  if (!record) return undefined;
+  const at = `${files.path}: the rotation ${record.id} a previous daemon left (${record.phase})`;
+  switch (record.phase) {
+    case "copied":
+    case "marked": {
+      if (record.phase === "copied" || (await hasMarker(files.path, record.head, record.id))) {
+        await undo(files, record);
+        return `${at} was undone: it had not cut the file yet`;
+      }
+      await commit(files, record);
+      await finish(files, record);
+      return `${at} was finished: the file was already cut`;
+    }
+    case "punching":
+      await punch(files.path, record.head, record.cut - record.head);
+      await commit(files, record);
+      await finish(files, record);
+      return `${at} was finished`;
+    case "committed":
+      await finish(files, record);
+      return `${at} was finished`;
+  }
+}
+
+/** The cut is done: the offsets move, in one meta write (with the gap the cut dropped, if any). */
+async function commit(files: StreamFiles, record: RotationRecord): Promise<void> {
+  const { meta } = files;
+  meta.base = record.mode === "collapse" ? record.base + record.cut : record.base;
+  meta.head = record.mode === "collapse" ? 0 : record.cut;
+  record.phase = "committed";
+  await saveMeta(files.metaPath, meta);
+}
+
+/** Renames the copies into the stream, removes what the plan drops, forgets the rotation. */
+async function finish(files: StreamFiles, record: RotationRecord): Promise<void> {
+  for (const start of record.pieces) {
+    const partial = partialPath(files.path, start);
+    if (existsSync(partial)) await rename(partial, backupPath(files.path, start));
+  }
+  if (record.dropTo > 0) await dropBefore(files, record.dropTo, record.dropReason, record.base + record.head);
+  files.meta.rotation = undefined;
+  await saveMeta(files.metaPath, files.meta);
+}
+
+/**
+ * Removes every backup that starts before `offset`, and remembers the range as dropped (from the
+ * oldest backup, or from `since` when the cut itself dropped bytes of the current file).
+ */
+export async function dropBefore(files: StreamFiles, offset: number, reason: LogGapReason, since = offset): Promise<void> {
+  const { backups } = await listBackups(files.path);
+  const first = Math.min(backups[0]?.start ?? since, since);
+  // Said before the files go: a crash in between leaves a gap record over kept bytes, which
+  // readers ignore (gaps are reported only below the first kept offset), never the reverse.
+  recordGap(files.meta, first, offset, reason);
+  await saveMeta(files.metaPath, files.meta);
+  for (const backup of backups) if (backup.start < offset) await rm(backup.path, { force: true });
+}
+
+async function undo(files: StreamFiles, record: RotationRecord): Promise<void> {
+  if (record.saved !== undefined && (await hasMarker(files.path, record.head, record.id))) {
+    await restoreHead(files.path, record.head, Buffer.from(record.saved, "base64"));
+  }
+  await removePartials(files, record);
+  files.meta.rotation = undefined;
+  await saveMeta(files.metaPath, files.meta);
+}
+
+async function removePartials(files: StreamFiles, record: RotationRecord): Promise<void> {
+  for (const start of record.pieces) await rm(partialPath(files.path, start), { force: true });
+}

@@ -1,0 +1,135 @@
+// Where a stream's bytes are on disk: the current file (the child appends to it) and the backups,
+// each backup named by the logical offset of its first byte (Kafka names its segments the same
+// way): a rotation renames nothing already kept, a crash cannot leave a half-renamed chain, and
+// every file says which offsets it holds.
+import { open, readdir, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { resourceError } from "../resource-errors.js";
+
+/** Offsets in backup names are zero-padded so that names sort as offsets do. */
+const OFFSET_DIGITS = 20;
+
+export interface Segment {
+  path: string;
+  /** Logical offset of the segment's first kept byte. */
+  start: number;
+  /** Kept bytes. */
+  size: number;
+  /** Where the kept bytes begin in the file (the current file after hole-punching; 0 otherwise). */
+  physical: number;
+}
+
+export interface Backup {
+  path: string;
+  start: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** `<path>.<offset>`: the backup whose first byte has this logical offset. */
+export function backupPath(current: string, start: number): string {
+  return `${current}.${String(start).padStart(OFFSET_DIGITS, "0")}`;
+}
+
+/** A backup written but not yet part of the stream (a rotation in progress). */
+export function partialPath(current: string, start: number): string {
+  return `${backupPath(current, start)}.partial`;
+}
+
+/** The backups of one stream (oldest first), and stray partials a crashed rotation left. */
+export async function listBackups(current: string): Promise<{ backups: Backup[]; partials: string[]; numbered: string[] }> {
+  const dir = dirname(current);
+  const prefix = `${basename(current)}.`;
+  const backups: Backup[] = [];
+  const partials: string[] = [];
+  const numbered: string[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    if (/^\d{20}\.partial$/.test(rest)) partials.push(join(dir, name));
+    else if (/^\d{1,6}$/.test(rest)) numbered.push(join(dir, name)); // corral < 0.x named backups 1..n
+    else if (/^\d{20}$/.test(rest)) {
+      try {
+        const info = await stat(join(dir, name));
+        backups.push({ path: join(dir, name), start: Number(rest), size: info.size, mtimeMs: info.mtimeMs });
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  backups.sort((a, b) => a.start - b.start);
+  return { backups, partials, numbered };
+}
+
+/**
+ * The readable chain, oldest first: the current file's kept bytes, preceded by each backup that
+ * ends exactly where the next one starts. A backup that does not (left by a crash, or by an
+ * older cut) holds offsets the stream no longer vouches for, and is not read.
+ */
+export function chain(current: Segment, backups: Backup[]): Segment[] {
+  const segments = [current];
+  for (let i = backups.length - 1; i >= 0; i--) {
+    const backup = backups[i];
+    if (backup.start + backup.size !== segments[0].start) break;
+    segments.unshift({ path: backup.path, start: backup.start, size: backup.size, physical: 0 });
+  }
+  return segments;
+}
+
+export async function sizeOf(path: string, missing = 0): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return missing;
+  }
+}
+
+/** Reads length bytes at a physical position; short (or empty) if the file is shorter or gone. */
+export async function readRange(path: string, position: number, length: number): Promise<Buffer> {
+  if (length <= 0) return Buffer.alloc(0);
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    // Gone: nothing to read there. Out of fds: the reader must be told, not handed an empty
+    // read that looks like "no new output".
+    const resource = resourceError(error, "opening the log file", path);
+    if (resource) throw resource;
+    return Buffer.alloc(0);
+  }
+  try {
+    // Not zero-filled: only the bytes read are handed out (subarray below).
+    const buffer = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await handle.read(buffer, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buffer.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Copies [position, position+length) of one file into a new file, in bounded pieces. */
+export async function copyRange(from: string, position: number, length: number, to: string): Promise<void> {
+  const source = await open(from, "r");
+  try {
+    const target = await open(to, "wx", 0o640);
+    try {
+      const buffer = Buffer.allocUnsafe(Math.min(length, 1 << 20));
+      for (let done = 0; done < length; ) {
+        const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, length - done), position + done);
+        if (bytesRead === 0) throw new Error(`${from} ended at ${position + done}, before ${position + length}`);
+        let written = 0;
+        while (written < bytesRead) written += (await target.write(buffer, written, bytesRead - written)).bytesWritten;
+        done += bytesRead;
+      }
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}

@@ -1,0 +1,72 @@
+// The fork of one run: recorded in the spawn log before it happens, the child's stdout and stderr
+// opened straight onto the program's log files (so output never passes through the daemon), its
+// own session and process group (so a stop reaches the whole tree), and the markers by which a
+// next daemon finds the run (spawn-recovery.ts). A step that fails becomes a RunSpawnProblem.
+import { spawn, type ChildProcess } from "node:child_process";
+import type { ResourceExhaustedError } from "../errors.js";
+import { errnoOf, resourceError } from "../resource-errors.js";
+import type { SpawnProblem } from "../os/spawnable.js";
+import { LogFile } from "./log-file.js";
+import type { ProgramConfig } from "./types.js";
+
+/** A failed spawn step; disk full and out of fds also as the error a start's caller is given. */
+export type RunSpawnProblem = SpawnProblem & { resource?: ResourceExhaustedError };
+
+export interface SpawnDeps {
+  /** Added to the run's environment: which daemon home the run belongs to. */
+  markerEnv?: Record<string, string>;
+  spawnLog?: { intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void };
+}
+
+/** A spawn step's error as a RunSpawnProblem; disk full and out of fds said in words (resource-errors.ts). */
+export function spawnProblem(name: string, error: unknown, what: string, path: string): RunSpawnProblem {
+  const resource = resourceError(error, `${name}: ${what}`, path);
+  if (resource) return { path, errno: resource.errno, message: resource.message, resource };
+  const errno = errnoOf(error) ?? "EUNKNOWN";
+  return { path, errno, message: `${name}: ${what} ${path} failed: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/**
+ * Forks the run. The child may still fail on the next tick (its pid is then undefined and an
+ * 'error' follows: EMFILE, EAGAIN...); the caller watches for that and for its exit.
+ */
+export function spawnChild(
+  program: { name: string; config: ProgramConfig; stdout: LogFile; stderr: LogFile },
+  runId: number,
+  startOffsets: { stdout: number; stderr: number },
+  deps: SpawnDeps,
+  /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts). */
+  argv: { command: string; args: string[] } = { command: program.config.command[0], args: program.config.command.slice(1) },
+): { child: ChildProcess } | { problem: RunSpawnProblem } {
+  const { name, config, stdout, stderr } = program;
+  // Before the fork: a daemon killed from here on leaves a trace the next one follows.
+  deps.spawnLog?.intent(name, runId, startOffsets);
+  let outFd: number | undefined;
+  let errFd: number | undefined;
+  try {
+    outFd = stdout.openForChild();
+    errFd = stderr.openForChild();
+  } catch (error) {
+    if (outFd !== undefined) LogFile.closeFd(outFd);
+    return { problem: spawnProblem(name, error, "opening the log file", outFd === undefined ? stdout.path : stderr.path) };
+  }
+  let child: ChildProcess;
+  try {
+    child = spawn(argv.command, argv.args, {
+      cwd: config.cwd,
+      // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
+      env: { ...process.env, ...config.env, ...deps.markerEnv, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(runId) },
+      // Own session and process group, so stop reaches the whole tree.
+      detached: true,
+      stdio: [config.stdin ? "pipe" : "ignore", outFd, errFd],
+    });
+  } catch (error) {
+    LogFile.closeFd(outFd);
+    LogFile.closeFd(errFd);
+    return { problem: spawnProblem(name, error, "spawning", config.command[0]) };
+  }
+  // The child has its own copies; the daemon keeps none open.
+  LogFile.closeFd(outFd);
+  LogFile.closeFd(errFd);
+  return { child };
+}

@@ -1,0 +1,119 @@
+// Specification of the QMI parity of the TaskRunner through the TS client against a real daemon:
+// join() throws TaskFailedError, refusals answer a testable outcome (reason trailer, boolean),
+// force_unlock on the handle, custom methods that read and set pending settings atomically, and
+// exec tasks with methods whose settings stay pending until the child takes them.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Status, TaskFailedError, TaskHandle, TaskRefusedError, TaskState, type JsonValue } from "../../client/ts/index.js";
+import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+
+const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
+const execMethods = join(repoRoot, "test/fixtures/exec_methods.py");
+
+describe("task parity with QMI (TS client)", () => {
+  let daemon: TestDaemon;
+  const handle = (name: string) => new TaskHandle(daemon.client.taskRunner, name);
+
+  before(async () => {
+    daemon = await startTestDaemon({ configYaml: JSON.stringify({ programs: {}, tasks: { modules: [fixtureModule] } }) });
+  });
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  test("join() of a failed task throws TaskFailedError with the task's message and stack; outcome() returns it", async () => {
+    const task = handle("parity-fails");
+    await task.create("failing", { after_ms: 10 });
+    await task.start();
+    const error = await task.join(10_000).then(
+      () => assert.fail("join resolved"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof TaskFailedError, String(error));
+    assert.equal(error.taskMessage, "calibration diverged");
+    assert.match(error.taskStack, /calibration diverged[\s\S]*at /);
+    assert.equal(error.task.state, TaskState.FAILED);
+    assert.equal((await task.outcome(1_000)).error?.message, "calibration diverged");
+    await task.remove();
+  });
+
+  test("a second start: TaskRefusedError FAILED_PRECONDITION with reason task_already_started; tryStart() answers false", async () => {
+    const task = handle("parity-once");
+    await task.create("quick");
+    assert.equal(await task.tryStart(), true);
+    await task.join(10_000);
+    const error = await task.start().then(
+      () => assert.fail("second start resolved"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof TaskRefusedError);
+    assert.equal(error.code, Status.FAILED_PRECONDITION);
+    assert.equal(error.reason, "task_already_started");
+    assert.equal(await task.tryStart(), false);
+    await task.remove();
+  });
+
+  test("unlock by a non-holder answers false (outcome not_holder, reason lock_not_holder); forceUnlock on the handle frees it", async () => {
+    const owner = handle("parity-lock");
+    const other = new TaskHandle(daemon.client.taskRunner, "parity-lock", "not-the-token");
+    await owner.create("quick");
+    assert.equal(await owner.lock(), true);
+    assert.equal(await other.unlockOutcome(), "not_holder");
+    assert.equal(await other.unlock(), false);
+    const refused = await other.start().then(
+      () => assert.fail("start by a non-holder resolved"),
+      (e: unknown) => e,
+    );
+    assert.ok(refused instanceof TaskRefusedError && refused.reason === "task_locked");
+    assert.equal(await owner.isLocked(), true);
+    assert.equal(await new TaskHandle(daemon.client.taskRunner, "parity-lock").forceUnlock(), true);
+    assert.equal(await owner.isLocked(), false);
+    assert.equal(await owner.unlockOutcome(), "not_locked");
+    await owner.remove();
+  });
+
+  test("a custom method reads the pending settings, changes one field and sets them (QMI's set_param); they stay pending", async () => {
+    const task = handle("parity-tuner");
+    await task.create("tuner");
+    await task.start();
+    await task.setSettings({ param: 1, other: "from client" });
+    assert.deepEqual(await task.call("set_param", 7), { param: 7, other: "from client" });
+    assert.deepEqual(await task.getPendingSettings(), { param: 7, other: "from client" });
+    assert.deepEqual(await task.getSettings(), { param: 0, other: "keep" });
+    // Validated like SetSettings.
+    const bad = await task.call("set_param", "seven").then(
+      () => assert.fail("bad settings accepted"),
+      (e: unknown) => e as { code?: Status; details?: string },
+    );
+    assert.equal(bad.code, Status.INVALID_ARGUMENT);
+    assert.match(bad.details ?? "", /settings\.param/);
+    await task.remove(10_000);
+  });
+
+  test("exec task: declared methods reach the child; with hold_settings, settings stay pending until the child takes them", async () => {
+    const task = handle("parity-exec");
+    await task.create("exec", { command: ["python3", execMethods], methods: ["set_param", "take"], hold_settings: true });
+    await task.start();
+    await waitUntil(async () => ((await task.getStatus()) as { settings?: unknown } | null)?.settings !== undefined, 10_000, "the child's start");
+    await task.setSettings({ param: 1, other: "x" });
+    // Kept pending: the child was told, nothing applied.
+    assert.deepEqual(await task.getPendingSettings(), { param: 1, other: "x" });
+    assert.equal(await task.getSettings(), null);
+    // The child's method reads the pending settings and sets new ones (atomically).
+    assert.deepEqual(await task.call("set_param", 5), { param: 5, other: "x" });
+    assert.deepEqual(await task.getPendingSettings(), { param: 5, other: "x" });
+    // The child takes them.
+    assert.equal(await task.call("take"), "asked");
+    await waitUntil(async () => JSON.stringify(await task.getSettings()) === JSON.stringify({ param: 5, other: "x" }), 10_000, "settings applied");
+    assert.equal(await task.getPendingSettings(), undefined);
+    const unknown = await task.call("nope").then(
+      () => assert.fail("undeclared method called"),
+      (e: unknown) => e as { code?: Status },
+    );
+    assert.equal(unknown.code, Status.NOT_FOUND);
+    const status = (await task.getStatus()) as { settings?: JsonValue; updated?: boolean };
+    assert.equal(status.updated, true);
+    await task.remove(10_000);
+  });
+});
