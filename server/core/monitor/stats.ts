@@ -128,7 +128,8 @@ export class StatsSampler {
    */
   private runCpuSeconds(run: ManagedRun, tree: ProcSample[], nowMs: number): number {
     const usageUsec = run.cgroupPath ? new RunCgroup(run.cgroupPath).cpuUsageUsec() : undefined;
-    const seconds = usageUsec !== undefined ? usageUsec / 1e6 : tree.reduce((total, proc) => total + proc.cpuTicks + proc.childCpuTicks, 0) / CLOCK_TICKS_PER_SEC;
+    const treeTicks = tree.reduce((total, proc) => total + proc.cpuTicks + proc.childCpuTicks, 0);
+    const seconds = usageUsec !== undefined ? usageUsec / 1e6 : treeTicks / CLOCK_TICKS_PER_SEC;
     const key = `${run.program}:${run.runId}`;
     const best = Math.max(seconds, this.runCpu.get(key)?.seconds ?? 0);
     this.runCpu.set(key, { seconds: best, monoMs: nowMs });

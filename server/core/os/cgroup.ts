@@ -29,7 +29,14 @@ export interface DetectOptions {
   home: string;
 }
 
-const NONE = (mount: string, why: string): CgroupSupport => ({ mode: "none", mount, root: "", controllers: [], kill: false, description: `no cgroups: ${why}; stops follow process groups and the CORRAL_RUN_ID marker` });
+const NONE = (mount: string, why: string): CgroupSupport => ({
+  mode: "none",
+  mount,
+  root: "",
+  controllers: [],
+  kill: false,
+  description: `no cgroups: ${why}; stops follow process groups and the CORRAL_RUN_ID marker`,
+});
 
 /** Where cgroup2 is mounted, from /proc/self/mountinfo (fields after " - ": fstype, source, options). */
 export function cgroup2Mount(): string | undefined {
@@ -91,7 +98,8 @@ export function detectCgroups(options: DetectOptions): CgroupSupport {
   const kill = existsSync(join(root, "cgroup.kill"));
   const description =
     `cgroup v2 at ${mount}: each run in its own cgroup under ${root.slice(mount.length) || "/"}` +
-    ` (${mode === "configured" ? "server.cgroup_root" : "the daemon's own cgroup"}); ${kill ? "cgroup.kill" : "no cgroup.kill: members SIGKILLed one by one"}; ` +
+    ` (${mode === "configured" ? "server.cgroup_root" : "the daemon's own cgroup"}); ` +
+    `${kill ? "cgroup.kill" : "no cgroup.kill: members SIGKILLed one by one"}; ` +
     `controllers: ${controllers.length > 0 ? controllers.join(", ") : "none"}`;
   return { mode, mount, root, controllers, kill, description };
 }

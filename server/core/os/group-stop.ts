@@ -166,7 +166,8 @@ export function waitGroupEmpty(group: ProcessGroupRef, deadline: number): Promis
 async function waitRunEmpty(group: ProcessGroupRef, escapees: Escapees, deadline: number): Promise<boolean> {
   for (let i = 0; ; i++) {
     const leaderGone = group.leaderExited?.() ?? true;
-    if (leaderGone && (await liveGroupMembers(group)).length === 0 && (group.cgroup?.procs().length ?? 0) === 0 && liveEscapees(escapees).length === 0) return true;
+    const empty = leaderGone && (await liveGroupMembers(group)).length === 0 && (group.cgroup?.procs().length ?? 0) === 0;
+    if (empty && liveEscapees(escapees).length === 0) return true;
     const left = deadline - performance.now();
     if (left <= 0) return false;
     await pause(Math.min(POLL_STEPS_MS[Math.min(i, POLL_STEPS_MS.length - 1)], left), leaderGone ? undefined : group.leaderExit);

@@ -519,7 +519,8 @@ export class Program {
       run.cgroup = RunCgroup.create(support, run.runId);
       return run.cgroup.wrap(command, args);
     } catch (error) {
-      this.emit({ kind: "server", message: `${this.name}: run ${run.runId} gets no cgroup (${errnoOf(error) ?? String(error)}); it is stopped by process group and marker` });
+      const why = errnoOf(error) ?? String(error);
+      this.emit({ kind: "server", message: `${this.name}: run ${run.runId} gets no cgroup (${why}); it is stopped by process group and marker` });
       return { command, args };
     }
   }
@@ -540,7 +541,8 @@ export class Program {
     if (run.pid <= 0) return [];
     const { survivors } = await stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
     if (survivors.length > 0) {
-      this.deps.journal.append(this.name, run.runId, { kind: "server", message: `${this.name}: ${survivors.length} process(es) of run ${run.runId} survived SIGKILL: ${survivors.join(", ")}` });
+      const message = `${this.name}: ${survivors.length} process(es) of run ${run.runId} survived SIGKILL: ${survivors.join(", ")}`;
+      this.deps.journal.append(this.name, run.runId, { kind: "server", message });
     } else if (run.exitedAt !== undefined || run.child === undefined) {
       run.cgroup?.removeWhenEmpty();
     }
