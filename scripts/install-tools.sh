@@ -2,7 +2,8 @@
 # Installs the code generators and test tools for the Python and Go clients into .tools/
 # (gitignored), at pinned versions, from PyPI and the Go module proxy only. Idempotent: a tool
 # already present at its pinned version is left alone, so a second run takes about a second.
-#   .tools/venv  Python venv: grpcio-tools (protoc + grpc plugin), pytest, corral-client (editable)
+#   .tools/venv  Python venv: grpcio-tools (protoc + grpc plugin), pytest, googleapis-common-protos,
+#                mypy, corral-client (editable)
 #   .tools/bin   protoc-gen-go, protoc-gen-go-grpc, grpcurl
 # Needs python3 (>= 3.9, with venv) and go (>= 1.22) on PATH.
 set -euo pipefail
@@ -13,6 +14,12 @@ root=$(pwd)
 # `npm run generate` afterwards and commit gen/.
 GRPCIO_TOOLS=1.74.0
 PYTEST=8.4.2
+# google.rpc.Status and error details for the Python client; mypy for its --strict consumer check.
+GOOGLEAPIS_COMMON_PROTOS=1.76.0
+MYPY=2.4.1
+TYPES_GRPCIO=1.85.0.20261028
+TYPES_PROTOBUF=6.32.1.20260221
+GOOGLEAPIS_STUBS=2.3.1
 PROTOC_GEN_GO=v1.36.12
 PROTOC_GEN_GO_GRPC=v1.6.2
 GRPCURL=v1.9.4
@@ -22,13 +29,14 @@ mkdir -p "$tools/bin"
 
 # --- Python ---------------------------------------------------------------------------------
 py_stamp="$tools/venv/.corral-tools"
-py_want="grpcio-tools==$GRPCIO_TOOLS pytest==$PYTEST"
+py_want="grpcio-tools==$GRPCIO_TOOLS pytest==$PYTEST googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS mypy==$MYPY types-grpcio==$TYPES_GRPCIO types-protobuf==$TYPES_PROTOBUF googleapis-common-protos-stubs==$GOOGLEAPIS_STUBS"
 if [[ ! -x "$tools/venv/bin/python" || "$(cat "$py_stamp" 2>/dev/null)" != "$py_want" ]]; then
   echo "install-tools: python venv ($py_want)"
   rm -rf "$tools/venv"
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "grpcio-tools==$GRPCIO_TOOLS" "pytest==$PYTEST"
+    "grpcio-tools==$GRPCIO_TOOLS" "pytest==$PYTEST" "googleapis-common-protos==$GOOGLEAPIS_COMMON_PROTOS" "mypy==$MYPY" \
+    "types-grpcio==$TYPES_GRPCIO" "types-protobuf==$TYPES_PROTOBUF" "googleapis-common-protos-stubs==$GOOGLEAPIS_STUBS"
   echo "$py_want" >"$py_stamp"
 fi
 # The client package itself, editable, so tests and examples import the working tree. Cheap

@@ -25,6 +25,7 @@ step("tools for the Python and Go clients (scripts/install-tools.sh)", "bash", [
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
+step("config JSON Schema drift", process.execPath, [join(root, "scripts/config-schema.mjs"), "--check"]);
 
 const files = [];
 const walk = (dir) => {
@@ -38,7 +39,10 @@ walk(join(root, "dist/test"));
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 console.log(`\n=== node --test (${selected.length} files)`);
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-timeout=180000", ...selected.sort()], {
+// One test file at a time (what node picks anyway on a 2-core machine, made explicit): the few
+// wall-clock bounds in the tests (stop.test.ts: a slow stop never delays the others) then hold
+// on any machine, and a file's daemons never compete with another file's.
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-timeout=180000", ...selected.sort()], {
   cwd: root,
   stdio: "inherit",
 });

@@ -9,7 +9,8 @@ import { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
-import { EventJournal } from "./core/store/journal.js";
+import { EventJournal } from "./core/process/journal.js";
+import { SeqFile } from "./core/events/seq-file.js";
 import { createTaskRunner, TASK_STATES, type TaskRunner } from "./core/task/index.js";
 import { TaskPersistence } from "./core/task/persistence.js";
 import { startMetricsEndpoint, type MetricsEndpoint } from "./metrics/endpoint.js";
@@ -69,6 +70,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);
+  // Before anything publishes: signal seqs continue after the previous daemon's (issue: resume).
+  const signalSeqs = new SeqFile(resolve(home, "state", "signals.seq"));
+  tasks.bus.persistSeqs(signalSeqs);
   // Tasks created with restore come back before any client can act on them (persistence.ts).
   const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
   taskPersistence.restore();
@@ -101,6 +105,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
         await metricsEndpoint?.close();
         stopCountingEvents.abort();
         metrics?.close();
+        signalSeqs.close();
         markClosed();
       }
     })());
@@ -115,8 +120,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     tcpListen: ownHost.listen,
     tls: options.config.server.tls,
     auth: options.config.server.auth,
+    authNone: options.config.server.authNone === true,
     insecure: options.insecure ?? options.config.server.insecure === true,
     auditLog: options.config.server.auditLog,
+    streams: options.config.server.streams,
     info: {
       version: await packageVersion(),
       home,
@@ -231,7 +238,7 @@ let cachedVersion: string | undefined;
 async function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): Promise<void> {
   const hostOf = (program: string) => manager.list().find((p) => p.name === program)?.host ?? "";
   try {
-    for await (const item of manager.journal.watch({ liveOnly: true, signal, maxQueue: 100_000 })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
+    for await (const item of manager.journal.watch({ liveOnly: true, signal })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
   } catch (error) {
     if (!signal.aborted) process.stderr.write(`corral: metrics stopped counting events: ${error instanceof Error ? error.message : String(error)}\n`);
   }

@@ -90,6 +90,11 @@ async function dispatch(argv: string[]): Promise<number> {
   if (command === undefined) throw new UsageError("no command given");
 
   if (command === "server") return runServer(args);
+  // Offline: these read and write files only, never a daemon.
+  if (command === "check" || command === "init") {
+    const offline = await import("./commands/offline-config.js");
+    return command === "check" ? offline.check(args) : offline.init(args);
+  }
   if (command === "help") {
     const topic = args[0];
     if (topic === undefined) process.stdout.write(overview());

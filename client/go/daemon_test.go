@@ -34,6 +34,9 @@ func testConfig() map[string]any {
 				"stop_timeout": "5s",
 			},
 			"sleeper": map[string]any{"command": []string{"sleep", "1000"}, "autostart": false, "startsecs": 0},
+			// Exits at once, every time: a start ends FATAL.
+			"quick": map[string]any{"command": []string{"sh", "-c", "exit 3"}, "autostart": false, "startsecs": "1s", "startretries": 1,
+				"backoff": map[string]any{"initial": "10ms"}},
 		},
 		"tasks": map[string]any{"modules": []string{filepath.Join(repoRoot, "dist/examples/tasks/counter.js")}},
 	}

@@ -31,10 +31,21 @@ func TestGrpcurlListsServicesThroughReflection(t *testing.T) {
 	if err != nil {
 		t.Fatalf("grpcurl list: %v\n%s", err, out)
 	}
-	for _, service := range []string{"corral.v1.ProcessManager", "corral.v1.TaskRunner", "corral.v1.ProcessMonitor"} {
+	for _, service := range []string{"corral.v1.ProcessManager", "corral.v1.TaskRunner", "corral.v1.ProcessMonitor", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
 		if !strings.Contains(out, service+"\n") {
 			t.Errorf("grpcurl list does not show %s:\n%s", service, out)
 		}
+	}
+}
+
+func TestGrpcurlCallsHealthCheckThroughReflection(t *testing.T) {
+	out, err := grpcurl(t, "-d", `{"service": "corral.v1.ProcessManager"}`, daemonSocket, "grpc.health.v1.Health/Check")
+	if err != nil || !strings.Contains(out, `"status": "SERVING"`) {
+		t.Fatalf("grpcurl Health/Check: %v\n%s", err, out)
+	}
+	out, err = grpcurl(t, daemonSocket, "describe", "grpc.health.v1.Health")
+	if err != nil || !strings.Contains(out, "rpc Check") {
+		t.Fatalf("grpcurl describe grpc.health.v1.Health: %v\n%s", err, out)
 	}
 }
 
@@ -58,6 +69,12 @@ func TestGrpcurlCallsGetProcess(t *testing.T) {
 	out, err = grpcurl(t, "-d", `{"name": "nope"}`, daemonSocket, "corral.v1.ProcessManager/GetProcess")
 	if err == nil || !strings.Contains(out, "NotFound") {
 		t.Fatalf("want NotFound for an unknown program, got %v\n%s", err, out)
+	}
+	// The typed details (grpc-status-details-bin), decoded by grpcurl through reflection.
+	for _, want := range []string{"google.rpc.ErrorInfo", `"reason": "PROGRAM_NOT_FOUND"`, "google.rpc.ResourceInfo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("grpcurl does not show %s in the error:\n%s", want, out)
+		}
 	}
 }
 

@@ -7,13 +7,29 @@ import { deadlineMiddleware, type DeadlineOptions } from "nice-grpc-client-middl
 import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
+import { errorDetailsMiddleware } from "./error-details.js";
 import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions } from "./channel-credentials.js";
 
 export * from "../../gen/ts/corral/v1/process_manager_pb.js";
 export * from "../../gen/ts/corral/v1/process_monitor_pb.js";
 export * from "../../gen/ts/corral/v1/task_runner_pb.js";
+export * from "../../gen/ts/corral/v1/sequence_pb.js";
 export { TaskFailedError, TaskHandle, TaskRefusedError, fromValue, toValue, type JsonValue, type RefusalReason } from "./tasks.js";
 export { ClientError, Status } from "nice-grpc";
+export {
+  CorralClientError,
+  detailsOfStatus,
+  errorDetails,
+  isCorralError,
+  ERROR_DOMAIN,
+  STATUS_DETAILS_KEY,
+  type BadRequest,
+  type ErrorDetails,
+  type ErrorInfo,
+  type PreconditionFailure,
+  type ResourceInfo,
+  type RpcStatus,
+} from "./error-details.js";
 export type { TlsClientOptions } from "./channel-credentials.js";
 
 /** The generated nice-grpc definitions (gen/ts/corral/v1/*_nice_grpc.ts), under their usual names. */
@@ -80,7 +96,8 @@ export function connect(options: ConnectOptions = {}): CorralClient {
   const secure = options.tls ? tlsChannel(options.tls) : undefined;
   const channel: Channel = createChannel(address, secure?.credentials, secure?.options);
   const token = options.token ?? (options.tokenFile !== undefined ? readTokenFile(options.tokenFile) : undefined);
-  const base = createClientFactory().use(deadlineMiddleware);
+  // Outermost: the error middleware sees every failure, deadline ones included.
+  const base = createClientFactory().use(errorDetailsMiddleware).use(deadlineMiddleware);
   const factory = token !== undefined ? base.use(bearerTokenMiddleware(token)) : base;
   return {
     address,

@@ -43,9 +43,13 @@ export interface ServerConfig {
   insecure?: true;
   tls?: TlsServerConfig;
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (without server.auth they are viewers). */
+  authNone?: true;
   /** Absolute path of the audit log (default: audit.log in the home). */
   auditLog?: string;
   logs: { maxTotalBytes: number };
+  /** Caps on concurrent server streams (server/rpc/stream-limit.ts). */
+  streams: { maxPerConnection: number; maxTotal: number };
 }
 
 /** server.tls with absolute paths. */
@@ -170,6 +174,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
     ...(server.cgroup_root !== undefined ? { cgroupRoot: server.cgroup_root } : {}),
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
     logs: { maxTotalBytes: server.logs.max_total },
+    streams: { maxPerConnection: server.streams.max_per_connection, maxTotal: server.streams.max_total },
     ...(server.insecure ? { insecure: true as const } : {}),
     ...(tls
       ? {
@@ -181,7 +186,8 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
           },
         }
       : {}),
-    ...(auth ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
+    ...(auth === "none" ? { authNone: true as const } : {}),
+    ...(auth && auth !== "none" ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
     ...(server.audit_log !== undefined ? { auditLog: resolve(baseDir, server.audit_log) } : {}),
   };
 }

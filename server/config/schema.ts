@@ -9,10 +9,12 @@ import {
   parseByteSize,
   parsedBy,
   parseHostAddress,
+  positiveInt,
   PROGRAM_NAME_PATTERN,
   PROGRAM_NAME_RULE,
   strictObject,
 } from "./values.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { dependencyProblems } from "../core/process/dependencies.js";
 import { programSchema } from "./program-schema.js";
 
@@ -96,7 +98,13 @@ export const configSchema = strictObject({
     /** Allows TCP listeners beyond loopback without TLS or auth (logged as a warning at start). */
     insecure: z.boolean().default(false),
     tls: tlsSchema.optional(),
-    auth: authSchema.optional(),
+    /**
+     * Who may call over TCP. Without it TCP callers are viewers (read-only); "none" makes every
+     * TCP caller admin, on purpose (warned about at every start).
+     */
+    auth: z.union([z.literal("none"), authSchema], {
+      error: (issue) => issue.code === "invalid_union" ? `must be a mapping (tokens, clients) or "none"; got ${describeValue(issue.input)}` : undefined,
+    }).optional(),
     /** JSONL audit of denied and mutating calls; relative to the config file's directory (default: audit.log in the home). */
     audit_log: z.string().min(1, { error: "must not be empty (leave it out for audit.log in the home)" }).optional(),
     allow_adhoc: z.boolean().default(false),
@@ -110,6 +118,11 @@ export const configSchema = strictObject({
     logs: strictObject({
       /** All programs' log files together, backups included; over it the oldest go first (0: no cap). */
       max_total: parsedBy((input) => parseByteSize(input, "0 means no total cap")).prefault("1GiB"),
+    }).prefault({}),
+    /** Concurrent server streams (FollowLogs, WatchEvents, WatchSignals, WatchStats, RunMonitored, ...); beyond: RESOURCE_EXHAUSTED. */
+    streams: strictObject({
+      max_per_connection: positiveInt(DEFAULT_STREAM_LIMITS.maxPerConnection),
+      max_total: positiveInt(DEFAULT_STREAM_LIMITS.maxTotal),
     }).prefault({}),
   }).prefault({}),
   metrics: strictObject({
@@ -141,14 +154,15 @@ export const configSchema = strictObject({
     }
   }
   const server = ctx.value.server;
-  const secured = server.tls !== undefined && hasAuthMethods(server.auth);
+  const auth = server.auth === "none" ? undefined : server.auth;
+  const secured = server.tls !== undefined && hasAuthMethods(auth);
   if (!server.insecure && !secured) {
     server.listen.forEach((address, index) => {
       if (!isLoopbackAddress(address)) ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: ["server", "listen", index] });
     });
   }
-  if (server.auth?.clients.length && server.tls?.client_ca === undefined) {
-    ctx.issues.push({ code: "custom", message: "client certificates need server.tls.client_ca to check them against", input: server.auth.clients, path: ["server", "auth", "clients"] });
+  if (auth?.clients.length && server.tls?.client_ca === undefined) {
+    ctx.issues.push({ code: "custom", message: "client certificates need server.tls.client_ca to check them against", input: auth.clients, path: ["server", "auth", "clients"] });
   }
   // depends_on names programs of the same file, without cycles.
   const graph = new Map(Object.entries(ctx.value.programs).map(([name, p]) => [name, Object.keys(p.dependsOn ?? {})]));

@@ -21,6 +21,11 @@ export function problemsFor(issue: z.core.$ZodIssue, data: unknown, doc: Documen
       return { file, ...at(offsetOf(doc, path, true)), field: fieldName(path), rule: issue.message, value: valueAt(data, path) };
     });
   }
+  // A union of a word and a mapping (server.auth: none | {...}) given a mapping: the mapping's own problems.
+  if (issue.code === "invalid_union") {
+    const nested = issue.errors.find((branch) => branch.some((inner) => inner.path.length > 0));
+    if (nested) return nested.flatMap((inner) => problemsFor({ ...inner, path: [...issue.path, ...inner.path] }, data, doc, file, at));
+  }
   // Bad program names point at the name itself, not at the program's body.
   const atKey = issue.code === "invalid_key";
   return [{ file, ...at(offsetOf(doc, issue.path, atKey)), field: fieldName(issue.path), rule: issue.message, value: issue.input }];

@@ -4,7 +4,7 @@
 // labels (grpc_server_handled_total{grpc_type, grpc_service, grpc_method, grpc_code}), so the
 // usual gRPC dashboards work; process_* and nodejs_* are prom-client's default metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { JournalEvent } from "../core/store/journal.js";
+import type { JournalEvent } from "../core/process/journal.js";
 import type { ProcessSnapshot } from "../core/process/types.js";
 import { PROCESS_STATES } from "../core/process/types.js";
 import { countOpenFds } from "../core/os/proc-sample.js";

@@ -4,7 +4,7 @@ import { type CallContext, type ServerMiddlewareCall } from "nice-grpc";
 import { PermissionDeniedError } from "../core/errors.js";
 import type { AuditLog } from "./audit-log.js";
 import type { Authenticator, Identity } from "./authenticator.js";
-import { isAbortError, statusName, toServerError } from "./errors.js";
+import { failCall, isAbortError, statusName, toServerError } from "./errors.js";
 import { requirementOf, roleAllows } from "./method-roles.js";
 import { PEER_SUBJECT_KEY, peerSubjectOf } from "./peer-certificate.interceptor.js";
 
@@ -38,13 +38,18 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
       try {
         identity = authenticator.identify({ authorization: context.metadata.get("authorization"), subject: peerSubjectOf(context.metadata.get(PEER_SUBJECT_KEY)) });
       } catch (error) {
-        const mapped = toServerError(error, method);
+        const mapped = failCall(error, context, method);
         audit.write({ peer: context.peer, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
         throw mapped;
       }
     }
     if (!roleAllows(identity.role, needed)) {
-      const mapped = toServerError(new PermissionDeniedError(`${method} needs role ${needed}; ${identity.name} has role ${identity.role}`), method);
+      // An anonymous caller is one only because server.auth is not set: say which setting to change.
+      const why =
+        identity.kind === "anonymous"
+          ? `TCP callers are read-only (role ${identity.role}) while server.auth is not set: give them tokens or client certificates in server.auth, or set server.auth: none to make every TCP caller admin`
+          : `${identity.name} has role ${identity.role}`;
+      const mapped = failCall(new PermissionDeniedError(`${method} needs role ${needed}; ${why}`, "ROLE_REQUIRED"), context, method);
       audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
       throw mapped;
     }

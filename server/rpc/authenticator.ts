@@ -39,11 +39,18 @@ function subjectPairs(subject: string): [string, string][] {
   });
 }
 
-/** Every attribute the config names must be in the certificate's subject with that value. */
+/**
+ * Every attribute the config names must be in the certificate's subject with exactly the values
+ * given: a certificate that repeats an attribute (CN=mallory and CN=alice) matches only an entry
+ * that names all of its values, so an extra CN cannot borrow another subject's role.
+ */
 function subjectMatches(wanted: [string, string][], actual: CertificateSubject): boolean {
-  return wanted.every(([attribute, value]) => {
+  const byAttribute = new Map<string, string[]>();
+  for (const [attribute, value] of wanted) byAttribute.set(attribute, [...(byAttribute.get(attribute) ?? []), value]);
+  return [...byAttribute].every(([attribute, values]) => {
     const present = actual[attribute];
-    return Array.isArray(present) ? present.includes(value) : present === value;
+    const got = present === undefined ? [] : Array.isArray(present) ? present : [present];
+    return got.length === values.length && [...got].sort().every((value, index) => value === [...values].sort()[index]);
   });
 }
 
@@ -75,12 +82,17 @@ async function readToken(file: string, field: string, warn: (line: string) => vo
 }
 
 /**
- * Without server.auth every TCP caller is admin (loopback-only or --insecure, which the listener
- * check enforces). With it, every caller must present a known token or a mapped certificate.
+ * Without server.auth every TCP caller is an anonymous viewer (read-only), or admin when the
+ * config says `server.auth: none` (anonymousRole). With it, every caller must present a known
+ * token or a mapped certificate.
  */
-export async function createAuthenticator(auth: AuthConfig | undefined, warn: (line: string) => void = (line) => console.error(line)): Promise<Authenticator> {
+export async function createAuthenticator(
+  auth: AuthConfig | undefined,
+  warn: (line: string) => void = (line) => console.error(line),
+  anonymousRole: Role = "viewer",
+): Promise<Authenticator> {
   if (auth === undefined || !hasAuthMethods(auth)) {
-    return { identify: () => ({ name: "anonymous", kind: "anonymous", role: "admin" }) };
+    return { identify: () => ({ name: "anonymous", kind: "anonymous", role: anonymousRole }) };
   }
   const tokens = await Promise.all(
     auth.tokens.map(async (token, index) => ({ name: token.name, role: token.role, digest: digest(await readToken(token.file, `server.auth.tokens[${index}].file`, warn)) })),

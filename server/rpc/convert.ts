@@ -32,7 +32,9 @@ import {
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { MAX_DURATION_MS } from "../core/limits.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { JournalEvent, WatchItem } from "../core/store/journal.js";
+import type { JournalEvent, WatchItem } from "../core/process/journal.js";
+import type { GapReason as CoreSequenceGapReason, SequenceGap } from "../core/events/sequenced-log.js";
+import { SequenceGapReason } from "../../gen/ts/corral/v1/sequence_pb.js";
 import type {
   DependencyCondition,
   LogChunk,
@@ -291,6 +293,7 @@ export function programResultToProto(result: ProgramResult): ProtoProgramResult 
     error: error?.details ?? "",
     process: processToProto(result.process),
     note: result.note ?? "",
+    status: error?.status,
   });
 }
 
@@ -369,11 +372,16 @@ export function eventToProto(event: JournalEvent): Event {
 
 export function watchItemToProto(item: WatchItem): WatchEventsResponse {
   if ("event" in item) return create(WatchEventsResponseSchema, { kind: { case: "event", value: eventToProto(item.event) } });
-  const gap = item.gap;
-  return create(WatchEventsResponseSchema, {
-    kind: {
-      case: "gap",
-      value: { afterSeq: BigInt(gap.afterSeq), firstAvailableSeq: BigInt(gap.firstAvailableSeq), missed: BigInt(gap.missed) },
-    },
-  });
+  return create(WatchEventsResponseSchema, { kind: { case: "gap", value: gapToProto(item.gap) } });
+}
+
+const SEQUENCE_GAP_REASONS: Record<CoreSequenceGapReason, SequenceGapReason> = {
+  "not-held": SequenceGapReason.NOT_HELD,
+  "fell-behind": SequenceGapReason.FELL_BEHIND,
+  ahead: SequenceGapReason.AHEAD,
+};
+
+/** The fields EventGap and SignalGap share: one gap shape for both logs. */
+export function gapToProto(gap: SequenceGap): { afterSeq: bigint; firstAvailableSeq: bigint; missed: bigint; reason: SequenceGapReason } {
+  return { afterSeq: BigInt(gap.afterSeq), firstAvailableSeq: BigInt(gap.firstAvailableSeq), missed: BigInt(gap.missed), reason: SEQUENCE_GAP_REASONS[gap.reason] };
 }

@@ -15,6 +15,8 @@ import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_gr
 import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { file_grpc_health_v1_health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
@@ -29,6 +31,8 @@ import { createProcessManagerService, type ProcessManagerCore, type ServerInfo }
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
+import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
+import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
@@ -53,10 +57,14 @@ export interface RpcServerOptions {
   tls?: TlsServerConfig;
   /** Who may call over TCP (authenticator.ts); the roles per method are in method-roles.ts. */
   auth?: AuthConfig;
+  /** server.auth: none: every TCP caller is admin (otherwise, without auth, they are viewers); warned about at start. */
+  authNone?: boolean;
   /** Explicitly allows TCP beyond loopback without TLS/auth (warned about at start). */
   insecure?: boolean;
   /** The JSONL audit log (default: audit.log in the home). */
   auditLog?: string;
+  /** Caps on concurrent server streams (default: DEFAULT_STREAM_LIMITS). */
+  streams?: StreamLimits;
   /** Where warnings go (default: stderr). */
   warn?: (line: string) => void;
   /** Facts for GetServerInfo; listen is filled in here with the addresses actually bound. */
@@ -79,7 +87,13 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
   const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
-  const authenticator = await createAuthenticator(options.auth, options.warn);
+  const authenticator = await createAuthenticator(options.auth, options.warn, options.authNone ? "admin" : "viewer");
+  if (options.authNone) {
+    const where = tcpAddresses.length > 0 ? tcpAddresses.map((listener) => listener.address).join(", ") : "TCP listeners (none now)";
+    (options.warn ?? ((line: string) => console.error(line)))(
+      `corral: WARNING: server.auth: none: every caller of ${where} is admin (may run any command as this daemon's user); configure tokens or client certificates instead`,
+    );
+  }
   await clearStaleSocket(options.socketPath);
 
   const listen: string[] = [];
@@ -101,18 +115,25 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const setHealth = (status: "healthy" | "unhealthy") => {
     for (const name of ["", ...serviceNames]) health.setStatus(status, name);
   };
-  const reflection = ServerReflection(fileDescriptorSet(), serviceNames);
+  // Health and reflection are listed too: generic clients discover them like ours.
+  const reflection = ServerReflection(fileDescriptorSet(), [...serviceNames, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]);
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
+  // One limiter for every listener: max_total counts the streams of all of them.
+  const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
   const servers: Server[] = [];
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
     // The terminator is outermost so that errors are already mapped when it sees them.
-    const observed = createServer(tcp ? { interceptors: [peerCertificateInterceptor] } : {}).use(terminator.middleware);
+    // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
+    const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
+    const observed = createServer({ interceptors }).use(terminator.middleware);
+    // Streams are counted after auth, so a caller refused there takes no slot.
     const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
+      .use(streamLimiter.middleware)
       .use(errorMiddleware);
     server.add(ProcessManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
@@ -178,7 +199,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
  */
 export function checkListenerSecurity(
   addresses: { loopback: boolean; address: string }[],
-  options: { tls?: TlsServerConfig; auth?: AuthConfig; insecure?: boolean; warn?: (line: string) => void },
+  options: { tls?: TlsServerConfig; auth?: AuthConfig; authNone?: boolean; insecure?: boolean; warn?: (line: string) => void },
 ): void {
   const wide = addresses.filter((listener) => !listener.loopback);
   if (wide.length === 0) return;
@@ -187,8 +208,13 @@ export function checkListenerSecurity(
   if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
   const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
   const warn = options.warn ?? ((line: string) => console.error(line));
+  const risk = hasAuth
+    ? "tokens and calls cross the network unencrypted"
+    : options.authNone
+      ? "anyone who can reach it can control this host's processes (server.auth: none)"
+      : "anyone who can reach it can read this host's processes and logs";
   for (const listener of wide) {
-    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; anyone who can reach it can control this host's processes`);
+    warn(`corral: WARNING: --insecure: listening on ${listener.address} beyond loopback without ${missing}; ${risk}`);
   }
 }
 
@@ -239,5 +265,9 @@ function fileDescriptorSet(): Uint8Array {
   visit(file_corral_v1_process_manager);
   visit(file_corral_v1_task_runner);
   visit(file_corral_v1_process_monitor);
+  // The error details we send (grpc-status-details-bin): so grpcurl and other generic clients can decode them.
+  visit(file_google_rpc_error_details);
+  // gRPC's own health service, so grpcurl can call grpc.health.v1.Health/Check through reflection.
+  visit(file_grpc_health_v1_health);
   return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }

@@ -13,7 +13,7 @@ import {
 import type { TaskRunner } from "../core/task/runner.js";
 import type { SignalWatchItem } from "../core/task/signal-bus.js";
 import type { JsonValue, TaskSnapshot, TaskState, TaskTypeEntry } from "../core/task/types.js";
-import { durationToMs, requireName, uint64ToNumber } from "./convert.js";
+import { durationToMs, gapToProto, requireName, uint64ToNumber } from "./convert.js";
 
 export type TaskRunnerService = ServiceImplementation<typeof TaskRunnerDefinition>;
 
@@ -73,7 +73,7 @@ function signalItemToProto(item: SignalWatchItem): WatchSignalsResponse {
   if ("gap" in item) {
     return {
       $typeName: "corral.v1.WatchSignalsResponse",
-      kind: { case: "gap", value: { $typeName: "corral.v1.SignalGap", afterSeq: BigInt(item.gap.afterSeq), missed: BigInt(item.gap.missed) } },
+      kind: { case: "gap", value: { $typeName: "corral.v1.SignalGap", ...gapToProto(item.gap) } },
     };
   }
   const s = item.signal;

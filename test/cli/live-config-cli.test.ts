@@ -49,14 +49,30 @@ describe("corral apply / reload / create / delete", () => {
     assert.equal(isAlive(web), false);
   });
 
-  test("apply of an invalid file exits 1 and lists every problem with file and line", async () => {
+  test("apply of an invalid file exits 2 and lists every problem with file and line", async () => {
     const file = join(daemon.home, "bad.yaml");
     await writeFile(file, "programs:\n  web:\n    command: [sleep, '1']\n    stop_timeout: never\n    colour: blue\n");
     const result = await corral(["apply", file], daemon.address);
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /INVALID_ARGUMENT: invalid config, nothing was changed \(2 problems\)/);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /invalid config, nothing was changed \(2 problems\)/);
     assert.match(result.stderr, /bad\.yaml:4:\d+: programs\.web\.stop_timeout: bad duration/);
     assert.match(result.stderr, /bad\.yaml:5:\d+: programs\.web\.colour: unknown key/);
+  });
+
+  test("apply of a config without programs asks for --allow-empty and changes nothing", async () => {
+    const before = (await pm().listProcesses({})).processes.map((p) => p.name);
+    assert.ok(before.length > 0);
+    for (const text of ["", "# nothing yet\n", "programs:\n", "server: {allow_adhoc: false}\n"]) {
+      const file = join(daemon.home, "empty.yaml");
+      await writeFile(file, text);
+      const refused = await corral(["apply", file], daemon.address);
+      assert.equal(refused.code, 2, JSON.stringify(text));
+      assert.match(refused.stderr, /empty\.yaml has no programs: applying it would stop and remove every program.*--allow-empty/);
+    }
+    assert.deepEqual((await pm().listProcesses({})).processes.map((p) => p.name), before);
+    const allowed = await corral(["apply", join(daemon.home, "empty.yaml"), "--allow-empty", "--dry-run"], daemon.address);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    for (const name of before) assert.match(allowed.stdout, new RegExp(`^- ${name}\\s+removed$`, "m"));
   });
 
   test("reload applies the daemon's own file", async () => {

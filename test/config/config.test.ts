@@ -39,7 +39,7 @@ function program(text: string) {
 
 test("a program with only a command gets every default", () => {
   const config = parse("programs:\n  db:\n    command: [postgres, -D, data]\n");
-  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, logs: { maxTotalBytes: 2 ** 30 } });
+  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, logs: { maxTotalBytes: 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
   assert.equal(config.metrics, undefined);
   assert.deepEqual(config.tasks, { modules: [] });
   assert.deepEqual(config.programs, [
@@ -97,7 +97,7 @@ programs:
     log: {max_bytes: 512KiB, backups: 0}
 tasks: {modules: ["./tasks/calibration.js", "/opt/tasks/x.js"]}
 `);
-  assert.deepEqual(config.server, { listen: ["127.0.0.1:7070", "[::1]:7071"], allowAdhoc: true, logs: { maxTotalBytes: 2 * 2 ** 30 } });
+  assert.deepEqual(config.server, { listen: ["127.0.0.1:7070", "[::1]:7071"], allowAdhoc: true, logs: { maxTotalBytes: 2 * 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
   assert.deepEqual(config.metrics, { listen: "0.0.0.0:9464" });
   assert.deepEqual(config.tasks.modules, ["/srv/app/tasks/calibration.js", "/opt/tasks/x.js"]);
   assert.deepEqual(config.programs[0], {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { WrongStateError } from "../../server/core/errors.js";
-import type { JournalEvent } from "../../server/core/store/journal.js";
+import type { JournalEvent } from "../../server/core/process/journal.js";
 import { isAlive, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 function states(events: JournalEvent[], name: string): string[] {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { EventJournal } from "../../server/core/store/journal.js";
+import { EventJournal } from "../../server/core/process/journal.js";
 import type { LogChunk } from "../../server/core/process/types.js";
 import { program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
@@ -133,28 +133,47 @@ describe("events", () => {
     const items = [];
     setTimeout(() => abort.abort(), 50);
     for await (const item of journal.watch({ afterSeq: 3, signal: abort.signal })) items.push(item);
-    assert.deepEqual(items[0], { gap: { afterSeq: 3, firstAvailableSeq: 8, missed: 4 } });
+    assert.deepEqual(items[0], { gap: { reason: "not-held", afterSeq: 3, firstAvailableSeq: 8, missed: 4 } });
     assert.deepEqual(
       items.slice(1).map((i) => ("event" in i ? i.event.seq : -1)),
       [8, 9, 10, 11, 12],
     );
   });
 
-  test("a slow watcher is bounded: it is told how many live events it lost", async () => {
-    const journal = new EventJournal(1000);
+  test("a slow watcher costs no queue of its own: when the ring has moved past it, it is told how many it lost", async () => {
+    const journal = new EventJournal(10);
     const abort = new AbortController();
-    const iterator = journal.watch({ liveOnly: true, maxQueue: 10, signal: abort.signal });
-    const first = iterator.next(); // subscribes, then waits
-    await sleep(10);
-    for (let i = 0; i < 50; i++) journal.append("x", 0, { kind: "server", message: `e${i}` });
-    const items = [(await first).value];
-    for (let i = 0; i < 10; i++) items.push((await iterator.next()).value);
+    const iterator = journal.watch({ liveOnly: true, signal: abort.signal });
+    const first = iterator.next(); // takes its cursor, then waits
+    journal.append("x", 0, { kind: "server", message: "e0" });
+    assert.equal(((await first).value as { event: { seq: number } }).event.seq, 1);
+    // The watcher reads nothing while 50 more are journaled; the ring keeps the last 10.
+    for (let i = 1; i <= 50; i++) journal.append("x", 0, { kind: "server", message: `e${i}` });
+    const items = [];
+    for (let i = 0; i < 11; i++) items.push((await iterator.next()).value);
     abort.abort();
     await iterator.return(undefined);
-    const gap = items.find((i) => i && "gap" in i);
-    assert.ok(gap && "gap" in gap && gap.gap.missed === 40 && gap.gap.firstAvailableSeq === 41, JSON.stringify(items[0]));
-    const seqs = items.filter((i) => i && "event" in i).map((i) => (i && "event" in i ? i.event.seq : 0));
-    assert.equal(seqs[seqs.length - 1], 50);
+    assert.deepEqual(items[0], { gap: { reason: "fell-behind", afterSeq: 1, firstAvailableSeq: 42, missed: 40 } });
+    assert.deepEqual(
+      items.slice(1).map((i) => (i && "event" in i ? i.event.seq : -1)),
+      [42, 43, 44, 45, 46, 47, 48, 49, 50, 51],
+    );
+  });
+
+  test("a watcher whose after_seq is beyond the journal's last seq is told so, then gets everything held", async () => {
+    const journal = new EventJournal(10);
+    for (let i = 0; i < 3; i++) journal.append("x", 0, { kind: "server", message: `e${i}` });
+    const abort = new AbortController();
+    const items = [];
+    for await (const item of journal.watch({ afterSeq: 57, signal: abort.signal })) {
+      items.push(item);
+      if (items.length === 4) abort.abort();
+    }
+    assert.deepEqual(items[0], { gap: { reason: "ahead", afterSeq: 57, firstAvailableSeq: 1, missed: 0 } });
+    assert.deepEqual(
+      items.slice(1).map((i) => ("event" in i ? i.event.seq : -1)),
+      [1, 2, 3],
+    );
   });
 
   test("live events arrive while waiting", async () => {

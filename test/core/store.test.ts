@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { JournalFile } from "../../server/core/store/journal-file.js";
-import { EventJournal } from "../../server/core/store/journal.js";
+import { LogFile } from "../../server/core/events/log-file.js";
+import { EventJournal, journalCodec } from "../../server/core/process/journal.js";
 import { StateStore, type SavedState } from "../../server/core/store/state-store.js";
 import { tempHome } from "../helpers/core.js";
 
@@ -50,7 +50,7 @@ test("the journal file restores seqs after a restart, skips a torn last line, an
   try {
     const path = join(home, "events.jsonl");
     const journal = new EventJournal(10);
-    const file = new JournalFile(path, 10);
+    const file = new LogFile(path, journalCodec, journal.limits);
     journal.setSink((event) => file.append(event, () => journal.recent()));
     for (let i = 0; i < 25; i++) journal.append("p", i, { kind: "server", message: `m${i}` });
     file.close();
@@ -59,9 +59,9 @@ test("the journal file restores seqs after a restart, skips a torn last line, an
     writeFileSync(path, `${readFileSync(path, "utf8")}{"seq":26,"ti`);
 
     const again = new EventJournal(10);
-    const loaded = new JournalFile(path, 10).load();
+    const loaded = new LogFile(path, journalCodec, again.limits).load();
     assert.equal(loaded.skipped, 1);
-    again.restore(loaded.events);
+    again.restore(loaded.items);
     assert.equal(again.firstAvailableSeq, 16);
     assert.equal(again.lastSeq, 25);
     assert.equal(again.append("p", 0, { kind: "server", message: "after" }).seq, 26);

@@ -1,4 +1,4 @@
-// Core specification of the signal bus (bounded per-subscriber queue, gap notices, replay) and
+// Core specification of the signal bus (bounded ring, subscribers as cursors, gap notices, replay) and
 // of task locks (wake-up on release, leases), without a server.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -14,11 +14,11 @@ class Idle {
 }
 
 describe("signal bus", () => {
-  test("a slow subscriber keeps at most maxQueue signals and is told how many it missed", async () => {
-    const bus = new SignalBus(10_000, 5);
+  test("a slow subscriber costs no queue of its own and is told how many it missed once the ring moved past it", async () => {
+    const bus = new SignalBus({ maxItems: 5 });
     const abort = new AbortController();
     const watch = bus.watch({ liveOnly: true, signal: abort.signal });
-    const first = watch.next(); // subscribes, then waits
+    const first = watch.next(); // takes its cursor, then waits
     bus.publish("t", "s", 0);
     assert.deepEqual(((await first).value as SignalWatchItem & { signal: { payload: number } }).signal.payload, 0);
     // The subscriber reads nothing while 100 more are published.
@@ -27,46 +27,46 @@ describe("signal bus", () => {
     for (let i = 0; i < 6; i++) items.push((await watch.next()).value as SignalWatchItem);
     abort.abort();
     await watch.return(undefined);
-    assert.deepEqual(items[0], { gap: { afterSeq: 1, missed: 95 } });
+    assert.deepEqual(items[0], { gap: { reason: "fell-behind", afterSeq: 1, firstAvailableSeq: 97, missed: 95 } });
     assert.deepEqual(
       items.slice(1).map((item) => ("signal" in item ? item.signal.payload : "gap")),
       [96, 97, 98, 99, 100],
     );
   });
 
-  test("big payloads are bounded by bytes: the ring keeps the newest that fit, a watcher's queue too", async () => {
+  test("big payloads are bounded by bytes: the ring keeps the newest that fit", async () => {
     const kib = (i: number) => String(i).padEnd(1024, ".");
-    const bus = new SignalBus(10_000, 1_000, { maxHeldBytes: 10 * 1024, maxQueueBytes: 4 * 1024 });
+    const bus = new SignalBus({ maxBytes: 10 * 1024 });
     const abort = new AbortController();
     const watch = bus.watch({ liveOnly: true, signal: abort.signal });
     const first = watch.next();
     bus.publish("t", "s", kib(0));
     await first;
     for (let i = 1; i <= 50; i++) bus.publish("t", "s", kib(i));
+    // About 1.1 KiB each (payload + record overhead): 8 fit in 10 KiB.
     const items: SignalWatchItem[] = [];
-    for (let i = 0; i < 4; i++) items.push((await watch.next()).value as SignalWatchItem);
+    for (let i = 0; i < 9; i++) items.push((await watch.next()).value as SignalWatchItem);
     abort.abort();
     await watch.return(undefined);
-    // About 1.1 KiB each (payload + record overhead): 3 fit in 4 KiB.
-    assert.deepEqual(items[0], { gap: { afterSeq: 1, missed: 47 } });
+    assert.equal(bus.firstHeldSeq, 44);
+    assert.deepEqual(items[0], { gap: { reason: "fell-behind", afterSeq: 1, firstAvailableSeq: 44, missed: 42 } });
     assert.deepEqual(
       items.slice(1).map((item) => ("signal" in item ? Number.parseInt(item.signal.payload as string, 10) : -1)),
-      [48, 49, 50],
+      [43, 44, 45, 46, 47, 48, 49, 50],
     );
-    // The ring: 8 of ~1.1 KiB fit in 10 KiB; a replay from the start reports the rest as missed.
+    // A replay from the start reports the same seqs as no longer held.
     const replay: SignalWatchItem[] = [];
     const again = new AbortController();
     for await (const item of bus.watch({ afterSeq: 1, signal: again.signal })) {
       replay.push(item);
       if ("signal" in item && item.signal.seq === bus.lastSeq) again.abort();
     }
-    assert.equal(bus.firstHeldSeq, 44);
-    assert.deepEqual(replay[0], { gap: { afterSeq: 1, missed: 42 } });
+    assert.deepEqual(replay[0], { gap: { reason: "not-held", afterSeq: 1, firstAvailableSeq: 44, missed: 42 } });
     assert.equal(replay.length, 1 + 8);
   });
 
   test("replay after a seq older than the ring reports the lost signals first", async () => {
-    const bus = new SignalBus(3);
+    const bus = new SignalBus({ maxItems: 3 });
     for (let i = 1; i <= 10; i++) bus.publish("t", "s", i);
     const abort = new AbortController();
     const items: SignalWatchItem[] = [];
@@ -74,7 +74,7 @@ describe("signal bus", () => {
       items.push(item);
       if (items.length === 4) abort.abort();
     }
-    assert.deepEqual(items[0], { gap: { afterSeq: 2, missed: 5 } });
+    assert.deepEqual(items[0], { gap: { reason: "not-held", afterSeq: 2, firstAvailableSeq: 8, missed: 5 } });
     assert.deepEqual(
       items.slice(1).map((item) => ("signal" in item ? item.signal.seq : 0)),
       [8, 9, 10],

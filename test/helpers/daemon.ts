@@ -32,6 +32,8 @@ export interface TestDaemonOptions extends DaemonLaunch {
   readyTimeoutMs?: number;
   /** Start without --config: the daemon runs its built-in example. */
   builtinExample?: boolean;
+  /** stop() fails when the daemon logged "unexpected error" (INTERNAL), unless this is set. */
+  allowUnexpectedErrors?: boolean;
 }
 
 export interface Exit {
@@ -131,6 +133,10 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     clearTimeout(timer);
     client?.close();
     if (ownHome) await rm(home, { recursive: true, force: true });
+    // Every test's daemon log is checked: a domain outcome that reached the rpc layer as a plain
+    // Error (INTERNAL, "unexpected error" with a stack) is a bug even when the test passed.
+    const unexpected = /corral: \S+: unexpected error:.*/.exec(output());
+    if (unexpected && !options.allowUnexpectedErrors) assert.fail(`the daemon logged an unexpected error (a domain outcome mapped to INTERNAL): ${unexpected[0]}`);
     return exit;
   };
 

@@ -31,6 +31,8 @@ export interface TestPki {
   foreign: CertFiles;
   /** CN=alice, signed by the CA, valid only in 2020. */
   expired: CertFiles;
+  /** Two common names, CN=mallory and CN=alice (O=corral-test), signed by the CA. */
+  twoNames: CertFiles;
 }
 
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
@@ -99,5 +101,6 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     bob: await signed(dir, ca, "bob", "/O=corral-test/CN=bob", clientExt),
     foreign: await signed(dir, other, "foreign", "/O=corral-test/CN=alice", clientExt),
     expired: await expiredCert(dir, ca, "expired", "/O=corral-test/CN=alice"),
+    twoNames: await signed(dir, ca, "two-names", "/O=corral-test/CN=mallory/CN=alice", clientExt),
   };
 }

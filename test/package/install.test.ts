@@ -28,6 +28,7 @@ function withoutNpmConfig(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
+  /^server\/config\/corral\.schema\.json$/,
   /^bin\/corral\.js$/,
   /^dist\/server\/.+\.js$/,
   /^dist\/gen\/ts\/.+\.(js|d\.ts)$/,

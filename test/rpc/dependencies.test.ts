@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/ts/index.js";
-import { startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { journalEvents, startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { corral } from "../helpers/cli.js";
 
 describe("depends_on over gRPC", () => {
@@ -29,18 +29,7 @@ describe("depends_on over gRPC", () => {
     await daemon?.stop();
   });
 
-  async function journal(): Promise<Event[]> {
-    const out: Event[] = [];
-    const abort = new AbortController();
-    const lastSeq = (await pm().getServerInfo({})).lastEventSeq;
-    for await (const item of pm().watchEvents({}, { signal: abort.signal })) {
-      if (item.kind.case !== "event") continue;
-      out.push(item.kind.value);
-      if (item.kind.value.seq >= lastSeq) break;
-    }
-    abort.abort();
-    return out;
-  }
+  const journal = () => journalEvents(daemon);
 
   const seqOf = (events: Event[], program: string, to: ProcessState, after = 0n) =>
     events.find((e) => e.program === program && e.seq > after && e.detail.case === "stateChanged" && e.detail.value.to === to)?.seq;

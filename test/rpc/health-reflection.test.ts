@@ -47,10 +47,10 @@ describe("generic gRPC services", () => {
     assert.fail("reflection answered nothing");
   }
 
-  test("reflection lists corral.v1.ProcessManager", async () => {
+  test("reflection lists corral.v1.ProcessManager, and gRPC health and reflection themselves", async () => {
     const response = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
     const names = response.getListServicesResponse()?.getServiceList().map((service) => service.getName());
-    assert.ok(names?.includes("corral.v1.ProcessManager"), `services: ${names?.join(", ")}`);
+    for (const name of ["corral.v1.ProcessManager", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]) assert.ok(names?.includes(name), `${name} in ${names?.join(", ")}`);
   });
 
   test("reflection lists corral.v1.TaskRunner and corral.v1.ProcessMonitor and serves every method of each", async () => {
@@ -79,7 +79,7 @@ describe("generic gRPC services", () => {
     const names = files.map((file) => file.name);
     assert.ok(names.includes("corral/v1/process_manager.proto"), `files: ${names.join(", ")}`);
     const main = files.find((file) => file.name === "corral/v1/process_manager.proto");
-    assert.deepEqual(main?.dependency, ["google/protobuf/duration.proto", "google/protobuf/timestamp.proto"]);
+    assert.deepEqual(main?.dependency, ["corral/v1/sequence.proto", "google/protobuf/duration.proto", "google/protobuf/timestamp.proto", "google/rpc/status.proto"]);
     const methods = main?.service.find((service) => service.name === "ProcessManager")?.method.map((method) => method.name);
     // Every method of the contract, as generated from the proto (not a hand-kept count).
     assert.deepEqual(methods, ProcessManagerDesc.methods.map((method) => method.name));

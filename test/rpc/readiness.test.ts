@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ClientError, ProcessState, StartWait, Status, type Event } from "../../client/ts/index.js";
-import { isAlive, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { isAlive, journalEvents, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { freePort } from "../helpers/multihost.js";
 
 const NODE = process.execPath;
@@ -75,18 +75,7 @@ describe("readiness and liveness probes over gRPC", () => {
   });
 
   /** Every journaled event of one program so far (read up to the journal's last seq). */
-  async function eventsOf(name: string): Promise<Event[]> {
-    const out: Event[] = [];
-    const abort = new AbortController();
-    const lastSeq = (await pm().getServerInfo({})).lastEventSeq;
-    for await (const item of pm().watchEvents({}, { signal: abort.signal })) {
-      if (item.kind.case !== "event") continue;
-      if (item.kind.value.program === name) out.push(item.kind.value);
-      if (item.kind.value.seq >= lastSeq) break;
-    }
-    abort.abort();
-    return out;
-  }
+  const eventsOf = async (name: string): Promise<Event[]> => (await journalEvents(daemon)).filter((event) => event.program === name);
 
   test("StartProcess wait=READY returns once the tcp port accepts, not before", async () => {
     const t0 = performance.now();

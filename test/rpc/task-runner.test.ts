@@ -165,11 +165,11 @@ describe("TaskRunner over gRPC", () => {
     assert.equal((await rpcError(task.join(100))).code, Status.DEADLINE_EXCEEDED);
     // A long join in flight on one connection; the stop comes from another and ends it.
     const join = task.join(30_000);
-    await sleep(100);
-    const t0 = performance.now();
+    // Calls on one connection reach the server in order: once a later short join on it has timed
+    // out, the long one is certainly waiting there (no sleep needed to get it in flight).
+    assert.equal((await rpcError(task.join(50))).code, Status.DEADLINE_EXCEEDED);
     await new TaskHandle(second.taskRunner, "joined").stop();
     assert.equal((await join).state, TaskState.STOPPED);
-    assert.ok(performance.now() - t0 < 5_000);
     await task.remove();
   });
 
@@ -207,8 +207,8 @@ describe("TaskRunner over gRPC", () => {
     await task.setSettings({ step: 7 });
     assert.deepEqual(await task.getPendingSettings(), { step: 7 });
     assert.deepEqual(await task.getSettings(), { step: 1 });
-    const updated = collectSignals(tr(), { tasks: ["tuned"], names: ["settings_updated"], liveOnly: true }, (s) => s.length >= 1);
-    await sleep(100); // the watch is subscribed
+    // With replay (no live_only), signals sent before the watch is subscribed are delivered too.
+    const updated = collectSignals(tr(), { tasks: ["tuned"], names: ["settings_updated"] }, (s) => s.length >= 1);
     await task.start();
     const [signal] = await updated;
     assert.deepEqual(fromValue(signal!.payload), { step: 7 });
@@ -299,13 +299,12 @@ describe("TaskRunner over gRPC", () => {
     // A third party without the token: not granted at once; granted soon after the unlock.
     const c = new TaskHandle(second.taskRunner, "shared");
     assert.equal(await c.lock({ timeoutMs: 0 }), false);
-    const t0 = performance.now();
-    const waiting = c.lock({ timeoutMs: 20_000 });
-    await sleep(300);
+    const waiting = c.lock({ timeoutMs: 60_000 });
+    // Calls on one connection reach the server in order: once a later try on it was refused, the
+    // waiting request is queued there, so the unlock below is what grants it (a timeout says false).
+    assert.equal(await new TaskHandle(second.taskRunner, "shared").lock({ timeoutMs: 0 }), false);
     await a.unlock();
     assert.equal(await waiting, true);
-    const waited = performance.now() - t0;
-    assert.ok(waited < 10_000, `waited ${waited} ms`);
     assert.notEqual(c.token, "team-token");
     assert.equal((await rpcError(a.start())).code, Status.FAILED_PRECONDITION);
     // Unlock with a wrong token is refused; ForceUnlock always works.
@@ -318,13 +317,17 @@ describe("TaskRunner over gRPC", () => {
   test("a lock with a lease expires unless renewed, with a lock_expired signal", async () => {
     const task = new TaskHandle(tr(), "leased");
     await task.create("quick");
-    const expired = collectSignals(tr(), { tasks: ["leased"], names: ["lock_expired"], liveOnly: true }, (s) => s.length >= 1);
-    await sleep(100);
-    assert.equal(await task.lock({ leaseMs: 1_000 }), true);
-    // Renewing (Lock again with the same token) pushes the expiry out.
-    await sleep(500);
-    assert.equal(await task.lock({ leaseMs: 1_000 }), true);
-    await sleep(700);
+    const expired = collectSignals(tr(), { tasks: ["leased"], names: ["lock_expired"] }, (s) => s.length >= 1, 30_000);
+    const leaseMs = 4_000;
+    const lockedAt = performance.now();
+    assert.equal(await task.lock({ leaseMs }), true);
+    // Renewing (Lock again with the same token) pushes the expiry out: past the first lease's end
+    // it still holds. (Time passing is what is tested here, so sleeping is the point.)
+    await sleep(1_000);
+    assert.equal(await task.lock({ leaseMs }), true);
+    const renewedAt = performance.now();
+    assert.ok(renewedAt - lockedAt < leaseMs, `the renewal must come before the first lease ends (came after ${renewedAt - lockedAt} ms)`);
+    await sleep(lockedAt + leaseMs + 500 - performance.now());
     assert.equal(await task.isLocked(), true, "the renewed lease must still hold");
     await expired;
     assert.equal(await task.isLocked(), false);
@@ -333,9 +336,9 @@ describe("TaskRunner over gRPC", () => {
   });
 
   test("WatchSignals streams lifecycle, settings, status and custom signals with increasing seq, filtered by task and name", async () => {
-    const watch = collectSignals(tr(), { tasks: ["sig"], liveOnly: true }, (s) => s.some((x) => x.name === "removed"));
-    const ticks = collectSignals(tr(), { tasks: ["sig"], names: ["tick"], liveOnly: true }, (s) => s.length >= 2);
-    await sleep(200);
+    // With replay (no live_only) nothing is missed between subscribing and the first signal.
+    const watch = collectSignals(tr(), { tasks: ["sig"] }, (s) => s.some((x) => x.name === "removed"));
+    const ticks = collectSignals(tr(), { tasks: ["sig"], names: ["tick"] }, (s) => s.length >= 2);
     const task = handle("sig");
     await task.create("counter", { interval_ms: 30 });
     await task.start();
@@ -355,8 +358,7 @@ describe("TaskRunner over gRPC", () => {
   });
 
   test("WatchSignals resumes after a seq, and the subscription survives the task being removed and re-created", async () => {
-    const all = collectSignals(tr(), { tasks: ["phoenix"], names: ["created", "removed"], liveOnly: true }, (s) => s.length >= 4);
-    await sleep(200);
+    const all = collectSignals(tr(), { tasks: ["phoenix"], names: ["created", "removed"] }, (s) => s.length >= 4);
     await handle("phoenix").create("quick");
     await handle("phoenix").remove();
     await handle("phoenix").create("quick");

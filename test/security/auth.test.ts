@@ -170,6 +170,13 @@ test("a mapped client certificate gets its role; unmapped, foreign and expired c
   assert.equal((await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state, ProcessState.RUNNING);
 });
 
+test("a certificate naming CN=mallory and CN=alice does not get alice's role: subjects match exactly", async () => {
+  const error = await rpcError(client({ cert: pki.twoNames }).processManager.stopProcess({ name: "sleeper" }), "mallory+alice");
+  assert.equal(error.code, Status.UNAUTHENTICATED, error.details);
+  assert.match(error.details, /CN=mallory,CN=alice.*not mapped/);
+  assert.equal((await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state, ProcessState.RUNNING);
+});
+
 test("health is open to anyone; the Unix socket is admin without a token", async () => {
   const channel = createChannel(tcp, ChannelCredentials.createSsl(await readFile(pki.ca)));
   try {

@@ -2,7 +2,7 @@
 // restarting only what changed) and `corral create NAME -- CMD ARGS...` / `corral delete NAME`
 // (ad-hoc programs, when the daemon allows them).
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { RestartPolicy, type ConfigDiff } from "../../ts/index.js";
@@ -39,7 +39,7 @@ export function formatDiff(diff: ConfigDiff | undefined, dryRun: boolean): strin
 
 export async function apply(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parsing("apply", () =>
-    parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, text: { type: "boolean" } } }),
+    parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, text: { type: "boolean" }, "allow-empty": { type: "boolean" } } }),
   );
   if (positionals.length !== 1) throw new UsageError("give one config file (or - for standard input)", "apply");
   const file = positionals[0]!;
@@ -54,6 +54,21 @@ export async function apply(ctx: CliContext, args: string[]): Promise<number> {
     source = { case: "text", value: await readFile(file, "utf8") };
   } else {
     source = { case: "path", value: resolve(file) };
+  }
+  // Checked here first, as the caller: the daemon does not quote a file it is given by path, and
+  // a config without programs would remove every program.
+  const text = source.case === "text" ? source.value : await readFile(file, "utf8");
+  const { ConfigError, parseConfig } = await import("../../../server/config/fleet-entry.js");
+  let programs: number;
+  try {
+    programs = parseConfig(text, { file: file === "-" ? "<stdin>" : file, baseDir: file === "-" ? process.cwd() : dirname(resolve(file)) }).programs.length;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const count = error.problems.length;
+    throw new UsageError(`invalid config, nothing was changed (${count} problem${count === 1 ? "" : "s"}):\n${error.message}`, "apply");
+  }
+  if (programs === 0 && values["allow-empty"] !== true) {
+    throw new UsageError(`${file} has no programs: applying it would stop and remove every program of the daemon; pass --allow-empty if that is what you want`, "apply");
   }
   const response = await ctx.client.applyConfig({ source, dryRun }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
   ctx.out(formatDiff(response.diff, dryRun));

@@ -7,6 +7,7 @@
 package corralv1
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -2131,7 +2132,10 @@ type ProgramResult struct {
 	Error   string       `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	Process *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
 	// Why an ok result did nothing (e.g. "remote: runs on host lab2").
-	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	// The failure with the details a single call would carry (ErrorInfo, PreconditionFailure,
+	// ResourceInfo, BadRequest); unset when ok. Its code and message equal code and error.
+	Status        *status.Status `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2206,6 +2210,13 @@ func (x *ProgramResult) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *ProgramResult) GetStatus() *status.Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
 }
 
 // StartAllRequest starts the selected programs (all when the selector is empty).
@@ -3671,13 +3682,15 @@ func (*WatchEventsResponse_Event) isWatchEventsResponse_Kind() {}
 
 func (*WatchEventsResponse_Gap) isWatchEventsResponse_Kind() {}
 
-// EventGap says that events between after_seq and first_available_seq are no longer
-// in the journal (or were dropped because the subscriber was too slow).
+// EventGap says that events after after_seq and before first_available_seq will not be
+// delivered: no longer in the journal, or dropped while the subscriber was too slow (reason).
+// missed counts those seqs, of every program (an upper bound for a filtered watch).
 type EventGap struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	FirstAvailableSeq uint64                 `protobuf:"varint,2,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
 	Missed            uint64                 `protobuf:"varint,3,opt,name=missed,proto3" json:"missed,omitempty"`
+	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -3731,6 +3744,13 @@ func (x *EventGap) GetMissed() uint64 {
 		return x.Missed
 	}
 	return 0
+}
+
+func (x *EventGap) GetReason() SequenceGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SequenceGapReason_SEQUENCE_GAP_REASON_UNSPECIFIED
 }
 
 // GetServerInfoRequest is empty.
@@ -4841,7 +4861,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xfc\b\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -4990,14 +5010,15 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06signal\x18\x02 \x01(\tR\x06signal\x12\x14\n" +
 	"\x05group\x18\x03 \x01(\bR\x05group\"I\n" +
 	"\x15SignalProcessResponse\x120\n" +
-	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xa3\x01\n" +
+	"\aprocess\x18\x01 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\"\xcf\x01\n" +
 	"\rProgramResult\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x12\n" +
 	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x120\n" +
 	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
-	"\x04note\x18\x06 \x01(\tR\x04note\"\xa6\x01\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\x12*\n" +
+	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\"\xa6\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
@@ -5097,11 +5118,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x13WatchEventsResponse\x12(\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.corral.v1.EventH\x00R\x05event\x12'\n" +
 	"\x03gap\x18\x02 \x01(\v2\x13.corral.v1.EventGapH\x00R\x03gapB\x06\n" +
-	"\x04kind\"o\n" +
+	"\x04kind\"\xa5\x01\n" +
 	"\bEventGap\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12.\n" +
 	"\x13first_available_seq\x18\x02 \x01(\x04R\x11firstAvailableSeq\x12\x16\n" +
-	"\x06missed\x18\x03 \x01(\x04R\x06missed\"\x16\n" +
+	"\x06missed\x18\x03 \x01(\x04R\x06missed\x124\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x1c.corral.v1.SequenceGapReasonR\x06reason\"\x16\n" +
 	"\x14GetServerInfoRequest\"\x84\x03\n" +
 	"\x15GetServerInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
@@ -5331,6 +5353,8 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	nil,                            // 76: corral.v1.LabelSelector.MatchLabelsEntry
 	(*durationpb.Duration)(nil),    // 77: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil),  // 78: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 79: google.rpc.Status
+	(SequenceGapReason)(0),         // 80: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	72,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
@@ -5382,89 +5406,91 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	16,  // 46: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	16,  // 47: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	16,  // 48: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	17,  // 49: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 50: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	77,  // 51: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	30,  // 52: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	17,  // 53: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 54: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	77,  // 55: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	30,  // 56: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 57: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	37,  // 58: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 59: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	78,  // 60: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	38,  // 61: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 62: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	6,   // 63: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 64: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	37,  // 65: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	78,  // 66: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	45,  // 67: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	47,  // 68: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	48,  // 69: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	46,  // 70: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	49,  // 71: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	43,  // 72: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	44,  // 73: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	42,  // 74: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	62,  // 75: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 76: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 77: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	77,  // 78: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	41,  // 79: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	52,  // 80: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	78,  // 81: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	55,  // 82: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	63,  // 83: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	62,  // 84: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	62,  // 85: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	7,   // 86: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	16,  // 87: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 88: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	18,  // 89: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	20,  // 90: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	22,  // 91: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	24,  // 92: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	26,  // 93: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	28,  // 94: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	31,  // 95: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	33,  // 96: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	35,  // 97: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	39,  // 98: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	50,  // 99: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	53,  // 100: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	56,  // 101: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	58,  // 102: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	60,  // 103: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	64,  // 104: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	66,  // 105: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	68,  // 106: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	70,  // 107: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	19,  // 108: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	21,  // 109: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	23,  // 110: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	25,  // 111: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	27,  // 112: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	29,  // 113: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	32,  // 114: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	34,  // 115: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	36,  // 116: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	40,  // 117: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	51,  // 118: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	54,  // 119: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	57,  // 120: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	59,  // 121: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	61,  // 122: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	65,  // 123: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	67,  // 124: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	69,  // 125: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	71,  // 126: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	108, // [108:127] is the sub-list for method output_type
-	89,  // [89:108] is the sub-list for method input_type
-	89,  // [89:89] is the sub-list for extension type_name
-	89,  // [89:89] is the sub-list for extension extendee
-	0,   // [0:89] is the sub-list for field type_name
+	79,  // 49: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	17,  // 50: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 51: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	77,  // 52: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 53: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	17,  // 54: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 55: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	77,  // 56: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	30,  // 57: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 58: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	37,  // 59: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 60: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	78,  // 61: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	38,  // 62: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 63: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	6,   // 64: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 65: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	37,  // 66: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	78,  // 67: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	45,  // 68: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	47,  // 69: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	48,  // 70: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	46,  // 71: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	49,  // 72: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	43,  // 73: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	44,  // 74: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	42,  // 75: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	62,  // 76: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 77: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 78: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	77,  // 79: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	41,  // 80: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	52,  // 81: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	80,  // 82: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	78,  // 83: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	55,  // 84: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	63,  // 85: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	62,  // 86: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	62,  // 87: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	7,   // 88: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	16,  // 89: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 90: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	18,  // 91: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	20,  // 92: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	22,  // 93: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	24,  // 94: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	26,  // 95: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	28,  // 96: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	31,  // 97: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	33,  // 98: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	35,  // 99: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	39,  // 100: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	50,  // 101: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	53,  // 102: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	56,  // 103: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	58,  // 104: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	60,  // 105: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	64,  // 106: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	66,  // 107: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	68,  // 108: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	70,  // 109: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	19,  // 110: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	21,  // 111: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	23,  // 112: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	25,  // 113: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	27,  // 114: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	29,  // 115: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	32,  // 116: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	34,  // 117: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	36,  // 118: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	40,  // 119: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	51,  // 120: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	54,  // 121: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	57,  // 122: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	59,  // 123: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	61,  // 124: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	65,  // 125: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	67,  // 126: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	69,  // 127: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	71,  // 128: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	110, // [110:129] is the sub-list for method output_type
+	91,  // [91:110] is the sub-list for method input_type
+	91,  // [91:91] is the sub-list for extension type_name
+	91,  // [91:91] is the sub-list for extension extendee
+	0,   // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5472,6 +5498,7 @@ func file_corral_v1_process_manager_proto_init() {
 	if File_corral_v1_process_manager_proto != nil {
 		return
 	}
+	file_corral_v1_sequence_proto_init()
 	file_corral_v1_process_manager_proto_msgTypes[1].OneofWrappers = []any{
 		(*ProbeSpec_Tcp)(nil),
 		(*ProbeSpec_Exec)(nil),

@@ -2189,14 +2189,17 @@ func (x *TaskSignal) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
-// SignalGap says that signals were lost to this subscriber: no longer held after after_seq,
-// or dropped because the subscriber read too slowly.
+// SignalGap says that signals after after_seq and before first_available_seq will not be
+// delivered: no longer held (or lost in a daemon restart), or dropped while the subscriber read
+// too slowly (reason). missed counts those seqs, of every task (an upper bound when filtered).
 type SignalGap struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AfterSeq      uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	Missed        uint64                 `protobuf:"varint,2,opt,name=missed,proto3" json:"missed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	Missed            uint64                 `protobuf:"varint,2,opt,name=missed,proto3" json:"missed,omitempty"`
+	FirstAvailableSeq uint64                 `protobuf:"varint,3,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
+	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SignalGap) Reset() {
@@ -2241,6 +2244,20 @@ func (x *SignalGap) GetMissed() uint64 {
 		return x.Missed
 	}
 	return 0
+}
+
+func (x *SignalGap) GetFirstAvailableSeq() uint64 {
+	if x != nil {
+		return x.FirstAvailableSeq
+	}
+	return 0
+}
+
+func (x *SignalGap) GetReason() SequenceGapReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SequenceGapReason_SEQUENCE_GAP_REASON_UNSPECIFIED
 }
 
 // WatchSignalsRequest filters signals by task names and signal names (empty: all).
@@ -2401,7 +2418,7 @@ var File_corral_v1_task_runner_proto protoreflect.FileDescriptor
 
 const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcorral/v1/task_runner.proto\x12\tcorral.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\";\n" +
+	"\x1bcorral/v1/task_runner.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\";\n" +
 	"\tTaskError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x14\n" +
 	"\x05stack\x18\x02 \x01(\tR\x05stack\"\xbc\x01\n" +
@@ -2531,10 +2548,12 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\x04task\x18\x02 \x01(\tR\x04task\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x120\n" +
 	"\apayload\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\apayload\x12.\n" +
-	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"@\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xa6\x01\n" +
 	"\tSignalGap\x12\x1b\n" +
 	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x16\n" +
-	"\x06missed\x18\x02 \x01(\x04R\x06missed\"{\n" +
+	"\x06missed\x18\x02 \x01(\x04R\x06missed\x12.\n" +
+	"\x13first_available_seq\x18\x03 \x01(\x04R\x11firstAvailableSeq\x124\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x1c.corral.v1.SequenceGapReasonR\x06reason\"{\n" +
 	"\x13WatchSignalsRequest\x12\x14\n" +
 	"\x05tasks\x18\x01 \x03(\tR\x05tasks\x12\x14\n" +
 	"\x05names\x18\x02 \x03(\tR\x05names\x12\x1b\n" +
@@ -2637,6 +2656,7 @@ var file_corral_v1_task_runner_proto_goTypes = []any{
 	(*structpb.Value)(nil),             // 42: google.protobuf.Value
 	(*timestamppb.Timestamp)(nil),      // 43: google.protobuf.Timestamp
 	(*durationpb.Duration)(nil),        // 44: google.protobuf.Duration
+	(SequenceGapReason)(0),             // 45: corral.v1.SequenceGapReason
 }
 var file_corral_v1_task_runner_proto_depIdxs = []int32{
 	0,  // 0: corral.v1.TaskInfo.state:type_name -> corral.v1.TaskState
@@ -2671,49 +2691,50 @@ var file_corral_v1_task_runner_proto_depIdxs = []int32{
 	43, // 29: corral.v1.IsLockedResponse.expires_at:type_name -> google.protobuf.Timestamp
 	42, // 30: corral.v1.TaskSignal.payload:type_name -> google.protobuf.Value
 	43, // 31: corral.v1.TaskSignal.time:type_name -> google.protobuf.Timestamp
-	38, // 32: corral.v1.WatchSignalsResponse.signal:type_name -> corral.v1.TaskSignal
-	39, // 33: corral.v1.WatchSignalsResponse.gap:type_name -> corral.v1.SignalGap
-	4,  // 34: corral.v1.TaskRunner.ListTaskTypes:input_type -> corral.v1.ListTaskTypesRequest
-	6,  // 35: corral.v1.TaskRunner.CreateTask:input_type -> corral.v1.CreateTaskRequest
-	8,  // 36: corral.v1.TaskRunner.StartTask:input_type -> corral.v1.StartTaskRequest
-	10, // 37: corral.v1.TaskRunner.StopTask:input_type -> corral.v1.StopTaskRequest
-	12, // 38: corral.v1.TaskRunner.JoinTask:input_type -> corral.v1.JoinTaskRequest
-	14, // 39: corral.v1.TaskRunner.GetTask:input_type -> corral.v1.GetTaskRequest
-	16, // 40: corral.v1.TaskRunner.ListTasks:input_type -> corral.v1.ListTasksRequest
-	18, // 41: corral.v1.TaskRunner.RemoveTask:input_type -> corral.v1.RemoveTaskRequest
-	20, // 42: corral.v1.TaskRunner.SetSettings:input_type -> corral.v1.SetSettingsRequest
-	22, // 43: corral.v1.TaskRunner.GetSettings:input_type -> corral.v1.GetSettingsRequest
-	24, // 44: corral.v1.TaskRunner.GetPendingSettings:input_type -> corral.v1.GetPendingSettingsRequest
-	26, // 45: corral.v1.TaskRunner.GetStatus:input_type -> corral.v1.GetStatusRequest
-	28, // 46: corral.v1.TaskRunner.CallMethod:input_type -> corral.v1.CallMethodRequest
-	30, // 47: corral.v1.TaskRunner.Lock:input_type -> corral.v1.LockRequest
-	32, // 48: corral.v1.TaskRunner.Unlock:input_type -> corral.v1.UnlockRequest
-	34, // 49: corral.v1.TaskRunner.ForceUnlock:input_type -> corral.v1.ForceUnlockRequest
-	36, // 50: corral.v1.TaskRunner.IsLocked:input_type -> corral.v1.IsLockedRequest
-	40, // 51: corral.v1.TaskRunner.WatchSignals:input_type -> corral.v1.WatchSignalsRequest
-	5,  // 52: corral.v1.TaskRunner.ListTaskTypes:output_type -> corral.v1.ListTaskTypesResponse
-	7,  // 53: corral.v1.TaskRunner.CreateTask:output_type -> corral.v1.CreateTaskResponse
-	9,  // 54: corral.v1.TaskRunner.StartTask:output_type -> corral.v1.StartTaskResponse
-	11, // 55: corral.v1.TaskRunner.StopTask:output_type -> corral.v1.StopTaskResponse
-	13, // 56: corral.v1.TaskRunner.JoinTask:output_type -> corral.v1.JoinTaskResponse
-	15, // 57: corral.v1.TaskRunner.GetTask:output_type -> corral.v1.GetTaskResponse
-	17, // 58: corral.v1.TaskRunner.ListTasks:output_type -> corral.v1.ListTasksResponse
-	19, // 59: corral.v1.TaskRunner.RemoveTask:output_type -> corral.v1.RemoveTaskResponse
-	21, // 60: corral.v1.TaskRunner.SetSettings:output_type -> corral.v1.SetSettingsResponse
-	23, // 61: corral.v1.TaskRunner.GetSettings:output_type -> corral.v1.GetSettingsResponse
-	25, // 62: corral.v1.TaskRunner.GetPendingSettings:output_type -> corral.v1.GetPendingSettingsResponse
-	27, // 63: corral.v1.TaskRunner.GetStatus:output_type -> corral.v1.GetStatusResponse
-	29, // 64: corral.v1.TaskRunner.CallMethod:output_type -> corral.v1.CallMethodResponse
-	31, // 65: corral.v1.TaskRunner.Lock:output_type -> corral.v1.LockResponse
-	33, // 66: corral.v1.TaskRunner.Unlock:output_type -> corral.v1.UnlockResponse
-	35, // 67: corral.v1.TaskRunner.ForceUnlock:output_type -> corral.v1.ForceUnlockResponse
-	37, // 68: corral.v1.TaskRunner.IsLocked:output_type -> corral.v1.IsLockedResponse
-	41, // 69: corral.v1.TaskRunner.WatchSignals:output_type -> corral.v1.WatchSignalsResponse
-	52, // [52:70] is the sub-list for method output_type
-	34, // [34:52] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	45, // 32: corral.v1.SignalGap.reason:type_name -> corral.v1.SequenceGapReason
+	38, // 33: corral.v1.WatchSignalsResponse.signal:type_name -> corral.v1.TaskSignal
+	39, // 34: corral.v1.WatchSignalsResponse.gap:type_name -> corral.v1.SignalGap
+	4,  // 35: corral.v1.TaskRunner.ListTaskTypes:input_type -> corral.v1.ListTaskTypesRequest
+	6,  // 36: corral.v1.TaskRunner.CreateTask:input_type -> corral.v1.CreateTaskRequest
+	8,  // 37: corral.v1.TaskRunner.StartTask:input_type -> corral.v1.StartTaskRequest
+	10, // 38: corral.v1.TaskRunner.StopTask:input_type -> corral.v1.StopTaskRequest
+	12, // 39: corral.v1.TaskRunner.JoinTask:input_type -> corral.v1.JoinTaskRequest
+	14, // 40: corral.v1.TaskRunner.GetTask:input_type -> corral.v1.GetTaskRequest
+	16, // 41: corral.v1.TaskRunner.ListTasks:input_type -> corral.v1.ListTasksRequest
+	18, // 42: corral.v1.TaskRunner.RemoveTask:input_type -> corral.v1.RemoveTaskRequest
+	20, // 43: corral.v1.TaskRunner.SetSettings:input_type -> corral.v1.SetSettingsRequest
+	22, // 44: corral.v1.TaskRunner.GetSettings:input_type -> corral.v1.GetSettingsRequest
+	24, // 45: corral.v1.TaskRunner.GetPendingSettings:input_type -> corral.v1.GetPendingSettingsRequest
+	26, // 46: corral.v1.TaskRunner.GetStatus:input_type -> corral.v1.GetStatusRequest
+	28, // 47: corral.v1.TaskRunner.CallMethod:input_type -> corral.v1.CallMethodRequest
+	30, // 48: corral.v1.TaskRunner.Lock:input_type -> corral.v1.LockRequest
+	32, // 49: corral.v1.TaskRunner.Unlock:input_type -> corral.v1.UnlockRequest
+	34, // 50: corral.v1.TaskRunner.ForceUnlock:input_type -> corral.v1.ForceUnlockRequest
+	36, // 51: corral.v1.TaskRunner.IsLocked:input_type -> corral.v1.IsLockedRequest
+	40, // 52: corral.v1.TaskRunner.WatchSignals:input_type -> corral.v1.WatchSignalsRequest
+	5,  // 53: corral.v1.TaskRunner.ListTaskTypes:output_type -> corral.v1.ListTaskTypesResponse
+	7,  // 54: corral.v1.TaskRunner.CreateTask:output_type -> corral.v1.CreateTaskResponse
+	9,  // 55: corral.v1.TaskRunner.StartTask:output_type -> corral.v1.StartTaskResponse
+	11, // 56: corral.v1.TaskRunner.StopTask:output_type -> corral.v1.StopTaskResponse
+	13, // 57: corral.v1.TaskRunner.JoinTask:output_type -> corral.v1.JoinTaskResponse
+	15, // 58: corral.v1.TaskRunner.GetTask:output_type -> corral.v1.GetTaskResponse
+	17, // 59: corral.v1.TaskRunner.ListTasks:output_type -> corral.v1.ListTasksResponse
+	19, // 60: corral.v1.TaskRunner.RemoveTask:output_type -> corral.v1.RemoveTaskResponse
+	21, // 61: corral.v1.TaskRunner.SetSettings:output_type -> corral.v1.SetSettingsResponse
+	23, // 62: corral.v1.TaskRunner.GetSettings:output_type -> corral.v1.GetSettingsResponse
+	25, // 63: corral.v1.TaskRunner.GetPendingSettings:output_type -> corral.v1.GetPendingSettingsResponse
+	27, // 64: corral.v1.TaskRunner.GetStatus:output_type -> corral.v1.GetStatusResponse
+	29, // 65: corral.v1.TaskRunner.CallMethod:output_type -> corral.v1.CallMethodResponse
+	31, // 66: corral.v1.TaskRunner.Lock:output_type -> corral.v1.LockResponse
+	33, // 67: corral.v1.TaskRunner.Unlock:output_type -> corral.v1.UnlockResponse
+	35, // 68: corral.v1.TaskRunner.ForceUnlock:output_type -> corral.v1.ForceUnlockResponse
+	37, // 69: corral.v1.TaskRunner.IsLocked:output_type -> corral.v1.IsLockedResponse
+	41, // 70: corral.v1.TaskRunner.WatchSignals:output_type -> corral.v1.WatchSignalsResponse
+	53, // [53:71] is the sub-list for method output_type
+	35, // [35:53] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_task_runner_proto_init() }
@@ -2721,6 +2742,7 @@ func file_corral_v1_task_runner_proto_init() {
 	if File_corral_v1_task_runner_proto != nil {
 		return
 	}
+	file_corral_v1_sequence_proto_init()
 	file_corral_v1_task_runner_proto_msgTypes[40].OneofWrappers = []any{
 		(*WatchSignalsResponse_Signal)(nil),
 		(*WatchSignalsResponse_Gap)(nil),

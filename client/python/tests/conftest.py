@@ -62,12 +62,13 @@ def wait_for(check, timeout: float, what: str):
         time.sleep(0.02)
 
 
-def start_daemon(config: Optional[dict], extra_args: Sequence[str] = ()) -> Daemon:
+def start_daemon(config: Optional[dict], extra_args: Sequence[str] = (), home: Optional[str] = None) -> Daemon:
     """A daemon with this config (None: the built-in example that `corral server` runs) and
-    extra daemon arguments (e.g. ["--host-name", "lab1"])."""
+    extra daemon arguments (e.g. ["--host-name", "lab1"]), in `home` (default: a new temp dir;
+    give the same home again to restart a daemon on it)."""
     if not DAEMON_ENTRY.exists():
         raise RuntimeError(f"{DAEMON_ENTRY} is missing: build the daemon first (npm run build)")
-    home = tempfile.mkdtemp(prefix="corral-py-")
+    home = home or tempfile.mkdtemp(prefix="corral-py-")
     args = ["node", str(DAEMON_ENTRY), "--home", home]
     if config is not None:
         config_path = os.path.join(home, "corral.yaml")
@@ -75,10 +76,10 @@ def start_daemon(config: Optional[dict], extra_args: Sequence[str] = ()) -> Daem
             json.dump(config, f)  # JSON is YAML
         args += ["--config", config_path]
     args += list(extra_args)
-    log = open(os.path.join(home, "daemon.out"), "wb")
+    log = open(os.path.join(home, "daemon.out"), "ab")
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     daemon = Daemon(home, process)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a daemon under load took 12 s to listen (as test/helpers/daemon.ts)
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"daemon exited during startup: {open(log.name).read()}")
@@ -91,11 +92,11 @@ def start_daemon(config: Optional[dict], extra_args: Sequence[str] = ()) -> Daem
                     pass
         if time.monotonic() > deadline:
             stop_daemon(daemon)
-            raise RuntimeError("daemon did not answer within 15 s")
+            raise RuntimeError("daemon did not answer within 60 s")
         time.sleep(0.05)
 
 
-def stop_daemon(daemon: Daemon) -> None:
+def stop_daemon(daemon: Daemon, remove_home: bool = True) -> None:
     # Only our own child, by its pid: SIGTERM stops its programs, SIGKILL if it hangs.
     if daemon.process.poll() is None:
         os.kill(daemon.process.pid, signal.SIGTERM)
@@ -104,7 +105,8 @@ def stop_daemon(daemon: Daemon) -> None:
         except subprocess.TimeoutExpired:
             os.kill(daemon.process.pid, signal.SIGKILL)
             daemon.process.wait()
-    shutil.rmtree(daemon.home, ignore_errors=True)
+    if remove_home:
+        shutil.rmtree(daemon.home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,8 @@ def test_start_status_stop(corral):
 def test_unknown_program_raises_not_found_with_the_grpc_code(corral):
     with pytest.raises(CorralError) as caught:
         corral.status("no-such-program")
-    assert caught.value.code == grpc.StatusCode.NOT_FOUND
-    assert "no-such-program" in caught.value.details
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-program" in caught.value.details()
 
 
 def test_follow_logs_streams_new_lines_as_an_iterator(corral):
@@ -98,7 +98,7 @@ def test_a_task_is_created_steered_with_settings_and_joined(corral):
         wait_for(lambda: task.status()["count"] >= 105, 10, "a count with the new step")
         with pytest.raises(CorralError) as bad:
             task.set_settings({"step": -1})
-        assert bad.value.code == grpc.StatusCode.INVALID_ARGUMENT and "step" in bad.value.details
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "step" in bad.value.details()
         task.stop()
         assert task.join(timeout=10).state == TaskState.Value("TASK_STATE_STOPPED")
     finally:
@@ -115,7 +115,7 @@ def test_a_lock_from_one_client_refuses_the_other(daemon, corral):
                 other.lock()
             with pytest.raises(CorralError) as refused:
                 other.start()
-            assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
+            assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
             assert other.is_locked()  # reads stay open
             owner.start()  # the owner's token goes with every call
         assert not other.is_locked()

@@ -53,7 +53,7 @@ def test_routes_each_program_to_the_daemon_that_owns_it(two_hosts):
         assert all(p.host == host for host, processes in listed.items() for p in processes)
         with pytest.raises(corral_client.CorralError) as missing:
             hosts.owner("nope")
-        assert missing.value.code == grpc.StatusCode.NOT_FOUND
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_a_stopped_daemon_is_an_unreachable_host_and_the_other_still_acts(two_hosts):

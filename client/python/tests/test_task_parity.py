@@ -84,8 +84,8 @@ def test_second_start_and_non_holder_unlock_answer_testably(daemon, corral):
         assert task.try_start() is False
         with pytest.raises(CorralError) as refused:
             task.start()
-        assert refused.value.code == grpc.StatusCode.FAILED_PRECONDITION
-        assert refused.value.reason == "task_already_started"
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert refused.value.reason == "TASK_ALREADY_STARTED"
 
         assert task.try_lock()
         with daemon.client() as other_client:
@@ -94,7 +94,7 @@ def test_second_start_and_non_holder_unlock_answer_testably(daemon, corral):
             assert other.unlock_outcome() == "not_holder"
             with pytest.raises(CorralError) as locked:
                 other.stop()
-            assert locked.value.reason == "task_locked"
+            assert locked.value.reason == "TASK_LOCKED"
             assert other_client.task("py-once").force_unlock() is True
         assert task.is_locked() is False
         assert task.unlock_outcome() == "not_locked"
@@ -121,7 +121,7 @@ def test_custom_method_reads_pending_settings_and_sets_one_field(corral):
         assert task.pending_settings()["other"] == "from client"
         with pytest.raises(CorralError) as bad:
             task.call("set_param", "seven")
-        assert bad.value.code == grpc.StatusCode.INVALID_ARGUMENT and "settings.param" in bad.value.details
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "settings.param" in bad.value.details()
     finally:
         task.remove(timeout=10)
 
@@ -143,6 +143,6 @@ def test_exec_task_in_python_declares_methods_and_keeps_settings_pending(corral)
         assert task.pending_settings() is None
         with pytest.raises(CorralError) as unknown:
             task.call("nope")
-        assert unknown.value.code == grpc.StatusCode.NOT_FOUND
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
     finally:
         task.remove(timeout=10)

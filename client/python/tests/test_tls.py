@@ -70,15 +70,15 @@ def test_token_file_and_roles(secured):
         assert viewer.status("sleeper").name == "sleeper"
         with pytest.raises(CorralError) as denied:
             viewer.stop("sleeper")
-        assert denied.value.code == grpc.StatusCode.PERMISSION_DENIED
-        assert "StopProcess needs role operator" in denied.value.details
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "StopProcess needs role operator" in denied.value.details()
 
 
 def test_without_a_token_is_unauthenticated(secured):
     with corral_client.connect(secured["tcp"], tls=TlsOptions(ca=secured["pki"]["ca"])) as anonymous:
         with pytest.raises(CorralError) as refused:
             anonymous.server_info()
-        assert refused.value.code == grpc.StatusCode.UNAUTHENTICATED
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_a_client_certificate_maps_to_its_role(secured):
@@ -88,4 +88,4 @@ def test_a_client_certificate_maps_to_its_role(secured):
         assert alice.server_info().pid == secured["daemon"].process.pid
         with pytest.raises(CorralError) as denied:
             alice.stop("sleeper")
-        assert denied.value.code == grpc.StatusCode.PERMISSION_DENIED
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -88,7 +88,9 @@ export class StatsSampler {
           run = this.runs.currentRun(target.program);
           root = read(run.pid);
           if (!root || root.startTicks !== run.pidStartTicks || root.state === "Z") {
-            throw new WrongStateError(`program "${target.program}" is not running (its run ${run.runId}, pid ${run.pid}, has exited)`);
+            throw new WrongStateError(`program "${target.program}" is not running (its run ${run.runId}, pid ${run.pid}, has exited)`, "NOT_RUNNING", {
+              subject: `program/${target.program}`,
+            });
           }
         } else {
           root = read(target.pid);

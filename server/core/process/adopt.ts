@@ -1,15 +1,15 @@
 // Persistence of the process core and re-adoption after a daemon restart: keeps the state store
-// (state-store.ts) and the event journal file (journal-file.ts) current, and on startup takes
+// (state-store.ts) and the event journal file (events/log-file.ts) current, and on startup takes
 // over the runs the previous daemon left: alive with the same pid and start ticks -> adopted,
 // RUNNING with the same run id; ended, or pid now another process -> exited (status unknown)
 // and the restart policy applies. Programs the user stopped stay stopped; EXITED and FATAL ones
 // come back as they were; ad-hoc programs are re-created from their saved config; runs spawned
 // after the last save come from the spawn log (spawn-recovery.ts).
 import { dirname, join } from "node:path";
-import { JournalFile } from "../store/journal-file.js";
+import { LogFile } from "../events/log-file.js";
 import { SpawnLog } from "../store/spawn-log.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
-import type { EventJournal } from "../store/journal.js";
+import { journalCodec, type EventJournal, type JournalEvent } from "./journal.js";
 import { currentBootId, StateStore, type DesiredState, type SavedProgram, type SavedRun, type SavedState } from "../store/state-store.js";
 import { stopProcessGroup } from "../os/group-stop.js";
 import { isSameProcess, readStat } from "../os/proc.js";
@@ -117,7 +117,7 @@ export interface RestoreOutcome {
 
 export class Persistence {
   private readonly store: StateStore;
-  private readonly journalFile: JournalFile;
+  private readonly journalFile: LogFile<JournalEvent>;
   /** Appended at each spawn, emptied at each save: see store/spawn-log.ts. */
   readonly spawnLog: SpawnLog;
   private readonly exitWatcher = new AdoptedExitWatcher();
@@ -131,8 +131,8 @@ export class Persistence {
 
   constructor(private readonly options: PersistenceOptions) {
     const { journal } = options;
-    this.journalFile = new JournalFile(join(options.stateDir, "events.jsonl"), journal.capacity);
-    const { events, skipped } = this.journalFile.load();
+    this.journalFile = new LogFile(join(options.stateDir, "events.jsonl"), journalCodec, journal.limits);
+    const { items: events, skipped } = this.journalFile.load();
     journal.restore(events);
     journal.setSink((event) => this.journalFile.append(event, () => journal.recent()));
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);

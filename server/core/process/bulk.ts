@@ -1,12 +1,12 @@
 // Bulk start and stop, and the order they keep: start-all follows dependencies (each dependency
 // started once per bulk operation, its depends_on condition waited for), then config order;
 // stop-all goes by dependency level, dependents first, in reverse config order within a level.
-import { TimeoutError, WrongStateError } from "../errors.js";
+import { ProgramFatalError, SurvivorsError, TimeoutError, WrongStateError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
 import { conditionHolds, dependencyGraph, dependencyLevels, type DependencyView } from "./dependencies.js";
 import type { Program } from "./program.js";
 import { isExpectedExit } from "./restart-policy.js";
-import type { ProgramResult, StartWait, StopWait } from "./types.js";
+import type { ProcessSnapshot, ProgramResult, StartWait, StopWait } from "./types.js";
 
 export interface StartOptions {
   wait?: StartWait; // default "running"
@@ -84,7 +84,11 @@ export class BulkOperations {
             try {
               await this.startWithDependencies(dep, starting, options, false);
             } catch (error) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName },
+              });
             }
           }
           const deadline = performance.now() + timeoutMs;
@@ -98,7 +102,11 @@ export class BulkOperations {
             const result = check();
             if (result.met) break;
             if (result.failed) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`);
+              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`, "DEPENDENCY_FAILED", {
+                subject: `program/${depName}`,
+                type: "DEPENDENCY",
+                metadata: { program: program.name, dependency: depName, condition },
+              });
             }
           }
         }),
@@ -138,12 +146,11 @@ export class BulkOperations {
         try {
           await promise;
           await this.waitStarted(program, options);
+          startedOrFatal(program, options);
         } catch (startError) {
           error = startError as Error;
         }
-        const snapshot = program.snapshot();
-        if (!error && snapshot.state === "FATAL") error = new Error(`${program.name} is FATAL: ${snapshot.stateReason}`);
-        return { name: program.name, ok: !error, error, process: snapshot };
+        return { name: program.name, ok: !error, error, process: program.snapshot() };
       }),
     ).then((results) => [...results, ...remote.map(remoteResult)]);
   }
@@ -180,7 +187,7 @@ export class BulkOperations {
           if (options.wait !== "none") {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
             const survivors = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
-            if (survivors.length > 0) error = new Error(`${program.name}: ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}`);
+            if (survivors.length > 0) error = new SurvivorsError(program.name, survivors);
           } else stopping.catch(() => undefined);
         } catch (stopError) {
           error = stopError as Error;
@@ -191,6 +198,16 @@ export class BulkOperations {
   }
 }
 
+/**
+ * The snapshot of a started program, or a ProgramFatalError when the start ended FATAL (a
+ * waited-for start that gave up is a failure, not an OK answer with FATAL inside).
+ */
+export function startedOrFatal(program: Program, options: StartOptions): ProcessSnapshot {
+  const snapshot = program.snapshot();
+  if (snapshot.state !== "FATAL" || options.wait === "none") return snapshot;
+  throw new ProgramFatalError(program.name, snapshot.stateReason, snapshot.run);
+}
+
 /** A bulk operation's result for a program of another host: nothing was done here. */
 function remoteResult(program: Program): ProgramResult {
   return { name: program.name, ok: true, process: program.snapshot(), note: `remote: runs on host ${program.remoteHost}` };
@@ -199,5 +216,5 @@ function remoteResult(program: Program): ProgramResult {
 /** Start, stop, restart and signal act on processes of this host only. */
 export function refuseRemote(program: Program, what: string): void {
   const host = program.remoteHost;
-  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`);
+  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${program.name}`, metadata: { program: program.name, host } });
 }

@@ -5,7 +5,7 @@
 // change at a time, each on the set the last left. Reading YAML is passed in (ConfigReader).
 import { dirname, isAbsolute } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, WrongStateError } from "../errors.js";
-import type { EventJournal } from "../store/journal.js";
+import type { EventJournal } from "./journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
 import type { Program } from "./program.js";
@@ -86,13 +86,13 @@ export class LiveConfig {
   }
 
   private get reader(): ConfigReader {
-    if (!this.policy.reader) throw new WrongStateError("this daemon was started without a config reader, so it cannot read config text or files");
+    if (!this.policy.reader) throw new WrongStateError("this daemon was started without a config reader, so it cannot read config text or files", "NO_CONFIG_READER");
     return this.policy.reader;
   }
 
   private requireAdhoc(what: string): void {
     if (!this.policy.allowAdhoc) {
-      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`);
+      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`, "ADHOC_DISABLED");
     }
   }
 
@@ -114,7 +114,7 @@ export class LiveConfig {
   async reload(options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
     const path = this.policy.configPath;
     if (path === undefined) {
-      throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)");
+      throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)", "NO_CONFIG_FILE");
     }
     return this.apply(await this.reader.loadFile(path), options);
   }
@@ -227,13 +227,15 @@ export class LiveConfig {
       const program = set.get(name);
       if (!program) throw new NotFoundError("program", name);
       if (!program.adhoc) {
-        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`);
+        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`, "NOT_ADHOC", {
+          subject: `program/${name}`,
+        });
       }
       program.setRemoving(true);
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });
       if (result && !result.ok && result.error) {
         program.setRemoving(false);
-        throw new WrongStateError(`${name} not deleted: ${result.error.message}`);
+        throw new WrongStateError(`${name} not deleted: ${result.error.message}`, "DELETE_FAILED", { subject: `program/${name}` });
       }
       program.dispose();
       set.delete(name);

@@ -3,7 +3,23 @@
 // programs go first; when no backup is left, current files are cut down to their last partial
 // block, largest first (the same lossless cut as rotation). Logical offsets never change, and
 // every drop is remembered with its offsets, so a reader of dropped data is told what went and why.
-import type { DroppedLog, LogFile } from "./log-file.js";
+import type { LogFile } from "./log-file.js";
+
+/** A backup as the total cap sees it (log-budget.ts). */
+export interface BackupUsage {
+  /** Logical offset of its first byte (also its name: <stream>.log.<offset>). */
+  start: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What the total cap removed from one stream: the logical offsets it held. */
+export interface DroppedLog {
+  path: string;
+  bytes: number;
+  fromOffset: number;
+  toOffset: number;
+}
 
 /** At most one check in this interval while programs write; a trailing check sees the last burst. */
 const CHECK_INTERVAL_MS = 1000;
@@ -24,6 +40,7 @@ export class LogBudget {
   private lastCheck = 0;
   private running?: Promise<void>;
   private again = false;
+  private lastFailure?: string;
 
   constructor(private readonly options: LogBudgetOptions) {}
 
@@ -38,7 +55,14 @@ export class LogBudget {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastCheck = Date.now();
-      this.enforce().catch((error: unknown) => process.emitWarning(`corral: enforcing server.logs.max_total failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.enforce().catch((error: unknown) => {
+        // Tried again after the interval: the programs may have stopped writing, and no growth
+        // would ever wake the check again. Said once per kind of failure.
+        const message = `corral: enforcing server.logs.max_total failed (tried again in ${CHECK_INTERVAL_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
+        if (message !== this.lastFailure) process.emitWarning(message);
+        this.lastFailure = message;
+        this.noteGrowth();
+      });
     }, wait);
     this.timer.unref();
   };

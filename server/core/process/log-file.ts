@@ -2,40 +2,23 @@
 // through the daemon, so nothing is lost while the daemon is busy or down. Logical offsets count
 // every byte the stream ever held and never move; rotation (log-rotation.ts) cuts the head of the
 // file into backups without losing a write, and every dropped range is remembered with its reason.
-import { watch, type FSWatcher } from "node:fs";
 import { closeSync, openSync, statSync } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describeResource, errnoOf } from "../resource-errors.js";
+import type { BackupUsage, DroppedLog } from "./log-budget.js";
 import { cutModeOf, type CutMode } from "./log-fallocate.js";
 import { followLog } from "./log-follow.js";
 import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
-import { dropBefore, planRotation, recoverRotation, rotate, type StreamFiles } from "./log-rotation.js";
-import { backupPath, chain, listBackups, readRange, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import { cutAll, dropBefore, recoverRotation, rotateDue, type StreamFiles } from "./log-rotation.js";
+import { chain, listBackups, migrateNumbered, readRange, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import { tailOffsetOf } from "./log-tail.js";
+import { LogWatch } from "./log-watch.js";
 import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
-const TAIL_BLOCK = 64 * 1024;
-/** At most one size check per file in this interval, however chatty the program. */
-const ROTATE_CHECK_MS = 100;
 /** Used when the filesystem does not say (st_blksize); collapse and punch need block-aligned lengths. */
 const DEFAULT_BLOCK = 4096;
-
-/** A backup as the total cap sees it (log-budget.ts). */
-export interface BackupUsage {
-  /** Logical offset of its first byte (also its name: <stream>.log.<offset>). */
-  start: number;
-  size: number;
-  mtimeMs: number;
-}
-
-/** What the total cap removed from one stream: the logical offsets it held. */
-export interface DroppedLog {
-  path: string;
-  bytes: number;
-  fromOffset: number;
-  toOffset: number;
-}
 
 export type LogRead = LogChunk & { first: number; end: number };
 
@@ -44,10 +27,7 @@ export class LogFile {
   private readonly metaPath: string;
   private meta: LogMeta;
   private loaded?: Promise<void>;
-  private watcher?: FSWatcher;
-  private readonly listeners = new Set<() => void>();
   private rotating?: Promise<void>;
-  private lastRotateCheck = 0;
   /** The chain's backups as last listed (they change only under exclusive(), which clears this). */
   private backupList?: Backup[];
   /** Rotations and drops done so far: lets segments() notice one that ran while it read sizes. */
@@ -64,6 +44,7 @@ export class LogFile {
     // Read now, so endOffsetSync is right before any async use; a rotation a crash left
     // pending is finished or undone by load(), before anything reads.
     this.meta = loadMetaSync(this.metaPath);
+    this.watch = new LogWatch(this.path, () => this.onGrow?.(), () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined));
   }
 
   setConfig(config: LogConfig): void {
@@ -77,27 +58,23 @@ export class LogFile {
   private load(): Promise<void> {
     this.loaded ??= (async () => {
       this.meta = await loadMeta(this.metaPath);
-      await this.migrateNumberedBackups();
-      const recovered = await recoverRotation(this.files).catch((error: unknown) => `${this.path}: recovering a rotation failed: ${String(error)}`);
-      if (recovered) this.onProblem?.(recovered);
-      // Copies a crashed rotation made before it said so in the meta file: never part of the stream.
-      for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
+      await migrateNumbered(this.path, this.meta.base + this.meta.head);
+      await this.settle().catch(() => undefined);
     })();
     return this.loaded;
   }
 
-  /** Backups named 1..n (1 the newest, ending at base) by earlier versions get their offset names. */
-  private async migrateNumberedBackups(): Promise<void> {
-    const { numbered } = await listBackups(this.path);
-    if (numbered.length === 0) return;
-    let end = this.meta.base + this.meta.head;
-    for (let n = 1; ; n++) {
-      const path = `${this.path}.${n}`;
-      const size = await sizeOf(path, -1);
-      if (size < 0 || end - size < 0) break;
-      end -= size;
-      await rename(path, backupPath(this.path, end));
+  /** Finishes or undoes a rotation left under way (by a crash, or one that failed half-way). */
+  private async settle(): Promise<void> {
+    if (this.meta.rotation) {
+      const recovered = await recoverRotation(this.files).catch((error: unknown) => {
+        this.problem(`${this.path}: recovering a rotation failed (tried again at the next rotation): ${String(error)}`);
+        throw error;
+      });
+      if (recovered) this.onProblem?.(recovered);
     }
+    // Copies a crashed rotation made before it said so in the meta file: never part of the stream.
+    for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
   }
 
   /** The logical end offset now, read synchronously (used to mark where a new run's output begins). */
@@ -186,86 +163,31 @@ export class LogFile {
 
   /** The logical offset where the last `lines` lines begin. */
   async tailOffset(lines: number): Promise<number> {
-    const { first, end } = await this.bounds();
-    if (lines <= 0) return end;
-    let position = end;
-    let newlines = 0;
-    let skipTrailing = true;
-    while (position > first) {
-      const blockStart = Math.max(first, position - TAIL_BLOCK);
-      const { data } = await this.read(blockStart, position - blockStart);
-      for (let i = data.length - 1; i >= 0; i--) {
-        if (data[i] === 10) {
-          if (skipTrailing && blockStart + i === end - 1) continue; // the final newline ends the last line
-          newlines++;
-          if (newlines === lines) return blockStart + i + 1;
-        }
-        skipTrailing = false;
-      }
-      if (data.length === 0) break;
-      position = blockStart;
-    }
-    return first;
+    return tailOffsetOf((offset, max) => this.read(offset, max), await this.bounds(), lines);
   }
 
-  /** Called whenever the file may have grown: notifies followers and rotates when due. */
-  private onChange = (): void => {
-    for (const listener of this.listeners) listener();
-    this.onGrow?.();
-    if (this.config.maxBytes <= 0 || this.rotateTimer) return;
-    const wait = this.lastRotateCheck + ROTATE_CHECK_MS - Date.now();
-    const check = () => {
-      this.rotateTimer = undefined;
-      this.lastRotateCheck = Date.now();
-      void this.rotateIfDue();
-    };
-    // Throttled with a trailing check, so the last burst of a quiet program is also seen.
-    if (wait <= 0) check();
-    else this.rotateTimer = setTimeout(check, wait);
-  };
-  private rotateTimer?: NodeJS.Timeout;
   /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
   onGrow?: () => void;
+  /** inotify on the file, for followers and rotation checks (log-watch.ts). */
+  readonly watch: LogWatch;
 
-  /** Watches the file (inotify) while a run writes to it or someone follows it. */
+  /** Watches the file while a run writes to it or someone follows it. */
   startWatching(): void {
-    if (this.watcher) return;
-    try {
-      this.watcher = watch(this.path, { persistent: false }, this.onChange);
-      this.watcher.on("error", () => this.stopWatching());
-    } catch {
-      this.watcher = undefined;
-    }
+    this.watch.start();
   }
 
   stopWatching(): void {
-    if (this.rotateTimer) clearTimeout(this.rotateTimer);
-    this.rotateTimer = undefined;
-    this.watcher?.close();
-    this.watcher = undefined;
-  }
-
-  /** Tells followers (log-follow.ts) that the file may have grown. */
-  addListener(listener: () => void): void {
-    this.listeners.add(listener);
-  }
-
-  /** A follower left; the watch stops with the last one unless a run still writes. */
-  removeListener(listener: () => void, hadWatcher: boolean): void {
-    this.listeners.delete(listener);
-    if (!hadWatcher && this.listeners.size === 0 && !this.keepWatching) this.stopWatching();
-  }
-
-  get watching(): boolean {
-    return this.watcher !== undefined;
+    this.watch.stop();
   }
 
   /** Set while a run writes to the file, so followers leaving do not stop rotation checks. */
-  keepWatching = false;
+  set keepWatching(keep: boolean) {
+    this.watch.keepWatching = keep;
+  }
 
   /** Yields new bytes from a logical offset as they are written, until signal aborts (log-follow.ts). */
   follow(fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
-    return followLog(this, fromOffset, signal);
+    return followLog(this.watch, (offset, max) => this.read(offset, max), fromOffset, signal);
   }
 
   /**
@@ -280,6 +202,7 @@ export class LogFile {
       return this.rotating;
     }
     await this.exclusive(async () => {
+      await this.settle();
       const size = await sizeOf(this.path);
       if (size - this.meta.head < this.config.maxBytes) return;
       const cut = await this.cutMode();
@@ -287,8 +210,9 @@ export class LogFile {
         this.problem(`${this.path} cannot be rotated: its filesystem supports neither collapse-range nor punch-hole (${cut.why}); it grows past max_bytes, nothing is dropped`);
         return;
       }
-      await this.rotateNow(cut.mode, size);
-      this.problemSolved();
+      const dropped = await rotateDue(this.files, size, { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups });
+      if (dropped) this.onProblem?.(dropped);
+      else this.problemSolved();
     }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
     if (this.checkAgain) {
       this.checkAgain = false;
@@ -300,37 +224,6 @@ export class LogFile {
   private async cutMode(): Promise<{ mode: CutMode; why?: string; blockSize: number }> {
     const blockSize = (await stat(this.path).catch(() => undefined))?.blksize || DEFAULT_BLOCK;
     return { ...(await cutModeOf(dirname(this.path), blockSize)), blockSize };
-  }
-
-  private async rotateNow(mode: "collapse" | "punch", size: number): Promise<void> {
-    const { blockSize } = await this.cutMode();
-    const chunk = Math.max(blockSize, Math.floor(this.config.maxBytes / blockSize) * blockSize);
-    const plan = planRotation(this.meta, size, { mode, blockSize, chunk, keep: this.config.backups });
-    if (!plan) return;
-    try {
-      await rotate(this.files, plan);
-    } catch (error) {
-      if (errnoOf(error) !== "ENOSPC" && errnoOf(error) !== "EDQUOT") throw error;
-      // Disk full: no room for the copies. Cut without them, so the program's next output has
-      // room and the disk is not stuck full; the older backups go too (kept after a gap, the
-      // stream would have a hole in the middle). Always said, with the exact offsets.
-      const first = (await this.segmentsNow())[0].start;
-      const drop = planRotation(this.meta, size, { mode, blockSize, chunk, keep: 0, dropAll: "disk_full" });
-      if (!drop) throw error;
-      await rotate(this.files, drop);
-      this.onProblem?.(
-        `rotating ${this.path}: ${describeResource(errnoOf(error))} while copying it to a backup; rotated without a backup: dropped ${drop.dropTo - first} bytes (offsets ${first}-${drop.dropTo}, the backups included)`,
-      );
-      return;
-    }
-    await this.keepBackups(this.config.backups);
-  }
-
-  /** At most `keep` backups: the oldest beyond go (offsets unchanged: the kept range starts later). */
-  private async keepBackups(keep: number): Promise<void> {
-    const { backups } = await listBackups(this.path);
-    if (backups.length <= keep) return;
-    await dropBefore(this.files, backups[backups.length - keep]?.start ?? this.meta.base + this.meta.head, "backups");
   }
 
   /** Told about trouble with this file (an event in the journal); once per kind of trouble until it is over. */
@@ -401,11 +294,10 @@ export class LogFile {
     return this.exclusive(async () => {
       const cut = await this.cutMode();
       if (cut.mode === "none") return undefined;
+      await this.settle();
       const first = (await this.segmentsNow())[0].start;
-      const plan = planRotation(this.meta, await sizeOf(this.path), { mode: cut.mode, blockSize: cut.blockSize, chunk: cut.blockSize, keep: 0, dropAll: "max_total" });
-      if (!plan) return undefined;
-      await rotate(this.files, plan);
-      return { path: this.path, bytes: plan.dropTo - first, fromOffset: first, toOffset: plan.dropTo };
+      const dropTo = await cutAll(this.files, await sizeOf(this.path), cut.mode, cut.blockSize, "max_total");
+      return dropTo === undefined ? undefined : { path: this.path, bytes: dropTo - first, fromOffset: first, toOffset: dropTo };
     });
   }
 }

@@ -5,7 +5,8 @@
 // 16 messages (grpc-js's high-water mark) plus the one chunk being read (two when both streams are
 // merged: merge.ts reads one ahead per source): 18 x 16 KiB = 288 KiB, plus HTTP/2's window.
 import { isResourceError } from "../resource-errors.js";
-import type { LogFile } from "./log-file.js";
+import type { LogRead } from "./log-file.js";
+import type { LogWatch } from "./log-watch.js";
 import type { LogChunk } from "./types.js";
 
 /** Bytes per chunk a follower reads and yields. */
@@ -13,7 +14,12 @@ export const FOLLOW_CHUNK = 16 * 1024;
 /** How long a follower waits without an inotify event before it looks again anyway. */
 const BACKSTOP_MS = 1000;
 
-export async function* followLog(file: LogFile, fromOffset: number, signal?: AbortSignal): AsyncGenerator<LogChunk> {
+export async function* followLog(
+  file: LogWatch,
+  read: (offset: number, maxBytes: number) => Promise<LogRead>,
+  fromOffset: number,
+  signal?: AbortSignal,
+): AsyncGenerator<LogChunk> {
   let position = fromOffset;
   let wake: (() => void) | undefined;
   let pending = true;
@@ -25,7 +31,7 @@ export async function* followLog(file: LogFile, fromOffset: number, signal?: Abo
   file.addListener(listener);
   signal?.addEventListener("abort", onAbort);
   const hadWatcher = file.watching;
-  file.startWatching();
+  file.start();
   /** A first read succeeded: later resource errors are waited out, not thrown. */
   let reading = false;
   try {
@@ -45,9 +51,9 @@ export async function* followLog(file: LogFile, fromOffset: number, signal?: Abo
       pending = false;
       // Drain everything available now, one bounded chunk per step of the consumer.
       for (;;) {
-        let chunk: Awaited<ReturnType<LogFile["read"]>>;
+        let chunk: LogRead;
         try {
-          chunk = await file.read(position, FOLLOW_CHUNK);
+          chunk = await read(position, FOLLOW_CHUNK);
         } catch (error) {
           // Out of fds for a moment: a follower already under way tries again on the next
           // wake-up (the bytes wait on disk at their offsets); a new one is told at once.
@@ -64,7 +70,7 @@ export async function* followLog(file: LogFile, fromOffset: number, signal?: Abo
         if (item.data.length === 0) break;
       }
       // The watcher can die when the file is recreated; re-arm it.
-      if (!file.watching) file.startWatching();
+      if (!file.watching) file.start();
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);

@@ -7,9 +7,10 @@ import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { crashPoint } from "../failpoints.js";
+import { describeResource, errnoOf } from "../resource-errors.js";
 import { collapse, hasMarker, markerOf, punch, restoreHead, writeMarker } from "./log-fallocate.js";
 import { recordGap, saveMeta, type LogMeta, type RotationRecord } from "./log-meta.js";
-import { backupPath, copyRange, listBackups, partialPath, readRange } from "./log-segments.js";
+import { backupPath, chain, copyRange, listBackups, partialPath, readRange } from "./log-segments.js";
 import type { LogGapReason } from "./types.js";
 
 /** One stream's files and bookkeeping, as LogFile holds them. */
@@ -184,4 +185,44 @@ async function undo(files: StreamFiles, record: RotationRecord): Promise<void> {
 
 async function removePartials(files: StreamFiles, record: RotationRecord): Promise<void> {
   for (const start of record.pieces) await rm(partialPath(files.path, start), { force: true });
+}
+
+/**
+ * The rotation a file of `size` bytes is due for, with what follows: at most `backups` backups
+ * kept (the oldest beyond go; offsets unchanged, the kept range starts later). On a full disk
+ * (no room for the copies) the head is cut without them, so the program's next output has room;
+ * the older backups go too (kept after a gap, the stream would have a hole in the middle).
+ * Returns the message that says so, with the exact offsets dropped.
+ */
+export async function rotateDue(
+  files: StreamFiles,
+  size: number,
+  options: { mode: "collapse" | "punch"; blockSize: number; maxBytes: number; backups: number },
+): Promise<string | undefined> {
+  const { mode, blockSize } = options;
+  const chunk = Math.max(blockSize, Math.floor(options.maxBytes / blockSize) * blockSize);
+  const plan = planRotation(files.meta, size, { mode, blockSize, chunk, keep: options.backups });
+  if (!plan) return undefined;
+  try {
+    await rotate(files, plan);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno !== "ENOSPC" && errno !== "EDQUOT") throw error;
+    const { backups } = await listBackups(files.path);
+    const first = chain({ path: files.path, start: files.meta.base + files.meta.head, size: size - files.meta.head, physical: files.meta.head }, backups)[0].start;
+    const dropTo = await cutAll(files, size, mode, blockSize, "disk_full");
+    if (dropTo === undefined) throw error;
+    return `rotating ${files.path}: ${describeResource(errno)} while copying it to a backup; rotated without a backup: dropped ${dropTo - first} bytes (offsets ${first}-${dropTo}, the backups included)`;
+  }
+  const { backups } = await listBackups(files.path);
+  if (backups.length > options.backups) await dropBefore(files, backups[backups.length - options.backups]?.start ?? files.meta.base + files.meta.head, "backups");
+  return undefined;
+}
+
+/** Cuts the current file down to its last partial block, keeping nothing of the cut (nor older backups). Returns the new first offset. */
+export async function cutAll(files: StreamFiles, size: number, mode: "collapse" | "punch", blockSize: number, reason: LogGapReason): Promise<number | undefined> {
+  const plan = planRotation(files.meta, size, { mode, blockSize, chunk: blockSize, keep: 0, dropAll: reason });
+  if (!plan) return undefined;
+  await rotate(files, plan);
+  return plan.dropTo;
 }

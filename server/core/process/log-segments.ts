@@ -2,7 +2,7 @@
 // each backup named by the logical offset of its first byte (Kafka names its segments the same
 // way): a rotation renames nothing already kept, a crash cannot leave a half-renamed chain, and
 // every file says which offsets it holds.
-import { open, readdir, stat } from "node:fs/promises";
+import { open, readdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { resourceError } from "../resource-errors.js";
 
@@ -43,7 +43,14 @@ export async function listBackups(current: string): Promise<{ backups: Backup[];
   const backups: Backup[] = [];
   const partials: string[] = [];
   const numbered: string[] = [];
-  for (const name of await readdir(dir)) {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    // Out of fds: said like any failed open of the log, not as a bare errno.
+    throw resourceError(error, "opening the log file (listing its backups)", current) ?? error;
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     if (/^\d{20}\.partial$/.test(rest)) partials.push(join(dir, name));
@@ -131,5 +138,17 @@ export async function copyRange(from: string, position: number, length: number, 
     }
   } finally {
     await source.close();
+  }
+}
+
+/** Backups named 1..n by earlier versions (1 the newest, ending at `end`) get their offset names. */
+export async function migrateNumbered(current: string, end: number): Promise<void> {
+  if ((await listBackups(current)).numbered.length === 0) return;
+  for (let n = 1; ; n++) {
+    const path = `${current}.${n}`;
+    const size = await sizeOf(path, -1);
+    if (size < 0 || end - size < 0) break;
+    end -= size;
+    await rename(path, backupPath(current, end));
   }
 }

@@ -7,10 +7,10 @@ import { InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js"
 import { withTimeout } from "../os/abort.js";
 import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
-import { EventJournal, type WatchItem, type WatchOptions } from "../store/journal.js";
+import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
-import { BulkOperations, refuseRemote, type StartOptions, type StopOptions } from "./bulk.js";
+import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
 import { followLogs, readLogs, type FollowLogsOptions, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
@@ -180,7 +180,7 @@ export class ProcessManager {
     if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.bulk.startWithDependencies(program, new Map(), options, true);
     await this.bulk.waitStarted(program, options);
-    return program.snapshot();
+    return startedOrFatal(program, options);
   }
 
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
@@ -205,7 +205,7 @@ export class ProcessManager {
     await program.stop();
     program.start();
     await this.bulk.waitStarted(program, options);
-    return program.snapshot();
+    return startedOrFatal(program, options);
   }
 
   signal(name: string, signal: string, options: { group?: boolean } = {}): ProcessSnapshot {

@@ -5,7 +5,7 @@
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
 import { errnoOf } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
-import type { EventDetail, EventJournal } from "../store/journal.js";
+import type { EventDetail, EventJournal } from "./journal.js";
 import type { LogBudget } from "./log-budget.js";
 import { LogFile } from "./log-file.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
@@ -201,7 +201,7 @@ export class Program {
   /** Refuses an operation that would act on a process of another host. */
   private refuseRemote(what: string): void {
     const host = this.remoteHost;
-    if (host !== undefined) throw new WrongStateError(`${this.name} runs on host ${host}, not on this host (${this.deps.hostName}): ${what} it on ${host}`);
+    if (host !== undefined) throw new WrongStateError(`${this.name} runs on host ${host}, not on this host (${this.deps.hostName}): ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${this.name}`, metadata: { program: this.name, host } });
   }
 
   snapshot(): ProcessSnapshot {
@@ -285,12 +285,15 @@ export class Program {
   /** A user's start: refused while the program is already up or on its way. */
   start(): void {
     this.refuseRemote("start");
-    if (this.removing) throw new WrongStateError(`${this.name} is being removed; it cannot be started`);
+    if (this.removing) throw new WrongStateError(`${this.name} is being removed; it cannot be started`, "PROGRAM_REMOVING", { subject: `program/${this.name}` });
     if (this.state === "STARTING" || this.state === "RUNNING" || this.state === "BACKOFF") {
-      throw new WrongStateError(`${this.name} is already ${this.state} (pid ${this.run?.pid ?? "-"}); stop it first or use restart`);
+      throw new WrongStateError(`${this.name} is already ${this.state} (pid ${this.run?.pid ?? "-"}); stop it first or use restart`, "ALREADY_RUNNING", {
+        subject: `program/${this.name}`,
+        metadata: { program: this.name, state: this.state, pid: String(this.run?.pid ?? "") },
+      });
     }
     if (this.state === "STOPPING") {
-      throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`);
+      throw new WrongStateError(`${this.name} is STOPPING; wait for it to stop, or use restart`, "PROGRAM_STOPPING", { subject: `program/${this.name}` });
     }
     this.cancelRetry();
     this.desiredValue = "running";
@@ -591,10 +594,10 @@ export class Program {
     this.refuseRemote("signal");
     const run = this.run;
     if (!run || run.exitedAt || run.pid <= 0 || !(this.state === "RUNNING" || this.state === "STARTING" || this.state === "STOPPING")) {
-      throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`);
+      throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`, "NOT_RUNNING", { subject: `program/${this.name}`, metadata: { program: this.name, state: this.state } });
     }
     if (!isSameProcess(run.pid, run.pidStartTicks)) {
-      throw new WrongStateError(`${this.name}: pid ${run.pid} is no longer the process corral started; not signalled`);
+      throw new WrongStateError(`${this.name}: pid ${run.pid} is no longer the process corral started; not signalled`, "PID_REUSED", { subject: `program/${this.name}` });
     }
     if (group) process.kill(-run.pid, signal);
     else process.kill(run.pid, signal);

@@ -38,7 +38,11 @@ export class TaskLock {
   /** Refuses a call that drives the task unless it is unlocked or the token matches. */
   check(token: string | undefined): void {
     if (this.token !== undefined && token !== this.token) {
-      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`, "task_locked");
+      throw new WrongStateError(`task "${this.taskName}" is locked by another client; pass its lock token, or ForceUnlock it`, "TASK_LOCKED", {
+        subject: `task/${this.taskName}`,
+        type: "LOCK",
+        metadata: { task: this.taskName },
+      });
     }
   }
 
@@ -64,7 +68,7 @@ export class TaskLock {
   /** Releases the lock held with token; false when it was not locked; wrong token: FAILED_PRECONDITION. */
   unlock(token: string): boolean {
     if (this.token === undefined) return false;
-    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "lock_not_holder");
+    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "LOCK_NOT_HOLDER", { subject: `task/${this.taskName}`, type: "LOCK", metadata: { task: this.taskName } });
     this.release();
     this.events.unlocked("unlock");
     return true;

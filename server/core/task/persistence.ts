@@ -5,7 +5,7 @@
 // an `exec` task's child cannot be re-adopted either (see stopLeftoverChildren), so it is stopped
 // and the task starts a fresh one.
 import { join } from "node:path";
-import type { EventJournal } from "../store/journal.js";
+import type { EventJournal } from "../process/journal.js";
 import { currentBootId, isRecord, readDocument, writeFileAtomic } from "../store/state-store.js";
 import { ownsGroup, stopProcessGroup } from "../os/group-stop.js";
 import { groupMembers } from "../os/proc.js";

@@ -143,7 +143,7 @@ export class Task {
 
   private transition(to: TaskState, payload: JsonValue = null): void {
     const from = this.stateValue;
-    if (!TRANSITIONS[from].includes(to)) throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`);
+    if (!TRANSITIONS[from].includes(to)) throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`, "TASK_WRONG_STATE", { subject: `task/${this.name}` });
     this.stateValue = to;
     if (to === "running") this.startedAt = new Date();
     if (FINAL_STATES.has(to)) this.finishedAt = new Date();
@@ -154,7 +154,10 @@ export class Task {
   /** Runs the task (once only); returns at once, run() goes on in the background. */
   start(execute: TaskExecutor): void {
     if (this.stateValue !== "created") {
-      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`, "task_already_started");
+      throw new WrongStateError(`task "${this.name}" is ${this.stateValue}; a task starts once only (create a new one)`, "TASK_ALREADY_STARTED", {
+        subject: `task/${this.name}`,
+        metadata: { task: this.name, state: this.stateValue },
+      });
     }
     this.transition("running");
     void (async () => {

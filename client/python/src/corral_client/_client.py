@@ -2,9 +2,11 @@
 for all of them (client.process_manager, client.task_runner, client.process_monitor)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
+from google.protobuf import duration_pb2
+from google.protobuf.message import Message
 
 from ._address import resolve_address
 from ._credentials import BearerToken, TlsOptions, read_token_file, tls_channel
@@ -22,18 +24,25 @@ from .v1 import task_runner_pb2_grpc as tr_grpc
 T = TypeVar("T")
 
 
-def _duration(seconds: Optional[float], into: Any) -> None:
+def _duration(seconds: Optional[float], into: "duration_pb2.Duration") -> None:
     if seconds is not None:
         into.FromNanoseconds(int(seconds * 1e9))
 
 
-class _Stub:
-    """A generated stub whose unary calls raise CorralError and whose server streams are
-    Stream iterators. Call as stub.GetProcess(request, timeout=seconds)."""
+# Every unary call gets a client-side deadline: this many seconds unless the call says otherwise
+# (calls that wait on the daemon, like start/stop/join/lock, add their wait to it).
+DEFAULT_DEADLINE = 30.0
 
-    def __init__(self, stub: Any, service: str) -> None:
+
+class _Stub:
+    """A generated stub whose unary calls raise CorralError (a grpc.RpcError subclass) and
+    whose server streams are Stream iterators. Call as stub.GetProcess(request, timeout=seconds);
+    unary calls get the client's default deadline when no timeout is given."""
+
+    def __init__(self, stub: object, service: str, default_deadline: Optional[float]) -> None:
         self._stub = stub
         self._service = service
+        self._default_deadline = default_deadline
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         callable_ = getattr(self._stub, method)
@@ -41,7 +50,9 @@ class _Stub:
         if isinstance(callable_, grpc.UnaryStreamMultiCallable):
             return lambda request, **kw: Stream(callable_(request, **kw), full)
 
-        def unary(request: Any, **kw: Any) -> Any:
+        def unary(request: Message, **kw: Any) -> Any:
+            if kw.get("timeout") is None:
+                kw["timeout"] = self._default_deadline
             try:
                 return callable_(request, **kw)
             except grpc.RpcError as error:
@@ -50,15 +61,27 @@ class _Stub:
         return unary
 
 
-class Client:
-    """A connection to one daemon. Close it (or use `with`) when done."""
+def _waited(wait_seconds: Optional[float], deadline: Optional[float], default: Optional[float]) -> Optional[float]:
+    """The client deadline of a call that waits on the daemon up to wait_seconds."""
+    if deadline is not None:
+        return deadline
+    if wait_seconds is None or default is None:
+        return default
+    return wait_seconds + default
 
-    def __init__(self, address: str, channel: grpc.Channel) -> None:
+
+class Client:
+    """A connection to one daemon. Close it (or use `with`) when done. Every method takes
+    `deadline` (seconds, client side; default DEFAULT_DEADLINE, plus the wait for waiting calls)
+    and raises a CorralError subclass (NotFound, FailedPrecondition, ...) on failure."""
+
+    def __init__(self, address: str, channel: grpc.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
         self.address = address
         self.channel = channel
-        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager")
-        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner")
-        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor")
+        self.default_deadline = default_deadline
+        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager", default_deadline)
+        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner", default_deadline)
+        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor", default_deadline)
 
     def close(self) -> None:
         self.channel.close()
@@ -70,59 +93,170 @@ class Client:
         self.close()
 
     # --- ProcessManager -------------------------------------------------------------------
-    def list_processes(self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None) -> list:
-        selector = pm.LabelSelector(names=list(names), match_labels=dict(labels or {}))
-        return list(self.process_manager.ListProcesses(pm.ListProcessesRequest(selector=selector)).processes)
+    def list_processes(self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, deadline: Optional[float] = None) -> List[pm.ProcessInfo]:
+        request = pm.ListProcessesRequest(selector=_selector(names, labels))
+        response: pm.ListProcessesResponse = self.process_manager.ListProcesses(request, timeout=deadline)
+        return list(response.processes)
 
     def status(self, name: str, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """GetProcess: the program's state, its current (or last) run, its spec."""
-        return self.process_manager.GetProcess(pm.GetProcessRequest(name=name), timeout=deadline).process
+        response: pm.GetProcessResponse = self.process_manager.GetProcess(pm.GetProcessRequest(name=name), timeout=deadline)
+        return response.process
 
-    def start(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None) -> pm.ProcessInfo:
-        """Starts a program and waits (by default) until it is RUNNING."""
+    def start(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+        """Starts a program and waits (by default) until it is RUNNING; a start that ends FATAL
+        raises FailedPrecondition with reason PROGRAM_FATAL."""
         request = pm.StartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
-        return self.process_manager.StartProcess(request).process
+        response: pm.StartProcessResponse = self.process_manager.StartProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
+        return response.process
 
-    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None) -> pm.ProcessInfo:
+    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Two-stage stop of the program's process group; waits until it is gone by default."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
-        return self.process_manager.StopProcess(request).process
+        response: pm.StopProcessResponse = self.process_manager.StopProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
+        return response.process
 
-    def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None) -> pm.ProcessInfo:
+    def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Stops the program if it runs, then starts it (a stopped one is just started)."""
         request = pm.RestartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
-        return self.process_manager.RestartProcess(request).process
+        response: pm.RestartProcessResponse = self.process_manager.RestartProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
+        return response.process
 
-    def read_logs(self, name: str, stream: int = pm.LOG_STREAM_STDOUT, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0) -> pm.ReadLogsResponse:
+    def signal(self, name: str, signal: str, group: bool = False, deadline: Optional[float] = None) -> pm.ProcessInfo:
+        """Sends a signal ("SIGHUP", "HUP" or a number) to the run (group=True: its whole group)."""
+        request = pm.SignalProcessRequest(name=name, signal=signal, group=group)
+        response: pm.SignalProcessResponse = self.process_manager.SignalProcess(request, timeout=deadline)
+        return response.process
+
+    def start_all(
+        self,
+        names: Sequence[str] = (),
+        labels: Optional[Mapping[str, str]] = None,
+        wait: int = pm.START_WAIT_RUNNING,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+    ) -> List[pm.ProgramResult]:
+        """Starts the selected programs (all by default) in dependency and config order; one
+        result per program (a failed one has ok=False, code, error and status with details)."""
+        request = pm.StartAllRequest(selector=_selector(names, labels), wait=wait)
+        _duration(timeout, request.timeout)
+        response: pm.StartAllResponse = self.process_manager.StartAll(request, timeout=_waited(timeout, deadline, self.default_deadline))
+        return list(response.results)
+
+    def stop_all(
+        self,
+        names: Sequence[str] = (),
+        labels: Optional[Mapping[str, str]] = None,
+        wait: int = pm.STOP_WAIT_STOPPED,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+    ) -> List[pm.ProgramResult]:
+        """Stops the selected programs (all by default), dependents first."""
+        request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
+        _duration(timeout, request.timeout)
+        response: pm.StopAllResponse = self.process_manager.StopAll(request, timeout=_waited(timeout, deadline, self.default_deadline))
+        return list(response.results)
+
+    def read_logs(
+        self,
+        name: str,
+        stream: int = pm.LOG_STREAM_STDOUT,
+        tail_lines: int = 0,
+        offset: int = 0,
+        max_bytes: int = 0,
+        deadline: Optional[float] = None,
+    ) -> pm.ReadLogsResponse:
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
-        return self.process_manager.ReadLogs(request)
+        response: pm.ReadLogsResponse = self.process_manager.ReadLogs(request, timeout=deadline)
+        return response
 
-    def follow_logs(self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None) -> Stream[pm.FollowLogsResponse]:
+    def follow_logs(
+        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None, deadline: Optional[float] = None
+    ) -> Stream[pm.FollowLogsResponse]:
         """New output as it is written (both streams unless one is named), until cancelled."""
         request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines)
         if offset is not None:
             request.offset = offset
-        return self.process_manager.FollowLogs(request)
+        stream_: Stream[pm.FollowLogsResponse] = self.process_manager.FollowLogs(request, timeout=deadline)
+        return stream_
 
-    def watch_events(self, after_seq: int = 0, live_only: bool = False, programs: Sequence[str] = ()) -> Stream[pm.WatchEventsResponse]:
+    def watch_events(self, after_seq: int = 0, live_only: bool = False, programs: Sequence[str] = (), deadline: Optional[float] = None) -> Stream[pm.WatchEventsResponse]:
         """Journaled events after after_seq, then live ones; a `gap` says some were lost."""
         request = pm.WatchEventsRequest(after_seq=after_seq, live_only=live_only, programs=list(programs))
-        return self.process_manager.WatchEvents(request)
+        stream: Stream[pm.WatchEventsResponse] = self.process_manager.WatchEvents(request, timeout=deadline)
+        return stream
 
-    def server_info(self) -> pm.GetServerInfoResponse:
-        return self.process_manager.GetServerInfo(pm.GetServerInfoRequest())
+    def server_info(self, deadline: Optional[float] = None) -> pm.GetServerInfoResponse:
+        response: pm.GetServerInfoResponse = self.process_manager.GetServerInfo(pm.GetServerInfoRequest(), timeout=deadline)
+        return response
+
+    def shutdown(self, keep_processes: bool = False, deadline: Optional[float] = None) -> None:
+        """Stops the daemon (and its programs unless keep_processes)."""
+        self.process_manager.Shutdown(pm.ShutdownRequest(keep_processes=keep_processes), timeout=deadline)
+
+    def write_stdin(self, name: str, data: bytes, deadline: Optional[float] = None) -> int:
+        """Writes to the program's stdin (stdin: true in its config); returns the bytes written."""
+        response: pm.WriteStdinResponse = self.process_manager.WriteStdin(pm.WriteStdinRequest(name=name, data=data), timeout=deadline)
+        return response.bytes_written
+
+    def close_stdin(self, name: str, deadline: Optional[float] = None) -> None:
+        self.process_manager.CloseStdin(pm.CloseStdinRequest(name=name), timeout=deadline)
+
+    def apply_config(self, text: Optional[str] = None, path: Optional[str] = None, dry_run: bool = False, deadline: Optional[float] = None) -> pm.ConfigDiff:
+        """Makes the config's programs these (YAML text, or a file path on the daemon's host),
+        restarting only what changed. Problems raise InvalidArgument with one
+        bad_request.field_violations entry each (description starts with file:line:col)."""
+        if (text is None) == (path is None):
+            raise ValueError("apply_config needs exactly one of text= or path=")
+        request = pm.ApplyConfigRequest(text=text) if text is not None else pm.ApplyConfigRequest(path=path)
+        request.dry_run = dry_run
+        response: pm.ApplyConfigResponse = self.process_manager.ApplyConfig(request, timeout=deadline)
+        return response.diff
+
+    def reload_config(self, dry_run: bool = False, deadline: Optional[float] = None) -> pm.ConfigDiff:
+        """Reads the daemon's config file again and applies it."""
+        response: pm.ReloadConfigResponse = self.process_manager.ReloadConfig(pm.ReloadConfigRequest(dry_run=dry_run), timeout=deadline)
+        return response.diff
+
+    def create_program(self, spec: pm.ProgramSpec, start: bool = False, deadline: Optional[float] = None) -> pm.ProcessInfo:
+        """An ad-hoc program (the daemon must allow them: server.allow_adhoc)."""
+        response: pm.CreateProgramResponse = self.process_manager.CreateProgram(pm.CreateProgramRequest(spec=spec, start=start), timeout=deadline)
+        return response.process
+
+    def delete_program(self, name: str, deadline: Optional[float] = None) -> None:
+        self.process_manager.DeleteProgram(pm.DeleteProgramRequest(name=name), timeout=deadline)
 
     # --- ProcessMonitor -------------------------------------------------------------------
-    def stats(self, program: Optional[str] = None, pid: Optional[int] = None, include_children: bool = False, interval: Optional[float] = None) -> mon.StatsSample:
+    def stats(self, program: Optional[str] = None, pid: Optional[int] = None, include_children: bool = False, interval: Optional[float] = None, deadline: Optional[float] = None) -> mon.StatsSample:
         """One sample of a program's current run (or any pid); with `interval` (seconds) the
         daemon samples twice so that cpu_percent is known."""
-        target = mon.StatsTarget(program=program) if program is not None else mon.StatsTarget(pid=pid or 0)
-        request = mon.GetStatsRequest(target=target, include_children=include_children)
+        request = mon.GetStatsRequest(target=_target(program, pid), include_children=include_children)
         _duration(interval, request.interval)
-        return self.process_monitor.GetStats(request).sample
+        response: mon.GetStatsResponse = self.process_monitor.GetStats(request, timeout=_waited(interval, deadline, self.default_deadline))
+        return response.sample
+
+    def watch_stats(
+        self, programs: Sequence[str] = (), pids: Sequence[int] = (), interval: Optional[float] = None, include_children: bool = False, deadline: Optional[float] = None
+    ) -> Stream[mon.WatchStatsResponse]:
+        """One tick per interval with a sample per target (programs first, then pids)."""
+        targets = [mon.StatsTarget(program=p) for p in programs] + [mon.StatsTarget(pid=p) for p in pids]
+        request = mon.WatchStatsRequest(targets=targets, include_children=include_children)
+        _duration(interval, request.interval)
+        stream: Stream[mon.WatchStatsResponse] = self.process_monitor.WatchStats(request, timeout=deadline)
+        return stream
+
+    def find_processes(self, items: Sequence[str], contains: bool = True, case_sensitive: bool = False, deadline: Optional[float] = None) -> List[mon.ProcessEntry]:
+        """Host processes whose command line matches every item (CGSE's semantics)."""
+        request = mon.FindProcessesRequest(items=list(items), contains=contains, case_sensitive=case_sensitive)
+        response: mon.FindProcessesResponse = self.process_monitor.FindProcesses(request, timeout=deadline)
+        return list(response.processes)
+
+    def list_zombies(self, deadline: Optional[float] = None) -> List[mon.ZombieProcess]:
+        response: mon.ListZombiesResponse = self.process_monitor.ListZombies(mon.ListZombiesRequest(), timeout=deadline)
+        return list(response.zombies)
 
     def run_monitored(
         self,
@@ -135,52 +269,76 @@ class Client:
         kill_signal: str = "",
         kill_grace: Optional[float] = None,
         progress_pattern: str = "",
+        deadline: Optional[float] = None,
     ) -> Stream[mon.RunMonitoredResponse]:
         """Runs a command under watch: started, output, progress, then one result (last)."""
         request = mon.RunMonitoredRequest(command=command, args=list(args), env=dict(env or {}), cwd=cwd, kill_signal=kill_signal, progress_pattern=progress_pattern)
         _duration(inactivity_timeout, request.inactivity_timeout)
         _duration(total_timeout, request.total_timeout)
         _duration(kill_grace, request.kill_grace)
-        return self.process_monitor.RunMonitored(request)
+        stream: Stream[mon.RunMonitoredResponse] = self.process_monitor.RunMonitored(request, timeout=deadline)
+        return stream
+
+    def report_progress(self, run_id: int, message: str = "", deadline: Optional[float] = None) -> None:
+        """Resets a monitored run's inactivity timer (Launchpad's progress notification)."""
+        self.process_monitor.ReportProgress(mon.ReportProgressRequest(run_id=run_id, message=message), timeout=deadline)
 
     # --- TaskRunner -----------------------------------------------------------------------
-    def task_types(self) -> list:
-        return list(self.task_runner.ListTaskTypes(tr.ListTaskTypesRequest()).types)
+    def task_types(self, deadline: Optional[float] = None) -> List[tr.TaskTypeInfo]:
+        response: tr.ListTaskTypesResponse = self.task_runner.ListTaskTypes(tr.ListTaskTypesRequest(), timeout=deadline)
+        return list(response.types)
 
-    def tasks(self) -> list:
-        return list(self.task_runner.ListTasks(tr.ListTasksRequest()).tasks)
+    def tasks(self, deadline: Optional[float] = None) -> List[tr.TaskInfo]:
+        response: tr.ListTasksResponse = self.task_runner.ListTasks(tr.ListTasksRequest(), timeout=deadline)
+        return list(response.tasks)
 
     def task(self, name: str, token: str = "") -> TaskHandle:
         """A handle on an existing task (no call is made)."""
         return TaskHandle(self, name, token)
 
-    def create_task(self, name: str, type: str, args: Json = None, settings: Json = None) -> TaskHandle:
+    def create_task(self, name: str, type: str, args: Json = None, settings: Json = None, deadline: Optional[float] = None) -> TaskHandle:
         request = tr.CreateTaskRequest(name=name, type=type)
         if args is not None:
             request.args.CopyFrom(to_value(args))
         if settings is not None:
             request.settings.CopyFrom(to_value(settings))
-        self.task_runner.CreateTask(request)
+        self.task_runner.CreateTask(request, timeout=deadline)
         return TaskHandle(self, name)
 
-    def watch_signals(self, tasks: Sequence[str] = (), names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False) -> Stream[tr.WatchSignalsResponse]:
+    def force_unlock(self, name: str, deadline: Optional[float] = None) -> bool:
+        """Releases a task's lock whoever holds it; True when it was locked."""
+        response: tr.ForceUnlockResponse = self.task_runner.ForceUnlock(tr.ForceUnlockRequest(name=name), timeout=deadline)
+        return response.was_locked
+
+    def watch_signals(self, tasks: Sequence[str] = (), names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False, deadline: Optional[float] = None) -> Stream[tr.WatchSignalsResponse]:
         request = tr.WatchSignalsRequest(tasks=list(tasks), names=list(names), after_seq=after_seq, live_only=live_only)
-        return self.task_runner.WatchSignals(request)
+        stream: Stream[tr.WatchSignalsResponse] = self.task_runner.WatchSignals(request, timeout=deadline)
+        return stream
+
+
+def _selector(names: Sequence[str], labels: Optional[Mapping[str, str]]) -> pm.LabelSelector:
+    return pm.LabelSelector(names=list(names), match_labels=dict(labels or {}))
+
+
+def _target(program: Optional[str], pid: Optional[int]) -> mon.StatsTarget:
+    return mon.StatsTarget(program=program) if program is not None else mon.StatsTarget(pid=pid or 0)
 
 
 def connect(
     address: Optional[str] = None,
-    options: Optional[Dict[str, Any]] = None,
+    options: Optional[Mapping[str, Union[str, int]]] = None,
     *,
     tls: Optional[TlsOptions] = None,
     token: Optional[str] = None,
     token_file: Optional[str] = None,
+    default_deadline: Optional[float] = DEFAULT_DEADLINE,
 ) -> Client:
     """Connects to a corral daemon (lazily: errors surface on the first call). `address`:
     see resolve_address; default $CORRAL_ADDRESS, then $CORRAL_HOME/corral.sock or
     ~/.corral/corral.sock. `options`: extra grpc channel options. `tls`: connect over TLS (TCP
     addresses only) with these PEM files. `token` (or the first line of `token_file`): sent as
-    `authorization: Bearer <token>` with every call."""
+    `authorization: Bearer <token>` with every call. `default_deadline`: seconds each unary call
+    may take on the client side unless it passes its own `deadline` (None: no deadline)."""
     target = resolve_address(address)
     channel_options = list((options or {}).items())
     if tls is not None:
@@ -193,4 +351,4 @@ def connect(
         token = read_token_file(token_file)
     if token is not None:
         channel = grpc.intercept_channel(channel, BearerToken(token))
-    return Client(target, channel)
+    return Client(target, channel, default_deadline)

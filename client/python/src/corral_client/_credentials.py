@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 import grpc
 
@@ -39,7 +39,9 @@ def read_token_file(path: str) -> str:
     return token
 
 
-def tls_channel(target: str, tls: TlsOptions, options: list) -> grpc.Channel:
+def tls_credentials(tls: TlsOptions, token: Optional[str] = None) -> Tuple[grpc.ChannelCredentials, List[Tuple[str, Union[str, int]]]]:
+    """Channel credentials (with the bearer token as call credentials, when given) and the
+    channel options a server_name needs."""
     if (tls.cert is None) != (tls.key is None):
         raise ValueError("TLS client certificate and key go together: give both or neither")
     credentials = grpc.ssl_channel_credentials(
@@ -47,9 +49,17 @@ def tls_channel(target: str, tls: TlsOptions, options: list) -> grpc.Channel:
         private_key=_read(tls.key, "TLS key file") if tls.key else None,
         certificate_chain=_read(tls.cert, "TLS certificate file") if tls.cert else None,
     )
+    if token is not None:
+        credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
+    options: List[Tuple[str, Union[str, int]]] = []
     if tls.server_name:
-        options = options + [("grpc.ssl_target_name_override", tls.server_name), ("grpc.default_authority", tls.server_name)]
-    return grpc.secure_channel(target, credentials, options=options)
+        options = [("grpc.ssl_target_name_override", tls.server_name), ("grpc.default_authority", tls.server_name)]
+    return credentials, options
+
+
+def tls_channel(target: str, tls: TlsOptions, options: List[Tuple[str, Union[str, int]]]) -> grpc.Channel:
+    credentials, extra = tls_credentials(tls)
+    return grpc.secure_channel(target, credentials, options=options + extra)
 
 
 class _CallDetails(

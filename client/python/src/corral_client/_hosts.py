@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 import grpc
 
 from ._client import Client, connect
-from ._errors import CorralError
+from ._errors import CorralError, FailedPrecondition, NotFound, Unavailable
 from .v1 import process_manager_pb2 as pm
 
 T = TypeVar("T")
@@ -23,20 +23,20 @@ DEFAULT_HOST_DEADLINE = 5.0
 HostSpec = Union[str, Mapping[str, Any]]
 
 
-class HostUnreachable(CorralError):
-    """A host did not answer: refused, reset, or silent past the per-host deadline."""
+class HostUnreachable(Unavailable):
+    """A host did not answer: refused, reset, or silent past the per-host deadline (`why`)."""
 
-    def __init__(self, host: str, reason: str) -> None:
-        super().__init__(grpc.StatusCode.UNAVAILABLE, f"host {host} unreachable: {reason}")
+    def __init__(self, host: str, why: str) -> None:
+        super().__init__(grpc.StatusCode.UNAVAILABLE, f"host {host} unreachable: {why}")
         self.host = host
-        self.reason = reason
+        self.why = why
 
     def __str__(self) -> str:
-        return self.details
+        return self.details()
 
 
 def _is_unreachable(error: CorralError) -> bool:
-    return error.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    return error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 class Hosts:
@@ -76,7 +76,7 @@ class Hosts:
                 return call(self.client(host), self.deadline)
             except CorralError as error:
                 if _is_unreachable(error):
-                    reason = f"no answer within {self.deadline:g} s" if error.code == grpc.StatusCode.DEADLINE_EXCEEDED else error.details
+                    reason = f"no answer within {self.deadline:g} s" if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED else error.details()
                     return HostUnreachable(host, reason)
                 return error
 
@@ -97,7 +97,7 @@ class Hosts:
             try:
                 info = client.process_manager.GetProcess(pm.GetProcessRequest(name=program), timeout=deadline).process
             except CorralError as error:
-                if error.code == grpc.StatusCode.NOT_FOUND:
+                if error.code() == grpc.StatusCode.NOT_FOUND:
                     return False
                 raise
             return not info.remote
@@ -109,14 +109,14 @@ class Hosts:
         for answer in answers.values():
             if isinstance(answer, CorralError):
                 raise answer  # it may be on the host that could not be asked
-        raise CorralError(grpc.StatusCode.NOT_FOUND, f"no host ({', '.join(self.names)}) runs a program named {program!r}")
+        raise NotFound(grpc.StatusCode.NOT_FOUND, f"no host ({', '.join(self.names)}) runs a program named {program!r}")
 
     def owner(self, program: str) -> str:
         """The one host that runs `program` (remembered); CorralError if several do or none does."""
         if program not in self._owners:
             hosts = self.owners(program)
             if len(hosts) > 1:
-                raise CorralError(grpc.StatusCode.FAILED_PRECONDITION, f"{program!r} runs on several hosts ({', '.join(hosts)}): use client(host)")
+                raise FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION, f"{program!r} runs on several hosts ({', '.join(hosts)}): use client(host)")
             self._owners[program] = hosts[0]
         return self._owners[program]
 
@@ -125,8 +125,8 @@ class Hosts:
         try:
             return act(self.client(host))
         except CorralError as error:
-            if error.code == grpc.StatusCode.UNAVAILABLE:
-                raise HostUnreachable(host, error.details) from None
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise HostUnreachable(host, error.details()) from None
             raise
 
     def status(self, program: str) -> pm.ProcessInfo:

@@ -11,7 +11,7 @@ from ._values import Json, from_value, to_value
 from .v1 import task_runner_pb2 as tr
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._client import Client, _Stub
 
 
 class TaskHandle:
@@ -28,7 +28,7 @@ class TaskHandle:
         return f"TaskHandle({self.name!r}, locked={bool(self.token)})"
 
     @property
-    def _tr(self):  # the error-converting TaskRunner stub
+    def _tr(self) -> "_Stub":  # the error-converting TaskRunner stub
         return self._client.task_runner
 
     def info(self, deadline: Optional[float] = None) -> tr.TaskInfo:
@@ -36,7 +36,7 @@ class TaskHandle:
 
     def start(self, deadline: Optional[float] = None) -> tr.TaskInfo:
         """Starts the task. A second start raises CorralError FAILED_PRECONDITION with
-        reason "task_already_started" (a lock held by another: "task_locked")."""
+        reason TASK_ALREADY_STARTED (a lock held by another: TASK_LOCKED)."""
         return self._tr.StartTask(tr.StartTaskRequest(name=self.name, token=self.token), timeout=deadline).task
 
     def try_start(self, deadline: Optional[float] = None) -> bool:
@@ -45,7 +45,7 @@ class TaskHandle:
             self.start(deadline)
             return True
         except CorralError as error:
-            if error.reason == "task_already_started":
+            if error.reason == "TASK_ALREADY_STARTED":
                 return False
             raise
 
@@ -73,7 +73,8 @@ class TaskHandle:
         request = tr.RemoveTaskRequest(name=self.name, token=self.token)
         if timeout is not None:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
-        return self._tr.RemoveTask(request).task
+        response: tr.RemoveTaskResponse = self._tr.RemoveTask(request, timeout=None if timeout is None else timeout + 10)
+        return response.task
 
     def set_settings(self, settings: Json) -> None:
         """Stores pending settings; the task takes them when it next calls updateSettings."""
@@ -103,7 +104,7 @@ class TaskHandle:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
         if lease is not None:
             request.lease.FromNanoseconds(int(lease * 1e9))
-        response = self._tr.Lock(request, timeout=None if timeout is None else timeout + 10)
+        response: tr.LockResponse = self._tr.Lock(request, timeout=None if timeout is None else timeout + 10)
         if response.granted:
             self.token = response.token
         return response.granted
@@ -122,13 +123,13 @@ class TaskHandle:
 
     def unlock_outcome(self) -> str:
         """"unlocked", "not_locked" or "not_holder" (the daemon answers a non-holder
-        FAILED_PRECONDITION with reason "lock_not_holder")."""
+        FAILED_PRECONDITION with reason LOCK_NOT_HOLDER)."""
         if not self.token:
             return "not_holder" if self.is_locked() else "not_locked"
         try:
             unlocked = self._tr.Unlock(tr.UnlockRequest(name=self.name, token=self.token)).unlocked
         except CorralError as error:
-            if error.code == grpc.StatusCode.FAILED_PRECONDITION and error.reason == "lock_not_holder":
+            if error.code() == grpc.StatusCode.FAILED_PRECONDITION and error.reason == "LOCK_NOT_HOLDER":
                 return "not_holder"
             raise
         self.token = ""

@@ -1,7 +1,9 @@
 import datetime
 
+from corral_client.v1 import sequence_pb2 as _sequence_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -416,20 +418,22 @@ class SignalProcessResponse(_message.Message):
     def __init__(self, process: _Optional[_Union[ProcessInfo, _Mapping]] = ...) -> None: ...
 
 class ProgramResult(_message.Message):
-    __slots__ = ("name", "ok", "code", "error", "process", "note")
+    __slots__ = ("name", "ok", "code", "error", "process", "note", "status")
     NAME_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
     name: str
     ok: bool
     code: int
     error: str
     process: ProcessInfo
     note: str
-    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
+    status: _status_pb2.Status
+    def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class StartAllRequest(_message.Message):
     __slots__ = ("selector", "wait", "timeout")
@@ -653,14 +657,16 @@ class WatchEventsResponse(_message.Message):
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., gap: _Optional[_Union[EventGap, _Mapping]] = ...) -> None: ...
 
 class EventGap(_message.Message):
-    __slots__ = ("after_seq", "first_available_seq", "missed")
+    __slots__ = ("after_seq", "first_available_seq", "missed", "reason")
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     FIRST_AVAILABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     after_seq: int
     first_available_seq: int
     missed: int
-    def __init__(self, after_seq: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., missed: _Optional[int] = ...) -> None: ...
+    reason: _sequence_pb2.SequenceGapReason
+    def __init__(self, after_seq: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., missed: _Optional[int] = ..., reason: _Optional[_Union[_sequence_pb2.SequenceGapReason, str]] = ...) -> None: ...
 
 class GetServerInfoRequest(_message.Message):
     __slots__ = ()

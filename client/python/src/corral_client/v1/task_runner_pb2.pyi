@@ -1,5 +1,6 @@
 import datetime
 
+from corral_client.v1 import sequence_pb2 as _sequence_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -350,12 +351,16 @@ class TaskSignal(_message.Message):
     def __init__(self, seq: _Optional[int] = ..., task: _Optional[str] = ..., name: _Optional[str] = ..., payload: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignalGap(_message.Message):
-    __slots__ = ("after_seq", "missed")
+    __slots__ = ("after_seq", "missed", "first_available_seq", "reason")
     AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
+    FIRST_AVAILABLE_SEQ_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     after_seq: int
     missed: int
-    def __init__(self, after_seq: _Optional[int] = ..., missed: _Optional[int] = ...) -> None: ...
+    first_available_seq: int
+    reason: _sequence_pb2.SequenceGapReason
+    def __init__(self, after_seq: _Optional[int] = ..., missed: _Optional[int] = ..., first_available_seq: _Optional[int] = ..., reason: _Optional[_Union[_sequence_pb2.SequenceGapReason, str]] = ...) -> None: ...
 
 class WatchSignalsRequest(_message.Message):
     __slots__ = ("tasks", "names", "after_seq", "live_only")

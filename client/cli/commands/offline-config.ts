@@ -1,0 +1,53 @@
+// `corral check FILE` (validate a config with no daemon: every problem with file:line:col, the
+// dependency graph included; exit 0 or 2) and `corral init [FILE]` (write the built-in example).
+// Both load the server's config code lazily (bundled on its own, like multi-host mode).
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { parsing } from "../args.js";
+import { UsageError } from "../usage.js";
+
+/** Exit code of a config with problems: the same as a bad command line (the input is wrong). */
+const INVALID_EXIT = 2;
+
+const configCode = () => import("../../../server/config/fleet-entry.js");
+
+export async function check(args: string[]): Promise<number> {
+  const { values, positionals } = parsing("check", () => parseArgs({ args, allowPositionals: true, options: { quiet: { type: "boolean", short: "q" } } }));
+  if (positionals.length === 0) throw new UsageError("give one or more config files", "check");
+  const { ConfigError, loadConfigFile } = await configCode();
+  let failed = false;
+  for (const file of positionals) {
+    try {
+      const config = await loadConfigFile(file);
+      const hosts = config.hosts.length > 0 ? `, ${config.hosts.length} host(s)` : "";
+      if (!values.quiet) process.stdout.write(`${file}: ok (${config.programs.length} program(s)${hosts})\n`);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      failed = true;
+      process.stderr.write(`${error.message}\n`);
+      const count = error.problems.length;
+      process.stderr.write(`${file}: ${count} problem${count === 1 ? "" : "s"}\n`);
+    }
+  }
+  return failed ? INVALID_EXIT : 0;
+}
+
+export async function init(args: string[]): Promise<number> {
+  const { values, positionals } = parsing("init", () => parseArgs({ args, allowPositionals: true, options: { force: { type: "boolean", short: "f" } } }));
+  if (positionals.length > 1) throw new UsageError("give at most one file (default corral.yaml; - for standard output)", "init");
+  const file = positionals[0] ?? "corral.yaml";
+  const { EXAMPLE_CONFIG_YAML } = await configCode();
+  if (file === "-") {
+    process.stdout.write(EXAMPLE_CONFIG_YAML);
+    return 0;
+  }
+  try {
+    // "wx": never overwrite someone's config by accident.
+    await writeFile(file, EXAMPLE_CONFIG_YAML, { flag: values.force ? "w" : "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new Error(`${file} exists; pass --force to overwrite it`);
+    throw error;
+  }
+  process.stdout.write(`wrote ${file}: edit it, check it with \`corral check ${file}\`, run it with \`corral server --config ${file}\`\n`);
+  return 0;
+}

@@ -1,0 +1,114 @@
+package corral
+
+// Helpers for the common calls, with a context and options: c.Start(ctx, "web",
+// corral.WithTimeout(5*time.Second)). Each returns *Error on failure (see errors.go).
+
+import (
+	"context"
+	"time"
+
+	corralv1 "github.com/corral-dev/corral/client/go/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// CallOption adjusts one helper call.
+type CallOption func(*callOptions)
+
+type callOptions struct {
+	timeout   time.Duration
+	startWait corralv1.StartWait
+	stopWait  corralv1.StopWait
+	labels    map[string]string
+}
+
+// WithTimeout is how long the daemon waits (for RUNNING, for the stop).
+func WithTimeout(d time.Duration) CallOption { return func(o *callOptions) { o.timeout = d } }
+
+// WithStartWait says what a start waits for (default RUNNING).
+func WithStartWait(w corralv1.StartWait) CallOption { return func(o *callOptions) { o.startWait = w } }
+
+// WithStopWait says whether a stop waits until the group is gone (default yes).
+func WithStopWait(w corralv1.StopWait) CallOption { return func(o *callOptions) { o.stopWait = w } }
+
+// WithLabels selects programs by labels in StartAll/StopAll.
+func WithLabels(labels map[string]string) CallOption {
+	return func(o *callOptions) { o.labels = labels }
+}
+
+func optionsOf(opts []CallOption) callOptions {
+	var o callOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+func durationOf(d time.Duration) *durationpb.Duration {
+	if d <= 0 {
+		return nil
+	}
+	return durationpb.New(d)
+}
+
+// Status is GetProcess: the program's state, its current (or last) run, its spec.
+func (c *Client) Status(ctx context.Context, name string) (*corralv1.ProcessInfo, error) {
+	r, err := c.ProcessManager.GetProcess(ctx, &corralv1.GetProcessRequest{Name: name})
+	return r.GetProcess(), wrap(err)
+}
+
+// Start starts a program and waits until RUNNING; a start that ends FATAL fails with
+// FailedPrecondition and reason PROGRAM_FATAL.
+func (c *Client) Start(ctx context.Context, name string, opts ...CallOption) (*corralv1.ProcessInfo, error) {
+	o := optionsOf(opts)
+	r, err := c.ProcessManager.StartProcess(ctx, &corralv1.StartProcessRequest{Name: name, Wait: o.startWait, Timeout: durationOf(o.timeout)})
+	return r.GetProcess(), wrap(err)
+}
+
+// Stop stops a program's process group, two-stage; waits until it is gone unless told not to.
+func (c *Client) Stop(ctx context.Context, name string, opts ...CallOption) (*corralv1.ProcessInfo, error) {
+	o := optionsOf(opts)
+	r, err := c.ProcessManager.StopProcess(ctx, &corralv1.StopProcessRequest{Name: name, Wait: o.stopWait, Timeout: durationOf(o.timeout)})
+	return r.GetProcess(), wrap(err)
+}
+
+// StartAll starts the named programs (all when none are named); a failed one has Ok false and a Status with details.
+func (c *Client) StartAll(ctx context.Context, names []string, opts ...CallOption) ([]*corralv1.ProgramResult, error) {
+	o := optionsOf(opts)
+	r, err := c.ProcessManager.StartAll(ctx, &corralv1.StartAllRequest{
+		Selector: &corralv1.LabelSelector{Names: names, MatchLabels: o.labels}, Wait: o.startWait, Timeout: durationOf(o.timeout),
+	})
+	return r.GetResults(), wrap(err)
+}
+
+// StopAll stops the named programs (all when none are named), dependents first.
+func (c *Client) StopAll(ctx context.Context, names []string, opts ...CallOption) ([]*corralv1.ProgramResult, error) {
+	o := optionsOf(opts)
+	r, err := c.ProcessManager.StopAll(ctx, &corralv1.StopAllRequest{
+		Selector: &corralv1.LabelSelector{Names: names, MatchLabels: o.labels}, Wait: o.stopWait, Timeout: durationOf(o.timeout),
+	})
+	return r.GetResults(), wrap(err)
+}
+
+// FollowLogs streams new output of a program (both streams) until ctx ends.
+func (c *Client) FollowLogs(ctx context.Context, name string, tailLines uint32) (corralv1.ProcessManager_FollowLogsClient, error) {
+	stream, err := c.ProcessManager.FollowLogs(ctx, &corralv1.FollowLogsRequest{Name: name, TailLines: tailLines})
+	return stream, wrap(err)
+}
+
+// CreateTask creates a task of a type and returns its handle (see Task).
+func (c *Client) CreateTask(ctx context.Context, name, taskType string, settings *structpb.Value) (*Task, error) {
+	if _, err := c.TaskRunner.CreateTask(ctx, &corralv1.CreateTaskRequest{Name: name, Type: taskType, Settings: settings}); err != nil {
+		return nil, wrap(err)
+	}
+	return c.Task(name), nil
+}
+
+// Close releases the handle's lock if it holds one (for defer).
+func (t *Task) Close() error {
+	if t.Token == "" {
+		return nil
+	}
+	_, err := t.Unlock(context.Background())
+	return err
+}
