@@ -85,6 +85,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     hostName: ownHost.hostName,
     logMaxTotalBytes: options.config.server.logs.maxTotalBytes,
     stopOrder: options.config.server.stopOrder,
+    cgroupRoot: options.config.server.cgroupRoot,
     liveConfig: { configPath: options.config.path, allowAdhoc: options.config.server.allowAdhoc, reader: configReader },
   });
   const tasks = await createTaskRunner(options.config.tasks.modules);

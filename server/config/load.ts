@@ -38,6 +38,8 @@ export interface ServerConfig {
   allowAdhoc: boolean;
   /** server.stop_order: stop-all's default within a dependency level. */
   stopOrder: "parallel" | "sequential";
+  /** server.cgroup_root (see schema.ts); undefined: the daemon's own cgroup. */
+  cgroupRoot?: string;
   hostName?: string;
   /** Present (true) only when TCP beyond loopback without TLS/auth was explicitly allowed. */
   insecure?: true;
@@ -172,6 +174,7 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
     listen: server.listen,
     allowAdhoc: server.allow_adhoc,
     stopOrder: server.stop_order,
+    ...(server.cgroup_root !== undefined ? { cgroupRoot: server.cgroup_root } : {}),
     ...(server.host_name !== undefined ? { hostName: server.host_name } : {}),
     logs: { maxTotalBytes: server.logs.max_total },
     streams: { maxPerConnection: server.streams.max_per_connection, maxTotal: server.streams.max_total },

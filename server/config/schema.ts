@@ -110,6 +110,11 @@ export const configSchema = strictObject({
     allow_adhoc: z.boolean().default(false),
     /** How stop-all (and the daemon's own shutdown) stops a dependency level: all at once, or one by one in reverse order, each gone before the next (QMI's proc_stop). */
     stop_order: z.enum(["parallel", "sequential"]).default("parallel"),
+    /**
+     * Where run cgroups go (a cgroup v2 path, absolute or relative to its mount) when the daemon's own
+     * cgroup is not delegated to it; "off": never use cgroups. Default: a subtree of the daemon's own cgroup.
+     */
+    cgroup_root: z.string().min(1, { error: "must not be empty (leave it out to use the daemon's own cgroup, or say off)" }).optional(),
     /** This daemon's host name, matched against programs' `host` (default: os.hostname(); --host-name wins). */
     host_name: z.string().min(1, { error: "must not be empty (leave it out to use the machine's host name)" }).optional(),
     logs: strictObject({

@@ -5,6 +5,7 @@ import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
+import type { CgroupSupport } from "../core/os/cgroup.js";
 import {
   durationToMs,
   logChunkToProto,
@@ -26,6 +27,7 @@ export type ProcessManagerCore = Pick<
   ProcessManager,
   | "journal"
   | "hostName"
+  | "containment"
   | "list"
   | "get"
   | "start"
@@ -171,6 +173,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         programs: manager.list().length,
         lastEventSeq: BigInt(manager.journal.lastSeq),
         allowAdhoc: facts.allowAdhoc,
+        containment: containmentToProto(manager.containment),
       };
     },
 
@@ -192,5 +195,17 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
       setImmediate(() => onShutdown({ keepProcesses: request.keepProcesses }));
       return {};
     },
+  };
+}
+
+function containmentToProto(support: CgroupSupport) {
+  return {
+    cgroups: support.mode !== "none",
+    cgroupMount: support.mount,
+    cgroupRoot: support.root,
+    mode: support.mode,
+    controllers: support.controllers,
+    cgroupKill: support.kill,
+    description: support.description,
   };
 }

@@ -61,12 +61,14 @@ describe("stop", () => {
     // keeps the group id in use. This is what a slow-reaping init does to every killed
     // grandchild; here the reaper is a perl process we hold, so the zombie stays for sure.
     // The leader ignores SIGTERM, so the stop needs SIGKILL after stop_timeout.
-    const holder = `perl -MPOSIX -e '
+    // The holder clears its environment and runs without cgroups, so containment does not reach
+    // it (it is the run's own escapee otherwise, and would be stopped with it).
+    const holder = `env -i "$(command -v perl)" -MPOSIX -e '
       my $group = getpgrp(); setpgid(0, 0);
       my $child = fork();
       if ($child == 0) { setpgid(0, $group); exec("sleep", "300"); }
       $| = 1; print "holder $$ member $child\\n"; sleep 60;' &`;
-    const f = startManager([program("zombie-keeper", sh(`trap '' TERM\n${holder}\nwhile :; do sleep 0.1; done`), { stopTimeoutMs: 150 })]);
+    const f = startManager([program("zombie-keeper", sh(`trap '' TERM\n${holder}\nwhile :; do sleep 0.1; done`), { stopTimeoutMs: 150 })], { cgroupRoot: "off" });
     const log = join(f.home, "logs", "zombie-keeper.stdout.log");
     let holderPid = 0;
     try {

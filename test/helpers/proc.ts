@@ -58,3 +58,18 @@ export function residentBytes(pid: number | "self" = "self"): number {
 export function openFdCount(pid: number | "self" = "self"): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/** Live processes whose initial environment holds NAME=value (read from /proc/PID/environ), with their argv. */
+export function processesWithEnv(name: string, value: string): { pid: number; argv: string[] }[] {
+  const wanted = `${name}=${value}`;
+  const found: { pid: number; argv: string[] }[] = [];
+  for (const pid of allPids()) {
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(wanted) || !isAlive(pid)) continue;
+      found.push({ pid, argv: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean) });
+    } catch {
+      // gone meanwhile, or not readable
+    }
+  }
+  return found;
+}

@@ -34,6 +34,7 @@ export async function info(ctx: CliContext, args: string[]): Promise<number> {
     ["programs", String(serverInfo.programs)],
     ["last event", `#${serverInfo.lastEventSeq}`],
     ["ad-hoc programs", serverInfo.allowAdhoc ? "allowed" : "not allowed"],
+    ["containment", serverInfo.containment?.description || "-"],
   ];
   const width = Math.max(...rows.map(([key]) => key!.length)) + 1;
   ctx.out(rows.map(([key, value]) => `${`${key}:`.padEnd(width)}  ${value}\n`).join(""));

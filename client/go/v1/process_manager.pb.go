@@ -3980,17 +3980,19 @@ func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
 
 // GetServerInfoResponse describes the daemon.
 type GetServerInfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
-	Pid           int32                  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
-	Hostname      string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Home          string                 `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
-	ConfigPath    string                 `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
-	Listen        []string               `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	Programs      uint32                 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
-	LastEventSeq  uint64                 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
-	AllowAdhoc    bool                   `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Version      string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	Pid          int32                  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Home         string                 `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
+	ConfigPath   string                 `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
+	Listen       []string               `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
+	StartedAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	Programs     uint32                 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
+	LastEventSeq uint64                 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
+	AllowAdhoc   bool                   `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
+	// How this host contains runs, detected at start-up.
+	Containment   *Containment `protobuf:"bytes,11,opt,name=containment,proto3" json:"containment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4095,6 +4097,115 @@ func (x *GetServerInfoResponse) GetAllowAdhoc() bool {
 	return false
 }
 
+func (x *GetServerInfoResponse) GetContainment() *Containment {
+	if x != nil {
+		return x.Containment
+	}
+	return nil
+}
+
+// Containment says how a stop reaches every process of a run on this host.
+type Containment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each run has its own cgroup v2 (so processes that call setsid or double-fork are still
+	// stopped, and CPU counts exited children). False: process groups plus the CORRAL_RUN_ID marker.
+	Cgroups bool `protobuf:"varint,1,opt,name=cgroups,proto3" json:"cgroups,omitempty"`
+	// Where cgroup2 is mounted ("" when it is not).
+	CgroupMount string `protobuf:"bytes,2,opt,name=cgroup_mount,json=cgroupMount,proto3" json:"cgroup_mount,omitempty"`
+	// The daemon's subtree (absolute path); runs are run-<id> below it. "" without cgroups.
+	CgroupRoot string `protobuf:"bytes,3,opt,name=cgroup_root,json=cgroupRoot,proto3" json:"cgroup_root,omitempty"`
+	// "own" (the daemon's own cgroup, delegated or the root as root), "configured"
+	// (server.cgroup_root) or "none".
+	Mode string `protobuf:"bytes,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Controllers available to run cgroups (e.g. memory, cpu, pids).
+	Controllers []string `protobuf:"bytes,5,rep,name=controllers,proto3" json:"controllers,omitempty"`
+	// cgroup.kill is available (every member killed at once).
+	CgroupKill bool `protobuf:"varint,6,opt,name=cgroup_kill,json=cgroupKill,proto3" json:"cgroup_kill,omitempty"`
+	// One line for people: what is used, or why cgroups are not.
+	Description   string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Containment) Reset() {
+	*x = Containment{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Containment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Containment) ProtoMessage() {}
+
+func (x *Containment) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Containment.ProtoReflect.Descriptor instead.
+func (*Containment) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *Containment) GetCgroups() bool {
+	if x != nil {
+		return x.Cgroups
+	}
+	return false
+}
+
+func (x *Containment) GetCgroupMount() string {
+	if x != nil {
+		return x.CgroupMount
+	}
+	return ""
+}
+
+func (x *Containment) GetCgroupRoot() string {
+	if x != nil {
+		return x.CgroupRoot
+	}
+	return ""
+}
+
+func (x *Containment) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *Containment) GetControllers() []string {
+	if x != nil {
+		return x.Controllers
+	}
+	return nil
+}
+
+func (x *Containment) GetCgroupKill() bool {
+	if x != nil {
+		return x.CgroupKill
+	}
+	return false
+}
+
+func (x *Containment) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 // ShutdownRequest asks the daemon to exit.
 type ShutdownRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4107,7 +4218,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4119,7 +4230,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4132,7 +4243,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -4151,7 +4262,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4163,7 +4274,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4176,7 +4287,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -4190,7 +4301,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4202,7 +4313,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4215,7 +4326,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -4242,7 +4353,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4254,7 +4365,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4267,7 +4378,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -4287,7 +4398,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4299,7 +4410,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4312,7 +4423,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -4331,7 +4442,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4343,7 +4454,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4356,7 +4467,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4376,7 +4487,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4388,7 +4499,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4401,7 +4512,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4461,7 +4572,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4473,7 +4584,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4486,7 +4597,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4525,7 +4636,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4537,7 +4648,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4550,7 +4661,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -4612,7 +4723,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4624,7 +4735,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4637,7 +4748,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -4664,7 +4775,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4676,7 +4787,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4689,7 +4800,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -4710,7 +4821,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4722,7 +4833,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4735,7 +4846,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -4765,7 +4876,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4777,7 +4888,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4790,7 +4901,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -4817,7 +4928,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4829,7 +4940,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4842,7 +4953,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -4862,7 +4973,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4874,7 +4985,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4887,7 +4998,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -4906,7 +5017,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4918,7 +5029,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4931,7 +5042,7 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{65}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
@@ -5216,7 +5327,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x13first_available_seq\x18\x02 \x01(\x04R\x11firstAvailableSeq\x12\x16\n" +
 	"\x06missed\x18\x03 \x01(\x04R\x06missed\x124\n" +
 	"\x06reason\x18\x04 \x01(\x0e2\x1c.corral.v1.SequenceGapReasonR\x06reason\"\x16\n" +
-	"\x14GetServerInfoRequest\"\xca\x02\n" +
+	"\x14GetServerInfoRequest\"\x84\x03\n" +
 	"\x15GetServerInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
 	"\x03pid\x18\x02 \x01(\x05R\x03pid\x12\x1a\n" +
@@ -5231,7 +5342,18 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x0elast_event_seq\x18\t \x01(\x04R\flastEventSeq\x12\x1f\n" +
 	"\vallow_adhoc\x18\n" +
 	" \x01(\bR\n" +
-	"allowAdhoc\"8\n" +
+	"allowAdhoc\x128\n" +
+	"\vcontainment\x18\v \x01(\v2\x16.corral.v1.ContainmentR\vcontainment\"\xe4\x01\n" +
+	"\vContainment\x12\x18\n" +
+	"\acgroups\x18\x01 \x01(\bR\acgroups\x12!\n" +
+	"\fcgroup_mount\x18\x02 \x01(\tR\vcgroupMount\x12\x1f\n" +
+	"\vcgroup_root\x18\x03 \x01(\tR\n" +
+	"cgroupRoot\x12\x12\n" +
+	"\x04mode\x18\x04 \x01(\tR\x04mode\x12 \n" +
+	"\vcontrollers\x18\x05 \x03(\tR\vcontrollers\x12\x1f\n" +
+	"\vcgroup_kill\x18\x06 \x01(\bR\n" +
+	"cgroupKill\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\"8\n" +
 	"\x0fShutdownRequest\x12%\n" +
 	"\x0ekeep_processes\x18\x01 \x01(\bR\rkeepProcesses\"\x12\n" +
 	"\x10ShutdownResponse\";\n" +
@@ -5360,7 +5482,7 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 70)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -5419,104 +5541,105 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(*EventGap)(nil),               // 54: corral.v1.EventGap
 	(*GetServerInfoRequest)(nil),   // 55: corral.v1.GetServerInfoRequest
 	(*GetServerInfoResponse)(nil),  // 56: corral.v1.GetServerInfoResponse
-	(*ShutdownRequest)(nil),        // 57: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 58: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 59: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 60: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 61: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 62: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 63: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 64: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 65: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 66: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 67: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 68: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 69: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 70: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 71: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 72: corral.v1.DeleteProgramResponse
-	nil,                            // 73: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 74: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 75: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 76: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 77: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 78: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 79: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 80: google.rpc.Status
-	(SequenceGapReason)(0),         // 81: corral.v1.SequenceGapReason
+	(*Containment)(nil),            // 57: corral.v1.Containment
+	(*ShutdownRequest)(nil),        // 58: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 59: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 60: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 61: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 62: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 63: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 64: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 65: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 66: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 67: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 68: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 69: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 70: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 71: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 72: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 73: corral.v1.DeleteProgramResponse
+	nil,                            // 74: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 75: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 76: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 77: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 78: corral.v1.LabelSelector.MatchLabelsEntry
+	(*durationpb.Duration)(nil),    // 79: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 80: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 81: google.rpc.Status
+	(SequenceGapReason)(0),         // 82: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	73,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	74,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	78,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	78,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	74,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	79,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	79,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	75,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
 	14,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
 	15,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	78,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	79,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
 	9,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
 	9,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	75,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	76,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
 	10,  // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
 	11,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
 	12,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	78,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	78,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	78,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	78,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	79,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	79,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	79,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	79,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	79,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	78,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	78,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	78,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	79,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	79,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	80,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	79,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	79,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	79,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	80,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	80,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	79,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	80,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
 	16,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
 	8,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	76,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	79,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	78,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	77,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	80,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	79,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
 	13,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
 	13,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	77,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	78,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
 	18,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
 	17,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
 	17,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	78,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	79,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	17,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	78,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	79,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
 	17,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	27,  // 44: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
 	6,   // 45: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
 	3,   // 46: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	78,  // 47: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	79,  // 47: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
 	17,  // 48: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	17,  // 49: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
 	17,  // 50: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	80,  // 51: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	81,  // 51: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
 	27,  // 52: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
 	18,  // 53: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
 	3,   // 54: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	78,  // 55: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	79,  // 55: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
 	32,  // 56: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
 	18,  // 57: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
 	4,   // 58: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	78,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	79,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
 	32,  // 60: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 61: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
 	39,  // 62: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
 	2,   // 63: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	79,  // 64: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	80,  // 64: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
 	40,  // 65: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
 	2,   // 66: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
 	7,   // 67: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
 	2,   // 68: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
 	39,  // 69: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	79,  // 70: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	80,  // 70: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
 	47,  // 71: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
 	49,  // 72: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
 	50,  // 73: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
@@ -5525,63 +5648,64 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	45,  // 76: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
 	46,  // 77: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
 	44,  // 78: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	63,  // 79: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	64,  // 79: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
 	0,   // 80: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
 	0,   // 81: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	78,  // 82: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	79,  // 82: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
 	43,  // 83: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
 	54,  // 84: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	81,  // 85: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	79,  // 86: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	64,  // 87: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	63,  // 88: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	63,  // 89: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	8,   // 90: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	17,  // 91: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 92: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	19,  // 93: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	21,  // 94: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	23,  // 95: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	25,  // 96: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	28,  // 97: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	30,  // 98: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	33,  // 99: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	35,  // 100: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	37,  // 101: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	41,  // 102: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	52,  // 103: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	55,  // 104: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	57,  // 105: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	59,  // 106: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	61,  // 107: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	65,  // 108: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	67,  // 109: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	69,  // 110: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	71,  // 111: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	20,  // 112: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	22,  // 113: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	24,  // 114: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	26,  // 115: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	29,  // 116: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	31,  // 117: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	34,  // 118: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	36,  // 119: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	38,  // 120: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	42,  // 121: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	53,  // 122: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	56,  // 123: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	58,  // 124: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	60,  // 125: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	62,  // 126: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	66,  // 127: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	68,  // 128: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	70,  // 129: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	72,  // 130: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	112, // [112:131] is the sub-list for method output_type
-	93,  // [93:112] is the sub-list for method input_type
-	93,  // [93:93] is the sub-list for extension type_name
-	93,  // [93:93] is the sub-list for extension extendee
-	0,   // [0:93] is the sub-list for field type_name
+	82,  // 85: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	80,  // 86: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	57,  // 87: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	65,  // 88: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	64,  // 89: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	64,  // 90: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	8,   // 91: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	17,  // 92: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 93: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	19,  // 94: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	21,  // 95: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	23,  // 96: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	25,  // 97: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	28,  // 98: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	30,  // 99: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	33,  // 100: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	35,  // 101: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	37,  // 102: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	41,  // 103: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	52,  // 104: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	55,  // 105: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	58,  // 106: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	60,  // 107: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	62,  // 108: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	66,  // 109: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	68,  // 110: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	70,  // 111: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	72,  // 112: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	20,  // 113: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	22,  // 114: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	24,  // 115: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	26,  // 116: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	29,  // 117: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	31,  // 118: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	34,  // 119: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	36,  // 120: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	38,  // 121: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	42,  // 122: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	53,  // 123: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	56,  // 124: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	59,  // 125: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	61,  // 126: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	63,  // 127: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	67,  // 128: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	69,  // 129: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	71,  // 130: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	73,  // 131: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	113, // [113:132] is the sub-list for method output_type
+	94,  // [94:113] is the sub-list for method input_type
+	94,  // [94:94] is the sub-list for extension type_name
+	94,  // [94:94] is the sub-list for extension extendee
+	0,   // [0:94] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -5614,7 +5738,7 @@ func file_corral_v1_process_manager_proto_init() {
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[57].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[58].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -5624,7 +5748,7 @@ func file_corral_v1_process_manager_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   70,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -9,6 +9,8 @@ export interface ManagedRun {
   runId: number;
   pid: number;
   pidStartTicks: number;
+  /** The run's cgroup: its cpu.stat counts every process that ever ran in it. */
+  cgroupPath?: string;
 }
 
 export interface RunLookup {
@@ -32,7 +34,7 @@ const LIVE_STATES = new Set(["STARTING", "RUNNING", "STOPPING"]);
 function liveRunOf(snapshot: ProcessSnapshot): ManagedRun | undefined {
   const run = snapshot.run;
   if (!run || !LIVE_STATES.has(snapshot.state) || run.exitedAt || run.spawnError || run.pid <= 0) return undefined;
-  return { program: snapshot.name, runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks };
+  return { program: snapshot.name, runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, cgroupPath: run.cgroupPath };
 }
 
 export function runLookupOf(programs: ProgramSource): RunLookup {

@@ -8,6 +8,7 @@
 // holds no fd between ticks, and CPU % is only given over a real interval.
 import { NotFoundError, WrongStateError } from "../errors.js";
 import { CLOCK_TICKS_PER_SEC, countOpenFds, readProcSample, readProcessTable, startDate, uptimeSec, type ProcSample } from "../os/proc-sample.js";
+import { RunCgroup } from "../os/cgroup.js";
 import type { ManagedRun, RunLookup } from "./runs.js";
 
 export type StatsTarget = { program: string } | { pid: number };
@@ -57,6 +58,8 @@ const FORGET_AFTER_MS = 120_000;
  */
 export class StatsSampler {
   private previous = new Map<string, Previous>();
+  /** The highest CPU seconds reported per run ("program:runId"), so the counter never goes down. */
+  private readonly runCpu = new Map<string, { seconds: number; monoMs: number }>();
   private lastPruneMs = performance.now();
 
   constructor(private readonly runs: RunLookup) {}
@@ -104,18 +107,35 @@ export class StatsSampler {
         return this.statsOf(proc, nowMs, upSec, rootPrev);
       });
       const [rootStats, ...childStats] = stats;
+      const total = includeChildren ? sum(rootStats, childStats) : rootStats;
+      if (includeChildren && run && "program" in target) total.cpuSeconds = this.runCpuSeconds(run, [root, ...members], nowMs);
       return {
         target,
         program: run?.program,
         runId: run?.runId,
         process: rootStats,
-        total: includeChildren ? sum(rootStats, childStats) : rootStats,
+        total,
         children: childStats,
         time,
       };
     });
     this.remember(samples, nowMs, upSec, seen);
     return samples;
+  }
+
+  /**
+   * CPU seconds of a whole run, exited processes included: its cgroup's cpu.stat where it has one;
+   * otherwise the live tree's own and waited-for children's time (utime + stime + cutime + cstime;
+   * a child reaped by init instead is lost there). Never less than what was reported before.
+   */
+  private runCpuSeconds(run: ManagedRun, tree: ProcSample[], nowMs: number): number {
+    const usageUsec = run.cgroupPath ? new RunCgroup(run.cgroupPath).cpuUsageUsec() : undefined;
+    const treeTicks = tree.reduce((total, proc) => total + proc.cpuTicks + proc.childCpuTicks, 0);
+    const seconds = usageUsec !== undefined ? usageUsec / 1e6 : treeTicks / CLOCK_TICKS_PER_SEC;
+    const key = `${run.program}:${run.runId}`;
+    const best = Math.max(seconds, this.runCpu.get(key)?.seconds ?? 0);
+    this.runCpu.set(key, { seconds: best, monoMs: nowMs });
+    return best;
   }
 
   private statsOf(proc: ProcSample, nowMs: number, upSec: number, rootPrev: Previous | undefined): ProcessStats {
@@ -155,6 +175,7 @@ export class StatsSampler {
     if (nowMs - this.lastPruneMs > 10_000) {
       this.lastPruneMs = nowMs;
       for (const [k, prev] of this.previous) if (!seen.has(k) && nowMs - prev.monoMs > FORGET_AFTER_MS) this.previous.delete(k);
+      for (const [k, cpu] of this.runCpu) if (nowMs - cpu.monoMs > FORGET_AFTER_MS) this.runCpu.delete(k);
     }
   }
 

@@ -1,7 +1,9 @@
 // The one two-stage stop of a process group, used by programs, adopted runs, exec tasks, task
 // children left by a previous daemon and monitored runs: stop signal to the group, wait, SIGKILL,
 // confirm that no live member is left, and say who survived.
-import { groupExists, liveMembersOfGroups, readStat } from "./proc.js";
+import type { RunCgroup } from "./cgroup.js";
+import { findByEnvironmentSoon } from "./environ.js";
+import { groupExists, isSameProcess, liveMembersOfGroups, readStat } from "./proc.js";
 
 /*
  * Why signalling -pgid never reaches a process that is not ours (the pid-reuse argument, written
@@ -18,6 +20,10 @@ import { groupExists, liveMembersOfGroups, readStat } from "./proc.js";
  *    (by 2), and an empty group makes kill(-pgid) fail with ESRCH, which is no error.
  * The window between the check and the kill (the last member exits, the number wraps around and
  * a new process makes itself leader of a group with it, all within microseconds) is accepted.
+ * Processes that left the group (setsid, a double fork) are reached through the run's cgroup,
+ * whose members are ours by construction, or without one through the marker every process of the
+ * run inherited in its environment; each such pid is signalled only while its start time is the
+ * one read when it was found.
  */
 
 /** A run's process group, identified by its leader's pid and start time. */
@@ -34,6 +40,13 @@ export interface ProcessGroupRef {
   leaderExited?: () => boolean;
   /** Settles when the leader exits: wakes the wait at once instead of at the next poll. */
   leaderExit?: PromiseLike<unknown>;
+  /** The run's cgroup where the host offers them: its members are the run's, in whatever group or session. */
+  cgroup?: RunCgroup;
+  /**
+   * Without a cgroup: environment pairs every process of the run inherited (CORRAL_RUN_ID and the
+   * daemon home). Processes carrying them outside the group are stopped with it.
+   */
+  marker?: Record<string, string>;
 }
 
 export interface StopGroupOptions {
@@ -86,24 +99,75 @@ export async function liveGroupMembers(group: ProcessGroupRef): Promise<number[]
   return scanGroups(group.pgid);
 }
 
+/** Processes of the run outside its group, by pid and start time. */
+type Escapees = Map<number, number>;
+
 /**
- * The two-stage stop: `signal` to the group, up to timeoutMs for the leader to exit and every
- * live member to go, then SIGKILL to the group and up to killWaitMs more; what is still alive
- * then is returned as survivors. Resolves early as soon as the group is empty.
+ * The two-stage stop: `signal` to the group (and to the run's other processes: its cgroup's
+ * members, or those carrying its marker), up to timeoutMs for the leader to exit and every live
+ * process of the run to go, then SIGKILL (cgroup.kill) and up to killWaitMs more; what is still
+ * alive then is returned as survivors. Resolves as soon as everything is gone. With a marker, a
+ * last look catches processes forked during the stop; they get SIGKILL at once.
  */
 export async function stopProcessGroup(group: ProcessGroupRef, options: StopGroupOptions): Promise<GroupStopResult> {
-  signalOwnGroup(group, options.signal);
-  if (await waitGroupEmpty(group, performance.now() + options.timeoutMs)) return { survivors: [], killed: false };
-  signalOwnGroup(group, "SIGKILL");
-  if (await waitGroupEmpty(group, performance.now() + (options.killWaitMs ?? KILL_WAIT_MS))) return { survivors: [], killed: true };
-  return { survivors: await liveGroupMembers(group), killed: true };
+  const killWaitMs = options.killWaitMs ?? KILL_WAIT_MS;
+  const escapees = await findEscapees(group);
+  sendAll(group, escapees, options.signal);
+  let killed = false;
+  if (!(await waitRunEmpty(group, escapees, performance.now() + options.timeoutMs))) {
+    killed = true;
+    sendAll(group, escapees, "SIGKILL");
+    await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
+  }
+  const late = await findEscapees(group);
+  if (late.size > 0) {
+    killed = true;
+    sendAll(group, late, "SIGKILL");
+    for (const [pid, ticks] of late) escapees.set(pid, ticks);
+    await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
+  }
+  const survivors = new Set([...(await liveGroupMembers(group)), ...(group.cgroup?.procs() ?? []), ...liveEscapees(escapees)]);
+  return { survivors: [...survivors].sort((a, b) => a - b), killed };
+}
+
+/** Live processes carrying the run's marker (none without a marker or with a cgroup, which holds them all). */
+async function findEscapees(group: ProcessGroupRef): Promise<Escapees> {
+  const escapees: Escapees = new Map();
+  if (!group.marker || group.cgroup) return escapees;
+  for (const pid of await findByEnvironmentSoon(group.marker)) {
+    const stat = readStat(pid);
+    if (stat && stat.state !== "Z" && stat.pgrp !== group.pgid) escapees.set(pid, stat.startTicks);
+  }
+  return escapees;
+}
+
+function liveEscapees(escapees: Escapees): number[] {
+  return [...escapees].filter(([pid, ticks]) => isSameProcess(pid, ticks)).map(([pid]) => pid);
+}
+
+function sendAll(group: ProcessGroupRef, escapees: Escapees, signal: NodeJS.Signals): void {
+  signalOwnGroup(group, signal);
+  if (signal === "SIGKILL") group.cgroup?.kill();
+  else group.cgroup?.signalAll(signal);
+  for (const pid of liveEscapees(escapees)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
 }
 
 /** Polls (growing steps, woken by the leader's exit) until the group is empty or the deadline passes. */
-export async function waitGroupEmpty(group: ProcessGroupRef, deadline: number): Promise<boolean> {
+export function waitGroupEmpty(group: ProcessGroupRef, deadline: number): Promise<boolean> {
+  return waitRunEmpty(group, new Map(), deadline);
+}
+
+async function waitRunEmpty(group: ProcessGroupRef, escapees: Escapees, deadline: number): Promise<boolean> {
   for (let i = 0; ; i++) {
     const leaderGone = group.leaderExited?.() ?? true;
-    if (leaderGone && (await liveGroupMembers(group)).length === 0) return true;
+    const empty = leaderGone && (await liveGroupMembers(group)).length === 0 && (group.cgroup?.procs().length ?? 0) === 0;
+    if (empty && liveEscapees(escapees).length === 0) return true;
     const left = deadline - performance.now();
     if (left <= 0) return false;
     await pause(Math.min(POLL_STEPS_MS[Math.min(i, POLL_STEPS_MS.length - 1)], left), leaderGone ? undefined : group.leaderExit);

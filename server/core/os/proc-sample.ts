@@ -19,6 +19,8 @@ export interface ProcSample {
   session: number;
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
+  /** cutime + cstime: CPU of the children it waited for (exited ones), in clock ticks. */
+  childCpuTicks: number;
   threads: number;
   /** Start time after boot, in clock ticks (field 22). */
   startTicks: number;
@@ -71,6 +73,7 @@ export function parseProcStat(text: string): ProcSample | undefined {
     pgrp: Number(f[2]),
     session: Number(f[3]),
     cpuTicks: Number(f[11]) + Number(f[12]),
+    childCpuTicks: Number(f[13]) + Number(f[14]),
     threads: Number(f[17]),
     startTicks: Number(f[19]),
     vsizeBytes: Number(f[20]),

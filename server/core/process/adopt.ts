@@ -17,36 +17,76 @@ import type { EndedRun, Program, RestoredRun, Run } from "./program.js";
 import type { ProgramConfig } from "./types.js";
 
 /**
- * How often adopted runs are checked for exit. An adopted process is not our child, so there is
- * no 'exit' event and no waitpid; Node 20 has no pidfd and inotify does not work on /proc, so
- * without native code polling /proc/PID/stat is the way. It runs only while adopted runs exist.
+ * How often adopted runs without a cgroup are checked for exit. An adopted process is not our
+ * child, so there is no 'exit' event and no waitpid; Node 20 has no pidfd and inotify does not
+ * work on /proc, so without a cgroup polling /proc/PID/stat is the way. It runs only while such
+ * runs exist.
  */
 const ADOPTED_POLL_MS = 250;
+/**
+ * A run with a cgroup is seen ending through cgroup.events (inotify, no polling) the moment its
+ * last process exits. Only a leader that exits while other processes of the run live on changes
+ * nothing there: that is checked this often (one stat per such run).
+ */
+const ADOPTED_LEADER_CHECK_MS = 5_000;
 /** A run left by a program that is no longer configured gets this long after SIGTERM. */
 const ORPHAN_STOP_TIMEOUT_MS = 5_000;
 
-/** Watches adopted runs (pid + start ticks) with one timer for all. */
+/** Watches adopted runs (pid + start ticks; cgroup.events where the run has a cgroup) with one timer per rate. */
 class AdoptedExitWatcher {
-  private readonly watched = new Map<Run, () => void>();
-  private timer?: NodeJS.Timeout;
+  private readonly polled = new Map<Run, () => void>();
+  private readonly contained = new Map<Run, { onGone: () => void; unwatch: () => void }>();
+  private pollTimer?: NodeJS.Timeout;
+  private leaderTimer?: NodeJS.Timeout;
 
   watch(run: Run, onGone: () => void): void {
-    this.watched.set(run, onGone);
-    this.timer ??= setInterval(() => this.check(), ADOPTED_POLL_MS);
+    if (!run.cgroup) {
+      this.polled.set(run, onGone);
+      this.pollTimer ??= setInterval(() => this.check(), ADOPTED_POLL_MS);
+      return;
+    }
+    const entry: { onGone: () => void; unwatch: () => void } = { onGone, unwatch: () => undefined };
+    this.contained.set(run, entry);
+    entry.unwatch = run.cgroup.watchEmpty(() => this.gone(run));
+    if (this.contained.has(run)) this.leaderTimer ??= setInterval(() => this.checkLeaders(), ADOPTED_LEADER_CHECK_MS);
   }
 
   check(): void {
-    for (const [run, onGone] of this.watched) {
+    for (const [run, onGone] of this.polled) {
       if (isSameProcess(run.pid, run.pidStartTicks)) continue;
-      this.watched.delete(run);
+      this.polled.delete(run);
       onGone();
     }
-    if (this.watched.size === 0) this.stop();
+    if (this.polled.size === 0) this.stopPolling();
+  }
+
+  private checkLeaders(): void {
+    for (const run of [...this.contained.keys()]) if (!isSameProcess(run.pid, run.pidStartTicks)) this.gone(run);
+  }
+
+  private gone(run: Run): void {
+    const entry = this.contained.get(run);
+    if (!entry) return;
+    this.contained.delete(run);
+    entry.unwatch();
+    if (this.contained.size === 0 && this.leaderTimer) {
+      clearInterval(this.leaderTimer);
+      this.leaderTimer = undefined;
+    }
+    entry.onGone();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopPolling();
+    if (this.leaderTimer) clearInterval(this.leaderTimer);
+    this.leaderTimer = undefined;
+    for (const entry of this.contained.values()) entry.unwatch();
+    this.contained.clear();
   }
 }
 

@@ -15,6 +15,7 @@ import { followLogs, readLogs, type FollowLogsOptions, type ReadLogsOptions, typ
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
+import { detectCgroups, removeSubtree, type CgroupSupport } from "../os/cgroup.js";
 import { parseSignal } from "../os/signals.js";
 import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
 
@@ -32,6 +33,8 @@ export interface ProcessManagerOptions {
   logMaxTotalBytes?: number;
   /** server.stop_order: stop-all's default (and the shutdown's) within a dependency level; default parallel. */
   stopOrder?: "parallel" | "sequential";
+  /** server.cgroup_root: where run cgroups go when the daemon's own cgroup is not usable; "off": no cgroups. */
+  cgroupRoot?: string;
   /** ApplyConfig / ReloadConfig / ad-hoc programs: the daemon's config file, allow_adhoc, the YAML reader. */
   liveConfig?: LiveConfigPolicy;
 }
@@ -44,10 +47,11 @@ export interface StopResult {
   shutdown: ShutdownResult;
 }
 
-
 export class ProcessManager {
   readonly journal: EventJournal;
   readonly home: string;
+  /** What the host offers for containment, detected once at start-up (os/cgroup.ts). */
+  readonly containment: CgroupSupport;
   readonly logDir: string;
   readonly hostName: string;
   private readonly stopOrder: "parallel" | "sequential";
@@ -72,6 +76,7 @@ export class ProcessManager {
     this.logDir = join(options.home, "logs");
     this.hostName = options.hostName ?? hostname();
     this.stopOrder = options.stopOrder ?? "parallel";
+    this.containment = detectCgroups({ root: options.cgroupRoot, home: options.home });
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
@@ -121,6 +126,7 @@ export class ProcessManager {
       logBudget: this.logBudget,
       spawnLog: this.persistence.spawnLog,
       markerEnv: { [HOME_MARKER]: this.home },
+      cgroups: this.containment,
     }, adhocInput);
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
@@ -136,7 +142,7 @@ export class ProcessManager {
 
   /** Starts the autostart programs (config order) without waiting for them. */
   async init(): Promise<void> {
-    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s)` });
+    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s); containment: ${this.containment.description}` });
     // Logs written while no daemon ran (or under a larger cap) count too.
     this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
@@ -322,6 +328,7 @@ export class ProcessManager {
         this.persistence.finish();
         for (const program of this.programs.values()) program.dispose();
         this.logBudget.close();
+        removeSubtree(this.containment);
       }
     })();
     return this.shuttingDown;

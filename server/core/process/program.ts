@@ -3,6 +3,7 @@
 // timers, and the stop of its run. Its parts live beside it: program-states.ts (the table), run.ts,
 // spawn-run.ts (the fork), program-probes.ts, restart-policy.ts (pure), stdin.ts, state-waiters.ts.
 import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors.js";
+import { errnoOf } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { EventDetail, EventJournal } from "./journal.js";
 import type { LogBudget } from "./log-budget.js";
@@ -10,6 +11,7 @@ import { LogFile } from "./log-file.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
+import { RunCgroup, type CgroupSupport } from "../os/cgroup.js";
 import { groupExists, isSameProcess, readStat } from "../os/proc.js";
 import { checkSpawnable } from "../os/spawnable.js";
 import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
@@ -52,6 +54,8 @@ export interface ProgramDeps {
   logBudget?: LogBudget;
   /** Added to every run's environment: which daemon home the run belongs to (spawn-recovery.ts). */
   markerEnv?: Record<string, string>;
+  /** What the host offers for containment: each run gets its own cgroup unless mode is "none". */
+  cgroups?: CgroupSupport;
   /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
   spawnLog?: {
     intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;
@@ -247,6 +251,7 @@ export class Program {
         exitCode: run.exitCode,
         exitSignal: run.exitSignal,
         spawnError: run.spawnError,
+        cgroupPath: run.cgroup?.path,
       };
     }
     const alive = run && !run.exitedAt && !run.spawnError;
@@ -378,7 +383,7 @@ export class Program {
       markExited();
       return;
     }
-    const spawned = spawnChild(this, runId, startOffsets, this.deps);
+    const spawned = spawnChild(this, runId, startOffsets, this.deps, this.containedArgv(run));
     if ("problem" in spawned) {
       this.spawnFailed(run, spawned.problem);
       markExited();
@@ -541,21 +546,51 @@ export class Program {
     this.scheduleRetry(decision.delayMs, `autorestart ${this.restarts} after: ${what}`);
   }
 
-  /** Members left in the group of a leader that exited on its own are orphans of ours: stop them. */
+  /** Members left in the group (or cgroup) of a leader that exited on its own are orphans of ours: stop them. */
   private reapLeftovers(run: Run): void {
-    if (run.pid <= 0 || !groupExists(run.pid)) return;
-    void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    const left = (run.pid > 0 && groupExists(run.pid)) || (run.cgroup?.procs().length ?? 0) > 0;
+    if (left) void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+    else run.cgroup?.removeWhenEmpty();
   }
 
-  /** The run's process group for os/group-stop.ts: the leader is our child until its 'exit'. */
+  /** The command, run inside a new cgroup of its own where the host offers them (a host that refuses: said, and run without). */
+  private containedArgv(run: Run): { command: string; args: string[] } {
+    const command = this.config.command[0];
+    const args = this.config.command.slice(1);
+    const support = this.deps.cgroups;
+    if (!support || support.mode === "none" || run.runId <= 0) return { command, args };
+    try {
+      run.cgroup = RunCgroup.create(support, run.runId);
+      return run.cgroup.wrap(command, args);
+    } catch (error) {
+      const why = errnoOf(error) ?? String(error);
+      this.emit({ kind: "server", message: `${this.name}: run ${run.runId} gets no cgroup (${why}); it is stopped by process group and marker` });
+      return { command, args };
+    }
+  }
+
+  /**
+   * The run's processes for os/group-stop.ts: its group (the leader is our child until its
+   * 'exit'), its cgroup, and without one the marker its processes inherited (home + run id).
+   */
   private groupOf(run: Run): ProcessGroupRef {
-    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited: () => run.exitedAt !== undefined || run.child === undefined, leaderExit: run.exited };
+    const home = this.deps.markerEnv;
+    const marker = home && Object.keys(home).length > 0 && run.runId > 0 ? { ...home, CORRAL_RUN_ID: String(run.runId) } : undefined;
+    const leaderExited = () => run.exitedAt !== undefined || run.child === undefined;
+    return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited, leaderExit: run.exited, cgroup: run.cgroup, marker };
   }
 
-  /** The two-stage stop of the run's group (os/group-stop.ts): survivors, and whether SIGKILL was needed. */
+  /** The two-stage stop of the run's processes (os/group-stop.ts): survivors (also journaled), and whether SIGKILL was needed. */
   private async killGroup(run: Run, signal: NodeJS.Signals, timeoutMs: number): Promise<{ survivors: number[]; killed: boolean }> {
     if (run.pid <= 0) return { survivors: [], killed: false };
-    return stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
+    const result = await stopProcessGroup(this.groupOf(run), { signal, timeoutMs });
+    if (result.survivors.length > 0) {
+      const message = `${this.name}: ${result.survivors.length} process(es) of run ${run.runId} survived SIGKILL: ${result.survivors.join(", ")}`;
+      this.deps.journal.append(this.name, run.runId, { kind: "server", message });
+    } else if (run.exitedAt !== undefined || run.child === undefined) {
+      run.cgroup?.removeWhenEmpty();
+    }
+    return result;
   }
 
   /**
@@ -672,7 +707,8 @@ export class Program {
 
   private adopt(saved: RestoredRun, watchExit: (run: Run, onGone: () => void) => void): void {
     let markExited!: () => void;
-    const run: Run = { ...restoredRun(saved, new Promise<void>((resolve) => (markExited = resolve))), adopted: true };
+    const cgroup = this.deps.cgroups ? RunCgroup.existing(this.deps.cgroups, saved.runId) : undefined;
+    const run: Run = { ...restoredRun(saved, new Promise<void>((resolve) => (markExited = resolve))), adopted: true, cgroup };
     this.runValue = run;
     this.watchLogs();
     this.startReadiness(run, saved.logStart);

@@ -2,6 +2,7 @@
 // a previous daemon left is brought back, and how its exit reads in a state's reason.
 import type { ChildProcess } from "node:child_process";
 import type { ResourceExhaustedError } from "../errors.js";
+import type { RunCgroup } from "../os/cgroup.js";
 
 export interface Run {
   runId: number;
@@ -27,6 +28,8 @@ export interface Run {
   exitStatusUnknown?: string;
   /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */
   resourceError?: ResourceExhaustedError;
+  /** The run's own cgroup, where the host offers them (os/cgroup.ts). */
+  cgroup?: RunCgroup;
 }
 
 /** A run a previous daemon left, as the store kept it (see adopt.ts). */

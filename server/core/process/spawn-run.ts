@@ -36,6 +36,8 @@ export function spawnChild(
   runId: number,
   startOffsets: { stdout: number; stderr: number },
   deps: SpawnDeps,
+  /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts). */
+  argv: { command: string; args: string[] } = { command: program.config.command[0], args: program.config.command.slice(1) },
 ): { child: ChildProcess } | { problem: RunSpawnProblem } {
   const { name, config, stdout, stderr } = program;
   // Before the fork: a daemon killed from here on leaves a trace the next one follows.
@@ -52,7 +54,7 @@ export function spawnChild(
   }
   let child: ChildProcess;
   try {
-    child = spawn(config.command[0], config.command.slice(1), {
+    child = spawn(argv.command, argv.args, {
       cwd: config.cwd,
       // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
       env: { ...process.env, ...config.env, ...deps.markerEnv, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(runId) },

@@ -97,6 +97,8 @@ export interface RunSnapshot {
   exitCode?: number;
   exitSignal?: string;
   spawnError?: string;
+  /** The run's cgroup v2 directory, where the host offers them (os/cgroup.ts). */
+  cgroupPath?: string;
 }
 
 export interface ProcessSnapshot {

@@ -710,7 +710,7 @@ class GetServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetServerInfoResponse(_message.Message):
-    __slots__ = ("version", "pid", "hostname", "home", "config_path", "listen", "started_at", "programs", "last_event_seq", "allow_adhoc")
+    __slots__ = ("version", "pid", "hostname", "home", "config_path", "listen", "started_at", "programs", "last_event_seq", "allow_adhoc", "containment")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
@@ -721,6 +721,7 @@ class GetServerInfoResponse(_message.Message):
     PROGRAMS_FIELD_NUMBER: _ClassVar[int]
     LAST_EVENT_SEQ_FIELD_NUMBER: _ClassVar[int]
     ALLOW_ADHOC_FIELD_NUMBER: _ClassVar[int]
+    CONTAINMENT_FIELD_NUMBER: _ClassVar[int]
     version: str
     pid: int
     hostname: str
@@ -731,7 +732,26 @@ class GetServerInfoResponse(_message.Message):
     programs: int
     last_event_seq: int
     allow_adhoc: bool
-    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., hostname: _Optional[str] = ..., home: _Optional[str] = ..., config_path: _Optional[str] = ..., listen: _Optional[_Iterable[str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programs: _Optional[int] = ..., last_event_seq: _Optional[int] = ..., allow_adhoc: bool = ...) -> None: ...
+    containment: Containment
+    def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., hostname: _Optional[str] = ..., home: _Optional[str] = ..., config_path: _Optional[str] = ..., listen: _Optional[_Iterable[str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programs: _Optional[int] = ..., last_event_seq: _Optional[int] = ..., allow_adhoc: bool = ..., containment: _Optional[_Union[Containment, _Mapping]] = ...) -> None: ...
+
+class Containment(_message.Message):
+    __slots__ = ("cgroups", "cgroup_mount", "cgroup_root", "mode", "controllers", "cgroup_kill", "description")
+    CGROUPS_FIELD_NUMBER: _ClassVar[int]
+    CGROUP_MOUNT_FIELD_NUMBER: _ClassVar[int]
+    CGROUP_ROOT_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    CONTROLLERS_FIELD_NUMBER: _ClassVar[int]
+    CGROUP_KILL_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    cgroups: bool
+    cgroup_mount: str
+    cgroup_root: str
+    mode: str
+    controllers: _containers.RepeatedScalarFieldContainer[str]
+    cgroup_kill: bool
+    description: str
+    def __init__(self, cgroups: bool = ..., cgroup_mount: _Optional[str] = ..., cgroup_root: _Optional[str] = ..., mode: _Optional[str] = ..., controllers: _Optional[_Iterable[str]] = ..., cgroup_kill: bool = ..., description: _Optional[str] = ...) -> None: ...
 
 class ShutdownRequest(_message.Message):
     __slots__ = ("keep_processes",)

@@ -1,0 +1,259 @@
+// cgroup v2 containment: what the host offers (detected once at start-up), and one cgroup per run
+// under a subtree the daemon owns, so a stop reaches processes that left the run's process group
+// (setsid, double fork) and CPU counts processes that already exited.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync, type FSWatcher } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import { errnoOf } from "../resource-errors.js";
+
+/** What the host offers, said in GetServerInfo and `corral info`. */
+export interface CgroupSupport {
+  /** "own": a subtree of the daemon's own cgroup (delegated, or the root as root); "configured": server.cgroup_root. */
+  mode: "own" | "configured" | "none";
+  /** Where cgroup2 is mounted ("" when it is not). */
+  mount: string;
+  /** The daemon's subtree: one run-<id> cgroup per run below it ("" when none). */
+  root: string;
+  /** Controllers run cgroups can use (cgroup.controllers of the subtree). */
+  controllers: string[];
+  /** cgroup.kill exists (Linux 5.14+): every member killed at once, forks racing the kill included. */
+  kill: boolean;
+  /** One line for people: what is used, or why cgroups are not. */
+  description: string;
+}
+
+export interface DetectOptions {
+  /** server.cgroup_root: a path (absolute, or relative to the cgroup2 mount) the daemon may use; "off": never use cgroups. */
+  root?: string;
+  /** The daemon home: its subtree is named after it, so two daemons of one host never share one. */
+  home: string;
+}
+
+const NONE = (mount: string, why: string): CgroupSupport => ({
+  mode: "none",
+  mount,
+  root: "",
+  controllers: [],
+  kill: false,
+  description: `no cgroups: ${why}; stops follow process groups and the CORRAL_RUN_ID marker`,
+});
+
+/** Where cgroup2 is mounted, from /proc/self/mountinfo (fields after " - ": fstype, source, options). */
+export function cgroup2Mount(): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (right?.split(" ")[0] === "cgroup2") return left.split(" ")[4];
+  }
+  return undefined;
+}
+
+/** The daemon's own cgroup v2 path ("0::/path" in /proc/self/cgroup). */
+export function ownCgroup(): string | undefined {
+  try {
+    const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => l.startsWith("0::"));
+    return line?.slice(3);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds what the host offers and makes the daemon's subtree. Never throws: a host without cgroup2,
+ * or where the daemon may not create cgroups, gets mode "none" with the reason.
+ */
+export function detectCgroups(options: DetectOptions): CgroupSupport {
+  if (options.root === "off") return NONE("", "server.cgroup_root is off");
+  const mount = cgroup2Mount();
+  if (!mount) return NONE("", "no cgroup2 file system is mounted");
+  const subtree = `corral-${createHash("sha256").update(options.home).digest("hex").slice(0, 12)}`;
+  let root: string;
+  let mode: CgroupSupport["mode"];
+  if (options.root !== undefined && options.root !== "") {
+    const base = isAbsolute(options.root) && options.root.startsWith(mount) ? options.root : join(mount, options.root);
+    root = join(base, subtree);
+    mode = "configured";
+  } else {
+    const own = ownCgroup();
+    if (own === undefined) return NONE(mount, "the daemon's own cgroup v2 is unknown (/proc/self/cgroup has no 0:: line)");
+    root = join(mount, own, subtree);
+    mode = "own";
+  }
+  try {
+    mkdirSync(root, { recursive: true });
+    // Proves the subtree is usable: a child can be made (and removed) there.
+    const probe = join(root, `probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+  } catch (error) {
+    const where = mode === "configured" ? `server.cgroup_root ${options.root}` : "the daemon's own cgroup (not delegated to it)";
+    return NONE(mount, `cannot create cgroups under ${root} (${errnoOf(error) ?? String(error)}): ${where}`);
+  }
+  const controllers = readWords(join(root, "cgroup.controllers"));
+  const kill = existsSync(join(root, "cgroup.kill"));
+  const description =
+    `cgroup v2 at ${mount}: each run in its own cgroup under ${root.slice(mount.length) || "/"}` +
+    ` (${mode === "configured" ? "server.cgroup_root" : "the daemon's own cgroup"}); ` +
+    `${kill ? "cgroup.kill" : "no cgroup.kill: members SIGKILLed one by one"}; ` +
+    `controllers: ${controllers.length > 0 ? controllers.join(", ") : "none"}`;
+  return { mode, mount, root, controllers, kill, description };
+}
+
+/** Removes the daemon's subtree if no run cgroup is left in it (at shutdown; runs left for adoption keep it). */
+export function removeSubtree(support: CgroupSupport): void {
+  if (support.mode === "none") return;
+  try {
+    rmdirSync(support.root);
+  } catch {
+    // runs are left in it, or it is gone
+  }
+}
+
+function readWords(path: string): string[] {
+  try {
+    return readFileSync(path, "utf8").split(/\s+/).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** The cgroup of one run: <root>/run-<runId> (run ids are never reused in a home). */
+export class RunCgroup {
+  constructor(readonly path: string) {}
+
+  static pathFor(support: CgroupSupport, runId: number): string {
+    return join(support.root, `run-${runId}`);
+  }
+
+  /** Makes the run's cgroup; throws (with errno) when the host refuses. */
+  static create(support: CgroupSupport, runId: number): RunCgroup {
+    const path = RunCgroup.pathFor(support, runId);
+    mkdirSync(path, { recursive: true });
+    return new RunCgroup(path);
+  }
+
+  /** The run's cgroup if it still exists (an adopted run's, made by a previous daemon). */
+  static existing(support: CgroupSupport, runId: number): RunCgroup | undefined {
+    if (support.mode === "none") return undefined;
+    const path = RunCgroup.pathFor(support, runId);
+    return existsSync(path) ? new RunCgroup(path) : undefined;
+  }
+
+  /**
+   * argv that runs command inside this cgroup: a shell moves itself in (cgroup.procs) and execs
+   * the command, so the command and everything it forks are born inside; nothing can fork before
+   * the move. The pid stays the same (exec).
+   */
+  wrap(command: string, args: string[]): { command: string; args: string[] } {
+    return { command: "/bin/sh", args: ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.path, command, ...args] };
+  }
+
+  /** Live members (the kernel drops a process from cgroup.procs when it exits: zombies are not listed). */
+  procs(): number[] {
+    try {
+      return readFileSync(join(this.path, "cgroup.procs"), "latin1").split("\n").filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Sends signal to every member (they may be in other process groups and sessions). */
+  signalAll(signal: NodeJS.Signals): void {
+    for (const pid of this.procs()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+
+  /** SIGKILL to every member at once (cgroup.kill), or one by one where the kernel lacks it. */
+  kill(): void {
+    try {
+      writeFileSync(join(this.path, "cgroup.kill"), "1");
+      return;
+    } catch {
+      this.signalAll("SIGKILL");
+    }
+  }
+
+  /** CPU used by every process that ever ran in the cgroup, exited ones included (cpu.stat usage_usec). */
+  cpuUsageUsec(): number | undefined {
+    try {
+      const match = /^usage_usec (\d+)$/m.exec(readFileSync(join(this.path, "cpu.stat"), "latin1"));
+      return match ? Number(match[1]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Calls onEmpty once the cgroup has no process left (inotify on cgroup.events: no polling). Returns the stop function. */
+  watchEmpty(onEmpty: () => void): () => void {
+    let watcher: FSWatcher | undefined;
+    let done = false;
+    const check = () => {
+      if (done || this.procs().length > 0) return;
+      done = true;
+      watcher?.close();
+      onEmpty();
+    };
+    try {
+      watcher = watch(join(this.path, "cgroup.events"), check);
+      watcher.on("error", () => check());
+    } catch {
+      // the cgroup is gone already
+    }
+    check();
+    return () => {
+      done = true;
+      watcher?.close();
+    };
+  }
+
+  /** Whether any process (a zombie not yet reaped too) still holds the cgroup (cgroup.events). */
+  populated(): boolean {
+    try {
+      return /^populated 1$/m.test(readFileSync(join(this.path, "cgroup.events"), "latin1"));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Removes the cgroup, and the daemon's subtree with it when no other run is left there (it is
+   * made again by the next run). A cgroup is removable only once no zombie holds it: killed
+   * grandchildren of a slow-reaping init keep it populated a while, so the removal waits for
+   * cgroup.events to say "populated 0" (one unref'd watcher, gone with the cgroup).
+   */
+  removeWhenEmpty(): void {
+    const remove = () => {
+      try {
+        rmdirSync(this.path);
+        rmdirSync(dirname(this.path));
+      } catch {
+        // busy (other runs, or populated again) or gone
+      }
+    };
+    if (!this.populated()) return remove();
+    let watcher: FSWatcher | undefined;
+    const check = () => {
+      if (this.populated()) return;
+      watcher?.close();
+      remove();
+    };
+    try {
+      watcher = watch(join(this.path, "cgroup.events"), check);
+      watcher.on("error", () => watcher?.close());
+      watcher.unref();
+    } catch {
+      return;
+    }
+    check();
+  }
+}
