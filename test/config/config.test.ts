@@ -39,7 +39,7 @@ function program(text: string) {
 
 test("a program with only a command gets every default", () => {
   const config = parse("programs:\n  db:\n    command: [postgres, -D, data]\n");
-  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, logs: { maxTotalBytes: 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
+  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, stopOrder: "parallel", logs: { maxTotalBytes: 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
   assert.equal(config.metrics, undefined);
   assert.deepEqual(config.tasks, { modules: [] });
   assert.deepEqual(config.programs, [
@@ -97,7 +97,13 @@ programs:
     log: {max_bytes: 512KiB, backups: 0}
 tasks: {modules: ["./tasks/calibration.js", "/opt/tasks/x.js"]}
 `);
-  assert.deepEqual(config.server, { listen: ["127.0.0.1:7070", "[::1]:7071"], allowAdhoc: true, logs: { maxTotalBytes: 2 * 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
+  assert.deepEqual(config.server, {
+    listen: ["127.0.0.1:7070", "[::1]:7071"],
+    allowAdhoc: true,
+    stopOrder: "parallel",
+    logs: { maxTotalBytes: 2 * 2 ** 30 },
+    streams: { maxPerConnection: 256, maxTotal: 1024 },
+  });
   assert.deepEqual(config.metrics, { listen: "0.0.0.0:9464" });
   assert.deepEqual(config.tasks.modules, ["/srv/app/tasks/calibration.js", "/opt/tasks/x.js"]);
   assert.deepEqual(config.programs[0], {
@@ -124,7 +130,10 @@ tasks: {modules: ["./tasks/calibration.js", "/opt/tasks/x.js"]}
 
 test("programs keep config order, even names that look like numbers", () => {
   const config = parse("programs:\n  zeta: {command: [a]}\n  '10': {command: [b]}\n  alpha: {command: [c]}\n  '2': {command: [d]}\n");
-  assert.deepEqual(config.programs.map((p) => p.name), ["zeta", "10", "alpha", "2"]);
+  assert.deepEqual(
+    config.programs.map((p) => p.name),
+    ["zeta", "10", "alpha", "2"],
+  );
 });
 
 test("durations take ms, s, m, h, compounds, and bare numbers as seconds", () => {
@@ -334,7 +343,10 @@ test("loadConfigFile resolves paths against the file's directory and reports pro
 
 test("the built-in example parses into demo programs that run with node and /bin/sh", () => {
   const config = builtinExampleConfig("/tmp/example");
-  assert.deepEqual(config.programs.map((p) => p.name), ["ticker", "web", "flaky", "batch"]);
+  assert.deepEqual(
+    config.programs.map((p) => p.name),
+    ["ticker", "web", "flaky", "batch"],
+  );
   for (const p of config.programs) {
     assert.ok(["/bin/sh", process.execPath].includes(p.command[0]), p.name);
     assert.equal(p.cwd, "/tmp/example");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { WrongStateError } from "../../server/core/errors.js";
 import type { JournalEvent } from "../../server/core/process/journal.js";
-import { isAlive, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
+import { isAlive, program, sh, sleep, startExpectingFatal, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 function states(events: JournalEvent[], name: string): string[] {
   return events.filter((e) => e.program === name && e.detail.kind === "stateChanged").map((e) => (e.detail.kind === "stateChanged" ? e.detail.to : ""));
@@ -35,7 +35,7 @@ describe("states and startsecs", () => {
       program("crash", sh("exit 3"), { startsecsMs: 300, startretries: 2, backoff: { initialMs: 100, maxMs: 1000, multiplier: 3, resetAfterMs: 60_000 } }),
     ]);
     try {
-      const snapshot = await f.manager.start("crash");
+      const snapshot = await startExpectingFatal(f.manager, "crash");
       assert.equal(snapshot.state, "FATAL");
       assert.match(snapshot.stateReason, /exited with code 3 before startsecs/);
       assert.match(snapshot.stateReason, /gave up after 3 attempt/);
@@ -129,7 +129,10 @@ describe("restart policy", () => {
     try {
       await f.manager.start("loop");
       await waitUntil(() => f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").length >= 6, 10_000, "6 runs");
-      const starts = f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").map((e) => e.time.getTime());
+      const starts = f.manager.journal
+        .since(0)
+        .filter((e) => e.detail.kind === "processStarted")
+        .map((e) => e.time.getTime());
       const gaps = starts.slice(1).map((t, i) => t - starts[i]);
       // Delays: 0, 50, 100, 200, 200 (cap) plus spawn time.
       assert.ok(gaps[0] < 45, `first restart is immediate (${gaps[0]} ms)`);
@@ -154,8 +157,14 @@ describe("restart policy", () => {
     try {
       await f.manager.start("flappy");
       await waitUntil(() => f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").length >= 6, 10_000, "6 runs");
-      const starts = f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").map((e) => e.time.getTime());
-      const exits = f.manager.journal.since(0).filter((e) => e.detail.kind === "processExited").map((e) => e.time.getTime());
+      const starts = f.manager.journal
+        .since(0)
+        .filter((e) => e.detail.kind === "processStarted")
+        .map((e) => e.time.getTime());
+      const exits = f.manager.journal
+        .since(0)
+        .filter((e) => e.detail.kind === "processExited")
+        .map((e) => e.time.getTime());
       // Delay before run 5 (after the stable run 4) is back to 0; before run 3 it was 150 ms.
       const before3 = starts[2] - exits[1];
       const before5 = starts[4] - exits[3];
@@ -168,7 +177,12 @@ describe("restart policy", () => {
 
   test("max_restarts within restart_window sends the program to FATAL with a reason", async () => {
     const f = startManager([
-      program("storm", sh("sleep 0.02; exit 1"), { autorestart: "always", maxRestarts: 3, restartWindowMs: 10_000, backoff: { initialMs: 10, maxMs: 20, multiplier: 2, resetAfterMs: 60_000 } }),
+      program("storm", sh("sleep 0.02; exit 1"), {
+        autorestart: "always",
+        maxRestarts: 3,
+        restartWindowMs: 10_000,
+        backoff: { initialMs: 10, maxMs: 20, multiplier: 2, resetAfterMs: 60_000 },
+      }),
     ]);
     try {
       await f.manager.start("storm");
@@ -202,7 +216,7 @@ describe("spawn errors", () => {
   test("a missing executable is a spawn error naming it and ENOENT, not an exit", async () => {
     const f = startManager([program("ghost", ["/nonexistent/bin/ghost", "x"])]);
     try {
-      const p = await f.manager.start("ghost");
+      const p = await startExpectingFatal(f.manager, "ghost");
       assert.equal(p.state, "FATAL");
       assert.match(p.stateReason, /spawn failed: executable \/nonexistent\/bin\/ghost does not exist \(ENOENT\)/);
       assert.match(p.run?.spawnError ?? "", /ENOENT/);
@@ -219,7 +233,7 @@ describe("spawn errors", () => {
   test("a command not on PATH names the command", async () => {
     const f = startManager([program("nope", ["corral-no-such-command-xyz"])]);
     try {
-      const p = await f.manager.start("nope");
+      const p = await startExpectingFatal(f.manager, "nope");
       assert.equal(p.state, "FATAL");
       assert.match(p.stateReason, /"corral-no-such-command-xyz" not found on PATH \(ENOENT\)/);
     } finally {
@@ -234,7 +248,7 @@ describe("spawn errors", () => {
     chmodSync(script, 0o644);
     const f = startManager([program("noexec", [script])]);
     try {
-      const p = await f.manager.start("noexec");
+      const p = await startExpectingFatal(f.manager, "noexec");
       assert.equal(p.state, "FATAL");
       assert.match(p.stateReason, new RegExp(`${script} is not executable \\(EACCES\\)`));
     } finally {
@@ -245,7 +259,7 @@ describe("spawn errors", () => {
   test("a bad working directory names the directory", async () => {
     const f = startManager([program("badcwd", sh("true"), { cwd: "/nonexistent/dir" })]);
     try {
-      const p = await f.manager.start("badcwd");
+      const p = await startExpectingFatal(f.manager, "badcwd");
       assert.equal(p.state, "FATAL");
       assert.match(p.stateReason, /working directory \/nonexistent\/dir is not usable \(ENOENT\)/);
     } finally {
@@ -264,7 +278,10 @@ describe("identity", () => {
       // Simulate pid reuse: the recorded start time no longer matches the live process.
       const internal = (f.manager as unknown as { programs: Map<string, { run: { pidStartTicks: number } }> }).programs.get("victim")!;
       internal.run.pidStartTicks += 1;
-      assert.throws(() => f.manager.signal("victim", "KILL"), (e: unknown) => e instanceof WrongStateError && /no longer the process corral started/.test(e.message));
+      assert.throws(
+        () => f.manager.signal("victim", "KILL"),
+        (e: unknown) => e instanceof WrongStateError && /no longer the process corral started/.test(e.message),
+      );
       await sleep(100);
       assert.ok(isAlive(pid), "the process was not signalled");
       internal.run.pidStartTicks -= 1;

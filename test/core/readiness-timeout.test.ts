@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ProbeConfig } from "../../server/core/process/types.js";
-import { isAlive, program, sh, startManager, waitForState } from "../helpers/core.js";
+import { isAlive, program, sh, startExpectingFatal, startManager, waitForState } from "../helpers/core.js";
 
 const neverPasses = (startTimeoutMs: number): ProbeConfig => ({
   check: { kind: "exec", command: ["false"] },
@@ -18,11 +18,15 @@ const neverPasses = (startTimeoutMs: number): ProbeConfig => ({
 describe("readiness start_timeout", () => {
   test("a probe that never passes ends STARTING: the run is stopped, retried, then FATAL with the reason", async () => {
     const f = startManager([
-      program("stuck", sh("sleep 30"), { readiness: neverPasses(400), startretries: 1, backoff: { initialMs: 50, maxMs: 50, multiplier: 1, resetAfterMs: 60_000 } }),
+      program("stuck", sh("sleep 30"), {
+        readiness: neverPasses(400),
+        startretries: 1,
+        backoff: { initialMs: 50, maxMs: 50, multiplier: 1, resetAfterMs: 60_000 },
+      }),
     ]);
     try {
       const t0 = performance.now();
-      const snapshot = await f.manager.start("stuck", { wait: "ready", timeoutMs: 20_000 });
+      const snapshot = await startExpectingFatal(f.manager, "stuck", { wait: "ready", timeoutMs: 20_000 });
       assert.equal(snapshot.state, "FATAL");
       assert.equal(snapshot.ready, false);
       assert.ok(performance.now() - t0 >= 780, "two attempts of 400 ms each");

@@ -3,8 +3,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessManager, type ProcessManagerOptions } from "../../server/core/process/manager.js";
-import type { ProcessState, ProgramConfig } from "../../server/core/process/types.js";
+import { ProgramFatalError } from "../../server/core/errors.js";
+import { ProcessManager, type ProcessManagerOptions, type StartOptions } from "../../server/core/process/manager.js";
+import type { ProcessSnapshot, ProcessState, ProgramConfig } from "../../server/core/process/types.js";
 import { sleep } from "./wait.js";
 
 export { sleep, waitUntil } from "./wait.js";
@@ -72,4 +73,17 @@ export async function waitForState(manager: ProcessManager, name: string, state:
     }
     await sleep(10);
   }
+}
+
+/**
+ * A start that must end FATAL: it fails with ProgramFatalError (a domain error, FAILED_PRECONDITION
+ * on the wire), and the program's snapshot is what the test then looks at.
+ */
+export async function startExpectingFatal(manager: ProcessManager, name: string, options?: StartOptions): Promise<ProcessSnapshot> {
+  const error = await manager.start(name, options).then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  if (!(error instanceof ProgramFatalError)) throw new Error(`start(${name}) was expected to fail with ProgramFatalError, got ${error === undefined ? "success" : String(error)}`);
+  return manager.get(name);
 }

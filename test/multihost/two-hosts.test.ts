@@ -36,7 +36,8 @@ async function makeSecure(dir: string): Promise<Secure> {
 
 function configYaml(hosts: TwoHosts, secure?: Secure): string {
   return JSON.stringify({
-    server: { allow_adhoc: true, ...secure?.server },
+    // Plain loopback TCP is read-only without server.auth (secure by default): these daemons say auth: none.
+    server: { allow_adhoc: true, ...(secure?.server ?? { auth: "none" }) },
     hosts: { lab1: { address: hosts.addressA, ...secure?.client }, lab2: { address: hosts.addressB, ...secure?.client } },
     programs: {
       a1: { ...SLEEPER, host: "lab1" },
@@ -52,7 +53,16 @@ async function stateOn(daemon: TestDaemon, name: string): Promise<ProcessState |
 
 /** Rows of a table printed by the CLI, keyed by their first column. */
 function rows(stdout: string): Map<string, string[]> {
-  return new Map(stdout.trimEnd().split("\n").slice(1).map((line) => { const cells = line.split(/\s{2,}/); return [cells[0]!, cells]; }));
+  return new Map(
+    stdout
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((line) => {
+        const cells = line.split(/\s{2,}/);
+        return [cells[0]!, cells];
+      }),
+  );
 }
 
 /**
@@ -86,7 +96,11 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     assert.ok(infoB.listen.includes(hosts.addressB), `B listens on ${infoB.listen.join(", ")}`);
     assert.match(daemonA.output(), /host name: lab1 \(/);
     assert.match(daemonB.output(), /host name: lab2 \(/);
-    await waitUntil(async () => (await stateOn(daemonA, "a1")) === ProcessState.RUNNING && (await stateOn(daemonB, "b1")) === ProcessState.RUNNING, 15_000, "a1 on A and b1 on B RUNNING");
+    await waitUntil(
+      async () => (await stateOn(daemonA, "a1")) === ProcessState.RUNNING && (await stateOn(daemonB, "b1")) === ProcessState.RUNNING,
+      15_000,
+      "a1 on A and b1 on B RUNNING",
+    );
     // Each daemon runs only its own: A lists b1 as remote and never starts it.
     assert.equal((await daemonA.client.processManager.getProcess({ name: "b1" })).process?.remote, true);
   });
@@ -102,7 +116,14 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     assert.deepEqual(table.get("b2")!.slice(1, 3), ["lab2", "STOPPED"]);
     const json = await cli(["status", "--json"]);
     const processes = (JSON.parse(json.stdout) as { processes: { name: string; host: string; remote?: boolean }[] }).processes;
-    assert.deepEqual(processes.map((p) => [p.name, p.host, p.remote ?? false]), [["a1", "lab1", false], ["b1", "lab2", false], ["b2", "lab2", false]]);
+    assert.deepEqual(
+      processes.map((p) => [p.name, p.host, p.remote ?? false]),
+      [
+        ["a1", "lab1", false],
+        ["b1", "lab2", false],
+        ["b2", "lab2", false],
+      ],
+    );
   });
 
   await t.test("--local limits status to this host", async () => {
@@ -160,23 +181,51 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
   await t.test("stop --all stops both hosts, host B's programs first; start --all starts both, host A first", async () => {
     const stopped = await cli(["stop", "--all"]);
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.deepEqual([...rows(stopped.stdout).values()].map((row) => row.slice(0, 4).join(" ")), ["b2 lab2 ok STOPPED", "b1 lab2 ok STOPPED", "a1 lab1 ok STOPPED"]);
-    for (const [daemon, name] of [[daemonA, "a1"], [daemonB, "b1"], [daemonB, "b2"]] as const) assert.equal(await stateOn(daemon, name), ProcessState.STOPPED, name);
+    assert.deepEqual(
+      [...rows(stopped.stdout).values()].map((row) => row.slice(0, 4).join(" ")),
+      ["b2 lab2 ok STOPPED", "b1 lab2 ok STOPPED", "a1 lab1 ok STOPPED"],
+    );
+    for (const [daemon, name] of [
+      [daemonA, "a1"],
+      [daemonB, "b1"],
+      [daemonB, "b2"],
+    ] as const)
+      assert.equal(await stateOn(daemon, name), ProcessState.STOPPED, name);
     const started = await cli(["start", "--all"]);
     assert.equal(started.code, 0, started.stderr);
-    assert.deepEqual([...rows(started.stdout).values()].map((row) => row.slice(0, 4).join(" ")), ["a1 lab1 ok RUNNING", "b1 lab2 ok RUNNING", "b2 lab2 ok RUNNING"]);
-    for (const [daemon, name] of [[daemonA, "a1"], [daemonB, "b1"], [daemonB, "b2"]] as const) assert.equal(await stateOn(daemon, name), ProcessState.RUNNING, name);
+    assert.deepEqual(
+      [...rows(started.stdout).values()].map((row) => row.slice(0, 4).join(" ")),
+      ["a1 lab1 ok RUNNING", "b1 lab2 ok RUNNING", "b2 lab2 ok RUNNING"],
+    );
+    for (const [daemon, name] of [
+      [daemonA, "a1"],
+      [daemonB, "b1"],
+      [daemonB, "b2"],
+    ] as const)
+      assert.equal(await stateOn(daemon, name), ProcessState.RUNNING, name);
   });
 
   await t.test("events --all-hosts tags every event with its host", async () => {
     const { code, stdout, stderr } = await cli(["events", "--all-hosts"]);
     assert.equal(code, 0, stderr);
     const lines = stdout.trimEnd().split("\n");
-    assert.ok(lines.some((line) => /^lab1\s+\S+ \S+\s+#\d+\s+a1 run \d+\s+started, pid \d+$/.test(line)), stdout);
-    assert.ok(lines.some((line) => /^lab2\s+\S+ \S+\s+#\d+\s+b2 run \d+\s+started, pid \d+$/.test(line)), stdout);
-    assert.ok(lines.every((line) => /^lab[12]\s/.test(line)), stdout);
+    assert.ok(
+      lines.some((line) => /^lab1\s+\S+ \S+\s+#\d+\s+a1 run \d+\s+started, pid \d+$/.test(line)),
+      stdout,
+    );
+    assert.ok(
+      lines.some((line) => /^lab2\s+\S+ \S+\s+#\d+\s+b2 run \d+\s+started, pid \d+$/.test(line)),
+      stdout,
+    );
+    assert.ok(
+      lines.every((line) => /^lab[12]\s/.test(line)),
+      stdout,
+    );
     const json = await cli(["events", "--all-hosts", "--json"]);
-    const events = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { host: string; program?: string });
+    const events = json.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { host: string; program?: string });
     assert.ok(events.some((event) => event.host === "lab2" && event.program === "b1"));
     assert.ok(events.every((event) => (event.program === "b1" || event.program === "b2" ? event.host === "lab2" : true)));
   });
@@ -187,7 +236,10 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     const lastA = (await daemonA.client.processManager.getServerInfo({})).lastEventSeq;
     const lastB = (await daemonB.client.processManager.getServerInfo({})).lastEventSeq;
     let text = "";
-    const follower = spawn(command!, [...prefix, corralBin, "--config", configPath, "events", "--all-hosts", "--follow"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const follower = spawn(command!, [...prefix, corralBin, "--config", configPath, "events", "--all-hosts", "--follow"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const newEvent = (host: string, program: string, after: bigint) =>
       [...text.matchAll(new RegExp(`^${host}\\s.*#(\\d+)\\s+${program} run \\d+\\s+started`, "gm"))].some((match) => BigInt(match[1]!) > after);
     follower.stdout.on("data", (data: Buffer) => (text += data.toString("utf8")));
@@ -259,6 +311,7 @@ describe("two hosts, one config, the CLI on host A", () => {
   test("a program without host runs on every host: status shows it per host, start/stop act on each, --local on this one", async (t) => {
     const hosts = await loopbackHosts();
     const config = JSON.stringify({
+      server: { auth: "none" },
       hosts: { lab1: { address: hosts.addressA }, lab2: { address: hosts.addressB } },
       programs: { common: { ...SLEEPER, autostart: false } },
     });
@@ -280,7 +333,14 @@ describe("two hosts, one config, the CLI on host A", () => {
     assert.equal(await stateOn(daemonA, "common"), ProcessState.RUNNING);
     assert.equal(await stateOn(daemonB, "common"), ProcessState.RUNNING);
     const status = await cli(["status"]);
-    assert.deepEqual(status.stdout.trimEnd().split("\n").slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(" ")), ["common lab1 RUNNING", "common lab2 RUNNING"]);
+    assert.deepEqual(
+      status.stdout
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(/\s+/).slice(0, 3).join(" ")),
+      ["common lab1 RUNNING", "common lab2 RUNNING"],
+    );
     const stopped = await cli(["--local", "stop", "common"]);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(await stateOn(daemonA, "common"), ProcessState.STOPPED);

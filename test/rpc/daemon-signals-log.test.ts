@@ -37,7 +37,11 @@ test("SIGHUP without a config file is ignored and logged", { timeout: 180_000 },
   const daemon = await startTestDaemon({ builtinExample: true, readyTimeoutMs: SLOW_START_MS });
   try {
     process.kill(daemon.pid, "SIGHUP");
-    await waitUntil(() => /SIGHUP received: no --config file \(built-in example\): nothing to reload, ignored/.test(daemon.output()), 10_000, "the ignored SIGHUP in the log");
+    await waitUntil(
+      () => /SIGHUP received: no --config file \(built-in example\): nothing to reload, ignored/.test(daemon.output()),
+      10_000,
+      "the ignored SIGHUP in the log",
+    );
     assert.ok((await daemon.client.processManager.getServerInfo({})).pid === daemon.pid, "still answering");
   } finally {
     assert.deepEqual(await daemon.stop(), { code: 0, signal: null }, "an orderly exit on SIGTERM, not 129");
@@ -54,7 +58,12 @@ test("--log-format json: every state change, exit and FATAL of this daemon is on
     await waitForStates(daemon, (p) => p.state === (p.name === "crash" ? ProcessState.EXITED : ProcessState.FATAL), "crash EXITED, hopeless FATAL");
     const events = await journalEvents(daemon);
     const lastSeq = Number(events[events.length - 1]!.seq);
-    const lines = () => daemon.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = () =>
+      daemon
+        .output()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     await waitUntil(() => lines().some((line) => line.seq === lastSeq), 10_000, "the last event in the log");
     const logged = new Map(lines().map((line) => [line.seq, line]));
     // This daemon's events, each once (the first is "daemon started").
@@ -77,7 +86,7 @@ test("the default text log: one line per event, with time, level and program", {
     await waitForStates(daemon, (p) => p.state === ProcessState.EXITED, "crash EXITED");
     await waitUntil(() => /exited pid \d+ \(run \d+\)/.test(daemon.output()), 10_000, "the exit in the log");
     const out = daemon.output();
-    assert.match(out, /^\d{4}-\d\d-\d\dT\S+Z info corral: daemon started with 1 program\(s\)$/m);
+    assert.match(out, /^\d{4}-\d\d-\d\dT\S+Z info corral: daemon started with 1 program\(s\)(; containment: .*)?$/m);
     assert.match(out, /^\S+Z info crash: STOPPED -> STARTING: start requested$/m);
     assert.match(out, /^\S+Z warn crash: exited pid \d+ \(run \d+\) after \d+\.\d s: exited with code 3 \(unexpected\); last stderr: boom$/m);
     assert.match(out, /^\S+Z info crash: RUNNING -> EXITED: exited with code 3 \(unexpected\); last stderr: boom$/m);
