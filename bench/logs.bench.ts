@@ -12,7 +12,10 @@ import { repoRoot, startTestDaemon, type TestDaemon } from "../test/helpers/daem
 import { sleep } from "../test/helpers/wait.js";
 import { quantile } from "./quantile.js";
 
-const SIZES_MB = (process.env.BENCH_LOG_MB ?? "200,1024").split(",").filter((v) => v !== "" && v !== "none").map(Number);
+const SIZES_MB = (process.env.BENCH_LOG_MB ?? "200,1024")
+  .split(",")
+  .filter((v) => v !== "" && v !== "none")
+  .map(Number);
 const REPS = Number(process.env.BENCH_LOG_REPS ?? 3);
 const writer = join(repoRoot, "dist/test/fixtures/log-writer.js");
 const MB = 1024 * 1024;
@@ -44,7 +47,8 @@ async function corralRun(daemon: TestDaemon, name: string): Promise<number> {
 
 const rows: string[] = [];
 const programs: Record<string, { command: string[]; autostart: boolean; autorestart: string; startsecs: string; log?: Record<string, unknown> }> = {};
-for (const mb of SIZES_MB) programs[`w${mb}`] = { command: [process.execPath, writer, "records", String(mb * MB)], autostart: false, autorestart: "never", startsecs: "0s" };
+for (const mb of SIZES_MB)
+  programs[`w${mb}`] = { command: [process.execPath, writer, "records", String(mb * MB)], autostart: false, autorestart: "never", startsecs: "0s" };
 // ~64 KiB every 100 ms against max_bytes 64 KiB: about 10 rotations a second.
 programs.rotor = {
   command: ["/bin/sh", "-c", "while :; do printf '%065535d\\n' 0; sleep 0.1; done"],
@@ -70,7 +74,9 @@ try {
     }
     const c = quantile(corral, 0.5);
     const b = quantile(bare, 0.5);
-    rows.push(`| ${mb} MB of stdout captured, median of ${REPS} (counted = written: ${logical} bytes) | ${c.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(c / b).toFixed(2)}x |`);
+    rows.push(
+      `| ${mb} MB of stdout captured, median of ${REPS} (counted = written: ${logical} bytes) | ${c.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(c / b).toFixed(2)}x |`,
+    );
   }
 
   // Rotation cost: the daemon's CPU (its own plus the fallocate children it reaped) per rotation.
@@ -93,7 +99,9 @@ try {
   // Each rotation moves one 64 KiB backup out (the oldest of 3 goes at the same time).
   const rotations = Math.round(moved / (64 * 1024));
   const cpuMs = (used * 10) / Math.max(rotations, 1);
-  rows.push(`| rotation at ${(rotations / wall).toFixed(1)}/s: daemon CPU per rotation (incl. fallocate(1)) | ${cpuMs.toFixed(2)} ms | - | ${((used * 10) / (wall * 10)).toFixed(1)}% of a core |`);
+  rows.push(
+    `| rotation at ${(rotations / wall).toFixed(1)}/s: daemon CPU per rotation (incl. fallocate(1)) | ${cpuMs.toFixed(2)} ms | - | ${((used * 10) / (wall * 10)).toFixed(1)}% of a core |`,
+  );
 } finally {
   await daemon.stop();
 }

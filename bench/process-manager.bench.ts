@@ -57,7 +57,12 @@ async function benchStartLatency(daemon: TestDaemon): Promise<Row[]> {
   const bmed = quantile(bare, 0.5);
   return [
     [`Start->RUNNING latency, median (n=${N_STARTS})`, ms(med), ms(bmed), `${(med / bmed).toFixed(2)}x`],
-    [`Start->RUNNING latency, p99 (n=${N_STARTS})`, ms(quantile(corral, 0.99)), ms(quantile(bare, 0.99)), `${(quantile(corral, 0.99) / quantile(bare, 0.99)).toFixed(2)}x`],
+    [
+      `Start->RUNNING latency, p99 (n=${N_STARTS})`,
+      ms(quantile(corral, 0.99)),
+      ms(quantile(bare, 0.99)),
+      `${(quantile(corral, 0.99) / quantile(bare, 0.99)).toFixed(2)}x`,
+    ],
   ];
 }
 
@@ -168,7 +173,10 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const programs: Record<string, { command: string[]; autostart: boolean; startsecs: number; stop_timeout: string; labels?: Record<string, string>; autorestart: string }> = {
+  const programs: Record<
+    string,
+    { command: string[]; autostart: boolean; startsecs: number; stop_timeout: string; labels?: Record<string, string>; autorestart: string }
+  > = {
     one: { command: ["sleep", "300"], autostart: false, startsecs: 0, stop_timeout: "5s", autorestart: "never" },
   };
   for (let i = 0; i < N_PROGRAMS; i++) {

@@ -15,7 +15,7 @@ const CALLS = Number(process.argv[2] ?? 2000);
 const dir = await mkdtemp(join(tmpdir(), "corral-bench-tls-"));
 const pki = await makeTestPki(dir);
 const tokenFile = join(dir, "bench.token");
-await writeFile(tokenFile, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
+await writeFile(tokenFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
 // server.tls applies to every TCP listener of a daemon, so the plain-TCP figure comes from a
 // second daemon without it.
 const secured = await startTestDaemon({
@@ -51,7 +51,10 @@ try {
     await measure("Unix socket (admin, no auth)", { address: secured.socketPath }),
     await measure("loopback TCP, plain, no auth", { address: await tcpAddress(plain) }),
     await measure("loopback TCP, TLS + bearer token", { address: await tcpAddress(secured), tls: { ca: pki.ca }, tokenFile }),
-    await measure("loopback TCP, mTLS (client certificate)", { address: await tcpAddress(secured), tls: { ca: pki.ca, cert: pki.alice.cert, key: pki.alice.key } }),
+    await measure("loopback TCP, mTLS (client certificate)", {
+      address: await tcpAddress(secured),
+      tls: { ca: pki.ca, cert: pki.alice.cert, key: pki.alice.key },
+    }),
   ];
   console.log(`sequential GetProcess, ${CALLS} calls each (ms)\n| channel | p50 | p99 |\n|---|---|---|\n${rows.join("\n")}`);
 } finally {

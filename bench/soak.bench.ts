@@ -26,9 +26,7 @@ const RESTARTS_PER_TICK = 3;
 // ~1 MB/s: a 100 KB block (100 lines of 1000 chars, built once) every 0.1 s; the shell writes it
 // straight into the log file (the daemon is not in the pipe), so the daemon's work is the
 // followers' reads and the rotation.
-const WRITER =
-  "b=$(i=0; while [ $i -lt 100 ]; do printf '%01000d\\n' $i; i=$((i+1)); done); " +
-  "while :; do printf '%s\\n' \"$b\"; sleep 0.1; done";
+const WRITER = "b=$(i=0; while [ $i -lt 100 ]; do printf '%01000d\\n' $i; i=$((i+1)); done); " + "while :; do printf '%s\\n' \"$b\"; sleep 0.1; done";
 
 interface Sample {
   t: number;
@@ -43,7 +41,6 @@ interface Sample {
   events: number;
   restarts: number;
 }
-
 
 interface DaemonGauges {
   /** p99 event-loop delay since the previous scrape. */
@@ -129,7 +126,9 @@ async function main(): Promise<void> {
   // Rotation keeps the disk bounded: at most (1 + backups) x max_bytes per stream.
   for (const name of names) programs[name] = { command: WRITER, startsecs: 0, stop_timeout: "2s", log: { max_bytes: "4MiB", backups: 1 } };
   const configYaml = JSON.stringify({ metrics: { listen: "127.0.0.1:0" }, programs }, null, 2);
-  console.log(`soak: ${PROGRAMS} programs x ~1 MB/s, ${FOLLOWERS} log followers and ${SUBSCRIBERS} event subscribers (every ${SLOW_EVERY}th slow: ${SLOW_PAUSE_MS} ms pause per item), ${RESTARTS_PER_TICK} restarts every ${RESTART_SECONDS} s, ${SECONDS} s, sample every ${SAMPLE_SECONDS} s`);
+  console.log(
+    `soak: ${PROGRAMS} programs x ~1 MB/s, ${FOLLOWERS} log followers and ${SUBSCRIBERS} event subscribers (every ${SLOW_EVERY}th slow: ${SLOW_PAUSE_MS} ms pause per item), ${RESTARTS_PER_TICK} restarts every ${RESTART_SECONDS} s, ${SECONDS} s, sample every ${SAMPLE_SECONDS} s`,
+  );
 
   const daemon: TestDaemon = await startTestDaemon({ configYaml, readyTimeoutMs: 30_000 });
   const stopReaders = new AbortController();
@@ -137,16 +136,22 @@ async function main(): Promise<void> {
   setMaxListeners(FOLLOWERS + SUBSCRIBERS + 10, stopReaders.signal);
   const readers: Promise<void>[] = [];
   try {
-    await waitUntil(async () => {
-      const { processes } = await daemon.client.processManager.listProcesses({});
-      return processes.filter((p) => p.state === ProcessState.RUNNING).length === PROGRAMS;
-    }, 60_000, "every program RUNNING");
+    await waitUntil(
+      async () => {
+        const { processes } = await daemon.client.processManager.listProcesses({});
+        return processes.filter((p) => p.state === ProcessState.RUNNING).length === PROGRAMS;
+      },
+      60_000,
+      "every program RUNNING",
+    );
     const metrics = await metricsUrl(daemon);
 
     const followed = { bytes: 0 };
     const events = { events: 0, gaps: 0 };
-    for (let i = 0; i < FOLLOWERS; i++) readers.push(follow(daemon.client, names[i % PROGRAMS]!, SLOW_EVERY > 0 && i % SLOW_EVERY === SLOW_EVERY - 1, stopReaders.signal, followed));
-    for (let i = 0; i < SUBSCRIBERS; i++) readers.push(subscribe(daemon.client, SLOW_EVERY > 0 && i % SLOW_EVERY === SLOW_EVERY - 1, stopReaders.signal, events));
+    for (let i = 0; i < FOLLOWERS; i++)
+      readers.push(follow(daemon.client, names[i % PROGRAMS]!, SLOW_EVERY > 0 && i % SLOW_EVERY === SLOW_EVERY - 1, stopReaders.signal, followed));
+    for (let i = 0; i < SUBSCRIBERS; i++)
+      readers.push(subscribe(daemon.client, SLOW_EVERY > 0 && i % SLOW_EVERY === SLOW_EVERY - 1, stopReaders.signal, events));
 
     let restarts = 0;
     let restartFailures = 0;
@@ -183,7 +188,9 @@ async function main(): Promise<void> {
         restarts,
       });
       const s = samples[samples.length - 1]!;
-      console.error(`t=${s.t}s rss=${fmt(s.rssMb)}MB heap=${fmt(s.heapMb)}MB external=${fmt(s.externalMb)}MB arrayBuffers=${fmt(s.arrayBuffersMb)}MB fds=${s.fds} lag=${fmt(s.lagMs)}ms rtt=${fmt(s.rttMs)}ms followed=${fmt(s.followedMb)}MB events=${s.events} restarts=${s.restarts}`);
+      console.error(
+        `t=${s.t}s rss=${fmt(s.rssMb)}MB heap=${fmt(s.heapMb)}MB external=${fmt(s.externalMb)}MB arrayBuffers=${fmt(s.arrayBuffersMb)}MB fds=${s.fds} lag=${fmt(s.lagMs)}ms rtt=${fmt(s.rttMs)}ms followed=${fmt(s.followedMb)}MB events=${s.events} restarts=${s.restarts}`,
+      );
       if (s.t >= SECONDS) break;
     }
     clearInterval(restartTimer);
@@ -191,8 +198,32 @@ async function main(): Promise<void> {
     console.log(
       "\n" +
         table(
-          ["t (s)", "daemon RSS (MB)", "V8 heap (MB)", "external (MB)", "ArrayBuffers (MB)", "open fds", "event-loop lag p99 (ms)", "GetServerInfo RTT (ms)", "log MB followed", "events received", "restarts"],
-          samples.map((s) => [String(s.t), fmt(s.rssMb), fmt(s.heapMb), fmt(s.externalMb), fmt(s.arrayBuffersMb), String(s.fds), fmt(s.lagMs), fmt(s.rttMs), fmt(s.followedMb), String(s.events), String(s.restarts)]),
+          [
+            "t (s)",
+            "daemon RSS (MB)",
+            "V8 heap (MB)",
+            "external (MB)",
+            "ArrayBuffers (MB)",
+            "open fds",
+            "event-loop lag p99 (ms)",
+            "GetServerInfo RTT (ms)",
+            "log MB followed",
+            "events received",
+            "restarts",
+          ],
+          samples.map((s) => [
+            String(s.t),
+            fmt(s.rssMb),
+            fmt(s.heapMb),
+            fmt(s.externalMb),
+            fmt(s.arrayBuffersMb),
+            String(s.fds),
+            fmt(s.lagMs),
+            fmt(s.rttMs),
+            fmt(s.followedMb),
+            String(s.events),
+            String(s.restarts),
+          ]),
         ),
     );
     const series = (pick: (s: Sample) => number) => samples.map(pick);
@@ -208,24 +239,64 @@ async function main(): Promise<void> {
         table(
           ["figure", "first", "last", "max", "verdict"],
           [
-            summary("daemon RSS (MB)", series((s) => s.rssMb), 1, 0.2, 10),
-            summary("V8 heap (MB)", series((s) => s.heapMb), 1, 0.2, 10),
+            summary(
+              "daemon RSS (MB)",
+              series((s) => s.rssMb),
+              1,
+              0.2,
+              10,
+            ),
+            summary(
+              "V8 heap (MB)",
+              series((s) => s.heapMb),
+              1,
+              0.2,
+              10,
+            ),
             // Includes Buffers not yet collected: it swings with GC timing, so only a large rise counts.
-            summary("external (MB)", series((s) => s.externalMb), 1, 0.5, 50),
-            summary("open fds", series((s) => s.fds), 0, 0.1, 5),
-            summary("event-loop lag p99 (ms)", series((s) => s.lagMs), 1, 0.5, 20),
-            summary("GetServerInfo RTT (ms)", series((s) => s.rttMs), 1, 0.5, 20),
+            summary(
+              "external (MB)",
+              series((s) => s.externalMb),
+              1,
+              0.5,
+              50,
+            ),
+            summary(
+              "open fds",
+              series((s) => s.fds),
+              0,
+              0.1,
+              5,
+            ),
+            summary(
+              "event-loop lag p99 (ms)",
+              series((s) => s.lagMs),
+              1,
+              0.5,
+              20,
+            ),
+            summary(
+              "GetServerInfo RTT (ms)",
+              series((s) => s.rttMs),
+              1,
+              0.5,
+              20,
+            ),
           ],
         ),
     );
-    console.log(`\nrestarts: ${restarts} ok, ${restartFailures} failed; events received by ${SUBSCRIBERS} subscribers: ${events.events} (gap notices: ${events.gaps}); log bytes followed: ${fmt(followed.bytes / 1e6)} MB`);
+    console.log(
+      `\nrestarts: ${restarts} ok, ${restartFailures} failed; events received by ${SUBSCRIBERS} subscribers: ${events.events} (gap notices: ${events.gaps}); log bytes followed: ${fmt(followed.bytes / 1e6)} MB`,
+    );
   } finally {
     stopReaders.abort();
     await Promise.allSettled(readers);
     try {
       const { results } = await daemon.client.processManager.stopAll({});
       const failed = results.filter((r) => !r.ok);
-      console.log(`StopAll: ${results.length - failed.length}/${results.length} stopped${failed.length ? `; failed: ${failed.map((r) => `${r.name} (${r.error})`).join(", ")}` : ""}`);
+      console.log(
+        `StopAll: ${results.length - failed.length}/${results.length} stopped${failed.length ? `; failed: ${failed.map((r) => `${r.name} (${r.error})`).join(", ")}` : ""}`,
+      );
     } catch (error) {
       console.error(`StopAll failed: ${error instanceof Error ? error.message : String(error)}`);
     }

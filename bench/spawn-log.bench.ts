@@ -26,4 +26,6 @@ log.close();
 rmSync(dir, { recursive: true, force: true });
 console.log("| spawns per round | rounds | median µs per spawn (intent + spawned) | min | max |");
 console.log("|---|---|---|---|---|");
-console.log(`| ${SPAWNS} | ${ROUNDS} | ${quantile(perSpawnUs, 0.5).toFixed(1)} | ${Math.min(...perSpawnUs).toFixed(1)} | ${Math.max(...perSpawnUs).toFixed(1)} |`);
+console.log(
+  `| ${SPAWNS} | ${ROUNDS} | ${quantile(perSpawnUs, 0.5).toFixed(1)} | ${Math.min(...perSpawnUs).toFixed(1)} | ${Math.max(...perSpawnUs).toFixed(1)} |`,
+);

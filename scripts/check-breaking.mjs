@@ -18,7 +18,10 @@ if (!against) {
   console.log("check:breaking skipped: this clone has no `main` ref (local or origin/main) to compare proto/ against");
   process.exit(0);
 }
-const onMain = spawnSync("git", ["ls-tree", "-d", "--name-only", hasRef("refs/heads/main") ? "main" : "origin/main", "proto/corral"], { cwd: root, encoding: "utf8" });
+const onMain = spawnSync("git", ["ls-tree", "-d", "--name-only", hasRef("refs/heads/main") ? "main" : "origin/main", "proto/corral"], {
+  cwd: root,
+  encoding: "utf8",
+});
 if (!onMain.stdout?.trim()) {
   console.log("check:breaking skipped: main has no proto/corral yet (nothing released to break)");
   process.exit(0);

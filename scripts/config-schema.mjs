@@ -15,10 +15,11 @@ const { configSchema } = await import(`${root}dist/server/config/schema.js`);
 const schema = {
   $id: "https://corral.dev/schema/corral.schema.json",
   title: "corral config",
-  description: "corral's config file (corral server --config FILE). Generated from server/config/schema.ts by scripts/config-schema.mjs; validate fully with `corral check FILE`.",
+  description:
+    "corral's config file (corral server --config FILE). Generated from server/config/schema.ts by scripts/config-schema.mjs; validate fully with `corral check FILE`.",
   ...z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }),
 };
-const text = JSON.stringify(schema, null, 2) + "\n";
+const text = `${JSON.stringify(schema, null, 2)}\n`;
 if (process.argv.includes("--check")) {
   let committed = "";
   try {

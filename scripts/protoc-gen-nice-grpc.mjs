@@ -21,7 +21,21 @@ function generateTs(schema) {
         const codec = (desc) => {
           const schemaSymbol = f.importSchema(desc);
           return {
-            serialize: [`(value: `, initShape, `<typeof `, schemaSymbol, `>): Uint8Array => `, toBinary, `(`, schemaSymbol, `, `, create, `(`, schemaSymbol, `, value))`],
+            serialize: [
+              `(value: `,
+              initShape,
+              `<typeof `,
+              schemaSymbol,
+              `>): Uint8Array => `,
+              toBinary,
+              `(`,
+              schemaSymbol,
+              `, `,
+              create,
+              `(`,
+              schemaSymbol,
+              `, value))`,
+            ],
             deserialize: [`(bytes: Uint8Array): `, f.importShape(desc), ` => `, fromBinary, `(`, schemaSymbol, `, bytes)`],
           };
         };

@@ -20,7 +20,11 @@ if (request.fileToGenerate.length === 0) {
   const features = BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL);
   process.stdout.write(toBinary(CodeGeneratorResponseSchema, create(CodeGeneratorResponseSchema, { supportedFeatures: features })));
 } else {
-  const result = spawnSync(command, args, { input: toBinary(CodeGeneratorRequestSchema, request), stdio: ["pipe", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    input: toBinary(CodeGeneratorRequestSchema, request),
+    stdio: ["pipe", "pipe", "inherit"],
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (result.error) throw result.error;
   // exitCode, not exit(): a pipe's write may still be pending, and exit() would cut it short.
   process.stdout.write(result.stdout);

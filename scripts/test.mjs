@@ -22,6 +22,7 @@ const step = (title, cmd, args) => {
 // The Python and Go generators and test tools (pinned, into .tools/): the first run on a fresh
 // clone installs them (about a minute), later runs find them in about a second.
 step("tools for the Python and Go clients (scripts/install-tools.sh)", "bash", [join(root, "scripts/install-tools.sh")]);
+step("lint + format check (biome: biome.jsonc)", process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--colors=off", "."]);
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);

@@ -89,12 +89,22 @@ function describe(event: JournalEvent): string {
 export function formatItem(item: WatchItem, format: LogFormat): string {
   if ("gap" in item) {
     const message = `${item.gap.missed} event(s) after seq ${item.gap.afterSeq} not logged: the log could not keep up (they are in the journal: corral events)`;
-    return format === "json" ? JSON.stringify({ time: new Date().toISOString(), level: "warn", kind: "logGap", ...item.gap, message }) : `${new Date().toISOString()} warn corral: ${message}`;
+    return format === "json"
+      ? JSON.stringify({ time: new Date().toISOString(), level: "warn", kind: "logGap", ...item.gap, message })
+      : `${new Date().toISOString()} warn corral: ${message}`;
   }
   const { event } = item;
   const level = levelOf(event);
   if (format === "json") {
-    return JSON.stringify({ time: event.time.toISOString(), level, seq: event.seq, program: event.program, runId: event.runId, ...event.detail, message: describe(event) });
+    return JSON.stringify({
+      time: event.time.toISOString(),
+      level,
+      seq: event.seq,
+      program: event.program,
+      runId: event.runId,
+      ...event.detail,
+      message: describe(event),
+    });
   }
   // One event, one line: a reason or message with newlines in it is folded.
   return `${event.time.toISOString()} ${level} ${event.program || "corral"}: ${describe(event).replace(/\r?\n/g, " | ")}`;

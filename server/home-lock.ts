@@ -60,7 +60,9 @@ export function lockHome(home: string): HomeLock {
     if (result.status === 1) throw new HomeLockedError(home, holderOf(path));
     if (result.status !== 0) {
       const stderr = result.stderr.toString("utf8").trim();
-      throw new Error(`corral server: cannot lock home ${home}: flock(1) on ${path} failed (${result.signal ?? `exit ${result.status}`})${stderr ? `: ${stderr}` : ""}`);
+      throw new Error(
+        `corral server: cannot lock home ${home}: flock(1) on ${path} failed (${result.signal ?? `exit ${result.status}`})${stderr ? `: ${stderr}` : ""}`,
+      );
     }
     taken = true;
     // Only for the message a second daemon prints; the lock, not this text, is what counts.

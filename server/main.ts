@@ -162,7 +162,18 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     await close();
     throw error;
   }
-  return { home, socketPath, listen: rpc.listen, hostName: manager.hostName, hostNameWhy: ownHost.why, manager, tasks, metricsUrl: metricsEndpoint?.url, closed, close };
+  return {
+    home,
+    socketPath,
+    listen: rpc.listen,
+    hostName: manager.hostName,
+    hostNameWhy: ownHost.why,
+    manager,
+    tasks,
+    metricsUrl: metricsEndpoint?.url,
+    closed,
+    close,
+  };
 }
 
 const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]... [--insecure] [--log-format text|json]
@@ -256,7 +267,9 @@ export async function runServer(argv: string[]): Promise<void> {
         // The same path as `corral reload` (ReloadConfig): the file the daemon was started with.
         const applied = await running.manager.reloadConfig();
         const list = (names: string[]) => (names.length > 0 ? names.join(", ") : "-");
-        say(`reloaded ${path}: added ${list(applied.added)}; changed ${list(applied.changed)}; removed ${list(applied.removed)}; restarted ${list(applied.restarted)}`);
+        say(
+          `reloaded ${path}: added ${list(applied.added)}; changed ${list(applied.changed)}; removed ${list(applied.removed)}; restarted ${list(applied.restarted)}`,
+        );
       } catch (error) {
         say(`reload of ${path} on SIGHUP failed, the running config is unchanged: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
@@ -267,7 +280,15 @@ export async function runServer(argv: string[]): Promise<void> {
 
   try {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
-    daemon = await startDaemon({ home, config, logFormat, tcpListen: args.listen, insecure: args.insecure === true ? true : undefined, hostName: args["host-name"] || undefined, onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses) });
+    daemon = await startDaemon({
+      home,
+      config,
+      logFormat,
+      tcpListen: args.listen,
+      insecure: args.insecure === true ? true : undefined,
+      hostName: args["host-name"] || undefined,
+      onShutdownRequest: (request) => requestStop("Shutdown requested", request.keepProcesses),
+    });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof AmbiguousHostError) {
       console.error(error.message);

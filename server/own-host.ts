@@ -28,6 +28,7 @@ export async function resolveOwnHost(config: CorralConfig, given: string | undef
   const own = entry && addressHost(entry.address) !== undefined ? entry.address : undefined;
   const port = (address: string) => address.slice(address.lastIndexOf(":") + 1);
   // A wildcard listener on the same port already covers the entry's address (binding both would fail).
-  const covered = own === undefined || listen.some((address) => address === own || (port(address) === port(own) && WILDCARD_HOSTS.has(addressHost(address) ?? "-")));
+  const covered =
+    own === undefined || listen.some((address) => address === own || (port(address) === port(own) && WILDCARD_HOSTS.has(addressHost(address) ?? "-")));
   return { ...(hostName !== undefined ? { hostName } : {}), ...(why !== undefined ? { why } : {}), listen: covered ? listen : [...listen, own] };
 }

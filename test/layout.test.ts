@@ -42,7 +42,10 @@ function importsOf(file: string, text = readFileSync(join(repoRoot, file), "utf8
 
 const inside = (path: string, ...folders: string[]) => folders.some((folder) => path === folder || path.startsWith(`${folder}/`));
 const show = (edges: ImportEdge[]) => edges.map((e) => `${e.from}:${e.line} imports ${e.to}${e.lazy ? " (lazily)" : ""}`).join("\n");
-const localEdges = (dir: string) => sourceFiles(dir).flatMap((file) => importsOf(file)).filter((edge) => !/^(node:|@|[a-z])/.test(edge.to) || inside(edge.to, "server", "client", "gen", "test"));
+const localEdges = (dir: string) =>
+  sourceFiles(dir)
+    .flatMap((file) => importsOf(file))
+    .filter((edge) => !/^(node:|@|[a-z])/.test(edge.to) || inside(edge.to, "server", "client", "gen", "test"));
 
 test("the import reader sees static, type-only, side-effect, re-export and lazy imports", () => {
   // Guards the check itself: a reader that missed a form would let every rule below pass.
@@ -51,8 +54,8 @@ test("the import reader sees static, type-only, side-effect, re-export and lazy 
     'import type { B } from "../b.js";',
     'import "./side-effect.js";',
     'export * from "../../gen/ts/x_pb.js";',
-    "const lazy = await import(\"../main.js\");",
-    "import {\n  c,\n  type D,\n} from \"node:fs\";",
+    'const lazy = await import("../main.js");',
+    'import {\n  c,\n  type D,\n} from "node:fs";',
   ].join("\n");
   const edges = importsOf("server/config/probe.ts", text).map((e) => `${e.to}${e.lazy ? " lazy" : ""}`);
   assert.deepEqual(edges, ["server/config/a.js", "server/b.js", "server/config/side-effect.js", "gen/ts/x_pb.js", "server/main.js lazy", "node:fs"]);

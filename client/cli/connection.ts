@@ -79,7 +79,14 @@ export function connectOptionsOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv 
     // resolveAddress reads CORRAL_ADDRESS itself; only an explicit flag is passed on.
     ...(flags.values["--address"] !== undefined ? { address: flags.values["--address"] } : {}),
     ...(useTls
-      ? { tls: { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(serverName !== undefined ? { serverName } : {}) } }
+      ? {
+          tls: {
+            ...(ca !== undefined ? { ca } : {}),
+            ...(cert !== undefined ? { cert } : {}),
+            ...(key !== undefined ? { key } : {}),
+            ...(serverName !== undefined ? { serverName } : {}),
+          },
+        }
       : {}),
     ...(tokenFile !== undefined ? { tokenFile } : {}),
   };

@@ -36,16 +36,14 @@ export function uptimeMs(info: ProcessInfo, nowMs = Date.now()): number | undefi
 export function formatTable(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const widths = header.map((_, col) => Math.max(...all.map((row) => (row[col] ?? "").length)));
-  return (
-    all
-      .map((row) =>
-        row
-          .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!)))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
+  return `${all
+    .map((row) =>
+      row
+        .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 /** The `corral status` table: NAME STATE READY PID UPTIME RESTARTS REASON (READY: "yes"/"no" while up, else "-"). */
@@ -103,7 +101,12 @@ export function describeEvent(event: Event): string {
     case "configApplied": {
       const diff = detail.value.diff;
       const part = (word: string, names: string[] | undefined) => (names && names.length > 0 ? [`${word} ${names.join(", ")}`] : []);
-      const parts = [...part("added", diff?.added), ...part("changed", diff?.changed), ...part("removed", diff?.removed), ...part("restarted", diff?.restarted)];
+      const parts = [
+        ...part("added", diff?.added),
+        ...part("changed", diff?.changed),
+        ...part("removed", diff?.removed),
+        ...part("restarted", diff?.restarted),
+      ];
       return `config applied: ${parts.length > 0 ? parts.join("; ") : "no changes"}`;
     }
     case "taskRestored":
@@ -130,5 +133,5 @@ export function displayAddress(target: string): string {
 
 /** One message (or its init object) as a line of JSON: what every `--json` prints. */
 export function jsonLine<Desc extends DescMessage>(schema: Desc, message: MessageInitShape<Desc>): string {
-  return toJsonString(schema, create(schema, message)) + "\n";
+  return `${toJsonString(schema, create(schema, message))}\n`;
 }

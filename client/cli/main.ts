@@ -116,7 +116,13 @@ async function dispatch(argv: string[]): Promise<number> {
     const hostDeadlineMs = hosts.hostTimeout === undefined ? undefined : parseDuration(hosts.hostTimeout, "--host-timeout", command);
     // Loaded only in multi-host mode: it reads YAML, which a one-daemon command never needs.
     const { runFleetCommand } = await import("./fleet/run.js");
-    return runFleetCommand(command, globals.rest, { configPath: config, local: hosts.local, connectDefaults: connectOptionsOf(connection), ...(hosts.host !== undefined ? { host: hosts.host } : {}), ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}) });
+    return runFleetCommand(command, globals.rest, {
+      configPath: config,
+      local: hosts.local,
+      connectDefaults: connectOptionsOf(connection),
+      ...(hosts.host !== undefined ? { host: hosts.host } : {}),
+      ...(hostDeadlineMs !== undefined ? { hostDeadlineMs } : {}),
+    });
   }
   if (hosts.local || hosts.host !== undefined || hosts.hostTimeout !== undefined) {
     throw new UsageError("--local, --host and --host-timeout choose among the hosts of a config: give --config FILE (or set $CORRAL_CONFIG)", command);

@@ -1,6 +1,6 @@
 // A live "starting 37/500 done (1.2s, 500 spawned)" line on a terminal's stderr during a bulk
 // start or stop, counted from WatchEvents: bulk calls answer only at the end, which takes a while.
-import { ProcessState, type LabelSelector } from "../ts/index.js";
+import type { ProcessState, LabelSelector } from "../ts/index.js";
 import { type CliContext, quick } from "./context.js";
 
 export interface ProgressOptions {

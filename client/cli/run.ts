@@ -18,7 +18,29 @@ import { displayAddress } from "./format.js";
 
 export type Command = (ctx: CliContext, args: string[]) => Promise<number>;
 
-export const CLIENT_COMMANDS: Record<string, Command> = { status, start, stop, restart, signal, logs, events, info, shutdown, send, deps, apply, reload, create, delete: deleteProgram, stats, top, ps, zombies, run: runMonitored, task };
+export const CLIENT_COMMANDS: Record<string, Command> = {
+  status,
+  start,
+  stop,
+  restart,
+  signal,
+  logs,
+  events,
+  info,
+  shutdown,
+  send,
+  deps,
+  apply,
+  reload,
+  create,
+  delete: deleteProgram,
+  stats,
+  top,
+  ps,
+  zombies,
+  run: runMonitored,
+  task,
+};
 
 /** Raw terminal input, one key per listener call, until the returned function restores the terminal. */
 function onKey(listener: (key: string) => void): () => void {

@@ -108,7 +108,7 @@ export function commandHelp(command: string): string {
   const lines = [commandUsage(command), "", `  ${COMMAND_SUMMARY[command] ?? ""}`];
   if (COMMAND_DETAILS[command]) lines.push("", COMMAND_DETAILS[command]);
   if (command !== "server" && command !== "help") lines.push("", GLOBAL_OPTIONS);
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const GLOBAL_OPTIONS = [
@@ -141,5 +141,5 @@ export function overview(): string {
     "",
     "Durations are written like 500ms, 10s, 2m. `corral help COMMAND` shows a command's options.",
   ];
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

@@ -4,7 +4,7 @@
 // ResourceInfo as fields. errorDetails(error) reads them from any caught error.
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { anyIs, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
-import { ClientError, Metadata, Status, type CallOptions, type ClientMiddlewareCall } from "nice-grpc";
+import { ClientError, Metadata, type Status, type CallOptions, type ClientMiddlewareCall } from "nice-grpc";
 import {
   BadRequestSchema,
   ErrorInfoSchema,

@@ -155,7 +155,14 @@ export class Fleet {
 
   /** Which of the hosts answer GetServerInfo within the per-host deadline. */
   async reachable(hosts: readonly string[], signal?: AbortSignal): Promise<HostResult<true>[]> {
-    return this.onEachHost(hosts, async (client, _host, options) => (await client.processManager.getServerInfo({}, options), true as const), { signal });
+    return this.onEachHost(
+      hosts,
+      async (client, _host, options) => {
+        await client.processManager.getServerInfo({}, options);
+        return true as const;
+      },
+      { signal },
+    );
   }
 
   /**

@@ -13,7 +13,12 @@ export interface FindOptions {
 }
 
 /** The host's processes whose command line matches every item. */
-export async function findProcesses(monitor: MonitorClientLike, items: string | string[], options: FindOptions = {}, call?: CallOptions): Promise<ProcessEntry[]> {
+export async function findProcesses(
+  monitor: MonitorClientLike,
+  items: string | string[],
+  options: FindOptions = {},
+  call?: CallOptions,
+): Promise<ProcessEntry[]> {
   const request = { items: typeof items === "string" ? [items] : items, contains: options.contains ?? true, caseSensitive: options.caseSensitive ?? false };
   return (await monitor.findProcesses(request, call)).processes;
 }

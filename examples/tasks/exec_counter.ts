@@ -9,7 +9,7 @@ let stopping = false;
 let wake: (() => void) | undefined;
 
 function send(message: unknown): void {
-  process.stdout.write(JSON.stringify(message) + "\n");
+  process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
 const commands = createInterface({ input: process.stdin });

@@ -17,9 +17,7 @@ export class AmbiguousHostError extends Error {
     readonly matches: { name: string; address: string; why: string }[],
     hint: string,
   ) {
-    super(
-      `this machine matches several hosts of the config: ${matches.map((m) => `${m.name} (${m.address}: ${m.why})`).join(", ")}; ${hint}`,
-    );
+    super(`this machine matches several hosts of the config: ${matches.map((m) => `${m.name} (${m.address}: ${m.why})`).join(", ")}; ${hint}`);
     this.name = "AmbiguousHostError";
   }
 }

@@ -69,14 +69,12 @@ export interface AuthConfig {
   clients: { subject: string; role: Role }[];
 }
 
-
 export interface ParseConfigOptions {
   /** Name used in problems (usually the path as the user gave it). */
   file: string;
   /** Directory that relative cwd and task module paths are resolved against. */
   baseDir: string;
 }
-
 
 export function parseConfig(text: string, options: ParseConfigOptions): CorralConfig {
   const lineCounter = new LineCounter();
@@ -130,10 +128,13 @@ export async function loadConfigFile(path: string): Promise<CorralConfig> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const rule =
-      code === "ENOENT" ? "config file not found" :
-      code === "EISDIR" ? "is a directory, not a config file" :
-      code === "EACCES" ? "permission denied reading the config file" :
-      `cannot read the config file: ${(error as Error).message}`;
+      code === "ENOENT"
+        ? "config file not found"
+        : code === "EISDIR"
+          ? "is a directory, not a config file"
+          : code === "EACCES"
+            ? "permission denied reading the config file"
+            : `cannot read the config file: ${(error as Error).message}`;
     throw new ConfigError([{ file: path, field: "", rule, value: absolute }]);
   }
   return { ...parseConfig(text, { file: path, baseDir: dirname(absolute) }), path: absolute };
@@ -190,8 +191,9 @@ function toServerConfig(server: ConfigFile["server"], baseDir: string): ServerCo
         }
       : {}),
     ...(auth === "none" ? { authNone: true as const } : {}),
-    ...(auth && auth !== "none" ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } } : {}),
+    ...(auth && auth !== "none"
+      ? { auth: { tokens: auth.tokens.map((token) => ({ ...token, file: resolve(baseDir, token.file) })), clients: auth.clients } }
+      : {}),
     ...(server.audit_log !== undefined ? { auditLog: resolve(baseDir, server.audit_log) } : {}),
   };
 }
-

@@ -30,11 +30,14 @@ const backoffSchema = strictObject({
       ctx.issues.push({ code: "custom", message: "must be >= backoff.initial", input: ctx.value.max, path: ["max"] });
     }
   })
-  .transform((backoff): BackoffConfig => ({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, resetAfterMs: backoff.reset_after }));
+  .transform(
+    (backoff): BackoffConfig => ({ initialMs: backoff.initial, maxMs: backoff.max, multiplier: backoff.multiplier, resetAfterMs: backoff.reset_after }),
+  );
 
 const logSchema = strictObject({
   max_bytes: parsedBy(parseByteSize).prefault("10MiB"),
-  backups: z.int({ error: (issue) => `must be a whole number from 0 to 100, got ${describeValue(issue.input)}` })
+  backups: z
+    .int({ error: (issue) => `must be a whole number from 0 to 100, got ${describeValue(issue.input)}` })
     .min(0, { error: "must be from 0 to 100" })
     .max(100, { error: "must be from 0 to 100" })
     .default(5),
@@ -47,10 +50,16 @@ const probeSchema = strictObject({
   tcp: parsedBy(parseAddress).optional(),
   exec: parsedBy(parseCommand).optional(),
   log: z
-    .preprocess((input) => (typeof input === "string" ? { pattern: input } : input), strictObject({ pattern: parsedBy(parseRegex), stream: z.enum(["stdout", "stderr"]).optional() }))
+    .preprocess(
+      (input) => (typeof input === "string" ? { pattern: input } : input),
+      strictObject({ pattern: parsedBy(parseRegex), stream: z.enum(["stdout", "stderr"]).optional() }),
+    )
     .optional(),
   grpc: z
-    .preprocess((input) => (typeof input === "string" ? { address: input } : input), strictObject({ address: parsedBy(parseAddress), service: z.string().default("") }))
+    .preprocess(
+      (input) => (typeof input === "string" ? { address: input } : input),
+      strictObject({ address: parsedBy(parseAddress), service: z.string().default("") }),
+    )
     .optional(),
   period: duration("1s"),
   timeout: duration("1s"),
@@ -97,10 +106,18 @@ const DEPENDENCY_CONDITIONS = ["started", "ready", "completed", "completed_succe
 
 /** depends_on: {db: ready, migrate: completed_successfully}, or a list of names (condition started). */
 const dependsOnSchema = z.preprocess(
-  (input) => (Array.isArray(input) && input.every((name) => typeof name === "string") ? Object.fromEntries(input.map((name: string) => [name, "started"])) : input),
-  z.record(z.string(), z.enum(DEPENDENCY_CONDITIONS, { error: (issue) => `must be one of ${DEPENDENCY_CONDITIONS.join(", ")}; got ${describeValue(issue.input)}` }), {
-    error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of program names to conditions (${DEPENDENCY_CONDITIONS.join(", ")}), got ${describeValue(issue.input)}` : undefined),
-  }),
+  (input) =>
+    Array.isArray(input) && input.every((name) => typeof name === "string") ? Object.fromEntries(input.map((name: string) => [name, "started"])) : input,
+  z.record(
+    z.string(),
+    z.enum(DEPENDENCY_CONDITIONS, { error: (issue) => `must be one of ${DEPENDENCY_CONDITIONS.join(", ")}; got ${describeValue(issue.input)}` }),
+    {
+      error: (issue) =>
+        issue.code === "invalid_type"
+          ? `expected a mapping of program names to conditions (${DEPENDENCY_CONDITIONS.join(", ")}), got ${describeValue(issue.input)}`
+          : undefined,
+    },
+  ),
 );
 
 /** What the schema gives: the core's ProgramConfig but for its name (the key it is listed under) and with cwd as written. */
@@ -119,7 +136,12 @@ export const programSchema = strictObject({
   autostart: z.boolean().default(true),
   autorestart: z.enum(["never", "on-failure", "always"]).default("on-failure"),
   exitcodes: z
-    .array(z.int({ error: (issue) => `exit codes are whole numbers from 0 to 255, got ${describeValue(issue.input)}` }).min(0).max(255, { error: "exit codes are from 0 to 255" }))
+    .array(
+      z
+        .int({ error: (issue) => `exit codes are whole numbers from 0 to 255, got ${describeValue(issue.input)}` })
+        .min(0)
+        .max(255, { error: "exit codes are from 0 to 255" }),
+    )
     .default([0]),
   startsecs: duration("1s"),
   startretries: nonNegativeInt(3),
@@ -143,30 +165,31 @@ export const programSchema = strictObject({
       ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
     }
   })
-  .transform((program): ProgramSettings => ({
-    command: program.command,
-    cwd: program.cwd,
-    env: program.env,
-    autostart: program.autostart,
-    autorestart: program.autorestart,
-    exitcodes: program.exitcodes,
-    startsecsMs: program.startsecs,
-    startretries: program.startretries,
-    stopSignal: program.stop_signal,
-    stopTimeoutMs: program.stop_timeout,
-    labels: program.labels,
-    backoff: program.backoff,
-    log: program.log,
-    maxRestarts: program.max_restarts,
-    restartWindowMs: program.restart_window,
-    stdin: program.stdin,
-    description: program.description,
-    ...(program.readiness ? { readiness: program.readiness } : {}),
-    ...(program.liveness ? { liveness: program.liveness } : {}),
-    ...(Object.keys(program.depends_on).length > 0 ? { dependsOn: program.depends_on } : {}),
-    ...(program.host !== undefined ? { host: program.host } : {}),
-  }));
-
+  .transform(
+    (program): ProgramSettings => ({
+      command: program.command,
+      cwd: program.cwd,
+      env: program.env,
+      autostart: program.autostart,
+      autorestart: program.autorestart,
+      exitcodes: program.exitcodes,
+      startsecsMs: program.startsecs,
+      startretries: program.startretries,
+      stopSignal: program.stop_signal,
+      stopTimeoutMs: program.stop_timeout,
+      labels: program.labels,
+      backoff: program.backoff,
+      log: program.log,
+      maxRestarts: program.max_restarts,
+      restartWindowMs: program.restart_window,
+      stdin: program.stdin,
+      description: program.description,
+      ...(program.readiness ? { readiness: program.readiness } : {}),
+      ...(program.liveness ? { liveness: program.liveness } : {}),
+      ...(Object.keys(program.depends_on).length > 0 ? { dependsOn: program.depends_on } : {}),
+      ...(program.host !== undefined ? { host: program.host } : {}),
+    }),
+  );
 
 /** The program named `name` with these settings; a relative (or absent) cwd is resolved against baseDir. */
 export function programConfig(name: string, settings: ProgramSettings, baseDir: string): ProgramConfig {

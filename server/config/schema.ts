@@ -29,7 +29,11 @@ export function hasAuthMethods(auth?: { tokens: unknown[]; clients: unknown[] })
 export const BEYOND_LOOPBACK_RULE =
   "listening beyond loopback (127.0.0.0/8, [::1], localhost) needs TLS (server.tls) and authentication (server.auth: tokens or client certificates), or --insecure (server.insecure: true) to accept the risk";
 
-const pemPath = z.string({ error: (issue) => (issue.input === undefined ? "required (a PEM file path, relative to the config file)" : `expected a PEM file path, got ${describeValue(issue.input)}`) })
+const pemPath = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? "required (a PEM file path, relative to the config file)" : `expected a PEM file path, got ${describeValue(issue.input)}`,
+  })
   .min(1, { error: "must not be empty" });
 
 /** server.tls: PEM paths, relative to the config file's directory. */
@@ -42,7 +46,12 @@ const tlsSchema = strictObject({
   require_client_cert: z.boolean().optional(),
 }).check((ctx) => {
   if (ctx.value.require_client_cert === true && ctx.value.client_ca === undefined) {
-    ctx.issues.push({ code: "custom", message: "needs client_ca (the CA client certificates are checked against)", input: true, path: ["require_client_cert"] });
+    ctx.issues.push({
+      code: "custom",
+      message: "needs client_ca (the CA client certificates are checked against)",
+      input: true,
+      path: ["require_client_cert"],
+    });
   }
 });
 
@@ -51,17 +60,27 @@ const role = z.enum(ROLES, { error: (issue) => `must be one of ${ROLES.join(", "
 
 /** server.auth: who may call over TCP. Token values live in files, never in the config text. */
 const authSchema = strictObject({
-  tokens: z.array(strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, { error: 'bad token name (1-64 letters, digits, "_", ".", "@" or "-")' }),
-    /** File holding the token (one line); relative to the config file's directory. */
-    file: z.string().min(1, { error: "must not be empty" }),
-    role,
-  })).default([]),
-  clients: z.array(strictObject({
-    /** Client certificate subject, e.g. "CN=alice" or "CN=alice,O=lab": every attribute given must match. */
-    subject: z.string().regex(/^\s*[A-Za-z]+\s*=[^,]+(,\s*[A-Za-z]+\s*=[^,]+)*$/, { error: 'bad subject (write attributes like "CN=alice" or "CN=alice,O=lab")' }),
-    role,
-  })).default([]),
+  tokens: z
+    .array(
+      strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, { error: 'bad token name (1-64 letters, digits, "_", ".", "@" or "-")' }),
+        /** File holding the token (one line); relative to the config file's directory. */
+        file: z.string().min(1, { error: "must not be empty" }),
+        role,
+      }),
+    )
+    .default([]),
+  clients: z
+    .array(
+      strictObject({
+        /** Client certificate subject, e.g. "CN=alice" or "CN=alice,O=lab": every attribute given must match. */
+        subject: z
+          .string()
+          .regex(/^\s*[A-Za-z]+\s*=[^,]+(,\s*[A-Za-z]+\s*=[^,]+)*$/, { error: 'bad subject (write attributes like "CN=alice" or "CN=alice,O=lab")' }),
+        role,
+      }),
+    )
+    .default([]),
 }).check((ctx) => {
   const seen = new Set<string>();
   ctx.value.tokens.forEach((token, index) => {
@@ -102,9 +121,11 @@ export const configSchema = strictObject({
      * Who may call over TCP. Without it TCP callers are viewers (read-only); "none" makes every
      * TCP caller admin, on purpose (warned about at every start).
      */
-    auth: z.union([z.literal("none"), authSchema], {
-      error: (issue) => issue.code === "invalid_union" ? `must be a mapping (tokens, clients) or "none"; got ${describeValue(issue.input)}` : undefined,
-    }).optional(),
+    auth: z
+      .union([z.literal("none"), authSchema], {
+        error: (issue) => (issue.code === "invalid_union" ? `must be a mapping (tokens, clients) or "none"; got ${describeValue(issue.input)}` : undefined),
+      })
+      .optional(),
     /** JSONL audit of denied and mutating calls; relative to the config file's directory (default: audit.log in the home). */
     audit_log: z.string().min(1, { error: "must not be empty (leave it out for audit.log in the home)" }).optional(),
     allow_adhoc: z.boolean().default(false),
@@ -152,7 +173,12 @@ export const configSchema = strictObject({
   if (hostNames.length > 0) {
     for (const [name, program] of Object.entries(ctx.value.programs)) {
       if (program.host === undefined || program.host in ctx.value.hosts || program.host === ctx.value.server.host_name) continue;
-      ctx.issues.push({ code: "custom", message: `unknown host ${describeValue(program.host)} (not a key of hosts: ${hostNames.join(", ")})`, input: program.host, path: ["programs", name, "host"] });
+      ctx.issues.push({
+        code: "custom",
+        message: `unknown host ${describeValue(program.host)} (not a key of hosts: ${hostNames.join(", ")})`,
+        input: program.host,
+        path: ["programs", name, "host"],
+      });
     }
   }
   const server = ctx.value.server;
@@ -164,12 +190,18 @@ export const configSchema = strictObject({
     });
   }
   if (auth?.clients.length && server.tls?.client_ca === undefined) {
-    ctx.issues.push({ code: "custom", message: "client certificates need server.tls.client_ca to check them against", input: auth.clients, path: ["server", "auth", "clients"] });
+    ctx.issues.push({
+      code: "custom",
+      message: "client certificates need server.tls.client_ca to check them against",
+      input: auth.clients,
+      path: ["server", "auth", "clients"],
+    });
   }
   // depends_on names programs of the same file, without cycles.
   const graph = new Map(Object.entries(ctx.value.programs).map(([name, p]) => [name, Object.keys(p.dependsOn ?? {})]));
   for (const problem of dependencyProblems(graph)) {
-    const path = problem.dependency === undefined ? ["programs", problem.program, "depends_on"] : ["programs", problem.program, "depends_on", problem.dependency];
+    const path =
+      problem.dependency === undefined ? ["programs", problem.program, "depends_on"] : ["programs", problem.program, "depends_on", problem.dependency];
     ctx.issues.push({ code: "custom", message: problem.rule, input: problem.dependency, path });
   }
 });

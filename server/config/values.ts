@@ -7,7 +7,6 @@ import { parseSignal } from "../core/os/signals.js";
 
 export const PROGRAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-
 export const PROGRAM_NAME_RULE = 'bad program name (1-64 letters, digits, "_", "." or "-", starting with a letter or digit)';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string; path?: (string | number)[] };
@@ -137,16 +136,17 @@ export const quotedString = z.string({
 });
 
 export const stringMap = (what: string) =>
-  z.record(
-    z.string().regex(/^[^=\0]+$/, { error: `${what} names must not be empty or contain "=" or NUL` }),
-    quotedString,
-    { error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of ${what} names to strings, got ${describeValue(issue.input)}` : undefined) },
-  );
+  z.record(z.string().regex(/^[^=\0]+$/, { error: `${what} names must not be empty or contain "=" or NUL` }), quotedString, {
+    error: (issue) => (issue.code === "invalid_type" ? `expected a mapping of ${what} names to strings, got ${describeValue(issue.input)}` : undefined),
+  });
 
 export const duration = (fallback: string) => parsedBy(parseDuration).prefault(fallback);
 
 export const nonNegativeInt = (fallback: number) =>
-  z.int({ error: (issue) => `must be a whole number >= 0, got ${describeValue(issue.input)}` }).min(0, { error: "must be >= 0" }).default(fallback);
+  z
+    .int({ error: (issue) => `must be a whole number >= 0, got ${describeValue(issue.input)}` })
+    .min(0, { error: "must be >= 0" })
+    .default(fallback);
 
 export function parseRegex(input: unknown): Parsed<string> {
   if (typeof input !== "string" || input === "") return { ok: false, rule: `expected a regular expression (a non-empty string), got ${describeValue(input)}` };
@@ -159,7 +159,10 @@ export function parseRegex(input: unknown): Parsed<string> {
 }
 
 export const positiveInt = (fallback: number) =>
-  z.int({ error: (issue) => `must be a whole number >= 1, got ${describeValue(issue.input)}` }).min(1, { error: "must be >= 1" }).default(fallback);
+  z
+    .int({ error: (issue) => `must be a whole number >= 1, got ${describeValue(issue.input)}` })
+    .min(1, { error: "must be >= 1" })
+    .default(fallback);
 
 /** A daemon's address as clients dial it: "host:port" (any host: TLS is the client's business) or "unix:/path". */
 export function parseHostAddress(input: unknown): Parsed<string> {

@@ -1,7 +1,7 @@
 // Where a problem is in the YAML text: the source position of a field's node (or of the key to
 // add), the dotted field name, duplicate keys (which toJS would silently drop) and key order.
 import type { z } from "zod";
-import { type Document, LineCounter, type Node as YamlNode, isAlias, isMap, isScalar, isSeq } from "yaml";
+import { type Document, type LineCounter, type Node as YamlNode, isAlias, isMap, isScalar, isSeq } from "yaml";
 import type { ConfigProblem } from "./problems.js";
 
 type PathSegment = PropertyKey;
@@ -14,7 +14,13 @@ export function positionOf(lineCounter: LineCounter, offset: number | undefined)
   return { line, column: col };
 }
 
-export function problemsFor(issue: z.core.$ZodIssue, data: unknown, doc: Document, file: string, at: (offset: number | undefined) => Position): ConfigProblem[] {
+export function problemsFor(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+  doc: Document,
+  file: string,
+  at: (offset: number | undefined) => Position,
+): ConfigProblem[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const path = [...issue.path, key];

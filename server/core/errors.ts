@@ -23,7 +23,16 @@ export interface Resource {
  * `metadata` its string facts; clients branch on those, never on the message.
  */
 export abstract class CorralError extends Error {
-  abstract readonly kind: "not_found" | "invalid_argument" | "wrong_state" | "already_exists" | "timeout" | "permission_denied" | "unauthenticated" | "resource_exhausted" | "internal";
+  abstract readonly kind:
+    | "not_found"
+    | "invalid_argument"
+    | "wrong_state"
+    | "already_exists"
+    | "timeout"
+    | "permission_denied"
+    | "unauthenticated"
+    | "resource_exhausted"
+    | "internal";
   abstract readonly reason: string;
   metadata: Record<string, string> = {};
   resource?: Resource;
@@ -114,7 +123,11 @@ export class ProgramFatalError extends WrongStateError {
     readonly lastRun: { runId: number; pid: number; exitCode?: number; exitSignal?: string; spawnError?: string } | undefined,
   ) {
     const run = lastRun;
-    const how = !run ? "" : run.spawnError ? `; last run ${run.runId} could not spawn: ${run.spawnError}` : `; last run ${run.runId} (pid ${run.pid}) ${run.exitSignal ? `was killed by ${run.exitSignal}` : `exited with code ${run.exitCode ?? "?"}`}`;
+    const how = !run
+      ? ""
+      : run.spawnError
+        ? `; last run ${run.runId} could not spawn: ${run.spawnError}`
+        : `; last run ${run.runId} (pid ${run.pid}) ${run.exitSignal ? `was killed by ${run.exitSignal}` : `exited with code ${run.exitCode ?? "?"}`}`;
     const metadata: Record<string, string> = { program, state: "FATAL", state_reason: stateReason };
     if (run) {
       metadata.run_id = String(run.runId);

@@ -20,7 +20,11 @@ export async function startMetricsEndpoint(listen: string, source: MetricsSource
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
   const host = match ? (match[1] ?? match[2]) : "";
   if (!match || !(host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host))) {
-    throw new InvalidArgumentError("metrics.listen", listen, "must be a loopback HOST:PORT (127.0.0.0/8, [::1], localhost): serving metrics beyond loopback is not supported yet");
+    throw new InvalidArgumentError(
+      "metrics.listen",
+      listen,
+      "must be a loopback HOST:PORT (127.0.0.0/8, [::1], localhost): serving metrics beyond loopback is not supported yet",
+    );
   }
   const server = createServer((request, response) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -33,7 +37,8 @@ export async function startMetricsEndpoint(listen: string, source: MetricsSource
     }
     source.render().then(
       (body) => response.writeHead(200, { "content-type": source.contentType }).end(request.method === "HEAD" ? undefined : body),
-      (error: unknown) => response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+      (error: unknown) =>
+        response.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -124,19 +124,42 @@ export class Metrics {
       // friends, by type, carry the same figures.
       for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) r.removeSingleMetric(name);
     }
-    r.registerMetric(new ScrapedGauge("corral_build_info", "1, labelled with the daemon's version and the Node.js version", () => [
-      { labels: { version: sources.version, node_version: process.version }, value: 1 },
-    ]));
+    r.registerMetric(
+      new ScrapedGauge("corral_build_info", "1, labelled with the daemon's version and the Node.js version", () => [
+        { labels: { version: sources.version, node_version: process.version }, value: 1 },
+      ]),
+    );
     this.registerPrograms();
     this.registerTasks();
     this.registerDaemon();
     const programLabels = ["program", "host"];
-    this.exits = new Counter({ name: "corral_program_exits_total", help: "runs that ended, by reason (exit_zero, exit_nonzero, signal, killed, spawn_failed) and whether corral caused it", labelNames: [...programLabels, "reason", "expected"], registers: [r] });
-    this.restartsTotal = new Counter({ name: "corral_program_restarts_total", help: "automatic restarts (by the restart policy) since the daemon started", labelNames: programLabels, registers: [r] });
+    this.exits = new Counter({
+      name: "corral_program_exits_total",
+      help: "runs that ended, by reason (exit_zero, exit_nonzero, signal, killed, spawn_failed) and whether corral caused it",
+      labelNames: [...programLabels, "reason", "expected"],
+      registers: [r],
+    });
+    this.restartsTotal = new Counter({
+      name: "corral_program_restarts_total",
+      help: "automatic restarts (by the restart policy) since the daemon started",
+      labelNames: programLabels,
+      registers: [r],
+    });
     const grpc = ["grpc_type", "grpc_service", "grpc_method"];
     this.started = new Counter({ name: "grpc_server_started_total", help: "gRPC calls started on the server", labelNames: grpc, registers: [r] });
-    this.handled = new Counter({ name: "grpc_server_handled_total", help: "gRPC calls completed on the server, whatever their status", labelNames: [...grpc, "grpc_code"], registers: [r] });
-    this.handling = new Histogram({ name: "grpc_server_handling_seconds", help: "gRPC call durations, from receipt to the end of the response", labelNames: grpc, buckets: LATENCY_BUCKETS, registers: [r] });
+    this.handled = new Counter({
+      name: "grpc_server_handled_total",
+      help: "gRPC calls completed on the server, whatever their status",
+      labelNames: [...grpc, "grpc_code"],
+      registers: [r],
+    });
+    this.handling = new Histogram({
+      name: "grpc_server_handling_seconds",
+      help: "gRPC call durations, from receipt to the end of the response",
+      labelNames: grpc,
+      buckets: LATENCY_BUCKETS,
+      registers: [r],
+    });
   }
 
   /** A gRPC call began. */
@@ -172,7 +195,10 @@ export class Metrics {
     const programs = this.sources.programs();
     const local = programs.filter((p) => !p.remote);
     const live = local.filter((p) => p.run && !p.run.exitedAt && !p.run.spawnError && p.run.pid > 0 && ["STARTING", "RUNNING", "STOPPING"].includes(p.state));
-    const samples = this.sampler.sample(live.map((p) => ({ program: p.name })), true);
+    const samples = this.sampler.sample(
+      live.map((p) => ({ program: p.name })),
+      true,
+    );
     this.scrape = { programs, local, trees: new Map(samples.filter((s) => s.total).map((s) => [s.program ?? "", s.total!])) };
     try {
       return await this.registry.metrics();
@@ -196,10 +222,14 @@ export class Metrics {
   private registerPrograms(): void {
     const r = this.registry;
     const perProgram = (name: string, help: string, value: (p: ProcessSnapshot) => number | undefined) =>
-      r.registerMetric(new ScrapedGauge(name, help, () => this.current().local.flatMap((p) => {
-        const v = value(p);
-        return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
-      })));
+      r.registerMetric(
+        new ScrapedGauge(name, help, () =>
+          this.current().local.flatMap((p) => {
+            const v = value(p);
+            return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
+          }),
+        ),
+      );
     const perTree = (name: string, help: string, value: (s: ProcessStats) => number | undefined, counter = false) => {
       const compute = () => {
         const { local, trees } = this.current();
@@ -211,16 +241,39 @@ export class Metrics {
       };
       r.registerMetric(counter ? new ScrapedCounter(name, help, compute) : new ScrapedGauge(name, help, compute));
     };
-    r.registerMetric(new ScrapedGauge("corral_program_info", "1 for every program the daemon lists, with its host, whether it runs elsewhere (remote) or was created at run time (adhoc), and its config labels as label_<key>", () =>
-      this.current().programs.map((p) => ({
-        labels: { program: p.name, host: p.host, remote: String(p.remote), adhoc: String(p.adhoc), ...Object.fromEntries(Object.entries(p.config.labels ?? {}).map(([k, v]) => [labelName(k), v])) },
-        value: 1,
-      }))));
-    perProgram("corral_program_up", "1 when the program has a live run (STARTING, RUNNING or STOPPING); only this host's programs", (p) => (this.current().trees.has(p.name) ? 1 : 0));
-    r.registerMetric(new ScrapedGauge("corral_program_state", "1 for the program's current state, 0 for the others", () =>
-      this.current().local.flatMap((p) => PROCESS_STATES.map((state) => ({ labels: { program: p.name, host: p.host, state }, value: p.state === state ? 1 : 0 })))));
+    r.registerMetric(
+      new ScrapedGauge(
+        "corral_program_info",
+        "1 for every program the daemon lists, with its host, whether it runs elsewhere (remote) or was created at run time (adhoc), and its config labels as label_<key>",
+        () =>
+          this.current().programs.map((p) => ({
+            labels: {
+              program: p.name,
+              host: p.host,
+              remote: String(p.remote),
+              adhoc: String(p.adhoc),
+              ...Object.fromEntries(Object.entries(p.config.labels ?? {}).map(([k, v]) => [labelName(k), v])),
+            },
+            value: 1,
+          })),
+      ),
+    );
+    perProgram("corral_program_up", "1 when the program has a live run (STARTING, RUNNING or STOPPING); only this host's programs", (p) =>
+      this.current().trees.has(p.name) ? 1 : 0,
+    );
+    r.registerMetric(
+      new ScrapedGauge("corral_program_state", "1 for the program's current state, 0 for the others", () =>
+        this.current().local.flatMap((p) =>
+          PROCESS_STATES.map((state) => ({ labels: { program: p.name, host: p.host, state }, value: p.state === state ? 1 : 0 })),
+        ),
+      ),
+    );
     perProgram("corral_program_ready", "1 when the program is ready (readiness probe passed, or RUNNING without one)", (p) => (p.ready ? 1 : 0));
-    perProgram("corral_program_restarts", "automatic restarts since the program was last started by a user (see corral_program_restarts_total for a counter)", (p) => p.restarts);
+    perProgram(
+      "corral_program_restarts",
+      "automatic restarts since the program was last started by a user (see corral_program_restarts_total for a counter)",
+      (p) => p.restarts,
+    );
     perProgram("corral_program_last_exit_code", "exit code of the last run that exited with a code", (p) => p.run?.exitCode);
     perTree("corral_program_cpu_seconds_total", "user + system CPU time of the current run's process tree", (s) => s.cpuSeconds, true);
     perTree("corral_program_resident_memory_bytes", "resident memory of the current run's process tree", (s) => s.rssBytes);
@@ -232,10 +285,21 @@ export class Metrics {
     const source = this.sources.tasks;
     if (!source) return;
     const r = this.registry;
-    r.registerMetric(new ScrapedGauge("corral_task_state", "1 for the task's current state, 0 for the others", () =>
-      source.list().flatMap((t) => source.states.map((state) => ({ labels: { task: t.name, type: t.type, state }, value: t.state === state ? 1 : 0 })))));
-    r.registerMetric(new ScrapedGauge("corral_task_locked", "1 while the task is locked by a client", () => source.list().map((t) => ({ labels: { task: t.name }, value: t.locked ? 1 : 0 }))));
-    r.registerMetric(new ScrapedCounter("corral_task_signals_published_total", "task signals published since the daemon started (all tasks)", () => [{ labels: {}, value: source.signalsPublished() }]));
+    r.registerMetric(
+      new ScrapedGauge("corral_task_state", "1 for the task's current state, 0 for the others", () =>
+        source.list().flatMap((t) => source.states.map((state) => ({ labels: { task: t.name, type: t.type, state }, value: t.state === state ? 1 : 0 }))),
+      ),
+    );
+    r.registerMetric(
+      new ScrapedGauge("corral_task_locked", "1 while the task is locked by a client", () =>
+        source.list().map((t) => ({ labels: { task: t.name }, value: t.locked ? 1 : 0 })),
+      ),
+    );
+    r.registerMetric(
+      new ScrapedCounter("corral_task_signals_published_total", "task signals published since the daemon started (all tasks)", () => [
+        { labels: {}, value: source.signalsPublished() },
+      ]),
+    );
   }
 
   private registerDaemon(): void {

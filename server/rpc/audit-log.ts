@@ -34,7 +34,7 @@ export function openAuditLog(path: string): AuditLog {
   return {
     path,
     write(record) {
-      if (!failed) stream.write(JSON.stringify({ time: new Date().toISOString(), ...record }) + "\n");
+      if (!failed) stream.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
     },
     close: () => new Promise<void>((resolve) => stream.end(() => resolve())),
   };

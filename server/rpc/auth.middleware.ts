@@ -1,6 +1,6 @@
 // Server middleware that authenticates and authorizes every call before it reaches a service,
 // and writes the audit log. Denials go through the one error mapping (toServerError).
-import { type CallContext, type ServerMiddlewareCall } from "nice-grpc";
+import type { CallContext, ServerMiddlewareCall } from "nice-grpc";
 import { PermissionDeniedError } from "../core/errors.js";
 import type { AuditLog } from "./audit-log.js";
 import type { Authenticator, Identity } from "./authenticator.js";
@@ -36,7 +36,10 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
       return yield* call.next(call.request, context);
     } else {
       try {
-        identity = authenticator.identify({ authorization: context.metadata.get("authorization"), subject: peerSubjectOf(context.metadata.get(PEER_SUBJECT_KEY)) });
+        identity = authenticator.identify({
+          authorization: context.metadata.get("authorization"),
+          subject: peerSubjectOf(context.metadata.get(PEER_SUBJECT_KEY)),
+        });
       } catch (error) {
         const mapped = failCall(error, context, method);
         audit.write({ peer: context.peer, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
@@ -50,7 +53,15 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
           ? `TCP callers are read-only (role ${identity.role}) while server.auth is not set: give them tokens or client certificates in server.auth, or set server.auth: none to make every TCP caller admin`
           : `${identity.name} has role ${identity.role}`;
       const mapped = failCall(new PermissionDeniedError(`${method} needs role ${needed}; ${why}`, "ROLE_REQUIRED"), context, method);
-      audit.write({ peer: context.peer, identity: identity.name, role: identity.role, method, outcome: "denied", code: statusName(mapped.code), reason: mapped.details });
+      audit.write({
+        peer: context.peer,
+        identity: identity.name,
+        role: identity.role,
+        method,
+        outcome: "denied",
+        code: statusName(mapped.code),
+        reason: mapped.details,
+      });
       throw mapped;
     }
     // Reads are not audited: they change nothing and would drown the log.

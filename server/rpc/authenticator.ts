@@ -75,7 +75,11 @@ async function readToken(file: string, field: string, warn: (line: string) => vo
   }
   const token = (text.split(/\r?\n/)[0] ?? "").trim();
   if (token.length < MIN_TOKEN_LENGTH) {
-    throw new InvalidArgumentError(field, file, `the token (first line of the file) must have at least ${MIN_TOKEN_LENGTH} characters, e.g. from \`openssl rand -hex 32\``);
+    throw new InvalidArgumentError(
+      field,
+      file,
+      `the token (first line of the file) must have at least ${MIN_TOKEN_LENGTH} characters, e.g. from \`openssl rand -hex 32\``,
+    );
   }
   if ((mode & 0o077) !== 0) warn(`corral: WARNING: token file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
   return token;
@@ -95,7 +99,11 @@ export async function createAuthenticator(
     return { identify: () => ({ name: "anonymous", kind: "anonymous", role: anonymousRole }) };
   }
   const tokens = await Promise.all(
-    auth.tokens.map(async (token, index) => ({ name: token.name, role: token.role, digest: digest(await readToken(token.file, `server.auth.tokens[${index}].file`, warn)) })),
+    auth.tokens.map(async (token, index) => ({
+      name: token.name,
+      role: token.role,
+      digest: digest(await readToken(token.file, `server.auth.tokens[${index}].file`, warn)),
+    })),
   );
   const clients = auth.clients.map((client) => ({ subject: subjectPairs(client.subject), role: client.role }));
   return {

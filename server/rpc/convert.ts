@@ -230,7 +230,10 @@ export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
   };
   switch (check.kind) {
     case "tcp":
-      return create(ProbeSpecSchema, { ...timing, check: { case: "tcp", value: `${check.host.includes(":") ? `[${check.host}]` : check.host}:${check.port}` } });
+      return create(ProbeSpecSchema, {
+        ...timing,
+        check: { case: "tcp", value: `${check.host.includes(":") ? `[${check.host}]` : check.host}:${check.port}` },
+      });
     case "exec":
       return create(ProbeSpecSchema, { ...timing, check: { case: "exec", value: { command: check.command } } });
     case "log":
@@ -403,5 +406,10 @@ const SEQUENCE_GAP_REASONS: Record<CoreSequenceGapReason, SequenceGapReason> = {
 
 /** The fields EventGap and SignalGap share: one gap shape for both logs. */
 export function gapToProto(gap: SequenceGap): { afterSeq: bigint; firstAvailableSeq: bigint; missed: bigint; reason: SequenceGapReason } {
-  return { afterSeq: BigInt(gap.afterSeq), firstAvailableSeq: BigInt(gap.firstAvailableSeq), missed: BigInt(gap.missed), reason: SEQUENCE_GAP_REASONS[gap.reason] };
+  return {
+    afterSeq: BigInt(gap.afterSeq),
+    firstAvailableSeq: BigInt(gap.firstAvailableSeq),
+    missed: BigInt(gap.missed),
+    reason: SEQUENCE_GAP_REASONS[gap.reason],
+  };
 }

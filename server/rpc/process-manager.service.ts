@@ -111,7 +111,10 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     async stopAll(request, context) {
-      const results = await manager.stopAll(selectorFromProto(request.selector), { ...waitOptions(request, stopWaitFromProto, context.signal), sequential: request.sequential });
+      const results = await manager.stopAll(selectorFromProto(request.selector), {
+        ...waitOptions(request, stopWaitFromProto, context.signal),
+        sequential: request.sequential,
+      });
       return { results: results.map(programResultToProto) };
     },
 

@@ -19,7 +19,10 @@ import type { MonitoredEvent, MonitoredOutcome as CoreOutcome, MonitoredResult }
 import type { ProcessStats, StatsSample, StatsTarget } from "../core/monitor/stats.js";
 import { durationToMs, msToDuration, uint64ToNumber } from "./convert.js";
 
-export type ProcessMonitorCore = Pick<ProcessMonitor, "getStats" | "watchStats" | "findProcesses" | "listZombies" | "runMonitored" | "reportProgress" | "failMonitored">;
+export type ProcessMonitorCore = Pick<
+  ProcessMonitor,
+  "getStats" | "watchStats" | "findProcesses" | "listZombies" | "runMonitored" | "reportProgress" | "failMonitored"
+>;
 export type ProcessMonitorService = ServiceImplementation<typeof ProcessMonitorDefinition>;
 
 export function createProcessMonitorService(monitor: ProcessMonitorCore): ProcessMonitorService {
@@ -175,11 +178,14 @@ function monitoredEventToProto(event: MonitoredEvent) {
       return {
         event: {
           case: "progress",
-          value: { message: event.message, source: event.source === "pattern" ? ProgressSource.PATTERN : ProgressSource.REPORT, time: timestampFromDate(event.time) },
+          value: {
+            message: event.message,
+            source: event.source === "pattern" ? ProgressSource.PATTERN : ProgressSource.REPORT,
+            time: timestampFromDate(event.time),
+          },
         },
       } as const;
     case "result":
       return { event: { case: "result", value: resultToProto(event.result) } } as const;
   }
 }
-

@@ -62,7 +62,11 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   put("labels", { ...spec.labels }, Object.keys(spec.labels).length > 0);
   if (spec.backoff) {
     const backoff: Record<string, unknown> = {};
-    for (const [key, value] of [["initial", spec.backoff.initial], ["max", spec.backoff.max], ["reset_after", spec.backoff.resetAfter]] as const) {
+    for (const [key, value] of [
+      ["initial", spec.backoff.initial],
+      ["max", spec.backoff.max],
+      ["reset_after", spec.backoff.resetAfter],
+    ] as const) {
       const text = durationInput(value, `spec.backoff.${key}`);
       if (text !== undefined) backoff[key] = text;
     }
@@ -99,7 +103,12 @@ function probeInput(probe: ProbeSpec, field: string): Record<string, unknown> {
     const stream = check.value.stream === LogStream.STDOUT ? "stdout" : check.value.stream === LogStream.STDERR ? "stderr" : undefined;
     input.log = stream === undefined ? { pattern: check.value.pattern } : { pattern: check.value.pattern, stream };
   } else if (check.case === "grpc") input.grpc = { address: check.value.address, service: check.value.service };
-  for (const [key, value] of [["period", probe.period], ["timeout", probe.timeout], ["initial_delay", probe.initialDelay], ["start_timeout", probe.startTimeout]] as const) {
+  for (const [key, value] of [
+    ["period", probe.period],
+    ["timeout", probe.timeout],
+    ["initial_delay", probe.initialDelay],
+    ["start_timeout", probe.startTimeout],
+  ] as const) {
     const text = durationInput(value, `spec.${field}.${key}`);
     if (text !== undefined) input[key] = text;
   }

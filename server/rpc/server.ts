@@ -107,11 +107,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const taskRunner = options.taskRunner ? createTaskRunnerService(options.taskRunner) : undefined;
   const processMonitor = options.monitor ? createProcessMonitorService(options.monitor) : undefined;
   // What reflection lists and health reports on: the services served, plus "" (the whole server).
-  const serviceNames = [
-    SERVICE_NAME,
-    ...(taskRunner ? [TASK_RUNNER_SERVICE_NAME] : []),
-    ...(processMonitor ? [PROCESS_MONITOR_SERVICE_NAME] : []),
-  ];
+  const serviceNames = [SERVICE_NAME, ...(taskRunner ? [TASK_RUNNER_SERVICE_NAME] : []), ...(processMonitor ? [PROCESS_MONITOR_SERVICE_NAME] : [])];
   const setHealth = (status: "healthy" | "unhealthy") => {
     for (const name of ["", ...serviceNames]) health.setStatus(status, name);
   };

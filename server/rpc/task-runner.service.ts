@@ -4,12 +4,7 @@ import { fromJson, toJson, type JsonValue as ProtoJson } from "@bufbuild/protobu
 import { timestampFromDate, ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import type { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
-import {
-  TaskState as ProtoTaskState,
-  type TaskInfo,
-  type TaskTypeInfo,
-  type WatchSignalsResponse,
-} from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { TaskState as ProtoTaskState, type TaskInfo, type TaskTypeInfo, type WatchSignalsResponse } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { SignalWatchItem } from "../core/task/signal-bus.js";
 import type { JsonValue, TaskSnapshot, TaskState, TaskTypeEntry } from "../core/task/types.js";
@@ -159,12 +154,7 @@ export function createTaskRunnerService(runner: TaskRunner): TaskRunnerService {
     },
 
     async callMethod(request) {
-      const result = await runner.callMethod(
-        requireName(request.name),
-        requireName(request.method, "method"),
-        jsonFromValue(request.args),
-        request.token,
-      );
+      const result = await runner.callMethod(requireName(request.name), requireName(request.method, "method"), jsonFromValue(request.args), request.token);
       return { result: valueFromJson(result) };
     },
 

@@ -29,8 +29,7 @@ describe("corral CLI", () => {
   let daemon: TestDaemon;
   let address: string;
 
-  const stateOf = async (name: string): Promise<ProcessState | undefined> =>
-    (await daemon.client.processManager.getProcess({ name })).process?.state;
+  const stateOf = async (name: string): Promise<ProcessState | undefined> => (await daemon.client.processManager.getProcess({ name })).process?.state;
 
   before(async () => {
     daemon = await startTestDaemon({ programs });
@@ -130,11 +129,7 @@ describe("corral CLI", () => {
   });
 
   test("logs --tail N prints the last N lines of stdout, --stderr those of stderr", async () => {
-    await waitUntil(
-      async () => (await corral(["logs", "ticker", "--tail", "3"], address)).stdout.split("\n").length > 3,
-      5_000,
-      "3 lines of ticker output",
-    );
+    await waitUntil(async () => (await corral(["logs", "ticker", "--tail", "3"], address)).stdout.split("\n").length > 3, 5_000, "3 lines of ticker output");
     const out = await corral(["logs", "ticker", "--tail", "3"], address);
     assert.equal(out.code, 0, out.stderr);
     const lines = out.stdout.trimEnd().split("\n");
@@ -144,7 +139,10 @@ describe("corral CLI", () => {
     const err = await corral(["logs", "ticker", "--tail", "2", "--stderr"], address);
     assert.equal(err.code, 0, err.stderr);
     assert.deepEqual(
-      err.stdout.trimEnd().split("\n").map((l) => /^oops \d+$/.test(l)),
+      err.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => /^oops \d+$/.test(l)),
       [true, true],
     );
   });
@@ -178,13 +176,19 @@ describe("corral CLI", () => {
       .map((line) => JSON.parse(line) as { seq: string; program?: string });
     assert.ok(events.length > 0);
     const seqs = events.map((e) => Number(e.seq));
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
     assert.ok(events.some((e) => e.program === "ticker"));
 
     const after = seqs[seqs.length - 2]!;
     const rest = await corral(["events", "--json", "--after", String(after)], address);
     assert.equal(rest.code, 0, rest.stderr);
-    const later = rest.stdout.trimEnd().split("\n").map((l) => Number((JSON.parse(l) as { seq: string }).seq));
+    const later = rest.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => Number((JSON.parse(l) as { seq: string }).seq));
     assert.ok(later.length >= 1 && later.every((s) => s > after));
   });
 
@@ -203,14 +207,7 @@ describe("corral CLI", () => {
   });
 
   test("bad usage exits 2 with the message and the command's usage", async () => {
-    const badCommandLines = [
-      ["frobnicate"],
-      ["start"],
-      ["logs"],
-      ["stop", "--all", "idle"],
-      ["start", "idle", "--timeout", "soon"],
-      ["status", "--bogus"],
-    ];
+    const badCommandLines = [["frobnicate"], ["start"], ["logs"], ["stop", "--all", "idle"], ["start", "idle", "--timeout", "soon"], ["status", "--bogus"]];
     for (const args of badCommandLines) {
       const { code, stderr } = await corral(args, address);
       assert.equal(code, 2, `corral ${args.join(" ")}`);
@@ -255,9 +252,7 @@ describe("corral CLI: bulk results and shutdown", () => {
   });
 
   test("shutdown stops every program and returns once the daemon has exited", async () => {
-    const pids = (await daemon.client.processManager.listProcesses({})).processes
-      .filter((p) => p.state === ProcessState.RUNNING)
-      .map((p) => p.run!.pid);
+    const pids = (await daemon.client.processManager.listProcesses({})).processes.filter((p) => p.state === ProcessState.RUNNING).map((p) => p.run!.pid);
     assert.equal(pids.length, 2);
     const { code, stdout, stderr } = await corral(["shutdown"], daemon.address);
     assert.equal(code, 0, stderr);

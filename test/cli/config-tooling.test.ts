@@ -45,7 +45,10 @@ test("corral init writes the built-in example, which corral check accepts; it ne
 
 test("corral check reports every problem with file:line:col and exits 2; the dependency graph is checked too", async () => {
   const file = join(dir, "bad.yaml");
-  await writeFile(file, ["programs:", "  a:", "    command: [sleep, '1']", "    startsecs: soon", "  b:", "    command: [sleep, '1']", "    colour: blue", ""].join("\n"));
+  await writeFile(
+    file,
+    ["programs:", "  a:", "    command: [sleep, '1']", "    startsecs: soon", "  b:", "    command: [sleep, '1']", "    colour: blue", ""].join("\n"),
+  );
   const good = join(dir, "good.yaml");
   await writeFile(good, "programs:\n  x: {command: [sleep, '1']}\n");
   const result = await corral(["check", good, file]);
@@ -57,7 +60,19 @@ test("corral check reports every problem with file:line:col and exits 2; the dep
 
   // The graph is checked once the programs themselves are valid (zod runs whole-config checks on a valid shape).
   const graph = join(dir, "graph.yaml");
-  await writeFile(graph, ["programs:", "  a:", "    command: [sleep, '1']", "    depends_on: {b: started}", "  b:", "    command: [sleep, '1']", "    depends_on: {a: started, ghost: ready}", ""].join("\n"));
+  await writeFile(
+    graph,
+    [
+      "programs:",
+      "  a:",
+      "    command: [sleep, '1']",
+      "    depends_on: {b: started}",
+      "  b:",
+      "    command: [sleep, '1']",
+      "    depends_on: {a: started, ghost: ready}",
+      "",
+    ].join("\n"),
+  );
   const cycle = await corral(["check", graph]);
   assert.equal(cycle.code, 2, cycle.stdout);
   assert.match(cycle.stderr, /graph\.yaml:7:\d+: programs\.b\.depends_on\.ghost: .*ghost/);

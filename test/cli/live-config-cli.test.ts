@@ -30,7 +30,10 @@ describe("corral apply / reload / create / delete", () => {
 
   test("apply --dry-run prints the diff and changes nothing; apply restarts only the changed program", async () => {
     const file = join(daemon.home, "next.yaml");
-    await writeFile(file, yaml({ web: sleeper({ env: { PORT: "8080" } }), worker: sleeper({ labels: { tier: "back" } }), cron: sleeper({ autostart: false }) }));
+    await writeFile(
+      file,
+      yaml({ web: sleeper({ env: { PORT: "8080" } }), worker: sleeper({ labels: { tier: "back" } }), cron: sleeper({ autostart: false }) }),
+    );
     const [web, worker] = [await pidOf("web"), await pidOf("worker")];
 
     const dry = await corral(["apply", file, "--dry-run"], daemon.address);
@@ -69,7 +72,10 @@ describe("corral apply / reload / create / delete", () => {
       assert.equal(refused.code, 2, JSON.stringify(text));
       assert.match(refused.stderr, /empty\.yaml has no programs: applying it would stop and remove every program.*--allow-empty/);
     }
-    assert.deepEqual((await pm().listProcesses({})).processes.map((p) => p.name), before);
+    assert.deepEqual(
+      (await pm().listProcesses({})).processes.map((p) => p.name),
+      before,
+    );
     const allowed = await corral(["apply", join(daemon.home, "empty.yaml"), "--allow-empty", "--dry-run"], daemon.address);
     assert.equal(allowed.code, 0, allowed.stderr);
     for (const name of before) assert.match(allowed.stdout, new RegExp(`^- ${name}\\s+removed$`, "m"));

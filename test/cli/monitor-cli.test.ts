@@ -103,7 +103,10 @@ describe("corral stats, top, ps, zombies, run", () => {
   });
 
   test("run exits 124 when no progress was made in time", async () => {
-    const { code, stderr } = await corral(["run", "--inactivity", "500ms", "--progress", "^done", "--", process.execPath, "-e", "setInterval(() => console.log('busy'), 50)"], daemon.address);
+    const { code, stderr } = await corral(
+      ["run", "--inactivity", "500ms", "--progress", "^done", "--", process.execPath, "-e", "setInterval(() => console.log('busy'), 50)"],
+      daemon.address,
+    );
     assert.equal(code, 124);
     assert.match(stderr, /inactivity timeout/);
   });

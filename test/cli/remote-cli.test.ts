@@ -12,7 +12,11 @@ describe("corral CLI with remote programs", () => {
   before(async () => {
     const sleeper = { command: ["sleep", "300"], startsecs: 0, stop_timeout: "2s" };
     daemon = await startTestDaemon({ programs: { here: sleeper, away: { ...sleeper, host: "lab2" } }, args: ["--host-name", "lab1"] });
-    await waitUntil(async () => (await daemon.client.processManager.getProcess({ name: "here" })).process?.state === ProcessState.RUNNING, 10_000, "here RUNNING");
+    await waitUntil(
+      async () => (await daemon.client.processManager.getProcess({ name: "here" })).process?.state === ProcessState.RUNNING,
+      10_000,
+      "here RUNNING",
+    );
   });
 
   after(async () => {

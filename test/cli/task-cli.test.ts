@@ -92,7 +92,10 @@ describe("corral task CLI", () => {
       await run("create", "w1", "quick", "--start");
       const deadline = Date.now() + 15_000;
       while (!out.includes('"completed"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const names = out.trim().split("\n").map((line) => (JSON.parse(line) as { name: string }).name);
+      const names = out
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { name: string }).name);
       assert.deepEqual(names.slice(0, 4), ["created", "started", "status_updated", "completed"]);
     } finally {
       child.kill("SIGINT");

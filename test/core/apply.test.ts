@@ -13,22 +13,32 @@ describe("diffPrograms", () => {
   test("sorts programs into added, changed, removed and unchanged, by name", () => {
     const next = [program("b", sh("sleep 30")), program("c", sh("sleep 31")), program("d", sh("sleep 30"))];
     const diff = diffPrograms(base, next);
-    assert.deepEqual(diff.added.map((c) => c.name), ["d"]);
-    assert.deepEqual(diff.changed.map((c) => c.name), ["c"]);
-    assert.deepEqual(diff.removed.map((c) => c.name), ["a"]);
+    assert.deepEqual(
+      diff.added.map((c) => c.name),
+      ["d"],
+    );
+    assert.deepEqual(
+      diff.changed.map((c) => c.name),
+      ["c"],
+    );
+    assert.deepEqual(
+      diff.removed.map((c) => c.name),
+      ["a"],
+    );
     assert.deepEqual(diff.unchanged, ["b"]);
   });
 
   test("a change of command, cwd, env, stdin or a probe needs a restart", () => {
-    const probe = { check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 }, periodMs: 100, timeoutMs: 100, initialDelayMs: 0, successThreshold: 1, failureThreshold: 3, startTimeoutMs: 60_000 };
-    const cases = [
-      { command: sh("sleep 31") },
-      { cwd: "/" },
-      { env: { A: "1" } },
-      { stdin: true },
-      { readiness: probe },
-      { liveness: probe },
-    ];
+    const probe = {
+      check: { kind: "tcp" as const, host: "127.0.0.1", port: 1 },
+      periodMs: 100,
+      timeoutMs: 100,
+      initialDelayMs: 0,
+      successThreshold: 1,
+      failureThreshold: 3,
+      startTimeoutMs: 60_000,
+    };
+    const cases = [{ command: sh("sleep 31") }, { cwd: "/" }, { env: { A: "1" } }, { stdin: true }, { readiness: probe }, { liveness: probe }];
     for (const change of cases) {
       const [result] = diffPrograms([base[0]!], [program("a", sh("sleep 30"), change)]).changed;
       assert.equal(result?.needsRestart, true, `${Object.keys(change)[0]} should need a restart`);
@@ -98,7 +108,10 @@ describe("ApplyConfig on a ProcessManager", () => {
       await waitUntil(() => !isAlive(pids.get("five")!), 5000, "five's process to be gone");
       await waitForState(f.manager, "six", "RUNNING");
       assert.equal(f.manager.get("seven").state, "STOPPED");
-      assert.deepEqual(f.manager.list().map((p) => p.name), ["one", "two", "three", "four", "six", "seven"]);
+      assert.deepEqual(
+        f.manager.list().map((p) => p.name),
+        ["one", "two", "three", "four", "six", "seven"],
+      );
       const event = f.manager.journal.since(0).find((e) => e.detail.kind === "configApplied");
       assert.ok(event && event.detail.kind === "configApplied");
       assert.deepEqual(event.detail.restarted, ["two"]);
@@ -143,7 +156,13 @@ describe("ApplyConfig on a ProcessManager", () => {
       await assert.rejects(f.manager.deleteProgram("fromfile"), WrongStateError);
       await f.manager.deleteProgram("job");
       assert.equal(isAlive(pid), false, "DeleteProgram stopped the run first");
-      assert.deepEqual(f.manager.list().map((p) => [p.name, p.adhoc]), [["fromfile", false], ["conf2", true]]);
+      assert.deepEqual(
+        f.manager.list().map((p) => [p.name, p.adhoc]),
+        [
+          ["fromfile", false],
+          ["conf2", true],
+        ],
+      );
     } finally {
       await f.close();
     }
@@ -155,7 +174,10 @@ describe("ApplyConfig on a ProcessManager", () => {
       await assert.rejects(f.manager.createProgram("job", { command: "true" }), PermissionDeniedError);
       await assert.rejects(f.manager.deleteProgram("conf"), PermissionDeniedError);
       await assert.rejects(f.manager.reloadConfig(), (error: Error) => error instanceof WrongStateError && /no file to reload/.test(error.message));
-      await assert.rejects(f.manager.applyConfigFrom({ path: "corral.yaml" }), (error: Error) => error instanceof InvalidArgumentError && /absolute/.test(error.message));
+      await assert.rejects(
+        f.manager.applyConfigFrom({ path: "corral.yaml" }),
+        (error: Error) => error instanceof InvalidArgumentError && /absolute/.test(error.message),
+      );
       await assert.rejects(f.manager.applyConfigFrom(undefined), InvalidArgumentError);
       const applied = await f.manager.applyConfigFrom({ text: "programs:\n  other:\n    command: sleep 30\n    autostart: false\n" }, { dryRun: true });
       assert.deepEqual([applied.added, applied.removed], [["other"], ["conf"]]);

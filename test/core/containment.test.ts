@@ -16,7 +16,9 @@ function runProcesses(f: ManagerFixture): { pid: number; argv: string[] }[] {
 }
 
 function sleepsOf(f: ManagerFixture, seconds: string): number[] {
-  return runProcesses(f).filter((p) => p.argv[0] === "sleep" && p.argv[1] === seconds).map((p) => p.pid);
+  return runProcesses(f)
+    .filter((p) => p.argv[0] === "sleep" && p.argv[1] === seconds)
+    .map((p) => p.pid);
 }
 
 /** Kills by pid whatever of the home a failed test left behind. */

@@ -30,8 +30,14 @@ describe("merge", () => {
     const seen: string[] = [];
     for await (const item of merge([items(["a1", "a2", "a3"]), items(["b1", "b2"]), items<string>([])])) seen.push(item);
     assert.deepEqual([...seen].sort(), ["a1", "a2", "a3", "b1", "b2"]);
-    assert.deepEqual(seen.filter((s) => s.startsWith("a")), ["a1", "a2", "a3"]);
-    assert.deepEqual(seen.filter((s) => s.startsWith("b")), ["b1", "b2"]);
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith("a")),
+      ["a1", "a2", "a3"],
+    );
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith("b")),
+      ["b1", "b2"],
+    );
   });
 
   test("a source's error ends the merged stream with that error, and every source is returned", async () => {

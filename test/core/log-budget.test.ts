@@ -18,13 +18,22 @@ function writer(name: string, batches: number, pauseSec: number): string[] {
 
 function logBytesOnDisk(home: string): number {
   const dir = join(home, "logs");
-  return readdirSync(dir).filter((f) => !f.startsWith(".")).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith("."))
+    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 }
 
 function withManager(programs: ProgramConfig[], logMaxTotalBytes: number) {
   const { home, remove } = tempHome();
   const manager = new ProcessManager({ home, programs, logMaxTotalBytes });
-  return { home, manager, close: async () => (await manager.shutdown(), remove()) };
+  return {
+    home,
+    manager,
+    close: async () => {
+      await manager.shutdown();
+      await remove();
+    },
+  };
 }
 
 /** The data at the first kept offset holds the lines that were written at those offsets. */
@@ -35,7 +44,10 @@ async function assertOffsetsLogical(manager: ProcessManager, name: string, optio
   const text = chunk.data.toString();
   // The first kept byte need not begin a line: check from the first whole line on.
   const skip = first % LINE === 0 ? 0 : text.indexOf("\n") + 1;
-  const lines = text.slice(skip).split("\n").filter((l) => l.length > 0);
+  const lines = text
+    .slice(skip)
+    .split("\n")
+    .filter((l) => l.length > 0);
   if (options.mayBeEmpty && first === end) return { first, end };
   assert.ok(lines.length > 0, `${name}: nothing kept`);
   lines.forEach((line, i) => {
@@ -72,7 +84,10 @@ test("over server.logs.max_total the oldest backups across programs are dropped 
     assert.ok(events.length > 0, "each drop is an event");
     // p1's backups are older than any of p2's: only they went.
     assert.deepEqual([...new Set(events.map((e) => e.program))], ["p1"], JSON.stringify(events));
-    assert.match(events[0].message, /dropped \d+ bytes of p1's stdout \(offsets 0-\d+, .*p1\.stdout\.log\.\d+\): all logs took \d+ bytes, over server\.logs\.max_total=61440/);
+    assert.match(
+      events[0].message,
+      /dropped \d+ bytes of p1's stdout \(offsets 0-\d+, .*p1\.stdout\.log\.\d+\): all logs took \d+ bytes, over server\.logs\.max_total=61440/,
+    );
     const p1 = await assertOffsetsLogical(f.manager, "p1");
     const p2 = await assertOffsetsLogical(f.manager, "p2");
     assert.ok(p1.first > 0, "p1 lost its oldest bytes");

@@ -55,7 +55,11 @@ describe("logs", () => {
         assert.equal(text.slice(offset - end.firstOffset, offset - end.firstOffset + 1000), `${String(offset / 1000).padStart(999, "0")}\n`);
       }
       const fromZero = await f.manager.readLogs("chatty", { stream: "stdout", offset: 0, maxBytes: 10 });
-      assert.deepEqual(fromZero.chunk.gaps, [{ stream: "stdout", fromOffset: 0, toOffset: end.firstOffset, reason: "backups" }], "what was rotated away is said");
+      assert.deepEqual(
+        fromZero.chunk.gaps,
+        [{ stream: "stdout", fromOffset: 0, toOffset: end.firstOffset, reason: "backups" }],
+        "what was rotated away is said",
+      );
       assert.ok(statSync(join(logs, "chatty.stdout.log")).size <= 8192 + 4096);
     } finally {
       await f.close();
@@ -73,7 +77,13 @@ describe("logs", () => {
       for await (const chunk of f.manager.followLogs("ticker", { stream: "stdout", signal: abort.signal })) {
         received.push(chunk);
         latencies.push(Date.now() - chunk.time.getTime());
-        if (received.map((c) => c.data.toString()).join("").split("\n").length > 4) abort.abort();
+        if (
+          received
+            .map((c) => c.data.toString())
+            .join("")
+            .split("\n").length > 4
+        )
+          abort.abort();
       }
       assert.ok(Date.now() - t0 < 5000);
       const text = received.map((c) => c.data.toString()).join("");
@@ -120,7 +130,10 @@ describe("events", () => {
         seen.push(item.event.detail.kind === "stateChanged" ? item.event.detail.to : item.event.detail.kind);
       }
       assert.deepEqual(seen, ["STARTING", "processStarted", "RUNNING", "processExited", "EXITED"]);
-      assert.deepEqual(seqs, seqs.map((_, i) => before + 1 + i));
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => before + 1 + i),
+      );
     } finally {
       await f.close();
     }

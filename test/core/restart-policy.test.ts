@@ -31,7 +31,10 @@ function exits(cfg: ReturnType<typeof config>, facts: (typeof crash)[], times: n
 
 describe("restart policy", () => {
   test("backoff grows by the multiplier from initial and stops at max", () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((step) => backoffDelay(backoff, step)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((step) => backoffDelay(backoff, step)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
     assert.equal(backoffDelay({ ...backoff, multiplier: 1.5 }, 1), 150);
   });
 
@@ -44,7 +47,10 @@ describe("restart policy", () => {
   });
 
   test("never stays exited; on-failure restarts only unexpected exits; always restarts both", () => {
-    assert.deepEqual(decideAfterExit(config({ autorestart: "never" }), crash, NO_RESTARTS, 0), { action: "stay-exited", reason: "exited with code 1 (unexpected)" });
+    assert.deepEqual(decideAfterExit(config({ autorestart: "never" }), crash, NO_RESTARTS, 0), {
+      action: "stay-exited",
+      reason: "exited with code 1 (unexpected)",
+    });
     assert.deepEqual(decideAfterExit(config({ autorestart: "on-failure" }), clean, NO_RESTARTS, 0), { action: "stay-exited", reason: "exited with code 0" });
     assert.equal(decideAfterExit(config({ autorestart: "on-failure" }), crash, NO_RESTARTS, 0).action, "restart");
     assert.equal(decideAfterExit(config({ autorestart: "always" }), clean, NO_RESTARTS, 0).action, "restart");
@@ -52,7 +58,10 @@ describe("restart policy", () => {
 
   test("the first restart is immediate, the next ones back off, and the reason says the delay", () => {
     const decisions = exits(config({ autorestart: "always" }), [crash, crash, crash, crash], [0, 1, 2, 3]);
-    assert.deepEqual(decisions.map((d) => (d.action === "restart" ? d.delayMs : d.action)), [0, 100, 200, 400]);
+    assert.deepEqual(
+      decisions.map((d) => (d.action === "restart" ? d.delayMs : d.action)),
+      [0, 100, 200, 400],
+    );
     assert.equal(decisions[2]?.reason, "exited with code 1; restarting (always) in 200 ms");
   });
 
@@ -60,19 +69,28 @@ describe("restart policy", () => {
     const cfg = config({ autorestart: "always" });
     const stable = { ...crash, uptimeMs: backoff.resetAfterMs };
     const decisions = exits(cfg, [crash, crash, stable, crash], [0, 1, 2, 3]);
-    assert.deepEqual(decisions.map((d) => (d.action === "restart" ? d.delayMs : d.action)), [0, 100, 0, 100]);
+    assert.deepEqual(
+      decisions.map((d) => (d.action === "restart" ? d.delayMs : d.action)),
+      [0, 100, 0, 100],
+    );
   });
 
   test("max_restarts within restart_window makes the program FATAL, restarts older than the window do not count", () => {
     const cfg = config({ autorestart: "always", maxRestarts: 2, restartWindowMs: 1000 });
     const inWindow = exits(cfg, [crash, crash, crash], [0, 10, 20]);
-    assert.deepEqual(inWindow.map((d) => d.action), ["restart", "restart", "fatal"]);
+    assert.deepEqual(
+      inWindow.map((d) => d.action),
+      ["restart", "restart", "fatal"],
+    );
     const last = inWindow[2];
     assert.ok(last?.action === "fatal");
     assert.equal(last.exitedReason, "exited with code 1");
     assert.equal(last.reason, "exited with code 1; restarted 2 times within 1000 ms (max_restarts=2)");
     // The first two restarts have left the window by the third exit.
-    assert.deepEqual(exits(cfg, [crash, crash, crash], [0, 10, 1500]).map((d) => d.action), ["restart", "restart", "restart"]);
+    assert.deepEqual(
+      exits(cfg, [crash, crash, crash], [0, 10, 1500]).map((d) => d.action),
+      ["restart", "restart", "restart"],
+    );
     // 0: unlimited.
     assert.ok(exits(config({ autorestart: "always" }), Array(20).fill(crash), []).every((d) => d.action === "restart"));
   });

@@ -61,12 +61,19 @@ test("a saved ad-hoc program is checked again by the config's schema: a valid on
     await first.shutdown();
     const statePath = join(home, "state", "state.json");
     const state = JSON.parse(readFileSync(statePath, "utf8")) as { programs: Record<string, { adhocProgram?: Record<string, unknown> }> };
-    assert.deepEqual(state.programs.good?.adhocProgram, { command: "true", labels: { made: "adhoc" }, cwd: home }, "saved as a config file holds it, cwd absolute");
+    assert.deepEqual(
+      state.programs.good?.adhocProgram,
+      { command: "true", labels: { made: "adhoc" }, cwd: home },
+      "saved as a config file holds it, cwd absolute",
+    );
     state.programs.broken!.adhocProgram = { command: "true", startsecs: "soon" };
     writeFileSync(statePath, JSON.stringify(state));
 
     second = new ProcessManager({ home, programs: [], liveConfig });
-    assert.deepEqual(second.list().map((p) => [p.name, p.adhoc, p.config.labels]), [["good", true, { made: "adhoc" }]]);
+    assert.deepEqual(
+      second.list().map((p) => [p.name, p.adhoc, p.config.labels]),
+      [["good", true, { made: "adhoc" }]],
+    );
     assert.ok(
       second.persistence.problems.some((problem) => /ad-hoc program "broken" .* not re-created: .*startsecs: bad duration "soon"/.test(problem)),
       second.persistence.problems.join("\n"),

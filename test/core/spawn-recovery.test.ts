@@ -20,7 +20,16 @@ function saved(runId: number): SavedState {
     savedAt: new Date().toISOString(),
     bootId: BOOT,
     daemonPid: 1,
-    programs: { a: { desired: "running", state: "RUNNING", stateReason: "", restarts: 0, retryPending: false, run: { runId, pid: 4242, pidStartTicks: 7, startedAt: new Date().toISOString(), stdoutStart: 0, stderrStart: 0 } } },
+    programs: {
+      a: {
+        desired: "running",
+        state: "RUNNING",
+        stateReason: "",
+        restarts: 0,
+        retryPending: false,
+        run: { runId, pid: 4242, pidStartTicks: 7, startedAt: new Date().toISOString(), stdoutStart: 0, stderrStart: 0 },
+      },
+    },
   };
 }
 
@@ -33,13 +42,24 @@ test("the spawn log reads back what was appended, skips a torn last line, and is
     log.spawned("a", 5, 1234, 99);
     appendFileSync(path, '{"kind":"intent","prog');
     const next = new SpawnLog(path, BOOT);
-    assert.deepEqual(next.load().map((e) => `${e.kind} ${e.program} ${e.runId}`), ["intent a 5", "spawned a 5"]);
+    assert.deepEqual(
+      next.load().map((e) => `${e.kind} ${e.program} ${e.runId}`),
+      ["intent a 5", "spawned a 5"],
+    );
     next.intent("c", 7, { stdout: 0, stderr: 0 });
-    assert.deepEqual(new SpawnLog(path, BOOT).load().map((e) => e.program), ["a", "a", "c"], "a new daemon's first entry is not glued to the torn line");
+    assert.deepEqual(
+      new SpawnLog(path, BOOT).load().map((e) => e.program),
+      ["a", "a", "c"],
+      "a new daemon's first entry is not glued to the torn line",
+    );
     next.close();
     log.clear();
     log.intent("b", 6, { stdout: 0, stderr: 0 });
-    assert.deepEqual(new SpawnLog(path, BOOT).load().map((e) => e.program), ["b"], "appends after a clear start at the new end");
+    assert.deepEqual(
+      new SpawnLog(path, BOOT).load().map((e) => e.program),
+      ["b"],
+      "appends after a clear start at the new end",
+    );
     log.close();
   } finally {
     remove();
@@ -47,12 +67,30 @@ test("the spawn log reads back what was appended, skips a torn last line, and is
 });
 
 test("merging: a spawn after the save becomes the current run; older spawns and other boots change nothing", () => {
-  const intent = (program: string, runId: number, bootId = BOOT) => ({ kind: "intent" as const, program, runId, time: "2026-01-01T00:00:00.000Z", bootId, stdoutStart: 3, stderrStart: 4 });
-  const older = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 9), { kind: "spawned", program: "a", runId: BASE + 9, pid: 1, pidStartTicks: 1 }], BOOT, "/nonexistent-home");
+  const intent = (program: string, runId: number, bootId = BOOT) => ({
+    kind: "intent" as const,
+    program,
+    runId,
+    time: "2026-01-01T00:00:00.000Z",
+    bootId,
+    stdoutStart: 3,
+    stderrStart: 4,
+  });
+  const older = mergeSpawnLog(
+    saved(BASE + 10),
+    [intent("a", BASE + 9), { kind: "spawned", program: "a", runId: BASE + 9, pid: 1, pidStartTicks: 1 }],
+    BOOT,
+    "/nonexistent-home",
+  );
   assert.equal(older.state?.programs.a.run?.runId, BASE + 10, "the save came after that spawn");
   assert.deepEqual(older.notes, []);
 
-  const newer = mergeSpawnLog(saved(BASE + 10), [intent("a", BASE + 11), { kind: "spawned", program: "a", runId: BASE + 11, pid: 5555, pidStartTicks: 66 }], BOOT, "/nonexistent-home");
+  const newer = mergeSpawnLog(
+    saved(BASE + 10),
+    [intent("a", BASE + 11), { kind: "spawned", program: "a", runId: BASE + 11, pid: 5555, pidStartTicks: 66 }],
+    BOOT,
+    "/nonexistent-home",
+  );
   const run = newer.state?.programs.a.run;
   assert.deepEqual([run?.runId, run?.pid, run?.pidStartTicks, run?.stdoutStart, run?.exitedAt], [BASE + 11, 5555, 66, 3, undefined]);
   assert.equal(newer.state?.programs.a.state, "STARTING");
@@ -63,7 +101,12 @@ test("merging: a spawn after the save becomes the current run; older spawns and 
 });
 
 test("merging: an intent with no pid logged and no process with its CORRAL_RUN_ID is an EXITED run, status unknown; no saved state is fine", () => {
-  const merged = mergeSpawnLog(undefined, [{ kind: "intent", program: "b", runId: BASE + 20, time: "2026-01-01T00:00:00.000Z", bootId: BOOT, stdoutStart: 0, stderrStart: 0 }], BOOT, "/nonexistent-home");
+  const merged = mergeSpawnLog(
+    undefined,
+    [{ kind: "intent", program: "b", runId: BASE + 20, time: "2026-01-01T00:00:00.000Z", bootId: BOOT, stdoutStart: 0, stderrStart: 0 }],
+    BOOT,
+    "/nonexistent-home",
+  );
   const record = merged.state?.programs.b;
   assert.equal(record?.state, "EXITED");
   assert.equal(record?.run?.pid, 0);

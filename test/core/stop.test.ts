@@ -39,9 +39,7 @@ describe("stop", () => {
   });
 
   test("a program that honours SIGTERM stops at once, with its stop_signal", async () => {
-    const f = startManager([
-      program("polite", sh("trap 'echo bye; exit 0' INT; while :; do sleep 0.02; done"), { stopSignal: "SIGINT", startsecsMs: 200 }),
-    ]);
+    const f = startManager([program("polite", sh("trap 'echo bye; exit 0' INT; while :; do sleep 0.02; done"), { stopSignal: "SIGINT", startsecsMs: 200 })]);
     try {
       await f.manager.start("polite");
       const t0 = performance.now();
@@ -68,7 +66,9 @@ describe("stop", () => {
       my $child = fork();
       if ($child == 0) { setpgid(0, $group); exec("sleep", "300"); }
       $| = 1; print "holder $$ member $child\\n"; sleep 60;' &`;
-    const f = startManager([program("zombie-keeper", sh(`trap '' TERM\n${holder}\nwhile :; do sleep 0.1; done`), { stopTimeoutMs: 150 })], { cgroupRoot: "off" });
+    const f = startManager([program("zombie-keeper", sh(`trap '' TERM\n${holder}\nwhile :; do sleep 0.1; done`), { stopTimeoutMs: 150 })], {
+      cgroupRoot: "off",
+    });
     const log = join(f.home, "logs", "zombie-keeper.stdout.log");
     let holderPid = 0;
     try {
@@ -126,7 +126,10 @@ describe("stop", () => {
       const resourcesBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
       const started = await f.manager.startAll();
       assert.equal(started.length, 101);
-      assert.ok(started.every((r) => r.ok && r.process.state === "RUNNING"), "all RUNNING");
+      assert.ok(
+        started.every((r) => r.ok && r.process.state === "RUNNING"),
+        "all RUNNING",
+      );
 
       const slowStop = f.manager.stop("slowpoke");
       const t0 = performance.now();

@@ -10,7 +10,13 @@ import { StateStore, type SavedState } from "../../server/core/store/state-store
 import { tempHome } from "../helpers/core.js";
 
 function state(n: number): SavedState {
-  return { version: 1, savedAt: new Date().toISOString(), bootId: "b", daemonPid: n, programs: { a: { desired: "stopped", state: "STOPPED", stateReason: "", restarts: n, retryPending: false } } };
+  return {
+    version: 1,
+    savedAt: new Date().toISOString(),
+    bootId: "b",
+    daemonPid: n,
+    programs: { a: { desired: "stopped", state: "STOPPED", stateReason: "", restarts: n, retryPending: false } },
+  };
 }
 
 test("the state file is replaced whole, leaves no temp file, and reads back", () => {
@@ -32,7 +38,11 @@ test("a truncated or malformed state file is reported, moved aside, and loading 
   const { home, remove } = tempHome();
   try {
     const path = join(home, "state.json");
-    for (const bad of ['{"version":1,"savedAt":"x","boo', '{"version":1,"savedAt":"x","bootId":"b","daemonPid":1,"programs":{"a":{"desired":"maybe"}}}', "\u0000\u0001"]) {
+    for (const bad of [
+      '{"version":1,"savedAt":"x","boo',
+      '{"version":1,"savedAt":"x","bootId":"b","daemonPid":1,"programs":{"a":{"desired":"maybe"}}}',
+      "\u0000\u0001",
+    ]) {
       writeFileSync(path, bad);
       const loaded = new StateStore(path, () => state(0)).load();
       assert.equal(loaded.state, undefined);

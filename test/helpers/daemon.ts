@@ -142,7 +142,8 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     // Every test's daemon log is checked: a domain outcome that reached the rpc layer as a plain
     // Error (INTERNAL, "unexpected error" with a stack) is a bug even when the test passed.
     const unexpected = /corral: \S+: unexpected error:.*/.exec(output());
-    if (unexpected && !options.allowUnexpectedErrors) assert.fail(`the daemon logged an unexpected error (a domain outcome mapped to INTERNAL): ${unexpected[0]}`);
+    if (unexpected && !options.allowUnexpectedErrors)
+      assert.fail(`the daemon logged an unexpected error (a domain outcome mapped to INTERNAL): ${unexpected[0]}`);
     return exit;
   };
 

@@ -7,4 +7,4 @@ if (!dir) {
   console.error("usage: make-test-pki.js DIR");
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(await makeTestPki(dir)) + "\n");
+process.stdout.write(`${JSON.stringify(await makeTestPki(dir))}\n`);

@@ -70,7 +70,10 @@ export function netnsHosts(): TwoHosts | { skip: string } {
     ip(["link", "add", vethA, "type", "veth", "peer", "name", vethB]);
     ip(["link", "set", vethA, "netns", nsA]);
     ip(["link", "set", vethB, "netns", nsB]);
-    for (const [ns, veth, address] of [[nsA, vethA, "10.77.0.1/24"], [nsB, vethB, "10.77.0.2/24"]] as const) {
+    for (const [ns, veth, address] of [
+      [nsA, vethA, "10.77.0.1/24"],
+      [nsB, vethB, "10.77.0.2/24"],
+    ] as const) {
       ip(["-n", ns, "link", "set", "lo", "up"]);
       ip(["-n", ns, "addr", "add", address, "dev", veth]);
       ip(["-n", ns, "link", "set", veth, "up"]);

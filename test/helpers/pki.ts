@@ -40,8 +40,23 @@ const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes
 async function selfSignedCa(dir: string, name: string): Promise<CertFiles> {
   const files = { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
   await openssl(
-    ["req", "-x509", ...EC, "-keyout", files.key, "-out", files.cert, "-days", "2", "-subj", `/CN=${name}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    [
+      "req",
+      "-x509",
+      ...EC,
+      "-keyout",
+      files.key,
+      "-out",
+      files.cert,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
     dir,
   );
   return files;
@@ -77,14 +92,47 @@ async function expiredCert(dir: string, ca: CertFiles, name: string, subject: st
   await writeFile(
     config,
     [
-      "[ca]", "default_ca = test_ca", "[test_ca]", `database = ${join(caDir, "index.txt")}`, `new_certs_dir = ${join(caDir, "new")}`,
-      `serial = ${join(caDir, "serial")}`, "default_md = sha256", "policy = any", "unique_subject = no", "x509_extensions = client",
-      "[any]", "commonName = supplied", "organizationName = optional", "[client]", "extendedKeyUsage = clientAuth", "",
+      "[ca]",
+      "default_ca = test_ca",
+      "[test_ca]",
+      `database = ${join(caDir, "index.txt")}`,
+      `new_certs_dir = ${join(caDir, "new")}`,
+      `serial = ${join(caDir, "serial")}`,
+      "default_md = sha256",
+      "policy = any",
+      "unique_subject = no",
+      "x509_extensions = client",
+      "[any]",
+      "commonName = supplied",
+      "organizationName = optional",
+      "[client]",
+      "extendedKeyUsage = clientAuth",
+      "",
     ].join("\n"),
   );
   const cert = join(dir, `${name}.pem`);
-  await openssl(["ca", "-batch", "-notext", "-config", config, "-cert", ca.cert, "-keyfile", ca.key, "-in", csr, "-out", cert,
-    "-startdate", "20200101000000Z", "-enddate", "20200102000000Z"], dir);
+  await openssl(
+    [
+      "ca",
+      "-batch",
+      "-notext",
+      "-config",
+      config,
+      "-cert",
+      ca.cert,
+      "-keyfile",
+      ca.key,
+      "-in",
+      csr,
+      "-out",
+      cert,
+      "-startdate",
+      "20200101000000Z",
+      "-enddate",
+      "20200102000000Z",
+    ],
+    dir,
+  );
   return { cert, key };
 }
 

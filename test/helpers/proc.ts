@@ -29,7 +29,9 @@ export function isAlive(pid: number): boolean {
 }
 
 function allPids(): number[] {
-  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number);
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
 }
 
 /** Live pids whose process group is pgid (each run is its own group, led by its first pid). */

@@ -64,7 +64,12 @@ export async function listAll(daemon: TestDaemon): Promise<Map<string, ProcessIn
   return byName((await daemon.client.processManager.listProcesses({})).processes);
 }
 
-export async function waitForStates(daemon: TestDaemon, want: (p: ProcessInfo) => boolean, what: string, timeoutMs = 20_000): Promise<Map<string, ProcessInfo>> {
+export async function waitForStates(
+  daemon: TestDaemon,
+  want: (p: ProcessInfo) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<Map<string, ProcessInfo>> {
   let last = new Map<string, ProcessInfo>();
   await waitUntil(
     async () => {
@@ -72,7 +77,10 @@ export async function waitForStates(daemon: TestDaemon, want: (p: ProcessInfo) =
       return [...last.values()].every(want);
     },
     timeoutMs,
-    `${what}; now: ${[...last.values()].filter((p) => !want(p)).map((p) => `${p.name}=${ProcessState[p.state]} (${p.stateReason})`).join(", ")}`,
+    `${what}; now: ${[...last.values()]
+      .filter((p) => !want(p))
+      .map((p) => `${p.name}=${ProcessState[p.state]} (${p.stateReason})`)
+      .join(", ")}`,
   );
   return last;
 }

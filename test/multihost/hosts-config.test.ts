@@ -23,21 +23,26 @@ test("hosts are read in config order, with paths made absolute against the confi
   const config = parseConfig(
     [
       "hosts:",
-      "  zeta: {address: \"10.0.0.9:7070\", tls: {ca: certs/ca.pem, cert: /etc/c.pem, key: k.pem, server_name: zeta.lab}, token_file: zeta.token}",
-      "  alpha: {address: \"unix:run/corral.sock\"}",
+      '  zeta: {address: "10.0.0.9:7070", tls: {ca: certs/ca.pem, cert: /etc/c.pem, key: k.pem, server_name: zeta.lab}, token_file: zeta.token}',
+      '  alpha: {address: "unix:run/corral.sock"}',
       "programs:",
       "  web: {command: [sleep, '1'], host: zeta}",
     ].join("\n"),
     options,
   );
   assert.deepEqual(config.hosts, [
-    { name: "zeta", address: "10.0.0.9:7070", tls: { ca: "/srv/fleet/certs/ca.pem", cert: "/etc/c.pem", key: "/srv/fleet/k.pem", serverName: "zeta.lab" }, tokenFile: "/srv/fleet/zeta.token" },
+    {
+      name: "zeta",
+      address: "10.0.0.9:7070",
+      tls: { ca: "/srv/fleet/certs/ca.pem", cert: "/etc/c.pem", key: "/srv/fleet/k.pem", serverName: "zeta.lab" },
+      tokenFile: "/srv/fleet/zeta.token",
+    },
     { name: "alpha", address: "unix:/srv/fleet/run/corral.sock" },
   ]);
 });
 
 test("with a hosts map, a program's host must be one of its keys", () => {
-  const problems = problemsOf(["hosts: {lab1: {address: \"10.0.0.1:7070\"}}", "programs:", "  web: {command: x, host: lab3}"].join("\n"));
+  const problems = problemsOf(['hosts: {lab1: {address: "10.0.0.1:7070"}}', "programs:", "  web: {command: x, host: lab3}"].join("\n"));
   assert.equal(problems.length, 1);
   assert.equal(problems[0]!.field, "programs.web.host");
   assert.equal(problems[0]!.line, 3);
@@ -46,13 +51,22 @@ test("with a hosts map, a program's host must be one of its keys", () => {
 
 test("bad host entries are named by field: address, a certificate without its key, unknown keys", () => {
   const problems = problemsOf(
-    ["hosts:", "  a: {address: nowhere}", "  b: {address: \"10.0.0.2:7070\", tls: {cert: c.pem}}", "  c: {address: \"10.0.0.3:7070\", token: x}", "  -bad: {address: \"10.0.0.4:1\"}"].join("\n"),
+    [
+      "hosts:",
+      "  a: {address: nowhere}",
+      '  b: {address: "10.0.0.2:7070", tls: {cert: c.pem}}',
+      '  c: {address: "10.0.0.3:7070", token: x}',
+      '  -bad: {address: "10.0.0.4:1"}',
+    ].join("\n"),
   );
   const byField = new Map(problems.map((p) => [p.field, p.rule]));
   assert.match(byField.get("hosts.a.address") ?? "", /bad address "nowhere" \(use host:port/);
   assert.match(byField.get("hosts.b.tls.key") ?? "", /needs both cert and key/);
   assert.match(byField.get("hosts.c.token") ?? "", /unknown key \(allowed: address, tls, token_file\)/);
-  assert.ok([...byField.values()].some((rule) => /bad host name/.test(rule)), JSON.stringify(problems));
+  assert.ok(
+    [...byField.values()].some((rule) => /bad host name/.test(rule)),
+    JSON.stringify(problems),
+  );
 });
 
 test("without a hosts map, host names are not checked (one-daemon configs stay as they were)", () => {
@@ -61,7 +75,9 @@ test("without a hosts map, host names are not checked (one-daemon configs stay a
   assert.equal(config.programs[0]!.host, "elsewhere");
 });
 
-const interfaces = { eth0: [{ address: "10.1.2.3", netmask: "255.255.255.0", family: "IPv4" as const, mac: "00:00:00:00:00:00", internal: false, cidr: "10.1.2.3/24" }] };
+const interfaces = {
+  eth0: [{ address: "10.1.2.3", netmask: "255.255.255.0", family: "IPv4" as const, mac: "00:00:00:00:00:00", internal: false, cidr: "10.1.2.3/24" }],
+};
 
 test("QMI's rule: the host whose address is a local interface's or loopback is this machine", async () => {
   const hosts = [
@@ -80,13 +96,16 @@ test("QMI's rule refuses to guess when several hosts are this machine, and says 
   ];
   await assert.rejects(identifyHost(hosts, { hint: "use --host-name NAME", interfaces }), (error: unknown) => {
     assert.ok(error instanceof AmbiguousHostError);
-    assert.match(error.message, /several hosts of the config: a \(127\.0\.0\.2:7070: 127\.0\.0\.2 is loopback\), b \(10\.1\.2\.3:7070: .*\); use --host-name NAME$/);
+    assert.match(
+      error.message,
+      /several hosts of the config: a \(127\.0\.0\.2:7070: 127\.0\.0\.2 is loopback\), b \(10\.1\.2\.3:7070: .*\); use --host-name NAME$/,
+    );
     return true;
   });
 });
 
 test("a daemon named explicitly listens on its own hosts entry's address, unless a listener already covers it", async () => {
-  const config = parseConfig(["hosts:", "  lab1: {address: \"127.0.0.2:7071\"}", "  lab2: {address: \"127.0.0.3:7072\"}"].join("\n"), options);
+  const config = parseConfig(["hosts:", '  lab1: {address: "127.0.0.2:7071"}', '  lab2: {address: "127.0.0.3:7072"}'].join("\n"), options);
   assert.deepEqual(await resolveOwnHost(config, "lab2", []), { hostName: "lab2", why: "--host-name", listen: ["127.0.0.3:7072"] });
   assert.deepEqual((await resolveOwnHost(config, "lab2", ["0.0.0.0:7072"])).listen, ["0.0.0.0:7072"]);
   assert.deepEqual((await resolveOwnHost(config, "other", ["127.0.0.1:1"])).listen, ["127.0.0.1:1"]);
@@ -94,7 +113,10 @@ test("a daemon named explicitly listens on its own hosts entry's address, unless
 
 test("the Fleet routes a program to its host, a program without host to every host, in config order", () => {
   const fleet = new Fleet({
-    hosts: [{ name: "lab1", address: "127.0.0.2:1" }, { name: "lab2", address: "127.0.0.3:1" }],
+    hosts: [
+      { name: "lab1", address: "127.0.0.2:1" },
+      { name: "lab2", address: "127.0.0.3:1" },
+    ],
     programs: [{ name: "web", host: "lab2" }, { name: "agent" }, { name: "db", host: "lab1" }],
   });
   assert.deepEqual(fleet.hostsOf("web"), ["lab2"]);

@@ -116,7 +116,10 @@ test("npm pack -> npm install -g gives a working corral: --version, server, and 
   let status = "";
   await waitUntil(
     async () => {
-      status = await run(corralCmd, ["status"], { env }).then((r) => r.stdout, () => "");
+      status = await run(corralCmd, ["status"], { env }).then(
+        (r) => r.stdout,
+        () => "",
+      );
       return /\bticker\b/.test(status);
     },
     60_000,

@@ -53,7 +53,10 @@ test("every journal event kind maps to its oneof case and serializes", () => {
   }
   const exited = eventToProto({ seq: 1, time, program: "p", runId: 2, detail: details[2] });
   assert.equal(exited.detail.case === "processExited" && exited.detail.value.exitCode, 3);
-  assert.deepEqual(exited.detail.case === "processExited" && [exited.detail.value.reason, exited.detail.value.stderrTail], ["exited with code 3 (unexpected)", ["boom"]]);
+  assert.deepEqual(exited.detail.case === "processExited" && [exited.detail.value.reason, exited.detail.value.stderrTail], [
+    "exited with code 3 (unexpected)",
+    ["boom"],
+  ]);
 });
 
 test("core errors map to gRPC status codes in one place", () => {
@@ -82,7 +85,8 @@ test("TCP listeners beyond loopback need TLS and auth, or an explicit --insecure
   for (const address of ["0.0.0.0:7070", "192.168.1.2:7070", "[::]:7070", "example.com:7070"]) {
     const listener = parseListenAddress(address);
     assert.equal(listener.loopback, false, address);
-    const names = (error: unknown) => error instanceof Error && error.message.includes(address) && /TLS/.test(error.message) && /--insecure/.test(error.message);
+    const names = (error: unknown) =>
+      error instanceof Error && error.message.includes(address) && /TLS/.test(error.message) && /--insecure/.test(error.message);
     assert.throws(() => checkListenerSecurity([listener], {}), names);
     assert.throws(() => checkListenerSecurity([listener], { tls }), names, "TLS without auth is not enough");
     assert.throws(() => checkListenerSecurity([listener], { auth }), names, "auth without TLS is not enough");

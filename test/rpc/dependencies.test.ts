@@ -51,7 +51,10 @@ describe("depends_on over gRPC", () => {
   test("StopAll stops dependents before their dependencies", async () => {
     const { lastEventSeq: mark } = await pm().getServerInfo({});
     const { results } = await pm().stopAll({});
-    assert.ok(results.every((r) => r.ok), JSON.stringify(results.map((r) => [r.name, r.error])));
+    assert.ok(
+      results.every((r) => r.ok),
+      JSON.stringify(results.map((r) => [r.name, r.error])),
+    );
     const events = await journal();
     const apiStopped = seqOf(events, "api", ProcessState.STOPPED, mark);
     const cacheStopping = seqOf(events, "cache", ProcessState.STOPPING, mark);
@@ -90,8 +93,8 @@ describe("depends_on over gRPC", () => {
     const run = (args: string[]) => corral(args, daemon.address);
     const text = await run(["deps"]);
     assert.equal(text.code, 0);
-    assert.match(text.stdout, /^api\n  └─ cache \(ready\)\n    └─ migrate \(completed_successfully\)\n/m);
-    assert.match(text.stdout, /^needy\n  └─ broken \(ready\)$/m);
+    assert.match(text.stdout, /^api\n {2}└─ cache \(ready\)\n {4}└─ migrate \(completed_successfully\)\n/m);
+    assert.match(text.stdout, /^needy\n {2}└─ broken \(ready\)$/m);
     const json = await run(["deps", "--json"]);
     const parsed = JSON.parse(json.stdout) as { programs: { name: string; dependsOn: { name: string; condition: string }[] }[] };
     assert.deepEqual(parsed.programs.find((p) => p.name === "api")?.dependsOn, [{ name: "cache", condition: "ready" }]);

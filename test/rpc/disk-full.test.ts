@@ -69,14 +69,23 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   const started = await pm.startProcess({ name: "small", wait: StartWait.RUNNING });
   assert.equal(started.process?.state, ProcessState.RUNNING);
   await waitUntil(async () => (await pm.readLogs({ name: "small" })).chunk?.data.toString() === "hello\n", 5000, "small's output");
-  await waitUntil(() => existsSync(stateFile) && parseState(readFileSync(stateFile, "utf8")).programs.small?.run !== undefined, 5000, "the state file to record small's run");
+  await waitUntil(
+    () => existsSync(stateFile) && parseState(readFileSync(stateFile, "utf8")).programs.small?.run !== undefined,
+    5000,
+    "the state file to record small's run",
+  );
   const savedBefore = readFileSync(stateFile, "utf8");
 
   // 3. Disk full again: the state save after a stop fails, the previous state file stays whole.
   ballast = fillDisk(home);
   const stopped = await pm.stopProcess({ name: "small" });
   assert.equal(stopped.process?.state, ProcessState.STOPPED);
-  await waitUntil(async () => messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json failed: disk full \(ENOSPC\); the previous state file is kept/.test(m)), 5000, "a state-save event");
+  await waitUntil(
+    async () =>
+      messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json failed: disk full \(ENOSPC\); the previous state file is kept/.test(m)),
+    5000,
+    "a state-save event",
+  );
   assert.equal(readFileSync(stateFile, "utf8"), savedBefore, "the previous state file is untouched");
   assert.ok(!existsSync(`${stateFile}.tmp`), "the partial temp file was removed");
   rmSync(ballast);
@@ -84,7 +93,10 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   // 4. A log that outgrows the disk: no room to copy it, so it is rotated without a backup.
   await pm.startProcess({ name: "filler", wait: StartWait.RUNNING });
   await waitUntil(
-    async () => messages(await journalEvents(daemon!)).some((m) => /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to a backup; rotated without a backup: dropped \d+ bytes/.test(m)),
+    async () =>
+      messages(await journalEvents(daemon!)).some((m) =>
+        /^filler: rotating .*filler\.stdout\.log: disk full \(ENOSPC\) while copying it to a backup; rotated without a backup: dropped \d+ bytes/.test(m),
+      ),
     20_000,
     "a rotation without a backup",
   );
@@ -94,12 +106,19 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   const gaps = read.chunk?.gaps ?? [];
   assert.equal(gaps[0]?.fromOffset, 0n, "the gaps start where the read asked");
   assert.equal(gaps[gaps.length - 1]?.toOffset, read.firstOffset, "and end where the kept bytes begin");
-  assert.ok(gaps.some((g) => g.reason === LogGapReason.DISK_FULL), "a gap says the disk was full");
+  assert.ok(
+    gaps.some((g) => g.reason === LogGapReason.DISK_FULL),
+    "a gap says the disk was full",
+  );
   await pm.stopProcess({ name: "filler" });
 
   // 5. Saving works again, and says so; the daemon is still the same process.
   await pm.startProcess({ name: "small", wait: StartWait.RUNNING });
-  await waitUntil(async () => messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json works again/.test(m)), 5000, "saving works again");
+  await waitUntil(
+    async () => messages(await journalEvents(daemon!)).some((m) => /saving state to .*state\.json works again/.test(m)),
+    5000,
+    "saving works again",
+  );
   assert.equal(daemon.child.exitCode, null, "the daemon never exited");
   await pm.stopProcess({ name: "small" });
 });

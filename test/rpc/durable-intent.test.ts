@@ -34,7 +34,10 @@ test("a stop-all cut short by a SIGKILL right after its first signal: the next d
     for (const [name, info] of up) {
       assert.deepEqual(processGroupMembers(info.run!.pid), [], `${name}'s run is gone`);
     }
-    assert.ok([...after.values()].every((p) => !p.run || p.run.runId === up.get(p.name)!.run!.runId), "no new run was started");
+    assert.ok(
+      [...after.values()].every((p) => !p.run || p.run.runId === up.get(p.name)!.run!.runId),
+      "no new run was started",
+    );
   });
 });
 
@@ -81,13 +84,19 @@ test("a restart cut short while the old run ignores SIGTERM: the next daemon ado
     assert.ok(isAlive(old.pid), "the old run survived its SIGTERM");
     const second = await start({ readyTimeoutMs: SLOW_START_MS, programs: { stubborn } });
     let now = await listAll(second);
-    await waitUntil(async () => ((now = await listAll(second)).get("stubborn")?.run?.runId ?? 0n) > old.runId && now.get("stubborn")?.state === ProcessState.RUNNING, 20_000, "a new run of stubborn");
+    await waitUntil(
+      async () => ((now = await listAll(second)).get("stubborn")?.run?.runId ?? 0n) > old.runId && now.get("stubborn")?.state === ProcessState.RUNNING,
+      20_000,
+      "a new run of stubborn",
+    );
     owned.add(now.values());
     await waitUntil(() => processGroupMembers(old.pid).length === 0, 10_000, "the old run to be stopped (SIGKILL after stop_timeout)");
   });
 });
 
-test("a start cut short after the spawn was logged but before the fork: the next daemon starts it, and the programs after it", { timeout: 180_000 }, async () => {
+test("a start cut short after the spawn was logged but before the fork: the next daemon starts it, and the programs after it", {
+  timeout: 180_000,
+}, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const idle = (autorestart: string) => ({ ...sleeper, autostart: false, autorestart });
     const programs = { first: idle("always"), second: idle("never") };

@@ -98,7 +98,10 @@ describe("error codes and details", () => {
     const details = errorDetails(error);
     assert.equal(details.reason, "CONFIG_INVALID");
     const violations = details.badRequest?.fieldViolations ?? [];
-    assert.deepEqual(violations.map((v) => v.field), ["programs.a.startsecs", "programs.zz.command", "programs.zz.autorestart"]);
+    assert.deepEqual(
+      violations.map((v) => v.field),
+      ["programs.a.startsecs", "programs.zz.command", "programs.zz.autorestart"],
+    );
     for (const v of violations) assert.match(v.description, /^<ApplyConfig text>:\d+:\d+: /);
     assert.match(violations[0]!.description, /:4:\d+: bad duration "soon"/);
   });

@@ -65,7 +65,9 @@ describe("log followers over gRPC (issue 7)", () => {
     const servedMb = (served[0] + served[1]) / MB;
     // Kept legitimately: the chunk in flight per follower (up to 1 MiB read, its protobuf and
     // gRPC frame copies) and HTTP/2 buffers. A leak of served chunks keeps ~60 MB.
-    t.diagnostic(`served ${servedMb.toFixed(0)} MB; ArrayBuffers after GC: ${(baseline.arrayBuffers / MB).toFixed(1)} MB before, grew ${(grown / MB).toFixed(1)} MB`);
+    t.diagnostic(
+      `served ${servedMb.toFixed(0)} MB; ArrayBuffers after GC: ${(baseline.arrayBuffers / MB).toFixed(1)} MB before, grew ${(grown / MB).toFixed(1)} MB`,
+    );
     assert.ok(grown < 12 * MB, `ArrayBuffers grew by ${(grown / MB).toFixed(1)} MB after GC while ${servedMb.toFixed(0)} MB were served`);
   });
 
@@ -95,7 +97,9 @@ describe("log followers over gRPC (issue 7)", () => {
       const now = await memoryAfterGc();
       const grown = now.arrayBuffers - baseline.arrayBuffers;
       const rssGrown = rssOf(daemon.pid) - rssBefore;
-      t.diagnostic(`${followers} stalled followers: ArrayBuffers after GC grew ${(grown / MB).toFixed(1)} MB, RSS grew ${(rssGrown / MB).toFixed(1)} MB; GetServerInfo answered in ${answerMs.toFixed(1)} ms`);
+      t.diagnostic(
+        `${followers} stalled followers: ArrayBuffers after GC grew ${(grown / MB).toFixed(1)} MB, RSS grew ${(rssGrown / MB).toFixed(1)} MB; GetServerInfo answered in ${answerMs.toFixed(1)} ms`,
+      );
       // The documented bound (log-follow.ts): 18 chunks of 16 KiB per stream, plus HTTP/2's window (64 KiB).
       const bound = followers * (18 * 16 * 1024 + 64 * 1024);
       assert.ok(grown < bound, `ArrayBuffers grew ${(grown / MB).toFixed(1)} MB, over ${(bound / MB).toFixed(1)} MB for ${followers} stalled followers`);
@@ -110,4 +114,3 @@ function rssOf(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(match?.[1] ?? 0) * 1024;
 }
-

@@ -49,17 +49,27 @@ describe("generic gRPC services", () => {
 
   test("reflection lists corral.v1.ProcessManager, and gRPC health and reflection themselves", async () => {
     const response = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
-    const names = response.getListServicesResponse()?.getServiceList().map((service) => service.getName());
-    for (const name of ["corral.v1.ProcessManager", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]) assert.ok(names?.includes(name), `${name} in ${names?.join(", ")}`);
+    const names = response
+      .getListServicesResponse()
+      ?.getServiceList()
+      .map((service) => service.getName());
+    for (const name of ["corral.v1.ProcessManager", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"])
+      assert.ok(names?.includes(name), `${name} in ${names?.join(", ")}`);
   });
 
   test("reflection lists corral.v1.TaskRunner and corral.v1.ProcessMonitor and serves every method of each", async () => {
     const list = await reflect(new reflectionPb.ServerReflectionRequest().setListServices("*"));
-    const names = list.getListServicesResponse()?.getServiceList().map((service) => service.getName()) ?? [];
+    const names =
+      list
+        .getListServicesResponse()
+        ?.getServiceList()
+        .map((service) => service.getName()) ?? [];
     for (const desc of [TaskRunnerDesc, ProcessMonitorDesc]) {
       assert.ok(names.includes(desc.typeName), `${desc.typeName} in ${names.join(", ")}`);
       const response = await reflect(new reflectionPb.ServerReflectionRequest().setFileContainingSymbol(desc.typeName));
-      const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+      const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) =>
+        fromBinary(FileDescriptorProtoSchema, bytes),
+      );
       const service = files.find((file) => file.name === desc.file.proto.name)?.service.find((s) => s.name === desc.name);
       assert.deepEqual(
         service?.method.map((method) => method.name),
@@ -73,16 +83,22 @@ describe("generic gRPC services", () => {
 
   test("reflection serves the descriptor of corral.v1.ProcessManager with its imports", async () => {
     const response = await reflect(new reflectionPb.ServerReflectionRequest().setFileContainingSymbol("corral.v1.ProcessManager"));
-    const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) =>
-      fromBinary(FileDescriptorProtoSchema, bytes),
-    );
+    const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
     const names = files.map((file) => file.name);
     assert.ok(names.includes("corral/v1/process_manager.proto"), `files: ${names.join(", ")}`);
     const main = files.find((file) => file.name === "corral/v1/process_manager.proto");
-    assert.deepEqual(main?.dependency, ["corral/v1/sequence.proto", "google/protobuf/duration.proto", "google/protobuf/timestamp.proto", "google/rpc/status.proto"]);
+    assert.deepEqual(main?.dependency, [
+      "corral/v1/sequence.proto",
+      "google/protobuf/duration.proto",
+      "google/protobuf/timestamp.proto",
+      "google/rpc/status.proto",
+    ]);
     const methods = main?.service.find((service) => service.name === "ProcessManager")?.method.map((method) => method.name);
     // Every method of the contract, as generated from the proto (not a hand-kept count).
-    assert.deepEqual(methods, ProcessManagerDesc.methods.map((method) => method.name));
+    assert.deepEqual(
+      methods,
+      ProcessManagerDesc.methods.map((method) => method.name),
+    );
     assert.ok(methods?.includes("FollowLogs") && methods.includes("WriteStdin"));
   });
 });

@@ -20,7 +20,9 @@ async function runIdOf(daemon: TestDaemon, name: string): Promise<bigint> {
   return info.get(name)!.run!.runId;
 }
 
-test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'stopped by request' with the signal that ended them", { timeout: 180_000 }, async () => {
+test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'stopped by request' with the signal that ended them", {
+  timeout: 180_000,
+}, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
     const web = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "2s", autorestart: "never" };
     const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { web } });
@@ -66,11 +68,15 @@ test("stop, restart, an ApplyConfig restart and shutdown are expected exits, 'st
 
 test("an exit corral did not cause is unexpected and carries the run's last lines of stderr", { timeout: 180_000 }, async () => {
   await inSharedHome(async ({ owned, start }) => {
-    const script = "for i in 1 2 3 4 5 6 7; do echo \"line $i\" >&2; done; echo out; exit 3";
+    const script = 'for i in 1 2 3 4 5 6 7; do echo "line $i" >&2; done; echo out; exit 3';
     const crash = { command: ["sh", "-c", script], startsecs: "0s", autorestart: "never" };
     const victim = { command: ["sleep", "300"], startsecs: "100ms", autorestart: "never" };
     const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { crash, victim } });
-    const states = await waitForStates(daemon, (p) => (p.name === "crash" ? p.state === ProcessState.EXITED : p.state === ProcessState.RUNNING), "crash EXITED, victim RUNNING");
+    const states = await waitForStates(
+      daemon,
+      (p) => (p.name === "crash" ? p.state === ProcessState.EXITED : p.state === ProcessState.RUNNING),
+      "crash EXITED, victim RUNNING",
+    );
     owned.add(states.values());
     const reason = states.get("crash")!.stateReason;
     assert.match(reason, /^exited with code 3 \(unexpected\); last stderr: line 3 \| line 4 \| line 5 \| line 6 \| line 7$/);

@@ -15,11 +15,11 @@ import {
   ProcessManager,
   ProcessMonitor,
   ProcessState,
-  LogStream,
-  RestartPolicy,
-  StartWait,
+  type LogStream,
+  type RestartPolicy,
+  type StartWait,
   Status,
-  StopWait,
+  type StopWait,
   TaskRunner,
   type CorralClient,
 } from "../../client/ts/index.js";
@@ -169,7 +169,9 @@ describe("hostile and bad input", () => {
     }
     await expectUnchanged(before, "bad names");
     // Nothing new outside logs/, and nothing new inside it but files of existing programs.
-    const created = filesUnder(daemon.home).filter((path) => !homeFilesBefore.has(path)).map((path) => relative(daemon.home, path));
+    const created = filesUnder(daemon.home)
+      .filter((path) => !homeFilesBefore.has(path))
+      .map((path) => relative(daemon.home, path));
     for (const path of created) {
       assert.ok(/^(logs\/(steady|idle)[./]|state|journal|[^/]*\.(json|jsonl|db|tmp)$)/.test(path), `unexpected new file ${path}`);
     }
@@ -182,7 +184,11 @@ describe("hostile and bad input", () => {
     const huge = { seconds: 10n ** 12n, nanos: 0 };
     const badNanos = { seconds: 0n, nanos: 2_000_000_000 };
     const cases: Array<[string, () => Promise<unknown>, RegExp]> = [];
-    for (const [label, timeout] of [["negative", negative], ["huge", huge], ["bad nanos", badNanos]] as const) {
+    for (const [label, timeout] of [
+      ["negative", negative],
+      ["huge", huge],
+      ["bad nanos", badNanos],
+    ] as const) {
       cases.push(
         [`StartProcess ${label} timeout`, () => pm().startProcess({ name: "idle", timeout }, deadline()), /timeout/],
         [`StopProcess ${label} timeout`, () => pm().stopProcess({ name: "steady", timeout }, deadline()), /timeout/],
@@ -191,9 +197,17 @@ describe("hostile and bad input", () => {
         [`StartAll ${label} timeout`, () => pm().startAll({ timeout }, deadline()), /timeout/],
         [`JoinTask ${label} timeout`, () => tr().joinTask({ name: "none", timeout }, deadline()), /timeout|none/],
         [`Lock ${label} lease`, () => tr().lock({ name: "none", lease: timeout }, deadline()), /lease|none/],
-        [`GetStats ${label} interval`, () => mon().getStats({ target: { target: { case: "program", value: "steady" } }, interval: timeout }, deadline()), /interval/],
+        [
+          `GetStats ${label} interval`,
+          () => mon().getStats({ target: { target: { case: "program", value: "steady" } }, interval: timeout }, deadline()),
+          /interval/,
+        ],
         [`RunMonitored ${label} total_timeout`, () => drain(mon().runMonitored({ command: "true", totalTimeout: timeout }, deadline())), /total_timeout/],
-        [`CreateProgram ${label} startsecs`, () => pm().createProgram({ spec: { name: "bad-duration", command: ["true"], startsecs: timeout } }, deadline()), /startsecs/],
+        [
+          `CreateProgram ${label} startsecs`,
+          () => pm().createProgram({ spec: { name: "bad-duration", command: ["true"], startsecs: timeout } }, deadline()),
+          /startsecs/,
+        ],
       );
     }
     cases.push(
@@ -202,12 +216,20 @@ describe("hostile and bad input", () => {
       ["RestartProcess wait=-1", () => pm().restartProcess({ name: "steady", wait: -1 as StartWait }, deadline()), /wait/],
       ["StopAll wait=99", () => pm().stopAll({ wait: 99 as StopWait }, deadline()), /wait/],
       ["ReadLogs stream=99", () => pm().readLogs({ name: "steady", stream: 99 as LogStream }, deadline()), /stream/],
-      ["CreateProgram autorestart=99", () => pm().createProgram({ spec: { name: "bad-enum", command: ["true"], autorestart: 99 as RestartPolicy } }, deadline()), /autorestart/],
+      [
+        "CreateProgram autorestart=99",
+        () => pm().createProgram({ spec: { name: "bad-enum", command: ["true"], autorestart: 99 as RestartPolicy } }, deadline()),
+        /autorestart/,
+      ],
       ["SignalProcess empty", () => pm().signalProcess({ name: "steady", signal: "" }, deadline()), /signal/],
     );
     for (const signal of ["SIGFOO", "99999", "-9", "../KILL", "SIG\u0000KILL", "1e3"]) {
       cases.push([`SignalProcess ${JSON.stringify(signal)}`, () => pm().signalProcess({ name: "steady", signal }, deadline()), /signal/]);
-      cases.push([`RunMonitored kill_signal ${JSON.stringify(signal)}`, () => drain(mon().runMonitored({ command: "true", killSignal: signal }, deadline())), /signal/]);
+      cases.push([
+        `RunMonitored kill_signal ${JSON.stringify(signal)}`,
+        () => drain(mon().runMonitored({ command: "true", killSignal: signal }, deadline())),
+        /signal/,
+      ]);
     }
     for (const [what, call, field] of cases) {
       const error = await rpcError(call(), what);
@@ -282,7 +304,10 @@ describe("hostile and bad input", () => {
       raw.close();
     }
     assert.deepEqual(hung, [], "every garbage health/reflection call is answered within 5 s");
-    assert.ok([...statuses].some((s) => s !== "OK"), `some garbage was refused (statuses seen: ${[...statuses].join(", ")})`);
+    assert.ok(
+      [...statuses].some((s) => s !== "OK"),
+      `some garbage was refused (statuses seen: ${[...statuses].join(", ")})`,
+    );
     await expectUnchanged(before, "garbage to health and reflection");
   });
 
@@ -294,7 +319,7 @@ describe("hostile and bad input", () => {
     // Every strict prefix of a JSON document is an unclosed flow collection: never valid.
     for (let i = 0; i < 40; i++) variants.push(valid.slice(0, 1 + Math.floor(random() * (valid.trimEnd().length - 2))));
     // Break the structure: a bracket, brace, quote, colon or comma becomes a byte that cannot stand there.
-    const structural = [...valid].flatMap((c, i) => ("{}[]\":,".includes(c) ? [i] : []));
+    const structural = [...valid].flatMap((c, i) => ('{}[]":,'.includes(c) ? [i] : []));
     // (Not a control character such as \u0001: inside a plain scalar it is a legal argument.)
     const breakers = ["\u0000", "{", "]"];
     for (let i = 0; i < 40; i++) {
@@ -332,7 +357,14 @@ describe("hostile and bad input", () => {
       ["apply a", (c) => c.processManager.applyConfig({ source: { case: "text", value: configWith("a") } }, deadline(15_000))],
       ["apply b", (c) => c.processManager.applyConfig({ source: { case: "text", value: configWith("b") } }, deadline(15_000))],
       ["apply without", (c) => c.processManager.applyConfig({ source: { case: "text", value: configWith(undefined) } }, deadline(15_000))],
-      ["create", (c) => c.processManager.createProgram({ spec: { name: racer, command: stubborn("adhoc").command, env: { TAG: "adhoc" }, stopTimeout: { seconds: 0n, nanos: 150_000_000 } }, start: true }, deadline(15_000))],
+      [
+        "create",
+        (c) =>
+          c.processManager.createProgram(
+            { spec: { name: racer, command: stubborn("adhoc").command, env: { TAG: "adhoc" }, stopTimeout: { seconds: 0n, nanos: 150_000_000 } }, start: true },
+            deadline(15_000),
+          ),
+      ],
       ["delete", (c) => c.processManager.deleteProgram({ name: racer }, deadline(15_000))],
     ];
     // Refusals the race may legitimately produce; anything else (INTERNAL, UNKNOWN, a timeout) is a bug.
@@ -365,7 +397,8 @@ describe("hostile and bad input", () => {
               await op(client);
             } catch (error) {
               const code = error instanceof ClientError ? error.code : undefined;
-              if (code === undefined || !fine.has(code)) unexpected.push(`${label}: ${error instanceof ClientError ? `${Status[error.code]} ${error.details}` : String(error)}`);
+              if (code === undefined || !fine.has(code))
+                unexpected.push(`${label}: ${error instanceof ClientError ? `${Status[error.code]} ${error.details}` : String(error)}`);
             }
           }
         }),

@@ -45,7 +45,13 @@ describe("ApplyConfig and ReloadConfig over gRPC", () => {
     assert.deepEqual(dry.diff?.changed, ["c", "d"]);
     assert.deepEqual(dry.diff?.restarted, ["c"]);
     assert.deepEqual(dry.diff?.unchanged, ["a", "b", "e"]);
-    assert.deepEqual(dry.diff?.changes.map((c) => [c.name, c.fields, c.needsRestart]), [["c", ["env"], true], ["d", ["labels", "description"], false]]);
+    assert.deepEqual(
+      dry.diff?.changes.map((c) => [c.name, c.fields, c.needsRestart]),
+      [
+        ["c", ["env"], true],
+        ["d", ["labels", "description"], false],
+      ],
+    );
     assert.deepEqual(await pids(), before, "a dry run restarts nothing");
 
     const { lastEventSeq } = await pm().getServerInfo({});
@@ -89,7 +95,10 @@ describe("ApplyConfig and ReloadConfig over gRPC", () => {
     assert.match(error.details, /:6:\d+: programs\.zz\.autorestart: must be one of never, on-failure, always/);
     assert.deepEqual(await pids(), before);
     const { processes } = await pm().listProcesses({});
-    assert.deepEqual(processes.map((p) => p.name), ["a", "b", "c", "d", "e"]);
+    assert.deepEqual(
+      processes.map((p) => p.name),
+      ["a", "b", "c", "d", "e"],
+    );
 
     const missing = await rpcError(pm().applyConfig({ source: { case: "path", value: join(daemon.home, "nope.yaml") } }));
     assert.equal(missing.code, Status.INVALID_ARGUMENT);
@@ -110,7 +119,14 @@ describe("ApplyConfig and ReloadConfig over gRPC", () => {
     assert.equal(isAlive(e!.run!.pid), false, "a removed program is stopped before the call returns");
     await waitUntil(async () => ((await pids()).get("f") ?? 0) > 0, 10_000, "f RUNNING");
     const { processes } = await pm().listProcesses({});
-    assert.deepEqual(processes.map((p) => [p.name, ProcessState[p.state]]), [["a", "RUNNING"], ["b", "STOPPED"], ["f", "RUNNING"]]);
+    assert.deepEqual(
+      processes.map((p) => [p.name, ProcessState[p.state]]),
+      [
+        ["a", "RUNNING"],
+        ["b", "STOPPED"],
+        ["f", "RUNNING"],
+      ],
+    );
     assert.equal((await pids()).get("a"), beforeA);
   });
 });
@@ -128,10 +144,13 @@ describe("ad-hoc programs over gRPC", () => {
   });
 
   test("CreateProgram adds a program marked adhoc, which ApplyConfig leaves alone; DeleteProgram stops it first", async () => {
-    const { process: created } = await pm().createProgram({ spec: { name: "job", command: ["sleep", "300"], stopTimeout: { seconds: 2n }, labels: { origin: "test" } }, start: true });
+    const { process: created } = await pm().createProgram({
+      spec: { name: "job", command: ["sleep", "300"], stopTimeout: { seconds: 2n }, labels: { origin: "test" } },
+      start: true,
+    });
     assert.equal(created?.adhoc, true);
     let job: ProcessInfo | undefined;
-    await waitUntil(async () => ((job = (await pm().getProcess({ name: "job" })).process)?.state === ProcessState.RUNNING), 10_000, "job RUNNING");
+    await waitUntil(async () => (job = (await pm().getProcess({ name: "job" })).process)?.state === ProcessState.RUNNING, 10_000, "job RUNNING");
     assert.equal(job?.spec?.autorestart, RestartPolicy.ON_FAILURE, "unset fields take the config file's defaults");
     const pid = job!.run!.pid;
 
@@ -139,7 +158,13 @@ describe("ad-hoc programs over gRPC", () => {
     assert.deepEqual(diff?.removed, ["conf"]);
     assert.deepEqual(diff?.added, ["other"]);
     const { processes } = await pm().listProcesses({});
-    assert.deepEqual(processes.map((p) => [p.name, p.adhoc]), [["other", false], ["job", true]]);
+    assert.deepEqual(
+      processes.map((p) => [p.name, p.adhoc]),
+      [
+        ["other", false],
+        ["job", true],
+      ],
+    );
     assert.ok(isAlive(pid), "ApplyConfig left the ad-hoc program running");
 
     assert.equal((await rpcError(pm().createProgram({ spec: { name: "job", command: ["true"] } }))).code, Status.ALREADY_EXISTS);

@@ -5,13 +5,16 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { LogGapReason, ProcessState, StartWait } from "../../client/ts/index.js";
+import { LogGapReason, StartWait } from "../../client/ts/index.js";
 import { LINE_BYTES, recordAt, RECORD_BYTES } from "../fixtures/log-writer.js";
 import { startTestDaemon, waitUntil } from "../helpers/daemon.js";
 import { backupsOf, expectedLines, KiB, readAll, runToExit, writerProgram } from "../helpers/logs.js";
 
 test("a firehose of 60,000 flushed lines rotated at 64 KiB: every line once, in order, across every backup and the current file", async () => {
-  const daemon = await startTestDaemon({ readyTimeoutMs: 60_000, programs: { firehose: writerProgram(["lines", "60000"], { max_bytes: "64KiB", backups: 100 }) } });
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: 60_000,
+    programs: { firehose: writerProgram(["lines", "60000"], { max_bytes: "64KiB", backups: 100 }) },
+  });
   try {
     const pm = daemon.client.processManager;
     await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
@@ -42,7 +45,10 @@ test("a firehose of 60,000 flushed lines rotated at 64 KiB: every line once, in 
 
 test("a writer at full speed: the logs' byte count is what it wrote, kept bytes are at their offsets, the rest is a reported gap", async () => {
   const total = 96 * 1024 * KiB;
-  const daemon = await startTestDaemon({ readyTimeoutMs: 60_000, programs: { big: writerProgram(["records", String(total)], { max_bytes: "1MiB", backups: 4 }) } });
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: 60_000,
+    programs: { big: writerProgram(["records", String(total)], { max_bytes: "1MiB", backups: 4 }) },
+  });
   try {
     const pm = daemon.client.processManager;
     await pm.startProcess({ name: "big", wait: StartWait.RUNNING });
@@ -59,7 +65,8 @@ test("a writer at full speed: the logs' byte count is what it wrote, kept bytes 
     // Every kept record says its own offset.
     for (let at = Math.ceil(read.first / RECORD_BYTES) * RECORD_BYTES; at < total; at += RECORD_BYTES) {
       const i = at - read.first;
-      if (read.data.toString("latin1", i, i + RECORD_BYTES) !== recordAt(at)) assert.fail(`offset ${at}: ${JSON.stringify(read.data.toString("latin1", i, i + RECORD_BYTES))}`);
+      if (read.data.toString("latin1", i, i + RECORD_BYTES) !== recordAt(at))
+        assert.fail(`offset ${at}: ${JSON.stringify(read.data.toString("latin1", i, i + RECORD_BYTES))}`);
     }
     for (const backup of backupsOf(daemon.home, "big")) assert.ok(backup.size <= 1024 * KiB, `${backup.path}: ${backup.size} bytes`);
     assert.ok(backupsOf(daemon.home, "big").length <= 4, "at most 4 backups");

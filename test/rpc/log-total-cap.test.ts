@@ -26,7 +26,9 @@ test("100 programs writing as fast as they can under server.logs.max_total: the 
   const count = 100;
   const lines = 5_000;
   const cap = 4 * 1024 * 1024;
-  const programs = Object.fromEntries(Array.from({ length: count }, (_, i) => [`w${i}`, writerProgram(["lines", String(lines)], { max_bytes: "64KiB", backups: 100 })]));
+  const programs = Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [`w${i}`, writerProgram(["lines", String(lines)], { max_bytes: "64KiB", backups: 100 })]),
+  );
   const capped = await startTestDaemon({
     configYaml: JSON.stringify({ server: { logs: { max_total: cap } }, programs }),
     readyTimeoutMs: 60_000,
@@ -44,7 +46,9 @@ test("100 programs writing as fast as they can under server.logs.max_total: the 
     } finally {
       clearInterval(sampler);
     }
-    t.diagnostic(`peak ${(peak / 2 ** 20).toFixed(1)} MiB on disk while writing, cap ${(cap / 2 ** 20).toFixed(1)} MiB; settled ${(diskBytes(logs) / 2 ** 20).toFixed(1)} MiB`);
+    t.diagnostic(
+      `peak ${(peak / 2 ** 20).toFixed(1)} MiB on disk while writing, cap ${(cap / 2 ** 20).toFixed(1)} MiB; settled ${(diskBytes(logs) / 2 ** 20).toFixed(1)} MiB`,
+    );
     const expected = expectedLines(lines);
     let capDrops = 0;
     for (let i = 0; i < count; i++) {

@@ -9,7 +9,9 @@ import { backupsOf, expectedLines, readAll, writerProgram } from "../helpers/log
 test("100 programs writing as fast as they can: each stream complete, in order, at its offsets", { timeout: 300_000 }, async () => {
   const count = 100;
   const lines = 5_000;
-  const programs = Object.fromEntries(Array.from({ length: count }, (_, i) => [`w${i}`, writerProgram(["lines", String(lines)], { max_bytes: "64KiB", backups: 100 })]));
+  const programs = Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [`w${i}`, writerProgram(["lines", String(lines)], { max_bytes: "64KiB", backups: 100 })]),
+  );
   const daemon = await startTestDaemon({ programs, readyTimeoutMs: 60_000 });
   try {
     const pm = daemon.client.processManager;

@@ -31,7 +31,9 @@ function sampleLabels(line: string): Record<string, string> {
 
 // One line of the text format: a comment, or name{labels} value [timestamp].
 const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"`;
-const SAMPLE_LINE = new RegExp(String.raw`^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:${LABEL}(?:,${LABEL})*)?\})? (?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|NaN|[+-]Inf)(?: -?\d+)?$`);
+const SAMPLE_LINE = new RegExp(
+  String.raw`^[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:${LABEL}(?:,${LABEL})*)?\})? (?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|NaN|[+-]Inf)(?: -?\d+)?$`,
+);
 const COMMENT_LINE = /^# (?:HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (?:counter|gauge|histogram|summary|untyped))$/;
 
 /** Why the promtool test cannot run here, or false (.ci/run installs Debian's prometheus package). */
@@ -118,7 +120,8 @@ describe("Prometheus metrics endpoint", () => {
       const { families } = await scrape();
       const state = families.get("corral_task_state");
       assert.equal(state?.type, "GAUGE");
-      const current = (task: string) => state!.metrics.filter((m) => m.labels?.task === task && Number(m.value) === 1).map((m) => `${m.labels?.type}:${m.labels?.state}`);
+      const current = (task: string) =>
+        state!.metrics.filter((m) => m.labels?.task === task && Number(m.value) === 1).map((m) => `${m.labels?.type}:${m.labels?.state}`);
       assert.deepEqual(current("metrics-sleeper"), ["sleeper:running"]);
       assert.deepEqual(current("metrics-quick"), ["quick:completed"]);
       assert.deepEqual(current("metrics-idle"), ["counter:created"]);
@@ -146,11 +149,15 @@ describe("Prometheus metrics endpoint", () => {
     const { text, families } = await scrape();
     const getProcess = { grpc_type: "unary", grpc_service: "corral.v1.ProcessManager", grpc_method: "GetProcess" };
     const matches = (labels: Record<string, string> | undefined, want: Record<string, string>) => Object.entries(want).every(([k, v]) => labels?.[k] === v);
-    const handledCount = (grpc_code: string) => Number(families.get("grpc_server_handled_total")!.metrics.find((m) => matches(m.labels, { ...getProcess, grpc_code }))?.value ?? 0);
+    const handledCount = (grpc_code: string) =>
+      Number(families.get("grpc_server_handled_total")!.metrics.find((m) => matches(m.labels, { ...getProcess, grpc_code }))?.value ?? 0);
     assert.ok(handledCount("OK") >= 1);
     assert.ok(handledCount("NOT_FOUND") >= 1);
     assert.ok(Number(families.get("grpc_server_started_total")!.metrics.find((m) => matches(m.labels, getProcess))?.value) >= 2);
-    assert.ok(families.get("grpc_server_started_total")!.metrics.some((m) => m.labels?.grpc_type === "server_stream"), "WatchEvents is counted as a server stream");
+    assert.ok(
+      families.get("grpc_server_started_total")!.metrics.some((m) => m.labels?.grpc_type === "server_stream"),
+      "WatchEvents is counted as a server stream",
+    );
     assert.equal(families.get("grpc_server_handling_seconds")?.type, "HISTOGRAM");
     const lines = text.split("\n");
     const buckets = lines
@@ -188,16 +195,24 @@ describe("Prometheus metrics endpoint", () => {
       const programs = families.get(name)!.metrics.map((m) => m.labels?.program);
       assert.ok(programs.includes("web"), `${name} has web`);
       assert.ok(!programs.includes("away"), `${name} leaves out the remote program`);
-      assert.ok(families.get(name)!.metrics.every((m) => m.labels?.host === "lab1"), `${name} carries the host`);
+      assert.ok(
+        families.get(name)!.metrics.every((m) => m.labels?.host === "lab1"),
+        `${name} carries the host`,
+      );
     }
   });
 
   test("restarts are a counter that a user's start does not reset; exits are counted by reason", async () => {
     const pm = daemon.client.processManager;
     const { families: before } = await scrape();
-    const restartsOf = (families: Map<string, ParsedFamily>) => Number(families.get("corral_program_restarts_total")?.metrics.find((m) => m.labels?.program === "flaky")?.value ?? 0);
+    const restartsOf = (families: Map<string, ParsedFamily>) =>
+      Number(families.get("corral_program_restarts_total")?.metrics.find((m) => m.labels?.program === "flaky")?.value ?? 0);
     const exitsOf = (families: Map<string, ParsedFamily>) =>
-      Number(families.get("corral_program_exits_total")?.metrics.find((m) => m.labels?.program === "flaky" && m.labels?.reason === "exit_nonzero" && m.labels?.expected === "false")?.value ?? 0);
+      Number(
+        families
+          .get("corral_program_exits_total")
+          ?.metrics.find((m) => m.labels?.program === "flaky" && m.labels?.reason === "exit_nonzero" && m.labels?.expected === "false")?.value ?? 0,
+      );
     assert.equal(restartsOf(before), 0);
     await pm.startProcess({ name: "flaky" }).catch(() => undefined);
     await waitUntil(async () => ((await pm.getProcess({ name: "flaky" })).process?.restarts ?? 0) >= 3, 20_000, "three automatic restarts");
@@ -222,7 +237,11 @@ describe("Prometheus metrics endpoint", () => {
     const { text } = await scrape();
     const declared = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
     const exported = (name: string) => declared.has(name) || declared.get(name.replace(/_(?:bucket|sum|count)$/, "")) === "histogram";
-    assert.deepEqual([...queried].filter((name) => !exported(name)), [], "queried but not exported");
+    assert.deepEqual(
+      [...queried].filter((name) => !exported(name)),
+      [],
+      "queried but not exported",
+    );
   });
 
   test("promtool check metrics finds nothing wrong with a scrape", { skip: promtoolMissing() }, async () => {

@@ -5,15 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  ClientError,
-  LogStream,
-  MonitoredOutcome,
-  ProgressSource,
-  Status,
-  TimeoutKind,
-  type RunMonitoredResponse,
-} from "../../client/ts/index.js";
+import { ClientError, LogStream, MonitoredOutcome, ProgressSource, Status, TimeoutKind, type RunMonitoredResponse } from "../../client/ts/index.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { RunMonitoredRequestSchema } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { isAlive, processGroupMembers, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
@@ -31,7 +23,10 @@ describe("RunMonitored over gRPC", () => {
     await daemon?.stop();
   });
 
-  async function runToEnd(request: MessageInitShape<typeof RunMonitoredRequestSchema>, onEvent?: (e: RunMonitoredResponse) => void): Promise<RunMonitoredResponse[]> {
+  async function runToEnd(
+    request: MessageInitShape<typeof RunMonitoredRequestSchema>,
+    onEvent?: (e: RunMonitoredResponse) => void,
+  ): Promise<RunMonitoredResponse[]> {
     const events: RunMonitoredResponse[] = [];
     for await (const event of daemon.client.processMonitor.runMonitored(request)) {
       events.push(event);
@@ -163,7 +158,14 @@ describe("RunMonitored over gRPC", () => {
     try {
       // Progress stops once the holder is set up; the inactivity timeout then sends SIGINT. A grace
       // of 60 s: waiting for the zombie would end in SIGKILL, which the result would report.
-      const events = await runToEnd({ command: "/bin/sh", args: ["-c", script], env: { OUT: out }, inactivityTimeout: ms(300), progressPattern: "^PROGRESS", killGrace: ms(60_000) });
+      const events = await runToEnd({
+        command: "/bin/sh",
+        args: ["-c", script],
+        env: { OUT: out },
+        inactivityTimeout: ms(300),
+        progressPattern: "^PROGRESS",
+        killGrace: ms(60_000),
+      });
       const [, holderText, memberText] = /holder (\d+) member (\d+)/.exec(readFileSync(out, "utf8"))!;
       holderPid = Number(holderText);
       const result = resultOf(events);
@@ -195,7 +197,9 @@ describe("RunMonitored over gRPC", () => {
   });
 
   test("bad requests are INVALID_ARGUMENT", async () => {
-    for (const request of [{ command: "" }, { command: "true", progressPattern: "(" }, { command: "true", killSignal: "SIGNOPE" }] satisfies MessageInitShape<typeof RunMonitoredRequestSchema>[]) {
+    for (const request of [{ command: "" }, { command: "true", progressPattern: "(" }, { command: "true", killSignal: "SIGNOPE" }] satisfies MessageInitShape<
+      typeof RunMonitoredRequestSchema
+    >[]) {
       try {
         await runToEnd(request);
         assert.fail(`expected INVALID_ARGUMENT for ${JSON.stringify(request)}`);

@@ -15,7 +15,11 @@ const sleeper = { command: ["sleep", "300"], startsecs: "100ms", stop_timeout: "
 /** Every file of the state directory with its bytes (the journal, state.json, tasks.json, spawn log, run ids). */
 function stateFiles(home: string): Map<string, string> {
   const dir = join(home, "state");
-  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "latin1")]));
+  return new Map(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [name, readFileSync(join(dir, name), "latin1")]),
+  );
 }
 
 test("a second daemon on a live home exits with a clear message and changes no program, task, state file or event", { timeout: 180_000 }, async () => {
@@ -27,12 +31,16 @@ test("a second daemon on a live home exits with a clear message and changes no p
     await tr.createTask({ name: "worker", type: "exec", args: toValue({ command: ["sh", "-c", script] }), restore: true });
     await tr.startTask({ name: "worker" });
     let taskPid = 0;
-    await waitUntil(async () => {
-      const { status } = await tr.getStatus({ name: "worker" });
-      const value = status ? fromValue(status) : null;
-      taskPid = typeof value === "object" && value !== null && !Array.isArray(value) ? Number(value.pid ?? 0) : 0;
-      return taskPid > 0;
-    }, 10_000, "the exec task's child to report its pid");
+    await waitUntil(
+      async () => {
+        const { status } = await tr.getStatus({ name: "worker" });
+        const value = status ? fromValue(status) : null;
+        taskPid = typeof value === "object" && value !== null && !Array.isArray(value) ? Number(value.pid ?? 0) : 0;
+        return taskPid > 0;
+      },
+      10_000,
+      "the exec task's child to report its pid",
+    );
     owned.addPid(taskPid);
     const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "a and b RUNNING");
     owned.add(before.values());

@@ -17,7 +17,12 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
     wrapper: ["prlimit", `--nofile=${LIMIT}:${LIMIT}`, "--"],
     programs: {
       worker: { command: ["/bin/sh", "-c", "echo working; sleep 60"], autostart: false, startsecs: "100ms", startretries: 0, stop_timeout: "2s" },
-      ticker: { command: ["/bin/sh", "-c", "i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.05; done"], autostart: false, startsecs: "100ms", stop_timeout: "2s" },
+      ticker: {
+        command: ["/bin/sh", "-c", "i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.05; done"],
+        autostart: false,
+        startsecs: "100ms",
+        stop_timeout: "2s",
+      },
     },
   });
   const sockets: Socket[] = [];
@@ -95,7 +100,11 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   await following;
   assert.equal(followError, undefined, `the follower ended with ${String(followError)}`);
   const ticks = followed.trimEnd().split("\n");
-  assert.deepEqual(ticks, ticks.map((_, i) => `tick${i}`), "every line once, in order");
+  assert.deepEqual(
+    ticks,
+    ticks.map((_, i) => `tick${i}`),
+    "every line once, in order",
+  );
   assert.equal(daemon.child.exitCode, null, "the daemon never exited");
   await pm.stopProcess({ name: "worker" });
   await pm.stopProcess({ name: "ticker" });

@@ -12,7 +12,13 @@ test("ad-hoc programs are re-created by the next daemon after SIGKILL, their run
   await inSharedHome(async ({ owned, start }) => {
     const first = await start({ configYaml: config });
     const pm = first.client.processManager;
-    const spec = (name: string) => ({ name, command: ["sleep", "300"], startsecs: { seconds: 0n, nanos: 100_000_000 }, labels: { made: "adhoc" }, env: { WHO: name } });
+    const spec = (name: string) => ({
+      name,
+      command: ["sleep", "300"],
+      startsecs: { seconds: 0n, nanos: 100_000_000 },
+      labels: { made: "adhoc" },
+      env: { WHO: name },
+    });
     await pm.createProgram({ spec: spec("adhoc-a"), start: true });
     await pm.createProgram({ spec: spec("adhoc-b"), start: true });
     await pm.createProgram({ spec: spec("adhoc-c") });

@@ -41,10 +41,16 @@ test("a run started right before a daemon SIGKILL, before any state save, is re-
   });
 });
 
-test("a daemon killed between the fork and recording the pid: the next daemon finds the run by its CORRAL_RUN_ID and adopts it", { timeout: 60_000 }, async () => {
+test("a daemon killed between the fork and recording the pid: the next daemon finds the run by its CORRAL_RUN_ID and adopts it", {
+  timeout: 60_000,
+}, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
     const first = await start({ programs, env: { CORRAL_FAILPOINTS: "crash-after-fork" } });
-    await assert.rejects(first.client.processManager.startProcess({ name: "late" }), (error) => error instanceof ClientError, "the daemon dies during the call");
+    await assert.rejects(
+      first.client.processManager.startProcess({ name: "late" }),
+      (error) => error instanceof ClientError,
+      "the daemon dies during the call",
+    );
     assert.equal((await first.exited).signal, "SIGKILL");
     await first.stop();
     const spawnLog = readFileSync(join(home, "state", "spawns.jsonl"), "utf8");

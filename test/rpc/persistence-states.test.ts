@@ -9,7 +9,9 @@ import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/sha
 
 const COMMON = { autostart: true, startsecs: "100ms", stop_timeout: "2s" };
 
-test("EXITED, FATAL and user-STOPPED programs keep their state and last exit info across a daemon SIGKILL, and are not autostarted", { timeout: 60_000 }, async () => {
+test("EXITED, FATAL and user-STOPPED programs keep their state and last exit info across a daemon SIGKILL, and are not autostarted", {
+  timeout: 60_000,
+}, async () => {
   await inSharedHome(async ({ owned, start }) => {
     const programs = {
       exited: { command: ["sh", "-c", "sleep 0.3; exit 3"], ...COMMON, autorestart: "never" },
@@ -19,7 +21,16 @@ test("EXITED, FATAL and user-STOPPED programs keep their state and last exit inf
       running: { command: ["sleep", "300"], ...COMMON },
     };
     const first = await start({ programs });
-    await waitForStates(first, (p) => p.name === "stopped" || p.name === "running" ? p.state === ProcessState.RUNNING : p.name === "exited" ? p.state === ProcessState.EXITED : p.state === ProcessState.FATAL, "the first states");
+    await waitForStates(
+      first,
+      (p) =>
+        p.name === "stopped" || p.name === "running"
+          ? p.state === ProcessState.RUNNING
+          : p.name === "exited"
+            ? p.state === ProcessState.EXITED
+            : p.state === ProcessState.FATAL,
+      "the first states",
+    );
     await first.client.processManager.stopProcess({ name: "stopped" });
     const before = await listAll(first);
     owned.add(before.values());

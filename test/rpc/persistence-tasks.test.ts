@@ -23,7 +23,9 @@ async function statusOf(daemon: TestDaemon, name: string): Promise<Record<string
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value : {};
 }
 
-test("after SIGKILL of the daemon, tasks created with restore come back with their last applied settings, running if they ran", { timeout: 90_000 }, async () => {
+test("after SIGKILL of the daemon, tasks created with restore come back with their last applied settings, running if they ran", {
+  timeout: 90_000,
+}, async () => {
   await inSharedHome(async ({ start }) => {
     const first = await start({ configYaml: config });
     const tr = first.client.taskRunner;
@@ -92,12 +94,19 @@ test("an orderly daemon stop does not count as the user's stop: a running restor
   });
 });
 
-test("an exec task's child left by a killed daemon is stopped (it cannot be re-adopted) and the restored task starts a fresh child", { timeout: 60_000 }, async () => {
+test("an exec task's child left by a killed daemon is stopped (it cannot be re-adopted) and the restored task starts a fresh child", {
+  timeout: 60_000,
+}, async () => {
   await inSharedHome(async ({ owned, start }) => {
     // Reports its pid, then outlives its stdin (the daemon's pipe) like a child that ignores EOF.
     const script = 'echo "{\\"type\\":\\"status\\",\\"status\\":{\\"pid\\":$$}}"; while read -r line; do :; done; sleep 300';
     const first = await start({ configYaml: config });
-    await first.client.taskRunner.createTask({ name: "worker", type: "exec", args: toValue({ command: ["sh", "-c", script], stop_timeout_ms: 500 }), restore: true });
+    await first.client.taskRunner.createTask({
+      name: "worker",
+      type: "exec",
+      args: toValue({ command: ["sh", "-c", script], stop_timeout_ms: 500 }),
+      restore: true,
+    });
     await first.client.taskRunner.startTask({ name: "worker" });
     let oldPid = 0;
     await waitUntil(async () => (oldPid = Number((await statusOf(first, "worker")).pid ?? 0)) > 0, 10_000, "the exec child to report its pid");
@@ -120,14 +129,23 @@ test("an exec task's child left by a killed daemon is stopped (it cannot be re-a
 test("a restore task whose type a daemon does not have is reported and kept for a later daemon that has it", { timeout: 60_000 }, async () => {
   await inSharedHome(async ({ start }) => {
     const first = await start({ configYaml: config });
-    await first.client.taskRunner.createTask({ name: "keeper", type: "counter", args: toValue({ interval_ms: 50 }), settings: toValue({ step: 5 }), restore: true });
+    await first.client.taskRunner.createTask({
+      name: "keeper",
+      type: "counter",
+      args: toValue({ interval_ms: 50 }),
+      settings: toValue({ step: 5 }),
+      restore: true,
+    });
     await first.client.taskRunner.startTask({ name: "keeper" });
     await killDaemon(first);
 
     const withoutModule = await start({ configYaml: JSON.stringify({ programs: {} }) });
     assert.equal((await tasksByName(withoutModule)).size, 0);
     const events = await journalEvents(withoutModule);
-    assert.ok(events.some((e) => e.detail.case === "server" && /task "keeper" \(type counter\) .*could not be re-created: .*kept/.test(e.detail.value.message)), "reported in the journal");
+    assert.ok(
+      events.some((e) => e.detail.case === "server" && /task "keeper" \(type counter\) .*could not be re-created: .*kept/.test(e.detail.value.message)),
+      "reported in the journal",
+    );
     await killDaemon(withoutModule);
 
     const third = await start({ configYaml: config });

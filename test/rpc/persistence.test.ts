@@ -66,7 +66,12 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
     const second = await start({ programs });
     const after = await waitForStates(
       second,
-      (p) => (p.name === "user-stopped" ? p.state === ProcessState.STOPPED : p.name === "dies-never" ? p.state === ProcessState.EXITED : p.state === ProcessState.RUNNING),
+      (p) =>
+        p.name === "user-stopped"
+          ? p.state === ProcessState.STOPPED
+          : p.name === "dies-never"
+            ? p.state === ProcessState.EXITED
+            : p.state === ProcessState.RUNNING,
       "the restored states",
     );
     owned.add(after.values());
@@ -93,7 +98,10 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
 
     // stop works on adopted runs and leaves no process of their groups.
     const stopResults = await second.client.processManager.stopAll({});
-    assert.ok(stopResults.results.every((r) => r.ok), JSON.stringify(stopResults.results.filter((r) => !r.ok).map((r) => r.error)));
+    assert.ok(
+      stopResults.results.every((r) => r.ok),
+      JSON.stringify(stopResults.results.filter((r) => !r.ok).map((r) => r.error)),
+    );
     for (const p of [...before.values(), ...after.values()]) {
       const pid = p.run?.pid ?? 0;
       if (pid <= 0) continue; // user-stopped has no run in the second daemon
@@ -107,7 +115,9 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
   });
 });
 
-test("Shutdown with keep_processes and SIGTERM with --keep-processes leave programs running for the next daemon, which adopts them", { timeout: 120_000 }, async () => {
+test("Shutdown with keep_processes and SIGTERM with --keep-processes leave programs running for the next daemon, which adopts them", {
+  timeout: 120_000,
+}, async () => {
   await inSharedHome(async ({ home, owned, start }) => {
     const programs = { "counter-0": { command: COUNTER, ...COMMON }, tree: { command: ["sh", "-c", "sleep 300 & sleep 300 & wait"], ...COMMON } };
     const first = await start({ programs });
@@ -139,7 +149,11 @@ test("Shutdown with keep_processes and SIGTERM with --keep-processes leave progr
     for (const p of before.values()) assert.deepEqual(processGroupMembers(p.run?.pid ?? 0), [], `${p.name}: the whole group is stopped`);
     const log = await readFile(join(home, "logs", "counter-0.stdout.log"), "utf8");
     const lines = log.split("\n").slice(0, -1);
-    assert.deepEqual(lines, Array.from({ length: lines.length }, (_, i) => String(i + 1)), "no output lost across two hand-overs");
+    assert.deepEqual(
+      lines,
+      Array.from({ length: lines.length }, (_, i) => String(i + 1)),
+      "no output lost across two hand-overs",
+    );
   });
 });
 
@@ -197,8 +211,15 @@ test("event seqs continue across a daemon restart and WatchEvents resumes after 
       Array.from({ length: Number(info.lastEventSeq - lastEventSeq) + 2 }, (_, i) => lastEventSeq - 1n + BigInt(i)),
       "every seq once, old and new",
     );
-    assert.deepEqual(resumed.slice(0, 2).map((e) => `${e.seq} ${e.program} ${e.kind}`), seen.slice(-2), "the old events, as they were");
-    assert.ok(resumed.some((e) => e.program === "one" && /re-adopted/.test(e.what)), "the re-adoption is journaled");
+    assert.deepEqual(
+      resumed.slice(0, 2).map((e) => `${e.seq} ${e.program} ${e.kind}`),
+      seen.slice(-2),
+      "the old events, as they were",
+    );
+    assert.ok(
+      resumed.some((e) => e.program === "one" && /re-adopted/.test(e.what)),
+      "the re-adoption is journaled",
+    );
   });
 });
 

@@ -24,7 +24,11 @@ describe("ProcessManager over gRPC", () => {
         },
         pinger: {
           // Prints a line on each SIGUSR2, so the test decides when output is written.
-          command: [NODE, "-e", "process.on('SIGUSR2', () => console.log('ping ' + Date.now())); console.log('ready ' + process.pid); setInterval(() => {}, 1000);"],
+          command: [
+            NODE,
+            "-e",
+            "process.on('SIGUSR2', () => console.log('ping ' + Date.now())); console.log('ready ' + process.pid); setInterval(() => {}, 1000);",
+          ],
           autostart: false,
           startsecs: "100ms",
           stop_timeout: "2s",
@@ -122,7 +126,10 @@ describe("ProcessManager over gRPC", () => {
     const pid = (await pm().startProcess({ name: "pinger" })).process?.run?.pid;
     // A SIGUSR2 before the handler is installed would kill the pinger: wait for its "ready".
     await waitUntil(
-      async () => Buffer.from((await pm().readLogs({ name: "pinger", tailLines: 50 })).chunk?.data ?? new Uint8Array()).toString("utf8").includes(`ready ${pid}\n`),
+      async () =>
+        Buffer.from((await pm().readLogs({ name: "pinger", tailLines: 50 })).chunk?.data ?? new Uint8Array())
+          .toString("utf8")
+          .includes(`ready ${pid}\n`),
       10_000,
       "the pinger's handler to be installed",
     );

@@ -19,7 +19,11 @@ const programs = {
   family: { command: ["/bin/sh", "-c", `"${NODE}" -e 'for (;;) {}' & wait`], autostart: false, startsecs: "0s", stop_timeout: "2s" },
   // 200 MB, every page written, plus 20 open files.
   hog: {
-    command: [NODE, "-e", "globalThis.b = Buffer.alloc(200 * 1024 * 1024, 1); const fs = require('fs'); globalThis.fds = Array.from({length: 20}, () => fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1000);"],
+    command: [
+      NODE,
+      "-e",
+      "globalThis.b = Buffer.alloc(200 * 1024 * 1024, 1); const fs = require('fs'); globalThis.fds = Array.from({length: 20}, () => fs.openSync('/dev/null', 'r')); console.log('ready'); setInterval(() => {}, 1000);",
+    ],
     autostart: true,
     startsecs: "0s",
     stop_timeout: "2s",
@@ -38,10 +42,14 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
 
   before(async () => {
     daemon = await startTestDaemon({ programs });
-    await waitUntil(async () => {
-      const { processes } = await pm().listProcesses({});
-      return processes.filter((p) => p.run && p.run.pid > 0 && !["idle", "broken", "burner", "family"].includes(p.name)).length === 3;
-    }, 10_000, "autostart programs running");
+    await waitUntil(
+      async () => {
+        const { processes } = await pm().listProcesses({});
+        return processes.filter((p) => p.run && p.run.pid > 0 && !["idle", "broken", "burner", "family"].includes(p.name)).length === 3;
+      },
+      10_000,
+      "autostart programs running",
+    );
   });
 
   after(async () => {
@@ -86,16 +94,22 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
 
   test("a child that allocates 200 MB shows it in RSS, and its open fds are counted", async () => {
     let stats: ProcessStats | undefined;
-    await waitUntil(async () => {
-      stats = (await pmon().getStats({ target: { target: { case: "program", value: "hog" } } })).sample!.process;
-      return stats !== undefined && stats.rssBytes >= 200n * BigInt(MB);
-    }, 15_000, "hog's RSS to reach 200 MB");
+    await waitUntil(
+      async () => {
+        stats = (await pmon().getStats({ target: { target: { case: "program", value: "hog" } } })).sample!.process;
+        return stats !== undefined && stats.rssBytes >= 200n * BigInt(MB);
+      },
+      15_000,
+      "hog's RSS to reach 200 MB",
+    );
     assert.ok(stats!.vsizeBytes >= stats!.rssBytes);
     assert.ok(stats!.openFds !== undefined && stats!.openFds >= 20 + 3, `open fds ${stats!.openFds}`);
   });
 
   test("include_children sums the whole tree and lists its members", async () => {
-    const { sample } = await whileRunning(["family"], () => pmon().getStats({ target: { target: { case: "program", value: "family" } }, includeChildren: true, interval }));
+    const { sample } = await whileRunning(["family"], () =>
+      pmon().getStats({ target: { target: { case: "program", value: "family" } }, includeChildren: true, interval }),
+    );
     const root = sample!.process!;
     const total = sample!.total!;
     assert.equal(sample!.children.length, 1, `children: ${sample!.children.map((c) => c.name).join(", ")}`);
@@ -129,7 +143,11 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
     try {
       for await (const { samples } of pmon().watchStats(
         {
-          targets: [{ target: { case: "program", value: "burner" } }, { target: { case: "pid", value: marked!.run!.pid } }, { target: { case: "program", value: "idle" } }],
+          targets: [
+            { target: { case: "program", value: "burner" } },
+            { target: { case: "pid", value: marked!.run!.pid } },
+            { target: { case: "program", value: "idle" } },
+          ],
           interval: { seconds: 0n, nanos: 300_000_000 },
         },
         { signal: abort.signal },
@@ -143,7 +161,11 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
       await pm().stopProcess({ name: "burner" });
     }
     const [first, , last] = ticks;
-    assert.deepEqual(first!.map((s) => s.target?.target.case), ["program", "pid", "program"], "request order");
+    assert.deepEqual(
+      first!.map((s) => s.target?.target.case),
+      ["program", "pid", "program"],
+      "request order",
+    );
     for (const sample of first!) {
       assert.equal(sample.error, "");
       assert.equal(typeof sample.process?.cpuPercent, "number", "the first tick comes after a baseline");
@@ -166,7 +188,10 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
   test("FindProcesses matches command lines CGSE's way and names the program", async () => {
     const { process: marked } = await pm().getProcess({ name: "marked" });
     const found = await pmon().findProcesses({ items: [MARKER.toLowerCase(), "sleep 600"] });
-    assert.deepEqual(found.processes.map((p) => p.pid), [marked!.run!.pid]);
+    assert.deepEqual(
+      found.processes.map((p) => p.pid),
+      [marked!.run!.pid],
+    );
     const entry = found.processes[0]!;
     assert.equal(entry.program, "marked");
     assert.equal(entry.runId, marked!.run!.runId);
@@ -177,7 +202,10 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
     const exactMiss = await pmon().findProcesses({ items: [MARKER], contains: false });
     assert.equal(exactMiss.processes.length, 0, "exact: no argument equals the marker alone");
     const exactHit = await pmon().findProcesses({ items: [`sleep 600; : ${MARKER}`, "-c"], contains: false });
-    assert.deepEqual(exactHit.processes.map((p) => p.pid), [marked!.run!.pid]);
+    assert.deepEqual(
+      exactHit.processes.map((p) => p.pid),
+      [marked!.run!.pid],
+    );
     const none = await rpcError(pmon().findProcesses({ items: [] }));
     assert.equal(none.code, Status.INVALID_ARGUMENT);
   });
@@ -185,10 +213,14 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
   test("ListZombies finds a program's unreaped child, and the daemon leaves no zombies of its own", async () => {
     const { process: maker } = await pm().getProcess({ name: "zombies" });
     let zombies: Awaited<ReturnType<ReturnType<typeof pmon>["listZombies"]>>["zombies"] = [];
-    await waitUntil(async () => {
-      zombies = (await pmon().listZombies({})).zombies;
-      return zombies.some((z) => z.ppid === maker!.run!.pid);
-    }, 10_000, "the zombie of 'zombies'");
+    await waitUntil(
+      async () => {
+        zombies = (await pmon().listZombies({})).zombies;
+        return zombies.some((z) => z.ppid === maker!.run!.pid);
+      },
+      10_000,
+      "the zombie of 'zombies'",
+    );
     const mine = zombies.find((z) => z.ppid === maker!.run!.pid)!;
     assert.equal(mine.name, "sleep");
     assert.equal(mine.program, "zombies");
@@ -197,11 +229,17 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
     // Exercise the daemon's own children: starts, stops, a crash, a spawn failure.
     await pm().startProcess({ name: "idle" });
     await pm().stopProcess({ name: "idle" });
-    await pm().startProcess({ name: "broken" }).catch(() => undefined);
+    await pm()
+      .startProcess({ name: "broken" })
+      .catch(() => undefined);
     await pm().restartProcess({ name: "marked" });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const after = (await pmon().listZombies({})).zombies;
-    assert.deepEqual(after.filter((z) => z.parentIsDaemon), [], "the daemon reaps every child");
+    assert.deepEqual(
+      after.filter((z) => z.parentIsDaemon),
+      [],
+      "the daemon reaps every child",
+    );
     // The same, read from /proc by the test itself.
     assert.deepEqual(zombieChildrenOf(daemon.pid), []);
   });

@@ -143,10 +143,14 @@ describe("readiness and liveness probes over gRPC", () => {
     const firstPid = first?.run?.pid ?? 0;
     assert.ok(firstPid > 0);
     rmSync(aliveFile);
-    await waitUntil(async () => {
-      const { process } = await pm().getProcess({ name: "lively" });
-      return process?.state === ProcessState.RUNNING && process.run?.pid !== firstPid;
-    }, 15_000, "a new run after the liveness failure");
+    await waitUntil(
+      async () => {
+        const { process } = await pm().getProcess({ name: "lively" });
+        return process?.state === ProcessState.RUNNING && process.run?.pid !== firstPid;
+      },
+      15_000,
+      "a new run after the liveness failure",
+    );
     writeFileSync(aliveFile, ""); // the new run stays alive
     assert.equal(isAlive(firstPid), false, "the failed run was killed");
     const events = await eventsOf("lively");

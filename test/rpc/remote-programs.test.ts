@@ -21,10 +21,14 @@ describe("programs of other hosts over gRPC", () => {
       configYaml: yaml({ here: sleeper(), named: sleeper({ host: "lab1" }), away: sleeper({ host: "lab2", labels: { tier: "x" } }) }),
       args: ["--host-name", "lab1"],
     });
-    await waitUntil(async () => {
-      const { processes } = await pm().listProcesses({});
-      return processes.filter((p) => p.state === ProcessState.RUNNING).length === 2;
-    }, 10_000, "here and named RUNNING");
+    await waitUntil(
+      async () => {
+        const { processes } = await pm().listProcesses({});
+        return processes.filter((p) => p.state === ProcessState.RUNNING).length === 2;
+      },
+      10_000,
+      "here and named RUNNING",
+    );
   });
 
   after(async () => {
@@ -95,7 +99,11 @@ describe("a restarted daemon and a program that moved to another host", () => {
     let pid = 0;
     try {
       const first = await startTestDaemon({ home, configYaml: yaml({ job: sleeper() }, { host_name: "lab1" }) });
-      await waitUntil(async () => (await first.client.processManager.getProcess({ name: "job" })).process?.state === ProcessState.RUNNING, 10_000, "job RUNNING");
+      await waitUntil(
+        async () => (await first.client.processManager.getProcess({ name: "job" })).process?.state === ProcessState.RUNNING,
+        10_000,
+        "job RUNNING",
+      );
       pid = (await first.client.processManager.getProcess({ name: "job" })).process!.run!.pid;
       // Let the state store save the run, then kill the daemon so the run is left behind.
       await new Promise((resolve) => setTimeout(resolve, 300));

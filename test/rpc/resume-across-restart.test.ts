@@ -78,7 +78,12 @@ test("a WatchSignals or WatchEvents after_seq beyond the last seq gets an AHEAD 
     const [signalGap, ...signalsAfter] = signals;
     assert.ok(signalGap?.kind.case === "gap", `first item: ${signalGap?.kind.case}`);
     assert.deepEqual(
-      { reason: signalGap.kind.value.reason, afterSeq: signalGap.kind.value.afterSeq, first: signalGap.kind.value.firstAvailableSeq, missed: signalGap.kind.value.missed },
+      {
+        reason: signalGap.kind.value.reason,
+        afterSeq: signalGap.kind.value.afterSeq,
+        first: signalGap.kind.value.firstAvailableSeq,
+        missed: signalGap.kind.value.missed,
+      },
       { reason: SequenceGapReason.AHEAD, afterSeq: last + 100n, first: 1n, missed: 0n },
     );
     assert.deepEqual(

@@ -83,7 +83,9 @@ describe("a slow WatchSignals subscriber over gRPC", () => {
         completed = signal.name === "completed";
       }
       const growthMiB = (rssStalled - rssBefore) / 2 ** 20;
-      console.log(`# slow subscriber: ${blobs} blobs delivered, ${missed} missed in ${gaps} gap(s); daemon RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssStalled / 2 ** 20).toFixed(1)} MiB`);
+      console.log(
+        `# slow subscriber: ${blobs} blobs delivered, ${missed} missed in ${gaps} gap(s); daemon RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssStalled / 2 ** 20).toFixed(1)} MiB`,
+      );
       assert.ok(gaps >= 1 && missed > 0, `expected a gap notice; got ${blobs} blobs and no gap (did the server buffer everything?)`);
       assert.equal(blobs + missed, count, "every blob was either delivered or counted as missed");
       assert.equal(lastIndex, count - 1, "the newest blobs are the ones kept");
@@ -100,4 +102,3 @@ describe("a slow WatchSignals subscriber over gRPC", () => {
     }
   });
 });
-

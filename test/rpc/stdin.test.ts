@@ -102,13 +102,22 @@ describe("stdin over gRPC", () => {
     const piece = new Uint8Array(256 * 1024).fill(0x61);
     // Eight writes at once; none can finish while the program does not read.
     const calls = Array.from({ length: 8 }, () => pm().writeStdin({ name: "late", data: piece }));
-    const outcomes = calls.map((call) => call.then(() => "ok" as const, (error: unknown) => error));
+    const outcomes = calls.map((call) =>
+      call.then(
+        () => "ok" as const,
+        (error: unknown) => error,
+      ),
+    );
     const refused: ClientError[] = [];
-    await waitUntil(async () => {
-      const settled = await Promise.all(outcomes.map((o) => Promise.race([o, Promise.resolve("pending" as const)])));
-      refused.splice(0, refused.length, ...settled.filter((o): o is ClientError => o instanceof ClientError));
-      return refused.length > 0;
-    }, 10_000, "a write refused while the program does not read");
+    await waitUntil(
+      async () => {
+        const settled = await Promise.all(outcomes.map((o) => Promise.race([o, Promise.resolve("pending" as const)])));
+        refused.splice(0, refused.length, ...settled.filter((o): o is ClientError => o instanceof ClientError));
+        return refused.length > 0;
+      },
+      10_000,
+      "a write refused while the program does not read",
+    );
     for (const error of refused) {
       assert.equal(error.code, Status.RESOURCE_EXHAUSTED, error.details);
       assert.match(error.details, /late: stdin buffer full: .*at most 1048576 bytes may wait \(nothing of this write was queued/);

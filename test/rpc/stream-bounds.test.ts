@@ -6,15 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createChannel, createClient, type Channel } from "nice-grpc";
-import {
-  ClientError,
-  processManagerDefinition,
-  processMonitorDefinition,
-  Status,
-  TaskState,
-  taskRunnerDefinition,
-  toValue,
-} from "../../client/ts/index.js";
+import { ClientError, processManagerDefinition, processMonitorDefinition, Status, TaskState, taskRunnerDefinition, toValue } from "../../client/ts/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { residentBytes } from "../helpers/proc.js";
 
@@ -89,7 +81,9 @@ describe("stream caps", () => {
       // Three different methods fill connection A.
       await onA.open((signal) => a.pm.watchEvents({}, { signal }));
       await onA.open((signal) => a.tr.watchSignals({ tasks: ["held"] }, { signal }));
-      await onA.open((signal) => a.mon.watchStats({ targets: [{ target: { case: "pid", value: daemon.pid } }], interval: { seconds: 0n, nanos: 100_000_000 } }, { signal }));
+      await onA.open((signal) =>
+        a.mon.watchStats({ targets: [{ target: { case: "pid", value: daemon.pid } }], interval: { seconds: 0n, nanos: 100_000_000 } }, { signal }),
+      );
       const perConnection = await refused(onA.open((signal) => a.pm.followLogs({ name: "talker", tailLines: 10 }, { signal })));
       assert.equal(perConnection.code, Status.RESOURCE_EXHAUSTED);
       assert.match(perConnection.details, /server\.streams\.max_per_connection \(3\)/);
@@ -107,13 +101,15 @@ describe("stream caps", () => {
       let reopened = false;
       await waitUntil(
         async () => {
-          reopened = await onB.open((signal) => b.pm.watchEvents({}, { signal })).then(
-            () => true,
-            (error: unknown) => {
-              if (error instanceof ClientError && error.code === Status.RESOURCE_EXHAUSTED) return false;
-              throw error;
-            },
-          );
+          reopened = await onB
+            .open((signal) => b.pm.watchEvents({}, { signal }))
+            .then(
+              () => true,
+              (error: unknown) => {
+                if (error instanceof ClientError && error.code === Status.RESOURCE_EXHAUSTED) return false;
+                throw error;
+              },
+            );
           return reopened;
         },
         10_000,
@@ -153,7 +149,9 @@ describe("stalled subscribers", () => {
         for (let i = 0; i < 10; i++) {
           await held.open((signal) => conn.tr.watchSignals({ tasks: ["flood"] }, { signal }));
           await held.open((signal) => conn.pm.watchEvents({}, { signal }));
-          await held.open((signal) => conn.mon.watchStats({ targets: [{ target: { case: "pid", value: daemon.pid } }], interval: { seconds: 0n, nanos: 100_000_000 } }, { signal }));
+          await held.open((signal) =>
+            conn.mon.watchStats({ targets: [{ target: { case: "pid", value: daemon.pid } }], interval: { seconds: 0n, nanos: 100_000_000 } }, { signal }),
+          );
         }
       }
       const rssBefore = residentBytes(daemon.pid);

@@ -87,9 +87,7 @@ describe("TaskRunner over gRPC", () => {
       }
       let methods: string[] | undefined;
       for await (const response of reflection.serverReflectionInfo(one())) {
-        const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((b) =>
-          fromBinary(FileDescriptorProtoSchema, b),
-        );
+        const files = (response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []).map((b) => fromBinary(FileDescriptorProtoSchema, b));
         methods = files.find((f) => f.name === "corral/v1/task_runner.proto")?.service[0]?.method.map((m) => m.name);
         break;
       }
@@ -262,14 +260,7 @@ describe("TaskRunner over gRPC", () => {
     assert.equal(await owner.lock(), true);
     assert.notEqual(owner.token, "");
 
-    for (const call of [
-      other.start(),
-      other.stop(),
-      other.join(10),
-      other.setSettings({ step: 2 }),
-      other.call("peek"),
-      other.remove(),
-    ]) {
+    for (const call of [other.start(), other.stop(), other.join(10), other.setSettings({ step: 2 }), other.call("peek"), other.remove()]) {
       const error = await rpcError(call);
       assert.equal(error.code, Status.FAILED_PRECONDITION);
       assert.match(error.details, /locked by another client/);

@@ -33,7 +33,11 @@ describe("task types over gRPC", () => {
     const task = handle(name);
     await task.create("grid_loop", { period_ms: 500, policy, slow: [1], slow_ms: 700 });
     await task.start();
-    await waitUntil(async () => (await statusOf(task)).starts.length >= iterations || (await task.info()).state !== TaskState.RUNNING, 20_000, `${iterations} iterations`);
+    await waitUntil(
+      async () => (await statusOf(task)).starts.length >= iterations || (await task.info()).state !== TaskState.RUNNING,
+      20_000,
+      `${iterations} iterations`,
+    );
     await task.stop();
     const outcome = await task.join(10_000);
     const status = await statusOf(task);

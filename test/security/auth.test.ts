@@ -48,7 +48,11 @@ before(async () => {
   };
   daemon = await startTestDaemon({ configYaml: JSON.stringify(config) });
   tcp = await tcpAddress(daemon);
-  await waitUntil(async () => (await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state === ProcessState.RUNNING, 15_000, "sleeper RUNNING");
+  await waitUntil(
+    async () => (await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state === ProcessState.RUNNING,
+    15_000,
+    "sleeper RUNNING",
+  );
 });
 
 after(async () => {
@@ -66,7 +70,10 @@ function client(options: Omit<ConnectOptions, "address" | "tls"> & { cert?: { ce
 
 async function auditLines(): Promise<Record<string, unknown>[]> {
   const text = await readFile(join(daemon.home, "audit.log"), "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 async function audited(match: (line: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> {
@@ -94,7 +101,10 @@ test("an unknown token, a malformed header and a forged subject header are UNAUT
   const unknown = await rpcError(client({ token: tokens.unknown }).processManager.getProcess({ name: "sleeper" }), "unknown token");
   assert.equal(unknown.code, Status.UNAUTHENTICATED);
   assert.ok(!unknown.details.includes(tokens.unknown), "the error does not echo the token");
-  const malformed = await rpcError(client().processManager.getProcess({ name: "sleeper" }, { metadata: new Metadata({ authorization: "Basic abc" }) }), "Basic auth");
+  const malformed = await rpcError(
+    client().processManager.getProcess({ name: "sleeper" }, { metadata: new Metadata({ authorization: "Basic abc" }) }),
+    "Basic auth",
+  );
   assert.equal(malformed.code, Status.UNAUTHENTICATED);
   // The verified-subject metadata is the daemon's own: a client that sends it gains nothing.
   const forged = new Metadata({ "x-corral-verified-peer-subject": encodeURIComponent(JSON.stringify({ CN: "alice", O: "corral-test" })) });
@@ -161,7 +171,10 @@ test("a mapped client certificate gets its role; unmapped, foreign and expired c
   // through, but a certificate that did not verify identifies no one.
   const deniedStops = async () => (await auditLines()).filter((l) => l.method === STOP && l.outcome === "denied" && l.code === "UNAUTHENTICATED").length;
   const before = await deniedStops();
-  for (const [what, cert] of [["foreign CA", pki.foreign], ["expired", pki.expired]] as const) {
+  for (const [what, cert] of [
+    ["foreign CA", pki.foreign],
+    ["expired", pki.expired],
+  ] as const) {
     const error = await rpcError(client({ cert }).processManager.stopProcess({ name: "sleeper" }), what);
     assert.equal(error.code, Status.UNAUTHENTICATED, `${what}: ${error.details}`);
   }
@@ -228,8 +241,7 @@ test("the CLI talks TLS with --tls-ca and --token-file; no token value appears a
 test("a token file that is too short or unreadable stops the daemon at start, naming the file but not the token", async () => {
   const short = join(dir, "short.token");
   await writeFile(short, "abc123\n", { mode: 0o600 });
-  const config = (file: string) =>
-    JSON.stringify({ server: { listen: ["127.0.0.1:0"], auth: { tokens: [{ name: "t", file, role: "admin" }] } } });
+  const config = (file: string) => JSON.stringify({ server: { listen: ["127.0.0.1:0"], auth: { tokens: [{ name: "t", file, role: "admin" }] } } });
   await assert.rejects(startTestDaemon({ configYaml: config(short) }), (error: unknown) => {
     assert.ok(error instanceof Error);
     assert.match(error.message, /short\.token.*at least 16 characters/s);

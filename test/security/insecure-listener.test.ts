@@ -36,7 +36,10 @@ before(async () => {
     skipReason = `cannot create a network namespace here (${made.stderr.trim() || `exit ${made.code}`}); run as root with iproute2`;
     return;
   }
-  for (const args of [["link", "set", "lo", "up"], ["addr", "add", `${WIDE_ADDRESS}/32`, "dev", "lo"]]) {
+  for (const args of [
+    ["link", "set", "lo", "up"],
+    ["addr", "add", `${WIDE_ADDRESS}/32`, "dev", "lo"],
+  ]) {
     const step = await run("ip", ["netns", "exec", NS, "ip", ...args]);
     assert.equal(step.code, 0, step.stderr);
   }
@@ -67,10 +70,17 @@ test("beyond loopback: refused without TLS and auth; --insecure serves it with a
   try {
     await waitUntil(() => existsSync(socketPath(home)), 15_000, "the daemon's socket");
     let listen: string[] = [];
-    await waitUntil(async () => {
-      listen = await client.processManager.getServerInfo({}).then((info) => info.listen, () => []);
-      return listen.length > 0;
-    }, 15_000, "GetServerInfo");
+    await waitUntil(
+      async () => {
+        listen = await client.processManager.getServerInfo({}).then(
+          (info) => info.listen,
+          () => [],
+        );
+        return listen.length > 0;
+      },
+      15_000,
+      "GetServerInfo",
+    );
     const tcp = listen.find((address) => address.startsWith(`${WIDE_ADDRESS}:`));
     assert.ok(tcp, listen.join(", "));
     assert.match(daemon.output(), /WARNING: --insecure: listening on 10\.231\.0\.1:0 beyond loopback without TLS or authentication/);

@@ -28,7 +28,11 @@ after(async () => {
 async function daemonWith(server: Record<string, unknown>): Promise<{ daemon: TestDaemon; tcp: CorralClient; address: string }> {
   const daemon = await startTestDaemon({ configYaml: JSON.stringify({ server: { listen: ["127.0.0.1:0"], ...server }, programs: { sleeper: SLEEPER } }) });
   daemons.push(daemon);
-  await waitUntil(async () => (await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state === ProcessState.RUNNING, 15_000, "sleeper RUNNING");
+  await waitUntil(
+    async () => (await daemon.client.processManager.getProcess({ name: "sleeper" })).process?.state === ProcessState.RUNNING,
+    15_000,
+    "sleeper RUNNING",
+  );
   const address = await tcpAddress(daemon);
   const tcp = connect({ address });
   clients.push(tcp);
@@ -40,7 +44,10 @@ test("a loopback TCP listener without server.auth is read-only: reads answer, mu
   assert.match(daemon.output(), /corral daemon listening/);
   assert.doesNotMatch(daemon.output(), /server\.auth: none/);
   assert.equal((await tcp.processManager.getServerInfo({})).pid, daemon.pid);
-  assert.deepEqual((await tcp.processManager.listProcesses({})).processes.map((p) => p.name), ["sleeper"]);
+  assert.deepEqual(
+    (await tcp.processManager.listProcesses({})).processes.map((p) => p.name),
+    ["sleeper"],
+  );
 
   for (const [what, call] of [
     ["StopProcess", tcp.processManager.stopProcess({ name: "sleeper" })],
@@ -49,7 +56,10 @@ test("a loopback TCP listener without server.auth is read-only: reads answer, mu
   ] as const) {
     const error = await rpcError(call, what);
     assert.equal(error.code, Status.PERMISSION_DENIED, `${what}: ${error.details}`);
-    assert.match(error.details, new RegExp(`${what} needs role (operator|admin); TCP callers are read-only \\(role viewer\\) while server\\.auth is not set.*server\\.auth: none`));
+    assert.match(
+      error.details,
+      new RegExp(`${what} needs role (operator|admin); TCP callers are read-only \\(role viewer\\) while server\\.auth is not set.*server\\.auth: none`),
+    );
   }
   // The issue's report: an unprivileged local user ran a command as the daemon's user over TCP.
   const ran = await corral(["--address", address, "run", "--", "id"], address);
@@ -62,7 +72,7 @@ test("a loopback TCP listener without server.auth is read-only: reads answer, mu
 
 test("server.auth: none makes every TCP caller admin, and the start says so as a warning", async () => {
   const { daemon, tcp, address } = await daemonWith({ auth: "none" });
-  assert.match(daemon.output(), new RegExp(`WARNING: server\\.auth: none: every caller of 127\\.0\\.0\\.1:0 is admin`));
+  assert.match(daemon.output(), /WARNING: server\.auth: none: every caller of 127\.0\.0\.1:0 is admin/);
   await tcp.processManager.stopProcess({ name: "sleeper" });
   assert.equal((await tcp.processManager.getProcess({ name: "sleeper" })).process?.state, ProcessState.STOPPED);
   const ran = await corral(["run", "--", "echo", "ran over tcp"], address);
@@ -72,11 +82,11 @@ test("server.auth: none makes every TCP caller admin, and the start says so as a
 
 test("ApplyConfig with a path never quotes the file: positions only, and nothing changes", async () => {
   const { daemon } = await daemonWith({});
-  const secret = "s3cr3t-" + Math.random().toString(36).slice(2);
+  const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;
   const files: Record<string, string> = {
     // Not YAML a config could be: a passwd/shadow-like file, a .env file, a config with a bad value and a bad key.
-    "shadow": `root:$6$${secret}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`,
-    "env": `API_KEY=${secret}\nprograms: x\n`,
+    shadow: `root:$6$${secret}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n`,
+    env: `API_KEY=${secret}\nprograms: x\n`,
     "config.yaml": `programs:\n  a:\n    command: [sh]\n    startsecs: ${secret}\n    ${secret}_key: 1\n`,
   };
   for (const [name, text] of Object.entries(files)) {

@@ -26,8 +26,16 @@ server:
     clients: [{subject: "CN=alice,O=lab", role: admin}]
   audit_log: audit/corral.jsonl
 `);
-  assert.deepEqual(config.server.tls, { certPath: "/etc/corral/tls/server.pem", keyPath: "/abs/server.key", clientCaPath: "/etc/corral/tls/ca.pem", requireClientCert: true });
-  assert.deepEqual(config.server.auth, { tokens: [{ name: "ci", file: "/etc/corral/tokens/ci.token", role: "operator" }], clients: [{ subject: "CN=alice,O=lab", role: "admin" }] });
+  assert.deepEqual(config.server.tls, {
+    certPath: "/etc/corral/tls/server.pem",
+    keyPath: "/abs/server.key",
+    clientCaPath: "/etc/corral/tls/ca.pem",
+    requireClientCert: true,
+  });
+  assert.deepEqual(config.server.auth, {
+    tokens: [{ name: "ci", file: "/etc/corral/tokens/ci.token", role: "operator" }],
+    clients: [{ subject: "CN=alice,O=lab", role: "admin" }],
+  });
   assert.equal(config.server.auditLog, "/etc/corral/audit/corral.jsonl");
   assert.equal(config.server.insecure, undefined);
   const optional = parse("server: {tls: {cert: c.pem, key: k.pem, client_ca: ca.pem, require_client_cert: false}}\n");
@@ -57,7 +65,11 @@ test("bad security settings are refused, naming the field and the rule", () => {
   assert.match(one("server: {auth: {tokens: [{name: a, file: t, role: root}]}}\n").rule, /viewer, operator, admin/);
   const duplicate = one("server: {auth: {tokens: [{name: a, file: t, role: viewer}, {name: a, file: u, role: admin}]}}\n");
   assert.equal(duplicate.field, "server.auth.tokens[1].name");
-  assert.match(one("server: {auth: {tokens: [{name: a, file: t, value: s3cret, role: viewer}]}}\n").rule, /unknown key/, "a token is never written in the config itself");
+  assert.match(
+    one("server: {auth: {tokens: [{name: a, file: t, value: s3cret, role: viewer}]}}\n").rule,
+    /unknown key/,
+    "a token is never written in the config itself",
+  );
   assert.match(one("server: {tls: {cert: c, key: k, client_ca: ca}, auth: {clients: [{subject: alice, role: viewer}]}}\n").rule, /CN=alice/);
   assert.match(one("server: {tls: {cert: c, key: k}, auth: {clients: [{subject: CN=alice, role: viewer}]}}\n").rule, /client_ca/);
 });

@@ -47,7 +47,10 @@ test("a TLS listener serves clients that trust its CA and refuses plain-text cli
     assert.equal(plain.code, Status.UNAVAILABLE);
     const untrusted = await rpcError(serverInfoOver({ address: tcp, tls: {} }), "the system roots do not know the test CA");
     assert.equal(untrusted.code, Status.UNAVAILABLE);
-    const wrongName = await rpcError(serverInfoOver({ address: tcp, tls: { ca: pki.ca, serverName: "not-the-server.example" } }), "a name the certificate does not have");
+    const wrongName = await rpcError(
+      serverInfoOver({ address: tcp, tls: { ca: pki.ca, serverName: "not-the-server.example" } }),
+      "a name the certificate does not have",
+    );
     assert.equal(wrongName.code, Status.UNAVAILABLE);
     // The Unix socket stays plain (its 0600 mode protects it).
     assert.equal((await daemon.client.processManager.getServerInfo({})).pid, daemon.pid);
@@ -65,7 +68,10 @@ test("with client_ca, the handshake refuses a missing, a foreign and an expired 
   try {
     const good = await serverInfoOver({ address: tcp, tls: { ca: pki.ca, cert: pki.alice.cert, key: pki.alice.key } });
     assert.equal(good.pid, daemon.pid);
-    for (const [what, cert] of [["foreign CA", pki.foreign], ["expired", pki.expired]] as const) {
+    for (const [what, cert] of [
+      ["foreign CA", pki.foreign],
+      ["expired", pki.expired],
+    ] as const) {
       const error = await rpcError(serverInfoOver({ address: tcp, tls: { ca: pki.ca, cert: cert.cert, key: cert.key } }), what);
       assert.equal(error.code, Status.UNAVAILABLE, `${what}: ${error.details}`);
     }

@@ -26,7 +26,13 @@ export function formatDiff(diff: ConfigDiff | undefined, dryRun: boolean): strin
   for (const name of diff?.added ?? []) lines.push(`+ ${name.padEnd(width)}  added`);
   for (const name of diff?.changed ?? []) {
     const fields = changes.get(name)?.fields.join(", ") ?? "";
-    const effect = restarted.has(name) ? (dryRun ? " (would restart)" : " (restarted)") : changes.get(name)?.needsRestart ? " (takes effect at its next start)" : "";
+    const effect = restarted.has(name)
+      ? dryRun
+        ? " (would restart)"
+        : " (restarted)"
+      : changes.get(name)?.needsRestart
+        ? " (takes effect at its next start)"
+        : "";
     lines.push(`~ ${name.padEnd(width)}  changed: ${fields}${effect}`);
   }
   for (const name of diff?.removed ?? []) lines.push(`- ${name.padEnd(width)}  removed${dryRun ? "" : " (stopped)"}`);
@@ -34,7 +40,7 @@ export function formatDiff(diff: ConfigDiff | undefined, dryRun: boolean): strin
   if (unchanged.length > 0) lines.push(`${unchanged.length} unchanged: ${unchanged.join(", ")}`);
   if (lines.length === 0 || lines.length === (unchanged.length > 0 ? 1 : 0)) lines.push("no changes");
   lines.push(dryRun ? "dry run: nothing was changed" : "applied");
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 export async function apply(ctx: CliContext, args: string[]): Promise<number> {
@@ -68,7 +74,10 @@ export async function apply(ctx: CliContext, args: string[]): Promise<number> {
     throw new UsageError(`invalid config, nothing was changed (${count} problem${count === 1 ? "" : "s"}):\n${error.message}`, "apply");
   }
   if (programs === 0 && values["allow-empty"] !== true) {
-    throw new UsageError(`${file} has no programs: applying it would stop and remove every program of the daemon; pass --allow-empty if that is what you want`, "apply");
+    throw new UsageError(
+      `${file} has no programs: applying it would stop and remove every program of the daemon; pass --allow-empty if that is what you want`,
+      "apply",
+    );
   }
   const response = await ctx.client.applyConfig({ source, dryRun }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
   ctx.out(formatDiff(response.diff, dryRun));

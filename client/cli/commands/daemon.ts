@@ -10,9 +10,7 @@ import { isUnavailable } from "../errors.js";
 import { formatClock, formatTime, jsonLine } from "../format.js";
 
 export async function info(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("info", () =>
-    parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } }),
-  );
+  const { values, positionals } = parsing("info", () => parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } }));
   noPositionals(positionals, "info");
   const serverInfo = await ctx.client.getServerInfo({}, quick(ctx));
   if (values.json) {

@@ -16,10 +16,13 @@ export async function deps(ctx: CliContext, args: string[]): Promise<number> {
   const { values } = parsing("deps", () => parseArgs({ args, allowPositionals: false, options: { json: { type: "boolean" } } }));
   const { processes } = await ctx.client.listProcesses({}, quick(ctx));
   const graph = new Map(
-    processes.map((p) => [p.name, Object.entries(p.spec?.dependsOn ?? {}).map(([name, condition]) => ({ name, condition: CONDITION_NAMES[condition] ?? "unknown" }))]),
+    processes.map((p) => [
+      p.name,
+      Object.entries(p.spec?.dependsOn ?? {}).map(([name, condition]) => ({ name, condition: CONDITION_NAMES[condition] ?? "unknown" })),
+    ]),
   );
   if (values.json) {
-    ctx.out(JSON.stringify({ programs: [...graph].map(([name, dependsOn]) => ({ name, dependsOn })) }, null, 2) + "\n");
+    ctx.out(`${JSON.stringify({ programs: [...graph].map(([name, dependsOn]) => ({ name, dependsOn })) }, null, 2)}\n`);
     return 0;
   }
   const needed = new Set([...graph.values()].flatMap((list) => list.map((d) => d.name)));
@@ -31,6 +34,6 @@ export async function deps(ctx: CliContext, args: string[]): Promise<number> {
   };
   // Roots: programs nothing depends on.
   for (const name of graph.keys()) if (!needed.has(name)) print(name, 0, undefined, []);
-  ctx.out(lines.length > 0 ? lines.join("\n") + "\n" : "no programs\n");
+  ctx.out(lines.length > 0 ? `${lines.join("\n")}\n` : "no programs\n");
   return 0;
 }

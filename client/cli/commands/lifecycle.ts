@@ -2,15 +2,7 @@
 // StopAll) for --all or a label selector, with a per-program results table.
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import {
-  ProcessState,
-  ShutdownHow,
-  StartWait,
-  StopWait,
-  type ProcessInfo,
-  type ProgramResult,
-  type ShutdownResult,
-} from "../../ts/index.js";
+import { ProcessState, ShutdownHow, StartWait, StopWait, type ProcessInfo, type ProgramResult, type ShutdownResult } from "../../ts/index.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { codeName, describeCallError, isUnavailable } from "../errors.js";
@@ -254,9 +246,7 @@ export async function restart(ctx: CliContext, args: string[]): Promise<number> 
 }
 
 export async function signal(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("signal", () =>
-    parseArgs({ args, allowPositionals: true, options: { group: { type: "boolean" } } }),
-  );
+  const { values, positionals } = parsing("signal", () => parseArgs({ args, allowPositionals: true, options: { group: { type: "boolean" } } }));
   if (positionals.length !== 2) throw new UsageError("give a program name and a signal (e.g. HUP)", "signal");
   const [name, signalName] = positionals as [string, string];
   const group = values.group === true;

@@ -79,7 +79,10 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
   if (!values.watch) {
     const rows: string[][] = [];
     for (const [i, target] of targets.entries()) {
-      const response = await ctx.monitor.getStats({ target, includeChildren: values.children, interval: durationFromMs(intervalMs) }, open(ctx, intervalMs + 15_000));
+      const response = await ctx.monitor.getStats(
+        { target, includeChildren: values.children, interval: durationFromMs(intervalMs) },
+        open(ctx, intervalMs + 15_000),
+      );
       if (values.json) ctx.out(jsonLine(GetStatsResponseSchema, response));
       else rows.push(...formatSample(response.sample!, positionals[i]!));
     }
@@ -91,7 +94,12 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
       ctx.out(jsonLine(WatchStatsResponseSchema, tick));
     } else {
       ctx.out(`-- ${new Date().toLocaleTimeString()} --\n`);
-      ctx.out(formatTable(STATS_HEADER, tick.samples.flatMap((sample, i) => formatSample(sample, positionals[i]!))));
+      ctx.out(
+        formatTable(
+          STATS_HEADER,
+          tick.samples.flatMap((sample, i) => formatSample(sample, positionals[i]!)),
+        ),
+      );
     }
   }
   return 0;
@@ -107,7 +115,10 @@ export async function ps(ctx: CliContext, args: string[]): Promise<number> {
     }),
   );
   if (positionals.length === 0) throw new UsageError("give at least one item to match", "ps");
-  const response = await ctx.monitor.findProcesses({ items: positionals, contains: !values.exact, caseSensitive: values["case-sensitive"] ?? false }, quick(ctx));
+  const response = await ctx.monitor.findProcesses(
+    { items: positionals, contains: !values.exact, caseSensitive: values["case-sensitive"] ?? false },
+    quick(ctx),
+  );
   // This very command line contains the items too.
   const processes = response.processes.filter((p) => p.pid !== process.pid);
   if (values.json) {
@@ -116,7 +127,12 @@ export async function ps(ctx: CliContext, args: string[]): Promise<number> {
     ctx.err("no matching processes\n");
     return 1;
   } else {
-    ctx.out(formatTable(["PID", "PPID", "S", "PROGRAM", "COMMAND"], processes.map((p) => [String(p.pid), String(p.ppid), p.state, p.program || "-", p.cmdline.join(" ")])));
+    ctx.out(
+      formatTable(
+        ["PID", "PPID", "S", "PROGRAM", "COMMAND"],
+        processes.map((p) => [String(p.pid), String(p.ppid), p.state, p.program || "-", p.cmdline.join(" ")]),
+      ),
+    );
   }
   return 0;
 }
@@ -193,7 +209,9 @@ export async function run(ctx: CliContext, args: string[]): Promise<number> {
             if (result.exitCode !== undefined) return result.exitCode;
             return 128 + (constants.signals[result.signal as NodeJS.Signals] ?? 0);
           case MonitoredOutcome.TIMED_OUT:
-            ctx.err(`corral: ${result.timeout === TimeoutKind.INACTIVITY ? "inactivity" : "total"} timeout: ${result.message}${result.sigkilled ? " (SIGKILL was needed)" : ""}\n`);
+            ctx.err(
+              `corral: ${result.timeout === TimeoutKind.INACTIVITY ? "inactivity" : "total"} timeout: ${result.message}${result.sigkilled ? " (SIGKILL was needed)" : ""}\n`,
+            );
             return TIMED_OUT_EXIT;
           case MonitoredOutcome.SPAWN_FAILED:
             ctx.err(`corral: cannot run ${result.spawnPath}: ${result.message}\n`);

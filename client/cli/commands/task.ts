@@ -51,13 +51,24 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       const { types } = await tr.listTaskTypes({}, quick(ctx));
       if (values.json) ctx.out(types.map((t) => jsonLine(TaskTypeInfoSchema, t)).join(""));
       else {
-        const rows = types.map((t) => [t.name, [t.loop ? "loop" : "", t.worker ? "worker" : ""].filter(Boolean).join(",") || "-", t.signals.join(",") || "-", t.methods.join(",") || "-", t.source]);
+        const rows = types.map((t) => [
+          t.name,
+          [t.loop ? "loop" : "", t.worker ? "worker" : ""].filter(Boolean).join(",") || "-",
+          t.signals.join(",") || "-",
+          t.methods.join(",") || "-",
+          t.source,
+        ]);
         ctx.out(formatTable(["TYPE", "KIND", "SIGNALS", "METHODS", "SOURCE"], rows));
       }
       return 0;
     }
     case "create": {
-      const { values, positionals } = parse({ args: { type: "string" }, settings: { type: "string" }, start: { type: "boolean" }, restore: { type: "boolean" } });
+      const { values, positionals } = parse({
+        args: { type: "string" },
+        settings: { type: "string" },
+        start: { type: "boolean" },
+        restore: { type: "boolean" },
+      });
       const [name, type] = one(positionals, ["NAME", "TYPE"]);
       const created = await tr.createTask(
         {
@@ -94,7 +105,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       const timeout = values.timeout === undefined ? undefined : durationFromMs(parseDuration(values.timeout as string, "--timeout", CMD));
       const info = (await tr.joinTask({ name: name!, token: tokenOf(values as { token?: string }), timeout }, open(ctx))).task!;
       ctx.out(describe(info));
-      if (info.error?.stack) ctx.err(info.error.stack + "\n");
+      if (info.error?.stack) ctx.err(`${info.error.stack}\n`);
       return info.state === TaskState.FAILED ? 1 : 0;
     }
     case "ls": {
@@ -102,7 +113,14 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       const { tasks } = await tr.listTasks({}, quick(ctx));
       if (values.json) ctx.out(tasks.map((t) => jsonLine(TaskInfoSchema, t)).join(""));
       else {
-        const rows = tasks.map((t) => [t.name, t.type, taskStateName(t.state), t.locked ? "yes" : "-", formatTime(t.startedAt).trim(), JSON.stringify(fromValue(t.status))]);
+        const rows = tasks.map((t) => [
+          t.name,
+          t.type,
+          taskStateName(t.state),
+          t.locked ? "yes" : "-",
+          formatTime(t.startedAt).trim(),
+          JSON.stringify(fromValue(t.status)),
+        ]);
         ctx.out(formatTable(["NAME", "TYPE", "STATE", "LOCKED", "STARTED", "STATUS"], rows));
       }
       return 0;
@@ -110,7 +128,7 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
     case "status": {
       const { positionals } = parse({});
       const [name] = one(positionals, ["NAME"]);
-      ctx.out(JSON.stringify(fromValue((await tr.getStatus({ name: name! }, quick(ctx))).status)) + "\n");
+      ctx.out(`${JSON.stringify(fromValue((await tr.getStatus({ name: name! }, quick(ctx))).status))}\n`);
       return 0;
     }
     case "settings": {
@@ -122,9 +140,9 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
         ctx.out(`pending settings of ${name} set\n`);
       } else if (values.pending) {
         const response = await tr.getPendingSettings({ name: name! }, quick(ctx));
-        ctx.out(response.pending ? JSON.stringify(fromValue(response.settings)) + "\n" : "(none)\n");
+        ctx.out(response.pending ? `${JSON.stringify(fromValue(response.settings))}\n` : "(none)\n");
       } else {
-        ctx.out(JSON.stringify(fromValue((await tr.getSettings({ name: name! }, quick(ctx))).settings)) + "\n");
+        ctx.out(`${JSON.stringify(fromValue((await tr.getSettings({ name: name! }, quick(ctx))).settings))}\n`);
       }
       return 0;
     }
@@ -160,10 +178,15 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       const { values, positionals } = parse({ ...tokenOption });
       const [name, method, argsJson] = one(positionals, ["NAME", "METHOD"]);
       const response = await tr.callMethod(
-        { name: name!, method: method!, args: toValue(argsJson === undefined ? null : parseJson(argsJson, "ARGS")), token: tokenOf(values as { token?: string }) },
+        {
+          name: name!,
+          method: method!,
+          args: toValue(argsJson === undefined ? null : parseJson(argsJson, "ARGS")),
+          token: tokenOf(values as { token?: string }),
+        },
         quick(ctx),
       );
-      ctx.out(JSON.stringify(fromValue(response.result)) + "\n");
+      ctx.out(`${JSON.stringify(fromValue(response.result))}\n`);
       return 0;
     }
     case "watch": {
@@ -182,7 +205,9 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
             const s = item.kind.value;
             const payload = fromValue(s.payload);
             if (values.json) {
-              ctx.out(JSON.stringify({ seq: Number(s.seq), time: s.time ? timestampDate(s.time).toISOString() : null, task: s.task, name: s.name, payload }) + "\n");
+              ctx.out(
+                `${JSON.stringify({ seq: Number(s.seq), time: s.time ? timestampDate(s.time).toISOString() : null, task: s.task, name: s.name, payload })}\n`,
+              );
             } else ctx.out(`#${s.seq} ${formatTime(s.time)} ${s.task} ${s.name}${payload === null ? "" : ` ${JSON.stringify(payload)}`}\n`);
           } else if (item.kind.case === "gap") {
             ctx.out(`-- ${item.kind.value.missed} signals missed after #${item.kind.value.afterSeq} --\n`);

@@ -34,7 +34,17 @@ export function formatTop(frame: Frame, address: string, now = new Date()): stri
     const sample = frame.samples.get(p.name);
     const total = sample?.total ?? sample?.process;
     if (!total || sample?.error) {
-      return [p.name, stateName(p.state), isAlive(p.state) && p.run ? String(p.run.pid) : "-", "-", "-", "-", "-", "-", sample?.error ? sample.error : uptimeText(p)];
+      return [
+        p.name,
+        stateName(p.state),
+        isAlive(p.state) && p.run ? String(p.run.pid) : "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+        sample?.error ? sample.error : uptimeText(p),
+      ];
     }
     cpuSum += total.cpuPercent ?? 0;
     rssSum += Number(total.rssBytes);
@@ -115,7 +125,7 @@ export async function top(ctx: CliContext, args: string[]): Promise<number> {
         ctx.out(formatTop(frame, ctx.address));
         return 0;
       }
-      ctx.out("\x1b[H\x1b[2J" + formatTop(frame, ctx.address) + "\nq: quit\n");
+      ctx.out(`\x1b[H\x1b[2J${formatTop(frame, ctx.address)}\nq: quit\n`);
     }
     return 0;
   } catch (error) {

@@ -31,7 +31,11 @@ export async function fleetEvents(ctx: FleetContext, args: string[]): Promise<nu
   ctx.signal.addEventListener("abort", onCtrlC, { once: true });
   const collected: { host: string; event: Event }[] = [];
   try {
-    const lastSeqs = values.follow ? undefined : await ctx.fleet.onEachHost(ctx.scope, async (client, _host, options) => (await client.processManager.getServerInfo({}, options)).lastEventSeq, { signal: stop.signal });
+    const lastSeqs = values.follow
+      ? undefined
+      : await ctx.fleet.onEachHost(ctx.scope, async (client, _host, options) => (await client.processManager.getServerInfo({}, options)).lastEventSeq, {
+          signal: stop.signal,
+        });
     await Promise.all(
       ctx.scope.map(async (host) => {
         const last = lastSeqs?.find((answer) => answer.host === host);

@@ -19,7 +19,13 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 type OneHostCommand = (ctx: CliContext, args: string[]) => Promise<number>;
 
 const OPTIONS: Record<string, Options> = {
-  start: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" }, ready: { type: "boolean" } },
+  start: {
+    all: { type: "boolean" },
+    label: { type: "string", multiple: true },
+    "no-wait": { type: "boolean" },
+    timeout: { type: "string" },
+    ready: { type: "boolean" },
+  },
   stop: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" } },
   restart: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
   signal: { group: { type: "boolean" } },
@@ -100,7 +106,13 @@ async function named(
 type ResultRow = [name: string, host: string, result: string, state: string, detail: string];
 
 function resultRow(host: string, r: ProgramResult): ResultRow {
-  return [r.name, host, r.ok ? "ok" : "FAILED", r.process ? stateName(r.process.state) : "-", r.ok ? r.note || pidOf(r.process) : `${codeName(r.code)}: ${r.error}`];
+  return [
+    r.name,
+    host,
+    r.ok ? "ok" : "FAILED",
+    r.process ? stateName(r.process.state) : "-",
+    r.ok ? r.note || pidOf(r.process) : `${codeName(r.code)}: ${r.error}`,
+  ];
 }
 
 /** start|stop --all / --label on every host in scope, one table with a HOST column. */

@@ -47,7 +47,10 @@ async function localHost(fleet: Fleet, env: NodeJS.ProcessEnv, server: FleetServ
     return given;
   }
   const hint = "set CORRAL_HOST_NAME=NAME, or use --host NAME";
-  const found = await server.identifyHost(fleet.hostNames.map((name) => fleet.target(name)), { hint });
+  const found = await server.identifyHost(
+    fleet.hostNames.map((name) => fleet.target(name)),
+    { hint },
+  );
   if (!found) throw new UsageError(`--local: no host of the config is this machine (no address is loopback or a local interface's); ${hint}`);
   return found.name;
 }
@@ -59,7 +62,8 @@ export async function runFleetCommand(command: string, args: string[], selection
   let fleet: Fleet;
   try {
     const config = await loadConfigFile(selection.configPath);
-    if (config.hosts.length === 0) throw new UsageError(`${selection.configPath} has no hosts map: --config (or $CORRAL_CONFIG) needs one; without it, use --address`);
+    if (config.hosts.length === 0)
+      throw new UsageError(`${selection.configPath} has no hosts map: --config (or $CORRAL_CONFIG) needs one; without it, use --address`);
     fleet = new Fleet({
       hosts: config.hosts,
       programs: config.programs.map((program) => ({ name: program.name, ...(program.host !== undefined ? { host: program.host } : {}) })),
@@ -96,14 +100,15 @@ export async function runFleetCommand(command: string, args: string[], selection
           host = await localHost(fleet, env, server);
         } catch (error) {
           const why = error instanceof Error ? error.message : String(error);
-          throw new UsageError(`\`corral ${command}\` talks to one daemon: say which with --host NAME or --local${command === "events" ? ", or use --all-hosts" : ""} (${why})`, command);
+          throw new UsageError(
+            `\`corral ${command}\` talks to one daemon: say which with --host NAME or --local${command === "events" ? ", or use --all-hosts" : ""} (${why})`,
+            command,
+          );
         }
       }
       return await runOnClient(CLIENT_COMMANDS[command]!, args, fleet.client(host), describeTarget(fleet.target(host)));
     }
-    return await withTerminal((base) =>
-      fleetCommand({ ...base, fleet, scope, forHost: (host) => ({ ...base, ...clientContext(fleet.client(host)) }) }, args),
-    );
+    return await withTerminal((base) => fleetCommand({ ...base, fleet, scope, forHost: (host) => ({ ...base, ...clientContext(fleet.client(host)) }) }, args));
   } finally {
     fleet.close();
     // A host that hangs mid-handshake (e.g. a TLS daemon that stopped answering) leaves a socket

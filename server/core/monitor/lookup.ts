@@ -84,7 +84,7 @@ export function listZombies(runs: RunLookup, daemonPid = process.pid): ZombieEnt
   const zombies: ZombieEntry[] = [];
   for (const pid of listPids()) {
     const proc = readProcSample(pid);
-    if (!proc || proc.state !== "Z") continue;
+    if (proc?.state !== "Z") continue;
     zombies.push({
       pid,
       ppid: proc.ppid,

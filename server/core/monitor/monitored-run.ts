@@ -109,14 +109,24 @@ export class MonitoredRun {
     }
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (this.pid === 0 && !this.done) {
-        this.finish({ outcome: "spawn_failed", spawnPath: this.spec.command, spawnErrno: error.code ?? "EUNKNOWN", message: `spawn ${this.spec.command} failed: ${error.message}` });
+        this.finish({
+          outcome: "spawn_failed",
+          spawnPath: this.spec.command,
+          spawnErrno: error.code ?? "EUNKNOWN",
+          message: `spawn ${this.spec.command} failed: ${error.message}`,
+        });
       }
     });
     if (child.pid === undefined) return; // the "error" event follows
     this.child = child;
     this.pid = child.pid;
     const leaderExit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    this.group = { pgid: child.pid, leaderStartTicks: readStat(child.pid)?.startTicks ?? 0, leaderExited: () => child.exitCode !== null || child.signalCode !== null, leaderExit };
+    this.group = {
+      pgid: child.pid,
+      leaderStartTicks: readStat(child.pid)?.startTicks ?? 0,
+      leaderExited: () => child.exitCode !== null || child.signalCode !== null,
+      leaderExit,
+    };
     this.startMono = performance.now();
     this.push({ kind: "started", runId: this.runId, pid: child.pid });
     for (const stream of ["stdout", "stderr"] as const) {
@@ -127,7 +137,8 @@ export class MonitoredRun {
     const { inactivityTimeoutMs, totalTimeoutMs } = this.spec;
     if (inactivityTimeoutMs > 0) {
       this.inactivityTimer = setTimeout(
-        () => this.fail({ outcome: "timed_out", timeout: "inactivity", timedOutAfterMs: this.elapsedMs(), message: `no progress for ${inactivityTimeoutMs} ms` }),
+        () =>
+          this.fail({ outcome: "timed_out", timeout: "inactivity", timedOutAfterMs: this.elapsedMs(), message: `no progress for ${inactivityTimeoutMs} ms` }),
         inactivityTimeoutMs,
       );
     }

@@ -43,9 +43,14 @@ export function runLookupOf(programs: ProgramSource): RunLookup {
       if (typeof name !== "string" || name === "") throw new NotFoundError("program", String(name));
       const snapshot = programs.get(name);
       const run = liveRunOf(snapshot);
-      if (!run) throw new WrongStateError(`program "${name}" is not running (state ${snapshot.state}${snapshot.stateReason ? `: ${snapshot.stateReason}` : ""})`, "NOT_RUNNING", {
-        subject: `program/${name}`,
-      });
+      if (!run)
+        throw new WrongStateError(
+          `program "${name}" is not running (state ${snapshot.state}${snapshot.stateReason ? `: ${snapshot.stateReason}` : ""})`,
+          "NOT_RUNNING",
+          {
+            subject: `program/${name}`,
+          },
+        );
       return run;
     },
     liveRuns: () => programs.list().flatMap((snapshot) => liveRunOf(snapshot) ?? []),

@@ -169,7 +169,11 @@ export class StatsSampler {
   private remember(samples: StatsSample[], nowMs: number, upSec: number, seen: Set<string>): void {
     for (const sample of samples) {
       for (const stats of sample.process ? [sample.process, ...sample.children] : []) {
-        this.previous.set(`${stats.pid}:${stats.pidStartTicks}`, { cpuTicks: Math.round(stats.cpuSeconds * CLOCK_TICKS_PER_SEC), monoMs: nowMs, uptimeSec: upSec });
+        this.previous.set(`${stats.pid}:${stats.pidStartTicks}`, {
+          cpuTicks: Math.round(stats.cpuSeconds * CLOCK_TICKS_PER_SEC),
+          monoMs: nowMs,
+          uptimeSec: upSec,
+        });
       }
     }
     if (nowMs - this.lastPruneMs > 10_000) {

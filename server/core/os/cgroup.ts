@@ -56,7 +56,9 @@ export function cgroup2Mount(): string | undefined {
 /** The daemon's own cgroup v2 path ("0::/path" in /proc/self/cgroup). */
 export function ownCgroup(): string | undefined {
   try {
-    const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => l.startsWith("0::"));
+    const line = readFileSync("/proc/self/cgroup", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("0::"));
     return line?.slice(3);
   } catch {
     return undefined;
@@ -240,7 +242,10 @@ export class RunCgroup {
         // busy (other runs, or populated again) or gone
       }
     };
-    if (!this.populated()) return remove();
+    if (!this.populated()) {
+      remove();
+      return;
+    }
     let watcher: FSWatcher | undefined;
     const check = () => {
       if (this.populated()) return;

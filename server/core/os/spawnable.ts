@@ -20,7 +20,10 @@ export function checkSpawnable(cwd: string, command: string, env: Record<string,
   }
   const candidates = command.includes("/")
     ? [isAbsolute(command) ? command : resolvePath(cwd, command)]
-    : (env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+    : (env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
   let firstProblem: SpawnProblem | undefined;
   for (const candidate of candidates) {
     try {

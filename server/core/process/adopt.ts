@@ -140,7 +140,12 @@ export class Persistence {
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
 
     this.spawnLog = new SpawnLog(join(options.stateDir, "spawns.jsonl"), this.bootId);
-    this.store = new StateStore(join(options.stateDir, "state.json"), () => this.snapshot(), (message) => this.options.journal.append("", 0, { kind: "server", message }), () => this.spawnLog.clear());
+    this.store = new StateStore(
+      join(options.stateDir, "state.json"),
+      () => this.snapshot(),
+      (message) => this.options.journal.append("", 0, { kind: "server", message }),
+      () => this.spawnLog.clear(),
+    );
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);
     // Runs spawned after the old daemon's last save are in its spawn log (spawn-recovery.ts).
@@ -209,7 +214,9 @@ export class Persistence {
       const run = record.run;
       const adhoc = record.adhocProgram !== undefined ? this.readAdhocProgram(name, record.adhocProgram) : undefined;
       if (record.adhocConfig !== undefined && adhoc === undefined) {
-        this.report(`ad-hoc program "${name}" of the previous daemon not re-created: saved by an older corral (adhocConfig)${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+        this.report(
+          `ad-hoc program "${name}" of the previous daemon not re-created: saved by an older corral (adhocConfig)${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`,
+        );
         if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
         continue;
       }
@@ -222,7 +229,9 @@ export class Persistence {
           if (record.stoppedByShutdown && record.desired === "running") outcome.resume.push(name);
           else outcome.restored.add(name);
         } else {
-          this.report(`ad-hoc program "${name}" of the previous daemon not re-created: ${problem}${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`);
+          this.report(
+            `ad-hoc program "${name}" of the previous daemon not re-created: ${problem}${run && run.exitedAt === undefined ? "; its run is stopped" : ""}`,
+          );
           if (run && run.exitedAt === undefined && sameBoot) this.stopOrphan(name, run.pid, run.pidStartTicks);
           continue;
         }
@@ -234,7 +243,11 @@ export class Persistence {
       }
       if (program.remoteHost !== undefined) {
         // Another host's program: a run saved for it here is neither adopted nor stopped.
-        if (run) this.options.journal.append("", 0, { kind: "server", message: `program "${name}" runs on host ${program.remoteHost}: its saved run (pid ${run.pid}) was neither adopted nor stopped` });
+        if (run)
+          this.options.journal.append("", 0, {
+            kind: "server",
+            message: `program "${name}" runs on host ${program.remoteHost}: its saved run (pid ${run.pid}) was neither adopted nor stopped`,
+          });
         outcome.restored.add(name);
         continue;
       }
@@ -265,7 +278,13 @@ export class Persistence {
       }
       if (run && run.exitedAt === undefined) {
         outcome.restored.add(name);
-        const restored = { runId: run.runId, pid: run.pid, pidStartTicks: run.pidStartTicks, startedAt: new Date(run.startedAt), logStart: { stdout: run.stdoutStart, stderr: run.stderrStart } };
+        const restored = {
+          runId: run.runId,
+          pid: run.pid,
+          pidStartTicks: run.pidStartTicks,
+          startedAt: new Date(run.startedAt),
+          logStart: { stdout: run.stdoutStart, stderr: run.stderrStart },
+        };
         if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
           program.restore({ kind: "adopted", run: restored, restarts: record.restarts, watchExit: (r, onGone) => this.exitWatcher.watch(r, onGone) }, desired);
           outcome.adopted.push(name);
@@ -277,7 +296,10 @@ export class Persistence {
           if (record.desired === "stopped") {
             // Ended while being stopped by the user: stopped, not restarted by its policy.
             const ended = { ...restored, exitedAt: new Date(), exitStatusUnknown: why };
-            program.restore({ kind: "finished", state: "STOPPED", reason: `stopped by request (exit status unknown: ${why})`, run: ended, restarts: record.restarts }, "stopped");
+            program.restore(
+              { kind: "finished", state: "STOPPED", reason: `stopped by request (exit status unknown: ${why})`, run: ended, restarts: record.restarts },
+              "stopped",
+            );
             outcome.finished.push(name);
           } else if (startAsked) {
             // Ended by the restart's stop (or on its own) while nobody watched: the start asked for follows.
@@ -293,7 +315,10 @@ export class Persistence {
         }
       } else if (record.desired === "stopped") {
         outcome.restored.add(name);
-        program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts }, "stopped");
+        program.restore(
+          { kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts },
+          "stopped",
+        );
       } else {
         program.restore({ kind: "intent" }, desired);
         if (resumeRetry) outcome.resume.push(name);
@@ -323,9 +348,16 @@ export class Persistence {
   private stopOrphan(name: string, pid: number, startTicks: number): void {
     if (!isSameProcess(pid, startTicks)) return;
     const journal = this.options.journal;
-    journal.append("", 0, { kind: "server", message: `program "${name}" is no longer configured: stopping its run left by the previous daemon (process group ${pid})` });
+    journal.append("", 0, {
+      kind: "server",
+      message: `program "${name}" is no longer configured: stopping its run left by the previous daemon (process group ${pid})`,
+    });
     void stopProcessGroup({ pgid: pid, leaderStartTicks: startTicks }, { signal: "SIGTERM", timeoutMs: ORPHAN_STOP_TIMEOUT_MS }).then(({ survivors }) => {
-      if (survivors.length > 0) journal.append("", 0, { kind: "server", message: `program "${name}": ${survivors.length} process(es) of group ${pid} survived SIGKILL: ${survivors.join(", ")}` });
+      if (survivors.length > 0)
+        journal.append("", 0, {
+          kind: "server",
+          message: `program "${name}": ${survivors.length} process(es) of group ${pid} survived SIGKILL: ${survivors.join(", ")}`,
+        });
     });
   }
 
@@ -362,7 +394,14 @@ function savedRunOf(run: Run): SavedRun | undefined {
     stderrStart: run.logStart?.stderr ?? 0,
   };
   if (alive) return base;
-  return { ...base, exitedAt: run.exitedAt?.toISOString(), exitCode: run.exitCode, exitSignal: run.exitSignal, spawnError: run.spawnError, exitStatusUnknown: run.exitStatusUnknown };
+  return {
+    ...base,
+    exitedAt: run.exitedAt?.toISOString(),
+    exitCode: run.exitCode,
+    exitSignal: run.exitSignal,
+    spawnError: run.spawnError,
+    exitStatusUnknown: run.exitStatusUnknown,
+  };
 }
 
 function endedRunOf(run: SavedRun): RestoredRun & EndedRun {

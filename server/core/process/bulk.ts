@@ -87,29 +87,42 @@ export class BulkOperations {
             try {
               await this.startWithDependencies(dep, starting, options, false);
             } catch (error) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`, "DEPENDENCY_FAILED", {
-                subject: `program/${depName}`,
-                type: "DEPENDENCY",
-                metadata: { program: program.name, dependency: depName },
-              });
+              throw new WrongStateError(
+                `${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`,
+                "DEPENDENCY_FAILED",
+                {
+                  subject: `program/${depName}`,
+                  type: "DEPENDENCY",
+                  metadata: { program: program.name, dependency: depName },
+                },
+              );
             }
           }
           const deadline = performance.now() + timeoutMs;
           // Waiters resolve on a transition; by the time this runs the dependency may have moved on
           // (e.g. a finished run was started again by the same bulk start), so check again.
           for (;;) {
-            await dep.waitFor((p) => {
-              const result = conditionHolds(condition, this.dependencyView(p));
-              return result.met || result.failed;
-            }, Math.max(1, deadline - performance.now()), `${condition} (needed by ${program.name})`, options.signal);
+            await dep.waitFor(
+              (p) => {
+                const result = conditionHolds(condition, this.dependencyView(p));
+                return result.met || result.failed;
+              },
+              Math.max(1, deadline - performance.now()),
+              `${condition} (needed by ${program.name})`,
+              options.signal,
+            );
             const result = check();
             if (result.met) break;
             if (result.failed) {
-              throw new WrongStateError(`${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`, "DEPENDENCY_FAILED", {
-                subject: `program/${depName}`,
-                type: "DEPENDENCY",
-                metadata: { program: program.name, dependency: depName, condition },
-              });
+              throw new WrongStateError(
+                `${program.name} not started: its dependency ${depName} ${result.why} (${dep.stateReason}); depends_on needs it ${condition}`,
+                "DEPENDENCY_FAILED",
+                {
+                  subject: `program/${depName}`,
+                  type: "DEPENDENCY",
+                  metadata: { program: program.name, dependency: depName, condition },
+                },
+              );
             }
           }
         }),
@@ -125,7 +138,12 @@ export class BulkOperations {
     if (wait === "none") return;
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
     await program.waitFor(
-      (p) => (wait === "ready" ? p.ready : p.state === "RUNNING") || p.state === "FATAL" || p.state === "STOPPED" || p.state === "STOPPING" || (p.state === "EXITED" && p.run?.exitedAt !== undefined),
+      (p) =>
+        (wait === "ready" ? p.ready : p.state === "RUNNING") ||
+        p.state === "FATAL" ||
+        p.state === "STOPPED" ||
+        p.state === "STOPPING" ||
+        (p.state === "EXITED" && p.run?.exitedAt !== undefined),
       timeoutMs,
       wait === "ready" ? "ready" : "RUNNING",
       options.signal,
@@ -137,12 +155,14 @@ export class BulkOperations {
     const starting = new Map<string, Promise<void>>();
     // Independent programs spawn right here, in config order; dependents as their conditions hold.
     const remote = programs.filter((program) => program.remoteHost !== undefined);
-    const started = programs.filter((program) => program.remoteHost === undefined).map((program) => {
-      const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
-      // Already up counts as success for a bulk start.
-      const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
-      return { program, promise };
-    });
+    const started = programs
+      .filter((program) => program.remoteHost === undefined)
+      .map((program) => {
+        const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
+        // Already up counts as success for a bulk start.
+        const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
+        return { program, promise };
+      });
     return Promise.all(
       started.map(async ({ program, promise }) => {
         let error: Error | undefined;
@@ -185,15 +205,24 @@ export class BulkOperations {
     const skipped = all.filter((program) => program.remoteHost !== undefined && !program.isActive());
     const programs = all.filter((program) => !skipped.includes(program));
     // The intent was saved before the first level's signals (manager.ts stopAll, saveStopIntent).
-    const stops = programs.map((program) => ({ program, pid: program.isActive() ? (program.run?.pid ?? 0) : 0, stopping: program.stopWithResult(options.cause) }));
+    const stops = programs.map((program) => ({
+      program,
+      pid: program.isActive() ? (program.run?.pid ?? 0) : 0,
+      stopping: program.stopWithResult(options.cause),
+    }));
     return Promise.all(
       stops.map(async ({ program, pid, stopping }) => {
         let error: Error | undefined;
-        let shutdown: ShutdownResult = pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
+        let shutdown: ShutdownResult =
+          pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
         try {
           if (options.wait !== "none") {
             const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-            shutdown = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`) });
+            shutdown = await withTimeout(stopping, {
+              timeoutMs,
+              signal: options.signal,
+              onTimeout: () => new TimeoutError(`${program.name}: not stopped after ${timeoutMs} ms`),
+            });
             const { survivors } = shutdown;
             if (survivors.length > 0) error = new SurvivorsError(program.name, survivors);
           } else stopping.catch(() => undefined);
@@ -224,5 +253,9 @@ function remoteResult(program: Program): ProgramResult {
 /** Start, stop, restart and signal act on processes of this host only. */
 export function refuseRemote(program: Program, what: string): void {
   const host = program.remoteHost;
-  if (host !== undefined) throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${program.name}`, metadata: { program: program.name, host } });
+  if (host !== undefined)
+    throw new WrongStateError(`${program.name} runs on host ${host}, not on this host: ${what} it on ${host}`, "REMOTE_PROGRAM", {
+      subject: `program/${program.name}`,
+      metadata: { program: program.name, host },
+    });
 }

@@ -9,7 +9,16 @@ export type EventDetail =
   | { kind: "stateChanged"; from: ProcessState; to: ProcessState; reason: string }
   | { kind: "processStarted"; pid: number; pidStartTicks: number }
   // reason and stderrTail are absent in journal files written by older daemons.
-  | { kind: "processExited"; pid: number; exitCode?: number; signal?: string; expected: boolean; uptimeMs: number; reason?: string; stderrTail?: readonly string[] }
+  | {
+      kind: "processExited";
+      pid: number;
+      exitCode?: number;
+      signal?: string;
+      expected: boolean;
+      uptimeMs: number;
+      reason?: string;
+      stderrTail?: readonly string[];
+    }
   | { kind: "spawnFailed"; path: string; errno: string; message: string }
   | { kind: "server"; message: string }
   | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }
@@ -117,7 +126,8 @@ export const journalCodec: LogCodec<JournalEvent> = {
     if (typeof line !== "object" || line === null) return undefined;
     const value = line as Partial<StoredEvent>;
     if (!Number.isSafeInteger(value.seq) || typeof value.time !== "string" || typeof value.program !== "string") return undefined;
-    if (!Number.isSafeInteger(value.runId) || typeof value.detail !== "object" || value.detail === null || typeof value.detail.kind !== "string") return undefined;
+    if (!Number.isSafeInteger(value.runId) || typeof value.detail !== "object" || value.detail === null || typeof value.detail.kind !== "string")
+      return undefined;
     const time = new Date(value.time);
     if (Number.isNaN(time.getTime())) return undefined;
     return { seq: value.seq as number, time, program: value.program, runId: value.runId as number, detail: value.detail };

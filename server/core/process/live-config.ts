@@ -86,13 +86,17 @@ export class LiveConfig {
   }
 
   private get reader(): ConfigReader {
-    if (!this.policy.reader) throw new WrongStateError("this daemon was started without a config reader, so it cannot read config text or files", "NO_CONFIG_READER");
+    if (!this.policy.reader)
+      throw new WrongStateError("this daemon was started without a config reader, so it cannot read config text or files", "NO_CONFIG_READER");
     return this.policy.reader;
   }
 
   private requireAdhoc(what: string): void {
     if (!this.policy.allowAdhoc) {
-      throw new PermissionDeniedError(`${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`, "ADHOC_DISABLED");
+      throw new PermissionDeniedError(
+        `${what} refused: this daemon does not allow ad-hoc programs (set server.allow_adhoc: true in its config to allow them)`,
+        "ADHOC_DISABLED",
+      );
     }
   }
 
@@ -114,7 +118,10 @@ export class LiveConfig {
   async reload(options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
     const path = this.policy.configPath;
     if (path === undefined) {
-      throw new WrongStateError("the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)", "NO_CONFIG_FILE");
+      throw new WrongStateError(
+        "the daemon runs the built-in example config, so there is no file to reload; start it with --config FILE, or use ApplyConfig (corral apply FILE)",
+        "NO_CONFIG_FILE",
+      );
     }
     return this.apply(await this.reader.loadFile(path), options);
   }
@@ -138,7 +145,11 @@ export class LiveConfig {
       const set = this.host.programs();
       const clashes = programs.filter((config) => set.get(config.name)?.adhoc).map((config) => config.name);
       if (clashes.length > 0) {
-        throw new InvalidArgumentError("programs", clashes, `name(s) taken by ad-hoc program(s): delete them first (DeleteProgram), or rename them in the config`);
+        throw new InvalidArgumentError(
+          "programs",
+          clashes,
+          `name(s) taken by ad-hoc program(s): delete them first (DeleteProgram), or rename them in the config`,
+        );
       }
       const configured = [...set.values()].filter((program) => !program.adhoc);
       const diff = diffPrograms(
@@ -147,7 +158,7 @@ export class LiveConfig {
       );
       const isUp = (name: string) => {
         const program = set.get(name);
-        return program !== undefined && program.isActive() && program.state !== "STOPPING";
+        return program?.isActive() && program.state !== "STOPPING";
       };
       const restarted = diff.changed.filter((change) => change.needsRestart && isUp(change.name)).map((change) => change.name);
       const result: AppliedConfig = {
@@ -216,7 +227,11 @@ export class LiveConfig {
       graph.set(config.name, Object.keys(config.dependsOn ?? {}));
       const problem = dependencyProblems(graph).find((p) => p.program === config.name);
       if (problem) {
-        throw new InvalidArgumentError(problem.dependency === undefined ? "depends_on" : `depends_on.${problem.dependency}`, problem.dependency ?? config.name, problem.rule.replace("of this config", "that exist"));
+        throw new InvalidArgumentError(
+          problem.dependency === undefined ? "depends_on" : `depends_on.${problem.dependency}`,
+          problem.dependency ?? config.name,
+          problem.rule.replace("of this config", "that exist"),
+        );
       }
       const program = this.host.add(config, kept);
       this.host.saved?.();
@@ -234,9 +249,13 @@ export class LiveConfig {
       const program = set.get(name);
       if (!program) throw new NotFoundError("program", name);
       if (!program.adhoc) {
-        throw new WrongStateError(`${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`, "NOT_ADHOC", {
-          subject: `program/${name}`,
-        });
+        throw new WrongStateError(
+          `${name} comes from the config file, not CreateProgram: remove it from the config and apply it (corral apply / reload)`,
+          "NOT_ADHOC",
+          {
+            subject: `program/${name}`,
+          },
+        );
       }
       program.setRemoving(true);
       const [result] = await this.host.stopAll({ names: [name] }, { wait: "stopped" });

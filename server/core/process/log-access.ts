@@ -48,7 +48,11 @@ export async function* followLogs(program: Program, options: FollowLogsOptions =
   }
   const starts = await Promise.all(
     files.map(async (file) =>
-      options.offset !== undefined ? options.offset : options.tailLines && options.tailLines > 0 ? file.tailOffset(options.tailLines) : (await file.bounds()).end,
+      options.offset !== undefined
+        ? options.offset
+        : options.tailLines && options.tailLines > 0
+          ? file.tailOffset(options.tailLines)
+          : (await file.bounds()).end,
     ),
   );
   if (files.length === 1) {

@@ -44,7 +44,11 @@ export class LogFile {
     // Read now, so endOffsetSync is right before any async use; a rotation a crash left
     // pending is finished or undone by load(), before anything reads.
     this.meta = loadMetaSync(this.metaPath);
-    this.watch = new LogWatch(this.path, () => this.onGrow?.(), () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined));
+    this.watch = new LogWatch(
+      this.path,
+      () => this.onGrow?.(),
+      () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined),
+    );
   }
 
   setConfig(config: LogConfig): void {
@@ -207,13 +211,22 @@ export class LogFile {
       if (size - this.meta.head < this.config.maxBytes) return;
       const cut = await this.cutMode();
       if (cut.mode === "none") {
-        this.problem(`${this.path} cannot be rotated: its filesystem supports neither collapse-range nor punch-hole (${cut.why}); it grows past max_bytes, nothing is dropped`);
+        this.problem(
+          `${this.path} cannot be rotated: its filesystem supports neither collapse-range nor punch-hole (${cut.why}); it grows past max_bytes, nothing is dropped`,
+        );
         return;
       }
-      const dropped = await rotateDue(this.files, size, { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups });
+      const dropped = await rotateDue(this.files, size, {
+        mode: cut.mode,
+        blockSize: cut.blockSize,
+        maxBytes: this.config.maxBytes,
+        backups: this.config.backups,
+      });
       if (dropped) this.onProblem?.(dropped);
       else this.problemSolved();
-    }).catch((error: unknown) => this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`));
+    }).catch((error: unknown) =>
+      this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`),
+    );
     if (this.checkAgain) {
       this.checkAgain = false;
       await this.rotateIfDue();

@@ -209,18 +209,26 @@ export async function rotateDue(
     const errno = errnoOf(error);
     if (errno !== "ENOSPC" && errno !== "EDQUOT") throw error;
     const { backups } = await listBackups(files.path);
-    const first = chain({ path: files.path, start: files.meta.base + files.meta.head, size: size - files.meta.head, physical: files.meta.head }, backups)[0].start;
+    const first = chain({ path: files.path, start: files.meta.base + files.meta.head, size: size - files.meta.head, physical: files.meta.head }, backups)[0]
+      .start;
     const dropTo = await cutAll(files, size, mode, blockSize, "disk_full");
     if (dropTo === undefined) throw error;
     return `rotating ${files.path}: ${describeResource(errno)} while copying it to a backup; rotated without a backup: dropped ${dropTo - first} bytes (offsets ${first}-${dropTo}, the backups included)`;
   }
   const { backups } = await listBackups(files.path);
-  if (backups.length > options.backups) await dropBefore(files, backups[backups.length - options.backups]?.start ?? files.meta.base + files.meta.head, "backups");
+  if (backups.length > options.backups)
+    await dropBefore(files, backups[backups.length - options.backups]?.start ?? files.meta.base + files.meta.head, "backups");
   return undefined;
 }
 
 /** Cuts the current file down to its last partial block, keeping nothing of the cut (nor older backups). Returns the new first offset. */
-export async function cutAll(files: StreamFiles, size: number, mode: "collapse" | "punch", blockSize: number, reason: LogGapReason): Promise<number | undefined> {
+export async function cutAll(
+  files: StreamFiles,
+  size: number,
+  mode: "collapse" | "punch",
+  blockSize: number,
+  reason: LogGapReason,
+): Promise<number | undefined> {
   const plan = planRotation(files.meta, size, { mode, blockSize, chunk: blockSize, keep: 0, dropAll: reason });
   if (!plan) return undefined;
   await rotate(files, plan);

@@ -2,7 +2,7 @@
 // each backup named by the logical offset of its first byte (Kafka names its segments the same
 // way): a rotation renames nothing already kept, a crash cannot leave a half-renamed chain, and
 // every file says which offsets it holds.
-import { open, readdir, rename, stat } from "node:fs/promises";
+import { open, readdir, rename, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { resourceError } from "../resource-errors.js";
 
@@ -54,7 +54,8 @@ export async function listBackups(current: string): Promise<{ backups: Backup[];
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     if (/^\d{20}\.partial$/.test(rest)) partials.push(join(dir, name));
-    else if (/^\d{1,6}$/.test(rest)) numbered.push(join(dir, name)); // corral < 0.x named backups 1..n
+    else if (/^\d{1,6}$/.test(rest))
+      numbered.push(join(dir, name)); // corral < 0.x named backups 1..n
     else if (/^\d{20}$/.test(rest)) {
       try {
         const info = await stat(join(dir, name));
@@ -94,7 +95,7 @@ export async function sizeOf(path: string, missing = 0): Promise<number> {
 /** Reads length bytes at a physical position; short (or empty) if the file is shorter or gone. */
 export async function readRange(path: string, position: number, length: number): Promise<Buffer> {
   if (length <= 0) return Buffer.alloc(0);
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, "r");
   } catch (error) {

@@ -116,18 +116,22 @@ export class ProcessManager {
   }
 
   private add(config: ProgramConfig, adhocInput?: Record<string, unknown>): Program {
-    const program = new Program(config, {
-      journal: this.journal,
-      nextRunId: () => this.runIds.next(),
-      runIdPath: this.runIds.path,
-      logDir: this.logDir,
-      hostName: this.hostName,
-      onChange: () => this.persistence.changed(),
-      logBudget: this.logBudget,
-      spawnLog: this.persistence.spawnLog,
-      markerEnv: { [HOME_MARKER]: this.home },
-      cgroups: this.containment,
-    }, adhocInput);
+    const program = new Program(
+      config,
+      {
+        journal: this.journal,
+        nextRunId: () => this.runIds.next(),
+        runIdPath: this.runIds.path,
+        logDir: this.logDir,
+        hostName: this.hostName,
+        onChange: () => this.persistence.changed(),
+        logBudget: this.logBudget,
+        spawnLog: this.persistence.spawnLog,
+        markerEnv: { [HOME_MARKER]: this.home },
+        cgroups: this.containment,
+      },
+      adhocInput,
+    );
     // The log files exist from the start, so readers and followers can open them at once.
     for (const file of [program.stdout.path, program.stderr.path]) {
       try {
@@ -142,12 +146,17 @@ export class ProcessManager {
 
   /** Starts the autostart programs (config order) without waiting for them. */
   async init(): Promise<void> {
-    this.journal.append("", 0, { kind: "server", message: `daemon started with ${this.programs.size} program(s); containment: ${this.containment.description}` });
+    this.journal.append("", 0, {
+      kind: "server",
+      message: `daemon started with ${this.programs.size} program(s); containment: ${this.containment.description}`,
+    });
     // Logs written while no daemon ran (or under a larger cap) count too.
     this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
     const { restored, resume } = this.restored;
-    const autostart = [...this.programs.values()].filter((p) => p.remoteHost === undefined && (p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
+    const autostart = [...this.programs.values()]
+      .filter((p) => (p.remoteHost === undefined && p.config.autostart && !restored.has(p.name)) || resume.includes(p.name))
+      .map((p) => p.name);
     // Restarts the previous daemon was killed in the middle of, their old run still alive: finish them.
     for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
@@ -169,9 +178,7 @@ export class ProcessManager {
     const names = selector.names && selector.names.length > 0 ? selector.names : undefined;
     if (names) for (const name of names) this.program(name);
     const wanted = names ? new Set(names) : undefined;
-    return [...this.programs.values()].filter(
-      (p) => (!wanted || wanted.has(p.name)) && labels.every(([k, v]) => p.config.labels[k] === v),
-    );
+    return [...this.programs.values()].filter((p) => (!wanted || wanted.has(p.name)) && labels.every(([k, v]) => p.config.labels[k] === v));
   }
 
   list(selector?: Selector): ProcessSnapshot[] {
@@ -219,11 +226,16 @@ export class ProcessManager {
     const stopping = program.stopWithResult();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
-      const pending: ShutdownResult = pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
+      const pending: ShutdownResult =
+        pid > 0 ? { wasRunning: true, pid, how: "pending", survivors: [] } : { wasRunning: false, pid: 0, how: "not_running", survivors: [] };
       return { process: program.snapshot(), survivors: [], shutdown: pending };
     }
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : program.config.stopTimeoutMs + 10_000;
-    const shutdown = await withTimeout(stopping, { timeoutMs, signal: options.signal, onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`) });
+    const shutdown = await withTimeout(stopping, {
+      timeoutMs,
+      signal: options.signal,
+      onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`),
+    });
     return { process: program.snapshot(), survivors: shutdown.survivors, shutdown };
   }
 
@@ -334,5 +346,3 @@ export class ProcessManager {
     return this.shuttingDown;
   }
 }
-
-

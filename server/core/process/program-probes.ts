@@ -63,11 +63,15 @@ export class ProgramProbes {
     this.liveness = undefined;
     const config = this.current().config.liveness;
     if (!config) return;
-    const runner = new ProbeRunner(config, this.context({ stdout: this.files.stdout.endOffsetSync(), stderr: this.files.stderr.endOffsetSync() }), (ok, status) => {
-      if (ok || this.current().run !== run || this.liveness !== runner || !stillUp()) return;
-      runner.stop();
-      onFailure(`liveness probe failed ${status.consecutiveFailures} time(s): ${status.message}`);
-    });
+    const runner = new ProbeRunner(
+      config,
+      this.context({ stdout: this.files.stdout.endOffsetSync(), stderr: this.files.stderr.endOffsetSync() }),
+      (ok, status) => {
+        if (ok || this.current().run !== run || this.liveness !== runner || !stillUp()) return;
+        runner.stop();
+        onFailure(`liveness probe failed ${status.consecutiveFailures} time(s): ${status.message}`);
+      },
+    );
     this.liveness = runner;
     runner.start();
   }

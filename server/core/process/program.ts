@@ -114,7 +114,8 @@ export class Program {
     this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
     this.stdout.onGrow = deps.logBudget?.noteGrowth;
     this.stderr.onGrow = deps.logBudget?.noteGrowth;
-    for (const file of [this.stdout, this.stderr]) file.onProblem = (message) => this.deps.journal.append(this.name, this.run?.runId ?? 0, { kind: "server", message });
+    for (const file of [this.stdout, this.stderr])
+      file.onProblem = (message) => this.deps.journal.append(this.name, this.run?.runId ?? 0, { kind: "server", message });
     this.probes = new ProgramProbes({ stdout: this.stdout, stderr: this.stderr }, () => this);
   }
 
@@ -235,7 +236,11 @@ export class Program {
   /** Refuses an operation that would act on a process of another host. */
   private refuseRemote(what: string): void {
     const host = this.remoteHost;
-    if (host !== undefined) throw new WrongStateError(`${this.name} runs on host ${host}, not on this host (${this.deps.hostName}): ${what} it on ${host}`, "REMOTE_PROGRAM", { subject: `program/${this.name}`, metadata: { program: this.name, host } });
+    if (host !== undefined)
+      throw new WrongStateError(`${this.name} runs on host ${host}, not on this host (${this.deps.hostName}): ${what} it on ${host}`, "REMOTE_PROGRAM", {
+        subject: `program/${this.name}`,
+        metadata: { program: this.name, host },
+      });
   }
 
   snapshot(): ProcessSnapshot {
@@ -313,13 +318,20 @@ export class Program {
   }
 
   isActive(): boolean {
-    return this.state === "STARTING" || this.state === "RUNNING" || this.state === "STOPPING" || this.state === "BACKOFF" || (this.state === "EXITED" && this.retryTimer !== undefined);
+    return (
+      this.state === "STARTING" ||
+      this.state === "RUNNING" ||
+      this.state === "STOPPING" ||
+      this.state === "BACKOFF" ||
+      (this.state === "EXITED" && this.retryTimer !== undefined)
+    );
   }
 
   /** A user's start: refused while the program is already up or on its way. */
   start(): void {
     this.refuseRemote("start");
-    if (this.removing) throw new WrongStateError(`${this.name} is being removed; it cannot be started`, "PROGRAM_REMOVING", { subject: `program/${this.name}` });
+    if (this.removing)
+      throw new WrongStateError(`${this.name} is being removed; it cannot be started`, "PROGRAM_REMOVING", { subject: `program/${this.name}` });
     if (this.state === "STARTING" || this.state === "RUNNING" || this.state === "BACKOFF") {
       throw new WrongStateError(`${this.name} is already ${this.state} (pid ${this.run?.pid ?? "-"}); stop it first or use restart`, "ALREADY_RUNNING", {
         subject: `program/${this.name}`,
@@ -349,7 +361,11 @@ export class Program {
     if (run && !run.resourceError && run.pid <= 0 && !run.exitedAt) await new Promise<void>((resolve) => setImmediate(resolve));
     const failed = run?.resourceError;
     if (failed && this.run === run) {
-      throw new ResourceExhaustedError(`start of ${this.name} failed: ${failed.message}; the program is ${this.state} (${this.stateReason})`, failed.errno, failed.path);
+      throw new ResourceExhaustedError(
+        `start of ${this.name} failed: ${failed.message}; the program is ${this.state} (${this.stateReason})`,
+        failed.errno,
+        failed.path,
+      );
     }
   }
 
@@ -377,7 +393,10 @@ export class Program {
     const startOffsets = { stdout: this.stdout.endOffsetSync(), stderr: this.stderr.endOffsetSync() };
     run.logStart = startOffsets;
 
-    const problem = reserveError !== undefined ? spawnProblem(this.name, reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory") : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
+    const problem =
+      reserveError !== undefined
+        ? spawnProblem(this.name, reserveError, "reserving run ids in", this.deps.runIdPath ?? "the state directory")
+        : checkSpawnable(this.config.cwd, this.config.command[0], this.config.env);
     if (problem) {
       this.spawnFailed(run, problem);
       markExited();
@@ -420,12 +439,16 @@ export class Program {
     if (this.config.readiness) {
       // RUNNING comes from the readiness probe's first pass (see onReadiness); one that never
       // passes must not leave the program STARTING for ever: a failed start (readiness-timeout.ts).
-      this.startsecsTimer = armReadinessTimeout(this.config.readiness, () => this.run === run && this.state === "STARTING" && !run.exitedAt, (why) => {
-        this.startsecsTimer = undefined;
-        const last = this.probes.readinessStatus;
-        run.killedBecause = `${why}${last ? `; last check: ${last.message}` : ""}`;
-        void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
-      });
+      this.startsecsTimer = armReadinessTimeout(
+        this.config.readiness,
+        () => this.run === run && this.state === "STARTING" && !run.exitedAt,
+        (why) => {
+          this.startsecsTimer = undefined;
+          const last = this.probes.readinessStatus;
+          run.killedBecause = `${why}${last ? `; last check: ${last.message}` : ""}`;
+          void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+        },
+      );
     } else if (this.config.startsecsMs <= 0) {
       this.becomeRunning(run);
     } else {
@@ -461,12 +484,16 @@ export class Program {
   }
 
   private startLiveness(run: Run): void {
-    this.probes.startLiveness(run, () => this.state === "RUNNING" && !run.exitedAt, (why) => {
-      this.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
-      run.killedBecause = why;
-      // The exit then goes through onExit like a crash, so the restart policy decides.
-      void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
-    });
+    this.probes.startLiveness(
+      run,
+      () => this.state === "RUNNING" && !run.exitedAt,
+      (why) => {
+        this.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
+        run.killedBecause = why;
+        // The exit then goes through onExit like a crash, so the restart policy decides.
+        void this.killGroup(run, this.config.stopSignal, this.config.stopTimeoutMs);
+      },
+    );
   }
 
   private spawnFailed(run: Run, problem: RunSpawnProblem): void {
@@ -530,7 +557,12 @@ export class Program {
     // UNKNOWN: a restored run found ended (see restoreEnded); the restart policy applies as usual.
     if (this.state !== "RUNNING" && this.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    const decision = decideAfterExit(this.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.restartHistory, performance.now());
+    const decision = decideAfterExit(
+      this.config,
+      { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what },
+      this.restartHistory,
+      performance.now(),
+    );
     if (decision.action === "stay-exited") {
       this.transition("EXITED", `${decision.reason}${stderrNote}`);
       return;
@@ -641,10 +673,15 @@ export class Program {
     this.refuseRemote("signal");
     const run = this.run;
     if (!run || run.exitedAt || run.pid <= 0 || !(this.state === "RUNNING" || this.state === "STARTING" || this.state === "STOPPING")) {
-      throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`, "NOT_RUNNING", { subject: `program/${this.name}`, metadata: { program: this.name, state: this.state } });
+      throw new WrongStateError(`${this.name} is ${this.state}: no running process to signal`, "NOT_RUNNING", {
+        subject: `program/${this.name}`,
+        metadata: { program: this.name, state: this.state },
+      });
     }
     if (!isSameProcess(run.pid, run.pidStartTicks)) {
-      throw new WrongStateError(`${this.name}: pid ${run.pid} is no longer the process corral started; not signalled`, "PID_REUSED", { subject: `program/${this.name}` });
+      throw new WrongStateError(`${this.name}: pid ${run.pid} is no longer the process corral started; not signalled`, "PID_REUSED", {
+        subject: `program/${this.name}`,
+      });
     }
     if (group) process.kill(-run.pid, signal);
     else process.kill(run.pid, signal);

@@ -191,9 +191,7 @@ async function checkGrpc(address: string, service: string, timeoutMs: number): P
   try {
     const client = createClient(HealthDefinition, channel);
     const response = await client.check({ service }, { signal: AbortSignal.timeout(timeoutMs) });
-    return response.status === GRPC_SERVING
-      ? { ok: true, message: `${address}: SERVING` }
-      : { ok: false, message: `${address}: status ${response.status}` };
+    return response.status === GRPC_SERVING ? { ok: true, message: `${address}: SERVING` } : { ok: false, message: `${address}: status ${response.status}` };
   } catch (error) {
     return { ok: false, message: `${address}: ${error instanceof Error ? error.message : String(error)}` };
   } finally {

@@ -35,7 +35,7 @@ type PolicyConfig = Pick<ProgramConfig, "autorestart" | "exitcodes" | "backoff" 
 /** The delay before retry number step + 1 (0-based): initial * multiplier^step, capped at max. */
 export function backoffDelay(backoff: ProgramConfig["backoff"], step: number): number {
   const { initialMs, maxMs, multiplier } = backoff;
-  return Math.round(Math.min(maxMs, initialMs * Math.pow(multiplier, step)));
+  return Math.round(Math.min(maxMs, initialMs * multiplier ** step));
 }
 
 /** An exit with one of the success codes (a signal never is). */

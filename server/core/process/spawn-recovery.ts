@@ -28,7 +28,10 @@ export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEn
     state = { version: 1, savedAt: new Date().toISOString(), bootId, daemonPid: 0, programs: { ...(state?.programs ?? {}) } };
     for (const [name, record] of Object.entries(state.programs)) {
       if (record.run && record.run.exitedAt === undefined) {
-        state.programs[name] = { ...record, run: { ...record.run, exitedAt: new Date().toISOString(), exitStatusUnknown: "the host rebooted since the run was saved" } };
+        state.programs[name] = {
+          ...record,
+          run: { ...record.run, exitedAt: new Date().toISOString(), exitStatusUnknown: "the host rebooted since the run was saved" },
+        };
       }
     }
   }

@@ -25,7 +25,10 @@ export function stderrTail(path: string, fromOffset: number, endOffset: number):
     let text = buffer.subarray(0, got).toString("utf8");
     // A cut at the start of the window leaves a partial first line: drop it unless it is the run's first.
     if (start > runStartInFile) text = text.slice(text.indexOf("\n") + 1);
-    const lines = text.split("\n").map((line) => line.replace(/\r$/, "")).filter((line) => line.trim() !== "");
+    const lines = text
+      .split("\n")
+      .map((line) => line.replace(/\r$/, ""))
+      .filter((line) => line.trim() !== "");
     return lines.slice(-STDERR_TAIL_LINES).map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line));
   } catch {
     return []; // no log file (or unreadable): no tail, the exit is reported all the same

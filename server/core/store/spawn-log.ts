@@ -40,7 +40,13 @@ function parseEntry(line: string): SpawnLogEntry | undefined {
     return undefined; // a torn last line: the daemon died in the middle of this very write
   }
   if (!isRecord(value) || typeof value.program !== "string" || !Number.isSafeInteger(value.runId)) return undefined;
-  if (value.kind === "intent" && typeof value.time === "string" && typeof value.bootId === "string" && Number.isSafeInteger(value.stdoutStart) && Number.isSafeInteger(value.stderrStart)) {
+  if (
+    value.kind === "intent" &&
+    typeof value.time === "string" &&
+    typeof value.bootId === "string" &&
+    Number.isSafeInteger(value.stdoutStart) &&
+    Number.isSafeInteger(value.stderrStart)
+  ) {
     return value as unknown as SpawnIntent;
   }
   if (value.kind === "spawned" && Number.isSafeInteger(value.pid) && (value.pid as number) > 0 && Number.isSafeInteger(value.pidStartTicks)) {
@@ -86,7 +92,15 @@ export class SpawnLog {
   }
 
   intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void {
-    this.append({ kind: "intent", program, runId, time: new Date().toISOString(), bootId: this.bootId, stdoutStart: logStart.stdout, stderrStart: logStart.stderr });
+    this.append({
+      kind: "intent",
+      program,
+      runId,
+      time: new Date().toISOString(),
+      bootId: this.bootId,
+      stdoutStart: logStart.stdout,
+      stderrStart: logStart.stderr,
+    });
   }
 
   spawned(program: string, runId: number, pid: number, pidStartTicks: number): void {

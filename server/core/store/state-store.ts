@@ -228,7 +228,9 @@ export class StateStore {
       case "unreadable":
         return { problem: `state file ${this.path} could not be read (${read.why}); starting without saved state` };
       case "unusable":
-        return { problem: `state file ${this.path} is unusable (${read.why})${read.moved ? `; moved to ${read.aside}` : ""}; starting without saved state: runs of the previous daemon are not re-adopted` };
+        return {
+          problem: `state file ${this.path} is unusable (${read.why})${read.moved ? `; moved to ${read.aside}` : ""}; starting without saved state: runs of the previous daemon are not re-adopted`,
+        };
       case "read":
         return { state: read.doc };
     }

@@ -134,7 +134,7 @@ export class ExecTask {
     const stderrTail: string[] = [];
     const send = (message: JsonValue): boolean => {
       if (!child.stdin.writable) return false;
-      child.stdin.write(JSON.stringify(message) + "\n");
+      child.stdin.write(`${JSON.stringify(message)}\n`);
       return true;
     };
     this.send = send;

@@ -68,7 +68,12 @@ export class TaskLock {
   /** Releases the lock held with token; false when it was not locked; wrong token: FAILED_PRECONDITION. */
   unlock(token: string): boolean {
     if (this.token === undefined) return false;
-    if (token !== this.token) throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "LOCK_NOT_HOLDER", { subject: `task/${this.taskName}`, type: "LOCK", metadata: { task: this.taskName } });
+    if (token !== this.token)
+      throw new WrongStateError(`task "${this.taskName}" is locked with another token`, "LOCK_NOT_HOLDER", {
+        subject: `task/${this.taskName}`,
+        type: "LOCK",
+        metadata: { task: this.taskName },
+      });
     this.release();
     this.events.unlocked("unlock");
     return true;

@@ -101,7 +101,10 @@ export class TaskPersistence {
       // A module left out of the config by mistake must not cost the task: keep its record
       // (a task created under its name replaces it).
       this.kept.push({ ...saved, children: [] });
-      this.journal.append("", 0, { kind: "server", message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; its record is kept for a later daemon` });
+      this.journal.append("", 0, {
+        kind: "server",
+        message: `task "${saved.name}" (type ${saved.type}) saved with restore could not be re-created: ${why}; its record is kept for a later daemon`,
+      });
       return;
     }
     let started = false;
@@ -131,18 +134,27 @@ export class TaskPersistence {
       const group = { pgid: child.pid, leaderStartTicks: child.startTicks };
       // The leader may be gone while members of its group live on (os/group-stop.ts says why those are ours).
       if (!ownsGroup(group) || groupMembers(child.pid).length === 0) continue;
-      this.journal.append("", 0, { kind: "server", message: `task "${task.name}": stopping process group ${child.pid} left by the previous daemon (an exec task's child cannot be re-adopted: its stdio pipes died with that daemon)` });
+      this.journal.append("", 0, {
+        kind: "server",
+        message: `task "${task.name}": stopping process group ${child.pid} left by the previous daemon (an exec task's child cannot be re-adopted: its stdio pipes died with that daemon)`,
+      });
       void stopProcessGroup(group, { signal: "SIGTERM", timeoutMs: LEFTOVER_STOP_TIMEOUT_MS }).then(({ survivors }) => {
-        if (survivors.length > 0) this.journal.append("", 0, { kind: "server", message: `task "${task.name}": ${survivors.length} process(es) of group ${child.pid} survived SIGKILL: ${survivors.join(", ")}` });
+        if (survivors.length > 0)
+          this.journal.append("", 0, {
+            kind: "server",
+            message: `task "${task.name}": ${survivors.length} process(es) of group ${child.pid} survived SIGKILL: ${survivors.join(", ")}`,
+          });
       });
     }
   }
 
   private load(): SavedTasks | undefined {
     const read = readDocument(this.path, parseSavedTasks);
-    if (read.kind === "unreadable") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} could not be read (${read.why}); no task restored` });
+    if (read.kind === "unreadable")
+      this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} could not be read (${read.why}); no task restored` });
     // If the move failed, the next save replaces the file.
-    if (read.kind === "unusable") this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} is unusable (${read.why}); moved to ${read.aside}; no task restored` });
+    if (read.kind === "unusable")
+      this.journal.append("", 0, { kind: "server", message: `tasks file ${this.path} is unusable (${read.why}); moved to ${read.aside}; no task restored` });
     return read.kind === "read" ? read.doc : undefined;
   }
 

@@ -149,7 +149,11 @@ export class TaskRunner {
 
   setSettings(name: string, settings: JsonValue, token?: string): void {
     const task = this.guarded(name, token);
-    if (task.isFinal) throw new WrongStateError(`task "${name}" is ${task.state}; it takes no more settings`, "TASK_FINISHED", { subject: `task/${name}`, metadata: { task: name, state: task.state } });
+    if (task.isFinal)
+      throw new WrongStateError(`task "${name}" is ${task.state}; it takes no more settings`, "TASK_FINISHED", {
+        subject: `task/${name}`,
+        metadata: { task: name, state: task.state },
+      });
     task.setPendingSettings(this.validateSettings(task.type, settings, "settings"));
   }
 
@@ -174,7 +178,8 @@ export class TaskRunner {
       const declared = [...task.type.methods, ...instanceMethods];
       throw new NotFoundError(`method of task "${name}" (type "${task.type.name}"; declared: ${declared.join(", ") || "none"})`, method);
     }
-    if (!task.instance) throw new WrongStateError(`task "${name}" runs in a worker thread; its methods cannot be called`, "TASK_IN_WORKER", { subject: `task/${name}` });
+    if (!task.instance)
+      throw new WrongStateError(`task "${name}" runs in a worker thread; its methods cannot be called`, "TASK_IN_WORKER", { subject: `task/${name}` });
     const instance = task.instance;
     const fn = ofInstance
       ? (a: JsonValue, ctx: TaskContext) => instance.callInstanceMethod!(method, a, ctx)
@@ -185,10 +190,14 @@ export class TaskRunner {
     } catch (error) {
       if (error instanceof CorralError) throw error;
       // The type's own failure: the call was fine on the wire, the task refused it.
-      throw new WrongStateError(`method "${method}" of task "${name}" failed: ${error instanceof Error ? error.message : String(error)}`, "TASK_METHOD_FAILED", {
-        subject: `task/${name}`,
-        metadata: { task: name, method },
-      });
+      throw new WrongStateError(
+        `method "${method}" of task "${name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+        "TASK_METHOD_FAILED",
+        {
+          subject: `task/${name}`,
+          metadata: { task: name, method },
+        },
+      );
     }
     return toJson(result, `result of ${method}`);
   }

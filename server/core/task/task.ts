@@ -143,7 +143,8 @@ export class Task {
 
   private transition(to: TaskState, payload: JsonValue = null): void {
     const from = this.stateValue;
-    if (!TRANSITIONS[from].includes(to)) throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`, "TASK_WRONG_STATE", { subject: `task/${this.name}` });
+    if (!TRANSITIONS[from].includes(to))
+      throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`, "TASK_WRONG_STATE", { subject: `task/${this.name}` });
     this.stateValue = to;
     if (to === "running") this.startedAt = new Date();
     if (FINAL_STATES.has(to)) this.finishedAt = new Date();
