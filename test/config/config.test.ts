@@ -39,7 +39,13 @@ function program(text: string) {
 
 test("a program with only a command gets every default", () => {
   const config = parse("programs:\n  db:\n    command: [postgres, -D, data]\n");
-  assert.deepEqual(config.server, { listen: [], allowAdhoc: false, stopOrder: "parallel", logs: { maxTotalBytes: 2 ** 30 }, streams: { maxPerConnection: 256, maxTotal: 1024 } });
+  assert.deepEqual(config.server, {
+    listen: [],
+    allowAdhoc: false,
+    stopOrder: "parallel",
+    logs: { maxTotalBytes: 2 ** 30 },
+    streams: { maxPerConnection: 256, maxTotal: 1024 },
+  });
   assert.equal(config.metrics, undefined);
   assert.deepEqual(config.tasks, { modules: [] });
   assert.deepEqual(config.programs, [

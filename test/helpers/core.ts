@@ -84,6 +84,7 @@ export async function startExpectingFatal(manager: ProcessManager, name: string,
     () => undefined,
     (failure: unknown) => failure,
   );
-  if (!(error instanceof ProgramFatalError)) throw new Error(`start(${name}) was expected to fail with ProgramFatalError, got ${error === undefined ? "success" : String(error)}`);
+  if (!(error instanceof ProgramFatalError))
+    throw new Error(`start(${name}) was expected to fail with ProgramFatalError, got ${error === undefined ? "success" : String(error)}`);
   return manager.get(name);
 }
