@@ -111,8 +111,11 @@ type Escapees = Map<number, number>;
  */
 export async function stopProcessGroup(group: ProcessGroupRef, options: StopGroupOptions): Promise<GroupStopResult> {
   const killWaitMs = options.killWaitMs ?? KILL_WAIT_MS;
+  // The group and the cgroup get the stop signal before anything is awaited: once this function
+  // has returned its promise the signal is out (a daemon killed right after still stopped the run).
+  sendToRun(group, options.signal);
   const escapees = await findEscapees(group);
-  sendAll(group, escapees, options.signal);
+  sendToEscapees(escapees, options.signal);
   let killed = false;
   if (!(await waitRunEmpty(group, escapees, performance.now() + options.timeoutMs))) {
     killed = true;
@@ -146,9 +149,19 @@ function liveEscapees(escapees: Escapees): number[] {
 }
 
 function sendAll(group: ProcessGroupRef, escapees: Escapees, signal: NodeJS.Signals): void {
+  sendToRun(group, signal);
+  sendToEscapees(escapees, signal);
+}
+
+/** The signal to the run's process group and to its cgroup's members. */
+function sendToRun(group: ProcessGroupRef, signal: NodeJS.Signals): void {
   signalOwnGroup(group, signal);
   if (signal === "SIGKILL") group.cgroup?.kill();
   else group.cgroup?.signalAll(signal);
+}
+
+/** The signal to the run's processes that left its group (found by their environment marker). */
+function sendToEscapees(escapees: Escapees, signal: NodeJS.Signals): void {
   for (const pid of liveEscapees(escapees)) {
     try {
       process.kill(pid, signal);
