@@ -48,6 +48,8 @@ func TestHostsRoutesProgramsAndReportsAnUnreachableHost(t *testing.T) {
 		return m
 	}
 	config, _ := json.Marshal(map[string]any{
+		// Plain loopback TCP is read-only without server.auth (secure by default): say auth: none.
+		"server":   map[string]any{"auth": "none"},
 		"hosts":    map[string]any{"lab1": map[string]any{"address": addresses["lab1"]}, "lab2": map[string]any{"address": addresses["lab2"]}},
 		"programs": map[string]any{"a1": with(map[string]any{"host": "lab1"}), "b1": with(map[string]any{"host": "lab2", "autostart": false})},
 	})

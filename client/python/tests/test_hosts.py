@@ -26,6 +26,8 @@ def two_hosts():
     addresses = {"lab1": f"127.0.0.2:{free_port('127.0.0.2')}", "lab2": f"127.0.0.3:{free_port('127.0.0.3')}"}
     sleeper = {"command": ["sleep", "300"], "startsecs": 0, "stop_timeout": "2s"}
     config = {
+        # Plain loopback TCP is read-only without server.auth (secure by default): say auth: none.
+        "server": {"auth": "none"},
         "hosts": {name: {"address": address} for name, address in addresses.items()},
         "programs": {"a1": {**sleeper, "host": "lab1"}, "b1": {**sleeper, "host": "lab2", "autostart": False}},
     }
