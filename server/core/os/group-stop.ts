@@ -153,11 +153,25 @@ function sendAll(group: ProcessGroupRef, escapees: Escapees, signal: NodeJS.Sign
   sendToEscapees(escapees, signal);
 }
 
-/** The signal to the run's process group and to its cgroup's members. */
+/**
+ * The signal to the run's process group and to its cgroup's members outside the group (once
+ * each: a program that traps the stop signal must see it once, not once per route).
+ */
 function sendToRun(group: ProcessGroupRef, signal: NodeJS.Signals): void {
+  const owned = ownsGroup(group);
   signalOwnGroup(group, signal);
-  if (signal === "SIGKILL") group.cgroup?.kill();
-  else group.cgroup?.signalAll(signal);
+  if (signal === "SIGKILL") {
+    group.cgroup?.kill();
+    return;
+  }
+  for (const pid of group.cgroup?.procs() ?? []) {
+    if (owned && readStat(pid)?.pgrp === group.pgid) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
 }
 
 /** The signal to the run's processes that left its group (found by their environment marker). */
