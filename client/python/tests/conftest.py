@@ -110,8 +110,9 @@ def stop_daemon(daemon: Daemon, remove_home: bool = True) -> None:
 
 
 @pytest.fixture(scope="module")
-def daemon():
-    d = start_daemon(CONFIG)
+def daemon(request):
+    """One daemon per test module: with the module's DAEMON_CONFIG when it has one, else CONFIG."""
+    d = start_daemon(getattr(request.module, "DAEMON_CONFIG", CONFIG))
     yield d
     stop_daemon(d)
     assert d.process.returncode == 0, f"daemon exited with {d.process.returncode}"

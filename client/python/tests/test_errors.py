@@ -10,28 +10,15 @@ import pytest
 
 import corral_client
 from corral_client import aio
-from conftest import TASK_MODULE, start_daemon, stop_daemon
+from conftest import TASK_MODULE
 
-CONFIG = {
+DAEMON_CONFIG = {
     "programs": {
         "quick": {"command": ["sh", "-c", "exit 3"], "autostart": False, "startsecs": "1s", "startretries": 1, "backoff": {"initial": "10ms"}},
         "ticker": {"command": ["sh", "-c", "while true; do echo tick; sleep 0.1; done"], "autostart": False, "startsecs": "100ms"},
     },
     "tasks": {"modules": [str(TASK_MODULE)]},
 }
-
-
-@pytest.fixture(scope="module")
-def daemon():
-    d = start_daemon(CONFIG)
-    yield d
-    stop_daemon(d)
-
-
-@pytest.fixture
-def corral(daemon):
-    with daemon.client() as client:
-        yield client
 
 
 def test_not_found_is_a_grpc_rpc_error_with_code_details_and_resource_info(corral):

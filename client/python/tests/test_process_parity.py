@@ -13,7 +13,7 @@ import pytest
 import corral_client
 from corral_client import ShutdownHow, cgse
 
-from conftest import start_daemon, stop_daemon, wait_for
+from conftest import wait_for
 
 ORDER_FILE = os.path.join(tempfile.mkdtemp(prefix="corral-py-order-"), "order")
 
@@ -24,7 +24,7 @@ def slow_to_stop(name: str) -> dict:
     return {"command": ["/bin/sh", "-c", script], "autostart": False, "startsecs": 0, "stop_timeout": "10s", "labels": {"group": "seq"}}
 
 
-CONFIG = {
+DAEMON_CONFIG = {
     "programs": {
         "seq_a": slow_to_stop("seq_a"),
         "seq_b": slow_to_stop("seq_b"),
@@ -34,19 +34,6 @@ CONFIG = {
         "marked": {"command": ["sleep", "1001"], "autostart": False, "startsecs": 0},
     },
 }
-
-
-@pytest.fixture(scope="module")
-def daemon():
-    d = start_daemon(CONFIG)
-    yield d
-    stop_daemon(d)
-
-
-@pytest.fixture
-def corral(daemon):
-    with daemon.client() as client:
-        yield client
 
 
 def test_sequential_stop_all_stops_in_reverse_order_each_gone_before_the_next(corral):

@@ -12,23 +12,13 @@ import pytest
 import corral_client
 from corral_client import CorralError, TaskFailed, TaskState
 
-from conftest import REPO, start_daemon, stop_daemon, wait_for
+from conftest import REPO, wait_for
 
 FIXTURES = REPO / "dist" / "test" / "fixtures" / "tasks.js"
 EXEC_METHODS = REPO / "test" / "fixtures" / "exec_methods.py"
 
 
-@pytest.fixture(scope="module")
-def daemon():
-    d = start_daemon({"programs": {}, "tasks": {"modules": [str(FIXTURES)]}})
-    yield d
-    stop_daemon(d)
-
-
-@pytest.fixture
-def corral(daemon):
-    with daemon.client() as client:
-        yield client
+DAEMON_CONFIG = {"programs": {}, "tasks": {"modules": [str(FIXTURES)]}}  # read by conftest.py's daemon fixture
 
 
 def test_skip_follows_qmi_grid_0_400_800_1800_2000_2400(corral):
