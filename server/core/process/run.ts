@@ -18,7 +18,7 @@ export interface Run {
   exited: Promise<void>;
   /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
   killedBecause?: string;
-  /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (program.ts). */
+  /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (run-stop.ts). */
   stopCause?: "stop" | "restart" | "config" | "shutdown";
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
