@@ -13,7 +13,7 @@ import type { ShutdownResult } from "./types.js";
 /**
  * Who asked for a stop, said in its exit ("stopped by request"): an exit corral caused is an
  * expected one. Only "stop" changes the program's desired state: a restart or a config change
- * wants it running again, and the daemon's shutdown keeps the user's word (adopt.ts).
+ * wants it running again, and the daemon's shutdown keeps the user's word (persistence.ts).
  */
 export type StopCause = NonNullable<Run["stopCause"]>;
 

@@ -22,7 +22,7 @@ export interface Run {
   stopCause?: "stop" | "restart" | "config" | "shutdown";
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
-  /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
+  /** Taken over from a previous daemon (see adopt.ts): no child handle, its end found by adopted-exit-watcher.ts. */
   adopted?: boolean;
   /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
   exitStatusUnknown?: string;
