@@ -18,8 +18,7 @@ import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_p
 import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { file_grpc_health_v1_health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
-import type { TlsServerConfig, AuthConfig } from "../config/load.js";
-import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
+import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress, type AuthConfig, type TlsServerConfig } from "../core/access.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { openAuditLog } from "./audit-log.js";
 import { authMiddleware } from "./auth.middleware.js";
