@@ -45,6 +45,7 @@ import type {
   ProbeConfig,
   ProbeStatus,
   LogStreamName,
+  StdStreamName,
   ProcessSnapshot,
   ProcessState,
   ProgramConfig,
@@ -148,19 +149,20 @@ export function stopWaitFromProto(wait: ProtoStopWait, field = "wait"): StopWait
   return enumFromProto(STOP_WAITS, wait, field, "STOP_WAIT_NONE, STOP_WAIT_STOPPED");
 }
 
-const LOG_STREAMS = new Map<LogStream, LogStreamName | undefined>([
+const LOG_STREAMS = new Map<LogStream, StdStreamName | undefined>([
   [LogStream.UNSPECIFIED, undefined],
   [LogStream.STDOUT, "stdout"],
   [LogStream.STDERR, "stderr"],
 ]);
 
-/** UNSPECIFIED gives undefined: the caller decides what it means (both streams, or stdout). */
-export function logStreamFromProto(stream: LogStream, field = "stream"): LogStreamName | undefined {
+/** UNSPECIFIED gives undefined: the caller decides what it means (both streams, or stdout). CUSTOM is only meaningful with a name (the caller's). */
+export function logStreamFromProto(stream: LogStream, field = "stream"): StdStreamName | undefined {
   return enumFromProto(LOG_STREAMS, stream, field, "LOG_STREAM_STDOUT, LOG_STREAM_STDERR");
 }
 
+/** stdout and stderr are themselves (whatever their label); every other stream is a custom one. */
 export function logStreamToProto(stream: LogStreamName): LogStream {
-  return stream === "stdout" ? LogStream.STDOUT : LogStream.STDERR;
+  return stream === "stdout" ? LogStream.STDOUT : stream === "stderr" ? LogStream.STDERR : LogStream.CUSTOM;
 }
 
 // ---- wire input ----
@@ -208,6 +210,9 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
     dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
     host: config.host ?? "",
+    redirectOutput: config.redirectOutput ?? [],
+    customStreams: config.customStreams ?? [],
+    detach: config.detach === true,
   });
 }
 
@@ -321,11 +326,13 @@ export function shutdownToProto(result: ShutdownResult): ProtoShutdownResult {
 export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
   return create(LogChunkSchema, {
     stream: logStreamToProto(chunk.stream),
+    streamName: chunk.label,
     offset: BigInt(chunk.offset),
     data: chunk.data,
     time: timestampFromDate(chunk.time),
     gaps: (chunk.gaps ?? []).map((gap) => ({
       stream: logStreamToProto(gap.stream),
+      streamName: gap.label,
       fromOffset: BigInt(gap.fromOffset),
       toOffset: BigInt(gap.toOffset),
       reason: GAP_REASONS[gap.reason],
