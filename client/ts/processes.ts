@@ -76,7 +76,12 @@ export function statusOf(state: string): string {
  * CGSE's list_processes: the host's processes matching every item, as pid, status and command
  * line. As in CGSE, at least one item is needed (the daemon answers INVALID_ARGUMENT to none).
  */
-export async function listProcesses(monitor: MonitorClientLike, items: string | string[], options: FindOptions = {}, call?: CallOptions): Promise<HostProcess[]> {
+export async function listProcesses(
+  monitor: MonitorClientLike,
+  items: string | string[],
+  options: FindOptions = {},
+  call?: CallOptions,
+): Promise<HostProcess[]> {
   return (await findProcesses(monitor, items, options, call)).map((p) => ({ pid: p.pid, status: statusOf(p.state), cmdline: p.cmdline.join(" ") }));
 }
 

@@ -37,7 +37,10 @@ test("redirect_output labels stdout and stderr; custom_streams get fds 3, 4, ...
   assert.equal(resolveStreamName(p, "stdout", "stream_name"), "stdout");
   assert.equal(resolveStreamName(p, "err", "stream_name"), "stderr");
   assert.equal(resolveStreamName(p, "metrics", "stream_name"), "metrics");
-  assert.throws(() => resolveStreamName(p, "nope", "stream_name"), /invalid stream_name="nope": is not a stream of p; its streams are out \(stdout\), err \(stderr\), progress, metrics/);
+  assert.throws(
+    () => resolveStreamName(p, "nope", "stream_name"),
+    /invalid stream_name="nope": is not a stream of p; its streams are out \(stdout\), err \(stderr\), progress, metrics/,
+  );
 });
 
 test("without the keys: no labels, no custom streams, not detached", () => {
@@ -56,12 +59,14 @@ test("without the keys: no labels, no custom streams, not detached", () => {
 test("stream names that are bad, reserved, taken twice or too many are refused at their own field", () => {
   const at = (yaml: string) => problemsOf(yaml).map((p) => `${p.field}: ${p.rule}`);
   assert.deepEqual(at("    redirect_output: [a, b, c]\n"), ["programs.p.redirect_output: names stdout and stderr: at most 2 labels"]);
-  assert.deepEqual(at("    redirect_output: [stderr, out]\n"), ["programs.p.redirect_output.0: labels stdout; it cannot be called stderr"]);
-  assert.deepEqual(at("    redirect_output: [Out]\n"), ["programs.p.redirect_output.0: must be 1 to 32 of a-z, 0-9 and _, starting with a letter"]);
-  assert.deepEqual(at("    custom_streams: [stdout]\n"), ["programs.p.custom_streams.0: stdout is a standard stream's name"]);
-  assert.deepEqual(at("    custom_streams: [../x]\n"), ["programs.p.custom_streams.0: must be 1 to 32 of a-z, 0-9 and _, starting with a letter"]);
-  assert.deepEqual(at("    redirect_output: [out]\n    custom_streams: [out]\n"), ["programs.p.custom_streams.0: already names stdout"]);
+  assert.deepEqual(at("    redirect_output: [stderr, out]\n"), ["programs.p.redirect_output[0]: labels stdout; it cannot be called stderr"]);
+  assert.deepEqual(at("    redirect_output: [Out]\n"), ["programs.p.redirect_output[0]: must be 1 to 32 of a-z, 0-9 and _, starting with a letter"]);
+  assert.deepEqual(at("    custom_streams: [stdout]\n"), ["programs.p.custom_streams[0]: stdout is a standard stream's name"]);
+  assert.deepEqual(at("    custom_streams: [../x]\n"), ["programs.p.custom_streams[0]: must be 1 to 32 of a-z, 0-9 and _, starting with a letter"]);
+  assert.deepEqual(at("    redirect_output: [out]\n    custom_streams: [out]\n"), ["programs.p.custom_streams[0]: already names stdout"]);
   const many = Array.from({ length: MAX_CUSTOM_STREAMS + 1 }, (_, i) => `s${i}`).join(", ");
-  assert.deepEqual(at(`    custom_streams: [${many}]\n`), [`programs.p.custom_streams: at most ${MAX_CUSTOM_STREAMS} custom streams (each is an open fd of the child)`]);
-  assert.deepEqual(at("    detach: yes please\n"), ["programs.p.detach: expected true or false, got \"yes please\""]);
+  assert.deepEqual(at(`    custom_streams: [${many}]\n`), [
+    `programs.p.custom_streams: at most ${MAX_CUSTOM_STREAMS} custom streams (each is an open fd of the child)`,
+  ]);
+  assert.deepEqual(at("    detach: yes please\n"), ['programs.p.detach: expected true or false, got "yes please"']);
 });

@@ -111,7 +111,7 @@ async function collect(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream) break;
 }
 
-test("a custom stream at full speed, rotated at 64 KiB: every byte counted, the kept ones at their offsets, backups named as stdout's", async () => {
+test("a custom stream at full speed, rotated at 64 KiB: every byte counted, the kept ones at their offsets, the dropped ones reported", async () => {
   const lines = 20_000; // 700,000 bytes
   const daemon = await startTestDaemon({
     programs: {
