@@ -109,14 +109,17 @@ func TestListHostProcessesIsCGSEsListProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(ctxFor(t, 30*time.Second), "sleeper")
-	listed, err := c.ListHostProcesses(ctx, []string{"sleep", "1000"}, corral.FindOptions{Exact: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Once the child has exec'd sleep (RUNNING comes at once with startsecs 0), it is listed as sleeping.
 	want := corral.HostProcess{Pid: started.GetRun().GetPid(), Status: "sleeping", Cmdline: "sleep 1000"}
-	if len(listed) != 1 || listed[0] != want {
-		t.Fatalf("want [%+v], got %+v", want, listed)
-	}
+	var listed []corral.HostProcess
+	waitFor(t, 10*time.Second, "the sleeper listed as sleeping", func() bool {
+		var err error
+		listed, err = c.ListHostProcesses(ctx, []string{"sleep", "1000"}, corral.FindOptions{Exact: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(listed) == 1 && listed[0] == want
+	})
 	if _, err := c.ListHostProcesses(ctx, nil, corral.FindOptions{}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("no items: want InvalidArgument (as CGSE's ValueError), got %v", err)
 	}

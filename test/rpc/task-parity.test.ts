@@ -3,9 +3,9 @@
 // force_unlock on the handle, custom methods that read and set pending settings atomically, and
 // exec tasks with methods whose settings stay pending until the child takes them.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   isProcessRunning,
@@ -159,6 +159,7 @@ describe("CGSE helpers and ShutdownResult (TS client)", () => {
   });
   after(async () => {
     await daemon?.stop();
+    if (orderFile) await rm(dirname(orderFile), { recursive: true, force: true });
   });
 
   test("isProcessRunning / processPids / listZombies; a stop's ShutdownResult says soft, then not running", async () => {
@@ -179,7 +180,14 @@ describe("CGSE helpers and ShutdownResult (TS client)", () => {
     const pid = (await pm.startProcess({ name: "marked", wait: StartWait.RUNNING })).process!.run!.pid;
     const monitor = daemon.client.processMonitor;
     try {
-      assert.deepEqual(await listProcesses(monitor, ["sleep", "1002"], { contains: false }), [{ pid, status: "sleeping", cmdline: "sleep 1002" }]);
+      // Once the child has exec'd sleep (RUNNING comes at once with startsecs 0), it is listed as sleeping.
+      const expected = JSON.stringify([{ pid, status: "sleeping", cmdline: "sleep 1002" }]);
+      let listed = "";
+      await waitUntil(
+        async () => (listed = JSON.stringify(await listProcesses(monitor, ["sleep", "1002"], { contains: false }))) === expected,
+        10_000,
+        `the listing ${expected}; last ${listed}`,
+      );
       assert.deepEqual(await listProcesses(monitor, "SLEEP 1002", { caseSensitive: true }), []);
       const none = await rpcError(listProcesses(monitor, []), "no items");
       assert.equal(none.code, Status.INVALID_ARGUMENT);

@@ -76,8 +76,11 @@ def test_labels_and_custom_streams_are_read_and_followed_by_name(corral):
 def test_cgse_list_processes_gives_pid_status_and_cmdline(corral):
     run = corral.start("marked").run
     try:
+        # Once the child has exec'd sleep (RUNNING comes at once with startsecs 0), it is listed as sleeping.
+        expected = [{"pid": run.pid, "status": "sleeping", "cmdline": "sleep 1003"}]
+        wait_for(lambda: cgse.list_processes(["sleep", "1003"], client=corral) == expected, 10, f"the listing {expected}")
         listed = cgse.list_processes(["sleep", "1003"], client=corral)
-        assert listed == [{"pid": run.pid, "status": "sleeping", "cmdline": "sleep 1003"}]
+        assert listed == expected
         assert cgse.list_processes(["sleep", "1003"], contains=False, client=corral) == listed  # each item equals an argument
         assert cgse.list_processes(["SLEEP"], case_sensitive=True, client=corral) == []
         with pytest.raises(ValueError):
