@@ -208,3 +208,35 @@ test("detach: the daemon's shutdown leaves the run running; the next daemon adop
     assert.ok(!isAlive(keptPid), "an explicit stop stops a detached program");
   });
 });
+
+test("CreateProgram takes redirect_output, custom_streams and detach, and the spec it returns has them", async () => {
+  const daemon = await startTestDaemon({ configYaml: JSON.stringify({ server: { allow_adhoc: true }, programs: {} }) });
+  const pm = daemon.client.processManager;
+  try {
+    const { process: created } = await pm.createProgram({
+      spec: {
+        name: "adhoc",
+        command: ["/bin/sh", "-c", "echo up; echo 42% >&3; sleep 1000"],
+        startsecs: { seconds: 0n, nanos: 0 },
+        redirectOutput: ["main"],
+        customStreams: ["progress"],
+        detach: true,
+      },
+      start: true,
+    });
+    assert.deepEqual([created?.spec?.redirectOutput, created?.spec?.customStreams, created?.spec?.detach], [["main"], ["progress"], true]);
+    await waitUntil(
+      async () => text((await pm.readLogs({ name: "adhoc", streamName: "progress" })).chunk) === "42%\n",
+      30_000,
+      "the ad-hoc program's progress",
+    );
+    const main = (await pm.readLogs({ name: "adhoc", streamName: "main" })).chunk;
+    assert.deepEqual([text(main), main?.streamName], ["up\n", "main"]);
+    const refused = await rpcError(pm.createProgram({ spec: { name: "bad", command: ["true"], customStreams: ["stderr"] } }), "a reserved name");
+    assert.equal(refused.code, Status.INVALID_ARGUMENT);
+    assert.match(refused.details, /custom_streams.*stderr is a standard stream's name/);
+  } finally {
+    await pm.stopProcess({ name: "adhoc" });
+    await daemon.stop();
+  }
+});
