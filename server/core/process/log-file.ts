@@ -38,6 +38,8 @@ export class LogFile {
     readonly program: string,
     readonly stream: LogStreamName,
     private config: LogConfig,
+    /** The stream's name for users (a redirect_output label), in chunks and gaps; the file is named by `stream`. */
+    public label: string = stream,
   ) {
     this.path = join(dir, `${program}.${stream}.log`);
     this.metaPath = join(dir, `.${program}.${stream}.meta.json`);
@@ -134,7 +136,7 @@ export class LogFile {
 
   /** The dropped ranges in [from, to) (reported below the first kept offset only). */
   gaps(from: number, to: number): LogGap[] {
-    return to > from ? gapsBetween(this.meta, this.stream, from, to) : [];
+    return to > from ? gapsBetween(this.meta, this, from, to) : [];
   }
 
   /** Reads up to maxBytes from a logical offset (clamped to what is still kept; what was dropped before it is in gaps). */
@@ -143,7 +145,7 @@ export class LogFile {
     const want = Math.min(Math.max(maxBytes, 0) || READ_CAP, READ_CAP);
     const { data, offset: startOffset, first, end } = await readAcross(segments, offset, want);
     const gaps = this.gaps(offset, startOffset);
-    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
+    return { stream: this.stream, label: this.label, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
   }
 
   /** The logical offset where the last `lines` lines begin. */
