@@ -17,6 +17,8 @@ export const SIGNAL_HISTORY = 50;
 /** Event-to-page latencies kept for the measurement hook (window.corralDashboard). */
 const LATENCY_HISTORY = 200;
 const RECONNECT_MS = 1_000;
+/** How long a change of the running set waits before the stats stream is opened again (a crash loop changes it often). */
+const RESUBSCRIBE_MS = 300;
 
 export interface StatPoint {
   timeMs: number;
@@ -158,12 +160,18 @@ export class ProgramsModel {
   }
 }
 
-/** CPU and memory of every local program, one WatchStats stream, the last STATS_HISTORY samples each. */
+/**
+ * CPU and memory of the running programs, one WatchStats stream for all of them, the last
+ * STATS_HISTORY samples each. WatchStats refuses a target that is not running when it opens, so
+ * the stream is opened again (at most every RESUBSCRIBE_MS) when the set of running programs changes.
+ */
 export class StatsModel {
   readonly history = new Map<string, StatPoint[]>();
   private readonly listeners = new Set<Listener>();
-  private stop: (() => void) | undefined;
   private names = "";
+  private current: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   constructor(private readonly api: Api) {}
 
@@ -172,23 +180,32 @@ export class StatsModel {
     return () => this.listeners.delete(listener);
   }
 
-  /** (Re)subscribes when the set of programs changes. */
+  /** The programs to sample now; a change re-opens the stream shortly after. */
   watch(programs: string[]): void {
     const names = programs.join("\n");
-    if (names === this.names) return;
+    if (names === this.names || this.closed) return;
     this.names = names;
-    this.stop?.();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.open(programs), RESUBSCRIBE_MS);
+  }
+
+  private open(programs: string[]): void {
+    this.current?.abort();
     if (programs.length === 0) return;
-    this.stop = keepStreaming(
-      async (signal) => {
-        const request = { targets: programs.map((program) => ({ target: { case: "program" as const, value: program } })), includeChildren: true };
-        for await (const tick of this.api.processMonitor.watchStats(request, { signal })) {
+    const controller = new AbortController();
+    this.current = controller;
+    const request = { targets: programs.map((program) => ({ target: { case: "program" as const, value: program } })), includeChildren: true };
+    void (async () => {
+      try {
+        for await (const tick of this.api.processMonitor.watchStats(request, { signal: controller.signal })) {
           for (const sample of tick.samples) this.add(sample);
           for (const listener of this.listeners) listener();
         }
-      },
-      () => {},
-    );
+      } catch {
+        // A program stopped as the stream opened, or the connection dropped: try again unless replaced.
+      }
+      if (!controller.signal.aborted && this.current === controller) this.timer = setTimeout(() => this.open(programs), RECONNECT_MS);
+    })();
   }
 
   private add(sample: StatsSample): void {
@@ -208,7 +225,9 @@ export class StatsModel {
   }
 
   close(): void {
-    this.stop?.();
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.current?.abort();
   }
 }
 

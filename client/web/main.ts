@@ -15,6 +15,9 @@ const LOG_LINES = 5_000;
 /** Events the program view keeps. */
 const EVENT_LINES = 200;
 
+/** States in which a program has a process to sample. */
+const LIVE_STATES = new Set([ProcessState.STARTING, ProcessState.RUNNING, ProcessState.STOPPING]);
+
 const SIGNALS = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGKILL", "SIGCONT", "SIGSTOP"];
 
 interface App {
@@ -48,9 +51,13 @@ function stateName(state: ProcessState): string {
 }
 
 function uptimeOf(process: ProcessInfo): string {
-  const live = process.state === ProcessState.RUNNING || process.state === ProcessState.STARTING || process.state === ProcessState.STOPPING;
+  const live = LIVE_STATES.has(process.state);
   const started = process.run?.startedAt;
   return live && started ? formatDuration(Date.now() - timestampMs(started)) : "";
+}
+
+function restartsOf(process: ProcessInfo): string {
+  return process.startAttempts > 0 && process.state !== ProcessState.RUNNING ? `${process.restarts} (${process.startAttempts} tries)` : String(process.restarts);
 }
 
 /** Runs a button's call; its error goes to the banner (the daemon's own words). */
@@ -93,9 +100,9 @@ function programRow(app: App, process: ProcessInfo, withButtons: boolean, link: 
     h("td", {}, name),
     h("td", { class: `state ${state.toLowerCase()}`, title: process.stateReason }, state),
     h("td", {}, process.ready ? "yes" : ""),
-    h("td", { class: "num" }, process.run?.pid && process.state !== ProcessState.STOPPED ? String(process.run.pid) : ""),
+    h("td", { class: "num" }, process.run?.pid && LIVE_STATES.has(process.state) ? String(process.run.pid) : ""),
     h("td", { class: "num uptime" }, uptimeOf(process)),
-    h("td", { class: "num" }, String(process.restarts)),
+    h("td", { class: "num", title: "automatic restarts since the last start by a user (failed start attempts in brackets)" }, restartsOf(process)),
     h("td", { class: "num cpu" }, latest?.cpuPercent !== undefined ? `${latest.cpuPercent.toFixed(1)} %` : ""),
     h("td", { class: "num mem" }, latest ? formatBytes(latest.rssBytes) : ""),
     h("td", { class: "reason" }, process.remote ? `on ${process.host}` : process.stateReason),
@@ -194,8 +201,8 @@ function programPage(app: App, name: string): () => void {
         {},
         process.stateReason,
         process.ready ? " · ready" : "",
-        process.run?.pid ? ` · pid ${process.run.pid}` : "",
-        ` · restarts ${process.restarts}`,
+        process.run?.pid && LIVE_STATES.has(process.state) ? ` · pid ${process.run.pid}` : "",
+        ` · restarts ${restartsOf(process)}`,
         uptimeOf(process) ? ` · up ${uptimeOf(process)}` : "",
       ),
       h("p", { class: "command" }, (process.spec?.command ?? []).join(" ")),
@@ -452,7 +459,12 @@ async function start(): Promise<void> {
 
   app.programs.onChange(() => {
     showError(app.programs.error ? `connection to the daemon lost, reconnecting: ${app.programs.error}` : undefined);
-    app.stats.watch(app.programs.order.filter((name) => !app.programs.programs.get(name)?.remote));
+    app.stats.watch(
+      app.programs.order.filter((name) => {
+        const process = app.programs.programs.get(name);
+        return process !== undefined && !process.remote && LIVE_STATES.has(process.state) && (process.run?.pid ?? 0) > 0;
+      }),
+    );
     probe.latencies = app.programs.latencies;
     if (probe.readyMs === undefined && app.programs.loaded) {
       // After this change is drawn: the first list on screen.
