@@ -59,16 +59,22 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
   });
 
   /** A client on its own HTTP/2 session, with a token, a client certificate, or nothing. */
-  function client(auth: { token?: string; cert?: { cert: Buffer; key: Buffer } } = {}): { pm: Client<typeof ProcessManager>; close(): void } {
-    const abort = new AbortController();
+  function client(auth: { token?: string; cert?: { cert: Buffer; key: Buffer } } = {}): { pm: Client<typeof ProcessManager> } {
     const transport = createConnectTransport({
       baseUrl: url,
       httpVersion: "2",
       useBinaryFormat: true,
       nodeOptions: { ca, ...(auth.cert ? { cert: auth.cert.cert, key: auth.cert.key } : {}) },
-      interceptors: auth.token ? [(next) => (request) => (request.header.set("authorization", `Bearer ${auth.token}`), next(request))] : [],
+      interceptors: auth.token
+        ? [
+            (next) => (request) => {
+              request.header.set("authorization", `Bearer ${auth.token}`);
+              return next(request);
+            },
+          ]
+        : [],
     });
-    return { pm: createClient(ProcessManager, transport), close: () => abort.abort() };
+    return { pm: createClient(ProcessManager, transport) };
   }
 
   async function connectError(call: Promise<unknown>): Promise<ConnectError> {
@@ -109,7 +115,6 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     const error = await connectError(anonymous.pm.listProcesses({}));
     assert.equal(error.code, Code.Unauthenticated);
     assert.match(error.rawMessage, /bearer token|client certificate/);
-    anonymous.close();
   });
 
   test("a viewer reads but may not stop: PERMISSION_DENIED with ErrorInfo ROLE_REQUIRED, and the denial is audited", async () => {
@@ -133,7 +138,6 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     const missing = await connectError(viewer.pm.getProcess({ name: "nope" }));
     assert.equal(missing.code, Code.NotFound);
     assert.equal(missing.findDetails(ResourceInfoSchema)[0]?.resourceName, "nope");
-    viewer.close();
   });
 
   test("an operator's stop reaches the same core: the gRPC client sees the program stopped", async () => {
@@ -141,7 +145,6 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     await operator.pm.stopProcess({ name: "two", wait: StopWait.STOPPED });
     const { process } = await daemon.client.processManager.getProcess({ name: "two" });
     assert.equal(process?.state, ProcessState.STOPPED);
-    operator.close();
   });
 
   test("a client certificate mapped to a role identifies the caller like a token", async () => {
@@ -150,8 +153,6 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     await alice.pm.startProcess({ name: "two" });
     const bob = client({ cert: await pem(pki.bob) });
     assert.equal((await connectError(bob.pm.listProcesses({}))).code, Code.Unauthenticated, "an unmapped certificate is no one");
-    alice.close();
-    bob.close();
   });
 
   test("streams are bounded like gRPC's: a third stream on one connection is RESOURCE_EXHAUSTED (server.streams.max_per_connection 2)", async () => {
@@ -169,7 +170,6 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     assert.equal(error.code, Code.ResourceExhausted);
     assert.match(error.rawMessage, /max_per_connection \(2\)/);
     abort.abort();
-    viewer.close();
   });
 });
 
