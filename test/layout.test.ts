@@ -112,8 +112,8 @@ test("the web dashboard's server (server/web) is imported only lazily: a daemon 
   const bad = localEdges("server").filter((e) => inside(e.to, "server/web") && !inside(e.from, "server/web") && !e.lazy);
   assert.deepEqual(bad, [], show(bad));
   assert.ok(
-    importsOf("server/main.ts").some((e) => e.to === "server/web/web-server.js" && e.lazy),
-    "main.ts imports it lazily",
+    importsOf("server/daemon.ts").some((e) => e.to === "server/web/web-server.js" && e.lazy),
+    "daemon.ts imports it lazily",
   );
 });
 
