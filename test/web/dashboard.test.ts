@@ -190,3 +190,67 @@ describe("web dashboard in a browser", { skip }, () => {
     await page.context().close();
   });
 });
+
+describe("the fleet view across the hosts of a config", { skip }, () => {
+  let near: TestDaemon;
+  let far: TestDaemon;
+  let browser: Browser;
+  let url: string;
+
+  before(async () => {
+    far = await startTestDaemon({
+      configYaml: JSON.stringify({
+        server: { host_name: "far" },
+        programs: {
+          remote1: { command: ["sleep", "600"], startsecs: "0s", stop_timeout: "2s" },
+          remote2: { command: ["sleep", "600"], autostart: false, startsecs: "0s", stop_timeout: "2s" },
+        },
+      }),
+    });
+    // The near daemon reaches far through far's hosts entry (here its Unix socket), as the CLI does.
+    // Every web caller is admin here (auth: none): the fleet view must still not change far.
+    near = await startTestDaemon({
+      configYaml: JSON.stringify({
+        web: { listen: "127.0.0.1:0" },
+        server: { host_name: "near", auth: "none" },
+        hosts: { near: { address: "unix:/nonexistent/near.sock" }, far: { address: `unix:${far.socketPath}` } },
+        programs: { local1: { command: ["sleep", "600"], startsecs: "0s", stop_timeout: "2s" } },
+      }),
+    });
+    url = await webUrl(near);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await near?.stop();
+    await far?.stop();
+  });
+
+  test("every host's programs, live, and the other hosts read-only", async () => {
+    const page = await browser.newPage();
+    page.on("pageerror", (error) => assert.fail(`the page threw: ${error.message}`));
+    await page.goto(`${url}#/fleet`);
+    await page.waitForSelector('section[data-host="near"] tr[data-program="local1"][data-state="RUNNING"]');
+    await page.waitForSelector('section[data-host="far"] tr[data-program="remote1"][data-state="RUNNING"]');
+    await page.waitForSelector('section[data-host="far"] tr[data-program="remote2"][data-state="STOPPED"]');
+    // A change on far reaches the page through near (far's WatchEvents, forwarded).
+    await far.client.processManager.startProcess({ name: "remote2", wait: StartWait.NONE });
+    await page.waitForSelector('section[data-host="far"] tr[data-program="remote2"][data-state="RUNNING"]');
+    assert.equal(await page.locator("section button[data-action]").count(), 0, "no buttons in the fleet view");
+    await page.screenshot({ path: join(await testOutputDir("web"), "fleet.png"), fullPage: true });
+    await page.close();
+    // Even an admin of near cannot change far through near.
+    const refused = await fetch(`${url}hosts/far/corral.v1.ProcessManager/StopProcess`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "remote1" }),
+    });
+    assert.equal(refused.status, 403);
+    const body = (await refused.json()) as { code: string; message: string };
+    assert.equal(body.code, "permission_denied");
+    assert.match(body.message, /fleet view is read-only/);
+    const { process } = await far.client.processManager.getProcess({ name: "remote1" });
+    assert.equal(process?.state, ProcessState.RUNNING);
+  });
+});
