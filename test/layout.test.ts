@@ -93,6 +93,20 @@ test("client/ts imports only gen/ (and itself)", () => {
   assert.deepEqual(bad, [], show(bad));
 });
 
+test("client/web (the dashboard page) imports only gen/ (and itself): it reaches the daemon through the same contract", () => {
+  const bad = localEdges("client/web").filter((e) => !inside(e.to, "client/web", "gen"));
+  assert.deepEqual(bad, [], show(bad));
+});
+
+test("the web dashboard's server (server/web) is imported only lazily: a daemon without web.listen loads none of it", () => {
+  const bad = localEdges("server").filter((e) => inside(e.to, "server/web") && !inside(e.from, "server/web") && !e.lazy);
+  assert.deepEqual(bad, [], show(bad));
+  assert.ok(
+    importsOf("server/daemon.ts").some((e) => e.to === "server/web/web-server.js" && e.lazy),
+    "daemon.ts imports it lazily",
+  );
+});
+
 test("client/cli imports client/ts, and server/ only lazily", () => {
   const bad = localEdges("client/cli").filter((e) => !inside(e.to, "client/cli", "client/ts") && !(inside(e.to, "server") && e.lazy));
   assert.deepEqual(bad, [], show(bad));

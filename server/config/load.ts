@@ -19,6 +19,8 @@ export interface CorralConfig {
   path?: string;
   server: ServerConfig;
   metrics?: { listen: string };
+  /** The web dashboard's listener (server/web). */
+  web?: { listen: string };
   /** In config order: start-all follows it, stop-all reverses it. */
   programs: ProgramConfig[];
   /** Absolute paths of task-type modules. */
@@ -132,6 +134,7 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, host
   return {
     server: toServerConfig(file.server, baseDir),
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
+    ...(file.web ? { web: { listen: file.web.listen } } : {}),
     programs: orderedKeys(order, file.programs).map((name) => programConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
     hosts: orderedKeys(hostOrder, file.hosts).map((name) => toHostConfig(name, file.hosts[name], baseDir)),

@@ -136,7 +136,12 @@ export const configSchema = strictObject({
       max_total: positiveInt(DEFAULT_STREAM_LIMITS.maxTotal),
     }).prefault({}),
   }).prefault({}),
+  /** Prometheus /metrics; beyond loopback like server.listen: only with server.tls and server.auth (a scrape needs a viewer's token or certificate). */
   metrics: strictObject({
+    listen: parsedBy(parseAddress),
+  }).optional(),
+  /** The web dashboard (Connect protocol + one page); beyond loopback like server.listen: only with server.tls and server.auth. */
+  web: strictObject({
     listen: parsedBy(parseAddress),
   }).optional(),
   // null: a `programs:` key whose entries are all commented out.
@@ -176,6 +181,11 @@ export const configSchema = strictObject({
     server.listen.forEach((address, index) => {
       if (!isLoopbackAddress(address)) ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: ["server", "listen", index] });
     });
+    for (const key of ["metrics", "web"] as const) {
+      const address = ctx.value[key]?.listen;
+      if (address !== undefined && !isLoopbackAddress(address))
+        ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: [key, "listen"] });
+    }
   }
   if (auth?.clients.length && server.tls?.client_ca === undefined) {
     ctx.issues.push({
