@@ -90,7 +90,9 @@ class CorralError(grpc.RpcError):
     def details(self) -> str:
         return self._details
 
-    def trailing_metadata(self) -> Metadata:
+    # grpcio's own calls return _Metadatum objects (key, value); these are plain (key, value)
+    # pairs, which unpack the same way, so the narrower stub type does not fit.
+    def trailing_metadata(self) -> Metadata:  # type: ignore[override]
         return self._trailing_metadata
 
     @property

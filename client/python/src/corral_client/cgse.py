@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence, Union
 
-from ._client import Client, connect
+from ._client import Client, ProcessDict, connect
 
 Items = Union[str, Sequence[str]]
 
@@ -20,26 +20,26 @@ def _client(client: Optional[Client]) -> Iterator[Client]:
         yield own
 
 
-def is_process_running(items: Items, contains: bool = True, case_sensitive: bool = False, as_list: bool = False, client: Optional[Client] = None):
+def is_process_running(items: Items, contains: bool = True, case_sensitive: bool = False, as_list: bool = False, client: Optional[Client] = None) -> Union[bool, List[int]]:
     """True if a process whose command line matches every item runs (as_list: their pids)."""
     with _client(client) as c:
         return c.is_process_running(items, contains=contains, case_sensitive=case_sensitive, as_list=as_list)
 
 
-def get_process_info(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[dict]:
+def get_process_info(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[ProcessDict]:
     """One dict per matching process: pid, ppid, name, cmdline, state, uid, create_time, program."""
     with _client(client) as c:
         return c.get_process_info(items, contains=contains, case_sensitive=case_sensitive)
 
 
-def list_processes(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[dict]:
+def list_processes(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[ProcessDict]:
     """The host's processes matching the items, as dicts (items are required: unlike CGSE,
     the daemon does not list the whole host)."""
     with _client(client) as c:
         return c.list_host_processes(items, contains=contains, case_sensitive=case_sensitive)
 
 
-def list_zombies(client: Optional[Client] = None) -> List[dict]:
+def list_zombies(client: Optional[Client] = None) -> List[ProcessDict]:
     """One dict per zombie process of the host: pid, ppid, name, cmdline, program, parent_is_daemon."""
     with _client(client) as c:
         return [
