@@ -241,7 +241,9 @@ def from_rpc_error(error: grpc.RpcError, method: str = "", diagnose: Optional[Di
         details = getattr(error, "details")() or ""
         status_code: grpc.StatusCode = code()
         trailing = _pairs(getattr(error, "trailing_metadata")())
-        found = diagnose() if diagnose is not None and status_code == grpc.StatusCode.UNAVAILABLE else None
+        # A failure the daemon itself sent (with a google.rpc.Status) means it was reached: no probe.
+        reached = status_from_metadata(trailing) is not None
+        found = diagnose() if diagnose is not None and status_code == grpc.StatusCode.UNAVAILABLE and not reached else None
         if found is not None:
             return with_diagnosis(error_for(status_code, found.message, method, trailing), found, details)
         return error_for(status_code, details, method, trailing)
