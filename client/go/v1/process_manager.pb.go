@@ -45,8 +45,8 @@ const (
 	// Gave up: every start attempt (startretries) failed, or max_restarts was reached within
 	// restart_window. A user's start begins anew.
 	ProcessState_PROCESS_STATE_FATAL ProcessState = 7
-	// The daemon cannot tell (e.g. a run it re-adopted after a restart whose state it could not
-	// read).
+	// A run of the previous daemon, not yet checked after a daemon restart (until it is found
+	// alive and adopted, or found gone).
 	ProcessState_PROCESS_STATE_UNKNOWN ProcessState = 8
 )
 
@@ -111,8 +111,8 @@ const (
 	RestartPolicy_RESTART_POLICY_UNSPECIFIED RestartPolicy = 0
 	// Never restart after an exit.
 	RestartPolicy_RESTART_POLICY_NEVER RestartPolicy = 1
-	// Restart after an exit whose code is not in exitcodes, or after a signal that corral did not
-	// send.
+	// Restart after an exit on its own whose code is not in exitcodes (an end by a signal always
+	// counts as a failure).
 	RestartPolicy_RESTART_POLICY_ON_FAILURE RestartPolicy = 2
 	// Restart after every exit that corral did not ask for.
 	RestartPolicy_RESTART_POLICY_ALWAYS RestartPolicy = 3

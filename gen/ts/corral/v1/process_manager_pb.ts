@@ -2697,8 +2697,8 @@ export enum ProcessState {
   FATAL = 7,
 
   /**
-   * The daemon cannot tell (e.g. a run it re-adopted after a restart whose state it could not
-   * read).
+   * A run of the previous daemon, not yet checked after a daemon restart (until it is found
+   * alive and adopted, or found gone).
    *
    * @generated from enum value: PROCESS_STATE_UNKNOWN = 8;
    */
@@ -2732,8 +2732,8 @@ export enum RestartPolicy {
   NEVER = 1,
 
   /**
-   * Restart after an exit whose code is not in exitcodes, or after a signal that corral did not
-   * send.
+   * Restart after an exit on its own whose code is not in exitcodes (an end by a signal always
+   * counts as a failure).
    *
    * @generated from enum value: RESTART_POLICY_ON_FAILURE = 2;
    */
