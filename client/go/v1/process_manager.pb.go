@@ -513,8 +513,8 @@ type ProgramSpec struct {
 	// The program's name: its key in the config's programs map (1-64 letters, digits, '.', '_' or
 	// '-', starting with a letter or digit).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The argv: the executable (a path, or a name looked up on PATH) and its arguments. Never run
-	// through a shell unless it names one.
+	// The argv: the executable (a path, or a name looked up on PATH) and its arguments, run without
+	// a shell. (A config's command given as one string becomes ["/bin/sh", "-c", string].)
 	Command []string `protobuf:"bytes,2,rep,name=command,proto3" json:"command,omitempty"`
 	// Working directory, absolute (a relative one in the config is relative to the config file's
 	// directory). Empty: the config file's directory.

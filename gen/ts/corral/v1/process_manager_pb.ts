@@ -33,8 +33,8 @@ export type ProgramSpec = Message<"corral.v1.ProgramSpec"> & {
   name: string;
 
   /**
-   * The argv: the executable (a path, or a name looked up on PATH) and its arguments. Never run
-   * through a shell unless it names one.
+   * The argv: the executable (a path, or a name looked up on PATH) and its arguments, run without
+   * a shell. (A config's command given as one string becomes ["/bin/sh", "-c", string].)
    *
    * @generated from field: repeated string command = 2;
    */
