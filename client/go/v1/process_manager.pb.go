@@ -4888,13 +4888,13 @@ type isApplyConfigRequest_Source interface {
 }
 
 type ApplyConfigRequest_Text struct {
-	// The config itself, YAML (JSON is YAML); relative paths in it are relative to the daemon's
-	// working directory.
+	// The config itself, YAML (JSON is YAML); relative paths in it are resolved beside the
+	// daemon's own config file.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
 }
 
 type ApplyConfigRequest_Path struct {
-	// A config file on the daemon's host (absolute, or relative to the daemon's working directory).
+	// A config file on the daemon's host, as an absolute path (INVALID_ARGUMENT otherwise).
 	Path string `protobuf:"bytes,2,opt,name=path,proto3,oneof"`
 }
 

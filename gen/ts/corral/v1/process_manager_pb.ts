@@ -2439,8 +2439,8 @@ export type ApplyConfigRequest = Message<"corral.v1.ApplyConfigRequest"> & {
    */
   source: {
     /**
-     * The config itself, YAML (JSON is YAML); relative paths in it are relative to the daemon's
-     * working directory.
+     * The config itself, YAML (JSON is YAML); relative paths in it are resolved beside the
+     * daemon's own config file.
      *
      * @generated from field: string text = 1;
      */
@@ -2448,7 +2448,7 @@ export type ApplyConfigRequest = Message<"corral.v1.ApplyConfigRequest"> & {
     case: "text";
   } | {
     /**
-     * A config file on the daemon's host (absolute, or relative to the daemon's working directory).
+     * A config file on the daemon's host, as an absolute path (INVALID_ARGUMENT otherwise).
      *
      * @generated from field: string path = 2;
      */
