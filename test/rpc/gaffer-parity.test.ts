@@ -243,7 +243,7 @@ test("CreateProgram takes redirect_output, custom_streams and detach, and the sp
 
 test("ApplyConfig: a new label applies at once to the running program; a new custom stream restarts it with one more fd", async () => {
   const program = (extra: Record<string, unknown>) => ({
-    command: ["/bin/sh", "-c", 'echo "fd3=${CORRAL_STREAM_PROGRESS:-none}"; sleep 1000'],
+    command: ["/bin/sh", "-c", 'echo "fd3=$CORRAL_STREAM_PROGRESS"; sleep 1000'],
     startsecs: "0s",
     ...extra,
   });
@@ -261,7 +261,7 @@ test("ApplyConfig: a new label applies at once to the running program; a new cus
     );
     assert.deepEqual(relabelled.diff?.restarted, []);
     const read = (await pm.readLogs({ name: "live", streamName: "after" })).chunk;
-    assert.deepEqual([text(read), read?.streamName], ["fd3=none\n", "after"], "the old run's output, under the new label");
+    assert.deepEqual([text(read), read?.streamName], ["fd3=\n", "after"], "the old run's output, under the new label");
     assert.equal((await pm.getProcess({ name: "live" })).process?.run?.pid, pid, "not restarted");
     assert.equal((await rpcError(pm.readLogs({ name: "live", streamName: "before" }))).code, Status.INVALID_ARGUMENT);
 
