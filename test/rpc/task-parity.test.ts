@@ -134,12 +134,19 @@ describe("task parity with QMI (TS client)", () => {
   });
 });
 
-/** Notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two programs shows it in the file. */
+/**
+ * Notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two programs shows it in the
+ * file. RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
+ */
 const slowToStop = (name: string, file: string) => ({
-  command: ["/bin/sh", "-c", `trap 'echo TERM ${name} >> ${file}; sleep 0.3; echo EXIT ${name} >> ${file}; exit 0' TERM; while true; do sleep 0.05; done`],
+  command: [
+    "/bin/sh",
+    "-c",
+    `trap 'echo TERM ${name} >> ${file}; sleep 0.3; echo EXIT ${name} >> ${file}; exit 0' TERM; echo ready; while true; do sleep 0.05; done`,
+  ],
   autostart: false,
-  startsecs: 0,
   stop_timeout: "10s",
+  readiness: { log: "^ready$", period: "50ms" },
 });
 
 describe("CGSE helpers and ShutdownResult (TS client)", () => {
