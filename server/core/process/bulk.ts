@@ -150,24 +150,33 @@ export class BulkOperations {
     );
   }
 
-  /** Starts in config order (spawns are issued one by one), then waits for all together. */
+  /** Starts in config order (independent programs one per turn of the event loop, then dependents), then waits for all together. */
   async startAll(programs: readonly Program[], options: StartOptions = {}): Promise<ProgramResult[]> {
     const starting = new Map<string, Promise<void>>();
     // Independent programs spawn right here, in config order; dependents as their conditions hold.
     const remote = programs.filter((program) => program.remoteHost !== undefined);
-    const started: { program: Program; promise: Promise<void> }[] = [];
-    for (const program of programs.filter((p) => p.remoteHost === undefined)) {
-      // One spawn per turn of the event loop: a spawn holds the loop (10-90 ms on a loaded
-      // machine), and 100 in a row held it for 9 s, in which the programs already started wrote
-      // unrotated, uncapped logs and no client was answered.
-      if (started.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const local = programs.filter((program) => program.remoteHost === undefined);
+    const hasDeps = (program: Program) => Object.keys(program.config.dependsOn ?? {}).some((dep) => this.host.programs().has(dep));
+    const issue = (program: Program) => {
       const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
       // Already up counts as success for a bulk start.
       const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
       // Failures are read below, with the others'.
       promise.catch(() => undefined);
-      started.push({ program, promise });
+      return { program, promise };
+    };
+    const issued = new Map<Program, { program: Program; promise: Promise<void> }>();
+    // Independent programs first, one spawn per turn of the event loop: a spawn holds the loop
+    // (10-90 ms on a loaded machine), and 100 in a row held it for 9 s, in which the programs
+    // already started wrote unrotated, uncapped logs and no client was answered. Dependents are
+    // issued after all of them, in one go: their conditions must see this start's runs of their
+    // dependencies (under way), not the state an earlier run left.
+    for (const program of local.filter((p) => !hasDeps(p))) {
+      if (issued.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!issued.has(program)) issued.set(program, issue(program));
     }
+    for (const program of local.filter(hasDeps)) issued.set(program, issue(program));
+    const started = local.map((program) => issued.get(program)!);
     return Promise.all(
       started.map(async ({ program, promise }) => {
         let error: Error | undefined;
