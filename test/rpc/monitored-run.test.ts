@@ -69,7 +69,6 @@ describe("RunMonitored over gRPC", () => {
   });
 
   test("a run that prints output but reports no progress is timed out for inactivity", async () => {
-    const started = performance.now();
     const events = await runToEnd({
       command: NODE,
       args: ["-e", "setInterval(() => console.log('noise'), 50)"],
@@ -84,7 +83,8 @@ describe("RunMonitored over gRPC", () => {
     assert.equal(events.filter((e) => e.event.case === "progress").length, 0);
     assert.equal(result.signal, "SIGINT", "node exits on the default kill signal, SIGINT");
     assert.equal(result.sigkilled, false);
-    assert.ok(performance.now() - started < 5000);
+    // When it timed out is the monitor's own figure (no wall-clock bound here: a loaded machine
+    // stretches the run; noise resetting the timer would never time out and fail above).
     assert.ok(result.timedOutAfter && Number(result.timedOutAfter.seconds) * 1000 + result.timedOutAfter.nanos / 1e6 >= 690);
   });
 

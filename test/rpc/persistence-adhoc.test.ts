@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProcessState } from "../../client/ts/index.js";
-import { isAlive, processGroupMembers, sleep, waitUntil } from "../helpers/daemon.js";
+import { isAlive, processGroupMembers, waitUntil } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const config = JSON.stringify({ server: { allow_adhoc: true }, programs: { cfg: { command: ["sleep", "300"], startsecs: "100ms" } } });
@@ -51,7 +51,7 @@ test("ad-hoc programs are re-created by the next daemon after SIGKILL, their run
     await waitUntil(() => processGroupMembers(adoptedPid).length === 0, 10_000, "the adopted run to be stopped by DeleteProgram");
     await killDaemon(second);
     const third = await start({ configYaml: config });
-    await sleep(300);
+    // The set of programs (config and saved ad-hoc ones) is made before the daemon listens.
     const last = await listAll(third);
     owned.add(last.values());
     assert.deepEqual([...last.keys()], ["cfg", "adhoc-c"]);
@@ -72,7 +72,8 @@ test("after an orderly daemon stop, ad-hoc programs are re-created: the ones tha
     owned.add(after.values());
     assert.deepEqual([...after.keys()], ["cfg", "ran", "idle"]);
     assert.equal(after.get("ran")?.adhoc, true);
-    await sleep(300);
+    // Autostart spawns in config order, and "ran" is before "idle": once "ran" is RUNNING (its
+    // startsecs passed), a wrong autostart of "idle" would have made it STARTING at least.
     assert.equal((await listAll(second)).get("idle")?.state, ProcessState.STOPPED, "never started: not autostarted");
   });
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ProcessState, StopWait, type ProcessInfo } from "../../client/ts/index.js";
-import { processGroupMembers, sleep } from "../helpers/daemon.js";
+import { processGroupMembers } from "../helpers/daemon.js";
 import { inSharedHome, killDaemon, listAll, waitForStates } from "../helpers/shared-home.js";
 
 const COMMON = { autostart: true, startsecs: "100ms", stop_timeout: "2s" };
@@ -37,8 +37,10 @@ test("EXITED, FATAL and user-STOPPED programs keep their state and last exit inf
     assert.equal(before.get("stopped")?.state, ProcessState.STOPPED);
 
     await killDaemon(first);
-    const second = await start({ programs });
-    await sleep(1_000); // autostart, had it wrongly applied, would have spawned by now
+    // A program new to the config, last in it, that autostart does start: autostart spawns in
+    // config order, so once it is up, any of the others autostart had wrongly picked would be up too.
+    const second = await start({ programs: { ...programs, sentinel: { command: ["sleep", "300"], ...COMMON } } });
+    owned.add((await waitForStates(second, (p) => p.name !== "sentinel" || p.state === ProcessState.RUNNING, "the sentinel RUNNING")).values());
     const after = await listAll(second);
     owned.add(after.values());
     const same = (name: string, state: ProcessState, check: (p: ProcessInfo) => void) => {
