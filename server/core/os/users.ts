@@ -1,7 +1,8 @@
 // Users and groups for a program's `user:` / `uid:` / `gid:`: names resolved through /etc/passwd
 // and /etc/group (read at each use, so an account added later is seen), the primary group as
 // the default group, and the user's supplementary groups (as initgroups(3) would give them).
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { RunAs } from "../process/types.js";
 
 /** The credentials a run gets, and the account's home for $HOME. */
@@ -92,4 +93,34 @@ export function resolveCredentials(runAs: RunAs): { credentials: Credentials } |
   return {
     credentials: { uid, gid, groups: [...supplementary], ...(entry ? { name: entry.name, home: entry.home } : {}) },
   };
+}
+
+/** Where setpriv(1) is (PATH, then the usual places), or undefined: it sets uid, gid and the supplementary groups before exec. */
+export function findSetpriv(path = process.env.PATH ?? ""): string | undefined {
+  for (const dir of [...path.split(delimiter).filter(Boolean), "/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
+    const candidate = join(dir, "setpriv");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * argv that runs command with these credentials: setpriv sets the groups, gid and uid (in that
+ * order, so root can still set them) and execs it; the pid stays the same. Node's own uid/gid
+ * options are not used because libuv clears the supplementary groups.
+ */
+export function runAsArgv(setpriv: string, credentials: Credentials, command: string, args: string[]): { command: string; args: string[] } {
+  const groups = credentials.groups.length > 0 ? `--groups=${credentials.groups.join(",")}` : "--clear-groups";
+  return { command: setpriv, args: [`--reuid=${credentials.uid}`, `--regid=${credentials.gid}`, groups, "--", command, ...args] };
+}
+
+/** $HOME, $USER and $LOGNAME of the account (as login(1) sets them); the program's env still wins. */
+export function accountEnv(credentials: Credentials): Record<string, string> {
+  if (credentials.name === undefined) return {};
+  return { USER: credentials.name, LOGNAME: credentials.name, ...(credentials.home ? { HOME: credentials.home } : {}) };
 }

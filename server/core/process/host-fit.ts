@@ -2,11 +2,9 @@
 // need their cgroup controller (os/cgroup.ts), `user`/`uid`/`gid` need a daemon running as root
 // and accounts that exist (os/users.ts). A program the host cannot honour is refused (config load,
 // ApplyConfig, CreateProgram, `corral check`), never run without what it asked for.
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
 import { ConfigError, type ConfigProblem } from "../config-error.js";
 import type { CgroupSupport, LimitController } from "../os/cgroup.js";
-import { resolveCredentials } from "../os/users.js";
+import { findSetpriv, resolveCredentials } from "../os/users.js";
 import type { ProgramConfig, ResourceLimits } from "./types.js";
 
 /** What this host (and this daemon) can give a program. */
@@ -30,20 +28,6 @@ const LIMIT_FIELDS: { key: keyof ResourceLimits; field: string; controller: Limi
   { key: "cpuCores", field: "limits.cpu", controller: "cpu", file: "cpu.max" },
   { key: "pids", field: "limits.pids", controller: "pids", file: "pids.max" },
 ];
-
-/** Where setpriv is (PATH, then the usual places), or undefined. */
-export function findSetpriv(path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of [...path.split(delimiter).filter(Boolean), "/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
-    const candidate = join(dir, "setpriv");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** The host as this process sees it (the daemon's, or `corral check`'s). */
 export function hostCapabilities(cgroups: HostCapabilities["cgroups"]): HostCapabilities {
