@@ -8,7 +8,7 @@ import { withTimeout } from "../os/abort.js";
 import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
-import { Persistence, type RestoreOutcome } from "./adopt.js";
+import { Persistence, type RestoreOutcome } from "./persistence.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
 import { followLogs, readLogs, type FollowLogsOptions, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
@@ -65,7 +65,7 @@ export class ProcessManager {
     programs: () => this.programs,
     program: (name) => this.program(name),
   });
-  /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
+  /** The state store and journal file; re-adoption of a previous daemon's runs (persistence.ts, adopt.ts). */
   readonly persistence: Persistence;
   private readonly restored: RestoreOutcome;
   /** server.logs.max_total: drops the oldest logs across programs when all of them take more. */
