@@ -208,6 +208,13 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
     dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
     host: config.host ?? "",
+    limits:
+      config.limits === undefined
+        ? undefined
+        : { memory: BigInt(config.limits.memoryBytes ?? 0), cpu: config.limits.cpuCores ?? 0, pids: config.limits.pids ?? 0 },
+    maxMemory: BigInt(config.maxMemoryBytes ?? 0),
+    user: config.runAs?.user ?? "",
+    group: config.runAs?.group ?? "",
   });
 }
 
@@ -366,6 +373,7 @@ export function eventToProto(event: JournalEvent): Event {
             uptime: msToDuration(detail.uptimeMs),
             reason: detail.reason ?? "",
             stderrTail: [...(detail.stderrTail ?? [])],
+            limit: detail.limit ?? "",
           },
         },
       });
@@ -389,6 +397,20 @@ export function eventToProto(event: JournalEvent): Event {
       return create(EventSchema, {
         ...base,
         detail: { case: "taskRestored", value: { task: detail.task, type: detail.type, started: detail.started, message: detail.message } },
+      });
+    case "limitExceeded":
+      return create(EventSchema, {
+        ...base,
+        detail: {
+          case: "limitExceeded",
+          value: {
+            limit: detail.limit,
+            limitBytes: BigInt(detail.limitBytes),
+            observedBytes: BigInt(Math.max(0, Math.round(detail.observedBytes))),
+            oomKills: detail.oomKills,
+            message: detail.message,
+          },
+        },
       });
   }
 }

@@ -8,7 +8,7 @@ import type { LogFile } from "./log-file.js";
 import { ProgramCore, type DesiredState, type ProgramCoreDeps } from "./program-core.js";
 import { restoreProgram, type Restoration } from "./program-restore.js";
 import type { Run } from "./run.js";
-import { RunExits } from "./run-exit.js";
+import { formatBytes, RunExits } from "./run-exit.js";
 import { RunStarter } from "./run-start.js";
 import { RunStopper, signalRun, type StopCause } from "./run-stop.js";
 import { StateWaiters } from "./state-waiters.js";
@@ -266,6 +266,34 @@ export class Program {
   /** stop(), saying how it went (ShutdownResult): whether it ran, its pid, soft / hard / survivors / not_running. */
   stopWithResult(cause: StopCause = "stop"): Promise<ShutdownResult> {
     return this.stopper.stop(cause);
+  }
+
+  /**
+   * max_memory (PM2's max_memory_restart): run runId's tree went over it. An event, then a restart
+   * whatever autorestart says (as PM2 does), counted as an automatic one; its exit is unexpected.
+   * The caller saved "running, start pending" first, so a daemon killed in between starts it
+   * again. A user's stop or a removal meanwhile wins: no new run then.
+   */
+  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
+    const run = this.run;
+    if (!run || run.runId !== runId || run.exitedAt || !(this.state === "RUNNING" || this.state === "STARTING")) return;
+    const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
+    run.limitHit = "max_memory";
+    run.killedBecause = why;
+    this.core.emit({
+      kind: "limitExceeded",
+      limit: "max_memory",
+      limitBytes: maxMemoryBytes,
+      observedBytes: rssBytes,
+      oomKills: 0,
+      message: `${this.name}: run ${runId} ${why}: restarting it`,
+    });
+    await this.stopper.stop("max_memory");
+    // Read again: the stop took a while, and anything may have happened meanwhile.
+    const now = this.state as ProcessState;
+    if (now !== "STOPPED" || this.removing || this.desired === "stopped" || this.core.remoteHost !== undefined) return;
+    this.core.restartedAutomatically();
+    this.starter.spawnRun(`restart ${this.restarts} after ${why}`);
   }
 
   /** Sends a signal to the current run, checking that the pid is still ours. */
