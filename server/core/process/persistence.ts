@@ -107,6 +107,9 @@ export class Persistence {
   beginShutdown(): void {
     this.frozenDesired = new Map([...this.options.programs()].map((p) => [p.name, p.desired]));
     this.upAtShutdown = new Set([...this.options.programs()].filter((p) => !isFinished(p.state) || p.retryPending).map((p) => p.name));
+    // Saved before the first stop signal: a daemon killed in the middle of its own shutdown leaves
+    // the next one knowing which runs that shutdown ended, so they run again (adopt.ts).
+    this.store.saveNow();
   }
 
   /** Saves a last time (with the runs left running, for --keep-processes) and stops saving. */
