@@ -28,6 +28,11 @@ export interface RestoreOutcome {
   finished: string[];
 }
 
+/** The programs to start at daemon start: autostart ones the saved state does not decide, and those it resumes. */
+export function startsAfterRestore(programs: Iterable<Program>, { restored, resume }: RestoreOutcome): string[] {
+  return [...programs].filter((p) => (p.remoteHost === undefined && p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
+}
+
 export interface RestoreContext {
   /** This boot's id: a run saved under another boot is never adopted nor signalled. */
   bootId: string;

@@ -67,6 +67,26 @@ export class Persistence {
     this.saved = merged.state;
   }
 
+  /**
+   * A start or restart is saved before anything is spawned or signalled: a daemon killed from
+   * here on leaves the next one to start (or finish restarting) these programs (adopt.ts).
+   */
+  saveStartIntent(programs: readonly Program[]): void {
+    // A program already up stays as it is (start refuses it, a bulk start leaves it alone).
+    const starting = programs.filter((program) => program.remoteHost === undefined && !program.removing && !program.isActive());
+    for (const program of starting) program.noteIntent("start");
+    if (starting.length > 0) this.saveNow();
+  }
+
+  /**
+   * A user's stop is saved before the first signal: a daemon killed from here on must not
+   * leave the next one adopting (or restarting) the runs as if nobody had asked.
+   */
+  saveStopIntent(programs: readonly Program[]): void {
+    for (const program of programs) program.noteIntent("stop");
+    if (programs.length > 0) this.saveNow();
+  }
+
   private report(problem: string): void {
     this.problems.push(problem);
     this.options.journal.append("", 0, { kind: "server", message: problem });
