@@ -19,6 +19,7 @@ import { resolveOwnHost } from "./own-host.js";
 import { HomeLockedError, lockHome } from "./home-lock.js";
 import { LOG_FORMATS, logEvents, type LogFormat } from "./daemon-log.js";
 import { AmbiguousHostError } from "./config/host-identity.js";
+import { watchMaxMemory } from "./memory-restart.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -108,6 +109,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     : undefined;
   const stopCountingEvents = new AbortController();
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
+  // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
+  void watchMaxMemory(manager, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
 
   let closing: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_ma
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import type { CgroupSupport } from "../core/os/cgroup.js";
+import type { HostCapabilities } from "../core/process/host-fit.js";
 import {
   durationToMs,
   logChunkToProto,
@@ -28,6 +29,7 @@ export type ProcessManagerCore = Pick<
   | "journal"
   | "hostName"
   | "containment"
+  | "host"
   | "list"
   | "get"
   | "start"
@@ -176,7 +178,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         programs: manager.list().length,
         lastEventSeq: BigInt(manager.journal.lastSeq),
         allowAdhoc: facts.allowAdhoc,
-        containment: containmentToProto(manager.containment),
+        containment: containmentToProto(manager.containment, manager.host),
       };
     },
 
@@ -201,8 +203,10 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
   };
 }
 
-function containmentToProto(support: CgroupSupport) {
+function containmentToProto(support: CgroupSupport, host: HostCapabilities) {
   return {
+    unavailableControllers: Object.fromEntries(Object.entries(support.unavailable).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    userSwitching: host.euid === 0 && host.setpriv !== undefined,
     cgroups: support.mode !== "none",
     cgroupMount: support.mount,
     cgroupRoot: support.root,

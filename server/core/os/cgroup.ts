@@ -117,6 +117,44 @@ export function detectCgroups(options: DetectOptions): CgroupSupport {
 }
 
 /**
+ * What detectCgroups would find for limits, without making or enabling anything (for `corral
+ * check`, which must not change the host): the controllers the subtree's parent offers, or
+ * already enables, and why the others are missing. It judges by this process's cgroup.
+ */
+export function probeLimitControllers(options: DetectOptions): Pick<CgroupSupport, "mode" | "controllers" | "unavailable"> {
+  const unavailable: Partial<Record<LimitController, string>> = {};
+  const none = (why: string) => ({ mode: "none" as const, controllers: [], unavailable: NONE("", why).unavailable });
+  if (options.root === "off") return none("server.cgroup_root is off");
+  const mount = cgroup2Mount();
+  if (!mount) return none("no cgroup2 file system is mounted");
+  let parent: string;
+  if (options.root !== undefined && options.root !== "") {
+    parent = isAbsolute(options.root) && options.root.startsWith(mount) ? options.root : join(mount, options.root);
+  } else {
+    const own = ownCgroup();
+    if (own === undefined) return none("the daemon's own cgroup v2 is unknown");
+    parent = join(mount, own);
+  }
+  const shown = parent.slice(mount.length) || "/";
+  const offered = readWords(join(parent, "cgroup.controllers"));
+  const enabled = readWords(join(parent, "cgroup.subtree_control"));
+  const busy = parent !== mount && readWords(join(parent, "cgroup.procs")).length > 0;
+  const controllers: string[] = [];
+  for (const name of LIMIT_CONTROLLERS) {
+    if (enabled.includes(name) || (offered.includes(name) && !busy)) {
+      controllers.push(name);
+      continue;
+    }
+    const v1 = cgroupV1Holder(name);
+    unavailable[name] = offered.includes(name)
+      ? `the ${name} controller cannot be enabled below ${shown}: it holds processes; set server.cgroup_root to a delegated cgroup with no processes in it`
+      : `the ${name} controller is not offered to ${shown} (its cgroup.controllers: ${offered.join(" ") || "none"})` +
+        (v1 ? `; ${name} is held by a cgroup v1 hierarchy (${v1}), and a controller is in v1 or v2, never both` : "");
+  }
+  return { mode: options.root !== undefined && options.root !== "" ? "configured" : "own", controllers, unavailable };
+}
+
+/**
  * Makes the limit controllers available to run cgroups: enabled in the parent's
  * cgroup.subtree_control (so the subtree has them), then in the subtree's (so runs have them).
  * The kernel refuses a controller its parent does not offer (ENOENT, EINVAL), and enabling one

@@ -70,7 +70,7 @@ export function resolveCredentials(runAs: RunAs): { credentials: Credentials } |
   const users = passwdEntries();
   const entry = isNumeric(runAs.user) ? users.find((u) => u.uid === Number(runAs.user)) : users.find((u) => u.name === runAs.user);
   if (!entry && !isNumeric(runAs.user)) {
-    return { problem: { field: "user", value: runAs.user, rule: `no such user in ${PASSWD}` } };
+    return { problem: { field: "user", value: runAs.user, rule: `no such user ${JSON.stringify(runAs.user)} in ${PASSWD}` } };
   }
   const uid = entry?.uid ?? Number(runAs.user);
   const groups = groupEntries();
@@ -82,7 +82,7 @@ export function resolveCredentials(runAs: RunAs): { credentials: Credentials } |
     gid = Number(runAs.group);
   } else {
     const group = groups.find((g) => g.name === runAs.group);
-    if (!group) return { problem: { field: "gid", value: runAs.group, rule: `no such group in ${GROUP}` } };
+    if (!group) return { problem: { field: "gid", value: runAs.group, rule: `no such group ${JSON.stringify(runAs.group)} in ${GROUP}` } };
     gid = group.gid;
   }
   // initgroups(3): the run's group, and every group that lists the user by name.

@@ -44,7 +44,8 @@ export function hostProblems(config: ProgramConfig, host: HostCapabilities): Hos
     if (value === undefined) continue;
     if (host.cgroups.mode === "none" || !host.cgroups.controllers.includes(controller)) {
       const why = host.cgroups.unavailable[controller] ?? `the ${controller} controller is not available to run cgroups`;
-      problems.push({ field, value, rule: `cannot be applied on this host (it needs ${file} of the ${controller} cgroup v2 controller): ${why}` });
+      const shown = key === "memoryBytes" ? `${value} bytes` : key === "cpuCores" ? `${value} cores` : `${value} processes`;
+      problems.push({ field, value, rule: `${shown} cannot be applied on this host (it needs ${file} of the ${controller} cgroup v2 controller): ${why}` });
     }
   }
   const runAs = config.runAs;
@@ -61,28 +62,31 @@ export function hostProblems(config: ProgramConfig, host: HostCapabilities): Hos
         problems.push({
           field,
           value: runAs.user,
-          rule: `running a program as another user needs a daemon running as root (this one runs as uid ${host.euid})`,
+          rule: `running a program as ${runAs.user} (uid ${uid}) needs a daemon running as root (this one runs as uid ${host.euid})`,
         });
       } else if (!host.setpriv && !same) {
-        problems.push({ field, value: runAs.user, rule: "running a program as another user needs setpriv(1) (util-linux) on PATH" });
+        problems.push({ field, value: runAs.user, rule: `running a program as ${runAs.user} needs setpriv(1) (util-linux) on PATH` });
       }
     }
   }
   return problems;
 }
 
+/** Where checked programs come from, for the problems: the file, and a program's field as the caller writes it. */
+export interface FitSource {
+  file: string;
+  /** A program's name and field as the problem's field ("programs.web.limits.memory", "spec.user"). */
+  fieldOf: (program: string, field: string) => string;
+}
+
 /**
- * Throws a ConfigError naming every program field the host cannot honour (give only this host's
- * programs: another host's limits and user are that host's business). fieldOf turns a
- * program's name and field into the problem's field ("programs.web.limits.memory", "spec.user").
+ * Throws a ConfigError naming every program field this host cannot honour. Programs of another
+ * host (`host:` not hostName) are skipped: their limits and user are that host's business.
  */
-export function assertFitsHost(
-  configs: readonly ProgramConfig[],
-  host: HostCapabilities,
-  source: { file: string; fieldOf: (program: string, field: string) => string },
-): void {
+export function assertFitsHost(configs: readonly ProgramConfig[], host: HostCapabilities, hostName: string, source: FitSource): void {
   const problems: ConfigProblem[] = [];
   for (const config of configs) {
+    if (config.host !== undefined && config.host !== "" && config.host !== hostName) continue;
     for (const problem of hostProblems(config, host)) {
       problems.push({ file: source.file, field: source.fieldOf(config.name, problem.field), rule: problem.rule, value: problem.value });
     }

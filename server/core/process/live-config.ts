@@ -5,6 +5,7 @@
 // change at a time, each on the set the last left. Reading YAML is passed in (ConfigReader).
 import { dirname, isAbsolute } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, WrongStateError } from "../errors.js";
+import type { FitSource } from "./host-fit.js";
 import type { EventJournal } from "./journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
@@ -54,7 +55,7 @@ export interface LiveConfigHost {
    * Throws a ConfigError naming what this host cannot honour of these programs (limits without
    * their cgroup controller, another user without root: host-fit.ts); absent: nothing is checked.
    */
-  checkFits?: (configs: readonly ProgramConfig[], source: { file: string; fieldOf: (program: string, field: string) => string }) => void;
+  checkFits?: (configs: readonly ProgramConfig[], source: FitSource) => void;
 }
 
 export interface ConfigChange {

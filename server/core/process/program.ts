@@ -274,7 +274,7 @@ export class Program {
    * The caller saved "running, start pending" first, so a daemon killed in between starts it
    * again. A user's stop or a removal meanwhile wins: no new run then.
    */
-  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
+  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number, mayRestart: () => boolean = () => true): Promise<void> {
     const run = this.run;
     if (!run || run.runId !== runId || run.exitedAt || !(this.state === "RUNNING" || this.state === "STARTING")) return;
     const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
@@ -291,7 +291,7 @@ export class Program {
     await this.stopper.stop("max_memory");
     // Read again: the stop took a while, and anything may have happened meanwhile.
     const now = this.state as ProcessState;
-    if (now !== "STOPPED" || this.removing || this.desired === "stopped" || this.core.remoteHost !== undefined) return;
+    if (now !== "STOPPED" || !mayRestart() || this.removing || this.desired === "stopped" || this.core.remoteHost !== undefined) return;
     this.core.restartedAutomatically();
     this.starter.spawnRun(`restart ${this.restarts} after ${why}`);
   }
