@@ -152,17 +152,10 @@ export class ProcessManager {
     assertFitsHost(configs, this.host, this.hostName, source);
   }
 
-  /**
-   * max_memory: run runId of the program went over it (core/monitor/max-memory.ts measured it);
-   * "running, start pending" is saved first, so a daemon killed before the new run is spawned
-   * leaves the next one to start it (the old run's end is not a stop the user asked for).
-   */
+  /** max_memory: run runId of the program went over it (core/monitor/max-memory.ts measured it): restarted by its policy as "always". */
   async restartOverMemory(name: string, runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
-    const program = this.programs.get(name);
-    if (this.shuttingDown || program.run?.runId !== runId || program.removing || program.desired === "stopped") return;
-    program.noteIntent("start");
-    this.persistence.saveNow();
-    await program.restartOverMemory(runId, rssBytes, maxMemoryBytes, () => this.shuttingDown === undefined);
+    if (this.shuttingDown) return;
+    await this.programs.get(name).restartOverMemory(runId, rssBytes, maxMemoryBytes);
   }
 
   /** Starts the autostart programs (config order) without waiting for them. */

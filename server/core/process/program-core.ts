@@ -149,12 +149,6 @@ export class ProgramCore {
     this.restartsValue++;
   }
 
-  /** A restart corral made (max_memory): counted as automatic, and the start the manager saved as pending is under way. */
-  restartedAutomatically(): void {
-    this.restartsValue++;
-    this.startPendingValue = false;
-  }
-
   /** Failed attempts in the current start (STARTING -> BACKOFF). */
   get startAttempts(): number {
     return this.startAttemptsValue;

@@ -10,7 +10,7 @@ import { restoreProgram, type Restoration } from "./program-restore.js";
 import type { Run } from "./run.js";
 import { formatBytes, RunExits } from "./run-exit.js";
 import { RunStarter } from "./run-start.js";
-import { RunStopper, signalRun, type StopCause } from "./run-stop.js";
+import { killRunGroup, RunStopper, signalRun, type StopCause } from "./run-stop.js";
 import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
 import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
@@ -269,12 +269,12 @@ export class Program {
   }
 
   /**
-   * max_memory (PM2's max_memory_restart): run runId's tree went over it. An event, then a restart
-   * whatever autorestart says (as PM2 does), counted as an automatic one; its exit is unexpected.
-   * The caller saved "running, start pending" first, so a daemon killed in between starts it
-   * again. A user's stop or a removal meanwhile wins: no new run then.
+   * max_memory (PM2's max_memory_restart): run runId's tree went over it. An event, then the run
+   * is stopped two-stage like a failed liveness probe, and its exit (unexpected) goes through the
+   * restart policy as autorestart: always would (backoff, max_restarts, FATAL), whatever the
+   * program's autorestart says; in STARTING it is a failed start. A user's stop meanwhile wins.
    */
-  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number, mayRestart: () => boolean = () => true): Promise<void> {
+  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
     const run = this.run;
     if (!run || run.runId !== runId || run.exitedAt || !(this.state === "RUNNING" || this.state === "STARTING")) return;
     const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
@@ -288,12 +288,7 @@ export class Program {
       oomKills: 0,
       message: `${this.name}: run ${runId} ${why}: restarting it`,
     });
-    await this.stopper.stop("max_memory");
-    // Read again: the stop took a while, and anything may have happened meanwhile.
-    const now = this.state as ProcessState;
-    if (now !== "STOPPED" || !mayRestart() || this.removing || this.desired === "stopped" || this.core.remoteHost !== undefined) return;
-    this.core.restartedAutomatically();
-    this.starter.spawnRun(`restart ${this.restarts} after ${why}`);
+    await killRunGroup(this.core, run);
   }
 
   /** Sends a signal to the current run, checking that the pid is still ours. */

@@ -5,7 +5,7 @@ import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, t
 import { groupExists } from "../os/proc.js";
 import type { ProgramCore } from "./program-core.js";
 import { describeExit, type Run } from "./run.js";
-import { killRunGroup, STOP_CAUSE_TEXT, UNREQUESTED_STOPS } from "./run-stop.js";
+import { killRunGroup, STOP_CAUSE_TEXT } from "./run-stop.js";
 import { stderrTail } from "./stderr-tail.js";
 
 /** Bytes as people read them in a reason (MiB with one decimal). */
@@ -83,8 +83,8 @@ export class RunExits {
     const uptimeMs = performance.now() - run.startedMono;
     this.noteOomKill(run);
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
-    const requested = run.stopCause !== undefined && !UNREQUESTED_STOPS.has(run.stopCause);
-    const expected = requested || (run.stopCause === undefined && run.limitHit === undefined && isExpectedExit(core.config, run));
+    // A run ended over a limit is unexpected whatever its exit code: it is worth an alert.
+    const expected = run.stopCause !== undefined || (run.limitHit === undefined && isExpectedExit(core.config, run));
     const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.endOffsetSync());
     const what = describeExit(run);
     const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
@@ -111,7 +111,9 @@ export class RunExits {
     // UNKNOWN: a restored run found ended (program-restore.ts); the restart policy applies as usual.
     if (core.state !== "RUNNING" && core.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    const decision = decideAfterExit(core.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.history, performance.now());
+    // max_memory restarts whatever autorestart says (as PM2 does), with its backoff and max_restarts.
+    const policy = run.limitHit === "max_memory" ? { ...core.config, autorestart: "always" as const } : core.config;
+    const decision = decideAfterExit(policy, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.history, performance.now());
     if (decision.action === "stay-exited") {
       core.transition("EXITED", `${decision.reason}${stderrNote}`);
       return;

@@ -22,11 +22,7 @@ export const STOP_CAUSE_TEXT: Record<StopCause, string> = {
   restart: "stopped by request (restart)",
   config: "stopped by request (config change)",
   shutdown: "stopped by request (daemon shutdown)",
-  max_memory: "restarted by corral: over max_memory",
 };
-
-/** Stops corral made that nobody asked for at that moment: their exits stay unexpected (they are worth an alert). */
-export const UNREQUESTED_STOPS: ReadonlySet<StopCause> = new Set(["max_memory"]);
 
 /**
  * The run's processes for os/group-stop.ts: its group (the leader is our child until its

@@ -19,7 +19,7 @@ export interface Run {
   /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
   killedBecause?: string;
   /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (run-stop.ts). */
-  stopCause?: "stop" | "restart" | "config" | "shutdown" | "max_memory";
+  stopCause?: "stop" | "restart" | "config" | "shutdown";
   /** The limit that ended the run (OOM-killed under limits.memory, or restarted over max_memory): said in its exit. */
   limitHit?: "limits.memory" | "max_memory";
   /** Log offsets where this run's output begins. */
