@@ -84,6 +84,9 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   put("stdin", spec.stdin, spec.stdin);
   put("description", spec.description, spec.description !== "");
   put("host", spec.host, spec.host !== "");
+  put("redirect_output", [...spec.redirectOutput], spec.redirectOutput.length > 0);
+  put("custom_streams", [...spec.customStreams], spec.customStreams.length > 0);
+  put("detach", spec.detach, spec.detach);
   if (spec.limits) {
     const limits: Record<string, unknown> = {};
     if (spec.limits.memory !== 0n) limits.memory = Number(spec.limits.memory);

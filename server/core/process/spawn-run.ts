@@ -1,7 +1,8 @@
-// The fork of one run: recorded in the spawn log before it happens, the child's stdout and stderr
-// opened straight onto the program's log files (so output never passes through the daemon), its
-// own session and process group (so a stop reaches the whole tree), and the markers by which a
-// next daemon finds the run (spawn-recovery.ts). A step that fails becomes a RunSpawnProblem.
+// The fork of one run: recorded in the spawn log before it happens, the child's stdout, stderr and
+// custom streams (fds 3, 4, ...) opened straight onto the program's log files (so output never
+// passes through the daemon), its own session and process group (so a stop reaches the whole
+// tree), and the markers by which a next daemon finds the run (spawn-recovery.ts). A step that
+// fails becomes a RunSpawnProblem.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fchownSync } from "node:fs";
 import type { ResourceExhaustedError } from "../errors.js";
@@ -10,6 +11,7 @@ import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
 import { accountEnv, type Credentials } from "../os/users.js";
 import { LogFile } from "./log-file.js";
+import { customStreamFds } from "./stream-names.js";
 import type { ProgramConfig } from "./types.js";
 
 /** A failed spawn step; disk full and out of fds also as the error a start's caller is given. */
@@ -34,7 +36,8 @@ export function spawnProblem(name: string, error: unknown, what: string, path: s
  * 'error' follows: EMFILE, EAGAIN...); the caller watches for that and for its exit.
  */
 export function spawnChild(
-  program: { name: string; config: ProgramConfig; stdout: LogFile; stderr: LogFile },
+  /** customLogs: the config's custom streams' files, in order: the child's fds 3, 4, ... (stream-names.ts). */
+  program: { name: string; config: ProgramConfig; stdout: LogFile; stderr: LogFile; customLogs?: LogFile[] },
   runId: number,
   startOffsets: { stdout: number; stderr: number },
   deps: SpawnDeps,
@@ -43,32 +46,32 @@ export function spawnChild(
   /** The run's user (user/uid/gid): its log files become its own, and $HOME, $USER, $LOGNAME its account's. */
   credentials?: Credentials,
 ): { child: ChildProcess } | { problem: RunSpawnProblem } {
-  const { name, config, stdout, stderr } = program;
+  const { name, config } = program;
+  // stdout, stderr, then each custom stream: the child's fds 1, 2, 3, 4, ...
+  const files = [program.stdout, program.stderr, ...(program.customLogs ?? [])];
   // Before the fork: a daemon killed from here on leaves a trace the next one follows.
   deps.spawnLog?.intent(name, runId, startOffsets);
   crashPoint("crash-before-fork");
-  let outFd: number | undefined;
-  let errFd: number | undefined;
+  const fds: number[] = [];
   try {
-    outFd = stdout.openForChild();
-    errFd = stderr.openForChild();
+    for (const file of files) fds.push(file.openForChild());
   } catch (error) {
-    if (outFd !== undefined) LogFile.closeFd(outFd);
-    return { problem: spawnProblem(name, error, "opening the log file", outFd === undefined ? stdout.path : stderr.path) };
+    for (const fd of fds) LogFile.closeFd(fd);
+    return { problem: spawnProblem(name, error, "opening the log file", files[fds.length].path) };
   }
   if (credentials) {
     // The run writes through these fds whoever owns the files, but a program that reopens its
     // output by path (`echo x > /dev/stderr` in dash, /proc/self/fd/1) is checked against the
     // file's owner and mode: the current files become the run's user's (backups stay the daemon's).
     try {
-      fchownSync(outFd, credentials.uid, credentials.gid);
-      fchownSync(errFd, credentials.uid, credentials.gid);
+      for (const fd of fds) fchownSync(fd, credentials.uid, credentials.gid);
     } catch (error) {
-      LogFile.closeFd(outFd);
-      LogFile.closeFd(errFd);
-      return { problem: spawnProblem(name, error, `giving the log files to uid ${credentials.uid}:`, stdout.path) };
+      for (const fd of fds) LogFile.closeFd(fd);
+      return { problem: spawnProblem(name, error, `giving the log files to uid ${credentials.uid}:`, program.stdout.path) };
     }
   }
+  // Each custom stream's fd, named for the child: CORRAL_STREAM_PROGRESS=3.
+  const streamEnv = Object.fromEntries(customStreamFds(config).map(({ env, fd }) => [env, String(fd)]));
   let child: ChildProcess;
   try {
     child = spawn(argv.command, argv.args, {
@@ -79,20 +82,19 @@ export function spawnChild(
         ...(credentials ? accountEnv(credentials) : {}),
         ...config.env,
         ...deps.markerEnv,
+        ...streamEnv,
         CORRAL_PROGRAM: name,
         CORRAL_RUN_ID: String(runId),
       },
       // Own session and process group, so stop reaches the whole tree.
       detached: true,
-      stdio: [config.stdin ? "pipe" : "ignore", outFd, errFd],
+      stdio: [config.stdin ? "pipe" : "ignore", ...fds],
     });
   } catch (error) {
-    LogFile.closeFd(outFd);
-    LogFile.closeFd(errFd);
+    for (const fd of fds) LogFile.closeFd(fd);
     return { problem: spawnProblem(name, error, "spawning", config.command[0]) };
   }
   // The child has its own copies; the daemon keeps none open.
-  LogFile.closeFd(outFd);
-  LogFile.closeFd(errFd);
+  for (const fd of fds) LogFile.closeFd(fd);
   return { child };
 }
