@@ -18,6 +18,7 @@ import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
 import { lockHome } from "./home-lock.js";
 import { logEvents, type LogFormat } from "./daemon-log.js";
+import { watchMaxMemory } from "./memory-restart.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -109,6 +110,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     : undefined;
   const stopCountingEvents = new AbortController();
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
+  // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
+  void watchMaxMemory(manager, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
   let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 
