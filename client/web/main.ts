@@ -201,7 +201,7 @@ function programPage(app: App, name: string): () => void {
         {},
         process.stateReason,
         process.ready ? " · ready" : "",
-        process.run?.pid && LIVE_STATES.has(process.state) ? ` · pid ${process.run.pid}` : "",
+        process.run?.pid && LIVE_STATES.has(process.state) && !process.stateReason.includes(`pid ${process.run.pid}`) ? ` · pid ${process.run.pid}` : "",
         ` · restarts ${restartsOf(process)}`,
         uptimeOf(process) ? ` · up ${uptimeOf(process)}` : "",
       ),
