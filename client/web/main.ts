@@ -333,7 +333,8 @@ function taskRow(app: App, view: TaskView): HTMLTableRowElement {
     );
     settings = h("div", { class: "settings" }, editor, apply, info.hasPendingSettings ? h("span", { class: "pending" }, "pending") : undefined);
   }
-  const lock = info.locked ? `locked${view.lockExpiresMs ? ` (lease until ${new Date(view.lockExpiresMs).toLocaleTimeString()})` : ""}` : "";
+  const lease = view.lockExpiresMs ? `, lease until ${new Date(view.lockExpiresMs).toLocaleTimeString()}` : "";
+  const lock = info.locked ? `locked by ${info.lockHolder || "?"}${lease}` : "";
   const signals = view.signals
     .slice(-5)
     .map((signal) => `${signal.time ? new Date(timestampMs(signal.time)).toLocaleTimeString() : ""} ${signal.name}`)
@@ -346,7 +347,7 @@ function taskRow(app: App, view: TaskView): HTMLTableRowElement {
     h("td", { class: `state ${state.toLowerCase()}` }, state, info.error ? h("div", { class: "reason" }, info.error.message) : undefined),
     h("td", {}, h("code", {}, json(info.status))),
     h("td", {}, settings),
-    h("td", {}, lock),
+    h("td", { class: "lock" }, lock),
     h("td", { class: "signals" }, h("pre", {}, signals)),
   );
 }
