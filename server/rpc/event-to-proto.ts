@@ -22,11 +22,13 @@ import { logStreamToProto, msToDuration, stateToProto } from "./convert.js";
 export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
   return create(LogChunkSchema, {
     stream: logStreamToProto(chunk.stream),
+    streamName: chunk.label,
     offset: BigInt(chunk.offset),
     data: chunk.data,
     time: timestampFromDate(chunk.time),
     gaps: (chunk.gaps ?? []).map((gap) => ({
       stream: logStreamToProto(gap.stream),
+      streamName: gap.label,
       fromOffset: BigInt(gap.fromOffset),
       toOffset: BigInt(gap.toOffset),
       reason: GAP_REASONS[gap.reason],

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { ServerCredentials, experimental } from "@grpc/grpc-js";
-import type { TlsServerConfig } from "../config/load.js";
+import type { TlsServerConfig } from "../core/access.js";
 import { InvalidArgumentError } from "../core/errors.js";
 
 export async function readPem(path: string, field: string): Promise<Buffer> {
