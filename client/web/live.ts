@@ -259,6 +259,7 @@ export class TasksModel {
   }
 
   start(): void {
+    this.stop?.();
     this.stop = keepStreaming(
       async (signal) => {
         const stream = this.api.taskRunner.watchSignals({ liveOnly: true }, { signal })[Symbol.asyncIterator]();

@@ -370,7 +370,14 @@ function tasksPage(app: App): () => void {
     body.replaceChildren(...[...app.tasks.tasks.values()].map((v) => taskRow(app, v)));
   };
   draw();
-  return app.tasks.onChange(draw);
+  // The signal stream is open only while this view is: over plain HTTP/1.1 a browser keeps at
+  // most 6 connections to the daemon, and every open stream holds one.
+  const off = app.tasks.onChange(draw);
+  app.tasks.start();
+  return () => {
+    off();
+    app.tasks.close();
+  };
 }
 
 // ---- #/fleet ----
@@ -476,7 +483,6 @@ async function start(): Promise<void> {
     }
   });
   app.programs.start();
-  app.tasks.start();
 
   let leave: (() => void) | undefined;
   const route = () => {
