@@ -128,6 +128,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
         await rpc.close();
         await metricsEndpoint?.close();
         await webEndpoint?.close();
+        await telemetry?.close();
         stopCountingEvents.abort();
         metrics?.close();
         signalSeqs.close();
@@ -138,10 +139,21 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       }
     })());
 
+  // OpenTelemetry only where a collector is configured (lazy: no SDK loaded otherwise).
+  const telemetry = options.config.telemetry
+    ? (await import("./telemetry/telemetry.js")).startTelemetry(options.config.telemetry, {
+        hostName: manager.hostName,
+        version: await packageVersion(),
+        watchEvents: (signal) => manager.journal.watch({ liveOnly: true, signal }),
+        programs: () => manager.list(),
+        runs: runLookupOf(manager),
+      })
+    : undefined;
   const rpc = await startRpcServer({
     manager,
     taskRunner: tasks,
     monitor,
+    ...(telemetry?.middleware ? { tracing: telemetry.middleware } : {}),
     ...(metrics ? { onCall: { started: (m) => metrics.callStarted(m), handled: (m, code, seconds) => metrics.callHandled(m, code, seconds) } } : {}),
     home,
     socketPath,
