@@ -172,7 +172,7 @@ export class ProcessManager {
     for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
-    // Independent programs are spawned by now; dependents wait for their conditions in the background.
+    // Independent programs spawn one per turn of the event loop (bulk.ts); dependents wait for their conditions in the background.
     if (autostart.some((name) => Object.keys(this.programs.get(name).config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
     else await starting;
   }
