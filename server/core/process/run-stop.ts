@@ -77,6 +77,8 @@ export class RunStopper {
     run.stopCause = cause;
     this.stopping = (async (): Promise<ShutdownResult> => {
       const { survivors, killed } = await killRunGroup(core, run);
+      // An adopted run is no child of ours: its end is looked for now that its processes are gone.
+      if (survivors.length === 0) run.checkGone?.();
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = `${STOP_CAUSE_TEXT[cause]}; ${describeExit(run)}`;
       core.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);

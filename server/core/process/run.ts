@@ -26,6 +26,8 @@ export interface Run {
   logStart?: { stdout: number; stderr: number };
   /** Taken over from a previous daemon (see adopt.ts): no child handle, its end found by adopted-exit-watcher.ts. */
   adopted?: boolean;
+  /** An adopted run: look now whether it has ended (after a stop), rather than at the watcher's next look. */
+  checkGone?: () => void;
   /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
   exitStatusUnknown?: string;
   /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */
