@@ -16,7 +16,7 @@ import { StartWait, StopWait } from "../../client/ts/index.js";
 import { repoRoot, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const collectorPath = process.env.CORRAL_OTELCOL ?? join(repoRoot, ".tools/otelcol/otelcol-corral-test");
-const skip = existsSync(collectorPath) ? false : `no OpenTelemetry Collector at ${collectorPath} (scripts/build-otelcol.sh builds it; .ci/run runs it)`;
+const skip = existsSync(collectorPath) ? false : `no OpenTelemetry Collector at ${collectorPath} (scripts/build-otelcol.sh builds it; npm test runs it)`;
 
 /** A free loopback port (the collector's config needs a fixed one). */
 async function freePort(): Promise<number> {
