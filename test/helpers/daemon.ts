@@ -2,7 +2,7 @@
 // home, the real client connected to it, and /proc helpers to check that processes are gone.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, rmdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,6 +124,7 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
   const configArgs = options.builtinExample ? [] : ["--config", configPath];
   const { child, output, exited } = spawnDaemon(["--home", home, ...configArgs, ...(options.args ?? [])], options);
   let client: CorralClient | undefined;
+  let cgroupRoot = "";
   const stop = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     let timer: NodeJS.Timeout | undefined;
@@ -139,6 +140,10 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     clearTimeout(timer);
     client?.close();
     if (ownHome) await rm(home, { recursive: true, force: true });
+    // Empty run cgroups (a SIGKILLed daemon leaves them) and the subtree are removed, as the next
+    // daemon would; a populated one stays (its test kills those processes by pid, and the kernel
+    // refuses to remove a cgroup that holds any).
+    if (cgroupRoot !== "") await removeEmptyCgroups(cgroupRoot);
     // Every test's daemon log is checked: a domain outcome that reached the rpc layer as a plain
     // Error (INTERNAL, "unexpected error" with a stack) is a bug even when the test passed.
     const unexpected = /corral: \S+: unexpected error:.*/.exec(output());
@@ -154,7 +159,15 @@ export async function startTestDaemon(options: TestDaemonOptions = {}): Promise<
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- daemon output ---\n${output()}`);
   }
   if (child.pid === undefined) throw new Error("daemon has no pid");
+  cgroupRoot = (await client.processManager.getServerInfo({})).containment?.cgroupRoot ?? "";
   return { home, socketPath, address, client, pid: child.pid, child, output, exited, stop };
+}
+
+/** rmdir of a daemon's cgroup subtree and its run-* cgroups, each only if the kernel finds it empty. */
+async function removeEmptyCgroups(root: string): Promise<void> {
+  const runs = await readdir(root, { withFileTypes: true }).catch(() => []);
+  for (const run of runs) if (run.isDirectory()) await rmdir(join(root, run.name)).catch(() => undefined);
+  await rmdir(root).catch(() => undefined);
 }
 
 /** Waits until the socket exists and GetServerInfo answers; fails early if the daemon exits. */
