@@ -24,6 +24,10 @@ export interface DroppedLog {
 /** After a failed check (the disk, fds...), the next try waits this long: no growth may come to wake it. */
 const RETRY_MS = 1000;
 
+/** While the logs are more than this fraction under the cap, a check may wait RELAXED_MS for more events. */
+const RELAXED_HEADROOM = 0.1;
+const RELAXED_MS = 10;
+
 export const DEFAULT_LOG_MAX_TOTAL_BYTES = 2 ** 30;
 
 export interface LogBudgetOptions {
@@ -38,10 +42,11 @@ export interface LogBudgetOptions {
 /**
  * The check is driven by growth, not by a timer: every inotify event on a log file (log-watch.ts)
  * re-reads that file's usage (one stat; its backups are cached) into a running total, and when the
- * total is over the cap the drops run at once, in the next turn of the event loop. So the logs
- * exceed the cap by at most what programs write while the daemon cannot run (one check, or
- * anything else holding its event loop), plus the copies rotations have in flight (one chunk per
- * rotating stream: log-rotation.ts), plus block rounding: README "Logs", "How much disk".
+ * total is over the cap the drops run at once, in the next turn of the event loop (more than 10 %
+ * under the cap, a check waits up to 10 ms to count more events at once). So the logs exceed the
+ * cap by at most what programs write while the daemon cannot run (one check, or anything else
+ * holding its event loop), plus the copies rotations have in flight (one chunk per rotating
+ * stream: log-rotation.ts), plus block rounding: README "Logs", "How much disk".
  */
 export class LogBudget {
   private scheduled = false;
@@ -65,7 +70,8 @@ export class LogBudget {
 
   /**
    * A log file may have grown (or every file, with no argument): counted in the next turn of the
-   * event loop, and the cap enforced then if the total is over it. Many events coalesce into one check.
+   * event loop (within 10 ms when far under the cap), and the cap enforced then if the total is
+   * over it. Many events coalesce into one check.
    */
   noteGrowth = (file?: LogFile): void => {
     if (!this.enabled) return;
@@ -77,7 +83,7 @@ export class LogBudget {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       this.check().catch((error: unknown) => {
         // Tried again after a while: the programs may have stopped writing, and no growth
@@ -93,7 +99,12 @@ export class LogBudget {
         }, RETRY_MS);
         this.retry.unref();
       });
-    }).unref();
+    };
+    // Far under the cap, the events of the next few milliseconds are counted together: a
+    // firehose of 64 KiB writes made one stat per write (a quarter of a second of daemon CPU per
+    // 200 MB), and only a write rate of (cap - total) / RELAXED_MS could cross the cap meanwhile.
+    if (this.everything || this.total > this.options.maxTotalBytes * (1 - RELAXED_HEADROOM)) setImmediate(run).unref();
+    else setTimeout(run, RELAXED_MS).unref();
   }
 
   /** Recounts what grew; enforces the cap when the running total is over it. One at a time. */
