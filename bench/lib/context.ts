@@ -48,7 +48,10 @@ export function createContext(options: { quick: boolean; scale: boolean }): Benc
     memo,
     daemon: (key: string, programs: Record<string, TestProgram>) =>
       memo(`daemon:${key}`, async () => {
-        const daemon = await startTestDaemon({ programs, readyTimeoutMs: 60_000 });
+        // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every daemon of the run
+        // (bench/profile-summary.ts reads the profiles).
+        const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(" ").filter(Boolean);
+        const daemon = await startTestDaemon({ programs, readyTimeoutMs: 60_000, nodeArgs });
         cleanups.push(() => daemon.stop().then(() => undefined));
         return daemon;
       }),

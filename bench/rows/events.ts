@@ -9,6 +9,7 @@ import type { BenchContext } from "../lib/context.js";
 import { quantile } from "../quantile.js";
 import { sleepProgram } from "../lib/context.js";
 import { unary } from "../lib/limit-grpc.js";
+import { cpuMs } from "../lib/proc.js";
 import { atMost, type BenchRow } from "../lib/row.js";
 import { wallMs } from "../limit/grpc-service.js";
 import { limitGrpc } from "./api.js";
@@ -17,6 +18,8 @@ interface FanOut {
   corral: number[];
   limit: number[];
   events: number;
+  /** The daemon's CPU over the rounds (state changes included), all threads. */
+  daemonCpuMs: number;
 }
 
 function fanOut(ctx: BenchContext, subscribers: number): Promise<FanOut> {
@@ -68,6 +71,7 @@ function fanOut(ctx: BenchContext, subscribers: number): Promise<FanOut> {
 
     const pm = daemon.client.processManager;
     let emits = 1;
+    const cpu0 = cpuMs(daemon.pid);
     for (let r = 0; r < rounds; r++) {
       await pm.startProcess({ name: "e0", wait: StartWait.RUNNING });
       await sleep(30);
@@ -81,12 +85,13 @@ function fanOut(ctx: BenchContext, subscribers: number): Promise<FanOut> {
     }
     const to = (await pm.getServerInfo({})).lastEventSeq;
     await waitUntil(() => lastSeen.every((seq) => seq >= to) && limitSeen.every((n) => n >= emits), 30_000, "every subscriber's last event");
+    const daemonCpuMs = cpuMs(daemon.pid) - cpu0;
     abort.abort();
     await Promise.all(streams);
     for (const client of clients) client.close();
     for (const call of limitCalls) call.cancel();
     for (const client of [...limitClients, emitter]) client.close();
-    return { corral, limit, events: Number(to - from) };
+    return { corral, limit, events: Number(to - from), daemonCpuMs };
   });
 }
 
@@ -100,7 +105,7 @@ export const fanOutRow = (subscribers: number): BenchRow => ({
       corral: quantile(f.corral, 0.99),
       baseline: quantile(f.limit, 0.99),
       unit: "ms",
-      detail: `${f.events} events × ${subscribers}; p50 ${quantile(f.corral, 0.5)} vs ${quantile(f.limit, 0.5)} ms (1 ms resolution)`,
+      detail: `${f.events} events × ${subscribers}; p50 ${quantile(f.corral, 0.5)} vs ${quantile(f.limit, 0.5)} ms (1 ms resolution); daemon CPU ${((f.daemonCpuMs / f.events / subscribers) * 1000).toFixed(0)} µs per event per subscriber`,
     };
   },
 });

@@ -1,5 +1,6 @@
 // Mapping between the wire (generated protobuf-es messages) and the core's plain data:
 // snapshots and events out, validated options in. No behaviour beyond mapping and validation.
+import { shareEncoding } from "./shared-encoding.js";
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, durationMs, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
@@ -393,8 +394,18 @@ export function eventToProto(event: JournalEvent): Event {
   }
 }
 
+/** One response per journal event, shared by every subscriber that sends it (shared-encoding.ts). */
+const eventResponses = new WeakMap<JournalEvent, WatchEventsResponse>();
+
 export function watchItemToProto(item: WatchItem): WatchEventsResponse {
-  if ("event" in item) return create(WatchEventsResponseSchema, { kind: { case: "event", value: eventToProto(item.event) } });
+  if ("event" in item) {
+    let response = eventResponses.get(item.event);
+    if (response === undefined) {
+      response = shareEncoding(create(WatchEventsResponseSchema, { kind: { case: "event", value: eventToProto(item.event) } }));
+      eventResponses.set(item.event, response);
+    }
+    return response;
+  }
   return create(WatchEventsResponseSchema, { kind: { case: "gap", value: gapToProto(item.gap) } });
 }
 

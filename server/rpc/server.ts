@@ -34,6 +34,7 @@ import { createTerminator } from "./terminator.js";
 import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
+import { withSharedEncoding } from "./shared-encoding.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
 const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
@@ -119,6 +120,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   // One limiter for every listener: max_total counts the streams of all of them.
   const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
   const servers: Server[] = [];
+  const processManagerDefinition = withSharedEncoding(ProcessManagerDefinition);
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
@@ -131,7 +133,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
       .use(streamLimiter.middleware)
       .use(errorMiddleware);
-    server.add(ProcessManagerDefinition, processManager);
+    server.add(processManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
     if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
