@@ -1,5 +1,6 @@
-// `node dist/bench/profile-summary.js FILE.cpuprofile [TOP]`: where a V8 CPU profile's time went,
-// as self time per function (with its file) and per file, for the before/after notes of issue 19.
+// `node dist/bench/profile-summary.js FILE.cpuprofile [TOP] [SKIP_MS]`: where a V8 CPU profile's
+// time went, as self time per function (with its file) and per file, for the before/after notes
+// of issue 19. SKIP_MS leaves out the profile's first milliseconds (the daemon's start-up).
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 
@@ -17,14 +18,19 @@ interface Profile {
   endTime: number;
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, skipArg] = process.argv.slice(2);
 if (!file) throw new Error("usage: profile-summary FILE.cpuprofile [TOP]");
 const top = Number(topArg ?? 25);
 const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 // Self time per node: each sample's delta goes to the node sampled.
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const skipUs = Number(skipArg ?? 0) * 1000;
+let elapsedUs = 0;
+profile.samples.forEach((id, i) => {
+  elapsedUs += profile.timeDeltas[i] ?? 0;
+  if (elapsedUs >= skipUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 
 const where = (n: ProfileNode) => {
   const url = n.callFrame.url;
@@ -63,6 +69,23 @@ const print = (title: string, totals: Map<string, number>) => {
   for (const [label, us] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`${(us / 1000).toFixed(1).padStart(9)} ms ${((us / busy) * 100).toFixed(1).padStart(5)} %  ${label}`);
 };
+// Inclusive time: a node's self time plus its descendants' (recursion counted once per label).
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const n = byId.get(at)!;
+    const name = n.callFrame.functionName || "(anonymous)";
+    if (name === "(idle)" || name === "(root)") continue;
+    const label = `${name} ${where(n)}:${n.callFrame.lineNumber + 1}`;
+    if (seen.has(label)) continue;
+    seen.add(label);
+    inclusive.set(label, (inclusive.get(label) ?? 0) + us);
+  }
+}
 console.log(`${basename(file)}: busy ${(busy / 1000).toFixed(0)} ms, idle ${(idle / 1000).toFixed(0)} ms`);
 print("self time by function", fnTotals);
 print("self time by file", fileTotals);
+print("inclusive time by function", inclusive);
