@@ -26,6 +26,8 @@ step("lint + format check (biome: biome.jsonc)", process.execPath, [join(root, "
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
+step("typecheck the web page (client/web, DOM types)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "client/web/tsconfig.json"]);
+step("bundle the web page", process.execPath, [join(root, "scripts/bundle-web.mjs")]);
 step("config JSON Schema drift", process.execPath, [join(root, "scripts/config-schema.mjs"), "--check"]);
 
 const files = [];
@@ -65,6 +67,14 @@ const clientSuite = (title, cmd, args, cwd) => {
   if (run.status !== 0) failed.push(title);
 };
 clientSuite("pytest (client/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "client/python");
+// The Python package's dependency ranges at both ends (oldest pins, newest releases incl.
+// protobuf 7), venvs cached in .tools/python-ranges: about 30 s once installed.
+clientSuite(
+  "python dependency ranges (client/python/check_dependency_ranges.py)",
+  join(root, ".tools/venv/bin/python"),
+  ["check_dependency_ranges.py"],
+  "client/python",
+);
 clientSuite("go test (client/go)", goBinary(), ["test", "-count=1", "./..."], "client/go");
 if (failed.length) {
   console.error(`\nfailed: ${failed.join(", ")}`);

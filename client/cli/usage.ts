@@ -20,7 +20,7 @@ const COMMAND_USAGE: Record<string, string> = {
   stop: "corral stop NAME...|--all [--label k=v]... [--sequential] [--no-wait] [--timeout 30s]",
   restart: "corral restart NAME [--no-wait] [--timeout 30s]",
   signal: "corral signal NAME SIG [--group]",
-  logs: "corral logs NAME [-f|--follow] [--tail N] [--stderr]",
+  logs: "corral logs NAME [-f|--follow] [--tail N] [--stderr | --stream NAME...] [--prefix]",
   events: "corral events [--after SEQ] [--follow] [--json] [--all-hosts]",
   info: "corral info [--json]",
   shutdown: "corral shutdown [--no-wait] [--timeout 30s] [--keep-processes]",

@@ -1,6 +1,6 @@
 // The one table of who may call what: every RPC of the served services and the least role it
 // needs. Roles are ordered: admin can do what operator can, operator what viewer can.
-import type { Role } from "../config/schema.js";
+import type { Role } from "../core/access.js";
 
 /** "open": anyone who reaches the port (health checks, so load balancers and probes need no token). */
 export type Requirement = Role | "open";
@@ -69,6 +69,7 @@ export const METHOD_ROLES: Readonly<Record<string, Requirement>> = {
   "/grpc.health.v1.Health/Check": "open",
   "/grpc.health.v1.Health/Watch": "open",
   "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": "viewer",
+  "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": "viewer",
 };
 
 /** The least role a method needs; a method missing from the table (a bug) needs admin. */

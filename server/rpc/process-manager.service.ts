@@ -3,23 +3,14 @@
 import { timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
+import { LogStream } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import type { StdStreamName } from "../core/process/types.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import type { CgroupSupport } from "../core/os/cgroup.js";
-import {
-  durationToMs,
-  logChunkToProto,
-  logStreamFromProto,
-  processToProto,
-  programResultToProto,
-  shutdownToProto,
-  requireName,
-  selectorFromProto,
-  startWaitFromProto,
-  stopWaitFromProto,
-  uint64ToNumber,
-  watchItemToProto,
-} from "./convert.js";
+import { durationToMs, logStreamFromProto, requireName, selectorFromProto, startWaitFromProto, stopWaitFromProto, uint64ToNumber } from "./convert.js";
+import { logChunkToProto, watchItemToProto } from "./event-to-proto.js";
+import { processToProto, programResultToProto, shutdownToProto } from "./process-to-proto.js";
 import { liveConfigMethods } from "./live-config.service.js";
 
 /** The core operations this service calls (the ProcessManager class of server/core). */
@@ -67,6 +58,13 @@ export interface ProcessManagerServiceOptions {
 export type ProcessManagerService = ServiceImplementation<typeof ProcessManagerDefinition>;
 
 /** The wait, timeout and cancellation of a Start/Stop/Restart(All) request, as the core takes them. */
+/** A request's stream kind as the core's name (UNSPECIFIED: none); LOG_STREAM_CUSTOM only says a name follows, so it needs one. */
+function streamSelection(stream: LogStream, names: readonly string[], field: string): { stream?: StdStreamName } {
+  if (stream !== LogStream.CUSTOM) return { stream: logStreamFromProto(stream) };
+  if (names.length === 0) throw new InvalidArgumentError(field, "", "LOG_STREAM_CUSTOM needs the custom stream's name here");
+  return {};
+}
+
 function waitOptions<W, C>(request: { wait: W; timeout?: Duration }, waitFromProto: (wait: W) => C, signal: AbortSignal) {
   return { wait: waitFromProto(request.wait), timeoutMs: durationToMs(request.timeout, "timeout"), signal };
 }
@@ -120,10 +118,10 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
 
     async readLogs(request) {
       const name = requireName(request.name);
-      // A range of bytes belongs to one stream; UNSPECIFIED reads stdout, the usual question.
-      const stream = logStreamFromProto(request.stream) ?? "stdout";
+      // A range of bytes belongs to one stream; UNSPECIFIED (and no name) reads stdout, the usual question.
       const result = await manager.readLogs(name, {
-        stream,
+        ...streamSelection(request.stream, request.streamName === "" ? [] : [request.streamName], "stream_name"),
+        streamName: request.streamName === "" ? undefined : request.streamName,
         offset: uint64ToNumber(request.offset, "offset"),
         maxBytes: request.maxBytes === 0 ? undefined : request.maxBytes,
         tailLines: request.tailLines === 0 ? undefined : request.tailLines,
@@ -137,13 +135,14 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
 
     async *followLogs(request, context) {
       const name = requireName(request.name);
-      const stream = logStreamFromProto(request.stream);
+      const { stream } = streamSelection(request.stream, request.streamNames, "stream_names");
       const offset = request.offset === undefined ? undefined : uint64ToNumber(request.offset, "offset");
-      if (offset !== undefined && stream === undefined) {
-        throw new InvalidArgumentError("offset", offset, "needs a single stream (stream must be STDOUT or STDERR)");
+      if (offset !== undefined && stream === undefined && request.streamNames.length !== 1) {
+        throw new InvalidArgumentError("offset", offset, "needs a single stream (stream STDOUT or STDERR, or one of stream_names)");
       }
       const chunks = manager.followLogs(name, {
         stream,
+        streamNames: [...request.streamNames],
         tailLines: request.tailLines === 0 ? undefined : request.tailLines,
         offset,
         signal: context.signal,

@@ -10,7 +10,8 @@ from google.protobuf.message import Message
 
 from ._address import resolve_address
 from ._credentials import BearerToken, TlsOptions, read_token_file, tls_channel
-from ._errors import from_rpc_error
+from ._connection import diagnose_connection
+from ._errors import Diagnose, from_rpc_error
 from ._stream import Stream
 from ._tasks import TaskHandle
 from ._values import Json, to_value
@@ -39,16 +40,17 @@ class _Stub:
     whose server streams are Stream iterators. Call as stub.GetProcess(request, timeout=seconds);
     unary calls get the client's default deadline when no timeout is given."""
 
-    def __init__(self, stub: object, service: str, default_deadline: Optional[float]) -> None:
+    def __init__(self, stub: object, service: str, default_deadline: Optional[float], diagnose: Optional[Diagnose] = None) -> None:
         self._stub = stub
         self._service = service
         self._default_deadline = default_deadline
+        self._diagnose = diagnose
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         callable_ = getattr(self._stub, method)
         full = f"{self._service}/{method}"
         if isinstance(callable_, grpc.UnaryStreamMultiCallable):
-            return lambda request, **kw: Stream(callable_(request, **kw), full)
+            return lambda request, **kw: Stream(callable_(request, **kw), full, self._diagnose)
 
         def unary(request: Message, **kw: Any) -> Any:
             if kw.get("timeout") is None:
@@ -56,7 +58,7 @@ class _Stub:
             try:
                 return callable_(request, **kw)
             except grpc.RpcError as error:
-                raise from_rpc_error(error, full) from None
+                raise from_rpc_error(error, full, self._diagnose) from None
 
         return unary
 
@@ -73,15 +75,20 @@ def _waited(wait_seconds: Optional[float], deadline: Optional[float], default: O
 class Client:
     """A connection to one daemon. Close it (or use `with`) when done. Every method takes
     `deadline` (seconds, client side; default DEFAULT_DEADLINE, plus the wait for waiting calls)
-    and raises a CorralError subclass (NotFound, FailedPrecondition, ...) on failure."""
+    and raises a CorralError subclass (NotFound, FailedPrecondition, ...) on failure. `tls`:
+    the options the channel was made with, for naming the problem when the daemon cannot be
+    reached (CorralError.connection_problem)."""
 
-    def __init__(self, address: str, channel: grpc.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
+    def __init__(
+        self, address: str, channel: grpc.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE, tls: Optional[TlsOptions] = None
+    ) -> None:
         self.address = address
         self.channel = channel
         self.default_deadline = default_deadline
-        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager", default_deadline)
-        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner", default_deadline)
-        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor", default_deadline)
+        diagnose: Diagnose = lambda: diagnose_connection(address, tls)  # noqa: E731
+        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager", default_deadline, diagnose)
+        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner", default_deadline, diagnose)
+        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor", default_deadline, diagnose)
 
     def close(self) -> None:
         self.channel.close()
@@ -171,21 +178,33 @@ class Client:
     def read_logs(
         self,
         name: str,
-        stream: int = pm.LOG_STREAM_STDOUT,
+        stream: int = pm.LOG_STREAM_UNSPECIFIED,
         tail_lines: int = 0,
         offset: int = 0,
         max_bytes: int = 0,
         deadline: Optional[float] = None,
+        stream_name: str = "",
     ) -> pm.ReadLogsResponse:
-        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
+        """Part of one stream (stdout unless one is named): by kind (stream=LOG_STREAM_STDERR) or
+        by name (stream_name: "stdout", "stderr", a redirect_output label or a custom stream).
+        The chunk's stream_name is the stream's label."""
+        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
         response: pm.ReadLogsResponse = self.process_manager.ReadLogs(request, timeout=deadline)
         return response
 
     def follow_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None, deadline: Optional[float] = None
+        self,
+        name: str,
+        stream: int = pm.LOG_STREAM_UNSPECIFIED,
+        tail_lines: int = 0,
+        offset: Optional[int] = None,
+        deadline: Optional[float] = None,
+        stream_names: Sequence[str] = (),
     ) -> Stream[pm.FollowLogsResponse]:
-        """New output as it is written (both streams unless one is named), until cancelled."""
-        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines)
+        """New output as it is written (stdout and stderr unless a stream is named, or several
+        by stream_names: labels and custom streams too), until cancelled. Each chunk's
+        stream_name says which stream it is, by its label."""
+        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
         stream_: Stream[pm.FollowLogsResponse] = self.process_manager.FollowLogs(request, timeout=deadline)
@@ -276,10 +295,12 @@ class Client:
         return [_process_dict(p) for p in self.find_processes(items, contains, case_sensitive)]
 
     def list_host_processes(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
-        """CGSE's list_processes (named so beside list_processes, which lists programs): the
-        host's processes matching the items, as dicts. Unlike CGSE, items are required (the
-        daemon's FindProcesses matches at least one item; it does not list the whole host)."""
-        return self.get_process_info(items, contains, case_sensitive)
+        """CGSE's list_processes (named so beside list_processes, which lists programs): one
+        dict per host process matching the items, as CGSE gives them: pid, status (psutil's
+        word: "running", "sleeping", "zombie"...) and cmdline (one string). As in CGSE, at
+        least one item is needed (the daemon refuses none with InvalidArgument)."""
+        items = [items] if isinstance(items, str) else list(items)
+        return [{"pid": p.pid, "status": status_of(p.state), "cmdline": " ".join(p.cmdline)} for p in self.find_processes(items, contains, case_sensitive)]
 
     def list_zombies(self, deadline: Optional[float] = None) -> List[mon.ZombieProcess]:
         response: mon.ListZombiesResponse = self.process_monitor.ListZombies(mon.ListZombiesRequest(), timeout=deadline)
@@ -379,6 +400,18 @@ class StopResult:
         return f"StopResult({self.process.name!r}, how={pm.ShutdownHow.Name(self.shutdown.how)}, survivors={self.survivors})"
 
 
+# psutil's word for each state letter of /proc/PID/stat (psutil's PROC_STATUSES on Linux).
+_PROC_STATUS = {
+    "R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop", "Z": "zombie",
+    "X": "dead", "x": "dead", "K": "wake-kill", "W": "waking", "P": "parked", "I": "idle",
+}
+
+
+def status_of(state: str) -> str:
+    """psutil's status word for a ProcessEntry's state letter (the letter when psutil has none)."""
+    return _PROC_STATUS.get(state, state)
+
+
 def _process_dict(p: mon.ProcessEntry) -> dict:
     return {
         "pid": p.pid,
@@ -420,4 +453,4 @@ def connect(
         token = read_token_file(token_file)
     if token is not None:
         channel = grpc.intercept_channel(channel, BearerToken(token))
-    return Client(target, channel, default_deadline)
+    return Client(target, channel, default_deadline, tls)

@@ -8,15 +8,17 @@ Client (corral_client.connect), awaited; server streams are async iterators.
 """
 from __future__ import annotations
 
-from typing import AsyncIterator, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
+import asyncio
+from typing import AsyncIterator, Awaitable, Callable, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 import grpc.aio
 
 from ._address import resolve_address
-from ._client import DEFAULT_DEADLINE, _duration, _selector, _target, _waited
+from ._client import DEFAULT_DEADLINE, StopResult, _duration, _selector, _target, _waited
 from ._credentials import TlsOptions, read_token_file, tls_credentials
-from ._errors import from_rpc_error
+from ._connection import diagnose_connection
+from ._errors import CorralError, Diagnosis, from_rpc_error
 from ._values import Json, to_value
 from .v1 import process_manager_pb2 as pm
 from .v1 import process_manager_pb2_grpc as pm_grpc
@@ -27,14 +29,22 @@ from .v1 import task_runner_pb2_grpc as tr_grpc
 
 T = TypeVar("T")
 
+# The CorralError of a grpc.aio error (an UNAVAILABLE one probed off the event loop).
+_ToError = Callable[[grpc.aio.AioRpcError, str], Awaitable[CorralError]]
+
+
+async def _plain_error(error: grpc.aio.AioRpcError, method: str) -> CorralError:
+    return from_rpc_error(error, method)
+
 
 class AsyncStream(Generic[T]):
     """One server-streaming call on grpc.aio: `async for` yields responses; errors raise
     CorralError subclasses; after cancel() (or leaving `async with`) iteration just ends."""
 
-    def __init__(self, call: "grpc.aio.UnaryStreamCall[object, T]", method: str) -> None:
+    def __init__(self, call: "grpc.aio.UnaryStreamCall[object, T]", method: str, to_error: _ToError = _plain_error) -> None:
         self._call = call
         self._method = method
+        self._to_error = to_error
         self._cancelled = False
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -47,7 +57,7 @@ class AsyncStream(Generic[T]):
         except grpc.aio.AioRpcError as error:
             if self._cancelled and error.code() == grpc.StatusCode.CANCELLED:
                 return
-            raise from_rpc_error(error, self._method) from None
+            raise (await self._to_error(error, self._method)) from None
         except grpc.aio.UsageError:
             if not self._cancelled:
                 raise
@@ -67,8 +77,11 @@ class AsyncClient:
     """A grpc.aio connection to one daemon. Every method takes `deadline` (seconds, client side)
     and raises a CorralError subclass on failure, like the blocking Client."""
 
-    def __init__(self, address: str, channel: grpc.aio.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
+    def __init__(
+        self, address: str, channel: grpc.aio.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE, tls: Optional[TlsOptions] = None
+    ) -> None:
         self.address = address
+        self._tls = tls
         self.channel = channel
         self.default_deadline = default_deadline
         self._pm = pm_grpc.ProcessManagerStub(channel)
@@ -89,7 +102,14 @@ class AsyncClient:
             response: T = await call(request, timeout=deadline if deadline is not None else self.default_deadline)
             return response
         except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error, method) from None
+            raise (await self._error(error, method)) from None
+
+    async def _error(self, error: grpc.aio.AioRpcError, method: str) -> CorralError:
+        """The CorralError of a failed call; an UNAVAILABLE one names what the probe finds (in a thread: it blocks)."""
+        found: Optional[Diagnosis] = None
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            found = await asyncio.get_running_loop().run_in_executor(None, diagnose_connection, self.address, self._tls)
+        return from_rpc_error(error, method, (lambda: found) if found is not None else None)
 
     # --- ProcessManager -------------------------------------------------------------------
     async def list_processes(self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, deadline: Optional[float] = None) -> List[pm.ProcessInfo]:
@@ -109,13 +129,14 @@ class AsyncClient:
         )
         return response.process
 
-    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
+        """As Client.stop: a StopResult (the ProcessInfo's fields, survivors, shutdown)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.StopProcessResponse = await self._unary(
             "corral.v1.ProcessManager/StopProcess", self._pm.StopProcess, request, _waited(timeout, deadline, self.default_deadline)
         )
-        return response.process
+        return StopResult(response)
 
     async def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.RestartProcessRequest(name=name, wait=wait)
@@ -143,9 +164,11 @@ class AsyncClient:
 
     async def stop_all(
         self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.STOP_WAIT_STOPPED,
-        timeout: Optional[float] = None, deadline: Optional[float] = None,
+        timeout: Optional[float] = None, deadline: Optional[float] = None, sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
+        if sequential is not None:
+            request.sequential = sequential
         _duration(timeout, request.timeout)
         response: pm.StopAllResponse = await self._unary(
             "corral.v1.ProcessManager/StopAll", self._pm.StopAll, request, _waited(timeout, deadline, self.default_deadline)
@@ -153,25 +176,25 @@ class AsyncClient:
         return list(response.results)
 
     async def read_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_STDOUT, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
-        deadline: Optional[float] = None,
+        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
+        deadline: Optional[float] = None, stream_name: str = "",
     ) -> pm.ReadLogsResponse:
-        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
+        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
         response: pm.ReadLogsResponse = await self._unary("corral.v1.ProcessManager/ReadLogs", self._pm.ReadLogs, request, deadline)
         return response
 
     def follow_logs(
         self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
-        deadline: Optional[float] = None,
+        deadline: Optional[float] = None, stream_names: Sequence[str] = (),
     ) -> AsyncStream[pm.FollowLogsResponse]:
-        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines)
+        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
-        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs")
+        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
 
     def watch_events(self, after_seq: int = 0, live_only: bool = False, programs: Sequence[str] = (), deadline: Optional[float] = None) -> AsyncStream[pm.WatchEventsResponse]:
         request = pm.WatchEventsRequest(after_seq=after_seq, live_only=live_only, programs=list(programs))
-        return AsyncStream(self._pm.WatchEvents(request, timeout=deadline), "corral.v1.ProcessManager/WatchEvents")
+        return AsyncStream(self._pm.WatchEvents(request, timeout=deadline), "corral.v1.ProcessManager/WatchEvents", self._error)
 
     async def server_info(self, deadline: Optional[float] = None) -> pm.GetServerInfoResponse:
         response: pm.GetServerInfoResponse = await self._unary("corral.v1.ProcessManager/GetServerInfo", self._pm.GetServerInfo, pm.GetServerInfoRequest(), deadline)
@@ -208,7 +231,7 @@ class AsyncClient:
         targets = [mon.StatsTarget(program=p) for p in programs] + [mon.StatsTarget(pid=p) for p in pids]
         request = mon.WatchStatsRequest(targets=targets, include_children=include_children)
         _duration(interval, request.interval)
-        return AsyncStream(self._mon.WatchStats(request, timeout=deadline), "corral.v1.ProcessMonitor/WatchStats")
+        return AsyncStream(self._mon.WatchStats(request, timeout=deadline), "corral.v1.ProcessMonitor/WatchStats", self._error)
 
     async def find_processes(self, items: Sequence[str], contains: bool = True, case_sensitive: bool = False, deadline: Optional[float] = None) -> List[mon.ProcessEntry]:
         request = mon.FindProcessesRequest(items=list(items), contains=contains, case_sensitive=case_sensitive)
@@ -231,7 +254,7 @@ class AsyncClient:
 
     def watch_signals(self, tasks: Sequence[str] = (), names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False, deadline: Optional[float] = None) -> AsyncStream[tr.WatchSignalsResponse]:
         request = tr.WatchSignalsRequest(tasks=list(tasks), names=list(names), after_seq=after_seq, live_only=live_only)
-        return AsyncStream(self._tr.WatchSignals(request, timeout=deadline), "corral.v1.TaskRunner/WatchSignals")
+        return AsyncStream(self._tr.WatchSignals(request, timeout=deadline), "corral.v1.TaskRunner/WatchSignals", self._error)
 
 
 def connect(
@@ -257,4 +280,4 @@ def connect(
         if token is not None:
             raise ValueError("a bearer token needs TLS on grpc.aio (grpc refuses call credentials on plain channels)")
         channel = grpc.aio.insecure_channel(target, options=channel_options)
-    return AsyncClient(target, channel, default_deadline)
+    return AsyncClient(target, channel, default_deadline, tls)
