@@ -1,8 +1,9 @@
 // Rows for the fleet of N `sleep` programs: start-all, stop-all (checked in /proc), daemon RSS
 // with N running and over start/stop cycles, idle CPU. One interleaved loop measures them all:
 // each cycle starts corral's N and the limit's N, reads both RSS, stops both; the last cycle
-// also holds both idle for the CPU window.
-import { ProcessState, StartWait, StopWait } from "../../client/ts/index.js";
+// also holds both idle for the CPU window. Start-all and stop-all ask for the slim reply
+// (PROCESS_VIEW_BASIC), as `corral start/stop` do.
+import { ProcessState, ProcessView, StartWait, StopWait } from "../../client/ts/index.js";
 import { sleep } from "../../test/helpers/wait.js";
 import type { BenchContext } from "../lib/context.js";
 import { alive, cpuMs, median, rssMb } from "../lib/proc.js";
@@ -44,7 +45,7 @@ export function fleetCycles(ctx: BenchContext, n: number, cycles: number): Promi
     for (let cycle = 0; cycle < cycles; cycle++) {
       ctx.progress(`${n} programs: start/stop cycle ${cycle + 1}/${cycles}`);
       const t0 = performance.now();
-      const started = await pm.startAll({ selector, wait: StartWait.RUNNING, timeout: { seconds: 300n } });
+      const started = await pm.startAll({ selector, wait: StartWait.RUNNING, timeout: { seconds: 300n }, view: ProcessView.BASIC });
       result.startMs.push(performance.now() - t0);
       const running = started.results.filter((r) => r.ok && r.process?.state === ProcessState.RUNNING);
       if (running.length !== n) throw new Error(`only ${running.length}/${n} RUNNING after StartAll`);
@@ -69,7 +70,7 @@ export function fleetCycles(ctx: BenchContext, n: number, cycles: number): Promi
       }
 
       const t1 = performance.now();
-      await pm.stopAll({ selector, wait: StopWait.STOPPED });
+      await pm.stopAll({ selector, wait: StopWait.STOPPED, view: ProcessView.BASIC });
       while (pids.some(alive)) await sleep(2);
       result.stopMs.push(performance.now() - t1);
       result.limitStopMs.push((await limit.kill()).ms);

@@ -8,6 +8,7 @@ import {
   DependencyCondition as ProtoDependencyCondition,
   LogStream,
   ProcessInfoSchema,
+  ProcessView,
   ProgramResultSchema,
   ProgramSpecSchema,
   ProbeSpecSchema,
@@ -139,7 +140,12 @@ export function runToProto(run: RunSnapshot): RunInfo {
   });
 }
 
-export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
+/** PROCESS_VIEW_BASIC: the spec carries only name and host (process_manager.proto says why). */
+export function processToProto(snapshot: ProcessSnapshot, view: ProcessView = ProcessView.UNSPECIFIED): ProcessInfo {
+  const spec =
+    view === ProcessView.BASIC
+      ? create(ProgramSpecSchema, { name: snapshot.config.name, host: snapshot.config.host ?? "" })
+      : programSpecToProto(snapshot.config);
   return create(ProcessInfoSchema, {
     name: snapshot.name,
     state: stateToProto(snapshot.state),
@@ -148,7 +154,7 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
     run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
     restarts: snapshot.restarts,
     startAttempts: snapshot.startAttempts,
-    spec: programSpecToProto(snapshot.config),
+    spec,
     labels: snapshot.config.labels,
     ready: snapshot.ready,
     adhoc: snapshot.adhoc,
@@ -161,14 +167,14 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
   });
 }
 
-export function programResultToProto(result: ProgramResult): ProtoProgramResult {
+export function programResultToProto(result: ProgramResult, view: ProcessView = ProcessView.UNSPECIFIED): ProtoProgramResult {
   const error = result.error === undefined ? undefined : toServerError(result.error);
   return create(ProgramResultSchema, {
     name: result.name,
     ok: result.ok,
     code: error?.code ?? 0,
     error: error?.details ?? "",
-    process: processToProto(result.process),
+    process: processToProto(result.process, view),
     note: result.note ?? "",
     shutdown: result.shutdown ? shutdownToProto(result.shutdown) : undefined,
     status: error?.status,
