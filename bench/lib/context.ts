@@ -51,7 +51,9 @@ export function createContext(options: { quick: boolean; scale: boolean }): Benc
         // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every daemon of the run
         // (bench/profile-summary.ts reads the profiles).
         const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(" ").filter(Boolean);
-        const daemon = await startTestDaemon({ programs, readyTimeoutMs: 60_000, nodeArgs });
+        // A daemon of 2000 programs sets up 4000 log files before it answers: more time on a busy host.
+        const readyTimeoutMs = 60_000 + Object.keys(programs).length * 60;
+        const daemon = await startTestDaemon({ programs, readyTimeoutMs, nodeArgs });
         cleanups.push(() => daemon.stop().then(() => undefined));
         return daemon;
       }),

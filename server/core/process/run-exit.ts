@@ -75,7 +75,7 @@ export class RunExits {
     const uptimeMs = performance.now() - run.startedMono;
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
     const expected = run.stopCause !== undefined || isExpectedExit(core.config, run);
-    const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.endOffsetSync());
+    const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.fileStartOffset);
     const what = describeExit(run);
     const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
     core.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
