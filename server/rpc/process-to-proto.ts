@@ -46,7 +46,24 @@ const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
   always: ProtoRestartPolicy.ALWAYS,
 };
 
+/**
+ * The spec message of each config object, built once: a config is replaced whole, never changed
+ * in place (setConfig), and replies only read the message, so every GetProcess and listing of an
+ * unchanged program shares it (converting its durations, backoff and log settings on every call
+ * was most of a status call's own work).
+ */
+const specs = new WeakMap<ProgramConfig, ProgramSpec>();
+
 export function programSpecToProto(config: ProgramConfig): ProgramSpec {
+  let spec = specs.get(config);
+  if (spec === undefined) {
+    spec = buildProgramSpec(config);
+    specs.set(config, spec);
+  }
+  return spec;
+}
+
+function buildProgramSpec(config: ProgramConfig): ProgramSpec {
   return create(ProgramSpecSchema, {
     name: config.name,
     command: config.command,
