@@ -32,10 +32,12 @@ var orderFile = func() string {
 	return filepath.Join(dir, "order")
 }()
 
-// slowToStop notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two shows it.
+// slowToStop notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two shows it. It
+// is RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
 func slowToStop(name string) map[string]any {
-	script := fmt.Sprintf("trap 'echo TERM %[1]s >> %[2]s; sleep 0.3; echo EXIT %[1]s >> %[2]s; exit 0' TERM; while true; do sleep 0.05; done", name, orderFile)
-	return map[string]any{"command": []string{"/bin/sh", "-c", script}, "autostart": false, "startsecs": 0, "stop_timeout": "10s"}
+	script := fmt.Sprintf("trap 'echo TERM %[1]s >> %[2]s; sleep 0.3; echo EXIT %[1]s >> %[2]s; exit 0' TERM; echo ready; while true; do sleep 0.05; done", name, orderFile)
+	return map[string]any{"command": []string{"/bin/sh", "-c", script}, "autostart": false, "stop_timeout": "10s",
+		"readiness": map[string]any{"log": "^ready$", "period": "50ms"}}
 }
 
 // ticker prints a numbered line every 100 ms; sleeper just sleeps (for stats).

@@ -240,3 +240,41 @@ test("CreateProgram takes redirect_output, custom_streams and detach, and the sp
     await daemon.stop();
   }
 });
+
+test("ApplyConfig: a new label applies at once to the running program; a new custom stream restarts it with one more fd", async () => {
+  const program = (extra: Record<string, unknown>) => ({
+    command: ["/bin/sh", "-c", 'echo "fd3=$CORRAL_STREAM_PROGRESS"; sleep 1000'],
+    startsecs: "0s",
+    ...extra,
+  });
+  const config = (extra: Record<string, unknown>) => JSON.stringify({ programs: { live: program(extra) } });
+  const daemon = await startTestDaemon({ configYaml: config({ redirect_output: ["before"] }) });
+  const pm = daemon.client.processManager;
+  try {
+    await waitUntil(async () => (await pm.getProcess({ name: "live" })).process?.state === ProcessState.RUNNING, 30_000, "live RUNNING");
+    const pid = (await pm.getProcess({ name: "live" })).process?.run?.pid;
+
+    const relabelled = await pm.applyConfig({ source: { case: "text", value: config({ redirect_output: ["after"] }) } });
+    assert.deepEqual(
+      relabelled.diff?.changes.map((c) => [c.name, c.fields, c.needsRestart]),
+      [["live", ["redirect_output"], false]],
+    );
+    assert.deepEqual(relabelled.diff?.restarted, []);
+    const read = (await pm.readLogs({ name: "live", streamName: "after" })).chunk;
+    assert.deepEqual([text(read), read?.streamName], ["fd3=\n", "after"], "the old run's output, under the new label");
+    assert.equal((await pm.getProcess({ name: "live" })).process?.run?.pid, pid, "not restarted");
+    assert.equal((await rpcError(pm.readLogs({ name: "live", streamName: "before" }))).code, Status.INVALID_ARGUMENT);
+
+    const streamed = await pm.applyConfig({ source: { case: "text", value: config({ redirect_output: ["after"], custom_streams: ["progress"] }) } });
+    assert.deepEqual(
+      streamed.diff?.changes.map((c) => [c.name, c.fields, c.needsRestart]),
+      [["live", ["custom_streams"], true]],
+    );
+    assert.deepEqual(streamed.diff?.restarted, ["live"]);
+    await waitUntil(async () => text((await pm.readLogs({ name: "live", streamName: "after" })).chunk).includes("fd3=3\n"), 30_000, "the new run told its fd");
+    assert.notEqual((await pm.getProcess({ name: "live" })).process?.run?.pid, pid, "a new run");
+  } finally {
+    await pm.stopProcess({ name: "live" });
+    await daemon.stop();
+  }
+});

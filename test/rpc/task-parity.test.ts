@@ -54,7 +54,7 @@ describe("task parity with QMI (TS client)", () => {
     await task.remove();
   });
 
-  test("a second start: TaskRefusedError FAILED_PRECONDITION with reason task_already_started; tryStart() answers false", async () => {
+  test("a second start: TaskRefusedError FAILED_PRECONDITION with reason TASK_ALREADY_STARTED; tryStart() answers false", async () => {
     const task = handle("parity-once");
     await task.create("quick");
     assert.equal(await task.tryStart(), true);
@@ -65,12 +65,12 @@ describe("task parity with QMI (TS client)", () => {
     );
     assert.ok(error instanceof TaskRefusedError);
     assert.equal(error.code, Status.FAILED_PRECONDITION);
-    assert.equal(error.reason, "task_already_started");
+    assert.equal(error.reason, "TASK_ALREADY_STARTED");
     assert.equal(await task.tryStart(), false);
     await task.remove();
   });
 
-  test("unlock by a non-holder answers false (outcome not_holder, reason lock_not_holder); forceUnlock on the handle frees it", async () => {
+  test("unlock by a non-holder answers false (outcome not_holder, reason LOCK_NOT_HOLDER); forceUnlock on the handle frees it", async () => {
     const owner = handle("parity-lock");
     const other = new TaskHandle(daemon.client.taskRunner, "parity-lock", "not-the-token");
     await owner.create("quick");
@@ -81,7 +81,7 @@ describe("task parity with QMI (TS client)", () => {
       () => assert.fail("start by a non-holder resolved"),
       (e: unknown) => e,
     );
-    assert.ok(refused instanceof TaskRefusedError && refused.reason === "task_locked");
+    assert.ok(refused instanceof TaskRefusedError && refused.reason === "TASK_LOCKED");
     assert.equal(await owner.isLocked(), true);
     assert.equal(await new TaskHandle(daemon.client.taskRunner, "parity-lock").forceUnlock(), true);
     assert.equal(await owner.isLocked(), false);
@@ -134,12 +134,19 @@ describe("task parity with QMI (TS client)", () => {
   });
 });
 
-/** Notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two programs shows it in the file. */
+/**
+ * Notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two programs shows it in the
+ * file. RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
+ */
 const slowToStop = (name: string, file: string) => ({
-  command: ["/bin/sh", "-c", `trap 'echo TERM ${name} >> ${file}; sleep 0.3; echo EXIT ${name} >> ${file}; exit 0' TERM; while true; do sleep 0.05; done`],
+  command: [
+    "/bin/sh",
+    "-c",
+    `trap 'echo TERM ${name} >> ${file}; sleep 0.3; echo EXIT ${name} >> ${file}; exit 0' TERM; echo ready; while true; do sleep 0.05; done`,
+  ],
   autostart: false,
-  startsecs: 0,
   stop_timeout: "10s",
+  readiness: { log: "^ready$", period: "50ms" },
 });
 
 describe("CGSE helpers and ShutdownResult (TS client)", () => {

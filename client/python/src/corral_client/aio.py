@@ -89,7 +89,7 @@ class AsyncClient:
         self._mon = mon_grpc.ProcessMonitorStub(channel)
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(None)
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -121,7 +121,7 @@ class AsyncClient:
         response: pm.GetProcessResponse = await self._unary("corral.v1.ProcessManager/GetProcess", self._pm.GetProcess, pm.GetProcessRequest(name=name), deadline)
         return response.process
 
-    async def start(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def start(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.StartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.StartProcessResponse = await self._unary(
@@ -129,7 +129,7 @@ class AsyncClient:
         )
         return response.process
 
-    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
+    async def stop(self, name: str, wait: pm.StopWait = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
         """As Client.stop: a StopResult (the ProcessInfo's fields, survivors, shutdown)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
@@ -138,7 +138,7 @@ class AsyncClient:
         )
         return StopResult(response)
 
-    async def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def restart(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.RestartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.RestartProcessResponse = await self._unary(
@@ -152,7 +152,7 @@ class AsyncClient:
         return response.process
 
     async def start_all(
-        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.START_WAIT_RUNNING,
+        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: pm.StartWait = pm.START_WAIT_RUNNING,
         timeout: Optional[float] = None, deadline: Optional[float] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StartAllRequest(selector=_selector(names, labels), wait=wait)
@@ -163,7 +163,7 @@ class AsyncClient:
         return list(response.results)
 
     async def stop_all(
-        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.STOP_WAIT_STOPPED,
+        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: pm.StopWait = pm.STOP_WAIT_STOPPED,
         timeout: Optional[float] = None, deadline: Optional[float] = None, sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
@@ -176,7 +176,7 @@ class AsyncClient:
         return list(response.results)
 
     async def read_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
+        self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
         deadline: Optional[float] = None, stream_name: str = "",
     ) -> pm.ReadLogsResponse:
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
@@ -184,7 +184,7 @@ class AsyncClient:
         return response
 
     def follow_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
+        self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
         deadline: Optional[float] = None, stream_names: Sequence[str] = (),
     ) -> AsyncStream[pm.FollowLogsResponse]:
         request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
