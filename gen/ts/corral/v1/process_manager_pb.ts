@@ -760,6 +760,8 @@ export type ListProcessesRequest = Message<"corral.v1.ListProcessesRequest"> & {
   selector?: LabelSelector | undefined;
 
   /**
+   * How much of each program to carry (default: everything).
+   *
    * @generated from field: corral.v1.ProcessView view = 2;
    */
   view: ProcessView;
