@@ -1,5 +1,6 @@
 // `corral check FILE` (validate a config with no daemon: every problem with file:line:col, the
-// dependency graph included; exit 0 or 2) and `corral init [FILE]` (write the built-in example).
+// dependency graph included, and what this host cannot give: limits, users; exit 0 or 2) and
+// `corral init [FILE]` (write the built-in example).
 // Both load the server's config code lazily (bundled on its own, like multi-host mode).
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -14,11 +15,13 @@ const configCode = () => import("../../../server/config/fleet-entry.js");
 export async function check(args: string[]): Promise<number> {
   const { values, positionals } = parsing("check", () => parseArgs({ args, allowPositionals: true, options: { quiet: { type: "boolean", short: "q" } } }));
   if (positionals.length === 0) throw new UsageError("give one or more config files", "check");
-  const { ConfigError, loadConfigFile } = await configCode();
+  const { ConfigError, loadConfigFile, checkConfigFitsHost } = await configCode();
   let failed = false;
   for (const file of positionals) {
     try {
       const config = await loadConfigFile(file);
+      // Limits and users as this host can give them (the daemon checks the same at load).
+      checkConfigFitsHost(config, file);
       const hosts = config.hosts.length > 0 ? `, ${config.hosts.length} host(s)` : "";
       if (!values.quiet) process.stdout.write(`${file}: ok (${config.programs.length} program(s)${hosts})\n`);
     } catch (error) {
