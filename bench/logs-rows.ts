@@ -1,72 +1,30 @@
-// Bench measurements for output (issue 13), written as measure functions so the bench runner's
-// row registry (bench/rows/, not on main yet) can list each with one line; run alone with
-// `node dist/bench/logs-rows.js [capture|profile|followers]` after a build.
+// Bench measurements for output (issue 13) beside the rows of bench/rows/logs.ts (whose capture
+// functions they use): the measure of the stalled-followers row, and a profile of the capture that
+// the table does not run. Alone: `node dist/bench/logs-rows.js [capture|profile|followers]` after a build.
 //   captureRatio: N MB of stdout captured by corral vs the same writer spawned by bare Node into
-//     an O_APPEND file, alternating in the same run (bytes counted checked equal to bytes written).
+//     an O_APPEND file, alternating in the same run (bytes counted checked equal to bytes written),
+//     with the daemon's own CPU per capture.
 //   captureProfile: the same capture with rotation off and with the total cap off, to show which
 //     part of the daemon's work costs the writer time (the child writes its own file; whatever
 //     corral adds is CPU and disk taken from it: rotation copies, fallocate spawns, inotify).
 //   stalledFollowersRss: daemon RSS growth with N FollowLogs streams that take one chunk and stop
 //     reading while the program writes 40 MB more (the stream bound of README "Logs").
-import { spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { StartWait } from "../client/ts/index.js";
 import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../test/helpers/daemon.js";
 import { quantile } from "./quantile.js";
+import { bareCapture, corralCapture } from "./rows/logs.js";
 
 const writer = join(repoRoot, "dist/test/fixtures/log-writer.js");
 const MB = 1024 * 1024;
 
-/** What a row's measure returns (the shape of bench/lib/row.ts's Measurement on wt-perf). */
+/** What a measure returns (assignable to bench/lib/row.ts's Measurement). */
 export interface LogMeasurement {
   corral: number;
   baseline?: number;
   unit: "ms" | "MB";
   detail?: string;
-}
-
-/** Milliseconds for bare Node to spawn the writer into an O_APPEND file and see it exit. */
-export async function bareCapture(bytes: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "corral-bench-logs-"));
-  const fd = openSync(join(dir, "out.log"), "a");
-  try {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [writer, "records", String(bytes)], { stdio: ["ignore", fd, fd], detached: true });
-    await new Promise<void>((resolve, reject) => child.once("exit", () => resolve()).once("error", reject));
-    const elapsed = performance.now() - t0;
-    if (statSync(join(dir, "out.log")).size !== bytes) throw new Error("bare run: wrong size");
-    return elapsed;
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Milliseconds from StartProcess to EXITED through corral, with the bytes counted checked. */
-export async function corralCapture(daemon: TestDaemon, name: string, bytes: number): Promise<number> {
-  const pm = daemon.client.processManager;
-  const before = (await pm.readLogs({ name, offset: 0n, maxBytes: 1 })).endOffset;
-  const t0 = performance.now();
-  const started = await pm.startProcess({ name, wait: StartWait.RUNNING });
-  const runId = started.process?.run?.runId ?? 0n;
-  // The run's exit from the event journal (replayed, so an exit before the watch opens counts):
-  // one idle stream, where polling GetProcess every 2 ms cost the daemon ~1 s of CPU per 200 MB
-  // (the bench measuring itself).
-  const abort = new AbortController();
-  try {
-    for await (const item of pm.watchEvents({ programs: [name] }, { signal: abort.signal })) {
-      if (item.kind.case === "event" && item.kind.value.runId === runId && item.kind.value.detail.case === "processExited") break;
-    }
-  } finally {
-    abort.abort();
-  }
-  const elapsed = performance.now() - t0;
-  const counted = (await pm.readLogs({ name, offset: 0n, maxBytes: 1 })).endOffset - before;
-  if (counted !== BigInt(bytes)) throw new Error(`${name}: ${counted} bytes counted, ${bytes} written`);
-  return elapsed;
 }
 
 const once = { autostart: false, autorestart: "never", startsecs: "0s" };

@@ -1,6 +1,6 @@
 // A live "starting 37/500 done (1.2s, 500 spawned)" line on a terminal's stderr during a bulk
 // start or stop, counted from WatchEvents: bulk calls answer only at the end, which takes a while.
-import type { ProcessState, LabelSelector } from "../ts/index.js";
+import { ProcessView, type ProcessState, type LabelSelector } from "../ts/index.js";
 import { type CliContext, quick } from "./context.js";
 
 export interface ProgressOptions {
@@ -49,7 +49,8 @@ export async function withProgress<T>(ctx: CliContext, options: ProgressOptions,
   };
   const timer = setInterval(draw, 100);
   try {
-    const { processes } = await ctx.client.listProcesses({ selector: options.selector }, quick(ctx));
+    // Only names and states are read here: the slim view.
+    const { processes } = await ctx.client.listProcesses({ selector: options.selector, view: ProcessView.BASIC }, quick(ctx));
     selected = new Set(processes.map((p) => p.name));
     for (const p of processes) if (options.done(p.state)) done.add(p.name);
     return await operation();

@@ -18,6 +18,7 @@ import type { GapReason as CoreSequenceGapReason, SequenceGap } from "../core/ev
 import type { JournalEvent, WatchItem } from "../core/process/journal.js";
 import type { LogChunk, LogGapReason } from "../core/process/types.js";
 import { logStreamToProto, msToDuration, stateToProto } from "./convert.js";
+import { shareEncoding } from "./shared-encoding.js";
 
 export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
   return create(LogChunkSchema, {
@@ -111,8 +112,18 @@ export function eventToProto(event: JournalEvent): Event {
   }
 }
 
+/** One response per journal event, shared by every subscriber that sends it (shared-encoding.ts). */
+const eventResponses = new WeakMap<JournalEvent, WatchEventsResponse>();
+
 export function watchItemToProto(item: WatchItem): WatchEventsResponse {
-  if ("event" in item) return create(WatchEventsResponseSchema, { kind: { case: "event", value: eventToProto(item.event) } });
+  if ("event" in item) {
+    let response = eventResponses.get(item.event);
+    if (response === undefined) {
+      response = shareEncoding(create(WatchEventsResponseSchema, { kind: { case: "event", value: eventToProto(item.event) } }));
+      eventResponses.set(item.event, response);
+    }
+    return response;
+  }
   return create(WatchEventsResponseSchema, { kind: { case: "gap", value: gapToProto(item.gap) } });
 }
 

@@ -74,7 +74,7 @@ function waitOptions<W, C>(request: { wait: W; timeout?: Duration }, waitFromPro
 export function createProcessManagerService({ manager, info, onShutdown }: ProcessManagerServiceOptions): ProcessManagerService {
   return {
     async listProcesses(request) {
-      return { processes: manager.list(selectorFromProto(request.selector)).map(processToProto) };
+      return { processes: manager.list(selectorFromProto(request.selector)).map((snapshot) => processToProto(snapshot, request.view)) };
     },
 
     async getProcess(request) {
@@ -107,7 +107,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
 
     async startAll(request, context) {
       const results = await manager.startAll(selectorFromProto(request.selector), waitOptions(request, startWaitFromProto, context.signal));
-      return { results: results.map(programResultToProto) };
+      return { results: results.map((result) => programResultToProto(result, request.view)) };
     },
 
     async stopAll(request, context) {
@@ -115,7 +115,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         ...waitOptions(request, stopWaitFromProto, context.signal),
         sequential: request.sequential,
       });
-      return { results: results.map(programResultToProto) };
+      return { results: results.map((result) => programResultToProto(result, request.view)) };
     },
 
     async readLogs(request) {

@@ -129,12 +129,14 @@ function statsToProto(stats: ProcessStats): Omit<ProtoProcessStats, "$typeName">
 }
 
 function sampleToProto(sample: StatsSample) {
+  const process = sample.process && statsToProto(sample.process);
   return {
     target: { target: targetToProto(sample.target) },
     program: sample.program ?? "",
     runId: BigInt(sample.runId ?? 0),
-    process: sample.process && statsToProto(sample.process),
-    total: sample.total && statsToProto(sample.total),
+    process,
+    // Without children the total is the process itself: converted once.
+    total: sample.total === sample.process ? process : sample.total && statsToProto(sample.total),
     children: sample.children.map(statsToProto),
     time: timestampFromDate(sample.time),
     error: sample.error?.message ?? "",

@@ -8,6 +8,7 @@ import {
   DependencyCondition as ProtoDependencyCondition,
   LogStream,
   ProcessInfoSchema,
+  ProcessView,
   ProgramResultSchema,
   ProgramSpecSchema,
   ProbeSpecSchema,
@@ -45,7 +46,24 @@ const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
   always: ProtoRestartPolicy.ALWAYS,
 };
 
+/**
+ * The spec message of each config object, built once: a config is replaced whole, never changed
+ * in place (setConfig), and replies only read the message, so every GetProcess and listing of an
+ * unchanged program shares it (converting its durations, backoff and log settings on every call
+ * was most of a status call's own work).
+ */
+const specs = new WeakMap<ProgramConfig, ProgramSpec>();
+
 export function programSpecToProto(config: ProgramConfig): ProgramSpec {
+  let spec = specs.get(config);
+  if (spec === undefined) {
+    spec = buildProgramSpec(config);
+    specs.set(config, spec);
+  }
+  return spec;
+}
+
+function buildProgramSpec(config: ProgramConfig): ProgramSpec {
   return create(ProgramSpecSchema, {
     name: config.name,
     command: config.command,
@@ -146,7 +164,12 @@ export function runToProto(run: RunSnapshot): RunInfo {
   });
 }
 
-export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
+/** PROCESS_VIEW_BASIC: the spec carries only name and host (process_manager.proto says why). */
+export function processToProto(snapshot: ProcessSnapshot, view: ProcessView = ProcessView.UNSPECIFIED): ProcessInfo {
+  const spec =
+    view === ProcessView.BASIC
+      ? create(ProgramSpecSchema, { name: snapshot.config.name, host: snapshot.config.host ?? "" })
+      : programSpecToProto(snapshot.config);
   return create(ProcessInfoSchema, {
     name: snapshot.name,
     state: stateToProto(snapshot.state),
@@ -155,7 +178,7 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
     run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
     restarts: snapshot.restarts,
     startAttempts: snapshot.startAttempts,
-    spec: programSpecToProto(snapshot.config),
+    spec,
     labels: snapshot.config.labels,
     ready: snapshot.ready,
     adhoc: snapshot.adhoc,
@@ -168,14 +191,14 @@ export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
   });
 }
 
-export function programResultToProto(result: ProgramResult): ProtoProgramResult {
+export function programResultToProto(result: ProgramResult, view: ProcessView = ProcessView.UNSPECIFIED): ProtoProgramResult {
   const error = result.error === undefined ? undefined : toServerError(result.error);
   return create(ProgramResultSchema, {
     name: result.name,
     ok: result.ok,
     code: error?.code ?? 0,
     error: error?.details ?? "",
-    process: processToProto(result.process),
+    process: processToProto(result.process, view),
     note: result.note ?? "",
     shutdown: result.shutdown ? shutdownToProto(result.shutdown) : undefined,
     status: error?.status,

@@ -31,6 +31,7 @@ import { createTerminator } from "./terminator.js";
 import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
+import { withSharedEncoding } from "./shared-encoding.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
 const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
@@ -146,13 +147,14 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const tcpChain = chain(authenticator);
   const unixChain = chain(undefined);
   const servers: Server[] = [];
+  const processManagerDefinition = withSharedEncoding(ProcessManagerDefinition);
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
     // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
     const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
     const server = createServer({ interceptors }).use(tcp ? tcpChain : unixChain);
-    server.add(ProcessManagerDefinition, processManager);
+    server.add(processManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
     if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { LogFile } from "../../server/core/events/log-file.js";
 import { EventJournal, journalCodec } from "../../server/core/process/journal.js";
+import { SpawnLog } from "../../server/core/store/spawn-log.js";
 import { StateStore, type SavedState } from "../../server/core/store/state-store.js";
 import { tempHome } from "../helpers/core.js";
 
@@ -75,6 +76,45 @@ test("the journal file restores seqs after a restart, skips a torn last line, an
     assert.equal(again.firstAvailableSeq, 16);
     assert.equal(again.lastSeq, 25);
     assert.equal(again.append("p", 0, { kind: "server", message: "after" }).seq, 26);
+  } finally {
+    remove();
+  }
+});
+
+test("a background save keeps spawn-log lines logged after its snapshot, and never replaces a newer synchronous save", async () => {
+  const { home, remove } = tempHome();
+  try {
+    const path = join(home, "state.json");
+    const spawnLog = new SpawnLog(join(home, "spawns.jsonl"), "b");
+    let n = 1;
+    const store = new StateStore(
+      path,
+      () => state(n),
+      undefined,
+      (mark) => spawnLog.clear(mark),
+      () => spawnLog.appended,
+    );
+    const restarts = () => new StateStore(path, () => state(0)).load().state?.programs.a.restarts;
+    const runIds = () => spawnLog.load().map((entry) => entry.runId);
+
+    // The background save has taken its snapshot and is writing when the loop turns.
+    store.saveSoon();
+    await new Promise((resolve) => setImmediate(resolve));
+    spawnLog.intent("a", 7, { stdout: 0, stderr: 0 });
+    await store.settled();
+    assert.equal(restarts(), 1);
+    assert.deepEqual(runIds(), [7], "a line logged after the snapshot is not covered by it: it stays");
+
+    n = 2;
+    store.saveSoon();
+    await new Promise((resolve) => setImmediate(resolve));
+    n = 3;
+    store.saveNow();
+    assert.deepEqual(runIds(), [], "the synchronous save covers every line");
+    await store.settled();
+    assert.equal(restarts(), 3, "the older background save, finishing last, is dropped");
+    assert.deepEqual(readdirSync(home).sort(), ["spawns.jsonl", "state.json"], "no temp file is left");
+    spawnLog.close();
   } finally {
     remove();
   }

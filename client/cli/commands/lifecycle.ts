@@ -2,7 +2,7 @@
 // StopAll) for --all or a label selector, with a per-program results table.
 import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { ProcessState, ShutdownHow, StartWait, StopWait, type ProcessInfo, type ProgramResult, type ShutdownResult } from "../../ts/index.js";
+import { ProcessState, ProcessView, ShutdownHow, StartWait, StopWait, type ProcessInfo, type ProgramResult, type ShutdownResult } from "../../ts/index.js";
 import { parseDuration, parseLabels, parsing } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { codeName, describeCallError, isUnavailable } from "../errors.js";
@@ -179,7 +179,7 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
       done: (s) => startedStates.includes(s) || s === ProcessState.FATAL,
       begun: { state: ProcessState.STARTING, word: "spawned" },
     },
-    () => ctx.client.startAll({ selector, wait, timeout }, callOptions),
+    () => ctx.client.startAll({ selector, wait, timeout, view: ProcessView.BASIC }, callOptions),
   );
   return printResults(ctx, results);
 }
@@ -217,7 +217,7 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
       done: (s) => stoppedStates.includes(s),
       begun: { state: ProcessState.STOPPING, word: "signalled" },
     },
-    () => ctx.client.stopAll({ selector, wait, timeout, ...(options.sequential ? { sequential: true } : {}) }, callOptions),
+    () => ctx.client.stopAll({ selector, wait, timeout, view: ProcessView.BASIC, ...(options.sequential ? { sequential: true } : {}) }, callOptions),
   );
   return printResults(ctx, results, true);
 }

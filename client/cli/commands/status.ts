@@ -1,7 +1,7 @@
 // `corral status [NAME...] [--label k=v]... [--json]`: the programs as a table, or as the
 // proto JSON form of ListProcessesResponse.
 import { parseArgs } from "node:util";
-import { ListProcessesResponseSchema, type ProcessInfo } from "../../ts/index.js";
+import { ListProcessesResponseSchema, ProcessView, type ProcessInfo } from "../../ts/index.js";
 import { parseLabels, parsing } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { formatStatusTable, jsonLine } from "../format.js";
@@ -24,7 +24,9 @@ export async function status(ctx: CliContext, args: string[]): Promise<number> {
       if (process) processes.push(process);
     }
   } else {
-    ({ processes } = await ctx.client.listProcesses({ selector: { matchLabels, names } }, quick(ctx)));
+    // The table needs no spec beyond the host: the slim view, unless --json prints everything.
+    const view = values.json ? ProcessView.UNSPECIFIED : ProcessView.BASIC;
+    ({ processes } = await ctx.client.listProcesses({ selector: { matchLabels, names }, view }, quick(ctx)));
   }
   if (values.json) {
     ctx.out(jsonLine(ListProcessesResponseSchema, { processes }));

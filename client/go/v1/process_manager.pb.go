@@ -391,6 +391,57 @@ func (DependencyCondition) EnumDescriptor() ([]byte, []int) {
 	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
 }
 
+// ProcessView says how much of each ProcessInfo a listing or a bulk reply carries.
+type ProcessView int32
+
+const (
+	// Everything (the default).
+	ProcessView_PROCESS_VIEW_UNSPECIFIED ProcessView = 0
+	// spec carries only name and host; every other field of ProcessInfo is set as usual. What a
+	// status table needs: for 500 programs the reply is about a third of the bytes, and decoding
+	// it was most of `corral status`'s time after start-up.
+	ProcessView_PROCESS_VIEW_BASIC ProcessView = 1
+)
+
+// Enum value maps for ProcessView.
+var (
+	ProcessView_name = map[int32]string{
+		0: "PROCESS_VIEW_UNSPECIFIED",
+		1: "PROCESS_VIEW_BASIC",
+	}
+	ProcessView_value = map[string]int32{
+		"PROCESS_VIEW_UNSPECIFIED": 0,
+		"PROCESS_VIEW_BASIC":       1,
+	}
+)
+
+func (x ProcessView) Enum() *ProcessView {
+	p := new(ProcessView)
+	*p = x
+	return p
+}
+
+func (x ProcessView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProcessView) Descriptor() protoreflect.EnumDescriptor {
+	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+}
+
+func (ProcessView) Type() protoreflect.EnumType {
+	return &file_corral_v1_process_manager_proto_enumTypes[6]
+}
+
+func (x ProcessView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProcessView.Descriptor instead.
+func (ProcessView) EnumDescriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+}
+
 // ShutdownHow says how a stop went.
 type ShutdownHow int32
 
@@ -440,11 +491,11 @@ func (x ShutdownHow) String() string {
 }
 
 func (ShutdownHow) Descriptor() protoreflect.EnumDescriptor {
-	return file_corral_v1_process_manager_proto_enumTypes[6].Descriptor()
+	return file_corral_v1_process_manager_proto_enumTypes[7].Descriptor()
 }
 
 func (ShutdownHow) Type() protoreflect.EnumType {
-	return &file_corral_v1_process_manager_proto_enumTypes[6]
+	return &file_corral_v1_process_manager_proto_enumTypes[7]
 }
 
 func (x ShutdownHow) Number() protoreflect.EnumNumber {
@@ -453,7 +504,7 @@ func (x ShutdownHow) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ShutdownHow.Descriptor instead.
 func (ShutdownHow) EnumDescriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{7}
 }
 
 // LogGapReason says why bytes were dropped.
@@ -497,11 +548,11 @@ func (x LogGapReason) String() string {
 }
 
 func (LogGapReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_corral_v1_process_manager_proto_enumTypes[7].Descriptor()
+	return file_corral_v1_process_manager_proto_enumTypes[8].Descriptor()
 }
 
 func (LogGapReason) Type() protoreflect.EnumType {
-	return &file_corral_v1_process_manager_proto_enumTypes[7]
+	return &file_corral_v1_process_manager_proto_enumTypes[8]
 }
 
 func (x LogGapReason) Number() protoreflect.EnumNumber {
@@ -510,7 +561,7 @@ func (x LogGapReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LogGapReason.Descriptor instead.
 func (LogGapReason) EnumDescriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{7}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{8}
 }
 
 // ProgramSpec is a program's configuration, as read from the config file.
@@ -1793,7 +1844,9 @@ func (x *LabelSelector) GetNames() []string {
 type ListProcessesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Which programs to list; unset or empty: all.
-	Selector      *LabelSelector `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	Selector *LabelSelector `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	// How much of each program to carry (default: everything).
+	View          ProcessView `protobuf:"varint,2,opt,name=view,proto3,enum=corral.v1.ProcessView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1833,6 +1886,13 @@ func (x *ListProcessesRequest) GetSelector() *LabelSelector {
 		return x.Selector
 	}
 	return nil
+}
+
+func (x *ListProcessesRequest) GetView() ProcessView {
+	if x != nil {
+		return x.View
+	}
+	return ProcessView_PROCESS_VIEW_UNSPECIFIED
 }
 
 // ListProcessesResponse lists programs in config order.
@@ -2626,7 +2686,9 @@ type StartAllRequest struct {
 	Wait StartWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
 	// How long to wait for all the starts (default 60s); programs not done by then fail with
 	// DEADLINE_EXCEEDED and their starts go on.
-	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	Timeout *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// How much of each result's process to carry (default: everything).
+	View          ProcessView `protobuf:"varint,4,opt,name=view,proto3,enum=corral.v1.ProcessView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2680,6 +2742,13 @@ func (x *StartAllRequest) GetTimeout() *durationpb.Duration {
 		return x.Timeout
 	}
 	return nil
+}
+
+func (x *StartAllRequest) GetView() ProcessView {
+	if x != nil {
+		return x.View
+	}
+	return ProcessView_PROCESS_VIEW_UNSPECIFIED
 }
 
 // StartAllResponse has one result per selected program, in start order.
@@ -2741,7 +2810,9 @@ type StopAllRequest struct {
 	// config order, waiting until each is gone before the next (QMI's proc_stop). Unset: the
 	// config's server.stop_order (default parallel: a level's stops are sent at once). Ignored
 	// with wait NONE.
-	Sequential    *bool `protobuf:"varint,4,opt,name=sequential,proto3,oneof" json:"sequential,omitempty"`
+	Sequential *bool `protobuf:"varint,4,opt,name=sequential,proto3,oneof" json:"sequential,omitempty"`
+	// How much of each result's process to carry (default: everything).
+	View          ProcessView `protobuf:"varint,5,opt,name=view,proto3,enum=corral.v1.ProcessView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2802,6 +2873,13 @@ func (x *StopAllRequest) GetSequential() bool {
 		return *x.Sequential
 	}
 	return false
+}
+
+func (x *StopAllRequest) GetView() ProcessView {
+	if x != nil {
+		return x.View
+	}
+	return ProcessView_PROCESS_VIEW_UNSPECIFIED
 }
 
 // StopAllResponse has one result per selected program, in stop order.
@@ -5682,9 +5760,10 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05names\x18\x02 \x03(\tR\x05names\x1a>\n" +
 	"\x10MatchLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"L\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"x\n" +
 	"\x14ListProcessesRequest\x124\n" +
-	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\"M\n" +
+	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12*\n" +
+	"\x04view\x18\x02 \x01(\x0e2\x16.corral.v1.ProcessViewR\x04view\"M\n" +
 	"\x15ListProcessesResponse\x124\n" +
 	"\tprocesses\x18\x01 \x03(\v2\x16.corral.v1.ProcessInfoR\tprocesses\"'\n" +
 	"\x11GetProcessRequest\x12\x12\n" +
@@ -5731,20 +5810,22 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\aprocess\x18\x05 \x01(\v2\x16.corral.v1.ProcessInfoR\aprocess\x12\x12\n" +
 	"\x04note\x18\x06 \x01(\tR\x04note\x12*\n" +
 	"\x06status\x18\a \x01(\v2\x12.google.rpc.StatusR\x06status\x125\n" +
-	"\bshutdown\x18\b \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\xa6\x01\n" +
+	"\bshutdown\x18\b \x01(\v2\x19.corral.v1.ShutdownResultR\bshutdown\"\xd2\x01\n" +
 	"\x0fStartAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12(\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x14.corral.v1.StartWaitR\x04wait\x123\n" +
-	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"F\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12*\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x16.corral.v1.ProcessViewR\x04view\"F\n" +
 	"\x10StartAllResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xd8\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\x84\x02\n" +
 	"\x0eStopAllRequest\x124\n" +
 	"\bselector\x18\x01 \x01(\v2\x18.corral.v1.LabelSelectorR\bselector\x12'\n" +
 	"\x04wait\x18\x02 \x01(\x0e2\x13.corral.v1.StopWaitR\x04wait\x123\n" +
 	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12#\n" +
 	"\n" +
 	"sequential\x18\x04 \x01(\bH\x00R\n" +
-	"sequential\x88\x01\x01B\r\n" +
+	"sequential\x88\x01\x01\x12*\n" +
+	"\x04view\x18\x05 \x01(\x0e2\x16.corral.v1.ProcessViewR\x04viewB\r\n" +
 	"\v_sequential\"E\n" +
 	"\x0fStopAllResponse\x122\n" +
 	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xc8\x01\n" +
@@ -5970,7 +6051,10 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1cDEPENDENCY_CONDITION_STARTED\x10\x01\x12\x1e\n" +
 	"\x1aDEPENDENCY_CONDITION_READY\x10\x02\x12\"\n" +
 	"\x1eDEPENDENCY_CONDITION_COMPLETED\x10\x03\x12/\n" +
-	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\xad\x01\n" +
+	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*C\n" +
+	"\vProcessView\x12\x1c\n" +
+	"\x18PROCESS_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12PROCESS_VIEW_BASIC\x10\x01*\xad\x01\n" +
 	"\vShutdownHow\x12\x1c\n" +
 	"\x18SHUTDOWN_HOW_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11SHUTDOWN_HOW_SOFT\x10\x01\x12\x15\n" +
@@ -6020,7 +6104,7 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 	return file_corral_v1_process_manager_proto_rawDescData
 }
 
-var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
 var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
@@ -6029,228 +6113,232 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(StartWait)(0),                 // 3: corral.v1.StartWait
 	(StopWait)(0),                  // 4: corral.v1.StopWait
 	(DependencyCondition)(0),       // 5: corral.v1.DependencyCondition
-	(ShutdownHow)(0),               // 6: corral.v1.ShutdownHow
-	(LogGapReason)(0),              // 7: corral.v1.LogGapReason
-	(*ProgramSpec)(nil),            // 8: corral.v1.ProgramSpec
-	(*ResourceLimits)(nil),         // 9: corral.v1.ResourceLimits
-	(*ProbeSpec)(nil),              // 10: corral.v1.ProbeSpec
-	(*ExecProbe)(nil),              // 11: corral.v1.ExecProbe
-	(*LogProbe)(nil),               // 12: corral.v1.LogProbe
-	(*GrpcProbe)(nil),              // 13: corral.v1.GrpcProbe
-	(*ProbeStatus)(nil),            // 14: corral.v1.ProbeStatus
-	(*BackoffSpec)(nil),            // 15: corral.v1.BackoffSpec
-	(*LogSpec)(nil),                // 16: corral.v1.LogSpec
-	(*RunInfo)(nil),                // 17: corral.v1.RunInfo
-	(*ProcessInfo)(nil),            // 18: corral.v1.ProcessInfo
-	(*LabelSelector)(nil),          // 19: corral.v1.LabelSelector
-	(*ListProcessesRequest)(nil),   // 20: corral.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 21: corral.v1.ListProcessesResponse
-	(*GetProcessRequest)(nil),      // 22: corral.v1.GetProcessRequest
-	(*GetProcessResponse)(nil),     // 23: corral.v1.GetProcessResponse
-	(*StartProcessRequest)(nil),    // 24: corral.v1.StartProcessRequest
-	(*StartProcessResponse)(nil),   // 25: corral.v1.StartProcessResponse
-	(*StopProcessRequest)(nil),     // 26: corral.v1.StopProcessRequest
-	(*StopProcessResponse)(nil),    // 27: corral.v1.StopProcessResponse
-	(*ShutdownResult)(nil),         // 28: corral.v1.ShutdownResult
-	(*RestartProcessRequest)(nil),  // 29: corral.v1.RestartProcessRequest
-	(*RestartProcessResponse)(nil), // 30: corral.v1.RestartProcessResponse
-	(*SignalProcessRequest)(nil),   // 31: corral.v1.SignalProcessRequest
-	(*SignalProcessResponse)(nil),  // 32: corral.v1.SignalProcessResponse
-	(*ProgramResult)(nil),          // 33: corral.v1.ProgramResult
-	(*StartAllRequest)(nil),        // 34: corral.v1.StartAllRequest
-	(*StartAllResponse)(nil),       // 35: corral.v1.StartAllResponse
-	(*StopAllRequest)(nil),         // 36: corral.v1.StopAllRequest
-	(*StopAllResponse)(nil),        // 37: corral.v1.StopAllResponse
-	(*ReadLogsRequest)(nil),        // 38: corral.v1.ReadLogsRequest
-	(*ReadLogsResponse)(nil),       // 39: corral.v1.ReadLogsResponse
-	(*LogChunk)(nil),               // 40: corral.v1.LogChunk
-	(*LogGap)(nil),                 // 41: corral.v1.LogGap
-	(*FollowLogsRequest)(nil),      // 42: corral.v1.FollowLogsRequest
-	(*FollowLogsResponse)(nil),     // 43: corral.v1.FollowLogsResponse
-	(*Event)(nil),                  // 44: corral.v1.Event
-	(*LimitExceeded)(nil),          // 45: corral.v1.LimitExceeded
-	(*TaskRestored)(nil),           // 46: corral.v1.TaskRestored
-	(*ProbeChanged)(nil),           // 47: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 48: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 49: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 50: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 51: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 52: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 53: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 54: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 55: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 56: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 57: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 58: corral.v1.GetServerInfoResponse
-	(*Containment)(nil),            // 59: corral.v1.Containment
-	(*ShutdownRequest)(nil),        // 60: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 61: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 62: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 63: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 64: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 65: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 66: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 67: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 68: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 69: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 70: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 71: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 72: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 73: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 74: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 75: corral.v1.DeleteProgramResponse
-	nil,                            // 76: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 77: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 78: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 79: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 80: corral.v1.LabelSelector.MatchLabelsEntry
-	nil,                            // 81: corral.v1.Containment.UnavailableControllersEntry
-	(*durationpb.Duration)(nil),    // 82: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 83: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 84: google.rpc.Status
-	(SequenceGapReason)(0),         // 85: corral.v1.SequenceGapReason
+	(ProcessView)(0),               // 6: corral.v1.ProcessView
+	(ShutdownHow)(0),               // 7: corral.v1.ShutdownHow
+	(LogGapReason)(0),              // 8: corral.v1.LogGapReason
+	(*ProgramSpec)(nil),            // 9: corral.v1.ProgramSpec
+	(*ResourceLimits)(nil),         // 10: corral.v1.ResourceLimits
+	(*ProbeSpec)(nil),              // 11: corral.v1.ProbeSpec
+	(*ExecProbe)(nil),              // 12: corral.v1.ExecProbe
+	(*LogProbe)(nil),               // 13: corral.v1.LogProbe
+	(*GrpcProbe)(nil),              // 14: corral.v1.GrpcProbe
+	(*ProbeStatus)(nil),            // 15: corral.v1.ProbeStatus
+	(*BackoffSpec)(nil),            // 16: corral.v1.BackoffSpec
+	(*LogSpec)(nil),                // 17: corral.v1.LogSpec
+	(*RunInfo)(nil),                // 18: corral.v1.RunInfo
+	(*ProcessInfo)(nil),            // 19: corral.v1.ProcessInfo
+	(*LabelSelector)(nil),          // 20: corral.v1.LabelSelector
+	(*ListProcessesRequest)(nil),   // 21: corral.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 22: corral.v1.ListProcessesResponse
+	(*GetProcessRequest)(nil),      // 23: corral.v1.GetProcessRequest
+	(*GetProcessResponse)(nil),     // 24: corral.v1.GetProcessResponse
+	(*StartProcessRequest)(nil),    // 25: corral.v1.StartProcessRequest
+	(*StartProcessResponse)(nil),   // 26: corral.v1.StartProcessResponse
+	(*StopProcessRequest)(nil),     // 27: corral.v1.StopProcessRequest
+	(*StopProcessResponse)(nil),    // 28: corral.v1.StopProcessResponse
+	(*ShutdownResult)(nil),         // 29: corral.v1.ShutdownResult
+	(*RestartProcessRequest)(nil),  // 30: corral.v1.RestartProcessRequest
+	(*RestartProcessResponse)(nil), // 31: corral.v1.RestartProcessResponse
+	(*SignalProcessRequest)(nil),   // 32: corral.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 33: corral.v1.SignalProcessResponse
+	(*ProgramResult)(nil),          // 34: corral.v1.ProgramResult
+	(*StartAllRequest)(nil),        // 35: corral.v1.StartAllRequest
+	(*StartAllResponse)(nil),       // 36: corral.v1.StartAllResponse
+	(*StopAllRequest)(nil),         // 37: corral.v1.StopAllRequest
+	(*StopAllResponse)(nil),        // 38: corral.v1.StopAllResponse
+	(*ReadLogsRequest)(nil),        // 39: corral.v1.ReadLogsRequest
+	(*ReadLogsResponse)(nil),       // 40: corral.v1.ReadLogsResponse
+	(*LogChunk)(nil),               // 41: corral.v1.LogChunk
+	(*LogGap)(nil),                 // 42: corral.v1.LogGap
+	(*FollowLogsRequest)(nil),      // 43: corral.v1.FollowLogsRequest
+	(*FollowLogsResponse)(nil),     // 44: corral.v1.FollowLogsResponse
+	(*Event)(nil),                  // 45: corral.v1.Event
+	(*LimitExceeded)(nil),          // 46: corral.v1.LimitExceeded
+	(*TaskRestored)(nil),           // 47: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 48: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 49: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 50: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 51: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 52: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 53: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 54: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 55: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 56: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 57: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 58: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 59: corral.v1.GetServerInfoResponse
+	(*Containment)(nil),            // 60: corral.v1.Containment
+	(*ShutdownRequest)(nil),        // 61: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 62: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 63: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 64: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 65: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 66: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 67: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 68: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 69: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 70: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 71: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 72: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 73: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 74: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 75: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 76: corral.v1.DeleteProgramResponse
+	nil,                            // 77: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 78: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 79: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 80: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 81: corral.v1.LabelSelector.MatchLabelsEntry
+	nil,                            // 82: corral.v1.Containment.UnavailableControllersEntry
+	(*durationpb.Duration)(nil),    // 83: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 84: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 85: google.rpc.Status
+	(SequenceGapReason)(0),         // 86: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	76,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	77,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	82,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	82,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	77,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
-	15,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
-	16,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	82,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
-	10,  // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
-	10,  // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	78,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
-	9,   // 11: corral.v1.ProgramSpec.limits:type_name -> corral.v1.ResourceLimits
-	11,  // 12: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
-	12,  // 13: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
-	13,  // 14: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	82,  // 15: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	82,  // 16: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	82,  // 17: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	82,  // 18: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	83,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	83,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	78,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	16,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
+	17,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
+	83,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	11,  // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
+	11,  // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
+	79,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	10,  // 11: corral.v1.ProgramSpec.limits:type_name -> corral.v1.ResourceLimits
+	12,  // 12: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
+	13,  // 13: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
+	14,  // 14: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
+	83,  // 15: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	83,  // 16: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	83,  // 17: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	83,  // 18: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
 	2,   // 19: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	83,  // 20: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	82,  // 21: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	82,  // 22: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	82,  // 23: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	83,  // 24: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	83,  // 25: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	84,  // 20: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	83,  // 21: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	83,  // 22: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	83,  // 23: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	84,  // 24: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	84,  // 25: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
 	0,   // 26: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	83,  // 27: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
-	17,  // 28: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
-	8,   // 29: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	79,  // 30: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	83,  // 31: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	82,  // 32: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
-	14,  // 33: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
-	14,  // 34: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	80,  // 35: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
-	19,  // 36: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
-	18,  // 37: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
-	18,  // 38: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	3,   // 39: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	82,  // 40: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	18,  // 41: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	4,   // 42: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	82,  // 43: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
-	18,  // 44: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	28,  // 45: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
-	6,   // 46: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
-	3,   // 47: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	82,  // 48: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	18,  // 49: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	18,  // 50: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	18,  // 51: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	84,  // 52: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
-	28,  // 53: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
-	19,  // 54: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 55: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	82,  // 56: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	33,  // 57: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	19,  // 58: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 59: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	82,  // 60: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	33,  // 61: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 62: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	40,  // 63: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 64: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	83,  // 65: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	41,  // 66: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 67: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	7,   // 68: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 69: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	40,  // 70: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	83,  // 71: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	49,  // 72: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	51,  // 73: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	52,  // 74: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	50,  // 75: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	53,  // 76: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	47,  // 77: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	48,  // 78: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	46,  // 79: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	45,  // 80: corral.v1.Event.limit_exceeded:type_name -> corral.v1.LimitExceeded
-	66,  // 81: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 82: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 83: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	82,  // 84: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	44,  // 85: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	56,  // 86: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	85,  // 87: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	83,  // 88: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	59,  // 89: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	81,  // 90: corral.v1.Containment.unavailable_controllers:type_name -> corral.v1.Containment.UnavailableControllersEntry
-	67,  // 91: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	66,  // 92: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	66,  // 93: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	8,   // 94: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	18,  // 95: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 96: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	20,  // 97: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	22,  // 98: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	24,  // 99: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	26,  // 100: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	29,  // 101: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	31,  // 102: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	34,  // 103: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	36,  // 104: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	38,  // 105: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	42,  // 106: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	54,  // 107: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	57,  // 108: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	60,  // 109: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	62,  // 110: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	64,  // 111: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	68,  // 112: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	70,  // 113: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	72,  // 114: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	74,  // 115: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	21,  // 116: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	23,  // 117: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	25,  // 118: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	27,  // 119: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	30,  // 120: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	32,  // 121: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	35,  // 122: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	37,  // 123: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	39,  // 124: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	43,  // 125: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	55,  // 126: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	58,  // 127: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	61,  // 128: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	63,  // 129: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	65,  // 130: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	69,  // 131: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	71,  // 132: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	73,  // 133: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	75,  // 134: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	116, // [116:135] is the sub-list for method output_type
-	97,  // [97:116] is the sub-list for method input_type
-	97,  // [97:97] is the sub-list for extension type_name
-	97,  // [97:97] is the sub-list for extension extendee
-	0,   // [0:97] is the sub-list for field type_name
+	84,  // 27: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	18,  // 28: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
+	9,   // 29: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
+	80,  // 30: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	84,  // 31: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	83,  // 32: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	15,  // 33: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
+	15,  // 34: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
+	81,  // 35: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	20,  // 36: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
+	6,   // 37: corral.v1.ListProcessesRequest.view:type_name -> corral.v1.ProcessView
+	19,  // 38: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
+	19,  // 39: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	3,   // 40: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
+	83,  // 41: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	19,  // 42: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	4,   // 43: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
+	83,  // 44: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	19,  // 45: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	29,  // 46: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
+	7,   // 47: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
+	3,   // 48: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
+	83,  // 49: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	19,  // 50: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	19,  // 51: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	19,  // 52: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
+	85,  // 53: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	29,  // 54: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
+	20,  // 55: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 56: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	83,  // 57: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	6,   // 58: corral.v1.StartAllRequest.view:type_name -> corral.v1.ProcessView
+	34,  // 59: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	20,  // 60: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 61: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	83,  // 62: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	6,   // 63: corral.v1.StopAllRequest.view:type_name -> corral.v1.ProcessView
+	34,  // 64: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 65: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	41,  // 66: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 67: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	84,  // 68: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	42,  // 69: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 70: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	8,   // 71: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 72: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	41,  // 73: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	84,  // 74: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	50,  // 75: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	52,  // 76: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	53,  // 77: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	51,  // 78: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	54,  // 79: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	48,  // 80: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	49,  // 81: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	47,  // 82: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	46,  // 83: corral.v1.Event.limit_exceeded:type_name -> corral.v1.LimitExceeded
+	67,  // 84: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 85: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 86: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	83,  // 87: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	45,  // 88: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	57,  // 89: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	86,  // 90: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	84,  // 91: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	60,  // 92: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	82,  // 93: corral.v1.Containment.unavailable_controllers:type_name -> corral.v1.Containment.UnavailableControllersEntry
+	68,  // 94: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	67,  // 95: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	67,  // 96: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	9,   // 97: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	19,  // 98: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 99: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	21,  // 100: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	23,  // 101: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	25,  // 102: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	27,  // 103: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	30,  // 104: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	32,  // 105: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	35,  // 106: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	37,  // 107: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	39,  // 108: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	43,  // 109: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	55,  // 110: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	58,  // 111: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	61,  // 112: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	63,  // 113: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	65,  // 114: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	69,  // 115: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	71,  // 116: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	73,  // 117: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	75,  // 118: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	22,  // 119: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	24,  // 120: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	26,  // 121: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	28,  // 122: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	31,  // 123: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	33,  // 124: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	36,  // 125: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	38,  // 126: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	40,  // 127: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	44,  // 128: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	56,  // 129: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	59,  // 130: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	62,  // 131: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	64,  // 132: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	66,  // 133: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	70,  // 134: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	72,  // 135: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	74,  // 136: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	76,  // 137: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	119, // [119:138] is the sub-list for method output_type
+	100, // [100:119] is the sub-list for method input_type
+	100, // [100:100] is the sub-list for extension type_name
+	100, // [100:100] is the sub-list for extension extendee
+	0,   // [0:100] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -6293,7 +6381,7 @@ func file_corral_v1_process_manager_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
-			NumEnums:      8,
+			NumEnums:      9,
 			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -70,6 +70,9 @@ def test_stop_says_soft_hard_or_not_running_with_pid_and_survivors(corral):
 def test_cgse_helpers_find_processes_and_zombies(corral):
     run = corral.start("marked").run
     try:
+        # RUNNING may come while the run's pid is still the cgroup wrapper (/bin/sh ... exec "$@"),
+        # whose argv also holds "sleep 1001": wait until that pid is sleep itself.
+        wait_for(lambda: [p["cmdline"] for p in cgse.get_process_info("1001", client=corral)] == [["sleep", "1001"]], 10, "the run's exec of sleep")
         assert cgse.is_process_running(["sleep", "1001"], client=corral) is True
         assert cgse.is_process_running(["sleep", "1001"], as_list=True, client=corral) == [run.pid]
         assert cgse.is_process_running(["SLEEP", "1001"], case_sensitive=True, client=corral) is False

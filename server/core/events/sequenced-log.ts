@@ -139,34 +139,53 @@ export class SequencedLog<T extends { readonly seq: number }> {
    */
   async *watch(opts: LogWatchOptions<T> = {}): AsyncGenerator<LogWatchItem<T>> {
     const wanted = opts.wanted ?? (() => true);
-    let cursor: number; // the last seq delivered or passed over
-    if (opts.liveOnly) cursor = this.lastSeq;
-    else {
-      const afterSeq = opts.afterSeq ?? 0;
-      const first = this.firstAvailableSeq;
-      cursor = Math.max(afterSeq, first - 1);
-      if (afterSeq > this.lastSeq) {
-        yield { gap: { reason: "ahead", afterSeq, firstAvailableSeq: first, missed: 0 } };
-        cursor = first - 1;
-      } else if (afterSeq > 0 && afterSeq + 1 < first) {
-        yield { gap: { reason: "not-held", afterSeq, firstAvailableSeq: first, missed: first - afterSeq - 1 } };
+    const signal = opts.signal;
+    // One abort listener for the whole watch, waking the wait in progress (one per wait cost an
+    // add and a remove per item per watcher: 100 watchers, 200 listener changes per item).
+    let wake: (() => void) | undefined;
+    const onAbort = () => {
+      if (wake) this.waiting.delete(wake);
+      wake?.();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      let cursor: number; // the last seq delivered or passed over
+      if (opts.liveOnly) cursor = this.lastSeq;
+      else {
+        const afterSeq = opts.afterSeq ?? 0;
+        const first = this.firstAvailableSeq;
+        cursor = Math.max(afterSeq, first - 1);
+        if (afterSeq > this.lastSeq) {
+          yield { gap: { reason: "ahead", afterSeq, firstAvailableSeq: first, missed: 0 } };
+          cursor = first - 1;
+        } else if (afterSeq > 0 && afterSeq + 1 < first) {
+          yield { gap: { reason: "not-held", afterSeq, firstAvailableSeq: first, missed: first - afterSeq - 1 } };
+        }
       }
-    }
-    while (!opts.signal?.aborted) {
-      const first = this.firstAvailableSeq;
-      if (cursor + 1 < first) {
-        yield { gap: { reason: "fell-behind", afterSeq: cursor, firstAvailableSeq: first, missed: first - cursor - 1 } };
-        cursor = first - 1;
-        continue;
+      while (!signal?.aborted) {
+        const first = this.firstAvailableSeq;
+        if (cursor + 1 < first) {
+          yield { gap: { reason: "fell-behind", afterSeq: cursor, firstAvailableSeq: first, missed: first - cursor - 1 } };
+          cursor = first - 1;
+          continue;
+        }
+        const index = this.indexAfter(cursor);
+        if (index >= this.held.length) {
+          // Woken (and forgotten) by the next append, or by the abort.
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            this.waiting.add(resolve);
+          });
+          wake = undefined;
+          continue;
+        }
+        const { item } = this.held[index]!;
+        cursor = item.seq;
+        if (wanted(item)) yield { item };
       }
-      const index = this.indexAfter(cursor);
-      if (index >= this.held.length) {
-        await this.nextAppend(opts.signal);
-        continue;
-      }
-      const { item } = this.held[index]!;
-      cursor = item.seq;
-      if (wanted(item)) yield { item };
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      if (wake) this.waiting.delete(wake);
     }
   }
 
@@ -199,18 +218,5 @@ export class SequencedLog<T extends { readonly seq: number }> {
       else high = mid;
     }
     return low;
-  }
-
-  private nextAppend(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        signal?.removeEventListener("abort", done);
-        this.waiting.delete(done);
-        resolve();
-      };
-      this.waiting.add(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
   }
 }

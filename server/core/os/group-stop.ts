@@ -77,9 +77,9 @@ export function ownsGroup(group: ProcessGroupRef): boolean {
   return leader === undefined || leader.startTicks === group.leaderStartTicks;
 }
 
-/** Sends signal to the group if it is still ours; a group already gone is no error. */
-export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals): void {
-  if (!ownsGroup(group)) return;
+/** Sends signal to the group if it is still ours (owned: ownsGroup, when the caller just asked); a group already gone is no error. */
+export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals, owned = ownsGroup(group)): void {
+  if (!owned) return;
   try {
     process.kill(-group.pgid, signal);
   } catch {
@@ -117,18 +117,23 @@ export async function stopProcessGroup(group: ProcessGroupRef, options: StopGrou
   const escapees = await findEscapees(group);
   sendToEscapees(escapees, options.signal);
   let killed = false;
-  if (!(await waitRunEmpty(group, escapees, performance.now() + options.timeoutMs))) {
+  let empty = await waitRunEmpty(group, escapees, performance.now() + options.timeoutMs);
+  if (!empty) {
     killed = true;
     sendAll(group, escapees, "SIGKILL");
-    await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
+    empty = await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
   }
   const late = await findEscapees(group);
   if (late.size > 0) {
     killed = true;
     sendAll(group, late, "SIGKILL");
     for (const [pid, ticks] of late) escapees.set(pid, ticks);
-    await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
+    empty = await waitRunEmpty(group, escapees, performance.now() + killWaitMs);
   }
+  // Just seen empty (group, cgroup and escapees), with no late escapee: no process of the run is
+  // left to have forked one since, so there is nothing to count again (a stop-all of 500 read
+  // /proc and each cgroup once more for this).
+  if (empty) return { survivors: [], killed };
   const survivors = new Set([...(await liveGroupMembers(group)), ...(group.cgroup?.procs() ?? []), ...liveEscapees(escapees)]);
   return { survivors: [...survivors].sort((a, b) => a - b), killed };
 }
@@ -159,7 +164,7 @@ function sendAll(group: ProcessGroupRef, escapees: Escapees, signal: NodeJS.Sign
  */
 function sendToRun(group: ProcessGroupRef, signal: NodeJS.Signals): void {
   const owned = ownsGroup(group);
-  signalOwnGroup(group, signal);
+  signalOwnGroup(group, signal, owned);
   if (signal === "SIGKILL") {
     group.cgroup?.kill();
     return;

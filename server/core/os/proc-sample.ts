@@ -1,7 +1,7 @@
 // Reads what the monitor needs from /proc with plain synchronous reads that open and close each
 // file at once: the daemon keeps no descriptor per watched process. Linux only, on purpose.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { listPids, splitStat } from "./proc.js";
+import { listPids, readStatText, splitStat } from "./proc.js";
 
 /**
  * USER_HZ: the unit of the tick counts in /proc/PID/stat. The kernel fixes it at 100 for user
@@ -82,11 +82,8 @@ export function parseProcStat(text: string): ProcSample | undefined {
 }
 
 export function readProcSample(pid: number): ProcSample | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "latin1"));
-  } catch {
-    return undefined;
-  }
+  const text = readStatText(pid);
+  return text === undefined ? undefined : parseProcStat(text);
 }
 
 /** One pass over /proc: every process's stat (processes that vanish meanwhile are skipped). */
@@ -99,9 +96,24 @@ export function readProcessTable(): Map<number, ProcSample> {
   return table;
 }
 
-/** Open file descriptors of pid (readdir opens and closes one fd); undefined if not allowed. */
+/**
+ * Whether stat(2) of /proc/PID/fd gives the number of open fds as its size (Linux 6.2 and
+ * later): one call instead of listing the directory, which for 1000 pids was a fifth of a
+ * stats tick. Asked once, of our own fd directory (never empty: stdio are open).
+ */
+let fdDirSizeCounts: boolean | undefined;
+const euid = process.geteuid?.() ?? -1;
+
+/** Open file descriptors of pid; undefined if not allowed. */
 export function countOpenFds(pid: number): number | undefined {
   try {
+    fdDirSizeCounts ??= statSync("/proc/self/fd").size > 0;
+    if (fdDirSizeCounts) {
+      // Only where listing would be allowed: the directory is 0500 and owned by the process's
+      // user (root for a non-dumpable one), which is what the kernel checks for a listing.
+      const dir = statSync(`/proc/${pid}/fd`);
+      return euid === 0 || dir.uid === euid ? dir.size : undefined;
+    }
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return undefined;

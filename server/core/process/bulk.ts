@@ -57,7 +57,13 @@ export class BulkOperations {
    * waits for every condition, then starts the program. Without dependencies it spawns at once
    * (synchronously), so a bulk start issues all independent spawns in one go.
    */
-  startWithDependencies(program: Program, starting: Map<string, Promise<void>>, options: StartOptions, explicit: boolean): Promise<void> {
+  startWithDependencies(
+    program: Program,
+    starting: Map<string, Promise<void>>,
+    options: StartOptions,
+    explicit: boolean,
+    queued?: ReadonlyMap<string, Promise<void>>,
+  ): Promise<void> {
     const known = starting.get(program.name);
     if (known) return known;
     const deps = Object.entries(program.config.dependsOn ?? {}).filter(([dep]) => this.host.programs().has(dep));
@@ -82,10 +88,13 @@ export class BulkOperations {
       await Promise.all(
         deps.map(async ([depName, condition]) => {
           const dep = this.host.program(depName);
+          // A dependency the same bulk start has yet to (re)start is judged on that new run, not
+          // on a finished earlier one (a migrate that completed yesterday must run first again).
+          await queued?.get(depName);
           const check = () => conditionHolds(condition, this.dependencyView(dep));
           if (!check().met && !dep.isActive()) {
             try {
-              await this.startWithDependencies(dep, starting, options, false);
+              await this.startWithDependencies(dep, starting, options, false, queued);
             } catch (error) {
               throw new WrongStateError(
                 `${program.name} not started: its dependency ${depName} could not start: ${(error as Error).message}`,
@@ -150,33 +159,29 @@ export class BulkOperations {
     );
   }
 
-  /** Starts in config order (independent programs one per turn of the event loop, then dependents), then waits for all together. */
+  /** Starts in config order (spawns are issued one by one), then waits for all together. */
   async startAll(programs: readonly Program[], options: StartOptions = {}): Promise<ProgramResult[]> {
     const starting = new Map<string, Promise<void>>();
     // Independent programs spawn right here, in config order; dependents as their conditions hold.
     const remote = programs.filter((program) => program.remoteHost !== undefined);
-    const local = programs.filter((program) => program.remoteHost === undefined);
-    const hasDeps = (program: Program) => Object.keys(program.config.dependsOn ?? {}).some((dep) => this.host.programs().has(dep));
-    const issue = (program: Program) => {
+    const started: { program: Program; promise: Promise<void> }[] = [];
+    const local = programs.filter((p) => p.remoteHost === undefined);
+    // Settled once the loop below has issued that program's start (spawns are spread over turns).
+    const issued = new Map<string, () => void>();
+    const queued = new Map(local.map((program) => [program.name, new Promise<void>((resolve) => issued.set(program.name, resolve))]));
+    for (const program of local) {
+      // One spawn per turn of the event loop: a spawn holds the loop (10-90 ms on a loaded
+      // machine), and 100 in a row held it for 9 s, in which the programs already started wrote
+      // unrotated, uncapped logs and no client was answered.
+      if (started.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const already = program.state === "RUNNING" || program.state === "STARTING" || program.state === "BACKOFF";
       // Already up counts as success for a bulk start.
-      const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false);
+      const promise = already ? Promise.resolve() : this.startWithDependencies(program, starting, options, false, queued);
+      issued.get(program.name)?.();
       // Failures are read below, with the others'.
       promise.catch(() => undefined);
-      return { program, promise };
-    };
-    const issued = new Map<Program, { program: Program; promise: Promise<void> }>();
-    // Independent programs first, one spawn per turn of the event loop: a spawn holds the loop
-    // (10-90 ms on a loaded machine), and 100 in a row held it for 9 s, in which the programs
-    // already started wrote unrotated, uncapped logs and no client was answered. Dependents are
-    // issued after all of them, in one go: their conditions must see this start's runs of their
-    // dependencies (under way), not the state an earlier run left.
-    for (const program of local.filter((p) => !hasDeps(p))) {
-      if (issued.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!issued.has(program)) issued.set(program, issue(program));
+      started.push({ program, promise });
     }
-    for (const program of local.filter(hasDeps)) issued.set(program, issue(program));
-    const started = local.map((program) => issued.get(program)!);
     return Promise.all(
       started.map(async ({ program, promise }) => {
         let error: Error | undefined;

@@ -83,6 +83,11 @@ export class LogFile {
     for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
   }
 
+  /** The logical offset of the current file's first byte (rotation moves it). */
+  get fileStartOffset(): number {
+    return this.meta.base;
+  }
+
   /** The logical end offset now, read synchronously (used to mark where a new run's output begins). */
   endOffsetSync(): number {
     try {

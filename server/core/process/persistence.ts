@@ -57,7 +57,8 @@ export class Persistence {
       join(options.stateDir, "state.json"),
       () => savedStateOf(this.options.programs(), { bootId: this.bootId, frozenDesired: this.frozenDesired, upAtShutdown: this.upAtShutdown }),
       (message) => this.options.journal.append("", 0, { kind: "server", message }),
-      () => this.spawnLog.clear(),
+      (mark) => this.spawnLog.clear(mark),
+      () => this.spawnLog.appended,
     );
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);

@@ -82,7 +82,7 @@ export class RunExits {
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
     // A run ended over a limit is unexpected whatever its exit code: it is worth an alert.
     const expected = run.stopCause !== undefined || (run.limitHit === undefined && isExpectedExit(core.config, run));
-    const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.endOffsetSync());
+    const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.fileStartOffset);
     const what = describeExit(run);
     const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
     core.emit({

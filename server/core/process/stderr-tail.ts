@@ -9,15 +9,15 @@ const TAIL_BYTES = 4096;
 
 /**
  * The last lines of the file written since logical offset fromOffset (the run's start), given
- * the logical end offset of the file now; a rotation since then only shortens what is found.
+ * the logical offset of the file's first byte (fileStartOffset); a rotation since then only
+ * shortens what is found. One open, fstat and close when the run wrote nothing to stderr.
  */
-export function stderrTail(path: string, fromOffset: number, endOffset: number): string[] {
+export function stderrTail(path: string, fromOffset: number, fileStartOffset: number): string[] {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
     const size = fstatSync(fd).size;
-    // The file's first byte is logical offset endOffset - size (rotation moves the base).
-    const runStartInFile = Math.max(0, fromOffset - (endOffset - size));
+    const runStartInFile = Math.max(0, fromOffset - fileStartOffset);
     const start = Math.max(runStartInFile, size - TAIL_BYTES);
     if (start >= size) return [];
     const buffer = Buffer.alloc(size - start);

@@ -84,6 +84,7 @@ export class SpawnLog {
     try {
       this.fd ??= openSync(this.path, "a", 0o600);
       writeSync(this.fd, `${this.torn ? "\n" : ""}${JSON.stringify(entry)}\n`);
+      this.appends++;
       this.torn = false;
     } catch (error) {
       // A full disk must not stop a spawn; the next state save still records the run.
@@ -107,8 +108,19 @@ export class SpawnLog {
     this.append({ kind: "spawned", program, runId, pid, pidStartTicks });
   }
 
-  /** The state file now holds everything logged: start over (O_APPEND writes go to the new end). */
-  clear(): void {
+  /** Lines appended so far: a state snapshot taken now covers all of them. */
+  get appended(): number {
+    return this.appends;
+  }
+
+  private appends = 0;
+
+  /**
+   * The state file now holds everything logged: start over (O_APPEND writes go to the new end).
+   * With upTo (appended when the saved snapshot was taken), only if nothing was logged since.
+   */
+  clear(upTo?: number): void {
+    if (upTo !== undefined && upTo !== this.appends) return;
     try {
       this.fd ??= openSync(this.path, "a", 0o600);
       ftruncateSync(this.fd);

@@ -10,6 +10,7 @@
 // cat). A file that does not parse anyway (disk error, hand edits) is moved aside and reported;
 // the daemon then starts with no saved state.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { describeResource, errnoOf } from "../resource-errors.js";
 import { failpointNumber } from "../failpoints.js";
@@ -108,6 +109,11 @@ export function writeFileAtomic(path: string, data: string): void {
   closeSync(fd);
   renameSync(tmp, path);
   // The rename itself is durable once the directory is synced (matters for power loss only).
+  fsyncDirectory(path);
+}
+
+/** fsync of the directory holding path (the rename in it is durable then); refused by some filesystems. */
+function fsyncDirectory(path: string): void {
   try {
     const dir = openSync(dirname(path), "r");
     try {
@@ -118,6 +124,36 @@ export function writeFileAtomic(path: string, data: string): void {
   } catch {
     // some filesystems refuse fsync on a directory; the rename is still atomic
   }
+}
+
+/**
+ * writeFileAtomic with the write and both fsyncs on libuv's thread pool, so the event loop goes
+ * on meanwhile; only the rename runs on the main thread, after `commit()` said yes (a newer
+ * save may have landed meanwhile: then the temp file is dropped). Each call has its own temp.
+ */
+export async function writeFileAtomicAsync(path: string, data: string, tmp: string, commit: () => boolean): Promise<boolean> {
+  const file = await open(tmp, "w", 0o600);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } catch (error) {
+    await file.close();
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+  await file.close();
+  if (!commit()) {
+    await unlink(tmp).catch(() => undefined);
+    return false;
+  }
+  renameSync(tmp, path);
+  const dir = await open(dirname(path), "r").catch(() => undefined);
+  if (dir)
+    await dir
+      .sync()
+      .catch(() => undefined)
+      .finally(() => dir.close());
+  return true;
 }
 
 /** What reading a saved JSON document found; the caller words the problem for its own file. */
@@ -214,6 +250,12 @@ export function parseState(text: string): SavedState {
 export class StateStore {
   private saveScheduled = false;
   private frozen = false;
+  /** Snapshots taken so far, and the newest one on disk: an older one never replaces a newer one. */
+  private taken = 0;
+  private committed = 0;
+  /** A background save is being written (at most one; changes meanwhile save again after it). */
+  private writing = false;
+  private again = false;
 
   /** snapshot() builds the document to save; it is called at save time, so it is always current. */
   constructor(
@@ -221,8 +263,13 @@ export class StateStore {
     private readonly snapshot: () => SavedState,
     /** Told when saving starts failing and when it works again (an event in the journal). */
     private readonly onProblem?: (message: string) => void,
-    /** Called after each successful save (the spawn log it supersedes is emptied). */
-    private readonly afterSave?: () => void,
+    /**
+     * Called after each successful save with the mark() taken with its snapshot (the spawn log
+     * it supersedes is emptied, unless something was logged after the snapshot).
+     */
+    private readonly afterSave?: (mark: number | undefined) => void,
+    /** Read with each snapshot and handed to afterSave. Without it saveSoon writes synchronously. */
+    private readonly mark?: () => number,
   ) {}
 
   /** Reads the saved state. A missing file is a first start; a bad one is moved aside and reported. */
@@ -244,14 +291,23 @@ export class StateStore {
 
   /**
    * Saves once the current turn of the event loop is done: a burst of changes (a bulk start)
-   * costs one write. A crash before that write loses only what happened in this turn.
+   * costs one write. The write and its fsyncs run in the background (a state change must not
+   * wait for the disk: two fsyncs took 10-30 ms on a busy disk, on the event loop); what must be
+   * on disk before the daemon acts (a spawn's intent) uses saveNow. A crash before the write
+   * completes loses only these changes, as a crash before the next turn did, and a slow disk did.
    */
   saveSoon(): void {
     if (this.saveScheduled || this.frozen) return;
+    if (this.writing) {
+      this.again = true;
+      return;
+    }
     this.saveScheduled = true;
     const save = () => {
       this.saveScheduled = false;
-      if (!this.frozen) this.saveNow();
+      if (this.frozen) return;
+      if (this.mark) this.background = this.saveInBackground(this.mark);
+      else this.saveNow();
     };
     // A crash test may stretch the window a slow disk would open (see failpoints.ts).
     const delayMs = failpointNumber("state-save-delay-ms");
@@ -259,23 +315,61 @@ export class StateStore {
     else setTimeout(save, delayMs);
   }
 
+  private background: Promise<void> | undefined;
+
+  /** Settles once no background save is being written (tests; a save never rejects). */
+  async settled(): Promise<void> {
+    while (this.background) await this.background;
+  }
+
+  private async saveInBackground(mark: () => number): Promise<void> {
+    this.writing = true;
+    const generation = ++this.taken;
+    const marked = mark();
+    try {
+      const data = JSON.stringify(this.snapshot());
+      const written = await writeFileAtomicAsync(this.path, data, `${this.path}.background.tmp`, () => !this.frozen && generation > this.committed);
+      if (written) this.saved(generation, marked);
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.writing = false;
+      this.background = undefined;
+      if (this.again) {
+        this.again = false;
+        this.saveSoon();
+      }
+    }
+  }
+
   saveNow(): void {
     try {
+      const generation = ++this.taken;
+      const marked = this.mark?.();
       writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
-      if (this.failing) this.onProblem?.(`saving state to ${this.path} works again`);
-      this.failing = false;
-      this.afterSave?.();
+      this.saved(generation, marked);
     } catch (error) {
-      // A full disk must not take the daemon down; the previous file stays (the write goes to a
-      // temp file first) and the next change tries again. Said once per run of failures.
-      if (!this.failing) {
-        const why = describeResource(errnoOf(error)) ?? (error as Error).message;
-        const message = `saving state to ${this.path} failed: ${why}; the previous state file is kept, and saving is retried on the next change`;
-        process.emitWarning(`corral: ${message}`);
-        this.onProblem?.(message);
-      }
-      this.failing = true;
+      this.failed(error);
     }
+  }
+
+  private saved(generation: number, mark: number | undefined): void {
+    this.committed = generation;
+    if (this.failing) this.onProblem?.(`saving state to ${this.path} works again`);
+    this.failing = false;
+    this.afterSave?.(mark);
+  }
+
+  private failed(error: unknown): void {
+    // A full disk must not take the daemon down; the previous file stays (the write goes to a
+    // temp file first) and the next change tries again. Said once per run of failures.
+    if (!this.failing) {
+      const why = describeResource(errnoOf(error)) ?? (error as Error).message;
+      const message = `saving state to ${this.path} failed: ${why}; the previous state file is kept, and saving is retried on the next change`;
+      process.emitWarning(`corral: ${message}`);
+      this.onProblem?.(message);
+    }
+    this.failing = true;
   }
 
   private failing = false;

@@ -60,6 +60,11 @@ class DependencyCondition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEPENDENCY_CONDITION_COMPLETED: _ClassVar[DependencyCondition]
     DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: _ClassVar[DependencyCondition]
 
+class ProcessView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROCESS_VIEW_UNSPECIFIED: _ClassVar[ProcessView]
+    PROCESS_VIEW_BASIC: _ClassVar[ProcessView]
+
 class ShutdownHow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SHUTDOWN_HOW_UNSPECIFIED: _ClassVar[ShutdownHow]
@@ -104,6 +109,8 @@ DEPENDENCY_CONDITION_STARTED: DependencyCondition
 DEPENDENCY_CONDITION_READY: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: DependencyCondition
+PROCESS_VIEW_UNSPECIFIED: ProcessView
+PROCESS_VIEW_BASIC: ProcessView
 SHUTDOWN_HOW_UNSPECIFIED: ShutdownHow
 SHUTDOWN_HOW_SOFT: ShutdownHow
 SHUTDOWN_HOW_HARD: ShutdownHow
@@ -369,10 +376,12 @@ class LabelSelector(_message.Message):
     def __init__(self, match_labels: _Optional[_Mapping[str, str]] = ..., names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListProcessesRequest(_message.Message):
-    __slots__ = ("selector",)
+    __slots__ = ("selector", "view")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     selector: LabelSelector
-    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
+    view: ProcessView
+    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., view: _Optional[_Union[ProcessView, str]] = ...) -> None: ...
 
 class ListProcessesResponse(_message.Message):
     __slots__ = ("processes",)
@@ -493,14 +502,16 @@ class ProgramResult(_message.Message):
     def __init__(self, name: _Optional[str] = ..., ok: bool = ..., code: _Optional[int] = ..., error: _Optional[str] = ..., process: _Optional[_Union[ProcessInfo, _Mapping]] = ..., note: _Optional[str] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownResult, _Mapping]] = ...) -> None: ...
 
 class StartAllRequest(_message.Message):
-    __slots__ = ("selector", "wait", "timeout")
+    __slots__ = ("selector", "wait", "timeout", "view")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     selector: LabelSelector
     wait: StartWait
     timeout: _duration_pb2.Duration
-    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StartWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    view: ProcessView
+    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StartWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., view: _Optional[_Union[ProcessView, str]] = ...) -> None: ...
 
 class StartAllResponse(_message.Message):
     __slots__ = ("results",)
@@ -509,16 +520,18 @@ class StartAllResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ProgramResult, _Mapping]]] = ...) -> None: ...
 
 class StopAllRequest(_message.Message):
-    __slots__ = ("selector", "wait", "timeout", "sequential")
+    __slots__ = ("selector", "wait", "timeout", "sequential", "view")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     WAIT_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SEQUENTIAL_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     selector: LabelSelector
     wait: StopWait
     timeout: _duration_pb2.Duration
     sequential: bool
-    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StopWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sequential: bool = ...) -> None: ...
+    view: ProcessView
+    def __init__(self, selector: _Optional[_Union[LabelSelector, _Mapping]] = ..., wait: _Optional[_Union[StopWait, str]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sequential: bool = ..., view: _Optional[_Union[ProcessView, str]] = ...) -> None: ...
 
 class StopAllResponse(_message.Message):
     __slots__ = ("results",)

@@ -1,0 +1,88 @@
+// Rows for one call's cost: unary GetProcess at N programs (against a bare grpc-js unary server
+// on a Unix socket, in blocks interleaved with corral's), and `corral status` as a user runs it
+// (a new node process each time) against `node -e 0`.
+import { execFileSync } from "node:child_process";
+import { corralBin } from "../../test/helpers/cli.js";
+import type { BenchContext } from "../lib/context.js";
+import { LimitGrpc, unary } from "../lib/limit-grpc.js";
+import { median } from "../lib/proc.js";
+import { atMost, informational, type BenchRow } from "../lib/row.js";
+
+export function limitGrpc(ctx: BenchContext): Promise<LimitGrpc> {
+  return ctx.memo("limit-grpc", async () => {
+    const server = await LimitGrpc.start();
+    ctx.defer(() => server.close());
+    return server;
+  });
+}
+
+/** Median of sequential GetProcess calls (after a warm-up), in blocks alternating with the limit's. */
+export function statusRow(n: number, options: { scale?: boolean } = {}): BenchRow {
+  return {
+    name: `GetProcess of one program, N=${n}, median`,
+    baseline: "bare grpc-js unary, Unix socket",
+    goal: options.scale ? informational : atMost(0.3, "ms"),
+    scale: options.scale,
+    async measure(ctx) {
+      const daemon = await ctx.fleet(n);
+      const server = await limitGrpc(ctx);
+      const client = server.client();
+      const pm = daemon.client.processManager;
+      const name = `p${Math.floor(n / 2)}`;
+      const warmup = ctx.pick(1000, 300);
+      const blocks = ctx.pick(10, 4);
+      const perBlock = ctx.pick(300, 200);
+      ctx.progress(`GetProcess at N=${n}: ${warmup} warm-up calls, ${blocks}×${perBlock} measured`);
+      for (let i = 0; i < warmup; i++) {
+        await pm.getProcess({ name });
+        await unary(client, "status");
+      }
+      const corral: number[] = [];
+      const limit: number[] = [];
+      for (let b = 0; b < blocks; b++) {
+        for (let i = 0; i < perBlock; i++) {
+          const t0 = performance.now();
+          await pm.getProcess({ name });
+          corral.push(performance.now() - t0);
+        }
+        for (let i = 0; i < perBlock; i++) {
+          const t0 = performance.now();
+          await unary(client, "status");
+          limit.push(performance.now() - t0);
+        }
+      }
+      client.close();
+      const sorted = [...corral].sort((a, b) => a - b);
+      return {
+        corral: median(corral),
+        baseline: median(limit),
+        unit: "ms",
+        detail: `${corral.length} calls after ${warmup} warm-up; p90 ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(3)} ms`,
+      };
+    },
+  };
+}
+
+export const cliStatusRow = (n: number): BenchRow => ({
+  name: `CLI \`corral status\` round trip, N=${n}, median`,
+  baseline: "node -e 0",
+  goal: atMost(120, "ms"),
+  async measure(ctx) {
+    const daemon = await ctx.fleet(n);
+    const time = (args: string[]) => {
+      const t0 = performance.now();
+      execFileSync(process.execPath, args, { stdio: "ignore" });
+      return performance.now() - t0;
+    };
+    const reps = ctx.pick(20, 8);
+    ctx.progress(`CLI status ×${reps}`);
+    time([corralBin, "status", "--address", daemon.address]); // a compile cache, where there is one, is written here
+    const corral: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      corral.push(time([corralBin, "status", "--address", daemon.address]));
+      bare.push(time(["-e", "0"]));
+    }
+    return { corral: median(corral), baseline: median(bare), unit: "ms", detail: `${reps} runs each, interleaved, node ${process.version}` };
+  },
+});

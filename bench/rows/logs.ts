@@ -1,0 +1,159 @@
+// Rows for output: a line written by a child reaching a FollowLogs client (p99; the limit is the
+// child's stdout piped straight to the client), and N MB of stdout captured by corral against the
+// same writer spawned by bare node into an O_APPEND file (bytes counted checked equal to written).
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ProcessState, StartWait } from "../../client/ts/index.js";
+import { repoRoot, type TestDaemon } from "../../test/helpers/daemon.js";
+import { sleep } from "../../test/helpers/wait.js";
+import type { BenchContext } from "../lib/context.js";
+import { quantile } from "../quantile.js";
+import { median } from "../lib/proc.js";
+import { atMost, ratioAtMost, type BenchRow } from "../lib/row.js";
+import { wallMs } from "../limit/grpc-service.js";
+import { stalledFollowersRss } from "../logs-rows.js";
+
+const lineWriter = fileURLToPath(new URL("../limit/line-writer.js", import.meta.url));
+const recordWriter = join(repoRoot, "dist/test/fixtures/log-writer.js");
+const MB = 1024 * 1024;
+const LINES = 150;
+const LINE_INTERVAL_MS = 10;
+/** The first lines of a run are dropped: they may be written before the follow is in place. */
+const SKIP_LINES = 10;
+
+function logsDaemon(ctx: BenchContext): Promise<TestDaemon> {
+  const once = { autostart: false, autorestart: "never", startsecs: 0 };
+  return ctx.daemon("logs", {
+    liner: { command: [process.execPath, lineWriter, String(LINES), String(LINE_INTERVAL_MS)], ...once },
+    w200: { command: [process.execPath, recordWriter, "records", String(200 * MB)], ...once },
+  });
+}
+
+/** Latencies of the lines of one run, from stamps in the text received. */
+function collect(latencies: number[], state: { rest: string; lines: number }, text: string): void {
+  const received = wallMs();
+  const parts = (state.rest + text).split("\n");
+  state.rest = parts.pop()!;
+  for (const part of parts) if (state.lines++ >= SKIP_LINES) latencies.push(received - Number(part));
+}
+
+async function corralFollow(daemon: TestDaemon, latencies: number[]): Promise<void> {
+  const abort = new AbortController();
+  const state = { rest: "", lines: 0 };
+  const pm = daemon.client.processManager;
+  const follow = (async () => {
+    try {
+      for await (const response of pm.followLogs({ name: "liner" }, { signal: abort.signal })) {
+        collect(latencies, state, Buffer.from(response.chunk!.data).toString("latin1"));
+        if (state.lines >= LINES) break;
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+  })();
+  await sleep(200); // the follow's open; the skipped lines cover the rest
+  await pm.startProcess({ name: "liner", wait: StartWait.RUNNING });
+  await follow;
+  abort.abort();
+  while ((await pm.getProcess({ name: "liner" })).process?.state !== ProcessState.EXITED) await sleep(10);
+}
+
+async function pipeFollow(latencies: number[]): Promise<void> {
+  const state = { rest: "", lines: 0 };
+  const child = spawn(process.execPath, [lineWriter, String(LINES), String(LINE_INTERVAL_MS)], { stdio: ["ignore", "pipe", "inherit"] });
+  child.stdout!.on("data", (data: Buffer) => collect(latencies, state, data.toString("latin1")));
+  await new Promise((resolve) => child.once("close", resolve));
+}
+
+export const followRow: BenchRow = {
+  name: "child writes a line → FollowLogs client, p99",
+  baseline: "pipe to the client",
+  goal: atMost(2, "ms"),
+  async measure(ctx) {
+    const daemon = await logsDaemon(ctx);
+    const reps = ctx.pick(3, 1);
+    ctx.progress(`FollowLogs latency, ${reps}× ${LINES} lines`);
+    const corral: number[] = [];
+    const limit: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      await corralFollow(daemon, corral);
+      await pipeFollow(limit);
+    }
+    return {
+      corral: quantile(corral, 0.99),
+      baseline: quantile(limit, 0.99),
+      unit: "ms",
+      detail: `${corral.length} lines; p50 ${quantile(corral, 0.5).toFixed(2)} vs ${quantile(limit, 0.5).toFixed(2)} ms`,
+    };
+  },
+};
+
+export async function bareCapture(bytes: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "corral-bench-logs-"));
+  const fd = openSync(join(dir, "out.log"), "a");
+  try {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [recordWriter, "records", String(bytes)], { stdio: ["ignore", fd, fd], detached: true });
+    await new Promise<void>((resolve, reject) => child.once("exit", () => resolve()).once("error", reject));
+    const elapsed = performance.now() - t0;
+    if (statSync(join(dir, "out.log")).size !== bytes) throw new Error("bare run: wrong size");
+    return elapsed;
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function corralCapture(daemon: TestDaemon, name: string, bytes: number): Promise<number> {
+  const pm = daemon.client.processManager;
+  const before = (await pm.readLogs({ name, offset: 0n, maxBytes: 1 })).endOffset;
+  const t0 = performance.now();
+  const started = await pm.startProcess({ name, wait: StartWait.RUNNING });
+  const runId = started.process?.run?.runId ?? 0n;
+  // The run's exit from the event journal (replayed, so an exit before the watch opens counts):
+  // one idle stream, where polling GetProcess every 2 ms cost the daemon ~1 s of CPU per 200 MB,
+  // taken from the writer (the bench measuring itself).
+  const abort = new AbortController();
+  try {
+    for await (const item of pm.watchEvents({ programs: [name] }, { signal: abort.signal })) {
+      if (item.kind.case === "event" && item.kind.value.runId === runId && item.kind.value.detail.case === "processExited") break;
+    }
+  } finally {
+    abort.abort();
+  }
+  const elapsed = performance.now() - t0;
+  const counted = (await pm.readLogs({ name, offset: 0n, maxBytes: 1 })).endOffset - before;
+  if (counted !== BigInt(bytes)) throw new Error(`${name}: ${counted} bytes counted, ${bytes} written`);
+  return elapsed;
+}
+
+export const captureRow: BenchRow = {
+  name: "200 MB of stdout captured",
+  baseline: "the child writes its own file",
+  goal: ratioAtMost(1.05),
+  async measure(ctx) {
+    const daemon = await logsDaemon(ctx);
+    const reps = ctx.pick(3, 1);
+    ctx.progress(`200 MB capture ×${reps}`);
+    const corral: number[] = [];
+    const bare: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      bare.push(await bareCapture(200 * MB));
+      corral.push(await corralCapture(daemon, "w200", 200 * MB));
+    }
+    return { corral: median(corral), baseline: median(bare), unit: "ms", detail: `median of ${reps}, rotated at 10 MiB; bytes counted = written` };
+  },
+};
+
+export const stalledFollowersRow: BenchRow = {
+  name: "daemon RSS with 200 stalled FollowLogs streams",
+  baseline: "the daemon's RSS before they opened",
+  goal: atMost(300, "MB"),
+  async measure(ctx) {
+    ctx.progress("200 stalled followers while the program writes 40 MB");
+    return stalledFollowersRss(200);
+  },
+};
