@@ -3,6 +3,7 @@
 // keeps every byte of their output, keeps user-stopped programs stopped, applies restart
 // policies to runs that ended meanwhile, never adopts a reused pid, and continues the journal.
 import assert from "node:assert/strict";
+import { statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -42,14 +43,15 @@ async function counterLog(daemon: TestDaemon, name: string): Promise<{ lines: nu
 }
 
 test("after SIGKILL of the daemon, the next daemon re-adopts every live run and loses no output", { timeout: 120_000 }, async () => {
-  await inSharedHome(async ({ owned, start }) => {
+  await inSharedHome(async ({ home, owned, start }) => {
     const programs = fleet();
     const first = await start({ programs });
     const before = await waitForStates(first, (p) => p.state === ProcessState.RUNNING, "all 20 RUNNING");
     owned.add(before.values());
     assert.equal(before.size, 20);
     await first.client.processManager.stopProcess({ name: "user-stopped" });
-    await sleep(300); // the counters print
+    // The counters have printed before the kill (the read also checks the lines are contiguous).
+    await waitUntil(async () => (await counterLog(first, "counter-0")).lines >= 3, 10_000, "counter-0 to print");
     const maxRunIdBefore = Math.max(...[...before.values()].map((p) => Number(p.run?.runId ?? 0n)));
 
     await killDaemon(first);
@@ -61,7 +63,10 @@ test("after SIGKILL of the daemon, the next daemon re-adopts every live run and 
     process.kill(-diesNever, "SIGKILL");
     const survivors = [...before.values()].filter((p) => !["user-stopped", "dies-always", "dies-never"].includes(p.name));
     for (const p of survivors) assert.ok(isAlive(p.run?.pid ?? 0), `${p.name} outlives the daemon`);
-    await sleep(500);
+    // Output written while no daemon runs must be kept too: wait until the counter's own file grew.
+    const counterFile = join(home, "logs", "counter-0.stdout.log");
+    const sizeAtKill = statSync(counterFile).size;
+    await waitUntil(() => statSync(counterFile).size >= sizeAtKill + 8, 10_000, "counter-0 to write while no daemon runs");
 
     const second = await start({ programs });
     const after = await waitForStates(
