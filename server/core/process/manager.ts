@@ -212,6 +212,8 @@ export class ProcessManager {
       signal: options.signal,
       onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`),
     });
+    // The caller hears of the stop once its outcome (exit status and time) is on disk too.
+    this.persistence.saveNow();
     return { process: program.snapshot(), survivors: shutdown.survivors, shutdown };
   }
 
