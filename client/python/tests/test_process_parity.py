@@ -5,6 +5,7 @@ friends over FindProcesses / ListZombies, and WatchStats as an iterator."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 
@@ -98,14 +99,21 @@ def test_watch_stats_is_an_iterator_of_ticks(corral):
 
 
 def test_a_client_fails_a_monitored_run_and_the_first_failure_wins(corral):
-    # Exits 7 on SIGINT (the kill signal); a second failure is kept as secondary.
-    script = "import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: sys.exit(7))\nprint('up', flush=True)\nwhile True: time.sleep(0.05)"
+    # Exits 7 on SIGINT (the kill signal), but only once the test has sent its second failure
+    # (the marker file): a second failure while the run is still ending is kept as secondary.
+    marker = os.path.join(tempfile.mkdtemp(prefix="corral-fail-"), "both-sent")
+    script = (
+        "import os, signal, sys, time\n"
+        f"def on_int(*a):\n    while not os.path.exists({marker!r}): time.sleep(0.01)\n    sys.exit(7)\n"
+        "signal.signal(signal.SIGINT, on_int)\nprint('up', flush=True)\nwhile True: time.sleep(0.05)"
+    )
     result = None
-    for item in corral.run_monitored(sys.executable, ["-c", script], kill_grace=5):
+    for item in corral.run_monitored(sys.executable, ["-c", script], kill_grace=30):
         kind = item.WhichOneof("event")
         if kind == "output" and b"up" in item.output.data:
             corral.fail_monitored(started.run_id, "sensor unplugged")
             corral.fail_monitored(started.run_id, "second opinion")
+            open(marker, "w").close()
         if kind == "started":
             started = item.started
         if kind == "result":
@@ -114,3 +122,4 @@ def test_a_client_fails_a_monitored_run_and_the_first_failure_wins(corral):
     assert result.outcome == corral_client.MonitoredOutcome.Value("MONITORED_OUTCOME_FAILED_BY_CLIENT")
     assert result.message.startswith("sensor unplugged")
     assert [f.message for f in result.secondary] == ["second opinion"]
+    shutil.rmtree(os.path.dirname(marker))
