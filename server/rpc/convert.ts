@@ -318,8 +318,9 @@ export function shutdownToProto(result: ShutdownResult): ProtoShutdownResult {
   return create(ShutdownResultSchema, { wasRunning: result.wasRunning, pid: result.pid, how: SHUTDOWN_HOW[result.how], survivors: result.survivors });
 }
 
-export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
+export function logChunkToProto(chunk: LogChunk, program: string): ProtoLogChunk {
   return create(LogChunkSchema, {
+    program,
     stream: logStreamToProto(chunk.stream),
     offset: BigInt(chunk.offset),
     data: chunk.data,

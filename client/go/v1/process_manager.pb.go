@@ -2609,7 +2609,12 @@ type ReadLogsRequest struct {
 	// At most this many bytes (default and cap: 1 MiB).
 	MaxBytes uint32 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
 	// Read the last N lines instead of a range.
-	TailLines     uint32 `protobuf:"varint,5,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
+	TailLines uint32 `protobuf:"varint,5,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
+	// Read from the first byte written at or after this time instead (overrides offset and
+	// tail_lines). Precise to a second while the daemon watched the stream; for output older
+	// than the daemon (or its last restart) the start may be earlier, never later: no byte
+	// written since then is skipped.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2677,6 +2682,13 @@ func (x *ReadLogsRequest) GetTailLines() uint32 {
 		return x.TailLines
 	}
 	return 0
+}
+
+func (x *ReadLogsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
 }
 
 // ReadLogsResponse holds the bytes read.
@@ -2754,7 +2766,9 @@ type LogChunk struct {
 	// The ranges dropped between the offset asked for (ReadLogs) or the follower's last position
 	// (FollowLogs) and this chunk's offset: every byte is either read or reported here. A chunk
 	// may carry gaps and no data.
-	Gaps          []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	Gaps []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	// The program whose output this is (a FollowLogs of every program mixes them).
+	Program       string `protobuf:"bytes,6,opt,name=program,proto3" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2822,6 +2836,13 @@ func (x *LogChunk) GetGaps() []*LogGap {
 		return x.Gaps
 	}
 	return nil
+}
+
+func (x *LogChunk) GetProgram() string {
+	if x != nil {
+		return x.Program
+	}
+	return ""
 }
 
 // LogGap is a range of a stream's logical offsets whose bytes are no longer kept.
@@ -2903,7 +2924,14 @@ type FollowLogsRequest struct {
 	// Start with the last N lines of each followed stream (0: only new output).
 	TailLines uint32 `protobuf:"varint,3,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
 	// Start at this logical offset instead (only with a single stream).
-	Offset        *uint64 `protobuf:"varint,4,opt,name=offset,proto3,oneof" json:"offset,omitempty"`
+	Offset *uint64 `protobuf:"varint,4,opt,name=offset,proto3,oneof" json:"offset,omitempty"`
+	// Follow every program of this daemon (those configured when the call starts, remote ones
+	// left out) instead of the one named: name must then be empty, and each chunk's program says
+	// whose output it is. tail_lines applies to each program's streams; offset cannot be given.
+	AllPrograms bool `protobuf:"varint,5,opt,name=all_programs,json=allPrograms,proto3" json:"all_programs,omitempty"`
+	// Start with the output written at or after this time (as ReadLogsRequest.since) instead of
+	// tail_lines or offset.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2964,6 +2992,20 @@ func (x *FollowLogsRequest) GetOffset() uint64 {
 		return *x.Offset
 	}
 	return 0
+}
+
+func (x *FollowLogsRequest) GetAllPrograms() bool {
+	if x != nil {
+		return x.AllPrograms
+	}
+	return false
+}
+
+func (x *FollowLogsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
 }
 
 // FollowLogsResponse is one chunk of output.
@@ -4628,8 +4670,11 @@ type ApplyConfigRequest struct {
 	//
 	//	*ApplyConfigRequest_Text
 	//	*ApplyConfigRequest_Path
-	Source        isApplyConfigRequest_Source `protobuf_oneof:"source"`
-	DryRun        bool                        `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	Source isApplyConfigRequest_Source `protobuf_oneof:"source"`
+	DryRun bool                        `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// A config with no programs would stop and remove every program of the daemon: it is
+	// refused (INVALID_ARGUMENT, field "programs") unless this says that is what is wanted.
+	AllowEmpty    bool `protobuf:"varint,4,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4692,6 +4737,13 @@ func (x *ApplyConfigRequest) GetPath() string {
 func (x *ApplyConfigRequest) GetDryRun() bool {
 	if x != nil {
 		return x.DryRun
+	}
+	return false
+}
+
+func (x *ApplyConfigRequest) GetAllowEmpty() bool {
+	if x != nil {
+		return x.AllowEmpty
 	}
 	return false
 }
@@ -5230,37 +5282,41 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"sequential\x88\x01\x01B\r\n" +
 	"\v_sequential\"E\n" +
 	"\x0fStopAllResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xa7\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xd9\x01\n" +
 	"\x0fReadLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x04R\x06offset\x12\x1b\n" +
 	"\tmax_bytes\x18\x04 \x01(\rR\bmaxBytes\x12\x1d\n" +
 	"\n" +
-	"tail_lines\x18\x05 \x01(\rR\ttailLines\"\x7f\n" +
+	"tail_lines\x18\x05 \x01(\rR\ttailLines\x120\n" +
+	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x7f\n" +
 	"\x10ReadLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\x12!\n" +
 	"\ffirst_offset\x18\x02 \x01(\x04R\vfirstOffset\x12\x1d\n" +
 	"\n" +
-	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xbb\x01\n" +
+	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xd5\x01\n" +
 	"\bLogChunk\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
-	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\"\xa5\x01\n" +
+	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\x12\x18\n" +
+	"\aprogram\x18\x06 \x01(\tR\aprogram\"\xa5\x01\n" +
 	"\x06LogGap\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1f\n" +
 	"\vfrom_offset\x18\x02 \x01(\x04R\n" +
 	"fromOffset\x12\x1b\n" +
 	"\tto_offset\x18\x03 \x01(\x04R\btoOffset\x12/\n" +
-	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\"\x9c\x01\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\"\xf1\x01\n" +
 	"\x11FollowLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1d\n" +
 	"\n" +
 	"tail_lines\x18\x03 \x01(\rR\ttailLines\x12\x1b\n" +
-	"\x06offset\x18\x04 \x01(\x04H\x00R\x06offset\x88\x01\x01B\t\n" +
+	"\x06offset\x18\x04 \x01(\x04H\x00R\x06offset\x88\x01\x01\x12!\n" +
+	"\fall_programs\x18\x05 \x01(\bR\vallPrograms\x120\n" +
+	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05sinceB\t\n" +
 	"\a_offset\"?\n" +
 	"\x12FollowLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xff\x04\n" +
@@ -5376,11 +5432,13 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\rProgramChange\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06fields\x18\x02 \x03(\tR\x06fields\x12#\n" +
-	"\rneeds_restart\x18\x03 \x01(\bR\fneedsRestart\"c\n" +
+	"\rneeds_restart\x18\x03 \x01(\bR\fneedsRestart\"\x84\x01\n" +
 	"\x12ApplyConfigRequest\x12\x14\n" +
 	"\x04text\x18\x01 \x01(\tH\x00R\x04text\x12\x14\n" +
 	"\x04path\x18\x02 \x01(\tH\x00R\x04path\x12\x17\n" +
-	"\adry_run\x18\x03 \x01(\bR\x06dryRunB\b\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x1f\n" +
+	"\vallow_empty\x18\x04 \x01(\bR\n" +
+	"allowEmptyB\b\n" +
 	"\x06source\"Y\n" +
 	"\x13ApplyConfigResponse\x12)\n" +
 	"\x04diff\x18\x01 \x01(\v2\x15.corral.v1.ConfigDiffR\x04diff\x12\x17\n" +
@@ -5631,81 +5689,83 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	79,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
 	32,  // 60: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 61: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	39,  // 62: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 63: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	80,  // 64: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	40,  // 65: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 66: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	7,   // 67: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 68: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	39,  // 69: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	80,  // 70: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	47,  // 71: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	49,  // 72: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	50,  // 73: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	48,  // 74: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	51,  // 75: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	45,  // 76: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	46,  // 77: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	44,  // 78: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	64,  // 79: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 80: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 81: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	79,  // 82: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	43,  // 83: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	54,  // 84: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	82,  // 85: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	80,  // 86: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	57,  // 87: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	65,  // 88: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	64,  // 89: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	64,  // 90: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	8,   // 91: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	17,  // 92: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 93: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	19,  // 94: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	21,  // 95: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	23,  // 96: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	25,  // 97: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	28,  // 98: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	30,  // 99: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	33,  // 100: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	35,  // 101: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	37,  // 102: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	41,  // 103: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	52,  // 104: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	55,  // 105: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	58,  // 106: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	60,  // 107: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	62,  // 108: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	66,  // 109: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	68,  // 110: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	70,  // 111: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	72,  // 112: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	20,  // 113: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	22,  // 114: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	24,  // 115: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	26,  // 116: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	29,  // 117: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	31,  // 118: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	34,  // 119: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	36,  // 120: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	38,  // 121: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	42,  // 122: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	53,  // 123: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	56,  // 124: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	59,  // 125: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	61,  // 126: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	63,  // 127: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	67,  // 128: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	69,  // 129: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	71,  // 130: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	73,  // 131: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	113, // [113:132] is the sub-list for method output_type
-	94,  // [94:113] is the sub-list for method input_type
-	94,  // [94:94] is the sub-list for extension type_name
-	94,  // [94:94] is the sub-list for extension extendee
-	0,   // [0:94] is the sub-list for field type_name
+	80,  // 62: corral.v1.ReadLogsRequest.since:type_name -> google.protobuf.Timestamp
+	39,  // 63: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 64: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	80,  // 65: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	40,  // 66: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 67: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	7,   // 68: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 69: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	80,  // 70: corral.v1.FollowLogsRequest.since:type_name -> google.protobuf.Timestamp
+	39,  // 71: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	80,  // 72: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	47,  // 73: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	49,  // 74: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	50,  // 75: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	48,  // 76: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	51,  // 77: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	45,  // 78: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	46,  // 79: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	44,  // 80: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	64,  // 81: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 82: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 83: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	79,  // 84: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	43,  // 85: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	54,  // 86: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	82,  // 87: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	80,  // 88: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	57,  // 89: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	65,  // 90: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	64,  // 91: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	64,  // 92: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	8,   // 93: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	17,  // 94: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 95: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	19,  // 96: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	21,  // 97: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	23,  // 98: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	25,  // 99: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	28,  // 100: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	30,  // 101: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	33,  // 102: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	35,  // 103: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	37,  // 104: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	41,  // 105: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	52,  // 106: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	55,  // 107: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	58,  // 108: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	60,  // 109: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	62,  // 110: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	66,  // 111: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	68,  // 112: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	70,  // 113: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	72,  // 114: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	20,  // 115: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	22,  // 116: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	24,  // 117: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	26,  // 118: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	29,  // 119: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	31,  // 120: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	34,  // 121: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	36,  // 122: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	38,  // 123: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	42,  // 124: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	53,  // 125: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	56,  // 126: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	59,  // 127: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	61,  // 128: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	63,  // 129: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	67,  // 130: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	69,  // 131: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	71,  // 132: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	73,  // 133: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	115, // [115:134] is the sub-list for method output_type
+	96,  // [96:115] is the sub-list for method input_type
+	96,  // [96:96] is the sub-list for extension type_name
+	96,  // [96:96] is the sub-list for extension extendee
+	0,   // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }

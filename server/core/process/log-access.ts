@@ -1,5 +1,6 @@
 // Reading a program's logs as clients ask for them: a range or the last N lines of one stream,
-// or following one stream or both merged in arrival order. The files themselves are logs.ts.
+// or following one stream or both merged in arrival order, of one program or of all of them.
+// The files themselves are log-file.ts.
 import { InvalidArgumentError } from "../errors.js";
 import { merge } from "./merge.js";
 import type { Program } from "./program.js";
@@ -10,6 +11,8 @@ export interface ReadLogsOptions {
   offset?: number;
   maxBytes?: number; // default and cap 1 MiB
   tailLines?: number;
+  /** Read from the first byte written at or after this time (overrides offset and tailLines; log-file.ts offsetSince). */
+  sinceMs?: number;
 }
 
 export interface ReadLogsResult {
@@ -23,6 +26,8 @@ export interface FollowLogsOptions {
   stream?: LogStreamName;
   tailLines?: number;
   offset?: number;
+  /** Start at the first byte written at or after this time (overrides tailLines and offset). */
+  sinceMs?: number;
   signal?: AbortSignal;
 }
 
@@ -35,7 +40,12 @@ export async function readLogs(program: Program, options: ReadLogsOptions): Prom
     throw new InvalidArgumentError("max_bytes", options.maxBytes, "must be a non-negative integer");
   }
   const maxBytes = Math.min(options.maxBytes || MAX_READ_BYTES, MAX_READ_BYTES);
-  const offset = options.tailLines && options.tailLines > 0 ? await file.tailOffset(options.tailLines) : (options.offset ?? 0);
+  const offset =
+    options.sinceMs !== undefined
+      ? await file.offsetSince(options.sinceMs)
+      : options.tailLines && options.tailLines > 0
+        ? await file.tailOffset(options.tailLines)
+        : (options.offset ?? 0);
   const { first, end, ...chunk } = await file.read(offset, maxBytes);
   return { chunk, firstOffset: first, endOffset: end };
 }
@@ -43,16 +53,18 @@ export async function readLogs(program: Program, options: ReadLogsOptions): Prom
 /** Follows one stream, or both merged in arrival order. */
 export async function* followLogs(program: Program, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
   const files = options.stream ? [options.stream === "stderr" ? program.stderr : program.stdout] : [program.stdout, program.stderr];
-  if (options.offset !== undefined && files.length > 1) {
+  if (options.offset !== undefined && options.sinceMs === undefined && files.length > 1) {
     throw new InvalidArgumentError("offset", options.offset, "an offset needs a single stream (stdout or stderr)");
   }
   const starts = await Promise.all(
     files.map(async (file) =>
-      options.offset !== undefined
-        ? options.offset
-        : options.tailLines && options.tailLines > 0
-          ? file.tailOffset(options.tailLines)
-          : (await file.bounds()).end,
+      options.sinceMs !== undefined
+        ? file.offsetSince(options.sinceMs)
+        : options.offset !== undefined
+          ? options.offset
+          : options.tailLines && options.tailLines > 0
+            ? file.tailOffset(options.tailLines)
+            : (await file.bounds()).end,
     ),
   );
   if (files.length === 1) {
@@ -60,4 +72,23 @@ export async function* followLogs(program: Program, options: FollowLogsOptions =
     return;
   }
   yield* merge(files.map((file, i) => file.follow(starts[i], options.signal)));
+}
+
+/** A chunk of some program's output, when several programs are followed at once. */
+export interface ProgramLogChunk {
+  program: string;
+  chunk: LogChunk;
+}
+
+async function* tagged(program: Program, options: FollowLogsOptions): AsyncGenerator<ProgramLogChunk> {
+  for await (const chunk of followLogs(program, options)) yield { program: program.name, chunk };
+}
+
+/**
+ * Follows these programs' streams merged in arrival order (like `pm2 logs`). The memory held
+ * while the client does not read is one chunk read ahead per followed stream (merge.ts), so
+ * FOLLOW_CHUNK x 2 x programs, plus the gRPC stream's buffer.
+ */
+export function followAllLogs(programs: Program[], options: Omit<FollowLogsOptions, "offset">): AsyncGenerator<ProgramLogChunk> {
+  return merge(programs.map((program) => tagged(program, options)));
 }

@@ -11,7 +11,7 @@ import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
 import { Persistence, type RestoreOutcome } from "./adopt.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
-import { followLogs, readLogs, type FollowLogsOptions, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
+import { followAllLogs, followLogs, readLogs, type FollowLogsOptions, type ProgramLogChunk, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { Program } from "./program.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
@@ -20,7 +20,7 @@ import { parseSignal } from "../os/signals.js";
 import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
 
 export type { StartOptions, StopOptions } from "./bulk.js";
-export type { FollowLogsOptions, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
+export type { FollowLogsOptions, ProgramLogChunk, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
 
 export interface ProcessManagerOptions {
   /** Daemon home: logs go to <home>/logs, state to <home>/state. */
@@ -288,7 +288,7 @@ export class ProcessManager {
   }
 
   /** ApplyConfig: config text or an absolute file path, read and applied (live-config.ts). */
-  applyConfigFrom(source: ConfigSource | undefined, options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+  applyConfigFrom(source: ConfigSource | undefined, options: { dryRun?: boolean; allowEmpty?: boolean } = {}): Promise<AppliedConfig> {
     return this.live.applyFrom(source, options);
   }
 
@@ -314,6 +314,14 @@ export class ProcessManager {
   /** Follows one stream, or both merged in arrival order (log-access.ts). */
   async *followLogs(name: string, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
     yield* followLogs(this.program(name), options);
+  }
+
+  /** Follows every local program configured now, chunks tagged with their program (log-access.ts). */
+  followAllLogs(options: Omit<FollowLogsOptions, "offset"> = {}): AsyncGenerator<ProgramLogChunk> {
+    return followAllLogs(
+      [...this.programs.values()].filter((program) => program.remoteHost === undefined),
+      options,
+    );
   }
 
   watchEvents(options: WatchOptions = {}): AsyncGenerator<WatchItem> {

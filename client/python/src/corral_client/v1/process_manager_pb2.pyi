@@ -501,18 +501,20 @@ class StopAllResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ProgramResult, _Mapping]]] = ...) -> None: ...
 
 class ReadLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines")
+    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     offset: int
     max_bytes: int
     tail_lines: int
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ...) -> None: ...
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReadLogsResponse(_message.Message):
     __slots__ = ("chunk", "first_offset", "end_offset")
@@ -525,18 +527,20 @@ class ReadLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ..., first_offset: _Optional[int] = ..., end_offset: _Optional[int] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("stream", "offset", "data", "time", "gaps")
+    __slots__ = ("stream", "offset", "data", "time", "gaps", "program")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     GAPS_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
     stream: LogStream
     offset: int
     data: bytes
     time: _timestamp_pb2.Timestamp
     gaps: _containers.RepeatedCompositeFieldContainer[LogGap]
-    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ...) -> None: ...
+    program: str
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ..., program: _Optional[str] = ...) -> None: ...
 
 class LogGap(_message.Message):
     __slots__ = ("stream", "from_offset", "to_offset", "reason")
@@ -551,16 +555,20 @@ class LogGap(_message.Message):
     def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., from_offset: _Optional[int] = ..., to_offset: _Optional[int] = ..., reason: _Optional[_Union[LogGapReason, str]] = ...) -> None: ...
 
 class FollowLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "tail_lines", "offset")
+    __slots__ = ("name", "stream", "tail_lines", "offset", "all_programs", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROGRAMS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     tail_lines: int
     offset: int
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ...) -> None: ...
+    all_programs: bool
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ..., all_programs: bool = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FollowLogsResponse(_message.Message):
     __slots__ = ("chunk",)
@@ -814,14 +822,16 @@ class ProgramChange(_message.Message):
     def __init__(self, name: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., needs_restart: bool = ...) -> None: ...
 
 class ApplyConfigRequest(_message.Message):
-    __slots__ = ("text", "path", "dry_run")
+    __slots__ = ("text", "path", "dry_run", "allow_empty")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EMPTY_FIELD_NUMBER: _ClassVar[int]
     text: str
     path: str
     dry_run: bool
-    def __init__(self, text: _Optional[str] = ..., path: _Optional[str] = ..., dry_run: bool = ...) -> None: ...
+    allow_empty: bool
+    def __init__(self, text: _Optional[str] = ..., path: _Optional[str] = ..., dry_run: bool = ..., allow_empty: bool = ...) -> None: ...
 
 class ApplyConfigResponse(_message.Message):
     __slots__ = ("diff", "dry_run")
