@@ -3,10 +3,10 @@
 // one-host commands; --all and --label go to every host in scope: start in config order of
 // hosts, stop in reverse (each daemon stops its own programs in reverse dependency order).
 // Hosts that do not answer within the deadline are reported per program; the rest still act.
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { StopWait, type ProgramResult } from "../../ts/index.js";
 import { HostUnreachableError } from "../../ts/hosts.js";
-import { parseDuration, parseLabels, parsing } from "../args.js";
+import { parseDuration, parseLabels, parseOptions } from "../args.js";
+import { COMMANDS, type OptionSpec } from "../spec.js";
 import type { CliContext } from "../context.js";
 import { codeName, describeCallError } from "../errors.js";
 import { formatTable, stateName } from "../format.js";
@@ -15,28 +15,21 @@ import { logs } from "../commands/logs.js";
 import { pidOf, restart, signal, start, startWait, stop, timeoutOptions } from "../commands/lifecycle.js";
 import type { FleetContext } from "./context.js";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
 type OneHostCommand = (ctx: CliContext, args: string[]) => Promise<number>;
 
-const OPTIONS: Record<string, Options> = {
-  start: {
-    all: { type: "boolean" },
-    label: { type: "string", multiple: true },
-    "no-wait": { type: "boolean" },
-    timeout: { type: "string" },
-    ready: { type: "boolean" },
-  },
-  stop: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" } },
-  restart: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
-  signal: { group: { type: "boolean" } },
-  logs: { follow: { type: "boolean", short: "f" }, tail: { type: "string", short: "n" }, stderr: { type: "boolean" } },
+/** The commands' own options (spec.ts): the same as with one daemon. */
+const OPTIONS: Record<string, Readonly<Record<string, OptionSpec>>> = {
+  start: COMMANDS.start.options,
+  stop: COMMANDS.stop.options,
+  restart: COMMANDS.restart.options,
+  signal: COMMANDS.signal.options,
+  logs: COMMANDS.logs.options,
 };
 const ONE_HOST: Record<string, OneHostCommand> = { start, stop, restart, signal, logs };
 
 /** The command's positionals, and its arguments without them (to pass on with other names). */
 function split(command: string, args: string[]) {
-  const { values, positionals, tokens } = parsing(command, () => parseArgs({ args, allowPositionals: true, options: OPTIONS[command]!, tokens: true }));
-  const positionalIndexes = new Set(tokens.filter((token) => token.kind === "positional").map((token) => token.index));
+  const { values, positionals, positionalIndexes } = parseOptions(OPTIONS[command]!, args, command);
   const optionArgs = args.filter((_, index) => !positionalIndexes.has(index));
   return { values: values as Record<string, string | boolean | string[] | undefined>, positionals, optionArgs };
 }
