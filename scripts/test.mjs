@@ -65,6 +65,14 @@ const clientSuite = (title, cmd, args, cwd) => {
   if (run.status !== 0) failed.push(title);
 };
 clientSuite("pytest (client/python)", join(root, ".tools/venv/bin/python"), ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], "client/python");
+// The Python package's dependency ranges at both ends (oldest pins, newest releases incl.
+// protobuf 7), venvs cached in .tools/python-ranges: about 30 s once installed.
+clientSuite(
+  "python dependency ranges (client/python/check_dependency_ranges.py)",
+  join(root, ".tools/venv/bin/python"),
+  ["check_dependency_ranges.py"],
+  "client/python",
+);
 clientSuite("go test (client/go)", goBinary(), ["test", "-count=1", "./..."], "client/go");
 if (failed.length) {
   console.error(`\nfailed: ${failed.join(", ")}`);

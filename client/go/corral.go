@@ -86,6 +86,8 @@ func DialWith(address string, options Options, opts ...grpc.DialOption) (*Client
 		return nil, err
 	}
 	all := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, secure...)
+	// An unreachable daemon is probed and named (connection.go), for every call.
+	all = append(all, diagnosisInterceptors(target, options.TLS)...)
 	conn, err := grpc.NewClient(target, append(all, opts...)...)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,10 @@ func testConfig() map[string]any {
 }
 
 func TestMain(m *testing.M) {
+	// The binary re-run as another user for one connection case (connection_errors_test.go): no daemon.
+	if os.Getenv(connectCaseEnv) != "" {
+		os.Exit(connectCaseMain())
+	}
 	os.Exit(runWithDaemon(m))
 }
 

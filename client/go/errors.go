@@ -31,6 +31,12 @@ type Error struct {
 	BadRequest          *errdetails.BadRequest
 	PreconditionFailure *errdetails.PreconditionFailure
 	ResourceInfo        *errdetails.ResourceInfo
+	// ConnectionProblem names why the daemon could not be reached (Unavailable only:
+	// SOCKET_MISSING, TLS_SERVER_NAME, ...; README "When a client cannot connect"), "" when the
+	// client's probe found nothing wrong. The message is then that problem's, and
+	// TransportDetails what grpc-go said.
+	ConnectionProblem string
+	TransportDetails  string
 }
 
 // AsError returns err as an *Error when it carries a gRPC status (a raw generated client's error

@@ -1,7 +1,8 @@
 package corral_test
 
 // A generic client (grpcurl, installed at a pinned version by scripts/install-tools.sh) finds
-// the services through server reflection and calls them with no .proto files at hand.
+// the services through server reflection, shows their comments and calls them with no .proto
+// files at hand; an older client speaking reflection v1alpha (grpc-go's own stubs) does too.
 
 import (
 	"encoding/json"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corral-dev/corral/client/go"
 	corralv1 "github.com/corral-dev/corral/client/go/v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 )
 
 func grpcurl(t *testing.T, args ...string) (string, error) {
@@ -36,6 +39,75 @@ func TestGrpcurlListsServicesThroughReflection(t *testing.T) {
 			t.Errorf("grpcurl list does not show %s:\n%s", service, out)
 		}
 	}
+}
+
+func TestGrpcurlDescribeShowsTheProtoComments(t *testing.T) {
+	// Each symbol with a line of the comment above it in proto/corral/v1 (read from the file,
+	// so the test follows the proto): a service, an rpc, a message and a field.
+	source, err := os.ReadFile(filepath.Join(repoRoot, "proto/corral/v1/process_manager.proto"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commentAbove := func(declaration string) string {
+		lines := strings.Split(string(source), "\n")
+		for i, line := range lines {
+			if strings.HasPrefix(strings.TrimSpace(line), declaration) && i > 0 && strings.HasPrefix(strings.TrimSpace(lines[i-1]), "//") {
+				return strings.TrimSpace(lines[i-1])
+			}
+		}
+		t.Fatalf("no comment above %q in process_manager.proto", declaration)
+		return ""
+	}
+	for symbol, declaration := range map[string]string{
+		"corral.v1.ProcessManager":             "service ProcessManager",
+		"corral.v1.ProcessManager.StopProcess": "rpc StopProcess(",
+		"corral.v1.StopProcessRequest":         "message StopProcessRequest",
+	} {
+		want := commentAbove(declaration)
+		out, err := grpcurl(t, daemonSocket, "describe", symbol)
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("grpcurl describe %s: want the comment %q, got %v\n%s", symbol, want, err, out)
+		}
+	}
+	// The whole server at once: every listed service resolves (reflection describes itself and health too).
+	out, err := grpcurl(t, daemonSocket, "describe")
+	if err != nil {
+		t.Fatalf("grpcurl describe: %v\n%s", err, out)
+	}
+	for _, service := range []string{"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "corral.v1.ProcessMonitor"} {
+		if !strings.Contains(out, service+" is a service:") {
+			t.Errorf("grpcurl describe does not describe %s:\n%s", service, out)
+		}
+	}
+}
+
+func TestReflectionV1AlphaListsTheServices(t *testing.T) {
+	c, err := corral.Dial(daemonSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	stream, err := reflectionv1alpha.NewServerReflectionClient(c.Conn).ServerReflectionInfo(ctxFor(t, 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionv1alpha.ServerReflectionRequest{MessageRequest: &reflectionv1alpha.ServerReflectionRequest_ListServices{ListServices: "*"}}); err != nil {
+		t.Fatal(err)
+	}
+	response, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("v1alpha ServerReflectionInfo: %v", err)
+	}
+	var names []string
+	for _, service := range response.GetListServicesResponse().GetService() {
+		names = append(names, service.GetName())
+	}
+	for _, want := range []string{"corral.v1.ProcessManager", "corral.v1.TaskRunner", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} {
+		if !strings.Contains(strings.Join(names, " ")+" ", want+" ") {
+			t.Errorf("v1alpha list_services lacks %s: %v", want, names)
+		}
+	}
+	_ = stream.CloseSend()
 }
 
 func TestGrpcurlCallsHealthCheckThroughReflection(t *testing.T) {

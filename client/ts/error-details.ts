@@ -16,6 +16,7 @@ import {
   type ResourceInfo,
 } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { StatusSchema, type Status as RpcStatus } from "../../gen/ts/google/rpc/status_pb.js";
+import type { ConnectionDiagnosis, ConnectionProblem } from "./connection-problems.js";
 
 export type { BadRequest, ErrorInfo, PreconditionFailure, ResourceInfo, RpcStatus };
 
@@ -73,15 +74,27 @@ export class CorralClientError extends ClientError implements ErrorDetails {
   readonly badRequest?: BadRequest;
   readonly preconditionFailure?: PreconditionFailure;
   readonly resourceInfo?: ResourceInfo;
+  /**
+   * Why the daemon could not be reached (UNAVAILABLE only; undefined when the client's probe found
+   * nothing wrong): SOCKET_MISSING, TLS_SERVER_NAME, ... (README: "When a client cannot connect").
+   * `details` is then the message of that problem, and `transportDetails` what gRPC said.
+   */
+  readonly connectionProblem?: ConnectionProblem;
+  readonly transportDetails?: string;
 
   constructor(
     error: ClientError,
     /** The trailing metadata the server sent with the failure. */
     readonly trailer: Metadata,
+    diagnosis?: ConnectionDiagnosis,
   ) {
-    super(error.path, error.code, error.details);
+    super(error.path, error.code, diagnosis?.message ?? error.details);
     this.name = "CorralClientError";
     Object.assign(this, detailsOfTrailer(trailer) ?? {});
+    if (diagnosis) {
+      this.connectionProblem = diagnosis.problem;
+      this.transportDetails = error.details;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager
 import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 import { errorDetailsMiddleware } from "./error-details.js";
+import { connectionDiagnosisMiddleware } from "./connection-problems.js";
 import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions } from "./channel-credentials.js";
 
 export * from "../../gen/ts/corral/v1/process_manager_pb.js";
@@ -32,6 +33,7 @@ export {
   type RpcStatus,
 } from "./error-details.js";
 export type { TlsClientOptions } from "./channel-credentials.js";
+export { diagnoseConnection, PROBE_TIMEOUT_MS, type ConnectionDiagnosis, type ConnectionProblem } from "./connection-problems.js";
 
 /** The generated nice-grpc definitions (gen/ts/corral/v1/*_nice_grpc.ts), under their usual names. */
 export const processManagerDefinition = ProcessManagerDefinition;
@@ -97,8 +99,9 @@ export function connect(options: ConnectOptions = {}): CorralClient {
   const secure = options.tls ? tlsChannel(options.tls) : undefined;
   const channel: Channel = createChannel(address, secure?.credentials, secure?.options);
   const token = options.token ?? (options.tokenFile !== undefined ? readTokenFile(options.tokenFile) : undefined);
-  // Outermost: the error middleware sees every failure, deadline ones included.
-  const base = createClientFactory().use(errorDetailsMiddleware).use(deadlineMiddleware);
+  // Outermost: the error middlewares see every failure, deadline ones included; an unreachable
+  // daemon is probed and named (connection-problems.ts).
+  const base = createClientFactory().use(connectionDiagnosisMiddleware(address, options.tls)).use(errorDetailsMiddleware).use(deadlineMiddleware);
   const factory = token !== undefined ? base.use(bearerTokenMiddleware(token)) : base;
   return {
     address,

@@ -192,10 +192,15 @@ export class PermissionDeniedError extends CorralError {
 }
 
 /** The caller did not prove who it is (no, malformed or unknown credentials). */
+/** Why a caller is not let in: ErrorInfo.reason of an UNAUTHENTICATED call (README lists them). */
+export type UnauthenticatedReason = "TOKEN_INVALID" | "TOKEN_MALFORMED" | "CLIENT_NOT_MAPPED" | "NO_CREDENTIALS";
+
 export class UnauthenticatedError extends CorralError {
   readonly kind = "unauthenticated";
-  readonly reason = "UNAUTHENTICATED";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: UnauthenticatedReason,
+  ) {
     super(message);
     this.name = "UnauthenticatedError";
   }

@@ -110,21 +110,26 @@ export async function createAuthenticator(
     identify(credentials) {
       if (credentials.authorization !== undefined) {
         const match = /^Bearer\s+(\S+)\s*$/i.exec(credentials.authorization);
-        if (!match) throw new UnauthenticatedError('the authorization metadata must be "Bearer <token>"');
+        if (!match) throw new UnauthenticatedError('the authorization metadata must be "Bearer <token>"', "TOKEN_MALFORMED");
         const given = digest(match[1]!);
         // Every token is compared, whichever matches, so timing says nothing about which one or where.
         let found: (typeof tokens)[number] | undefined;
         for (const token of tokens) if (timingSafeEqual(given, token.digest) && found === undefined) found = token;
-        if (!found) throw new UnauthenticatedError("the bearer token is not valid for this daemon");
+        if (!found)
+          throw new UnauthenticatedError(
+            "the bearer token is not valid for this daemon (the token file must hold one of its server.auth.tokens)",
+            "TOKEN_INVALID",
+          );
         return { name: found.name, kind: "token", role: found.role };
       }
       if (credentials.subject !== undefined) {
         const client = clients.find((candidate) => subjectMatches(candidate.subject, credentials.subject!));
         const name = formatSubject(credentials.subject);
-        if (!client) throw new UnauthenticatedError(`the client certificate subject "${name}" is not mapped to a role (server.auth.clients)`);
+        if (!client)
+          throw new UnauthenticatedError(`the client certificate subject "${name}" is not mapped to a role (server.auth.clients)`, "CLIENT_NOT_MAPPED");
         return { name, kind: "certificate", role: client.role };
       }
-      throw new UnauthenticatedError("no credentials: present a bearer token (--token-file) or a client certificate (--tls-cert/--tls-key)");
+      throw new UnauthenticatedError("no credentials: present a bearer token (--token-file) or a client certificate (--tls-cert/--tls-key)", "NO_CREDENTIALS");
     },
   };
 }

@@ -6,7 +6,8 @@ import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_ma
 import { ConfigError } from "../core/config-error.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
-import { processToProto, requireName } from "./convert.js";
+import { requireName } from "./convert.js";
+import { processToProto } from "./process-to-proto.js";
 import { configDiffToProto, programInputFromSpec } from "./program-spec.js";
 
 type LiveConfigMethods = Pick<ServiceImplementation<typeof ProcessManagerDefinition>, "applyConfig" | "reloadConfig" | "createProgram" | "deleteProgram">;

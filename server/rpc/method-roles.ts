@@ -69,6 +69,7 @@ export const METHOD_ROLES: Readonly<Record<string, Requirement>> = {
   "/grpc.health.v1.Health/Check": "open",
   "/grpc.health.v1.Health/Watch": "open",
   "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": "viewer",
+  "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": "viewer",
 };
 
 /** The least role a method needs; a method missing from the table (a bug) needs admin. */

@@ -6,20 +6,9 @@ import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_ma
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import type { CgroupSupport } from "../core/os/cgroup.js";
-import {
-  durationToMs,
-  logChunkToProto,
-  logStreamFromProto,
-  processToProto,
-  programResultToProto,
-  shutdownToProto,
-  requireName,
-  selectorFromProto,
-  startWaitFromProto,
-  stopWaitFromProto,
-  uint64ToNumber,
-  watchItemToProto,
-} from "./convert.js";
+import { durationToMs, logStreamFromProto, requireName, selectorFromProto, startWaitFromProto, stopWaitFromProto, uint64ToNumber } from "./convert.js";
+import { logChunkToProto, watchItemToProto } from "./event-to-proto.js";
+import { processToProto, programResultToProto, shutdownToProto } from "./process-to-proto.js";
 import { liveConfigMethods } from "./live-config.service.js";
 
 /** The core operations this service calls (the ProcessManager class of server/core). */

@@ -1,22 +1,15 @@
 // Starts the daemon's gRPC endpoints: the Unix socket (0600) and optional TCP listeners (TLS
 // when server.tls is set), each a nice-grpc Server (one address per Server) with the same services.
-import { create, toBinary, type DescFile } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { chmod, lstat, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createConnection } from "node:net";
 import { createServer, type Server } from "nice-grpc";
 import type { ServerCredentials } from "@grpc/grpc-js";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
-import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
+import { ServerReflectionService } from "nice-grpc-server-reflection";
 import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
-import { file_corral_v1_process_manager } from "../../gen/ts/corral/v1/process_manager_pb.js";
-import { file_corral_v1_process_monitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
-import { file_corral_v1_task_runner } from "../../gen/ts/corral/v1/task_runner_pb.js";
-import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { file_grpc_health_v1_health } from "../../gen/ts/grpc/health/v1/health_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
 import type { TlsServerConfig, AuthConfig } from "../config/load.js";
 import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
@@ -28,6 +21,7 @@ import { errorMiddleware } from "./errors.js";
 import { peerCertificateInterceptor } from "./peer-certificate.interceptor.js";
 import { callMetricsMiddleware, type CallObserver } from "./metrics.middleware.js";
 import { createProcessManagerService, type ProcessManagerCore, type ServerInfo } from "./process-manager.service.js";
+import { createReflection, ServerReflectionV1AlphaService } from "./reflection.js";
 import { createProcessMonitorService, type ProcessMonitorCore } from "./process-monitor.service.js";
 import { createTaskRunnerService } from "./task-runner.service.js";
 import { createTerminator } from "./terminator.js";
@@ -111,8 +105,8 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const setHealth = (status: "healthy" | "unhealthy") => {
     for (const name of ["", ...serviceNames]) health.setStatus(status, name);
   };
-  // Health and reflection are listed too: generic clients discover them like ours.
-  const reflection = ServerReflection(fileDescriptorSet(), [...serviceNames, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]);
+  // Health and reflection (v1 and v1alpha) are listed too: generic clients discover them like ours.
+  const reflection = createReflection([...serviceNames, "grpc.health.v1.Health"]);
   const healthService = HealthServiceImpl(health);
 
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
@@ -136,6 +130,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
     server.add(ServerReflectionService, reflection);
+    server.add(ServerReflectionV1AlphaService, reflection);
     servers.push(server);
     return server;
   };
@@ -248,22 +243,4 @@ async function listenOnUnixSocket(server: Server, path: string): Promise<void> {
     process.umask(previousUmask);
   }
   await chmod(path, 0o600);
-}
-
-/** The serialized FileDescriptorSet reflection serves: our file and everything it imports. */
-function fileDescriptorSet(): Uint8Array {
-  const files: DescFile[] = [];
-  const visit = (file: DescFile) => {
-    if (files.includes(file)) return;
-    file.dependencies.forEach(visit);
-    files.push(file);
-  };
-  visit(file_corral_v1_process_manager);
-  visit(file_corral_v1_task_runner);
-  visit(file_corral_v1_process_monitor);
-  // The error details we send (grpc-status-details-bin): so grpcurl and other generic clients can decode them.
-  visit(file_google_rpc_error_details);
-  // gRPC's own health service, so grpcurl can call grpc.health.v1.Health/Check through reflection.
-  visit(file_grpc_health_v1_health);
-  return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: files.map((file) => file.proto) }));
 }

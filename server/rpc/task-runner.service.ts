@@ -8,7 +8,8 @@ import { TaskState as ProtoTaskState, type TaskInfo, type TaskTypeInfo, type Wat
 import type { TaskRunner } from "../core/task/runner.js";
 import type { SignalWatchItem } from "../core/task/signal-bus.js";
 import type { JsonValue, TaskSnapshot, TaskState, TaskTypeEntry } from "../core/task/types.js";
-import { durationToMs, gapToProto, requireName, uint64ToNumber } from "./convert.js";
+import { durationToMs, requireName, uint64ToNumber } from "./convert.js";
+import { gapToProto } from "./event-to-proto.js";
 
 export type TaskRunnerService = ServiceImplementation<typeof TaskRunnerDefinition>;
 

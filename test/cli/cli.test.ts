@@ -204,7 +204,11 @@ describe("corral CLI", () => {
     const missing = join(daemon.home, "no-daemon-here.sock");
     const { code, stderr } = await corral(["status", "--address", missing], address);
     assert.equal(code, 1);
-    assert.equal(stderr, `corral: cannot reach the daemon at ${missing} (is \`corral server\` running?)\n`);
+    // The client's diagnosis (test/fixtures/connection-errors.json, SOCKET_MISSING).
+    assert.equal(
+      stderr,
+      `corral: no daemon at ${missing}: the socket does not exist (start one with \`corral server\`, or check the address and CORRAL_HOME)\n`,
+    );
   });
 
   test("bad usage exits 2 with the message and the command's usage", async () => {
@@ -269,6 +273,6 @@ describe("corral CLI: bulk results and shutdown", () => {
     for (const pid of pids) assert.equal(isAlive(pid), false, `program pid ${pid} still alive`);
     const after = await corral(["status"], daemon.address);
     assert.equal(after.code, 1);
-    assert.match(after.stderr, /cannot reach the daemon/);
+    assert.match(after.stderr, /^corral: no daemon at .*: the socket does not exist/);
   });
 });

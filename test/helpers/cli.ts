@@ -3,7 +3,8 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "./daemon.js";
 
-export const corralBin = join(repoRoot, "bin/corral.js");
+/** This checkout's CLI; $CORRAL_TEST_CLI runs the CLI tests against another (an older build, an installed one). */
+export const corralBin = process.env.CORRAL_TEST_CLI || join(repoRoot, "bin/corral.js");
 
 export interface CliResult {
   code: number;

@@ -1,5 +1,5 @@
-// A throw-away PKI made with the openssl CLI for the TLS tests: a CA, a server certificate for
-// 127.0.0.1/localhost, and client certificates (good, signed by another CA, expired).
+// A throw-away PKI made with the openssl CLI for the TLS tests: a CA, server certificates for
+// 127.0.0.1/localhost (good, expired), and client certificates (good, signed by another CA, expired).
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,6 +23,8 @@ export interface TestPki {
   /** The CA the daemon trusts for client certificates and the clients trust for the server. */
   ca: string;
   server: CertFiles;
+  /** The server's names (127.0.0.1, localhost), signed by the CA, valid only in 2020. */
+  expiredServer: CertFiles;
   /** CN=alice, O=corral-test, signed by the CA, valid now. */
   alice: CertFiles;
   /** CN=bob, signed by the CA, valid now (not mapped to any role in the tests). */
@@ -82,9 +84,9 @@ async function signed(dir: string, ca: CertFiles, name: string, subject: string,
  * `openssl x509 -days` cannot go negative and OpenSSL 3.0 has no -not_after, so the expired
  * certificate is issued by `openssl ca`, which takes explicit start and end dates.
  */
-async function expiredCert(dir: string, ca: CertFiles, name: string, subject: string): Promise<CertFiles> {
+async function expiredCert(dir: string, ca: CertFiles, name: string, subject: string, extensions = "extendedKeyUsage = clientAuth"): Promise<CertFiles> {
   const { key, csr } = await request(dir, name, subject);
-  const caDir = join(dir, "ca-db");
+  const caDir = join(dir, `ca-db-${name}`);
   await mkdir(join(caDir, "new"), { recursive: true });
   await writeFile(join(caDir, "index.txt"), "");
   await writeFile(join(caDir, "serial"), "1000\n");
@@ -106,7 +108,7 @@ async function expiredCert(dir: string, ca: CertFiles, name: string, subject: st
       "commonName = supplied",
       "organizationName = optional",
       "[client]",
-      "extendedKeyUsage = clientAuth",
+      ...extensions.split("\n"),
       "",
     ].join("\n"),
   );
@@ -149,6 +151,13 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     bob: await signed(dir, ca, "bob", "/O=corral-test/CN=bob", clientExt),
     foreign: await signed(dir, other, "foreign", "/O=corral-test/CN=alice", clientExt),
     expired: await expiredCert(dir, ca, "expired", "/O=corral-test/CN=alice"),
+    expiredServer: await expiredCert(
+      dir,
+      ca,
+      "expired-server",
+      "/CN=corral-test-server",
+      "subjectAltName = IP:127.0.0.1, DNS:localhost\nextendedKeyUsage = serverAuth",
+    ),
     twoNames: await signed(dir, ca, "two-names", "/O=corral-test/CN=mallory/CN=alice", clientExt),
   };
 }

@@ -3,15 +3,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HealthDefinition } from "nice-grpc-server-health";
-import { ServerReflectionService } from "nice-grpc-server-reflection";
 import { ProcessManager, ProcessMonitor, TaskRunner } from "../../client/ts/index.js";
 import { METHOD_ROLES, requirementOf, roleAllows } from "../../server/rpc/method-roles.js";
+import { REFLECTION_METHOD_PATHS } from "../../server/rpc/reflection.js";
 
 function servedPaths(): string[] {
   const ours = [ProcessManager, TaskRunner, ProcessMonitor].flatMap((service) => service.methods.map((method) => `/${service.typeName}/${method.name}`));
   const health = Object.values(HealthDefinition.methods).map((method) => `/${HealthDefinition.fullName}/${method.name}`);
-  const reflection = Object.values(ServerReflectionService).map((method) => method.path);
-  return [...ours, ...health, ...reflection];
+  return [...ours, ...health, ...REFLECTION_METHOD_PATHS];
 }
 
 test("every method of every served service has exactly one entry in the role table", () => {

@@ -1,19 +1,20 @@
-// ProcessManager: the set of programs of one daemon and the operations on them (start, stop,
-// signal, bulk operations, logs, events). No gRPC here: the rpc layer calls these methods.
-import { mkdirSync, closeSync, openSync } from "node:fs";
+// ProcessManager: the facade of the process core for one daemon (start, stop, signal, bulk
+// operations, live config, logs, events), wiring its parts: program-set.ts, bulk.ts,
+// live-config.ts, persistence.ts. No gRPC here: the rpc layer calls these methods.
+import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError, NotFoundError, TimeoutError } from "../errors.js";
+import { TimeoutError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
-import { resourceError } from "../resource-errors.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
-import { Persistence, type RestoreOutcome } from "./adopt.js";
+import { startsAfterRestore } from "./adopt.js";
+import { Persistence, type RestoreOutcome } from "./persistence.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
 import { followAllLogs, followLogs, readLogs, type FollowLogsOptions, type ProgramLogChunk, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
-import { Program } from "./program.js";
+import { ProgramSet } from "./program-set.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
 import { detectCgroups, removeSubtree, type CgroupSupport } from "../os/cgroup.js";
 import { parseSignal } from "../os/signals.js";
@@ -55,17 +56,17 @@ export class ProcessManager {
   readonly logDir: string;
   readonly hostName: string;
   private readonly stopOrder: "parallel" | "sequential";
-  private readonly programs = new Map<string, Program>();
+  private readonly programs: ProgramSet;
   private readonly runIds: RunIdAllocator;
   private shuttingDown?: Promise<void>;
   /** ApplyConfig and ad-hoc programs: changes of the set while the daemon runs (live-config.ts). */
   private readonly live: LiveConfig;
   /** Start-all and stop-all, in dependency and config order (bulk.ts). */
   private readonly bulk = new BulkOperations({
-    programs: () => this.programs,
-    program: (name) => this.program(name),
+    programs: () => this.programs.map,
+    program: (name) => this.programs.get(name),
   });
-  /** The state store and journal file; re-adoption of a previous daemon's runs (adopt.ts). */
+  /** The state store and journal file; re-adoption of a previous daemon's runs (persistence.ts, adopt.ts). */
   readonly persistence: Persistence;
   private readonly restored: RestoreOutcome;
   /** server.logs.max_total: drops the oldest logs across programs when all of them take more. */
@@ -80,6 +81,19 @@ export class ProcessManager {
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
+    // What every program is given, read as each is added (below, once persistence and run ids are set up).
+    this.programs = new ProgramSet(() => ({
+      journal: this.journal,
+      nextRunId: () => this.runIds.next(),
+      runIdPath: this.runIds.path,
+      logDir: this.logDir,
+      hostName: this.hostName,
+      onChange: () => this.persistence.changed(),
+      logBudget: this.logBudget,
+      spawnLog: this.persistence.spawnLog,
+      markerEnv: { [HOME_MARKER]: this.home },
+      cgroups: this.containment,
+    }));
     this.logBudget = new LogBudget({
       maxTotalBytes: options.logMaxTotalBytes ?? DEFAULT_LOG_MAX_TOTAL_BYTES,
       files: () => [...this.programs.values()].flatMap((p) => [p.stdout, p.stderr]),
@@ -94,13 +108,13 @@ export class ProcessManager {
       stateDir: join(options.home, "state"),
       journal: this.journal,
       programs: () => this.programs.values(),
-      addAdhoc: (config, input) => this.add(config, input),
+      addAdhoc: (config, input) => this.programs.add(config, input),
       readAdhoc: reader && ((name, input) => reader.parseProgram(name, input, { source: "saved state", fieldPrefix: "", baseDir: options.home })),
     });
     this.live = new LiveConfig(
       {
-        programs: () => this.programs,
-        add: (config, adhocInput) => this.add(config, adhocInput),
+        programs: () => this.programs.map,
+        add: (config, adhocInput) => this.programs.add(config, adhocInput),
         home: this.home,
         journal: () => this.journal,
         startAll: (selector, startOptions) => this.startAll(selector, startOptions),
@@ -110,38 +124,9 @@ export class ProcessManager {
       options.liveConfig,
     );
     this.runIds = new RunIdAllocator(join(options.home, "state", "run-id"));
-    for (const config of options.programs) this.add(config);
+    for (const config of options.programs) this.programs.add(config);
     // Runs a previous daemon left are adopted here, before any client can act on the programs.
-    this.restored = this.persistence.restore(this.programs);
-  }
-
-  private add(config: ProgramConfig, adhocInput?: Record<string, unknown>): Program {
-    const program = new Program(
-      config,
-      {
-        journal: this.journal,
-        nextRunId: () => this.runIds.next(),
-        runIdPath: this.runIds.path,
-        logDir: this.logDir,
-        hostName: this.hostName,
-        onChange: () => this.persistence.changed(),
-        logBudget: this.logBudget,
-        spawnLog: this.persistence.spawnLog,
-        markerEnv: { [HOME_MARKER]: this.home },
-        cgroups: this.containment,
-      },
-      adhocInput,
-    );
-    // The log files exist from the start, so readers and followers can open them at once.
-    for (const file of [program.stdout.path, program.stderr.path]) {
-      try {
-        closeSync(openSync(file, "a", 0o640));
-      } catch (error) {
-        throw resourceError(error, `program ${config.name}: creating the log file`, file) ?? error;
-      }
-    }
-    this.programs.set(config.name, program);
-    return program;
+    this.restored = this.persistence.restore(this.programs.map);
   }
 
   /** Starts the autostart programs (config order) without waiting for them. */
@@ -153,76 +138,38 @@ export class ProcessManager {
     // Logs written while no daemon ran (or under a larger cap) count too.
     this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
-    const { restored, resume } = this.restored;
-    const autostart = [...this.programs.values()]
-      .filter((p) => (p.remoteHost === undefined && p.config.autostart && !restored.has(p.name)) || resume.includes(p.name))
-      .map((p) => p.name);
+    const autostart = startsAfterRestore(this.programs.values(), this.restored);
     // Restarts the previous daemon was killed in the middle of, their old run still alive: finish them.
     for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
     // Independent programs are spawned by now; dependents wait for their conditions in the background.
-    if (autostart.some((name) => Object.keys(this.programs.get(name)?.config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
+    if (autostart.some((name) => Object.keys(this.programs.get(name).config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
     else await starting;
   }
 
-  private program(name: string): Program {
-    if (typeof name !== "string" || name.length === 0) throw new InvalidArgumentError("name", name, "must not be empty");
-    const program = this.programs.get(name);
-    if (!program) throw new NotFoundError("program", name);
-    return program;
-  }
-
-  private select(selector: Selector = {}): Program[] {
-    const labels = Object.entries(selector.matchLabels ?? {});
-    const names = selector.names && selector.names.length > 0 ? selector.names : undefined;
-    if (names) for (const name of names) this.program(name);
-    const wanted = names ? new Set(names) : undefined;
-    return [...this.programs.values()].filter((p) => (!wanted || wanted.has(p.name)) && labels.every(([k, v]) => p.config.labels[k] === v));
-  }
-
   list(selector?: Selector): ProcessSnapshot[] {
-    return this.select(selector).map((p) => p.snapshot());
+    return this.programs.select(selector).map((p) => p.snapshot());
   }
 
   get(name: string): ProcessSnapshot {
-    return this.program(name).snapshot();
+    return this.programs.get(name).snapshot();
   }
 
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
-    const program = this.program(name);
-    this.saveStartIntent([program]);
+    const program = this.programs.get(name);
+    this.persistence.saveStartIntent([program]);
     if (Object.keys(program.config.dependsOn ?? {}).length === 0) await program.startChecked();
     else await this.bulk.startWithDependencies(program, new Map(), options, true);
     await this.bulk.waitStarted(program, options);
     return startedOrFatal(program, options);
   }
 
-  /**
-   * A start or restart is saved before anything is spawned or signalled: a daemon killed from
-   * here on leaves the next one to start (or finish restarting) these programs (adopt.ts).
-   */
-  private saveStartIntent(programs: readonly Program[]): void {
-    // A program already up stays as it is (start refuses it, a bulk start leaves it alone).
-    const starting = programs.filter((program) => program.remoteHost === undefined && !program.removing && !program.isActive());
-    for (const program of starting) program.noteIntent("start");
-    if (starting.length > 0) this.persistence.saveNow();
-  }
-
-  /**
-   * A user's stop is saved before the first signal: a daemon killed from here on must not
-   * leave the next one adopting (or restarting) the runs as if nobody had asked.
-   */
-  private saveStopIntent(programs: readonly Program[]): void {
-    for (const program of programs) program.noteIntent("stop");
-    if (programs.length > 0) this.persistence.saveNow();
-  }
-
   async stop(name: string, options: StopOptions = {}): Promise<StopResult> {
-    const program = this.program(name);
+    const program = this.programs.get(name);
     refuseRemote(program, "stop");
     const pid = program.isActive() ? (program.run?.pid ?? 0) : 0;
-    this.saveStopIntent([program]);
+    this.persistence.saveStopIntent([program]);
     const stopping = program.stopWithResult();
     if (options.wait === "none") {
       stopping.catch(() => undefined);
@@ -240,7 +187,7 @@ export class ProcessManager {
   }
 
   async restart(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
-    const program = this.program(name);
+    const program = this.programs.get(name);
     refuseRemote(program, "restart");
     // Saved before the stop signal: killed between the stop and the start, the next daemon starts it.
     program.noteIntent("start");
@@ -252,34 +199,35 @@ export class ProcessManager {
   }
 
   signal(name: string, signal: string, options: { group?: boolean } = {}): ProcessSnapshot {
-    const program = this.program(name);
+    const program = this.programs.get(name);
     program.signal(parseSignal(signal), options.group ?? false);
     return program.snapshot();
   }
 
   /** Starts in config order (spawns are issued one by one), then waits for all together (bulk.ts). */
   startAll(selector?: Selector, options: StartOptions = {}): Promise<ProgramResult[]> {
-    const programs = this.select(selector);
-    this.saveStartIntent(programs);
+    const programs = this.programs.select(selector);
+    this.persistence.saveStartIntent(programs);
     return this.bulk.startAll(programs, options);
   }
 
   /** Stops dependents before their dependencies, in reverse config order (bulk.ts). */
   stopAll(selector?: Selector, options: StopOptions = {}): Promise<ProgramResult[]> {
-    const programs = this.select(selector);
+    const programs = this.programs.select(selector);
     // Every program's stop is saved before the first signal of the first level goes out: a crash
     // in the middle (sequential stops included) must not bring back the ones already signalled
     // (restarts and config changes saved their own intent; a shutdown keeps the user's).
-    if ((options.cause ?? "stop") === "stop") this.saveStopIntent(programs.filter((program) => program.remoteHost === undefined || program.isActive()));
+    if ((options.cause ?? "stop") === "stop")
+      this.persistence.saveStopIntent(programs.filter((program) => program.remoteHost === undefined || program.isActive()));
     return this.bulk.stopAll(programs, { ...options, sequential: options.sequential ?? this.stopOrder === "sequential" });
   }
 
   writeStdin(name: string, data: Uint8Array): Promise<number> {
-    return this.program(name).writeStdin(data);
+    return this.programs.get(name).writeStdin(data);
   }
 
   closeStdin(name: string): Promise<void> {
-    return this.program(name).closeStdin();
+    return this.programs.get(name).closeStdin();
   }
 
   /** The config programs become these, restarting only what changed (live-config.ts). */
@@ -308,12 +256,12 @@ export class ProcessManager {
   }
 
   readLogs(name: string, options: ReadLogsOptions): Promise<ReadLogsResult> {
-    return readLogs(this.program(name), options);
+    return readLogs(this.programs.get(name), options);
   }
 
   /** Follows one stream, or both merged in arrival order (log-access.ts). */
   async *followLogs(name: string, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
-    yield* followLogs(this.program(name), options);
+    yield* followLogs(this.programs.get(name), options);
   }
 
   /** Follows every local program configured now, chunks tagged with their program (log-access.ts). */

@@ -1,6 +1,6 @@
 // A program's readiness and liveness probes (readiness.ts runs one): one runner of each per run,
 // replaced at each run and stopped when the run leaves STARTING/RUNNING. The readiness verdict is
-// kept here; Program derives `ready` from it and decides what a verdict or a failure does.
+// kept here; Program derives `ready` from it, run-start.ts decides what a verdict or a failure does.
 import type { LogFile } from "./log-file.js";
 import { ProbeRunner } from "./readiness.js";
 import type { Run } from "./run.js";

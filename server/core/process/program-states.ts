@@ -1,5 +1,5 @@
 // The states of a program (supervisord's) and the transitions allowed between them; Program
-// changes state only through transition(), which checks this table, and restore() (adopt.ts).
+// changes state only through transition() (program-core.ts), which checks this table, and restore().
 import type { ProcessState } from "./types.js";
 
 /** Allowed transitions; anything else is a bug and throws. */

@@ -1,6 +1,6 @@
 // The restart policy as pure functions: what happens after a run exits (EXITED, a restart after a
 // backoff delay, or FATAL when max_restarts is used up) and after a failed start (BACKOFF or
-// FATAL). No timers, no processes: Program applies the decision; the unit tests call these directly.
+// FATAL). No timers, no processes: run-exit.ts applies the decision; the unit tests call these directly.
 import type { ProgramConfig } from "./types.js";
 
 /** What the policy remembers between exits of one program (reset by a user's start). */

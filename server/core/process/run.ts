@@ -18,11 +18,11 @@ export interface Run {
   exited: Promise<void>;
   /** Why the daemon killed a run that was up (a failed liveness probe); said in its exit reason. */
   killedBecause?: string;
-  /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (program.ts). */
+  /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (run-stop.ts). */
   stopCause?: "stop" | "restart" | "config" | "shutdown";
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
-  /** Taken over from a previous daemon (see adopt.ts): no child handle, exit found by polling. */
+  /** Taken over from a previous daemon (see adopt.ts): no child handle, its end found by adopted-exit-watcher.ts. */
   adopted?: boolean;
   /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
   exitStatusUnknown?: string;

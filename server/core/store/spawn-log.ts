@@ -2,7 +2,7 @@
 // appends two short lines to state/spawns.jsonl: an intent (program, run id, log offsets) just
 // before the fork, and the pid with its start ticks right after. A save of the whole state
 // supersedes them and empties the file. A daemon killed in between leaves the lines for the next
-// one, which merges them into the saved state (adopt.ts): no run is ever orphaned unseen.
+// one, which merges them into the saved state (persistence.ts): no run is ever orphaned unseen.
 //
 // Why no fsync: a write() that returned is in the kernel's page cache, which a SIGKILL of the
 // daemon does not touch; only a host crash loses it, and after a reboot no run survives anyway

@@ -5,7 +5,7 @@
 // original grid, dropping the slots that passed (floor((period + late) / period) of them);
 // TERMINATE ends the task (outcome reason "missed_loop"). Every miss publishes "missed_loop".
 // finalize always runs once prepare succeeded. The clock is injectable so the timing is tested exactly.
-import { sleepUnlessStopped } from "./task.js";
+import { sleepUnlessStopped } from "./task-context.js";
 import type { JsonValue, MissedLoop, TaskContext } from "./types.js";
 
 export type MissedLoopPolicy = "IMMEDIATE" | "SKIP" | "TERMINATE";

@@ -1,11 +1,14 @@
 // One task's life: created -> running -> completed | stopped | failed, or created ->
-// stopped_before_start. Every state change goes through transition(), which also publishes the
-// lifecycle signal. Settings are "latest wins": one pending value, applied by the task.
+// stopped_before_start. Every state change goes through transition() (the table: task-states.ts),
+// which also publishes the lifecycle signal. Settings: task-settings.ts; its ctx: task-context.ts.
 import { InvalidArgumentError, TimeoutError, WrongStateError } from "../errors.js";
-import { isAbortError, sleep, withTimeout } from "../os/abort.js";
+import { withTimeout } from "../os/abort.js";
 import { readStat } from "../os/proc.js";
 import { TaskLock } from "./lock.js";
 import type { SignalBus } from "./signal-bus.js";
+import { taskContext } from "./task-context.js";
+import { TaskSettings } from "./task-settings.js";
+import { checkTaskTransition, isStopError, KEPT_SIGNALS, SIGNAL_OF_STATE, toFailure } from "./task-states.js";
 import {
   FINAL_STATES,
   STANDARD_SIGNALS,
@@ -19,28 +22,6 @@ import {
   type TaskState,
   type TaskTypeEntry,
 } from "./types.js";
-
-const TRANSITIONS: Record<TaskState, readonly TaskState[]> = {
-  created: ["running", "stopped_before_start"],
-  running: ["completed", "stopped", "failed"],
-  completed: [],
-  stopped: [],
-  failed: [],
-  stopped_before_start: [],
-};
-
-/** The signal published on entering a state. */
-const SIGNAL_OF_STATE: Record<TaskState, string> = {
-  created: "created",
-  running: "started",
-  completed: "completed",
-  stopped: "stopped",
-  failed: "failed",
-  stopped_before_start: "stopped",
-};
-
-/** Signals that change what persistence.ts keeps of a task (its state and applied settings). */
-const KEPT_SIGNALS: ReadonlySet<string> = new Set(["created", "started", "stop_requested", "stopped", "completed", "failed", "settings_updated"]);
 
 /** How a task is kept across daemon restarts, and who hears of its changes (persistence.ts). */
 export interface TaskKeeping {
@@ -64,15 +45,13 @@ export type TaskExecutor = (task: Task, ctx: TaskContext) => Promise<unknown>;
 export class Task {
   private stateValue: TaskState = "created";
   private readonly stopController = new AbortController();
-  private settings: JsonValue;
-  private pending: { value: JsonValue } | undefined;
+  private readonly settings: TaskSettings;
   private status: JsonValue = null;
   private error: TaskFailure | undefined;
   private outcomeReason = "";
   private readonly createdAt = new Date();
   private startedAt: Date | undefined;
   private finishedAt: Date | undefined;
-  private readonly pendingListeners = new Set<() => void>();
   private markFinished: () => void = () => {};
   /** Settles when the task reaches a final state. */
   readonly finished: Promise<void>;
@@ -95,14 +74,14 @@ export class Task {
   ) {
     this.restore = keeping.restore === true;
     this.restored = keeping.restored === true;
-    this.settings = settings;
+    this.settings = new TaskSettings(name, settings, (applied) => this.publish("settings_updated", applied));
     this.finished = new Promise<void>((resolve) => (this.markFinished = resolve));
     this.lock = new TaskLock(name, {
       locked: () => this.publish("locked"),
       unlocked: (reason) => this.publish("unlocked", { reason }),
       expired: () => this.publish("lock_expired"),
     });
-    this.context = this.makeContext();
+    this.context = taskContext(this, this.settings, this.stopController.signal);
     this.publish("created", { type: type.name });
   }
 
@@ -125,9 +104,9 @@ export class Task {
       state: this.stateValue,
       stopRequested: this.stopRequested,
       args: this.args,
-      settings: this.settings,
-      hasPendingSettings: this.pending !== undefined,
-      pendingSettings: this.pending?.value,
+      settings: this.settings.current,
+      hasPendingSettings: this.settings.hasPending,
+      pendingSettings: this.settings.pending,
       status: this.status,
       locked: this.lock.locked,
       lockExpiresAt: this.lock.expiresAt,
@@ -143,8 +122,7 @@ export class Task {
 
   private transition(to: TaskState, payload: JsonValue = null): void {
     const from = this.stateValue;
-    if (!TRANSITIONS[from].includes(to))
-      throw new WrongStateError(`task "${this.name}" cannot go from ${from} to ${to}`, "TASK_WRONG_STATE", { subject: `task/${this.name}` });
+    checkTaskTransition(this.name, from, to);
     this.stateValue = to;
     if (to === "running") this.startedAt = new Date();
     if (FINAL_STATES.has(to)) this.finishedAt = new Date();
@@ -200,40 +178,26 @@ export class Task {
 
   /** Stores the pending settings (latest wins); the value has been validated by the runner. */
   setPendingSettings(value: JsonValue): void {
-    this.pending = { value };
-    for (const listener of [...this.pendingListeners]) {
-      try {
-        listener();
-      } catch (error) {
-        console.error(`corral: task "${this.name}": pending-settings listener failed:`, error);
-      }
-    }
+    this.settings.setPending(value);
   }
 
   /** ctx.changeSettings: read-modify-write of the pending settings in one synchronous step. */
   changeSettings(change: (current: JsonValue) => JsonValue): JsonValue {
     if (this.isFinal) throw new WrongStateError(`task "${this.name}" is ${this.state}; it takes no more settings`);
-    const current = this.pending !== undefined ? this.pending.value : this.settings;
-    const proposed = change(structuredClone(current));
+    const proposed = change(structuredClone(this.settings.latest));
     const value = this.keeping.validateSettings ? this.keeping.validateSettings(proposed) : proposed;
-    this.setPendingSettings(value);
+    this.settings.setPending(value);
     return value;
   }
 
   /** Applies the pending settings; returns whether there were any. */
   applyPendingSettings(): boolean {
-    if (this.pending === undefined) return false;
-    this.settings = this.pending.value;
-    this.pending = undefined;
-    this.publish("settings_updated", this.settings);
-    return true;
+    return this.settings.applyPending();
   }
 
   /** Applies a value already taken by the task elsewhere (a worker), if it is still the pending one. */
   applySettingsFromWorker(value: JsonValue): void {
-    this.settings = value;
-    if (this.pending !== undefined && JSON.stringify(this.pending.value) === JSON.stringify(value)) this.pending = undefined;
-    this.publish("settings_updated", this.settings);
+    this.settings.applyTaken(value);
   }
 
   setStatus(status: JsonValue): void {
@@ -282,64 +246,6 @@ export class Task {
   }
 
   onPendingSettings(listener: () => void): () => void {
-    this.pendingListeners.add(listener);
-    return () => this.pendingListeners.delete(listener);
+    return this.settings.onPending(listener);
   }
-
-  private makeContext(): TaskContext {
-    const task = this;
-    const stopSignal = this.stopController.signal;
-    return {
-      name: task.name,
-      args: task.args,
-      get stopRequested() {
-        return stopSignal.aborted;
-      },
-      signal: stopSignal,
-      get settings() {
-        return task.settings;
-      },
-      get hasPendingSettings() {
-        return task.pending !== undefined;
-      },
-      get pendingSettings() {
-        return task.pending?.value;
-      },
-      changeSettings: (change) => task.changeSettings(change),
-      sleep: (ms: number) => sleepUnlessStopped(ms, stopSignal),
-      checkStop: () => {
-        if (stopSignal.aborted) throw new TaskStopError();
-      },
-      updateSettings: () => task.applyPendingSettings(),
-      onPendingSettings: (listener) => task.onPendingSettings(listener),
-      setStatus: (status) => task.setStatus(status),
-      publish: (signal, payload) => task.publishCustom(signal, payload ?? null),
-      registerChild: (pid) => task.registerChild(pid),
-      missedLoop: (missed) => task.missedLoop(missed),
-    };
-  }
-}
-
-/** Sleeps ms; rejects with TaskStopError at once when (or if already) the signal aborts. */
-export async function sleepUnlessStopped(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, signal);
-  } catch (error) {
-    throw signal.aborted ? new TaskStopError() : error;
-  }
-}
-
-function isStopError(error: unknown): boolean {
-  if (error instanceof TaskStopError) return true;
-  const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
-  return name === "TaskStopError" || isAbortError(error);
-}
-
-export function toFailure(error: unknown): TaskFailure {
-  if (error instanceof Error) return { message: error.message || error.name, stack: error.stack ?? "" };
-  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
-    const e = error as { message: string; stack?: unknown };
-    return { message: e.message, stack: typeof e.stack === "string" ? e.stack : "" };
-  }
-  return { message: String(error), stack: "" };
 }

@@ -13,9 +13,10 @@ token). corral_client.aio has the same API on grpc.aio.
 from ._address import default_home, resolve_address, socket_path
 from ._client import Client, StopResult, connect
 from ._credentials import TlsOptions
+from ._connection import PROBE_TIMEOUT, diagnose_connection
 from . import aio
 from ._errors import (
-    ERROR_DOMAIN, Aborted, AlreadyExists, Cancelled, CorralError, DataLoss, DeadlineExceeded, FailedPrecondition, Internal,
+    ERROR_DOMAIN, Aborted, AlreadyExists, Cancelled, CorralError, DataLoss, Diagnosis, DeadlineExceeded, FailedPrecondition, Internal,
     InvalidArgument, LockRefused, NotFound, OutOfRange, PermissionDenied, ResourceExhausted, TaskFailed, Unauthenticated,
     Unavailable, Unimplemented, Unknown, status_from_metadata,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "ERROR_DOMAIN", "Aborted", "AlreadyExists", "Cancelled", "DataLoss", "DeadlineExceeded", "FailedPrecondition", "Internal",
     "InvalidArgument", "NotFound", "OutOfRange", "PermissionDenied", "ResourceExhausted", "TaskFailed", "Unauthenticated",
     "Unavailable", "Unimplemented", "Unknown", "aio", "status_from_metadata",
+    "Diagnosis", "PROBE_TIMEOUT", "diagnose_connection",
     "Client", "CorralError", "HostUnreachable", "Hosts", "Json", "LockRefused", "LogStream", "MonitoredOutcome", "ProcessState", "ShutdownHow", "StopResult",
     "SequenceGapReason", "StartWait", "StopWait", "Stream", "TaskFailed", "TaskHandle", "TaskState", "TimeoutKind", "TlsOptions", "connect",
     "default_home", "from_value", "process_manager_pb2", "process_monitor_pb2",

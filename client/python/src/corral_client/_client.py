@@ -11,7 +11,8 @@ from google.protobuf.message import Message
 
 from ._address import resolve_address
 from ._credentials import BearerToken, TlsOptions, read_token_file, tls_channel
-from ._errors import from_rpc_error
+from ._connection import diagnose_connection
+from ._errors import Diagnose, from_rpc_error
 from ._stream import Stream
 from ._tasks import TaskHandle
 from ._values import Json, to_value
@@ -51,16 +52,17 @@ class _Stub:
     whose server streams are Stream iterators. Call as stub.GetProcess(request, timeout=seconds);
     unary calls get the client's default deadline when no timeout is given."""
 
-    def __init__(self, stub: object, service: str, default_deadline: Optional[float]) -> None:
+    def __init__(self, stub: object, service: str, default_deadline: Optional[float], diagnose: Optional[Diagnose] = None) -> None:
         self._stub = stub
         self._service = service
         self._default_deadline = default_deadline
+        self._diagnose = diagnose
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         callable_ = getattr(self._stub, method)
         full = f"{self._service}/{method}"
         if isinstance(callable_, grpc.UnaryStreamMultiCallable):
-            return lambda request, **kw: Stream(callable_(request, **kw), full)
+            return lambda request, **kw: Stream(callable_(request, **kw), full, self._diagnose)
 
         def unary(request: Message, **kw: Any) -> Any:
             if kw.get("timeout") is None:
@@ -68,7 +70,7 @@ class _Stub:
             try:
                 return callable_(request, **kw)
             except grpc.RpcError as error:
-                raise from_rpc_error(error, full) from None
+                raise from_rpc_error(error, full, self._diagnose) from None
 
         return unary
 
@@ -85,15 +87,20 @@ def _waited(wait_seconds: Optional[float], deadline: Optional[float], default: O
 class Client:
     """A connection to one daemon. Close it (or use `with`) when done. Every method takes
     `deadline` (seconds, client side; default DEFAULT_DEADLINE, plus the wait for waiting calls)
-    and raises a CorralError subclass (NotFound, FailedPrecondition, ...) on failure."""
+    and raises a CorralError subclass (NotFound, FailedPrecondition, ...) on failure. `tls`:
+    the options the channel was made with, for naming the problem when the daemon cannot be
+    reached (CorralError.connection_problem)."""
 
-    def __init__(self, address: str, channel: grpc.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
+    def __init__(
+        self, address: str, channel: grpc.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE, tls: Optional[TlsOptions] = None
+    ) -> None:
         self.address = address
         self.channel = channel
         self.default_deadline = default_deadline
-        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager", default_deadline)
-        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner", default_deadline)
-        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor", default_deadline)
+        diagnose: Diagnose = lambda: diagnose_connection(address, tls)  # noqa: E731
+        self.process_manager = _Stub(pm_grpc.ProcessManagerStub(channel), "corral.v1.ProcessManager", default_deadline, diagnose)
+        self.task_runner = _Stub(tr_grpc.TaskRunnerStub(channel), "corral.v1.TaskRunner", default_deadline, diagnose)
+        self.process_monitor = _Stub(mon_grpc.ProcessMonitorStub(channel), "corral.v1.ProcessMonitor", default_deadline, diagnose)
 
     def close(self) -> None:
         self.channel.close()
@@ -472,4 +479,4 @@ def connect(
         token = read_token_file(token_file)
     if token is not None:
         channel = grpc.intercept_channel(channel, BearerToken(token))
-    return Client(target, channel, default_deadline)
+    return Client(target, channel, default_deadline, tls)

@@ -5,7 +5,7 @@ resource_info. One subclass per status code (NotFound, FailedPrecondition, ...),
 LockRefused and TaskFailed beneath FailedPrecondition."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Type, TypeVar
+from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Type, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -40,14 +40,30 @@ def status_from_metadata(metadata: Optional[Sequence[Tuple[str, "str | bytes"]]]
     return None
 
 
+class Diagnosis(NamedTuple):
+    """What a client's probe found when a call could not reach the daemon (_connection.py)."""
+
+    problem: str
+    message: str
+
+
+# Probes the connection of a client; None when it finds nothing wrong.
+Diagnose = Callable[[], Optional[Diagnosis]]
+
+
 class CorralError(grpc.RpcError):
     """A call failed. code() is the grpc.StatusCode, details() the daemon's message (it names
     the field, value and rule for bad input), trailing_metadata() the trailer, `method` the RPC.
     `reason` is ErrorInfo.reason (a stable word: PROGRAM_NOT_FOUND, TASK_LOCKED, ...; README
     lists them), `metadata` its facts; bad_request, precondition_failure and resource_info the
-    other typed details (None when not sent)."""
+    other typed details (None when not sent). `connection_problem` names why the daemon could
+    not be reached (UNAVAILABLE only: SOCKET_MISSING, TLS_SERVER_NAME, ...; README "When a client
+    cannot connect"; "" when the client's probe found nothing wrong); details() is then that
+    problem's message and `transport_details` what grpcio said."""
 
     grpc_code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+    connection_problem: str = ""
+    transport_details: str = ""
 
     def __init__(
         self,
@@ -214,14 +230,26 @@ def error_for(code: grpc.StatusCode, details: str, method: str = "", trailing_me
     return cls(code, details, method, trailing_metadata, status)
 
 
-def from_rpc_error(error: grpc.RpcError, method: str = "") -> CorralError:
+def from_rpc_error(error: grpc.RpcError, method: str = "", diagnose: Optional[Diagnose] = None) -> CorralError:
+    """The CorralError of a grpcio error; an UNAVAILABLE one names the problem `diagnose` finds."""
     if isinstance(error, CorralError):
         return error
     code = getattr(error, "code", None)
     if callable(code):  # grpc.Call and grpc.aio.AioRpcError alike
-        details = getattr(error, "details")()
-        return error_for(code(), details or "", method, _pairs(getattr(error, "trailing_metadata")()))
+        details = getattr(error, "details")() or ""
+        status_code: grpc.StatusCode = code()
+        trailing = _pairs(getattr(error, "trailing_metadata")())
+        found = diagnose() if diagnose is not None and status_code == grpc.StatusCode.UNAVAILABLE else None
+        if found is not None:
+            return with_diagnosis(error_for(status_code, found.message, method, trailing), found, details)
+        return error_for(status_code, details, method, trailing)
     return error_for(grpc.StatusCode.UNKNOWN, str(error), method)
+
+
+def with_diagnosis(error: CorralError, found: Diagnosis, transport_details: str) -> CorralError:
+    error.connection_problem = found.problem
+    error.transport_details = transport_details
+    return error
 
 
 def _pairs(metadata: object) -> Metadata:

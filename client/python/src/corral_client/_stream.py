@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 import grpc
 
-from ._errors import from_rpc_error
+from ._errors import Diagnose, from_rpc_error
 
 T = TypeVar("T")
 
@@ -15,9 +15,10 @@ class Stream(Generic[T]):
     """One server-streaming call. Iterating yields responses; errors raise CorralError;
     after cancel() (or leaving `with`) iteration just ends."""
 
-    def __init__(self, call: Any, method: str) -> None:
+    def __init__(self, call: Any, method: str, diagnose: Optional[Diagnose] = None) -> None:
         self._call = call
         self._method = method
+        self._diagnose = diagnose
         self._cancelled = False
 
     def __iter__(self) -> Iterator[T]:
@@ -29,7 +30,7 @@ class Stream(Generic[T]):
         except grpc.RpcError as error:
             if self._cancelled and isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.CANCELLED:
                 raise StopIteration from None
-            raise from_rpc_error(error, self._method) from None
+            raise from_rpc_error(error, self._method, self._diagnose) from None
 
     def cancel(self) -> None:
         self._cancelled = True

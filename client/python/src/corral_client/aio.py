@@ -8,8 +8,9 @@ Client (corral_client.connect), awaited; server streams are async iterators.
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import AsyncIterator, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import AsyncIterator, Awaitable, Callable, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 import grpc.aio
@@ -17,7 +18,8 @@ import grpc.aio
 from ._address import resolve_address
 from ._client import DEFAULT_DEADLINE, _duration, _local_programs, _selector, _since, _target, _waited
 from ._credentials import TlsOptions, read_token_file, tls_credentials
-from ._errors import from_rpc_error
+from ._connection import diagnose_connection
+from ._errors import CorralError, Diagnosis, from_rpc_error
 from ._values import Json, to_value
 from .v1 import process_manager_pb2 as pm
 from .v1 import process_manager_pb2_grpc as pm_grpc
@@ -28,14 +30,22 @@ from .v1 import task_runner_pb2_grpc as tr_grpc
 
 T = TypeVar("T")
 
+# The CorralError of a grpc.aio error (an UNAVAILABLE one probed off the event loop).
+_ToError = Callable[[grpc.aio.AioRpcError, str], Awaitable[CorralError]]
+
+
+async def _plain_error(error: grpc.aio.AioRpcError, method: str) -> CorralError:
+    return from_rpc_error(error, method)
+
 
 class AsyncStream(Generic[T]):
     """One server-streaming call on grpc.aio: `async for` yields responses; errors raise
     CorralError subclasses; after cancel() (or leaving `async with`) iteration just ends."""
 
-    def __init__(self, call: "grpc.aio.UnaryStreamCall[object, T]", method: str) -> None:
+    def __init__(self, call: "grpc.aio.UnaryStreamCall[object, T]", method: str, to_error: _ToError = _plain_error) -> None:
         self._call = call
         self._method = method
+        self._to_error = to_error
         self._cancelled = False
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -48,7 +58,7 @@ class AsyncStream(Generic[T]):
         except grpc.aio.AioRpcError as error:
             if self._cancelled and error.code() == grpc.StatusCode.CANCELLED:
                 return
-            raise from_rpc_error(error, self._method) from None
+            raise (await self._to_error(error, self._method)) from None
         except grpc.aio.UsageError:
             if not self._cancelled:
                 raise
@@ -68,8 +78,11 @@ class AsyncClient:
     """A grpc.aio connection to one daemon. Every method takes `deadline` (seconds, client side)
     and raises a CorralError subclass on failure, like the blocking Client."""
 
-    def __init__(self, address: str, channel: grpc.aio.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
+    def __init__(
+        self, address: str, channel: grpc.aio.Channel, default_deadline: Optional[float] = DEFAULT_DEADLINE, tls: Optional[TlsOptions] = None
+    ) -> None:
         self.address = address
+        self._tls = tls
         self.channel = channel
         self.default_deadline = default_deadline
         self._pm = pm_grpc.ProcessManagerStub(channel)
@@ -90,7 +103,14 @@ class AsyncClient:
             response: T = await call(request, timeout=deadline if deadline is not None else self.default_deadline)
             return response
         except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error, method) from None
+            raise (await self._error(error, method)) from None
+
+    async def _error(self, error: grpc.aio.AioRpcError, method: str) -> CorralError:
+        """The CorralError of a failed call; an UNAVAILABLE one names what the probe finds (in a thread: it blocks)."""
+        found: Optional[Diagnosis] = None
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            found = await asyncio.get_running_loop().run_in_executor(None, diagnose_connection, self.address, self._tls)
+        return from_rpc_error(error, method, (lambda: found) if found is not None else None)
 
     # --- ProcessManager -------------------------------------------------------------------
     async def list_processes(self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, deadline: Optional[float] = None) -> List[pm.ProcessInfo]:
@@ -181,7 +201,7 @@ class AsyncClient:
         if offset is not None:
             request.offset = offset
         _since(since, request)
-        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs")
+        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
 
     def follow_all_logs(
         self, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None,
@@ -189,11 +209,11 @@ class AsyncClient:
         """As Client.follow_all_logs: every program's output, each chunk naming its program."""
         request = pm.FollowLogsRequest(all_programs=True, stream=stream, tail_lines=tail_lines)
         _since(since, request)
-        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs")
+        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
 
     def watch_events(self, after_seq: int = 0, live_only: bool = False, programs: Sequence[str] = (), deadline: Optional[float] = None) -> AsyncStream[pm.WatchEventsResponse]:
         request = pm.WatchEventsRequest(after_seq=after_seq, live_only=live_only, programs=list(programs))
-        return AsyncStream(self._pm.WatchEvents(request, timeout=deadline), "corral.v1.ProcessManager/WatchEvents")
+        return AsyncStream(self._pm.WatchEvents(request, timeout=deadline), "corral.v1.ProcessManager/WatchEvents", self._error)
 
     async def server_info(self, deadline: Optional[float] = None) -> pm.GetServerInfoResponse:
         response: pm.GetServerInfoResponse = await self._unary("corral.v1.ProcessManager/GetServerInfo", self._pm.GetServerInfo, pm.GetServerInfoRequest(), deadline)
@@ -233,7 +253,7 @@ class AsyncClient:
         targets = [mon.StatsTarget(program=p) for p in programs] + [mon.StatsTarget(pid=p) for p in pids]
         request = mon.WatchStatsRequest(targets=targets, include_children=include_children)
         _duration(interval, request.interval)
-        return AsyncStream(self._mon.WatchStats(request, timeout=deadline), "corral.v1.ProcessMonitor/WatchStats")
+        return AsyncStream(self._mon.WatchStats(request, timeout=deadline), "corral.v1.ProcessMonitor/WatchStats", self._error)
 
     async def find_processes(self, items: Sequence[str], contains: bool = True, case_sensitive: bool = False, deadline: Optional[float] = None) -> List[mon.ProcessEntry]:
         request = mon.FindProcessesRequest(items=list(items), contains=contains, case_sensitive=case_sensitive)
@@ -256,7 +276,7 @@ class AsyncClient:
 
     def watch_signals(self, tasks: Sequence[str] = (), names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False, deadline: Optional[float] = None) -> AsyncStream[tr.WatchSignalsResponse]:
         request = tr.WatchSignalsRequest(tasks=list(tasks), names=list(names), after_seq=after_seq, live_only=live_only)
-        return AsyncStream(self._tr.WatchSignals(request, timeout=deadline), "corral.v1.TaskRunner/WatchSignals")
+        return AsyncStream(self._tr.WatchSignals(request, timeout=deadline), "corral.v1.TaskRunner/WatchSignals", self._error)
 
 
 def connect(
@@ -282,4 +302,4 @@ def connect(
         if token is not None:
             raise ValueError("a bearer token needs TLS on grpc.aio (grpc refuses call credentials on plain channels)")
         channel = grpc.aio.insecure_channel(target, options=channel_options)
-    return AsyncClient(target, channel, default_deadline)
+    return AsyncClient(target, channel, default_deadline, tls)

@@ -1,0 +1,119 @@
+// What follows a run's end: the exit published (expected or not, with its stderr tail), the
+// orphans left in its group stopped, and the restart policy's decision (restart-policy.ts, pure)
+// applied: EXITED, FATAL, or BACKOFF / EXITED with a retry timer that starts the program again.
+import { decideAfterExit, decideAfterFailedStart, isExpectedExit, NO_RESTARTS, type RestartHistory } from "./restart-policy.js";
+import { groupExists } from "../os/proc.js";
+import type { ProgramCore } from "./program-core.js";
+import { describeExit, type Run } from "./run.js";
+import { killRunGroup, STOP_CAUSE_TEXT } from "./run-stop.js";
+import { stderrTail } from "./stderr-tail.js";
+
+export class RunExits {
+  /** What the restart policy remembers between exits (restart-policy.ts). */
+  private history: RestartHistory = NO_RESTARTS;
+  private retryTimer?: NodeJS.Timeout;
+  private nextRetryAtValue?: Date;
+
+  constructor(
+    private readonly core: ProgramCore,
+    /** Starts the program again when a retry is due (run-start.ts). */
+    private readonly respawn: (reason: string) => void,
+  ) {}
+
+  get nextRetryAt(): Date | undefined {
+    return this.nextRetryAtValue;
+  }
+
+  /** A retry (BACKOFF) or an automatic restart (EXITED) is scheduled. */
+  get pending(): boolean {
+    return this.retryTimer !== undefined;
+  }
+
+  cancel(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.nextRetryAtValue = undefined;
+  }
+
+  /** A user's start: no retry pending, and the policy's memory starts over. */
+  reset(): void {
+    this.cancel();
+    this.history = NO_RESTARTS;
+  }
+
+  /** STARTING ended too early: BACKOFF and retry, or FATAL when retries are used up. */
+  startFailed(why: string): void {
+    const core = this.core;
+    core.countFailedStart();
+    const decision = decideAfterFailedStart(core.config, core.startAttempts, why);
+    if (decision.action === "fatal") {
+      core.transition("FATAL", decision.reason);
+      return;
+    }
+    core.transition("BACKOFF", decision.reason);
+    this.schedule(decision.delayMs, `retry ${core.startAttempts}/${core.config.startretries}`);
+  }
+
+  private schedule(delayMs: number, reason: string): void {
+    this.cancel();
+    this.nextRetryAtValue = new Date(Date.now() + delayMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.nextRetryAtValue = undefined;
+      const core = this.core;
+      // A retry never spawns a program that has moved to another host meanwhile.
+      if ((core.state === "BACKOFF" || core.state === "EXITED") && core.remoteHost === undefined && !core.removing) this.respawn(reason);
+    }, delayMs);
+  }
+
+  /** The run ended (its exit status known, or not for an adopted one): publish it, then apply the policy. */
+  onExit(run: Run): void {
+    const core = this.core;
+    if (core.run === run) core.clearStartTimer();
+    core.stdout.keepWatching = false;
+    core.stderr.keepWatching = false;
+    void core.stdout.rotateIfDue();
+    void core.stderr.rotateIfDue();
+    core.deps.logBudget?.noteGrowth();
+    const uptimeMs = performance.now() - run.startedMono;
+    // An exit corral caused on request is expected, whatever the signal; only the others alarm.
+    const expected = run.stopCause !== undefined || isExpectedExit(core.config, run);
+    const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.endOffsetSync());
+    const what = describeExit(run);
+    const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
+    core.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
+    // An unexpected exit's state reason ends with what the program last said (as exec tasks' errors do).
+    const stderrNote = expected || tail.length === 0 ? "" : `; last stderr: ${tail.join(" | ")}`;
+    if (core.run !== run) return;
+    if (core.state === "STOPPING") return; // the stop in progress finishes the transition
+    if (core.state === "STARTING") {
+      this.reapLeftovers(run);
+      this.startFailed(run.killedBecause ? `${what}${stderrNote}` : `${what} before startsecs (${core.config.startsecsMs} ms)${stderrNote}`);
+      return;
+    }
+    // UNKNOWN: a restored run found ended (program-restore.ts); the restart policy applies as usual.
+    if (core.state !== "RUNNING" && core.state !== "UNKNOWN") return;
+    this.reapLeftovers(run);
+    const decision = decideAfterExit(core.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.history, performance.now());
+    if (decision.action === "stay-exited") {
+      core.transition("EXITED", `${decision.reason}${stderrNote}`);
+      return;
+    }
+    this.history = decision.history;
+    if (decision.action === "fatal") {
+      core.transition("EXITED", `${decision.exitedReason}${stderrNote}`);
+      core.transition("FATAL", `${decision.reason}${stderrNote}`);
+      return;
+    }
+    core.countRestart();
+    core.transition("EXITED", `${decision.reason}${stderrNote}`);
+    this.schedule(decision.delayMs, `autorestart ${core.restarts} after: ${what}`);
+  }
+
+  /** Members left in the group (or cgroup) of a leader that exited on its own are orphans of ours: stop them. */
+  private reapLeftovers(run: Run): void {
+    const left = (run.pid > 0 && groupExists(run.pid)) || (run.cgroup?.procs().length ?? 0) > 0;
+    if (left) void killRunGroup(this.core, run);
+    else run.cgroup?.removeWhenEmpty();
+  }
+}

@@ -1,0 +1,192 @@
+// A run from its spawn to RUNNING: the run id reserved, the command checked and forked inside its
+// own cgroup (spawn-run.ts does the fork), a failure to spawn made a failed start, and RUNNING
+// after startsecs or the readiness probe's first pass; then the liveness probe watches it up.
+import { errnoOf } from "../resource-errors.js";
+import { crashPoint } from "../failpoints.js";
+import type { EventDetail } from "./journal.js";
+import { armReadinessTimeout } from "./readiness-timeout.js";
+import { RunCgroup } from "../os/cgroup.js";
+import { readStat } from "../os/proc.js";
+import { checkSpawnable } from "../os/spawnable.js";
+import type { ProgramCore } from "./program-core.js";
+import type { Run } from "./run.js";
+import { killRunGroup } from "./run-stop.js";
+import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
+
+type LogOffsets = { stdout: number; stderr: number };
+
+export class RunStarter {
+  constructor(
+    private readonly core: ProgramCore,
+    /** What follows a run's end and a failed start (run-exit.ts). */
+    private readonly exits: { onExit(run: Run): void; startFailed(why: string): void },
+  ) {}
+
+  /** STARTING, and a new run forked; its exit (or a failure to spawn it) is handed to run-exit.ts. */
+  spawnRun(reason: string): void {
+    const core = this.core;
+    core.transition("STARTING", reason);
+    // Reserving run ids writes a file now and then: a full disk fails this start, not the daemon.
+    let runId = 0;
+    let reserveError: unknown;
+    try {
+      runId = core.deps.nextRunId();
+    } catch (error) {
+      reserveError = error;
+    }
+    const startedAt = new Date();
+    let markExited!: () => void;
+    const exited = new Promise<void>((resolve) => (markExited = resolve));
+    const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
+    core.setRun(run);
+    const startOffsets = { stdout: core.stdout.endOffsetSync(), stderr: core.stderr.endOffsetSync() };
+    run.logStart = startOffsets;
+
+    const problem =
+      reserveError !== undefined
+        ? spawnProblem(core.name, reserveError, "reserving run ids in", core.deps.runIdPath ?? "the state directory")
+        : checkSpawnable(core.config.cwd, core.config.command[0], core.config.env);
+    if (problem) {
+      this.spawnFailed(run, problem);
+      markExited();
+      return;
+    }
+    const spawned = spawnChild(core, runId, startOffsets, core.deps, this.containedArgv(run));
+    if ("problem" in spawned) {
+      this.spawnFailed(run, spawned.problem);
+      markExited();
+      return;
+    }
+    const child = spawned.child;
+    run.child = child;
+    if (child.pid === undefined) {
+      // Node reports EMFILE, ENFILE, EAGAIN... of spawn itself on the next tick (see Program.startChecked).
+      child.once("error", (error: NodeJS.ErrnoException) => {
+        this.spawnFailed(run, spawnProblem(core.name, error, "spawning", core.config.command[0]));
+        markExited();
+      });
+      return;
+    }
+    crashPoint("crash-after-fork");
+    run.pid = child.pid;
+    run.pidStartTicks = readStat(child.pid)?.startTicks ?? 0;
+    core.deps.spawnLog?.spawned(core.name, runId, run.pid, run.pidStartTicks);
+    child.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
+    child.on("error", () => undefined);
+    child.once("exit", (code, signal) => {
+      run.exitedAt = new Date();
+      if (code !== null) run.exitCode = code;
+      if (signal !== null) run.exitSignal = signal;
+      child.stdin?.destroy();
+      run.child = undefined;
+      this.exits.onExit(run);
+      markExited();
+    });
+    this.watchLogs();
+    core.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
+    this.startReadiness(run, startOffsets);
+    this.armStartTimer(run);
+  }
+
+  /** What ends STARTING: the readiness probe's first pass (or its start_timeout), else startsecs alive. */
+  private armStartTimer(run: Run): void {
+    const core = this.core;
+    const stillStarting = () => core.run === run && core.state === "STARTING" && !run.exitedAt;
+    if (core.config.readiness) {
+      // RUNNING comes from the readiness probe's first pass (see onReadiness); one that never
+      // passes must not leave the program STARTING for ever: a failed start (readiness-timeout.ts).
+      const timer = armReadinessTimeout(core.config.readiness, stillStarting, (why) => {
+        core.clearStartTimer();
+        const last = core.probes.readinessStatus;
+        run.killedBecause = `${why}${last ? `; last check: ${last.message}` : ""}`;
+        void killRunGroup(core, run);
+      });
+      core.armStartTimer(timer);
+    } else if (core.config.startsecsMs <= 0) {
+      this.becomeRunning(run);
+    } else {
+      const timer = setTimeout(() => {
+        core.clearStartTimer();
+        if (stillStarting()) this.becomeRunning(run);
+      }, core.config.startsecsMs);
+      core.armStartTimer(timer);
+    }
+  }
+
+  /** STARTING -> RUNNING (or a restored run RUNNING again), and its liveness probe started. */
+  becomeRunning(run: Run, why = `pid ${run.pid} up for ${this.core.config.startsecsMs} ms`): void {
+    const core = this.core;
+    core.startSucceeded();
+    core.clearStartTimer();
+    core.transition("RUNNING", why);
+    this.startLiveness(run);
+  }
+
+  /** While a run writes: watch its logs when rotation or the total cap needs to see them grow. */
+  watchLogs(): void {
+    const { stdout, stderr, config, deps } = this.core;
+    stdout.keepWatching = true;
+    stderr.keepWatching = true;
+    if (config.log.maxBytes > 0 || deps.logBudget?.enabled) {
+      stdout.startWatching();
+      stderr.startWatching();
+    }
+  }
+
+  /** The run's readiness probe (program-probes.ts), checking its log lines from startOffsets. */
+  startReadiness(run: Run, startOffsets: LogOffsets): void {
+    this.core.probes.startReadiness(run, startOffsets, (ok, message) => this.onReadiness(run, ok, message));
+  }
+
+  /** A readiness verdict changed: an event, `ready` (derived from it), and STARTING -> RUNNING on the first pass. */
+  private onReadiness(run: Run, ok: boolean, message: string): void {
+    const core = this.core;
+    if (run.exitedAt || !(core.state === "STARTING" || core.state === "RUNNING")) return;
+    const detail: EventDetail = { kind: "probeChanged", probe: "readiness", ok, message };
+    if (ok && core.state === "STARTING") {
+      core.emit(detail);
+      this.becomeRunning(run, `readiness probe passed: ${message}`);
+      return;
+    }
+    core.changed(detail);
+  }
+
+  private startLiveness(run: Run): void {
+    const core = this.core;
+    core.probes.startLiveness(
+      run,
+      () => core.state === "RUNNING" && !run.exitedAt,
+      (why) => {
+        core.emit({ kind: "probeChanged", probe: "liveness", ok: false, message: why });
+        run.killedBecause = why;
+        // The exit then goes through onExit like a crash, so the restart policy decides.
+        void killRunGroup(core, run);
+      },
+    );
+  }
+
+  private spawnFailed(run: Run, problem: RunSpawnProblem): void {
+    run.spawnError = problem.message;
+    run.resourceError = problem.resource;
+    run.exitedAt = new Date();
+    this.core.emit({ kind: "spawnFailed", path: problem.path, errno: problem.errno, message: problem.message });
+    if (this.core.state === "STARTING") this.exits.startFailed(`spawn failed: ${problem.message}`);
+  }
+
+  /** The command, run inside a new cgroup of its own where the host offers them (a host that refuses: said, and run without). */
+  private containedArgv(run: Run): { command: string; args: string[] } {
+    const core = this.core;
+    const command = core.config.command[0];
+    const args = core.config.command.slice(1);
+    const support = core.deps.cgroups;
+    if (!support || support.mode === "none" || run.runId <= 0) return { command, args };
+    try {
+      run.cgroup = RunCgroup.create(support, run.runId);
+      return run.cgroup.wrap(command, args);
+    } catch (error) {
+      const why = errnoOf(error) ?? String(error);
+      core.emit({ kind: "server", message: `${core.name}: run ${run.runId} gets no cgroup (${why}); it is stopped by process group and marker` });
+      return { command, args };
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// The core's programs and their results as wire messages: a program's spec (its config as the
+// wire says it), its probes, its run, its snapshot (ProcessInfo), a bulk operation's result per
+// program and a stop's ShutdownResult.
+
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  DependencyCondition as ProtoDependencyCondition,
+  LogStream,
+  ProcessInfoSchema,
+  ProgramResultSchema,
+  ProgramSpecSchema,
+  ProbeSpecSchema,
+  ProbeStatusSchema,
+  RestartPolicy as ProtoRestartPolicy,
+  RunInfoSchema,
+  ShutdownHow as ProtoShutdownHow,
+  ShutdownResultSchema,
+  type ProcessInfo,
+  type ProgramResult as ProtoProgramResult,
+  type ProgramSpec,
+  type ProbeSpec,
+  type ProbeStatus as ProtoProbeStatus,
+  type RunInfo,
+  type ShutdownResult as ProtoShutdownResult,
+} from "../../gen/ts/corral/v1/process_manager_pb.js";
+import type {
+  DependencyCondition,
+  ProbeConfig,
+  ProbeStatus,
+  ProcessSnapshot,
+  ProgramConfig,
+  ProgramResult,
+  RestartPolicy,
+  RunSnapshot,
+  ShutdownHow,
+  ShutdownResult,
+} from "../core/process/types.js";
+import { logStreamToProto, msToDuration, stateToProto, timestamp } from "./convert.js";
+import { toServerError } from "./errors.js";
+
+const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
+  never: ProtoRestartPolicy.NEVER,
+  "on-failure": ProtoRestartPolicy.ON_FAILURE,
+  always: ProtoRestartPolicy.ALWAYS,
+};
+
+export function programSpecToProto(config: ProgramConfig): ProgramSpec {
+  return create(ProgramSpecSchema, {
+    name: config.name,
+    command: config.command,
+    cwd: config.cwd,
+    env: config.env,
+    autostart: config.autostart,
+    autorestart: RESTART_POLICY_TO_PROTO[config.autorestart] ?? ProtoRestartPolicy.UNSPECIFIED,
+    exitcodes: config.exitcodes,
+    startsecs: msToDuration(config.startsecsMs),
+    startretries: config.startretries,
+    stopSignal: config.stopSignal,
+    stopTimeout: msToDuration(config.stopTimeoutMs),
+    labels: config.labels,
+    backoff: {
+      initial: msToDuration(config.backoff.initialMs),
+      max: msToDuration(config.backoff.maxMs),
+      multiplier: config.backoff.multiplier,
+      resetAfter: msToDuration(config.backoff.resetAfterMs),
+    },
+    log: { maxBytes: BigInt(config.log.maxBytes), backups: config.log.backups },
+    maxRestarts: config.maxRestarts,
+    restartWindow: msToDuration(config.restartWindowMs),
+    stdin: config.stdin,
+    description: config.description,
+    readiness: config.readiness === undefined ? undefined : probeSpecToProto(config.readiness),
+    liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
+    dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
+    host: config.host ?? "",
+  });
+}
+
+const DEPENDENCY_CONDITION_TO_PROTO: Record<DependencyCondition, ProtoDependencyCondition> = {
+  started: ProtoDependencyCondition.STARTED,
+  ready: ProtoDependencyCondition.READY,
+  completed: ProtoDependencyCondition.COMPLETED,
+  completed_successfully: ProtoDependencyCondition.COMPLETED_SUCCESSFULLY,
+};
+
+export function probeSpecToProto(probe: ProbeConfig): ProbeSpec {
+  const check = probe.check;
+  const timing = {
+    period: msToDuration(probe.periodMs),
+    timeout: msToDuration(probe.timeoutMs),
+    initialDelay: msToDuration(probe.initialDelayMs),
+    successThreshold: probe.successThreshold,
+    failureThreshold: probe.failureThreshold,
+    startTimeout: msToDuration(probe.startTimeoutMs),
+  };
+  switch (check.kind) {
+    case "tcp":
+      return create(ProbeSpecSchema, {
+        ...timing,
+        check: { case: "tcp", value: `${check.host.includes(":") ? `[${check.host}]` : check.host}:${check.port}` },
+      });
+    case "exec":
+      return create(ProbeSpecSchema, { ...timing, check: { case: "exec", value: { command: check.command } } });
+    case "log":
+      return create(ProbeSpecSchema, {
+        ...timing,
+        check: { case: "log", value: { pattern: check.pattern, stream: check.stream === undefined ? LogStream.UNSPECIFIED : logStreamToProto(check.stream) } },
+      });
+    case "grpc":
+      return create(ProbeSpecSchema, { ...timing, check: { case: "grpc", value: { address: check.address, service: check.service } } });
+  }
+}
+
+function probeStatusToProto(status: ProbeStatus | undefined): ProtoProbeStatus | undefined {
+  if (status === undefined) return undefined;
+  return create(ProbeStatusSchema, {
+    ok: status.ok,
+    message: status.message,
+    time: timestampFromDate(status.time),
+    consecutiveSuccesses: status.consecutiveSuccesses,
+    consecutiveFailures: status.consecutiveFailures,
+  });
+}
+
+export function runToProto(run: RunSnapshot): RunInfo {
+  return create(RunInfoSchema, {
+    runId: BigInt(run.runId),
+    pid: run.pid,
+    pidStartTicks: BigInt(run.pidStartTicks),
+    startedAt: timestamp(run.startedAt),
+    exitedAt: timestamp(run.exitedAt),
+    exitCode: run.exitCode,
+    exitSignal: run.exitSignal ?? "",
+    spawnError: run.spawnError ?? "",
+  });
+}
+
+export function processToProto(snapshot: ProcessSnapshot): ProcessInfo {
+  return create(ProcessInfoSchema, {
+    name: snapshot.name,
+    state: stateToProto(snapshot.state),
+    stateReason: snapshot.stateReason,
+    stateSince: timestamp(snapshot.stateSince),
+    run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
+    restarts: snapshot.restarts,
+    startAttempts: snapshot.startAttempts,
+    spec: programSpecToProto(snapshot.config),
+    labels: snapshot.config.labels,
+    ready: snapshot.ready,
+    adhoc: snapshot.adhoc,
+    host: snapshot.host,
+    remote: snapshot.remote,
+    nextRetryAt: timestamp(snapshot.nextRetryAt),
+    uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
+    readinessProbe: probeStatusToProto(snapshot.readinessProbe),
+    livenessProbe: probeStatusToProto(snapshot.livenessProbe),
+  });
+}
+
+export function programResultToProto(result: ProgramResult): ProtoProgramResult {
+  const error = result.error === undefined ? undefined : toServerError(result.error);
+  return create(ProgramResultSchema, {
+    name: result.name,
+    ok: result.ok,
+    code: error?.code ?? 0,
+    error: error?.details ?? "",
+    process: processToProto(result.process),
+    note: result.note ?? "",
+    shutdown: result.shutdown ? shutdownToProto(result.shutdown) : undefined,
+    status: error?.status,
+  });
+}
+
+const SHUTDOWN_HOW: Record<ShutdownHow, ProtoShutdownHow> = {
+  soft: ProtoShutdownHow.SOFT,
+  hard: ProtoShutdownHow.HARD,
+  survivors: ProtoShutdownHow.SURVIVORS,
+  not_running: ProtoShutdownHow.NOT_RUNNING,
+  pending: ProtoShutdownHow.PENDING,
+};
+
+export function shutdownToProto(result: ShutdownResult): ProtoShutdownResult {
+  return create(ShutdownResultSchema, { wasRunning: result.wasRunning, pid: result.pid, how: SHUTDOWN_HOW[result.how], survivors: result.survivors });
+}
