@@ -40,13 +40,14 @@ export async function readLogs(program: Program, options: ReadLogsOptions): Prom
     throw new InvalidArgumentError("max_bytes", options.maxBytes, "must be a non-negative integer");
   }
   const maxBytes = Math.min(options.maxBytes || MAX_READ_BYTES, MAX_READ_BYTES);
-  const offset =
-    options.sinceMs !== undefined
-      ? await file.offsetSince(options.sinceMs)
-      : options.tailLines && options.tailLines > 0
-        ? await file.tailOffset(options.tailLines)
-        : (options.offset ?? 0);
+  let offset: number;
+  /** With tailLines: where the counted lines end (a line written meanwhile is not one of them: it would make N+1). */
+  let tailEnd: number | undefined;
+  if (options.sinceMs !== undefined) offset = await file.offsetSince(options.sinceMs);
+  else if (options.tailLines && options.tailLines > 0) ({ offset, end: tailEnd } = await file.tailRange(options.tailLines));
+  else offset = options.offset ?? 0;
   const { first, end, ...chunk } = await file.read(offset, maxBytes);
+  if (tailEnd !== undefined && chunk.offset + chunk.data.length > tailEnd) chunk.data = chunk.data.subarray(0, Math.max(0, tailEnd - chunk.offset));
   return { chunk, firstOffset: first, endOffset: end };
 }
 

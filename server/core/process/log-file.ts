@@ -229,7 +229,13 @@ export class LogFile {
 
   /** The logical offset where the last `lines` lines begin. */
   async tailOffset(lines: number): Promise<number> {
-    return tailOffsetOf((offset, max) => this.read(offset, max), await this.bounds(), lines);
+    return (await this.tailRange(lines)).offset;
+  }
+
+  /** Where the last `lines` lines begin, and the end they were counted up to (later writes are not among them). */
+  async tailRange(lines: number): Promise<{ offset: number; end: number }> {
+    const bounds = await this.bounds();
+    return { offset: await tailOffsetOf((offset, max) => this.read(offset, max), bounds, lines), end: bounds.end };
   }
 
   /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
