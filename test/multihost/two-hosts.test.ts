@@ -205,6 +205,25 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
       assert.equal(await stateOn(daemon, name), ProcessState.RUNNING, name);
   });
 
+  await t.test("logs with no name follows every program of every host, each line prefixed by host, program and stream", async () => {
+    const [command, ...prefix] = [...hosts.wrapA, process.execPath];
+    let text = "";
+    const follower = spawn(command!, [...prefix, corralBin, "--config", configPath, "logs", "--tail", "5"], {
+      env: cliEnv(named ? { CORRAL_HOST_NAME: "lab1" } : {}),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    follower.stdout.on("data", (data: Buffer) => (text += data.toString("utf8")));
+    const exited = new Promise((resolve) => follower.once("exit", resolve));
+    try {
+      await waitUntil(() => /^lab2 b1 +out \| hello from b1$/m.test(text), 15_000, `b1's line tagged with lab2; got ${JSON.stringify(text)}`);
+      assert.doesNotMatch(text, /^lab1 b1/m, "b1 runs on lab2 only: host A does not show it");
+    } finally {
+      // Our own child, by its pid: SIGTERM ends following like Ctrl-C does.
+      if (follower.pid !== undefined && follower.exitCode === null) process.kill(follower.pid, "SIGTERM");
+      await exited;
+    }
+  });
+
   await t.test("events --all-hosts tags every event with its host", async () => {
     const { code, stdout, stderr } = await cli(["events", "--all-hosts"]);
     assert.equal(code, 0, stderr);

@@ -161,6 +161,42 @@ async function bulk(ctx: FleetContext, command: "start" | "stop", values: Record
   return exitCode;
 }
 
+/**
+ * `corral logs` with no name across hosts: every host in scope follows its own programs (the
+ * one-host command, FollowLogs all_programs), each line prefixed by its host (a "host" key in
+ * --json). A host that cannot be reached is reported and makes the exit code 1; the others go on.
+ */
+async function everyHostsLogs(ctx: FleetContext, args: string[], json: boolean): Promise<number> {
+  const width = Math.max(...ctx.scope.map((host) => host.length));
+  const reachable = await ctx.fleet.reachable(ctx.scope, ctx.signal);
+  let exitCode = 0;
+  await Promise.all(
+    ctx.scope.map(async (host) => {
+      const answer = reachable.find((result) => result.host === host)!;
+      if (!answer.ok) {
+        ctx.err(`corral: ${answer.error.message}\n`);
+        exitCode = 1;
+        return;
+      }
+      // The one-host command writes one line (or one JSON object) per call.
+      const tag = (data: string | Uint8Array) => {
+        const text = typeof data === "string" ? data : Buffer.from(data).toString("utf8");
+        return json && text.startsWith("{") ? `{"host":${JSON.stringify(host)},${text.slice(1)}` : `${host.padEnd(width)} ${text}`;
+      };
+      const hostCtx = ctx.forHost(host);
+      try {
+        if ((await logs({ ...hostCtx, out: (data) => ctx.out(tag(data)), err: (data) => ctx.err(tag(data)) }, args)) !== 0) exitCode = 1;
+      } catch (error) {
+        const line = failureLine(error, host);
+        if (line === undefined) throw error;
+        ctx.err(`corral: ${host}: ${line}\n`);
+        exitCode = 1;
+      }
+    }),
+  );
+  return exitCode;
+}
+
 export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" | "logs") {
   return async (ctx: FleetContext, args: string[]): Promise<number> => {
     const { values, positionals, optionArgs } = split(command, args);
@@ -177,7 +213,9 @@ export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" 
       const [name, signalName] = positionals as [string, string];
       return named(ctx, command, [name], () => [...optionArgs, name, signalName]);
     }
-    if (positionals.length !== 1) throw new UsageError(command === "logs" ? "name one program" : "name one program to restart", command);
+    if (command === "logs" && positionals.length === 0) return everyHostsLogs(ctx, optionArgs, values.json === true);
+    if (positionals.length !== 1)
+      throw new UsageError(command === "logs" ? "name one program (or none: every program)" : "name one program to restart", command);
     const name = positionals[0]!;
     if (command === "logs") {
       const routed = await route(ctx, [name]);
