@@ -174,7 +174,7 @@ function __corral_complete
             printf '%s\\n' $out
     end
 end
-complete -c corral -f -a '(__corral_complete)'
+complete -c corral -k -f -a '(__corral_complete)'
 `;
 
 const SCRIPTS: Record<(typeof SHELLS)[number], string> = { bash: BASH, zsh: ZSH, fish: FISH };

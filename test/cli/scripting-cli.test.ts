@@ -193,12 +193,54 @@ describe("corral CLI for scripts and people", () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
-    for (const shell of ["zsh", "fish"]) {
-      const other = await corral(["completion", shell], address);
-      assert.equal(other.code, 0);
-      assert.match(other.stdout, /corral __complete/);
-    }
   });
+
+  // zsh: the script's function with compsys's _describe and _files replaced by ones that print
+  // what they were given (the rest of compsys needs a terminal). fish: `complete -C` asks fish's
+  // own completion machinery what it would offer for a command line.
+  const shells = [
+    {
+      shell: "zsh",
+      run: (scriptFile: string, line: string) => {
+        const words = line.split(" ");
+        return `compdef() { :; }; _describe() { print -rl -- "\${(@P)2}"; }; _files() { print -r -- ":files"; }; source ${scriptFile}; words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${words.length}; _corral`;
+      },
+      word: (out: string) => out.split(":")[0]!,
+    },
+    { shell: "fish", run: (scriptFile: string, line: string) => `source ${scriptFile}; complete -C '${line}'`, word: (out: string) => out.split("\t")[0]! },
+  ];
+  for (const { shell, run, word } of shells) {
+    test(`completion: the ${shell} script completes commands, options and program names`, async (t) => {
+      const available = await new Promise<boolean>((resolve) => execFile(shell, ["-c", "true"], (error) => resolve(!error)));
+      if (!available) {
+        t.skip(`${shell} is not installed (.ci/run installs it)`);
+        return;
+      }
+      const script = await corral(["completion", shell], address);
+      assert.equal(script.code, 0);
+      const bin = mkdtempSync(join(tmpdir(), "corral-bin-"));
+      try {
+        symlinkSync(corralBin, join(bin, "corral"));
+        const scriptFile = join(bin, `corral.${shell}`);
+        writeFileSync(scriptFile, script.stdout);
+        const complete = (line: string) =>
+          new Promise<string[]>((resolve, reject) => {
+            execFile(
+              shell,
+              ["-c", run(scriptFile, line)],
+              { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CORRAL_ADDRESS: address }, timeout: 30_000 },
+              (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.split("\n").filter(Boolean).map(word))),
+            );
+          });
+        assert.deepEqual(await complete("corral sta"), ["status", "start", "stats"]);
+        assert.ok((await complete("corral logs --st")).includes("--stderr"));
+        assert.deepEqual(await complete("corral stop "), ["alpha", "beta-long-program-name", "idle", "early"]);
+        assert.deepEqual(await complete("corral top --sort "), ["name", "cpu", "mem"]);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    });
+  }
 
   test("top fits the terminal width and keeps its rows in --sort order (name by default)", async () => {
     const narrow = await corral(["top", "--once"], address, { COLUMNS: "40" });
