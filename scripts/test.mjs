@@ -26,6 +26,8 @@ step("lint + format check (biome: biome.jsonc)", process.execPath, [join(root, "
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 step("bundle the CLI", process.execPath, [join(root, "scripts/bundle-cli.mjs")]);
+step("typecheck the web page (client/web, DOM types)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "client/web/tsconfig.json"]);
+step("bundle the web page", process.execPath, [join(root, "scripts/bundle-web.mjs")]);
 step("config JSON Schema drift", process.execPath, [join(root, "scripts/config-schema.mjs"), "--check"]);
 
 const files = [];

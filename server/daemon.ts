@@ -45,8 +45,10 @@ export interface Daemon {
   manager: ProcessManager;
   /** The background tasks (types from config tasks.modules plus the built-in ones). */
   tasks: TaskRunner;
-  /** "http://127.0.0.1:PORT/metrics" when metrics.listen is configured. */
+  /** "http(s)://127.0.0.1:PORT/metrics" when metrics.listen is configured. */
   metricsUrl?: string;
+  /** "http(s)://127.0.0.1:PORT/" when web.listen is configured (the dashboard). */
+  webUrl?: string;
   /** Settles when close() has finished, whoever started it (signal, Shutdown RPC, caller). */
   closed: Promise<void>;
   /**
@@ -108,6 +110,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
   const stopCountingEvents = new AbortController();
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
+  let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 
   let closing: Promise<void> | undefined;
   let markClosed: () => void = () => {};
@@ -121,6 +124,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       } finally {
         await rpc.close();
         await metricsEndpoint?.close();
+        await webEndpoint?.close();
         stopCountingEvents.abort();
         metrics?.close();
         signalSeqs.close();
@@ -155,7 +159,26 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     onShutdown: (request) => (options.onShutdownRequest ?? ((r: { keepProcesses: boolean }) => void close(r)))(request),
   });
   try {
-    if (options.config.metrics && metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, metrics);
+    // The HTTP listeners follow the TCP listeners' rules and identify callers with the same authenticator.
+    const security = {
+      tls: options.config.server.tls,
+      auth: options.config.server.auth,
+      authNone: options.config.server.authNone === true,
+      insecure: options.insecure ?? options.config.server.insecure === true,
+      authenticator: rpc.network.authenticator,
+    };
+    if (options.config.metrics && metrics) metricsEndpoint = await startMetricsEndpoint(options.config.metrics.listen, metrics, security);
+    if (options.config.web) {
+      // Imported only when configured: a daemon without web.listen loads none of its modules.
+      const { startWebServer } = await import("./web/web-server.js");
+      webEndpoint = await startWebServer({
+        listen: options.config.web.listen,
+        ...security,
+        network: rpc.network,
+        hostName: manager.hostName,
+        hosts: options.config.hosts,
+      });
+    }
     await manager.init();
   } catch (error) {
     await close();
@@ -170,6 +193,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     manager,
     tasks,
     metricsUrl: metricsEndpoint?.url,
+    webUrl: webEndpoint?.url,
     closed,
     close,
   };

@@ -137,6 +137,7 @@ export async function runServer(argv: string[]): Promise<void> {
   console.log(`corral daemon listening on ${daemon.listen.join(", ")} (pid ${process.pid})`);
   if (daemon.hostNameWhy) console.log(`corral host name: ${daemon.hostName} (${daemon.hostNameWhy})`);
   if (daemon.metricsUrl) console.log(`corral metrics on ${daemon.metricsUrl}`);
+  if (daemon.webUrl) console.log(`corral web dashboard on ${daemon.webUrl}`);
   for (const problem of daemon.manager.persistence.problems) console.error(`corral: ${problem}`);
   if (stopRequested) void daemon.close({ keepProcesses: keepOnStop });
 

@@ -133,6 +133,13 @@ export const COMMANDS = {
       since: { type: "string", value: "DURATION", description: "only output written in the last DURATION (e.g. 10m)" },
       stdout: { type: "boolean", description: "only the stdout stream" },
       stderr: { type: "boolean", description: "only the stderr stream" },
+      stream: {
+        type: "string",
+        multiple: true,
+        value: "NAME",
+        description: "only these streams, by name: stdout, stderr, a redirect_output label or a custom stream (reading without -f takes one)",
+      },
+      prefix: { type: "boolean", description: "start each line of NAME's output with its stream's name, [label]" },
       ...json,
     },
     details: [

@@ -23,10 +23,29 @@ var repoRoot, _ = filepath.Abs("../..")
 
 var daemonHome, daemonSocket string
 
+// orderFile is where the seq_* programs note their TERM and their exit, in order (processes_test.go).
+var orderFile = func() string {
+	dir, err := os.MkdirTemp("", "corral-go-order-")
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Join(dir, "order")
+}()
+
+// slowToStop notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two shows it. It
+// is RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
+func slowToStop(name string) map[string]any {
+	script := fmt.Sprintf("trap 'echo TERM %[1]s >> %[2]s; sleep 0.3; echo EXIT %[1]s >> %[2]s; exit 0' TERM; echo ready; while true; do sleep 0.05; done", name, orderFile)
+	return map[string]any{"command": []string{"/bin/sh", "-c", script}, "autostart": false, "stop_timeout": "10s",
+		"readiness": map[string]any{"log": "^ready$", "period": "50ms"}}
+}
+
 // ticker prints a numbered line every 100 ms; sleeper just sleeps (for stats).
 func testConfig() map[string]any {
 	return map[string]any{
 		"programs": map[string]any{
+			"seq_a": slowToStop("seq_a"),
+			"seq_b": slowToStop("seq_b"),
 			"ticker": map[string]any{
 				"command":      []string{"/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done"},
 				"autostart":    false,

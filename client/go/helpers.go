@@ -16,10 +16,11 @@ import (
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	timeout   time.Duration
-	startWait corralv1.StartWait
-	stopWait  corralv1.StopWait
-	labels    map[string]string
+	timeout    time.Duration
+	startWait  corralv1.StartWait
+	stopWait   corralv1.StopWait
+	labels     map[string]string
+	sequential *bool
 }
 
 // WithTimeout is how long the daemon waits (for RUNNING, for the stop).
@@ -34,6 +35,13 @@ func WithStopWait(w corralv1.StopWait) CallOption { return func(o *callOptions) 
 // WithLabels selects programs by labels in StartAll/StopAll.
 func WithLabels(labels map[string]string) CallOption {
 	return func(o *callOptions) { o.labels = labels }
+}
+
+// WithSequential makes StopAll stop one program at a time in reverse order, each gone before
+// the next (QMI's proc_stop); false stops each dependency level at once. Without it, the
+// daemon's server.stop_order decides.
+func WithSequential(sequential bool) CallOption {
+	return func(o *callOptions) { o.sequential = &sequential }
 }
 
 func optionsOf(opts []CallOption) callOptions {
@@ -65,11 +73,28 @@ func (c *Client) Start(ctx context.Context, name string, opts ...CallOption) (*c
 	return r.GetProcess(), wrap(err)
 }
 
+// StopResult is how a stop went: the program as it is after the stop (its fields read as a
+// ProcessInfo's: r.State, r.GetRun()), the pids of its group still alive after SIGKILL (as
+// CGSE's quit() counts them; expected empty), and the ShutdownResult (was it running, its pid,
+// soft / hard / survivors / not running).
+type StopResult struct {
+	*corralv1.ProcessInfo
+	Survivors []int32
+	Shutdown  *corralv1.ShutdownResult
+}
+
+// WasRunning says whether the stop found a run to stop (false: it was not running).
+func (r *StopResult) WasRunning() bool { return r.Shutdown.GetWasRunning() }
+
 // Stop stops a program's process group, two-stage; waits until it is gone unless told not to.
-func (c *Client) Stop(ctx context.Context, name string, opts ...CallOption) (*corralv1.ProcessInfo, error) {
+// It returns the survivors with the program (see StopResult); nil on error.
+func (c *Client) Stop(ctx context.Context, name string, opts ...CallOption) (*StopResult, error) {
 	o := optionsOf(opts)
 	r, err := c.ProcessManager.StopProcess(ctx, &corralv1.StopProcessRequest{Name: name, Wait: o.stopWait, Timeout: durationOf(o.timeout)})
-	return r.GetProcess(), wrap(err)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return &StopResult{ProcessInfo: r.GetProcess(), Survivors: r.GetSurvivors(), Shutdown: r.GetShutdown()}, nil
 }
 
 // StartAll starts the named programs (all when none are named); a failed one has Ok false and a Status with details.
@@ -81,11 +106,13 @@ func (c *Client) StartAll(ctx context.Context, names []string, opts ...CallOptio
 	return r.GetResults(), wrap(err)
 }
 
-// StopAll stops the named programs (all when none are named), dependents first.
+// StopAll stops the named programs (all when none are named), dependents first; each result's
+// Shutdown says how its stop went. WithSequential(true): one at a time (QMI's order).
 func (c *Client) StopAll(ctx context.Context, names []string, opts ...CallOption) ([]*corralv1.ProgramResult, error) {
 	o := optionsOf(opts)
 	r, err := c.ProcessManager.StopAll(ctx, &corralv1.StopAllRequest{
 		Selector: &corralv1.LabelSelector{Names: names, MatchLabels: o.labels}, Wait: o.stopWait, Timeout: durationOf(o.timeout),
+		Sequential: o.sequential,
 	})
 	return r.GetResults(), wrap(err)
 }

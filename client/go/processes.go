@@ -4,6 +4,7 @@ package corral
 
 import (
 	"context"
+	"strings"
 
 	corralv1 "github.com/corral-dev/corral/client/go/v1"
 )
@@ -39,6 +40,43 @@ func (c *Client) ProcessPids(ctx context.Context, items []string, opts FindOptio
 func (c *Client) IsProcessRunning(ctx context.Context, items []string, opts FindOptions) (bool, error) {
 	pids, err := c.ProcessPids(ctx, items, opts)
 	return len(pids) > 0, err
+}
+
+// HostProcess is one entry of CGSE's list_processes: the pid, the status in psutil's words
+// ("running", "sleeping", "zombie"...) and the command line joined by spaces.
+type HostProcess struct {
+	Pid     int32
+	Status  string
+	Cmdline string
+}
+
+// procStatus is psutil's word for each state letter of /proc/PID/stat (psutil's PROC_STATUSES).
+var procStatus = map[string]string{
+	"R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop", "Z": "zombie",
+	"X": "dead", "x": "dead", "K": "wake-kill", "W": "waking", "P": "parked", "I": "idle",
+}
+
+// StatusOf is psutil's word for a ProcessEntry's state letter (the letter itself when psutil has none).
+func StatusOf(state string) string {
+	if word, ok := procStatus[state]; ok {
+		return word
+	}
+	return state
+}
+
+// ListHostProcesses is CGSE's list_processes: the host's processes whose command line matches
+// every item, as pid, status and command line (named so beside ProcessManager.ListProcesses,
+// which lists programs). Like CGSE, at least one item is needed.
+func (c *Client) ListHostProcesses(ctx context.Context, items []string, opts FindOptions) ([]HostProcess, error) {
+	found, err := c.FindProcesses(ctx, items, opts)
+	if err != nil {
+		return nil, err
+	}
+	listed := make([]HostProcess, 0, len(found))
+	for _, p := range found {
+		listed = append(listed, HostProcess{Pid: p.Pid, Status: StatusOf(p.State), Cmdline: strings.Join(p.Cmdline, " ")})
+	}
+	return listed, nil
 }
 
 // ListZombies is CGSE's list_zombies: the host's zombie processes.

@@ -3,8 +3,13 @@ package corral_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	corral "github.com/corral-dev/corral/client/go"
 	corralv1 "github.com/corral-dev/corral/client/go/v1"
@@ -42,5 +47,80 @@ func TestCGSEHelpersAndWatchStatsChannel(t *testing.T) {
 	}
 	if err := <-errs; err != nil {
 		t.Fatalf("after a cancel the error is nil, got %v", err)
+	}
+}
+
+func TestStopReturnsSurvivorsAndHowTheStopWent(t *testing.T) {
+	c, ctx := dial(t), ctxFor(t, 60*time.Second)
+	started, err := c.Start(ctx, "sleeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, err := c.Stop(ctx, "sleeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stopped.State != corralv1.ProcessState_PROCESS_STATE_STOPPED || !stopped.WasRunning() || stopped.Shutdown.GetPid() != started.GetRun().GetPid() {
+		t.Fatalf("want STOPPED, was running with pid %d; got %v %v", started.GetRun().GetPid(), stopped.State, stopped.Shutdown)
+	}
+	if stopped.Shutdown.GetHow() != corralv1.ShutdownHow_SHUTDOWN_HOW_SOFT || len(stopped.Survivors) != 0 {
+		t.Fatalf("a soft stop with no survivors, got %v survivors %v", stopped.Shutdown, stopped.Survivors)
+	}
+	again, err := c.Stop(ctx, "sleeper")
+	if err != nil || again.WasRunning() || again.Shutdown.GetHow() != corralv1.ShutdownHow_SHUTDOWN_HOW_NOT_RUNNING {
+		t.Fatalf("a second stop finds nothing running: %v %v", again, err)
+	}
+}
+
+func TestStopAllWithSequentialStopsOneAtATimeInReverseOrder(t *testing.T) {
+	c, ctx := dial(t), ctxFor(t, 60*time.Second)
+	if err := os.WriteFile(orderFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"seq_a", "seq_b"} {
+		if _, err := c.Start(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results, err := c.StopAll(ctx, []string{"seq_a", "seq_b"}, corral.WithSequential(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range results {
+		order = append(order, r.Name)
+		if !r.Ok || r.GetShutdown().GetHow() != corralv1.ShutdownHow_SHUTDOWN_HOW_SOFT {
+			t.Fatalf("%s: want a soft stop, got %v", r.Name, r)
+		}
+	}
+	if strings.Join(order, ",") != "seq_b,seq_a" {
+		t.Fatalf("want reverse config order, got %v", order)
+	}
+	noted, _ := os.ReadFile(orderFile)
+	if got := strings.Fields(string(noted)); strings.Join(got, " ") != "TERM seq_b EXIT seq_b TERM seq_a EXIT seq_a" {
+		t.Fatalf("each program gone before the next one's TERM, got %q", got)
+	}
+}
+
+func TestListHostProcessesIsCGSEsListProcesses(t *testing.T) {
+	c, ctx := dial(t), ctxFor(t, 60*time.Second)
+	started, err := c.Start(ctx, "sleeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(ctxFor(t, 30*time.Second), "sleeper")
+	// Once the child has exec'd sleep (RUNNING comes at once with startsecs 0), it is listed as sleeping.
+	want := corral.HostProcess{Pid: started.GetRun().GetPid(), Status: "sleeping", Cmdline: "sleep 1000"}
+	var listed []corral.HostProcess
+	waitFor(t, 10*time.Second, "the sleeper listed as sleeping", func() bool {
+		var err error
+		listed, err = c.ListHostProcesses(ctx, []string{"sleep", "1000"}, corral.FindOptions{Exact: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(listed) == 1 && listed[0] == want
+	})
+	if _, err := c.ListHostProcesses(ctx, nil, corral.FindOptions{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("no items: want InvalidArgument (as CGSE's ValueError), got %v", err)
 	}
 }

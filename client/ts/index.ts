@@ -16,7 +16,18 @@ export * from "../../gen/ts/corral/v1/process_monitor_pb.js";
 export * from "../../gen/ts/corral/v1/task_runner_pb.js";
 export * from "../../gen/ts/corral/v1/sequence_pb.js";
 export { TaskFailedError, TaskHandle, TaskRefusedError, fromValue, toValue, type JsonValue, type RefusalReason } from "./tasks.js";
-export { findProcesses, isProcessRunning, listZombies, processPids, type FindOptions } from "./processes.js";
+export {
+  findProcesses,
+  isProcessRunning,
+  listProcesses,
+  listZombies,
+  processPids,
+  statusOf,
+  stopAll,
+  type FindOptions,
+  type HostProcess,
+  type StopAllOptions,
+} from "./processes.js";
 export { ClientError, Status } from "nice-grpc";
 export {
   CorralClientError,

@@ -6,16 +6,21 @@ import { LineCounter, parseDocument } from "yaml";
 import type { ProgramConfig } from "../core/process/types.js";
 import { programConfig } from "./program-schema.js";
 import { ConfigError, ruleFor, type ConfigProblem } from "./problems.js";
-import { configSchema, type ConfigFile, type Role } from "./schema.js";
+import type { AuthConfig, TlsServerConfig } from "../core/access.js";
+import { configSchema, type ConfigFile } from "./schema.js";
 import { duplicateKeyProblems, firstLine, keyOrder, positionOf, problemsFor } from "./yaml-positions.js";
 
 export { ConfigError, formatConfigProblem, type ConfigProblem } from "./problems.js";
+/** server.tls and server.auth as the daemon uses them are declared where rpc/ reads them (core/access.ts). */
+export type { AuthConfig, TlsServerConfig } from "../core/access.js";
 
 export interface CorralConfig {
   /** Absolute path of the file it was loaded from, if any. */
   path?: string;
   server: ServerConfig;
   metrics?: { listen: string };
+  /** The web dashboard's listener (server/web). */
+  web?: { listen: string };
   /** In config order: start-all follows it, stop-all reverses it. */
   programs: ProgramConfig[];
   /** Absolute paths of task-type modules. */
@@ -52,21 +57,6 @@ export interface ServerConfig {
   logs: { maxTotalBytes: number };
   /** Caps on concurrent server streams (server/rpc/stream-limit.ts). */
   streams: { maxPerConnection: number; maxTotal: number };
-}
-
-/** server.tls with absolute paths. */
-export interface TlsServerConfig {
-  certPath: string;
-  keyPath: string;
-  clientCaPath?: string;
-  /** Only meaningful with clientCaPath. */
-  requireClientCert: boolean;
-}
-
-export interface AuthConfig {
-  /** Token files (absolute paths); the values are read by the daemon, never kept in the config. */
-  tokens: { name: string; file: string; role: Role }[];
-  clients: { subject: string; role: Role }[];
 }
 
 export interface ParseConfigOptions {
@@ -144,6 +134,7 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, host
   return {
     server: toServerConfig(file.server, baseDir),
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
+    ...(file.web ? { web: { listen: file.web.listen } } : {}),
     programs: orderedKeys(order, file.programs).map((name) => programConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
     hosts: orderedKeys(hostOrder, file.hosts).map((name) => toHostConfig(name, file.hosts[name], baseDir)),

@@ -18,6 +18,7 @@ import {
   strictObject,
 } from "./values.js";
 import type { BackoffConfig, LogConfig, ProbeCheck, ProbeConfig, ProgramConfig } from "../core/process/types.js";
+import { streamNameProblems } from "../core/process/stream-names.js";
 
 const backoffSchema = strictObject({
   initial: duration("1s"),
@@ -159,10 +160,19 @@ export const programSchema = strictObject({
   depends_on: dependsOnSchema.default({}),
   /** The host the program runs on (a daemon's host name); another host's program is listed, never started. */
   host: z.string().min(1, { error: "must not be empty (leave it out for this host)" }).optional(),
+  /** gaffer's redirect_output: labels for stdout, then stderr (core/process/stream-names.ts has the rules). */
+  redirect_output: z.array(z.string()).default([]),
+  /** gaffer's custom_streams: an extra output fd of the child per name (3, 4, ...), logged like stdout. */
+  custom_streams: z.array(z.string()).default([]),
+  /** gaffer's detach: the daemon's shutdown leaves the run running for the next daemon to adopt. */
+  detach: z.boolean().default(false),
 })
   .check((ctx) => {
     if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
       ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
+    }
+    for (const problem of streamNameProblems({ redirectOutput: ctx.value.redirect_output, customStreams: ctx.value.custom_streams })) {
+      ctx.issues.push({ code: "custom", message: problem.message, input: problem.value, path: problem.path });
     }
   })
   .transform(
@@ -188,6 +198,9 @@ export const programSchema = strictObject({
       ...(program.liveness ? { liveness: program.liveness } : {}),
       ...(Object.keys(program.depends_on).length > 0 ? { dependsOn: program.depends_on } : {}),
       ...(program.host !== undefined ? { host: program.host } : {}),
+      ...(program.redirect_output.length > 0 ? { redirectOutput: program.redirect_output } : {}),
+      ...(program.custom_streams.length > 0 ? { customStreams: program.custom_streams } : {}),
+      ...(program.detach ? { detach: true } : {}),
     }),
   );
 

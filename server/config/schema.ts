@@ -4,7 +4,6 @@
 import { z } from "zod";
 import {
   describeValue,
-  isLoopbackAddress,
   parseAddress,
   parseByteSize,
   parsedBy,
@@ -14,20 +13,10 @@ import {
   PROGRAM_NAME_RULE,
   strictObject,
 } from "./values.js";
+import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress, ROLES } from "../core/access.js";
 import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { dependencyProblems } from "../core/process/dependencies.js";
 import { programSchema } from "./program-schema.js";
-
-export { isLoopbackAddress } from "./values.js";
-
-/** True when server.auth names at least one way in (a token or a client certificate). */
-export function hasAuthMethods(auth?: { tokens: unknown[]; clients: unknown[] }): boolean {
-  return auth !== undefined && auth.tokens.length + auth.clients.length > 0;
-}
-
-/** The rule a listener beyond loopback breaks without TLS and auth (shared with the rpc layer's check of --listen). */
-export const BEYOND_LOOPBACK_RULE =
-  "listening beyond loopback (127.0.0.0/8, [::1], localhost) needs TLS (server.tls) and authentication (server.auth: tokens or client certificates), or --insecure (server.insecure: true) to accept the risk";
 
 const pemPath = z
   .string({
@@ -55,7 +44,6 @@ const tlsSchema = strictObject({
   }
 });
 
-export const ROLES = ["viewer", "operator", "admin"] as const;
 const role = z.enum(ROLES, { error: (issue) => `must be one of ${ROLES.join(", ")}; got ${describeValue(issue.input)}` });
 
 /** server.auth: who may call over TCP. Token values live in files, never in the config text. */
@@ -148,7 +136,12 @@ export const configSchema = strictObject({
       max_total: positiveInt(DEFAULT_STREAM_LIMITS.maxTotal),
     }).prefault({}),
   }).prefault({}),
+  /** Prometheus /metrics; beyond loopback like server.listen: only with server.tls and server.auth (a scrape needs a viewer's token or certificate). */
   metrics: strictObject({
+    listen: parsedBy(parseAddress),
+  }).optional(),
+  /** The web dashboard (Connect protocol + one page); beyond loopback like server.listen: only with server.tls and server.auth. */
+  web: strictObject({
     listen: parsedBy(parseAddress),
   }).optional(),
   // null: a `programs:` key whose entries are all commented out.
@@ -188,6 +181,11 @@ export const configSchema = strictObject({
     server.listen.forEach((address, index) => {
       if (!isLoopbackAddress(address)) ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: ["server", "listen", index] });
     });
+    for (const key of ["metrics", "web"] as const) {
+      const address = ctx.value[key]?.listen;
+      if (address !== undefined && !isLoopbackAddress(address))
+        ctx.issues.push({ code: "custom", message: BEYOND_LOOPBACK_RULE, input: address, path: [key, "listen"] });
+    }
   }
   if (auth?.clients.length && server.tls?.client_ca === undefined) {
     ctx.issues.push({
@@ -208,4 +206,3 @@ export const configSchema = strictObject({
 
 /** The config file after validation, keys as written in YAML. */
 export type ConfigFile = z.output<typeof configSchema>;
-export type Role = (typeof ROLES)[number];

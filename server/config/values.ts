@@ -102,14 +102,6 @@ export function parseCommand(input: unknown): Parsed<string[]> {
   return { ok: false, rule: `expected a list of strings or a shell command string, got ${describeValue(input)}` };
 }
 
-const LOOPBACK_HOSTS = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
-
-/** True for "127.x.y.z:port", "[::1]:port" and "localhost:port". */
-export function isLoopbackAddress(address: string): boolean {
-  const colon = address.lastIndexOf(":");
-  return LOOPBACK_HOSTS.test(colon < 0 ? address : address.slice(0, colon));
-}
-
 export function parseAddress(input: unknown): Parsed<string> {
   const match = typeof input === "string" ? /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(input) : null;
   if (!match || Number(match[2]) > 65535) {

@@ -3,13 +3,14 @@
 // and program exits are counted as they happen. gRPC metrics carry go-grpc-prometheus's names and
 // labels (grpc_server_handled_total{grpc_type, grpc_service, grpc_method, grpc_code}), so the
 // usual gRPC dashboards work; process_* and nodejs_* are prom-client's default metrics.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { JournalEvent } from "../core/process/journal.js";
 import type { ProcessSnapshot } from "../core/process/types.js";
-import { PROCESS_STATES } from "../core/process/types.js";
 import { countOpenFds } from "../core/os/proc-sample.js";
 import type { RunLookup } from "../core/monitor/runs.js";
-import { StatsSampler, type ProcessStats } from "../core/monitor/stats.js";
+import { StatsSampler } from "../core/monitor/stats.js";
+import { registerProgramMetrics, type Scrape } from "./program-metrics.js";
+import { ScrapedCounter, ScrapedGauge } from "./scraped.js";
 
 /** Latency buckets in seconds: sub-millisecond loopback calls up to long waits. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -45,55 +46,11 @@ export interface CalledMethod {
   responseStream: boolean;
 }
 
-type Values = { labels: Record<string, string | number>; value: number }[];
-
-/** A gauge whose series are computed at scrape time from that scrape's snapshot. */
-class ScrapedGauge extends Gauge<string> {
-  constructor(
-    name: string,
-    help: string,
-    private readonly compute: () => Values,
-  ) {
-    super({ name, help, registers: [] });
-  }
-
-  override async get(): ReturnType<Gauge<string>["get"]> {
-    return { ...(await super.get()), values: this.compute() };
-  }
-}
-
-/** Like ScrapedGauge, for values that only grow (CPU seconds of a run, signals published). */
-class ScrapedCounter extends Counter<string> {
-  constructor(
-    name: string,
-    help: string,
-    private readonly compute: () => Values,
-  ) {
-    super({ name, help, registers: [] });
-  }
-
-  override async get(): ReturnType<Counter<string>["get"]> {
-    return { ...(await super.get()), values: this.compute() };
-  }
-}
-
-interface Scrape {
-  programs: ProcessSnapshot[];
-  /** The daemon's own programs: remote ones are exported by their host's daemon. */
-  local: ProcessSnapshot[];
-  trees: Map<string, ProcessStats>;
-}
-
 const GRPC_TYPES = { "false,false": "unary", "false,true": "server_stream", "true,false": "client_stream", "true,true": "bidi_stream" } as const;
 
 function grpcLabels(method: CalledMethod): { grpc_type: string; grpc_service: string; grpc_method: string } {
   const [, service = "", name = ""] = method.path.split("/");
   return { grpc_type: GRPC_TYPES[`${method.requestStream},${method.responseStream}`], grpc_service: service, grpc_method: name };
-}
-
-/** A config label key as a Prometheus label name: kube-state-metrics' label_<key> convention. */
-function labelName(key: string): string {
-  return `label_${key.replace(/[^a-zA-Z0-9_]/g, "_")}`;
 }
 
 /** Why a run ended, as the exits counter's reason label. */
@@ -129,7 +86,7 @@ export class Metrics {
         { labels: { version: sources.version, node_version: process.version }, value: 1 },
       ]),
     );
-    this.registerPrograms();
+    registerProgramMetrics(r, () => this.current());
     this.registerTasks();
     this.registerDaemon();
     const programLabels = ["program", "host"];
@@ -217,68 +174,6 @@ export class Metrics {
 
   private current(): Scrape {
     return this.scrape ?? { programs: [], local: [], trees: new Map() };
-  }
-
-  private registerPrograms(): void {
-    const r = this.registry;
-    const perProgram = (name: string, help: string, value: (p: ProcessSnapshot) => number | undefined) =>
-      r.registerMetric(
-        new ScrapedGauge(name, help, () =>
-          this.current().local.flatMap((p) => {
-            const v = value(p);
-            return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
-          }),
-        ),
-      );
-    const perTree = (name: string, help: string, value: (s: ProcessStats) => number | undefined, counter = false) => {
-      const compute = () => {
-        const { local, trees } = this.current();
-        return local.flatMap((p) => {
-          const tree = trees.get(p.name);
-          const v = tree && value(tree);
-          return v === undefined ? [] : [{ labels: { program: p.name, host: p.host }, value: v }];
-        });
-      };
-      r.registerMetric(counter ? new ScrapedCounter(name, help, compute) : new ScrapedGauge(name, help, compute));
-    };
-    r.registerMetric(
-      new ScrapedGauge(
-        "corral_program_info",
-        "1 for every program the daemon lists, with its host, whether it runs elsewhere (remote) or was created at run time (adhoc), and its config labels as label_<key>",
-        () =>
-          this.current().programs.map((p) => ({
-            labels: {
-              program: p.name,
-              host: p.host,
-              remote: String(p.remote),
-              adhoc: String(p.adhoc),
-              ...Object.fromEntries(Object.entries(p.config.labels ?? {}).map(([k, v]) => [labelName(k), v])),
-            },
-            value: 1,
-          })),
-      ),
-    );
-    perProgram("corral_program_up", "1 when the program has a live run (STARTING, RUNNING or STOPPING); only this host's programs", (p) =>
-      this.current().trees.has(p.name) ? 1 : 0,
-    );
-    r.registerMetric(
-      new ScrapedGauge("corral_program_state", "1 for the program's current state, 0 for the others", () =>
-        this.current().local.flatMap((p) =>
-          PROCESS_STATES.map((state) => ({ labels: { program: p.name, host: p.host, state }, value: p.state === state ? 1 : 0 })),
-        ),
-      ),
-    );
-    perProgram("corral_program_ready", "1 when the program is ready (readiness probe passed, or RUNNING without one)", (p) => (p.ready ? 1 : 0));
-    perProgram(
-      "corral_program_restarts",
-      "automatic restarts since the program was last started by a user (see corral_program_restarts_total for a counter)",
-      (p) => p.restarts,
-    );
-    perProgram("corral_program_last_exit_code", "exit code of the last run that exited with a code", (p) => p.run?.exitCode);
-    perTree("corral_program_cpu_seconds_total", "user + system CPU time of the current run's process tree", (s) => s.cpuSeconds, true);
-    perTree("corral_program_resident_memory_bytes", "resident memory of the current run's process tree", (s) => s.rssBytes);
-    perTree("corral_program_open_fds", "open file descriptors of the current run's process tree", (s) => s.openFds);
-    perTree("corral_program_start_time_seconds", "start of the current run, in seconds since the epoch", (s) => s.startedAt.getTime() / 1000);
   }
 
   private registerTasks(): void {

@@ -3,8 +3,7 @@
 // Token values are read from their files once and kept only as digests.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
-import type { AuthConfig } from "../config/load.js";
-import { hasAuthMethods, type Role } from "../config/schema.js";
+import { hasAuthMethods, type AuthConfig, type Role } from "../core/access.js";
 import { InvalidArgumentError, UnauthenticatedError } from "../core/errors.js";
 import type { CertificateSubject } from "./peer-certificate.interceptor.js";
 

@@ -12,7 +12,7 @@ import {
 } from "../../gen/ts/corral/v1/process_manager_pb.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { MAX_DURATION_MS } from "../core/limits.js";
-import type { LogStreamName, ProcessState, Selector, StartWait, StopWait } from "../core/process/types.js";
+import type { LogStreamName, ProcessState, Selector, StartWait, StopWait, StdStreamName } from "../core/process/types.js";
 
 // ---- durations and timestamps ----
 
@@ -97,19 +97,20 @@ export function stopWaitFromProto(wait: ProtoStopWait, field = "wait"): StopWait
   return enumFromProto(STOP_WAITS, wait, field, "STOP_WAIT_NONE, STOP_WAIT_STOPPED");
 }
 
-const LOG_STREAMS = new Map<LogStream, LogStreamName | undefined>([
+const LOG_STREAMS = new Map<LogStream, StdStreamName | undefined>([
   [LogStream.UNSPECIFIED, undefined],
   [LogStream.STDOUT, "stdout"],
   [LogStream.STDERR, "stderr"],
 ]);
 
-/** UNSPECIFIED gives undefined: the caller decides what it means (both streams, or stdout). */
-export function logStreamFromProto(stream: LogStream, field = "stream"): LogStreamName | undefined {
+/** UNSPECIFIED gives undefined: the caller decides what it means (both streams, or stdout). CUSTOM is only meaningful with a name (the caller's). */
+export function logStreamFromProto(stream: LogStream, field = "stream"): StdStreamName | undefined {
   return enumFromProto(LOG_STREAMS, stream, field, "LOG_STREAM_STDOUT, LOG_STREAM_STDERR");
 }
 
+/** stdout and stderr are themselves (whatever their label); every other stream is a custom one. */
 export function logStreamToProto(stream: LogStreamName): LogStream {
-  return stream === "stdout" ? LogStream.STDOUT : LogStream.STDERR;
+  return stream === "stdout" ? LogStream.STDOUT : stream === "stderr" ? LogStream.STDERR : LogStream.CUSTOM;
 }
 
 // ---- wire input ----

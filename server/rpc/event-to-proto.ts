@@ -23,11 +23,13 @@ export function logChunkToProto(chunk: LogChunk, program: string): ProtoLogChunk
   return create(LogChunkSchema, {
     program,
     stream: logStreamToProto(chunk.stream),
+    streamName: chunk.label,
     offset: BigInt(chunk.offset),
     data: chunk.data,
     time: timestampFromDate(chunk.time),
     gaps: (chunk.gaps ?? []).map((gap) => ({
       stream: logStreamToProto(gap.stream),
+      streamName: gap.label,
       fromOffset: BigInt(gap.fromOffset),
       toOffset: BigInt(gap.toOffset),
       reason: GAP_REASONS[gap.reason],

@@ -1,6 +1,6 @@
 // The one table of who may call what: every RPC of the served services and the least role it
 // needs. Roles are ordered: admin can do what operator can, operator what viewer can.
-import type { Role } from "../config/schema.js";
+import type { Role } from "../core/access.js";
 
 /** "open": anyone who reaches the port (health checks, so load balancers and probes need no token). */
 export type Requirement = Role | "open";

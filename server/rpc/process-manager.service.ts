@@ -3,6 +3,8 @@
 import { timestampFromDate, timestampMs, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
+import { LogStream } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import type { StdStreamName } from "../core/process/types.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import type { CgroupSupport } from "../core/os/cgroup.js";
@@ -57,6 +59,13 @@ export interface ProcessManagerServiceOptions {
 export type ProcessManagerService = ServiceImplementation<typeof ProcessManagerDefinition>;
 
 /** The wait, timeout and cancellation of a Start/Stop/Restart(All) request, as the core takes them. */
+/** A request's stream kind as the core's name (UNSPECIFIED: none); LOG_STREAM_CUSTOM only says a name follows, so it needs one. */
+function streamSelection(stream: LogStream, names: readonly string[], field: string): { stream?: StdStreamName } {
+  if (stream !== LogStream.CUSTOM) return { stream: logStreamFromProto(stream) };
+  if (names.length === 0) throw new InvalidArgumentError(field, "", "LOG_STREAM_CUSTOM needs the custom stream's name here");
+  return {};
+}
+
 function waitOptions<W, C>(request: { wait: W; timeout?: Duration }, waitFromProto: (wait: W) => C, signal: AbortSignal) {
   return { wait: waitFromProto(request.wait), timeoutMs: durationToMs(request.timeout, "timeout"), signal };
 }
@@ -110,10 +119,10 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
 
     async readLogs(request) {
       const name = requireName(request.name);
-      // A range of bytes belongs to one stream; UNSPECIFIED reads stdout, the usual question.
-      const stream = logStreamFromProto(request.stream) ?? "stdout";
+      // A range of bytes belongs to one stream; UNSPECIFIED (and no name) reads stdout, the usual question.
       const result = await manager.readLogs(name, {
-        stream,
+        ...streamSelection(request.stream, request.streamName === "" ? [] : [request.streamName], "stream_name"),
+        streamName: request.streamName === "" ? undefined : request.streamName,
         offset: uint64ToNumber(request.offset, "offset"),
         maxBytes: request.maxBytes === 0 ? undefined : request.maxBytes,
         tailLines: request.tailLines === 0 ? undefined : request.tailLines,
@@ -127,24 +136,27 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
     },
 
     async *followLogs(request, context) {
-      const stream = logStreamFromProto(request.stream);
       const tailLines = request.tailLines === 0 ? undefined : request.tailLines;
       const sinceMs = request.since === undefined ? undefined : timestampMs(request.since);
       if (request.allPrograms) {
         if (request.name !== "") throw new InvalidArgumentError("name", request.name, "must be empty with all_programs (which follows every program)");
         if (request.offset !== undefined)
           throw new InvalidArgumentError("offset", request.offset, "cannot be given with all_programs (offsets are per program)");
+        if (request.streamNames.length > 0)
+          throw new InvalidArgumentError("stream_names", request.streamNames.join(","), "cannot be given with all_programs (stream names are per program)");
+        const { stream } = streamSelection(request.stream, [], "stream_names");
         for await (const { program, chunk } of manager.followAllLogs({ stream, tailLines, sinceMs, signal: context.signal })) {
           yield { chunk: logChunkToProto(chunk, program) };
         }
         return;
       }
       const name = requireName(request.name);
+      const { stream } = streamSelection(request.stream, request.streamNames, "stream_names");
       const offset = request.offset === undefined ? undefined : uint64ToNumber(request.offset, "offset");
-      if (offset !== undefined && stream === undefined) {
-        throw new InvalidArgumentError("offset", offset, "needs a single stream (stream must be STDOUT or STDERR)");
+      if (offset !== undefined && stream === undefined && request.streamNames.length !== 1) {
+        throw new InvalidArgumentError("offset", offset, "needs a single stream (stream STDOUT or STDERR, or one of stream_names)");
       }
-      const chunks = manager.followLogs(name, { stream, tailLines, offset, sinceMs, signal: context.signal });
+      const chunks = manager.followLogs(name, { stream, streamNames: [...request.streamNames], tailLines, offset, sinceMs, signal: context.signal });
       for await (const chunk of chunks) yield { chunk: logChunkToProto(chunk, name) };
     },
 

@@ -74,6 +74,9 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     liveness: config.liveness === undefined ? undefined : probeSpecToProto(config.liveness),
     dependsOn: Object.fromEntries(Object.entries(config.dependsOn ?? {}).map(([name, condition]) => [name, DEPENDENCY_CONDITION_TO_PROTO[condition]])),
     host: config.host ?? "",
+    redirectOutput: config.redirectOutput ?? [],
+    customStreams: config.customStreams ?? [],
+    detach: config.detach === true,
   });
 }
 

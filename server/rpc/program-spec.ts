@@ -84,6 +84,9 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   put("stdin", spec.stdin, spec.stdin);
   put("description", spec.description, spec.description !== "");
   put("host", spec.host, spec.host !== "");
+  put("redirect_output", [...spec.redirectOutput], spec.redirectOutput.length > 0);
+  put("custom_streams", [...spec.customStreams], spec.customStreams.length > 0);
+  put("detach", spec.detach, spec.detach);
   if (spec.readiness) input.readiness = probeInput(spec.readiness, "readiness");
   if (spec.liveness) input.liveness = probeInput(spec.liveness, "liveness");
   put(

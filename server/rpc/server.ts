@@ -3,20 +3,23 @@
 import { chmod, lstat, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createConnection } from "node:net";
-import { createServer, type Server } from "nice-grpc";
+import { composeServerMiddleware, createServer, type Server, type ServerMiddleware } from "nice-grpc";
 import type { ServerCredentials } from "@grpc/grpc-js";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflectionService } from "nice-grpc-server-reflection";
 import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
+import { ProcessManager } from "../../gen/ts/corral/v1/process_manager_pb.js";
+import { ProcessMonitor } from "../../gen/ts/corral/v1/process_monitor_pb.js";
+import { TaskRunner as TaskRunnerService } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunner } from "../core/task/runner.js";
-import type { TlsServerConfig, AuthConfig } from "../config/load.js";
-import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress } from "../config/schema.js";
+import { BEYOND_LOOPBACK_RULE, hasAuthMethods, isLoopbackAddress, type AuthConfig, type TlsServerConfig } from "../core/access.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { openAuditLog } from "./audit-log.js";
 import { authMiddleware } from "./auth.middleware.js";
-import { createAuthenticator } from "./authenticator.js";
+import { createAuthenticator, type Authenticator } from "./authenticator.js";
+import type { BridgedService } from "./connect-bridge.js";
 import { errorMiddleware } from "./errors.js";
 import { peerCertificateInterceptor } from "./peer-certificate.interceptor.js";
 import { callMetricsMiddleware, type CallObserver } from "./metrics.middleware.js";
@@ -74,10 +77,24 @@ export interface RpcServer {
   stopAccepting(): void;
   /** Ends streams in flight (UNAVAILABLE), waits briefly for unary calls, removes the socket. */
   close(): Promise<void>;
+  /** What a TCP caller reaches, for other transports of the same calls (the web dashboard's Connect endpoint). */
+  readonly network: NetworkCallLayer;
+}
+
+/**
+ * The services and the middleware chain of a TCP listener, shared: a call that arrives another
+ * way (Connect over HTTP) runs through this same chain into these same implementations.
+ */
+export interface NetworkCallLayer {
+  services: BridgedService[];
+  /** Shutdown terminator, call metrics (when configured), auth and audit, stream limits, error mapping: composed, in that order. */
+  middleware: ServerMiddleware;
+  /** server.auth's authenticator (also for the web page's "who am I"). */
+  authenticator: Authenticator;
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const tcpAddresses = options.tcpListen.map(parseListenAddress);
+  const tcpAddresses = options.tcpListen.map((address) => parseListenAddress(address));
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
   const tcpCredentials: ServerCredentials | undefined = options.tls && tcpAddresses.length > 0 ? await serverCredentials(options.tls) : undefined;
@@ -112,19 +129,24 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const audit = openAuditLog(options.auditLog ?? join(options.home, "audit.log"));
   // One limiter for every listener: max_total counts the streams of all of them.
   const streamLimiter = createStreamLimiter(options.streams ?? DEFAULT_STREAM_LIMITS);
+  // The terminator is outermost so that errors are already mapped when it sees them. Streams
+  // are counted after auth, so a caller refused there takes no slot.
+  const chain = (auth: Authenticator | undefined): ServerMiddleware =>
+    [
+      ...(options.onCall ? [callMetricsMiddleware(options.onCall)] : []),
+      authMiddleware({ authenticator: auth, audit }),
+      streamLimiter.middleware,
+      errorMiddleware as ServerMiddleware,
+    ].reduce<ServerMiddleware>((outer, inner) => composeServerMiddleware(outer, inner), terminator.middleware);
+  const tcpChain = chain(authenticator);
+  const unixChain = chain(undefined);
   const servers: Server[] = [];
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
-    // The terminator is outermost so that errors are already mapped when it sees them.
     // The connection id interceptor comes first: it needs grpc-js's base call (stream-limit.ts).
     const interceptors = tcp ? [connectionIdInterceptor, peerCertificateInterceptor] : [connectionIdInterceptor];
-    const observed = createServer({ interceptors }).use(terminator.middleware);
-    // Streams are counted after auth, so a caller refused there takes no slot.
-    const server = (options.onCall ? observed.use(callMetricsMiddleware(options.onCall)) : observed)
-      .use(authMiddleware({ authenticator: tcp ? authenticator : undefined, audit }))
-      .use(streamLimiter.middleware)
-      .use(errorMiddleware);
+    const server = createServer({ interceptors }).use(tcp ? tcpChain : unixChain);
     server.add(ProcessManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
     if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
@@ -169,13 +191,22 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       await rm(options.socketPath, { force: true });
       await audit.close();
     })());
-  return { listen, stopAccepting, close };
+  const network: NetworkCallLayer = {
+    services: [
+      { service: ProcessManager, definition: ProcessManagerDefinition, implementation: processManager },
+      ...(taskRunner ? [{ service: TaskRunnerService, definition: TaskRunnerDefinition, implementation: taskRunner }] : []),
+      ...(processMonitor ? [{ service: ProcessMonitor, definition: ProcessMonitorDefinition, implementation: processMonitor }] : []),
+    ],
+    middleware: tcpChain,
+    authenticator,
+  };
+  return { listen, stopAccepting, close, network };
 }
 
 /** "host:port" for a TCP listener; `loopback` says whether it stays on this machine. */
-export function parseListenAddress(address: string): { host: string; port: number; loopback: boolean; address: string } {
+export function parseListenAddress(address: string, field = "server.listen"): { host: string; port: number; loopback: boolean; address: string } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
-  const refuse = (rule: string) => new InvalidArgumentError("server.listen", address, rule);
+  const refuse = (rule: string) => new InvalidArgumentError(field, address, rule);
   if (!match) throw refuse("must be HOST:PORT (for IPv6: [::1]:PORT)");
   const host = match[1] ?? match[2];
   const port = Number(match[3]);
@@ -191,12 +222,13 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 export function checkListenerSecurity(
   addresses: { loopback: boolean; address: string }[],
   options: { tls?: TlsServerConfig; auth?: AuthConfig; authNone?: boolean; insecure?: boolean; warn?: (line: string) => void },
+  field = "server.listen",
 ): void {
   const wide = addresses.filter((listener) => !listener.loopback);
   if (wide.length === 0) return;
   const hasAuth = hasAuthMethods(options.auth);
   if (options.tls !== undefined && hasAuth) return;
-  if (!options.insecure) throw new InvalidArgumentError("server.listen", wide[0]!.address, BEYOND_LOOPBACK_RULE);
+  if (!options.insecure) throw new InvalidArgumentError(field, wide[0]!.address, BEYOND_LOOPBACK_RULE);
   const missing = [options.tls ? undefined : "TLS", hasAuth ? undefined : "authentication"].filter(Boolean).join(" or ");
   const warn = options.warn ?? ((line: string) => console.error(line));
   const risk = hasAuth

@@ -3,10 +3,10 @@
 import { readFile } from "node:fs/promises";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { ServerCredentials, experimental } from "@grpc/grpc-js";
-import type { TlsServerConfig } from "../config/load.js";
+import type { TlsServerConfig } from "../core/access.js";
 import { InvalidArgumentError } from "../core/errors.js";
 
-async function readPem(path: string, field: string): Promise<Buffer> {
+export async function readPem(path: string, field: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
@@ -15,7 +15,7 @@ async function readPem(path: string, field: string): Promise<Buffer> {
 }
 
 /** Fails early, at start, on files that are not what they claim to be (grpc-js would only fail per connection). */
-function checkPem(pem: Buffer, kind: "certificate" | "key", path: string, field: string): void {
+export function checkPem(pem: Buffer, kind: "certificate" | "key", path: string, field: string): void {
   try {
     if (kind === "certificate") new X509Certificate(pem);
     else createPrivateKey(pem);

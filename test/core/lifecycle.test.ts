@@ -89,8 +89,9 @@ describe("restart policy", () => {
     try {
       await f.manager.start("job");
       await waitForState(f.manager, "job", "EXITED");
-      await sleep(300);
       const p = f.manager.get("job");
+      // EXITED with no retry timer set: nothing can restart it later.
+      assert.equal(p.nextRetryAt, undefined);
       assert.equal(p.state, "EXITED");
       assert.equal(p.run?.exitCode, 5);
       assert.equal(p.restarts, 0);
@@ -111,7 +112,9 @@ describe("restart policy", () => {
       await waitUntil(() => f.manager.get("bad").restarts >= 2, 5000, "bad restarted twice");
       await waitForState(f.manager, "ok", "EXITED");
       await waitForState(f.manager, "two", "EXITED");
-      await sleep(300);
+      // No retry timer set for either: nothing can restart them later.
+      assert.equal(f.manager.get("ok").nextRetryAt, undefined);
+      assert.equal(f.manager.get("two").nextRetryAt, undefined);
       assert.equal(f.manager.get("ok").restarts, 0);
       assert.equal(f.manager.get("two").restarts, 0);
       assert.equal(f.manager.get("ok").state, "EXITED");
@@ -129,17 +132,17 @@ describe("restart policy", () => {
     try {
       await f.manager.start("loop");
       await waitUntil(() => f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").length >= 6, 10_000, "6 runs");
-      const starts = f.manager.journal
-        .since(0)
-        .filter((e) => e.detail.kind === "processStarted")
-        .map((e) => e.time.getTime());
+      const events = f.manager.journal.since(0);
+      const starts = events.filter((e) => e.detail.kind === "processStarted").map((e) => e.time.getTime());
+      // The policy's decision, as each EXITED transition states it: 0, 50, 100, 200, 200 (capped).
+      const scheduled = events
+        .filter((e) => e.detail.kind === "stateChanged" && e.detail.to === "EXITED")
+        .map((e) => (e.detail.kind === "stateChanged" ? Number(/restarting \(always\) in (\d+) ms/.exec(e.detail.reason)?.[1]) : Number.NaN));
+      assert.deepEqual(scheduled.slice(0, 5), [0, 50, 100, 200, 200]);
+      // And the timer honoured it: no restart came earlier than scheduled (a loaded host only makes gaps longer,
+      // so there is no upper bound here; the pure policy's numbers are unit-tested in restart-policy.test.ts).
       const gaps = starts.slice(1).map((t, i) => t - starts[i]);
-      // Delays: 0, 50, 100, 200, 200 (cap) plus spawn time.
-      assert.ok(gaps[0] < 45, `first restart is immediate (${gaps[0]} ms)`);
-      assert.ok(gaps[1] >= 45 && gaps[1] < 95 + 100, `second after ~50 ms (${gaps[1]})`);
-      assert.ok(gaps[2] >= 95, `third after ~100 ms (${gaps[2]})`);
-      assert.ok(gaps[3] >= 195, `fourth after ~200 ms (${gaps[3]})`);
-      assert.ok(gaps[4] >= 195 && gaps[4] < 400, `capped at 200 ms (${gaps[4]})`);
+      for (let i = 0; i < 5; i++) assert.ok(gaps[i] >= scheduled[i] - 2, `restart ${i + 1} after ${gaps[i]} ms, scheduled ${scheduled[i]} ms`);
     } finally {
       await f.close();
     }
@@ -203,7 +206,7 @@ describe("restart policy", () => {
       const result = await f.manager.stop("crash");
       assert.equal(result.process.state, "STOPPED");
       assert.match(result.process.stateReason, /pending retry cancelled/);
-      await sleep(800);
+      assert.equal(f.manager.get("crash").nextRetryAt, undefined, "the retry timer is cleared");
       assert.equal(f.manager.get("crash").state, "STOPPED");
       assert.equal(f.manager.journal.since(0).filter((e) => e.detail.kind === "processStarted").length, 1, "no retry after stop");
     } finally {

@@ -121,3 +121,28 @@ test("with no backups left, the largest current file is emptied; its logical end
     await f.close();
   }
 });
+
+test("a custom stream counts against the cap like stdout: its file is cut, its logical end still counts every byte", async () => {
+  const cap = 20 * 1024;
+  // The writer's lines go to fd 3, the custom stream "progress"; rotation off: only the cap bounds it.
+  const toProgress = writer("p4", 40, 0.05).map((arg, i, all) => (i === all.length - 1 ? `{ ${arg}; } >&3` : arg));
+  const f = withManager([program("p4", toProgress, { log: { maxBytes: 0, backups: 0 }, customStreams: ["progress"] })], cap);
+  try {
+    await f.manager.start("p4");
+    await waitForState(f.manager, "p4", "EXITED", 30_000);
+    await waitUntil(() => logBytesOnDisk(f.home) <= cap, 15_000, `all logs to shrink to ${cap} bytes (now ${logBytesOnDisk(f.home)})`);
+    const events = dropEvents(f.manager);
+    assert.ok(events.length >= 1, "each drop is an event");
+    assert.match(events[0].message, /of p4's progress \(offsets 0-\d+, .*p4\.progress\.log\)/);
+    const read = await f.manager.readLogs("p4", { streamName: "progress", offset: 0 });
+    assert.ok(read.firstOffset > 0, "its oldest bytes went");
+    assert.equal(read.endOffset, 48_000, "every byte it wrote is counted");
+    assert.deepEqual(
+      read.chunk.gaps?.map((g) => [g.stream, g.reason]),
+      [["progress", "max_total"]],
+    );
+    assert.equal((await f.manager.readLogs("p4", { stream: "stdout" })).endOffset, 0, "nothing went to stdout");
+  } finally {
+    await f.close();
+  }
+});

@@ -57,7 +57,7 @@ describe("logs", () => {
       const fromZero = await f.manager.readLogs("chatty", { stream: "stdout", offset: 0, maxBytes: 10 });
       assert.deepEqual(
         fromZero.chunk.gaps,
-        [{ stream: "stdout", fromOffset: 0, toOffset: end.firstOffset, reason: "backups" }],
+        [{ stream: "stdout", label: "stdout", fromOffset: 0, toOffset: end.firstOffset, reason: "backups" }],
         "what was rotated away is said",
       );
       assert.ok(statSync(join(logs, "chatty.stdout.log")).size <= 8192 + 4096);

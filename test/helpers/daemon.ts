@@ -209,6 +209,13 @@ export async function metricsUrl(daemon: TestDaemon): Promise<string> {
   return announced.exec(daemon.output())![1]!;
 }
 
+/** The dashboard URL the daemon announced ("corral web dashboard on URL"), once it has (10 s at most). */
+export async function webUrl(daemon: TestDaemon): Promise<string> {
+  const announced = /corral web dashboard on (\S+)/;
+  await waitUntil(() => announced.test(daemon.output()), 10_000, "the web url in the daemon's output");
+  return announced.exec(daemon.output())![1]!;
+}
+
 /** Every journal event still held, oldest first, up to upToSeq (default: the last seq now). */
 export async function journalEvents(daemon: TestDaemon, upToSeq?: bigint): Promise<Event[]> {
   const pm = daemon.client.processManager;

@@ -3,12 +3,16 @@
 // force_unlock on the handle, custom methods that read and set pending settings atomically, and
 // exec tasks with methods whose settings stay pending until the child takes them.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   isProcessRunning,
+  listProcesses,
   listZombies,
   processPids,
+  stopAll,
   ShutdownHow,
   StartWait,
   Status,
@@ -18,7 +22,7 @@ import {
   TaskState,
   type JsonValue,
 } from "../../client/ts/index.js";
-import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { repoRoot, rpcError, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
 const execMethods = join(repoRoot, "test/fixtures/exec_methods.py");
@@ -130,13 +134,39 @@ describe("task parity with QMI (TS client)", () => {
   });
 });
 
+/**
+ * Notes TERM, takes 300 ms, notes its exit: a stop-all that overlaps two programs shows it in the
+ * file. RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
+ */
+const slowToStop = (name: string, file: string) => ({
+  command: [
+    "/bin/sh",
+    "-c",
+    `trap 'echo TERM ${name} >> ${file}; sleep 0.3; echo EXIT ${name} >> ${file}; exit 0' TERM; echo ready; while true; do sleep 0.05; done`,
+  ],
+  autostart: false,
+  stop_timeout: "10s",
+  readiness: { log: "^ready$", period: "50ms" },
+});
+
 describe("CGSE helpers and ShutdownResult (TS client)", () => {
   let daemon: TestDaemon;
+  let orderFile = "";
   before(async () => {
-    daemon = await startTestDaemon({ configYaml: JSON.stringify({ programs: { marked: { command: ["sleep", "1002"], autostart: false, startsecs: 0 } } }) });
+    orderFile = join(await mkdtemp(join(tmpdir(), "corral-order-")), "order");
+    daemon = await startTestDaemon({
+      configYaml: JSON.stringify({
+        programs: {
+          marked: { command: ["sleep", "1002"], autostart: false, startsecs: 0 },
+          seq_a: slowToStop("seq_a", orderFile),
+          seq_b: slowToStop("seq_b", orderFile),
+        },
+      }),
+    });
   });
   after(async () => {
     await daemon?.stop();
+    if (orderFile) await rm(dirname(orderFile), { recursive: true, force: true });
   });
 
   test("isProcessRunning / processPids / listZombies; a stop's ShutdownResult says soft, then not running", async () => {
@@ -150,5 +180,41 @@ describe("CGSE helpers and ShutdownResult (TS client)", () => {
     assert.deepEqual([stopped.shutdown?.wasRunning, stopped.shutdown?.pid, stopped.shutdown?.how], [true, pid, ShutdownHow.SOFT]);
     const again = await pm.stopProcess({ name: "marked" });
     assert.deepEqual([again.shutdown?.wasRunning, again.shutdown?.pid, again.shutdown?.how], [false, 0, ShutdownHow.NOT_RUNNING]);
+  });
+
+  test("listProcesses is CGSE's list_processes: pid, status and command line of each match; no items is refused", async () => {
+    const pm = daemon.client.processManager;
+    const pid = (await pm.startProcess({ name: "marked", wait: StartWait.RUNNING })).process!.run!.pid;
+    const monitor = daemon.client.processMonitor;
+    try {
+      // Once the child has exec'd sleep (RUNNING comes at once with startsecs 0), it is listed as sleeping.
+      const expected = JSON.stringify([{ pid, status: "sleeping", cmdline: "sleep 1002" }]);
+      let listed = "";
+      await waitUntil(
+        async () => (listed = JSON.stringify(await listProcesses(monitor, ["sleep", "1002"], { contains: false }))) === expected,
+        10_000,
+        `the listing ${expected}; last ${listed}`,
+      );
+      assert.deepEqual(await listProcesses(monitor, "SLEEP 1002", { caseSensitive: true }), []);
+      const none = await rpcError(listProcesses(monitor, []), "no items");
+      assert.equal(none.code, Status.INVALID_ARGUMENT);
+    } finally {
+      await pm.stopProcess({ name: "marked" });
+    }
+  });
+
+  test("stopAll({sequential: true}) stops one program at a time in reverse order, each gone before the next", async () => {
+    const pm = daemon.client.processManager;
+    await writeFile(orderFile, "");
+    for (const name of ["seq_a", "seq_b"]) await pm.startProcess({ name, wait: StartWait.RUNNING });
+    const results = await stopAll(pm, { names: ["seq_a", "seq_b"], sequential: true });
+    assert.deepEqual(
+      results.map((r) => [r.name, r.ok, r.shutdown?.how]),
+      [
+        ["seq_b", true, ShutdownHow.SOFT],
+        ["seq_a", true, ShutdownHow.SOFT],
+      ],
+    );
+    assert.deepEqual((await readFile(orderFile, "utf8")).trim().split("\n"), ["TERM seq_b", "EXIT seq_b", "TERM seq_a", "EXIT seq_a"]);
   });
 });

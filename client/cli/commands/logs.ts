@@ -1,8 +1,10 @@
-// `corral logs [NAME] [-f] [--tail N] [--since D] [--stdout|--stderr] [--json]`. Without NAME it
-// follows every program, each line prefixed by program and stream (like `pm2 logs`); with NAME it
-// prints the last lines of both streams (stdout to stdout, stderr to stderr), or follows them.
-// --json prints one object per line: {program, stream, offset, time, line}, the offset being the
-// line's logical byte offset in its stream, which ReadLogs reads from.
+// `corral logs [NAME] [-f] [--tail N] [--since D] [--stdout|--stderr|--stream S...] [--prefix]
+// [--json]`. Without NAME it follows every program, each line prefixed by program and stream
+// (like `pm2 logs`); with NAME it prints the last lines of both streams (stdout to stdout, stderr
+// to stderr), or follows them; --stream picks streams by name (labels, custom streams), --prefix
+// starts each line with its stream's name. --json prints one object per line: {program, stream,
+// offset, time, line}, the offset being the line's logical byte offset in its stream (which
+// ReadLogs reads from), the stream its name (its label).
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { LogGapSchema, LogStream, type LogChunk, type LogGap } from "../../ts/index.js";
 import { parseCommand, parseCount, parseDuration } from "../args.js";
@@ -16,16 +18,18 @@ const DEFAULT_ALL_TAIL_LINES = 10;
 /** A line longer than this is printed in pieces (a program that never writes a newline cannot grow the CLI without bound). */
 const MAX_LINE_BYTES = 64 * 1024;
 
-type StreamName = "stdout" | "stderr";
-
-function streamName(stream: LogStream): StreamName {
-  return stream === LogStream.STDERR ? "stderr" : "stdout";
+/** A chunk's stream by name: its label (stream_name), else stdout / stderr. */
+function streamName(chunk: { stream: LogStream; streamName: string }): string {
+  return chunk.streamName || (chunk.stream === LogStream.STDERR ? "stderr" : "stdout");
 }
 
 /** One line of output: where it is (program, stream, logical offset) and its text. */
 export interface LogLine {
   program: string;
-  stream: StreamName;
+  /** The stream's name (its label). */
+  stream: string;
+  /** The standard stream it is, for where a line is printed. */
+  kind: LogStream;
   offset: number;
   time: string;
   line: string;
@@ -41,7 +45,8 @@ class LineSplitter {
 
   constructor(
     private readonly program: string,
-    private readonly stream: StreamName,
+    private readonly stream: string,
+    private readonly kind: LogStream,
   ) {}
 
   push(chunk: LogChunk, emit: (line: LogLine) => void): void {
@@ -54,7 +59,7 @@ class LineSplitter {
       const cut = newline >= 0 ? newline + 1 : data.length >= MAX_LINE_BYTES ? MAX_LINE_BYTES : -1;
       if (cut < 0) break;
       const text = data.subarray(0, newline >= 0 ? newline : cut).toString("utf8");
-      emit({ program: this.program, stream: this.stream, offset: this.pendingOffset, time, line: text });
+      emit({ program: this.program, stream: this.stream, kind: this.kind, offset: this.pendingOffset, time, line: text });
       this.pendingOffset += cut;
       data = data.subarray(cut);
     }
@@ -64,7 +69,7 @@ class LineSplitter {
   flush(emit: (line: LogLine) => void, time?: { seconds: bigint; nanos: number }): void {
     if (this.pending.length === 0) return;
     const iso = time ? new Date(Number(time.seconds) * 1000).toISOString() : new Date().toISOString();
-    emit({ program: this.program, stream: this.stream, offset: this.pendingOffset, time: iso, line: this.pending.toString("utf8") });
+    emit({ program: this.program, stream: this.stream, kind: this.kind, offset: this.pendingOffset, time: iso, line: this.pending.toString("utf8") });
     this.pendingOffset += this.pending.length;
     this.pending = Buffer.alloc(0);
   }
@@ -81,10 +86,10 @@ class LineRouter {
 
   push(program: string, chunk: LogChunk): void {
     for (const gap of chunk.gaps) this.gap(program, gap);
-    const stream = streamName(chunk.stream);
+    const stream = streamName(chunk);
     const key = `${program}\0${stream}`;
     let splitter = this.splitters.get(key);
-    if (!splitter) this.splitters.set(key, (splitter = new LineSplitter(program, stream)));
+    if (!splitter) this.splitters.set(key, (splitter = new LineSplitter(program, stream, chunk.stream)));
     splitter.push(chunk, this.emit);
   }
 
@@ -109,27 +114,37 @@ export async function logs(ctx: CliContext, args: string[]): Promise<number> {
   const sinceMs = values.since === undefined ? undefined : parseDuration(values.since, "--since", "logs");
   const since = sinceMs === undefined ? undefined : timestampFromMs(Date.now() - sinceMs);
   const only: LogStream | undefined = values.stdout ? LogStream.STDOUT : values.stderr ? LogStream.STDERR : undefined;
+  const streamNames = values.stream ?? [];
+  if (streamNames.length > 0 && only !== undefined) throw new UsageError("give --stdout/--stderr or --stream, not both", "logs");
+  if (streamNames.length > 0 && allPrograms) throw new UsageError("--stream names the streams of one program: give its NAME", "logs");
+  if (streamNames.length > 1 && !values.follow) throw new UsageError("reading (without -f) takes one --stream", "logs");
+  /** The user picked streams: they are the output, so every line goes to stdout. */
+  const picked = only !== undefined || streamNames.length > 0;
   const json = values.json === true;
 
   // Prefixes are padded to the longest program name, so the lines' text lines up.
   const width = allPrograms ? Math.max(0, ...(await ctx.client.listProcesses({}, quick(ctx))).processes.map((p) => p.name.length)) : 0;
   const emit = (line: LogLine) => {
-    if (json) ctx.out(jsonOut({ ...line } satisfies Record<string, Json>));
-    else if (allPrograms) ctx.out(`${line.program.padEnd(width)} ${line.stream === "stderr" ? "err" : "out"} | ${line.line}\n`);
-    // With --stdout/--stderr the user asked for that stream: it is the output, so it goes to stdout.
-    else if (line.stream === "stderr" && only === undefined) ctx.err(`${line.line}\n`);
-    else ctx.out(`${line.line}\n`);
+    const { kind: _kind, ...shape } = line;
+    const text = values.prefix ? `[${line.stream}] ${line.line}\n` : `${line.line}\n`;
+    const short = line.stream === "stdout" ? "out" : line.stream === "stderr" ? "err" : line.stream;
+    if (json) ctx.out(jsonOut({ ...shape } satisfies Record<string, Json>));
+    else if (allPrograms) ctx.out(`${line.program.padEnd(width)} ${short} | ${line.line}\n`);
+    else if (line.kind === LogStream.STDERR && !picked) ctx.err(text);
+    else ctx.out(text);
   };
   const gap = (program: string, g: LogGap) => {
     if (json) ctx.out(jsonOut({ program, gap: toCliJson(LogGapSchema, g) }));
-    else ctx.err(`-- ${program} ${streamName(g.stream)}: ${gapText(g)} --\n`);
+    else ctx.err(`-- ${program} ${streamName(g)}: ${gapText(g)} --\n`);
   };
   const router = new LineRouter(emit, gap);
 
   if (!allPrograms && !values.follow) {
-    for (const stream of only === undefined ? [LogStream.STDOUT, LogStream.STDERR] : [only]) {
-      await readStream(ctx, name!, stream, tailLines, since, router);
-    }
+    const reads =
+      streamNames.length > 0
+        ? [{ streamName: streamNames[0]! }]
+        : (only === undefined ? [LogStream.STDOUT, LogStream.STDERR] : [only]).map((stream) => ({ stream }));
+    for (const which of reads) await readStream(ctx, name!, which, tailLines, since, router);
     router.flush();
     return 0;
   }
@@ -137,7 +152,7 @@ export async function logs(ctx: CliContext, args: string[]): Promise<number> {
   try {
     const request = allPrograms
       ? { allPrograms: true, stream: only ?? LogStream.UNSPECIFIED, tailLines, since }
-      : { name: name!, stream: only ?? LogStream.UNSPECIFIED, tailLines, since };
+      : { name: name!, stream: only ?? LogStream.UNSPECIFIED, streamNames, tailLines, since };
     for await (const { chunk } of ctx.client.followLogs(request, open(ctx))) {
       if (chunk) router.push(chunk.program || name || "", chunk);
     }
@@ -156,7 +171,7 @@ export async function logs(ctx: CliContext, args: string[]): Promise<number> {
 async function readStream(
   ctx: CliContext,
   name: string,
-  stream: LogStream,
+  which: { stream?: LogStream; streamName?: string },
   tailLines: number,
   since: ReturnType<typeof timestampFromMs> | undefined,
   router: LineRouter,
@@ -164,17 +179,17 @@ async function readStream(
   if (since === undefined) {
     // --tail 0 asks for nothing; the daemon reads it as "no tail" and returns a range instead.
     if (tailLines === 0) return;
-    const { chunk } = await ctx.client.readLogs({ name, stream, tailLines }, quick(ctx));
+    const { chunk } = await ctx.client.readLogs({ name, ...which, tailLines }, quick(ctx));
     if (chunk) router.push(name, chunk);
     return;
   }
-  let response = await ctx.client.readLogs({ name, stream, since }, quick(ctx));
+  let response = await ctx.client.readLogs({ name, ...which, since }, quick(ctx));
   for (;;) {
     const chunk = response.chunk;
     if (!chunk) return;
     router.push(name, chunk);
     const next = chunk.offset + BigInt(chunk.data.length);
     if (chunk.data.length === 0 || next >= response.endOffset) return;
-    response = await ctx.client.readLogs({ name, stream, offset: next }, quick(ctx));
+    response = await ctx.client.readLogs({ name, ...which, offset: next }, quick(ctx));
   }
 }

@@ -145,13 +145,17 @@ func (RestartPolicy) EnumDescriptor() ([]byte, []int) {
 	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{1}
 }
 
-// LogStream names one of a program's output streams.
+// LogStream names one of a program's output streams. A stream also has a name (the
+// stream_name fields): "stdout" and "stderr", or the label redirect_output gives them (still
+// STDOUT / STDERR here), or a custom stream's name (CUSTOM here).
 type LogStream int32
 
 const (
 	LogStream_LOG_STREAM_UNSPECIFIED LogStream = 0
 	LogStream_LOG_STREAM_STDOUT      LogStream = 1
 	LogStream_LOG_STREAM_STDERR      LogStream = 2
+	// One of the program's custom_streams (an extra fd of the child), named by stream_name.
+	LogStream_LOG_STREAM_CUSTOM LogStream = 3
 )
 
 // Enum value maps for LogStream.
@@ -160,11 +164,13 @@ var (
 		0: "LOG_STREAM_UNSPECIFIED",
 		1: "LOG_STREAM_STDOUT",
 		2: "LOG_STREAM_STDERR",
+		3: "LOG_STREAM_CUSTOM",
 	}
 	LogStream_value = map[string]int32{
 		"LOG_STREAM_UNSPECIFIED": 0,
 		"LOG_STREAM_STDOUT":      1,
 		"LOG_STREAM_STDERR":      2,
+		"LOG_STREAM_CUSTOM":      3,
 	}
 )
 
@@ -514,7 +520,16 @@ type ProgramSpec struct {
 	// The host this program runs on (a daemon's host name); empty: this daemon's host. A daemon
 	// lists a program of another host as remote and never starts it. (Not 22: buf breaking
 	// counts shrinking the reserved range as a breaking change.)
-	Host          string `protobuf:"bytes,30,opt,name=host,proto3" json:"host,omitempty"`
+	Host string `protobuf:"bytes,30,opt,name=host,proto3" json:"host,omitempty"`
+	// gaffer's redirect_output: labels for stdout and then stderr (at most two), used as the
+	// stream_name of their logs (ReadLogs, FollowLogs, and the CLI's prefix).
+	RedirectOutput []string `protobuf:"bytes,31,rep,name=redirect_output,json=redirectOutput,proto3" json:"redirect_output,omitempty"`
+	// gaffer's custom_streams: each name gives the child one more fd (3, 4, ... in this order,
+	// named in its environment as CORRAL_STREAM_<NAME>=fd) whose output is logged like stdout.
+	CustomStreams []string `protobuf:"bytes,32,rep,name=custom_streams,json=customStreams,proto3" json:"custom_streams,omitempty"`
+	// gaffer's detach: the daemon's shutdown leaves the run running (the next daemon adopts it);
+	// an explicit stop still stops it.
+	Detach        bool `protobuf:"varint,33,opt,name=detach,proto3" json:"detach,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -701,6 +716,27 @@ func (x *ProgramSpec) GetHost() string {
 		return x.Host
 	}
 	return ""
+}
+
+func (x *ProgramSpec) GetRedirectOutput() []string {
+	if x != nil {
+		return x.RedirectOutput
+	}
+	return nil
+}
+
+func (x *ProgramSpec) GetCustomStreams() []string {
+	if x != nil {
+		return x.CustomStreams
+	}
+	return nil
+}
+
+func (x *ProgramSpec) GetDetach() bool {
+	if x != nil {
+		return x.Detach
+	}
+	return false
 }
 
 // ProbeSpec is a readiness or liveness check, run every period.
@@ -2610,11 +2646,14 @@ type ReadLogsRequest struct {
 	MaxBytes uint32 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
 	// Read the last N lines instead of a range.
 	TailLines uint32 `protobuf:"varint,5,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
+	// The stream by name: "stdout", "stderr", a redirect_output label or a custom stream's name
+	// (empty: by `stream`; both given: they must name the same stream).
+	StreamName string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
 	// Read from the first byte written at or after this time instead (overrides offset and
 	// tail_lines). Precise to a second while the daemon watched the stream; for output older
 	// than the daemon (or its last restart) the start may be earlier, never later: no byte
 	// written since then is skipped.
-	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
+	Since         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2682,6 +2721,13 @@ func (x *ReadLogsRequest) GetTailLines() uint32 {
 		return x.TailLines
 	}
 	return 0
+}
+
+func (x *ReadLogsRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
 }
 
 func (x *ReadLogsRequest) GetSince() *timestamppb.Timestamp {
@@ -2767,8 +2813,11 @@ type LogChunk struct {
 	// (FollowLogs) and this chunk's offset: every byte is either read or reported here. A chunk
 	// may carry gaps and no data.
 	Gaps []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	// The stream's name: its redirect_output label, "stdout" / "stderr" without one, or the
+	// custom stream's name.
+	StreamName string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
 	// The program whose output this is (a FollowLogs of every program mixes them).
-	Program       string `protobuf:"bytes,6,opt,name=program,proto3" json:"program,omitempty"`
+	Program       string `protobuf:"bytes,7,opt,name=program,proto3" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2838,6 +2887,13 @@ func (x *LogChunk) GetGaps() []*LogGap {
 	return nil
 }
 
+func (x *LogChunk) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
 func (x *LogChunk) GetProgram() string {
 	if x != nil {
 		return x.Program
@@ -2851,8 +2907,10 @@ type LogGap struct {
 	Stream     LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
 	FromOffset uint64                 `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
 	// Exclusive.
-	ToOffset      uint64       `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
-	Reason        LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
+	ToOffset uint64       `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	Reason   LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
+	// The stream's name, as in LogChunk.stream_name.
+	StreamName    string `protobuf:"bytes,5,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2915,6 +2973,13 @@ func (x *LogGap) GetReason() LogGapReason {
 	return LogGapReason_LOG_GAP_REASON_UNSPECIFIED
 }
 
+func (x *LogGap) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
 // FollowLogsRequest follows one or both output streams.
 type FollowLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2925,13 +2990,16 @@ type FollowLogsRequest struct {
 	TailLines uint32 `protobuf:"varint,3,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
 	// Start at this logical offset instead (only with a single stream).
 	Offset *uint64 `protobuf:"varint,4,opt,name=offset,proto3,oneof" json:"offset,omitempty"`
+	// Follow these streams by name ("stdout", "stderr", labels, custom streams), merged in
+	// arrival order (empty: by `stream`; both given: `stream` must be UNSPECIFIED).
+	StreamNames []string `protobuf:"bytes,5,rep,name=stream_names,json=streamNames,proto3" json:"stream_names,omitempty"`
 	// Follow every program of this daemon (those configured when the call starts, remote ones
 	// left out) instead of the one named: name must then be empty, and each chunk's program says
 	// whose output it is. tail_lines applies to each program's streams; offset cannot be given.
-	AllPrograms bool `protobuf:"varint,5,opt,name=all_programs,json=allPrograms,proto3" json:"all_programs,omitempty"`
+	AllPrograms bool `protobuf:"varint,6,opt,name=all_programs,json=allPrograms,proto3" json:"all_programs,omitempty"`
 	// Start with the output written at or after this time (as ReadLogsRequest.since) instead of
 	// tail_lines or offset.
-	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
+	Since         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2992,6 +3060,13 @@ func (x *FollowLogsRequest) GetOffset() uint64 {
 		return *x.Offset
 	}
 	return 0
+}
+
+func (x *FollowLogsRequest) GetStreamNames() []string {
+	if x != nil {
+		return x.StreamNames
+	}
+	return nil
 }
 
 func (x *FollowLogsRequest) GetAllPrograms() bool {
@@ -5101,7 +5176,7 @@ var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xfc\b\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xe4\t\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -5127,7 +5202,10 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\bliveness\x18\x14 \x01(\v2\x14.corral.v1.ProbeSpecR\bliveness\x12D\n" +
 	"\n" +
 	"depends_on\x18\x15 \x03(\v2%.corral.v1.ProgramSpec.DependsOnEntryR\tdependsOn\x12\x12\n" +
-	"\x04host\x18\x1e \x01(\tR\x04host\x1a6\n" +
+	"\x04host\x18\x1e \x01(\tR\x04host\x12'\n" +
+	"\x0fredirect_output\x18\x1f \x03(\tR\x0eredirectOutput\x12%\n" +
+	"\x0ecustom_streams\x18  \x03(\tR\rcustomStreams\x12\x16\n" +
+	"\x06detach\x18! \x01(\bR\x06detach\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
@@ -5282,41 +5360,48 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"sequential\x88\x01\x01B\r\n" +
 	"\v_sequential\"E\n" +
 	"\x0fStopAllResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xd9\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xfa\x01\n" +
 	"\x0fReadLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x04R\x06offset\x12\x1b\n" +
 	"\tmax_bytes\x18\x04 \x01(\rR\bmaxBytes\x12\x1d\n" +
 	"\n" +
-	"tail_lines\x18\x05 \x01(\rR\ttailLines\x120\n" +
-	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x7f\n" +
+	"tail_lines\x18\x05 \x01(\rR\ttailLines\x12\x1f\n" +
+	"\vstream_name\x18\x06 \x01(\tR\n" +
+	"streamName\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x7f\n" +
 	"\x10ReadLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\x12!\n" +
 	"\ffirst_offset\x18\x02 \x01(\x04R\vfirstOffset\x12\x1d\n" +
 	"\n" +
-	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xd5\x01\n" +
+	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xf6\x01\n" +
 	"\bLogChunk\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
-	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\x12\x18\n" +
-	"\aprogram\x18\x06 \x01(\tR\aprogram\"\xa5\x01\n" +
+	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\x12\x1f\n" +
+	"\vstream_name\x18\x06 \x01(\tR\n" +
+	"streamName\x12\x18\n" +
+	"\aprogram\x18\a \x01(\tR\aprogram\"\xc6\x01\n" +
 	"\x06LogGap\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1f\n" +
 	"\vfrom_offset\x18\x02 \x01(\x04R\n" +
 	"fromOffset\x12\x1b\n" +
 	"\tto_offset\x18\x03 \x01(\x04R\btoOffset\x12/\n" +
-	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\"\xf1\x01\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\x12\x1f\n" +
+	"\vstream_name\x18\x05 \x01(\tR\n" +
+	"streamName\"\x94\x02\n" +
 	"\x11FollowLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1d\n" +
 	"\n" +
 	"tail_lines\x18\x03 \x01(\rR\ttailLines\x12\x1b\n" +
 	"\x06offset\x18\x04 \x01(\x04H\x00R\x06offset\x88\x01\x01\x12!\n" +
-	"\fall_programs\x18\x05 \x01(\bR\vallPrograms\x120\n" +
-	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05sinceB\t\n" +
+	"\fstream_names\x18\x05 \x03(\tR\vstreamNames\x12!\n" +
+	"\fall_programs\x18\x06 \x01(\bR\vallPrograms\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05sinceB\t\n" +
 	"\a_offset\"?\n" +
 	"\x12FollowLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xff\x04\n" +
@@ -5470,11 +5555,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1aRESTART_POLICY_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14RESTART_POLICY_NEVER\x10\x01\x12\x1d\n" +
 	"\x19RESTART_POLICY_ON_FAILURE\x10\x02\x12\x19\n" +
-	"\x15RESTART_POLICY_ALWAYS\x10\x03*U\n" +
+	"\x15RESTART_POLICY_ALWAYS\x10\x03*l\n" +
 	"\tLogStream\x12\x1a\n" +
 	"\x16LOG_STREAM_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11LOG_STREAM_STDOUT\x10\x01\x12\x15\n" +
-	"\x11LOG_STREAM_STDERR\x10\x02*j\n" +
+	"\x11LOG_STREAM_STDERR\x10\x02\x12\x15\n" +
+	"\x11LOG_STREAM_CUSTOM\x10\x03*j\n" +
 	"\tStartWait\x12\x1a\n" +
 	"\x16START_WAIT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTART_WAIT_NONE\x10\x01\x12\x16\n" +

@@ -107,6 +107,9 @@ def test_aio_has_the_same_api_with_errors_and_streams(daemon):
                 assert b"tick" in lines
                 assert (await corral.status("ticker")).run.pid == info.run.pid
             finally:
-                await corral.stop("ticker")
+                stopped = await corral.stop("ticker")
+            # As the blocking Client's: a StopResult with the survivors and how the stop went.
+            assert isinstance(stopped, corral_client.StopResult) and stopped.survivors == []
+            assert stopped.was_running and stopped.shutdown.pid == info.run.pid
 
     asyncio.run(main())

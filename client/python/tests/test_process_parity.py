@@ -20,8 +20,10 @@ ORDER_FILE = os.path.join(tempfile.mkdtemp(prefix="corral-py-order-"), "order")
 
 def slow_to_stop(name: str) -> dict:
     # On SIGTERM: note it, take 300 ms, note the exit. The group's sleep is killed by the same TERM.
-    script = f"trap 'echo TERM {name} >> {ORDER_FILE}; sleep 0.3; echo EXIT {name} >> {ORDER_FILE}; exit 0' TERM; while true; do sleep 0.05; done"
-    return {"command": ["/bin/sh", "-c", script], "autostart": False, "startsecs": 0, "stop_timeout": "10s", "labels": {"group": "seq"}}
+    # RUNNING once it says "ready", after its trap is set (a TERM before that would just kill it).
+    script = f"trap 'echo TERM {name} >> {ORDER_FILE}; sleep 0.3; echo EXIT {name} >> {ORDER_FILE}; exit 0' TERM; echo ready; while true; do sleep 0.05; done"
+    return {"command": ["/bin/sh", "-c", script], "autostart": False, "stop_timeout": "10s", "labels": {"group": "seq"},
+            "readiness": {"log": "^ready$", "period": "50ms"}}
 
 
 DAEMON_CONFIG = {

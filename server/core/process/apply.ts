@@ -21,6 +21,12 @@ const FIELDS: Record<Exclude<keyof ProgramConfig, "name">, { key: string; effect
   liveness: { key: "liveness", effect: "restart" },
   // A run belongs to the host it was started on: moved away it must stop here (and not start).
   host: { key: "host", effect: "restart" },
+  // Each custom stream is an fd the child gets at its spawn.
+  customStreams: { key: "custom_streams", effect: "restart" },
+  // Labels name the files' streams in what is read and followed from now on.
+  redirectOutput: { key: "redirect_output", effect: "live" },
+  // Read at the daemon's shutdown.
+  detach: { key: "detach", effect: "live" },
   autostart: { key: "autostart", effect: "live" },
   autorestart: { key: "autorestart", effect: "live" },
   exitcodes: { key: "exitcodes", effect: "live" },
@@ -83,9 +89,13 @@ export function diffPrograms(current: readonly ProgramConfig[], next: readonly P
 }
 
 function changedFieldsOf(a: ProgramConfig, b: ProgramConfig): (keyof typeof FIELDS)[] {
-  // No depends_on and an empty one are the same config.
-  const value = (config: ProgramConfig, field: keyof typeof FIELDS) =>
-    field === "dependsOn" && Object.keys(config.dependsOn ?? {}).length === 0 ? undefined : config[field];
+  // No depends_on and an empty one are the same config (likewise lists left empty, and detach: false).
+  const value = (config: ProgramConfig, field: keyof typeof FIELDS) => {
+    if (field === "dependsOn" && Object.keys(config.dependsOn ?? {}).length === 0) return undefined;
+    if ((field === "redirectOutput" || field === "customStreams") && (config[field]?.length ?? 0) === 0) return undefined;
+    if (field === "detach" && config.detach !== true) return undefined;
+    return config[field];
+  };
   return (Object.keys(FIELDS) as (keyof typeof FIELDS)[]).filter((field) => !sameValue(value(a, field), value(b, field)));
 }
 

@@ -1,13 +1,25 @@
 // Reading a program's logs as clients ask for them: a range or the last N lines of one stream,
-// or following one stream or both merged in arrival order, of one program or of all of them.
-// The files themselves are log-file.ts.
+// or following one stream or several merged in arrival order, of one program or of all of
+// them. Streams are picked by kind
+// (stdout, stderr) or by name (stream-names.ts: labels and custom streams). The files
+// themselves are log-file.ts.
 import { InvalidArgumentError } from "../errors.js";
+import type { LogFile } from "./log-file.js";
 import { merge } from "./merge.js";
-import type { Program } from "./program.js";
-import type { LogChunk, LogStreamName } from "./types.js";
+import { resolveStreamName } from "./stream-names.js";
+import type { LogChunk, LogStreamName, ProgramConfig, StdStreamName } from "./types.js";
+
+/** What reading needs of a program: its config (the stream names) and its files. */
+export interface LogSource {
+  readonly config: ProgramConfig;
+  logFile(stream: LogStreamName): LogFile;
+}
 
 export interface ReadLogsOptions {
-  stream: LogStreamName;
+  /** A standard stream by kind (ReadLogsRequest.stream); default stdout. */
+  stream?: StdStreamName;
+  /** A stream by name (stream_name): "stdout", "stderr", a redirect_output label or a custom stream. */
+  streamName?: string;
   offset?: number;
   maxBytes?: number; // default and cap 1 MiB
   tailLines?: number;
@@ -22,8 +34,10 @@ export interface ReadLogsResult {
 }
 
 export interface FollowLogsOptions {
-  /** Both streams when omitted. */
-  stream?: LogStreamName;
+  /** One standard stream by kind; with neither this nor streamNames: stdout and stderr. */
+  stream?: StdStreamName;
+  /** Streams by name (stream_names), merged in arrival order. */
+  streamNames?: string[];
   tailLines?: number;
   offset?: number;
   /** Start at the first byte written at or after this time (overrides tailLines and offset). */
@@ -34,8 +48,28 @@ export interface FollowLogsOptions {
 /** One read returns at most this much (also when asked for more). */
 const MAX_READ_BYTES = 1 << 20;
 
-export async function readLogs(program: Program, options: ReadLogsOptions): Promise<ReadLogsResult> {
-  const file = options.stream === "stderr" ? program.stderr : program.stdout;
+/** The one stream a read names: by name (which must agree with the kind when both are given), else by kind. */
+function streamToRead(program: LogSource, options: ReadLogsOptions): LogStreamName {
+  if (!options.streamName) return options.stream ?? "stdout";
+  const named = resolveStreamName(program.config, options.streamName, "stream_name");
+  if (options.stream !== undefined && options.stream !== named) {
+    throw new InvalidArgumentError("stream_name", options.streamName, `names ${named}, but stream asks for ${options.stream}: give one, or the same`);
+  }
+  return named;
+}
+
+/** The streams a follow names, each once, in the order asked. */
+function streamsToFollow(program: LogSource, options: FollowLogsOptions): LogStreamName[] {
+  const names = options.streamNames ?? [];
+  if (names.length === 0) return options.stream ? [options.stream] : ["stdout", "stderr"];
+  if (options.stream !== undefined) {
+    throw new InvalidArgumentError("stream", options.stream, "give stream or stream_names, not both");
+  }
+  return [...new Set(names.map((name, i) => resolveStreamName(program.config, name, `stream_names[${i}]`)))];
+}
+
+export async function readLogs(program: LogSource, options: ReadLogsOptions): Promise<ReadLogsResult> {
+  const file = program.logFile(streamToRead(program, options));
   if (options.maxBytes !== undefined && (!Number.isInteger(options.maxBytes) || options.maxBytes < 0)) {
     throw new InvalidArgumentError("max_bytes", options.maxBytes, "must be a non-negative integer");
   }
@@ -51,11 +85,15 @@ export async function readLogs(program: Program, options: ReadLogsOptions): Prom
   return { chunk, firstOffset: first, endOffset: end };
 }
 
-/** Follows one stream, or both merged in arrival order. */
-export async function* followLogs(program: Program, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
-  const files = options.stream ? [options.stream === "stderr" ? program.stderr : program.stdout] : [program.stdout, program.stderr];
+/**
+ * Follows one stream, or several merged in arrival order. Memory per follower stays bounded:
+ * merge.ts reads one chunk ahead per stream (log-follow.ts), and a program has at most
+ * 2 + MAX_CUSTOM_STREAMS streams.
+ */
+export async function* followLogs(program: LogSource, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
+  const files = streamsToFollow(program, options).map((stream) => program.logFile(stream));
   if (options.offset !== undefined && options.sinceMs === undefined && files.length > 1) {
-    throw new InvalidArgumentError("offset", options.offset, "an offset needs a single stream (stdout or stderr)");
+    throw new InvalidArgumentError("offset", options.offset, "an offset needs a single stream");
   }
   const starts = await Promise.all(
     files.map(async (file) =>
@@ -81,15 +119,15 @@ export interface ProgramLogChunk {
   chunk: LogChunk;
 }
 
-async function* tagged(program: Program, options: FollowLogsOptions): AsyncGenerator<ProgramLogChunk> {
-  for await (const chunk of followLogs(program, options)) yield { program: program.name, chunk };
+async function* tagged(program: LogSource, options: FollowLogsOptions): AsyncGenerator<ProgramLogChunk> {
+  for await (const chunk of followLogs(program, options)) yield { program: program.config.name, chunk };
 }
 
 /**
  * Follows these programs' streams merged in arrival order (like `pm2 logs`). The memory held
- * while the client does not read is one chunk read ahead per followed stream (merge.ts), so
- * FOLLOW_CHUNK x 2 x programs, plus the gRPC stream's buffer.
+ * while the client does not read is a chunk or three per program (one read ahead per stream in
+ * each program's merge, one in this one: merge.ts), plus the gRPC stream's buffer.
  */
-export function followAllLogs(programs: Program[], options: Omit<FollowLogsOptions, "offset">): AsyncGenerator<ProgramLogChunk> {
+export function followAllLogs(programs: LogSource[], options: Omit<FollowLogsOptions, "offset" | "streamNames">): AsyncGenerator<ProgramLogChunk> {
   return merge(programs.map((program) => tagged(program, options)));
 }

@@ -11,7 +11,7 @@ import { cutModeOf, type CutMode } from "./log-fallocate.js";
 import { followLog } from "./log-follow.js";
 import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
 import { cutAll, dropBefore, recoverRotation, rotateDue, type StreamFiles } from "./log-rotation.js";
-import { chain, listBackups, migrateNumbered, readRange, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import { chain, listBackups, migrateNumbered, readAcross, sizeOf, type Backup, type Segment } from "./log-segments.js";
 import { tailOffsetOf } from "./log-tail.js";
 import { LogWatch } from "./log-watch.js";
 import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
@@ -42,6 +42,8 @@ export class LogFile {
     readonly program: string,
     readonly stream: LogStreamName,
     private config: LogConfig,
+    /** The stream's name for users (a redirect_output label), in chunks and gaps; the file is named by `stream`. */
+    public label: string = stream,
   ) {
     this.path = join(dir, `${program}.${stream}.log`);
     this.metaPath = join(dir, `.${program}.${stream}.meta.json`);
@@ -141,35 +143,16 @@ export class LogFile {
 
   /** The dropped ranges in [from, to) (reported below the first kept offset only). */
   gaps(from: number, to: number): LogGap[] {
-    return to > from ? gapsBetween(this.meta, this.stream, from, to) : [];
+    return to > from ? gapsBetween(this.meta, this, from, to) : [];
   }
 
   /** Reads up to maxBytes from a logical offset (clamped to what is still kept; what was dropped before it is in gaps). */
   async read(offset: number, maxBytes = READ_CAP): Promise<LogRead> {
     const segments = await this.segments();
-    const first = segments[0].start;
-    const lastSeg = segments[segments.length - 1];
-    const end = lastSeg.start + lastSeg.size;
-    let position = Math.max(offset, first);
     const want = Math.min(Math.max(maxBytes, 0) || READ_CAP, READ_CAP);
-    const parts: Buffer[] = [];
-    let got = 0;
-    for (const segment of segments) {
-      if (got >= want) break;
-      const segEnd = segment.start + segment.size;
-      if (position >= segEnd) continue;
-      const length = Math.min(segEnd - position, want - got);
-      const data = await readRange(segment.path, segment.physical + position - segment.start, length);
-      parts.push(data);
-      got += data.length;
-      position += data.length;
-      if (data.length < length) break; // removed under us by the total cap: stop here
-    }
-    const startOffset = Math.max(offset, first);
-    // One part (the usual case) is returned as read: Buffer.concat would copy it once more.
-    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
+    const { data, offset: startOffset, first, end } = await readAcross(segments, offset, want);
     const gaps = this.gaps(offset, startOffset);
-    return { stream: this.stream, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
+    return { stream: this.stream, label: this.label, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
   }
 
   /**

@@ -96,16 +96,17 @@ export function recordGap(meta: LogMeta, from: number, to: number, reason: LogGa
  * The dropped ranges covering [from, to): those recorded, with their reason; any part not
  * recorded went by rotation beyond log.backups (or before this bookkeeping existed).
  */
-export function gapsBetween(meta: LogMeta, stream: LogStreamName, from: number, to: number): LogGap[] {
+export function gapsBetween(meta: LogMeta, name: { stream: LogStreamName; label: string }, from: number, to: number): LogGap[] {
   const gaps: LogGap[] = [];
+  const { stream, label } = name;
   let at = from;
   for (const gap of meta.gaps) {
     if (gap.to <= at || gap.from >= to) continue;
-    if (gap.from > at) gaps.push({ stream, fromOffset: at, toOffset: gap.from, reason: "backups" });
+    if (gap.from > at) gaps.push({ stream, label, fromOffset: at, toOffset: gap.from, reason: "backups" });
     const end = Math.min(gap.to, to);
-    gaps.push({ stream, fromOffset: Math.max(gap.from, at), toOffset: end, reason: gap.reason });
+    gaps.push({ stream, label, fromOffset: Math.max(gap.from, at), toOffset: end, reason: gap.reason });
     at = end;
   }
-  if (at < to) gaps.push({ stream, fromOffset: at, toOffset: to, reason: "backups" });
+  if (at < to) gaps.push({ stream, label, fromOffset: at, toOffset: to, reason: "backups" });
   return gaps;
 }

@@ -120,6 +120,33 @@ export async function readRange(path: string, position: number, length: number):
   }
 }
 
+/**
+ * Reads up to want bytes from a logical offset across the segments (oldest first), from the first
+ * kept offset if the one asked for was dropped. Stops early where a segment was removed under it.
+ */
+export async function readAcross(segments: Segment[], offset: number, want: number): Promise<{ data: Buffer; offset: number; first: number; end: number }> {
+  const first = segments[0].start;
+  const lastSeg = segments[segments.length - 1];
+  const end = lastSeg.start + lastSeg.size;
+  let position = Math.max(offset, first);
+  const parts: Buffer[] = [];
+  let got = 0;
+  for (const segment of segments) {
+    if (got >= want) break;
+    const segEnd = segment.start + segment.size;
+    if (position >= segEnd) continue;
+    const length = Math.min(segEnd - position, want - got);
+    const data = await readRange(segment.path, segment.physical + position - segment.start, length);
+    parts.push(data);
+    got += data.length;
+    position += data.length;
+    if (data.length < length) break; // removed under us by the total cap: stop here
+  }
+  // One part (the usual case) is returned as read: Buffer.concat would copy it once more.
+  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, got);
+  return { data, offset: Math.max(offset, first), first, end };
+}
+
 /** Copies [position, position+length) of one file into a new file, in bounded pieces. */
 export async function copyRange(from: string, position: number, length: number, to: string): Promise<void> {
   const source = await open(from, "r");

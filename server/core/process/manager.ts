@@ -96,7 +96,7 @@ export class ProcessManager {
     }));
     this.logBudget = new LogBudget({
       maxTotalBytes: options.logMaxTotalBytes ?? DEFAULT_LOG_MAX_TOTAL_BYTES,
-      files: () => [...this.programs.values()].flatMap((p) => [p.stdout, p.stderr]),
+      files: () => [...this.programs.values()].flatMap((p) => p.logFiles()),
       report: (file, dropped, why) =>
         this.journal.append(file.program, 0, {
           kind: "server",
@@ -278,7 +278,8 @@ export class ProcessManager {
 
   /**
    * Stops every program (reverse order, two-stage) and releases timers and watchers. With
-   * keepProcesses the runs are left running and saved, for the next daemon to adopt.
+   * keepProcesses the runs are left running and saved, for the next daemon to adopt; so are the
+   * runs of programs configured with detach (an explicit stop still stops them).
    */
   shutdown(options: { keepProcesses?: boolean } = {}): Promise<void> {
     this.shuttingDown ??= (async () => {
@@ -288,8 +289,13 @@ export class ProcessManager {
           const live = [...this.programs.values()].filter((p) => p.run && !p.run.exitedAt && p.run.pid > 0).length;
           this.journal.append("", 0, { kind: "server", message: `daemon shutting down: leaving ${live} run(s) running for the next daemon to adopt` });
         } else {
-          this.journal.append("", 0, { kind: "server", message: "daemon shutting down: stopping all programs" });
-          await this.stopAll(undefined, { wait: "stopped", cause: "shutdown" });
+          // gaffer's detach: such a program's run is left running and saved, as with keepProcesses.
+          const all = [...this.programs.values()];
+          const detached = all.filter((p) => p.config.detach === true && p.isActive()).map((p) => p.name);
+          const leaving = detached.length > 0 ? `; leaving detached ${detached.join(", ")} running for the next daemon to adopt` : "";
+          this.journal.append("", 0, { kind: "server", message: `daemon shutting down: stopping all programs${leaving}` });
+          const stopping = all.filter((p) => p.config.detach !== true);
+          await this.bulk.stopAll(stopping, { wait: "stopped", cause: "shutdown", sequential: this.stopOrder === "sequential" });
         }
       } finally {
         // Saved before dispose() cancels pending retries, so the next daemon resumes them.

@@ -7,7 +7,8 @@ import { WrongStateError } from "../errors.js";
 import type { CgroupSupport } from "../os/cgroup.js";
 import type { EventDetail, EventJournal } from "./journal.js";
 import type { LogBudget } from "./log-budget.js";
-import { LogFile } from "./log-file.js";
+import type { LogFile } from "./log-file.js";
+import { ProgramLogs } from "./program-logs.js";
 import { ProgramProbes } from "./program-probes.js";
 import { checkTransition } from "./program-states.js";
 import type { Run } from "./run.js";
@@ -50,6 +51,8 @@ export class ProgramCore {
   private removingValue = false;
   /** The timer that ends STARTING (startsecs, or the readiness probe's start_timeout). */
   private startTimer?: NodeJS.Timeout;
+  /** stdout, stderr and the custom streams' files (program-logs.ts). */
+  readonly logs: ProgramLogs;
   readonly stdout: LogFile;
   readonly stderr: LogFile;
   readonly probes: ProgramProbes;
@@ -61,11 +64,9 @@ export class ProgramCore {
     private readonly notify: () => void,
   ) {
     this.configValue = config;
-    this.stdout = new LogFile(deps.logDir, config.name, "stdout", config.log);
-    this.stderr = new LogFile(deps.logDir, config.name, "stderr", config.log);
-    this.stdout.onGrow = deps.logBudget?.noteGrowth;
-    this.stderr.onGrow = deps.logBudget?.noteGrowth;
-    for (const file of [this.stdout, this.stderr]) file.onProblem = (message) => this.emit({ kind: "server", message });
+    this.logs = new ProgramLogs(deps.logDir, config, { onGrow: deps.logBudget?.noteGrowth, onProblem: (message) => this.emit({ kind: "server", message }) });
+    this.stdout = this.logs.stdout;
+    this.stderr = this.logs.stderr;
     this.probes = new ProgramProbes({ stdout: this.stdout, stderr: this.stderr }, () => this);
   }
 
@@ -80,8 +81,12 @@ export class ProgramCore {
   /** A changed config (Program.reconfigure): the log files follow it. */
   setConfig(config: ProgramConfig): void {
     this.configValue = config;
-    this.stdout.setConfig(config.log);
-    this.stderr.setConfig(config.log);
+    this.logs.reconfigure(config);
+  }
+
+  /** The custom streams' files in config order (the child's fds 3, 4, ...), for the spawn. */
+  get customLogs(): LogFile[] {
+    return this.logs.customFiles();
   }
 
   get state(): ProcessState {

@@ -1,9 +1,7 @@
 // The daemon's programs by name, in config order: each added with what a Program needs of the
-// daemon (journal, run ids, logs, spawn log, containment) and its log files created at once;
+// daemon (journal, run ids, logs, spawn log, containment), its log files created at once;
 // found by name (with the error a caller is given) or chosen by a selector (names, labels).
-import { closeSync, openSync } from "node:fs";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { resourceError } from "../resource-errors.js";
 import { Program, type ProgramDeps } from "./program.js";
 import type { ProgramConfig, Selector } from "./types.js";
 
@@ -28,15 +26,8 @@ export class ProgramSet {
 
   /** A program of the config (adhocInput undefined) or an ad-hoc one, replacing one of that name. */
   add(config: ProgramConfig, adhocInput?: Record<string, unknown>): Program {
+    // Its log files (stdout, stderr, custom streams) are created at once by the program (program-logs.ts).
     const program = new Program(config, this.deps(), adhocInput);
-    // The log files exist from the start, so readers and followers can open them at once.
-    for (const file of [program.stdout.path, program.stderr.path]) {
-      try {
-        closeSync(openSync(file, "a", 0o640));
-      } catch (error) {
-        throw resourceError(error, `program ${config.name}: creating the log file`, file) ?? error;
-      }
-    }
     this.byName.set(config.name, program);
     return program;
   }

@@ -13,7 +13,7 @@ import { RunStarter } from "./run-start.js";
 import { RunStopper, signalRun, type StopCause } from "./run-stop.js";
 import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
-import type { ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
+import type { LogStreamName, ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
 
 export type { DesiredState } from "./program-core.js";
 export type { Restoration } from "./program-restore.js";
@@ -148,10 +148,7 @@ export class Program {
    */
   reconfigure(config: ProgramConfig): void {
     this.core.setConfig(config);
-    if (config.log.maxBytes > 0 && this.isActive()) {
-      this.stdout.startWatching();
-      this.stderr.startWatching();
-    }
+    if (config.log.maxBytes > 0 && this.isActive()) this.core.logs.startWatching();
   }
 
   /** The other host this program runs on, or undefined when it runs here. */
@@ -296,7 +293,16 @@ export class Program {
     this.core.probes.stop();
     this.exits.cancel();
     this.core.clearStartTimer();
-    this.stdout.stopWatching();
-    this.stderr.stopWatching();
+    this.core.logs.stopWatching();
+  }
+
+  /** A stream's log file by the core's name: "stdout", "stderr" or a custom stream (log-access.ts). */
+  logFile(stream: LogStreamName): LogFile {
+    return this.core.logs.file(stream);
+  }
+
+  /** Every log file of the program: stdout, stderr, the custom streams (for the total cap). */
+  logFiles(): LogFile[] {
+    return this.core.logs.all();
   }
 }

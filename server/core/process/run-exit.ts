@@ -70,10 +70,7 @@ export class RunExits {
   onExit(run: Run): void {
     const core = this.core;
     if (core.run === run) core.clearStartTimer();
-    core.stdout.keepWatching = false;
-    core.stderr.keepWatching = false;
-    void core.stdout.rotateIfDue();
-    void core.stderr.rotateIfDue();
+    core.logs.runEnded();
     core.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.

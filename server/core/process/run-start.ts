@@ -124,13 +124,8 @@ export class RunStarter {
 
   /** While a run writes: watch its logs when rotation or the total cap needs to see them grow. */
   watchLogs(): void {
-    const { stdout, stderr, config, deps } = this.core;
-    stdout.keepWatching = true;
-    stderr.keepWatching = true;
-    if (config.log.maxBytes > 0 || deps.logBudget?.enabled) {
-      stdout.startWatching();
-      stderr.startWatching();
-    }
+    const { logs, config, deps } = this.core;
+    logs.watchWhileRunning(config.log.maxBytes > 0 || deps.logBudget?.enabled === true);
   }
 
   /** The run's readiness probe (program-probes.ts), checking its log lines from startOffsets. */

@@ -1,13 +1,15 @@
-// The fork of one run: recorded in the spawn log before it happens, the child's stdout and stderr
-// opened straight onto the program's log files (so output never passes through the daemon), its
-// own session and process group (so a stop reaches the whole tree), and the markers by which a
-// next daemon finds the run (spawn-recovery.ts). A step that fails becomes a RunSpawnProblem.
+// The fork of one run: recorded in the spawn log before it happens, the child's stdout, stderr and
+// custom streams (fds 3, 4, ...) opened straight onto the program's log files (so output never
+// passes through the daemon), its own session and process group (so a stop reaches the whole
+// tree), and the markers by which a next daemon finds the run (spawn-recovery.ts). A step that
+// fails becomes a RunSpawnProblem.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
 import { LogFile } from "./log-file.js";
+import { customStreamFds } from "./stream-names.js";
 import type { ProgramConfig } from "./types.js";
 
 /** A failed spawn step; disk full and out of fds also as the error a start's caller is given. */
@@ -32,43 +34,44 @@ export function spawnProblem(name: string, error: unknown, what: string, path: s
  * 'error' follows: EMFILE, EAGAIN...); the caller watches for that and for its exit.
  */
 export function spawnChild(
-  program: { name: string; config: ProgramConfig; stdout: LogFile; stderr: LogFile },
+  /** customLogs: the config's custom streams' files, in order: the child's fds 3, 4, ... (stream-names.ts). */
+  program: { name: string; config: ProgramConfig; stdout: LogFile; stderr: LogFile; customLogs?: LogFile[] },
   runId: number,
   startOffsets: { stdout: number; stderr: number },
   deps: SpawnDeps,
   /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts). */
   argv: { command: string; args: string[] } = { command: program.config.command[0], args: program.config.command.slice(1) },
 ): { child: ChildProcess } | { problem: RunSpawnProblem } {
-  const { name, config, stdout, stderr } = program;
+  const { name, config } = program;
+  // stdout, stderr, then each custom stream: the child's fds 1, 2, 3, 4, ...
+  const files = [program.stdout, program.stderr, ...(program.customLogs ?? [])];
   // Before the fork: a daemon killed from here on leaves a trace the next one follows.
   deps.spawnLog?.intent(name, runId, startOffsets);
   crashPoint("crash-before-fork");
-  let outFd: number | undefined;
-  let errFd: number | undefined;
+  const fds: number[] = [];
   try {
-    outFd = stdout.openForChild();
-    errFd = stderr.openForChild();
+    for (const file of files) fds.push(file.openForChild());
   } catch (error) {
-    if (outFd !== undefined) LogFile.closeFd(outFd);
-    return { problem: spawnProblem(name, error, "opening the log file", outFd === undefined ? stdout.path : stderr.path) };
+    for (const fd of fds) LogFile.closeFd(fd);
+    return { problem: spawnProblem(name, error, "opening the log file", files[fds.length].path) };
   }
+  // Each custom stream's fd, named for the child: CORRAL_STREAM_PROGRESS=3.
+  const streamEnv = Object.fromEntries(customStreamFds(config).map(({ env, fd }) => [env, String(fd)]));
   let child: ChildProcess;
   try {
     child = spawn(argv.command, argv.args, {
       cwd: config.cwd,
       // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
-      env: { ...process.env, ...config.env, ...deps.markerEnv, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(runId) },
+      env: { ...process.env, ...config.env, ...deps.markerEnv, ...streamEnv, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(runId) },
       // Own session and process group, so stop reaches the whole tree.
       detached: true,
-      stdio: [config.stdin ? "pipe" : "ignore", outFd, errFd],
+      stdio: [config.stdin ? "pipe" : "ignore", ...fds],
     });
   } catch (error) {
-    LogFile.closeFd(outFd);
-    LogFile.closeFd(errFd);
+    for (const fd of fds) LogFile.closeFd(fd);
     return { problem: spawnProblem(name, error, "spawning", config.command[0]) };
   }
   // The child has its own copies; the daemon keeps none open.
-  LogFile.closeFd(outFd);
-  LogFile.closeFd(errFd);
+  for (const fd of fds) LogFile.closeFd(fd);
   return { child };
 }

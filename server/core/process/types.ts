@@ -54,6 +54,12 @@ export interface ProgramConfig {
   dependsOn?: Record<string, DependencyCondition>;
   /** The host the program runs on; absent: this daemon's host. Another host: listed, never started here. */
   host?: string;
+  /** gaffer's redirect_output: the names of stdout, then stderr, in logs (absent or short: "stdout", "stderr"). */
+  redirectOutput?: string[];
+  /** gaffer's custom_streams: one more output fd of the child per name (3, 4, ...: see stream-names.ts), logged like stdout. */
+  customStreams?: string[];
+  /** gaffer's detach: the daemon's shutdown leaves the run running, for the next daemon to adopt. */
+  detach?: boolean;
 }
 
 export type DependencyCondition = "started" | "ready" | "completed" | "completed_successfully";
@@ -62,7 +68,7 @@ export type ProbeCheck =
   | { kind: "tcp"; host: string; port: number }
   | { kind: "exec"; command: string[] }
   /** Passes once a line matches, for the rest of the run. No stream: stdout and stderr. */
-  | { kind: "log"; pattern: string; stream?: LogStreamName }
+  | { kind: "log"; pattern: string; stream?: StdStreamName }
   | { kind: "grpc"; address: string; service: string };
 
 export interface ProbeConfig {
@@ -159,10 +165,16 @@ export interface ShutdownResult {
   survivors: number[];
 }
 
-export type LogStreamName = "stdout" | "stderr";
+/** The child's fds 1 and 2. */
+export type StdStreamName = "stdout" | "stderr";
+
+/** A program's output stream as the core keys it: "stdout", "stderr" or one of its custom_streams. */
+export type LogStreamName = string;
 
 export interface LogChunk {
   stream: LogStreamName;
+  /** The stream's name for users: its redirect_output label, else the stream itself. */
+  label: string;
   /** Logical offset: bytes ever written to the stream before this chunk. */
   offset: number;
   data: Buffer;
@@ -177,6 +189,8 @@ export type LogGapReason = "backups" | "max_total" | "disk_full";
 /** A range of logical offsets whose bytes were dropped (never silently: each is reported as one of these). */
 export interface LogGap {
   stream: LogStreamName;
+  /** As LogChunk.label. */
+  label: string;
   fromOffset: number;
   toOffset: number;
   reason: LogGapReason;

@@ -190,15 +190,18 @@ class Client:
     def read_logs(
         self,
         name: str,
-        stream: int = pm.LOG_STREAM_STDOUT,
+        stream: int = pm.LOG_STREAM_UNSPECIFIED,
         tail_lines: int = 0,
         offset: int = 0,
         max_bytes: int = 0,
         since: Optional[datetime] = None,
         deadline: Optional[float] = None,
+        stream_name: str = "",
     ) -> pm.ReadLogsResponse:
-        """A range, the last tail_lines lines, or (since=) what was written since a time, of one stream."""
-        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
+        """Part of one stream (stdout unless one is named): by kind (stream=LOG_STREAM_STDERR) or
+        by name (stream_name: "stdout", "stderr", a redirect_output label or a custom stream).
+        The chunk's stream_name is the stream's label."""
+        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
         _since(since, request)
         response: pm.ReadLogsResponse = self.process_manager.ReadLogs(request, timeout=deadline)
         return response
@@ -227,9 +230,12 @@ class Client:
         offset: Optional[int] = None,
         since: Optional[datetime] = None,
         deadline: Optional[float] = None,
+        stream_names: Sequence[str] = (),
     ) -> Stream[pm.FollowLogsResponse]:
-        """New output as it is written (both streams unless one is named), until cancelled."""
-        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines)
+        """New output as it is written (stdout and stderr unless a stream is named, or several
+        by stream_names: labels and custom streams too), until cancelled. Each chunk's
+        stream_name says which stream it is, by its label."""
+        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
         _since(since, request)
@@ -335,10 +341,12 @@ class Client:
         return [_process_dict(p) for p in self.find_processes(items, contains, case_sensitive)]
 
     def list_host_processes(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
-        """CGSE's list_processes (named so beside list_processes, which lists programs): the
-        host's processes matching the items, as dicts. Unlike CGSE, items are required (the
-        daemon's FindProcesses matches at least one item; it does not list the whole host)."""
-        return self.get_process_info(items, contains, case_sensitive)
+        """CGSE's list_processes (named so beside list_processes, which lists programs): one
+        dict per host process matching the items, as CGSE gives them: pid, status (psutil's
+        word: "running", "sleeping", "zombie"...) and cmdline (one string). As in CGSE, at
+        least one item is needed (the daemon refuses none with InvalidArgument)."""
+        items = [items] if isinstance(items, str) else list(items)
+        return [{"pid": p.pid, "status": status_of(p.state), "cmdline": " ".join(p.cmdline)} for p in self.find_processes(items, contains, case_sensitive)]
 
     def list_zombies(self, deadline: Optional[float] = None) -> List[mon.ZombieProcess]:
         response: mon.ListZombiesResponse = self.process_monitor.ListZombies(mon.ListZombiesRequest(), timeout=deadline)
@@ -436,6 +444,18 @@ class StopResult:
 
     def __repr__(self) -> str:
         return f"StopResult({self.process.name!r}, how={pm.ShutdownHow.Name(self.shutdown.how)}, survivors={self.survivors})"
+
+
+# psutil's word for each state letter of /proc/PID/stat (psutil's PROC_STATUSES on Linux).
+_PROC_STATUS = {
+    "R": "running", "S": "sleeping", "D": "disk-sleep", "T": "stopped", "t": "tracing-stop", "Z": "zombie",
+    "X": "dead", "x": "dead", "K": "wake-kill", "W": "waking", "P": "parked", "I": "idle",
+}
+
+
+def status_of(state: str) -> str:
+    """psutil's status word for a ProcessEntry's state letter (the letter when psutil has none)."""
+    return _PROC_STATUS.get(state, state)
 
 
 def _process_dict(p: mon.ProcessEntry) -> dict:

@@ -16,7 +16,7 @@ import grpc
 import grpc.aio
 
 from ._address import resolve_address
-from ._client import DEFAULT_DEADLINE, _duration, _local_programs, _selector, _since, _target, _waited
+from ._client import DEFAULT_DEADLINE, StopResult, _duration, _local_programs, _selector, _since, _target, _waited
 from ._credentials import TlsOptions, read_token_file, tls_credentials
 from ._connection import diagnose_connection
 from ._errors import CorralError, Diagnosis, from_rpc_error
@@ -130,13 +130,14 @@ class AsyncClient:
         )
         return response.process
 
-    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
+        """As Client.stop: a StopResult (the ProcessInfo's fields, survivors, shutdown)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.StopProcessResponse = await self._unary(
             "corral.v1.ProcessManager/StopProcess", self._pm.StopProcess, request, _waited(timeout, deadline, self.default_deadline)
         )
-        return response.process
+        return StopResult(response)
 
     async def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.RestartProcessRequest(name=name, wait=wait)
@@ -164,9 +165,11 @@ class AsyncClient:
 
     async def stop_all(
         self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.STOP_WAIT_STOPPED,
-        timeout: Optional[float] = None, deadline: Optional[float] = None,
+        timeout: Optional[float] = None, deadline: Optional[float] = None, sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
+        if sequential is not None:
+            request.sequential = sequential
         _duration(timeout, request.timeout)
         response: pm.StopAllResponse = await self._unary(
             "corral.v1.ProcessManager/StopAll", self._pm.StopAll, request, _waited(timeout, deadline, self.default_deadline)
@@ -174,10 +177,10 @@ class AsyncClient:
         return list(response.results)
 
     async def read_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_STDOUT, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
-        since: Optional[datetime] = None, deadline: Optional[float] = None,
+        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
+        since: Optional[datetime] = None, deadline: Optional[float] = None, stream_name: str = "",
     ) -> pm.ReadLogsResponse:
-        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes)
+        request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
         _since(since, request)
         response: pm.ReadLogsResponse = await self._unary("corral.v1.ProcessManager/ReadLogs", self._pm.ReadLogs, request, deadline)
         return response
@@ -195,9 +198,9 @@ class AsyncClient:
 
     def follow_logs(
         self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
-        since: Optional[datetime] = None, deadline: Optional[float] = None,
+        since: Optional[datetime] = None, deadline: Optional[float] = None, stream_names: Sequence[str] = (),
     ) -> AsyncStream[pm.FollowLogsResponse]:
-        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines)
+        request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
         _since(since, request)

@@ -20,23 +20,39 @@ def _client(client: Optional[Client]) -> Iterator[Client]:
         yield own
 
 
+def _need_items(items: Items) -> None:
+    # CGSE refuses to match nothing (it would match every process) with a ValueError.
+    if not items:
+        raise ValueError("You need to provide at least one item to check.")
+
+
 def is_process_running(items: Items, contains: bool = True, case_sensitive: bool = False, as_list: bool = False, client: Optional[Client] = None):
     """True if a process whose command line matches every item runs (as_list: their pids)."""
+    _need_items(items)
     with _client(client) as c:
         return c.is_process_running(items, contains=contains, case_sensitive=case_sensitive, as_list=as_list)
 
 
 def get_process_info(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[dict]:
     """One dict per matching process: pid, ppid, name, cmdline, state, uid, create_time, program."""
+    _need_items(items)
     with _client(client) as c:
         return c.get_process_info(items, contains=contains, case_sensitive=case_sensitive)
 
 
-def list_processes(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[dict]:
-    """The host's processes matching the items, as dicts (items are required: unlike CGSE,
-    the daemon does not list the whole host)."""
+def list_processes(
+    items: Items, contains: bool = True, case_sensitive: bool = False, verbose: bool = False, client: Optional[Client] = None
+) -> List[dict]:
+    """CGSE's list_processes: one dict per host process matching the items, with CGSE's keys:
+    pid, status (psutil's word: "sleeping", "running"...) and cmdline (one string); verbose
+    also prints them, one per line. As in CGSE, no items raises ValueError."""
+    _need_items(items)
     with _client(client) as c:
-        return c.list_host_processes(items, contains=contains, case_sensitive=case_sensitive)
+        listed = c.list_host_processes(items, contains=contains, case_sensitive=case_sensitive)
+    if verbose:
+        for p in listed:
+            print(f"{p['pid']:6d} {p['status']:>10s} {p['cmdline']}")
+    return listed
 
 
 def list_zombies(client: Optional[Client] = None) -> List[dict]:

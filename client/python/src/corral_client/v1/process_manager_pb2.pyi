@@ -37,6 +37,7 @@ class LogStream(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOG_STREAM_UNSPECIFIED: _ClassVar[LogStream]
     LOG_STREAM_STDOUT: _ClassVar[LogStream]
     LOG_STREAM_STDERR: _ClassVar[LogStream]
+    LOG_STREAM_CUSTOM: _ClassVar[LogStream]
 
 class StartWait(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -90,6 +91,7 @@ RESTART_POLICY_ALWAYS: RestartPolicy
 LOG_STREAM_UNSPECIFIED: LogStream
 LOG_STREAM_STDOUT: LogStream
 LOG_STREAM_STDERR: LogStream
+LOG_STREAM_CUSTOM: LogStream
 START_WAIT_UNSPECIFIED: StartWait
 START_WAIT_NONE: StartWait
 START_WAIT_RUNNING: StartWait
@@ -114,7 +116,7 @@ LOG_GAP_REASON_MAX_TOTAL: LogGapReason
 LOG_GAP_REASON_DISK_FULL: LogGapReason
 
 class ProgramSpec(_message.Message):
-    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host")
+    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host", "redirect_output", "custom_streams", "detach")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +160,9 @@ class ProgramSpec(_message.Message):
     LIVENESS_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
     name: str
     command: _containers.RepeatedScalarFieldContainer[str]
     cwd: str
@@ -180,7 +185,10 @@ class ProgramSpec(_message.Message):
     liveness: ProbeSpec
     depends_on: _containers.ScalarMap[str, DependencyCondition]
     host: str
-    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ..., host: _Optional[str] = ...) -> None: ...
+    redirect_output: _containers.RepeatedScalarFieldContainer[str]
+    custom_streams: _containers.RepeatedScalarFieldContainer[str]
+    detach: bool
+    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ..., host: _Optional[str] = ..., redirect_output: _Optional[_Iterable[str]] = ..., custom_streams: _Optional[_Iterable[str]] = ..., detach: bool = ...) -> None: ...
 
 class ProbeSpec(_message.Message):
     __slots__ = ("tcp", "exec", "log", "grpc", "period", "timeout", "initial_delay", "success_threshold", "failure_threshold", "start_timeout")
@@ -501,20 +509,22 @@ class StopAllResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ProgramResult, _Mapping]]] = ...) -> None: ...
 
 class ReadLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines", "since")
+    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines", "stream_name", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
+    STREAM_NAME_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     offset: int
     max_bytes: int
     tail_lines: int
+    stream_name: str
     since: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ..., stream_name: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReadLogsResponse(_message.Message):
     __slots__ = ("chunk", "first_offset", "end_offset")
@@ -527,48 +537,54 @@ class ReadLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ..., first_offset: _Optional[int] = ..., end_offset: _Optional[int] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("stream", "offset", "data", "time", "gaps", "program")
+    __slots__ = ("stream", "offset", "data", "time", "gaps", "stream_name", "program")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     GAPS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_NAME_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
     stream: LogStream
     offset: int
     data: bytes
     time: _timestamp_pb2.Timestamp
     gaps: _containers.RepeatedCompositeFieldContainer[LogGap]
+    stream_name: str
     program: str
-    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ..., program: _Optional[str] = ...) -> None: ...
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ..., stream_name: _Optional[str] = ..., program: _Optional[str] = ...) -> None: ...
 
 class LogGap(_message.Message):
-    __slots__ = ("stream", "from_offset", "to_offset", "reason")
+    __slots__ = ("stream", "from_offset", "to_offset", "reason", "stream_name")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     FROM_OFFSET_FIELD_NUMBER: _ClassVar[int]
     TO_OFFSET_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    STREAM_NAME_FIELD_NUMBER: _ClassVar[int]
     stream: LogStream
     from_offset: int
     to_offset: int
     reason: LogGapReason
-    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., from_offset: _Optional[int] = ..., to_offset: _Optional[int] = ..., reason: _Optional[_Union[LogGapReason, str]] = ...) -> None: ...
+    stream_name: str
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., from_offset: _Optional[int] = ..., to_offset: _Optional[int] = ..., reason: _Optional[_Union[LogGapReason, str]] = ..., stream_name: _Optional[str] = ...) -> None: ...
 
 class FollowLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "tail_lines", "offset", "all_programs", "since")
+    __slots__ = ("name", "stream", "tail_lines", "offset", "stream_names", "all_programs", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    STREAM_NAMES_FIELD_NUMBER: _ClassVar[int]
     ALL_PROGRAMS_FIELD_NUMBER: _ClassVar[int]
     SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     tail_lines: int
     offset: int
+    stream_names: _containers.RepeatedScalarFieldContainer[str]
     all_programs: bool
     since: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ..., all_programs: bool = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ..., stream_names: _Optional[_Iterable[str]] = ..., all_programs: bool = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FollowLogsResponse(_message.Message):
     __slots__ = ("chunk",)
