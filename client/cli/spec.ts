@@ -32,7 +32,7 @@ export interface CommandSpec {
   readonly offline?: boolean;
 }
 
-const json = { json: { type: "boolean", description: "print JSON (one object per line; shapes in the README)" } } as const;
+const json = { json: { type: "boolean", description: "print JSON: an array for a list, one object per line for a stream (shapes in the README)" } } as const;
 const timeout = (what: string) => ({ timeout: { type: "string", value: "DURATION", description: what } }) as const;
 const label = {
   label: { type: "string", multiple: true, value: "k=v", description: "select the programs with this label (repeatable: all must match)" },
@@ -129,7 +129,7 @@ export const COMMANDS = {
     positionals: ["programs"],
     options: {
       follow: { type: "boolean", short: "f", description: "keep printing new output until Ctrl-C (the default without NAME)" },
-      tail: { type: "string", short: "n", value: "N", description: "start with the last N lines of each stream (default 20; 0 with no NAME)" },
+      tail: { type: "string", short: "n", value: "N", description: "start with the last N lines of each stream (default 20; without NAME 10 of each program's)" },
       since: { type: "string", value: "DURATION", description: "only output written in the last DURATION (e.g. 10m)" },
       stdout: { type: "boolean", description: "only the stdout stream" },
       stderr: { type: "boolean", description: "only the stderr stream" },
