@@ -203,6 +203,10 @@ func diagnosed(err error, target string, tlsOptions *TLSOptions) error {
 	if errors.As(err, &known) && known.ConnectionProblem != "" {
 		return err
 	}
+	// A failure the daemon itself sent (with a google.rpc.Status) means it was reached: no probe.
+	if st, ok := status.FromError(err); ok && len(st.Details()) > 0 {
+		return wrap(err)
+	}
 	found := DiagnoseConnection(target, tlsOptions)
 	if found == nil {
 		return wrap(err)

@@ -1,6 +1,6 @@
 // Task handles: one task by name that keeps its lock token and sends it on every driving call.
 // Join returns a *TaskFailedError for a FAILED task (QMI's join re-raises), and refusals are a
-// *RefusedError carrying the daemon's reason (its corral-reason trailer); both work with errors.As.
+// *RefusedError carrying the daemon's reason (its ErrorInfo reason); both work with errors.As.
 package corral
 
 import (
@@ -12,16 +12,15 @@ import (
 	corralv1 "github.com/corral-dev/corral/client/go/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Refusal reasons the daemon names with FAILED_PRECONDITION.
 const (
-	ReasonTaskLocked         = "task_locked"
-	ReasonLockNotHolder      = "lock_not_holder"
-	ReasonTaskAlreadyStarted = "task_already_started"
+	ReasonTaskLocked         = "TASK_LOCKED"
+	ReasonLockNotHolder      = "LOCK_NOT_HOLDER"
+	ReasonTaskAlreadyStarted = "TASK_ALREADY_STARTED"
 )
 
 // TaskFailedError is Join's error for a task that FAILED. Task is the whole outcome.
@@ -58,14 +57,13 @@ type Task struct {
 // Task returns a handle on a task (no call is made).
 func (c *Client) Task(name string) *Task { return &Task{Runner: c.TaskRunner, Name: name} }
 
-// refusable runs a call with a trailer option, turning FAILED_PRECONDITION into *RefusedError.
+// refusable runs a call, turning FAILED_PRECONDITION into *RefusedError with the ErrorInfo reason.
 func refusable[T any](call func(opts ...grpc.CallOption) (T, error)) (T, error) {
-	var trailer metadata.MD
-	result, err := call(grpc.Trailer(&trailer))
+	result, err := call()
 	if err != nil && status.Code(err) == codes.FailedPrecondition {
 		reason := ""
-		if values := trailer.Get("corral-reason"); len(values) > 0 {
-			reason = values[0]
+		if e := AsError(err); e != nil {
+			reason = e.Reason
 		}
 		return result, &RefusedError{Reason: reason, Err: err}
 	}

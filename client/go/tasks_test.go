@@ -43,7 +43,7 @@ func TestJoinOfAFailedTaskIsATaskFailedError(t *testing.T) {
 	_, err = task.Start(ctx)
 	var refused *corral.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != corral.ReasonTaskAlreadyStarted || status.Code(err) != codes.FailedPrecondition {
-		t.Fatalf("a second start: want a RefusedError task_already_started, got %v", err)
+		t.Fatalf("a second start: want a RefusedError TASK_ALREADY_STARTED, got %v", err)
 	}
 }
 
@@ -69,7 +69,7 @@ func TestUnlockByANonHolderAnswersFalseAndForceUnlockFreesIt(t *testing.T) {
 	_, err := theirs.Stop(ctx)
 	var refused *corral.RefusedError
 	if !errors.As(err, &refused) || refused.Reason != corral.ReasonTaskLocked {
-		t.Fatalf("Stop by a non-holder: want RefusedError task_locked, got %v", err)
+		t.Fatalf("Stop by a non-holder: want RefusedError TASK_LOCKED, got %v", err)
 	}
 	if was, err := other.Task("go-lock-parity").ForceUnlock(ctx); err != nil || !was {
 		t.Fatalf("ForceUnlock: %v %v", was, err)

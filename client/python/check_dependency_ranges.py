@@ -89,7 +89,7 @@ def main() -> int:
             if high and not versions.get("protobuf", "").startswith(f"{int(high.group(1)) - 1}."):
                 failed.append(f"newest: protobuf {versions.get('protobuf')} is not of major {int(high.group(1)) - 1}")
         env = {**os.environ, "PYTHONPATH": str(HERE / "src")}
-        run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *SMOKE], cwd=HERE, env=env)
+        run = subprocess.run([str(python), "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", *SMOKE], cwd=HERE, env=env)
         if run.returncode != 0:
             failed.append(f"{name}: the smoke suite failed")
     if failed:

@@ -207,7 +207,8 @@ export function connectionDiagnosisMiddleware(target: string, tls?: TlsClientOpt
       return yield* call.next(call.request, options);
     } catch (error) {
       if (!(error instanceof ClientError) || error.code !== Status.UNAVAILABLE) throw error;
-      if (error instanceof CorralClientError && error.connectionProblem !== undefined) throw error;
+      // Already named, or sent by the daemon itself (with a google.rpc.Status): it was reached.
+      if (error instanceof CorralClientError && (error.connectionProblem !== undefined || error.status !== undefined)) throw error;
       const found = await diagnoseConnection(target, tls);
       if (found === undefined) throw error;
       throw new CorralClientError(error, error instanceof CorralClientError ? error.trailer : Metadata(), found);

@@ -1,10 +1,11 @@
 // Client-side helpers of the TaskRunner: JSON <-> google.protobuf.Value, and a task handle that
 // remembers its lock token and sends it on every call that drives the task. join() throws
-// TaskFailedError like QMI's join re-raises; refusals carry the daemon's reason (corral-reason).
+// TaskFailedError like QMI's join re-raises; refusals carry the daemon's ErrorInfo reason.
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import type { DeadlineOptions } from "nice-grpc-client-middleware-deadline";
 import { ClientError, Status, type CallOptions, type Client, type Metadata } from "nice-grpc";
+import { detailsOfTrailer } from "./error-details.js";
 import { TaskState, type TaskInfo } from "../../gen/ts/corral/v1/task_runner_pb.js";
 import type { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 
@@ -27,8 +28,9 @@ function durationInit(ms: number): { seconds: bigint; nanos: number } {
   return { seconds: BigInt(Math.floor(ms / 1000)), nanos: Math.round((ms % 1000) * 1_000_000) };
 }
 
-/** Why the daemon refused with FAILED_PRECONDITION (its corral-reason trailer). */
-export type RefusalReason = "task_locked" | "lock_not_holder" | "task_already_started";
+/** Why the daemon refused with FAILED_PRECONDITION: its ErrorInfo reason (README: error reasons). */
+export type RefusalReason = "TASK_LOCKED" | "LOCK_NOT_HOLDER" | "TASK_ALREADY_STARTED";
+const REFUSAL_REASONS: readonly string[] = ["TASK_LOCKED", "LOCK_NOT_HOLDER", "TASK_ALREADY_STARTED"];
 
 /** A FAILED_PRECONDITION refusal of a task call, with the daemon's reason ("" when it gave none). */
 export class TaskRefusedError extends ClientError {
@@ -90,7 +92,7 @@ export class TaskHandle {
       await this.start(options);
       return true;
     } catch (error) {
-      if (error instanceof TaskRefusedError && error.reason === "task_already_started") return false;
+      if (error instanceof TaskRefusedError && error.reason === "TASK_ALREADY_STARTED") return false;
       throw error;
     }
   }
@@ -171,7 +173,7 @@ export class TaskHandle {
       this.token = "";
       return response.unlocked ? "unlocked" : "not_locked";
     } catch (error) {
-      if (error instanceof TaskRefusedError && error.reason === "lock_not_holder") return "not_holder";
+      if (error instanceof TaskRefusedError && error.reason === "LOCK_NOT_HOLDER") return "not_holder";
       throw error;
     }
   }
@@ -183,7 +185,7 @@ export class TaskHandle {
     return response.wasLocked;
   }
 
-  /** Runs a call, turning FAILED_PRECONDITION into TaskRefusedError with the reason trailer. */
+  /** Runs a call, turning FAILED_PRECONDITION into TaskRefusedError with the ErrorInfo reason. */
   private async refusable<T>(call: (options: Options) => Promise<T>, options?: Options): Promise<T> {
     let trailer: Metadata | undefined;
     const onTrailer = (metadata: Metadata) => {
@@ -194,7 +196,8 @@ export class TaskHandle {
       return await call({ ...options, onTrailer });
     } catch (error) {
       if (error instanceof ClientError && error.code === Status.FAILED_PRECONDITION) {
-        throw new TaskRefusedError(error, (trailer?.get("corral-reason") ?? "") as RefusalReason | "");
+        const reason = detailsOfTrailer(trailer)?.reason ?? "";
+        throw new TaskRefusedError(error, REFUSAL_REASONS.includes(reason) ? (reason as RefusalReason) : "");
       }
       throw error;
     }

@@ -18,14 +18,6 @@ import { ConfigError, type ConfigProblem } from "../core/config-error.js";
 import { CorralError, formatValue, InvalidArgumentError } from "../core/errors.js";
 import { isAbortError } from "../core/os/abort.js";
 
-/** The trailer that names a task refusal in lower case (task_locked...); ErrorInfo.reason is the general form. */
-export const REASON_TRAILER = "corral-reason";
-const LEGACY_REASON_TRAILERS: Record<string, string> = {
-  TASK_LOCKED: "task_locked",
-  LOCK_NOT_HOLDER: "lock_not_holder",
-  TASK_ALREADY_STARTED: "task_already_started",
-};
-
 /** ErrorInfo.domain of every corral error: reasons are unique within it. */
 export const ERROR_DOMAIN = "corral.dev";
 /** The trailer that carries the serialized google.rpc.Status. */
@@ -127,9 +119,6 @@ export function toServerError(error: unknown, path = "?"): DetailedServerError {
 export function failCall(error: unknown, context: CallContext, path: string): DetailedServerError {
   const mapped = toServerError(error, path);
   if (mapped.status.details.length > 0) context.trailer.set(STATUS_DETAILS_KEY, toBinary(StatusSchema, mapped.status));
-  // The task refusals the clients' TaskRefusedError/RefusedError read (issue 15): the same reason, lower case.
-  const legacy = error instanceof CorralError ? LEGACY_REASON_TRAILERS[error.reason] : undefined;
-  if (legacy !== undefined) context.trailer.set(REASON_TRAILER, legacy);
   return mapped;
 }
 

@@ -139,5 +139,12 @@ describe("generic gRPC services", () => {
     // And every message of the file has its comment (buf lint COMMENTS keeps it so in the source).
     const messageComments = main?.sourceCodeInfo?.location.filter((l) => l.path.length === 2 && l.path[0] === 4 && (l.leadingComments ?? "").trim() !== "");
     assert.equal(messageComments?.length, main?.messageType.length);
+    // And every field of every (top-level) message: path [4, message, 2, field].
+    const commented = (path: number[]) =>
+      main?.sourceCodeInfo?.location.some((l) => l.path.join(".") === path.join(".") && (l.leadingComments ?? l.trailingComments ?? "").trim() !== "");
+    const uncommented = (main?.messageType ?? []).flatMap((message, m) =>
+      message.field.flatMap((field, f) => (commented([4, m, 2, f]) ? [] : [`${message.name}.${field.name}`])),
+    );
+    assert.deepEqual(uncommented, [], "fields without a comment in the served descriptor");
   });
 });

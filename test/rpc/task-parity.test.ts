@@ -54,7 +54,7 @@ describe("task parity with QMI (TS client)", () => {
     await task.remove();
   });
 
-  test("a second start: TaskRefusedError FAILED_PRECONDITION with reason task_already_started; tryStart() answers false", async () => {
+  test("a second start: TaskRefusedError FAILED_PRECONDITION with reason TASK_ALREADY_STARTED; tryStart() answers false", async () => {
     const task = handle("parity-once");
     await task.create("quick");
     assert.equal(await task.tryStart(), true);
@@ -65,12 +65,12 @@ describe("task parity with QMI (TS client)", () => {
     );
     assert.ok(error instanceof TaskRefusedError);
     assert.equal(error.code, Status.FAILED_PRECONDITION);
-    assert.equal(error.reason, "task_already_started");
+    assert.equal(error.reason, "TASK_ALREADY_STARTED");
     assert.equal(await task.tryStart(), false);
     await task.remove();
   });
 
-  test("unlock by a non-holder answers false (outcome not_holder, reason lock_not_holder); forceUnlock on the handle frees it", async () => {
+  test("unlock by a non-holder answers false (outcome not_holder, reason LOCK_NOT_HOLDER); forceUnlock on the handle frees it", async () => {
     const owner = handle("parity-lock");
     const other = new TaskHandle(daemon.client.taskRunner, "parity-lock", "not-the-token");
     await owner.create("quick");
@@ -81,7 +81,7 @@ describe("task parity with QMI (TS client)", () => {
       () => assert.fail("start by a non-holder resolved"),
       (e: unknown) => e,
     );
-    assert.ok(refused instanceof TaskRefusedError && refused.reason === "task_locked");
+    assert.ok(refused instanceof TaskRefusedError && refused.reason === "TASK_LOCKED");
     assert.equal(await owner.isLocked(), true);
     assert.equal(await new TaskHandle(daemon.client.taskRunner, "parity-lock").forceUnlock(), true);
     assert.equal(await owner.isLocked(), false);

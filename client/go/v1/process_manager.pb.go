@@ -28,15 +28,26 @@ const (
 type ProcessState int32
 
 const (
+	// Not set; the daemon never reports it.
 	ProcessState_PROCESS_STATE_UNSPECIFIED ProcessState = 0
-	ProcessState_PROCESS_STATE_STOPPED     ProcessState = 1
-	ProcessState_PROCESS_STATE_STARTING    ProcessState = 2
-	ProcessState_PROCESS_STATE_RUNNING     ProcessState = 3
-	ProcessState_PROCESS_STATE_BACKOFF     ProcessState = 4
-	ProcessState_PROCESS_STATE_STOPPING    ProcessState = 5
-	ProcessState_PROCESS_STATE_EXITED      ProcessState = 6
-	ProcessState_PROCESS_STATE_FATAL       ProcessState = 7
-	ProcessState_PROCESS_STATE_UNKNOWN     ProcessState = 8
+	// Not running: never started, or stopped on request.
+	ProcessState_PROCESS_STATE_STOPPED ProcessState = 1
+	// Spawned, not yet up for startsecs (or, with a readiness probe, the probe has not passed yet).
+	ProcessState_PROCESS_STATE_STARTING ProcessState = 2
+	// Up for startsecs (or its readiness probe passed).
+	ProcessState_PROCESS_STATE_RUNNING ProcessState = 3
+	// Exited before it counted as started; a retry is due at next_retry_at.
+	ProcessState_PROCESS_STATE_BACKOFF ProcessState = 4
+	// A stop was asked for: the stop signal was sent and the process group is not yet gone.
+	ProcessState_PROCESS_STATE_STOPPING ProcessState = 5
+	// Ran and exited by itself, and the restart policy did not restart it (see state_reason).
+	ProcessState_PROCESS_STATE_EXITED ProcessState = 6
+	// Gave up: every start attempt (startretries) failed, or max_restarts was reached within
+	// restart_window. A user's start begins anew.
+	ProcessState_PROCESS_STATE_FATAL ProcessState = 7
+	// A run of the previous daemon, not yet checked after a daemon restart (until it is found
+	// alive and adopted, or found gone).
+	ProcessState_PROCESS_STATE_UNKNOWN ProcessState = 8
 )
 
 // Enum value maps for ProcessState.
@@ -96,10 +107,15 @@ func (ProcessState) EnumDescriptor() ([]byte, []int) {
 type RestartPolicy int32
 
 const (
+	// Not set: the config's default (on-failure).
 	RestartPolicy_RESTART_POLICY_UNSPECIFIED RestartPolicy = 0
-	RestartPolicy_RESTART_POLICY_NEVER       RestartPolicy = 1
-	RestartPolicy_RESTART_POLICY_ON_FAILURE  RestartPolicy = 2
-	RestartPolicy_RESTART_POLICY_ALWAYS      RestartPolicy = 3
+	// Never restart after an exit.
+	RestartPolicy_RESTART_POLICY_NEVER RestartPolicy = 1
+	// Restart after an exit on its own whose code is not in exitcodes (an end by a signal always
+	// counts as a failure).
+	RestartPolicy_RESTART_POLICY_ON_FAILURE RestartPolicy = 2
+	// Restart after every exit that corral did not ask for.
+	RestartPolicy_RESTART_POLICY_ALWAYS RestartPolicy = 3
 )
 
 // Enum value maps for RestartPolicy.
@@ -151,9 +167,12 @@ func (RestartPolicy) EnumDescriptor() ([]byte, []int) {
 type LogStream int32
 
 const (
+	// Not set; in requests it means both stdout and stderr where the field says so.
 	LogStream_LOG_STREAM_UNSPECIFIED LogStream = 0
-	LogStream_LOG_STREAM_STDOUT      LogStream = 1
-	LogStream_LOG_STREAM_STDERR      LogStream = 2
+	// The program's standard output.
+	LogStream_LOG_STREAM_STDOUT LogStream = 1
+	// The program's standard error.
+	LogStream_LOG_STREAM_STDERR LogStream = 2
 	// One of the program's custom_streams (an extra fd of the child), named by stream_name.
 	LogStream_LOG_STREAM_CUSTOM LogStream = 3
 )
@@ -205,6 +224,7 @@ func (LogStream) EnumDescriptor() ([]byte, []int) {
 type StartWait int32
 
 const (
+	// Not set: the same as RUNNING.
 	StartWait_START_WAIT_UNSPECIFIED StartWait = 0
 	// Return as soon as the start was accepted.
 	StartWait_START_WAIT_NONE StartWait = 1
@@ -261,6 +281,7 @@ func (StartWait) EnumDescriptor() ([]byte, []int) {
 type StopWait int32
 
 const (
+	// Not set: the same as STOPPED.
 	StopWait_STOP_WAIT_UNSPECIFIED StopWait = 0
 	// Return as soon as the stop signal was sent.
 	StopWait_STOP_WAIT_NONE StopWait = 1
@@ -313,6 +334,7 @@ func (StopWait) EnumDescriptor() ([]byte, []int) {
 type DependencyCondition int32
 
 const (
+	// Not set: the same as STARTED.
 	DependencyCondition_DEPENDENCY_CONDITION_UNSPECIFIED DependencyCondition = 0
 	// The dependency was spawned (STARTING or later, still up).
 	DependencyCondition_DEPENDENCY_CONDITION_STARTED DependencyCondition = 1
@@ -373,6 +395,7 @@ func (DependencyCondition) EnumDescriptor() ([]byte, []int) {
 type ShutdownHow int32
 
 const (
+	// Not set; the daemon always sets one of the values below.
 	ShutdownHow_SHUTDOWN_HOW_UNSPECIFIED ShutdownHow = 0
 	// The group left after the stop signal, within stop_timeout.
 	ShutdownHow_SHUTDOWN_HOW_SOFT ShutdownHow = 1
@@ -437,6 +460,7 @@ func (ShutdownHow) EnumDescriptor() ([]byte, []int) {
 type LogGapReason int32
 
 const (
+	// Not set; the daemon always sets one of the values below.
 	LogGapReason_LOG_GAP_REASON_UNSPECIFIED LogGapReason = 0
 	// Rotated out: older than the newest log.backups backups.
 	LogGapReason_LOG_GAP_REASON_BACKUPS LogGapReason = 1
@@ -491,26 +515,50 @@ func (LogGapReason) EnumDescriptor() ([]byte, []int) {
 
 // ProgramSpec is a program's configuration, as read from the config file.
 type ProgramSpec struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Command      []string               `protobuf:"bytes,2,rep,name=command,proto3" json:"command,omitempty"`
-	Cwd          string                 `protobuf:"bytes,3,opt,name=cwd,proto3" json:"cwd,omitempty"`
-	Env          map[string]string      `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Autostart    bool                   `protobuf:"varint,5,opt,name=autostart,proto3" json:"autostart,omitempty"`
-	Autorestart  RestartPolicy          `protobuf:"varint,6,opt,name=autorestart,proto3,enum=corral.v1.RestartPolicy" json:"autorestart,omitempty"`
-	Exitcodes    []int32                `protobuf:"varint,7,rep,packed,name=exitcodes,proto3" json:"exitcodes,omitempty"`
-	Startsecs    *durationpb.Duration   `protobuf:"bytes,8,opt,name=startsecs,proto3" json:"startsecs,omitempty"`
-	Startretries uint32                 `protobuf:"varint,9,opt,name=startretries,proto3" json:"startretries,omitempty"`
-	StopSignal   string                 `protobuf:"bytes,10,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`
-	StopTimeout  *durationpb.Duration   `protobuf:"bytes,11,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
-	Labels       map[string]string      `protobuf:"bytes,12,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Backoff      *BackoffSpec           `protobuf:"bytes,13,opt,name=backoff,proto3" json:"backoff,omitempty"`
-	Log          *LogSpec               `protobuf:"bytes,14,opt,name=log,proto3" json:"log,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name: its key in the config's programs map (1-64 letters, digits, '.', '_' or
+	// '-', starting with a letter or digit).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The argv: the executable (a path, or a name looked up on PATH) and its arguments, run without
+	// a shell. (A config's command given as one string becomes ["/bin/sh", "-c", string].)
+	Command []string `protobuf:"bytes,2,rep,name=command,proto3" json:"command,omitempty"`
+	// Working directory, absolute (a relative one in the config is relative to the config file's
+	// directory). Empty: the config file's directory.
+	Cwd string `protobuf:"bytes,3,opt,name=cwd,proto3" json:"cwd,omitempty"`
+	// Environment variables added to the daemon's own environment (these win).
+	Env map[string]string `protobuf:"bytes,4,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Started when the daemon starts or the config is applied. Default true.
+	Autostart bool `protobuf:"varint,5,opt,name=autostart,proto3" json:"autostart,omitempty"`
+	// What to do when a RUNNING program exits. Default ON_FAILURE.
+	Autorestart RestartPolicy `protobuf:"varint,6,opt,name=autorestart,proto3,enum=corral.v1.RestartPolicy" json:"autorestart,omitempty"`
+	// Exit codes that count as success (for ON_FAILURE and the completed_successfully dependency
+	// condition). Default [0].
+	Exitcodes []int32 `protobuf:"varint,7,rep,packed,name=exitcodes,proto3" json:"exitcodes,omitempty"`
+	// How long a run must stay up to count as started (STARTING -> RUNNING). Default 1s; 0 means at
+	// once.
+	Startsecs *durationpb.Duration `protobuf:"bytes,8,opt,name=startsecs,proto3" json:"startsecs,omitempty"`
+	// Failed starts (exits before startsecs) retried before FATAL. Default 3.
+	Startretries uint32 `protobuf:"varint,9,opt,name=startretries,proto3" json:"startretries,omitempty"`
+	// The first stage of a stop, sent to the process group: a signal name such as "SIGTERM" (the
+	// default) or "SIGINT".
+	StopSignal string `protobuf:"bytes,10,opt,name=stop_signal,json=stopSignal,proto3" json:"stop_signal,omitempty"`
+	// How long a stop waits after stop_signal before SIGKILL of the group. Default 10s.
+	StopTimeout *durationpb.Duration `protobuf:"bytes,11,opt,name=stop_timeout,json=stopTimeout,proto3" json:"stop_timeout,omitempty"`
+	// Free-form key/value pairs, matched by LabelSelector (e.g. group: storage).
+	Labels map[string]string `protobuf:"bytes,12,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The delays between restarts. Unset: initial 1s, max 30s, multiplier 2, reset_after 30s.
+	Backoff *BackoffSpec `protobuf:"bytes,13,opt,name=backoff,proto3" json:"backoff,omitempty"`
+	// Rotation of the program's stdout and stderr log files. Unset: 10 MiB per file, 5 backups.
+	Log *LogSpec `protobuf:"bytes,14,opt,name=log,proto3" json:"log,omitempty"`
 	// Restarts allowed within restart_window before the program goes FATAL (0: no limit).
-	MaxRestarts   uint32               `protobuf:"varint,15,opt,name=max_restarts,json=maxRestarts,proto3" json:"max_restarts,omitempty"`
+	MaxRestarts uint32 `protobuf:"varint,15,opt,name=max_restarts,json=maxRestarts,proto3" json:"max_restarts,omitempty"`
+	// The window in which max_restarts are counted. Default 60s.
 	RestartWindow *durationpb.Duration `protobuf:"bytes,16,opt,name=restart_window,json=restartWindow,proto3" json:"restart_window,omitempty"`
-	Stdin         bool                 `protobuf:"varint,17,opt,name=stdin,proto3" json:"stdin,omitempty"`
-	Description   string               `protobuf:"bytes,18,opt,name=description,proto3" json:"description,omitempty"`
+	// Give the program a stdin that WriteStdin and CloseStdin write to. Default false: stdin is
+	// /dev/null.
+	Stdin bool `protobuf:"varint,17,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	// A line for people, shown by the CLI; no effect on behaviour. Empty: none.
+	Description string `protobuf:"bytes,18,opt,name=description,proto3" json:"description,omitempty"`
 	// Decides `ready`; with a readiness probe, STARTING -> RUNNING happens when it passes.
 	Readiness *ProbeSpec `protobuf:"bytes,19,opt,name=readiness,proto3" json:"readiness,omitempty"`
 	// A program that fails its liveness probe failure_threshold times is restarted.
@@ -742,18 +790,26 @@ func (x *ProgramSpec) GetDetach() bool {
 // ProbeSpec is a readiness or liveness check, run every period.
 type ProbeSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// The check; exactly one is set.
+	//
 	// Types that are valid to be assigned to Check:
 	//
 	//	*ProbeSpec_Tcp
 	//	*ProbeSpec_Exec
 	//	*ProbeSpec_Log
 	//	*ProbeSpec_Grpc
-	Check            isProbeSpec_Check    `protobuf_oneof:"check"`
-	Period           *durationpb.Duration `protobuf:"bytes,10,opt,name=period,proto3" json:"period,omitempty"`
-	Timeout          *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	InitialDelay     *durationpb.Duration `protobuf:"bytes,12,opt,name=initial_delay,json=initialDelay,proto3" json:"initial_delay,omitempty"`
-	SuccessThreshold uint32               `protobuf:"varint,13,opt,name=success_threshold,json=successThreshold,proto3" json:"success_threshold,omitempty"`
-	FailureThreshold uint32               `protobuf:"varint,14,opt,name=failure_threshold,json=failureThreshold,proto3" json:"failure_threshold,omitempty"`
+	Check isProbeSpec_Check `protobuf_oneof:"check"`
+	// Time between checks. Default 1s.
+	Period *durationpb.Duration `protobuf:"bytes,10,opt,name=period,proto3" json:"period,omitempty"`
+	// How long one check may take before it counts as failed. Default 1s.
+	Timeout *durationpb.Duration `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Wait this long after the spawn before the first check. Default 0s.
+	InitialDelay *durationpb.Duration `protobuf:"bytes,12,opt,name=initial_delay,json=initialDelay,proto3" json:"initial_delay,omitempty"`
+	// Consecutive passes needed to count as passing. Default 1.
+	SuccessThreshold uint32 `protobuf:"varint,13,opt,name=success_threshold,json=successThreshold,proto3" json:"success_threshold,omitempty"`
+	// Consecutive failures needed to count as failing (liveness: then the program is restarted).
+	// Default 3.
+	FailureThreshold uint32 `protobuf:"varint,14,opt,name=failure_threshold,json=failureThreshold,proto3" json:"failure_threshold,omitempty"`
 	// Readiness only: a run whose probe has not passed this long after its spawn is stopped and
 	// counts as a failed start (BACKOFF, then FATAL after startretries). Default 60s.
 	StartTimeout  *durationpb.Duration `protobuf:"bytes,15,opt,name=start_timeout,json=startTimeout,proto3" json:"start_timeout,omitempty"`
@@ -910,8 +966,9 @@ func (*ProbeSpec_Grpc) isProbeSpec_Check() {}
 
 // ExecProbe runs a command in the program's working directory and environment.
 type ExecProbe struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Command       []string               `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The argv of the check; exit code 0 passes, anything else (or the timeout) fails.
+	Command       []string `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -955,8 +1012,9 @@ func (x *ExecProbe) GetCommand() []string {
 
 // LogProbe matches lines of the program's output.
 type LogProbe struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Pattern string                 `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A regular expression (JavaScript syntax) matched against each line.
+	Pattern string `protobuf:"bytes,1,opt,name=pattern,proto3" json:"pattern,omitempty"`
 	// UNSPECIFIED: stdout and stderr.
 	Stream        LogStream `protobuf:"varint,2,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1065,14 +1123,18 @@ func (x *GrpcProbe) GetService() string {
 // ProbeStatus is the last result of a probe of the current run.
 type ProbeStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Ok    bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	// The probe counts as passing (success_threshold reached, not failing since).
+	Ok bool `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
 	// What the last check saw ("connection refused", "exit code 1", "matched: ...").
-	Message              string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	Time                 *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
-	ConsecutiveSuccesses uint32                 `protobuf:"varint,4,opt,name=consecutive_successes,json=consecutiveSuccesses,proto3" json:"consecutive_successes,omitempty"`
-	ConsecutiveFailures  uint32                 `protobuf:"varint,5,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// When the last check ended.
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// Checks passed in a row, up to now.
+	ConsecutiveSuccesses uint32 `protobuf:"varint,4,opt,name=consecutive_successes,json=consecutiveSuccesses,proto3" json:"consecutive_successes,omitempty"`
+	// Checks failed in a row, up to now.
+	ConsecutiveFailures uint32 `protobuf:"varint,5,opt,name=consecutive_failures,json=consecutiveFailures,proto3" json:"consecutive_failures,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ProbeStatus) Reset() {
@@ -1142,10 +1204,13 @@ func (x *ProbeStatus) GetConsecutiveFailures() uint32 {
 
 // BackoffSpec is the exponential backoff between restarts.
 type BackoffSpec struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Initial    *durationpb.Duration   `protobuf:"bytes,1,opt,name=initial,proto3" json:"initial,omitempty"`
-	Max        *durationpb.Duration   `protobuf:"bytes,2,opt,name=max,proto3" json:"max,omitempty"`
-	Multiplier float64                `protobuf:"fixed64,3,opt,name=multiplier,proto3" json:"multiplier,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delay before the first retry. Default 1s.
+	Initial *durationpb.Duration `protobuf:"bytes,1,opt,name=initial,proto3" json:"initial,omitempty"`
+	// The longest delay between retries. Default 30s.
+	Max *durationpb.Duration `protobuf:"bytes,2,opt,name=max,proto3" json:"max,omitempty"`
+	// Each delay is the previous one times this (at least 1). Default 2.
+	Multiplier float64 `protobuf:"fixed64,3,opt,name=multiplier,proto3" json:"multiplier,omitempty"`
 	// Uptime after which the backoff and the retry counter start over.
 	ResetAfter    *durationpb.Duration `protobuf:"bytes,4,opt,name=reset_after,json=resetAfter,proto3" json:"reset_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1212,9 +1277,12 @@ func (x *BackoffSpec) GetResetAfter() *durationpb.Duration {
 
 // LogSpec is where and how much of a program's output is kept.
 type LogSpec struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MaxBytes      uint64                 `protobuf:"varint,1,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
-	Backups       uint32                 `protobuf:"varint,2,opt,name=backups,proto3" json:"backups,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Size in bytes at which a log file is rotated. Default 10 MiB.
+	MaxBytes uint64 `protobuf:"varint,1,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	// Rotated files kept per stream, 0 to 100 (older bytes are dropped, reported as LogGap). Default
+	// 5.
+	Backups       uint32 `protobuf:"varint,2,opt,name=backups,proto3" json:"backups,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1268,14 +1336,18 @@ type RunInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Never reused, even across daemon restarts.
 	RunId uint64 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Pid   int32  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The process id of the run's leader (its process group id too). 0 when it never spawned.
+	Pid int32 `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
 	// Start time of the process in clock ticks since boot (/proc/PID/stat field 22):
 	// with pid, the process's identity on this host.
-	PidStartTicks uint64                 `protobuf:"varint,3,opt,name=pid_start_ticks,json=pidStartTicks,proto3" json:"pid_start_ticks,omitempty"`
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	ExitedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=exited_at,json=exitedAt,proto3" json:"exited_at,omitempty"`
+	PidStartTicks uint64 `protobuf:"varint,3,opt,name=pid_start_ticks,json=pidStartTicks,proto3" json:"pid_start_ticks,omitempty"`
+	// When the run was spawned.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// When the run exited; unset while it runs.
+	ExitedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=exited_at,json=exitedAt,proto3" json:"exited_at,omitempty"`
 	// Set when the run has exited: either an exit code or a signal name.
-	ExitCode   *int32 `protobuf:"varint,6,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	ExitCode *int32 `protobuf:"varint,6,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// The signal that ended the run (e.g. "SIGKILL"); empty when it exited with a code or still runs.
 	ExitSignal string `protobuf:"bytes,7,opt,name=exit_signal,json=exitSignal,proto3" json:"exit_signal,omitempty"`
 	// Set when the program could not be spawned (path and OS error).
 	SpawnError    string `protobuf:"bytes,8,opt,name=spawn_error,json=spawnError,proto3" json:"spawn_error,omitempty"`
@@ -1372,27 +1444,36 @@ func (x *RunInfo) GetSpawnError() string {
 // ProcessInfo is a program and its current state.
 type ProcessInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	State ProcessState           `protobuf:"varint,2,opt,name=state,proto3,enum=corral.v1.ProcessState" json:"state,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The program's state (see ProcessState).
+	State ProcessState `protobuf:"varint,2,opt,name=state,proto3,enum=corral.v1.ProcessState" json:"state,omitempty"`
 	// Why the program is in this state, in words ("exited with code 3", "spawn failed: ...").
-	StateReason string                 `protobuf:"bytes,3,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
-	StateSince  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=state_since,json=stateSince,proto3" json:"state_since,omitempty"`
+	StateReason string `protobuf:"bytes,3,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
+	// When the program entered this state.
+	StateSince *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=state_since,json=stateSince,proto3" json:"state_since,omitempty"`
 	// Current run, or the last one when not running.
 	Run *RunInfo `protobuf:"bytes,5,opt,name=run,proto3" json:"run,omitempty"`
 	// Automatic restarts since the program was last started by a user.
 	Restarts uint32 `protobuf:"varint,6,opt,name=restarts,proto3" json:"restarts,omitempty"`
 	// Consecutive failed starts in the current start attempt.
-	StartAttempts uint32            `protobuf:"varint,7,opt,name=start_attempts,json=startAttempts,proto3" json:"start_attempts,omitempty"`
-	Spec          *ProgramSpec      `protobuf:"bytes,8,opt,name=spec,proto3" json:"spec,omitempty"`
-	Labels        map[string]string `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Ready         bool              `protobuf:"varint,10,opt,name=ready,proto3" json:"ready,omitempty"`
-	Adhoc         bool              `protobuf:"varint,11,opt,name=adhoc,proto3" json:"adhoc,omitempty"`
+	StartAttempts uint32 `protobuf:"varint,7,opt,name=start_attempts,json=startAttempts,proto3" json:"start_attempts,omitempty"`
+	// The program's configuration as the daemon uses it (defaults filled in).
+	Spec *ProgramSpec `protobuf:"bytes,8,opt,name=spec,proto3" json:"spec,omitempty"`
+	// The program's labels (the same as spec.labels).
+	Labels map[string]string `protobuf:"bytes,9,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The readiness probe passes; without a probe, true while RUNNING.
+	Ready bool `protobuf:"varint,10,opt,name=ready,proto3" json:"ready,omitempty"`
+	// Created at run time by CreateProgram, not read from the config file.
+	Adhoc bool `protobuf:"varint,11,opt,name=adhoc,proto3" json:"adhoc,omitempty"`
 	// When the next restart attempt is due (state BACKOFF).
 	NextRetryAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=next_retry_at,json=nextRetryAt,proto3" json:"next_retry_at,omitempty"`
-	Uptime      *durationpb.Duration   `protobuf:"bytes,13,opt,name=uptime,proto3" json:"uptime,omitempty"`
+	// How long the current run has been up; unset when not running.
+	Uptime *durationpb.Duration `protobuf:"bytes,13,opt,name=uptime,proto3" json:"uptime,omitempty"`
 	// Last readiness and liveness results (unset when the program has no such probe or no run).
 	ReadinessProbe *ProbeStatus `protobuf:"bytes,14,opt,name=readiness_probe,json=readinessProbe,proto3" json:"readiness_probe,omitempty"`
-	LivenessProbe  *ProbeStatus `protobuf:"bytes,15,opt,name=liveness_probe,json=livenessProbe,proto3" json:"liveness_probe,omitempty"`
+	// The last liveness result (unset without a liveness probe or a run).
+	LivenessProbe *ProbeStatus `protobuf:"bytes,15,opt,name=liveness_probe,json=livenessProbe,proto3" json:"liveness_probe,omitempty"`
 	// The host the program runs on (the spec's host, else this daemon's host name).
 	Host string `protobuf:"bytes,16,opt,name=host,proto3" json:"host,omitempty"`
 	// The program runs on another host: this daemon lists it but never starts it.
@@ -1553,9 +1634,11 @@ func (x *ProcessInfo) GetRemote() bool {
 // LabelSelector selects programs whose labels contain all the given pairs,
 // and (if names is not empty) whose name is listed.
 type LabelSelector struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	MatchLabels   map[string]string      `protobuf:"bytes,1,rep,name=match_labels,json=matchLabels,proto3" json:"match_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Names         []string               `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Label pairs a program must all have (empty: no label condition).
+	MatchLabels map[string]string `protobuf:"bytes,1,rep,name=match_labels,json=matchLabels,proto3" json:"match_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Program names to select (empty: any name). Unknown names fail with NOT_FOUND.
+	Names         []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1606,8 +1689,9 @@ func (x *LabelSelector) GetNames() []string {
 
 // ListProcessesRequest filters the listing.
 type ListProcessesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Selector      *LabelSelector         `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which programs to list; unset or empty: all.
+	Selector      *LabelSelector `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1651,8 +1735,9 @@ func (x *ListProcessesRequest) GetSelector() *LabelSelector {
 
 // ListProcessesResponse lists programs in config order.
 type ListProcessesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Processes     []*ProcessInfo         `protobuf:"bytes,1,rep,name=processes,proto3" json:"processes,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selected programs, in config order.
+	Processes     []*ProcessInfo `protobuf:"bytes,1,rep,name=processes,proto3" json:"processes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1696,8 +1781,9 @@ func (x *ListProcessesResponse) GetProcesses() []*ProcessInfo {
 
 // GetProcessRequest names a program.
 type GetProcessRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1741,8 +1827,9 @@ func (x *GetProcessRequest) GetName() string {
 
 // GetProcessResponse describes a program.
 type GetProcessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Process       *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program.
+	Process       *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1787,8 +1874,10 @@ func (x *GetProcessResponse) GetProcess() *ProcessInfo {
 // StartProcessRequest starts a program.
 type StartProcessRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Wait  StartWait              `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// When the call returns. Unset: RUNNING.
+	Wait StartWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
 	// How long to wait (default 60s); on expiry the call fails with DEADLINE_EXCEEDED
 	// and the start goes on.
 	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
@@ -1849,8 +1938,9 @@ func (x *StartProcessRequest) GetTimeout() *durationpb.Duration {
 
 // StartProcessResponse is the program as it was when the call returned.
 type StartProcessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Process       *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program as it was when the call returned.
+	Process       *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1895,8 +1985,10 @@ func (x *StartProcessResponse) GetProcess() *ProcessInfo {
 // StopProcessRequest stops a program.
 type StopProcessRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Wait  StopWait               `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// When the call returns. Unset: STOPPED.
+	Wait StopWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
 	// How long to wait (default: stop_timeout + 10s).
 	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1956,8 +2048,9 @@ func (x *StopProcessRequest) GetTimeout() *durationpb.Duration {
 
 // StopProcessResponse is the program as it was when the call returned.
 type StopProcessResponse struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Process *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program as it was when the call returned.
+	Process *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	// Members of the process group still alive after SIGKILL (should be empty).
 	Survivors []int32 `protobuf:"varint,2,rep,packed,name=survivors,proto3" json:"survivors,omitempty"`
 	// How the stop went: was the program running, its pid, soft / hard / survivors, or
@@ -2024,7 +2117,8 @@ type ShutdownResult struct {
 	// The program had a live run when the stop came.
 	WasRunning bool `protobuf:"varint,1,opt,name=was_running,json=wasRunning,proto3" json:"was_running,omitempty"`
 	// That run's pid (0 when it was not running).
-	Pid int32       `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	Pid int32 `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	// How the stop went.
 	How ShutdownHow `protobuf:"varint,3,opt,name=how,proto3,enum=corral.v1.ShutdownHow" json:"how,omitempty"`
 	// Pids of the group alive after SIGKILL (how SURVIVORS).
 	Survivors     []int32 `protobuf:"varint,4,rep,packed,name=survivors,proto3" json:"survivors,omitempty"`
@@ -2092,10 +2186,14 @@ func (x *ShutdownResult) GetSurvivors() []int32 {
 
 // RestartProcessRequest restarts a program.
 type RestartProcessRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Wait          StartWait              `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
-	Timeout       *durationpb.Duration   `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// When the call returns, for the start. Unset: RUNNING.
+	Wait StartWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
+	// How long to wait for the start (default 60s); on expiry DEADLINE_EXCEEDED and the start goes
+	// on.
+	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2153,8 +2251,9 @@ func (x *RestartProcessRequest) GetTimeout() *durationpb.Duration {
 
 // RestartProcessResponse is the program as it was when the call returned.
 type RestartProcessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Process       *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program as it was when the call returned.
+	Process       *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2199,7 +2298,8 @@ func (x *RestartProcessResponse) GetProcess() *ProcessInfo {
 // SignalProcessRequest sends a signal to a program's current run.
 type SignalProcessRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The program's name (it must be running).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// A signal name ("SIGHUP" or "HUP") or number ("1").
 	Signal string `protobuf:"bytes,2,opt,name=signal,proto3" json:"signal,omitempty"`
 	// Send to the whole process group rather than only the leader.
@@ -2261,8 +2361,9 @@ func (x *SignalProcessRequest) GetGroup() bool {
 
 // SignalProcessResponse confirms which run got the signal.
 type SignalProcessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Process       *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program; process.run is the run that got the signal.
+	Process       *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2307,11 +2408,15 @@ func (x *SignalProcessResponse) GetProcess() *ProcessInfo {
 // ProgramResult is the outcome of a bulk operation for one program.
 type ProgramResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Ok    bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The operation succeeded for this program (or had nothing to do: see note).
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
 	// gRPC status code of the failure (0 when ok) and its message.
-	Code    int32        `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
-	Error   string       `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Code int32 `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
+	// The failure's message (empty when ok).
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// The program as it was when its part of the operation ended.
 	Process *ProcessInfo `protobuf:"bytes,5,opt,name=process,proto3" json:"process,omitempty"`
 	// Why an ok result did nothing (e.g. "remote: runs on host lab2").
 	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
@@ -2412,10 +2517,14 @@ func (x *ProgramResult) GetShutdown() *ShutdownResult {
 
 // StartAllRequest starts the selected programs (all when the selector is empty).
 type StartAllRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Selector      *LabelSelector         `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
-	Wait          StartWait              `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
-	Timeout       *durationpb.Duration   `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which programs to start; unset or empty: all.
+	Selector *LabelSelector `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	// When each start counts as done. Unset: RUNNING.
+	Wait StartWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StartWait" json:"wait,omitempty"`
+	// How long to wait for all the starts (default 60s); programs not done by then fail with
+	// DEADLINE_EXCEEDED and their starts go on.
+	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2473,8 +2582,9 @@ func (x *StartAllRequest) GetTimeout() *durationpb.Duration {
 
 // StartAllResponse has one result per selected program, in start order.
 type StartAllResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*ProgramResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per selected program, in start order (dependencies first, then config order).
+	Results       []*ProgramResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2518,10 +2628,13 @@ func (x *StartAllResponse) GetResults() []*ProgramResult {
 
 // StopAllRequest stops the selected programs (all when the selector is empty).
 type StopAllRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Selector *LabelSelector         `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
-	Wait     StopWait               `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
-	Timeout  *durationpb.Duration   `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which programs to stop; unset or empty: all.
+	Selector *LabelSelector `protobuf:"bytes,1,opt,name=selector,proto3" json:"selector,omitempty"`
+	// When each stop counts as done. Unset: STOPPED.
+	Wait StopWait `protobuf:"varint,2,opt,name=wait,proto3,enum=corral.v1.StopWait" json:"wait,omitempty"`
+	// How long to wait for each program's stop (default: its stop_timeout + 10s).
+	Timeout *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// Within each dependency level (dependents still first), stop one program at a time in reverse
 	// config order, waiting until each is gone before the next (QMI's proc_stop). Unset: the
 	// config's server.stop_order (default parallel: a level's stops are sent at once). Ignored
@@ -2591,8 +2704,9 @@ func (x *StopAllRequest) GetSequential() bool {
 
 // StopAllResponse has one result per selected program, in stop order.
 type StopAllResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*ProgramResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per selected program, in stop order (dependents first, then reverse config order).
+	Results       []*ProgramResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2637,9 +2751,11 @@ func (x *StopAllResponse) GetResults() []*ProgramResult {
 // ReadLogsRequest reads part of one log stream. Offsets are logical: they count every byte
 // the program ever wrote to the stream, so they stay valid across rotation.
 type ReadLogsRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Name   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Stream LogStream              `protobuf:"varint,2,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The stream to read: STDOUT or STDERR (UNSPECIFIED: STDOUT).
+	Stream LogStream `protobuf:"varint,2,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
 	// Read from this offset (ignored when tail_lines is set).
 	Offset uint64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
 	// At most this many bytes (default and cap: 1 MiB).
@@ -2740,7 +2856,8 @@ func (x *ReadLogsRequest) GetSince() *timestamppb.Timestamp {
 // ReadLogsResponse holds the bytes read.
 type ReadLogsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Chunk *LogChunk              `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// The bytes read, with their offset and any gaps before them.
+	Chunk *LogChunk `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
 	// Logical offset of the first byte still kept (older bytes were rotated away).
 	FirstOffset uint64 `protobuf:"varint,2,opt,name=first_offset,json=firstOffset,proto3" json:"first_offset,omitempty"`
 	// Logical size of the stream.
@@ -2802,11 +2919,14 @@ func (x *ReadLogsResponse) GetEndOffset() uint64 {
 
 // LogChunk is a piece of one output stream.
 type LogChunk struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Stream LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream the bytes come from.
+	Stream LogStream `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
 	// Logical offset of the first byte of data.
 	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
-	Data   []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	// The bytes as the program wrote them (not split at line ends; may be empty when only gaps are
+	// reported).
+	Data []byte `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	// When the daemon read these bytes.
 	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
 	// The ranges dropped between the offset asked for (ReadLogs) or the follower's last position
@@ -2903,12 +3023,15 @@ func (x *LogChunk) GetProgram() string {
 
 // LogGap is a range of a stream's logical offsets whose bytes are no longer kept.
 type LogGap struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Stream     LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
-	FromOffset uint64                 `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stream the range belongs to.
+	Stream LogStream `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	// The first logical offset dropped.
+	FromOffset uint64 `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
 	// Exclusive.
-	ToOffset uint64       `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
-	Reason   LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
+	ToOffset uint64 `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	// Why the bytes were dropped.
+	Reason LogGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.LogGapReason" json:"reason,omitempty"`
 	// The stream's name, as in LogChunk.stream_name.
 	StreamName    string `protobuf:"bytes,5,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2983,7 +3106,8 @@ func (x *LogGap) GetStreamName() string {
 // FollowLogsRequest follows one or both output streams.
 type FollowLogsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// UNSPECIFIED follows both stdout and stderr.
 	Stream LogStream `protobuf:"varint,2,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
 	// Start with the last N lines of each followed stream (0: only new output).
@@ -3085,8 +3209,9 @@ func (x *FollowLogsRequest) GetSince() *timestamppb.Timestamp {
 
 // FollowLogsResponse is one chunk of output.
 type FollowLogsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Chunk         *LogChunk              `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of a followed stream, with any gaps since the previous chunk.
+	Chunk         *LogChunk `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3132,10 +3257,15 @@ func (x *FollowLogsResponse) GetChunk() *LogChunk {
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Monotonic, starting at 1, never reused while the journal lives.
-	Seq     uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Time    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
-	Program string                 `protobuf:"bytes,3,opt,name=program,proto3" json:"program,omitempty"`
-	RunId   uint64                 `protobuf:"varint,4,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// When the change happened.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// The program the event is about (empty for daemon events and tasks).
+	Program string `protobuf:"bytes,3,opt,name=program,proto3" json:"program,omitempty"`
+	// The run the event is about (0 when none).
+	RunId uint64 `protobuf:"varint,4,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// What happened; exactly one is set.
+	//
 	// Types that are valid to be assigned to Detail:
 	//
 	//	*Event_StateChanged
@@ -3293,34 +3423,42 @@ type isEvent_Detail interface {
 }
 
 type Event_StateChanged struct {
+	// A state transition.
 	StateChanged *StateChanged `protobuf:"bytes,10,opt,name=state_changed,json=stateChanged,proto3,oneof"`
 }
 
 type Event_ProcessExited struct {
+	// A run ended.
 	ProcessExited *ProcessExited `protobuf:"bytes,11,opt,name=process_exited,json=processExited,proto3,oneof"`
 }
 
 type Event_SpawnFailed struct {
+	// A run could not be spawned.
 	SpawnFailed *SpawnFailed `protobuf:"bytes,12,opt,name=spawn_failed,json=spawnFailed,proto3,oneof"`
 }
 
 type Event_ProcessStarted struct {
+	// A run was spawned.
 	ProcessStarted *ProcessStarted `protobuf:"bytes,13,opt,name=process_started,json=processStarted,proto3,oneof"`
 }
 
 type Event_Server struct {
+	// A daemon-level event.
 	Server *ServerEvent `protobuf:"bytes,14,opt,name=server,proto3,oneof"`
 }
 
 type Event_ProbeChanged struct {
+	// A probe started or stopped passing.
 	ProbeChanged *ProbeChanged `protobuf:"bytes,15,opt,name=probe_changed,json=probeChanged,proto3,oneof"`
 }
 
 type Event_ConfigApplied struct {
+	// A config change was applied.
 	ConfigApplied *ConfigApplied `protobuf:"bytes,16,opt,name=config_applied,json=configApplied,proto3,oneof"`
 }
 
 type Event_TaskRestored struct {
+	// A task was re-created after a daemon restart.
 	TaskRestored *TaskRestored `protobuf:"bytes,17,opt,name=task_restored,json=taskRestored,proto3,oneof"`
 }
 
@@ -3344,10 +3482,13 @@ func (*Event_TaskRestored) isEvent_Detail() {}
 // previous daemon saved (program is empty; the task is named here).
 type TaskRestored struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Task  string                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
-	Type  string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// The task's name.
+	Task string `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	// The task's type.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
 	// It was running when the previous daemon saved its state, and was started again.
-	Started       bool   `protobuf:"varint,3,opt,name=started,proto3" json:"started,omitempty"`
+	Started bool `protobuf:"varint,3,opt,name=started,proto3" json:"started,omitempty"`
+	// What happened, for people (e.g. why it could not be started again).
 	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3416,8 +3557,10 @@ func (x *TaskRestored) GetMessage() string {
 type ProbeChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "readiness" or "liveness".
-	Probe         string `protobuf:"bytes,1,opt,name=probe,proto3" json:"probe,omitempty"`
-	Ok            bool   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	Probe string `protobuf:"bytes,1,opt,name=probe,proto3" json:"probe,omitempty"`
+	// The probe passes now (readiness), or false when it failed enough times (liveness).
+	Ok bool `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// What the last check saw.
 	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3476,8 +3619,9 @@ func (x *ProbeChanged) GetMessage() string {
 
 // ConfigApplied is a config change applied to the running set.
 type ConfigApplied struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Diff          *ConfigDiff            `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the change did.
+	Diff          *ConfigDiff `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3521,10 +3665,13 @@ func (x *ConfigApplied) GetDiff() *ConfigDiff {
 
 // StateChanged is a transition of a program's state.
 type StateChanged struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          ProcessState           `protobuf:"varint,1,opt,name=from,proto3,enum=corral.v1.ProcessState" json:"from,omitempty"`
-	To            ProcessState           `protobuf:"varint,2,opt,name=to,proto3,enum=corral.v1.ProcessState" json:"to,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state before.
+	From ProcessState `protobuf:"varint,1,opt,name=from,proto3,enum=corral.v1.ProcessState" json:"from,omitempty"`
+	// The state after.
+	To ProcessState `protobuf:"varint,2,opt,name=to,proto3,enum=corral.v1.ProcessState" json:"to,omitempty"`
+	// Why, in words (the same text as ProcessInfo.state_reason).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3582,9 +3729,11 @@ func (x *StateChanged) GetReason() string {
 
 // ProcessStarted is published when a run was spawned (always before its exit).
 type ProcessStarted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pid           int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	PidStartTicks uint64                 `protobuf:"varint,2,opt,name=pid_start_ticks,json=pidStartTicks,proto3" json:"pid_start_ticks,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new run's pid.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// Its start time in clock ticks since boot: with pid, its identity on this host.
+	PidStartTicks uint64 `protobuf:"varint,2,opt,name=pid_start_ticks,json=pidStartTicks,proto3" json:"pid_start_ticks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3635,14 +3784,18 @@ func (x *ProcessStarted) GetPidStartTicks() uint64 {
 
 // ProcessExited is the end of a run.
 type ProcessExited struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Pid      int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	ExitCode *int32                 `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
-	Signal   string                 `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The run's pid.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The exit code, when it exited by itself (unset when a signal ended it).
+	ExitCode *int32 `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// The signal that ended it (e.g. "SIGTERM"); empty when it exited with a code.
+	Signal string `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
 	// True when corral caused the exit (a stop, restart, config change or shutdown that was asked
 	// for), or the exit code counts as success for the program; false for every other exit.
-	Expected bool                 `protobuf:"varint,4,opt,name=expected,proto3" json:"expected,omitempty"`
-	Uptime   *durationpb.Duration `protobuf:"bytes,5,opt,name=uptime,proto3" json:"uptime,omitempty"`
+	Expected bool `protobuf:"varint,4,opt,name=expected,proto3" json:"expected,omitempty"`
+	// How long the run was up.
+	Uptime *durationpb.Duration `protobuf:"bytes,5,opt,name=uptime,proto3" json:"uptime,omitempty"`
 	// Why the run ended, in words: "stopped by request" (or "... (restart)", "(config change)",
 	// "(daemon shutdown)") with the signal that ended it, or the exit ("exited with code 3",
 	// "killed by SIGSEGV") marked "(unexpected)" when corral did not cause it.
@@ -3738,7 +3891,8 @@ type SpawnFailed struct {
 	// The executable or directory involved.
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// The OS error code (ENOENT, EACCES, ...).
-	Errno         string `protobuf:"bytes,2,opt,name=errno,proto3" json:"errno,omitempty"`
+	Errno string `protobuf:"bytes,2,opt,name=errno,proto3" json:"errno,omitempty"`
+	// The whole error, for people.
 	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3797,8 +3951,9 @@ func (x *SpawnFailed) GetMessage() string {
 
 // ServerEvent is a daemon-level event (started, shutting down, config loaded).
 type ServerEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened, for people ("daemon started", "config reloaded").
+	Message       string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3907,6 +4062,8 @@ func (x *WatchEventsRequest) GetPrograms() []string {
 // WatchEventsResponse is one event, or a notice that events were lost.
 type WatchEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Exactly one is set.
+	//
 	// Types that are valid to be assigned to Kind:
 	//
 	//	*WatchEventsResponse_Event
@@ -3976,10 +4133,12 @@ type isWatchEventsResponse_Kind interface {
 }
 
 type WatchEventsResponse_Event struct {
+	// The next event.
 	Event *Event `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
 }
 
 type WatchEventsResponse_Gap struct {
+	// Events that will not be delivered; the stream goes on after them.
 	Gap *EventGap `protobuf:"bytes,2,opt,name=gap,proto3,oneof"`
 }
 
@@ -3991,13 +4150,17 @@ func (*WatchEventsResponse_Gap) isWatchEventsResponse_Kind() {}
 // delivered: no longer in the journal, or dropped while the subscriber was too slow (reason).
 // missed counts those seqs, of every program (an upper bound for a filtered watch).
 type EventGap struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	FirstAvailableSeq uint64                 `protobuf:"varint,2,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
-	Missed            uint64                 `protobuf:"varint,3,opt,name=missed,proto3" json:"missed,omitempty"`
-	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The last seq the subscriber had (its after_seq, or the last event delivered).
+	AfterSeq uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	// The seq the stream goes on from.
+	FirstAvailableSeq uint64 `protobuf:"varint,2,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
+	// How many seqs were skipped (of every program).
+	Missed uint64 `protobuf:"varint,3,opt,name=missed,proto3" json:"missed,omitempty"`
+	// Why: no longer held, or dropped because the subscriber fell behind.
+	Reason        SequenceGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventGap) Reset() {
@@ -4097,17 +4260,28 @@ func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
 
 // GetServerInfoResponse describes the daemon.
 type GetServerInfoResponse struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Version      string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
-	Pid          int32                  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
-	Hostname     string                 `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
-	Home         string                 `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
-	ConfigPath   string                 `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
-	Listen       []string               `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
-	StartedAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	Programs     uint32                 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
-	LastEventSeq uint64                 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
-	AllowAdhoc   bool                   `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The daemon's version (the package version).
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The daemon's process id.
+	Pid int32 `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	// This daemon's host name (server.host_name, else the OS's), which programs' host fields are
+	// matched against.
+	Hostname string `protobuf:"bytes,3,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	// The daemon's home directory (state, logs, socket).
+	Home string `protobuf:"bytes,4,opt,name=home,proto3" json:"home,omitempty"`
+	// The config file the daemon reads (empty: the built-in example).
+	ConfigPath string `protobuf:"bytes,5,opt,name=config_path,json=configPath,proto3" json:"config_path,omitempty"`
+	// The addresses it listens on: "unix:/path" first, then "host:port" with the real ports.
+	Listen []string `protobuf:"bytes,6,rep,name=listen,proto3" json:"listen,omitempty"`
+	// When the daemon started.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// How many programs it has (configured and ad-hoc).
+	Programs uint32 `protobuf:"varint,8,opt,name=programs,proto3" json:"programs,omitempty"`
+	// The seq of the newest event (0 when none): WatchEvents after it gets only new ones.
+	LastEventSeq uint64 `protobuf:"varint,9,opt,name=last_event_seq,json=lastEventSeq,proto3" json:"last_event_seq,omitempty"`
+	// CreateProgram and DeleteProgram are allowed (server.allow_adhoc).
+	AllowAdhoc bool `protobuf:"varint,10,opt,name=allow_adhoc,json=allowAdhoc,proto3" json:"allow_adhoc,omitempty"`
 	// How this host contains runs, detected at start-up.
 	Containment   *Containment `protobuf:"bytes,11,opt,name=containment,proto3" json:"containment,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -4409,9 +4583,12 @@ func (*ShutdownResponse) Descriptor() ([]byte, []int) {
 
 // WriteStdinRequest writes to a program's stdin.
 type WriteStdinRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name (it must be running, with stdin: true).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The bytes to write, as they are (no newline is added). At most 1 MiB may wait unread in the
+	// daemon: a write beyond that fails whole with RESOURCE_EXHAUSTED.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4462,8 +4639,9 @@ func (x *WriteStdinRequest) GetData() []byte {
 
 // WriteStdinResponse confirms the write.
 type WriteStdinResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	BytesWritten  uint64                 `protobuf:"varint,1,opt,name=bytes_written,json=bytesWritten,proto3" json:"bytes_written,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many bytes were written (all of data).
+	BytesWritten  uint64 `protobuf:"varint,1,opt,name=bytes_written,json=bytesWritten,proto3" json:"bytes_written,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4507,8 +4685,9 @@ func (x *WriteStdinResponse) GetBytesWritten() uint64 {
 
 // CloseStdinRequest closes a program's stdin.
 type CloseStdinRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The program's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4589,11 +4768,15 @@ func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
 
 // ConfigDiff is what a config change does to the running set of programs.
 type ConfigDiff struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Added     []string               `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
-	Changed   []string               `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
-	Removed   []string               `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
-	Unchanged []string               `protobuf:"bytes,4,rep,name=unchanged,proto3" json:"unchanged,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Programs that are new.
+	Added []string `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Programs whose config changed.
+	Changed []string `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
+	// Programs that are gone (they are stopped).
+	Removed []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	// Programs left as they are.
+	Unchanged []string `protobuf:"bytes,4,rep,name=unchanged,proto3" json:"unchanged,omitempty"`
 	// Changed programs that are (or will be) restarted to take the change.
 	Restarted []string `protobuf:"bytes,5,rep,name=restarted,proto3" json:"restarted,omitempty"`
 	// What changed in each changed program, in the order of changed.
@@ -4677,7 +4860,8 @@ func (x *ConfigDiff) GetChanges() []*ProgramChange {
 // ProgramChange is what a config change does to one program.
 type ProgramChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The program's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Changed fields, as config keys ("env", "labels", "stop_timeout").
 	Fields []string `protobuf:"bytes,2,rep,name=fields,proto3" json:"fields,omitempty"`
 	// A changed field takes effect only with a new run (command, cwd, env, stdin, probes);
@@ -4741,12 +4925,15 @@ func (x *ProgramChange) GetNeedsRestart() bool {
 // ApplyConfigRequest gives the new config as YAML text or as a path on the daemon's host.
 type ApplyConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the config comes from; exactly one is set.
+	//
 	// Types that are valid to be assigned to Source:
 	//
 	//	*ApplyConfigRequest_Text
 	//	*ApplyConfigRequest_Path
 	Source isApplyConfigRequest_Source `protobuf_oneof:"source"`
-	DryRun bool                        `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Only compute the diff; change nothing.
+	DryRun bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// A config with no programs would stop and remove every program of the daemon: it is
 	// refused (INVALID_ARGUMENT, field "programs") unless this says that is what is wanted.
 	AllowEmpty    bool `protobuf:"varint,4,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
@@ -4828,10 +5015,13 @@ type isApplyConfigRequest_Source interface {
 }
 
 type ApplyConfigRequest_Text struct {
+	// The config itself, YAML (JSON is YAML); relative paths in it are resolved beside the
+	// daemon's own config file.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
 }
 
 type ApplyConfigRequest_Path struct {
+	// A config file on the daemon's host, as an absolute path (INVALID_ARGUMENT otherwise).
 	Path string `protobuf:"bytes,2,opt,name=path,proto3,oneof"`
 }
 
@@ -4841,9 +5031,11 @@ func (*ApplyConfigRequest_Path) isApplyConfigRequest_Source() {}
 
 // ApplyConfigResponse is the diff (applied unless dry_run).
 type ApplyConfigResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Diff          *ConfigDiff            `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
-	DryRun        bool                   `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the config changes (or would change).
+	Diff *ConfigDiff `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
+	// The diff was not applied.
+	DryRun        bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4894,8 +5086,9 @@ func (x *ApplyConfigResponse) GetDryRun() bool {
 
 // ReloadConfigRequest re-reads the daemon's config file.
 type ReloadConfigRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DryRun        bool                   `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only compute the diff; change nothing.
+	DryRun        bool `protobuf:"varint,1,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4939,9 +5132,11 @@ func (x *ReloadConfigRequest) GetDryRun() bool {
 
 // ReloadConfigResponse is the diff (applied unless dry_run).
 type ReloadConfigResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Diff          *ConfigDiff            `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
-	DryRun        bool                   `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the config file changes (or would change).
+	Diff *ConfigDiff `protobuf:"bytes,1,opt,name=diff,proto3" json:"diff,omitempty"`
+	// The diff was not applied.
+	DryRun        bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5047,8 +5242,9 @@ func (x *CreateProgramRequest) GetStart() bool {
 
 // CreateProgramResponse is the new program.
 type CreateProgramResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Process       *ProcessInfo           `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new program (started when start was set).
+	Process       *ProcessInfo `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5092,8 +5288,9 @@ func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
 
 // DeleteProgramRequest removes an ad-hoc program (stopping it first).
 type DeleteProgramRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ad-hoc program's name (a configured program cannot be deleted: FAILED_PRECONDITION).
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

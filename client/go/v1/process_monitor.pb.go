@@ -27,6 +27,7 @@ const (
 type ProgressSource int32
 
 const (
+	// Not set; the daemon always sets one of the values below.
 	ProgressSource_PROGRESS_SOURCE_UNSPECIFIED ProgressSource = 0
 	// An output line matched progress_pattern.
 	ProgressSource_PROGRESS_SOURCE_PATTERN ProgressSource = 1
@@ -79,6 +80,7 @@ func (ProgressSource) EnumDescriptor() ([]byte, []int) {
 type MonitoredOutcome int32
 
 const (
+	// Not set; the daemon always sets one of the values below.
 	MonitoredOutcome_MONITORED_OUTCOME_UNSPECIFIED MonitoredOutcome = 0
 	// Exit code 0.
 	MonitoredOutcome_MONITORED_OUTCOME_COMPLETED MonitoredOutcome = 1
@@ -147,9 +149,12 @@ func (MonitoredOutcome) EnumDescriptor() ([]byte, []int) {
 type TimeoutKind int32
 
 const (
+	// No timeout expired.
 	TimeoutKind_TIMEOUT_KIND_UNSPECIFIED TimeoutKind = 0
-	TimeoutKind_TIMEOUT_KIND_INACTIVITY  TimeoutKind = 1
-	TimeoutKind_TIMEOUT_KIND_TOTAL       TimeoutKind = 2
+	// No progress for inactivity_timeout.
+	TimeoutKind_TIMEOUT_KIND_INACTIVITY TimeoutKind = 1
+	// The run took longer than total_timeout.
+	TimeoutKind_TIMEOUT_KIND_TOTAL TimeoutKind = 2
 )
 
 // Enum value maps for TimeoutKind.
@@ -196,6 +201,8 @@ func (TimeoutKind) EnumDescriptor() ([]byte, []int) {
 // StatsTarget is a configured program (its current run) or any pid of the host.
 type StatsTarget struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to sample; exactly one is set.
+	//
 	// Types that are valid to be assigned to Target:
 	//
 	//	*StatsTarget_Program
@@ -265,10 +272,12 @@ type isStatsTarget_Target interface {
 }
 
 type StatsTarget_Program struct {
+	// A configured program's name: its current run.
 	Program string `protobuf:"bytes,1,opt,name=program,proto3,oneof"`
 }
 
 type StatsTarget_Pid struct {
+	// Any process id of the host.
 	Pid int32 `protobuf:"varint,2,opt,name=pid,proto3,oneof"`
 }
 
@@ -279,8 +288,10 @@ func (*StatsTarget_Pid) isStatsTarget_Target() {}
 // ProcessStats is one process's resource use at one instant.
 type ProcessStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Pid   int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	Ppid  int32                  `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
+	// The process id.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// Its parent's process id.
+	Ppid int32 `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
 	// The kernel's short name (/proc/PID/comm).
 	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// One letter, as in ps: R running, S sleeping, D disk sleep, Z zombie, T stopped, ...
@@ -290,13 +301,18 @@ type ProcessStats struct {
 	CpuPercent *float64 `protobuf:"fixed64,5,opt,name=cpu_percent,json=cpuPercent,proto3,oneof" json:"cpu_percent,omitempty"`
 	// User + system CPU time used since the process started.
 	CpuSeconds float64 `protobuf:"fixed64,6,opt,name=cpu_seconds,json=cpuSeconds,proto3" json:"cpu_seconds,omitempty"`
-	RssBytes   uint64  `protobuf:"varint,7,opt,name=rss_bytes,json=rssBytes,proto3" json:"rss_bytes,omitempty"`
-	VsizeBytes uint64  `protobuf:"varint,8,opt,name=vsize_bytes,json=vsizeBytes,proto3" json:"vsize_bytes,omitempty"`
-	Threads    uint32  `protobuf:"varint,9,opt,name=threads,proto3" json:"threads,omitempty"`
+	// Resident memory, in bytes.
+	RssBytes uint64 `protobuf:"varint,7,opt,name=rss_bytes,json=rssBytes,proto3" json:"rss_bytes,omitempty"`
+	// Virtual memory size, in bytes.
+	VsizeBytes uint64 `protobuf:"varint,8,opt,name=vsize_bytes,json=vsizeBytes,proto3" json:"vsize_bytes,omitempty"`
+	// Number of threads.
+	Threads uint32 `protobuf:"varint,9,opt,name=threads,proto3" json:"threads,omitempty"`
 	// Unset when the daemon may not read /proc/PID/fd (another user's process).
-	OpenFds   *uint32                `protobuf:"varint,10,opt,name=open_fds,json=openFds,proto3,oneof" json:"open_fds,omitempty"`
+	OpenFds *uint32 `protobuf:"varint,10,opt,name=open_fds,json=openFds,proto3,oneof" json:"open_fds,omitempty"`
+	// When the process started.
 	StartedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	Uptime    *durationpb.Duration   `protobuf:"bytes,12,opt,name=uptime,proto3" json:"uptime,omitempty"`
+	// How long it has been running, at the sample's time.
+	Uptime *durationpb.Duration `protobuf:"bytes,12,opt,name=uptime,proto3" json:"uptime,omitempty"`
 	// Start time in clock ticks since boot: with pid, the process's identity.
 	PidStartTicks uint64 `protobuf:"varint,13,opt,name=pid_start_ticks,json=pidStartTicks,proto3" json:"pid_start_ticks,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -426,19 +442,22 @@ func (x *ProcessStats) GetPidStartTicks() uint64 {
 
 // StatsSample is one target at one tick.
 type StatsSample struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Target *StatsTarget           `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The target as asked for.
+	Target *StatsTarget `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
 	// The program the target is (or belongs to), if corral manages it.
 	Program string `protobuf:"bytes,2,opt,name=program,proto3" json:"program,omitempty"`
-	RunId   uint64 `protobuf:"varint,3,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// The run the target is, if it is a program's run (0 otherwise).
+	RunId uint64 `protobuf:"varint,3,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	// The target process itself.
 	Process *ProcessStats `protobuf:"bytes,4,opt,name=process,proto3" json:"process,omitempty"`
 	// With include_children: the whole tree summed (cpu_percent unset if any member's is not
 	// yet known); pid, name, state and times are those of the root. Otherwise equal to process.
 	Total *ProcessStats `protobuf:"bytes,5,opt,name=total,proto3" json:"total,omitempty"`
 	// With include_children: every descendant, parents before children.
-	Children []*ProcessStats        `protobuf:"bytes,6,rep,name=children,proto3" json:"children,omitempty"`
-	Time     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	Children []*ProcessStats `protobuf:"bytes,6,rep,name=children,proto3" json:"children,omitempty"`
+	// When the sample was taken.
+	Time *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
 	// WatchStats only: why the target could not be sampled at this tick (it exited, the
 	// program stopped); the other fields are then unset. The stream goes on.
 	Error         string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
@@ -534,9 +553,11 @@ func (x *StatsSample) GetError() string {
 
 // GetStatsRequest names what to sample.
 type GetStatsRequest struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Target          *StatsTarget           `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
-	IncludeChildren bool                   `protobuf:"varint,2,opt,name=include_children,json=includeChildren,proto3" json:"include_children,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to sample.
+	Target *StatsTarget `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// Also sample every descendant and sum the tree into total. Default false.
+	IncludeChildren bool `protobuf:"varint,2,opt,name=include_children,json=includeChildren,proto3" json:"include_children,omitempty"`
 	// When set, sample twice this far apart so that cpu_percent is always known
 	// (at most 10s). Unset: one sample, cpu_percent known only if the daemon sampled the
 	// process before.
@@ -598,8 +619,9 @@ func (x *GetStatsRequest) GetInterval() *durationpb.Duration {
 
 // GetStatsResponse is one sample.
 type GetStatsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sample        *StatsSample           `protobuf:"bytes,1,opt,name=sample,proto3" json:"sample,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sample.
+	Sample        *StatsSample `protobuf:"bytes,1,opt,name=sample,proto3" json:"sample,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -643,11 +665,13 @@ func (x *GetStatsResponse) GetSample() *StatsSample {
 
 // WatchStatsRequest names the targets and how often to sample them.
 type WatchStatsRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Targets []*StatsTarget         `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to sample, each tick (at least one).
+	Targets []*StatsTarget `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
 	// Default 1s, at least 100ms.
-	Interval        *durationpb.Duration `protobuf:"bytes,2,opt,name=interval,proto3" json:"interval,omitempty"`
-	IncludeChildren bool                 `protobuf:"varint,3,opt,name=include_children,json=includeChildren,proto3" json:"include_children,omitempty"`
+	Interval *durationpb.Duration `protobuf:"bytes,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	// Also sample every descendant of each target and sum its tree into total. Default false.
+	IncludeChildren bool `protobuf:"varint,3,opt,name=include_children,json=includeChildren,proto3" json:"include_children,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -706,8 +730,9 @@ func (x *WatchStatsRequest) GetIncludeChildren() bool {
 // WatchStatsResponse is one tick: one sample per target, in request order. The first tick
 // comes after one interval, so its cpu_percent is already known.
 type WatchStatsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Samples       []*StatsSample         `protobuf:"bytes,1,rep,name=samples,proto3" json:"samples,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One sample per target, in request order.
+	Samples       []*StatsSample `protobuf:"bytes,1,rep,name=samples,proto3" json:"samples,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -753,7 +778,8 @@ func (x *WatchStatsResponse) GetSamples() []*StatsSample {
 // matches at least one of its arguments.
 type FindProcessesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Items []string               `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// The items (at least one); each must match an argument of the command line.
+	Items []string `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
 	// Substring match per argument (default true); false: an argument must equal the item.
 	Contains *bool `protobuf:"varint,2,opt,name=contains,proto3,oneof" json:"contains,omitempty"`
 	// Default false: compare case-insensitively.
@@ -815,16 +841,24 @@ func (x *FindProcessesRequest) GetCaseSensitive() bool {
 
 // ProcessEntry is one process of the host.
 type ProcessEntry struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	Pid        int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	Ppid       int32                  `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
-	Name       string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Cmdline    []string               `protobuf:"bytes,4,rep,name=cmdline,proto3" json:"cmdline,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The process id.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// Its parent's process id.
+	Ppid int32 `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
+	// The kernel's short name (/proc/PID/comm).
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The command line, one entry per argument (empty for kernel threads and zombies).
+	Cmdline []string `protobuf:"bytes,4,rep,name=cmdline,proto3" json:"cmdline,omitempty"`
+	// When the process started.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	State      string                 `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
-	Uid        uint32                 `protobuf:"varint,7,opt,name=uid,proto3" json:"uid,omitempty"`
+	// One letter, as in ps: R running, S sleeping, D disk sleep, Z zombie, T stopped, ...
+	State string `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	// The real user id that owns the process.
+	Uid uint32 `protobuf:"varint,7,opt,name=uid,proto3" json:"uid,omitempty"`
 	// The program whose run this process belongs to (same session), if corral manages it.
-	Program       string `protobuf:"bytes,8,opt,name=program,proto3" json:"program,omitempty"`
+	Program string `protobuf:"bytes,8,opt,name=program,proto3" json:"program,omitempty"`
+	// That run (0 when program is empty).
 	RunId         uint64 `protobuf:"varint,9,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -925,8 +959,9 @@ func (x *ProcessEntry) GetRunId() uint64 {
 
 // FindProcessesResponse lists the matching processes by pid.
 type FindProcessesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Processes     []*ProcessEntry        `protobuf:"bytes,1,rep,name=processes,proto3" json:"processes,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The matching processes, by ascending pid.
+	Processes     []*ProcessEntry `protobuf:"bytes,1,rep,name=processes,proto3" json:"processes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1008,9 +1043,12 @@ func (*ListZombiesRequest) Descriptor() ([]byte, []int) {
 // ZombieProcess is a process that exited and was not reaped by its parent.
 type ZombieProcess struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Pid   int32                  `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
-	Ppid  int32                  `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
-	Name  string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The zombie's process id.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// Its parent, which has not reaped it.
+	Ppid int32 `protobuf:"varint,2,opt,name=ppid,proto3" json:"ppid,omitempty"`
+	// The kernel's short name (/proc/PID/comm).
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// Usually empty: the kernel frees a zombie's command line.
 	Cmdline []string `protobuf:"bytes,4,rep,name=cmdline,proto3" json:"cmdline,omitempty"`
 	// The daemon is the parent: a bug of corral (it must reap all its children).
@@ -1095,8 +1133,9 @@ func (x *ZombieProcess) GetProgram() string {
 
 // ListZombiesResponse lists zombies by pid.
 type ListZombiesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Zombies       []*ZombieProcess       `protobuf:"bytes,1,rep,name=zombies,proto3" json:"zombies,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The zombies, by ascending pid.
+	Zombies       []*ZombieProcess `protobuf:"bytes,1,rep,name=zombies,proto3" json:"zombies,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1142,8 +1181,9 @@ func (x *ListZombiesResponse) GetZombies() []*ZombieProcess {
 type RunMonitoredRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The executable (looked up on PATH when it has no slash).
-	Command string   `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
-	Args    []string `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
+	Command string `protobuf:"bytes,1,opt,name=command,proto3" json:"command,omitempty"`
+	// The arguments after the command.
+	Args []string `protobuf:"bytes,2,rep,name=args,proto3" json:"args,omitempty"`
 	// Added to the daemon's environment.
 	Env map[string]string `protobuf:"bytes,3,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Absolute; default: the daemon's home.
@@ -1259,6 +1299,8 @@ func (x *RunMonitoredRequest) GetProgressPattern() string {
 // RunMonitoredResponse is one notification; they come in order, the result last.
 type RunMonitoredResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// What this notification is; exactly one is set.
+	//
 	// Types that are valid to be assigned to Event:
 	//
 	//	*RunMonitoredResponse_Started
@@ -1348,18 +1390,22 @@ type isRunMonitoredResponse_Event interface {
 }
 
 type RunMonitoredResponse_Started struct {
+	// The command was spawned (always first, unless the spawn failed).
 	Started *MonitoredStarted `protobuf:"bytes,1,opt,name=started,proto3,oneof"`
 }
 
 type RunMonitoredResponse_Output struct {
+	// Output of the command.
 	Output *MonitoredOutput `protobuf:"bytes,2,opt,name=output,proto3,oneof"`
 }
 
 type RunMonitoredResponse_Progress struct {
+	// Progress was made.
 	Progress *MonitoredProgress `protobuf:"bytes,3,opt,name=progress,proto3,oneof"`
 }
 
 type RunMonitoredResponse_Result struct {
+	// How the run ended (always last).
 	Result *MonitoredResult `protobuf:"bytes,4,opt,name=result,proto3,oneof"`
 }
 
@@ -1375,8 +1421,9 @@ func (*RunMonitoredResponse_Result) isRunMonitoredResponse_Event() {}
 type MonitoredStarted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// For ReportProgress.
-	RunId         uint64 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Pid           int32  `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
+	RunId uint64 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// The command's process id (its process group id too).
+	Pid           int32 `protobuf:"varint,2,opt,name=pid,proto3" json:"pid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1427,9 +1474,11 @@ func (x *MonitoredStarted) GetPid() int32 {
 
 // MonitoredOutput is a chunk of the command's output.
 type MonitoredOutput struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stream        LogStream              `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
-	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// STDOUT or STDERR.
+	Stream LogStream `protobuf:"varint,1,opt,name=stream,proto3,enum=corral.v1.LogStream" json:"stream,omitempty"`
+	// The bytes as the command wrote them (not split at line ends).
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1480,9 +1529,12 @@ func (x *MonitoredOutput) GetData() []byte {
 
 // MonitoredProgress resets the inactivity timeout.
 type MonitoredProgress struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
-	Source        ProgressSource         `protobuf:"varint,2,opt,name=source,proto3,enum=corral.v1.ProgressSource" json:"source,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The matching line, or the ReportProgress message.
+	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// Where the progress came from.
+	Source ProgressSource `protobuf:"varint,2,opt,name=source,proto3,enum=corral.v1.ProgressSource" json:"source,omitempty"`
+	// When the daemon saw it.
 	Time          *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1541,9 +1593,11 @@ func (x *MonitoredProgress) GetTime() *timestamppb.Timestamp {
 
 // MonitoredFailure is a failure that happened after the first one (reported, not decisive).
 type MonitoredFailure struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outcome       MonitoredOutcome       `protobuf:"varint,1,opt,name=outcome,proto3,enum=corral.v1.MonitoredOutcome" json:"outcome,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What that failure would have been.
+	Outcome MonitoredOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=corral.v1.MonitoredOutcome" json:"outcome,omitempty"`
+	// In words, for people.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1597,20 +1651,27 @@ func (x *MonitoredFailure) GetMessage() string {
 type MonitoredResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The first failure wins.
-	Outcome  MonitoredOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=corral.v1.MonitoredOutcome" json:"outcome,omitempty"`
-	ExitCode *int32           `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
-	Signal   string           `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
-	Timeout  TimeoutKind      `protobuf:"varint,4,opt,name=timeout,proto3,enum=corral.v1.TimeoutKind" json:"timeout,omitempty"`
+	Outcome MonitoredOutcome `protobuf:"varint,1,opt,name=outcome,proto3,enum=corral.v1.MonitoredOutcome" json:"outcome,omitempty"`
+	// The exit code, when the command exited by itself (unset when a signal ended it or it never
+	// ran).
+	ExitCode *int32 `protobuf:"varint,2,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// The signal that ended it (e.g. "SIGINT"); empty when it exited with a code.
+	Signal string `protobuf:"bytes,3,opt,name=signal,proto3" json:"signal,omitempty"`
+	// The timeout that expired (TIMED_OUT only; UNSPECIFIED otherwise).
+	Timeout TimeoutKind `protobuf:"varint,4,opt,name=timeout,proto3,enum=corral.v1.TimeoutKind" json:"timeout,omitempty"`
 	// Run time until the exit (for TIMED_OUT: when the timeout fired, see timed_out_after).
-	Elapsed       *durationpb.Duration `protobuf:"bytes,5,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
+	Elapsed *durationpb.Duration `protobuf:"bytes,5,opt,name=elapsed,proto3" json:"elapsed,omitempty"`
+	// TIMED_OUT: how long after the start the timeout fired.
 	TimedOutAfter *durationpb.Duration `protobuf:"bytes,6,opt,name=timed_out_after,json=timedOutAfter,proto3" json:"timed_out_after,omitempty"`
-	// SPAWN_FAILED: the path and the OS error code (ENOENT, EACCES, ...).
-	SpawnPath  string `protobuf:"bytes,7,opt,name=spawn_path,json=spawnPath,proto3" json:"spawn_path,omitempty"`
+	// SPAWN_FAILED: the executable or directory that could not be used.
+	SpawnPath string `protobuf:"bytes,7,opt,name=spawn_path,json=spawnPath,proto3" json:"spawn_path,omitempty"`
+	// SPAWN_FAILED: the OS error code (ENOENT, EACCES, ...).
 	SpawnErrno string `protobuf:"bytes,8,opt,name=spawn_errno,json=spawnErrno,proto3" json:"spawn_errno,omitempty"`
 	// In words, for people.
 	Message string `protobuf:"bytes,9,opt,name=message,proto3" json:"message,omitempty"`
 	// SIGKILL was needed after kill_grace.
-	Sigkilled     bool                `protobuf:"varint,10,opt,name=sigkilled,proto3" json:"sigkilled,omitempty"`
+	Sigkilled bool `protobuf:"varint,10,opt,name=sigkilled,proto3" json:"sigkilled,omitempty"`
+	// Failures that came after the first one, in order (they did not decide the outcome).
 	Secondary     []*MonitoredFailure `protobuf:"bytes,11,rep,name=secondary,proto3" json:"secondary,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1725,9 +1786,11 @@ func (x *MonitoredResult) GetSecondary() []*MonitoredFailure {
 
 // ReportProgressRequest reports progress of a running monitored run.
 type ReportProgressRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	RunId   uint64                 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The monitored run (MonitoredStarted.run_id of its stream).
+	RunId uint64 `protobuf:"varint,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	// What progress was made, for people (shown in MonitoredProgress).
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	// Non-empty: fail the run with this reason instead (Launchpad's unexpectedError): the kill
 	// signal (SIGINT) to its group, SIGKILL after the grace, and the result is
 	// FAILED_BY_CLIENT with this reason, unless another failure came first (first failure wins;

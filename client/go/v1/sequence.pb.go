@@ -26,6 +26,7 @@ const (
 type SequenceGapReason int32
 
 const (
+	// Not set; a gap always has one of the reasons below.
 	SequenceGapReason_SEQUENCE_GAP_REASON_UNSPECIFIED SequenceGapReason = 0
 	// after_seq is older than the log still holds (trimmed by its bounds, or lost in a restart).
 	SequenceGapReason_SEQUENCE_GAP_REASON_NOT_HELD SequenceGapReason = 1

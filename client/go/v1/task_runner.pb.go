@@ -29,9 +29,12 @@ const (
 type TaskState int32
 
 const (
+	// Not set; the daemon always sets one of the values below.
 	TaskState_TASK_STATE_UNSPECIFIED TaskState = 0
-	TaskState_TASK_STATE_CREATED     TaskState = 1
-	TaskState_TASK_STATE_RUNNING     TaskState = 2
+	// Made by CreateTask; run() has not started (StartTask starts it).
+	TaskState_TASK_STATE_CREATED TaskState = 1
+	// run() is running.
+	TaskState_TASK_STATE_RUNNING TaskState = 2
 	// run() returned normally without a stop request.
 	TaskState_TASK_STATE_COMPLETED TaskState = 3
 	// run() ended after a stop request (returned, or let the stop error escape).
@@ -93,9 +96,11 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 
 // TaskError is the error that ended a FAILED task.
 type TaskError struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
-	Stack         string                 `protobuf:"bytes,2,opt,name=stack,proto3" json:"stack,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The error's message.
+	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// The error's stack trace, as the task's language prints it (may be empty).
+	Stack         string `protobuf:"bytes,2,opt,name=stack,proto3" json:"stack,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,9 +151,11 @@ func (x *TaskError) GetStack() string {
 
 // TaskTypeInfo describes one task type.
 type TaskTypeInfo struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The type's name, as CreateTaskRequest.type names it (e.g. "exec").
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A line for people (empty: none).
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
 	// Signals the type publishes besides the standard ones.
 	Signals []string `protobuf:"bytes,3,rep,name=signals,proto3" json:"signals,omitempty"`
 	// Methods callable with CallMethod.
@@ -244,20 +251,33 @@ func (x *TaskTypeInfo) GetLoop() bool {
 
 // TaskInfo describes one task.
 type TaskInfo struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Name               string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type               string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	State              TaskState              `protobuf:"varint,3,opt,name=state,proto3,enum=corral.v1.TaskState" json:"state,omitempty"`
-	StopRequested      bool                   `protobuf:"varint,4,opt,name=stop_requested,json=stopRequested,proto3" json:"stop_requested,omitempty"`
-	Args               *structpb.Value        `protobuf:"bytes,5,opt,name=args,proto3" json:"args,omitempty"`
-	Settings           *structpb.Value        `protobuf:"bytes,6,opt,name=settings,proto3" json:"settings,omitempty"`
-	HasPendingSettings bool                   `protobuf:"varint,7,opt,name=has_pending_settings,json=hasPendingSettings,proto3" json:"has_pending_settings,omitempty"`
-	Status             *structpb.Value        `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
-	Locked             bool                   `protobuf:"varint,9,opt,name=locked,proto3" json:"locked,omitempty"`
-	CreatedAt          *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	StartedAt          *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	FinishedAt         *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
-	Error              *TaskError             `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name, unique in the daemon.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Its task type (TaskTypeInfo.name).
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// Where it is in its life.
+	State TaskState `protobuf:"varint,3,opt,name=state,proto3,enum=corral.v1.TaskState" json:"state,omitempty"`
+	// StopTask was called; the task ends at its next stop check.
+	StopRequested bool `protobuf:"varint,4,opt,name=stop_requested,json=stopRequested,proto3" json:"stop_requested,omitempty"`
+	// The constructor args given to CreateTask (JSON; unset: none).
+	Args *structpb.Value `protobuf:"bytes,5,opt,name=args,proto3" json:"args,omitempty"`
+	// The settings the task has applied (JSON).
+	Settings *structpb.Value `protobuf:"bytes,6,opt,name=settings,proto3" json:"settings,omitempty"`
+	// A SetSettings value waits for the task to apply it.
+	HasPendingSettings bool `protobuf:"varint,7,opt,name=has_pending_settings,json=hasPendingSettings,proto3" json:"has_pending_settings,omitempty"`
+	// The status the task last published (JSON; unset: none yet).
+	Status *structpb.Value `protobuf:"bytes,8,opt,name=status,proto3" json:"status,omitempty"`
+	// A lock is held on the task (see Lock).
+	Locked bool `protobuf:"varint,9,opt,name=locked,proto3" json:"locked,omitempty"`
+	// When CreateTask made it.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When run() started (unset before).
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// When it finished (unset until then).
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// FAILED only: the error run() threw.
+	Error *TaskError `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
 	// Created with restore: the next daemon re-creates it (see CreateTaskRequest.restore).
 	Restore bool `protobuf:"varint,14,opt,name=restore,proto3" json:"restore,omitempty"`
 	// Re-created by this daemon from the state a previous daemon saved.
@@ -451,8 +471,9 @@ func (*ListTaskTypesRequest) Descriptor() ([]byte, []int) {
 
 // ListTaskTypesResponse lists the task types by name.
 type ListTaskTypesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Types         []*TaskTypeInfo        `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every known task type, by name.
+	Types         []*TaskTypeInfo `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -497,9 +518,13 @@ func (x *ListTaskTypesResponse) GetTypes() []*TaskTypeInfo {
 // CreateTaskRequest names the task, its type, the constructor args and initial settings.
 type CreateTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Type  string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
-	Args  *structpb.Value        `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
+	// The new task's name (1-128 letters, digits, '.', '_' or '-', starting with a letter or
+	// digit); ALREADY_EXISTS when taken.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Its task type (a TaskTypeInfo.name; NOT_FOUND when unknown).
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// Constructor args for the type (JSON, validated by the type); unset: none.
+	Args *structpb.Value `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
 	// Initial settings (validated by the type); unset: the type's defaults.
 	Settings *structpb.Value `protobuf:"bytes,4,opt,name=settings,proto3" json:"settings,omitempty"`
 	// Keep the task across daemon restarts: the next daemon re-creates it with its last applied
@@ -577,8 +602,9 @@ func (x *CreateTaskRequest) GetRestore() bool {
 
 // CreateTaskResponse describes the new task.
 type CreateTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new task (state CREATED).
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,9 +648,11 @@ func (x *CreateTaskResponse) GetTask() *TaskInfo {
 
 // StartTaskRequest names a task; token is needed while it is locked.
 type StartTaskRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,8 +703,9 @@ func (x *StartTaskRequest) GetToken() string {
 
 // StartTaskResponse describes the task after the start.
 type StartTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task after the start (state RUNNING).
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -720,9 +749,11 @@ func (x *StartTaskResponse) GetTask() *TaskInfo {
 
 // StopTaskRequest names a task; token is needed while it is locked.
 type StopTaskRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -773,8 +804,9 @@ func (x *StopTaskRequest) GetToken() string {
 
 // StopTaskResponse describes the task after the stop request.
 type StopTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task after the stop request (stop_requested set, or STOPPED_BEFORE_START).
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -819,10 +851,12 @@ func (x *StopTaskResponse) GetTask() *TaskInfo {
 // JoinTaskRequest waits for a task to finish.
 type JoinTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Unset: wait until the call's own deadline or cancellation.
-	Timeout       *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Token         string               `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token         string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -880,8 +914,9 @@ func (x *JoinTaskRequest) GetToken() string {
 
 // JoinTaskResponse carries the finished task; its state is the outcome.
 type JoinTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The finished task: its state is the outcome (a FAILED one carries error).
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -925,8 +960,9 @@ func (x *JoinTaskResponse) GetTask() *TaskInfo {
 
 // GetTaskRequest names a task.
 type GetTaskRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -970,8 +1006,9 @@ func (x *GetTaskRequest) GetName() string {
 
 // GetTaskResponse describes the task.
 type GetTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task.
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1052,8 +1089,9 @@ func (*ListTasksRequest) Descriptor() ([]byte, []int) {
 
 // ListTasksResponse lists every task in creation order.
 type ListTasksResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tasks         []*TaskInfo            `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every task, in creation order.
+	Tasks         []*TaskInfo `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1098,8 +1136,10 @@ func (x *ListTasksResponse) GetTasks() []*TaskInfo {
 // RemoveTaskRequest names a task; a running one is stopped and joined first.
 type RemoveTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Token string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	// How long to wait for a running task to stop (unset: 30 s).
 	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1159,8 +1199,9 @@ func (x *RemoveTaskRequest) GetTimeout() *durationpb.Duration {
 
 // RemoveTaskResponse describes the task as it was when removed.
 type RemoveTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          *TaskInfo              `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task as it was when removed (its final state).
+	Task          *TaskInfo `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1204,10 +1245,13 @@ func (x *RemoveTaskResponse) GetTask() *TaskInfo {
 
 // SetSettingsRequest stores a pending settings value.
 type SetSettingsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Settings      *structpb.Value        `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
-	Token         string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The new settings (JSON, validated by the task type); it replaces any value still pending.
+	Settings *structpb.Value `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token         string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1302,8 +1346,9 @@ func (*SetSettingsResponse) Descriptor() ([]byte, []int) {
 
 // GetSettingsRequest names a task.
 type GetSettingsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1347,8 +1392,9 @@ func (x *GetSettingsRequest) GetName() string {
 
 // GetSettingsResponse holds the applied settings.
 type GetSettingsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Settings      *structpb.Value        `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The settings the task has applied (JSON).
+	Settings      *structpb.Value `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1392,8 +1438,9 @@ func (x *GetSettingsResponse) GetSettings() *structpb.Value {
 
 // GetPendingSettingsRequest names a task.
 type GetPendingSettingsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1437,9 +1484,11 @@ func (x *GetPendingSettingsRequest) GetName() string {
 
 // GetPendingSettingsResponse holds the pending settings, if any.
 type GetPendingSettingsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pending       bool                   `protobuf:"varint,1,opt,name=pending,proto3" json:"pending,omitempty"`
-	Settings      *structpb.Value        `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A value waits for the task to apply it.
+	Pending bool `protobuf:"varint,1,opt,name=pending,proto3" json:"pending,omitempty"`
+	// That value (unset when pending is false).
+	Settings      *structpb.Value `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1490,8 +1539,9 @@ func (x *GetPendingSettingsResponse) GetSettings() *structpb.Value {
 
 // GetStatusRequest names a task.
 type GetStatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1535,8 +1585,9 @@ func (x *GetStatusRequest) GetName() string {
 
 // GetStatusResponse holds the task's last published status.
 type GetStatusResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Status        *structpb.Value        `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The status the task last published (JSON; unset: none yet).
+	Status        *structpb.Value `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1580,11 +1631,15 @@ func (x *GetStatusResponse) GetStatus() *structpb.Value {
 
 // CallMethodRequest calls a declared method of a task with JSON args.
 type CallMethodRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
-	Args          *structpb.Value        `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
-	Token         string                 `protobuf:"bytes,4,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// One of the methods its type declares (TaskTypeInfo.methods); NOT_FOUND otherwise.
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// The method's args (JSON; unset: none).
+	Args *structpb.Value `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
+	// The lock's token, needed while the task is locked (empty: none).
+	Token         string `protobuf:"bytes,4,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1649,8 +1704,9 @@ func (x *CallMethodRequest) GetToken() string {
 
 // CallMethodResponse holds the method's JSON result.
 type CallMethodResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Result        *structpb.Value        `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the method returned (JSON; unset: nothing).
+	Result        *structpb.Value `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1695,7 +1751,8 @@ func (x *CallMethodResponse) GetResult() *structpb.Value {
 // LockRequest locks a task.
 type LockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// How long to wait while someone else holds the lock (unset: do not wait).
 	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	// A token of the caller's choosing (to share one lock); empty: the daemon makes one.
@@ -1767,9 +1824,13 @@ func (x *LockRequest) GetLease() *durationpb.Duration {
 
 // LockResponse says whether the lock was granted, and its token.
 type LockResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Granted       bool                   `protobuf:"varint,1,opt,name=granted,proto3" json:"granted,omitempty"`
-	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lock is held with token now; false when another holder kept it past timeout.
+	Granted bool `protobuf:"varint,1,opt,name=granted,proto3" json:"granted,omitempty"`
+	// The lock's token (empty when not granted): pass it in the calls that change the task, and to
+	// Unlock.
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// When the lease runs out unless renewed (unset: no lease, or not granted).
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1828,9 +1889,11 @@ func (x *LockResponse) GetExpiresAt() *timestamppb.Timestamp {
 
 // UnlockRequest releases the lock held with token.
 type UnlockRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Token         string                 `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The token Lock returned; another token fails with FAILED_PRECONDITION (LOCK_NOT_HOLDER).
+	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1881,8 +1944,9 @@ func (x *UnlockRequest) GetToken() string {
 
 // UnlockResponse says whether a lock was released (false: the task was not locked).
 type UnlockResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Unlocked      bool                   `protobuf:"varint,1,opt,name=unlocked,proto3" json:"unlocked,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A lock was released.
+	Unlocked      bool `protobuf:"varint,1,opt,name=unlocked,proto3" json:"unlocked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1926,8 +1990,9 @@ func (x *UnlockResponse) GetUnlocked() bool {
 
 // ForceUnlockRequest names a task.
 type ForceUnlockRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1971,8 +2036,9 @@ func (x *ForceUnlockRequest) GetName() string {
 
 // ForceUnlockResponse says whether the task had been locked.
 type ForceUnlockResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	WasLocked     bool                   `protobuf:"varint,1,opt,name=was_locked,json=wasLocked,proto3" json:"was_locked,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task had been locked (the lock is gone either way).
+	WasLocked     bool `protobuf:"varint,1,opt,name=was_locked,json=wasLocked,proto3" json:"was_locked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2016,8 +2082,9 @@ func (x *ForceUnlockResponse) GetWasLocked() bool {
 
 // IsLockedRequest names a task.
 type IsLockedRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task's name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2061,8 +2128,10 @@ func (x *IsLockedRequest) GetName() string {
 
 // IsLockedResponse says whether the task is locked, and until when (for a lease).
 type IsLockedResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Locked        bool                   `protobuf:"varint,1,opt,name=locked,proto3" json:"locked,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A lock is held on the task.
+	Locked bool `protobuf:"varint,1,opt,name=locked,proto3" json:"locked,omitempty"`
+	// When its lease runs out (unset: not locked, or no lease).
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2114,11 +2183,17 @@ func (x *IsLockedResponse) GetExpiresAt() *timestamppb.Timestamp {
 
 // TaskSignal is one signal of one task.
 type TaskSignal struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Task          string                 `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
-	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Payload       *structpb.Value        `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Monotonic over all tasks' signals, starting at 1 (resume a watch with after_seq).
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// The task that published it.
+	Task string `protobuf:"bytes,2,opt,name=task,proto3" json:"task,omitempty"`
+	// The signal's name: settings_updated, status_updated, a lifecycle signal, or one the type
+	// declares.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Its JSON payload (unset: none).
+	Payload *structpb.Value `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	// When it was published.
 	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2193,13 +2268,17 @@ func (x *TaskSignal) GetTime() *timestamppb.Timestamp {
 // delivered: no longer held (or lost in a daemon restart), or dropped while the subscriber read
 // too slowly (reason). missed counts those seqs, of every task (an upper bound when filtered).
 type SignalGap struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	AfterSeq          uint64                 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
-	Missed            uint64                 `protobuf:"varint,2,opt,name=missed,proto3" json:"missed,omitempty"`
-	FirstAvailableSeq uint64                 `protobuf:"varint,3,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
-	Reason            SequenceGapReason      `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The last seq the subscriber had (its after_seq, or the last signal delivered).
+	AfterSeq uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	// How many seqs were skipped (of every task).
+	Missed uint64 `protobuf:"varint,2,opt,name=missed,proto3" json:"missed,omitempty"`
+	// The seq the stream goes on from.
+	FirstAvailableSeq uint64 `protobuf:"varint,3,opt,name=first_available_seq,json=firstAvailableSeq,proto3" json:"first_available_seq,omitempty"`
+	// Why: no longer held, or dropped because the subscriber fell behind.
+	Reason        SequenceGapReason `protobuf:"varint,4,opt,name=reason,proto3,enum=corral.v1.SequenceGapReason" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignalGap) Reset() {
@@ -2263,8 +2342,10 @@ func (x *SignalGap) GetReason() SequenceGapReason {
 // WatchSignalsRequest filters signals by task names and signal names (empty: all).
 type WatchSignalsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Tasks []string               `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
-	Names []string               `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
+	// Only signals of these tasks (empty: all).
+	Tasks []string `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// Only signals with these names (empty: all).
+	Names []string `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"`
 	// Deliver held signals with seq > after_seq first (0 with live_only unset: all held).
 	AfterSeq uint64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
 	// Only signals published after the call.
@@ -2334,6 +2415,8 @@ func (x *WatchSignalsRequest) GetLiveOnly() bool {
 // WatchSignalsResponse is a signal, or a notice of lost signals.
 type WatchSignalsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// Exactly one is set.
+	//
 	// Types that are valid to be assigned to Kind:
 	//
 	//	*WatchSignalsResponse_Signal
@@ -2403,10 +2486,12 @@ type isWatchSignalsResponse_Kind interface {
 }
 
 type WatchSignalsResponse_Signal struct {
+	// The next signal.
 	Signal *TaskSignal `protobuf:"bytes,1,opt,name=signal,proto3,oneof"`
 }
 
 type WatchSignalsResponse_Gap struct {
+	// Signals that will not be delivered; the stream goes on after them.
 	Gap *SignalGap `protobuf:"bytes,2,opt,name=gap,proto3,oneof"`
 }
 

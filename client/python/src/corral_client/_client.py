@@ -3,7 +3,7 @@ for all of them (client.process_manager, client.task_runner, client.process_moni
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, List, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 from google.protobuf import duration_pb2
@@ -24,6 +24,9 @@ from .v1 import task_runner_pb2 as tr
 from .v1 import task_runner_pb2_grpc as tr_grpc
 
 T = TypeVar("T")
+# One process as CGSE's helpers describe it (get_process_info: pid, ppid, name, cmdline, state,
+# uid, create_time, program, run_id; list_host_processes: pid, status, cmdline).
+ProcessDict = Dict[str, Any]
 
 
 def _duration(seconds: Optional[float], into: "duration_pb2.Duration") -> None:
@@ -122,7 +125,7 @@ class Client:
         response: pm.GetProcessResponse = self.process_manager.GetProcess(pm.GetProcessRequest(name=name), timeout=deadline)
         return response.process
 
-    def start(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    def start(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Starts a program and waits (by default) until it is RUNNING; a start that ends FATAL
         raises FailedPrecondition with reason PROGRAM_FATAL."""
         request = pm.StartProcessRequest(name=name, wait=wait)
@@ -130,7 +133,7 @@ class Client:
         response: pm.StartProcessResponse = self.process_manager.StartProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return response.process
 
-    def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> "StopResult":
+    def stop(self, name: str, wait: pm.StopWait = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> "StopResult":
         """Two-stage stop of the program's process group; waits until it is gone by default.
         Returns a StopResult: the ProcessInfo's fields (result.state, result.run...), plus
         `survivors` (pids alive after SIGKILL, as CGSE's quit() counts them) and `shutdown`
@@ -140,7 +143,7 @@ class Client:
         response: pm.StopProcessResponse = self.process_manager.StopProcess(request, timeout=_waited(timeout, deadline, self.default_deadline))
         return StopResult(response)
 
-    def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    def restart(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         """Stops the program if it runs, then starts it (a stopped one is just started)."""
         request = pm.RestartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
@@ -157,7 +160,7 @@ class Client:
         self,
         names: Sequence[str] = (),
         labels: Optional[Mapping[str, str]] = None,
-        wait: int = pm.START_WAIT_RUNNING,
+        wait: pm.StartWait = pm.START_WAIT_RUNNING,
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
     ) -> List[pm.ProgramResult]:
@@ -172,7 +175,7 @@ class Client:
         self,
         names: Sequence[str] = (),
         labels: Optional[Mapping[str, str]] = None,
-        wait: int = pm.STOP_WAIT_STOPPED,
+        wait: pm.StopWait = pm.STOP_WAIT_STOPPED,
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
         sequential: Optional[bool] = None,
@@ -190,7 +193,7 @@ class Client:
     def read_logs(
         self,
         name: str,
-        stream: int = pm.LOG_STREAM_UNSPECIFIED,
+        stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED,
         tail_lines: int = 0,
         offset: int = 0,
         max_bytes: int = 0,
@@ -209,7 +212,7 @@ class Client:
     def read_all_logs(
         self,
         tail_lines: int = 20,
-        streams: Sequence[int] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
+        streams: Sequence[pm.LogStream] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
         since: Optional[datetime] = None,
         deadline: Optional[float] = None,
     ) -> List[pm.LogChunk]:
@@ -225,7 +228,7 @@ class Client:
     def follow_logs(
         self,
         name: str,
-        stream: int = pm.LOG_STREAM_UNSPECIFIED,
+        stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED,
         tail_lines: int = 0,
         offset: Optional[int] = None,
         since: Optional[datetime] = None,
@@ -243,7 +246,7 @@ class Client:
         return stream_
 
     def follow_all_logs(
-        self, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None
+        self, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None
     ) -> Stream[pm.FollowLogsResponse]:
         """Every program's output as it is written (like `corral logs`), until cancelled; each
         chunk names its program (chunk.program). The programs are those configured at the call."""
@@ -327,20 +330,22 @@ class Client:
         response: mon.FindProcessesResponse = self.process_monitor.FindProcesses(request, timeout=deadline)
         return list(response.processes)
 
-    def is_process_running(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False, as_list: bool = False) -> Any:
+    def is_process_running(
+        self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False, as_list: bool = False
+    ) -> Union[bool, List[int]]:
         """CGSE's is_process_running: whether a process matching every item runs; with
         as_list, the list of their pids instead."""
         items = [items] if isinstance(items, str) else list(items)
         pids = [p.pid for p in self.find_processes(items, contains, case_sensitive)]
         return pids if as_list else len(pids) > 0
 
-    def get_process_info(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
+    def get_process_info(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[ProcessDict]:
         """CGSE's get_process_info: one dict per matching process (pid, ppid, name, cmdline,
         state, uid, create_time in epoch seconds, and program when corral manages it)."""
         items = [items] if isinstance(items, str) else list(items)
         return [_process_dict(p) for p in self.find_processes(items, contains, case_sensitive)]
 
-    def list_host_processes(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[dict]:
+    def list_host_processes(self, items: Union[Sequence[str], str], contains: bool = True, case_sensitive: bool = False) -> List[ProcessDict]:
         """CGSE's list_processes (named so beside list_processes, which lists programs): one
         dict per host process matching the items, as CGSE gives them: pid, status (psutil's
         word: "running", "sleeping", "zombie"...) and cmdline (one string). As in CGSE, at
@@ -458,7 +463,7 @@ def status_of(state: str) -> str:
     return _PROC_STATUS.get(state, state)
 
 
-def _process_dict(p: mon.ProcessEntry) -> dict:
+def _process_dict(p: mon.ProcessEntry) -> ProcessDict:
     return {
         "pid": p.pid,
         "ppid": p.ppid,

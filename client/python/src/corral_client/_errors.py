@@ -90,7 +90,9 @@ class CorralError(grpc.RpcError):
     def details(self) -> str:
         return self._details
 
-    def trailing_metadata(self) -> Metadata:
+    # grpcio's own calls return _Metadatum objects (key, value); these are plain (key, value)
+    # pairs, which unpack the same way, so the narrower stub type does not fit.
+    def trailing_metadata(self) -> Metadata:  # type: ignore[override]
         return self._trailing_metadata
 
     @property
@@ -239,7 +241,9 @@ def from_rpc_error(error: grpc.RpcError, method: str = "", diagnose: Optional[Di
         details = getattr(error, "details")() or ""
         status_code: grpc.StatusCode = code()
         trailing = _pairs(getattr(error, "trailing_metadata")())
-        found = diagnose() if diagnose is not None and status_code == grpc.StatusCode.UNAVAILABLE else None
+        # A failure the daemon itself sent (with a google.rpc.Status) means it was reached: no probe.
+        reached = status_from_metadata(trailing) is not None
+        found = diagnose() if diagnose is not None and status_code == grpc.StatusCode.UNAVAILABLE and not reached else None
         if found is not None:
             return with_diagnosis(error_for(status_code, found.message, method, trailing), found, details)
         return error_for(status_code, details, method, trailing)

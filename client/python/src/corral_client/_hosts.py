@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 
 import grpc
 
-from ._client import Client, connect
+from ._client import Client, StopResult, connect
 from ._errors import CorralError, FailedPrecondition, NotFound, Unavailable
 from .v1 import process_manager_pb2 as pm
 
@@ -135,7 +135,7 @@ class Hosts:
     def start(self, program: str, **kw: Any) -> pm.ProcessInfo:
         return self._on_owner(program, lambda client: client.start(program, **kw))
 
-    def stop(self, program: str, **kw: Any) -> pm.ProcessInfo:
+    def stop(self, program: str, **kw: Any) -> StopResult:
         return self._on_owner(program, lambda client: client.stop(program, **kw))
 
     def restart(self, program: str, **kw: Any) -> pm.ProcessInfo:

@@ -26,7 +26,8 @@ class Stream(Generic[T]):
 
     def __next__(self) -> T:
         try:
-            return next(self._call)
+            item: T = next(self._call)
+            return item
         except grpc.RpcError as error:
             if self._cancelled and isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.CANCELLED:
                 raise StopIteration from None

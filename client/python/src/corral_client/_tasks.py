@@ -32,12 +32,14 @@ class TaskHandle:
         return self._client.task_runner
 
     def info(self, deadline: Optional[float] = None) -> tr.TaskInfo:
-        return self._tr.GetTask(tr.GetTaskRequest(name=self.name), timeout=deadline).task
+        response: tr.GetTaskResponse = self._tr.GetTask(tr.GetTaskRequest(name=self.name), timeout=deadline)
+        return response.task
 
     def start(self, deadline: Optional[float] = None) -> tr.TaskInfo:
         """Starts the task. A second start raises CorralError FAILED_PRECONDITION with
         reason TASK_ALREADY_STARTED (a lock held by another: TASK_LOCKED)."""
-        return self._tr.StartTask(tr.StartTaskRequest(name=self.name, token=self.token), timeout=deadline).task
+        response: tr.StartTaskResponse = self._tr.StartTask(tr.StartTaskRequest(name=self.name, token=self.token), timeout=deadline)
+        return response.task
 
     def try_start(self, deadline: Optional[float] = None) -> bool:
         """Starts the task; False (no exception) when it had already been started."""
@@ -50,7 +52,8 @@ class TaskHandle:
             raise
 
     def stop(self, deadline: Optional[float] = None) -> tr.TaskInfo:
-        return self._tr.StopTask(tr.StopTaskRequest(name=self.name, token=self.token), timeout=deadline).task
+        response: tr.StopTaskResponse = self._tr.StopTask(tr.StopTaskRequest(name=self.name, token=self.token), timeout=deadline)
+        return response.task
 
     def join(self, timeout: Optional[float] = None, deadline: Optional[float] = None) -> tr.TaskInfo:
         """Waits until the task finished (DEADLINE_EXCEEDED after `timeout` seconds) and returns
@@ -67,7 +70,8 @@ class TaskHandle:
         if timeout is not None:
             request.timeout.FromNanoseconds(int(timeout * 1e9))
             deadline = deadline if deadline is not None else timeout + 10
-        return self._tr.JoinTask(request, timeout=deadline).task
+        response: tr.JoinTaskResponse = self._tr.JoinTask(request, timeout=deadline)
+        return response.task
 
     def remove(self, timeout: Optional[float] = None) -> tr.TaskInfo:
         request = tr.RemoveTaskRequest(name=self.name, token=self.token)
@@ -138,12 +142,13 @@ class TaskHandle:
     def force_unlock(self) -> bool:
         """Releases the lock whoever holds it (an operator's escape hatch); returns whether it
         was locked."""
-        was_locked = self._tr.ForceUnlock(tr.ForceUnlockRequest(name=self.name)).was_locked
+        was_locked: bool = self._tr.ForceUnlock(tr.ForceUnlockRequest(name=self.name)).was_locked
         self.token = ""
         return was_locked
 
     def is_locked(self) -> bool:
-        return self._tr.IsLocked(tr.IsLockedRequest(name=self.name)).locked
+        response: tr.IsLockedResponse = self._tr.IsLocked(tr.IsLockedRequest(name=self.name))
+        return response.locked
 
     def watch(self, names: Sequence[str] = (), after_seq: int = 0, live_only: bool = False) -> Stream[tr.WatchSignalsResponse]:
         """This task's signals (lifecycle, settings_updated, status_updated, custom ones)."""

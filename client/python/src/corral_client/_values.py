@@ -27,4 +27,5 @@ def from_value(value: Optional[struct_pb2.Value]) -> Json:
     """The JSON value, or None when unset."""
     if value is None or value.WhichOneof("kind") is None:
         return None
-    return _ints(json_format.MessageToDict(value))
+    json: Json = _ints(json_format.MessageToDict(value))
+    return json

@@ -90,7 +90,7 @@ class AsyncClient:
         self._mon = mon_grpc.ProcessMonitorStub(channel)
 
     async def close(self) -> None:
-        await self.channel.close()
+        await self.channel.close(None)
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -122,7 +122,7 @@ class AsyncClient:
         response: pm.GetProcessResponse = await self._unary("corral.v1.ProcessManager/GetProcess", self._pm.GetProcess, pm.GetProcessRequest(name=name), deadline)
         return response.process
 
-    async def start(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def start(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.StartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.StartProcessResponse = await self._unary(
@@ -130,7 +130,7 @@ class AsyncClient:
         )
         return response.process
 
-    async def stop(self, name: str, wait: int = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
+    async def stop(self, name: str, wait: pm.StopWait = pm.STOP_WAIT_STOPPED, timeout: Optional[float] = None, deadline: Optional[float] = None) -> StopResult:
         """As Client.stop: a StopResult (the ProcessInfo's fields, survivors, shutdown)."""
         request = pm.StopProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
@@ -139,7 +139,7 @@ class AsyncClient:
         )
         return StopResult(response)
 
-    async def restart(self, name: str, wait: int = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
+    async def restart(self, name: str, wait: pm.StartWait = pm.START_WAIT_RUNNING, timeout: Optional[float] = None, deadline: Optional[float] = None) -> pm.ProcessInfo:
         request = pm.RestartProcessRequest(name=name, wait=wait)
         _duration(timeout, request.timeout)
         response: pm.RestartProcessResponse = await self._unary(
@@ -153,7 +153,7 @@ class AsyncClient:
         return response.process
 
     async def start_all(
-        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.START_WAIT_RUNNING,
+        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: pm.StartWait = pm.START_WAIT_RUNNING,
         timeout: Optional[float] = None, deadline: Optional[float] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StartAllRequest(selector=_selector(names, labels), wait=wait)
@@ -164,7 +164,7 @@ class AsyncClient:
         return list(response.results)
 
     async def stop_all(
-        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: int = pm.STOP_WAIT_STOPPED,
+        self, names: Sequence[str] = (), labels: Optional[Mapping[str, str]] = None, wait: pm.StopWait = pm.STOP_WAIT_STOPPED,
         timeout: Optional[float] = None, deadline: Optional[float] = None, sequential: Optional[bool] = None,
     ) -> List[pm.ProgramResult]:
         request = pm.StopAllRequest(selector=_selector(names, labels), wait=wait)
@@ -177,7 +177,7 @@ class AsyncClient:
         return list(response.results)
 
     async def read_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
+        self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
         since: Optional[datetime] = None, deadline: Optional[float] = None, stream_name: str = "",
     ) -> pm.ReadLogsResponse:
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
@@ -186,7 +186,7 @@ class AsyncClient:
         return response
 
     async def read_all_logs(
-        self, tail_lines: int = 20, streams: Sequence[int] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
+        self, tail_lines: int = 20, streams: Sequence[pm.LogStream] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
         since: Optional[datetime] = None, deadline: Optional[float] = None,
     ) -> List[pm.LogChunk]:
         """As Client.read_all_logs: one chunk per program and stream, in config order."""
@@ -197,7 +197,7 @@ class AsyncClient:
         return chunks
 
     def follow_logs(
-        self, name: str, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
+        self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
         since: Optional[datetime] = None, deadline: Optional[float] = None, stream_names: Sequence[str] = (),
     ) -> AsyncStream[pm.FollowLogsResponse]:
         request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
@@ -207,7 +207,7 @@ class AsyncClient:
         return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
 
     def follow_all_logs(
-        self, stream: int = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None,
+        self, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None,
     ) -> AsyncStream[pm.FollowLogsResponse]:
         """As Client.follow_all_logs: every program's output, each chunk naming its program."""
         request = pm.FollowLogsRequest(all_programs=True, stream=stream, tail_lines=tail_lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence, Union
 
-from ._client import Client, connect
+from ._client import Client, ProcessDict, connect
 
 Items = Union[str, Sequence[str]]
 
@@ -26,14 +26,14 @@ def _need_items(items: Items) -> None:
         raise ValueError("You need to provide at least one item to check.")
 
 
-def is_process_running(items: Items, contains: bool = True, case_sensitive: bool = False, as_list: bool = False, client: Optional[Client] = None):
+def is_process_running(items: Items, contains: bool = True, case_sensitive: bool = False, as_list: bool = False, client: Optional[Client] = None) -> Union[bool, List[int]]:
     """True if a process whose command line matches every item runs (as_list: their pids)."""
     _need_items(items)
     with _client(client) as c:
         return c.is_process_running(items, contains=contains, case_sensitive=case_sensitive, as_list=as_list)
 
 
-def get_process_info(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[dict]:
+def get_process_info(items: Items, contains: bool = True, case_sensitive: bool = False, client: Optional[Client] = None) -> List[ProcessDict]:
     """One dict per matching process: pid, ppid, name, cmdline, state, uid, create_time, program."""
     _need_items(items)
     with _client(client) as c:
@@ -42,7 +42,7 @@ def get_process_info(items: Items, contains: bool = True, case_sensitive: bool =
 
 def list_processes(
     items: Items, contains: bool = True, case_sensitive: bool = False, verbose: bool = False, client: Optional[Client] = None
-) -> List[dict]:
+) -> List[ProcessDict]:
     """CGSE's list_processes: one dict per host process matching the items, with CGSE's keys:
     pid, status (psutil's word: "sleeping", "running"...) and cmdline (one string); verbose
     also prints them, one per line. As in CGSE, no items raises ValueError."""
@@ -55,7 +55,7 @@ def list_processes(
     return listed
 
 
-def list_zombies(client: Optional[Client] = None) -> List[dict]:
+def list_zombies(client: Optional[Client] = None) -> List[ProcessDict]:
     """One dict per zombie process of the host: pid, ppid, name, cmdline, program, parent_is_daemon."""
     with _client(client) as c:
         return [

@@ -25,71 +25,105 @@ export const file_corral_v1_process_manager: GenFile = /*@__PURE__*/
  */
 export type ProgramSpec = Message<"corral.v1.ProgramSpec"> & {
   /**
+   * The program's name: its key in the config's programs map (1-64 letters, digits, '.', '_' or
+   * '-', starting with a letter or digit).
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The argv: the executable (a path, or a name looked up on PATH) and its arguments, run without
+   * a shell. (A config's command given as one string becomes ["/bin/sh", "-c", string].)
+   *
    * @generated from field: repeated string command = 2;
    */
   command: string[];
 
   /**
+   * Working directory, absolute (a relative one in the config is relative to the config file's
+   * directory). Empty: the config file's directory.
+   *
    * @generated from field: string cwd = 3;
    */
   cwd: string;
 
   /**
+   * Environment variables added to the daemon's own environment (these win).
+   *
    * @generated from field: map<string, string> env = 4;
    */
   env: { [key: string]: string };
 
   /**
+   * Started when the daemon starts or the config is applied. Default true.
+   *
    * @generated from field: bool autostart = 5;
    */
   autostart: boolean;
 
   /**
+   * What to do when a RUNNING program exits. Default ON_FAILURE.
+   *
    * @generated from field: corral.v1.RestartPolicy autorestart = 6;
    */
   autorestart: RestartPolicy;
 
   /**
+   * Exit codes that count as success (for ON_FAILURE and the completed_successfully dependency
+   * condition). Default [0].
+   *
    * @generated from field: repeated int32 exitcodes = 7;
    */
   exitcodes: number[];
 
   /**
+   * How long a run must stay up to count as started (STARTING -> RUNNING). Default 1s; 0 means at
+   * once.
+   *
    * @generated from field: google.protobuf.Duration startsecs = 8;
    */
   startsecs?: Duration | undefined;
 
   /**
+   * Failed starts (exits before startsecs) retried before FATAL. Default 3.
+   *
    * @generated from field: uint32 startretries = 9;
    */
   startretries: number;
 
   /**
+   * The first stage of a stop, sent to the process group: a signal name such as "SIGTERM" (the
+   * default) or "SIGINT".
+   *
    * @generated from field: string stop_signal = 10;
    */
   stopSignal: string;
 
   /**
+   * How long a stop waits after stop_signal before SIGKILL of the group. Default 10s.
+   *
    * @generated from field: google.protobuf.Duration stop_timeout = 11;
    */
   stopTimeout?: Duration | undefined;
 
   /**
+   * Free-form key/value pairs, matched by LabelSelector (e.g. group: storage).
+   *
    * @generated from field: map<string, string> labels = 12;
    */
   labels: { [key: string]: string };
 
   /**
+   * The delays between restarts. Unset: initial 1s, max 30s, multiplier 2, reset_after 30s.
+   *
    * @generated from field: corral.v1.BackoffSpec backoff = 13;
    */
   backoff?: BackoffSpec | undefined;
 
   /**
+   * Rotation of the program's stdout and stderr log files. Unset: 10 MiB per file, 5 backups.
+   *
    * @generated from field: corral.v1.LogSpec log = 14;
    */
   log?: LogSpec | undefined;
@@ -102,16 +136,23 @@ export type ProgramSpec = Message<"corral.v1.ProgramSpec"> & {
   maxRestarts: number;
 
   /**
+   * The window in which max_restarts are counted. Default 60s.
+   *
    * @generated from field: google.protobuf.Duration restart_window = 16;
    */
   restartWindow?: Duration | undefined;
 
   /**
+   * Give the program a stdin that WriteStdin and CloseStdin write to. Default false: stdin is
+   * /dev/null.
+   *
    * @generated from field: bool stdin = 17;
    */
   stdin: boolean;
 
   /**
+   * A line for people, shown by the CLI; no effect on behaviour. Empty: none.
+   *
    * @generated from field: string description = 18;
    */
   description: string;
@@ -185,6 +226,8 @@ export const ProgramSpecSchema: GenMessage<ProgramSpec> = /*@__PURE__*/
  */
 export type ProbeSpec = Message<"corral.v1.ProbeSpec"> & {
   /**
+   * The check; exactly one is set.
+   *
    * @generated from oneof corral.v1.ProbeSpec.check
    */
   check: {
@@ -222,26 +265,37 @@ export type ProbeSpec = Message<"corral.v1.ProbeSpec"> & {
   } | { case: undefined; value?: undefined };
 
   /**
+   * Time between checks. Default 1s.
+   *
    * @generated from field: google.protobuf.Duration period = 10;
    */
   period?: Duration | undefined;
 
   /**
+   * How long one check may take before it counts as failed. Default 1s.
+   *
    * @generated from field: google.protobuf.Duration timeout = 11;
    */
   timeout?: Duration | undefined;
 
   /**
+   * Wait this long after the spawn before the first check. Default 0s.
+   *
    * @generated from field: google.protobuf.Duration initial_delay = 12;
    */
   initialDelay?: Duration | undefined;
 
   /**
+   * Consecutive passes needed to count as passing. Default 1.
+   *
    * @generated from field: uint32 success_threshold = 13;
    */
   successThreshold: number;
 
   /**
+   * Consecutive failures needed to count as failing (liveness: then the program is restarted).
+   * Default 3.
+   *
    * @generated from field: uint32 failure_threshold = 14;
    */
   failureThreshold: number;
@@ -269,6 +323,8 @@ export const ProbeSpecSchema: GenMessage<ProbeSpec> = /*@__PURE__*/
  */
 export type ExecProbe = Message<"corral.v1.ExecProbe"> & {
   /**
+   * The argv of the check; exit code 0 passes, anything else (or the timeout) fails.
+   *
    * @generated from field: repeated string command = 1;
    */
   command: string[];
@@ -288,6 +344,8 @@ export const ExecProbeSchema: GenMessage<ExecProbe> = /*@__PURE__*/
  */
 export type LogProbe = Message<"corral.v1.LogProbe"> & {
   /**
+   * A regular expression (JavaScript syntax) matched against each line.
+   *
    * @generated from field: string pattern = 1;
    */
   pattern: string;
@@ -342,6 +400,8 @@ export const GrpcProbeSchema: GenMessage<GrpcProbe> = /*@__PURE__*/
  */
 export type ProbeStatus = Message<"corral.v1.ProbeStatus"> & {
   /**
+   * The probe counts as passing (success_threshold reached, not failing since).
+   *
    * @generated from field: bool ok = 1;
    */
   ok: boolean;
@@ -354,16 +414,22 @@ export type ProbeStatus = Message<"corral.v1.ProbeStatus"> & {
   message: string;
 
   /**
+   * When the last check ended.
+   *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
   time?: Timestamp | undefined;
 
   /**
+   * Checks passed in a row, up to now.
+   *
    * @generated from field: uint32 consecutive_successes = 4;
    */
   consecutiveSuccesses: number;
 
   /**
+   * Checks failed in a row, up to now.
+   *
    * @generated from field: uint32 consecutive_failures = 5;
    */
   consecutiveFailures: number;
@@ -383,16 +449,22 @@ export const ProbeStatusSchema: GenMessage<ProbeStatus> = /*@__PURE__*/
  */
 export type BackoffSpec = Message<"corral.v1.BackoffSpec"> & {
   /**
+   * The delay before the first retry. Default 1s.
+   *
    * @generated from field: google.protobuf.Duration initial = 1;
    */
   initial?: Duration | undefined;
 
   /**
+   * The longest delay between retries. Default 30s.
+   *
    * @generated from field: google.protobuf.Duration max = 2;
    */
   max?: Duration | undefined;
 
   /**
+   * Each delay is the previous one times this (at least 1). Default 2.
+   *
    * @generated from field: double multiplier = 3;
    */
   multiplier: number;
@@ -419,11 +491,16 @@ export const BackoffSpecSchema: GenMessage<BackoffSpec> = /*@__PURE__*/
  */
 export type LogSpec = Message<"corral.v1.LogSpec"> & {
   /**
+   * Size in bytes at which a log file is rotated. Default 10 MiB.
+   *
    * @generated from field: uint64 max_bytes = 1;
    */
   maxBytes: bigint;
 
   /**
+   * Rotated files kept per stream, 0 to 100 (older bytes are dropped, reported as LogGap). Default
+   * 5.
+   *
    * @generated from field: uint32 backups = 2;
    */
   backups: number;
@@ -450,6 +527,8 @@ export type RunInfo = Message<"corral.v1.RunInfo"> & {
   runId: bigint;
 
   /**
+   * The process id of the run's leader (its process group id too). 0 when it never spawned.
+   *
    * @generated from field: int32 pid = 2;
    */
   pid: number;
@@ -463,11 +542,15 @@ export type RunInfo = Message<"corral.v1.RunInfo"> & {
   pidStartTicks: bigint;
 
   /**
+   * When the run was spawned.
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 4;
    */
   startedAt?: Timestamp | undefined;
 
   /**
+   * When the run exited; unset while it runs.
+   *
    * @generated from field: google.protobuf.Timestamp exited_at = 5;
    */
   exitedAt?: Timestamp | undefined;
@@ -480,6 +563,8 @@ export type RunInfo = Message<"corral.v1.RunInfo"> & {
   exitCode?: number | undefined;
 
   /**
+   * The signal that ended the run (e.g. "SIGKILL"); empty when it exited with a code or still runs.
+   *
    * @generated from field: string exit_signal = 7;
    */
   exitSignal: string;
@@ -506,11 +591,15 @@ export const RunInfoSchema: GenMessage<RunInfo> = /*@__PURE__*/
  */
 export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The program's state (see ProcessState).
+   *
    * @generated from field: corral.v1.ProcessState state = 2;
    */
   state: ProcessState;
@@ -523,6 +612,8 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
   stateReason: string;
 
   /**
+   * When the program entered this state.
+   *
    * @generated from field: google.protobuf.Timestamp state_since = 4;
    */
   stateSince?: Timestamp | undefined;
@@ -549,21 +640,29 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
   startAttempts: number;
 
   /**
+   * The program's configuration as the daemon uses it (defaults filled in).
+   *
    * @generated from field: corral.v1.ProgramSpec spec = 8;
    */
   spec?: ProgramSpec | undefined;
 
   /**
+   * The program's labels (the same as spec.labels).
+   *
    * @generated from field: map<string, string> labels = 9;
    */
   labels: { [key: string]: string };
 
   /**
+   * The readiness probe passes; without a probe, true while RUNNING.
+   *
    * @generated from field: bool ready = 10;
    */
   ready: boolean;
 
   /**
+   * Created at run time by CreateProgram, not read from the config file.
+   *
    * @generated from field: bool adhoc = 11;
    */
   adhoc: boolean;
@@ -576,6 +675,8 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
   nextRetryAt?: Timestamp | undefined;
 
   /**
+   * How long the current run has been up; unset when not running.
+   *
    * @generated from field: google.protobuf.Duration uptime = 13;
    */
   uptime?: Duration | undefined;
@@ -588,6 +689,8 @@ export type ProcessInfo = Message<"corral.v1.ProcessInfo"> & {
   readinessProbe?: ProbeStatus | undefined;
 
   /**
+   * The last liveness result (unset without a liveness probe or a run).
+   *
    * @generated from field: corral.v1.ProbeStatus liveness_probe = 15;
    */
   livenessProbe?: ProbeStatus | undefined;
@@ -622,11 +725,15 @@ export const ProcessInfoSchema: GenMessage<ProcessInfo> = /*@__PURE__*/
  */
 export type LabelSelector = Message<"corral.v1.LabelSelector"> & {
   /**
+   * Label pairs a program must all have (empty: no label condition).
+   *
    * @generated from field: map<string, string> match_labels = 1;
    */
   matchLabels: { [key: string]: string };
 
   /**
+   * Program names to select (empty: any name). Unknown names fail with NOT_FOUND.
+   *
    * @generated from field: repeated string names = 2;
    */
   names: string[];
@@ -646,6 +753,8 @@ export const LabelSelectorSchema: GenMessage<LabelSelector> = /*@__PURE__*/
  */
 export type ListProcessesRequest = Message<"corral.v1.ListProcessesRequest"> & {
   /**
+   * Which programs to list; unset or empty: all.
+   *
    * @generated from field: corral.v1.LabelSelector selector = 1;
    */
   selector?: LabelSelector | undefined;
@@ -665,6 +774,8 @@ export const ListProcessesRequestSchema: GenMessage<ListProcessesRequest> = /*@_
  */
 export type ListProcessesResponse = Message<"corral.v1.ListProcessesResponse"> & {
   /**
+   * The selected programs, in config order.
+   *
    * @generated from field: repeated corral.v1.ProcessInfo processes = 1;
    */
   processes: ProcessInfo[];
@@ -684,6 +795,8 @@ export const ListProcessesResponseSchema: GenMessage<ListProcessesResponse> = /*
  */
 export type GetProcessRequest = Message<"corral.v1.GetProcessRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -703,6 +816,8 @@ export const GetProcessRequestSchema: GenMessage<GetProcessRequest> = /*@__PURE_
  */
 export type GetProcessResponse = Message<"corral.v1.GetProcessResponse"> & {
   /**
+   * The program.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -722,11 +837,15 @@ export const GetProcessResponseSchema: GenMessage<GetProcessResponse> = /*@__PUR
  */
 export type StartProcessRequest = Message<"corral.v1.StartProcessRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * When the call returns. Unset: RUNNING.
+   *
    * @generated from field: corral.v1.StartWait wait = 2;
    */
   wait: StartWait;
@@ -754,6 +873,8 @@ export const StartProcessRequestSchema: GenMessage<StartProcessRequest> = /*@__P
  */
 export type StartProcessResponse = Message<"corral.v1.StartProcessResponse"> & {
   /**
+   * The program as it was when the call returned.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -773,11 +894,15 @@ export const StartProcessResponseSchema: GenMessage<StartProcessResponse> = /*@_
  */
 export type StopProcessRequest = Message<"corral.v1.StopProcessRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * When the call returns. Unset: STOPPED.
+   *
    * @generated from field: corral.v1.StopWait wait = 2;
    */
   wait: StopWait;
@@ -804,6 +929,8 @@ export const StopProcessRequestSchema: GenMessage<StopProcessRequest> = /*@__PUR
  */
 export type StopProcessResponse = Message<"corral.v1.StopProcessResponse"> & {
   /**
+   * The program as it was when the call returned.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -852,6 +979,8 @@ export type ShutdownResult = Message<"corral.v1.ShutdownResult"> & {
   pid: number;
 
   /**
+   * How the stop went.
+   *
    * @generated from field: corral.v1.ShutdownHow how = 3;
    */
   how: ShutdownHow;
@@ -878,16 +1007,23 @@ export const ShutdownResultSchema: GenMessage<ShutdownResult> = /*@__PURE__*/
  */
 export type RestartProcessRequest = Message<"corral.v1.RestartProcessRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * When the call returns, for the start. Unset: RUNNING.
+   *
    * @generated from field: corral.v1.StartWait wait = 2;
    */
   wait: StartWait;
 
   /**
+   * How long to wait for the start (default 60s); on expiry DEADLINE_EXCEEDED and the start goes
+   * on.
+   *
    * @generated from field: google.protobuf.Duration timeout = 3;
    */
   timeout?: Duration | undefined;
@@ -907,6 +1043,8 @@ export const RestartProcessRequestSchema: GenMessage<RestartProcessRequest> = /*
  */
 export type RestartProcessResponse = Message<"corral.v1.RestartProcessResponse"> & {
   /**
+   * The program as it was when the call returned.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -926,6 +1064,8 @@ export const RestartProcessResponseSchema: GenMessage<RestartProcessResponse> = 
  */
 export type SignalProcessRequest = Message<"corral.v1.SignalProcessRequest"> & {
   /**
+   * The program's name (it must be running).
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -959,6 +1099,8 @@ export const SignalProcessRequestSchema: GenMessage<SignalProcessRequest> = /*@_
  */
 export type SignalProcessResponse = Message<"corral.v1.SignalProcessResponse"> & {
   /**
+   * The program; process.run is the run that got the signal.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -978,11 +1120,15 @@ export const SignalProcessResponseSchema: GenMessage<SignalProcessResponse> = /*
  */
 export type ProgramResult = Message<"corral.v1.ProgramResult"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The operation succeeded for this program (or had nothing to do: see note).
+   *
    * @generated from field: bool ok = 2;
    */
   ok: boolean;
@@ -995,11 +1141,15 @@ export type ProgramResult = Message<"corral.v1.ProgramResult"> & {
   code: number;
 
   /**
+   * The failure's message (empty when ok).
+   *
    * @generated from field: string error = 4;
    */
   error: string;
 
   /**
+   * The program as it was when its part of the operation ended.
+   *
    * @generated from field: corral.v1.ProcessInfo process = 5;
    */
   process?: ProcessInfo | undefined;
@@ -1041,16 +1191,23 @@ export const ProgramResultSchema: GenMessage<ProgramResult> = /*@__PURE__*/
  */
 export type StartAllRequest = Message<"corral.v1.StartAllRequest"> & {
   /**
+   * Which programs to start; unset or empty: all.
+   *
    * @generated from field: corral.v1.LabelSelector selector = 1;
    */
   selector?: LabelSelector | undefined;
 
   /**
+   * When each start counts as done. Unset: RUNNING.
+   *
    * @generated from field: corral.v1.StartWait wait = 2;
    */
   wait: StartWait;
 
   /**
+   * How long to wait for all the starts (default 60s); programs not done by then fail with
+   * DEADLINE_EXCEEDED and their starts go on.
+   *
    * @generated from field: google.protobuf.Duration timeout = 3;
    */
   timeout?: Duration | undefined;
@@ -1070,6 +1227,8 @@ export const StartAllRequestSchema: GenMessage<StartAllRequest> = /*@__PURE__*/
  */
 export type StartAllResponse = Message<"corral.v1.StartAllResponse"> & {
   /**
+   * One result per selected program, in start order (dependencies first, then config order).
+   *
    * @generated from field: repeated corral.v1.ProgramResult results = 1;
    */
   results: ProgramResult[];
@@ -1089,16 +1248,22 @@ export const StartAllResponseSchema: GenMessage<StartAllResponse> = /*@__PURE__*
  */
 export type StopAllRequest = Message<"corral.v1.StopAllRequest"> & {
   /**
+   * Which programs to stop; unset or empty: all.
+   *
    * @generated from field: corral.v1.LabelSelector selector = 1;
    */
   selector?: LabelSelector | undefined;
 
   /**
+   * When each stop counts as done. Unset: STOPPED.
+   *
    * @generated from field: corral.v1.StopWait wait = 2;
    */
   wait: StopWait;
 
   /**
+   * How long to wait for each program's stop (default: its stop_timeout + 10s).
+   *
    * @generated from field: google.protobuf.Duration timeout = 3;
    */
   timeout?: Duration | undefined;
@@ -1128,6 +1293,8 @@ export const StopAllRequestSchema: GenMessage<StopAllRequest> = /*@__PURE__*/
  */
 export type StopAllResponse = Message<"corral.v1.StopAllResponse"> & {
   /**
+   * One result per selected program, in stop order (dependents first, then reverse config order).
+   *
    * @generated from field: repeated corral.v1.ProgramResult results = 1;
    */
   results: ProgramResult[];
@@ -1148,11 +1315,15 @@ export const StopAllResponseSchema: GenMessage<StopAllResponse> = /*@__PURE__*/
  */
 export type ReadLogsRequest = Message<"corral.v1.ReadLogsRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The stream to read: STDOUT or STDERR (UNSPECIFIED: STDOUT).
+   *
    * @generated from field: corral.v1.LogStream stream = 2;
    */
   stream: LogStream;
@@ -1211,6 +1382,8 @@ export const ReadLogsRequestSchema: GenMessage<ReadLogsRequest> = /*@__PURE__*/
  */
 export type ReadLogsResponse = Message<"corral.v1.ReadLogsResponse"> & {
   /**
+   * The bytes read, with their offset and any gaps before them.
+   *
    * @generated from field: corral.v1.LogChunk chunk = 1;
    */
   chunk?: LogChunk | undefined;
@@ -1244,6 +1417,8 @@ export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*
  */
 export type LogChunk = Message<"corral.v1.LogChunk"> & {
   /**
+   * The stream the bytes come from.
+   *
    * @generated from field: corral.v1.LogStream stream = 1;
    */
   stream: LogStream;
@@ -1256,6 +1431,9 @@ export type LogChunk = Message<"corral.v1.LogChunk"> & {
   offset: bigint;
 
   /**
+   * The bytes as the program wrote them (not split at line ends; may be empty when only gaps are
+   * reported).
+   *
    * @generated from field: bytes data = 3;
    */
   data: Uint8Array;
@@ -1306,11 +1484,15 @@ export const LogChunkSchema: GenMessage<LogChunk> = /*@__PURE__*/
  */
 export type LogGap = Message<"corral.v1.LogGap"> & {
   /**
+   * The stream the range belongs to.
+   *
    * @generated from field: corral.v1.LogStream stream = 1;
    */
   stream: LogStream;
 
   /**
+   * The first logical offset dropped.
+   *
    * @generated from field: uint64 from_offset = 2;
    */
   fromOffset: bigint;
@@ -1323,6 +1505,8 @@ export type LogGap = Message<"corral.v1.LogGap"> & {
   toOffset: bigint;
 
   /**
+   * Why the bytes were dropped.
+   *
    * @generated from field: corral.v1.LogGapReason reason = 4;
    */
   reason: LogGapReason;
@@ -1349,6 +1533,8 @@ export const LogGapSchema: GenMessage<LogGap> = /*@__PURE__*/
  */
 export type FollowLogsRequest = Message<"corral.v1.FollowLogsRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -1414,6 +1600,8 @@ export const FollowLogsRequestSchema: GenMessage<FollowLogsRequest> = /*@__PURE_
  */
 export type FollowLogsResponse = Message<"corral.v1.FollowLogsResponse"> & {
   /**
+   * The next bytes of a followed stream, with any gaps since the previous chunk.
+   *
    * @generated from field: corral.v1.LogChunk chunk = 1;
    */
   chunk?: LogChunk | undefined;
@@ -1440,67 +1628,91 @@ export type Event = Message<"corral.v1.Event"> & {
   seq: bigint;
 
   /**
+   * When the change happened.
+   *
    * @generated from field: google.protobuf.Timestamp time = 2;
    */
   time?: Timestamp | undefined;
 
   /**
+   * The program the event is about (empty for daemon events and tasks).
+   *
    * @generated from field: string program = 3;
    */
   program: string;
 
   /**
+   * The run the event is about (0 when none).
+   *
    * @generated from field: uint64 run_id = 4;
    */
   runId: bigint;
 
   /**
+   * What happened; exactly one is set.
+   *
    * @generated from oneof corral.v1.Event.detail
    */
   detail: {
     /**
+     * A state transition.
+     *
      * @generated from field: corral.v1.StateChanged state_changed = 10;
      */
     value: StateChanged;
     case: "stateChanged";
   } | {
     /**
+     * A run ended.
+     *
      * @generated from field: corral.v1.ProcessExited process_exited = 11;
      */
     value: ProcessExited;
     case: "processExited";
   } | {
     /**
+     * A run could not be spawned.
+     *
      * @generated from field: corral.v1.SpawnFailed spawn_failed = 12;
      */
     value: SpawnFailed;
     case: "spawnFailed";
   } | {
     /**
+     * A run was spawned.
+     *
      * @generated from field: corral.v1.ProcessStarted process_started = 13;
      */
     value: ProcessStarted;
     case: "processStarted";
   } | {
     /**
+     * A daemon-level event.
+     *
      * @generated from field: corral.v1.ServerEvent server = 14;
      */
     value: ServerEvent;
     case: "server";
   } | {
     /**
+     * A probe started or stopped passing.
+     *
      * @generated from field: corral.v1.ProbeChanged probe_changed = 15;
      */
     value: ProbeChanged;
     case: "probeChanged";
   } | {
     /**
+     * A config change was applied.
+     *
      * @generated from field: corral.v1.ConfigApplied config_applied = 16;
      */
     value: ConfigApplied;
     case: "configApplied";
   } | {
     /**
+     * A task was re-created after a daemon restart.
+     *
      * @generated from field: corral.v1.TaskRestored task_restored = 17;
      */
     value: TaskRestored;
@@ -1523,11 +1735,15 @@ export const EventSchema: GenMessage<Event> = /*@__PURE__*/
  */
 export type TaskRestored = Message<"corral.v1.TaskRestored"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string task = 1;
    */
   task: string;
 
   /**
+   * The task's type.
+   *
    * @generated from field: string type = 2;
    */
   type: string;
@@ -1540,6 +1756,8 @@ export type TaskRestored = Message<"corral.v1.TaskRestored"> & {
   started: boolean;
 
   /**
+   * What happened, for people (e.g. why it could not be started again).
+   *
    * @generated from field: string message = 4;
    */
   message: string;
@@ -1567,11 +1785,15 @@ export type ProbeChanged = Message<"corral.v1.ProbeChanged"> & {
   probe: string;
 
   /**
+   * The probe passes now (readiness), or false when it failed enough times (liveness).
+   *
    * @generated from field: bool ok = 2;
    */
   ok: boolean;
 
   /**
+   * What the last check saw.
+   *
    * @generated from field: string message = 3;
    */
   message: string;
@@ -1591,6 +1813,8 @@ export const ProbeChangedSchema: GenMessage<ProbeChanged> = /*@__PURE__*/
  */
 export type ConfigApplied = Message<"corral.v1.ConfigApplied"> & {
   /**
+   * What the change did.
+   *
    * @generated from field: corral.v1.ConfigDiff diff = 1;
    */
   diff?: ConfigDiff | undefined;
@@ -1610,16 +1834,22 @@ export const ConfigAppliedSchema: GenMessage<ConfigApplied> = /*@__PURE__*/
  */
 export type StateChanged = Message<"corral.v1.StateChanged"> & {
   /**
+   * The state before.
+   *
    * @generated from field: corral.v1.ProcessState from = 1;
    */
   from: ProcessState;
 
   /**
+   * The state after.
+   *
    * @generated from field: corral.v1.ProcessState to = 2;
    */
   to: ProcessState;
 
   /**
+   * Why, in words (the same text as ProcessInfo.state_reason).
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
@@ -1639,11 +1869,15 @@ export const StateChangedSchema: GenMessage<StateChanged> = /*@__PURE__*/
  */
 export type ProcessStarted = Message<"corral.v1.ProcessStarted"> & {
   /**
+   * The new run's pid.
+   *
    * @generated from field: int32 pid = 1;
    */
   pid: number;
 
   /**
+   * Its start time in clock ticks since boot: with pid, its identity on this host.
+   *
    * @generated from field: uint64 pid_start_ticks = 2;
    */
   pidStartTicks: bigint;
@@ -1663,16 +1897,22 @@ export const ProcessStartedSchema: GenMessage<ProcessStarted> = /*@__PURE__*/
  */
 export type ProcessExited = Message<"corral.v1.ProcessExited"> & {
   /**
+   * The run's pid.
+   *
    * @generated from field: int32 pid = 1;
    */
   pid: number;
 
   /**
+   * The exit code, when it exited by itself (unset when a signal ended it).
+   *
    * @generated from field: optional int32 exit_code = 2;
    */
   exitCode?: number | undefined;
 
   /**
+   * The signal that ended it (e.g. "SIGTERM"); empty when it exited with a code.
+   *
    * @generated from field: string signal = 3;
    */
   signal: string;
@@ -1686,6 +1926,8 @@ export type ProcessExited = Message<"corral.v1.ProcessExited"> & {
   expected: boolean;
 
   /**
+   * How long the run was up.
+   *
    * @generated from field: google.protobuf.Duration uptime = 5;
    */
   uptime?: Duration | undefined;
@@ -1735,6 +1977,8 @@ export type SpawnFailed = Message<"corral.v1.SpawnFailed"> & {
   errno: string;
 
   /**
+   * The whole error, for people.
+   *
    * @generated from field: string message = 3;
    */
   message: string;
@@ -1754,6 +1998,8 @@ export const SpawnFailedSchema: GenMessage<SpawnFailed> = /*@__PURE__*/
  */
 export type ServerEvent = Message<"corral.v1.ServerEvent"> & {
   /**
+   * What happened, for people ("daemon started", "config reloaded").
+   *
    * @generated from field: string message = 1;
    */
   message: string;
@@ -1808,16 +2054,22 @@ export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PUR
  */
 export type WatchEventsResponse = Message<"corral.v1.WatchEventsResponse"> & {
   /**
+   * Exactly one is set.
+   *
    * @generated from oneof corral.v1.WatchEventsResponse.kind
    */
   kind: {
     /**
+     * The next event.
+     *
      * @generated from field: corral.v1.Event event = 1;
      */
     value: Event;
     case: "event";
   } | {
     /**
+     * Events that will not be delivered; the stream goes on after them.
+     *
      * @generated from field: corral.v1.EventGap gap = 2;
      */
     value: EventGap;
@@ -1841,21 +2093,29 @@ export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__P
  */
 export type EventGap = Message<"corral.v1.EventGap"> & {
   /**
+   * The last seq the subscriber had (its after_seq, or the last event delivered).
+   *
    * @generated from field: uint64 after_seq = 1;
    */
   afterSeq: bigint;
 
   /**
+   * The seq the stream goes on from.
+   *
    * @generated from field: uint64 first_available_seq = 2;
    */
   firstAvailableSeq: bigint;
 
   /**
+   * How many seqs were skipped (of every program).
+   *
    * @generated from field: uint64 missed = 3;
    */
   missed: bigint;
 
   /**
+   * Why: no longer held, or dropped because the subscriber fell behind.
+   *
    * @generated from field: corral.v1.SequenceGapReason reason = 4;
    */
   reason: SequenceGapReason;
@@ -1890,51 +2150,72 @@ export const GetServerInfoRequestSchema: GenMessage<GetServerInfoRequest> = /*@_
  */
 export type GetServerInfoResponse = Message<"corral.v1.GetServerInfoResponse"> & {
   /**
+   * The daemon's version (the package version).
+   *
    * @generated from field: string version = 1;
    */
   version: string;
 
   /**
+   * The daemon's process id.
+   *
    * @generated from field: int32 pid = 2;
    */
   pid: number;
 
   /**
+   * This daemon's host name (server.host_name, else the OS's), which programs' host fields are
+   * matched against.
+   *
    * @generated from field: string hostname = 3;
    */
   hostname: string;
 
   /**
+   * The daemon's home directory (state, logs, socket).
+   *
    * @generated from field: string home = 4;
    */
   home: string;
 
   /**
+   * The config file the daemon reads (empty: the built-in example).
+   *
    * @generated from field: string config_path = 5;
    */
   configPath: string;
 
   /**
+   * The addresses it listens on: "unix:/path" first, then "host:port" with the real ports.
+   *
    * @generated from field: repeated string listen = 6;
    */
   listen: string[];
 
   /**
+   * When the daemon started.
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 7;
    */
   startedAt?: Timestamp | undefined;
 
   /**
+   * How many programs it has (configured and ad-hoc).
+   *
    * @generated from field: uint32 programs = 8;
    */
   programs: number;
 
   /**
+   * The seq of the newest event (0 when none): WatchEvents after it gets only new ones.
+   *
    * @generated from field: uint64 last_event_seq = 9;
    */
   lastEventSeq: bigint;
 
   /**
+   * CreateProgram and DeleteProgram are allowed (server.allow_adhoc).
+   *
    * @generated from field: bool allow_adhoc = 10;
    */
   allowAdhoc: boolean;
@@ -2063,11 +2344,16 @@ export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*
  */
 export type WriteStdinRequest = Message<"corral.v1.WriteStdinRequest"> & {
   /**
+   * The program's name (it must be running, with stdin: true).
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The bytes to write, as they are (no newline is added). At most 1 MiB may wait unread in the
+   * daemon: a write beyond that fails whole with RESOURCE_EXHAUSTED.
+   *
    * @generated from field: bytes data = 2;
    */
   data: Uint8Array;
@@ -2087,6 +2373,8 @@ export const WriteStdinRequestSchema: GenMessage<WriteStdinRequest> = /*@__PURE_
  */
 export type WriteStdinResponse = Message<"corral.v1.WriteStdinResponse"> & {
   /**
+   * How many bytes were written (all of data).
+   *
    * @generated from field: uint64 bytes_written = 1;
    */
   bytesWritten: bigint;
@@ -2106,6 +2394,8 @@ export const WriteStdinResponseSchema: GenMessage<WriteStdinResponse> = /*@__PUR
  */
 export type CloseStdinRequest = Message<"corral.v1.CloseStdinRequest"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -2140,21 +2430,29 @@ export const CloseStdinResponseSchema: GenMessage<CloseStdinResponse> = /*@__PUR
  */
 export type ConfigDiff = Message<"corral.v1.ConfigDiff"> & {
   /**
+   * Programs that are new.
+   *
    * @generated from field: repeated string added = 1;
    */
   added: string[];
 
   /**
+   * Programs whose config changed.
+   *
    * @generated from field: repeated string changed = 2;
    */
   changed: string[];
 
   /**
+   * Programs that are gone (they are stopped).
+   *
    * @generated from field: repeated string removed = 3;
    */
   removed: string[];
 
   /**
+   * Programs left as they are.
+   *
    * @generated from field: repeated string unchanged = 4;
    */
   unchanged: string[];
@@ -2188,6 +2486,8 @@ export const ConfigDiffSchema: GenMessage<ConfigDiff> = /*@__PURE__*/
  */
 export type ProgramChange = Message<"corral.v1.ProgramChange"> & {
   /**
+   * The program's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -2222,16 +2522,23 @@ export const ProgramChangeSchema: GenMessage<ProgramChange> = /*@__PURE__*/
  */
 export type ApplyConfigRequest = Message<"corral.v1.ApplyConfigRequest"> & {
   /**
+   * Where the config comes from; exactly one is set.
+   *
    * @generated from oneof corral.v1.ApplyConfigRequest.source
    */
   source: {
     /**
+     * The config itself, YAML (JSON is YAML); relative paths in it are resolved beside the
+     * daemon's own config file.
+     *
      * @generated from field: string text = 1;
      */
     value: string;
     case: "text";
   } | {
     /**
+     * A config file on the daemon's host, as an absolute path (INVALID_ARGUMENT otherwise).
+     *
      * @generated from field: string path = 2;
      */
     value: string;
@@ -2239,6 +2546,8 @@ export type ApplyConfigRequest = Message<"corral.v1.ApplyConfigRequest"> & {
   } | { case: undefined; value?: undefined };
 
   /**
+   * Only compute the diff; change nothing.
+   *
    * @generated from field: bool dry_run = 3;
    */
   dryRun: boolean;
@@ -2266,11 +2575,15 @@ export const ApplyConfigRequestSchema: GenMessage<ApplyConfigRequest> = /*@__PUR
  */
 export type ApplyConfigResponse = Message<"corral.v1.ApplyConfigResponse"> & {
   /**
+   * What the config changes (or would change).
+   *
    * @generated from field: corral.v1.ConfigDiff diff = 1;
    */
   diff?: ConfigDiff | undefined;
 
   /**
+   * The diff was not applied.
+   *
    * @generated from field: bool dry_run = 2;
    */
   dryRun: boolean;
@@ -2290,6 +2603,8 @@ export const ApplyConfigResponseSchema: GenMessage<ApplyConfigResponse> = /*@__P
  */
 export type ReloadConfigRequest = Message<"corral.v1.ReloadConfigRequest"> & {
   /**
+   * Only compute the diff; change nothing.
+   *
    * @generated from field: bool dry_run = 1;
    */
   dryRun: boolean;
@@ -2309,11 +2624,15 @@ export const ReloadConfigRequestSchema: GenMessage<ReloadConfigRequest> = /*@__P
  */
 export type ReloadConfigResponse = Message<"corral.v1.ReloadConfigResponse"> & {
   /**
+   * What the config file changes (or would change).
+   *
    * @generated from field: corral.v1.ConfigDiff diff = 1;
    */
   diff?: ConfigDiff | undefined;
 
   /**
+   * The diff was not applied.
+   *
    * @generated from field: bool dry_run = 2;
    */
   dryRun: boolean;
@@ -2361,6 +2680,8 @@ export const CreateProgramRequestSchema: GenMessage<CreateProgramRequest> = /*@_
  */
 export type CreateProgramResponse = Message<"corral.v1.CreateProgramResponse"> & {
   /**
+   * The new program (started when start was set).
+   *
    * @generated from field: corral.v1.ProcessInfo process = 1;
    */
   process?: ProcessInfo | undefined;
@@ -2380,6 +2701,8 @@ export const CreateProgramResponseSchema: GenMessage<CreateProgramResponse> = /*
  */
 export type DeleteProgramRequest = Message<"corral.v1.DeleteProgramRequest"> & {
   /**
+   * The ad-hoc program's name (a configured program cannot be deleted: FAILED_PRECONDITION).
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -2414,46 +2737,66 @@ export const DeleteProgramResponseSchema: GenMessage<DeleteProgramResponse> = /*
  */
 export enum ProcessState {
   /**
+   * Not set; the daemon never reports it.
+   *
    * @generated from enum value: PROCESS_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Not running: never started, or stopped on request.
+   *
    * @generated from enum value: PROCESS_STATE_STOPPED = 1;
    */
   STOPPED = 1,
 
   /**
+   * Spawned, not yet up for startsecs (or, with a readiness probe, the probe has not passed yet).
+   *
    * @generated from enum value: PROCESS_STATE_STARTING = 2;
    */
   STARTING = 2,
 
   /**
+   * Up for startsecs (or its readiness probe passed).
+   *
    * @generated from enum value: PROCESS_STATE_RUNNING = 3;
    */
   RUNNING = 3,
 
   /**
+   * Exited before it counted as started; a retry is due at next_retry_at.
+   *
    * @generated from enum value: PROCESS_STATE_BACKOFF = 4;
    */
   BACKOFF = 4,
 
   /**
+   * A stop was asked for: the stop signal was sent and the process group is not yet gone.
+   *
    * @generated from enum value: PROCESS_STATE_STOPPING = 5;
    */
   STOPPING = 5,
 
   /**
+   * Ran and exited by itself, and the restart policy did not restart it (see state_reason).
+   *
    * @generated from enum value: PROCESS_STATE_EXITED = 6;
    */
   EXITED = 6,
 
   /**
+   * Gave up: every start attempt (startretries) failed, or max_restarts was reached within
+   * restart_window. A user's start begins anew.
+   *
    * @generated from enum value: PROCESS_STATE_FATAL = 7;
    */
   FATAL = 7,
 
   /**
+   * A run of the previous daemon, not yet checked after a daemon restart (until it is found
+   * alive and adopted, or found gone).
+   *
    * @generated from enum value: PROCESS_STATE_UNKNOWN = 8;
    */
   UNKNOWN = 8,
@@ -2472,21 +2815,30 @@ export const ProcessStateSchema: GenEnum<ProcessState> = /*@__PURE__*/
  */
 export enum RestartPolicy {
   /**
+   * Not set: the config's default (on-failure).
+   *
    * @generated from enum value: RESTART_POLICY_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Never restart after an exit.
+   *
    * @generated from enum value: RESTART_POLICY_NEVER = 1;
    */
   NEVER = 1,
 
   /**
+   * Restart after an exit on its own whose code is not in exitcodes (an end by a signal always
+   * counts as a failure).
+   *
    * @generated from enum value: RESTART_POLICY_ON_FAILURE = 2;
    */
   ON_FAILURE = 2,
 
   /**
+   * Restart after every exit that corral did not ask for.
+   *
    * @generated from enum value: RESTART_POLICY_ALWAYS = 3;
    */
   ALWAYS = 3,
@@ -2507,16 +2859,22 @@ export const RestartPolicySchema: GenEnum<RestartPolicy> = /*@__PURE__*/
  */
 export enum LogStream {
   /**
+   * Not set; in requests it means both stdout and stderr where the field says so.
+   *
    * @generated from enum value: LOG_STREAM_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * The program's standard output.
+   *
    * @generated from enum value: LOG_STREAM_STDOUT = 1;
    */
   STDOUT = 1,
 
   /**
+   * The program's standard error.
+   *
    * @generated from enum value: LOG_STREAM_STDERR = 2;
    */
   STDERR = 2,
@@ -2542,6 +2900,8 @@ export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
  */
 export enum StartWait {
   /**
+   * Not set: the same as RUNNING.
+   *
    * @generated from enum value: START_WAIT_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -2581,6 +2941,8 @@ export const StartWaitSchema: GenEnum<StartWait> = /*@__PURE__*/
  */
 export enum StopWait {
   /**
+   * Not set: the same as STOPPED.
+   *
    * @generated from enum value: STOP_WAIT_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -2613,6 +2975,8 @@ export const StopWaitSchema: GenEnum<StopWait> = /*@__PURE__*/
  */
 export enum DependencyCondition {
   /**
+   * Not set: the same as STARTED.
+   *
    * @generated from enum value: DEPENDENCY_CONDITION_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -2659,6 +3023,8 @@ export const DependencyConditionSchema: GenEnum<DependencyCondition> = /*@__PURE
  */
 export enum ShutdownHow {
   /**
+   * Not set; the daemon always sets one of the values below.
+   *
    * @generated from enum value: SHUTDOWN_HOW_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -2712,6 +3078,8 @@ export const ShutdownHowSchema: GenEnum<ShutdownHow> = /*@__PURE__*/
  */
 export enum LogGapReason {
   /**
+   * Not set; the daemon always sets one of the values below.
+   *
    * @generated from enum value: LOG_GAP_REASON_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

@@ -23,16 +23,22 @@ export const file_corral_v1_process_monitor: GenFile = /*@__PURE__*/
  */
 export type StatsTarget = Message<"corral.v1.StatsTarget"> & {
   /**
+   * What to sample; exactly one is set.
+   *
    * @generated from oneof corral.v1.StatsTarget.target
    */
   target: {
     /**
+     * A configured program's name: its current run.
+     *
      * @generated from field: string program = 1;
      */
     value: string;
     case: "program";
   } | {
     /**
+     * Any process id of the host.
+     *
      * @generated from field: int32 pid = 2;
      */
     value: number;
@@ -54,11 +60,15 @@ export const StatsTargetSchema: GenMessage<StatsTarget> = /*@__PURE__*/
  */
 export type ProcessStats = Message<"corral.v1.ProcessStats"> & {
   /**
+   * The process id.
+   *
    * @generated from field: int32 pid = 1;
    */
   pid: number;
 
   /**
+   * Its parent's process id.
+   *
    * @generated from field: int32 ppid = 2;
    */
   ppid: number;
@@ -93,16 +103,22 @@ export type ProcessStats = Message<"corral.v1.ProcessStats"> & {
   cpuSeconds: number;
 
   /**
+   * Resident memory, in bytes.
+   *
    * @generated from field: uint64 rss_bytes = 7;
    */
   rssBytes: bigint;
 
   /**
+   * Virtual memory size, in bytes.
+   *
    * @generated from field: uint64 vsize_bytes = 8;
    */
   vsizeBytes: bigint;
 
   /**
+   * Number of threads.
+   *
    * @generated from field: uint32 threads = 9;
    */
   threads: number;
@@ -115,11 +131,15 @@ export type ProcessStats = Message<"corral.v1.ProcessStats"> & {
   openFds?: number | undefined;
 
   /**
+   * When the process started.
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 11;
    */
   startedAt?: Timestamp | undefined;
 
   /**
+   * How long it has been running, at the sample's time.
+   *
    * @generated from field: google.protobuf.Duration uptime = 12;
    */
   uptime?: Duration | undefined;
@@ -146,6 +166,8 @@ export const ProcessStatsSchema: GenMessage<ProcessStats> = /*@__PURE__*/
  */
 export type StatsSample = Message<"corral.v1.StatsSample"> & {
   /**
+   * The target as asked for.
+   *
    * @generated from field: corral.v1.StatsTarget target = 1;
    */
   target?: StatsTarget | undefined;
@@ -158,6 +180,8 @@ export type StatsSample = Message<"corral.v1.StatsSample"> & {
   program: string;
 
   /**
+   * The run the target is, if it is a program's run (0 otherwise).
+   *
    * @generated from field: uint64 run_id = 3;
    */
   runId: bigint;
@@ -185,6 +209,8 @@ export type StatsSample = Message<"corral.v1.StatsSample"> & {
   children: ProcessStats[];
 
   /**
+   * When the sample was taken.
+   *
    * @generated from field: google.protobuf.Timestamp time = 7;
    */
   time?: Timestamp | undefined;
@@ -212,11 +238,15 @@ export const StatsSampleSchema: GenMessage<StatsSample> = /*@__PURE__*/
  */
 export type GetStatsRequest = Message<"corral.v1.GetStatsRequest"> & {
   /**
+   * What to sample.
+   *
    * @generated from field: corral.v1.StatsTarget target = 1;
    */
   target?: StatsTarget | undefined;
 
   /**
+   * Also sample every descendant and sum the tree into total. Default false.
+   *
    * @generated from field: bool include_children = 2;
    */
   includeChildren: boolean;
@@ -245,6 +275,8 @@ export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
  */
 export type GetStatsResponse = Message<"corral.v1.GetStatsResponse"> & {
   /**
+   * The sample.
+   *
    * @generated from field: corral.v1.StatsSample sample = 1;
    */
   sample?: StatsSample | undefined;
@@ -264,6 +296,8 @@ export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*
  */
 export type WatchStatsRequest = Message<"corral.v1.WatchStatsRequest"> & {
   /**
+   * What to sample, each tick (at least one).
+   *
    * @generated from field: repeated corral.v1.StatsTarget targets = 1;
    */
   targets: StatsTarget[];
@@ -276,6 +310,8 @@ export type WatchStatsRequest = Message<"corral.v1.WatchStatsRequest"> & {
   interval?: Duration | undefined;
 
   /**
+   * Also sample every descendant of each target and sum its tree into total. Default false.
+   *
    * @generated from field: bool include_children = 3;
    */
   includeChildren: boolean;
@@ -296,6 +332,8 @@ export const WatchStatsRequestSchema: GenMessage<WatchStatsRequest> = /*@__PURE_
  */
 export type WatchStatsResponse = Message<"corral.v1.WatchStatsResponse"> & {
   /**
+   * One sample per target, in request order.
+   *
    * @generated from field: repeated corral.v1.StatsSample samples = 1;
    */
   samples: StatsSample[];
@@ -316,6 +354,8 @@ export const WatchStatsResponseSchema: GenMessage<WatchStatsResponse> = /*@__PUR
  */
 export type FindProcessesRequest = Message<"corral.v1.FindProcessesRequest"> & {
   /**
+   * The items (at least one); each must match an argument of the command line.
+   *
    * @generated from field: repeated string items = 1;
    */
   items: string[];
@@ -349,36 +389,50 @@ export const FindProcessesRequestSchema: GenMessage<FindProcessesRequest> = /*@_
  */
 export type ProcessEntry = Message<"corral.v1.ProcessEntry"> & {
   /**
+   * The process id.
+   *
    * @generated from field: int32 pid = 1;
    */
   pid: number;
 
   /**
+   * Its parent's process id.
+   *
    * @generated from field: int32 ppid = 2;
    */
   ppid: number;
 
   /**
+   * The kernel's short name (/proc/PID/comm).
+   *
    * @generated from field: string name = 3;
    */
   name: string;
 
   /**
+   * The command line, one entry per argument (empty for kernel threads and zombies).
+   *
    * @generated from field: repeated string cmdline = 4;
    */
   cmdline: string[];
 
   /**
+   * When the process started.
+   *
    * @generated from field: google.protobuf.Timestamp create_time = 5;
    */
   createTime?: Timestamp | undefined;
 
   /**
+   * One letter, as in ps: R running, S sleeping, D disk sleep, Z zombie, T stopped, ...
+   *
    * @generated from field: string state = 6;
    */
   state: string;
 
   /**
+   * The real user id that owns the process.
+   *
    * @generated from field: uint32 uid = 7;
    */
   uid: number;
@@ -391,6 +445,8 @@ export type ProcessEntry = Message<"corral.v1.ProcessEntry"> & {
   program: string;
 
   /**
+   * That run (0 when program is empty).
+   *
    * @generated from field: uint64 run_id = 9;
    */
   runId: bigint;
@@ -410,6 +466,8 @@ export const ProcessEntrySchema: GenMessage<ProcessEntry> = /*@__PURE__*/
  */
 export type FindProcessesResponse = Message<"corral.v1.FindProcessesResponse"> & {
   /**
+   * The matching processes, by ascending pid.
+   *
    * @generated from field: repeated corral.v1.ProcessEntry processes = 1;
    */
   processes: ProcessEntry[];
@@ -444,16 +502,22 @@ export const ListZombiesRequestSchema: GenMessage<ListZombiesRequest> = /*@__PUR
  */
 export type ZombieProcess = Message<"corral.v1.ZombieProcess"> & {
   /**
+   * The zombie's process id.
+   *
    * @generated from field: int32 pid = 1;
    */
   pid: number;
 
   /**
+   * Its parent, which has not reaped it.
+   *
    * @generated from field: int32 ppid = 2;
    */
   ppid: number;
 
   /**
+   * The kernel's short name (/proc/PID/comm).
+   *
    * @generated from field: string name = 3;
    */
   name: string;
@@ -494,6 +558,8 @@ export const ZombieProcessSchema: GenMessage<ZombieProcess> = /*@__PURE__*/
  */
 export type ListZombiesResponse = Message<"corral.v1.ListZombiesResponse"> & {
   /**
+   * The zombies, by ascending pid.
+   *
    * @generated from field: repeated corral.v1.ZombieProcess zombies = 1;
    */
   zombies: ZombieProcess[];
@@ -520,6 +586,8 @@ export type RunMonitoredRequest = Message<"corral.v1.RunMonitoredRequest"> & {
   command: string;
 
   /**
+   * The arguments after the command.
+   *
    * @generated from field: repeated string args = 2;
    */
   args: string[];
@@ -589,28 +657,38 @@ export const RunMonitoredRequestSchema: GenMessage<RunMonitoredRequest> = /*@__P
  */
 export type RunMonitoredResponse = Message<"corral.v1.RunMonitoredResponse"> & {
   /**
+   * What this notification is; exactly one is set.
+   *
    * @generated from oneof corral.v1.RunMonitoredResponse.event
    */
   event: {
     /**
+     * The command was spawned (always first, unless the spawn failed).
+     *
      * @generated from field: corral.v1.MonitoredStarted started = 1;
      */
     value: MonitoredStarted;
     case: "started";
   } | {
     /**
+     * Output of the command.
+     *
      * @generated from field: corral.v1.MonitoredOutput output = 2;
      */
     value: MonitoredOutput;
     case: "output";
   } | {
     /**
+     * Progress was made.
+     *
      * @generated from field: corral.v1.MonitoredProgress progress = 3;
      */
     value: MonitoredProgress;
     case: "progress";
   } | {
     /**
+     * How the run ended (always last).
+     *
      * @generated from field: corral.v1.MonitoredResult result = 4;
      */
     value: MonitoredResult;
@@ -639,6 +717,8 @@ export type MonitoredStarted = Message<"corral.v1.MonitoredStarted"> & {
   runId: bigint;
 
   /**
+   * The command's process id (its process group id too).
+   *
    * @generated from field: int32 pid = 2;
    */
   pid: number;
@@ -658,11 +738,15 @@ export const MonitoredStartedSchema: GenMessage<MonitoredStarted> = /*@__PURE__*
  */
 export type MonitoredOutput = Message<"corral.v1.MonitoredOutput"> & {
   /**
+   * STDOUT or STDERR.
+   *
    * @generated from field: corral.v1.LogStream stream = 1;
    */
   stream: LogStream;
 
   /**
+   * The bytes as the command wrote them (not split at line ends).
+   *
    * @generated from field: bytes data = 2;
    */
   data: Uint8Array;
@@ -682,16 +766,22 @@ export const MonitoredOutputSchema: GenMessage<MonitoredOutput> = /*@__PURE__*/
  */
 export type MonitoredProgress = Message<"corral.v1.MonitoredProgress"> & {
   /**
+   * The matching line, or the ReportProgress message.
+   *
    * @generated from field: string message = 1;
    */
   message: string;
 
   /**
+   * Where the progress came from.
+   *
    * @generated from field: corral.v1.ProgressSource source = 2;
    */
   source: ProgressSource;
 
   /**
+   * When the daemon saw it.
+   *
    * @generated from field: google.protobuf.Timestamp time = 3;
    */
   time?: Timestamp | undefined;
@@ -711,11 +801,15 @@ export const MonitoredProgressSchema: GenMessage<MonitoredProgress> = /*@__PURE_
  */
 export type MonitoredFailure = Message<"corral.v1.MonitoredFailure"> & {
   /**
+   * What that failure would have been.
+   *
    * @generated from field: corral.v1.MonitoredOutcome outcome = 1;
    */
   outcome: MonitoredOutcome;
 
   /**
+   * In words, for people.
+   *
    * @generated from field: string message = 2;
    */
   message: string;
@@ -743,16 +837,23 @@ export type MonitoredResult = Message<"corral.v1.MonitoredResult"> & {
   outcome: MonitoredOutcome;
 
   /**
+   * The exit code, when the command exited by itself (unset when a signal ended it or it never
+   * ran).
+   *
    * @generated from field: optional int32 exit_code = 2;
    */
   exitCode?: number | undefined;
 
   /**
+   * The signal that ended it (e.g. "SIGINT"); empty when it exited with a code.
+   *
    * @generated from field: string signal = 3;
    */
   signal: string;
 
   /**
+   * The timeout that expired (TIMED_OUT only; UNSPECIFIED otherwise).
+   *
    * @generated from field: corral.v1.TimeoutKind timeout = 4;
    */
   timeout: TimeoutKind;
@@ -765,18 +866,22 @@ export type MonitoredResult = Message<"corral.v1.MonitoredResult"> & {
   elapsed?: Duration | undefined;
 
   /**
+   * TIMED_OUT: how long after the start the timeout fired.
+   *
    * @generated from field: google.protobuf.Duration timed_out_after = 6;
    */
   timedOutAfter?: Duration | undefined;
 
   /**
-   * SPAWN_FAILED: the path and the OS error code (ENOENT, EACCES, ...).
+   * SPAWN_FAILED: the executable or directory that could not be used.
    *
    * @generated from field: string spawn_path = 7;
    */
   spawnPath: string;
 
   /**
+   * SPAWN_FAILED: the OS error code (ENOENT, EACCES, ...).
+   *
    * @generated from field: string spawn_errno = 8;
    */
   spawnErrno: string;
@@ -796,6 +901,8 @@ export type MonitoredResult = Message<"corral.v1.MonitoredResult"> & {
   sigkilled: boolean;
 
   /**
+   * Failures that came after the first one, in order (they did not decide the outcome).
+   *
    * @generated from field: repeated corral.v1.MonitoredFailure secondary = 11;
    */
   secondary: MonitoredFailure[];
@@ -815,11 +922,15 @@ export const MonitoredResultSchema: GenMessage<MonitoredResult> = /*@__PURE__*/
  */
 export type ReportProgressRequest = Message<"corral.v1.ReportProgressRequest"> & {
   /**
+   * The monitored run (MonitoredStarted.run_id of its stream).
+   *
    * @generated from field: uint64 run_id = 1;
    */
   runId: bigint;
 
   /**
+   * What progress was made, for people (shown in MonitoredProgress).
+   *
    * @generated from field: string message = 2;
    */
   message: string;
@@ -864,6 +975,8 @@ export const ReportProgressResponseSchema: GenMessage<ReportProgressResponse> = 
  */
 export enum ProgressSource {
   /**
+   * Not set; the daemon always sets one of the values below.
+   *
    * @generated from enum value: PROGRESS_SOURCE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -896,6 +1009,8 @@ export const ProgressSourceSchema: GenEnum<ProgressSource> = /*@__PURE__*/
  */
 export enum MonitoredOutcome {
   /**
+   * Not set; the daemon always sets one of the values below.
+   *
    * @generated from enum value: MONITORED_OUTCOME_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -956,16 +1071,22 @@ export const MonitoredOutcomeSchema: GenEnum<MonitoredOutcome> = /*@__PURE__*/
  */
 export enum TimeoutKind {
   /**
+   * No timeout expired.
+   *
    * @generated from enum value: TIMEOUT_KIND_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * No progress for inactivity_timeout.
+   *
    * @generated from enum value: TIMEOUT_KIND_INACTIVITY = 1;
    */
   INACTIVITY = 1,
 
   /**
+   * The run took longer than total_timeout.
+   *
    * @generated from enum value: TIMEOUT_KIND_TOTAL = 2;
    */
   TOTAL = 2,

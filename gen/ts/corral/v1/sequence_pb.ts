@@ -19,6 +19,8 @@ export const file_corral_v1_sequence: GenFile = /*@__PURE__*/
  */
 export enum SequenceGapReason {
   /**
+   * Not set; a gap always has one of the reasons below.
+   *
    * @generated from enum value: SEQUENCE_GAP_REASON_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,

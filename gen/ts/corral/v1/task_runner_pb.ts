@@ -23,11 +23,15 @@ export const file_corral_v1_task_runner: GenFile = /*@__PURE__*/
  */
 export type TaskError = Message<"corral.v1.TaskError"> & {
   /**
+   * The error's message.
+   *
    * @generated from field: string message = 1;
    */
   message: string;
 
   /**
+   * The error's stack trace, as the task's language prints it (may be empty).
+   *
    * @generated from field: string stack = 2;
    */
   stack: string;
@@ -47,11 +51,15 @@ export const TaskErrorSchema: GenMessage<TaskError> = /*@__PURE__*/
  */
 export type TaskTypeInfo = Message<"corral.v1.TaskTypeInfo"> & {
   /**
+   * The type's name, as CreateTaskRequest.type names it (e.g. "exec").
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * A line for people (empty: none).
+   *
    * @generated from field: string description = 2;
    */
   description: string;
@@ -106,66 +114,92 @@ export const TaskTypeInfoSchema: GenMessage<TaskTypeInfo> = /*@__PURE__*/
  */
 export type TaskInfo = Message<"corral.v1.TaskInfo"> & {
   /**
+   * The task's name, unique in the daemon.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * Its task type (TaskTypeInfo.name).
+   *
    * @generated from field: string type = 2;
    */
   type: string;
 
   /**
+   * Where it is in its life.
+   *
    * @generated from field: corral.v1.TaskState state = 3;
    */
   state: TaskState;
 
   /**
+   * StopTask was called; the task ends at its next stop check.
+   *
    * @generated from field: bool stop_requested = 4;
    */
   stopRequested: boolean;
 
   /**
+   * The constructor args given to CreateTask (JSON; unset: none).
+   *
    * @generated from field: google.protobuf.Value args = 5;
    */
   args?: Value | undefined;
 
   /**
+   * The settings the task has applied (JSON).
+   *
    * @generated from field: google.protobuf.Value settings = 6;
    */
   settings?: Value | undefined;
 
   /**
+   * A SetSettings value waits for the task to apply it.
+   *
    * @generated from field: bool has_pending_settings = 7;
    */
   hasPendingSettings: boolean;
 
   /**
+   * The status the task last published (JSON; unset: none yet).
+   *
    * @generated from field: google.protobuf.Value status = 8;
    */
   status?: Value | undefined;
 
   /**
+   * A lock is held on the task (see Lock).
+   *
    * @generated from field: bool locked = 9;
    */
   locked: boolean;
 
   /**
+   * When CreateTask made it.
+   *
    * @generated from field: google.protobuf.Timestamp created_at = 10;
    */
   createdAt?: Timestamp | undefined;
 
   /**
+   * When run() started (unset before).
+   *
    * @generated from field: google.protobuf.Timestamp started_at = 11;
    */
   startedAt?: Timestamp | undefined;
 
   /**
+   * When it finished (unset until then).
+   *
    * @generated from field: google.protobuf.Timestamp finished_at = 12;
    */
   finishedAt?: Timestamp | undefined;
 
   /**
+   * FAILED only: the error run() threw.
+   *
    * @generated from field: corral.v1.TaskError error = 13;
    */
   error?: TaskError | undefined;
@@ -223,6 +257,8 @@ export const ListTaskTypesRequestSchema: GenMessage<ListTaskTypesRequest> = /*@_
  */
 export type ListTaskTypesResponse = Message<"corral.v1.ListTaskTypesResponse"> & {
   /**
+   * Every known task type, by name.
+   *
    * @generated from field: repeated corral.v1.TaskTypeInfo types = 1;
    */
   types: TaskTypeInfo[];
@@ -242,16 +278,23 @@ export const ListTaskTypesResponseSchema: GenMessage<ListTaskTypesResponse> = /*
  */
 export type CreateTaskRequest = Message<"corral.v1.CreateTaskRequest"> & {
   /**
+   * The new task's name (1-128 letters, digits, '.', '_' or '-', starting with a letter or
+   * digit); ALREADY_EXISTS when taken.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * Its task type (a TaskTypeInfo.name; NOT_FOUND when unknown).
+   *
    * @generated from field: string type = 2;
    */
   type: string;
 
   /**
+   * Constructor args for the type (JSON, validated by the type); unset: none.
+   *
    * @generated from field: google.protobuf.Value args = 3;
    */
   args?: Value | undefined;
@@ -287,6 +330,8 @@ export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE_
  */
 export type CreateTaskResponse = Message<"corral.v1.CreateTaskResponse"> & {
   /**
+   * The new task (state CREATED).
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -306,11 +351,15 @@ export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PUR
  */
 export type StartTaskRequest = Message<"corral.v1.StartTaskRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 2;
    */
   token: string;
@@ -330,6 +379,8 @@ export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*
  */
 export type StartTaskResponse = Message<"corral.v1.StartTaskResponse"> & {
   /**
+   * The task after the start (state RUNNING).
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -349,11 +400,15 @@ export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE_
  */
 export type StopTaskRequest = Message<"corral.v1.StopTaskRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 2;
    */
   token: string;
@@ -373,6 +428,8 @@ export const StopTaskRequestSchema: GenMessage<StopTaskRequest> = /*@__PURE__*/
  */
 export type StopTaskResponse = Message<"corral.v1.StopTaskResponse"> & {
   /**
+   * The task after the stop request (stop_requested set, or STOPPED_BEFORE_START).
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -392,6 +449,8 @@ export const StopTaskResponseSchema: GenMessage<StopTaskResponse> = /*@__PURE__*
  */
 export type JoinTaskRequest = Message<"corral.v1.JoinTaskRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -404,6 +463,8 @@ export type JoinTaskRequest = Message<"corral.v1.JoinTaskRequest"> & {
   timeout?: Duration | undefined;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 3;
    */
   token: string;
@@ -423,6 +484,8 @@ export const JoinTaskRequestSchema: GenMessage<JoinTaskRequest> = /*@__PURE__*/
  */
 export type JoinTaskResponse = Message<"corral.v1.JoinTaskResponse"> & {
   /**
+   * The finished task: its state is the outcome (a FAILED one carries error).
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -442,6 +505,8 @@ export const JoinTaskResponseSchema: GenMessage<JoinTaskResponse> = /*@__PURE__*
  */
 export type GetTaskRequest = Message<"corral.v1.GetTaskRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -461,6 +526,8 @@ export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
  */
 export type GetTaskResponse = Message<"corral.v1.GetTaskResponse"> & {
   /**
+   * The task.
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -495,6 +562,8 @@ export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*
  */
 export type ListTasksResponse = Message<"corral.v1.ListTasksResponse"> & {
   /**
+   * Every task, in creation order.
+   *
    * @generated from field: repeated corral.v1.TaskInfo tasks = 1;
    */
   tasks: TaskInfo[];
@@ -514,11 +583,15 @@ export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE_
  */
 export type RemoveTaskRequest = Message<"corral.v1.RemoveTaskRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 2;
    */
   token: string;
@@ -545,6 +618,8 @@ export const RemoveTaskRequestSchema: GenMessage<RemoveTaskRequest> = /*@__PURE_
  */
 export type RemoveTaskResponse = Message<"corral.v1.RemoveTaskResponse"> & {
   /**
+   * The task as it was when removed (its final state).
+   *
    * @generated from field: corral.v1.TaskInfo task = 1;
    */
   task?: TaskInfo | undefined;
@@ -564,16 +639,22 @@ export const RemoveTaskResponseSchema: GenMessage<RemoveTaskResponse> = /*@__PUR
  */
 export type SetSettingsRequest = Message<"corral.v1.SetSettingsRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The new settings (JSON, validated by the task type); it replaces any value still pending.
+   *
    * @generated from field: google.protobuf.Value settings = 2;
    */
   settings?: Value | undefined;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 3;
    */
   token: string;
@@ -608,6 +689,8 @@ export const SetSettingsResponseSchema: GenMessage<SetSettingsResponse> = /*@__P
  */
 export type GetSettingsRequest = Message<"corral.v1.GetSettingsRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -627,6 +710,8 @@ export const GetSettingsRequestSchema: GenMessage<GetSettingsRequest> = /*@__PUR
  */
 export type GetSettingsResponse = Message<"corral.v1.GetSettingsResponse"> & {
   /**
+   * The settings the task has applied (JSON).
+   *
    * @generated from field: google.protobuf.Value settings = 1;
    */
   settings?: Value | undefined;
@@ -646,6 +731,8 @@ export const GetSettingsResponseSchema: GenMessage<GetSettingsResponse> = /*@__P
  */
 export type GetPendingSettingsRequest = Message<"corral.v1.GetPendingSettingsRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -665,11 +752,15 @@ export const GetPendingSettingsRequestSchema: GenMessage<GetPendingSettingsReque
  */
 export type GetPendingSettingsResponse = Message<"corral.v1.GetPendingSettingsResponse"> & {
   /**
+   * A value waits for the task to apply it.
+   *
    * @generated from field: bool pending = 1;
    */
   pending: boolean;
 
   /**
+   * That value (unset when pending is false).
+   *
    * @generated from field: google.protobuf.Value settings = 2;
    */
   settings?: Value | undefined;
@@ -689,6 +780,8 @@ export const GetPendingSettingsResponseSchema: GenMessage<GetPendingSettingsResp
  */
 export type GetStatusRequest = Message<"corral.v1.GetStatusRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -708,6 +801,8 @@ export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*
  */
 export type GetStatusResponse = Message<"corral.v1.GetStatusResponse"> & {
   /**
+   * The status the task last published (JSON; unset: none yet).
+   *
    * @generated from field: google.protobuf.Value status = 1;
    */
   status?: Value | undefined;
@@ -727,21 +822,29 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
  */
 export type CallMethodRequest = Message<"corral.v1.CallMethodRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * One of the methods its type declares (TaskTypeInfo.methods); NOT_FOUND otherwise.
+   *
    * @generated from field: string method = 2;
    */
   method: string;
 
   /**
+   * The method's args (JSON; unset: none).
+   *
    * @generated from field: google.protobuf.Value args = 3;
    */
   args?: Value | undefined;
 
   /**
+   * The lock's token, needed while the task is locked (empty: none).
+   *
    * @generated from field: string token = 4;
    */
   token: string;
@@ -761,6 +864,8 @@ export const CallMethodRequestSchema: GenMessage<CallMethodRequest> = /*@__PURE_
  */
 export type CallMethodResponse = Message<"corral.v1.CallMethodResponse"> & {
   /**
+   * What the method returned (JSON; unset: nothing).
+   *
    * @generated from field: google.protobuf.Value result = 1;
    */
   result?: Value | undefined;
@@ -780,6 +885,8 @@ export const CallMethodResponseSchema: GenMessage<CallMethodResponse> = /*@__PUR
  */
 export type LockRequest = Message<"corral.v1.LockRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -821,16 +928,23 @@ export const LockRequestSchema: GenMessage<LockRequest> = /*@__PURE__*/
  */
 export type LockResponse = Message<"corral.v1.LockResponse"> & {
   /**
+   * The lock is held with token now; false when another holder kept it past timeout.
+   *
    * @generated from field: bool granted = 1;
    */
   granted: boolean;
 
   /**
+   * The lock's token (empty when not granted): pass it in the calls that change the task, and to
+   * Unlock.
+   *
    * @generated from field: string token = 2;
    */
   token: string;
 
   /**
+   * When the lease runs out unless renewed (unset: no lease, or not granted).
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 3;
    */
   expiresAt?: Timestamp | undefined;
@@ -850,11 +964,15 @@ export const LockResponseSchema: GenMessage<LockResponse> = /*@__PURE__*/
  */
 export type UnlockRequest = Message<"corral.v1.UnlockRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
 
   /**
+   * The token Lock returned; another token fails with FAILED_PRECONDITION (LOCK_NOT_HOLDER).
+   *
    * @generated from field: string token = 2;
    */
   token: string;
@@ -874,6 +992,8 @@ export const UnlockRequestSchema: GenMessage<UnlockRequest> = /*@__PURE__*/
  */
 export type UnlockResponse = Message<"corral.v1.UnlockResponse"> & {
   /**
+   * A lock was released.
+   *
    * @generated from field: bool unlocked = 1;
    */
   unlocked: boolean;
@@ -893,6 +1013,8 @@ export const UnlockResponseSchema: GenMessage<UnlockResponse> = /*@__PURE__*/
  */
 export type ForceUnlockRequest = Message<"corral.v1.ForceUnlockRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -912,6 +1034,8 @@ export const ForceUnlockRequestSchema: GenMessage<ForceUnlockRequest> = /*@__PUR
  */
 export type ForceUnlockResponse = Message<"corral.v1.ForceUnlockResponse"> & {
   /**
+   * The task had been locked (the lock is gone either way).
+   *
    * @generated from field: bool was_locked = 1;
    */
   wasLocked: boolean;
@@ -931,6 +1055,8 @@ export const ForceUnlockResponseSchema: GenMessage<ForceUnlockResponse> = /*@__P
  */
 export type IsLockedRequest = Message<"corral.v1.IsLockedRequest"> & {
   /**
+   * The task's name.
+   *
    * @generated from field: string name = 1;
    */
   name: string;
@@ -950,11 +1076,15 @@ export const IsLockedRequestSchema: GenMessage<IsLockedRequest> = /*@__PURE__*/
  */
 export type IsLockedResponse = Message<"corral.v1.IsLockedResponse"> & {
   /**
+   * A lock is held on the task.
+   *
    * @generated from field: bool locked = 1;
    */
   locked: boolean;
 
   /**
+   * When its lease runs out (unset: not locked, or no lease).
+   *
    * @generated from field: google.protobuf.Timestamp expires_at = 2;
    */
   expiresAt?: Timestamp | undefined;
@@ -974,26 +1104,37 @@ export const IsLockedResponseSchema: GenMessage<IsLockedResponse> = /*@__PURE__*
  */
 export type TaskSignal = Message<"corral.v1.TaskSignal"> & {
   /**
+   * Monotonic over all tasks' signals, starting at 1 (resume a watch with after_seq).
+   *
    * @generated from field: uint64 seq = 1;
    */
   seq: bigint;
 
   /**
+   * The task that published it.
+   *
    * @generated from field: string task = 2;
    */
   task: string;
 
   /**
+   * The signal's name: settings_updated, status_updated, a lifecycle signal, or one the type
+   * declares.
+   *
    * @generated from field: string name = 3;
    */
   name: string;
 
   /**
+   * Its JSON payload (unset: none).
+   *
    * @generated from field: google.protobuf.Value payload = 4;
    */
   payload?: Value | undefined;
 
   /**
+   * When it was published.
+   *
    * @generated from field: google.protobuf.Timestamp time = 5;
    */
   time?: Timestamp | undefined;
@@ -1015,21 +1156,29 @@ export const TaskSignalSchema: GenMessage<TaskSignal> = /*@__PURE__*/
  */
 export type SignalGap = Message<"corral.v1.SignalGap"> & {
   /**
+   * The last seq the subscriber had (its after_seq, or the last signal delivered).
+   *
    * @generated from field: uint64 after_seq = 1;
    */
   afterSeq: bigint;
 
   /**
+   * How many seqs were skipped (of every task).
+   *
    * @generated from field: uint64 missed = 2;
    */
   missed: bigint;
 
   /**
+   * The seq the stream goes on from.
+   *
    * @generated from field: uint64 first_available_seq = 3;
    */
   firstAvailableSeq: bigint;
 
   /**
+   * Why: no longer held, or dropped because the subscriber fell behind.
+   *
    * @generated from field: corral.v1.SequenceGapReason reason = 4;
    */
   reason: SequenceGapReason;
@@ -1049,11 +1198,15 @@ export const SignalGapSchema: GenMessage<SignalGap> = /*@__PURE__*/
  */
 export type WatchSignalsRequest = Message<"corral.v1.WatchSignalsRequest"> & {
   /**
+   * Only signals of these tasks (empty: all).
+   *
    * @generated from field: repeated string tasks = 1;
    */
   tasks: string[];
 
   /**
+   * Only signals with these names (empty: all).
+   *
    * @generated from field: repeated string names = 2;
    */
   names: string[];
@@ -1087,16 +1240,22 @@ export const WatchSignalsRequestSchema: GenMessage<WatchSignalsRequest> = /*@__P
  */
 export type WatchSignalsResponse = Message<"corral.v1.WatchSignalsResponse"> & {
   /**
+   * Exactly one is set.
+   *
    * @generated from oneof corral.v1.WatchSignalsResponse.kind
    */
   kind: {
     /**
+     * The next signal.
+     *
      * @generated from field: corral.v1.TaskSignal signal = 1;
      */
     value: TaskSignal;
     case: "signal";
   } | {
     /**
+     * Signals that will not be delivered; the stream goes on after them.
+     *
      * @generated from field: corral.v1.SignalGap gap = 2;
      */
     value: SignalGap;
@@ -1119,16 +1278,22 @@ export const WatchSignalsResponseSchema: GenMessage<WatchSignalsResponse> = /*@_
  */
 export enum TaskState {
   /**
+   * Not set; the daemon always sets one of the values below.
+   *
    * @generated from enum value: TASK_STATE_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
 
   /**
+   * Made by CreateTask; run() has not started (StartTask starts it).
+   *
    * @generated from enum value: TASK_STATE_CREATED = 1;
    */
   CREATED = 1,
 
   /**
+   * run() is running.
+   *
    * @generated from enum value: TASK_STATE_RUNNING = 2;
    */
   RUNNING = 2,
