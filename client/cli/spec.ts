@@ -129,7 +129,12 @@ export const COMMANDS = {
     positionals: ["programs"],
     options: {
       follow: { type: "boolean", short: "f", description: "keep printing new output until Ctrl-C (the default without NAME)" },
-      tail: { type: "string", short: "n", value: "N", description: "start with the last N lines of each stream (default 20; without NAME 10 of each program's)" },
+      tail: {
+        type: "string",
+        short: "n",
+        value: "N",
+        description: "start with the last N lines of each stream (default 20; without NAME 10 of each program's)",
+      },
       since: { type: "string", value: "DURATION", description: "only output written in the last DURATION (e.g. 10m)" },
       stdout: { type: "boolean", description: "only the stdout stream" },
       stderr: { type: "boolean", description: "only the stderr stream" },
