@@ -44,9 +44,11 @@ describe("corral stats, top, ps, zombies, run", () => {
       assert.equal(lines.length, 5, stdout);
       const burner = /^burner\s+RUNNING\s+\d+\s+(\d+\.\d)\s+\S+\s+\d+\s+\d+\s+1\s+\d+:\d\d:\d\d$/.exec(lines[3]!);
       assert.ok(burner, `the busy program comes first: ${lines[3]}`);
-      // One core fully busy is 100%; on 2 shared, noisy cores expect well over a third of that.
-      assert.ok(Number(burner[1]) > 35, `burner CPU ${burner[1]}`);
-      assert.match(lines[4]!, /^marked\s+RUNNING\s+\d+\s+\d+\.\d\s+\S+\s+\d+\s+\d+\s+2\s+/, "marked: sh and its sleep");
+      // A busy loop's share of a core depends on the machine's load (20 % at load 25 on 2 cores);
+      // what the order promises is that it is above the sleeping program's.
+      const marked = /^marked\s+RUNNING\s+\d+\s+(\d+\.\d)\s+\S+\s+\d+\s+\d+\s+2\s+/.exec(lines[4]!);
+      assert.ok(marked, `marked: sh and its sleep: ${lines[4]}`);
+      assert.ok(Number(burner[1]) > Number(marked[1]) && Number(burner[1]) > 1, `burner CPU ${burner[1]}, marked ${marked[1]}`);
     } finally {
       await pm.stopProcess({ name: "burner" });
     }
