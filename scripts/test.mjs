@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test suite, as README and .ci/run call it: the pinned tools (scripts/install-tools.sh,
+// The whole test suite, as README and .ci/run call it: the system packages, the pinned tools and
+// the test collector (scripts/install-system-tools.sh, install-tools.sh, build-otelcol.sh; all
 // idempotent), proto lint + generated-code drift,
 // typecheck/build, every test file under dist/test with node's own test runner, then the
 // Python (pytest) and Go (go test) client suites against the real daemon.
@@ -21,7 +22,10 @@ const step = (title, cmd, args) => {
 
 // The Python and Go generators and test tools (pinned, into .tools/): the first run on a fresh
 // clone installs them (about a minute), later runs find them in about a second.
+step("system packages (scripts/install-system-tools.sh)", "bash", [join(root, "scripts/install-system-tools.sh")]);
 step("tools for the Python and Go clients (scripts/install-tools.sh)", "bash", [join(root, "scripts/install-tools.sh")]);
+// The telemetry test's collector (cached in .tools; the first build compiles its Go modules: minutes).
+step("OpenTelemetry Collector (scripts/build-otelcol.sh)", "bash", [join(root, "scripts/build-otelcol.sh")]);
 step("lint + format check (biome: biome.jsonc)", process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--colors=off", "."]);
 step("buf lint + gen drift", process.execPath, [join(root, "scripts/generate.mjs"), "--check"]);
 step("build (tsc, strict)", process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);

@@ -53,6 +53,7 @@ function levelOf(event: JournalEvent): Level {
   if (detail.kind === "processExited") return detail.expected ? "info" : "warn";
   if (detail.kind === "spawnFailed") return "error";
   if (detail.kind === "probeChanged") return detail.ok ? "info" : "warn";
+  if (detail.kind === "limitExceeded") return "warn";
   return "info";
 }
 
@@ -82,6 +83,8 @@ function describe(event: JournalEvent): string {
     }
     case "taskRestored":
       return `task ${detail.task} (${detail.type}) restored${detail.started ? " and started" : ""}: ${detail.message}`;
+    case "limitExceeded":
+      return `over ${detail.limit}: ${detail.message}`;
   }
 }
 

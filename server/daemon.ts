@@ -18,6 +18,7 @@ import { startRpcServer } from "./rpc/server.js";
 import { resolveOwnHost } from "./own-host.js";
 import { lockHome } from "./home-lock.js";
 import { logEvents, type LogFormat } from "./daemon-log.js";
+import { watchMaxMemory } from "./memory-restart.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -109,6 +110,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
     : undefined;
   const stopCountingEvents = new AbortController();
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
+  // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
+  void watchMaxMemory(manager, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
   let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 
@@ -125,6 +128,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
         await rpc.close();
         await metricsEndpoint?.close();
         await webEndpoint?.close();
+        await telemetry?.close();
         stopCountingEvents.abort();
         metrics?.close();
         signalSeqs.close();
@@ -135,10 +139,21 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       }
     })());
 
+  // OpenTelemetry only where a collector is configured (lazy: no SDK loaded otherwise).
+  const telemetry = options.config.telemetry
+    ? (await import("./telemetry/telemetry.js")).startTelemetry(options.config.telemetry, {
+        hostName: manager.hostName,
+        version: await packageVersion(),
+        watchEvents: (signal) => manager.journal.watch({ liveOnly: true, signal }),
+        programs: () => manager.list(),
+        runs: runLookupOf(manager),
+      })
+    : undefined;
   const rpc = await startRpcServer({
     manager,
     taskRunner: tasks,
     monitor,
+    ...(telemetry?.middleware ? { tracing: telemetry.middleware } : {}),
     ...(metrics ? { onCall: { started: (m) => metrics.callStarted(m), handled: (m, code, seconds) => metrics.callHandled(m, code, seconds) } } : {}),
     home,
     socketPath,

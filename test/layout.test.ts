@@ -107,6 +107,21 @@ test("the web dashboard's server (server/web) is imported only lazily: a daemon 
   );
 });
 
+test("OpenTelemetry (server/telemetry) and the Connect libraries are imported only lazily: a daemon without telemetry or web loads none of them", () => {
+  const bad = localEdges("server").filter((e) => inside(e.to, "server/telemetry") && !inside(e.from, "server/telemetry") && !e.lazy);
+  assert.deepEqual(bad, [], show(bad));
+  const eager = sourceFiles("server")
+    .filter((file) => !inside(file, "server/web", "server/telemetry") && file !== "server/rpc/connect-bridge.ts")
+    .flatMap((file) => importsOf(file))
+    .filter(
+      (e) =>
+        !e.lazy &&
+        /^@(connectrpc|opentelemetry)\//.test(e.to) &&
+        !/import type/.test(readFileSync(join(repoRoot, e.from), "utf8").split("\n")[e.line - 1] ?? ""),
+    );
+  assert.deepEqual(eager, [], show(eager));
+});
+
 // Import-free modules of the server that the CLI may load statically: one duration grammar for
 // the config and the command line, with no second copy (they pull in nothing of the server).
 const SHARED_PURE = new Set(["server/core/duration.js", "server/core/limits.js"]);

@@ -17,6 +17,8 @@ export const SIGNAL_HISTORY = 50;
 /** Event-to-page latencies kept for the measurement hook (window.corralDashboard). */
 const LATENCY_HISTORY = 200;
 const RECONNECT_MS = 1_000;
+/** How often a task with a stream of signals is re-read, at most. */
+const TASK_REFRESH_MS = 200;
 /** How long a change of the running set waits before the stats stream is opened again (a crash loop changes it often). */
 const RESUBSCRIBE_MS = 300;
 
@@ -241,6 +243,7 @@ export interface TaskView {
 export class TasksModel {
   readonly tasks = new Map<string, TaskView>();
   error: string | undefined;
+  private readonly pending = new Set<string>();
   private readonly listeners = new Set<Listener>();
   private stop: (() => void) | undefined;
 
@@ -256,6 +259,7 @@ export class TasksModel {
   }
 
   start(): void {
+    this.stop?.();
     this.stop = keepStreaming(
       async (signal) => {
         const stream = this.api.taskRunner.watchSignals({ liveOnly: true }, { signal })[Symbol.asyncIterator]();
@@ -281,8 +285,7 @@ export class TasksModel {
           }
           view.signals.push(taskSignal);
           if (view.signals.length > SIGNAL_HISTORY) view.signals.shift();
-          await this.refresh(taskSignal.task, signal);
-          this.changed(taskSignal.task);
+          this.refreshSoon(taskSignal.task, signal);
         }
       },
       (error) => {
@@ -290,6 +293,21 @@ export class TasksModel {
         this.changed();
       },
     );
+  }
+
+  /**
+   * Re-reads a task at most every TASK_REFRESH_MS, whatever its signal rate: a task that ticks 50
+   * times a second costs two calls per interval, and the signal stream is read as fast as it comes.
+   */
+  private refreshSoon(name: string, signal: AbortSignal): void {
+    if (this.pending.has(name)) return;
+    this.pending.add(name);
+    setTimeout(() => {
+      void this.refresh(name, signal).finally(() => {
+        this.pending.delete(name);
+        this.changed(name);
+      });
+    }, TASK_REFRESH_MS);
   }
 
   private async refresh(name: string, signal: AbortSignal): Promise<void> {

@@ -201,7 +201,7 @@ function programPage(app: App, name: string): () => void {
         {},
         process.stateReason,
         process.ready ? " · ready" : "",
-        process.run?.pid && LIVE_STATES.has(process.state) ? ` · pid ${process.run.pid}` : "",
+        process.run?.pid && LIVE_STATES.has(process.state) && !process.stateReason.includes(`pid ${process.run.pid}`) ? ` · pid ${process.run.pid}` : "",
         ` · restarts ${restartsOf(process)}`,
         uptimeOf(process) ? ` · up ${uptimeOf(process)}` : "",
       ),
@@ -333,7 +333,8 @@ function taskRow(app: App, view: TaskView): HTMLTableRowElement {
     );
     settings = h("div", { class: "settings" }, editor, apply, info.hasPendingSettings ? h("span", { class: "pending" }, "pending") : undefined);
   }
-  const lock = info.locked ? `locked${view.lockExpiresMs ? ` (lease until ${new Date(view.lockExpiresMs).toLocaleTimeString()})` : ""}` : "";
+  const lease = view.lockExpiresMs ? `, lease until ${new Date(view.lockExpiresMs).toLocaleTimeString()}` : "";
+  const lock = info.locked ? `locked by ${info.lockHolder || "?"}${lease}` : "";
   const signals = view.signals
     .slice(-5)
     .map((signal) => `${signal.time ? new Date(timestampMs(signal.time)).toLocaleTimeString() : ""} ${signal.name}`)
@@ -346,7 +347,7 @@ function taskRow(app: App, view: TaskView): HTMLTableRowElement {
     h("td", { class: `state ${state.toLowerCase()}` }, state, info.error ? h("div", { class: "reason" }, info.error.message) : undefined),
     h("td", {}, h("code", {}, json(info.status))),
     h("td", {}, settings),
-    h("td", {}, lock),
+    h("td", { class: "lock" }, lock),
     h("td", { class: "signals" }, h("pre", {}, signals)),
   );
 }
@@ -369,7 +370,14 @@ function tasksPage(app: App): () => void {
     body.replaceChildren(...[...app.tasks.tasks.values()].map((v) => taskRow(app, v)));
   };
   draw();
-  return app.tasks.onChange(draw);
+  // The signal stream is open only while this view is: over plain HTTP/1.1 a browser keeps at
+  // most 6 connections to the daemon, and every open stream holds one.
+  const off = app.tasks.onChange(draw);
+  app.tasks.start();
+  return () => {
+    off();
+    app.tasks.close();
+  };
 }
 
 // ---- #/fleet ----
@@ -475,7 +483,6 @@ async function start(): Promise<void> {
     }
   });
   app.programs.start();
-  app.tasks.start();
 
   let leave: (() => void) | undefined;
   const route = () => {

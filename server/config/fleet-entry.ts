@@ -5,3 +5,4 @@ export { ConfigError, loadConfigFile } from "./load.js";
 export { AmbiguousHostError, identifyHost } from "./host-identity.js";
 export { EXAMPLE_CONFIG_YAML } from "./example.js";
 export { parseConfig } from "./load.js";
+export { checkConfigFitsHost } from "./host-check.js";

@@ -21,6 +21,8 @@ export interface CorralConfig {
   metrics?: { listen: string };
   /** The web dashboard's listener (server/web). */
   web?: { listen: string };
+  /** OpenTelemetry export (server/telemetry). */
+  telemetry?: { endpoint: string; serviceName: string; traces: boolean; logs: boolean; metrics: boolean; metricsIntervalMs: number };
   /** In config order: start-all follows it, stop-all reverses it. */
   programs: ProgramConfig[];
   /** Absolute paths of task-type modules. */
@@ -135,6 +137,18 @@ function toCorralConfig(file: ConfigFile, order: string[], baseDir: string, host
     server: toServerConfig(file.server, baseDir),
     ...(file.metrics ? { metrics: { listen: file.metrics.listen } } : {}),
     ...(file.web ? { web: { listen: file.web.listen } } : {}),
+    ...(file.telemetry
+      ? {
+          telemetry: {
+            endpoint: file.telemetry.otlp_endpoint,
+            serviceName: file.telemetry.service_name,
+            traces: file.telemetry.traces,
+            logs: file.telemetry.logs,
+            metrics: file.telemetry.metrics,
+            metricsIntervalMs: file.telemetry.metrics_interval,
+          },
+        }
+      : {}),
     programs: orderedKeys(order, file.programs).map((name) => programConfig(name, file.programs[name], baseDir)),
     tasks: { modules: file.tasks.modules.map((module) => resolve(baseDir, module)) },
     hosts: orderedKeys(hostOrder, file.hosts).map((name) => toHostConfig(name, file.hosts[name], baseDir)),

@@ -17,7 +17,7 @@ import {
   stringMap,
   strictObject,
 } from "./values.js";
-import type { BackoffConfig, LogConfig, ProbeCheck, ProbeConfig, ProgramConfig } from "../core/process/types.js";
+import type { BackoffConfig, LogConfig, ProbeCheck, ProbeConfig, ProgramConfig, ResourceLimits } from "../core/process/types.js";
 import { streamNameProblems } from "../core/process/stream-names.js";
 
 const backoffSchema = strictObject({
@@ -103,6 +103,43 @@ const probeSchema = strictObject({
     return { ...timing, check: check() };
   });
 
+/** A size that must be more than 0 (a limit of 0 would be no limit at all, or none that lets anything run). */
+const positiveSize = (what: string) =>
+  parsedBy((input) => {
+    const parsed = parseByteSize(input, `${what} must be more than 0; leave it out for none`);
+    return parsed.ok && parsed.value === 0 ? { ok: false, rule: `must be more than 0 (leave ${what} out for no limit)` } : parsed;
+  });
+
+/** limits: what each run's cgroup allows (applied where the host has the controller, refused elsewhere: host-fit.ts). */
+const limitsSchema = strictObject({
+  memory: positiveSize("limits.memory").optional(),
+  cpu: z
+    .number({ error: (issue) => `expected a number of cores (e.g. 0.5, 1.5, 2), got ${describeValue(issue.input)}` })
+    .min(0.01, { error: "must be at least 0.01 (cores)" })
+    .max(4096, { error: "must be at most 4096 (cores)" })
+    .optional(),
+  pids: z
+    .int({ error: (issue) => `must be a whole number >= 1 (processes and threads), got ${describeValue(issue.input)}` })
+    .min(1, { error: "must be >= 1" })
+    .max(4_194_304, { error: "must be <= 4194304 (the kernel's pid_max limit)" })
+    .optional(),
+}).transform(
+  (limits): ResourceLimits => ({
+    ...(limits.memory !== undefined ? { memoryBytes: limits.memory } : {}),
+    ...(limits.cpu !== undefined ? { cpuCores: limits.cpu } : {}),
+    ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
+  }),
+);
+
+/** A user or group: a name (as in /etc/passwd, /etc/group) or a numeric id (a number, or its digits). */
+const ACCOUNT = /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|\d{1,10})$/;
+const account = (what: "user" | "group") => {
+  const rule = (input: unknown) => `expected a ${what} name or a numeric id (0-4294967294), got ${describeValue(input)}`;
+  return z.union([z.int().min(0).max(4_294_967_294), z.string().regex(ACCOUNT, { error: (issue) => rule(issue.input) })], {
+    error: (issue) => rule(issue.input),
+  });
+};
+
 const DEPENDENCY_CONDITIONS = ["started", "ready", "completed", "completed_successfully"] as const;
 
 /** depends_on: {db: ready, migrate: completed_successfully}, or a list of names (condition started). */
@@ -166,8 +203,23 @@ export const programSchema = strictObject({
   custom_streams: z.array(z.string()).default([]),
   /** gaffer's detach: the daemon's shutdown leaves the run running for the next daemon to adopt. */
   detach: z.boolean().default(false),
+  limits: limitsSchema.optional(),
+  /** PM2's max_memory_restart: restart the run when its tree's RSS passes this (sampled; works without cgroup controllers). */
+  max_memory: positiveSize("max_memory").optional(),
+  /** Run as this user (name or uid; gaffer's uid): the daemon must run as root. */
+  user: account("user").optional(),
+  /** gaffer's spelling of user: a numeric uid (or a name). */
+  uid: account("user").optional(),
+  /** The group (name or gid; default: the user's primary group). Needs user or uid. */
+  gid: account("group").optional(),
 })
   .check((ctx) => {
+    if (ctx.value.user !== undefined && ctx.value.uid !== undefined) {
+      ctx.issues.push({ code: "custom", message: "give user or uid, not both (they say the same thing)", input: ctx.value.uid, path: ["uid"] });
+    }
+    if (ctx.value.gid !== undefined && ctx.value.user === undefined && ctx.value.uid === undefined) {
+      ctx.issues.push({ code: "custom", message: "needs user (or uid): the group of which user?", input: ctx.value.gid, path: ["gid"] });
+    }
     if (ctx.value.max_restarts > 0 && ctx.value.restart_window === 0) {
       ctx.issues.push({ code: "custom", message: "must be more than 0 when max_restarts is set", input: 0, path: ["restart_window"] });
     }
@@ -201,8 +253,16 @@ export const programSchema = strictObject({
       ...(program.redirect_output.length > 0 ? { redirectOutput: program.redirect_output } : {}),
       ...(program.custom_streams.length > 0 ? { customStreams: program.custom_streams } : {}),
       ...(program.detach ? { detach: true } : {}),
+      ...(program.limits !== undefined && Object.keys(program.limits).length > 0 ? { limits: program.limits } : {}),
+      ...(program.max_memory !== undefined ? { maxMemoryBytes: program.max_memory } : {}),
+      ...runAsOf(program.user ?? program.uid, program.gid, program.user === undefined && program.uid !== undefined),
     }),
   );
+
+function runAsOf(user: string | number | undefined, group: string | number | undefined, asUid: boolean): Pick<ProgramConfig, "runAs"> {
+  if (user === undefined) return {};
+  return { runAs: { user: String(user), ...(group !== undefined ? { group: String(group) } : {}), ...(asUid ? { key: "uid" as const } : {}) } };
+}
 
 /** The program named `name` with these settings; a relative (or absent) cwd is resolved against baseDir. */
 export function programConfig(name: string, settings: ProgramSettings, baseDir: string): ProgramConfig {

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import {
   describeValue,
+  duration,
   parseAddress,
   parseByteSize,
   parsedBy,
@@ -143,6 +144,16 @@ export const configSchema = strictObject({
   /** The web dashboard (Connect protocol + one page); beyond loopback like server.listen: only with server.tls and server.auth. */
   web: strictObject({
     listen: parsedBy(parseAddress),
+  }).optional(),
+  /** OpenTelemetry export over OTLP/HTTP: RPC traces (default on), events as logs and program metrics (opt-in). */
+  telemetry: strictObject({
+    /** The collector's OTLP/HTTP base URL; /v1/traces, /v1/logs and /v1/metrics are appended. */
+    otlp_endpoint: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an http(s) URL, e.g. "http://127.0.0.1:4318"' }),
+    service_name: z.string().min(1, { error: "must not be empty" }).default("corral"),
+    traces: z.boolean().default(true),
+    logs: z.boolean().default(false),
+    metrics: z.boolean().default(false),
+    metrics_interval: duration("10s"),
   }).optional(),
   // null: a `programs:` key whose entries are all commented out.
   programs: z

@@ -55,6 +55,8 @@ function grpcLabels(method: CalledMethod): { grpc_type: string; grpc_service: st
 
 /** Why a run ended, as the exits counter's reason label. */
 function exitReason(detail: Extract<JournalEvent["detail"], { kind: "processExited" }>): string {
+  if (detail.limit === "limits.memory") return "oom_killed";
+  if (detail.limit === "max_memory") return "max_memory";
   if (detail.signal === "SIGKILL" && !detail.expected) return "killed";
   if (detail.signal !== undefined) return "signal";
   return detail.exitCode === 0 ? "exit_zero" : "exit_nonzero";
@@ -92,7 +94,7 @@ export class Metrics {
     const programLabels = ["program", "host"];
     this.exits = new Counter({
       name: "corral_program_exits_total",
-      help: "runs that ended, by reason (exit_zero, exit_nonzero, signal, killed, spawn_failed) and whether corral caused it",
+      help: "runs that ended, by reason (exit_zero, exit_nonzero, signal, killed, oom_killed, max_memory, spawn_failed) and whether corral caused it",
       labelNames: [...programLabels, "reason", "expected"],
       registers: [r],
     });

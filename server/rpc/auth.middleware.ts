@@ -16,6 +16,14 @@ export interface AuthMiddlewareOptions {
 
 const LOCAL_SOCKET: Identity = { name: "local-socket", kind: "local-socket", role: "admin" };
 
+/** Metadata key carrying the authenticated caller's name to the services (a lock's holder); a client's own value is replaced. */
+export const CALLER_KEY = "x-corral-caller";
+
+/** The caller's name as the audit log has it (token name, certificate subject, "local-socket", "anonymous"). */
+export function callerOf(context: CallContext): string | undefined {
+  return context.metadata.get(CALLER_KEY);
+}
+
 function codeOf(error: unknown, aborted: boolean): string {
   if (isAbortError(error) || aborted) return "CANCELLED";
   return statusName(toServerError(error).code);
@@ -29,6 +37,8 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
   ): AsyncGenerator<Response, Response | void, undefined> {
     const method = call.method.path;
     const needed = requirementOf(method);
+    // Only this middleware says who the caller is.
+    context.metadata.delete(CALLER_KEY);
     let identity: Identity;
     if (authenticator === undefined) {
       identity = LOCAL_SOCKET;
@@ -46,6 +56,7 @@ export function authMiddleware(options: AuthMiddlewareOptions) {
         throw mapped;
       }
     }
+    context.metadata.set(CALLER_KEY, identity.name);
     if (!roleAllows(identity.role, needed)) {
       // An anonymous caller is one only because server.auth is not set: say which setting to change.
       const why =

@@ -70,6 +70,7 @@ export function eventToProto(event: JournalEvent): Event {
             uptime: msToDuration(detail.uptimeMs),
             reason: detail.reason ?? "",
             stderrTail: [...(detail.stderrTail ?? [])],
+            limit: detail.limit ?? "",
           },
         },
       });
@@ -93,6 +94,20 @@ export function eventToProto(event: JournalEvent): Event {
       return create(EventSchema, {
         ...base,
         detail: { case: "taskRestored", value: { task: detail.task, type: detail.type, started: detail.started, message: detail.message } },
+      });
+    case "limitExceeded":
+      return create(EventSchema, {
+        ...base,
+        detail: {
+          case: "limitExceeded",
+          value: {
+            limit: detail.limit,
+            limitBytes: BigInt(detail.limitBytes),
+            observedBytes: BigInt(Math.max(0, Math.round(detail.observedBytes))),
+            oomKills: detail.oomKills,
+            message: detail.message,
+          },
+        },
       });
   }
 }

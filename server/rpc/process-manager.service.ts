@@ -8,6 +8,7 @@ import type { StdStreamName } from "../core/process/types.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessManager } from "../core/process/manager.js";
 import type { CgroupSupport } from "../core/os/cgroup.js";
+import type { HostCapabilities } from "../core/process/host-fit.js";
 import { durationToMs, logStreamFromProto, requireName, selectorFromProto, startWaitFromProto, stopWaitFromProto, uint64ToNumber } from "./convert.js";
 import { logChunkToProto, watchItemToProto } from "./event-to-proto.js";
 import { processToProto, programResultToProto, shutdownToProto } from "./process-to-proto.js";
@@ -19,6 +20,7 @@ export type ProcessManagerCore = Pick<
   | "journal"
   | "hostName"
   | "containment"
+  | "host"
   | "list"
   | "get"
   | "start"
@@ -185,7 +187,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         programs: manager.list().length,
         lastEventSeq: BigInt(manager.journal.lastSeq),
         allowAdhoc: facts.allowAdhoc,
-        containment: containmentToProto(manager.containment),
+        containment: containmentToProto(manager.containment, manager.host),
       };
     },
 
@@ -210,8 +212,10 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
   };
 }
 
-function containmentToProto(support: CgroupSupport) {
+function containmentToProto(support: CgroupSupport, host: HostCapabilities) {
   return {
+    unavailableControllers: Object.fromEntries(Object.entries(support.unavailable).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    userSwitching: host.euid === 0 && host.setpriv !== undefined,
     cgroups: support.mode !== "none",
     cgroupMount: support.mount,
     cgroupRoot: support.root,

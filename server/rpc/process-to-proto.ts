@@ -77,6 +77,13 @@ export function programSpecToProto(config: ProgramConfig): ProgramSpec {
     redirectOutput: config.redirectOutput ?? [],
     customStreams: config.customStreams ?? [],
     detach: config.detach === true,
+    limits:
+      config.limits === undefined
+        ? undefined
+        : { memory: BigInt(config.limits.memoryBytes ?? 0), cpu: config.limits.cpuCores ?? 0, pids: config.limits.pids ?? 0 },
+    maxMemory: BigInt(config.maxMemoryBytes ?? 0),
+    user: config.runAs?.user ?? "",
+    group: config.runAs?.group ?? "",
   });
 }
 

@@ -87,6 +87,17 @@ export function programInputFromSpec(spec: ProgramSpec): Record<string, unknown>
   put("redirect_output", [...spec.redirectOutput], spec.redirectOutput.length > 0);
   put("custom_streams", [...spec.customStreams], spec.customStreams.length > 0);
   put("detach", spec.detach, spec.detach);
+  if (spec.limits) {
+    const limits: Record<string, unknown> = {};
+    if (spec.limits.memory !== 0n) limits.memory = Number(spec.limits.memory);
+    if (spec.limits.cpu !== 0) limits.cpu = spec.limits.cpu;
+    if (spec.limits.pids !== 0) limits.pids = spec.limits.pids;
+    input.limits = limits;
+  }
+  put("max_memory", Number(spec.maxMemory), spec.maxMemory !== 0n);
+  // Numeric: an id (uid, gid), as the config file would hold it.
+  put("user", /^\d+$/.test(spec.user) ? Number(spec.user) : spec.user, spec.user !== "");
+  put("gid", /^\d+$/.test(spec.group) ? Number(spec.group) : spec.group, spec.group !== "");
   if (spec.readiness) input.readiness = probeInput(spec.readiness, "readiness");
   if (spec.liveness) input.liveness = probeInput(spec.liveness, "liveness");
   put(

@@ -46,6 +46,8 @@ export interface RpcServerOptions {
   monitor?: ProcessMonitorCore;
   /** Told the method, status code and duration of every call (for metrics). */
   onCall?: CallObserver;
+  /** Runs outermost around every call, gRPC and Connect alike (OpenTelemetry spans). */
+  tracing?: ServerMiddleware;
   home: string;
   socketPath: string;
   /** Extra TCP listeners, "host:port"; beyond loopback only with TLS and auth, or insecure. Port 0 picks one. */
@@ -137,7 +139,10 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
       authMiddleware({ authenticator: auth, audit }),
       streamLimiter.middleware,
       errorMiddleware as ServerMiddleware,
-    ].reduce<ServerMiddleware>((outer, inner) => composeServerMiddleware(outer, inner), terminator.middleware);
+    ].reduce<ServerMiddleware>(
+      (outer, inner) => composeServerMiddleware(outer, inner),
+      options.tracing ? composeServerMiddleware(options.tracing, terminator.middleware) : terminator.middleware,
+    );
   const tcpChain = chain(authenticator);
   const unixChain = chain(undefined);
   const servers: Server[] = [];

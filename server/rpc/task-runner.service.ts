@@ -10,6 +10,7 @@ import type { SignalWatchItem } from "../core/task/signal-bus.js";
 import type { JsonValue, TaskSnapshot, TaskState, TaskTypeEntry } from "../core/task/types.js";
 import { durationToMs, requireName, uint64ToNumber } from "./convert.js";
 import { gapToProto } from "./event-to-proto.js";
+import { callerOf } from "./auth.middleware.js";
 
 export type TaskRunnerService = ServiceImplementation<typeof TaskRunnerDefinition>;
 
@@ -42,6 +43,7 @@ export function taskToProto(task: TaskSnapshot): TaskInfo {
     hasPendingSettings: task.hasPendingSettings,
     status: valueFromJson(task.status),
     locked: task.locked,
+    lockHolder: task.lockHolder ?? "",
     createdAt: timestampFromDate(task.createdAt),
     startedAt: task.startedAt ? timestampFromDate(task.startedAt) : undefined,
     finishedAt: task.finishedAt ? timestampFromDate(task.finishedAt) : undefined,
@@ -165,6 +167,7 @@ export function createTaskRunnerService(runner: TaskRunner): TaskRunnerService {
         token: request.token,
         leaseMs: durationToMs(request.lease, "lease"),
         signal: context.signal,
+        holder: callerOf(context),
       });
       return { granted: grant.granted, token: grant.token, expiresAt: grant.expiresAt ? timestampFromDate(grant.expiresAt) : undefined };
     },
@@ -178,8 +181,8 @@ export function createTaskRunnerService(runner: TaskRunner): TaskRunnerService {
     },
 
     async isLocked(request) {
-      const { locked, expiresAt } = runner.isLocked(requireName(request.name));
-      return { locked, expiresAt: expiresAt ? timestampFromDate(expiresAt) : undefined };
+      const { locked, expiresAt, holder } = runner.isLocked(requireName(request.name));
+      return { locked, expiresAt: expiresAt ? timestampFromDate(expiresAt) : undefined, holder: holder ?? "" };
     },
 
     async *watchSignals(request, context) {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { repoRoot, startTestDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { corral, corralBin } from "../helpers/cli.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
@@ -81,17 +81,17 @@ describe("corral task CLI", () => {
   });
 
   test("watch streams signals as JSON lines until interrupted", async () => {
-    const child = spawn(process.execPath, [corralBin, "task", "watch", "w1", "--json"], {
+    // --after 0: w1's signals held so far first, then live ones, so it does not matter whether the
+    // watch is subscribed before the task runs (a live-only watch needed a sleep to be in time).
+    const child = spawn(process.execPath, [corralBin, "task", "watch", "w1", "--json", "--after", "0"], {
       env: { ...process.env, CORRAL_ADDRESS: daemon.address },
       stdio: ["ignore", "pipe", "pipe"],
     });
     try {
       let out = "";
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      await new Promise((resolve) => setTimeout(resolve, 700)); // the watch is subscribed
       await run("create", "w1", "quick", "--start");
-      const deadline = Date.now() + 15_000;
-      while (!out.includes('"completed"') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => out.includes('"completed"'), 15_000, "the watch to print w1's completion");
       const signals = out
         .trim()
         .split("\n")

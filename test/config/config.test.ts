@@ -81,7 +81,9 @@ test("an empty file, and an empty programs map, are valid configs with no progra
 test("every key of a full config maps to the core's camelCase, ms and absolute-path form", () => {
   const config = parse(`
 server: {listen: ["127.0.0.1:7070", "[::1]:7071"], allow_adhoc: true, logs: {max_total: 2GiB}}
-metrics: {listen: "0.0.0.0:9464"}
+metrics: {listen: "127.0.0.2:9464"}
+web: {listen: "127.0.0.1:7071"}
+telemetry: {otlp_endpoint: "http://127.0.0.1:4318", service_name: lab, logs: true, metrics: true, metrics_interval: 30s}
 programs:
   db:
     command: ["postgres", "-D", "data"]
@@ -110,7 +112,17 @@ tasks: {modules: ["./tasks/calibration.js", "/opt/tasks/x.js"]}
     logs: { maxTotalBytes: 2 * 2 ** 30 },
     streams: { maxPerConnection: 256, maxTotal: 1024 },
   });
-  assert.deepEqual(config.metrics, { listen: "0.0.0.0:9464" });
+  // Beyond loopback only with server.tls and server.auth (test/rpc/metrics-tls.test.ts).
+  assert.deepEqual(config.metrics, { listen: "127.0.0.2:9464" });
+  assert.deepEqual(config.web, { listen: "127.0.0.1:7071" });
+  assert.deepEqual(config.telemetry, {
+    endpoint: "http://127.0.0.1:4318",
+    serviceName: "lab",
+    traces: true,
+    logs: true,
+    metrics: true,
+    metricsIntervalMs: 30_000,
+  });
   assert.deepEqual(config.tasks.modules, ["/srv/app/tasks/calibration.js", "/opt/tasks/x.js"]);
   assert.deepEqual(config.programs[0], {
     name: "db",

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { EventJournal } from "../../server/core/process/journal.js";
 import type { LogChunk } from "../../server/core/process/types.js";
-import { program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
+import { program, sh, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 describe("logs", () => {
   test("stdout and stderr go to their own files; read by offset and by last N lines", async () => {
@@ -99,7 +99,9 @@ describe("logs", () => {
     const f = startManager([program("both", sh("echo early-out; echo early-err >&2; sleep 0.3; echo late-out; echo late-err >&2; sleep 30"))]);
     try {
       await f.manager.start("both");
-      await sleep(150);
+      // The early lines are on disk, so the tail (not the live follow) is what delivers them.
+      const written = async (stream: "stdout" | "stderr", text: string) => (await f.manager.readLogs("both", { stream })).chunk.data.toString().includes(text);
+      await waitUntil(async () => (await written("stdout", "early-out")) && (await written("stderr", "early-err")), 10_000, "the early lines to be written");
       const abort = new AbortController();
       const seen = new Set<string>();
       for await (const chunk of f.manager.followLogs("both", { tailLines: 5, signal: abort.signal })) {
@@ -194,13 +196,15 @@ describe("events", () => {
     try {
       const abort = new AbortController();
       const got: string[] = [];
+      // From the journal's last event on: the start's events come whether or not the watch is
+      // already waiting when they are published (a live-only watch needed a sleep to be in time).
+      const afterSeq = f.manager.journal.lastSeq;
       const watching = (async () => {
-        for await (const item of f.manager.watchEvents({ liveOnly: true, programs: ["late"], signal: abort.signal })) {
+        for await (const item of f.manager.watchEvents({ afterSeq, programs: ["late"], signal: abort.signal })) {
           if ("event" in item && item.event.detail.kind === "stateChanged") got.push(item.event.detail.to);
           if (got.includes("RUNNING")) abort.abort();
         }
       })();
-      await sleep(50);
       await f.manager.start("late");
       await waitUntil(() => got.includes("RUNNING"), 3000, "RUNNING event");
       await watching;

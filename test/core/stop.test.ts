@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { groupMembers, readStat } from "../../server/core/os/proc.js";
-import { isAlive, openFdCount, program, sh, sleep, startManager, waitForState, waitUntil } from "../helpers/core.js";
+import { KILL_WAIT_MS } from "../../server/core/os/group-stop.js";
+import { isAlive, openFdCount, program, sh, startManager, waitForState, waitUntil } from "../helpers/core.js";
 
 /** A leader ignoring SIGTERM that forks two grandchildren (and one great-grandchild) that ignore it too. */
 const STUBBORN_TREE = sh(`
@@ -42,11 +43,11 @@ describe("stop", () => {
     const f = startManager([program("polite", sh("trap 'echo bye; exit 0' INT; while :; do sleep 0.02; done"), { stopSignal: "SIGINT", startsecsMs: 200 })]);
     try {
       await f.manager.start("polite");
-      const t0 = performance.now();
       const { process: p } = await f.manager.stop("polite");
-      assert.ok(performance.now() - t0 < 1000);
       assert.equal(p.state, "STOPPED");
+      // Its own exit on the stop signal (a SIGKILL after stop_timeout would show as exitSignal).
       assert.equal(p.run?.exitCode, 0);
+      assert.equal(p.run?.exitSignal, undefined);
       const out = readFileSync(join(f.home, "logs", "polite.stdout.log"), "utf8");
       assert.match(out, /bye/);
     } finally {
@@ -85,8 +86,10 @@ describe("stop", () => {
       assert.equal(p.run?.exitSignal, "SIGKILL");
       assert.deepEqual(survivors, []);
       assert.equal(readStat(Number(memberText))?.state, "Z", "the member is a zombie its holder has not reaped");
-      // Waiting for the zombie to be reaped took stop_timeout + the 2 s SIGKILL confirmation.
-      assert.ok(took < 1500, `stop took ${Math.round(took)} ms with stop_timeout 150 ms`);
+      // Waiting for the zombie to be reaped takes at least stop_timeout + the whole SIGKILL
+      // confirmation window (the wait polls until that deadline): the bound is that schedule, not
+      // a guess at how fast a loaded machine stops a process.
+      assert.ok(took < 150 + KILL_WAIT_MS, `stop took ${Math.round(took)} ms: it waited out the SIGKILL confirmation (${KILL_WAIT_MS} ms) for the zombie`);
     } finally {
       if (holderPid > 0) process.kill(holderPid, "SIGKILL");
       await f.close();
@@ -119,7 +122,8 @@ describe("stop", () => {
   test("100 programs start and stop concurrently, reach the right states and leak nothing", async () => {
     const programs = Array.from({ length: 100 }, (_, i) => program(`p${i}`, ["sleep", "300"], { labels: { batch: i % 2 ? "odd" : "even" } }));
     // One program is slow to stop: it must not delay the others.
-    programs.push(program("slowpoke", STUBBORN_TREE, { stopTimeoutMs: 3000, startsecsMs: 200 }));
+    // Its stop_timeout outlasts any stop of the others on a loaded machine; the test kills it once checked.
+    programs.push(program("slowpoke", STUBBORN_TREE, { stopTimeoutMs: 120_000, startsecsMs: 200 }));
     const f = startManager(programs);
     try {
       const fdsBefore = openFdCount();
@@ -131,21 +135,22 @@ describe("stop", () => {
         "all RUNNING",
       );
 
+      const slowpoke = f.manager.get("slowpoke").run!.pid;
       const slowStop = f.manager.stop("slowpoke");
-      const t0 = performance.now();
       const stopped = await f.manager.stopAll({ matchLabels: { batch: "odd" } });
-      const oddTook = performance.now() - t0;
       assert.equal(stopped.length, 50);
       assert.ok(stopped.every((r) => r.ok && r.process.state === "STOPPED"));
-      assert.ok(oddTook < 2500, `the slow stop delayed the others (${oddTook} ms)`);
+      // The others were done while the slow stop still waited for its stop_timeout.
+      assert.equal(f.manager.get("slowpoke").state, "STOPPING", "the slow stop delayed the others");
+      process.kill(-slowpoke, "SIGKILL");
       assert.equal(f.manager.list({ matchLabels: { batch: "even" } }).filter((p) => p.state === "RUNNING").length, 50);
 
       const rest = await f.manager.stopAll();
       assert.ok(rest.every((r) => r.ok && r.process.state === "STOPPED"));
       await slowStop;
       for (const p of f.manager.list()) assert.ok(!isAlive(p.run!.pid), `${p.name} pid ${p.run!.pid} alive`);
-      await sleep(50);
-      assert.ok(openFdCount() <= fdsBefore + 2, `fds grew from ${fdsBefore} to ${openFdCount()}`);
+      // The children's pipes close as their exits are handled: waited for, not slept on.
+      await waitUntil(() => openFdCount() <= fdsBefore + 2, 10_000, `fds to go back from ${openFdCount()} to ${fdsBefore} (+2)`);
       const timersAfter = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
       assert.ok(timersAfter <= resourcesBefore + 1, `timers grew from ${resourcesBefore} to ${timersAfter}`);
     } finally {

@@ -16,7 +16,7 @@ export function chromiumPath(): string | undefined {
   return CANDIDATES.find((path) => existsSync(path));
 }
 
-/** Why a browser test cannot run here, or false (.ci/run installs chromium). */
+/** Why a browser test cannot run here, or false (npm test installs chromium: scripts/install-system-tools.sh). */
 export function browserMissing(): string | false {
   return chromiumPath() === undefined ? "no chromium found (apt-get install --no-install-recommends chromium, or set CORRAL_CHROMIUM)" : false;
 }

@@ -34,11 +34,16 @@ const ALLOWED = [
   /^dist\/gen\/ts\/.+\.(js|d\.ts)$/,
   /^dist\/client\/ts\/.+\.(js|d\.ts)$/,
   /^dist\/client\/cli\/[^/]+\.bundle\.mjs$/,
+  // The web dashboard's page (bundled: its connect-web and protobuf-es are inside app.js).
+  /^dist\/client\/web\/(index\.html|app\.js|app\.css)$/,
 ];
 const REQUIRED = [
   "bin/corral.js",
   "dist/client/cli/main.bundle.mjs",
   "dist/client/cli/config-loader.bundle.mjs",
+  "dist/client/web/index.html",
+  "dist/client/web/app.js",
+  "dist/client/web/app.css",
   "dist/server/main.js",
   "dist/client/ts/index.js",
   "dist/client/ts/index.d.ts",

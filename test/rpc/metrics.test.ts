@@ -36,7 +36,7 @@ const SAMPLE_LINE = new RegExp(
 );
 const COMMENT_LINE = /^# (?:HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (?:counter|gauge|histogram|summary|untyped))$/;
 
-/** Why the promtool test cannot run here, or false (.ci/run installs Debian's prometheus package). */
+/** Why the promtool test cannot run here, or false (npm test installs Debian's prometheus package: scripts/install-system-tools.sh). */
 function promtoolMissing(): string | false {
   return spawnSync("promtool", ["--version"]).status === 0 ? false : "promtool is not installed (apt-get install prometheus)";
 }

@@ -14,7 +14,8 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema, ResourceInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { ProcessManager, ProcessState, StopWait } from "../../gen/ts/corral/v1/process_manager_pb.js";
-import { startTestDaemon, waitUntil, webUrl, type TestDaemon } from "../helpers/daemon.js";
+import { TaskRunner } from "../../gen/ts/corral/v1/task_runner_pb.js";
+import { repoRoot, startTestDaemon, waitUntil, webUrl, type TestDaemon } from "../helpers/daemon.js";
 import { makeTestPki, type TestPki } from "../helpers/pki.js";
 
 describe("the web endpoint's Connect protocol, over HTTPS with tokens and client certificates", () => {
@@ -44,6 +45,7 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
         audit_log: join(dir, "audit.log"),
         streams: { max_per_connection: 2, max_total: 8 },
       },
+      tasks: { modules: [join(repoRoot, "dist/test/fixtures/tasks.js")] },
       programs: {
         one: { command: ["sleep", "600"], startsecs: "0s", stop_timeout: "2s" },
         two: { command: ["sleep", "600"], startsecs: "0s", stop_timeout: "2s" },
@@ -59,7 +61,10 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
   });
 
   /** A client on its own HTTP/2 session, with a token, a client certificate, or nothing. */
-  function client(auth: { token?: string; cert?: { cert: Buffer; key: Buffer } } = {}): { pm: Client<typeof ProcessManager> } {
+  function client(auth: { token?: string; cert?: { cert: Buffer; key: Buffer } } = {}): {
+    pm: Client<typeof ProcessManager>;
+    tr: Client<typeof TaskRunner>;
+  } {
     const transport = createConnectTransport({
       baseUrl: url,
       httpVersion: "2",
@@ -74,7 +79,7 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
           ]
         : [],
     });
-    return { pm: createClient(ProcessManager, transport) };
+    return { pm: createClient(ProcessManager, transport), tr: createClient(TaskRunner, transport) };
   }
 
   async function connectError(call: Promise<unknown>): Promise<ConnectError> {
@@ -145,6 +150,37 @@ describe("the web endpoint's Connect protocol, over HTTPS with tokens and client
     await operator.pm.stopProcess({ name: "two", wait: StopWait.STOPPED });
     const { process } = await daemon.client.processManager.getProcess({ name: "two" });
     assert.equal(process?.state, ProcessState.STOPPED);
+  });
+
+  test("a task's lock names its holder as the daemon identified the caller (the token's name), never the token", async () => {
+    await daemon.client.taskRunner.createTask({ name: "held", type: "counter" });
+    const operator = client({ token: tokens.operator });
+    const grant = await operator.tr.lock({ name: "held" });
+    assert.equal(grant.granted, true);
+    const { task } = await daemon.client.taskRunner.getTask({ name: "held" });
+    assert.equal(task?.lockHolder, "otto");
+    assert.equal((await operator.tr.isLocked({ name: "held" })).holder, "otto");
+    // A client's own claim to be someone is replaced by the daemon's.
+    await operator.tr.unlock({ name: "held", token: grant.token });
+    const spoofed = createClient(
+      TaskRunner,
+      createConnectTransport({
+        baseUrl: url,
+        httpVersion: "2",
+        nodeOptions: { ca },
+        interceptors: [
+          (next) => (request) => {
+            request.header.set("authorization", `Bearer ${tokens.operator}`);
+            request.header.set("x-corral-caller", "admin-in-disguise");
+            return next(request);
+          },
+        ],
+      }),
+    );
+    await spoofed.lock({ name: "held" });
+    assert.equal((await daemon.client.taskRunner.getTask({ name: "held" })).task?.lockHolder, "otto");
+    await daemon.client.taskRunner.forceUnlock({ name: "held" });
+    assert.equal((await daemon.client.taskRunner.getTask({ name: "held" })).task?.lockHolder, "", "no holder once unlocked");
   });
 
   test("a client certificate mapped to a role identifies the caller like a token", async () => {

@@ -160,6 +160,10 @@ describe("web dashboard in a browser", { skip }, () => {
       "settings step 5 applied",
     );
     await page.waitForFunction(() => /"step":5/.test(document.querySelector('tr[data-task="count"] td:nth-child(4)')?.textContent ?? ""));
+    // The lock and its holder, live (the locked signal): this test's client is on the Unix socket.
+    await tr.lock({ name: "count" });
+    await page.waitForFunction(() => document.querySelector('tr[data-task="count"] td.lock')?.textContent === "locked by local-socket");
+    await tr.forceUnlock({ name: "count" });
     await page.screenshot({ path: join(shots, "tasks-operator.png"), fullPage: true });
     await page.context().close();
     await tr.stopTask({ name: "count" });

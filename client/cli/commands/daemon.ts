@@ -33,6 +33,8 @@ export async function info(ctx: CliContext, args: string[]): Promise<number> {
     ["last event", `#${serverInfo.lastEventSeq}`],
     ["ad-hoc programs", serverInfo.allowAdhoc ? "allowed" : "not allowed"],
     ["containment", serverInfo.containment?.description || "-"],
+    ...Object.entries(serverInfo.containment?.unavailableControllers ?? {}).map(([controller, why]) => [`no ${controller} limits`, why]),
+    ["run as other users", serverInfo.containment?.userSwitching ? "yes (user/uid/gid)" : "no (the daemon does not run as root, or has no setpriv)"],
   ];
   const width = Math.max(...rows.map(([key]) => key!.length)) + 1;
   ctx.out(rows.map(([key, value]) => `${`${key}:`.padEnd(width)}  ${value}\n`).join(""));

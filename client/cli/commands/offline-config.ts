@@ -1,5 +1,6 @@
 // `corral check FILE` (validate a config with no daemon: every problem with file:line:col, the
-// dependency graph included; exit 0 or 2) and `corral init [FILE]` (write the built-in example).
+// dependency graph included, and what this host cannot give: limits, users; exit 0 or 2) and
+// `corral init [FILE]` (write the built-in example).
 // Both load the server's config code lazily (bundled on its own, like multi-host mode).
 import { writeFile } from "node:fs/promises";
 import { parseCommand } from "../args.js";
@@ -14,11 +15,13 @@ const configCode = () => import("../../../server/config/fleet-entry.js");
 export async function check(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand("check", args);
   if (positionals.length === 0) throw new UsageError("give one or more config files", "check");
-  const { ConfigError, loadConfigFile } = await configCode();
+  const { ConfigError, loadConfigFile, checkConfigFitsHost } = await configCode();
   let failed = false;
   for (const file of positionals) {
     try {
       const config = await loadConfigFile(file);
+      // Limits and users as this host can give them (the daemon checks the same at load).
+      checkConfigFitsHost(config, file);
       const hosts = config.hosts.length > 0 ? `, ${config.hosts.length} host(s)` : "";
       // --json: one object per file: {file, ok, programs, hosts, problems: [{file, line, column, field, rule}]}.
       if (values.json) process.stdout.write(jsonOut({ file, ok: true, programs: config.programs.length, hosts: config.hosts.length, problems: [] }));

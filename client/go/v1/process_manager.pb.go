@@ -577,7 +577,17 @@ type ProgramSpec struct {
 	CustomStreams []string `protobuf:"bytes,32,rep,name=custom_streams,json=customStreams,proto3" json:"custom_streams,omitempty"`
 	// gaffer's detach: the daemon's shutdown leaves the run running (the next daemon adopts it);
 	// an explicit stop still stops it.
-	Detach        bool `protobuf:"varint,33,opt,name=detach,proto3" json:"detach,omitempty"`
+	Detach bool `protobuf:"varint,33,opt,name=detach,proto3" json:"detach,omitempty"`
+	// Written into each run's cgroup before it starts; a daemon whose host lacks a limit's cgroup
+	// v2 controller refuses the program (INVALID_ARGUMENT naming the field and why).
+	Limits *ResourceLimits `protobuf:"bytes,34,opt,name=limits,proto3" json:"limits,omitempty"`
+	// Bytes: the run is restarted when its process tree's RSS (sampled every second) passes this
+	// (PM2's max_memory_restart); needs no cgroup controller. 0: off.
+	MaxMemory uint64 `protobuf:"varint,35,opt,name=max_memory,json=maxMemory,proto3" json:"max_memory,omitempty"`
+	// Run as this user: a name (/etc/passwd) or a numeric uid. Needs a daemon running as root.
+	User string `protobuf:"bytes,36,opt,name=user,proto3" json:"user,omitempty"`
+	// With user: the group (a name or a numeric gid); empty: the user's primary group.
+	Group         string `protobuf:"bytes,37,opt,name=group,proto3" json:"group,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -787,6 +797,98 @@ func (x *ProgramSpec) GetDetach() bool {
 	return false
 }
 
+func (x *ProgramSpec) GetLimits() *ResourceLimits {
+	if x != nil {
+		return x.Limits
+	}
+	return nil
+}
+
+func (x *ProgramSpec) GetMaxMemory() uint64 {
+	if x != nil {
+		return x.MaxMemory
+	}
+	return 0
+}
+
+func (x *ProgramSpec) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *ProgramSpec) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+// ResourceLimits are a run's cgroup limits; 0 (or unset) means no limit.
+type ResourceLimits struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bytes (memory.max); over it the kernel's OOM killer ends the run (its whole cgroup).
+	Memory uint64 `protobuf:"varint,1,opt,name=memory,proto3" json:"memory,omitempty"`
+	// Cores' worth of CPU time (cpu.max: 1.5 is 150 ms per 100 ms period).
+	Cpu float64 `protobuf:"fixed64,2,opt,name=cpu,proto3" json:"cpu,omitempty"`
+	// Processes and threads together (pids.max).
+	Pids          uint32 `protobuf:"varint,3,opt,name=pids,proto3" json:"pids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceLimits) Reset() {
+	*x = ResourceLimits{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceLimits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceLimits) ProtoMessage() {}
+
+func (x *ResourceLimits) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceLimits.ProtoReflect.Descriptor instead.
+func (*ResourceLimits) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ResourceLimits) GetMemory() uint64 {
+	if x != nil {
+		return x.Memory
+	}
+	return 0
+}
+
+func (x *ResourceLimits) GetCpu() float64 {
+	if x != nil {
+		return x.Cpu
+	}
+	return 0
+}
+
+func (x *ResourceLimits) GetPids() uint32 {
+	if x != nil {
+		return x.Pids
+	}
+	return 0
+}
+
 // ProbeSpec is a readiness or liveness check, run every period.
 type ProbeSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -819,7 +921,7 @@ type ProbeSpec struct {
 
 func (x *ProbeSpec) Reset() {
 	*x = ProbeSpec{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[1]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +933,7 @@ func (x *ProbeSpec) String() string {
 func (*ProbeSpec) ProtoMessage() {}
 
 func (x *ProbeSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[1]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +946,7 @@ func (x *ProbeSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeSpec.ProtoReflect.Descriptor instead.
 func (*ProbeSpec) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{1}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ProbeSpec) GetCheck() isProbeSpec_Check {
@@ -975,7 +1077,7 @@ type ExecProbe struct {
 
 func (x *ExecProbe) Reset() {
 	*x = ExecProbe{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[2]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1089,7 @@ func (x *ExecProbe) String() string {
 func (*ExecProbe) ProtoMessage() {}
 
 func (x *ExecProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[2]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1102,7 @@ func (x *ExecProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecProbe.ProtoReflect.Descriptor instead.
 func (*ExecProbe) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{2}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExecProbe) GetCommand() []string {
@@ -1023,7 +1125,7 @@ type LogProbe struct {
 
 func (x *LogProbe) Reset() {
 	*x = LogProbe{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[3]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1137,7 @@ func (x *LogProbe) String() string {
 func (*LogProbe) ProtoMessage() {}
 
 func (x *LogProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[3]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1150,7 @@ func (x *LogProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogProbe.ProtoReflect.Descriptor instead.
 func (*LogProbe) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{3}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LogProbe) GetPattern() string {
@@ -1078,7 +1180,7 @@ type GrpcProbe struct {
 
 func (x *GrpcProbe) Reset() {
 	*x = GrpcProbe{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[4]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1192,7 @@ func (x *GrpcProbe) String() string {
 func (*GrpcProbe) ProtoMessage() {}
 
 func (x *GrpcProbe) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[4]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1205,7 @@ func (x *GrpcProbe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrpcProbe.ProtoReflect.Descriptor instead.
 func (*GrpcProbe) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{4}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GrpcProbe) GetAddress() string {
@@ -1139,7 +1241,7 @@ type ProbeStatus struct {
 
 func (x *ProbeStatus) Reset() {
 	*x = ProbeStatus{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[5]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1253,7 @@ func (x *ProbeStatus) String() string {
 func (*ProbeStatus) ProtoMessage() {}
 
 func (x *ProbeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[5]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1266,7 @@ func (x *ProbeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeStatus.ProtoReflect.Descriptor instead.
 func (*ProbeStatus) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{5}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ProbeStatus) GetOk() bool {
@@ -1219,7 +1321,7 @@ type BackoffSpec struct {
 
 func (x *BackoffSpec) Reset() {
 	*x = BackoffSpec{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[6]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1333,7 @@ func (x *BackoffSpec) String() string {
 func (*BackoffSpec) ProtoMessage() {}
 
 func (x *BackoffSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[6]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1346,7 @@ func (x *BackoffSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackoffSpec.ProtoReflect.Descriptor instead.
 func (*BackoffSpec) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{6}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BackoffSpec) GetInitial() *durationpb.Duration {
@@ -1289,7 +1391,7 @@ type LogSpec struct {
 
 func (x *LogSpec) Reset() {
 	*x = LogSpec{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[7]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1403,7 @@ func (x *LogSpec) String() string {
 func (*LogSpec) ProtoMessage() {}
 
 func (x *LogSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[7]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1416,7 @@ func (x *LogSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogSpec.ProtoReflect.Descriptor instead.
 func (*LogSpec) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{7}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LogSpec) GetMaxBytes() uint64 {
@@ -1357,7 +1459,7 @@ type RunInfo struct {
 
 func (x *RunInfo) Reset() {
 	*x = RunInfo{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[8]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1471,7 @@ func (x *RunInfo) String() string {
 func (*RunInfo) ProtoMessage() {}
 
 func (x *RunInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[8]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1484,7 @@ func (x *RunInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunInfo.ProtoReflect.Descriptor instead.
 func (*RunInfo) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{8}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RunInfo) GetRunId() uint64 {
@@ -1484,7 +1586,7 @@ type ProcessInfo struct {
 
 func (x *ProcessInfo) Reset() {
 	*x = ProcessInfo{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[9]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1496,7 +1598,7 @@ func (x *ProcessInfo) String() string {
 func (*ProcessInfo) ProtoMessage() {}
 
 func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[9]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1509,7 +1611,7 @@ func (x *ProcessInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInfo.ProtoReflect.Descriptor instead.
 func (*ProcessInfo) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{9}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ProcessInfo) GetName() string {
@@ -1645,7 +1747,7 @@ type LabelSelector struct {
 
 func (x *LabelSelector) Reset() {
 	*x = LabelSelector{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[10]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +1759,7 @@ func (x *LabelSelector) String() string {
 func (*LabelSelector) ProtoMessage() {}
 
 func (x *LabelSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[10]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +1772,7 @@ func (x *LabelSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LabelSelector.ProtoReflect.Descriptor instead.
 func (*LabelSelector) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{10}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LabelSelector) GetMatchLabels() map[string]string {
@@ -1698,7 +1800,7 @@ type ListProcessesRequest struct {
 
 func (x *ListProcessesRequest) Reset() {
 	*x = ListProcessesRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[11]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1812,7 @@ func (x *ListProcessesRequest) String() string {
 func (*ListProcessesRequest) ProtoMessage() {}
 
 func (x *ListProcessesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[11]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1825,7 @@ func (x *ListProcessesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessesRequest.ProtoReflect.Descriptor instead.
 func (*ListProcessesRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{11}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListProcessesRequest) GetSelector() *LabelSelector {
@@ -1744,7 +1846,7 @@ type ListProcessesResponse struct {
 
 func (x *ListProcessesResponse) Reset() {
 	*x = ListProcessesResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[12]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1756,7 +1858,7 @@ func (x *ListProcessesResponse) String() string {
 func (*ListProcessesResponse) ProtoMessage() {}
 
 func (x *ListProcessesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[12]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1769,7 +1871,7 @@ func (x *ListProcessesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessesResponse.ProtoReflect.Descriptor instead.
 func (*ListProcessesResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{12}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListProcessesResponse) GetProcesses() []*ProcessInfo {
@@ -1790,7 +1892,7 @@ type GetProcessRequest struct {
 
 func (x *GetProcessRequest) Reset() {
 	*x = GetProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[13]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +1904,7 @@ func (x *GetProcessRequest) String() string {
 func (*GetProcessRequest) ProtoMessage() {}
 
 func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[13]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +1917,7 @@ func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProcessRequest.ProtoReflect.Descriptor instead.
 func (*GetProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{13}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetProcessRequest) GetName() string {
@@ -1836,7 +1938,7 @@ type GetProcessResponse struct {
 
 func (x *GetProcessResponse) Reset() {
 	*x = GetProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[14]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +1950,7 @@ func (x *GetProcessResponse) String() string {
 func (*GetProcessResponse) ProtoMessage() {}
 
 func (x *GetProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[14]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +1963,7 @@ func (x *GetProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProcessResponse.ProtoReflect.Descriptor instead.
 func (*GetProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{14}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetProcessResponse) GetProcess() *ProcessInfo {
@@ -1887,7 +1989,7 @@ type StartProcessRequest struct {
 
 func (x *StartProcessRequest) Reset() {
 	*x = StartProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[15]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1899,7 +2001,7 @@ func (x *StartProcessRequest) String() string {
 func (*StartProcessRequest) ProtoMessage() {}
 
 func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[15]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1912,7 +2014,7 @@ func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartProcessRequest.ProtoReflect.Descriptor instead.
 func (*StartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{15}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StartProcessRequest) GetName() string {
@@ -1947,7 +2049,7 @@ type StartProcessResponse struct {
 
 func (x *StartProcessResponse) Reset() {
 	*x = StartProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[16]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2061,7 @@ func (x *StartProcessResponse) String() string {
 func (*StartProcessResponse) ProtoMessage() {}
 
 func (x *StartProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[16]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2074,7 @@ func (x *StartProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartProcessResponse.ProtoReflect.Descriptor instead.
 func (*StartProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{16}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StartProcessResponse) GetProcess() *ProcessInfo {
@@ -1997,7 +2099,7 @@ type StopProcessRequest struct {
 
 func (x *StopProcessRequest) Reset() {
 	*x = StopProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[17]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2009,7 +2111,7 @@ func (x *StopProcessRequest) String() string {
 func (*StopProcessRequest) ProtoMessage() {}
 
 func (x *StopProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[17]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2022,7 +2124,7 @@ func (x *StopProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopProcessRequest.ProtoReflect.Descriptor instead.
 func (*StopProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{17}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StopProcessRequest) GetName() string {
@@ -2062,7 +2164,7 @@ type StopProcessResponse struct {
 
 func (x *StopProcessResponse) Reset() {
 	*x = StopProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[18]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2074,7 +2176,7 @@ func (x *StopProcessResponse) String() string {
 func (*StopProcessResponse) ProtoMessage() {}
 
 func (x *StopProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[18]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2087,7 +2189,7 @@ func (x *StopProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopProcessResponse.ProtoReflect.Descriptor instead.
 func (*StopProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{18}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StopProcessResponse) GetProcess() *ProcessInfo {
@@ -2128,7 +2230,7 @@ type ShutdownResult struct {
 
 func (x *ShutdownResult) Reset() {
 	*x = ShutdownResult{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2242,7 @@ func (x *ShutdownResult) String() string {
 func (*ShutdownResult) ProtoMessage() {}
 
 func (x *ShutdownResult) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[19]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2255,7 @@ func (x *ShutdownResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResult.ProtoReflect.Descriptor instead.
 func (*ShutdownResult) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{19}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShutdownResult) GetWasRunning() bool {
@@ -2200,7 +2302,7 @@ type RestartProcessRequest struct {
 
 func (x *RestartProcessRequest) Reset() {
 	*x = RestartProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2314,7 @@ func (x *RestartProcessRequest) String() string {
 func (*RestartProcessRequest) ProtoMessage() {}
 
 func (x *RestartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[20]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2327,7 @@ func (x *RestartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartProcessRequest.ProtoReflect.Descriptor instead.
 func (*RestartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{20}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RestartProcessRequest) GetName() string {
@@ -2260,7 +2362,7 @@ type RestartProcessResponse struct {
 
 func (x *RestartProcessResponse) Reset() {
 	*x = RestartProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2272,7 +2374,7 @@ func (x *RestartProcessResponse) String() string {
 func (*RestartProcessResponse) ProtoMessage() {}
 
 func (x *RestartProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[21]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2285,7 +2387,7 @@ func (x *RestartProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartProcessResponse.ProtoReflect.Descriptor instead.
 func (*RestartProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{21}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RestartProcessResponse) GetProcess() *ProcessInfo {
@@ -2310,7 +2412,7 @@ type SignalProcessRequest struct {
 
 func (x *SignalProcessRequest) Reset() {
 	*x = SignalProcessRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2424,7 @@ func (x *SignalProcessRequest) String() string {
 func (*SignalProcessRequest) ProtoMessage() {}
 
 func (x *SignalProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[22]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2437,7 @@ func (x *SignalProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalProcessRequest.ProtoReflect.Descriptor instead.
 func (*SignalProcessRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{22}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SignalProcessRequest) GetName() string {
@@ -2370,7 +2472,7 @@ type SignalProcessResponse struct {
 
 func (x *SignalProcessResponse) Reset() {
 	*x = SignalProcessResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2382,7 +2484,7 @@ func (x *SignalProcessResponse) String() string {
 func (*SignalProcessResponse) ProtoMessage() {}
 
 func (x *SignalProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[23]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2395,7 +2497,7 @@ func (x *SignalProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalProcessResponse.ProtoReflect.Descriptor instead.
 func (*SignalProcessResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{23}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SignalProcessResponse) GetProcess() *ProcessInfo {
@@ -2431,7 +2533,7 @@ type ProgramResult struct {
 
 func (x *ProgramResult) Reset() {
 	*x = ProgramResult{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2545,7 @@ func (x *ProgramResult) String() string {
 func (*ProgramResult) ProtoMessage() {}
 
 func (x *ProgramResult) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[24]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2558,7 @@ func (x *ProgramResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramResult.ProtoReflect.Descriptor instead.
 func (*ProgramResult) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{24}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ProgramResult) GetName() string {
@@ -2531,7 +2633,7 @@ type StartAllRequest struct {
 
 func (x *StartAllRequest) Reset() {
 	*x = StartAllRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2645,7 @@ func (x *StartAllRequest) String() string {
 func (*StartAllRequest) ProtoMessage() {}
 
 func (x *StartAllRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[25]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +2658,7 @@ func (x *StartAllRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAllRequest.ProtoReflect.Descriptor instead.
 func (*StartAllRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{25}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *StartAllRequest) GetSelector() *LabelSelector {
@@ -2591,7 +2693,7 @@ type StartAllResponse struct {
 
 func (x *StartAllResponse) Reset() {
 	*x = StartAllResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2603,7 +2705,7 @@ func (x *StartAllResponse) String() string {
 func (*StartAllResponse) ProtoMessage() {}
 
 func (x *StartAllResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[26]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2616,7 +2718,7 @@ func (x *StartAllResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartAllResponse.ProtoReflect.Descriptor instead.
 func (*StartAllResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{26}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StartAllResponse) GetResults() []*ProgramResult {
@@ -2646,7 +2748,7 @@ type StopAllRequest struct {
 
 func (x *StopAllRequest) Reset() {
 	*x = StopAllRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2658,7 +2760,7 @@ func (x *StopAllRequest) String() string {
 func (*StopAllRequest) ProtoMessage() {}
 
 func (x *StopAllRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[27]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2671,7 +2773,7 @@ func (x *StopAllRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopAllRequest.ProtoReflect.Descriptor instead.
 func (*StopAllRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{27}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *StopAllRequest) GetSelector() *LabelSelector {
@@ -2713,7 +2815,7 @@ type StopAllResponse struct {
 
 func (x *StopAllResponse) Reset() {
 	*x = StopAllResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2725,7 +2827,7 @@ func (x *StopAllResponse) String() string {
 func (*StopAllResponse) ProtoMessage() {}
 
 func (x *StopAllResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[28]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2738,7 +2840,7 @@ func (x *StopAllResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopAllResponse.ProtoReflect.Descriptor instead.
 func (*StopAllResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{28}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StopAllResponse) GetResults() []*ProgramResult {
@@ -2776,7 +2878,7 @@ type ReadLogsRequest struct {
 
 func (x *ReadLogsRequest) Reset() {
 	*x = ReadLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2890,7 @@ func (x *ReadLogsRequest) String() string {
 func (*ReadLogsRequest) ProtoMessage() {}
 
 func (x *ReadLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[29]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2903,7 @@ func (x *ReadLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadLogsRequest.ProtoReflect.Descriptor instead.
 func (*ReadLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{29}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReadLogsRequest) GetName() string {
@@ -2868,7 +2970,7 @@ type ReadLogsResponse struct {
 
 func (x *ReadLogsResponse) Reset() {
 	*x = ReadLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2880,7 +2982,7 @@ func (x *ReadLogsResponse) String() string {
 func (*ReadLogsResponse) ProtoMessage() {}
 
 func (x *ReadLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[30]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2893,7 +2995,7 @@ func (x *ReadLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadLogsResponse.ProtoReflect.Descriptor instead.
 func (*ReadLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{30}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReadLogsResponse) GetChunk() *LogChunk {
@@ -2944,7 +3046,7 @@ type LogChunk struct {
 
 func (x *LogChunk) Reset() {
 	*x = LogChunk{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3058,7 @@ func (x *LogChunk) String() string {
 func (*LogChunk) ProtoMessage() {}
 
 func (x *LogChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[31]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3071,7 @@ func (x *LogChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogChunk.ProtoReflect.Descriptor instead.
 func (*LogChunk) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{31}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *LogChunk) GetStream() LogStream {
@@ -3040,7 +3142,7 @@ type LogGap struct {
 
 func (x *LogGap) Reset() {
 	*x = LogGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3052,7 +3154,7 @@ func (x *LogGap) String() string {
 func (*LogGap) ProtoMessage() {}
 
 func (x *LogGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[32]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3065,7 +3167,7 @@ func (x *LogGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogGap.ProtoReflect.Descriptor instead.
 func (*LogGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{32}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LogGap) GetStream() LogStream {
@@ -3130,7 +3232,7 @@ type FollowLogsRequest struct {
 
 func (x *FollowLogsRequest) Reset() {
 	*x = FollowLogsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3142,7 +3244,7 @@ func (x *FollowLogsRequest) String() string {
 func (*FollowLogsRequest) ProtoMessage() {}
 
 func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[33]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3155,7 +3257,7 @@ func (x *FollowLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsRequest.ProtoReflect.Descriptor instead.
 func (*FollowLogsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{33}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *FollowLogsRequest) GetName() string {
@@ -3218,7 +3320,7 @@ type FollowLogsResponse struct {
 
 func (x *FollowLogsResponse) Reset() {
 	*x = FollowLogsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3230,7 +3332,7 @@ func (x *FollowLogsResponse) String() string {
 func (*FollowLogsResponse) ProtoMessage() {}
 
 func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[34]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3345,7 @@ func (x *FollowLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowLogsResponse.ProtoReflect.Descriptor instead.
 func (*FollowLogsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{34}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *FollowLogsResponse) GetChunk() *LogChunk {
@@ -3276,6 +3378,7 @@ type Event struct {
 	//	*Event_ProbeChanged
 	//	*Event_ConfigApplied
 	//	*Event_TaskRestored
+	//	*Event_LimitExceeded
 	Detail        isEvent_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3283,7 +3386,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3398,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[35]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3411,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{35}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -3418,6 +3521,15 @@ func (x *Event) GetTaskRestored() *TaskRestored {
 	return nil
 }
 
+func (x *Event) GetLimitExceeded() *LimitExceeded {
+	if x != nil {
+		if x, ok := x.Detail.(*Event_LimitExceeded); ok {
+			return x.LimitExceeded
+		}
+	}
+	return nil
+}
+
 type isEvent_Detail interface {
 	isEvent_Detail()
 }
@@ -3462,6 +3574,11 @@ type Event_TaskRestored struct {
 	TaskRestored *TaskRestored `protobuf:"bytes,17,opt,name=task_restored,json=taskRestored,proto3,oneof"`
 }
 
+type Event_LimitExceeded struct {
+	// A run went over a limit (OOM-killed under limits.memory, or over max_memory).
+	LimitExceeded *LimitExceeded `protobuf:"bytes,18,opt,name=limit_exceeded,json=limitExceeded,proto3,oneof"`
+}
+
 func (*Event_StateChanged) isEvent_Detail() {}
 
 func (*Event_ProcessExited) isEvent_Detail() {}
@@ -3477,6 +3594,92 @@ func (*Event_ProbeChanged) isEvent_Detail() {}
 func (*Event_ConfigApplied) isEvent_Detail() {}
 
 func (*Event_TaskRestored) isEvent_Detail() {}
+
+func (*Event_LimitExceeded) isEvent_Detail() {}
+
+// LimitExceeded is a run that went over a limit of its program: the kernel's OOM killer ended
+// it (limits.memory, seen in its cgroup's memory.events), or its RSS passed max_memory and corral
+// restarts it. Published before the run's ProcessExited.
+type LimitExceeded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "limits.memory" or "max_memory".
+	Limit string `protobuf:"bytes,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The limit, in bytes.
+	LimitBytes uint64 `protobuf:"varint,2,opt,name=limit_bytes,json=limitBytes,proto3" json:"limit_bytes,omitempty"`
+	// What was measured: the tree's RSS (max_memory); the cgroup's peak memory.peak where known (limits.memory), else 0.
+	ObservedBytes uint64 `protobuf:"varint,3,opt,name=observed_bytes,json=observedBytes,proto3" json:"observed_bytes,omitempty"`
+	// limits.memory: how many processes of the run the OOM killer ended.
+	OomKills uint32 `protobuf:"varint,4,opt,name=oom_kills,json=oomKills,proto3" json:"oom_kills,omitempty"`
+	// What happened, in words (as the daemon's log line says it).
+	Message       string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LimitExceeded) Reset() {
+	*x = LimitExceeded{}
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LimitExceeded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LimitExceeded) ProtoMessage() {}
+
+func (x *LimitExceeded) ProtoReflect() protoreflect.Message {
+	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LimitExceeded.ProtoReflect.Descriptor instead.
+func (*LimitExceeded) Descriptor() ([]byte, []int) {
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *LimitExceeded) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *LimitExceeded) GetLimitBytes() uint64 {
+	if x != nil {
+		return x.LimitBytes
+	}
+	return 0
+}
+
+func (x *LimitExceeded) GetObservedBytes() uint64 {
+	if x != nil {
+		return x.ObservedBytes
+	}
+	return 0
+}
+
+func (x *LimitExceeded) GetOomKills() uint32 {
+	if x != nil {
+		return x.OomKills
+	}
+	return 0
+}
+
+func (x *LimitExceeded) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
 
 // TaskRestored is a task created with restore that a new daemon re-created from the state the
 // previous daemon saved (program is empty; the task is named here).
@@ -3496,7 +3699,7 @@ type TaskRestored struct {
 
 func (x *TaskRestored) Reset() {
 	*x = TaskRestored{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3711,7 @@ func (x *TaskRestored) String() string {
 func (*TaskRestored) ProtoMessage() {}
 
 func (x *TaskRestored) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[36]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +3724,7 @@ func (x *TaskRestored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRestored.ProtoReflect.Descriptor instead.
 func (*TaskRestored) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{36}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TaskRestored) GetTask() string {
@@ -3568,7 +3771,7 @@ type ProbeChanged struct {
 
 func (x *ProbeChanged) Reset() {
 	*x = ProbeChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3580,7 +3783,7 @@ func (x *ProbeChanged) String() string {
 func (*ProbeChanged) ProtoMessage() {}
 
 func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[37]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3593,7 +3796,7 @@ func (x *ProbeChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProbeChanged.ProtoReflect.Descriptor instead.
 func (*ProbeChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{37}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ProbeChanged) GetProbe() string {
@@ -3628,7 +3831,7 @@ type ConfigApplied struct {
 
 func (x *ConfigApplied) Reset() {
 	*x = ConfigApplied{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +3843,7 @@ func (x *ConfigApplied) String() string {
 func (*ConfigApplied) ProtoMessage() {}
 
 func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[38]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +3856,7 @@ func (x *ConfigApplied) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigApplied.ProtoReflect.Descriptor instead.
 func (*ConfigApplied) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{38}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ConfigApplied) GetDiff() *ConfigDiff {
@@ -3678,7 +3881,7 @@ type StateChanged struct {
 
 func (x *StateChanged) Reset() {
 	*x = StateChanged{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3690,7 +3893,7 @@ func (x *StateChanged) String() string {
 func (*StateChanged) ProtoMessage() {}
 
 func (x *StateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[39]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3703,7 +3906,7 @@ func (x *StateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateChanged.ProtoReflect.Descriptor instead.
 func (*StateChanged) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{39}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StateChanged) GetFrom() ProcessState {
@@ -3740,7 +3943,7 @@ type ProcessStarted struct {
 
 func (x *ProcessStarted) Reset() {
 	*x = ProcessStarted{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3752,7 +3955,7 @@ func (x *ProcessStarted) String() string {
 func (*ProcessStarted) ProtoMessage() {}
 
 func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[40]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3765,7 +3968,7 @@ func (x *ProcessStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessStarted.ProtoReflect.Descriptor instead.
 func (*ProcessStarted) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{40}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ProcessStarted) GetPid() int32 {
@@ -3801,14 +4004,17 @@ type ProcessExited struct {
 	// "killed by SIGSEGV") marked "(unexpected)" when corral did not cause it.
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The run's last lines of stderr (at most 5, each at most 200 characters), oldest first.
-	StderrTail    []string `protobuf:"bytes,7,rep,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	StderrTail []string `protobuf:"bytes,7,rep,name=stderr_tail,json=stderrTail,proto3" json:"stderr_tail,omitempty"`
+	// The limit that ended the run, as in LimitExceeded ("limits.memory": OOM-killed in its
+	// cgroup; "max_memory": restarted by corral); empty for every other exit.
+	Limit         string `protobuf:"bytes,8,opt,name=limit,proto3" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessExited) Reset() {
 	*x = ProcessExited{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3820,7 +4026,7 @@ func (x *ProcessExited) String() string {
 func (*ProcessExited) ProtoMessage() {}
 
 func (x *ProcessExited) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[41]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3833,7 +4039,7 @@ func (x *ProcessExited) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessExited.ProtoReflect.Descriptor instead.
 func (*ProcessExited) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{41}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ProcessExited) GetPid() int32 {
@@ -3885,6 +4091,13 @@ func (x *ProcessExited) GetStderrTail() []string {
 	return nil
 }
 
+func (x *ProcessExited) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
 // SpawnFailed is a run that could not be started at all.
 type SpawnFailed struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3900,7 +4113,7 @@ type SpawnFailed struct {
 
 func (x *SpawnFailed) Reset() {
 	*x = SpawnFailed{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3912,7 +4125,7 @@ func (x *SpawnFailed) String() string {
 func (*SpawnFailed) ProtoMessage() {}
 
 func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[42]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3925,7 +4138,7 @@ func (x *SpawnFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpawnFailed.ProtoReflect.Descriptor instead.
 func (*SpawnFailed) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{42}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SpawnFailed) GetPath() string {
@@ -3960,7 +4173,7 @@ type ServerEvent struct {
 
 func (x *ServerEvent) Reset() {
 	*x = ServerEvent{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3972,7 +4185,7 @@ func (x *ServerEvent) String() string {
 func (*ServerEvent) ProtoMessage() {}
 
 func (x *ServerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[43]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3985,7 +4198,7 @@ func (x *ServerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerEvent.ProtoReflect.Descriptor instead.
 func (*ServerEvent) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{43}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ServerEvent) GetMessage() string {
@@ -4010,7 +4223,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4022,7 +4235,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[44]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4035,7 +4248,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{44}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *WatchEventsRequest) GetAfterSeq() uint64 {
@@ -4075,7 +4288,7 @@ type WatchEventsResponse struct {
 
 func (x *WatchEventsResponse) Reset() {
 	*x = WatchEventsResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4300,7 @@ func (x *WatchEventsResponse) String() string {
 func (*WatchEventsResponse) ProtoMessage() {}
 
 func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[45]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4313,7 @@ func (x *WatchEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchEventsResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{45}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *WatchEventsResponse) GetKind() isWatchEventsResponse_Kind {
@@ -4165,7 +4378,7 @@ type EventGap struct {
 
 func (x *EventGap) Reset() {
 	*x = EventGap{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4177,7 +4390,7 @@ func (x *EventGap) String() string {
 func (*EventGap) ProtoMessage() {}
 
 func (x *EventGap) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[46]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4190,7 +4403,7 @@ func (x *EventGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventGap.ProtoReflect.Descriptor instead.
 func (*EventGap) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{46}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *EventGap) GetAfterSeq() uint64 {
@@ -4230,7 +4443,7 @@ type GetServerInfoRequest struct {
 
 func (x *GetServerInfoRequest) Reset() {
 	*x = GetServerInfoRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4242,7 +4455,7 @@ func (x *GetServerInfoRequest) String() string {
 func (*GetServerInfoRequest) ProtoMessage() {}
 
 func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[47]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4255,7 +4468,7 @@ func (x *GetServerInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetServerInfoRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{47}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
 }
 
 // GetServerInfoResponse describes the daemon.
@@ -4290,7 +4503,7 @@ type GetServerInfoResponse struct {
 
 func (x *GetServerInfoResponse) Reset() {
 	*x = GetServerInfoResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4302,7 +4515,7 @@ func (x *GetServerInfoResponse) String() string {
 func (*GetServerInfoResponse) ProtoMessage() {}
 
 func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[48]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4315,7 +4528,7 @@ func (x *GetServerInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetServerInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetServerInfoResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{48}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetServerInfoResponse) GetVersion() string {
@@ -4413,14 +4626,19 @@ type Containment struct {
 	// cgroup.kill is available (every member killed at once).
 	CgroupKill bool `protobuf:"varint,6,opt,name=cgroup_kill,json=cgroupKill,proto3" json:"cgroup_kill,omitempty"`
 	// One line for people: what is used, or why cgroups are not.
-	Description   string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// The limit controllers (memory, cpu, pids) that run cgroups cannot use, each with why: a
+	// program whose limits need one is refused.
+	UnavailableControllers map[string]string `protobuf:"bytes,8,rep,name=unavailable_controllers,json=unavailableControllers,proto3" json:"unavailable_controllers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The daemon can run programs as other users (user/uid/gid): it runs as root and has setpriv.
+	UserSwitching bool `protobuf:"varint,9,opt,name=user_switching,json=userSwitching,proto3" json:"user_switching,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Containment) Reset() {
 	*x = Containment{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4432,7 +4650,7 @@ func (x *Containment) String() string {
 func (*Containment) ProtoMessage() {}
 
 func (x *Containment) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[49]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4445,7 +4663,7 @@ func (x *Containment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Containment.ProtoReflect.Descriptor instead.
 func (*Containment) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{49}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Containment) GetCgroups() bool {
@@ -4497,6 +4715,20 @@ func (x *Containment) GetDescription() string {
 	return ""
 }
 
+func (x *Containment) GetUnavailableControllers() map[string]string {
+	if x != nil {
+		return x.UnavailableControllers
+	}
+	return nil
+}
+
+func (x *Containment) GetUserSwitching() bool {
+	if x != nil {
+		return x.UserSwitching
+	}
+	return false
+}
+
 // ShutdownRequest asks the daemon to exit.
 type ShutdownRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4509,7 +4741,7 @@ type ShutdownRequest struct {
 
 func (x *ShutdownRequest) Reset() {
 	*x = ShutdownRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4521,7 +4753,7 @@ func (x *ShutdownRequest) String() string {
 func (*ShutdownRequest) ProtoMessage() {}
 
 func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[50]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4534,7 +4766,7 @@ func (x *ShutdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownRequest.ProtoReflect.Descriptor instead.
 func (*ShutdownRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{50}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ShutdownRequest) GetKeepProcesses() bool {
@@ -4553,7 +4785,7 @@ type ShutdownResponse struct {
 
 func (x *ShutdownResponse) Reset() {
 	*x = ShutdownResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4565,7 +4797,7 @@ func (x *ShutdownResponse) String() string {
 func (*ShutdownResponse) ProtoMessage() {}
 
 func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[51]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4578,7 +4810,7 @@ func (x *ShutdownResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShutdownResponse.ProtoReflect.Descriptor instead.
 func (*ShutdownResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{51}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
 }
 
 // WriteStdinRequest writes to a program's stdin.
@@ -4595,7 +4827,7 @@ type WriteStdinRequest struct {
 
 func (x *WriteStdinRequest) Reset() {
 	*x = WriteStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4607,7 +4839,7 @@ func (x *WriteStdinRequest) String() string {
 func (*WriteStdinRequest) ProtoMessage() {}
 
 func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[52]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4620,7 +4852,7 @@ func (x *WriteStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinRequest.ProtoReflect.Descriptor instead.
 func (*WriteStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{52}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *WriteStdinRequest) GetName() string {
@@ -4648,7 +4880,7 @@ type WriteStdinResponse struct {
 
 func (x *WriteStdinResponse) Reset() {
 	*x = WriteStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4660,7 +4892,7 @@ func (x *WriteStdinResponse) String() string {
 func (*WriteStdinResponse) ProtoMessage() {}
 
 func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[53]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4673,7 +4905,7 @@ func (x *WriteStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteStdinResponse.ProtoReflect.Descriptor instead.
 func (*WriteStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{53}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *WriteStdinResponse) GetBytesWritten() uint64 {
@@ -4694,7 +4926,7 @@ type CloseStdinRequest struct {
 
 func (x *CloseStdinRequest) Reset() {
 	*x = CloseStdinRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4706,7 +4938,7 @@ func (x *CloseStdinRequest) String() string {
 func (*CloseStdinRequest) ProtoMessage() {}
 
 func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[54]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4719,7 +4951,7 @@ func (x *CloseStdinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinRequest.ProtoReflect.Descriptor instead.
 func (*CloseStdinRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{54}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CloseStdinRequest) GetName() string {
@@ -4738,7 +4970,7 @@ type CloseStdinResponse struct {
 
 func (x *CloseStdinResponse) Reset() {
 	*x = CloseStdinResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4750,7 +4982,7 @@ func (x *CloseStdinResponse) String() string {
 func (*CloseStdinResponse) ProtoMessage() {}
 
 func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[55]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4763,7 +4995,7 @@ func (x *CloseStdinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStdinResponse.ProtoReflect.Descriptor instead.
 func (*CloseStdinResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{55}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
 }
 
 // ConfigDiff is what a config change does to the running set of programs.
@@ -4787,7 +5019,7 @@ type ConfigDiff struct {
 
 func (x *ConfigDiff) Reset() {
 	*x = ConfigDiff{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4799,7 +5031,7 @@ func (x *ConfigDiff) String() string {
 func (*ConfigDiff) ProtoMessage() {}
 
 func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[56]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4812,7 +5044,7 @@ func (x *ConfigDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigDiff.ProtoReflect.Descriptor instead.
 func (*ConfigDiff) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{56}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ConfigDiff) GetAdded() []string {
@@ -4873,7 +5105,7 @@ type ProgramChange struct {
 
 func (x *ProgramChange) Reset() {
 	*x = ProgramChange{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4885,7 +5117,7 @@ func (x *ProgramChange) String() string {
 func (*ProgramChange) ProtoMessage() {}
 
 func (x *ProgramChange) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[57]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4898,7 +5130,7 @@ func (x *ProgramChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramChange.ProtoReflect.Descriptor instead.
 func (*ProgramChange) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{57}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ProgramChange) GetName() string {
@@ -4943,7 +5175,7 @@ type ApplyConfigRequest struct {
 
 func (x *ApplyConfigRequest) Reset() {
 	*x = ApplyConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4955,7 +5187,7 @@ func (x *ApplyConfigRequest) String() string {
 func (*ApplyConfigRequest) ProtoMessage() {}
 
 func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[58]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4968,7 +5200,7 @@ func (x *ApplyConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigRequest.ProtoReflect.Descriptor instead.
 func (*ApplyConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{58}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ApplyConfigRequest) GetSource() isApplyConfigRequest_Source {
@@ -5042,7 +5274,7 @@ type ApplyConfigResponse struct {
 
 func (x *ApplyConfigResponse) Reset() {
 	*x = ApplyConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5054,7 +5286,7 @@ func (x *ApplyConfigResponse) String() string {
 func (*ApplyConfigResponse) ProtoMessage() {}
 
 func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[59]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5067,7 +5299,7 @@ func (x *ApplyConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyConfigResponse.ProtoReflect.Descriptor instead.
 func (*ApplyConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{59}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ApplyConfigResponse) GetDiff() *ConfigDiff {
@@ -5095,7 +5327,7 @@ type ReloadConfigRequest struct {
 
 func (x *ReloadConfigRequest) Reset() {
 	*x = ReloadConfigRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5107,7 +5339,7 @@ func (x *ReloadConfigRequest) String() string {
 func (*ReloadConfigRequest) ProtoMessage() {}
 
 func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[60]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5120,7 +5352,7 @@ func (x *ReloadConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigRequest.ProtoReflect.Descriptor instead.
 func (*ReloadConfigRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{60}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReloadConfigRequest) GetDryRun() bool {
@@ -5143,7 +5375,7 @@ type ReloadConfigResponse struct {
 
 func (x *ReloadConfigResponse) Reset() {
 	*x = ReloadConfigResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5155,7 +5387,7 @@ func (x *ReloadConfigResponse) String() string {
 func (*ReloadConfigResponse) ProtoMessage() {}
 
 func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[61]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5168,7 +5400,7 @@ func (x *ReloadConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadConfigResponse.ProtoReflect.Descriptor instead.
 func (*ReloadConfigResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{61}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReloadConfigResponse) GetDiff() *ConfigDiff {
@@ -5198,7 +5430,7 @@ type CreateProgramRequest struct {
 
 func (x *CreateProgramRequest) Reset() {
 	*x = CreateProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5210,7 +5442,7 @@ func (x *CreateProgramRequest) String() string {
 func (*CreateProgramRequest) ProtoMessage() {}
 
 func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[62]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5223,7 +5455,7 @@ func (x *CreateProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramRequest.ProtoReflect.Descriptor instead.
 func (*CreateProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{62}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *CreateProgramRequest) GetSpec() *ProgramSpec {
@@ -5251,7 +5483,7 @@ type CreateProgramResponse struct {
 
 func (x *CreateProgramResponse) Reset() {
 	*x = CreateProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5263,7 +5495,7 @@ func (x *CreateProgramResponse) String() string {
 func (*CreateProgramResponse) ProtoMessage() {}
 
 func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[63]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5276,7 +5508,7 @@ func (x *CreateProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProgramResponse.ProtoReflect.Descriptor instead.
 func (*CreateProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{63}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *CreateProgramResponse) GetProcess() *ProcessInfo {
@@ -5297,7 +5529,7 @@ type DeleteProgramRequest struct {
 
 func (x *DeleteProgramRequest) Reset() {
 	*x = DeleteProgramRequest{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5309,7 +5541,7 @@ func (x *DeleteProgramRequest) String() string {
 func (*DeleteProgramRequest) ProtoMessage() {}
 
 func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[64]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5322,7 +5554,7 @@ func (x *DeleteProgramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProgramRequest) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{64}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteProgramRequest) GetName() string {
@@ -5341,7 +5573,7 @@ type DeleteProgramResponse struct {
 
 func (x *DeleteProgramResponse) Reset() {
 	*x = DeleteProgramResponse{}
-	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5353,7 +5585,7 @@ func (x *DeleteProgramResponse) String() string {
 func (*DeleteProgramResponse) ProtoMessage() {}
 
 func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_corral_v1_process_manager_proto_msgTypes[65]
+	mi := &file_corral_v1_process_manager_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5366,14 +5598,15 @@ func (x *DeleteProgramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProgramResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProgramResponse) Descriptor() ([]byte, []int) {
-	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{65}
+	return file_corral_v1_process_manager_proto_rawDescGZIP(), []int{67}
 }
 
 var File_corral_v1_process_manager_proto protoreflect.FileDescriptor
 
 const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
-	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xe4\t\n" +
+	"\x1fcorral/v1/process_manager.proto\x12\tcorral.v1\x1a\x18corral/v1/sequence.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xe0\n" +
+	"\n" +
 	"\vProgramSpec\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acommand\x18\x02 \x03(\tR\acommand\x12\x10\n" +
@@ -5402,7 +5635,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x04host\x18\x1e \x01(\tR\x04host\x12'\n" +
 	"\x0fredirect_output\x18\x1f \x03(\tR\x0eredirectOutput\x12%\n" +
 	"\x0ecustom_streams\x18  \x03(\tR\rcustomStreams\x12\x16\n" +
-	"\x06detach\x18! \x01(\bR\x06detach\x1a6\n" +
+	"\x06detach\x18! \x01(\bR\x06detach\x121\n" +
+	"\x06limits\x18\" \x01(\v2\x19.corral.v1.ResourceLimitsR\x06limits\x12\x1d\n" +
+	"\n" +
+	"max_memory\x18# \x01(\x04R\tmaxMemory\x12\x12\n" +
+	"\x04user\x18$ \x01(\tR\x04user\x12\x14\n" +
+	"\x05group\x18% \x01(\tR\x05group\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
@@ -5411,7 +5649,11 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a\\\n" +
 	"\x0eDependsOnEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
-	"\x05value\x18\x02 \x01(\x0e2\x1e.corral.v1.DependencyConditionR\x05value:\x028\x01J\x04\b\x16\x10\x1e\"\xeb\x03\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x1e.corral.v1.DependencyConditionR\x05value:\x028\x01J\x04\b\x16\x10\x1e\"N\n" +
+	"\x0eResourceLimits\x12\x16\n" +
+	"\x06memory\x18\x01 \x01(\x04R\x06memory\x12\x10\n" +
+	"\x03cpu\x18\x02 \x01(\x01R\x03cpu\x12\x12\n" +
+	"\x04pids\x18\x03 \x01(\rR\x04pids\"\xeb\x03\n" +
 	"\tProbeSpec\x12\x12\n" +
 	"\x03tcp\x18\x01 \x01(\tH\x00R\x03tcp\x12*\n" +
 	"\x04exec\x18\x02 \x01(\v2\x14.corral.v1.ExecProbeH\x00R\x04exec\x12'\n" +
@@ -5601,7 +5843,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05sinceB\t\n" +
 	"\a_offset\"?\n" +
 	"\x12FollowLogsResponse\x12)\n" +
-	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xff\x04\n" +
+	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xc2\x05\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
@@ -5615,8 +5857,16 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06server\x18\x0e \x01(\v2\x16.corral.v1.ServerEventH\x00R\x06server\x12>\n" +
 	"\rprobe_changed\x18\x0f \x01(\v2\x17.corral.v1.ProbeChangedH\x00R\fprobeChanged\x12A\n" +
 	"\x0econfig_applied\x18\x10 \x01(\v2\x18.corral.v1.ConfigAppliedH\x00R\rconfigApplied\x12>\n" +
-	"\rtask_restored\x18\x11 \x01(\v2\x17.corral.v1.TaskRestoredH\x00R\ftaskRestoredB\b\n" +
-	"\x06detail\"j\n" +
+	"\rtask_restored\x18\x11 \x01(\v2\x17.corral.v1.TaskRestoredH\x00R\ftaskRestored\x12A\n" +
+	"\x0elimit_exceeded\x18\x12 \x01(\v2\x18.corral.v1.LimitExceededH\x00R\rlimitExceededB\b\n" +
+	"\x06detail\"\xa4\x01\n" +
+	"\rLimitExceeded\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\tR\x05limit\x12\x1f\n" +
+	"\vlimit_bytes\x18\x02 \x01(\x04R\n" +
+	"limitBytes\x12%\n" +
+	"\x0eobserved_bytes\x18\x03 \x01(\x04R\robservedBytes\x12\x1b\n" +
+	"\toom_kills\x18\x04 \x01(\rR\boomKills\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"j\n" +
 	"\fTaskRestored\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\tR\x04task\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
@@ -5634,7 +5884,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"J\n" +
 	"\x0eProcessStarted\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12&\n" +
-	"\x0fpid_start_ticks\x18\x02 \x01(\x04R\rpidStartTicks\"\xf1\x01\n" +
+	"\x0fpid_start_ticks\x18\x02 \x01(\x04R\rpidStartTicks\"\x87\x02\n" +
 	"\rProcessExited\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\x05R\x03pid\x12 \n" +
 	"\texit_code\x18\x02 \x01(\x05H\x00R\bexitCode\x88\x01\x01\x12\x16\n" +
@@ -5643,7 +5893,8 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x06uptime\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vstderr_tail\x18\a \x03(\tR\n" +
-	"stderrTailB\f\n" +
+	"stderrTail\x12\x14\n" +
+	"\x05limit\x18\b \x01(\tR\x05limitB\f\n" +
 	"\n" +
 	"_exit_code\"Q\n" +
 	"\vSpawnFailed\x12\x12\n" +
@@ -5681,7 +5932,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\vallow_adhoc\x18\n" +
 	" \x01(\bR\n" +
 	"allowAdhoc\x128\n" +
-	"\vcontainment\x18\v \x01(\v2\x16.corral.v1.ContainmentR\vcontainment\"\xe4\x01\n" +
+	"\vcontainment\x18\v \x01(\v2\x16.corral.v1.ContainmentR\vcontainment\"\xc3\x03\n" +
 	"\vContainment\x12\x18\n" +
 	"\acgroups\x18\x01 \x01(\bR\acgroups\x12!\n" +
 	"\fcgroup_mount\x18\x02 \x01(\tR\vcgroupMount\x12\x1f\n" +
@@ -5691,7 +5942,12 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\vcontrollers\x18\x05 \x03(\tR\vcontrollers\x12\x1f\n" +
 	"\vcgroup_kill\x18\x06 \x01(\bR\n" +
 	"cgroupKill\x12 \n" +
-	"\vdescription\x18\a \x01(\tR\vdescription\"8\n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12k\n" +
+	"\x17unavailable_controllers\x18\b \x03(\v22.corral.v1.Containment.UnavailableControllersEntryR\x16unavailableControllers\x12%\n" +
+	"\x0euser_switching\x18\t \x01(\bR\ruserSwitching\x1aI\n" +
+	"\x1bUnavailableControllersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"8\n" +
 	"\x0fShutdownRequest\x12%\n" +
 	"\x0ekeep_processes\x18\x01 \x01(\bR\rkeepProcesses\"\x12\n" +
 	"\x10ShutdownResponse\";\n" +
@@ -5823,7 +6079,7 @@ func file_corral_v1_process_manager_proto_rawDescGZIP() []byte {
 }
 
 var file_corral_v1_process_manager_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_corral_v1_process_manager_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ProcessState)(0),              // 0: corral.v1.ProcessState
 	(RestartPolicy)(0),             // 1: corral.v1.RestartPolicy
@@ -5834,221 +6090,227 @@ var file_corral_v1_process_manager_proto_goTypes = []any{
 	(ShutdownHow)(0),               // 6: corral.v1.ShutdownHow
 	(LogGapReason)(0),              // 7: corral.v1.LogGapReason
 	(*ProgramSpec)(nil),            // 8: corral.v1.ProgramSpec
-	(*ProbeSpec)(nil),              // 9: corral.v1.ProbeSpec
-	(*ExecProbe)(nil),              // 10: corral.v1.ExecProbe
-	(*LogProbe)(nil),               // 11: corral.v1.LogProbe
-	(*GrpcProbe)(nil),              // 12: corral.v1.GrpcProbe
-	(*ProbeStatus)(nil),            // 13: corral.v1.ProbeStatus
-	(*BackoffSpec)(nil),            // 14: corral.v1.BackoffSpec
-	(*LogSpec)(nil),                // 15: corral.v1.LogSpec
-	(*RunInfo)(nil),                // 16: corral.v1.RunInfo
-	(*ProcessInfo)(nil),            // 17: corral.v1.ProcessInfo
-	(*LabelSelector)(nil),          // 18: corral.v1.LabelSelector
-	(*ListProcessesRequest)(nil),   // 19: corral.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 20: corral.v1.ListProcessesResponse
-	(*GetProcessRequest)(nil),      // 21: corral.v1.GetProcessRequest
-	(*GetProcessResponse)(nil),     // 22: corral.v1.GetProcessResponse
-	(*StartProcessRequest)(nil),    // 23: corral.v1.StartProcessRequest
-	(*StartProcessResponse)(nil),   // 24: corral.v1.StartProcessResponse
-	(*StopProcessRequest)(nil),     // 25: corral.v1.StopProcessRequest
-	(*StopProcessResponse)(nil),    // 26: corral.v1.StopProcessResponse
-	(*ShutdownResult)(nil),         // 27: corral.v1.ShutdownResult
-	(*RestartProcessRequest)(nil),  // 28: corral.v1.RestartProcessRequest
-	(*RestartProcessResponse)(nil), // 29: corral.v1.RestartProcessResponse
-	(*SignalProcessRequest)(nil),   // 30: corral.v1.SignalProcessRequest
-	(*SignalProcessResponse)(nil),  // 31: corral.v1.SignalProcessResponse
-	(*ProgramResult)(nil),          // 32: corral.v1.ProgramResult
-	(*StartAllRequest)(nil),        // 33: corral.v1.StartAllRequest
-	(*StartAllResponse)(nil),       // 34: corral.v1.StartAllResponse
-	(*StopAllRequest)(nil),         // 35: corral.v1.StopAllRequest
-	(*StopAllResponse)(nil),        // 36: corral.v1.StopAllResponse
-	(*ReadLogsRequest)(nil),        // 37: corral.v1.ReadLogsRequest
-	(*ReadLogsResponse)(nil),       // 38: corral.v1.ReadLogsResponse
-	(*LogChunk)(nil),               // 39: corral.v1.LogChunk
-	(*LogGap)(nil),                 // 40: corral.v1.LogGap
-	(*FollowLogsRequest)(nil),      // 41: corral.v1.FollowLogsRequest
-	(*FollowLogsResponse)(nil),     // 42: corral.v1.FollowLogsResponse
-	(*Event)(nil),                  // 43: corral.v1.Event
-	(*TaskRestored)(nil),           // 44: corral.v1.TaskRestored
-	(*ProbeChanged)(nil),           // 45: corral.v1.ProbeChanged
-	(*ConfigApplied)(nil),          // 46: corral.v1.ConfigApplied
-	(*StateChanged)(nil),           // 47: corral.v1.StateChanged
-	(*ProcessStarted)(nil),         // 48: corral.v1.ProcessStarted
-	(*ProcessExited)(nil),          // 49: corral.v1.ProcessExited
-	(*SpawnFailed)(nil),            // 50: corral.v1.SpawnFailed
-	(*ServerEvent)(nil),            // 51: corral.v1.ServerEvent
-	(*WatchEventsRequest)(nil),     // 52: corral.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),    // 53: corral.v1.WatchEventsResponse
-	(*EventGap)(nil),               // 54: corral.v1.EventGap
-	(*GetServerInfoRequest)(nil),   // 55: corral.v1.GetServerInfoRequest
-	(*GetServerInfoResponse)(nil),  // 56: corral.v1.GetServerInfoResponse
-	(*Containment)(nil),            // 57: corral.v1.Containment
-	(*ShutdownRequest)(nil),        // 58: corral.v1.ShutdownRequest
-	(*ShutdownResponse)(nil),       // 59: corral.v1.ShutdownResponse
-	(*WriteStdinRequest)(nil),      // 60: corral.v1.WriteStdinRequest
-	(*WriteStdinResponse)(nil),     // 61: corral.v1.WriteStdinResponse
-	(*CloseStdinRequest)(nil),      // 62: corral.v1.CloseStdinRequest
-	(*CloseStdinResponse)(nil),     // 63: corral.v1.CloseStdinResponse
-	(*ConfigDiff)(nil),             // 64: corral.v1.ConfigDiff
-	(*ProgramChange)(nil),          // 65: corral.v1.ProgramChange
-	(*ApplyConfigRequest)(nil),     // 66: corral.v1.ApplyConfigRequest
-	(*ApplyConfigResponse)(nil),    // 67: corral.v1.ApplyConfigResponse
-	(*ReloadConfigRequest)(nil),    // 68: corral.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),   // 69: corral.v1.ReloadConfigResponse
-	(*CreateProgramRequest)(nil),   // 70: corral.v1.CreateProgramRequest
-	(*CreateProgramResponse)(nil),  // 71: corral.v1.CreateProgramResponse
-	(*DeleteProgramRequest)(nil),   // 72: corral.v1.DeleteProgramRequest
-	(*DeleteProgramResponse)(nil),  // 73: corral.v1.DeleteProgramResponse
-	nil,                            // 74: corral.v1.ProgramSpec.EnvEntry
-	nil,                            // 75: corral.v1.ProgramSpec.LabelsEntry
-	nil,                            // 76: corral.v1.ProgramSpec.DependsOnEntry
-	nil,                            // 77: corral.v1.ProcessInfo.LabelsEntry
-	nil,                            // 78: corral.v1.LabelSelector.MatchLabelsEntry
-	(*durationpb.Duration)(nil),    // 79: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 80: google.protobuf.Timestamp
-	(*status.Status)(nil),          // 81: google.rpc.Status
-	(SequenceGapReason)(0),         // 82: corral.v1.SequenceGapReason
+	(*ResourceLimits)(nil),         // 9: corral.v1.ResourceLimits
+	(*ProbeSpec)(nil),              // 10: corral.v1.ProbeSpec
+	(*ExecProbe)(nil),              // 11: corral.v1.ExecProbe
+	(*LogProbe)(nil),               // 12: corral.v1.LogProbe
+	(*GrpcProbe)(nil),              // 13: corral.v1.GrpcProbe
+	(*ProbeStatus)(nil),            // 14: corral.v1.ProbeStatus
+	(*BackoffSpec)(nil),            // 15: corral.v1.BackoffSpec
+	(*LogSpec)(nil),                // 16: corral.v1.LogSpec
+	(*RunInfo)(nil),                // 17: corral.v1.RunInfo
+	(*ProcessInfo)(nil),            // 18: corral.v1.ProcessInfo
+	(*LabelSelector)(nil),          // 19: corral.v1.LabelSelector
+	(*ListProcessesRequest)(nil),   // 20: corral.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 21: corral.v1.ListProcessesResponse
+	(*GetProcessRequest)(nil),      // 22: corral.v1.GetProcessRequest
+	(*GetProcessResponse)(nil),     // 23: corral.v1.GetProcessResponse
+	(*StartProcessRequest)(nil),    // 24: corral.v1.StartProcessRequest
+	(*StartProcessResponse)(nil),   // 25: corral.v1.StartProcessResponse
+	(*StopProcessRequest)(nil),     // 26: corral.v1.StopProcessRequest
+	(*StopProcessResponse)(nil),    // 27: corral.v1.StopProcessResponse
+	(*ShutdownResult)(nil),         // 28: corral.v1.ShutdownResult
+	(*RestartProcessRequest)(nil),  // 29: corral.v1.RestartProcessRequest
+	(*RestartProcessResponse)(nil), // 30: corral.v1.RestartProcessResponse
+	(*SignalProcessRequest)(nil),   // 31: corral.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 32: corral.v1.SignalProcessResponse
+	(*ProgramResult)(nil),          // 33: corral.v1.ProgramResult
+	(*StartAllRequest)(nil),        // 34: corral.v1.StartAllRequest
+	(*StartAllResponse)(nil),       // 35: corral.v1.StartAllResponse
+	(*StopAllRequest)(nil),         // 36: corral.v1.StopAllRequest
+	(*StopAllResponse)(nil),        // 37: corral.v1.StopAllResponse
+	(*ReadLogsRequest)(nil),        // 38: corral.v1.ReadLogsRequest
+	(*ReadLogsResponse)(nil),       // 39: corral.v1.ReadLogsResponse
+	(*LogChunk)(nil),               // 40: corral.v1.LogChunk
+	(*LogGap)(nil),                 // 41: corral.v1.LogGap
+	(*FollowLogsRequest)(nil),      // 42: corral.v1.FollowLogsRequest
+	(*FollowLogsResponse)(nil),     // 43: corral.v1.FollowLogsResponse
+	(*Event)(nil),                  // 44: corral.v1.Event
+	(*LimitExceeded)(nil),          // 45: corral.v1.LimitExceeded
+	(*TaskRestored)(nil),           // 46: corral.v1.TaskRestored
+	(*ProbeChanged)(nil),           // 47: corral.v1.ProbeChanged
+	(*ConfigApplied)(nil),          // 48: corral.v1.ConfigApplied
+	(*StateChanged)(nil),           // 49: corral.v1.StateChanged
+	(*ProcessStarted)(nil),         // 50: corral.v1.ProcessStarted
+	(*ProcessExited)(nil),          // 51: corral.v1.ProcessExited
+	(*SpawnFailed)(nil),            // 52: corral.v1.SpawnFailed
+	(*ServerEvent)(nil),            // 53: corral.v1.ServerEvent
+	(*WatchEventsRequest)(nil),     // 54: corral.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),    // 55: corral.v1.WatchEventsResponse
+	(*EventGap)(nil),               // 56: corral.v1.EventGap
+	(*GetServerInfoRequest)(nil),   // 57: corral.v1.GetServerInfoRequest
+	(*GetServerInfoResponse)(nil),  // 58: corral.v1.GetServerInfoResponse
+	(*Containment)(nil),            // 59: corral.v1.Containment
+	(*ShutdownRequest)(nil),        // 60: corral.v1.ShutdownRequest
+	(*ShutdownResponse)(nil),       // 61: corral.v1.ShutdownResponse
+	(*WriteStdinRequest)(nil),      // 62: corral.v1.WriteStdinRequest
+	(*WriteStdinResponse)(nil),     // 63: corral.v1.WriteStdinResponse
+	(*CloseStdinRequest)(nil),      // 64: corral.v1.CloseStdinRequest
+	(*CloseStdinResponse)(nil),     // 65: corral.v1.CloseStdinResponse
+	(*ConfigDiff)(nil),             // 66: corral.v1.ConfigDiff
+	(*ProgramChange)(nil),          // 67: corral.v1.ProgramChange
+	(*ApplyConfigRequest)(nil),     // 68: corral.v1.ApplyConfigRequest
+	(*ApplyConfigResponse)(nil),    // 69: corral.v1.ApplyConfigResponse
+	(*ReloadConfigRequest)(nil),    // 70: corral.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),   // 71: corral.v1.ReloadConfigResponse
+	(*CreateProgramRequest)(nil),   // 72: corral.v1.CreateProgramRequest
+	(*CreateProgramResponse)(nil),  // 73: corral.v1.CreateProgramResponse
+	(*DeleteProgramRequest)(nil),   // 74: corral.v1.DeleteProgramRequest
+	(*DeleteProgramResponse)(nil),  // 75: corral.v1.DeleteProgramResponse
+	nil,                            // 76: corral.v1.ProgramSpec.EnvEntry
+	nil,                            // 77: corral.v1.ProgramSpec.LabelsEntry
+	nil,                            // 78: corral.v1.ProgramSpec.DependsOnEntry
+	nil,                            // 79: corral.v1.ProcessInfo.LabelsEntry
+	nil,                            // 80: corral.v1.LabelSelector.MatchLabelsEntry
+	nil,                            // 81: corral.v1.Containment.UnavailableControllersEntry
+	(*durationpb.Duration)(nil),    // 82: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 83: google.protobuf.Timestamp
+	(*status.Status)(nil),          // 84: google.rpc.Status
+	(SequenceGapReason)(0),         // 85: corral.v1.SequenceGapReason
 }
 var file_corral_v1_process_manager_proto_depIdxs = []int32{
-	74,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
+	76,  // 0: corral.v1.ProgramSpec.env:type_name -> corral.v1.ProgramSpec.EnvEntry
 	1,   // 1: corral.v1.ProgramSpec.autorestart:type_name -> corral.v1.RestartPolicy
-	79,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
-	79,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
-	75,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
-	14,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
-	15,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
-	79,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
-	9,   // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
-	9,   // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
-	76,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
-	10,  // 11: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
-	11,  // 12: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
-	12,  // 13: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
-	79,  // 14: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
-	79,  // 15: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
-	79,  // 16: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
-	79,  // 17: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
-	2,   // 18: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
-	80,  // 19: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
-	79,  // 20: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
-	79,  // 21: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
-	79,  // 22: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
-	80,  // 23: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
-	80,  // 24: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
-	0,   // 25: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
-	80,  // 26: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
-	16,  // 27: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
-	8,   // 28: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
-	77,  // 29: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
-	80,  // 30: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
-	79,  // 31: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
-	13,  // 32: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
-	13,  // 33: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
-	78,  // 34: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
-	18,  // 35: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
-	17,  // 36: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
-	17,  // 37: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	3,   // 38: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
-	79,  // 39: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	17,  // 40: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	4,   // 41: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
-	79,  // 42: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
-	17,  // 43: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	27,  // 44: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
-	6,   // 45: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
-	3,   // 46: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
-	79,  // 47: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
-	17,  // 48: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	17,  // 49: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
-	17,  // 50: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
-	81,  // 51: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
-	27,  // 52: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
-	18,  // 53: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
-	3,   // 54: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
-	79,  // 55: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
-	32,  // 56: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
-	18,  // 57: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
-	4,   // 58: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
-	79,  // 59: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
-	32,  // 60: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
-	2,   // 61: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	80,  // 62: corral.v1.ReadLogsRequest.since:type_name -> google.protobuf.Timestamp
-	39,  // 63: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 64: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	80,  // 65: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	40,  // 66: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 67: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	7,   // 68: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 69: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	80,  // 70: corral.v1.FollowLogsRequest.since:type_name -> google.protobuf.Timestamp
-	39,  // 71: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	80,  // 72: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	47,  // 73: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	49,  // 74: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	50,  // 75: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	48,  // 76: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	51,  // 77: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	45,  // 78: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	46,  // 79: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	44,  // 80: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	64,  // 81: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 82: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 83: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	79,  // 84: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	43,  // 85: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	54,  // 86: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	82,  // 87: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	80,  // 88: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	57,  // 89: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	65,  // 90: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	64,  // 91: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	64,  // 92: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	8,   // 93: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	17,  // 94: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 95: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	19,  // 96: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	21,  // 97: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	23,  // 98: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	25,  // 99: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	28,  // 100: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	30,  // 101: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	33,  // 102: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	35,  // 103: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	37,  // 104: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	41,  // 105: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	52,  // 106: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	55,  // 107: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	58,  // 108: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	60,  // 109: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	62,  // 110: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	66,  // 111: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	68,  // 112: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	70,  // 113: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	72,  // 114: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	20,  // 115: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	22,  // 116: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	24,  // 117: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	26,  // 118: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	29,  // 119: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	31,  // 120: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	34,  // 121: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	36,  // 122: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	38,  // 123: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	42,  // 124: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	53,  // 125: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	56,  // 126: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	59,  // 127: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	61,  // 128: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	63,  // 129: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	67,  // 130: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	69,  // 131: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	71,  // 132: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	73,  // 133: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	115, // [115:134] is the sub-list for method output_type
-	96,  // [96:115] is the sub-list for method input_type
-	96,  // [96:96] is the sub-list for extension type_name
-	96,  // [96:96] is the sub-list for extension extendee
-	0,   // [0:96] is the sub-list for field type_name
+	82,  // 2: corral.v1.ProgramSpec.startsecs:type_name -> google.protobuf.Duration
+	82,  // 3: corral.v1.ProgramSpec.stop_timeout:type_name -> google.protobuf.Duration
+	77,  // 4: corral.v1.ProgramSpec.labels:type_name -> corral.v1.ProgramSpec.LabelsEntry
+	15,  // 5: corral.v1.ProgramSpec.backoff:type_name -> corral.v1.BackoffSpec
+	16,  // 6: corral.v1.ProgramSpec.log:type_name -> corral.v1.LogSpec
+	82,  // 7: corral.v1.ProgramSpec.restart_window:type_name -> google.protobuf.Duration
+	10,  // 8: corral.v1.ProgramSpec.readiness:type_name -> corral.v1.ProbeSpec
+	10,  // 9: corral.v1.ProgramSpec.liveness:type_name -> corral.v1.ProbeSpec
+	78,  // 10: corral.v1.ProgramSpec.depends_on:type_name -> corral.v1.ProgramSpec.DependsOnEntry
+	9,   // 11: corral.v1.ProgramSpec.limits:type_name -> corral.v1.ResourceLimits
+	11,  // 12: corral.v1.ProbeSpec.exec:type_name -> corral.v1.ExecProbe
+	12,  // 13: corral.v1.ProbeSpec.log:type_name -> corral.v1.LogProbe
+	13,  // 14: corral.v1.ProbeSpec.grpc:type_name -> corral.v1.GrpcProbe
+	82,  // 15: corral.v1.ProbeSpec.period:type_name -> google.protobuf.Duration
+	82,  // 16: corral.v1.ProbeSpec.timeout:type_name -> google.protobuf.Duration
+	82,  // 17: corral.v1.ProbeSpec.initial_delay:type_name -> google.protobuf.Duration
+	82,  // 18: corral.v1.ProbeSpec.start_timeout:type_name -> google.protobuf.Duration
+	2,   // 19: corral.v1.LogProbe.stream:type_name -> corral.v1.LogStream
+	83,  // 20: corral.v1.ProbeStatus.time:type_name -> google.protobuf.Timestamp
+	82,  // 21: corral.v1.BackoffSpec.initial:type_name -> google.protobuf.Duration
+	82,  // 22: corral.v1.BackoffSpec.max:type_name -> google.protobuf.Duration
+	82,  // 23: corral.v1.BackoffSpec.reset_after:type_name -> google.protobuf.Duration
+	83,  // 24: corral.v1.RunInfo.started_at:type_name -> google.protobuf.Timestamp
+	83,  // 25: corral.v1.RunInfo.exited_at:type_name -> google.protobuf.Timestamp
+	0,   // 26: corral.v1.ProcessInfo.state:type_name -> corral.v1.ProcessState
+	83,  // 27: corral.v1.ProcessInfo.state_since:type_name -> google.protobuf.Timestamp
+	17,  // 28: corral.v1.ProcessInfo.run:type_name -> corral.v1.RunInfo
+	8,   // 29: corral.v1.ProcessInfo.spec:type_name -> corral.v1.ProgramSpec
+	79,  // 30: corral.v1.ProcessInfo.labels:type_name -> corral.v1.ProcessInfo.LabelsEntry
+	83,  // 31: corral.v1.ProcessInfo.next_retry_at:type_name -> google.protobuf.Timestamp
+	82,  // 32: corral.v1.ProcessInfo.uptime:type_name -> google.protobuf.Duration
+	14,  // 33: corral.v1.ProcessInfo.readiness_probe:type_name -> corral.v1.ProbeStatus
+	14,  // 34: corral.v1.ProcessInfo.liveness_probe:type_name -> corral.v1.ProbeStatus
+	80,  // 35: corral.v1.LabelSelector.match_labels:type_name -> corral.v1.LabelSelector.MatchLabelsEntry
+	19,  // 36: corral.v1.ListProcessesRequest.selector:type_name -> corral.v1.LabelSelector
+	18,  // 37: corral.v1.ListProcessesResponse.processes:type_name -> corral.v1.ProcessInfo
+	18,  // 38: corral.v1.GetProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	3,   // 39: corral.v1.StartProcessRequest.wait:type_name -> corral.v1.StartWait
+	82,  // 40: corral.v1.StartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	18,  // 41: corral.v1.StartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	4,   // 42: corral.v1.StopProcessRequest.wait:type_name -> corral.v1.StopWait
+	82,  // 43: corral.v1.StopProcessRequest.timeout:type_name -> google.protobuf.Duration
+	18,  // 44: corral.v1.StopProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	28,  // 45: corral.v1.StopProcessResponse.shutdown:type_name -> corral.v1.ShutdownResult
+	6,   // 46: corral.v1.ShutdownResult.how:type_name -> corral.v1.ShutdownHow
+	3,   // 47: corral.v1.RestartProcessRequest.wait:type_name -> corral.v1.StartWait
+	82,  // 48: corral.v1.RestartProcessRequest.timeout:type_name -> google.protobuf.Duration
+	18,  // 49: corral.v1.RestartProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	18,  // 50: corral.v1.SignalProcessResponse.process:type_name -> corral.v1.ProcessInfo
+	18,  // 51: corral.v1.ProgramResult.process:type_name -> corral.v1.ProcessInfo
+	84,  // 52: corral.v1.ProgramResult.status:type_name -> google.rpc.Status
+	28,  // 53: corral.v1.ProgramResult.shutdown:type_name -> corral.v1.ShutdownResult
+	19,  // 54: corral.v1.StartAllRequest.selector:type_name -> corral.v1.LabelSelector
+	3,   // 55: corral.v1.StartAllRequest.wait:type_name -> corral.v1.StartWait
+	82,  // 56: corral.v1.StartAllRequest.timeout:type_name -> google.protobuf.Duration
+	33,  // 57: corral.v1.StartAllResponse.results:type_name -> corral.v1.ProgramResult
+	19,  // 58: corral.v1.StopAllRequest.selector:type_name -> corral.v1.LabelSelector
+	4,   // 59: corral.v1.StopAllRequest.wait:type_name -> corral.v1.StopWait
+	82,  // 60: corral.v1.StopAllRequest.timeout:type_name -> google.protobuf.Duration
+	33,  // 61: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
+	2,   // 62: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
+	83,  // 63: corral.v1.ReadLogsRequest.since:type_name -> google.protobuf.Timestamp
+	40,  // 64: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 65: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	83,  // 66: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	41,  // 67: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 68: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	7,   // 69: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 70: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	83,  // 71: corral.v1.FollowLogsRequest.since:type_name -> google.protobuf.Timestamp
+	40,  // 72: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	83,  // 73: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	49,  // 74: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	51,  // 75: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	52,  // 76: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	50,  // 77: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	53,  // 78: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	47,  // 79: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	48,  // 80: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	46,  // 81: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	45,  // 82: corral.v1.Event.limit_exceeded:type_name -> corral.v1.LimitExceeded
+	66,  // 83: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 84: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 85: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	82,  // 86: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	44,  // 87: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	56,  // 88: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	85,  // 89: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	83,  // 90: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	59,  // 91: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	81,  // 92: corral.v1.Containment.unavailable_controllers:type_name -> corral.v1.Containment.UnavailableControllersEntry
+	67,  // 93: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	66,  // 94: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	66,  // 95: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	8,   // 96: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	18,  // 97: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 98: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	20,  // 99: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	22,  // 100: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	24,  // 101: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	26,  // 102: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	29,  // 103: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	31,  // 104: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	34,  // 105: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	36,  // 106: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	38,  // 107: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	42,  // 108: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	54,  // 109: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	57,  // 110: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	60,  // 111: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	62,  // 112: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	64,  // 113: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	68,  // 114: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	70,  // 115: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	72,  // 116: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	74,  // 117: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	21,  // 118: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	23,  // 119: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	25,  // 120: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	27,  // 121: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	30,  // 122: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	32,  // 123: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	35,  // 124: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	37,  // 125: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	39,  // 126: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	43,  // 127: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	55,  // 128: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	58,  // 129: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	61,  // 130: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	63,  // 131: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	65,  // 132: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	69,  // 133: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	71,  // 134: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	73,  // 135: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	75,  // 136: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	118, // [118:137] is the sub-list for method output_type
+	99,  // [99:118] is the sub-list for method input_type
+	99,  // [99:99] is the sub-list for extension type_name
+	99,  // [99:99] is the sub-list for extension extendee
+	0,   // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }
@@ -6057,16 +6319,16 @@ func file_corral_v1_process_manager_proto_init() {
 		return
 	}
 	file_corral_v1_sequence_proto_init()
-	file_corral_v1_process_manager_proto_msgTypes[1].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[2].OneofWrappers = []any{
 		(*ProbeSpec_Tcp)(nil),
 		(*ProbeSpec_Exec)(nil),
 		(*ProbeSpec_Log)(nil),
 		(*ProbeSpec_Grpc)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[8].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[27].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[33].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[35].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[9].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[28].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[34].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[36].OneofWrappers = []any{
 		(*Event_StateChanged)(nil),
 		(*Event_ProcessExited)(nil),
 		(*Event_SpawnFailed)(nil),
@@ -6075,13 +6337,14 @@ func file_corral_v1_process_manager_proto_init() {
 		(*Event_ProbeChanged)(nil),
 		(*Event_ConfigApplied)(nil),
 		(*Event_TaskRestored)(nil),
+		(*Event_LimitExceeded)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[41].OneofWrappers = []any{}
-	file_corral_v1_process_manager_proto_msgTypes[45].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[43].OneofWrappers = []any{}
+	file_corral_v1_process_manager_proto_msgTypes[47].OneofWrappers = []any{
 		(*WatchEventsResponse_Event)(nil),
 		(*WatchEventsResponse_Gap)(nil),
 	}
-	file_corral_v1_process_manager_proto_msgTypes[58].OneofWrappers = []any{
+	file_corral_v1_process_manager_proto_msgTypes[60].OneofWrappers = []any{
 		(*ApplyConfigRequest_Text)(nil),
 		(*ApplyConfigRequest_Path)(nil),
 	}
@@ -6091,7 +6354,7 @@ func file_corral_v1_process_manager_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_corral_v1_process_manager_proto_rawDesc), len(file_corral_v1_process_manager_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   71,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -286,6 +286,10 @@ type TaskInfo struct {
 	// TERMINATE missed a period; state COMPLETED, and a "missed_loop" signal with terminate=true
 	// was published), or empty.
 	OutcomeReason string `protobuf:"bytes,16,opt,name=outcome_reason,json=outcomeReason,proto3" json:"outcome_reason,omitempty"`
+	// Who holds the lock, as the daemon identified the caller that took it (a token's name, a
+	// client certificate's subject, "local-socket", "anonymous"); never the token. Empty when
+	// unlocked. A renewal with the same token keeps the first holder.
+	LockHolder    string `protobuf:"bytes,17,opt,name=lock_holder,json=lockHolder,proto3" json:"lock_holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -428,6 +432,13 @@ func (x *TaskInfo) GetRestored() bool {
 func (x *TaskInfo) GetOutcomeReason() string {
 	if x != nil {
 		return x.OutcomeReason
+	}
+	return ""
+}
+
+func (x *TaskInfo) GetLockHolder() string {
+	if x != nil {
+		return x.LockHolder
 	}
 	return ""
 }
@@ -2132,7 +2143,9 @@ type IsLockedResponse struct {
 	// A lock is held on the task.
 	Locked bool `protobuf:"varint,1,opt,name=locked,proto3" json:"locked,omitempty"`
 	// When its lease runs out (unset: not locked, or no lease).
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// Who holds it (as TaskInfo.lock_holder); empty when unlocked.
+	Holder        string `protobuf:"bytes,3,opt,name=holder,proto3" json:"holder,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2179,6 +2192,13 @@ func (x *IsLockedResponse) GetExpiresAt() *timestamppb.Timestamp {
 		return x.ExpiresAt
 	}
 	return nil
+}
+
+func (x *IsLockedResponse) GetHolder() string {
+	if x != nil {
+		return x.Holder
+	}
+	return ""
 }
 
 // TaskSignal is one signal of one task.
@@ -2514,7 +2534,7 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12\x16\n" +
 	"\x06source\x18\x05 \x01(\tR\x06source\x12\x16\n" +
 	"\x06worker\x18\x06 \x01(\bR\x06worker\x12\x12\n" +
-	"\x04loop\x18\a \x01(\bR\x04loop\"\x9b\x05\n" +
+	"\x04loop\x18\a \x01(\bR\x04loop\"\xbc\x05\n" +
 	"\bTaskInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12*\n" +
@@ -2535,7 +2555,9 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\x05error\x18\r \x01(\v2\x14.corral.v1.TaskErrorR\x05error\x12\x18\n" +
 	"\arestore\x18\x0e \x01(\bR\arestore\x12\x1a\n" +
 	"\brestored\x18\x0f \x01(\bR\brestored\x12%\n" +
-	"\x0eoutcome_reason\x18\x10 \x01(\tR\routcomeReason\"\x16\n" +
+	"\x0eoutcome_reason\x18\x10 \x01(\tR\routcomeReason\x12\x1f\n" +
+	"\vlock_holder\x18\x11 \x01(\tR\n" +
+	"lockHolder\"\x16\n" +
 	"\x14ListTaskTypesRequest\"F\n" +
 	"\x15ListTaskTypesResponse\x12-\n" +
 	"\x05types\x18\x01 \x03(\v2\x17.corral.v1.TaskTypeInfoR\x05types\"\xb5\x01\n" +
@@ -2622,11 +2644,12 @@ const file_corral_v1_task_runner_proto_rawDesc = "" +
 	"\n" +
 	"was_locked\x18\x01 \x01(\bR\twasLocked\"%\n" +
 	"\x0fIsLockedRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"e\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"}\n" +
 	"\x10IsLockedResponse\x12\x16\n" +
 	"\x06locked\x18\x01 \x01(\bR\x06locked\x129\n" +
 	"\n" +
-	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xa8\x01\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x16\n" +
+	"\x06holder\x18\x03 \x01(\tR\x06holder\"\xa8\x01\n" +
 	"\n" +
 	"TaskSignal\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +

@@ -16,6 +16,8 @@ DAEMON_CONFIG = {
     "programs": {
         "quick": {"command": ["sh", "-c", "exit 3"], "autostart": False, "startsecs": "1s", "startretries": 1, "backoff": {"initial": "10ms"}},
         "ticker": {"command": ["sh", "-c", "while true; do echo tick; sleep 0.1; done"], "autostart": False, "startsecs": "100ms"},
+        # RUNNING only after a minute: a start that waits for it outlives any short deadline.
+        "slowstart": {"command": ["sleep", "1000"], "autostart": False, "startsecs": "60s"},
     },
     "tasks": {"modules": [str(TASK_MODULE)]},
 }
@@ -73,9 +75,16 @@ def test_a_lock_refusal_is_lock_refused_beneath_failed_precondition(corral, daem
 
 
 def test_every_call_has_a_client_deadline(daemon):
-    with corral_client.connect(daemon.address, default_deadline=0.000001) as hurried:
-        with pytest.raises(corral_client.DeadlineExceeded):
-            hurried.server_info()
+    # The daemon answers this start only once the program is RUNNING, a minute from now, so only
+    # the client's default deadline can end the call (a fast call could beat a tiny deadline).
+    with corral_client.connect(daemon.address, default_deadline=0.5) as hurried:
+        try:
+            with pytest.raises(corral_client.DeadlineExceeded) as caught:
+                hurried.start("slowstart")
+            # The client's own deadline: the daemon's DEADLINE_EXCEEDED (its 60 s wait) names a reason.
+            assert not caught.value.reason, caught.value.details()
+        finally:
+            hurried.stop("slowstart", deadline=30)
 
 
 def test_helpers_for_stdin_free_calls(corral):

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { errnoOf } from "../resource-errors.js";
+import type { ResourceLimits } from "../process/types.js";
 
 /** What the host offers, said in GetServerInfo and `corral info`. */
 export interface CgroupSupport {
@@ -14,8 +15,10 @@ export interface CgroupSupport {
   mount: string;
   /** The daemon's subtree: one run-<id> cgroup per run below it ("" when none). */
   root: string;
-  /** Controllers run cgroups can use (cgroup.controllers of the subtree). */
+  /** Controllers run cgroups can use (enabled in the subtree's cgroup.subtree_control). */
   controllers: string[];
+  /** The limit controllers (memory, cpu, pids) run cgroups cannot use, each with why: a program's `limits` needing one is refused. */
+  unavailable: Partial<Record<LimitController, string>>;
   /** cgroup.kill exists (Linux 5.14+): every member killed at once, forks racing the kill included. */
   kill: boolean;
   /** One line for people: what is used, or why cgroups are not. */
@@ -29,11 +32,16 @@ export interface DetectOptions {
   home: string;
 }
 
+/** The controllers `limits` use: memory.max, cpu.max, pids.max. */
+export const LIMIT_CONTROLLERS = ["memory", "cpu", "pids"] as const;
+export type LimitController = (typeof LIMIT_CONTROLLERS)[number];
+
 const NONE = (mount: string, why: string): CgroupSupport => ({
   mode: "none",
   mount,
   root: "",
   controllers: [],
+  unavailable: Object.fromEntries(LIMIT_CONTROLLERS.map((name) => [name, `no cgroups: ${why}`])),
   kill: false,
   description: `no cgroups: ${why}; stops follow process groups and the CORRAL_RUN_ID marker`,
 });
@@ -96,14 +104,114 @@ export function detectCgroups(options: DetectOptions): CgroupSupport {
     const where = mode === "configured" ? `server.cgroup_root ${options.root}` : "the daemon's own cgroup (not delegated to it)";
     return NONE(mount, `cannot create cgroups under ${root} (${errnoOf(error) ?? String(error)}): ${where}`);
   }
-  const controllers = readWords(join(root, "cgroup.controllers"));
+  const { controllers, unavailable } = enableLimitControllers(mount, root);
   const kill = existsSync(join(root, "cgroup.kill"));
+  const missing = Object.keys(unavailable);
   const description =
     `cgroup v2 at ${mount}: each run in its own cgroup under ${root.slice(mount.length) || "/"}` +
     ` (${mode === "configured" ? "server.cgroup_root" : "the daemon's own cgroup"}); ` +
     `${kill ? "cgroup.kill" : "no cgroup.kill: members SIGKILLed one by one"}; ` +
-    `controllers: ${controllers.length > 0 ? controllers.join(", ") : "none"}`;
-  return { mode, mount, root, controllers, kill, description };
+    `controllers: ${controllers.length > 0 ? controllers.join(", ") : "none"}` +
+    (missing.length > 0 ? ` (limits need ${missing.join(", ")}: not available, so limits using them are refused)` : "");
+  return { mode, mount, root, controllers, unavailable, kill, description };
+}
+
+/**
+ * What detectCgroups would find for limits, without making or enabling anything (for `corral
+ * check`, which must not change the host): the controllers the subtree's parent offers, or
+ * already enables, and why the others are missing. It judges by this process's cgroup.
+ */
+export function probeLimitControllers(options: DetectOptions): Pick<CgroupSupport, "mode" | "controllers" | "unavailable"> {
+  const unavailable: Partial<Record<LimitController, string>> = {};
+  const none = (why: string) => ({ mode: "none" as const, controllers: [], unavailable: NONE("", why).unavailable });
+  if (options.root === "off") return none("server.cgroup_root is off");
+  const mount = cgroup2Mount();
+  if (!mount) return none("no cgroup2 file system is mounted");
+  let parent: string;
+  if (options.root !== undefined && options.root !== "") {
+    parent = isAbsolute(options.root) && options.root.startsWith(mount) ? options.root : join(mount, options.root);
+  } else {
+    const own = ownCgroup();
+    if (own === undefined) return none("the daemon's own cgroup v2 is unknown");
+    parent = join(mount, own);
+  }
+  const shown = parent.slice(mount.length) || "/";
+  const offered = readWords(join(parent, "cgroup.controllers"));
+  const enabled = readWords(join(parent, "cgroup.subtree_control"));
+  const busy = parent !== mount && readWords(join(parent, "cgroup.procs")).length > 0;
+  const controllers: string[] = [];
+  for (const name of LIMIT_CONTROLLERS) {
+    if (enabled.includes(name) || (offered.includes(name) && !busy)) {
+      controllers.push(name);
+      continue;
+    }
+    const v1 = cgroupV1Holder(name);
+    unavailable[name] = offered.includes(name)
+      ? `the ${name} controller cannot be enabled below ${shown}: it holds processes; set server.cgroup_root to a delegated cgroup with no processes in it`
+      : `the ${name} controller is not offered to ${shown} (its cgroup.controllers: ${offered.join(" ") || "none"})` +
+        (v1 ? `; ${name} is held by a cgroup v1 hierarchy (${v1}), and a controller is in v1 or v2, never both` : "");
+  }
+  return { mode: options.root !== undefined && options.root !== "" ? "configured" : "own", controllers, unavailable };
+}
+
+/**
+ * Makes the limit controllers available to run cgroups: enabled in the parent's
+ * cgroup.subtree_control (so the subtree has them), then in the subtree's (so runs have them).
+ * The kernel refuses a controller its parent does not offer (ENOENT, EINVAL), and enabling one
+ * in a cgroup that holds processes other than the root (EBUSY: "no internal processes"); each
+ * refusal is kept with its reason, for the config check to quote.
+ */
+export function enableLimitControllers(mount: string, root: string): { controllers: string[]; unavailable: Partial<Record<LimitController, string>> } {
+  const unavailable: Partial<Record<LimitController, string>> = {};
+  const parent = dirname(root);
+  const shown = (path: string) => path.slice(mount.length) || "/";
+  for (const name of LIMIT_CONTROLLERS) {
+    if (!readWords(join(root, "cgroup.controllers")).includes(name)) {
+      const offered = readWords(join(parent, "cgroup.controllers"));
+      if (!offered.includes(name)) {
+        const v1 = cgroupV1Holder(name);
+        unavailable[name] =
+          `the ${name} controller is not offered to ${shown(parent)} (its cgroup.controllers: ${offered.join(" ") || "none"})` +
+          (v1 ? `; ${name} is held by a cgroup v1 hierarchy (${v1}), and a controller is in v1 or v2, never both` : "");
+        continue;
+      }
+      try {
+        writeFileSync(join(parent, "cgroup.subtree_control"), `+${name}`);
+      } catch (error) {
+        const errno = errnoOf(error) ?? String(error);
+        unavailable[name] =
+          errno === "EBUSY"
+            ? `the ${name} controller cannot be enabled below ${shown(parent)}: it holds processes (the daemon's own cgroup?); set server.cgroup_root to a delegated cgroup with no processes in it`
+            : `the ${name} controller cannot be enabled below ${shown(parent)} (${errno})`;
+        continue;
+      }
+    }
+    try {
+      writeFileSync(join(root, "cgroup.subtree_control"), `+${name}`);
+    } catch (error) {
+      unavailable[name] = `the ${name} controller cannot be enabled in ${shown(root)} (${errnoOf(error) ?? String(error)})`;
+    }
+  }
+  const controllers = readWords(join(root, "cgroup.subtree_control"));
+  for (const name of LIMIT_CONTROLLERS)
+    if (!controllers.includes(name) && unavailable[name] === undefined) unavailable[name] = `${name} is not enabled in ${shown(root)}`;
+  return { controllers, unavailable };
+}
+
+/** Where a cgroup v1 hierarchy holds the controller (its mount point), if one does. */
+function cgroupV1Holder(controller: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = right?.split(" ") ?? [];
+    if (fields[0] === "cgroup" && (fields[2] ?? "").split(",").includes(controller)) return `mounted at ${left.split(" ")[4]}`;
+  }
+  return undefined;
 }
 
 /** Removes the daemon's subtree if no run cgroup is left in it (at shutdown; runs left for adoption keep it). */
@@ -114,6 +222,23 @@ export function removeSubtree(support: CgroupSupport): void {
   } catch {
     // runs are left in it, or it is gone
   }
+}
+
+/** CFS bandwidth period of cpu.max (the kernel's default): cores * period = quota per period. */
+export const CPU_PERIOD_USEC = 100_000;
+
+/** The cgroup files and values a program's limits become (the controller of each is the file's prefix). */
+export function limitFiles(limits: ResourceLimits | undefined): [string, string][] {
+  const files: [string, string][] = [];
+  if (!limits) return files;
+  if (limits.memoryBytes !== undefined) {
+    files.push(["memory.max", String(limits.memoryBytes)]);
+    // One process over the limit ends the whole run (systemd's OOMPolicy=kill), not a random member.
+    files.push(["memory.oom.group", "1"]);
+  }
+  if (limits.cpuCores !== undefined) files.push(["cpu.max", `${Math.max(1000, Math.round(limits.cpuCores * CPU_PERIOD_USEC))} ${CPU_PERIOD_USEC}`]);
+  if (limits.pids !== undefined) files.push(["pids.max", String(limits.pids)]);
+  return files;
 }
 
 function readWords(path: string): string[] {
@@ -132,11 +257,50 @@ export class RunCgroup {
     return join(support.root, `run-${runId}`);
   }
 
-  /** Makes the run's cgroup; throws (with errno) when the host refuses. */
-  static create(support: CgroupSupport, runId: number): RunCgroup {
+  /**
+   * Makes the run's cgroup with its limits written before any process enters; throws (with
+   * errno, and the file) when the host refuses either: a run is never started without a limit
+   * its program asked for.
+   */
+  static create(support: CgroupSupport, runId: number, limits?: ResourceLimits): RunCgroup {
     const path = RunCgroup.pathFor(support, runId);
     mkdirSync(path, { recursive: true });
-    return new RunCgroup(path);
+    const cgroup = new RunCgroup(path);
+    try {
+      for (const [file, value] of limitFiles(limits)) cgroup.write(file, value);
+    } catch (error) {
+      try {
+        rmdirSync(path);
+      } catch {
+        // already gone
+      }
+      throw error;
+    }
+    return cgroup;
+  }
+
+  private write(file: string, value: string): void {
+    try {
+      writeFileSync(join(this.path, file), value);
+    } catch (error) {
+      const wrapped = new Error(`cannot write ${value} to ${join(this.path, file)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw Object.assign(wrapped, { code: errnoOf(error) });
+    }
+  }
+
+  /** A limit file's value ("max" when none), e.g. memory.max; undefined when the file is not there. */
+  read(file: string): string | undefined {
+    try {
+      return readFileSync(join(this.path, file), "latin1").trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Processes of the run the kernel's OOM killer ended (memory.events oom_kill; 0 without the memory controller). */
+  oomKills(): number {
+    const match = /^oom_kill (\d+)$/m.exec(this.read("memory.events") ?? "");
+    return match ? Number(match[1]) : 0;
   }
 
   /** The run's cgroup if it still exists (an adopted run's, made by a previous daemon). */

@@ -4,11 +4,11 @@
 // restart policy applies. Programs the user stopped stay stopped; EXITED and FATAL ones come back
 // as they were; ad-hoc programs are re-created from their saved config; runs of programs no longer
 // configured are stopped. persistence.ts reads the state and calls this.
-import type { SavedState } from "../store/state-store.js";
+import type { SavedRun, SavedState } from "../store/state-store.js";
 import { stopProcessGroup } from "../os/group-stop.js";
 import { isSameProcess, readStat } from "../os/proc.js";
 import type { EventJournal } from "./journal.js";
-import type { Program, Run } from "./program.js";
+import type { Program, RestoredRun, Run } from "./program.js";
 import { endedRunOf, isFinished } from "./saved-state.js";
 import type { ProgramConfig } from "./types.js";
 
@@ -116,15 +116,18 @@ export function restoreSavedState(saved: SavedState, programs: ReadonlyMap<strin
         continue;
       }
     }
+    if (run && run.exitedAt === undefined && record.upAtShutdown && desired !== "stopped" && !(sameBoot && isSameProcess(run.pid, run.pidStartTicks))) {
+      // Ended by the old daemon's own shutdown, which was cut short: a shutdown is not the user's
+      // stop, so the program runs again as after an orderly one (its word, else autostart).
+      const ended = { ...restoredRunOf(run), exitedAt: new Date(), exitStatusUnknown: "stopped by the previous daemon's shutdown, which did not finish" };
+      program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by the daemon's shutdown", run: ended, restarts: record.restarts }, desired);
+      outcome.finished.push(name);
+      if (desired === "running") outcome.resume.push(name);
+      continue;
+    }
     if (run && run.exitedAt === undefined) {
       outcome.restored.add(name);
-      const restored = {
-        runId: run.runId,
-        pid: run.pid,
-        pidStartTicks: run.pidStartTicks,
-        startedAt: new Date(run.startedAt),
-        logStart: { stdout: run.stdoutStart, stderr: run.stderrStart },
-      };
+      const restored = restoredRunOf(run);
       if (sameBoot && isSameProcess(run.pid, run.pidStartTicks)) {
         program.restore({ kind: "adopted", run: restored, restarts: record.restarts, watchExit: context.watchExit }, desired);
         outcome.adopted.push(name);
@@ -158,7 +161,9 @@ export function restoreSavedState(saved: SavedState, programs: ReadonlyMap<strin
       program.restore({ kind: "finished", state: "STOPPED", reason: "stopped by request (before the daemon restarted)", restarts: record.restarts }, "stopped");
     } else {
       program.restore({ kind: "intent" }, desired);
-      if (resumeRetry) outcome.resume.push(name);
+      // The daemon's shutdown is not the user's stop: what the user wanted running runs again
+      // (autostart decides for programs nobody started or stopped).
+      if (resumeRetry || (record.stoppedByShutdown && desired === "running")) outcome.resume.push(name);
     }
   }
   if (outcome.adopted.length + outcome.ended.length + outcome.finished.length > 0) {
@@ -168,6 +173,17 @@ export function restoreSavedState(saved: SavedState, programs: ReadonlyMap<strin
     });
   }
   return outcome;
+}
+
+/** A saved live run as Program.restore() takes it. */
+function restoredRunOf(run: SavedRun): RestoredRun {
+  return {
+    runId: run.runId,
+    pid: run.pid,
+    pidStartTicks: run.pidStartTicks,
+    startedAt: new Date(run.startedAt),
+    logStart: { stdout: run.stdoutStart, stderr: run.stderrStart },
+  };
 }
 
 /** A saved ad-hoc program, validated as CreateProgram's was; or why it cannot be used (hand-edited, another version). */

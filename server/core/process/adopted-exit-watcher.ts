@@ -26,6 +26,7 @@ export class AdoptedExitWatcher {
   private leaderTimer?: NodeJS.Timeout;
 
   watch(run: Run, onGone: () => void): void {
+    run.checkGone = () => this.recheck(run);
     if (!run.cgroup) {
       this.polled.set(run, onGone);
       this.pollTimer ??= setInterval(() => this.check(), ADOPTED_POLL_MS);
@@ -44,6 +45,25 @@ export class AdoptedExitWatcher {
       onGone();
     }
     if (this.polled.size === 0) this.stopPolling();
+  }
+
+  /**
+   * Looks at one run now, not at the next tick or cgroup.events change: after a stop found its
+   * processes gone. The killed processes of an adopted run are init's children, and until init
+   * reaps them the cgroup stays populated (no cgroup.events change): waiting for that made every
+   * stop of an adopted run in a cgroup as slow as the host's init.
+   */
+  private recheck(run: Run): void {
+    if (this.polled.has(run)) {
+      if (isSameProcess(run.pid, run.pidStartTicks)) return;
+      const onGone = this.polled.get(run);
+      this.polled.delete(run);
+      if (this.polled.size === 0) this.stopPolling();
+      onGone?.();
+      return;
+    }
+    // cgroup.procs lists no zombie: empty, and the leader gone, is the run's end.
+    if (this.contained.has(run) && (run.cgroup?.procs().length ?? 0) === 0 && !isSameProcess(run.pid, run.pidStartTicks)) this.gone(run);
   }
 
   private checkLeaders(): void {

@@ -21,6 +21,11 @@ const FIELDS: Record<Exclude<keyof ProgramConfig, "name">, { key: string; effect
   liveness: { key: "liveness", effect: "restart" },
   // A run belongs to the host it was started on: moved away it must stop here (and not start).
   host: { key: "host", effect: "restart" },
+  // Written into the run's cgroup, and the credentials of the run's processes: both set at the spawn.
+  limits: { key: "limits", effect: "restart" },
+  runAs: { key: "user", effect: "restart" },
+  // Read by the sampler at its next pass.
+  maxMemoryBytes: { key: "max_memory", effect: "live" },
   // Each custom stream is an fd the child gets at its spawn.
   customStreams: { key: "custom_streams", effect: "restart" },
   // Labels name the files' streams in what is read and followed from now on.

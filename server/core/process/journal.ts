@@ -18,12 +18,26 @@ export type EventDetail =
       uptimeMs: number;
       reason?: string;
       stderrTail?: readonly string[];
+      /** The limit that ended the run: "limits.memory" (OOM-killed in its cgroup) or "max_memory" (restarted by corral). */
+      limit?: LimitName;
+    }
+  | {
+      kind: "limitExceeded";
+      limit: LimitName;
+      limitBytes: number;
+      /** max_memory: the tree's RSS; limits.memory: the cgroup's memory.peak (0 where the kernel has none). */
+      observedBytes: number;
+      oomKills: number;
+      message: string;
     }
   | { kind: "spawnFailed"; path: string; errno: string; message: string }
   | { kind: "server"; message: string }
   | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }
   | { kind: "configApplied"; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; restarted: string[] }
   | { kind: "taskRestored"; task: string; type: string; started: boolean; message: string };
+
+/** The limits whose crossing is an event of its own. */
+export type LimitName = "limits.memory" | "max_memory";
 
 export interface JournalEvent {
   seq: number;

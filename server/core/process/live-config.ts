@@ -5,6 +5,7 @@
 // change at a time, each on the set the last left. Reading YAML is passed in (ConfigReader).
 import { dirname, isAbsolute } from "node:path";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, WrongStateError } from "../errors.js";
+import type { FitSource } from "./host-fit.js";
 import type { EventJournal } from "./journal.js";
 import { dependencyProblems } from "./dependencies.js";
 import { diffPrograms } from "./apply.js";
@@ -50,6 +51,11 @@ export interface LiveConfigHost {
   stopAll(selector: Selector, options: StopOptions): Promise<ProgramResult[]>;
   /** Saves the set durably now: an ad-hoc program created or deleted survives a daemon SIGKILL. */
   saved?: () => void;
+  /**
+   * Throws a ConfigError naming what this host cannot honour of these programs (limits without
+   * their cgroup controller, another user without root: host-fit.ts); absent: nothing is checked.
+   */
+  checkFits?: (configs: readonly ProgramConfig[], source: FitSource) => void;
 }
 
 export interface ConfigChange {
@@ -103,10 +109,13 @@ export class LiveConfig {
   /** ApplyConfig: the config text (relative paths beside the daemon's config) or file (absolute path) becomes the config programs. */
   async applyFrom(source: ConfigSource | undefined, options: { dryRun?: boolean; allowEmpty?: boolean } = {}): Promise<AppliedConfig> {
     let programs: ProgramConfig[];
+    let file: string;
     if (source !== undefined && "text" in source) {
-      programs = await this.reader.parseText(source.text, { file: "<ApplyConfig text>", baseDir: this.baseDir });
+      file = "<ApplyConfig text>";
+      programs = await this.reader.parseText(source.text, { file, baseDir: this.baseDir });
     } else if (source !== undefined && "path" in source) {
       if (!isAbsolute(source.path)) throw new InvalidArgumentError("path", source.path, "must be an absolute path on the daemon's host");
+      file = source.path;
       programs = await this.reader.loadFile(source.path);
     } else {
       throw new InvalidArgumentError("source", "", "give the config as text or as a path");
@@ -120,7 +129,7 @@ export class LiveConfig {
         "the config has no programs: applying it would stop and remove every program; set allow_empty (corral apply --allow-empty) if that is what you want",
       );
     }
-    return this.apply(programs, { dryRun: options.dryRun });
+    return this.apply(programs, { dryRun: options.dryRun, file });
   }
 
   /** ReloadConfig: the daemon's own config file, read again, becomes the config programs. */
@@ -132,7 +141,7 @@ export class LiveConfig {
         "NO_CONFIG_FILE",
       );
     }
-    return this.apply(await this.reader.loadFile(path), options);
+    return this.apply(await this.reader.loadFile(path), { ...options, file: path });
   }
 
   private serialised<T>(operation: () => Promise<T>): Promise<T> {
@@ -149,8 +158,10 @@ export class LiveConfig {
    * the old config (the process running was made for its stop_signal), and finish before the
    * call returns; starts are issued without waiting.
    */
-  apply(programs: ProgramConfig[], options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+  apply(programs: ProgramConfig[], options: { dryRun?: boolean; file?: string } = {}): Promise<AppliedConfig> {
     return this.serialised(async () => {
+      // Refused as a whole, dry run or not, before anything changes: a limit is never dropped.
+      this.host.checkFits?.(programs, { file: options.file ?? "<ApplyConfig>", fieldOf: (name, field) => `programs.${name}.${field}` });
       const set = this.host.programs();
       const clashes = programs.filter((config) => set.get(config.name)?.adhoc).map((config) => config.name);
       if (clashes.length > 0) {
@@ -227,6 +238,7 @@ export class LiveConfig {
   async create(name: string, input: Record<string, unknown>, options: { start?: boolean } = {}): Promise<ProcessSnapshot> {
     this.requireAdhoc("CreateProgram");
     const config = this.reader.parseProgram(name, input, { source: "CreateProgram", fieldPrefix: "spec", baseDir: this.baseDir });
+    this.host.checkFits?.([config], { file: "CreateProgram", fieldOf: (_name, field) => `spec.${field}` });
     // Kept with its cwd made absolute, so the next daemon re-creates the same program wherever its config is.
     const kept = { ...input, cwd: config.cwd };
     return this.serialised(async () => {

@@ -21,8 +21,8 @@ export interface DroppedLog {
   toOffset: number;
 }
 
-/** At most one check in this interval while programs write; a trailing check sees the last burst. */
-const CHECK_INTERVAL_MS = 1000;
+/** After a failed check (the disk, fds...), the next try waits this long: no growth may come to wake it. */
+const RETRY_MS = 1000;
 
 export const DEFAULT_LOG_MAX_TOTAL_BYTES = 2 ** 30;
 
@@ -35,12 +35,27 @@ export interface LogBudgetOptions {
   report: (file: LogFile, dropped: DroppedLog, why: string) => void;
 }
 
+/**
+ * The check is driven by growth, not by a timer: every inotify event on a log file (log-watch.ts)
+ * re-reads that file's usage (one stat; its backups are cached) into a running total, and when the
+ * total is over the cap the drops run at once, in the next turn of the event loop. So the logs
+ * exceed the cap by at most what programs write while the daemon cannot run (one check, or
+ * anything else holding its event loop), plus the copies rotations have in flight (one chunk per
+ * rotating stream: log-rotation.ts), plus block rounding: README "Logs", "How much disk".
+ */
 export class LogBudget {
-  private timer?: NodeJS.Timeout;
-  private lastCheck = 0;
+  private scheduled = false;
+  private checking = false;
+  private retry?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private lastFailure?: string;
+  /** Each file's bytes (kept current + backups) when last looked at, and their sum. */
+  private readonly usage = new Map<LogFile, number>();
+  private total = 0;
+  /** Files that grew since the last check; `everything`: recount all (start-up, a run ended, a failure). */
+  private readonly grown = new Set<LogFile>();
+  private everything = true;
 
   constructor(private readonly options: LogBudgetOptions) {}
 
@@ -48,26 +63,74 @@ export class LogBudget {
     return this.options.maxTotalBytes > 0;
   }
 
-  /** A log file may have grown: check soon (throttled; no timer unless something grew). */
-  noteGrowth = (): void => {
-    if (!this.enabled || this.timer) return;
-    const wait = Math.max(0, this.lastCheck + CHECK_INTERVAL_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.lastCheck = Date.now();
-      this.enforce().catch((error: unknown) => {
-        // Tried again after the interval: the programs may have stopped writing, and no growth
-        // would ever wake the check again. Said once per kind of failure.
-        const message = `corral: enforcing server.logs.max_total failed (tried again in ${CHECK_INTERVAL_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
-        if (message !== this.lastFailure) process.emitWarning(message);
-        this.lastFailure = message;
-        this.noteGrowth();
-      });
-    }, wait);
-    this.timer.unref();
+  /**
+   * A log file may have grown (or every file, with no argument): counted in the next turn of the
+   * event loop, and the cap enforced then if the total is over it. Many events coalesce into one check.
+   */
+  noteGrowth = (file?: LogFile): void => {
+    if (!this.enabled) return;
+    if (file) this.grown.add(file);
+    else this.everything = true;
+    this.schedule();
   };
 
-  /** One check now (a check already running is followed by one more, not run twice at once). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.check().catch((error: unknown) => {
+        // Tried again after a while: the programs may have stopped writing, and no growth
+        // would ever wake the check again. Said once per kind of failure.
+        const message = `corral: enforcing server.logs.max_total failed (tried again in ${RETRY_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
+        if (message !== this.lastFailure) process.emitWarning(message);
+        this.lastFailure = message;
+        this.everything = true;
+        if (this.retry) return;
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.noteGrowth();
+        }, RETRY_MS);
+        this.retry.unref();
+      });
+    }).unref();
+  }
+
+  /** Recounts what grew; enforces the cap when the running total is over it. One at a time. */
+  private async check(): Promise<void> {
+    if (this.checking || this.running) {
+      // Growth seen during a check is counted right after it.
+      this.again = true;
+      return;
+    }
+    this.checking = true;
+    try {
+      const recount = this.everything ? [...this.options.files()] : [...this.grown];
+      if (this.everything) {
+        this.usage.clear();
+        this.total = 0;
+      }
+      this.everything = false;
+      this.grown.clear();
+      await Promise.all(recount.map((file) => this.count(file)));
+      if (this.total > this.options.maxTotalBytes) await this.enforce();
+    } finally {
+      this.checking = false;
+      if (this.again) {
+        this.again = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private async count(file: LogFile): Promise<void> {
+    const u = await file.diskUsage();
+    const bytes = u.current + u.backups.reduce((s, b) => s + b.size, 0);
+    this.total += bytes - (this.usage.get(file) ?? 0);
+    this.usage.set(file, bytes);
+  }
+
+  /** One full check now: every file recounted, the cap enforced (a check already running is followed by one more, not run twice at once). */
   async enforce(): Promise<void> {
     if (this.running) {
       this.again = true;
@@ -80,7 +143,7 @@ export class LogBudget {
       this.running = undefined;
       if (this.again) {
         this.again = false;
-        this.noteGrowth();
+        this.schedule();
       }
     }
   }
@@ -90,34 +153,56 @@ export class LogBudget {
     const files = [...this.options.files()];
     const usage = await Promise.all(files.map(async (file) => ({ file, ...(await file.diskUsage()) })));
     let total = usage.reduce((sum, u) => sum + u.current + u.backups.reduce((s, b) => s + b.size, 0), 0);
-    if (!this.enabled || total <= cap) return;
+    this.usage.clear();
+    for (const u of usage) this.usage.set(u.file, u.current + u.backups.reduce((s, b) => s + b.size, 0));
+    this.total = total;
+    // What the drops below remove is recounted with the files' next growth, or after the drops.
+    this.everything = true;
+    if (!this.enabled || total <= cap) {
+      this.everything = false;
+      return;
+    }
     const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
 
-    // Oldest first across programs: a file's highest-numbered backup is its oldest.
+    // Oldest first across programs: a file's highest-numbered backup is its oldest. What goes is
+    // chosen first, then dropped file by file in parallel (in order within a file): one at a time,
+    // a loaded daemon took seconds per drop while the programs kept writing.
     const backups = usage.flatMap((u) => u.backups.map((b) => ({ file: u.file, ...b }))).sort((a, b) => a.mtimeMs - b.mtimeMs || a.start - b.start);
+    const chosen = new Map<LogFile, number>();
+    let planned = total;
     for (const backup of backups) {
-      if (total <= cap) break;
-      const before = total;
-      const gone = await backup.file.dropOldestBackup();
-      if (!gone) continue;
-      total -= gone.bytes;
-      this.options.report(backup.file, gone, why(before));
+      if (planned <= cap) break;
+      planned -= backup.size;
+      chosen.set(backup.file, (chosen.get(backup.file) ?? 0) + 1);
     }
+    const dropped = async (file: LogFile, drop: () => Promise<DroppedLog | undefined>) => {
+      const before = total;
+      const gone = await drop();
+      if (!gone) return false;
+      total -= gone.bytes;
+      this.options.report(file, gone, why(before));
+      return true;
+    };
+    await Promise.all(
+      [...chosen].map(async ([file, count]) => {
+        for (let i = 0; i < count; i++) if (!(await dropped(file, () => file.dropOldestBackup()))) break;
+      }),
+    );
 
     // No backup left anywhere and still over: empty the largest current files.
     const currents = usage.filter((u) => u.current > 0).sort((a, b) => b.current - a.current);
-    for (const { file } of currents) {
-      if (total <= cap) break;
-      const before = total;
-      const gone = await file.dropCurrent();
-      if (!gone) continue;
-      total -= gone.bytes;
-      this.options.report(file, gone, why(before));
+    const cut: LogFile[] = [];
+    planned = total;
+    for (const { file, current } of currents) {
+      if (planned <= cap) break;
+      planned -= current;
+      cut.push(file);
     }
+    await Promise.all(cut.map((file) => dropped(file, () => file.dropCurrent())));
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 }

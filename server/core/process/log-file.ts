@@ -54,7 +54,7 @@ export class LogFile {
       this.path,
       () => {
         this.markTime();
-        this.onGrow?.();
+        this.onGrow?.(this);
       },
       () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined),
     );
@@ -222,7 +222,7 @@ export class LogFile {
   }
 
   /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
-  onGrow?: () => void;
+  onGrow?: (file: LogFile) => void;
   /** inotify on the file, for followers and rotation checks (log-watch.ts). */
   readonly watch: LogWatch;
 
@@ -270,21 +270,28 @@ export class LogFile {
         );
         return;
       }
-      const dropped = await rotateDue(this.files, size, {
-        mode: cut.mode,
-        blockSize: cut.blockSize,
-        maxBytes: this.config.maxBytes,
-        backups: this.config.backups,
-      });
-      if (dropped) this.onProblem?.(dropped);
-      else this.problemSolved();
+      // One backup's worth per step: the copy a step has in flight (the bytes then on disk twice)
+      // is at most one chunk, however far behind the file is (README "Logs", "How much disk").
+      // As many steps as the file held backups' worth when the check began: a writer faster than
+      // the steps does not keep readers (who wait for a rotation) waiting; the next check goes on.
+      const chunk = Math.max(cut.blockSize, Math.floor(this.config.maxBytes / cut.blockSize) * cut.blockSize);
+      let steps = Math.ceil((size - this.meta.head) / chunk);
+      for (let at = size; steps-- > 0 && at - this.meta.head >= this.config.maxBytes; at = await sizeOf(this.path)) {
+        const dropped = await rotateDue(this.files, at, {
+          mode: cut.mode,
+          blockSize: cut.blockSize,
+          maxBytes: this.config.maxBytes,
+          backups: this.config.backups,
+        });
+        this.backupList = undefined;
+        this.onGrow?.(this);
+        if (dropped === false) break;
+        if (dropped) this.onProblem?.(dropped);
+        else this.problemSolved();
+      }
     }).catch((error: unknown) =>
       this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`),
     );
-    if (this.checkAgain) {
-      this.checkAgain = false;
-      await this.rotateIfDue();
-    }
   }
   private checkAgain = false;
 
@@ -314,17 +321,27 @@ export class LogFile {
    * readers (segments()) wait for `rotating` and notice `changes` moving.
    */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.rotating) await this.rotating.catch(() => undefined);
+    // First come, first served: with a fast writer a rotation is asked for every 100 ms, and a
+    // drop of the total cap waiting behind them must not wait for the writer to stop (it did:
+    // every released lock went to the next rotation, and the cap stopped for all programs).
+    const before = this.rotating;
     let done!: () => void;
-    this.rotating = new Promise<void>((resolve) => (done = resolve));
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.rotating = mine;
+    if (before) await before;
     try {
       await this.load();
       return await fn();
     } finally {
       this.backupList = undefined;
       this.changes++;
-      this.rotating = undefined;
+      if (this.rotating === mine) this.rotating = undefined;
       done();
+      // A rotation check asked for while something else held the lock is done now.
+      if (this.checkAgain && !this.rotating) {
+        this.checkAgain = false;
+        void this.rotateIfDue();
+      }
     }
   }
 

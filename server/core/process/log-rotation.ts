@@ -40,18 +40,24 @@ export interface RotationPlan {
 export function planRotation(
   meta: LogMeta,
   size: number,
-  options: { mode: "collapse" | "punch"; blockSize: number; chunk: number; keep: number; dropAll?: LogGapReason },
+  options: { mode: "collapse" | "punch"; blockSize: number; chunk: number; keep: number; dropAll?: LogGapReason; maxPieces?: number },
 ): RotationPlan | undefined {
   const { blockSize, chunk } = options;
   // Collapse must leave at least one byte (the range may not reach end of file).
-  const cut = Math.floor((size - 1) / blockSize) * blockSize;
+  let cut = Math.floor((size - 1) / blockSize) * blockSize;
   if (cut <= meta.head) return undefined;
   const pieces: { physical: number; length: number }[] = [];
   if (!options.dropAll && options.keep > 0) {
     for (let at = meta.head; at < cut; at += chunk) pieces.push({ physical: at, length: Math.min(chunk, cut - at) });
   }
   const excess = Math.max(0, pieces.length - options.keep);
-  const kept = pieces.slice(excess);
+  let kept = pieces.slice(excess);
+  if (options.maxPieces !== undefined && kept.length > options.maxPieces) {
+    // This step cuts only up to its last piece; the next step plans from there.
+    kept = kept.slice(0, Math.max(1, options.maxPieces));
+    const last = kept[kept.length - 1];
+    cut = last.physical + last.length;
+  }
   let dropTo = 0;
   if (options.dropAll || options.keep === 0) dropTo = meta.base + cut;
   else if (excess > 0) dropTo = meta.base + kept[0].physical;
@@ -192,17 +198,18 @@ async function removePartials(files: StreamFiles, record: RotationRecord): Promi
  * kept (the oldest beyond go; offsets unchanged, the kept range starts later). On a full disk
  * (no room for the copies) the head is cut without them, so the program's next output has room;
  * the older backups go too (kept after a gap, the stream would have a hole in the middle).
- * Returns the message that says so, with the exact offsets dropped.
+ * One step copies at most one backup (the caller repeats while the file is over max_bytes).
+ * Returns the message that says what was dropped, with the exact offsets; false when nothing was due.
  */
 export async function rotateDue(
   files: StreamFiles,
   size: number,
   options: { mode: "collapse" | "punch"; blockSize: number; maxBytes: number; backups: number },
-): Promise<string | undefined> {
+): Promise<string | false | undefined> {
   const { mode, blockSize } = options;
   const chunk = Math.max(blockSize, Math.floor(options.maxBytes / blockSize) * blockSize);
-  const plan = planRotation(files.meta, size, { mode, blockSize, chunk, keep: options.backups });
-  if (!plan) return undefined;
+  const plan = planRotation(files.meta, size, { mode, blockSize, chunk, keep: options.backups, maxPieces: 1 });
+  if (!plan) return false;
   try {
     await rotate(files, plan);
   } catch (error) {

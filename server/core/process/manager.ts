@@ -17,6 +17,7 @@ import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { ProgramSet } from "./program-set.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
 import { detectCgroups, removeSubtree, type CgroupSupport } from "../os/cgroup.js";
+import { assertFitsHost, hostCapabilities, type FitSource, type HostCapabilities } from "./host-fit.js";
 import { parseSignal } from "../os/signals.js";
 import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
 
@@ -53,6 +54,8 @@ export class ProcessManager {
   readonly home: string;
   /** What the host offers for containment, detected once at start-up (os/cgroup.ts). */
   readonly containment: CgroupSupport;
+  /** What programs may ask of this host (limits, another user): checked on every program that comes in (host-fit.ts). */
+  readonly host: HostCapabilities;
   readonly logDir: string;
   readonly hostName: string;
   private readonly stopOrder: "parallel" | "sequential";
@@ -78,6 +81,14 @@ export class ProcessManager {
     this.hostName = options.hostName ?? hostname();
     this.stopOrder = options.stopOrder ?? "parallel";
     this.containment = detectCgroups({ root: options.cgroupRoot, home: options.home });
+    this.host = hostCapabilities(this.containment);
+    // Before anything of the home is touched: a config this host cannot honour is refused whole.
+    try {
+      this.checkFits(options.programs, { file: options.liveConfig?.configPath ?? "config", fieldOf: (name, field) => `programs.${name}.${field}` });
+    } catch (error) {
+      removeSubtree(this.containment);
+      throw error;
+    }
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     mkdirSync(join(options.home, "state"), { recursive: true, mode: 0o700 });
     this.journal = options.journal ?? new EventJournal();
@@ -109,7 +120,13 @@ export class ProcessManager {
       journal: this.journal,
       programs: () => this.programs.values(),
       addAdhoc: (config, input) => this.programs.add(config, input),
-      readAdhoc: reader && ((name, input) => reader.parseProgram(name, input, { source: "saved state", fieldPrefix: "", baseDir: options.home })),
+      readAdhoc:
+        reader &&
+        ((name, input) => {
+          const config = reader.parseProgram(name, input, { source: "saved state", fieldPrefix: "", baseDir: options.home });
+          this.checkFits([config], { file: "saved state", fieldOf: (_name, field) => field });
+          return config;
+        }),
     });
     this.live = new LiveConfig(
       {
@@ -120,6 +137,7 @@ export class ProcessManager {
         startAll: (selector, startOptions) => this.startAll(selector, startOptions),
         stopAll: (selector, stopOptions) => this.stopAll(selector, stopOptions),
         saved: () => this.persistence.saveNow(),
+        checkFits: (configs, source) => this.checkFits(configs, source),
       },
       options.liveConfig,
     );
@@ -127,6 +145,17 @@ export class ProcessManager {
     for (const config of options.programs) this.programs.add(config);
     // Runs a previous daemon left are adopted here, before any client can act on the programs.
     this.restored = this.persistence.restore(this.programs.map);
+  }
+
+  /** Refuses (ConfigError) programs of this host that ask for what it cannot give: limits without their controller, another user without root (host-fit.ts). */
+  private checkFits(configs: readonly ProgramConfig[], source: FitSource): void {
+    assertFitsHost(configs, this.host, this.hostName, source);
+  }
+
+  /** max_memory: run runId of the program went over it (core/monitor/max-memory.ts measured it): restarted by its policy as "always". */
+  async restartOverMemory(name: string, runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
+    if (this.shuttingDown) return;
+    await this.programs.get(name).restartOverMemory(runId, rssBytes, maxMemoryBytes);
   }
 
   /** Starts the autostart programs (config order) without waiting for them. */
@@ -143,7 +172,7 @@ export class ProcessManager {
     for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
     if (autostart.length === 0) return;
     const starting = this.startAll({ names: autostart }, { wait: "none" });
-    // Independent programs are spawned by now; dependents wait for their conditions in the background.
+    // Independent programs spawn one per turn of the event loop (bulk.ts); dependents wait for their conditions in the background.
     if (autostart.some((name) => Object.keys(this.programs.get(name).config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
     else await starting;
   }
@@ -283,7 +312,7 @@ export class ProcessManager {
    */
   shutdown(options: { keepProcesses?: boolean } = {}): Promise<void> {
     this.shuttingDown ??= (async () => {
-      this.persistence.beginShutdown();
+      this.persistence.beginShutdown((program) => !options.keepProcesses && program.config.detach !== true);
       try {
         if (options.keepProcesses) {
           const live = [...this.programs.values()].filter((p) => p.run && !p.run.exitedAt && p.run.pid > 0).length;

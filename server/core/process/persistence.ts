@@ -124,9 +124,13 @@ export class Persistence {
   }
 
   /** Shutdown begins: the stops that follow are the daemon's, not the user's; keep the user's word. */
-  beginShutdown(): void {
+  beginShutdown(stops: (program: Program) => boolean): void {
     this.frozenDesired = new Map([...this.options.programs()].map((p) => [p.name, p.desired]));
-    this.upAtShutdown = new Set([...this.options.programs()].filter((p) => !isFinished(p.state) || p.retryPending).map((p) => p.name));
+    // Only what the shutdown stops: a run it leaves (keep_processes, detach) that ends meanwhile is an exit of its own.
+    this.upAtShutdown = new Set([...this.options.programs()].filter((p) => stops(p) && (!isFinished(p.state) || p.retryPending)).map((p) => p.name));
+    // Saved before the first stop signal: a daemon killed in the middle of its own shutdown leaves
+    // the next one knowing which runs that shutdown ended, so they run again (adopt.ts).
+    this.store.saveNow();
   }
 
   /** Saves a last time (with the runs left running, for --keep-processes) and stops saving. */

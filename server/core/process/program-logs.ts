@@ -9,7 +9,7 @@ import type { LogStreamName, ProgramConfig } from "./types.js";
 
 export interface ProgramLogsHooks {
   /** Told when a file may have grown (the total cap, log-budget.ts). */
-  onGrow?: () => void;
+  onGrow?: (file: LogFile) => void;
   /** Trouble with a file (rotation failing...), for the journal. */
   onProblem: (message: string) => void;
 }

@@ -8,9 +8,9 @@ import type { LogFile } from "./log-file.js";
 import { ProgramCore, type DesiredState, type ProgramCoreDeps } from "./program-core.js";
 import { restoreProgram, type Restoration } from "./program-restore.js";
 import type { Run } from "./run.js";
-import { RunExits } from "./run-exit.js";
+import { formatBytes, RunExits } from "./run-exit.js";
 import { RunStarter } from "./run-start.js";
-import { RunStopper, signalRun, type StopCause } from "./run-stop.js";
+import { killRunGroup, RunStopper, signalRun, type StopCause } from "./run-stop.js";
 import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
 import type { LogStreamName, ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
@@ -263,6 +263,29 @@ export class Program {
   /** stop(), saying how it went (ShutdownResult): whether it ran, its pid, soft / hard / survivors / not_running. */
   stopWithResult(cause: StopCause = "stop"): Promise<ShutdownResult> {
     return this.stopper.stop(cause);
+  }
+
+  /**
+   * max_memory (PM2's max_memory_restart): run runId's tree went over it. An event, then the run
+   * is stopped two-stage like a failed liveness probe, and its exit (unexpected) goes through the
+   * restart policy as autorestart: always would (backoff, max_restarts, FATAL), whatever the
+   * program's autorestart says; in STARTING it is a failed start. A user's stop meanwhile wins.
+   */
+  async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
+    const run = this.run;
+    if (!run || run.runId !== runId || run.exitedAt || !(this.state === "RUNNING" || this.state === "STARTING")) return;
+    const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
+    run.limitHit = "max_memory";
+    run.killedBecause = why;
+    this.core.emit({
+      kind: "limitExceeded",
+      limit: "max_memory",
+      limitBytes: maxMemoryBytes,
+      observedBytes: rssBytes,
+      oomKills: 0,
+      message: `${this.name}: run ${runId} ${why}: restarting it`,
+    });
+    await killRunGroup(this.core, run);
   }
 
   /** Sends a signal to the current run, checking that the pid is still ours. */

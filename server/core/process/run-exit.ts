@@ -8,6 +8,11 @@ import { describeExit, type Run } from "./run.js";
 import { killRunGroup, STOP_CAUSE_TEXT } from "./run-stop.js";
 import { stderrTail } from "./stderr-tail.js";
 
+/** Bytes as people read them in a reason (MiB with one decimal). */
+export function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+
 export class RunExits {
   /** What the restart policy remembers between exits (restart-policy.ts). */
   private history: RestartHistory = NO_RESTARTS;
@@ -73,12 +78,24 @@ export class RunExits {
     core.logs.runEnded();
     core.deps.logBudget?.noteGrowth();
     const uptimeMs = performance.now() - run.startedMono;
+    this.noteOomKill(run);
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
-    const expected = run.stopCause !== undefined || isExpectedExit(core.config, run);
+    // A run ended over a limit is unexpected whatever its exit code: it is worth an alert.
+    const expected = run.stopCause !== undefined || (run.limitHit === undefined && isExpectedExit(core.config, run));
     const tail = stderrTail(core.stderr.path, run.logStart?.stderr ?? 0, core.stderr.endOffsetSync());
     const what = describeExit(run);
     const reason = run.stopCause !== undefined ? `${STOP_CAUSE_TEXT[run.stopCause]}; ${what}` : `${what}${expected ? "" : " (unexpected)"}`;
-    core.emit({ kind: "processExited", pid: run.pid, exitCode: run.exitCode, signal: run.exitSignal, expected, uptimeMs, reason, stderrTail: tail });
+    core.emit({
+      kind: "processExited",
+      pid: run.pid,
+      exitCode: run.exitCode,
+      signal: run.exitSignal,
+      expected,
+      uptimeMs,
+      reason,
+      stderrTail: tail,
+      ...(run.limitHit ? { limit: run.limitHit } : {}),
+    });
     // An unexpected exit's state reason ends with what the program last said (as exec tasks' errors do).
     const stderrNote = expected || tail.length === 0 ? "" : `; last stderr: ${tail.join(" | ")}`;
     if (core.run !== run) return;
@@ -91,7 +108,9 @@ export class RunExits {
     // UNKNOWN: a restored run found ended (program-restore.ts); the restart policy applies as usual.
     if (core.state !== "RUNNING" && core.state !== "UNKNOWN") return;
     this.reapLeftovers(run);
-    const decision = decideAfterExit(core.config, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.history, performance.now());
+    // max_memory restarts whatever autorestart says (as PM2 does), with its backoff and max_restarts.
+    const policy = run.limitHit === "max_memory" ? { ...core.config, autorestart: "always" as const } : core.config;
+    const decision = decideAfterExit(policy, { exitCode: run.exitCode, exitSignal: run.exitSignal, uptimeMs, what }, this.history, performance.now());
     if (decision.action === "stay-exited") {
       core.transition("EXITED", `${decision.reason}${stderrNote}`);
       return;
@@ -105,6 +124,28 @@ export class RunExits {
     core.countRestart();
     core.transition("EXITED", `${decision.reason}${stderrNote}`);
     this.schedule(decision.delayMs, `autorestart ${core.restarts} after: ${what}`);
+  }
+
+  /**
+   * limits.memory: the kernel's OOM killer ended processes of the run (memory.events oom_kill of
+   * its cgroup, read before the cgroup goes): the run's end is that limit's, with its own event.
+   */
+  private noteOomKill(run: Run): void {
+    const limit = this.core.config.limits?.memoryBytes;
+    if (!run.cgroup || limit === undefined || run.limitHit !== undefined) return;
+    const oomKills = run.cgroup.oomKills();
+    if (oomKills === 0) return;
+    const peak = Number(run.cgroup.read("memory.peak") ?? 0);
+    run.limitHit = "limits.memory";
+    run.killedBecause = `out of memory: the kernel's OOM killer ended ${oomKills} process(es) over limits.memory ${formatBytes(limit)}`;
+    this.core.emit({
+      kind: "limitExceeded",
+      limit: "limits.memory",
+      limitBytes: limit,
+      observedBytes: Number.isFinite(peak) ? peak : 0,
+      oomKills,
+      message: `${this.core.name}: run ${run.runId} ${run.killedBecause}`,
+    });
   }
 
   /** Members left in the group (or cgroup) of a leader that exited on its own are orphans of ours: stop them. */

@@ -8,6 +8,7 @@ import { armReadinessTimeout } from "./readiness-timeout.js";
 import { RunCgroup } from "../os/cgroup.js";
 import { readStat } from "../os/proc.js";
 import { checkSpawnable } from "../os/spawnable.js";
+import { findSetpriv, resolveCredentials, runAsArgv, type Credentials } from "../os/users.js";
 import type { ProgramCore } from "./program-core.js";
 import type { Run } from "./run.js";
 import { killRunGroup } from "./run-stop.js";
@@ -51,7 +52,13 @@ export class RunStarter {
       markExited();
       return;
     }
-    const spawned = spawnChild(core, runId, startOffsets, core.deps, this.containedArgv(run));
+    const prepared = this.preparedArgv(run);
+    if ("problem" in prepared) {
+      this.spawnFailed(run, prepared.problem);
+      markExited();
+      return;
+    }
+    const spawned = spawnChild(core, runId, startOffsets, core.deps, prepared.argv, prepared.credentials);
     if ("problem" in spawned) {
       this.spawnFailed(run, spawned.problem);
       markExited();
@@ -168,20 +175,44 @@ export class RunStarter {
     if (this.core.state === "STARTING") this.exits.startFailed(`spawn failed: ${problem.message}`);
   }
 
-  /** The command, run inside a new cgroup of its own where the host offers them (a host that refuses: said, and run without). */
-  private containedArgv(run: Run): { command: string; args: string[] } {
+  /**
+   * The command as the run's user (setpriv, os/users.ts) inside a new cgroup of its own with the
+   * program's limits (os/cgroup.ts), where the host offers them. A host that refuses a cgroup:
+   * said, and run without, unless the program has limits: a run never starts without them.
+   */
+  private preparedArgv(run: Run): { argv: { command: string; args: string[] }; credentials?: Credentials } | { problem: RunSpawnProblem } {
     const core = this.core;
-    const command = core.config.command[0];
-    const args = core.config.command.slice(1);
+    const { runAs, limits } = core.config;
+    let argv = { command: core.config.command[0], args: core.config.command.slice(1) };
+    let credentials: Credentials | undefined;
+    if (runAs) {
+      const resolved = resolveCredentials(runAs);
+      if ("problem" in resolved) {
+        const { field, value, rule } = resolved.problem;
+        return { problem: { path: value || runAs.user, errno: "ENOENT", message: `${core.name}: ${field} ${value || runAs.user}: ${rule}` } };
+      }
+      const setpriv = findSetpriv();
+      if (!setpriv)
+        return { problem: { path: "setpriv", errno: "ENOENT", message: `${core.name}: running as ${runAs.user} needs setpriv(1) (util-linux) on PATH` } };
+      credentials = resolved.credentials;
+      argv = runAsArgv(setpriv, credentials, argv.command, argv.args);
+    }
     const support = core.deps.cgroups;
-    if (!support || support.mode === "none" || run.runId <= 0) return { command, args };
+    const limited = limits !== undefined && Object.keys(limits).length > 0;
+    if (!support || support.mode === "none" || run.runId <= 0) {
+      if (limited) return { problem: { path: "limits", errno: "ENOTSUP", message: `${core.name}: its limits need a cgroup and this host gives none` } };
+      return { argv, ...(credentials ? { credentials } : {}) };
+    }
     try {
-      run.cgroup = RunCgroup.create(support, run.runId);
-      return run.cgroup.wrap(command, args);
+      run.cgroup = RunCgroup.create(support, run.runId, limits);
+      return { argv: run.cgroup.wrap(argv.command, argv.args), ...(credentials ? { credentials } : {}) };
     } catch (error) {
       const why = errnoOf(error) ?? String(error);
+      if (limited) {
+        return { problem: spawnProblem(core.name, error, "making the run's cgroup with its limits in", RunCgroup.pathFor(support, run.runId)) };
+      }
       core.emit({ kind: "server", message: `${core.name}: run ${run.runId} gets no cgroup (${why}); it is stopped by process group and marker` });
-      return { command, args };
+      return { argv, ...(credentials ? { credentials } : {}) };
     }
   }
 }

@@ -1,7 +1,7 @@
 // The stop of a program's run: its processes as one group for os/group-stop.ts (process group,
 // cgroup, marker), the two-stage kill, a user's stop with its cause (STOPPING -> STOPPED), and
 // a signal sent to the run only while its pid is still the process corral started.
-import { crashPoint } from "../failpoints.js";
+import { crashPoint, failpointNumber } from "../failpoints.js";
 import { WrongStateError } from "../errors.js";
 import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
@@ -77,6 +77,8 @@ export class RunStopper {
     run.stopCause = cause;
     this.stopping = (async (): Promise<ShutdownResult> => {
       const { survivors, killed } = await killRunGroup(core, run);
+      // An adopted run is no child of ours: its end is looked for now that its processes are gone.
+      if (survivors.length === 0) run.checkGone?.();
       await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = `${STOP_CAUSE_TEXT[cause]}; ${describeExit(run)}`;
       core.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);
@@ -84,12 +86,21 @@ export class RunStopper {
     })();
     // The stop signal is out (killRunGroup sends it before its first wait): a crash test's point (failpoints.ts).
     crashPoint("crash-after-stop-signal");
+    if (cause === "shutdown") crashDuringShutdown();
     try {
       return await this.stopping;
     } finally {
       this.stopping = undefined;
     }
   }
+}
+
+let shutdownStopSignals = 0;
+
+/** crash-during-shutdown=N: the daemon dies right after its shutdown's Nth stop signal (default the first). */
+function crashDuringShutdown(): void {
+  shutdownStopSignals++;
+  if (shutdownStopSignals >= (failpointNumber("crash-during-shutdown") ?? 1)) crashPoint("crash-during-shutdown");
 }
 
 /** Sends a signal to the current run (or its group), checking that the pid is still ours. */

@@ -20,10 +20,14 @@ export interface Run {
   killedBecause?: string;
   /** A stop asked for (by a user, a restart, a config change or shutdown) signalled this run: its exit is expected (run-stop.ts). */
   stopCause?: "stop" | "restart" | "config" | "shutdown";
+  /** The limit that ended the run (OOM-killed under limits.memory, or restarted over max_memory): said in its exit. */
+  limitHit?: "limits.memory" | "max_memory";
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
   /** Taken over from a previous daemon (see adopt.ts): no child handle, its end found by adopted-exit-watcher.ts. */
   adopted?: boolean;
+  /** An adopted run: look now whether it has ended (after a stop), rather than at the watcher's next look. */
+  checkGone?: () => void;
   /** Set when the exit status cannot be known (the process was not this daemon's child): why. */
   exitStatusUnknown?: string;
   /** The spawn failed for want of disk space or file descriptors (the start's caller is told). */

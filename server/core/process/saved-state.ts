@@ -24,6 +24,7 @@ export function savedStateOf(programs: Iterable<Program>, options: SnapshotOptio
       retryPending: program.retryPending,
       startPending: program.startPending || undefined,
       adhocProgram: program.adhocInput,
+      ...(options.upAtShutdown?.has(program.name) ? { upAtShutdown: true } : {}),
     };
     if (options.upAtShutdown?.has(program.name) && !live) {
       // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart

@@ -4,10 +4,12 @@
 // tree), and the markers by which a next daemon finds the run (spawn-recovery.ts). A step that
 // fails becomes a RunSpawnProblem.
 import { spawn, type ChildProcess } from "node:child_process";
+import { fchownSync } from "node:fs";
 import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
+import { accountEnv, type Credentials } from "../os/users.js";
 import { LogFile } from "./log-file.js";
 import { customStreamFds } from "./stream-names.js";
 import type { ProgramConfig } from "./types.js";
@@ -39,8 +41,10 @@ export function spawnChild(
   runId: number,
   startOffsets: { stdout: number; stderr: number },
   deps: SpawnDeps,
-  /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts). */
+  /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts) and setpriv (os/users.ts). */
   argv: { command: string; args: string[] } = { command: program.config.command[0], args: program.config.command.slice(1) },
+  /** The run's user (user/uid/gid): its log files become its own, and $HOME, $USER, $LOGNAME its account's. */
+  credentials?: Credentials,
 ): { child: ChildProcess } | { problem: RunSpawnProblem } {
   const { name, config } = program;
   // stdout, stderr, then each custom stream: the child's fds 1, 2, 3, 4, ...
@@ -55,6 +59,17 @@ export function spawnChild(
     for (const fd of fds) LogFile.closeFd(fd);
     return { problem: spawnProblem(name, error, "opening the log file", files[fds.length].path) };
   }
+  if (credentials) {
+    // The run writes through these fds whoever owns the files, but a program that reopens its
+    // output by path (`echo x > /dev/stderr` in dash, /proc/self/fd/1) is checked against the
+    // file's owner and mode: the current files become the run's user's (backups stay the daemon's).
+    try {
+      for (const fd of fds) fchownSync(fd, credentials.uid, credentials.gid);
+    } catch (error) {
+      for (const fd of fds) LogFile.closeFd(fd);
+      return { problem: spawnProblem(name, error, `giving the log files to uid ${credentials.uid}:`, program.stdout.path) };
+    }
+  }
   // Each custom stream's fd, named for the child: CORRAL_STREAM_PROGRESS=3.
   const streamEnv = Object.fromEntries(customStreamFds(config).map(({ env, fd }) => [env, String(fd)]));
   let child: ChildProcess;
@@ -62,7 +77,15 @@ export function spawnChild(
     child = spawn(argv.command, argv.args, {
       cwd: config.cwd,
       // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
-      env: { ...process.env, ...config.env, ...deps.markerEnv, ...streamEnv, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(runId) },
+      env: {
+        ...process.env,
+        ...(credentials ? accountEnv(credentials) : {}),
+        ...config.env,
+        ...deps.markerEnv,
+        ...streamEnv,
+        CORRAL_PROGRAM: name,
+        CORRAL_RUN_ID: String(runId),
+      },
       // Own session and process group, so stop reaches the whole tree.
       detached: true,
       stdio: [config.stdin ? "pipe" : "ignore", ...fds],

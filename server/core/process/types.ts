@@ -60,6 +60,30 @@ export interface ProgramConfig {
   customStreams?: string[];
   /** gaffer's detach: the daemon's shutdown leaves the run running, for the next daemon to adopt. */
   detach?: boolean;
+  /** Limits written into each run's cgroup before it starts (memory.max, cpu.max, pids.max); refused where the host lacks the controller (host-fit.ts). */
+  limits?: ResourceLimits;
+  /** PM2's max_memory_restart: the run is restarted when its tree's RSS, as the sampler measures it, passes this. */
+  maxMemoryBytes?: number;
+  /** Run as this user and group (names or ids, as written; resolved at each spawn by os/users.ts). The daemon must be root. */
+  runAs?: RunAs;
+}
+
+export interface ResourceLimits {
+  /** memory.max: the kernel's OOM killer ends the run above it (swap is not limited). */
+  memoryBytes?: number;
+  /** cpu.max: this many cores' worth of CPU time per period (1.5: 150 ms per 100 ms). */
+  cpuCores?: number;
+  /** pids.max: processes and threads of the run together. */
+  pids?: number;
+}
+
+export interface RunAs {
+  /** A user name or a numeric uid. */
+  user: string;
+  /** A group name or numeric gid; absent: the user's primary group (/etc/passwd). */
+  group?: string;
+  /** The config key the user was given as (gaffer's "uid"), for problems to name; absent: "user". */
+  key?: "uid";
 }
 
 export type DependencyCondition = "started" | "ready" | "completed" | "completed_successfully";

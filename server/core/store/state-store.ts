@@ -57,6 +57,11 @@ export interface SavedProgram {
   adhocConfig?: Record<string, unknown>;
   /** Up when an orderly shutdown began and stopped by it (not by the user). */
   stoppedByShutdown?: boolean;
+  /**
+   * Up when the daemon's shutdown began (saved before its first stop signal): a run of it found
+   * gone by the next daemon was stopped by that shutdown, not by the user or a crash of its own.
+   */
+  upAtShutdown?: boolean;
 }
 
 export interface SavedState {
@@ -188,6 +193,7 @@ function validProgram(value: unknown): value is SavedProgram {
     (value.adhocProgram === undefined || isRecord(value.adhocProgram)) &&
     (value.adhocConfig === undefined || isRecord(value.adhocConfig)) &&
     (value.stoppedByShutdown === undefined || typeof value.stoppedByShutdown === "boolean") &&
+    (value.upAtShutdown === undefined || typeof value.upAtShutdown === "boolean") &&
     (value.run === undefined || validRun(value.run))
   );
 }

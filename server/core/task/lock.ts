@@ -18,6 +18,7 @@ export interface LockEvents {
 
 export class TaskLock {
   private token: string | undefined;
+  private holderName: string | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private leaseExpiresAt: Date | undefined;
   private readonly waiters = new Set<() => void>();
@@ -35,6 +36,11 @@ export class TaskLock {
     return this.leaseExpiresAt;
   }
 
+  /** Who took the lock, as the caller was identified (never the token); undefined when unlocked. */
+  get holder(): string | undefined {
+    return this.token === undefined ? undefined : this.holderName;
+  }
+
   /** Refuses a call that drives the task unless it is unlocked or the token matches. */
   check(token: string | undefined): void {
     if (this.token !== undefined && token !== this.token) {
@@ -50,7 +56,7 @@ export class TaskLock {
    * Takes the lock (or renews it when token is the holder's), waiting up to timeoutMs while
    * someone else holds it. Not granted after the wait: granted=false.
    */
-  async lock(opts: { timeoutMs?: number; token?: string; leaseMs?: number; signal?: AbortSignal }): Promise<LockGrant> {
+  async lock(opts: { timeoutMs?: number; token?: string; leaseMs?: number; signal?: AbortSignal; holder?: string }): Promise<LockGrant> {
     const token = opts.token || randomUUID();
     const deadline = performance.now() + (opts.timeoutMs ?? 0);
     while (this.token !== undefined && this.token !== token) {
@@ -60,6 +66,8 @@ export class TaskLock {
     }
     const renewal = this.token === token;
     this.token = token;
+    // A renewal keeps the first holder's name: sharing a token shares the lock, not the credit.
+    if (!renewal) this.holderName = opts.holder;
     this.setLease(opts.leaseMs);
     if (!renewal) this.events.locked(token);
     return { granted: true, token, expiresAt: this.leaseExpiresAt };
@@ -111,6 +119,7 @@ export class TaskLock {
     this.leaseTimer = undefined;
     this.leaseExpiresAt = undefined;
     this.token = undefined;
+    this.holderName = undefined;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();

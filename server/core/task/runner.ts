@@ -202,7 +202,7 @@ export class TaskRunner {
     return toJson(result, `result of ${method}`);
   }
 
-  lock(name: string, opts: { timeoutMs?: number; token?: string; leaseMs?: number; signal?: AbortSignal }): Promise<LockGrant> {
+  lock(name: string, opts: { timeoutMs?: number; token?: string; leaseMs?: number; signal?: AbortSignal; holder?: string }): Promise<LockGrant> {
     return this.task(name).lock.lock(opts);
   }
 
@@ -214,9 +214,9 @@ export class TaskRunner {
     return this.task(name).lock.forceUnlock();
   }
 
-  isLocked(name: string): { locked: boolean; expiresAt: Date | undefined } {
+  isLocked(name: string): { locked: boolean; expiresAt: Date | undefined; holder: string | undefined } {
     const lock = this.task(name).lock;
-    return { locked: lock.locked, expiresAt: lock.expiresAt };
+    return { locked: lock.locked, expiresAt: lock.expiresAt, holder: lock.holder };
   }
 
   watchSignals(opts: SignalWatchOptions): AsyncGenerator<SignalWatchItem> {

@@ -110,6 +110,7 @@ export class Task {
       status: this.status,
       locked: this.lock.locked,
       lockExpiresAt: this.lock.expiresAt,
+      lockHolder: this.lock.holder,
       createdAt: this.createdAt,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,

@@ -150,6 +150,8 @@ export interface TaskSnapshot {
   status: JsonValue;
   locked: boolean;
   lockExpiresAt: Date | undefined;
+  /** Who holds the lock (the caller's identity as the daemon named it), when locked. */
+  lockHolder: string | undefined;
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;

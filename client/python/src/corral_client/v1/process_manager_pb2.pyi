@@ -116,7 +116,7 @@ LOG_GAP_REASON_MAX_TOTAL: LogGapReason
 LOG_GAP_REASON_DISK_FULL: LogGapReason
 
 class ProgramSpec(_message.Message):
-    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host", "redirect_output", "custom_streams", "detach")
+    __slots__ = ("name", "command", "cwd", "env", "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "stop_signal", "stop_timeout", "labels", "backoff", "log", "max_restarts", "restart_window", "stdin", "description", "readiness", "liveness", "depends_on", "host", "redirect_output", "custom_streams", "detach", "limits", "max_memory", "user", "group")
     class EnvEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -163,6 +163,10 @@ class ProgramSpec(_message.Message):
     REDIRECT_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_STREAMS_FIELD_NUMBER: _ClassVar[int]
     DETACH_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    MAX_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
     name: str
     command: _containers.RepeatedScalarFieldContainer[str]
     cwd: str
@@ -188,7 +192,21 @@ class ProgramSpec(_message.Message):
     redirect_output: _containers.RepeatedScalarFieldContainer[str]
     custom_streams: _containers.RepeatedScalarFieldContainer[str]
     detach: bool
-    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ..., host: _Optional[str] = ..., redirect_output: _Optional[_Iterable[str]] = ..., custom_streams: _Optional[_Iterable[str]] = ..., detach: bool = ...) -> None: ...
+    limits: ResourceLimits
+    max_memory: int
+    user: str
+    group: str
+    def __init__(self, name: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., cwd: _Optional[str] = ..., env: _Optional[_Mapping[str, str]] = ..., autostart: bool = ..., autorestart: _Optional[_Union[RestartPolicy, str]] = ..., exitcodes: _Optional[_Iterable[int]] = ..., startsecs: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startretries: _Optional[int] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., backoff: _Optional[_Union[BackoffSpec, _Mapping]] = ..., log: _Optional[_Union[LogSpec, _Mapping]] = ..., max_restarts: _Optional[int] = ..., restart_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stdin: bool = ..., description: _Optional[str] = ..., readiness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., liveness: _Optional[_Union[ProbeSpec, _Mapping]] = ..., depends_on: _Optional[_Mapping[str, DependencyCondition]] = ..., host: _Optional[str] = ..., redirect_output: _Optional[_Iterable[str]] = ..., custom_streams: _Optional[_Iterable[str]] = ..., detach: bool = ..., limits: _Optional[_Union[ResourceLimits, _Mapping]] = ..., max_memory: _Optional[int] = ..., user: _Optional[str] = ..., group: _Optional[str] = ...) -> None: ...
+
+class ResourceLimits(_message.Message):
+    __slots__ = ("memory", "cpu", "pids")
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    CPU_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    memory: int
+    cpu: float
+    pids: int
+    def __init__(self, memory: _Optional[int] = ..., cpu: _Optional[float] = ..., pids: _Optional[int] = ...) -> None: ...
 
 class ProbeSpec(_message.Message):
     __slots__ = ("tcp", "exec", "log", "grpc", "period", "timeout", "initial_delay", "success_threshold", "failure_threshold", "start_timeout")
@@ -593,7 +611,7 @@ class FollowLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("seq", "time", "program", "run_id", "state_changed", "process_exited", "spawn_failed", "process_started", "server", "probe_changed", "config_applied", "task_restored")
+    __slots__ = ("seq", "time", "program", "run_id", "state_changed", "process_exited", "spawn_failed", "process_started", "server", "probe_changed", "config_applied", "task_restored", "limit_exceeded")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -606,6 +624,7 @@ class Event(_message.Message):
     PROBE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     CONFIG_APPLIED_FIELD_NUMBER: _ClassVar[int]
     TASK_RESTORED_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_EXCEEDED_FIELD_NUMBER: _ClassVar[int]
     seq: int
     time: _timestamp_pb2.Timestamp
     program: str
@@ -618,7 +637,22 @@ class Event(_message.Message):
     probe_changed: ProbeChanged
     config_applied: ConfigApplied
     task_restored: TaskRestored
-    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program: _Optional[str] = ..., run_id: _Optional[int] = ..., state_changed: _Optional[_Union[StateChanged, _Mapping]] = ..., process_exited: _Optional[_Union[ProcessExited, _Mapping]] = ..., spawn_failed: _Optional[_Union[SpawnFailed, _Mapping]] = ..., process_started: _Optional[_Union[ProcessStarted, _Mapping]] = ..., server: _Optional[_Union[ServerEvent, _Mapping]] = ..., probe_changed: _Optional[_Union[ProbeChanged, _Mapping]] = ..., config_applied: _Optional[_Union[ConfigApplied, _Mapping]] = ..., task_restored: _Optional[_Union[TaskRestored, _Mapping]] = ...) -> None: ...
+    limit_exceeded: LimitExceeded
+    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., program: _Optional[str] = ..., run_id: _Optional[int] = ..., state_changed: _Optional[_Union[StateChanged, _Mapping]] = ..., process_exited: _Optional[_Union[ProcessExited, _Mapping]] = ..., spawn_failed: _Optional[_Union[SpawnFailed, _Mapping]] = ..., process_started: _Optional[_Union[ProcessStarted, _Mapping]] = ..., server: _Optional[_Union[ServerEvent, _Mapping]] = ..., probe_changed: _Optional[_Union[ProbeChanged, _Mapping]] = ..., config_applied: _Optional[_Union[ConfigApplied, _Mapping]] = ..., task_restored: _Optional[_Union[TaskRestored, _Mapping]] = ..., limit_exceeded: _Optional[_Union[LimitExceeded, _Mapping]] = ...) -> None: ...
+
+class LimitExceeded(_message.Message):
+    __slots__ = ("limit", "limit_bytes", "observed_bytes", "oom_kills", "message")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OOM_KILLS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    limit: str
+    limit_bytes: int
+    observed_bytes: int
+    oom_kills: int
+    message: str
+    def __init__(self, limit: _Optional[str] = ..., limit_bytes: _Optional[int] = ..., observed_bytes: _Optional[int] = ..., oom_kills: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class TaskRestored(_message.Message):
     __slots__ = ("task", "type", "started", "message")
@@ -666,7 +700,7 @@ class ProcessStarted(_message.Message):
     def __init__(self, pid: _Optional[int] = ..., pid_start_ticks: _Optional[int] = ...) -> None: ...
 
 class ProcessExited(_message.Message):
-    __slots__ = ("pid", "exit_code", "signal", "expected", "uptime", "reason", "stderr_tail")
+    __slots__ = ("pid", "exit_code", "signal", "expected", "uptime", "reason", "stderr_tail", "limit")
     PID_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
@@ -674,6 +708,7 @@ class ProcessExited(_message.Message):
     UPTIME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     STDERR_TAIL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     pid: int
     exit_code: int
     signal: str
@@ -681,7 +716,8 @@ class ProcessExited(_message.Message):
     uptime: _duration_pb2.Duration
     reason: str
     stderr_tail: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[str] = ..., expected: bool = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reason: _Optional[str] = ..., stderr_tail: _Optional[_Iterable[str]] = ...) -> None: ...
+    limit: str
+    def __init__(self, pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., signal: _Optional[str] = ..., expected: bool = ..., uptime: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reason: _Optional[str] = ..., stderr_tail: _Optional[_Iterable[str]] = ..., limit: _Optional[str] = ...) -> None: ...
 
 class SpawnFailed(_message.Message):
     __slots__ = ("path", "errno", "message")
@@ -760,7 +796,14 @@ class GetServerInfoResponse(_message.Message):
     def __init__(self, version: _Optional[str] = ..., pid: _Optional[int] = ..., hostname: _Optional[str] = ..., home: _Optional[str] = ..., config_path: _Optional[str] = ..., listen: _Optional[_Iterable[str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programs: _Optional[int] = ..., last_event_seq: _Optional[int] = ..., allow_adhoc: bool = ..., containment: _Optional[_Union[Containment, _Mapping]] = ...) -> None: ...
 
 class Containment(_message.Message):
-    __slots__ = ("cgroups", "cgroup_mount", "cgroup_root", "mode", "controllers", "cgroup_kill", "description")
+    __slots__ = ("cgroups", "cgroup_mount", "cgroup_root", "mode", "controllers", "cgroup_kill", "description", "unavailable_controllers", "user_switching")
+    class UnavailableControllersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     CGROUPS_FIELD_NUMBER: _ClassVar[int]
     CGROUP_MOUNT_FIELD_NUMBER: _ClassVar[int]
     CGROUP_ROOT_FIELD_NUMBER: _ClassVar[int]
@@ -768,6 +811,8 @@ class Containment(_message.Message):
     CONTROLLERS_FIELD_NUMBER: _ClassVar[int]
     CGROUP_KILL_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_CONTROLLERS_FIELD_NUMBER: _ClassVar[int]
+    USER_SWITCHING_FIELD_NUMBER: _ClassVar[int]
     cgroups: bool
     cgroup_mount: str
     cgroup_root: str
@@ -775,7 +820,9 @@ class Containment(_message.Message):
     controllers: _containers.RepeatedScalarFieldContainer[str]
     cgroup_kill: bool
     description: str
-    def __init__(self, cgroups: bool = ..., cgroup_mount: _Optional[str] = ..., cgroup_root: _Optional[str] = ..., mode: _Optional[str] = ..., controllers: _Optional[_Iterable[str]] = ..., cgroup_kill: bool = ..., description: _Optional[str] = ...) -> None: ...
+    unavailable_controllers: _containers.ScalarMap[str, str]
+    user_switching: bool
+    def __init__(self, cgroups: bool = ..., cgroup_mount: _Optional[str] = ..., cgroup_root: _Optional[str] = ..., mode: _Optional[str] = ..., controllers: _Optional[_Iterable[str]] = ..., cgroup_kill: bool = ..., description: _Optional[str] = ..., unavailable_controllers: _Optional[_Mapping[str, str]] = ..., user_switching: bool = ...) -> None: ...
 
 class ShutdownRequest(_message.Message):
     __slots__ = ("keep_processes",)

@@ -57,7 +57,7 @@ class TaskTypeInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., signals: _Optional[_Iterable[str]] = ..., methods: _Optional[_Iterable[str]] = ..., source: _Optional[str] = ..., worker: bool = ..., loop: bool = ...) -> None: ...
 
 class TaskInfo(_message.Message):
-    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error", "restore", "restored", "outcome_reason")
+    __slots__ = ("name", "type", "state", "stop_requested", "args", "settings", "has_pending_settings", "status", "locked", "created_at", "started_at", "finished_at", "error", "restore", "restored", "outcome_reason", "lock_holder")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +74,7 @@ class TaskInfo(_message.Message):
     RESTORE_FIELD_NUMBER: _ClassVar[int]
     RESTORED_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_REASON_FIELD_NUMBER: _ClassVar[int]
+    LOCK_HOLDER_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     state: TaskState
@@ -90,7 +91,8 @@ class TaskInfo(_message.Message):
     restore: bool
     restored: bool
     outcome_reason: str
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., restore: bool = ..., restored: bool = ..., outcome_reason: _Optional[str] = ...) -> None: ...
+    lock_holder: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., state: _Optional[_Union[TaskState, str]] = ..., stop_requested: bool = ..., args: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., has_pending_settings: bool = ..., status: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., locked: bool = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ..., restore: bool = ..., restored: bool = ..., outcome_reason: _Optional[str] = ..., lock_holder: _Optional[str] = ...) -> None: ...
 
 class ListTaskTypesRequest(_message.Message):
     __slots__ = ()
@@ -329,12 +331,14 @@ class IsLockedRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class IsLockedResponse(_message.Message):
-    __slots__ = ("locked", "expires_at")
+    __slots__ = ("locked", "expires_at", "holder")
     LOCKED_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
     locked: bool
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, locked: bool = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    holder: str
+    def __init__(self, locked: bool = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., holder: _Optional[str] = ...) -> None: ...
 
 class TaskSignal(_message.Message):
     __slots__ = ("seq", "task", "name", "payload", "time")

@@ -1,0 +1,31 @@
+// max_memory wired into the daemon: the sampler (core/monitor/max-memory.ts) over the manager's
+// runs, armed when a run starts (a processStarted event; an applied config may add max_memory to
+// a running program, hence configApplied too), and a run over its limit restarted by the manager.
+import { MaxMemoryWatch } from "./core/monitor/max-memory.js";
+import { runLookupOf } from "./core/monitor/runs.js";
+import type { ProcessManager } from "./core/process/manager.js";
+
+/** Runs until signal aborts; the watch's timer exists only while a run with max_memory is live. */
+export async function watchMaxMemory(manager: ProcessManager, signal: AbortSignal): Promise<void> {
+  const watch = new MaxMemoryWatch({
+    runs: runLookupOf(manager),
+    targets: () =>
+      manager.list().flatMap((p) => (p.config.maxMemoryBytes !== undefined && !p.remote ? [{ program: p.name, maxMemoryBytes: p.config.maxMemoryBytes }] : [])),
+    onExceeded: (over) => {
+      manager.restartOverMemory(over.program, over.runId, over.rssBytes, over.maxMemoryBytes).catch((error: unknown) => {
+        const message = `${over.program}: max_memory restart failed: ${error instanceof Error ? error.message : String(error)}`;
+        manager.journal.append(over.program, over.runId, { kind: "server", message });
+      });
+    },
+  });
+  watch.update();
+  try {
+    for await (const item of manager.journal.watch({ liveOnly: true, signal })) {
+      if ("event" in item && (item.event.detail.kind === "processStarted" || item.event.detail.kind === "configApplied")) watch.update();
+    }
+  } catch (error) {
+    if (!signal.aborted) process.stderr.write(`corral: max_memory stopped watching: ${error instanceof Error ? error.message : String(error)}\n`);
+  } finally {
+    watch.stop();
+  }
+}
