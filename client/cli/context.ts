@@ -18,6 +18,8 @@ export interface CliContext {
   readonly stderrIsTTY: boolean;
   /** A live display (`corral top`) redraws only on a terminal; otherwise it prints once. */
   readonly stdoutIsTTY?: boolean;
+  /** The terminal's width for a display that must not wrap (`corral top`): stdout's columns, else $COLUMNS, else none. */
+  columns?(): number | undefined;
   /** Delivers single key presses (raw terminal input) until the returned function is called; absent without a terminal. */
   onKey?(listener: (key: string) => void): () => void;
 }

@@ -1,6 +1,5 @@
 // Human-readable output of the `corral` CLI: aligned tables, supervisorctl-style state and
-// uptime columns, one-line event descriptions, and the one-message-per-line JSON of --json.
-import { create, toJsonString, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+// uptime columns and one-line event descriptions (--json is json.ts).
 import { durationMs, timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ProcessState, type Event, type EventGap, type ProcessInfo } from "../ts/index.js";
 
@@ -129,9 +128,4 @@ export function formatGap(gap: EventGap): string {
 /** An address as a user would type it: the socket path, or host:port. */
 export function displayAddress(target: string): string {
   return target.startsWith("unix:///") ? target.slice("unix://".length) : target;
-}
-
-/** One message (or its init object) as a line of JSON: what every `--json` prints. */
-export function jsonLine<Desc extends DescMessage>(schema: Desc, message: MessageInitShape<Desc>): string {
-  return `${toJsonString(schema, create(schema, message))}\n`;
 }

@@ -1,15 +1,16 @@
 // Entry point of the `corral` command (bin/corral.js calls main). It loads only what the
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
-import { parseDuration } from "./args.js";
+import { parseCommand, parseDuration } from "./args.js";
 import { connectOptionsOf, emptyConnectionFlags, takeConnectionOption, takeOption, type ConnectionFlags } from "./connection.js";
-import { COMMANDS, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
+import { GLOBAL_OPTIONS, isCommand } from "./spec.js";
+import { didYouMean } from "./suggest.js";
+import { COMMAND_NAMES, UsageError, commandHelp, commandUsage, overview } from "./usage.js";
 
 /** Exit code for a command line that cannot be understood. */
 const USAGE_EXIT = 2;
 
 interface GlobalOptions {
-  help: boolean;
   rest: string[];
 }
 
@@ -28,9 +29,9 @@ function takeHostOption(args: string[], index: number, flags: HostFlags, command
   return takeOption(args, index, { name: "--local", set: () => (flags.local = true) }, HOST_VALUE_OPTIONS, (key, value) => (flags[key] = value), command);
 }
 
-/** Takes connection and host options and -h/--help out of a command's arguments (they are valid anywhere before "--"). */
+/** Takes connection and host options out of a command's arguments (they are valid anywhere before "--"). */
 function extractGlobals(args: string[], connection: ConnectionFlags, hosts: HostFlags, command?: string): GlobalOptions {
-  const options: GlobalOptions = { help: false, rest: [] };
+  const options: GlobalOptions = { rest: [] };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
@@ -39,10 +40,22 @@ function extractGlobals(args: string[], connection: ConnectionFlags, hosts: Host
     }
     const last = takeConnectionOption(args, i, connection, command) ?? takeHostOption(args, i, hosts, command);
     if (last !== undefined) i = last;
-    else if (arg === "-h" || arg === "--help") options.help = true;
     else options.rest.push(arg);
   }
   return options;
+}
+
+/** -h or --help among a command's words (before "--", after which words are the program's). */
+function wantsHelp(args: string[]): boolean {
+  for (const arg of args) {
+    if (arg === "--") return false;
+    if (arg === "-h" || arg === "--help") return true;
+  }
+  return false;
+}
+
+function globalOptionNames(): string[] {
+  return Object.entries(GLOBAL_OPTIONS).flatMap(([name, option]) => [`--${name}`, ...("short" in option ? [`-${option.short}`] : [])]);
 }
 
 function version(): string {
@@ -82,33 +95,50 @@ async function dispatch(argv: string[]): Promise<number> {
       return 0;
     }
     const last = takeConnectionOption(argv, index, connection) ?? takeHostOption(argv, index, hosts);
-    if (last === undefined) throw new UsageError(`unknown option "${arg}"`);
+    if (last === undefined) throw new UsageError(`unknown option "${arg}"${didYouMean(arg.split("=")[0]!, globalOptionNames())}`);
     index = last;
   }
   const command = argv[index];
   const args = argv.slice(index + 1);
-  if (command === undefined) throw new UsageError("no command given");
-
-  if (command === "server") return runServer(args);
+  // `corral` alone: the overview, as `corral help` (a person exploring, not a mistake).
+  if (command === undefined) {
+    process.stdout.write(overview());
+    return 0;
+  }
+  // Shell completion asks here on every TAB (complete.ts); it must never fail loudly.
+  if (command === "__complete") {
+    const { complete } = await import("./complete.js");
+    return complete(args, connectOptionsOf(connection));
+  }
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMAND_NAMES)}`);
+  // `corral X --help` is `corral help X` (for every command, the daemon's too).
+  if (wantsHelp(args)) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  if (command === "help") {
+    const topic = args[0];
+    if (topic === undefined) process.stdout.write(overview());
+    else if (isCommand(topic)) process.stdout.write(commandHelp(topic));
+    else throw new UsageError(`unknown command "${topic}"${didYouMean(topic, COMMAND_NAMES)}`, "help");
+    return 0;
+  }
+  if (command === "completion") {
+    const { completionScript } = await import("./complete.js");
+    return completionScript(args);
+  }
+  if (command === "server") {
+    // Checked against the one definition first, so a mistyped option gets "did you mean".
+    parseCommand("server", args);
+    return runServer(args);
+  }
   // Offline: these read and write files only, never a daemon.
   if (command === "check" || command === "init") {
     const offline = await import("./commands/offline-config.js");
     return command === "check" ? offline.check(args) : offline.init(args);
   }
-  if (command === "help") {
-    const topic = args[0];
-    if (topic === undefined) process.stdout.write(overview());
-    else if (COMMANDS.includes(topic)) process.stdout.write(commandHelp(topic));
-    else throw new UsageError(`unknown command "${topic}"`);
-    return 0;
-  }
-  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
 
   const globals = extractGlobals(args, connection, hosts, command);
-  if (globals.help) {
-    process.stdout.write(commandHelp(command));
-    return 0;
-  }
   const address = connection.values["--address"];
   const config = hosts.config ?? (address === undefined ? process.env.CORRAL_CONFIG || undefined : undefined);
   if (config !== undefined) {

@@ -14,6 +14,7 @@ import { apply, create, deleteProgram, reload } from "./commands/config.js";
 import { task } from "./commands/task.js";
 import { isAbortError, type CliContext } from "./context.js";
 import { describeCallError } from "./errors.js";
+import { programHint } from "./hints.js";
 import { displayAddress } from "./format.js";
 
 export type Command = (ctx: CliContext, args: string[]) => Promise<number>;
@@ -88,7 +89,7 @@ export async function runOnClient(command: Command, args: string[], corral: Corr
     } catch (error) {
       const line = describeCallError(error, label);
       if (line === undefined) throw error;
-      ctx.err(`corral: ${line}\n`);
+      ctx.err(`corral: ${line}${await programHint(ctx, error)}\n`);
       return 1;
     }
   });
@@ -124,6 +125,7 @@ export async function withTerminal(run: (base: TerminalContext) => Promise<numbe
     err: (data) => void process.stderr.write(data),
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
+    columns: () => (process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS) || undefined),
     onKey: process.stdin.isTTY ? onKey : undefined,
   };
   try {

@@ -123,6 +123,56 @@ func (c *Client) FollowLogs(ctx context.Context, name string, tailLines uint32) 
 	return stream, wrap(err)
 }
 
+// FollowAllLogs streams new output of every program of this daemon (both streams, after the
+// last tailLines lines of each) until ctx ends, like `corral logs`; each chunk's Program says
+// whose output it is. The programs are those configured when the call starts.
+func (c *Client) FollowAllLogs(ctx context.Context, tailLines uint32) (corralv1.ProcessManager_FollowLogsClient, error) {
+	stream, err := c.ProcessManager.FollowLogs(ctx, &corralv1.FollowLogsRequest{AllPrograms: true, TailLines: tailLines})
+	return stream, wrap(err)
+}
+
+// ReadAllLogs reads the last tailLines lines of stdout and of stderr of every program of this
+// daemon (another host's programs are left to that host): one chunk per program and stream, in
+// config order, each naming its program.
+func (c *Client) ReadAllLogs(ctx context.Context, tailLines uint32) ([]*corralv1.LogChunk, error) {
+	list, err := c.ProcessManager.ListProcesses(ctx, &corralv1.ListProcessesRequest{})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	var chunks []*corralv1.LogChunk
+	for _, p := range list.GetProcesses() {
+		if p.GetRemote() {
+			continue
+		}
+		for _, stream := range []corralv1.LogStream{corralv1.LogStream_LOG_STREAM_STDOUT, corralv1.LogStream_LOG_STREAM_STDERR} {
+			r, err := c.ProcessManager.ReadLogs(ctx, &corralv1.ReadLogsRequest{Name: p.GetName(), Stream: stream, TailLines: tailLines})
+			if err != nil {
+				return nil, wrap(err)
+			}
+			chunks = append(chunks, r.GetChunk())
+		}
+	}
+	return chunks, nil
+}
+
+// ApplyOptions adjust ApplyConfig.
+type ApplyOptions struct {
+	// DryRun computes the diff and changes nothing.
+	DryRun bool
+	// AllowEmpty accepts a config with no programs, which stops and removes every program
+	// (refused with INVALID_ARGUMENT otherwise).
+	AllowEmpty bool
+}
+
+// ApplyConfig makes the daemon's config programs those of the YAML text, restarting only what
+// changed, and returns the diff.
+func (c *Client) ApplyConfig(ctx context.Context, text string, opts ApplyOptions) (*corralv1.ConfigDiff, error) {
+	r, err := c.ProcessManager.ApplyConfig(ctx, &corralv1.ApplyConfigRequest{
+		Source: &corralv1.ApplyConfigRequest_Text{Text: text}, DryRun: opts.DryRun, AllowEmpty: opts.AllowEmpty,
+	})
+	return r.GetDiff(), wrap(err)
+}
+
 // CreateTask creates a task of a type and returns its handle (see Task).
 func (c *Client) CreateTask(ctx context.Context, name, taskType string, settings *structpb.Value) (*Task, error) {
 	if _, err := c.TaskRunner.CreateTask(ctx, &corralv1.CreateTaskRequest{Name: name, Type: taskType, Settings: settings}); err != nil {

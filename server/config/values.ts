@@ -2,6 +2,7 @@
 // zod fields whose error text is ours: shared by a program's schema and the config file's.
 import { z } from "zod";
 import { InvalidArgumentError } from "../core/errors.js";
+import { DURATION_HINT, durationToMs } from "../core/duration.js";
 import { MAX_DURATION_MS } from "../core/limits.js";
 import { parseSignal } from "../core/os/signals.js";
 
@@ -37,21 +38,8 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
-const DURATION_HINT = "use e.g. 500ms, 10s, 2m, 1m30s, or a number of seconds";
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 export function parseDuration(input: unknown): Parsed<number> {
-  let ms: number | undefined;
-  if (typeof input === "number") {
-    // A bare number means seconds, as in supervisord's startsecs.
-    if (Number.isFinite(input) && input >= 0) ms = Math.round(input * 1000);
-  } else if (typeof input === "string" && /^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/.test(input.trim())) {
-    ms = 0;
-    for (const [, amount, unit] of input.trim().matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
-      ms += Number(amount) * DURATION_UNIT_MS[unit];
-    }
-    ms = Math.round(ms);
-  }
+  const ms = durationToMs(input);
   if (ms === undefined) return { ok: false, rule: `bad duration ${describeValue(input)} (${DURATION_HINT})` };
   if (ms > MAX_DURATION_MS) return { ok: false, rule: `duration ${describeValue(input)} is too long (at most 596h)` };
   return { ok: true, value: ms };

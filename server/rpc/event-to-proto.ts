@@ -20,8 +20,9 @@ import type { LogChunk, LogGapReason } from "../core/process/types.js";
 import { logStreamToProto, msToDuration, stateToProto } from "./convert.js";
 import { shareEncoding } from "./shared-encoding.js";
 
-export function logChunkToProto(chunk: LogChunk): ProtoLogChunk {
+export function logChunkToProto(chunk: LogChunk, program: string): ProtoLogChunk {
   return create(LogChunkSchema, {
+    program,
     stream: logStreamToProto(chunk.stream),
     streamName: chunk.label,
     offset: BigInt(chunk.offset),

@@ -42,7 +42,7 @@ export function liveConfigMethods(manager: Pick<ProcessManager, "applyConfigFrom
     async applyConfig(request) {
       const source = request.source;
       const from = source.case === "text" ? { text: source.value } : source.case === "path" ? { path: source.value } : undefined;
-      const applied = await manager.applyConfigFrom(from, { dryRun: request.dryRun }).catch((error: unknown) => {
+      const applied = await manager.applyConfigFrom(from, { dryRun: request.dryRun, allowEmpty: request.allowEmpty }).catch((error: unknown) => {
         throw source.case === "path" ? withoutContents(error) : error;
       });
       return { diff: configDiffToProto(applied), dryRun: request.dryRun };

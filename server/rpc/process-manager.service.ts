@@ -1,6 +1,6 @@
 // The corral.v1.ProcessManager gRPC service: each method validates its request, calls one core
 // operation and maps the result. Errors propagate to errorMiddleware (server/rpc/errors.ts).
-import { timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampMs, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImplementation } from "nice-grpc";
 import type { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager_nice_grpc.js";
 import { LogStream } from "../../gen/ts/corral/v1/process_manager_pb.js";
@@ -31,6 +31,7 @@ export type ProcessManagerCore = Pick<
   | "stopAll"
   | "readLogs"
   | "followLogs"
+  | "followAllLogs"
   | "watchEvents"
   | "writeStdin"
   | "closeStdin"
@@ -127,29 +128,38 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         offset: uint64ToNumber(request.offset, "offset"),
         maxBytes: request.maxBytes === 0 ? undefined : request.maxBytes,
         tailLines: request.tailLines === 0 ? undefined : request.tailLines,
+        sinceMs: request.since === undefined ? undefined : timestampMs(request.since),
       });
       return {
-        chunk: logChunkToProto(result.chunk),
+        chunk: logChunkToProto(result.chunk, name),
         firstOffset: BigInt(result.firstOffset),
         endOffset: BigInt(result.endOffset),
       };
     },
 
     async *followLogs(request, context) {
+      const tailLines = request.tailLines === 0 ? undefined : request.tailLines;
+      const sinceMs = request.since === undefined ? undefined : timestampMs(request.since);
+      if (request.allPrograms) {
+        if (request.name !== "") throw new InvalidArgumentError("name", request.name, "must be empty with all_programs (which follows every program)");
+        if (request.offset !== undefined)
+          throw new InvalidArgumentError("offset", request.offset, "cannot be given with all_programs (offsets are per program)");
+        if (request.streamNames.length > 0)
+          throw new InvalidArgumentError("stream_names", request.streamNames.join(","), "cannot be given with all_programs (stream names are per program)");
+        const { stream } = streamSelection(request.stream, [], "stream_names");
+        for await (const { program, chunk } of manager.followAllLogs({ stream, tailLines, sinceMs, signal: context.signal })) {
+          yield { chunk: logChunkToProto(chunk, program) };
+        }
+        return;
+      }
       const name = requireName(request.name);
       const { stream } = streamSelection(request.stream, request.streamNames, "stream_names");
       const offset = request.offset === undefined ? undefined : uint64ToNumber(request.offset, "offset");
       if (offset !== undefined && stream === undefined && request.streamNames.length !== 1) {
         throw new InvalidArgumentError("offset", offset, "needs a single stream (stream STDOUT or STDERR, or one of stream_names)");
       }
-      const chunks = manager.followLogs(name, {
-        stream,
-        streamNames: [...request.streamNames],
-        tailLines: request.tailLines === 0 ? undefined : request.tailLines,
-        offset,
-        signal: context.signal,
-      });
-      for await (const chunk of chunks) yield { chunk: logChunkToProto(chunk) };
+      const chunks = manager.followLogs(name, { stream, streamNames: [...request.streamNames], tailLines, offset, sinceMs, signal: context.signal });
+      for await (const chunk of chunks) yield { chunk: logChunkToProto(chunk, name) };
     },
 
     async *watchEvents(request, context) {

@@ -44,7 +44,7 @@ describe("corral CLI", () => {
 
   test("status prints an aligned table with state, pid, uptime, restarts and reason", async () => {
     const { code, stdout, stderr } = await corral(["status"], address);
-    assert.equal(code, 0, stderr);
+    assert.equal(code, 3, stderr); // idle is not RUNNING
     const lines = stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^NAME\s+STATE\s+READY\s+PID\s+UPTIME\s+RESTARTS\s+REASON$/);
     const ticker = lines.find((l) => l.startsWith("ticker "));
@@ -56,13 +56,13 @@ describe("corral CLI", () => {
     for (const line of lines.slice(1)) assert.match(line.slice(stateColumn), /^[A-Z]+\s/);
   });
 
-  test("status --json prints ListProcessesResponse in proto JSON form", async () => {
+  test("status --json prints a JSON array of programs, states by their short names", async () => {
     const { code, stdout } = await corral(["status", "--json"], address);
-    assert.equal(code, 0);
-    const parsed = JSON.parse(stdout) as { processes: { name: string; state: string }[] };
-    const byName = new Map(parsed.processes.map((p) => [p.name, p]));
+    assert.equal(code, 3);
+    const parsed = JSON.parse(stdout) as { name: string; state: string }[];
+    const byName = new Map(parsed.map((p) => [p.name, p]));
     assert.deepEqual([...byName.keys()], ["ticker", "idle"]);
-    assert.equal(byName.get("ticker")!.state, "PROCESS_STATE_RUNNING");
+    assert.equal(byName.get("ticker")!.state, "RUNNING");
   });
 
   test("status NAME of an unknown program exits 1 with NOT_FOUND", async () => {
@@ -173,9 +173,10 @@ describe("corral CLI", () => {
     const events = stdout
       .trimEnd()
       .split("\n")
-      .map((line) => JSON.parse(line) as { seq: string; program?: string });
+      .map((line) => JSON.parse(line) as { seq: number; program?: string });
     assert.ok(events.length > 0);
-    const seqs = events.map((e) => Number(e.seq));
+    const seqs = events.map((e) => e.seq);
+    assert.ok(seqs.every((seq) => typeof seq === "number"));
     assert.deepEqual(
       seqs,
       [...seqs].sort((a, b) => a - b),
@@ -188,7 +189,7 @@ describe("corral CLI", () => {
     const later = rest.stdout
       .trimEnd()
       .split("\n")
-      .map((l) => Number((JSON.parse(l) as { seq: string }).seq));
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
     assert.ok(later.length >= 1 && later.every((s) => s > after));
   });
 
@@ -211,7 +212,14 @@ describe("corral CLI", () => {
   });
 
   test("bad usage exits 2 with the message and the command's usage", async () => {
-    const badCommandLines = [["frobnicate"], ["start"], ["logs"], ["stop", "--all", "idle"], ["start", "idle", "--timeout", "soon"], ["status", "--bogus"]];
+    const badCommandLines = [
+      ["frobnicate"],
+      ["start"],
+      ["logs", "ticker", "idle"],
+      ["stop", "--all", "idle"],
+      ["start", "idle", "--timeout", "soon"],
+      ["status", "--bogus"],
+    ];
     for (const args of badCommandLines) {
       const { code, stderr } = await corral(args, address);
       assert.equal(code, 2, `corral ${args.join(" ")}`);

@@ -92,11 +92,16 @@ describe("corral task CLI", () => {
       child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       await run("create", "w1", "quick", "--start");
       await waitUntil(() => out.includes('"completed"'), 15_000, "the watch to print w1's completion");
-      const names = out
+      const signals = out
         .trim()
         .split("\n")
-        .map((line) => (JSON.parse(line) as { name: string }).name);
-      assert.deepEqual(names.slice(0, 4), ["created", "started", "status_updated", "completed"]);
+        .map((line) => JSON.parse(line) as { name: string; seq: number; task: string });
+      assert.deepEqual(
+        signals.slice(0, 4).map((s) => s.name),
+        ["created", "started", "status_updated", "completed"],
+      );
+      // seq is a number here as in `events --json` (one shape per object: TaskSignal).
+      assert.ok(signals.every((s) => typeof s.seq === "number" && s.task === "w1"));
     } finally {
       child.kill("SIGINT");
       await new Promise((resolve) => child.once("exit", resolve));

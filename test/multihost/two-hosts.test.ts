@@ -107,7 +107,7 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
 
   await t.test("status from host A shows both hosts' programs with a HOST column", async () => {
     const { code, stdout, stderr } = await cli(["status"]);
-    assert.equal(code, 0, stderr);
+    assert.equal(code, 3, stderr); // b2 is not RUNNING
     assert.match(stdout.split("\n")[0]!, /^NAME\s+HOST\s+STATE\s/);
     const table = rows(stdout);
     assert.deepEqual([...table.keys()], ["a1", "b1", "b2"]);
@@ -115,9 +115,9 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
     assert.deepEqual(table.get("b1")!.slice(1, 3), ["lab2", "RUNNING"]);
     assert.deepEqual(table.get("b2")!.slice(1, 3), ["lab2", "STOPPED"]);
     const json = await cli(["status", "--json"]);
-    const processes = (JSON.parse(json.stdout) as { processes: { name: string; host: string; remote?: boolean }[] }).processes;
+    const processes = JSON.parse(json.stdout) as { name: string; host: string; remote: boolean }[];
     assert.deepEqual(
-      processes.map((p) => [p.name, p.host, p.remote ?? false]),
+      processes.map((p) => [p.name, p.host, p.remote]),
       [
         ["a1", "lab1", false],
         ["b1", "lab2", false],
@@ -203,6 +203,25 @@ async function twoHostScenario(t: TestContext, hosts: TwoHosts, options: { tls: 
       [daemonB, "b2"],
     ] as const)
       assert.equal(await stateOn(daemon, name), ProcessState.RUNNING, name);
+  });
+
+  await t.test("logs with no name follows every program of every host, each line prefixed by host, program and stream", async () => {
+    const [command, ...prefix] = [...hosts.wrapA, process.execPath];
+    let text = "";
+    const follower = spawn(command!, [...prefix, corralBin, "--config", configPath, "logs", "--tail", "5"], {
+      env: cliEnv(named ? { CORRAL_HOST_NAME: "lab1" } : {}),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    follower.stdout.on("data", (data: Buffer) => (text += data.toString("utf8")));
+    const exited = new Promise((resolve) => follower.once("exit", resolve));
+    try {
+      await waitUntil(() => /^lab2 b1 +out \| hello from b1$/m.test(text), 15_000, `b1's line tagged with lab2; got ${JSON.stringify(text)}`);
+      assert.doesNotMatch(text, /^lab1 b1/m, "b1 runs on lab2 only: host A does not show it");
+    } finally {
+      // Our own child, by its pid: SIGTERM ends following like Ctrl-C does.
+      if (follower.pid !== undefined && follower.exitCode === null) process.kill(follower.pid, "SIGTERM");
+      await exited;
+    }
   });
 
   await t.test("events --all-hosts tags every event with its host", async () => {

@@ -121,9 +121,10 @@ test("npm pack -> npm install -g gives a working corral: --version, server, and 
   let status = "";
   await waitUntil(
     async () => {
+      // Exit 3 while a program is not RUNNING (the example has one that waits to be started): still a table.
       status = await run(corralCmd, ["status"], { env }).then(
         (r) => r.stdout,
-        () => "",
+        (error: { stdout?: string }) => error.stdout ?? "",
       );
       return /\bticker\b/.test(status);
     },

@@ -96,8 +96,8 @@ describe("depends_on over gRPC", () => {
     assert.match(text.stdout, /^api\n {2}└─ cache \(ready\)\n {4}└─ migrate \(completed_successfully\)\n/m);
     assert.match(text.stdout, /^needy\n {2}└─ broken \(ready\)$/m);
     const json = await run(["deps", "--json"]);
-    const parsed = JSON.parse(json.stdout) as { programs: { name: string; dependsOn: { name: string; condition: string }[] }[] };
-    assert.deepEqual(parsed.programs.find((p) => p.name === "api")?.dependsOn, [{ name: "cache", condition: "ready" }]);
+    const parsed = JSON.parse(json.stdout) as { name: string; dependsOn: { name: string; condition: string }[] }[];
+    assert.deepEqual(parsed.find((p) => p.name === "api")?.dependsOn, [{ name: "cache", condition: "ready" }]);
   });
 
   test("a dependency cycle is a config error naming the cycle", async () => {

@@ -106,6 +106,26 @@ describe("ApplyConfig and ReloadConfig over gRPC", () => {
     assert.equal((await rpcError(pm().applyConfig({ source: { case: "path", value: "relative.yaml" } }))).code, Status.INVALID_ARGUMENT);
   });
 
+  test("ApplyConfig refuses a config without programs (empty text, an empty file, only a server section) unless allow_empty", async () => {
+    const before = await pids();
+    const emptyFile = join(daemon.home, "empty.yaml");
+    await writeFile(emptyFile, "");
+    const sources = [
+      { case: "text", value: "" },
+      { case: "text", value: "server: {allow_adhoc: true}\n" },
+      { case: "path", value: emptyFile },
+    ] as const;
+    for (const source of sources) {
+      const refused = await rpcError(pm().applyConfig({ source }));
+      assert.equal(refused.code, Status.INVALID_ARGUMENT, `${source.case} ${JSON.stringify(source.value)}`);
+      assert.match(refused.details, /^invalid programs=.*the config has no programs: applying it would stop and remove every program; set allow_empty/);
+    }
+    assert.deepEqual(await pids(), before, "nothing was stopped");
+    // Said explicitly, it is allowed (a dry run here, so the programs stay for the other tests).
+    const { diff } = await pm().applyConfig({ source: { case: "text", value: "" }, dryRun: true, allowEmpty: true });
+    assert.deepEqual(diff?.removed, ["a", "b", "c", "d", "e"]);
+  });
+
   test("ReloadConfig re-reads the daemon's own file: removed programs stop, added autostart ones start, stopped stay stopped", async () => {
     await pm().stopProcess({ name: "b" });
     const beforeA = (await pids()).get("a")!;

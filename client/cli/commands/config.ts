@@ -3,10 +3,11 @@
 // (ad-hoc programs, when the daemon allows them).
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { create as createMessage } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { RestartPolicy, type ConfigDiff } from "../../ts/index.js";
-import { parseDuration, parseLabels, parsePairs, parsing } from "../args.js";
+import { ApplyConfigResponseSchema, ProcessInfoSchema, RestartPolicy, type ConfigDiff } from "../../ts/index.js";
+import { noPositionals, parseCommand, parseDuration, parseLabels, parsePairs } from "../args.js";
+import { jsonOut, messageLine } from "../json.js";
 import { quick, type CliContext } from "../context.js";
 import { UsageError } from "../usage.js";
 
@@ -44,9 +45,7 @@ export function formatDiff(diff: ConfigDiff | undefined, dryRun: boolean): strin
 }
 
 export async function apply(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("apply", () =>
-    parseArgs({ args, allowPositionals: true, options: { "dry-run": { type: "boolean" }, text: { type: "boolean" }, "allow-empty": { type: "boolean" } } }),
-  );
+  const { values, positionals } = parseCommand("apply", args);
   if (positionals.length !== 1) throw new UsageError("give one config file (or - for standard input)", "apply");
   const file = positionals[0]!;
   const dryRun = values["dry-run"] === true;
@@ -79,16 +78,23 @@ export async function apply(ctx: CliContext, args: string[]): Promise<number> {
       "apply",
     );
   }
-  const response = await ctx.client.applyConfig({ source, dryRun }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
-  ctx.out(formatDiff(response.diff, dryRun));
+  const allowEmpty = values["allow-empty"] === true;
+  const response = await ctx.client.applyConfig({ source, dryRun, allowEmpty }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
+  ctx.out(values.json ? messageLine(ApplyConfigResponseSchema, response) : formatDiff(response.diff, dryRun));
   return 0;
 }
 
 export async function reload(ctx: CliContext, args: string[]): Promise<number> {
-  const { values } = parsing("reload", () => parseArgs({ args, allowPositionals: false, options: { "dry-run": { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("reload", args);
+  noPositionals(positionals, "reload");
   const dryRun = values["dry-run"] === true;
   const response = await ctx.client.reloadConfig({ dryRun }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
-  ctx.out(formatDiff(response.diff, dryRun));
+  // The same shape as apply's: ReloadConfigResponse and ApplyConfigResponse have the same fields.
+  ctx.out(
+    values.json
+      ? messageLine(ApplyConfigResponseSchema, createMessage(ApplyConfigResponseSchema, { diff: response.diff, dryRun: response.dryRun }))
+      : formatDiff(response.diff, dryRun),
+  );
   return 0;
 }
 
@@ -99,22 +105,7 @@ const RESTART_POLICIES: Record<string, RestartPolicy> = {
 };
 
 export async function create(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("create", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "no-start": { type: "boolean" },
-        cwd: { type: "string" },
-        env: { type: "string", multiple: true },
-        label: { type: "string", multiple: true },
-        autorestart: { type: "string" },
-        "stop-timeout": { type: "string" },
-        stdin: { type: "boolean" },
-        description: { type: "string" },
-      },
-    }),
-  );
+  const { values, positionals } = parseCommand("create", args);
   const [name, ...command] = positionals;
   if (name === undefined || command.length === 0) throw new UsageError("give a name and the command after --", "create");
   let autorestart = RestartPolicy.UNSPECIFIED;
@@ -143,18 +134,29 @@ export async function create(ctx: CliContext, args: string[]): Promise<number> {
     },
     quick(ctx),
   );
+  if (values.json) {
+    ctx.out(messageLine(ProcessInfoSchema, process ?? createMessage(ProcessInfoSchema, { name })));
+    return 0;
+  }
   const pid = process?.run && process.run.pid > 0 ? ` (pid ${process.run.pid})` : "";
   ctx.out(`${name}: created${start ? `, starting${pid}` : ""}\n`);
   return 0;
 }
 
 export async function deleteProgram(ctx: CliContext, args: string[]): Promise<number> {
-  const { positionals } = parsing("delete", () => parseArgs({ args, allowPositionals: true, options: {} }));
+  const { values, positionals } = parseCommand("delete", args);
   if (positionals.length === 0) throw new UsageError("name the ad-hoc programs to delete", "delete");
-  for (const name of positionals) {
-    // Stops first (up to the program's stop_timeout), like `corral stop`.
-    await ctx.client.deleteProgram({ name }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
-    ctx.out(`${name}: stopped and deleted\n`);
+  const deleted: string[] = [];
+  try {
+    for (const name of positionals) {
+      // Stops first (up to the program's stop_timeout), like `corral stop`.
+      await ctx.client.deleteProgram({ name }, { signal: ctx.signal, deadline: APPLY_DEADLINE_MS });
+      deleted.push(name);
+      if (!values.json) ctx.out(`${name}: stopped and deleted\n`);
+    }
+  } finally {
+    // --json: {"deleted": [names]}, also when a later name failed (then exit 1).
+    if (values.json) ctx.out(jsonOut({ deleted }));
   }
   return 0;
 }

@@ -1,20 +1,20 @@
 // `corral info` and `corral shutdown`: questions and orders for the daemon itself.
 import { existsSync, readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetServerInfoResponseSchema } from "../../ts/index.js";
-import { noPositionals, parseDuration, parsing } from "../args.js";
+import { noPositionals, parseCommand, parseDuration } from "../args.js";
 import { quick, type CliContext } from "../context.js";
 import { isUnavailable } from "../errors.js";
-import { formatClock, formatTime, jsonLine } from "../format.js";
+import { formatClock, formatTime } from "../format.js";
+import { jsonOut, messageLine } from "../json.js";
 
 export async function info(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("info", () => parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("info", args);
   noPositionals(positionals, "info");
   const serverInfo = await ctx.client.getServerInfo({}, quick(ctx));
   if (values.json) {
-    ctx.out(jsonLine(GetServerInfoResponseSchema, serverInfo));
+    ctx.out(messageLine(GetServerInfoResponseSchema, serverInfo));
     return 0;
   }
   const started = serverInfo.startedAt
@@ -42,13 +42,9 @@ export async function info(ctx: CliContext, args: string[]): Promise<number> {
 }
 
 export async function shutdown(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("shutdown", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { "no-wait": { type: "boolean" }, timeout: { type: "string" }, "keep-processes": { type: "boolean" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("shutdown", args);
+  /** --json: {"address", "state": "SHUTTING_DOWN" | "SHUT_DOWN" | "STILL_RUNNING"}. */
+  const say = (state: string, text: string) => ctx.out(values.json ? jsonOut({ address: ctx.address, state }) : text);
   noPositionals(positionals, "shutdown");
   const timeoutMs = values.timeout === undefined ? 60_000 : parseDuration(values.timeout, "--timeout", "shutdown");
   // A daemon on a local socket runs on this host, so we can watch its process end; one
@@ -56,7 +52,7 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
   const localPid = ctx.address.startsWith("/") ? (await ctx.client.getServerInfo({}, quick(ctx))).pid : 0;
   await ctx.client.shutdown({ keepProcesses: values["keep-processes"] === true }, quick(ctx));
   if (values["no-wait"]) {
-    ctx.out(`daemon at ${ctx.address} is shutting down\n`);
+    say("SHUTTING_DOWN", `daemon at ${ctx.address} is shutting down\n`);
     return 0;
   }
   // The daemon answers before it stops its programs; wait until it is gone so that
@@ -64,11 +60,12 @@ export async function shutdown(ctx: CliContext, args: string[]): Promise<number>
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (localPid > 0 ? processGone(localPid) : await stoppedAnswering(ctx)) {
-      ctx.out(`daemon at ${ctx.address} has shut down\n`);
+      say("SHUT_DOWN", `daemon at ${ctx.address} has shut down\n`);
       return 0;
     }
     await sleep(50, undefined, { signal: ctx.signal });
   }
+  if (values.json) say("STILL_RUNNING", "");
   ctx.err(`corral: the daemon at ${ctx.address} is still running after ${values.timeout ?? "60s"}\n`);
   return 1;
 }

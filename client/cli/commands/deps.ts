@@ -1,28 +1,25 @@
 // `corral deps [--json]`: the depends_on graph of the daemon's programs, as an indented tree
-// (dependents first, their dependencies below with the condition), or as JSON.
-import { parseArgs } from "node:util";
-import { DependencyCondition } from "../../ts/index.js";
-import { parsing } from "../args.js";
+// (dependents first, their dependencies below with the condition), or as a JSON array.
+import { DependencyConditionSchema } from "../../ts/index.js";
+import { noPositionals, parseCommand } from "../args.js";
 import { quick, type CliContext } from "../context.js";
+import { enumShortName, jsonOut } from "../json.js";
 
-const CONDITION_NAMES: Record<number, string> = {
-  [DependencyCondition.STARTED]: "started",
-  [DependencyCondition.READY]: "ready",
-  [DependencyCondition.COMPLETED]: "completed",
-  [DependencyCondition.COMPLETED_SUCCESSFULLY]: "completed_successfully",
-};
+/** "ready", "completed_successfully": the config's words for a condition. */
+function conditionName(condition: number): string {
+  return enumShortName(DependencyConditionSchema, condition).toLowerCase();
+}
 
 export async function deps(ctx: CliContext, args: string[]): Promise<number> {
-  const { values } = parsing("deps", () => parseArgs({ args, allowPositionals: false, options: { json: { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("deps", args);
+  noPositionals(positionals, "deps");
   const { processes } = await ctx.client.listProcesses({}, quick(ctx));
   const graph = new Map(
-    processes.map((p) => [
-      p.name,
-      Object.entries(p.spec?.dependsOn ?? {}).map(([name, condition]) => ({ name, condition: CONDITION_NAMES[condition] ?? "unknown" })),
-    ]),
+    processes.map((p) => [p.name, Object.entries(p.spec?.dependsOn ?? {}).map(([name, condition]) => ({ name, condition: conditionName(condition) }))]),
   );
   if (values.json) {
-    ctx.out(`${JSON.stringify({ programs: [...graph].map(([name, dependsOn]) => ({ name, dependsOn })) }, null, 2)}\n`);
+    // One object per program: {"name", "dependsOn": [{"name", "condition"}]}, conditions in the config's words.
+    ctx.out(jsonOut([...graph].map(([name, dependsOn]) => ({ name, dependsOn }))));
     return 0;
   }
   const needed = new Set([...graph.values()].flatMap((list) => list.map((d) => d.name)));

@@ -1,19 +1,16 @@
 // `corral events [--after SEQ] [--follow] [--json]`: journaled events after SEQ; without
-// --follow it stops at the daemon's last event at the time of the call.
-import { parseArgs } from "node:util";
-import { EventSchema, WatchEventsResponseSchema } from "../../ts/index.js";
-import { noPositionals, parseCount, parsing } from "../args.js";
+// --follow it stops at the daemon's last event at the time of the call. --json: one Event object
+// per line (a gap in the journal: {"gap": {...}}).
+import { EventGapSchema, EventSchema } from "../../ts/index.js";
+import { noPositionals, parseCommand, parseCount } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
-import { formatEvent, formatGap, jsonLine } from "../format.js";
+import { formatEvent, formatGap } from "../format.js";
+import { UsageError } from "../usage.js";
+import { jsonOut, messageLine, toCliJson } from "../json.js";
 
 export async function events(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("events", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { after: { type: "string" }, follow: { type: "boolean", short: "f" }, json: { type: "boolean" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("events", args);
+  if (values["all-hosts"]) throw new UsageError("--all-hosts needs several hosts: give --config FILE (or set $CORRAL_CONFIG)", "events");
   noPositionals(positionals, "events");
   const afterSeq = values.after === undefined ? 0n : parseCount(values.after, "--after", "events");
 
@@ -32,10 +29,10 @@ export async function events(ctx: CliContext, args: string[]): Promise<number> {
     for await (const response of ctx.client.watchEvents({ afterSeq }, { signal: stop.signal })) {
       const kind = response.kind;
       if (kind.case === "event") {
-        ctx.out(values.json ? jsonLine(EventSchema, kind.value) : formatEvent(kind.value));
+        ctx.out(values.json ? messageLine(EventSchema, kind.value) : formatEvent(kind.value));
         if (lastSeq !== undefined && kind.value.seq >= lastSeq) break;
       } else if (kind.case === "gap") {
-        ctx.out(values.json ? jsonLine(WatchEventsResponseSchema, response) : formatGap(kind.value));
+        ctx.out(values.json ? jsonOut({ gap: toCliJson(EventGapSchema, kind.value) }) : formatGap(kind.value));
         if (lastSeq !== undefined && kind.value.firstAvailableSeq > lastSeq) break;
       }
     }

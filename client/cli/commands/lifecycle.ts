@@ -1,13 +1,28 @@
 // `corral start|stop|restart|signal`: one call per named program, or one bulk call (StartAll /
-// StopAll) for --all or a label selector, with a per-program results table.
-import { parseArgs } from "node:util";
+// StopAll) for --all or a label selector, with a per-program results table (--json: a JSON
+// array of ProgramResult objects, the same for named programs and bulk calls).
+import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { ProcessState, ProcessView, ShutdownHow, StartWait, StopWait, type ProcessInfo, type ProgramResult, type ShutdownResult } from "../../ts/index.js";
-import { parseDuration, parseLabels, parsing } from "../args.js";
+import { ClientError, Status } from "nice-grpc";
+import {
+  ProcessInfoSchema,
+  ProcessState,
+  ProcessView,
+  ProgramResultSchema,
+  ShutdownHow,
+  StartWait,
+  StopWait,
+  type ProcessInfo,
+  type ProgramResult,
+  type ShutdownResult,
+} from "../../ts/index.js";
+import { parseCommand, parseDuration, parseLabels } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
 import { codeName, describeCallError, isUnavailable } from "../errors.js";
 import { formatTable, isAlive, stateName } from "../format.js";
+import { jsonOut, messageLine, toCliJson } from "../json.js";
 import { withProgress } from "../progress.js";
+import { programHint } from "../hints.js";
 import { UsageError } from "../usage.js";
 
 /** Extra time the CLI gives the daemon past --timeout, so the daemon's own answer arrives first. */
@@ -23,23 +38,11 @@ interface BulkOptions {
   /** stop --sequential: one program at a time within a dependency level. */
   sequential: boolean;
   timeoutMs: number | undefined;
+  json: boolean;
 }
 
-function parseBulk(command: string, args: string[]): BulkOptions {
-  const { values, positionals } = parsing(command, () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        all: { type: "boolean" },
-        label: { type: "string", multiple: true },
-        "no-wait": { type: "boolean" },
-        timeout: { type: "string" },
-        ...(command === "start" ? { ready: { type: "boolean" as const } } : {}),
-        ...(command === "stop" ? { sequential: { type: "boolean" as const } } : {}),
-      },
-    }),
-  );
+function parseBulk(command: "start" | "stop", args: string[]): BulkOptions {
+  const { values, positionals } = parseCommand(command, args);
   const matchLabels = parseLabels(values.label, command);
   const all = values.all === true;
   if (all && positionals.length > 0) throw new UsageError("give program names or --all, not both", command);
@@ -54,6 +57,7 @@ function parseBulk(command: string, args: string[]): BulkOptions {
     ready: "ready" in values && values.ready === true,
     sequential: "sequential" in values && values.sequential === true,
     timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", command),
+    json: values.json === true,
   };
 }
 
@@ -74,24 +78,46 @@ export function startWait(wait: boolean, ready: boolean): StartWait {
   return !wait ? StartWait.NONE : ready ? StartWait.READY : StartWait.RUNNING;
 }
 
-/** One call per named program; a program's failure is reported and the rest still go; 1 if any failed. */
 /** Exit code of `corral stop` when nothing failed but a program was not running (nothing was stopped). */
 export const EXIT_NOT_RUNNING = 3;
 
-/** act answers true (done), false (failed: exit 1) or "not_running" (exit 3 unless something failed). */
-async function eachProgram(ctx: CliContext, names: string[], act: (name: string) => Promise<boolean | "not_running">): Promise<number> {
+/** What one named program's call came to: done, failed (exit 1) or not running (exit 3 unless something failed). */
+interface NamedOutcome {
+  done: boolean | "not_running";
+  result: ProgramResult;
+}
+
+/**
+ * One call per named program; a program's failure is reported and the rest still go; 1 if any
+ * failed. With json, nothing is printed per program: one array of results at the end.
+ */
+async function eachProgram(ctx: CliContext, names: string[], json: boolean, act: (name: string) => Promise<NamedOutcome>): Promise<number> {
   let exitCode = 0;
+  const results: ProgramResult[] = [];
   for (const name of names) {
     try {
-      const done = await act(name);
+      const { done, result } = await act(name);
+      results.push(result);
       if (done === false) exitCode = 1;
       else if (done === "not_running" && exitCode === 0) exitCode = EXIT_NOT_RUNNING;
     } catch (error) {
-      reportFailure(ctx, error);
+      if (!json) await reportFailure(ctx, error, name);
+      else if (error instanceof ClientError && error.code !== Status.UNAVAILABLE) {
+        results.push(create(ProgramResultSchema, { name, ok: false, code: error.code, error: error.details }));
+      } else throw error;
       exitCode = 1;
     }
   }
+  if (json) ctx.out(jsonOut(results.map((r) => toCliJson(ProgramResultSchema, r))));
   return exitCode;
+}
+
+function okResult(name: string, process: ProcessInfo | undefined, extra: Partial<Pick<ProgramResult, "note" | "shutdown">> = {}): ProgramResult {
+  return create(ProgramResultSchema, { name, ok: true, process, ...extra });
+}
+
+function failedResult(name: string, process: ProcessInfo | undefined, error: string): ProgramResult {
+  return create(ProgramResultSchema, { name, ok: false, code: Status.FAILED_PRECONDITION, error, process });
 }
 
 /** The DETAIL of a stop: how it went (soft, hard, survivors), or that the program was not running. */
@@ -123,19 +149,21 @@ export function pidOf(process: ProcessInfo | undefined): string {
   return process?.run && isAlive(process.state) ? `pid ${process.run.pid}` : "";
 }
 
-/** Prints one program's failure; an unreachable daemon aborts the whole command. */
-function reportFailure(ctx: CliContext, error: unknown): void {
+/** Prints one program's failure (with "did you mean" for an unknown name); an unreachable daemon aborts the whole command. */
+async function reportFailure(ctx: CliContext, error: unknown, name: string): Promise<void> {
   if (isUnavailable(error)) throw error;
   const line = describeCallError(error, ctx.address);
   if (line === undefined) throw error;
-  ctx.err(`corral: ${line}\n`);
+  ctx.err(`corral: ${line}${await programHint(ctx, error, name)}\n`);
 }
 
-function printResults(ctx: CliContext, results: ProgramResult[], stopping = false): number {
+function printResults(ctx: CliContext, results: ProgramResult[], stopping: boolean, json: boolean): number {
+  if (json) ctx.out(jsonOut(results.map((r) => toCliJson(ProgramResultSchema, r))));
   if (results.length === 0) {
-    ctx.err("no programs matched\n");
+    if (!json) ctx.err("no programs matched\n");
     return 0;
   }
+  if (json) return resultsExitCode(results, stopping);
   const rows = results.map((r) => [
     r.name,
     r.ok ? "ok" : "FAILED",
@@ -143,6 +171,10 @@ function printResults(ctx: CliContext, results: ProgramResult[], stopping = fals
     r.ok ? r.note || (stopping ? shutdownDetail(r.shutdown) : pidOf(r.process)) : `${codeName(r.code)}: ${r.error}`,
   ]);
   ctx.out(formatTable(["NAME", "RESULT", "STATE", "DETAIL"], rows));
+  return resultsExitCode(results, stopping);
+}
+
+function resultsExitCode(results: ProgramResult[], stopping: boolean): number {
   if (!results.every((r) => r.ok)) return 1;
   // Stop-all of programs none of which was running: nothing was stopped (exit 3, as for named ones).
   if (stopping && results.every((r) => r.shutdown?.how === ShutdownHow.NOT_RUNNING)) return EXIT_NOT_RUNNING;
@@ -156,16 +188,17 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
   const { timeout, callOptions } = timeoutOptions(ctx, options.timeoutMs);
 
   if (!isBulk(options)) {
-    return eachProgram(ctx, options.names, async (name) => {
+    return eachProgram(ctx, options.names, options.json, async (name) => {
       const { process } = await ctx.client.startProcess({ name, wait, timeout }, callOptions);
       const state = process?.state ?? ProcessState.UNSPECIFIED;
       if ((state === ProcessState.RUNNING && (!options.ready || process?.ready)) || (!options.wait && state !== ProcessState.FATAL)) {
         const word = !options.wait ? "starting" : options.ready ? "started and ready" : "started";
-        ctx.out(`${name}: ${word}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
-        return true;
+        if (!options.json) ctx.out(`${name}: ${word}${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+        return { done: true, result: okResult(name, process) };
       }
-      ctx.err(notStarted(name, process));
-      return false;
+      const why = notStarted(name, process);
+      if (!options.json) ctx.err(why);
+      return { done: false, result: failedResult(name, process, why.replace(/^corral: [^:]+: /, "").trimEnd()) };
     });
   }
 
@@ -179,9 +212,9 @@ export async function start(ctx: CliContext, args: string[]): Promise<number> {
       done: (s) => startedStates.includes(s) || s === ProcessState.FATAL,
       begun: { state: ProcessState.STARTING, word: "spawned" },
     },
-    () => ctx.client.startAll({ selector, wait, timeout, view: ProcessView.BASIC }, callOptions),
+    () => ctx.client.startAll({ selector, wait, timeout, view: options.json ? ProcessView.UNSPECIFIED : ProcessView.BASIC }, callOptions),
   );
-  return printResults(ctx, results);
+  return printResults(ctx, results, false, options.json);
 }
 
 export async function stop(ctx: CliContext, args: string[]): Promise<number> {
@@ -190,19 +223,20 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
   const { timeout, callOptions } = timeoutOptions(ctx, options.timeoutMs);
 
   if (!isBulk(options)) {
-    return eachProgram(ctx, options.names, async (name) => {
-      const { survivors, shutdown } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
+    return eachProgram(ctx, options.names, options.json, async (name) => {
+      const { process, survivors, shutdown } = await ctx.client.stopProcess({ name, wait, timeout }, callOptions);
       if (survivors.length > 0) {
-        ctx.err(`corral: ${name}: stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}\n`);
-        return false;
+        const why = `stopped, but these members of its group survived SIGKILL: ${survivors.join(", ")}`;
+        if (!options.json) ctx.err(`corral: ${name}: ${why}\n`);
+        return { done: false, result: create(ProgramResultSchema, { ...failedResult(name, process, why), shutdown }) };
       }
       if (shutdown?.how === ShutdownHow.NOT_RUNNING) {
-        ctx.out(`${name}: was not running (nothing stopped)\n`);
-        return "not_running";
+        if (!options.json) ctx.out(`${name}: was not running (nothing stopped)\n`);
+        return { done: "not_running", result: okResult(name, process, { shutdown }) };
       }
       const how = shutdown?.how === ShutdownHow.HARD ? " (killed: SIGKILL after stop_timeout)" : "";
-      ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}${shutdown?.pid ? ` (pid ${shutdown.pid})` : ""}${how}\n`);
-      return true;
+      if (!options.json) ctx.out(`${name}: ${options.wait ? "stopped" : "stopping"}${shutdown?.pid ? ` (pid ${shutdown.pid})` : ""}${how}\n`);
+      return { done: true, result: okResult(name, process, shutdown ? { shutdown } : {}) };
     });
   }
 
@@ -217,19 +251,17 @@ export async function stop(ctx: CliContext, args: string[]): Promise<number> {
       done: (s) => stoppedStates.includes(s),
       begun: { state: ProcessState.STOPPING, word: "signalled" },
     },
-    () => ctx.client.stopAll({ selector, wait, timeout, view: ProcessView.BASIC, ...(options.sequential ? { sequential: true } : {}) }, callOptions),
+    () =>
+      ctx.client.stopAll(
+        { selector, wait, timeout, view: options.json ? ProcessView.UNSPECIFIED : ProcessView.BASIC, ...(options.sequential ? { sequential: true } : {}) },
+        callOptions,
+      ),
   );
-  return printResults(ctx, results, true);
+  return printResults(ctx, results, true, options.json);
 }
 
 export async function restart(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("restart", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("restart", args);
   if (positionals.length !== 1) throw new UsageError("name one program to restart", "restart");
   const name = positionals[0]!;
   const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout, "--timeout", "restart");
@@ -237,20 +269,23 @@ export async function restart(ctx: CliContext, args: string[]): Promise<number> 
   const { timeout, callOptions } = timeoutOptions(ctx, timeoutMs);
   const { process } = await ctx.client.restartProcess({ name, wait, timeout }, callOptions);
   const state = process?.state ?? ProcessState.UNSPECIFIED;
-  if (wait === StartWait.RUNNING && state !== ProcessState.RUNNING) {
-    ctx.err(notStarted(name, process));
-    return 1;
-  }
-  ctx.out(`${name}: restarted${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
-  return 0;
+  const failed = wait === StartWait.RUNNING && state !== ProcessState.RUNNING;
+  if (values.json) ctx.out(messageLine(ProcessInfoSchema, process ?? create(ProcessInfoSchema, { name })));
+  else if (failed) ctx.err(notStarted(name, process));
+  else ctx.out(`${name}: restarted${process?.run ? ` (pid ${process.run.pid})` : ""}\n`);
+  return failed ? 1 : 0;
 }
 
 export async function signal(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("signal", () => parseArgs({ args, allowPositionals: true, options: { group: { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("signal", args);
   if (positionals.length !== 2) throw new UsageError("give a program name and a signal (e.g. HUP)", "signal");
   const [name, signalName] = positionals as [string, string];
   const group = values.group === true;
   const { process } = await ctx.client.signalProcess({ name, signal: signalName, group }, quick(ctx));
+  if (values.json) {
+    ctx.out(messageLine(ProcessInfoSchema, process ?? create(ProcessInfoSchema, { name })));
+    return 0;
+  }
   const pid = process?.run?.pid;
   const target = pid === undefined ? "" : group ? ` to process group ${pid}` : ` to pid ${pid}`;
   ctx.out(`${name}: sent ${signalName}${target}\n`);

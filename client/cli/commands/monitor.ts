@@ -1,13 +1,13 @@
 // The ProcessMonitor commands of the `corral` CLI: `stats`, `ps`, `zombies` and `run`
 // (a monitored run that streams output and exits with the command's code, 124 on timeout).
-import { parseArgs } from "node:util";
 import { durationFromMs, durationMs } from "@bufbuild/protobuf/wkt";
 import { constants } from "node:os";
 import {
-  FindProcessesResponseSchema,
   GetStatsResponseSchema,
-  ListZombiesResponseSchema,
   LogStream,
+  ProcessEntrySchema,
+  RunMonitoredResponseSchema,
+  ZombieProcessSchema,
   MonitoredOutcome,
   ProgressSource,
   TimeoutKind,
@@ -16,9 +16,11 @@ import {
   type StatsSample,
   type StatsTarget,
 } from "../../ts/index.js";
-import { parseDuration, parsing } from "../args.js";
+import { parseCommand, parseDuration, parseOptions } from "../args.js";
 import { open, quick, type CliContext } from "../context.js";
-import { formatClock, formatTable, jsonLine } from "../format.js";
+import { formatClock, formatTable } from "../format.js";
+import { jsonOut, messageLine, toCliJson } from "../json.js";
+import { COMMANDS } from "../spec.js";
 import { UsageError } from "../usage.js";
 
 /** Exit code of `corral run` when a timeout killed the command, as timeout(1) uses. */
@@ -66,13 +68,7 @@ function formatSample(sample: StatsSample, label: string): string[][] {
 
 /** `corral stats NAME|PID... [--children] [--watch] [--interval 1s] [--json]` */
 export async function stats(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("stats", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { children: { type: "boolean" }, watch: { type: "boolean" }, json: { type: "boolean" }, interval: { type: "string" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("stats", args);
   if (positionals.length === 0) throw new UsageError("name a program or a pid", "stats");
   const intervalMs = values.interval ? parseDuration(values.interval, "--interval", "stats") : values.watch ? 1000 : 500;
   const targets = positionals.map(targetOf);
@@ -83,7 +79,7 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
         { target, includeChildren: values.children, interval: durationFromMs(intervalMs) },
         open(ctx, intervalMs + 15_000),
       );
-      if (values.json) ctx.out(jsonLine(GetStatsResponseSchema, response));
+      if (values.json) ctx.out(messageLine(GetStatsResponseSchema, response));
       else rows.push(...formatSample(response.sample!, positionals[i]!));
     }
     if (!values.json) ctx.out(formatTable(STATS_HEADER, rows));
@@ -91,7 +87,7 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
   }
   for await (const tick of ctx.monitor.watchStats({ targets, includeChildren: values.children, interval: durationFromMs(intervalMs) }, open(ctx))) {
     if (values.json) {
-      ctx.out(jsonLine(WatchStatsResponseSchema, tick));
+      ctx.out(messageLine(WatchStatsResponseSchema, tick));
     } else {
       ctx.out(`-- ${new Date().toLocaleTimeString()} --\n`);
       ctx.out(
@@ -107,13 +103,7 @@ export async function stats(ctx: CliContext, args: string[]): Promise<number> {
 
 /** `corral ps ITEM... [--exact] [--case-sensitive] [--json]` */
 export async function ps(ctx: CliContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("ps", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { exact: { type: "boolean" }, "case-sensitive": { type: "boolean" }, json: { type: "boolean" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("ps", args);
   if (positionals.length === 0) throw new UsageError("give at least one item to match", "ps");
   const response = await ctx.monitor.findProcesses(
     { items: positionals, contains: !values.exact, caseSensitive: values["case-sensitive"] ?? false },
@@ -122,7 +112,7 @@ export async function ps(ctx: CliContext, args: string[]): Promise<number> {
   // This very command line contains the items too.
   const processes = response.processes.filter((p) => p.pid !== process.pid);
   if (values.json) {
-    ctx.out(jsonLine(FindProcessesResponseSchema, { processes }));
+    ctx.out(jsonOut(processes.map((p) => toCliJson(ProcessEntrySchema, p))));
   } else if (processes.length === 0) {
     ctx.err("no matching processes\n");
     return 1;
@@ -139,10 +129,11 @@ export async function ps(ctx: CliContext, args: string[]): Promise<number> {
 
 /** `corral zombies [--json]` */
 export async function zombies(ctx: CliContext, args: string[]): Promise<number> {
-  const { values } = parsing("zombies", () => parseArgs({ args, options: { json: { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("zombies", args);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "zombies");
   const response = await ctx.monitor.listZombies({}, quick(ctx));
   if (values.json) {
-    ctx.out(jsonLine(ListZombiesResponseSchema, response));
+    ctx.out(jsonOut(response.zombies.map((z) => toCliJson(ZombieProcessSchema, z))));
   } else if (response.zombies.length === 0) {
     ctx.err("no zombies\n");
   } else {
@@ -160,20 +151,7 @@ export async function zombies(ctx: CliContext, args: string[]): Promise<number> 
 export async function run(ctx: CliContext, args: string[]): Promise<number> {
   const split = args.indexOf("--");
   const optionArgs = split >= 0 ? args.slice(0, split) : args;
-  const { values, positionals } = parsing("run", () =>
-    parseArgs({
-      args: optionArgs,
-      allowPositionals: true,
-      options: {
-        inactivity: { type: "string" },
-        timeout: { type: "string" },
-        progress: { type: "string" },
-        "kill-signal": { type: "string" },
-        grace: { type: "string" },
-        cwd: { type: "string" },
-      },
-    }),
-  );
+  const { values, positionals } = parseOptions(COMMANDS.run.options, optionArgs, "run");
   const command = split >= 0 ? args.slice(split + 1) : positionals;
   if (split >= 0 && positionals.length > 0) throw new UsageError(`unexpected "${positionals[0]}" before "--"`, "run");
   if (command.length === 0) throw new UsageError("give the command to run after --", "run");
@@ -191,14 +169,18 @@ export async function run(ctx: CliContext, args: string[]): Promise<number> {
     },
     open(ctx),
   );
-  for await (const { event } of events) {
+  for await (const response of events) {
+    const event = response.event;
+    // --json: every event of the run as a line (output, progress, the result); the exit code is the command's still.
+    if (values.json) ctx.out(messageLine(RunMonitoredResponseSchema, response));
     switch (event.case) {
       case "output":
+        if (values.json) break;
         if (event.value.stream === LogStream.STDERR) ctx.err(event.value.data);
         else ctx.out(event.value.data);
         break;
       case "progress":
-        if (event.value.source === ProgressSource.REPORT) ctx.err(`corral: progress: ${event.value.message}\n`);
+        if (event.value.source === ProgressSource.REPORT && !values.json) ctx.err(`corral: progress: ${event.value.message}\n`);
         break;
       case "result": {
         const result = event.value;

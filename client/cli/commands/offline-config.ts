@@ -3,8 +3,8 @@
 // `corral init [FILE]` (write the built-in example).
 // Both load the server's config code lazily (bundled on its own, like multi-host mode).
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { parsing } from "../args.js";
+import { parseCommand } from "../args.js";
+import { jsonOut } from "../json.js";
 import { UsageError } from "../usage.js";
 
 /** Exit code of a config with problems: the same as a bad command line (the input is wrong). */
@@ -13,7 +13,7 @@ const INVALID_EXIT = 2;
 const configCode = () => import("../../../server/config/fleet-entry.js");
 
 export async function check(args: string[]): Promise<number> {
-  const { values, positionals } = parsing("check", () => parseArgs({ args, allowPositionals: true, options: { quiet: { type: "boolean", short: "q" } } }));
+  const { values, positionals } = parseCommand("check", args);
   if (positionals.length === 0) throw new UsageError("give one or more config files", "check");
   const { ConfigError, loadConfigFile, checkConfigFitsHost } = await configCode();
   let failed = false;
@@ -23,10 +23,17 @@ export async function check(args: string[]): Promise<number> {
       // Limits and users as this host can give them (the daemon checks the same at load).
       checkConfigFitsHost(config, file);
       const hosts = config.hosts.length > 0 ? `, ${config.hosts.length} host(s)` : "";
-      if (!values.quiet) process.stdout.write(`${file}: ok (${config.programs.length} program(s)${hosts})\n`);
+      // --json: one object per file: {file, ok, programs, hosts, problems: [{file, line, column, field, rule}]}.
+      if (values.json) process.stdout.write(jsonOut({ file, ok: true, programs: config.programs.length, hosts: config.hosts.length, problems: [] }));
+      else if (!values.quiet) process.stdout.write(`${file}: ok (${config.programs.length} program(s)${hosts})\n`);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       failed = true;
+      if (values.json) {
+        const problems = error.problems.map((p) => ({ file: p.file ?? file, line: p.line ?? null, column: p.column ?? null, field: p.field, rule: p.rule }));
+        process.stdout.write(jsonOut({ file, ok: false, programs: null, hosts: null, problems }));
+        continue;
+      }
       process.stderr.write(`${error.message}\n`);
       const count = error.problems.length;
       process.stderr.write(`${file}: ${count} problem${count === 1 ? "" : "s"}\n`);
@@ -36,7 +43,7 @@ export async function check(args: string[]): Promise<number> {
 }
 
 export async function init(args: string[]): Promise<number> {
-  const { values, positionals } = parsing("init", () => parseArgs({ args, allowPositionals: true, options: { force: { type: "boolean", short: "f" } } }));
+  const { values, positionals } = parseCommand("init", args);
   if (positionals.length > 1) throw new UsageError("give at most one file (default corral.yaml; - for standard output)", "init");
   const file = positionals[0] ?? "corral.yaml";
   const { EXAMPLE_CONFIG_YAML } = await configCode();

@@ -1,16 +1,30 @@
 // `corral task SUBCOMMAND ...`: the TaskRunner from the command line. Lock tokens come from
 // --token or $CORRAL_TASK_TOKEN; JSON values (args, settings, method args) are given as JSON text.
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
-import { fromValue, TaskInfoSchema, TaskState, TaskTypeInfoSchema, toValue, type JsonValue, type TaskInfo } from "../../ts/index.js";
-import { parseCount, parseDuration, parsing } from "../args.js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  fromValue,
+  LockResponseSchema,
+  TaskInfoSchema,
+  TaskSignalSchema,
+  SignalGapSchema,
+  TaskState,
+  TaskTypeInfoSchema,
+  toValue,
+  type JsonValue,
+  type TaskInfo,
+} from "../../ts/index.js";
+import { parseCount, parseDuration, parseOptions, type Parsed } from "../args.js";
 import { isAbortError, open, quick, type CliContext } from "../context.js";
-import { formatTable, formatTime, jsonLine } from "../format.js";
+import { formatTable, formatTime } from "../format.js";
+import { jsonOut, messageLine, toCliJson, type Json } from "../json.js";
+import { COMMANDS } from "../spec.js";
+import { didYouMean } from "../suggest.js";
 import { UsageError } from "../usage.js";
 
 const CMD = "task";
 
-export const TASK_SUBCOMMANDS = ["types", "create", "start", "stop", "join", "ls", "status", "settings", "lock", "unlock", "call", "watch", "rm"];
+const SUBCOMMANDS = COMMANDS.task.subcommands;
+export const TASK_SUBCOMMANDS = Object.keys(SUBCOMMANDS);
 
 function parseJson(text: string, option: string): JsonValue {
   try {
@@ -30,7 +44,6 @@ function one(positionals: string[], what: string[]): string[] {
   return positionals;
 }
 
-const tokenOption = { token: { type: "string" } } as const;
 const tokenOf = (values: { token?: string }) => values.token ?? process.env.CORRAL_TASK_TOKEN ?? "";
 
 function describe(task: TaskInfo): string {
@@ -42,14 +55,16 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === undefined) throw new UsageError("missing subcommand", CMD);
   const tr = ctx.tasks;
-  const parse = <const O extends NonNullable<ParseArgsConfig["options"]>>(options: O) =>
-    parsing(CMD, () => parseArgs({ args: rest, allowPositionals: true, options }));
+  const parse = <const Name extends keyof typeof SUBCOMMANDS>(name: Name): Parsed<(typeof SUBCOMMANDS)[Name]["options"]> =>
+    parseOptions(SUBCOMMANDS[name].options, rest, CMD);
+  /** --json of commands that answer with a task: its TaskInfo object. */
+  const printTask = (json: boolean | undefined, info: TaskInfo, text: string) => ctx.out(json ? messageLine(TaskInfoSchema, info) : text);
 
   switch (sub) {
     case "types": {
-      const { values } = parse({ json: { type: "boolean" } });
+      const { values } = parse("types");
       const { types } = await tr.listTaskTypes({}, quick(ctx));
-      if (values.json) ctx.out(types.map((t) => jsonLine(TaskTypeInfoSchema, t)).join(""));
+      if (values.json) ctx.out(jsonOut(types.map((t) => toCliJson(TaskTypeInfoSchema, t))));
       else {
         const rows = types.map((t) => [
           t.name,
@@ -63,55 +78,50 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
     case "create": {
-      const { values, positionals } = parse({
-        args: { type: "string" },
-        settings: { type: "string" },
-        start: { type: "boolean" },
-        restore: { type: "boolean" },
-      });
+      const { values, positionals } = parse("create");
       const [name, type] = one(positionals, ["NAME", "TYPE"]);
       const created = await tr.createTask(
         {
           name,
           type,
-          args: toValue(values.args === undefined ? null : parseJson(values.args as string, "--args")),
-          settings: values.settings === undefined ? undefined : toValue(parseJson(values.settings as string, "--settings")),
+          args: toValue(values.args === undefined ? null : parseJson(values.args, "--args")),
+          settings: values.settings === undefined ? undefined : toValue(parseJson(values.settings, "--settings")),
           restore: values.restore === true,
         },
         quick(ctx),
       );
       const info = values.start ? (await tr.startTask({ name }, quick(ctx))).task! : created.task!;
-      ctx.out(describe(info));
+      printTask(values.json, info, describe(info));
       return 0;
     }
     case "start":
     case "stop":
     case "rm": {
-      const { values, positionals } = parse({ ...tokenOption });
+      const { values, positionals } = parse(sub);
       const [name] = one(positionals, ["NAME"]);
-      const request = { name: name!, token: tokenOf(values as { token?: string }) };
+      const request = { name: name!, token: tokenOf(values) };
       const info =
         sub === "start"
           ? (await tr.startTask(request, quick(ctx))).task!
           : sub === "stop"
             ? (await tr.stopTask(request, quick(ctx))).task!
             : (await tr.removeTask(request, open(ctx))).task!;
-      ctx.out(sub === "rm" ? `removed ${describe(info)}` : describe(info));
+      printTask(values.json, info, sub === "rm" ? `removed ${describe(info)}` : describe(info));
       return 0;
     }
     case "join": {
-      const { values, positionals } = parse({ ...tokenOption, timeout: { type: "string" } });
+      const { values, positionals } = parse("join");
       const [name] = one(positionals, ["NAME"]);
-      const timeout = values.timeout === undefined ? undefined : durationFromMs(parseDuration(values.timeout as string, "--timeout", CMD));
-      const info = (await tr.joinTask({ name: name!, token: tokenOf(values as { token?: string }), timeout }, open(ctx))).task!;
-      ctx.out(describe(info));
-      if (info.error?.stack) ctx.err(`${info.error.stack}\n`);
+      const timeout = values.timeout === undefined ? undefined : durationFromMs(parseDuration(values.timeout, "--timeout", CMD));
+      const info = (await tr.joinTask({ name: name!, token: tokenOf(values), timeout }, open(ctx))).task!;
+      printTask(values.json, info, describe(info));
+      if (info.error?.stack && !values.json) ctx.err(`${info.error.stack}\n`);
       return info.state === TaskState.FAILED ? 1 : 0;
     }
     case "ls": {
-      const { values } = parse({ json: { type: "boolean" } });
+      const { values } = parse("ls");
       const { tasks } = await tr.listTasks({}, quick(ctx));
-      if (values.json) ctx.out(tasks.map((t) => jsonLine(TaskInfoSchema, t)).join(""));
+      if (values.json) ctx.out(jsonOut(tasks.map((t) => toCliJson(TaskInfoSchema, t))));
       else {
         const rows = tasks.map((t) => [
           t.name,
@@ -126,32 +136,41 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
     case "status": {
-      const { positionals } = parse({});
+      // The status is JSON already: printed as is, with or without --json.
+      const { positionals } = parse("status");
       const [name] = one(positionals, ["NAME"]);
-      ctx.out(`${JSON.stringify(fromValue((await tr.getStatus({ name: name! }, quick(ctx))).status))}\n`);
+      ctx.out(jsonOut(fromValue((await tr.getStatus({ name: name! }, quick(ctx))).status) as Json));
       return 0;
     }
     case "settings": {
-      const { values, positionals } = parse({ ...tokenOption, set: { type: "string" }, pending: { type: "boolean" } });
+      const { values, positionals } = parse("settings");
       const [name] = one(positionals, ["NAME"]);
       if (values.set !== undefined) {
-        const settings = toValue(parseJson(values.set as string, "--set"));
-        await tr.setSettings({ name: name!, settings, token: tokenOf(values as { token?: string }) }, quick(ctx));
-        ctx.out(`pending settings of ${name} set\n`);
+        const settings = toValue(parseJson(values.set, "--set"));
+        await tr.setSettings({ name: name!, settings, token: tokenOf(values) }, quick(ctx));
+        ctx.out(values.json ? jsonOut({ name: name!, pending: true }) : `pending settings of ${name} set\n`);
       } else if (values.pending) {
         const response = await tr.getPendingSettings({ name: name! }, quick(ctx));
-        ctx.out(response.pending ? `${JSON.stringify(fromValue(response.settings))}\n` : "(none)\n");
+        // --json: the pending value, or null when there is none.
+        if (values.json) ctx.out(jsonOut(response.pending ? (fromValue(response.settings) as Json) : null));
+        else ctx.out(response.pending ? `${JSON.stringify(fromValue(response.settings))}\n` : "(none)\n");
       } else {
         ctx.out(`${JSON.stringify(fromValue((await tr.getSettings({ name: name! }, quick(ctx))).settings))}\n`);
       }
       return 0;
     }
     case "lock": {
-      const { values, positionals } = parse({ ...tokenOption, timeout: { type: "string" }, lease: { type: "string" } });
+      const { values, positionals } = parse("lock");
       const [name] = one(positionals, ["NAME"]);
-      const ms = (option: "timeout" | "lease") =>
-        values[option] === undefined ? undefined : durationFromMs(parseDuration(values[option] as string, `--${option}`, CMD));
-      const grant = await tr.lock({ name: name!, token: tokenOf(values as { token?: string }), timeout: ms("timeout"), lease: ms("lease") }, open(ctx));
+      const ms = (option: "timeout" | "lease") => {
+        const text = values[option];
+        return text === undefined ? undefined : durationFromMs(parseDuration(text, `--${option}`, CMD));
+      };
+      const grant = await tr.lock({ name: name!, token: tokenOf(values), timeout: ms("timeout"), lease: ms("lease") }, open(ctx));
+      if (values.json) {
+        ctx.out(messageLine(LockResponseSchema, grant));
+        return grant.granted ? 0 : 1;
+      }
       if (!grant.granted) {
         ctx.err(`corral: ${name} is locked by another client\n`);
         return 1;
@@ -161,56 +180,55 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
     case "unlock": {
-      const { values, positionals } = parse({ ...tokenOption, force: { type: "boolean" } });
+      const { values, positionals } = parse("unlock");
       const [name] = one(positionals, ["NAME"]);
+      // --json: {"name", "unlocked": was it locked (and is it no longer)}.
       if (values.force) {
         const { wasLocked } = await tr.forceUnlock({ name: name! }, quick(ctx));
-        ctx.out(wasLocked ? `${name} unlocked (forced)\n` : `${name} was not locked\n`);
+        ctx.out(values.json ? jsonOut({ name: name!, unlocked: wasLocked }) : wasLocked ? `${name} unlocked (forced)\n` : `${name} was not locked\n`);
         return 0;
       }
-      const token = tokenOf(values as { token?: string });
+      const token = tokenOf(values);
       if (token === "") throw new UsageError("unlock needs --token (or $CORRAL_TASK_TOKEN), or --force", CMD);
       const { unlocked } = await tr.unlock({ name: name!, token }, quick(ctx));
-      ctx.out(unlocked ? `${name} unlocked\n` : `${name} was not locked\n`);
+      ctx.out(values.json ? jsonOut({ name: name!, unlocked }) : unlocked ? `${name} unlocked\n` : `${name} was not locked\n`);
       return 0;
     }
     case "call": {
-      const { values, positionals } = parse({ ...tokenOption });
+      const { values, positionals } = parse("call");
       const [name, method, argsJson] = one(positionals, ["NAME", "METHOD"]);
       const response = await tr.callMethod(
         {
           name: name!,
           method: method!,
           args: toValue(argsJson === undefined ? null : parseJson(argsJson, "ARGS")),
-          token: tokenOf(values as { token?: string }),
+          token: tokenOf(values),
         },
         quick(ctx),
       );
-      ctx.out(`${JSON.stringify(fromValue(response.result))}\n`);
+      ctx.out(jsonOut(fromValue(response.result) as Json));
       return 0;
     }
     case "watch": {
-      const { values, positionals } = parse({ signal: { type: "string", multiple: true }, after: { type: "string" }, json: { type: "boolean" } });
-      const afterSeq = values.after === undefined ? 0n : parseCount(values.after as string, "--after", CMD);
+      const { values, positionals } = parse("watch");
+      const afterSeq = values.after === undefined ? 0n : parseCount(values.after, "--after", CMD);
       const stop = new AbortController();
       const onCtrlC = () => stop.abort();
       ctx.signal.addEventListener("abort", onCtrlC, { once: true });
       try {
         const stream = tr.watchSignals(
-          { tasks: positionals, names: (values.signal as string[] | undefined) ?? [], afterSeq, liveOnly: values.after === undefined },
+          { tasks: positionals, names: values.signal ?? [], afterSeq, liveOnly: values.after === undefined },
           { signal: stop.signal },
         );
         for await (const item of stream) {
           if (item.kind.case === "signal") {
             const s = item.kind.value;
             const payload = fromValue(s.payload);
-            if (values.json) {
-              ctx.out(
-                `${JSON.stringify({ seq: Number(s.seq), time: s.time ? timestampDate(s.time).toISOString() : null, task: s.task, name: s.name, payload })}\n`,
-              );
-            } else ctx.out(`#${s.seq} ${formatTime(s.time)} ${s.task} ${s.name}${payload === null ? "" : ` ${JSON.stringify(payload)}`}\n`);
+            if (values.json) ctx.out(messageLine(TaskSignalSchema, s));
+            else ctx.out(`#${s.seq} ${formatTime(s.time)} ${s.task} ${s.name}${payload === null ? "" : ` ${JSON.stringify(payload)}`}\n`);
           } else if (item.kind.case === "gap") {
-            ctx.out(`-- ${item.kind.value.missed} signals missed after #${item.kind.value.afterSeq} --\n`);
+            if (values.json) ctx.out(jsonOut({ gap: toCliJson(SignalGapSchema, item.kind.value) }));
+            else ctx.out(`-- ${item.kind.value.missed} signals missed after #${item.kind.value.afterSeq} --\n`);
           }
         }
       } catch (error) {
@@ -223,6 +241,6 @@ export async function task(ctx: CliContext, args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`unknown task subcommand "${sub}" (one of: ${TASK_SUBCOMMANDS.join(", ")})`, CMD);
+      throw new UsageError(`unknown task subcommand "${sub}"${didYouMean(sub, TASK_SUBCOMMANDS) || ` (one of: ${TASK_SUBCOMMANDS.join(", ")})`}`, CMD);
   }
 }

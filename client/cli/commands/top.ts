@@ -1,14 +1,21 @@
 // `corral top`: a live table of every program with its CPU and memory (the whole process tree),
 // redrawn each interval until q or Ctrl-C. When stdout is not a terminal it prints one snapshot
-// and exits, like `top -b -n 1`.
+// and exits, like `top -b -n 1`. Rows keep one order from frame to frame (--sort name, the
+// default; cpu and mem sort highest first, the name breaking ties), and every line is cut to the
+// terminal's width, never wrapped. --json: one JSON array of rows per frame.
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ClientError, Status, type ProcessInfo, type StatsSample } from "../../ts/index.js";
-import { parseDuration, parsing } from "../args.js";
+import { parseCommand, parseDuration } from "../args.js";
 import { isAbortError, quick, type CliContext } from "../context.js";
 import { formatClock, formatTable, isAlive, stateName, uptimeMs } from "../format.js";
+import { jsonOut, type Json } from "../json.js";
+import { TOP_SORT_KEYS } from "../spec.js";
+import { didYouMean } from "../suggest.js";
+import { UsageError } from "../usage.js";
 import { formatBytes } from "./monitor.js";
+
+export type TopSort = (typeof TOP_SORT_KEYS)[number];
 
 const DEFAULT_INTERVAL_MS = 2_000;
 /** A program that stopped between listing and sampling makes WatchStats refuse; list again. */
@@ -24,52 +31,85 @@ function liveNames(processes: ProcessInfo[]): string[] {
   return processes.filter((p) => isAlive(p.state) && (p.run?.pid ?? 0) > 0).map((p) => p.name);
 }
 
-/** The table: live programs by CPU (highest first), then the others by name; a summary line first. */
-export function formatTop(frame: Frame, address: string, now = new Date()): string {
-  const cpu = (name: string) => frame.samples.get(name)?.total?.cpuPercent ?? frame.samples.get(name)?.process?.cpuPercent ?? -1;
-  const sorted = [...frame.processes].sort((a, b) => cpu(b.name) - cpu(a.name) || a.name.localeCompare(b.name));
+function isSortKey(word: string): word is TopSort {
+  return (TOP_SORT_KEYS as readonly string[]).includes(word);
+}
+
+/** One program's row: what the table shows and what --json prints. */
+export interface TopRow {
+  name: string;
+  state: string;
+  pid: number | null;
+  cpuPercent: number | null;
+  rssBytes: number | null;
+  threads: number | null;
+  openFds: number | null;
+  processes: number | null;
+  uptimeSeconds: number | null;
+  error: string | null;
+}
+
+export function topRows(frame: Frame, sort: TopSort = "name"): TopRow[] {
+  const rows = frame.processes.map((p): TopRow => {
+    const sample = frame.samples.get(p.name);
+    const total = sample?.error ? undefined : (sample?.total ?? sample?.process);
+    const uptime = uptimeMs(p);
+    return {
+      name: p.name,
+      state: stateName(p.state),
+      pid: total?.pid || sample?.process?.pid || (isAlive(p.state) && p.run ? p.run.pid : 0) || null,
+      cpuPercent: total?.cpuPercent ?? null,
+      rssBytes: total ? Number(total.rssBytes) : null,
+      threads: total ? total.threads : null,
+      openFds: total?.openFds ?? null,
+      processes: total ? 1 + (sample?.children?.length ?? 0) : null,
+      uptimeSeconds: uptime === undefined ? null : Math.floor(uptime / 1000),
+      error: sample?.error || null,
+    };
+  });
+  // The name orders ties (and everything under --sort name), so rows never swap places between frames.
+  const byName = (a: TopRow, b: TopRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const key = sort === "cpu" ? (r: TopRow) => r.cpuPercent ?? -1 : sort === "mem" ? (r: TopRow) => r.rssBytes ?? -1 : undefined;
+  return rows.sort((a, b) => (key ? key(b) - key(a) : 0) || byName(a, b));
+}
+
+/** Every line cut to `columns` characters (the terminal's width): a long row never wraps onto the next. */
+export function fitWidth(text: string, columns: number | undefined): string {
+  if (columns === undefined || columns <= 0) return text;
+  return text
+    .split("\n")
+    .map((line) => (line.length > columns ? `${line.slice(0, Math.max(0, columns - 1))}…` : line))
+    .join("\n");
+}
+
+/** The table in `sort` order, a summary line first, every line at most `columns` wide. */
+export function formatTop(frame: Frame, address: string, options: { now?: Date; sort?: TopSort; columns?: number } = {}): string {
+  const now = options.now ?? new Date();
   let cpuSum = 0;
   let rssSum = 0;
-  const rows = sorted.map((p) => {
-    const sample = frame.samples.get(p.name);
-    const total = sample?.total ?? sample?.process;
-    if (!total || sample?.error) {
-      return [
-        p.name,
-        stateName(p.state),
-        isAlive(p.state) && p.run ? String(p.run.pid) : "-",
-        "-",
-        "-",
-        "-",
-        "-",
-        "-",
-        sample?.error ? sample.error : uptimeText(p),
-      ];
-    }
-    cpuSum += total.cpuPercent ?? 0;
-    rssSum += Number(total.rssBytes);
+  const rows = topRows(frame, options.sort).map((row) => {
+    const uptime = row.uptimeSeconds === null ? "-" : formatClock(row.uptimeSeconds * 1000);
+    const pid = row.pid === null ? "-" : String(row.pid);
+    if (row.rssBytes === null) return [row.name, row.state, pid, "-", "-", "-", "-", "-", row.error ?? uptime];
+    cpuSum += row.cpuPercent ?? 0;
+    rssSum += row.rssBytes;
     return [
-      p.name,
-      stateName(p.state),
-      String(total.pid || sample!.process?.pid || "-"),
-      total.cpuPercent === undefined ? "?" : total.cpuPercent.toFixed(1),
-      formatBytes(total.rssBytes),
-      String(total.threads),
-      total.openFds === undefined ? "-" : String(total.openFds),
-      String(1 + (sample!.children?.length ?? 0)),
-      uptimeText(p),
+      row.name,
+      row.state,
+      pid,
+      row.cpuPercent === null ? "?" : row.cpuPercent.toFixed(1),
+      formatBytes(row.rssBytes),
+      String(row.threads ?? "-"),
+      row.openFds === null ? "-" : String(row.openFds),
+      String(row.processes ?? "-"),
+      uptime,
     ];
   });
   const running = liveNames(frame.processes).length;
   const summary =
     `corral top - ${now.toLocaleTimeString()} - ${address} - ${frame.processes.length} programs, ${running} running` +
     ` - CPU ${cpuSum.toFixed(1)}% - RSS ${formatBytes(rssSum)}\n\n`;
-  return summary + formatTable(["NAME", "STATE", "PID", "CPU%", "RSS", "THR", "FDS", "PROCS", "UPTIME"], rows);
-}
-
-function uptimeText(p: ProcessInfo): string {
-  const ms = uptimeMs(p);
-  return ms === undefined ? "-" : formatClock(ms);
+  return fitWidth(summary + formatTable(["NAME", "STATE", "PID", "CPU%", "RSS", "THR", "FDS", "PROCS", "UPTIME"], rows), options.columns);
 }
 
 /**
@@ -108,24 +148,36 @@ async function* frames(ctx: CliContext, intervalMs: number, signal: AbortSignal)
   }
 }
 
-/** `corral top [--interval 2s] [--once]` */
+/** `corral top [--interval 2s] [--once] [--sort name|cpu|mem] [--json]` */
 export async function top(ctx: CliContext, args: string[]): Promise<number> {
-  const { values } = parsing("top", () => parseArgs({ args, options: { interval: { type: "string" }, once: { type: "boolean" } } }));
+  const { values, positionals } = parseCommand("top", args);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "top");
   const intervalMs = values.interval === undefined ? DEFAULT_INTERVAL_MS : parseDuration(values.interval, "--interval", "top");
-  const live = ctx.stdoutIsTTY && !values.once;
+  const sort = values.sort ?? "name";
+  if (!isSortKey(sort)) throw new UsageError(`--sort: "${sort}" is not one of ${TOP_SORT_KEYS.join(", ")}${didYouMean(sort, TOP_SORT_KEYS)}`, "top");
+  const json = values.json === true;
+  const live = ctx.stdoutIsTTY === true && !values.once && !json;
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
   ctx.signal.addEventListener("abort", onInterrupt, { once: true });
   // q (or Ctrl-C, which raw mode delivers as a key) quits; only a terminal gives keys.
   const releaseKeys = live ? ctx.onKey?.((key) => (key === "q" || key === "Q" || key === "\u0003") && stop.abort()) : undefined;
-  if (live) ctx.out("\x1b[?25l"); // hide the cursor while redrawing
+  if (live) ctx.out("\x1b[?25l\x1b[2J"); // hide the cursor while redrawing; clear once
   try {
     for await (const frame of frames(ctx, intervalMs, stop.signal)) {
+      if (json) {
+        ctx.out(jsonOut(topRows(frame, sort).map((row) => ({ ...row }) satisfies Record<string, Json>)));
+        if (values.once || ctx.stdoutIsTTY !== true) return 0;
+        continue;
+      }
       if (!live) {
-        ctx.out(formatTop(frame, ctx.address));
+        ctx.out(formatTop(frame, ctx.address, { sort, columns: ctx.columns?.() }));
         return 0;
       }
-      ctx.out(`\x1b[H\x1b[2J${formatTop(frame, ctx.address)}\nq: quit\n`);
+      // Home, then each line erased to its end and the rest of the screen below: no flicker, and
+      // a shorter frame leaves nothing of the last one.
+      const text = `${formatTop(frame, ctx.address, { sort, columns: ctx.columns?.() })}\nq: quit`;
+      ctx.out(`\x1b[H${text.split("\n").join("\x1b[K\n")}\x1b[K\x1b[J`);
     }
     return 0;
   } catch (error) {

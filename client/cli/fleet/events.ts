@@ -2,28 +2,21 @@
 // "host" key in --json). Without --follow: each host's events up to its last one at the time
 // of the call, merged by time. With --follow: lines as they come, from all hosts at once.
 // Sequence numbers (and --after) are per host. An unreachable host is reported, exit code 1.
-import { parseArgs } from "node:util";
-import { toJsonString } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { EventSchema, type Event } from "../../ts/index.js";
-import { noPositionals, parseCount, parsing } from "../args.js";
+import { noPositionals, parseCommand, parseCount } from "../args.js";
+import { toCliJson } from "../json.js";
 import { isAbortError } from "../context.js";
 import { formatEvent, formatGap } from "../format.js";
 import type { FleetContext } from "./context.js";
 
 export async function fleetEvents(ctx: FleetContext, args: string[]): Promise<number> {
-  const { values, positionals } = parsing("events", () =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: { after: { type: "string" }, follow: { type: "boolean", short: "f" }, json: { type: "boolean" }, "all-hosts": { type: "boolean" } },
-    }),
-  );
+  const { values, positionals } = parseCommand("events", args);
   noPositionals(positionals, "events");
   const afterSeq = values.after === undefined ? 0n : parseCount(values.after, "--after", "events");
   const width = Math.max(...ctx.scope.map((host) => host.length));
   const line = (host: string, event: Event) =>
-    values.json ? `${JSON.stringify({ host, ...(JSON.parse(toJsonString(EventSchema, event)) as object) })}\n` : `${host.padEnd(width)}  ${formatEvent(event)}`;
+    values.json ? `${JSON.stringify({ host, ...toCliJson(EventSchema, event) })}\n` : `${host.padEnd(width)}  ${formatEvent(event)}`;
 
   let exitCode = 0;
   const stop = new AbortController();

@@ -3,10 +3,10 @@
 // one-host commands; --all and --label go to every host in scope: start in config order of
 // hosts, stop in reverse (each daemon stops its own programs in reverse dependency order).
 // Hosts that do not answer within the deadline are reported per program; the rest still act.
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { StopWait, type ProgramResult } from "../../ts/index.js";
 import { HostUnreachableError } from "../../ts/hosts.js";
-import { parseDuration, parseLabels, parsing } from "../args.js";
+import { parseDuration, parseLabels, parseOptions } from "../args.js";
+import { COMMANDS, type OptionSpec } from "../spec.js";
 import type { CliContext } from "../context.js";
 import { codeName, describeCallError } from "../errors.js";
 import { formatTable, stateName } from "../format.js";
@@ -15,28 +15,21 @@ import { logs } from "../commands/logs.js";
 import { pidOf, restart, signal, start, startWait, stop, timeoutOptions } from "../commands/lifecycle.js";
 import type { FleetContext } from "./context.js";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
 type OneHostCommand = (ctx: CliContext, args: string[]) => Promise<number>;
 
-const OPTIONS: Record<string, Options> = {
-  start: {
-    all: { type: "boolean" },
-    label: { type: "string", multiple: true },
-    "no-wait": { type: "boolean" },
-    timeout: { type: "string" },
-    ready: { type: "boolean" },
-  },
-  stop: { all: { type: "boolean" }, label: { type: "string", multiple: true }, "no-wait": { type: "boolean" }, timeout: { type: "string" } },
-  restart: { "no-wait": { type: "boolean" }, timeout: { type: "string" } },
-  signal: { group: { type: "boolean" } },
-  logs: { follow: { type: "boolean", short: "f" }, tail: { type: "string", short: "n" }, stderr: { type: "boolean" } },
+/** The commands' own options (spec.ts): the same as with one daemon. */
+const OPTIONS: Record<string, Readonly<Record<string, OptionSpec>>> = {
+  start: COMMANDS.start.options,
+  stop: COMMANDS.stop.options,
+  restart: COMMANDS.restart.options,
+  signal: COMMANDS.signal.options,
+  logs: COMMANDS.logs.options,
 };
 const ONE_HOST: Record<string, OneHostCommand> = { start, stop, restart, signal, logs };
 
 /** The command's positionals, and its arguments without them (to pass on with other names). */
 function split(command: string, args: string[]) {
-  const { values, positionals, tokens } = parsing(command, () => parseArgs({ args, allowPositionals: true, options: OPTIONS[command]!, tokens: true }));
-  const positionalIndexes = new Set(tokens.filter((token) => token.kind === "positional").map((token) => token.index));
+  const { values, positionals, positionalIndexes } = parseOptions(OPTIONS[command]!, args, command);
   const optionArgs = args.filter((_, index) => !positionalIndexes.has(index));
   return { values: values as Record<string, string | boolean | string[] | undefined>, positionals, optionArgs };
 }
@@ -168,6 +161,42 @@ async function bulk(ctx: FleetContext, command: "start" | "stop", values: Record
   return exitCode;
 }
 
+/**
+ * `corral logs` with no name across hosts: every host in scope follows its own programs (the
+ * one-host command, FollowLogs all_programs), each line prefixed by its host (a "host" key in
+ * --json). A host that cannot be reached is reported and makes the exit code 1; the others go on.
+ */
+async function everyHostsLogs(ctx: FleetContext, args: string[], json: boolean): Promise<number> {
+  const width = Math.max(...ctx.scope.map((host) => host.length));
+  const reachable = await ctx.fleet.reachable(ctx.scope, ctx.signal);
+  let exitCode = 0;
+  await Promise.all(
+    ctx.scope.map(async (host) => {
+      const answer = reachable.find((result) => result.host === host)!;
+      if (!answer.ok) {
+        ctx.err(`corral: ${answer.error.message}\n`);
+        exitCode = 1;
+        return;
+      }
+      // The one-host command writes one line (or one JSON object) per call.
+      const tag = (data: string | Uint8Array) => {
+        const text = typeof data === "string" ? data : Buffer.from(data).toString("utf8");
+        return json && text.startsWith("{") ? `{"host":${JSON.stringify(host)},${text.slice(1)}` : `${host.padEnd(width)} ${text}`;
+      };
+      const hostCtx = ctx.forHost(host);
+      try {
+        if ((await logs({ ...hostCtx, out: (data) => ctx.out(tag(data)), err: (data) => ctx.err(tag(data)) }, args)) !== 0) exitCode = 1;
+      } catch (error) {
+        const line = failureLine(error, host);
+        if (line === undefined) throw error;
+        ctx.err(`corral: ${host}: ${line}\n`);
+        exitCode = 1;
+      }
+    }),
+  );
+  return exitCode;
+}
+
 export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" | "logs") {
   return async (ctx: FleetContext, args: string[]): Promise<number> => {
     const { values, positionals, optionArgs } = split(command, args);
@@ -184,7 +213,9 @@ export function fleetLifecycle(command: "start" | "stop" | "restart" | "signal" 
       const [name, signalName] = positionals as [string, string];
       return named(ctx, command, [name], () => [...optionArgs, name, signalName]);
     }
-    if (positionals.length !== 1) throw new UsageError(command === "logs" ? "name one program" : "name one program to restart", command);
+    if (command === "logs" && positionals.length === 0) return everyHostsLogs(ctx, optionArgs, values.json === true);
+    if (positionals.length !== 1)
+      throw new UsageError(command === "logs" ? "name one program (or none: every program)" : "name one program to restart", command);
     const name = positionals[0]!;
     if (command === "logs") {
       const routed = await route(ctx, [name]);

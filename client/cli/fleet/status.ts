@@ -1,20 +1,19 @@
 // `corral status` across hosts: every host's own programs with a HOST column (and `host` in
 // --json); a host that does not answer within the deadline shows its configured programs as
 // UNKNOWN with "host NAME unreachable: ..." and makes the exit code 1.
-import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { ClientError, Status } from "nice-grpc";
-import { ListProcessesResponseSchema, ProcessInfoSchema, ProcessState, type ProcessInfo } from "../../ts/index.js";
+import { ProcessInfoSchema, ProcessState, type ProcessInfo } from "../../ts/index.js";
 import { HostUnreachableError } from "../../ts/hosts.js";
-import { parseLabels, parsing } from "../args.js";
+import { parseCommand, parseLabels } from "../args.js";
+import { statusExitCode } from "../commands/status.js";
+import { jsonOut, toCliJson } from "../json.js";
 import { codeName } from "../errors.js";
-import { formatStatusTable, jsonLine } from "../format.js";
+import { formatStatusTable } from "../format.js";
 import type { FleetContext } from "./context.js";
 
 export async function fleetStatus(ctx: FleetContext, args: string[]): Promise<number> {
-  const { values, positionals: names } = parsing("status", () =>
-    parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" }, label: { type: "string", multiple: true } } }),
-  );
+  const { values, positionals: names } = parseCommand("status", args);
   const matchLabels = parseLabels(values.label, "status");
   const answers = await ctx.fleet.onEachHost(
     ctx.scope,
@@ -62,8 +61,9 @@ export async function fleetStatus(ctx: FleetContext, args: string[]): Promise<nu
       exitCode = 1;
     }
   }
-  if (values.json) ctx.out(jsonLine(ListProcessesResponseSchema, { processes }));
+  if (values.json) ctx.out(jsonOut(processes.map((p) => toCliJson(ProcessInfoSchema, p))));
   else if (processes.length === 0) ctx.err("no programs\n");
   else ctx.out(formatStatusTable(processes, { hostColumn: true }));
-  return exitCode;
+  // A failure (1) says more than a program that is not running (3).
+  return exitCode || statusExitCode(processes);
 }

@@ -2944,7 +2944,12 @@ type ReadLogsRequest struct {
 	TailLines uint32 `protobuf:"varint,5,opt,name=tail_lines,json=tailLines,proto3" json:"tail_lines,omitempty"`
 	// The stream by name: "stdout", "stderr", a redirect_output label or a custom stream's name
 	// (empty: by `stream`; both given: they must name the same stream).
-	StreamName    string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamName string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	// Read from the first byte written at or after this time instead (overrides offset and
+	// tail_lines). Precise to a second while the daemon watched the stream; for output older
+	// than the daemon (or its last restart) the start may be earlier, never later: no byte
+	// written since then is skipped.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3019,6 +3024,13 @@ func (x *ReadLogsRequest) GetStreamName() string {
 		return x.StreamName
 	}
 	return ""
+}
+
+func (x *ReadLogsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
 }
 
 // ReadLogsResponse holds the bytes read.
@@ -3103,7 +3115,9 @@ type LogChunk struct {
 	Gaps []*LogGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
 	// The stream's name: its redirect_output label, "stdout" / "stderr" without one, or the
 	// custom stream's name.
-	StreamName    string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamName string `protobuf:"bytes,6,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	// The program whose output this is (a FollowLogs of every program mixes them).
+	Program       string `protobuf:"bytes,7,opt,name=program,proto3" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3176,6 +3190,13 @@ func (x *LogChunk) GetGaps() []*LogGap {
 func (x *LogChunk) GetStreamName() string {
 	if x != nil {
 		return x.StreamName
+	}
+	return ""
+}
+
+func (x *LogChunk) GetProgram() string {
+	if x != nil {
+		return x.Program
 	}
 	return ""
 }
@@ -3275,7 +3296,14 @@ type FollowLogsRequest struct {
 	Offset *uint64 `protobuf:"varint,4,opt,name=offset,proto3,oneof" json:"offset,omitempty"`
 	// Follow these streams by name ("stdout", "stderr", labels, custom streams), merged in
 	// arrival order (empty: by `stream`; both given: `stream` must be UNSPECIFIED).
-	StreamNames   []string `protobuf:"bytes,5,rep,name=stream_names,json=streamNames,proto3" json:"stream_names,omitempty"`
+	StreamNames []string `protobuf:"bytes,5,rep,name=stream_names,json=streamNames,proto3" json:"stream_names,omitempty"`
+	// Follow every program of this daemon (those configured when the call starts, remote ones
+	// left out) instead of the one named: name must then be empty, and each chunk's program says
+	// whose output it is. tail_lines applies to each program's streams; offset cannot be given.
+	AllPrograms bool `protobuf:"varint,6,opt,name=all_programs,json=allPrograms,proto3" json:"all_programs,omitempty"`
+	// Start with the output written at or after this time (as ReadLogsRequest.since) instead of
+	// tail_lines or offset.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3341,6 +3369,20 @@ func (x *FollowLogsRequest) GetOffset() uint64 {
 func (x *FollowLogsRequest) GetStreamNames() []string {
 	if x != nil {
 		return x.StreamNames
+	}
+	return nil
+}
+
+func (x *FollowLogsRequest) GetAllPrograms() bool {
+	if x != nil {
+		return x.AllPrograms
+	}
+	return false
+}
+
+func (x *FollowLogsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
 	}
 	return nil
 }
@@ -5201,7 +5243,10 @@ type ApplyConfigRequest struct {
 	//	*ApplyConfigRequest_Path
 	Source isApplyConfigRequest_Source `protobuf_oneof:"source"`
 	// Only compute the diff; change nothing.
-	DryRun        bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	DryRun bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// A config with no programs would stop and remove every program of the daemon: it is
+	// refused (INVALID_ARGUMENT, field "programs") unless this says that is what is wanted.
+	AllowEmpty    bool `protobuf:"varint,4,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5264,6 +5309,13 @@ func (x *ApplyConfigRequest) GetPath() string {
 func (x *ApplyConfigRequest) GetDryRun() bool {
 	if x != nil {
 		return x.DryRun
+	}
+	return false
+}
+
+func (x *ApplyConfigRequest) GetAllowEmpty() bool {
+	if x != nil {
+		return x.AllowEmpty
 	}
 	return false
 }
@@ -5828,7 +5880,7 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x04view\x18\x05 \x01(\x0e2\x16.corral.v1.ProcessViewR\x04viewB\r\n" +
 	"\v_sequential\"E\n" +
 	"\x0fStopAllResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xc8\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.corral.v1.ProgramResultR\aresults\"\xfa\x01\n" +
 	"\x0fReadLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
@@ -5837,12 +5889,13 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\n" +
 	"tail_lines\x18\x05 \x01(\rR\ttailLines\x12\x1f\n" +
 	"\vstream_name\x18\x06 \x01(\tR\n" +
-	"streamName\"\x7f\n" +
+	"streamName\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x7f\n" +
 	"\x10ReadLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\x12!\n" +
 	"\ffirst_offset\x18\x02 \x01(\x04R\vfirstOffset\x12\x1d\n" +
 	"\n" +
-	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xdc\x01\n" +
+	"end_offset\x18\x03 \x01(\x04R\tendOffset\"\xf6\x01\n" +
 	"\bLogChunk\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
@@ -5850,7 +5903,8 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12%\n" +
 	"\x04gaps\x18\x05 \x03(\v2\x11.corral.v1.LogGapR\x04gaps\x12\x1f\n" +
 	"\vstream_name\x18\x06 \x01(\tR\n" +
-	"streamName\"\xc6\x01\n" +
+	"streamName\x12\x18\n" +
+	"\aprogram\x18\a \x01(\tR\aprogram\"\xc6\x01\n" +
 	"\x06LogGap\x12,\n" +
 	"\x06stream\x18\x01 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1f\n" +
 	"\vfrom_offset\x18\x02 \x01(\x04R\n" +
@@ -5858,14 +5912,16 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\tto_offset\x18\x03 \x01(\x04R\btoOffset\x12/\n" +
 	"\x06reason\x18\x04 \x01(\x0e2\x17.corral.v1.LogGapReasonR\x06reason\x12\x1f\n" +
 	"\vstream_name\x18\x05 \x01(\tR\n" +
-	"streamName\"\xbf\x01\n" +
+	"streamName\"\x94\x02\n" +
 	"\x11FollowLogsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06stream\x18\x02 \x01(\x0e2\x14.corral.v1.LogStreamR\x06stream\x12\x1d\n" +
 	"\n" +
 	"tail_lines\x18\x03 \x01(\rR\ttailLines\x12\x1b\n" +
 	"\x06offset\x18\x04 \x01(\x04H\x00R\x06offset\x88\x01\x01\x12!\n" +
-	"\fstream_names\x18\x05 \x03(\tR\vstreamNamesB\t\n" +
+	"\fstream_names\x18\x05 \x03(\tR\vstreamNames\x12!\n" +
+	"\fall_programs\x18\x06 \x01(\bR\vallPrograms\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05sinceB\t\n" +
 	"\a_offset\"?\n" +
 	"\x12FollowLogsResponse\x12)\n" +
 	"\x05chunk\x18\x01 \x01(\v2\x13.corral.v1.LogChunkR\x05chunk\"\xc2\x05\n" +
@@ -5995,11 +6051,13 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\rProgramChange\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06fields\x18\x02 \x03(\tR\x06fields\x12#\n" +
-	"\rneeds_restart\x18\x03 \x01(\bR\fneedsRestart\"c\n" +
+	"\rneeds_restart\x18\x03 \x01(\bR\fneedsRestart\"\x84\x01\n" +
 	"\x12ApplyConfigRequest\x12\x14\n" +
 	"\x04text\x18\x01 \x01(\tH\x00R\x04text\x12\x14\n" +
 	"\x04path\x18\x02 \x01(\tH\x00R\x04path\x12\x17\n" +
-	"\adry_run\x18\x03 \x01(\bR\x06dryRunB\b\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x1f\n" +
+	"\vallow_empty\x18\x04 \x01(\bR\n" +
+	"allowEmptyB\b\n" +
 	"\x06source\"Y\n" +
 	"\x13ApplyConfigResponse\x12)\n" +
 	"\x04diff\x18\x01 \x01(\v2\x15.corral.v1.ConfigDiffR\x04diff\x12\x17\n" +
@@ -6262,83 +6320,85 @@ var file_corral_v1_process_manager_proto_depIdxs = []int32{
 	6,   // 63: corral.v1.StopAllRequest.view:type_name -> corral.v1.ProcessView
 	34,  // 64: corral.v1.StopAllResponse.results:type_name -> corral.v1.ProgramResult
 	2,   // 65: corral.v1.ReadLogsRequest.stream:type_name -> corral.v1.LogStream
-	41,  // 66: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	2,   // 67: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
-	84,  // 68: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
-	42,  // 69: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
-	2,   // 70: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
-	8,   // 71: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
-	2,   // 72: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
-	41,  // 73: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
-	84,  // 74: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
-	50,  // 75: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
-	52,  // 76: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
-	53,  // 77: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
-	51,  // 78: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
-	54,  // 79: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
-	48,  // 80: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
-	49,  // 81: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
-	47,  // 82: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
-	46,  // 83: corral.v1.Event.limit_exceeded:type_name -> corral.v1.LimitExceeded
-	67,  // 84: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
-	0,   // 85: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
-	0,   // 86: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
-	83,  // 87: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
-	45,  // 88: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
-	57,  // 89: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
-	86,  // 90: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
-	84,  // 91: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
-	60,  // 92: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
-	82,  // 93: corral.v1.Containment.unavailable_controllers:type_name -> corral.v1.Containment.UnavailableControllersEntry
-	68,  // 94: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
-	67,  // 95: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	67,  // 96: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
-	9,   // 97: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
-	19,  // 98: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
-	5,   // 99: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
-	21,  // 100: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
-	23,  // 101: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
-	25,  // 102: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
-	27,  // 103: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
-	30,  // 104: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
-	32,  // 105: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
-	35,  // 106: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
-	37,  // 107: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
-	39,  // 108: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
-	43,  // 109: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
-	55,  // 110: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
-	58,  // 111: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
-	61,  // 112: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
-	63,  // 113: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
-	65,  // 114: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
-	69,  // 115: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
-	71,  // 116: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
-	73,  // 117: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
-	75,  // 118: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
-	22,  // 119: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
-	24,  // 120: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
-	26,  // 121: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
-	28,  // 122: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
-	31,  // 123: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
-	33,  // 124: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
-	36,  // 125: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
-	38,  // 126: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
-	40,  // 127: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
-	44,  // 128: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
-	56,  // 129: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
-	59,  // 130: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
-	62,  // 131: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
-	64,  // 132: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
-	66,  // 133: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
-	70,  // 134: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
-	72,  // 135: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
-	74,  // 136: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
-	76,  // 137: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
-	119, // [119:138] is the sub-list for method output_type
-	100, // [100:119] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	84,  // 66: corral.v1.ReadLogsRequest.since:type_name -> google.protobuf.Timestamp
+	41,  // 67: corral.v1.ReadLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	2,   // 68: corral.v1.LogChunk.stream:type_name -> corral.v1.LogStream
+	84,  // 69: corral.v1.LogChunk.time:type_name -> google.protobuf.Timestamp
+	42,  // 70: corral.v1.LogChunk.gaps:type_name -> corral.v1.LogGap
+	2,   // 71: corral.v1.LogGap.stream:type_name -> corral.v1.LogStream
+	8,   // 72: corral.v1.LogGap.reason:type_name -> corral.v1.LogGapReason
+	2,   // 73: corral.v1.FollowLogsRequest.stream:type_name -> corral.v1.LogStream
+	84,  // 74: corral.v1.FollowLogsRequest.since:type_name -> google.protobuf.Timestamp
+	41,  // 75: corral.v1.FollowLogsResponse.chunk:type_name -> corral.v1.LogChunk
+	84,  // 76: corral.v1.Event.time:type_name -> google.protobuf.Timestamp
+	50,  // 77: corral.v1.Event.state_changed:type_name -> corral.v1.StateChanged
+	52,  // 78: corral.v1.Event.process_exited:type_name -> corral.v1.ProcessExited
+	53,  // 79: corral.v1.Event.spawn_failed:type_name -> corral.v1.SpawnFailed
+	51,  // 80: corral.v1.Event.process_started:type_name -> corral.v1.ProcessStarted
+	54,  // 81: corral.v1.Event.server:type_name -> corral.v1.ServerEvent
+	48,  // 82: corral.v1.Event.probe_changed:type_name -> corral.v1.ProbeChanged
+	49,  // 83: corral.v1.Event.config_applied:type_name -> corral.v1.ConfigApplied
+	47,  // 84: corral.v1.Event.task_restored:type_name -> corral.v1.TaskRestored
+	46,  // 85: corral.v1.Event.limit_exceeded:type_name -> corral.v1.LimitExceeded
+	67,  // 86: corral.v1.ConfigApplied.diff:type_name -> corral.v1.ConfigDiff
+	0,   // 87: corral.v1.StateChanged.from:type_name -> corral.v1.ProcessState
+	0,   // 88: corral.v1.StateChanged.to:type_name -> corral.v1.ProcessState
+	83,  // 89: corral.v1.ProcessExited.uptime:type_name -> google.protobuf.Duration
+	45,  // 90: corral.v1.WatchEventsResponse.event:type_name -> corral.v1.Event
+	57,  // 91: corral.v1.WatchEventsResponse.gap:type_name -> corral.v1.EventGap
+	86,  // 92: corral.v1.EventGap.reason:type_name -> corral.v1.SequenceGapReason
+	84,  // 93: corral.v1.GetServerInfoResponse.started_at:type_name -> google.protobuf.Timestamp
+	60,  // 94: corral.v1.GetServerInfoResponse.containment:type_name -> corral.v1.Containment
+	82,  // 95: corral.v1.Containment.unavailable_controllers:type_name -> corral.v1.Containment.UnavailableControllersEntry
+	68,  // 96: corral.v1.ConfigDiff.changes:type_name -> corral.v1.ProgramChange
+	67,  // 97: corral.v1.ApplyConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	67,  // 98: corral.v1.ReloadConfigResponse.diff:type_name -> corral.v1.ConfigDiff
+	9,   // 99: corral.v1.CreateProgramRequest.spec:type_name -> corral.v1.ProgramSpec
+	19,  // 100: corral.v1.CreateProgramResponse.process:type_name -> corral.v1.ProcessInfo
+	5,   // 101: corral.v1.ProgramSpec.DependsOnEntry.value:type_name -> corral.v1.DependencyCondition
+	21,  // 102: corral.v1.ProcessManager.ListProcesses:input_type -> corral.v1.ListProcessesRequest
+	23,  // 103: corral.v1.ProcessManager.GetProcess:input_type -> corral.v1.GetProcessRequest
+	25,  // 104: corral.v1.ProcessManager.StartProcess:input_type -> corral.v1.StartProcessRequest
+	27,  // 105: corral.v1.ProcessManager.StopProcess:input_type -> corral.v1.StopProcessRequest
+	30,  // 106: corral.v1.ProcessManager.RestartProcess:input_type -> corral.v1.RestartProcessRequest
+	32,  // 107: corral.v1.ProcessManager.SignalProcess:input_type -> corral.v1.SignalProcessRequest
+	35,  // 108: corral.v1.ProcessManager.StartAll:input_type -> corral.v1.StartAllRequest
+	37,  // 109: corral.v1.ProcessManager.StopAll:input_type -> corral.v1.StopAllRequest
+	39,  // 110: corral.v1.ProcessManager.ReadLogs:input_type -> corral.v1.ReadLogsRequest
+	43,  // 111: corral.v1.ProcessManager.FollowLogs:input_type -> corral.v1.FollowLogsRequest
+	55,  // 112: corral.v1.ProcessManager.WatchEvents:input_type -> corral.v1.WatchEventsRequest
+	58,  // 113: corral.v1.ProcessManager.GetServerInfo:input_type -> corral.v1.GetServerInfoRequest
+	61,  // 114: corral.v1.ProcessManager.Shutdown:input_type -> corral.v1.ShutdownRequest
+	63,  // 115: corral.v1.ProcessManager.WriteStdin:input_type -> corral.v1.WriteStdinRequest
+	65,  // 116: corral.v1.ProcessManager.CloseStdin:input_type -> corral.v1.CloseStdinRequest
+	69,  // 117: corral.v1.ProcessManager.ApplyConfig:input_type -> corral.v1.ApplyConfigRequest
+	71,  // 118: corral.v1.ProcessManager.ReloadConfig:input_type -> corral.v1.ReloadConfigRequest
+	73,  // 119: corral.v1.ProcessManager.CreateProgram:input_type -> corral.v1.CreateProgramRequest
+	75,  // 120: corral.v1.ProcessManager.DeleteProgram:input_type -> corral.v1.DeleteProgramRequest
+	22,  // 121: corral.v1.ProcessManager.ListProcesses:output_type -> corral.v1.ListProcessesResponse
+	24,  // 122: corral.v1.ProcessManager.GetProcess:output_type -> corral.v1.GetProcessResponse
+	26,  // 123: corral.v1.ProcessManager.StartProcess:output_type -> corral.v1.StartProcessResponse
+	28,  // 124: corral.v1.ProcessManager.StopProcess:output_type -> corral.v1.StopProcessResponse
+	31,  // 125: corral.v1.ProcessManager.RestartProcess:output_type -> corral.v1.RestartProcessResponse
+	33,  // 126: corral.v1.ProcessManager.SignalProcess:output_type -> corral.v1.SignalProcessResponse
+	36,  // 127: corral.v1.ProcessManager.StartAll:output_type -> corral.v1.StartAllResponse
+	38,  // 128: corral.v1.ProcessManager.StopAll:output_type -> corral.v1.StopAllResponse
+	40,  // 129: corral.v1.ProcessManager.ReadLogs:output_type -> corral.v1.ReadLogsResponse
+	44,  // 130: corral.v1.ProcessManager.FollowLogs:output_type -> corral.v1.FollowLogsResponse
+	56,  // 131: corral.v1.ProcessManager.WatchEvents:output_type -> corral.v1.WatchEventsResponse
+	59,  // 132: corral.v1.ProcessManager.GetServerInfo:output_type -> corral.v1.GetServerInfoResponse
+	62,  // 133: corral.v1.ProcessManager.Shutdown:output_type -> corral.v1.ShutdownResponse
+	64,  // 134: corral.v1.ProcessManager.WriteStdin:output_type -> corral.v1.WriteStdinResponse
+	66,  // 135: corral.v1.ProcessManager.CloseStdin:output_type -> corral.v1.CloseStdinResponse
+	70,  // 136: corral.v1.ProcessManager.ApplyConfig:output_type -> corral.v1.ApplyConfigResponse
+	72,  // 137: corral.v1.ProcessManager.ReloadConfig:output_type -> corral.v1.ReloadConfigResponse
+	74,  // 138: corral.v1.ProcessManager.CreateProgram:output_type -> corral.v1.CreateProgramResponse
+	76,  // 139: corral.v1.ProcessManager.DeleteProgram:output_type -> corral.v1.DeleteProgramResponse
+	121, // [121:140] is the sub-list for method output_type
+	102, // [102:121] is the sub-list for method input_type
+	102, // [102:102] is the sub-list for extension type_name
+	102, // [102:102] is the sub-list for extension extendee
+	0,   // [0:102] is the sub-list for field type_name
 }
 
 func init() { file_corral_v1_process_manager_proto_init() }

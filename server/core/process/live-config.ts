@@ -107,7 +107,7 @@ export class LiveConfig {
   }
 
   /** ApplyConfig: the config text (relative paths beside the daemon's config) or file (absolute path) becomes the config programs. */
-  async applyFrom(source: ConfigSource | undefined, options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+  async applyFrom(source: ConfigSource | undefined, options: { dryRun?: boolean; allowEmpty?: boolean } = {}): Promise<AppliedConfig> {
     let programs: ProgramConfig[];
     let file: string;
     if (source !== undefined && "text" in source) {
@@ -120,7 +120,16 @@ export class LiveConfig {
     } else {
       throw new InvalidArgumentError("source", "", "give the config as text or as a path");
     }
-    return this.apply(programs, { ...options, file });
+    // An empty file (or one with only a server section) would stop and remove every program:
+    // almost always a mistake, so it takes an explicit allow_empty.
+    if (programs.length === 0 && options.allowEmpty !== true) {
+      throw new InvalidArgumentError(
+        "programs",
+        "(none)",
+        "the config has no programs: applying it would stop and remove every program; set allow_empty (corral apply --allow-empty) if that is what you want",
+      );
+    }
+    return this.apply(programs, { dryRun: options.dryRun, file });
   }
 
   /** ReloadConfig: the daemon's own config file, read again, becomes the config programs. */

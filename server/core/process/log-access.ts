@@ -1,5 +1,6 @@
 // Reading a program's logs as clients ask for them: a range or the last N lines of one stream,
-// or following one stream or several merged in arrival order. Streams are picked by kind
+// or following one stream or several merged in arrival order, of one program or of all of
+// them. Streams are picked by kind
 // (stdout, stderr) or by name (stream-names.ts: labels and custom streams). The files
 // themselves are log-file.ts.
 import { InvalidArgumentError } from "../errors.js";
@@ -22,6 +23,8 @@ export interface ReadLogsOptions {
   offset?: number;
   maxBytes?: number; // default and cap 1 MiB
   tailLines?: number;
+  /** Read from the first byte written at or after this time (overrides offset and tailLines; log-file.ts offsetSince). */
+  sinceMs?: number;
 }
 
 export interface ReadLogsResult {
@@ -37,6 +40,8 @@ export interface FollowLogsOptions {
   streamNames?: string[];
   tailLines?: number;
   offset?: number;
+  /** Start at the first byte written at or after this time (overrides tailLines and offset). */
+  sinceMs?: number;
   signal?: AbortSignal;
 }
 
@@ -69,8 +74,14 @@ export async function readLogs(program: LogSource, options: ReadLogsOptions): Pr
     throw new InvalidArgumentError("max_bytes", options.maxBytes, "must be a non-negative integer");
   }
   const maxBytes = Math.min(options.maxBytes || MAX_READ_BYTES, MAX_READ_BYTES);
-  const offset = options.tailLines && options.tailLines > 0 ? await file.tailOffset(options.tailLines) : (options.offset ?? 0);
+  let offset: number;
+  /** With tailLines: where the counted lines end (a line written meanwhile is not one of them: it would make N+1). */
+  let tailEnd: number | undefined;
+  if (options.sinceMs !== undefined) offset = await file.offsetSince(options.sinceMs);
+  else if (options.tailLines && options.tailLines > 0) ({ offset, end: tailEnd } = await file.tailRange(options.tailLines));
+  else offset = options.offset ?? 0;
   const { first, end, ...chunk } = await file.read(offset, maxBytes);
+  if (tailEnd !== undefined && chunk.offset + chunk.data.length > tailEnd) chunk.data = chunk.data.subarray(0, Math.max(0, tailEnd - chunk.offset));
   return { chunk, firstOffset: first, endOffset: end };
 }
 
@@ -81,16 +92,18 @@ export async function readLogs(program: LogSource, options: ReadLogsOptions): Pr
  */
 export async function* followLogs(program: LogSource, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
   const files = streamsToFollow(program, options).map((stream) => program.logFile(stream));
-  if (options.offset !== undefined && files.length > 1) {
+  if (options.offset !== undefined && options.sinceMs === undefined && files.length > 1) {
     throw new InvalidArgumentError("offset", options.offset, "an offset needs a single stream");
   }
   const starts = await Promise.all(
     files.map(async (file) =>
-      options.offset !== undefined
-        ? options.offset
-        : options.tailLines && options.tailLines > 0
-          ? file.tailOffset(options.tailLines)
-          : (await file.bounds()).end,
+      options.sinceMs !== undefined
+        ? file.offsetSince(options.sinceMs)
+        : options.offset !== undefined
+          ? options.offset
+          : options.tailLines && options.tailLines > 0
+            ? file.tailOffset(options.tailLines)
+            : (await file.bounds()).end,
     ),
   );
   if (files.length === 1) {
@@ -98,4 +111,23 @@ export async function* followLogs(program: LogSource, options: FollowLogsOptions
     return;
   }
   yield* merge(files.map((file, i) => file.follow(starts[i], options.signal)));
+}
+
+/** A chunk of some program's output, when several programs are followed at once. */
+export interface ProgramLogChunk {
+  program: string;
+  chunk: LogChunk;
+}
+
+async function* tagged(program: LogSource, options: FollowLogsOptions): AsyncGenerator<ProgramLogChunk> {
+  for await (const chunk of followLogs(program, options)) yield { program: program.config.name, chunk };
+}
+
+/**
+ * Follows these programs' streams merged in arrival order (like `pm2 logs`). The memory held
+ * while the client does not read is a chunk or three per program (one read ahead per stream in
+ * each program's merge, one in this one: merge.ts), plus the gRPC stream's buffer.
+ */
+export function followAllLogs(programs: LogSource[], options: Omit<FollowLogsOptions, "offset" | "streamNames">): AsyncGenerator<ProgramLogChunk> {
+  return merge(programs.map((program) => tagged(program, options)));
 }

@@ -17,6 +17,10 @@ import { LogWatch } from "./log-watch.js";
 import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
+/** At most one time mark (offsetSince) per this interval of writing. */
+const TIME_MARK_MS = 1000;
+/** Time marks kept per stream (16 bytes each). */
+const MAX_TIME_MARKS = 4096;
 /** Used when the filesystem does not say (st_blksize); collapse and punch need block-aligned lengths. */
 const DEFAULT_BLOCK = 4096;
 
@@ -48,7 +52,10 @@ export class LogFile {
     this.meta = loadMetaSync(this.metaPath);
     this.watch = new LogWatch(
       this.path,
-      () => this.onGrow?.(this),
+      () => {
+        this.markTime();
+        this.onGrow?.(this);
+      },
       () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined),
     );
   }
@@ -153,9 +160,70 @@ export class LogFile {
     return { stream: this.stream, label: this.label, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
   }
 
+  /**
+   * Time marks, oldest first: every byte before `offset` was written at or before `timeMs`. One is
+   * taken at most every TIME_MARK_MS while the file grows (the watcher sees every write), so a
+   * "since" is found to about a second. At most MAX_TIME_MARKS (16 bytes each): when full, every
+   * other mark goes, so older times keep a coarser resolution rather than vanish.
+   */
+  private readonly timeMarks: { timeMs: number; offset: number }[] = [];
+
+  private markTimer?: NodeJS.Timeout;
+
+  private markTime(always = false): void {
+    const now = Date.now();
+    const last = this.timeMarks.at(-1);
+    if (!always && last !== undefined && now - last.timeMs < TIME_MARK_MS) {
+      // Growth inside the interval is marked when it ends (a trailing mark), so the last burst
+      // before a quiet spell is dated to within TIME_MARK_MS, not to the next write hours later.
+      this.markTimer ??= setTimeout(
+        () => {
+          this.markTimer = undefined;
+          this.markTime(true);
+        },
+        last.timeMs + TIME_MARK_MS - now,
+      );
+      this.markTimer.unref();
+      return;
+    }
+    this.timeMarks.push({ timeMs: now, offset: this.endOffsetSync() });
+    if (this.timeMarks.length > MAX_TIME_MARKS) {
+      const kept = this.timeMarks.filter((_, i) => i % 2 === 1);
+      this.timeMarks.splice(0, this.timeMarks.length, ...kept);
+    }
+  }
+
+  /**
+   * The logical offset of the first byte written at or after sinceMs, or an earlier one, never a
+   * later one: the largest offset known to have everything before it written before sinceMs.
+   * What is known: the time marks (while this daemon watched), each backup's modification time
+   * (its bytes were all written by then) and the current file's.
+   */
+  async offsetSince(sinceMs: number): Promise<number> {
+    const segments = await this.segments();
+    const first = segments[0].start;
+    const lastSegment = segments[segments.length - 1];
+    const end = lastSegment.start + lastSegment.size;
+    let offset = first;
+    const consider = (timeMs: number, upTo: number) => {
+      if (timeMs < sinceMs && upTo > offset) offset = upTo;
+    };
+    for (const backup of this.backupList ?? []) consider(backup.mtimeMs, backup.start + backup.size);
+    for (const mark of this.timeMarks) consider(mark.timeMs, mark.offset);
+    const current = await stat(this.path).catch(() => undefined);
+    if (current) consider(current.mtimeMs, this.meta.base + current.size);
+    return Math.min(offset, end);
+  }
+
   /** The logical offset where the last `lines` lines begin. */
   async tailOffset(lines: number): Promise<number> {
-    return tailOffsetOf((offset, max) => this.read(offset, max), await this.bounds(), lines);
+    return (await this.tailRange(lines)).offset;
+  }
+
+  /** Where the last `lines` lines begin, and the end they were counted up to (later writes are not among them). */
+  async tailRange(lines: number): Promise<{ offset: number; end: number }> {
+    const bounds = await this.bounds();
+    return { offset: await tailOffsetOf((offset, max) => this.read(offset, max), bounds, lines), end: bounds.end };
   }
 
   /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
@@ -166,6 +234,9 @@ export class LogFile {
   /** Watches the file while a run writes to it or someone follows it. */
   startWatching(): void {
     this.watch.start();
+    // What was written before the watch began is dated now at the latest (a write the watcher
+    // never saw, e.g. before a daemon restart, would otherwise have no time at all).
+    this.markTime(true);
   }
 
   stopWatching(): void {

@@ -12,7 +12,7 @@ import { startsAfterRestore } from "./adopt.js";
 import { Persistence, type RestoreOutcome } from "./persistence.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
-import { followLogs, readLogs, type FollowLogsOptions, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
+import { followAllLogs, followLogs, readLogs, type FollowLogsOptions, type ProgramLogChunk, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { ProgramSet } from "./program-set.js";
 import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
@@ -22,7 +22,7 @@ import { parseSignal } from "../os/signals.js";
 import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
 
 export type { StartOptions, StopOptions } from "./bulk.js";
-export type { FollowLogsOptions, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
+export type { FollowLogsOptions, ProgramLogChunk, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
 
 export interface ProcessManagerOptions {
   /** Daemon home: logs go to <home>/logs, state to <home>/state. */
@@ -267,7 +267,7 @@ export class ProcessManager {
   }
 
   /** ApplyConfig: config text or an absolute file path, read and applied (live-config.ts). */
-  applyConfigFrom(source: ConfigSource | undefined, options: { dryRun?: boolean } = {}): Promise<AppliedConfig> {
+  applyConfigFrom(source: ConfigSource | undefined, options: { dryRun?: boolean; allowEmpty?: boolean } = {}): Promise<AppliedConfig> {
     return this.live.applyFrom(source, options);
   }
 
@@ -293,6 +293,14 @@ export class ProcessManager {
   /** Follows one stream, or both merged in arrival order (log-access.ts). */
   async *followLogs(name: string, options: FollowLogsOptions = {}): AsyncGenerator<LogChunk> {
     yield* followLogs(this.programs.get(name), options);
+  }
+
+  /** Follows every local program configured now, chunks tagged with their program (log-access.ts). */
+  followAllLogs(options: Omit<FollowLogsOptions, "offset"> = {}): AsyncGenerator<ProgramLogChunk> {
+    return followAllLogs(
+      [...this.programs.values()].filter((program) => program.remoteHost === undefined),
+      options,
+    );
   }
 
   watchEvents(options: WatchOptions = {}): AsyncGenerator<WatchItem> {

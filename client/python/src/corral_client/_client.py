@@ -2,6 +2,7 @@
 for all of them (client.process_manager, client.task_runner, client.process_monitor)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
@@ -31,6 +32,17 @@ ProcessDict = Dict[str, Any]
 def _duration(seconds: Optional[float], into: "duration_pb2.Duration") -> None:
     if seconds is not None:
         into.FromNanoseconds(int(seconds * 1e9))
+
+
+def _since(since: Optional[datetime], request: Union[pm.ReadLogsRequest, pm.FollowLogsRequest]) -> None:
+    """ReadLogs/FollowLogs `since`: the first byte written at or after this time (aware or UTC)."""
+    if since is not None:
+        request.since.FromDatetime(since if since.tzinfo is None else since.astimezone(timezone.utc).replace(tzinfo=None))
+
+
+def _local_programs(processes: Sequence[pm.ProcessInfo]) -> List[str]:
+    """The programs whose output is on this daemon (another host's are that host's to read)."""
+    return [p.name for p in processes if not p.remote]
 
 
 # Every unary call gets a client-side deadline: this many seconds unless the call says otherwise
@@ -185,6 +197,7 @@ class Client:
         tail_lines: int = 0,
         offset: int = 0,
         max_bytes: int = 0,
+        since: Optional[datetime] = None,
         deadline: Optional[float] = None,
         stream_name: str = "",
     ) -> pm.ReadLogsResponse:
@@ -192,8 +205,25 @@ class Client:
         by name (stream_name: "stdout", "stderr", a redirect_output label or a custom stream).
         The chunk's stream_name is the stream's label."""
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
+        _since(since, request)
         response: pm.ReadLogsResponse = self.process_manager.ReadLogs(request, timeout=deadline)
         return response
+
+    def read_all_logs(
+        self,
+        tail_lines: int = 20,
+        streams: Sequence[pm.LogStream] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
+        since: Optional[datetime] = None,
+        deadline: Optional[float] = None,
+    ) -> List[pm.LogChunk]:
+        """The last tail_lines lines (or, with since=, up to 1 MiB written since then) of every
+        program's streams, as `corral logs` starts: one chunk per program and stream, in config
+        order, each naming its program (chunk.program)."""
+        chunks: List[pm.LogChunk] = []
+        for name in _local_programs(self.list_processes(deadline=deadline)):
+            for stream in streams:
+                chunks.append(self.read_logs(name, stream=stream, tail_lines=tail_lines, since=since, deadline=deadline).chunk)
+        return chunks
 
     def follow_logs(
         self,
@@ -201,6 +231,7 @@ class Client:
         stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED,
         tail_lines: int = 0,
         offset: Optional[int] = None,
+        since: Optional[datetime] = None,
         deadline: Optional[float] = None,
         stream_names: Sequence[str] = (),
     ) -> Stream[pm.FollowLogsResponse]:
@@ -210,6 +241,17 @@ class Client:
         request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
+        _since(since, request)
+        stream_: Stream[pm.FollowLogsResponse] = self.process_manager.FollowLogs(request, timeout=deadline)
+        return stream_
+
+    def follow_all_logs(
+        self, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None
+    ) -> Stream[pm.FollowLogsResponse]:
+        """Every program's output as it is written (like `corral logs`), until cancelled; each
+        chunk names its program (chunk.program). The programs are those configured at the call."""
+        request = pm.FollowLogsRequest(all_programs=True, stream=stream, tail_lines=tail_lines)
+        _since(since, request)
         stream_: Stream[pm.FollowLogsResponse] = self.process_manager.FollowLogs(request, timeout=deadline)
         return stream_
 
@@ -235,14 +277,18 @@ class Client:
     def close_stdin(self, name: str, deadline: Optional[float] = None) -> None:
         self.process_manager.CloseStdin(pm.CloseStdinRequest(name=name), timeout=deadline)
 
-    def apply_config(self, text: Optional[str] = None, path: Optional[str] = None, dry_run: bool = False, deadline: Optional[float] = None) -> pm.ConfigDiff:
+    def apply_config(
+        self, text: Optional[str] = None, path: Optional[str] = None, dry_run: bool = False, allow_empty: bool = False, deadline: Optional[float] = None
+    ) -> pm.ConfigDiff:
         """Makes the config's programs these (YAML text, or a file path on the daemon's host),
         restarting only what changed. Problems raise InvalidArgument with one
-        bad_request.field_violations entry each (description starts with file:line:col)."""
+        bad_request.field_violations entry each (description starts with file:line:col). A
+        config with no programs is refused (field "programs") unless allow_empty=True."""
         if (text is None) == (path is None):
             raise ValueError("apply_config needs exactly one of text= or path=")
         request = pm.ApplyConfigRequest(text=text) if text is not None else pm.ApplyConfigRequest(path=path)
         request.dry_run = dry_run
+        request.allow_empty = allow_empty
         response: pm.ApplyConfigResponse = self.process_manager.ApplyConfig(request, timeout=deadline)
         return response.diff
 

@@ -9,13 +9,14 @@ Client (corral_client.connect), awaited; server streams are async iterators.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import AsyncIterator, Awaitable, Callable, Generic, List, Mapping, Optional, Sequence, TypeVar, Union
 
 import grpc
 import grpc.aio
 
 from ._address import resolve_address
-from ._client import DEFAULT_DEADLINE, StopResult, _duration, _selector, _target, _waited
+from ._client import DEFAULT_DEADLINE, StopResult, _duration, _local_programs, _selector, _since, _target, _waited
 from ._credentials import TlsOptions, read_token_file, tls_credentials
 from ._connection import diagnose_connection
 from ._errors import CorralError, Diagnosis, from_rpc_error
@@ -177,19 +178,40 @@ class AsyncClient:
 
     async def read_logs(
         self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: int = 0, max_bytes: int = 0,
-        deadline: Optional[float] = None, stream_name: str = "",
+        since: Optional[datetime] = None, deadline: Optional[float] = None, stream_name: str = "",
     ) -> pm.ReadLogsResponse:
         request = pm.ReadLogsRequest(name=name, stream=stream, tail_lines=tail_lines, offset=offset, max_bytes=max_bytes, stream_name=stream_name)
+        _since(since, request)
         response: pm.ReadLogsResponse = await self._unary("corral.v1.ProcessManager/ReadLogs", self._pm.ReadLogs, request, deadline)
         return response
 
+    async def read_all_logs(
+        self, tail_lines: int = 20, streams: Sequence[pm.LogStream] = (pm.LOG_STREAM_STDOUT, pm.LOG_STREAM_STDERR),
+        since: Optional[datetime] = None, deadline: Optional[float] = None,
+    ) -> List[pm.LogChunk]:
+        """As Client.read_all_logs: one chunk per program and stream, in config order."""
+        chunks: List[pm.LogChunk] = []
+        for name in _local_programs(await self.list_processes(deadline=deadline)):
+            for stream in streams:
+                chunks.append((await self.read_logs(name, stream=stream, tail_lines=tail_lines, since=since, deadline=deadline)).chunk)
+        return chunks
+
     def follow_logs(
         self, name: str, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, offset: Optional[int] = None,
-        deadline: Optional[float] = None, stream_names: Sequence[str] = (),
+        since: Optional[datetime] = None, deadline: Optional[float] = None, stream_names: Sequence[str] = (),
     ) -> AsyncStream[pm.FollowLogsResponse]:
         request = pm.FollowLogsRequest(name=name, stream=stream, tail_lines=tail_lines, stream_names=list(stream_names))
         if offset is not None:
             request.offset = offset
+        _since(since, request)
+        return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
+
+    def follow_all_logs(
+        self, stream: pm.LogStream = pm.LOG_STREAM_UNSPECIFIED, tail_lines: int = 0, since: Optional[datetime] = None, deadline: Optional[float] = None,
+    ) -> AsyncStream[pm.FollowLogsResponse]:
+        """As Client.follow_all_logs: every program's output, each chunk naming its program."""
+        request = pm.FollowLogsRequest(all_programs=True, stream=stream, tail_lines=tail_lines)
+        _since(since, request)
         return AsyncStream(self._pm.FollowLogs(request, timeout=deadline), "corral.v1.ProcessManager/FollowLogs", self._error)
 
     def watch_events(self, after_seq: int = 0, live_only: bool = False, programs: Sequence[str] = (), deadline: Optional[float] = None) -> AsyncStream[pm.WatchEventsResponse]:
@@ -208,11 +230,14 @@ class AsyncClient:
     async def close_stdin(self, name: str, deadline: Optional[float] = None) -> None:
         await self._unary("corral.v1.ProcessManager/CloseStdin", self._pm.CloseStdin, pm.CloseStdinRequest(name=name), deadline)
 
-    async def apply_config(self, text: Optional[str] = None, path: Optional[str] = None, dry_run: bool = False, deadline: Optional[float] = None) -> pm.ConfigDiff:
+    async def apply_config(
+        self, text: Optional[str] = None, path: Optional[str] = None, dry_run: bool = False, allow_empty: bool = False, deadline: Optional[float] = None,
+    ) -> pm.ConfigDiff:
         if (text is None) == (path is None):
             raise ValueError("apply_config needs exactly one of text= or path=")
         request = pm.ApplyConfigRequest(text=text) if text is not None else pm.ApplyConfigRequest(path=path)
         request.dry_run = dry_run
+        request.allow_empty = allow_empty
         response: pm.ApplyConfigResponse = await self._unary("corral.v1.ProcessManager/ApplyConfig", self._pm.ApplyConfig, request, deadline)
         return response.diff
 

@@ -540,20 +540,22 @@ class StopAllResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[ProgramResult, _Mapping]]] = ...) -> None: ...
 
 class ReadLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines", "stream_name")
+    __slots__ = ("name", "stream", "offset", "max_bytes", "tail_lines", "stream_name", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     STREAM_NAME_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     offset: int
     max_bytes: int
     tail_lines: int
     stream_name: str
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ..., stream_name: _Optional[str] = ...) -> None: ...
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., max_bytes: _Optional[int] = ..., tail_lines: _Optional[int] = ..., stream_name: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ReadLogsResponse(_message.Message):
     __slots__ = ("chunk", "first_offset", "end_offset")
@@ -566,20 +568,22 @@ class ReadLogsResponse(_message.Message):
     def __init__(self, chunk: _Optional[_Union[LogChunk, _Mapping]] = ..., first_offset: _Optional[int] = ..., end_offset: _Optional[int] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("stream", "offset", "data", "time", "gaps", "stream_name")
+    __slots__ = ("stream", "offset", "data", "time", "gaps", "stream_name", "program")
     STREAM_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     GAPS_FIELD_NUMBER: _ClassVar[int]
     STREAM_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
     stream: LogStream
     offset: int
     data: bytes
     time: _timestamp_pb2.Timestamp
     gaps: _containers.RepeatedCompositeFieldContainer[LogGap]
     stream_name: str
-    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ..., stream_name: _Optional[str] = ...) -> None: ...
+    program: str
+    def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gaps: _Optional[_Iterable[_Union[LogGap, _Mapping]]] = ..., stream_name: _Optional[str] = ..., program: _Optional[str] = ...) -> None: ...
 
 class LogGap(_message.Message):
     __slots__ = ("stream", "from_offset", "to_offset", "reason", "stream_name")
@@ -596,18 +600,22 @@ class LogGap(_message.Message):
     def __init__(self, stream: _Optional[_Union[LogStream, str]] = ..., from_offset: _Optional[int] = ..., to_offset: _Optional[int] = ..., reason: _Optional[_Union[LogGapReason, str]] = ..., stream_name: _Optional[str] = ...) -> None: ...
 
 class FollowLogsRequest(_message.Message):
-    __slots__ = ("name", "stream", "tail_lines", "offset", "stream_names")
+    __slots__ = ("name", "stream", "tail_lines", "offset", "stream_names", "all_programs", "since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STREAM_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     STREAM_NAMES_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROGRAMS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     stream: LogStream
     tail_lines: int
     offset: int
     stream_names: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ..., stream_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    all_programs: bool
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., stream: _Optional[_Union[LogStream, str]] = ..., tail_lines: _Optional[int] = ..., offset: _Optional[int] = ..., stream_names: _Optional[_Iterable[str]] = ..., all_programs: bool = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FollowLogsResponse(_message.Message):
     __slots__ = ("chunk",)
@@ -890,14 +898,16 @@ class ProgramChange(_message.Message):
     def __init__(self, name: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., needs_restart: bool = ...) -> None: ...
 
 class ApplyConfigRequest(_message.Message):
-    __slots__ = ("text", "path", "dry_run")
+    __slots__ = ("text", "path", "dry_run", "allow_empty")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_EMPTY_FIELD_NUMBER: _ClassVar[int]
     text: str
     path: str
     dry_run: bool
-    def __init__(self, text: _Optional[str] = ..., path: _Optional[str] = ..., dry_run: bool = ...) -> None: ...
+    allow_empty: bool
+    def __init__(self, text: _Optional[str] = ..., path: _Optional[str] = ..., dry_run: bool = ..., allow_empty: bool = ...) -> None: ...
 
 class ApplyConfigResponse(_message.Message):
     __slots__ = ("diff", "dry_run")
