@@ -46,8 +46,8 @@ const NONE = (mount: string, why: string): CgroupSupport => ({
   description: `no cgroups: ${why}; stops follow process groups and the CORRAL_RUN_ID marker`,
 });
 
-/** Where cgroup2 is mounted, from /proc/self/mountinfo (fields after " - ": fstype, source, options). */
-export function cgroup2Mount(): string | undefined {
+/** The first mount point of /proc/self/mountinfo whose fields after " - " (fstype, source, options) pass the test. */
+function findMount(test: (fstype: string, options: string[]) => boolean): string | undefined {
   let text: string;
   try {
     text = readFileSync("/proc/self/mountinfo", "utf8");
@@ -56,9 +56,15 @@ export function cgroup2Mount(): string | undefined {
   }
   for (const line of text.split("\n")) {
     const [left, right] = line.split(" - ");
-    if (right?.split(" ")[0] === "cgroup2") return left.split(" ")[4];
+    const fields = right?.split(" ") ?? [];
+    if (fields[0] !== undefined && test(fields[0], (fields[2] ?? "").split(","))) return left.split(" ")[4];
   }
   return undefined;
+}
+
+/** Where cgroup2 is mounted. */
+export function cgroup2Mount(): string | undefined {
+  return findMount((fstype) => fstype === "cgroup2");
 }
 
 /** The daemon's own cgroup v2 path ("0::/path" in /proc/self/cgroup). */
@@ -200,18 +206,8 @@ export function enableLimitControllers(mount: string, root: string): { controlle
 
 /** Where a cgroup v1 hierarchy holds the controller (its mount point), if one does. */
 function cgroupV1Holder(controller: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync("/proc/self/mountinfo", "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split("\n")) {
-    const [left, right] = line.split(" - ");
-    const fields = right?.split(" ") ?? [];
-    if (fields[0] === "cgroup" && (fields[2] ?? "").split(",").includes(controller)) return `mounted at ${left.split(" ")[4]}`;
-  }
-  return undefined;
+  const mount = findMount((fstype, options) => fstype === "cgroup" && options.includes(controller));
+  return mount === undefined ? undefined : `mounted at ${mount}`;
 }
 
 /** Removes the daemon's subtree if no run cgroup is left in it (at shutdown; runs left for adoption keep it). */
