@@ -102,7 +102,7 @@ export async function* followLogs(program: LogSource, options: FollowLogsOptions
         : options.offset !== undefined
           ? options.offset
           : options.tailLines && options.tailLines > 0
-            ? file.tailOffset(options.tailLines)
+            ? file.tailRange(options.tailLines).then((range) => range.offset)
             : (await file.bounds()).end,
     ),
   );

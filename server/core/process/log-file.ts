@@ -2,7 +2,7 @@
 // through the daemon, so nothing is lost while the daemon is busy or down. Logical offsets count
 // every byte the stream ever held and never move; rotation (log-rotation.ts) cuts the head of the
 // file into backups without losing a write, and every dropped range is remembered with its reason.
-import { closeSync, openSync, statSync } from "node:fs";
+import { openSync, statSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describeResource, errnoOf } from "../resource-errors.js";
@@ -10,17 +10,15 @@ import type { BackupUsage, DroppedLog } from "./log-budget.js";
 import { cutModeOf, type CutMode } from "./log-fallocate.js";
 import { followLog } from "./log-follow.js";
 import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
-import { cutAll, dropBefore, recoverRotation, rotateDue, type StreamFiles } from "./log-rotation.js";
+import { cutAll, dropBefore, recoverRotation, rotateInSteps, type StreamFiles } from "./log-rotation.js";
 import { chain, listBackups, migrateNumbered, readAcross, sizeOf, type Backup, type Segment } from "./log-segments.js";
 import { tailOffsetOf } from "./log-tail.js";
+import { offsetBefore, TimeMarks } from "./log-time-marks.js";
+import { OncePerTrouble, Turns } from "./log-turns.js";
 import { LogWatch } from "./log-watch.js";
 import type { LogChunk, LogConfig, LogGap, LogGapReason, LogStreamName } from "./types.js";
 
 const READ_CAP = 1 << 20;
-/** At most one time mark (offsetSince) per this interval of writing. */
-const TIME_MARK_MS = 1000;
-/** Time marks kept per stream (16 bytes each). */
-const MAX_TIME_MARKS = 4096;
 /** Used when the filesystem does not say (st_blksize); collapse and punch need block-aligned lengths. */
 const DEFAULT_BLOCK = 4096;
 
@@ -31,11 +29,14 @@ export class LogFile {
   private readonly metaPath: string;
   private meta: LogMeta;
   private loaded?: Promise<void>;
-  private rotating?: Promise<void>;
+  /** Rotation and the total cap's drops, one at a time in arrival order (log-turns.ts). */
+  private readonly turns = new Turns();
   /** The chain's backups as last listed (they change only under exclusive(), which clears this). */
   private backupList?: Backup[];
   /** Rotations and drops done so far: lets segments() notice one that ran while it read sizes. */
   private changes = 0;
+  /** When which offsets were written, for offsetSince (log-time-marks.ts). */
+  private readonly timeMarks = new TimeMarks(() => this.endOffsetSync());
 
   constructor(
     dir: string,
@@ -53,7 +54,7 @@ export class LogFile {
     this.watch = new LogWatch(
       this.path,
       () => {
-        this.markTime();
+        this.timeMarks.note();
         this.onGrow?.(this);
       },
       () => (this.config.maxBytes > 0 ? () => void this.rotateIfDue() : undefined),
@@ -109,14 +110,6 @@ export class LogFile {
     return openSync(this.path, "a", 0o640);
   }
 
-  static closeFd(fd: number): void {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-  }
-
   /**
    * The kept segments with their logical offsets, oldest first. A rotation moves bytes between
    * files and then the offsets, so a view taken while one runs could be torn: wait for it, and
@@ -125,10 +118,10 @@ export class LogFile {
   private async segments(): Promise<Segment[]> {
     await this.load();
     for (;;) {
-      if (this.rotating) await this.rotating.catch(() => undefined);
+      if (this.turns.current) await this.turns.current.catch(() => undefined);
       const before = this.changes;
       const segments = await this.segmentsNow();
-      if (!this.rotating && this.changes === before) return segments;
+      if (!this.turns.current && this.changes === before) return segments;
     }
   }
 
@@ -160,64 +153,13 @@ export class LogFile {
     return { stream: this.stream, label: this.label, offset: startOffset, data, time: new Date(), first, end, ...(gaps.length ? { gaps } : {}) };
   }
 
-  /**
-   * Time marks, oldest first: every byte before `offset` was written at or before `timeMs`. One is
-   * taken at most every TIME_MARK_MS while the file grows (the watcher sees every write), so a
-   * "since" is found to about a second. At most MAX_TIME_MARKS (16 bytes each): when full, every
-   * other mark goes, so older times keep a coarser resolution rather than vanish.
-   */
-  private readonly timeMarks: { timeMs: number; offset: number }[] = [];
-
-  private markTimer?: NodeJS.Timeout;
-
-  private markTime(always = false): void {
-    const now = Date.now();
-    const last = this.timeMarks.at(-1);
-    if (!always && last !== undefined && now - last.timeMs < TIME_MARK_MS) {
-      // Growth inside the interval is marked when it ends (a trailing mark), so the last burst
-      // before a quiet spell is dated to within TIME_MARK_MS, not to the next write hours later.
-      this.markTimer ??= setTimeout(
-        () => {
-          this.markTimer = undefined;
-          this.markTime(true);
-        },
-        last.timeMs + TIME_MARK_MS - now,
-      );
-      this.markTimer.unref();
-      return;
-    }
-    this.timeMarks.push({ timeMs: now, offset: this.endOffsetSync() });
-    if (this.timeMarks.length > MAX_TIME_MARKS) {
-      const kept = this.timeMarks.filter((_, i) => i % 2 === 1);
-      this.timeMarks.splice(0, this.timeMarks.length, ...kept);
-    }
-  }
-
-  /**
-   * The logical offset of the first byte written at or after sinceMs, or an earlier one, never a
-   * later one: the largest offset known to have everything before it written before sinceMs.
-   * What is known: the time marks (while this daemon watched), each backup's modification time
-   * (its bytes were all written by then) and the current file's.
-   */
+  /** The logical offset of the first byte written at or after sinceMs, or an earlier one (log-time-marks.ts). */
   async offsetSince(sinceMs: number): Promise<number> {
     const segments = await this.segments();
-    const first = segments[0].start;
-    const lastSegment = segments[segments.length - 1];
-    const end = lastSegment.start + lastSegment.size;
-    let offset = first;
-    const consider = (timeMs: number, upTo: number) => {
-      if (timeMs < sinceMs && upTo > offset) offset = upTo;
-    };
-    for (const backup of this.backupList ?? []) consider(backup.mtimeMs, backup.start + backup.size);
-    for (const mark of this.timeMarks) consider(mark.timeMs, mark.offset);
     const current = await stat(this.path).catch(() => undefined);
-    if (current) consider(current.mtimeMs, this.meta.base + current.size);
-    return Math.min(offset, end);
-  }
-
-  /** The logical offset where the last `lines` lines begin. */
-  async tailOffset(lines: number): Promise<number> {
-    return (await this.tailRange(lines)).offset;
+    const dated = [...(this.backupList ?? []).map((b) => ({ timeMs: b.mtimeMs, offset: b.start + b.size })), ...this.timeMarks.all()];
+    if (current) dated.push({ timeMs: current.mtimeMs, offset: this.meta.base + current.size });
+    return offsetBefore(sinceMs, segments, dated);
   }
 
   /** Where the last `lines` lines begin, and the end they were counted up to (later writes are not among them). */
@@ -236,7 +178,7 @@ export class LogFile {
     this.watch.start();
     // What was written before the watch began is dated now at the latest (a write the watcher
     // never saw, e.g. before a daemon restart, would otherwise have no time at all).
-    this.markTime(true);
+    this.timeMarks.note(true);
   }
 
   stopWatching(): void {
@@ -260,9 +202,9 @@ export class LogFile {
    */
   async rotateIfDue(): Promise<void> {
     if (this.config.maxBytes <= 0) return;
-    if (this.rotating) {
+    if (this.turns.current) {
       this.checkAgain = true;
-      return this.rotating;
+      return this.turns.current;
     }
     await this.exclusive(async () => {
       await this.settle();
@@ -275,25 +217,17 @@ export class LogFile {
         );
         return;
       }
-      // One backup's worth per step: the copy a step has in flight (the bytes then on disk twice)
-      // is at most one chunk, however far behind the file is (README "Logs", "How much disk").
-      // As many steps as the file held backups' worth when the check began: a writer faster than
-      // the steps does not keep readers (who wait for a rotation) waiting; the next check goes on.
-      const chunk = Math.max(cut.blockSize, Math.floor(this.config.maxBytes / cut.blockSize) * cut.blockSize);
-      let steps = Math.ceil((size - this.meta.head) / chunk);
-      for (let at = size; steps-- > 0 && at - this.meta.head >= this.config.maxBytes; at = await sizeOf(this.path)) {
-        const dropped = await rotateDue(this.files, at, {
-          mode: cut.mode,
-          blockSize: cut.blockSize,
-          maxBytes: this.config.maxBytes,
-          backups: this.config.backups,
-        });
-        this.backupList = undefined;
-        this.onGrow?.(this);
-        if (dropped === false) break;
-        if (dropped) this.onProblem?.(dropped);
-        else this.problemSolved();
-      }
+      await rotateInSteps(
+        this.files,
+        size,
+        { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups },
+        (dropped) => {
+          this.backupList = undefined;
+          this.onGrow?.(this);
+          if (dropped) this.onProblem?.(dropped);
+          else this.problemSolved();
+        },
+      );
     }).catch((error: unknown) =>
       this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`),
     );
@@ -307,18 +241,14 @@ export class LogFile {
 
   /** Told about trouble with this file (an event in the journal); once per kind of trouble until it is over. */
   onProblem?: (message: string) => void;
-  private lastProblem?: string;
+  private readonly trouble = new OncePerTrouble((message) => this.onProblem?.(message));
 
   private problem(message: string): void {
-    if (message === this.lastProblem) return;
-    this.lastProblem = message;
-    this.onProblem?.(message);
+    this.trouble.report(message);
   }
 
   private problemSolved(): void {
-    if (this.lastProblem === undefined) return;
-    this.lastProblem = undefined;
-    this.onProblem?.(`rotating ${this.path} works again`);
+    this.trouble.over(`rotating ${this.path} works again`);
   }
 
   /**
@@ -326,24 +256,20 @@ export class LogFile {
    * readers (segments()) wait for `rotating` and notice `changes` moving.
    */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    // First come, first served: with a fast writer a rotation is asked for every 100 ms, and a
-    // drop of the total cap waiting behind them must not wait for the writer to stop (it did:
-    // every released lock went to the next rotation, and the cap stopped for all programs).
-    const before = this.rotating;
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    this.rotating = mine;
-    if (before) await before;
     try {
-      await this.load();
-      return await fn();
+      return await this.turns.take(async () => {
+        try {
+          await this.load();
+          return await fn();
+        } finally {
+          // Before the next turn starts: readers that raced this one see `changes` move.
+          this.backupList = undefined;
+          this.changes++;
+        }
+      });
     } finally {
-      this.backupList = undefined;
-      this.changes++;
-      if (this.rotating === mine) this.rotating = undefined;
-      done();
       // A rotation check asked for while something else held the lock is done now.
-      if (this.checkAgain && !this.rotating) {
+      if (this.checkAgain && !this.turns.current) {
         this.checkAgain = false;
         void this.rotateIfDue();
       }

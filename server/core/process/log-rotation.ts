@@ -10,7 +10,7 @@ import { crashPoint } from "../failpoints.js";
 import { describeResource, errnoOf } from "../resource-errors.js";
 import { collapse, hasMarker, markerOf, punch, restoreHead, writeMarker } from "./log-fallocate.js";
 import { recordGap, saveMeta, type LogMeta, type RotationRecord } from "./log-meta.js";
-import { backupPath, chain, copyRange, listBackups, partialPath, readRange } from "./log-segments.js";
+import { backupPath, chain, copyRange, listBackups, partialPath, readRange, sizeOf } from "./log-segments.js";
 import type { LogGapReason } from "./types.js";
 
 /** One stream's files and bookkeeping, as LogFile holds them. */
@@ -240,4 +240,26 @@ export async function cutAll(
   if (!plan) return undefined;
   await rotate(files, plan);
   return plan.dropTo;
+}
+
+/**
+ * Rotates a file of `size` bytes in steps of one backup's worth: the copy a step has in flight
+ * (the bytes then on disk twice) is at most one chunk, however far behind the file is (README
+ * "Logs", "How much disk"). As many steps as the file held backups' worth when the check began:
+ * a writer faster than the steps does not keep readers (who wait for a rotation) waiting; the
+ * next check goes on. After each step that rotated, onStep gets what it dropped (undefined: nothing).
+ */
+export async function rotateInSteps(
+  files: StreamFiles,
+  size: number,
+  options: { mode: "collapse" | "punch"; blockSize: number; maxBytes: number; backups: number },
+  onStep: (dropped: string | undefined) => void,
+): Promise<void> {
+  const chunk = Math.max(options.blockSize, Math.floor(options.maxBytes / options.blockSize) * options.blockSize);
+  let steps = Math.ceil((size - files.meta.head) / chunk);
+  for (let at = size; steps-- > 0 && at - files.meta.head >= options.maxBytes; at = await sizeOf(files.path)) {
+    const dropped = await rotateDue(files, at, options);
+    if (dropped === false) return;
+    onStep(dropped);
+  }
 }

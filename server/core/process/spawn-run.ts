@@ -4,15 +4,24 @@
 // tree), and the markers by which a next daemon finds the run (spawn-recovery.ts). A step that
 // fails becomes a RunSpawnProblem.
 import { spawn, type ChildProcess } from "node:child_process";
-import { fchownSync } from "node:fs";
+import { closeSync, fchownSync } from "node:fs";
 import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
 import { accountEnv, type Credentials } from "../os/users.js";
-import { LogFile } from "./log-file.js";
+import type { LogFile } from "./log-file.js";
 import { customStreamFds } from "./stream-names.js";
 import type { ProgramConfig } from "./types.js";
+
+/** Closes the daemon's copy of a log fd handed to a child (it may be closed already). */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
 
 /** A failed spawn step; disk full and out of fds also as the error a start's caller is given. */
 export type RunSpawnProblem = SpawnProblem & { resource?: ResourceExhaustedError };
@@ -56,7 +65,7 @@ export function spawnChild(
   try {
     for (const file of files) fds.push(file.openForChild());
   } catch (error) {
-    for (const fd of fds) LogFile.closeFd(fd);
+    for (const fd of fds) closeQuietly(fd);
     return { problem: spawnProblem(name, error, "opening the log file", files[fds.length].path) };
   }
   if (credentials) {
@@ -66,7 +75,7 @@ export function spawnChild(
     try {
       for (const fd of fds) fchownSync(fd, credentials.uid, credentials.gid);
     } catch (error) {
-      for (const fd of fds) LogFile.closeFd(fd);
+      for (const fd of fds) closeQuietly(fd);
       return { problem: spawnProblem(name, error, `giving the log files to uid ${credentials.uid}:`, program.stdout.path) };
     }
   }
@@ -91,10 +100,10 @@ export function spawnChild(
       stdio: [config.stdin ? "pipe" : "ignore", ...fds],
     });
   } catch (error) {
-    for (const fd of fds) LogFile.closeFd(fd);
+    for (const fd of fds) closeQuietly(fd);
     return { problem: spawnProblem(name, error, "spawning", config.command[0]) };
   }
   // The child has its own copies; the daemon keeps none open.
-  for (const fd of fds) LogFile.closeFd(fd);
+  for (const fd of fds) closeQuietly(fd);
   return { child };
 }
