@@ -33,6 +33,26 @@ export function startsAfterRestore(programs: Iterable<Program>, { restored, resu
   return [...programs].filter((p) => (p.remoteHost === undefined && p.config.autostart && !restored.has(p.name)) || resume.includes(p.name)).map((p) => p.name);
 }
 
+/**
+ * Daemon start after the restore: finishes the restarts the previous daemon was killed in the
+ * middle of (their old run still alive), then starts what startsAfterRestore picks, without
+ * waiting for them; with dependencies, dependents wait for their conditions in the background.
+ */
+export async function startAfterRestore(
+  programs: readonly Program[],
+  outcome: RestoreOutcome,
+  calls: { restart: (name: string) => Promise<unknown>; startAll: (names: string[]) => Promise<unknown> },
+): Promise<void> {
+  const autostart = startsAfterRestore(programs, outcome);
+  for (const name of outcome.restart) void calls.restart(name).catch(() => undefined);
+  if (autostart.length === 0) return;
+  const starting = calls.startAll(autostart);
+  // Independent programs spawn one per turn of the event loop (bulk.ts).
+  const byName = new Map(programs.map((p) => [p.name, p]));
+  if (autostart.some((name) => Object.keys(byName.get(name)?.config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
+  else await starting;
+}
+
 export interface RestoreContext {
   /** This boot's id: a run saved under another boot is never adopted nor signalled. */
   bootId: string;

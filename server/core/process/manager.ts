@@ -8,46 +8,24 @@ import { TimeoutError } from "../errors.js";
 import { withTimeout } from "../os/abort.js";
 import { RunIdAllocator } from "../store/run-ids.js";
 import { EventJournal, type WatchItem, type WatchOptions } from "./journal.js";
-import { startsAfterRestore } from "./adopt.js";
+import { startAfterRestore } from "./adopt.js";
 import { Persistence, type RestoreOutcome } from "./persistence.js";
 import { HOME_MARKER } from "./spawn-recovery.js";
 import { BulkOperations, refuseRemote, startedOrFatal, type StartOptions, type StopOptions } from "./bulk.js";
 import { followAllLogs, followLogs, readLogs, type FollowLogsOptions, type ProgramLogChunk, type ReadLogsOptions, type ReadLogsResult } from "./log-access.js";
 import { DEFAULT_LOG_MAX_TOTAL_BYTES, LogBudget } from "./log-budget.js";
 import { ProgramSet } from "./program-set.js";
-import { LiveConfig, type AppliedConfig, type ConfigSource, type LiveConfigPolicy } from "./live-config.js";
+import { LiveConfig, type AppliedConfig, type ConfigSource } from "./live-config.js";
 import { detectCgroups, removeSubtree, type CgroupSupport } from "../os/cgroup.js";
+import { shutDownPrograms } from "./shutdown.js";
 import { assertFitsHost, hostCapabilities, type FitSource, type HostCapabilities } from "./host-fit.js";
 import { parseSignal } from "../os/signals.js";
-import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult } from "./types.js";
+import type { LogChunk, ProcessSnapshot, ProgramConfig, ProgramResult, Selector, ShutdownResult, StopResult, ProcessManagerOptions } from "./types.js";
+
+export type { ProcessManagerOptions, StopResult } from "./types.js";
 
 export type { StartOptions, StopOptions } from "./bulk.js";
 export type { FollowLogsOptions, ProgramLogChunk, ReadLogsOptions, ReadLogsResult } from "./log-access.js";
-
-export interface ProcessManagerOptions {
-  /** Daemon home: logs go to <home>/logs, state to <home>/state. */
-  home: string;
-  programs: ProgramConfig[];
-  journal?: EventJournal;
-  /** This daemon's host name (default os.hostname()): programs with another `host` are remote. */
-  hostName?: string;
-  /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
-  logMaxTotalBytes?: number;
-  /** server.stop_order: stop-all's default (and the shutdown's) within a dependency level; default parallel. */
-  stopOrder?: "parallel" | "sequential";
-  /** server.cgroup_root: where run cgroups go when the daemon's own cgroup is not usable; "off": no cgroups. */
-  cgroupRoot?: string;
-  /** ApplyConfig / ReloadConfig / ad-hoc programs: the daemon's config file, allow_adhoc, the YAML reader. */
-  liveConfig?: LiveConfigPolicy;
-}
-
-export interface StopResult {
-  process: ProcessSnapshot;
-  /** Pids of the group still alive after SIGKILL (should be empty). */
-  survivors: number[];
-  /** How the stop went: was it running, its pid, soft / hard / survivors / not_running / pending. */
-  shutdown: ShutdownResult;
-}
 
 export class ProcessManager {
   readonly journal: EventJournal;
@@ -167,14 +145,10 @@ export class ProcessManager {
     // Logs written while no daemon ran (or under a larger cap) count too.
     this.logBudget.noteGrowth();
     // A restored program's saved state wins over autostart (see the constructor).
-    const autostart = startsAfterRestore(this.programs.values(), this.restored);
-    // Restarts the previous daemon was killed in the middle of, their old run still alive: finish them.
-    for (const name of this.restored.restart) void this.restart(name, { wait: "none" }).catch(() => undefined);
-    if (autostart.length === 0) return;
-    const starting = this.startAll({ names: autostart }, { wait: "none" });
-    // Independent programs spawn one per turn of the event loop (bulk.ts); dependents wait for their conditions in the background.
-    if (autostart.some((name) => Object.keys(this.programs.get(name).config.dependsOn ?? {}).length > 0)) void starting.catch(() => undefined);
-    else await starting;
+    await startAfterRestore([...this.programs.values()], this.restored, {
+      restart: (name) => this.restart(name, { wait: "none" }),
+      startAll: (names) => this.startAll({ names }, { wait: "none" }),
+    });
   }
 
   list(selector?: Selector): ProcessSnapshot[] {
@@ -313,29 +287,18 @@ export class ProcessManager {
    * runs of programs configured with detach (an explicit stop still stops them).
    */
   shutdown(options: { keepProcesses?: boolean } = {}): Promise<void> {
-    this.shuttingDown ??= (async () => {
-      this.persistence.beginShutdown((program) => !options.keepProcesses && program.config.detach !== true);
-      try {
-        if (options.keepProcesses) {
-          const live = [...this.programs.values()].filter((p) => p.run && !p.run.exitedAt && p.run.pid > 0).length;
-          this.journal.append("", 0, { kind: "server", message: `daemon shutting down: leaving ${live} run(s) running for the next daemon to adopt` });
-        } else {
-          // gaffer's detach: such a program's run is left running and saved, as with keepProcesses.
-          const all = [...this.programs.values()];
-          const detached = all.filter((p) => p.config.detach === true && p.isActive()).map((p) => p.name);
-          const leaving = detached.length > 0 ? `; leaving detached ${detached.join(", ")} running for the next daemon to adopt` : "";
-          this.journal.append("", 0, { kind: "server", message: `daemon shutting down: stopping all programs${leaving}` });
-          const stopping = all.filter((p) => p.config.detach !== true);
-          await this.bulk.stopAll(stopping, { wait: "stopped", cause: "shutdown", sequential: this.stopOrder === "sequential" });
-        }
-      } finally {
-        // Saved before dispose() cancels pending retries, so the next daemon resumes them.
-        this.persistence.finish();
-        for (const program of this.programs.values()) program.dispose();
-        this.logBudget.close();
-        removeSubtree(this.containment);
-      }
-    })();
+    this.shuttingDown ??= shutDownPrograms(
+      {
+        programs: [...this.programs.values()],
+        journal: this.journal,
+        persistence: this.persistence,
+        bulk: this.bulk,
+        logBudget: this.logBudget,
+        containment: this.containment,
+        sequential: this.stopOrder === "sequential",
+      },
+      options.keepProcesses ?? false,
+    );
     return this.shuttingDown;
   }
 }

@@ -1,6 +1,8 @@
 // The process domain's data: a program's validated configuration (the config schema,
 // server/config/program-schema.ts, produces exactly this), its states, its runs and the snapshots
 // the core hands out. Plain data, no behaviour.
+import type { EventJournal } from "./journal.js";
+import type { LiveConfigPolicy } from "./live-config.js";
 
 export type RestartPolicy = "never" | "on-failure" | "always";
 
@@ -218,4 +220,31 @@ export interface LogGap {
   fromOffset: number;
   toOffset: number;
   reason: LogGapReason;
+}
+
+/** A single program's stop: its snapshot after it, and how it went. */
+export interface StopResult {
+  process: ProcessSnapshot;
+  /** Pids of the group still alive after SIGKILL (should be empty). */
+  survivors: number[];
+  /** How the stop went: was it running, its pid, soft / hard / survivors / not_running / pending. */
+  shutdown: ShutdownResult;
+}
+
+/** What a daemon gives its process core (manager.ts). */
+export interface ProcessManagerOptions {
+  /** Daemon home: logs go to <home>/logs, state to <home>/state. */
+  home: string;
+  programs: ProgramConfig[];
+  journal?: EventJournal;
+  /** This daemon's host name (default os.hostname()): programs with another `host` are remote. */
+  hostName?: string;
+  /** Cap on all programs' log files together, backups included (default 1 GiB; 0: none). */
+  logMaxTotalBytes?: number;
+  /** server.stop_order: stop-all's default (and the shutdown's) within a dependency level; default parallel. */
+  stopOrder?: "parallel" | "sequential";
+  /** server.cgroup_root: where run cgroups go when the daemon's own cgroup is not usable; "off": no cgroups. */
+  cgroupRoot?: string;
+  /** ApplyConfig / ReloadConfig / ad-hoc programs: the daemon's config file, allow_adhoc, the YAML reader. */
+  liveConfig?: LiveConfigPolicy;
 }
