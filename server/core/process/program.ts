@@ -7,13 +7,13 @@ import { ResourceExhaustedError, TimeoutError, WrongStateError } from "../errors
 import type { LogFile } from "./log-file.js";
 import { ProgramCore, type DesiredState, type ProgramCoreDeps } from "./program-core.js";
 import { restoreProgram, type Restoration } from "./program-restore.js";
-import type { Run } from "./run.js";
-import { formatBytes, RunExits } from "./run-exit.js";
+import { runSnapshotOf, type Run } from "./run.js";
+import { RunExits } from "./run-exit.js";
 import { RunStarter } from "./run-start.js";
-import { killRunGroup, RunStopper, signalRun, type StopCause } from "./run-stop.js";
+import { RunStopper, signalRun, stopOverMemory, type StopCause } from "./run-stop.js";
 import { StateWaiters } from "./state-waiters.js";
 import { closeStdin, writeStdin } from "./stdin.js";
-import type { LogStreamName, ProcessSnapshot, ProcessState, ProgramConfig, RunSnapshot, ShutdownResult } from "./types.js";
+import type { LogStreamName, ProcessSnapshot, ProcessState, ProgramConfig, ShutdownResult } from "./types.js";
 
 export type { DesiredState } from "./program-core.js";
 export type { Restoration } from "./program-restore.js";
@@ -158,20 +158,6 @@ export class Program {
 
   snapshot(): ProcessSnapshot {
     const run = this.run;
-    let runSnapshot: RunSnapshot | undefined;
-    if (run) {
-      runSnapshot = {
-        runId: run.runId,
-        pid: run.pid,
-        pidStartTicks: run.pidStartTicks,
-        startedAt: run.startedAt,
-        exitedAt: run.exitedAt,
-        exitCode: run.exitCode,
-        exitSignal: run.exitSignal,
-        spawnError: run.spawnError,
-        cgroupPath: run.cgroup?.path,
-      };
-    }
     const alive = run && !run.exitedAt && !run.spawnError;
     return {
       name: this.name,
@@ -179,7 +165,7 @@ export class Program {
       // Nothing of a remote program runs here; say where it does.
       stateReason: this.remoteHost !== undefined && !this.isActive() ? `remote: runs on host ${this.remoteHost}` : this.stateReason,
       stateSince: this.stateSince,
-      run: runSnapshot,
+      run: run && runSnapshotOf(run),
       restarts: this.restarts,
       startAttempts: this.startAttempts,
       config: this.config,
@@ -272,20 +258,7 @@ export class Program {
    * program's autorestart says; in STARTING it is a failed start. A user's stop meanwhile wins.
    */
   async restartOverMemory(runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
-    const run = this.run;
-    if (!run || run.runId !== runId || run.exitedAt || !(this.state === "RUNNING" || this.state === "STARTING")) return;
-    const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
-    run.limitHit = "max_memory";
-    run.killedBecause = why;
-    this.core.emit({
-      kind: "limitExceeded",
-      limit: "max_memory",
-      limitBytes: maxMemoryBytes,
-      observedBytes: rssBytes,
-      oomKills: 0,
-      message: `${this.name}: run ${runId} ${why}: restarting it`,
-    });
-    await killRunGroup(this.core, run);
+    await stopOverMemory(this.core, runId, rssBytes, maxMemoryBytes);
   }
 
   /** Sends a signal to the current run, checking that the pid is still ours. */

@@ -7,6 +7,7 @@ import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
 import { isSameProcess } from "../os/proc.js";
 import type { ProgramCore } from "./program-core.js";
+import { formatBytes } from "./run-exit.js";
 import { describeExit, type Run } from "./run.js";
 import type { ShutdownResult } from "./types.js";
 
@@ -121,4 +122,27 @@ export function signalRun(core: ProgramCore, signal: NodeJS.Signals, group: bool
   }
   if (group) process.kill(-run.pid, signal);
   else process.kill(run.pid, signal);
+}
+
+/**
+ * max_memory (PM2's max_memory_restart): run runId's tree went over it. An event, then the run
+ * is stopped two-stage like a failed liveness probe, and its exit (unexpected) goes through the
+ * restart policy as autorestart: always would (backoff, max_restarts, FATAL), whatever the
+ * program's autorestart says; in STARTING it is a failed start. A user's stop meanwhile wins.
+ */
+export async function stopOverMemory(core: ProgramCore, runId: number, rssBytes: number, maxMemoryBytes: number): Promise<void> {
+  const run = core.run;
+  if (!run || run.runId !== runId || run.exitedAt || !(core.state === "RUNNING" || core.state === "STARTING")) return;
+  const why = `RSS ${formatBytes(rssBytes)} over max_memory ${formatBytes(maxMemoryBytes)}`;
+  run.limitHit = "max_memory";
+  run.killedBecause = why;
+  core.emit({
+    kind: "limitExceeded",
+    limit: "max_memory",
+    limitBytes: maxMemoryBytes,
+    observedBytes: rssBytes,
+    oomKills: 0,
+    message: `${core.config.name}: run ${runId} ${why}: restarting it`,
+  });
+  await killRunGroup(core, run);
 }

@@ -3,6 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { ResourceExhaustedError } from "../errors.js";
 import type { RunCgroup } from "../os/cgroup.js";
+import type { RunSnapshot } from "./types.js";
 
 export interface Run {
   runId: number;
@@ -64,4 +65,19 @@ export function describeExit(run: Run): string {
   if (run.exitStatusUnknown) return `exit status unknown: ${run.exitStatusUnknown}`;
   const how = run.exitSignal ? `killed by ${run.exitSignal}` : `exited with code ${run.exitCode}`;
   return run.killedBecause ? `${how} (${run.killedBecause})` : how;
+}
+
+/** What a snapshot shows of a run. */
+export function runSnapshotOf(run: Run): RunSnapshot {
+  return {
+    runId: run.runId,
+    pid: run.pid,
+    pidStartTicks: run.pidStartTicks,
+    startedAt: run.startedAt,
+    exitedAt: run.exitedAt,
+    exitCode: run.exitCode,
+    exitSignal: run.exitSignal,
+    spawnError: run.spawnError,
+    cgroupPath: run.cgroup?.path,
+  };
 }
