@@ -217,7 +217,9 @@ describe("Prometheus metrics endpoint", () => {
     await pm.startProcess({ name: "flaky" }).catch(() => undefined);
     await waitUntil(async () => ((await pm.getProcess({ name: "flaky" })).process?.restarts ?? 0) >= 3, 20_000, "three automatic restarts");
     await pm.stopProcess({ name: "flaky" }).catch(() => undefined);
-    const { families: first } = await scrape();
+    // The counter follows the journal's events, a moment after the snapshot's count: scrape until it has them.
+    let first = before;
+    await waitUntil(async () => restartsOf((first = (await scrape()).families)) >= 3, 20_000, "restarts_total to count three restarts");
     const afterFirst = restartsOf(first);
     assert.ok(afterFirst >= 3, `restarts_total ${afterFirst}`);
     assert.ok(exitsOf(first) >= afterFirst, "every restart followed an exit");
@@ -225,7 +227,8 @@ describe("Prometheus metrics endpoint", () => {
     await pm.startProcess({ name: "flaky" }).catch(() => undefined);
     await waitUntil(async () => ((await pm.getProcess({ name: "flaky" })).process?.restarts ?? 0) >= 1, 20_000, "another automatic restart");
     await pm.stopProcess({ name: "flaky" }).catch(() => undefined);
-    const { families: second } = await scrape();
+    let second = first;
+    await waitUntil(async () => restartsOf((second = (await scrape()).families)) > afterFirst, 20_000, "restarts_total to go on");
     assert.ok(restartsOf(second) > afterFirst, `restarts_total went on from ${afterFirst}: ${restartsOf(second)}`);
     assert.equal(families(second, "corral_program_restarts_total").type, "COUNTER");
   });
