@@ -32,7 +32,7 @@ DAEMON_CONFIG = {
         "seq_a": slow_to_stop("seq_a"),
         "seq_b": slow_to_stop("seq_b"),
         "seq_c": slow_to_stop("seq_c"),
-        "stubborn": {"command": ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"], "autostart": False, "startsecs": 0, "stop_timeout": "300ms"},
+        "stubborn": {"command": ["/bin/sh", "-c", "trap '' TERM; echo trapped; while true; do sleep 0.05; done"], "autostart": False, "startsecs": 0, "stop_timeout": "300ms"},
         "idle": {"command": ["sleep", "1000"], "autostart": False, "startsecs": 0},
         "marked": {"command": ["sleep", "1001"], "autostart": False, "startsecs": 0},
     },
@@ -63,6 +63,8 @@ def test_stop_says_soft_hard_or_not_running_with_pid_and_survivors(corral):
     assert again.shutdown.how == ShutdownHow.Value("SHUTDOWN_HOW_NOT_RUNNING")
 
     stubborn = corral.start("stubborn")
+    # TERM before the trap is set would end it softly: wait until it says the trap is set.
+    wait_for(lambda: b"trapped" in corral.read_logs("stubborn", tail_lines=5).chunk.data, 10, "stubborn to set its TERM trap")
     hard = corral.stop("stubborn")
     assert hard.shutdown.how == ShutdownHow.Value("SHUTDOWN_HOW_HARD") and hard.shutdown.pid == stubborn.run.pid
     assert hard.survivors == []
