@@ -102,8 +102,11 @@ export async function rotate(files: StreamFiles, plan: RotationPlan): Promise<vo
     try {
       await collapse(path, plan.cut);
     } catch (error) {
-      await undo(files, record);
-      throw error;
+      // The marker says whether the cut happened (a helper that died under the call does not).
+      if (await hasMarker(path, record.head, record.id)) {
+        await undo(files, record);
+        throw error;
+      }
     }
   } else {
     await punch(path, meta.head, plan.cut - meta.head);
