@@ -217,7 +217,7 @@ export class LogFile {
         );
         return;
       }
-      await rotateInSteps(
+      const yielded = await rotateInSteps(
         this.files,
         size,
         { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups },
@@ -227,7 +227,10 @@ export class LogFile {
           if (dropped) this.onProblem?.(dropped);
           else this.problemSolved();
         },
+        () => this.turns.contended,
       );
+      // Steps left for after the turn that waits (exclusive() runs the check again then).
+      if (yielded) this.checkAgain = true;
     }).catch((error: unknown) =>
       this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`),
     );
