@@ -37,7 +37,10 @@ if (process.env.LOG_CUT_CHILD) {
   console.log(await measure());
 } else {
   const run = (env: Record<string, string>) =>
-    execFileSync(process.execPath, [fileURLToPath(import.meta.url), String(cuts)], { env: { ...process.env, LOG_CUT_CHILD: "1", ...env }, encoding: "utf8" }).trim();
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), String(cuts)], {
+      env: { ...process.env, LOG_CUT_CHILD: "1", ...env },
+      encoding: "utf8",
+    }).trim();
   console.log(`helper (one perl process):   ${run({})}`);
   console.log(`fallocate(1) spawned a cut:  ${run({ CORRAL_FALLOCATE_HELPER: "off" })}`);
 }
