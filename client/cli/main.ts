@@ -72,7 +72,9 @@ function version(): string {
 }
 
 async function runServer(args: string[]): Promise<number> {
-  // Loaded only here: the client commands never pay for the server's modules.
+  // Loaded only here: the client commands never pay for the server's modules. The heap is tuned
+  // for a daemon first (server/heap-tuning.ts).
+  await import("../../server/heap-tuning.js");
   const { runServer: run } = await import("../../server/main.js");
   await run(args);
   return 0;
