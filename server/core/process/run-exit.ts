@@ -22,7 +22,8 @@ export class RunExits {
   constructor(
     private readonly core: ProgramCore,
     /** Starts the program again when a retry is due (run-start.ts). */
-    private readonly respawn: (reason: string) => void,
+    /** restart: an automatic restart by the policy (counted as it runs), not a retry of a failed start. */
+    private readonly respawn: (reason: string, restart: boolean) => void,
   ) {}
 
   get nextRetryAt(): Date | undefined {
@@ -56,10 +57,10 @@ export class RunExits {
       return;
     }
     core.transition("BACKOFF", decision.reason);
-    this.schedule(decision.delayMs, `retry ${core.startAttempts}/${core.config.startretries}`);
+    this.schedule(decision.delayMs, `retry ${core.startAttempts}/${core.config.startretries}`, false);
   }
 
-  private schedule(delayMs: number, reason: string): void {
+  private schedule(delayMs: number, reason: string, restart: boolean): void {
     this.cancel();
     this.nextRetryAtValue = new Date(Date.now() + delayMs);
     this.retryTimer = setTimeout(() => {
@@ -67,7 +68,12 @@ export class RunExits {
       this.nextRetryAtValue = undefined;
       const core = this.core;
       // A retry never spawns a program that has moved to another host meanwhile.
-      if ((core.state === "BACKOFF" || core.state === "EXITED") && core.remoteHost === undefined && !core.removing) this.respawn(reason);
+      if (core.state !== "BACKOFF" && core.state !== "EXITED") return;
+      if (core.remoteHost !== undefined || core.removing) return;
+      // Counted as it runs: a restart that a stop cancelled is no restart (the snapshot's
+      // `restarts` and corral_program_restarts_total, from the processStarted event, agree).
+      if (restart) core.countRestart();
+      this.respawn(reason, restart);
     }, delayMs);
   }
 
@@ -123,9 +129,8 @@ export class RunExits {
       core.transition("FATAL", `${decision.reason}${stderrNote}`);
       return;
     }
-    core.countRestart();
     core.transition("EXITED", `${decision.reason}${stderrNote}`);
-    this.schedule(decision.delayMs, `autorestart ${core.restarts} after: ${what}`);
+    this.schedule(decision.delayMs, `autorestart ${core.restarts + 1} after: ${what}`, true);
   }
 
   /**
