@@ -11,7 +11,7 @@ import { cutModeOf, type CutMode } from "./log-fallocate.js";
 import { followLog } from "./log-follow.js";
 import { gapsBetween, loadMeta, loadMetaSync, type LogMeta } from "./log-meta.js";
 import { cutAll, dropBefore, recoverRotation, rotateInSteps, type StreamFiles } from "./log-rotation.js";
-import { chain, listBackups, migrateNumbered, readAcross, sizeOf, type Backup, type Segment } from "./log-segments.js";
+import { chain, listBackups, migrateNumbered, readAcross, sizeOf, sizeOfSync, type Backup, type Segment } from "./log-segments.js";
 import { tailOffsetOf } from "./log-tail.js";
 import { offsetBefore, TimeMarks } from "./log-time-marks.js";
 import { OncePerTrouble, Turns } from "./log-turns.js";
@@ -128,7 +128,8 @@ export class LogFile {
   /** The segments as the files are now (callers make sure nothing moves them). */
   private async segmentsNow(): Promise<Segment[]> {
     const { base, head } = this.meta;
-    const size = await sizeOf(this.path);
+    // One stat(2) of a local file, not a thread-pool round trip: every follower's read starts here (SYNC_READ_MAX).
+    const size = sizeOfSync(this.path);
     this.backupList ??= (await listBackups(this.path)).backups;
     return chain({ path: this.path, start: base + head, size: Math.max(0, size - head), physical: head }, this.backupList);
   }
