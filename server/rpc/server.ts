@@ -33,6 +33,7 @@ import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from 
 import { serverCredentials } from "./tls-credentials.js";
 import { withSharedEncoding } from "./shared-encoding.js";
 import { withKeptSpecEncoding } from "./spec-encoding.js";
+import { withStatsEncoding } from "./stats-encoding.js";
 import { useFastStringEncoding } from "./text-encoding.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
@@ -151,6 +152,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const unixChain = chain(undefined);
   const servers: Server[] = [];
   const processManagerDefinition = withSharedEncoding(withKeptSpecEncoding(ProcessManagerDefinition, ProcessManager));
+  const processMonitorDefinition = withStatsEncoding(ProcessMonitorDefinition);
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
@@ -159,7 +161,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     const server = createServer({ interceptors }).use(tcp ? tcpChain : unixChain);
     server.add(processManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
-    if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
+    if (processMonitor) server.add(processMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
     server.add(ServerReflectionService, reflection);
     server.add(ServerReflectionV1AlphaService, reflection);

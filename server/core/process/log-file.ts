@@ -207,6 +207,13 @@ export class LogFile {
       this.checkAgain = true;
       return this.turns.current;
     }
+    // Most checks (every run's end) find nothing due: one stat (synchronous: the promise and
+    // threadpool round trip cost more than the stat), outside exclusive(), whose end drops the
+    // cached backup list, and without settle()'s listing of the log directory (a stop-all of 500
+    // listed its 2000 files 2000 times). Nothing holds the file's turn here, so nothing moves
+    // its head meanwhile; what settle() clears up matters before a rotation writes, or while
+    // one is left under way.
+    if (this.meta.rotation === undefined && (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) - this.meta.head < this.config.maxBytes) return;
     await this.exclusive(async () => {
       await this.settle();
       const size = await sizeOf(this.path);
@@ -218,7 +225,7 @@ export class LogFile {
         );
         return;
       }
-      await rotateInSteps(
+      const yielded = await rotateInSteps(
         this.files,
         size,
         { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups },
@@ -228,7 +235,10 @@ export class LogFile {
           if (dropped) this.onProblem?.(dropped);
           else this.problemSolved();
         },
+        () => this.turns.contended,
       );
+      // Steps left for after the turn that waits (exclusive() runs the check again then).
+      if (yielded) this.checkAgain = true;
     }).catch((error: unknown) =>
       this.problem(`rotating ${this.path} failed: ${describeResource(errnoOf(error)) ?? (error instanceof Error ? error.message : String(error))}`),
     );

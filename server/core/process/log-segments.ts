@@ -3,9 +3,10 @@
 // way): a rotation renames nothing already kept, a crash cannot leave a half-renamed chain, and
 // every file says which offsets it holds.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { open, readdir, rename, stat, type FileHandle } from "node:fs/promises";
+import { open, rename, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { resourceError } from "../resource-errors.js";
+import { scanLogDirectory } from "./log-dir-scan.js";
 
 /** Offsets in backup names are zero-padded so that names sort as offsets do. */
 const OFFSET_DIGITS = 20;
@@ -44,15 +45,15 @@ export async function listBackups(current: string): Promise<{ backups: Backup[];
   const backups: Backup[] = [];
   const partials: string[] = [];
   const numbered: string[] = [];
-  let names: string[];
+  let names: readonly string[];
   try {
-    names = await readdir(dir);
+    // One listing of the directory for all the streams asking together (log-dir-scan.ts).
+    names = (await scanLogDirectory(dir)).get(basename(current)) ?? [];
   } catch (error) {
     // Out of fds: said like any failed open of the log, not as a bare errno.
     throw resourceError(error, "opening the log file (listing its backups)", current) ?? error;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     if (/^\d{20}\.partial$/.test(rest)) partials.push(join(dir, name));
     else if (/^\d{1,6}$/.test(rest))
