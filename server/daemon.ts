@@ -19,6 +19,7 @@ import { resolveOwnHost } from "./own-host.js";
 import { lockHome } from "./home-lock.js";
 import { logEvents, type LogFormat } from "./daemon-log.js";
 import { watchMaxMemory } from "./memory-restart.js";
+import { collectAfterBursts } from "./heap-release.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -113,6 +114,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
   // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
   void watchMaxMemory(manager, stopCountingEvents.signal);
+  // What a start-all or stop-all left in the heap is collected once it is over (heap-release.ts).
+  void collectAfterBursts(manager.journal, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
   let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 
