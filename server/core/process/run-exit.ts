@@ -82,7 +82,9 @@ export class RunExits {
     const core = this.core;
     if (core.run === run) core.clearStartTimer();
     core.logs.runEnded();
-    core.deps.logBudget?.noteGrowth();
+    // Only this run's files grew at its end: the total cap recounts them, not every program's
+    // (a stop-all of 500 recounted all 1000 files after each exit).
+    for (const file of core.logs.all()) core.deps.logBudget?.noteGrowth(file);
     const uptimeMs = performance.now() - run.startedMono;
     this.noteOomKill(run);
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
@@ -157,6 +159,6 @@ export class RunExits {
   private reapLeftovers(run: Run): void {
     const left = (run.pid > 0 && groupExists(run.pid)) || (run.cgroup?.procs().length ?? 0) > 0;
     if (left) void killRunGroup(this.core, run);
-    else run.cgroup?.removeWhenEmpty();
+    else void run.cgroup?.removeWhenEmpty();
   }
 }
