@@ -75,7 +75,9 @@ async function runServer(args: string[]): Promise<number> {
   // Parsed once, by the table the daemon shares (server/options.ts), so a mistyped option gets "did you mean".
   const { values, positionals } = parseCommand("server", args);
   noPositionals(positionals, "server");
-  // Loaded only here: the client commands never pay for the server's modules.
+  // Loaded only here: the client commands never pay for the server's modules. The heap is tuned
+  // for a daemon first (server/heap-tuning.ts).
+  await import("../../server/heap-tuning.js");
   const { serve } = await import("../../server/main.js");
   await serve(values);
   return 0;

@@ -9,15 +9,15 @@ import {
   ProgressSource,
   TimeoutKind,
   type MonitoredResult as ProtoMonitoredResult,
-  type ProcessStats as ProtoProcessStats,
-  type StatsSample as ProtoStatsSample,
   type StatsTarget as ProtoStatsTarget,
 } from "../../gen/ts/corral/v1/process_monitor_pb.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { ProcessMonitor } from "../core/monitor/monitor.js";
 import type { MonitoredEvent, MonitoredOutcome as CoreOutcome, MonitoredResult } from "../core/monitor/monitored-run.js";
-import type { ProcessStats, StatsSample, StatsTarget } from "../core/monitor/stats.js";
+import type { StatsTarget } from "../core/monitor/stats.js";
 import { durationToMs, msToDuration, uint64ToNumber } from "./convert.js";
+import { watchStatsResponse } from "./stats-encoding.js";
+import { sampleToProto } from "./stats-to-proto.js";
 
 export type ProcessMonitorCore = Pick<
   ProcessMonitor,
@@ -43,7 +43,7 @@ export function createProcessMonitorService(monitor: ProcessMonitorCore): Proces
         intervalMs: durationToMs(request.interval, "interval"),
         signal: context.signal,
       });
-      for await (const samples of ticks) yield { samples: samples.map(sampleToProto) };
+      for await (const samples of ticks) yield watchStatsResponse(samples);
     },
 
     async findProcesses(request) {
@@ -104,43 +104,6 @@ function targetFromProto(target: ProtoStatsTarget | undefined, field: string): S
     default:
       throw new InvalidArgumentError(field, "unset", "name a program or a pid");
   }
-}
-
-function targetToProto(target: StatsTarget): ProtoStatsTarget["target"] {
-  return "program" in target ? { case: "program", value: target.program } : { case: "pid", value: target.pid };
-}
-
-function statsToProto(stats: ProcessStats): Omit<ProtoProcessStats, "$typeName"> {
-  return {
-    pid: stats.pid,
-    ppid: stats.ppid,
-    name: stats.name,
-    state: stats.state,
-    cpuPercent: stats.cpuPercent,
-    cpuSeconds: stats.cpuSeconds,
-    rssBytes: BigInt(stats.rssBytes),
-    vsizeBytes: BigInt(stats.vsizeBytes),
-    threads: stats.threads,
-    openFds: stats.openFds,
-    startedAt: timestampFromDate(stats.startedAt),
-    uptime: msToDuration(stats.uptimeMs),
-    pidStartTicks: BigInt(stats.pidStartTicks),
-  };
-}
-
-function sampleToProto(sample: StatsSample) {
-  const process = sample.process && statsToProto(sample.process);
-  return {
-    target: { target: targetToProto(sample.target) },
-    program: sample.program ?? "",
-    runId: BigInt(sample.runId ?? 0),
-    process,
-    // Without children the total is the process itself: converted once.
-    total: sample.total === sample.process ? process : sample.total && statsToProto(sample.total),
-    children: sample.children.map(statsToProto),
-    time: timestampFromDate(sample.time),
-    error: sample.error?.message ?? "",
-  } satisfies Partial<Record<keyof ProtoStatsSample, unknown>>;
 }
 
 const OUTCOME: Record<CoreOutcome, MonitoredOutcome> = {

@@ -32,6 +32,7 @@ import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 import { withSharedEncoding } from "./shared-encoding.js";
+import { withStatsEncoding } from "./stats-encoding.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
 const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
@@ -148,6 +149,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const unixChain = chain(undefined);
   const servers: Server[] = [];
   const processManagerDefinition = withSharedEncoding(ProcessManagerDefinition);
+  const processMonitorDefinition = withStatsEncoding(ProcessMonitorDefinition);
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.
     const tcp = transport === "tcp";
@@ -156,7 +158,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     const server = createServer({ interceptors }).use(tcp ? tcpChain : unixChain);
     server.add(processManagerDefinition, processManager);
     if (taskRunner) server.add(TaskRunnerDefinition, taskRunner);
-    if (processMonitor) server.add(ProcessMonitorDefinition, processMonitor);
+    if (processMonitor) server.add(processMonitorDefinition, processMonitor);
     server.add(HealthDefinition, healthService);
     server.add(ServerReflectionService, reflection);
     server.add(ServerReflectionV1AlphaService, reflection);
