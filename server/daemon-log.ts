@@ -29,17 +29,42 @@ export function logEvents(journal: EventJournal, format: LogFormat, write: (line
     stop: async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       abort.abort();
+      flushStderr();
     },
   };
 }
 
 let stderrBroken = false;
+/**
+ * Lines of this turn of the event loop, written together at its end (and at exit): one write(2)
+ * per turn, not per event (a stop-all of 500 spent a sixth of its time writing 1500 lines one by
+ * one). Bounded by what one turn appends to the journal.
+ */
+let pending: string[] = [];
+let flushScheduled = false;
+let hooked = false;
+
 /** stderr, until it fails (a closed terminal gives EIO, a closed pipe EPIPE): then the log stops, the daemon goes on. */
 function writeStderr(line: string): void {
   if (stderrBroken) return;
-  if (process.stderr.listenerCount("error") === 0) process.stderr.on("error", () => (stderrBroken = true));
+  if (!hooked) {
+    hooked = true;
+    process.stderr.on("error", () => (stderrBroken = true));
+    process.once("exit", flushStderr);
+  }
+  pending.push(line);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushStderr);
+}
+
+function flushStderr(): void {
+  flushScheduled = false;
+  if (pending.length === 0 || stderrBroken) return;
+  const text = `${pending.join("\n")}\n`;
+  pending = [];
   try {
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(text);
   } catch {
     stderrBroken = true;
   }
