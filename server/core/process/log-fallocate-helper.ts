@@ -11,6 +11,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 /** __NR_fallocate for 64-bit Linux architectures (their offsets fit one register each). */
 const FALLOCATE_SYSCALL: Partial<Record<string, number>> = { x64: 285, arm64: 47, riscv64: 47, loong64: 47, ppc64: 309, s390x: 314 };
 
+/** __NR_sync_file_range where its arguments are (fd, offset, nbytes, flags); elsewhere the caller uses fdatasync. */
+const SYNC_FILE_RANGE_SYSCALL: Partial<Record<string, number>> = { x64: 277, arm64: 84, riscv64: 84, loong64: 84 };
+/** SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER: written out and waited for. */
+const SYNC_FILE_RANGE_WRITE_AND_WAIT = 0x7;
+
 /** FALLOC_FL_* (linux/falloc.h). */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
@@ -21,21 +26,24 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** Requests waiting for the helper at most (one per file being cut at once: the drops of the total cap run in parallel). */
 const MAX_QUEUED = 4096;
 
-// One request a line: "<mode> <offset> <length> <path in hex>"; one answer a line, in order:
+// One request a line: "f <mode> <offset> <length> <path in hex>" (fallocate) or
+// "s <offset> <nbytes> <flags> <path in hex>" (sync_file_range); one answer a line, in order:
 // "ok" or "err <errno> <message>". The path is hex so that no byte of it can end the line.
 const SCRIPT = `
 $| = 1;
-my $nr = shift @ARGV;
+my ($fallocate, $sync) = @ARGV;
 while (my $line = <STDIN>) {
   chomp $line;
-  my ($mode, $offset, $length, $hex) = split / /, $line, 4;
+  my ($op, $a, $b, $c, $hex) = split / /, $line, 5;
   my $path = pack("H*", $hex);
+  my $nr = $op eq "s" ? $sync : $fallocate;
+  if (!$nr) { print "err 38 Function not implemented\n"; next; }
   my $fh;
-  if (!open($fh, "+<", $path)) { print "err ", $! + 0, " $!\\n"; next; }
-  my $r = syscall($nr + 0, fileno($fh), $mode + 0, $offset + 0, $length + 0);
+  if (!open($fh, "+<", $path)) { print "err ", $! + 0, " $!\n"; next; }
+  my $r = syscall($nr + 0, fileno($fh), $a + 0, $b + 0, $c + 0);
   my ($errno, $text) = ($! + 0, "$!");
   close($fh);
-  print $r == 0 ? "ok\\n" : "err $errno $text\\n";
+  print $r == 0 ? "ok\n" : "err $errno $text\n";
 }
 `;
 
@@ -98,7 +106,7 @@ class FallocateHelper {
     return this.pending.length >= MAX_QUEUED;
   }
 
-  call(mode: number, offset: number, length: number, path: string): Promise<void> {
+  call(op: "f" | "s", args: [number, number, number], path: string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new HelperError("the fallocate helper (perl) is gone"));
       const timer = setTimeout(() => {
@@ -108,7 +116,7 @@ class FallocateHelper {
       timer.unref();
       if (this.pending.length === 0) this.hold(true);
       this.pending.push({ resolve, reject, timer });
-      this.child.stdin.write(`${mode} ${offset} ${length} ${Buffer.from(path).toString("hex")}\n`);
+      this.child.stdin.write(`${op} ${args.join(" ")} ${Buffer.from(path).toString("hex")}\n`);
     });
   }
 
@@ -148,7 +156,7 @@ function startHelper(): Promise<FallocateHelper | undefined> {
   if (nr === undefined || process.platform !== "linux" || process.env.CORRAL_FALLOCATE_HELPER === "off") return Promise.resolve(undefined);
   let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn("perl", ["-e", SCRIPT, String(nr)], { stdio: ["pipe", "pipe", "pipe"] });
+    child = spawn("perl", ["-e", SCRIPT, String(nr), String(SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0)], { stdio: ["pipe", "pipe", "pipe"] });
   } catch {
     return Promise.resolve(undefined);
   }
@@ -163,10 +171,19 @@ function startHelper(): Promise<FallocateHelper | undefined> {
  * refused; without, the helper died while the call was pending (it may or may not have been made).
  * CORRAL_FALLOCATE_HELPER=off: always "unavailable" (fallocate(1) per call, as the bench's baseline).
  */
-export async function helperFallocate(mode: number, offset: number, length: number, path: string): Promise<"unavailable" | undefined> {
+export function helperFallocate(mode: number, offset: number, length: number, path: string): Promise<"unavailable" | undefined> {
+  return callHelper("f", [mode, offset, length], path);
+}
+
+/** Writes out the file's dirty pages from `offset` to its end and waits for them (sync_file_range); as helperFallocate otherwise. */
+export function helperWriteOut(offset: number, path: string): Promise<"unavailable" | undefined> {
+  return callHelper("s", [offset, 0, SYNC_FILE_RANGE_WRITE_AND_WAIT], path);
+}
+
+async function callHelper(op: "f" | "s", args: [number, number, number], path: string): Promise<"unavailable" | undefined> {
   helper ??= startHelper();
   const running = await helper;
   if (!running || running.dead || running.full) return "unavailable";
-  await running.call(mode, offset, length, path);
+  await running.call(op, args, path);
   return undefined;
 }

@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HelperError, helperFallocate } from "./log-fallocate-helper.js";
+import { FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HelperError, helperFallocate, helperWriteOut } from "./log-fallocate-helper.js";
 
 export type CutMode = "collapse" | "punch" | "none";
 
@@ -54,8 +54,36 @@ async function fallocate(mode: number, offset: number, length: number, path: str
 }
 
 /** Removes [0, length) from the file; the rest moves down by length. length: a multiple of the block size, < file size. */
-export function collapse(path: string, length: number): Promise<void> {
+export async function collapse(path: string, length: number): Promise<void> {
+  await writeOutAfter(path, length);
   return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, ["--collapse-range", "--offset", "0", "--length", String(length), path], false);
+}
+
+/**
+ * Writes out the dirty pages the collapse will shift (from `from` to the end) before it. The
+ * kernel (ext4) writes them back itself under the inode lock, and the child's next write waits
+ * for that lock: with a backup's worth of dirty data the collapse took 20-25 ms (10 MiB backups)
+ * while the writer stood still, 9-16 ms when written out first. Written out first, without the
+ * lock, only what the child wrote meanwhile is left for the collapse. The head being cut is not
+ * written (it is copied already and about to go). Best effort: a failure here leaves the work to
+ * the collapse, as before.
+ */
+async function writeOutAfter(path: string, from: number): Promise<void> {
+  try {
+    if ((await helperWriteOut(from, path)) === undefined) return;
+  } catch {
+    // no sync_file_range here (or the helper went): fdatasync below
+  }
+  try {
+    const handle = await open(path, "r+");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // the collapse writes back what is left, and reports what fails
+  }
 }
 
 /** Frees [offset, offset+length) in place (reads return zeros there); the file's size is unchanged. */
