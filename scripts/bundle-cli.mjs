@@ -23,9 +23,9 @@ await build({
   ...common,
   entryPoints: ["dist/client/cli/main.js"],
   outfile: "dist/client/cli/main.bundle.mjs",
-  // Keeps `await import("../../server/main.js")` pointing at dist/server/main.js. The import-free
-  // modules the CLI shares with the server (server/core/duration.ts, limits.ts) are bundled.
-  external: ["../../server/main.js"],
+  // Keeps `await import("../../server/main.js")` (and the heap tuning before it) pointing at
+  // dist/server/. The import-free modules the CLI shares with the server (server/core/duration.ts, limits.ts) are bundled.
+  external: ["../../server/main.js", "../../server/heap-tuning.js"],
   plugins: [
     {
       // Multi-host mode (client/cli/fleet) imports the server's config code lazily: it is

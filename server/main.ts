@@ -8,58 +8,47 @@ import { AmbiguousHostError } from "./config/host-identity.js";
 import { startDaemon, type Daemon } from "./daemon.js";
 import { HomeLockedError } from "./home-lock.js";
 import { LOG_FORMATS, type LogFormat } from "./daemon-log.js";
+import { SERVER_DETAILS, SERVER_OPTIONS, type ServerArgs } from "./options.js";
 
-const USAGE = `usage: corral server [--config FILE] [--home DIR] [--listen HOST:PORT]... [--insecure] [--log-format text|json]
+/** `corral server`'s usage, from the one option table (options.ts). */
+function usage(): string {
+  const rows = Object.entries(SERVER_OPTIONS).map(([name, spec]) => {
+    const value = "value" in spec ? ` ${spec.value}` : "";
+    const repeat = "multiple" in spec ? "..." : "";
+    return { left: `--${name}${value}`, synopsis: `[--${name}${value}]${repeat}`, description: spec.description };
+  });
+  const width = Math.max(...rows.map((row) => row.left.length)) + 2;
+  return [
+    `usage: corral server ${rows.map((row) => row.synopsis).join(" ")}`,
+    "",
+    ...rows.map((row) => `  ${row.left.padEnd(width)}${row.description}`),
+    "",
+    `  ${SERVER_DETAILS}`,
+  ].join("\n");
+}
 
-  --config FILE       the YAML config (default: a built-in example)
-  --home DIR          state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)
-  --listen HOST:PORT  a TCP listener, repeatable; replaces server.listen of the config. Beyond
-                      loopback it needs server.tls and server.auth in the config, or --insecure
-  --insecure          allow TCP listeners beyond loopback without TLS or authentication (logs a
-                      warning; anyone who reaches the port controls this host's processes)
-  --keep-processes    on SIGTERM/SIGINT leave the programs running (for an upgrade): the next
-                      daemon on the same home re-adopts them
-  --host-name NAME    this daemon's host name (default: server.host_name, else the hosts entry
-                      whose address is this machine, else the machine's); programs whose host
-                      is another name are listed as remote, never started. The daemon also
-                      listens on its own hosts entry's TCP address.
-  --log-format FMT    how the daemon logs every state change, exit, FATAL and config change to
-                      stderr, one line each: text (default) or json
-
-  SIGTERM/SIGINT stop the programs and the daemon; SIGHUP re-reads --config and applies it, like
-  corral reload (ignored, and logged, without --config).`;
-
-/** `corral server ARGS`: runs the daemon until it is stopped, then exits the process (0 when clean). */
+/** The daemon's own entry (daemon-entry.ts): `ARGS` parsed by the one option table, then serve(). */
 export async function runServer(argv: string[]): Promise<void> {
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: "string" },
-        home: { type: "string" },
-        listen: { type: "string", multiple: true },
-        "keep-processes": { type: "boolean" },
-        insecure: { type: "boolean" },
-        "host-name": { type: "string" },
-        "log-format": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    args = parseArgs({ args: argv, options: { ...SERVER_OPTIONS, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    console.error(`corral server: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    console.error(`corral server: ${error instanceof Error ? error.message : String(error)}\n${usage()}`);
     process.exit(2);
   }
   if (args.help) {
-    console.log(USAGE);
+    console.log(usage());
     process.exit(0);
   }
+  await serve(args);
+}
+
+/** `corral server` with its options parsed: runs the daemon until it is stopped, then exits the process (0 when clean). */
+export async function serve(args: ServerArgs): Promise<void> {
   const home = args.home ? resolve(args.home) : defaultHome();
   const logFormat = args["log-format"] ?? "text";
   if (!isLogFormat(logFormat)) {
-    console.error(`corral server: --log-format ${JSON.stringify(logFormat)}: must be one of ${LOG_FORMATS.join(", ")}\n${USAGE}`);
+    console.error(`corral server: --log-format ${JSON.stringify(logFormat)}: must be one of ${LOG_FORMATS.join(", ")}\n${usage()}`);
     process.exit(2);
   }
 

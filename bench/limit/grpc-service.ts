@@ -1,34 +1,25 @@
 // The service of the bare gRPC limit (bench/limit/grpc-server.ts): raw bytes, no protobuf.
 import type * as grpc from "@grpc/grpc-js";
 
+const raw = (b: Buffer) => b;
+
+/** One method of the limit service: bytes in, bytes out. */
+function rawMethod(name: string, responseStream: boolean) {
+  return {
+    path: `/limit.Limit/${name}`,
+    requestStream: false,
+    responseStream,
+    requestSerialize: raw,
+    requestDeserialize: raw,
+    responseSerialize: raw,
+    responseDeserialize: raw,
+  };
+}
+
 export const limitService = {
-  status: {
-    path: "/limit.Limit/Status",
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-  watch: {
-    path: "/limit.Limit/Watch",
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-  emit: {
-    path: "/limit.Limit/Emit",
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
+  status: rawMethod("Status", false),
+  watch: rawMethod("Watch", true),
+  emit: rawMethod("Emit", false),
 } satisfies grpc.ServiceDefinition;
 
 /** Wall-clock milliseconds with a fraction, comparable across processes of one host. */

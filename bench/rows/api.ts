@@ -1,7 +1,7 @@
 // Rows for one call's cost: unary GetProcess at N programs (against a bare grpc-js unary server
 // on a Unix socket, in blocks interleaved with corral's), and `corral status` as a user runs it
-// (a new node process each time) against `node -e 0`.
-import { execFileSync } from "node:child_process";
+// (a new node process each time, its exit code and table checked) against `node -e 0`.
+import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { corralBin } from "../../test/helpers/cli.js";
 import type { BenchContext } from "../lib/context.js";
 import { LimitGrpc, unary } from "../lib/limit-grpc.js";
@@ -69,20 +69,41 @@ export const cliStatusRow = (n: number): BenchRow => ({
   goal: atMost(120, "ms"),
   async measure(ctx) {
     const daemon = await ctx.fleet(n);
-    const time = (args: string[]) => {
+    const status = () => {
       const t0 = performance.now();
-      execFileSync(process.execPath, args, { stdio: "ignore" });
+      const run = spawnSync(process.execPath, [corralBin, "status", "--address", daemon.address], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+      const elapsed = performance.now() - t0;
+      checkStatusTable(run, n);
+      return elapsed;
+    };
+    const bareNode = () => {
+      const t0 = performance.now();
+      execFileSync(process.execPath, ["-e", "0"], { stdio: "ignore" });
       return performance.now() - t0;
     };
     const reps = ctx.pick(20, 8);
     ctx.progress(`CLI status ×${reps}`);
-    time([corralBin, "status", "--address", daemon.address]); // a compile cache, where there is one, is written here
+    status(); // a compile cache, where there is one, is written here
     const corral: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < reps; i++) {
-      corral.push(time([corralBin, "status", "--address", daemon.address]));
-      bare.push(time(["-e", "0"]));
+      corral.push(status());
+      bare.push(bareNode());
     }
     return { corral: median(corral), baseline: median(bare), unit: "ms", detail: `${reps} runs each, interleaved, node ${process.version}` };
   },
 });
+
+/**
+ * `corral status` exits 3 when a selected program is not RUNNING (README "Exit codes"), as the
+ * fleet's are between rows, and 0 when all are; any other code, or output that is not the table
+ * of all n programs, is a failed round trip.
+ */
+function checkStatusTable(run: SpawnSyncReturns<string>, n: number): void {
+  const lines = run.stdout.trimEnd().split("\n");
+  if ((run.status !== 0 && run.status !== 3) || !/^NAME\s+STATE\b/.test(lines[0] ?? "") || lines.length !== n + 1) {
+    throw new Error(
+      `corral status exited ${run.status ?? run.signal} with ${lines.length} lines (want 0 or 3, a header and ${n} programs): ${run.stderr.trim() || lines[0]}`,
+    );
+  }
+}

@@ -6,6 +6,7 @@ import type { BenchRow } from "../lib/row.js";
 import { cliStatusRow, statusRow } from "./api.js";
 import { fanOutRow } from "./events.js";
 import { captureRow, followRow, stalledFollowersRow } from "./logs.js";
+import { rotationCostRow } from "./log-rotation.js";
 import { statsRows } from "./monitor.js";
 import { processRows } from "./process.js";
 
@@ -19,6 +20,7 @@ export const rows: BenchRow[] = [
   fanOutRow(100),
   followRow,
   captureRow,
+  rotationCostRow,
   stalledFollowersRow,
   // --scale: the same fleet figures at 2000 programs (beside those at 500), cost per program.
   ...processRows(2000, { scale: true, goals: false }),

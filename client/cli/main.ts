@@ -1,7 +1,7 @@
 // Entry point of the `corral` command (bin/corral.js calls main). It loads only what the
 // subcommand needs: the server code for `corral server`, the gRPC client for the others.
 import { readFileSync } from "node:fs";
-import { parseCommand, parseDuration } from "./args.js";
+import { noPositionals, parseCommand, parseDuration } from "./args.js";
 import { connectOptionsOf, emptyConnectionFlags, takeConnectionOption, takeOption, type ConnectionFlags } from "./connection.js";
 import { GLOBAL_OPTIONS, isCommand } from "./spec.js";
 import { didYouMean } from "./suggest.js";
@@ -72,9 +72,14 @@ function version(): string {
 }
 
 async function runServer(args: string[]): Promise<number> {
-  // Loaded only here: the client commands never pay for the server's modules.
-  const { runServer: run } = await import("../../server/main.js");
-  await run(args);
+  // Parsed once, by the table the daemon shares (server/options.ts), so a mistyped option gets "did you mean".
+  const { values, positionals } = parseCommand("server", args);
+  noPositionals(positionals, "server");
+  // Loaded only here: the client commands never pay for the server's modules. The heap is tuned
+  // for a daemon first (server/heap-tuning.ts).
+  await import("../../server/heap-tuning.js");
+  const { serve } = await import("../../server/main.js");
+  await serve(values);
   return 0;
 }
 
@@ -128,8 +133,6 @@ async function dispatch(argv: string[]): Promise<number> {
     return completionScript(args);
   }
   if (command === "server") {
-    // Checked against the one definition first, so a mistyped option gets "did you mean".
-    parseCommand("server", args);
     return runServer(args);
   }
   // Offline: these read and write files only, never a daemon.

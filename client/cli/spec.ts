@@ -1,7 +1,9 @@
 // The one definition of the `corral` command line: every command, its options (with their
 // descriptions and what their values complete to) and its arguments. Parsing (args.ts), help
 // (usage.ts), shell completion (complete.ts) and "did you mean" (suggest.ts) all read it.
-// Pure data with no imports, so `corral --help` and completion load nothing else.
+// Pure data, importing only the import-free table of `corral server`'s options (the daemon parses
+// the same one), so `corral --help` and completion load nothing else.
+import { SERVER_DETAILS, SERVER_OPTIONS } from "../../server/options.js";
 
 /** What a word completes to: program names (from the daemon), task names, files, or fixed words. */
 export type Completion = "programs" | "tasks" | "files" | "dirs" | "commands" | readonly string[];
@@ -47,30 +49,8 @@ export const COMMANDS = {
   server: {
     summary: "run the daemon in the foreground",
     offline: true,
-    options: {
-      config: { type: "string", value: "FILE", description: "the YAML config (default: a built-in example)", complete: "files" },
-      home: { type: "string", value: "DIR", description: "state directory: socket, logs, state (default: $CORRAL_HOME or ~/.corral)", complete: "dirs" },
-      listen: {
-        type: "string",
-        multiple: true,
-        value: "HOST:PORT",
-        description: "a TCP listener, repeatable; replaces server.listen. Beyond loopback it needs server.tls and server.auth, or --insecure",
-      },
-      insecure: { type: "boolean", description: "allow TCP listeners beyond loopback without TLS or authentication (logs a warning)" },
-      "keep-processes": { type: "boolean", description: "on SIGTERM/SIGINT leave the programs running: the next daemon on the same home re-adopts them" },
-      "host-name": {
-        type: "string",
-        value: "NAME",
-        description: "this daemon's host name (default: server.host_name, else the hosts entry that is this machine)",
-      },
-      "log-format": {
-        type: "string",
-        value: "FMT",
-        description: "how state changes, exits and FATAL are logged to stderr: text (default) or json",
-        complete: ["text", "json"],
-      },
-    },
-    details: "SIGTERM/SIGINT stop the programs and the daemon; SIGHUP re-reads --config and applies it, like corral reload.",
+    options: SERVER_OPTIONS,
+    details: SERVER_DETAILS,
   },
   status: {
     summary: "show programs: state, pid, uptime, restarts, reason; exit 3 if one is not RUNNING",

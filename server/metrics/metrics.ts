@@ -71,8 +71,6 @@ export class Metrics {
   private readonly handling: Histogram<string>;
   private readonly exits: Counter<string>;
   private readonly restartsTotal: Counter<string>;
-  /** Each program's restart count as last seen, to turn the resettable count into a counter. */
-  private readonly restartsSeen = new Map<string, number>();
 
   constructor(private readonly sources: MetricsSources) {
     this.sampler = new StatsSampler(sources.runs);
@@ -139,14 +137,8 @@ export class Metrics {
     const labels = { program: event.program, host: hostOf(event.program) };
     if (detail.kind === "processExited") this.exits.inc({ ...labels, reason: exitReason(detail), expected: String(detail.expected) });
     else if (detail.kind === "spawnFailed") this.exits.inc({ ...labels, reason: "spawn_failed", expected: "false" });
-    else if (detail.kind === "processStarted") {
-      // `restarts` counts automatic restarts since the last user start (which resets it to 0).
-      const restarts = this.sources.programs().find((p) => p.name === event.program)?.restarts ?? 0;
-      const seen = this.restartsSeen.get(event.program) ?? 0;
-      const added = restarts >= seen ? restarts - seen : restarts;
-      if (added > 0) this.restartsTotal.inc(labels, added);
-      this.restartsSeen.set(event.program, restarts);
-    }
+    // Each automatic restart that ran (forked, or failed to): what the snapshot's `restarts` counts too.
+    if ((detail.kind === "processStarted" || detail.kind === "spawnFailed") && detail.restart) this.restartsTotal.inc(labels);
   }
 
   /** The whole scrape, in the Prometheus text format; contentType says which. */

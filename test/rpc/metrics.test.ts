@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import { TaskHandle, TaskState } from "../../client/ts/index.js";
-import { metricsUrl, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { journalEvents, metricsUrl, repoRoot, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 
 const fixtureModule = join(repoRoot, "dist/test/fixtures/tasks.js");
 
@@ -20,6 +20,7 @@ programs:
   web: {command: ["sleep", "600"], startsecs: 0s, stop_timeout: 2s, labels: {tier: front, "team.name": lab}}
   idle: {command: ["sleep", "600"], autostart: false}
   flaky: {command: ["sh", "-c", "exit 3"], autostart: false, autorestart: on-failure, startsecs: 0s, startretries: 100, backoff: {initial: 10ms, max: 10ms}}
+  patient: {command: ["sh", "-c", "exit 3"], autostart: false, autorestart: on-failure, startsecs: 0s, backoff: {initial: 1h, max: 1h}}
   away: {command: ["sleep", "600"], host: lab2}
 `;
 
@@ -230,6 +231,25 @@ describe("Prometheus metrics endpoint", () => {
     await pm.stopProcess({ name: "flaky" }).catch(() => undefined);
     assert.ok(restartsOf(second) > afterFirst, `restarts_total went on from ${afterFirst}: ${restartsOf(second)}`);
     assert.equal(families(second, "corral_program_restarts_total").type, "COUNTER");
+  });
+
+  test("a restart is counted when it runs: the snapshot's restarts and restarts_total agree, a cancelled one is in neither", async () => {
+    const pm = daemon.client.processManager;
+    await pm.startProcess({ name: "patient" }).catch(() => undefined);
+    // It exits at once each time; a restart is pending (due in an hour) once the backoff has grown.
+    await waitUntil(async () => (await pm.getProcess({ name: "patient" })).process?.nextRetryAt !== undefined, 10_000, "a restart to be scheduled");
+    await pm.stopProcess({ name: "patient" });
+    const { process } = await pm.getProcess({ name: "patient" });
+    assert.equal(process?.nextRetryAt, undefined, "the stop cancelled the pending restart");
+    // Every run after the user's start was an automatic restart.
+    const runs = (await journalEvents(daemon)).filter((e) => e.program === "patient" && e.detail.case === "processStarted").length;
+    assert.ok(runs >= 1);
+    assert.equal(process?.restarts, runs - 1, "restarts counts the restarts that ran, not the one cancelled");
+    const restartsTotal = async () =>
+      Number(families((await scrape()).families, "corral_program_restarts_total").metrics.find((m) => m.labels?.program === "patient")?.value ?? 0);
+    // The counter follows the journal a moment later; it must reach the same count and stay there.
+    await waitUntil(async () => (await restartsTotal()) >= runs - 1, 10_000, "restarts_total to count the restarts");
+    assert.equal(await restartsTotal(), runs - 1);
   });
 
   test("the Grafana dashboard (examples/grafana/corral.json) queries only metrics a live daemon exports", async () => {

@@ -170,7 +170,8 @@ function sendToRun(group: ProcessGroupRef, signal: NodeJS.Signals): void {
     return;
   }
   for (const pid of group.cgroup?.procs() ?? []) {
-    if (owned && readStat(pid)?.pgrp === group.pgid) continue;
+    // The leader is in its group for good (see 1 above): no /proc read to learn it.
+    if (owned && (pid === group.pgid || readStat(pid)?.pgrp === group.pgid)) continue;
     try {
       process.kill(pid, signal);
     } catch {

@@ -7,7 +7,8 @@ import type { ProcessState } from "./types.js";
 
 export type EventDetail =
   | { kind: "stateChanged"; from: ProcessState; to: ProcessState; reason: string }
-  | { kind: "processStarted"; pid: number; pidStartTicks: number }
+  // restart: an automatic restart by the restart policy (absent in journal files of older daemons).
+  | { kind: "processStarted"; pid: number; pidStartTicks: number; restart?: boolean }
   // reason and stderrTail are absent in journal files written by older daemons.
   | {
       kind: "processExited";
@@ -30,7 +31,7 @@ export type EventDetail =
       oomKills: number;
       message: string;
     }
-  | { kind: "spawnFailed"; path: string; errno: string; message: string }
+  | { kind: "spawnFailed"; path: string; errno: string; message: string; restart?: boolean }
   | { kind: "server"; message: string }
   | { kind: "probeChanged"; probe: "readiness" | "liveness"; ok: boolean; message: string }
   | { kind: "configApplied"; added: string[]; changed: string[]; removed: string[]; unchanged: string[]; restarted: string[] }

@@ -3,10 +3,12 @@
 // inode lock, so an O_APPEND write lands either before the cut (and is cut with it, after being
 // copied out) or after it. Where collapse is not supported (tmpfs, btrfs...) FALLOC_FL_PUNCH_HOLE
 // frees the head's blocks in place: offsets in the file never move, the file becomes sparse.
-// Node has no binding for fallocate(2), so util-linux's fallocate(1) does it (one spawn per cut).
+// Node has no binding for fallocate(2): a long-lived perl process makes the calls
+// (log-fallocate-helper.ts); where it cannot, util-linux's fallocate(1) does (one spawn per cut).
 import { execFile } from "node:child_process";
 import { open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HelperError, helperFallocate, helperWriteOut } from "./log-fallocate-helper.js";
 
 export type CutMode = "collapse" | "punch" | "none";
 
@@ -31,14 +33,63 @@ function run(args: string[]): Promise<void> {
   });
 }
 
+/** EOPNOTSUPP, ENOSYS: the filesystem (or kernel) cannot. */
+const UNSUPPORTED_ERRNOS = new Set([95, 38]);
+
+/**
+ * One fallocate(2) call: through the helper when there is one, else fallocate(1). `repeatable`:
+ * doing the call twice is harmless (a punch), so a helper that died under it is answered by
+ * doing it again with fallocate(1); a collapse is not (it would cut twice): the caller is told.
+ */
+async function fallocate(mode: number, offset: number, length: number, path: string, args: string[], repeatable: boolean): Promise<void> {
+  const what = `fallocate ${args.join(" ")}`;
+  try {
+    if ((await helperFallocate(mode, offset, length, path)) === undefined) return;
+  } catch (error) {
+    if (!(error instanceof HelperError)) throw error;
+    if (error.errno !== undefined) throw new FallocateError(`${what}: ${error.message}`, UNSUPPORTED_ERRNOS.has(error.errno));
+    if (!repeatable) throw new FallocateError(`${what}: ${error.message}; whether the file was cut is not known`, false);
+  }
+  await run(args);
+}
+
 /** Removes [0, length) from the file; the rest moves down by length. length: a multiple of the block size, < file size. */
-export function collapse(path: string, length: number): Promise<void> {
-  return run(["--collapse-range", "--offset", "0", "--length", String(length), path]);
+export async function collapse(path: string, length: number): Promise<void> {
+  await writeOutAfter(path, length);
+  return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, ["--collapse-range", "--offset", "0", "--length", String(length), path], false);
+}
+
+/**
+ * Writes out the dirty pages the collapse will shift (from `from` to the end) before it. The
+ * kernel (ext4) writes them back itself under the inode lock, and the child's next write waits
+ * for that lock: with a backup's worth of dirty data the collapse took 20-25 ms (10 MiB backups)
+ * while the writer stood still, 9-16 ms when written out first. Written out first, without the
+ * lock, only what the child wrote meanwhile is left for the collapse. The head being cut is not
+ * written (it is copied already and about to go). Best effort: a failure here leaves the work to
+ * the collapse, as before.
+ */
+async function writeOutAfter(path: string, from: number): Promise<void> {
+  try {
+    if ((await helperWriteOut(from, path)) === undefined) return;
+  } catch {
+    // no sync_file_range here (or the helper went): fdatasync below
+  }
+  try {
+    const handle = await open(path, "r+");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // the collapse writes back what is left, and reports what fails
+  }
 }
 
 /** Frees [offset, offset+length) in place (reads return zeros there); the file's size is unchanged. */
 export function punch(path: string, offset: number, length: number): Promise<void> {
-  return run(["--punch-hole", "--offset", String(offset), "--length", String(length), path]);
+  const args = ["--punch-hole", "--offset", String(offset), "--length", String(length), path];
+  return fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length, path, args, true);
 }
 
 const modes = new Map<string, Promise<{ mode: CutMode; why?: string }>>();

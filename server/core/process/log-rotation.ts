@@ -102,8 +102,11 @@ export async function rotate(files: StreamFiles, plan: RotationPlan): Promise<vo
     try {
       await collapse(path, plan.cut);
     } catch (error) {
-      await undo(files, record);
-      throw error;
+      // The marker says whether the cut happened (a helper that died under the call does not).
+      if (await hasMarker(path, record.head, record.id)) {
+        await undo(files, record);
+        throw error;
+      }
     }
   } else {
     await punch(path, meta.head, plan.cut - meta.head);
@@ -248,18 +251,24 @@ export async function cutAll(
  * "Logs", "How much disk"). As many steps as the file held backups' worth when the check began:
  * a writer faster than the steps does not keep readers (who wait for a rotation) waiting; the
  * next check goes on. After each step that rotated, onStep gets what it dropped (undefined: nothing).
+ * Stops early, returning true, when `yieldTurn` says someone waits (a drop of the total cap must
+ * not wait for a whole backlog of steps: it waited behind them while 100 writers' rotations
+ * turned 47 MiB into backups against a 4 MiB cap); the caller goes on after them.
  */
 export async function rotateInSteps(
   files: StreamFiles,
   size: number,
   options: { mode: "collapse" | "punch"; blockSize: number; maxBytes: number; backups: number },
   onStep: (dropped: string | undefined) => void,
-): Promise<void> {
+  yieldTurn: () => boolean = () => false,
+): Promise<boolean> {
   const chunk = Math.max(options.blockSize, Math.floor(options.maxBytes / options.blockSize) * options.blockSize);
   let steps = Math.ceil((size - files.meta.head) / chunk);
   for (let at = size; steps-- > 0 && at - files.meta.head >= options.maxBytes; at = await sizeOf(files.path)) {
     const dropped = await rotateDue(files, at, options);
-    if (dropped === false) return;
+    if (dropped === false) return false;
     onStep(dropped);
+    if (yieldTurn() && steps > 0) return true;
   }
+  return false;
 }

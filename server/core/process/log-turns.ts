@@ -5,6 +5,13 @@
 export class Turns {
   /** The turn in progress or last queued (settles when it ends), undefined when none is. */
   current?: Promise<void>;
+  /** The turn running now. */
+  private running?: Promise<void>;
+
+  /** Someone waits for the turn running now to end (a long turn may then end early: rotateIfDue). */
+  get contended(): boolean {
+    return this.current !== undefined && this.current !== this.running;
+  }
 
   async take<T>(fn: () => Promise<T>): Promise<T> {
     // With a fast writer a rotation is asked for every 100 ms, and a drop of the total cap
@@ -15,9 +22,11 @@ export class Turns {
     const mine = new Promise<void>((resolve) => (done = resolve));
     this.current = mine;
     if (before) await before;
+    this.running = mine;
     try {
       return await fn();
     } finally {
+      this.running = undefined;
       if (this.current === mine) this.current = undefined;
       done();
     }

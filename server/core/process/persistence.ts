@@ -10,7 +10,7 @@ import { restoreSavedState, type RestoreOutcome } from "./adopt.js";
 import { AdoptedExitWatcher } from "./adopted-exit-watcher.js";
 import { journalCodec, type EventJournal, type JournalEvent } from "./journal.js";
 import type { Program } from "./program.js";
-import { isFinished, savedStateOf } from "./saved-state.js";
+import { isFinished, SavedStateText } from "./saved-state.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { ProgramConfig } from "./types.js";
 
@@ -53,9 +53,11 @@ export class Persistence {
     if (skipped > 0) this.report(`event journal: ${skipped} damaged line(s) skipped (a torn write from a crash, or corruption)`);
 
     this.spawnLog = new SpawnLog(join(options.stateDir, "spawns.jsonl"), this.bootId);
+    // Each save reuses the records of the programs that did not change (saved-state.ts).
+    const text = new SavedStateText();
     this.store = new StateStore(
       join(options.stateDir, "state.json"),
-      () => savedStateOf(this.options.programs(), { bootId: this.bootId, frozenDesired: this.frozenDesired, upAtShutdown: this.upAtShutdown }),
+      () => text.of(this.options.programs(), { bootId: this.bootId, frozenDesired: this.frozenDesired, upAtShutdown: this.upAtShutdown }),
       (message) => this.options.journal.append("", 0, { kind: "server", message }),
       (mark) => this.spawnLog.clear(mark),
       () => this.spawnLog.appended,

@@ -50,7 +50,7 @@ export class Program {
     });
     this.stdout = this.core.stdout;
     this.stderr = this.core.stderr;
-    this.exits = new RunExits(this.core, (reason) => this.starter.spawnRun(reason));
+    this.exits = new RunExits(this.core, (reason, restart) => this.starter.spawnRun(reason, restart));
     this.starter = new RunStarter(this.core, this.exits);
     this.stopper = new RunStopper(this.core, this.exits);
   }

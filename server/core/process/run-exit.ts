@@ -22,7 +22,8 @@ export class RunExits {
   constructor(
     private readonly core: ProgramCore,
     /** Starts the program again when a retry is due (run-start.ts). */
-    private readonly respawn: (reason: string) => void,
+    /** restart: an automatic restart by the policy (counted as it runs), not a retry of a failed start. */
+    private readonly respawn: (reason: string, restart: boolean) => void,
   ) {}
 
   get nextRetryAt(): Date | undefined {
@@ -56,10 +57,10 @@ export class RunExits {
       return;
     }
     core.transition("BACKOFF", decision.reason);
-    this.schedule(decision.delayMs, `retry ${core.startAttempts}/${core.config.startretries}`);
+    this.schedule(decision.delayMs, `retry ${core.startAttempts}/${core.config.startretries}`, false);
   }
 
-  private schedule(delayMs: number, reason: string): void {
+  private schedule(delayMs: number, reason: string, restart: boolean): void {
     this.cancel();
     this.nextRetryAtValue = new Date(Date.now() + delayMs);
     this.retryTimer = setTimeout(() => {
@@ -67,7 +68,12 @@ export class RunExits {
       this.nextRetryAtValue = undefined;
       const core = this.core;
       // A retry never spawns a program that has moved to another host meanwhile.
-      if ((core.state === "BACKOFF" || core.state === "EXITED") && core.remoteHost === undefined && !core.removing) this.respawn(reason);
+      if (core.state !== "BACKOFF" && core.state !== "EXITED") return;
+      if (core.remoteHost !== undefined || core.removing) return;
+      // Counted as it runs: a restart that a stop cancelled is no restart (the snapshot's
+      // `restarts` and corral_program_restarts_total, from the processStarted event, agree).
+      if (restart) core.countRestart();
+      this.respawn(reason, restart);
     }, delayMs);
   }
 
@@ -76,7 +82,9 @@ export class RunExits {
     const core = this.core;
     if (core.run === run) core.clearStartTimer();
     core.logs.runEnded();
-    core.deps.logBudget?.noteGrowth();
+    // Only this run's files grew at its end: the total cap recounts them, not every program's
+    // (a stop-all of 500 recounted all 1000 files after each exit).
+    for (const file of core.logs.all()) core.deps.logBudget?.noteGrowth(file);
     const uptimeMs = performance.now() - run.startedMono;
     this.noteOomKill(run);
     // An exit corral caused on request is expected, whatever the signal; only the others alarm.
@@ -121,9 +129,8 @@ export class RunExits {
       core.transition("FATAL", `${decision.reason}${stderrNote}`);
       return;
     }
-    core.countRestart();
     core.transition("EXITED", `${decision.reason}${stderrNote}`);
-    this.schedule(decision.delayMs, `autorestart ${core.restarts} after: ${what}`);
+    this.schedule(decision.delayMs, `autorestart ${core.restarts + 1} after: ${what}`, true);
   }
 
   /**
@@ -152,6 +159,6 @@ export class RunExits {
   private reapLeftovers(run: Run): void {
     const left = (run.pid > 0 && groupExists(run.pid)) || (run.cgroup?.procs().length ?? 0) > 0;
     if (left) void killRunGroup(this.core, run);
-    else run.cgroup?.removeWhenEmpty();
+    else void run.cgroup?.removeWhenEmpty();
   }
 }

@@ -23,8 +23,8 @@ export class RunStarter {
     private readonly exits: { onExit(run: Run): void; startFailed(why: string): void },
   ) {}
 
-  /** STARTING, and a new run forked; its exit (or a failure to spawn it) is handed to run-exit.ts. */
-  spawnRun(reason: string): void {
+  /** STARTING, and a new run forked; its exit (or a failure to spawn it) is handed to run-exit.ts. restart: an automatic restart. */
+  spawnRun(reason: string, restart = false): void {
     const core = this.core;
     core.transition("STARTING", reason);
     // Reserving run ids writes a file now and then: a full disk fails this start, not the daemon.
@@ -38,7 +38,7 @@ export class RunStarter {
     const startedAt = new Date();
     let markExited!: () => void;
     const exited = new Promise<void>((resolve) => (markExited = resolve));
-    const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited };
+    const run: Run = { runId, pid: 0, pidStartTicks: 0, startedAt, startedMono: performance.now(), exited, ...(restart ? { restart } : {}) };
     core.setRun(run);
     const startOffsets = { stdout: core.stdout.endOffsetSync(), stderr: core.stderr.endOffsetSync() };
     run.logStart = startOffsets;
@@ -90,7 +90,7 @@ export class RunStarter {
       markExited();
     });
     this.watchLogs();
-    core.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks });
+    core.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks, ...(run.restart ? { restart: true } : {}) });
     this.startReadiness(run, startOffsets);
     this.armStartTimer(run);
   }
@@ -171,7 +171,7 @@ export class RunStarter {
     run.spawnError = problem.message;
     run.resourceError = problem.resource;
     run.exitedAt = new Date();
-    this.core.emit({ kind: "spawnFailed", path: problem.path, errno: problem.errno, message: problem.message });
+    this.core.emit({ kind: "spawnFailed", path: problem.path, errno: problem.errno, message: problem.message, ...(run.restart ? { restart: true } : {}) });
     if (this.core.state === "STARTING") this.exits.startFailed(`spawn failed: ${problem.message}`);
   }
 

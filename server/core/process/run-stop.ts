@@ -44,7 +44,7 @@ export async function killRunGroup(core: ProgramCore, run: Run): Promise<{ survi
     const message = `${core.name}: ${result.survivors.length} process(es) of run ${run.runId} survived SIGKILL: ${result.survivors.join(", ")}`;
     core.deps.journal.append(core.name, run.runId, { kind: "server", message });
   } else if (run.exitedAt !== undefined || run.child === undefined) {
-    run.cgroup?.removeWhenEmpty();
+    await run.cgroup?.removeWhenEmpty();
   }
   return result;
 }
@@ -80,7 +80,8 @@ export class RunStopper {
       const { survivors, killed } = await killRunGroup(core, run);
       // An adopted run is no child of ours: its end is looked for now that its processes are gone.
       if (survivors.length === 0) run.checkGone?.();
-      await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
+      // Our child's exit status comes with its 'exit' event, which the group stop waited for: no timer then.
+      if (run.exitedAt === undefined) await Promise.race([run.exited, sleep(KILL_WAIT_MS, undefined, { unref: true })]);
       const how = `${STOP_CAUSE_TEXT[cause]}; ${describeExit(run)}`;
       core.transition("STOPPED", survivors.length > 0 ? `${how}; ${survivors.length} process(es) survived SIGKILL: ${survivors.join(", ")}` : how);
       return { wasRunning: true, pid: run.pid, how: survivors.length > 0 ? "survivors" : killed ? "hard" : "soft", survivors };

@@ -23,6 +23,8 @@ export interface Run {
   stopCause?: "stop" | "restart" | "config" | "shutdown";
   /** The limit that ended the run (OOM-killed under limits.memory, or restarted over max_memory): said in its exit. */
   limitHit?: "limits.memory" | "max_memory";
+  /** An automatic restart by the restart policy (not a user's start, nor a retry of a failed start). */
+  restart?: boolean;
   /** Log offsets where this run's output begins. */
   logStart?: { stdout: number; stderr: number };
   /** Taken over from a previous daemon (see adopt.ts): no child handle, its end found by adopted-exit-watcher.ts. */

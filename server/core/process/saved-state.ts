@@ -14,33 +14,93 @@ export interface SnapshotOptions {
 
 export function savedStateOf(programs: Iterable<Program>, options: SnapshotOptions): SavedState {
   const saved: Record<string, SavedProgram> = {};
-  for (const program of programs) {
-    const run = program.run;
-    const desired = options.frozenDesired ? options.frozenDesired.get(program.name) : program.desired;
-    const live = run && !run.exitedAt && run.pid > 0;
-    const common = {
-      desired,
-      restarts: program.restarts,
-      retryPending: program.retryPending,
-      startPending: program.startPending || undefined,
-      adhocProgram: program.adhocInput,
-      ...(options.upAtShutdown?.has(program.name) ? { upAtShutdown: true } : {}),
-    };
-    if (options.upAtShutdown?.has(program.name) && !live) {
-      // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
-      // (or a pending retry) decides again under the next daemon, as before a first start.
-      saved[program.name] = { ...common, state: "STOPPED", stateReason: "stopped by the daemon's shutdown", stoppedByShutdown: true };
-      continue;
-    }
-    saved[program.name] = {
-      ...common,
-      state: program.state,
-      stateReason: program.stateReason,
-      stateSince: program.stateSince.toISOString(),
-      run: run ? savedRunOf(run) : undefined,
-    };
-  }
+  for (const program of programs) saved[program.name] = savedProgramOf(program, options);
   return { version: 1, savedAt: new Date().toISOString(), bootId: options.bootId, daemonPid: process.pid, programs: saved };
+}
+
+/**
+ * savedStateOf as the JSON text the store writes, built from each program's record text, kept
+ * and made again only when what the record is made of changed (recordInputs). The state is saved
+ * after every change (coalesced per turn), and a start-all of N programs makes ~N changes: a
+ * document rebuilt whole each time was N² records (a second of the daemon's CPU at 500).
+ */
+export class SavedStateText {
+  private readonly records = new WeakMap<Program, { inputs: unknown[]; text: string }>();
+
+  of(programs: Iterable<Program>, options: SnapshotOptions): string {
+    const parts: string[] = [];
+    for (const program of programs) {
+      const inputs = recordInputs(program, options);
+      let record = this.records.get(program);
+      if (!record || !sameInputs(record.inputs, inputs)) {
+        record = { inputs, text: `${JSON.stringify(program.name)}:${JSON.stringify(savedProgramOf(program, options))}` };
+        this.records.set(program, record);
+      }
+      parts.push(record.text);
+    }
+    const header = `"version":1,"savedAt":${JSON.stringify(new Date().toISOString())},"bootId":${JSON.stringify(options.bootId)},"daemonPid":${process.pid}`;
+    return `{${header},"programs":{${parts.join(",")}}}`;
+  }
+}
+
+/** Everything savedProgramOf reads (keep the two together): the same inputs make the same record. */
+function recordInputs(program: Program, options: SnapshotOptions): unknown[] {
+  const run = program.run;
+  return [
+    program.name,
+    options.frozenDesired ? options.frozenDesired.get(program.name) : program.desired,
+    options.upAtShutdown?.has(program.name) ?? false,
+    program.restarts,
+    program.retryPending,
+    program.startPending,
+    program.adhocInput,
+    program.state,
+    program.stateReason,
+    program.stateSince.getTime(),
+    run,
+    run?.runId,
+    run?.pid,
+    run?.pidStartTicks,
+    run?.startedAt.getTime(),
+    run?.logStart?.stdout,
+    run?.logStart?.stderr,
+    run?.exitedAt?.getTime(),
+    run?.exitCode,
+    run?.exitSignal,
+    run?.spawnError,
+    run?.exitStatusUnknown,
+  ];
+}
+
+function sameInputs(a: unknown[], b: unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return a.length === b.length;
+}
+
+function savedProgramOf(program: Program, options: SnapshotOptions): SavedProgram {
+  const run = program.run;
+  const desired = options.frozenDesired ? options.frozenDesired.get(program.name) : program.desired;
+  const live = run && !run.exitedAt && run.pid > 0;
+  const common = {
+    desired,
+    restarts: program.restarts,
+    retryPending: program.retryPending,
+    startPending: program.startPending || undefined,
+    adhocProgram: program.adhocInput,
+    ...(options.upAtShutdown?.has(program.name) ? { upAtShutdown: true } : {}),
+  };
+  if (options.upAtShutdown?.has(program.name) && !live) {
+    // Stopped by the daemon's own shutdown, not by the user: saved as never run, so autostart
+    // (or a pending retry) decides again under the next daemon, as before a first start.
+    return { ...common, state: "STOPPED", stateReason: "stopped by the daemon's shutdown", stoppedByShutdown: true };
+  }
+  return {
+    ...common,
+    state: program.state,
+    stateReason: program.stateReason,
+    stateSince: program.stateSince.toISOString(),
+    run: run ? savedRunOf(run) : undefined,
+  };
 }
 
 export function isFinished(state: string): state is "EXITED" | "FATAL" | "STOPPED" {

@@ -257,10 +257,13 @@ export class StateStore {
   private writing = false;
   private again = false;
 
-  /** snapshot() builds the document to save; it is called at save time, so it is always current. */
+  /**
+   * snapshot() builds the document to save, or its JSON text (which the caller may build from
+   * parts it keeps); it is called at save time, so it is always current.
+   */
   constructor(
     readonly path: string,
-    private readonly snapshot: () => SavedState,
+    private readonly snapshot: () => SavedState | string,
     /** Told when saving starts failing and when it works again (an event in the journal). */
     private readonly onProblem?: (message: string) => void,
     /**
@@ -327,7 +330,7 @@ export class StateStore {
     const generation = ++this.taken;
     const marked = mark();
     try {
-      const data = JSON.stringify(this.snapshot());
+      const data = this.text();
       const written = await writeFileAtomicAsync(this.path, data, `${this.path}.background.tmp`, () => !this.frozen && generation > this.committed);
       if (written) this.saved(generation, marked);
     } catch (error) {
@@ -342,11 +345,16 @@ export class StateStore {
     }
   }
 
+  private text(): string {
+    const snapshot = this.snapshot();
+    return typeof snapshot === "string" ? snapshot : JSON.stringify(snapshot);
+  }
+
   saveNow(): void {
     try {
       const generation = ++this.taken;
       const marked = this.mark?.();
-      writeFileAtomic(this.path, JSON.stringify(this.snapshot()));
+      writeFileAtomic(this.path, this.text());
       this.saved(generation, marked);
     } catch (error) {
       this.failed(error);
