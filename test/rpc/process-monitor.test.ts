@@ -181,6 +181,9 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
     const abort = new AbortController();
     const ticks: StatsSample[][] = [];
     const { process: marked } = await pm().getProcess({ name: "marked" });
+    const { process: burner } = await pm().getProcess({ name: "burner" });
+    // When each tick arrived and the burner's CPU ticks then, as /proc says (not the daemon).
+    const seen: { ms: number; cpuTicks: number }[] = [];
     try {
       for await (const { samples } of pmon().watchStats(
         {
@@ -194,6 +197,7 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
         { signal: abort.signal },
       )) {
         ticks.push(samples);
+        seen.push({ ms: performance.now(), cpuTicks: readStat(burner!.run!.pid)?.cpuTicks ?? 0 });
         if (ticks.length === 1) await pm().stopProcess({ name: "idle" });
         if (ticks.length === 3) break;
       }
@@ -211,7 +215,11 @@ describe("ProcessMonitor over gRPC: stats, lookup, zombies", () => {
       assert.equal(sample.error, "");
       assert.equal(typeof sample.process?.cpuPercent, "number", "the first tick comes after a baseline");
     }
-    assert.ok(first![0]!.process!.cpuPercent! > 35);
+    // Ticks 2 and 3 cover about the span from the first tick's arrival to the last's.
+    const [from, , to] = seen;
+    const observed = (((to!.cpuTicks - from!.cpuTicks) / CLOCK_TICKS) * 100_000) / (to!.ms - from!.ms);
+    const reported = (ticks[1]![0]!.process!.cpuPercent! + last![0]!.process!.cpuPercent!) / 2;
+    assertCpuMatches(reported, observed, "the burner over ticks 2 and 3");
     assert.match(last![2]!.error, /not running/);
     assert.equal(last![2]!.process, undefined);
     assert.equal(last![0]!.error, "");

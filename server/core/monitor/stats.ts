@@ -43,7 +43,9 @@ export interface StatsSample {
   error?: Error;
 }
 
+/** A process's CPU time at its last sample; kept by pid, valid only for the same start ticks. */
 interface Previous {
+  startTicks: number;
   cpuTicks: number;
   monoMs: number;
   uptimeSec: number;
@@ -57,7 +59,7 @@ const FORGET_AFTER_MS = 120_000;
  * pass: one sampler per consumer, so each one's CPU % covers its own interval.
  */
 export class StatsSampler {
-  private previous = new Map<string, Previous>();
+  private readonly previous = new Map<number, Previous>();
   /** The highest CPU seconds reported per run ("program:runId"), so the counter never goes down. */
   private readonly runCpu = new Map<string, { seconds: number; monoMs: number }>();
   private lastPruneMs = performance.now();
@@ -73,12 +75,12 @@ export class StatsSampler {
     const table = includeChildren ? readProcessTable() : undefined;
     const read = (pid: number) => (table ? table.get(pid) : readProcSample(pid));
     const children = table ? childrenIndex(table) : undefined;
-    let liveRuns: ManagedRun[] | undefined;
+    // Each run leads its own session and process group: runs by leader pid, made once per pass.
+    let runsByPid: Map<number, ManagedRun> | undefined;
     const attribute = (proc: ProcSample) => {
-      liveRuns ??= this.runs.liveRuns();
-      return liveRuns.find((run) => run.pid === proc.session || run.pid === proc.pgrp);
+      runsByPid ??= new Map(this.runs.liveRuns().map((run) => [run.pid, run]));
+      return runsByPid.get(proc.session) ?? runsByPid.get(proc.pgrp);
     };
-    const seen = new Set<string>();
 
     const samples = targets.map((target): StatsSample => {
       let root: ProcSample | undefined;
@@ -100,13 +102,10 @@ export class StatsSampler {
       } catch (error) {
         return { target, children: [], time, error: error as Error };
       }
-      const rootPrev = this.previous.get(key(root));
+      const rootPrev = this.previousOf(root);
+      const rootStats = this.statsOf(root, nowMs, upSec, rootPrev);
       const members = children ? descendants(root.pid, children, table!) : [];
-      const stats = [root, ...members].map((proc) => {
-        seen.add(key(proc));
-        return this.statsOf(proc, nowMs, upSec, rootPrev);
-      });
-      const [rootStats, ...childStats] = stats;
+      const childStats = members.map((proc) => this.statsOf(proc, nowMs, upSec, rootPrev));
       const total = includeChildren ? sum(rootStats, childStats) : rootStats;
       if (includeChildren && run && "program" in target) total.cpuSeconds = this.runCpuSeconds(run, [root, ...members], nowMs);
       return {
@@ -119,7 +118,7 @@ export class StatsSampler {
         time,
       };
     });
-    this.remember(samples, nowMs, upSec, seen);
+    this.remember(samples, nowMs, upSec);
     return samples;
   }
 
@@ -142,7 +141,7 @@ export class StatsSampler {
     const startSec = proc.startTicks / CLOCK_TICKS_PER_SEC;
     const cpuSec = proc.cpuTicks / CLOCK_TICKS_PER_SEC;
     let cpuPercent: number | undefined;
-    const prev = this.previous.get(key(proc));
+    const prev = this.previousOf(proc);
     if (prev && nowMs > prev.monoMs) {
       cpuPercent = Math.max(0, ((proc.cpuTicks - prev.cpuTicks) / CLOCK_TICKS_PER_SEC / ((nowMs - prev.monoMs) / 1000)) * 100);
     } else if (!prev && rootPrev && startSec >= rootPrev.uptimeSec) {
@@ -166,19 +165,34 @@ export class StatsSampler {
     };
   }
 
-  private remember(samples: StatsSample[], nowMs: number, upSec: number, seen: Set<string>): void {
-    for (const sample of samples) {
-      for (const stats of sample.process ? [sample.process, ...sample.children] : []) {
-        this.previous.set(`${stats.pid}:${stats.pidStartTicks}`, {
-          cpuTicks: Math.round(stats.cpuSeconds * CLOCK_TICKS_PER_SEC),
-          monoMs: nowMs,
-          uptimeSec: upSec,
-        });
+  private previousOf(proc: ProcSample): Previous | undefined {
+    const prev = this.previous.get(proc.pid);
+    return prev?.startTicks === proc.startTicks ? prev : undefined;
+  }
+
+  private remember(samples: StatsSample[], nowMs: number, upSec: number): void {
+    const note = (stats: ProcessStats) => {
+      const cpuTicks = Math.round(stats.cpuSeconds * CLOCK_TICKS_PER_SEC);
+      const prev = this.previous.get(stats.pid);
+      if (!prev) {
+        this.previous.set(stats.pid, { startTicks: stats.pidStartTicks, cpuTicks, monoMs: nowMs, uptimeSec: upSec });
+        return;
       }
+      // Updated in place (a reused pid replaces its entry): a tick allocates nothing here.
+      prev.startTicks = stats.pidStartTicks;
+      prev.cpuTicks = cpuTicks;
+      prev.monoMs = nowMs;
+      prev.uptimeSec = upSec;
+    };
+    for (const sample of samples) {
+      if (!sample.process) continue;
+      note(sample.process);
+      for (const child of sample.children) note(child);
     }
     if (nowMs - this.lastPruneMs > 10_000) {
       this.lastPruneMs = nowMs;
-      for (const [k, prev] of this.previous) if (!seen.has(k) && nowMs - prev.monoMs > FORGET_AFTER_MS) this.previous.delete(k);
+      // What this pass sampled has monoMs = nowMs, so it stays.
+      for (const [pid, prev] of this.previous) if (nowMs - prev.monoMs > FORGET_AFTER_MS) this.previous.delete(pid);
       for (const [k, cpu] of this.runCpu) if (nowMs - cpu.monoMs > FORGET_AFTER_MS) this.runCpu.delete(k);
     }
   }
@@ -187,10 +201,6 @@ export class StatsSampler {
   get remembered(): number {
     return this.previous.size;
   }
-}
-
-function key(proc: ProcSample): string {
-  return `${proc.pid}:${proc.startTicks}`;
 }
 
 function childrenIndex(table: Map<number, ProcSample>): Map<number, number[]> {
