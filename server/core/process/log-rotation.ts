@@ -10,7 +10,7 @@ import { crashPoint } from "../failpoints.js";
 import { describeResource, errnoOf } from "../resource-errors.js";
 import { collapse, hasMarker, markerOf, punch, restoreHead, writeMarker } from "./log-fallocate.js";
 import { recordGap, saveMeta, type LogMeta, type RotationRecord } from "./log-meta.js";
-import { backupPath, chain, copyRange, listBackups, partialPath, readRange, sizeOf } from "./log-segments.js";
+import { backupPath, chain, copyRange, listBackups, partialPath, readRange, sizeOf, type Backup } from "./log-segments.js";
 import type { LogGapReason } from "./types.js";
 
 /** One stream's files and bookkeeping, as LogFile holds them. */
@@ -18,6 +18,17 @@ export interface StreamFiles {
   path: string;
   metaPath: string;
   meta: LogMeta;
+  /**
+   * The backups as the rotation functions last left them (undefined: list the directory). The
+   * daemon is the only writer of backups and the caller holds the file's turn, so the steps of
+   * one turn list them once; anything that fails on the way drops the list.
+   */
+  backups?: Backup[];
+}
+
+async function backupsOf(files: StreamFiles): Promise<Backup[]> {
+  files.backups ??= (await listBackups(files.path)).backups;
+  return files.backups;
 }
 
 export interface RotationPlan {
@@ -170,10 +181,13 @@ function commit(files: StreamFiles, record: RotationRecord): void {
  * backups the meta says are dropped can be left, which the next drop removes (dropBefore).
  */
 async function finish(files: StreamFiles, record: RotationRecord): Promise<void> {
+  const known = files.backups;
+  files.backups = undefined;
   for (const start of record.pieces) {
     const partial = partialPath(files.path, start);
     if (existsSync(partial)) await rename(partial, backupPath(files.path, start));
   }
+  if (known) files.backups = withPieces(known, files.path, record);
   const doomed = record.dropTo > 0 ? await markDropped(files, record.dropTo, record.dropReason, record.base + record.head) : [];
   files.meta.rotation = undefined;
   await saveMeta(files.metaPath, files.meta);
@@ -196,10 +210,18 @@ export async function dropBefore(files: StreamFiles, offset: number, reason: Log
  * readers ignore (gaps are reported only below the first kept offset), never the reverse.
  */
 async function markDropped(files: StreamFiles, offset: number, reason: LogGapReason, since: number): Promise<string[]> {
-  const { backups } = await listBackups(files.path);
+  const backups = await backupsOf(files);
   const first = Math.min(backups[0]?.start ?? since, since);
   recordGap(files.meta, first, offset, reason);
+  files.backups = backups.filter((backup) => backup.start >= offset);
   return backups.filter((backup) => backup.start < offset).map((backup) => backup.path);
+}
+
+/** The list after finish() renamed a rotation's copies into backups (the piece ends where the next one, or the cut, begins). */
+function withPieces(backups: Backup[], path: string, record: RotationRecord): Backup[] {
+  const ends = [...record.pieces.slice(1), record.base + record.cut];
+  const added = record.pieces.map((start, i) => ({ path: backupPath(path, start), start, size: ends[i] - start, mtimeMs: Date.now() }));
+  return [...backups.filter((b) => !record.pieces.includes(b.start)), ...added].sort((a, b) => a.start - b.start);
 }
 
 async function undo(files: StreamFiles, record: RotationRecord): Promise<void> {
@@ -233,11 +255,12 @@ export async function rotateDue(
   const plan = planRotation(files.meta, size, { mode, blockSize, chunk, keep: options.backups, maxPieces: 1 });
   if (!plan) return false;
   // The backups beyond log.backups this step makes go in its own drop (one meta write with its end).
-  const starts = [...(await listBackups(files.path)).backups.map((b) => b.start), ...plan.pieces.map((p) => files.meta.base + p.physical)];
+  const starts = [...(await backupsOf(files)).map((b) => b.start), ...plan.pieces.map((p) => files.meta.base + p.physical)];
   if (options.backups > 0 && starts.length > options.backups) plan.dropTo = Math.max(plan.dropTo, starts[starts.length - options.backups]);
   try {
     await rotate(files, plan);
   } catch (error) {
+    files.backups = undefined;
     const errno = errnoOf(error);
     if (errno !== "ENOSPC" && errno !== "EDQUOT") throw error;
     const { backups } = await listBackups(files.path);
