@@ -14,32 +14,46 @@ export interface EventLog {
 /**
  * Writes each event appended to journal from now on (not the ones a previous daemon left) to
  * write, one line each, until stop(). Subscribes synchronously, so call it before the events
- * that must be logged are appended.
+ * that must be logged are appended. The lines of one turn of the event loop go out in one write
+ * (stderr to a pipe is a synchronous write each: a start-all of 500 made 1500 of them).
  */
-export function logEvents(journal: EventJournal, format: LogFormat, write: (line: string) => void = writeStderr): EventLog {
+export function logEvents(journal: EventJournal, format: LogFormat, write: (lines: string) => void = writeStderr): EventLog {
   const abort = new AbortController();
   // Bounded by the sequenced log's watch queue: a log that cannot keep up gets a gap, written as a line.
   const items = journal.watch({ liveOnly: true, signal: abort.signal });
+  // The lines of this turn, written at its end (bounded by what one turn appends).
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const lines = pending.join("\n");
+    pending = [];
+    write(lines);
+  };
   // The first next() runs the generator up to its wait: the subscription exists when this returns.
   const pump = async (first: Promise<IteratorResult<WatchItem>>) => {
-    for (let result = await first; !result.done; result = await items.next()) write(formatItem(result.value, format));
+    for (let result = await first; !result.done; result = await items.next()) {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(formatItem(result.value, format));
+    }
+    flush();
   };
   void pump(items.next()).catch(() => undefined);
   return {
     stop: async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
       abort.abort();
+      flush();
     },
   };
 }
 
 let stderrBroken = false;
 /** stderr, until it fails (a closed terminal gives EIO, a closed pipe EPIPE): then the log stops, the daemon goes on. */
-function writeStderr(line: string): void {
+function writeStderr(lines: string): void {
   if (stderrBroken) return;
   if (process.stderr.listenerCount("error") === 0) process.stderr.on("error", () => (stderrBroken = true));
   try {
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${lines}\n`);
   } catch {
     stderrBroken = true;
   }

@@ -5,7 +5,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { socketPath as socketPathOf } from "./home.js";
 import { configReader, type CorralConfig } from "./config/index.js";
-import { Metrics } from "./metrics/metrics.js";
+import type { Metrics } from "./metrics/metrics.js";
 import { ProcessMonitor } from "./core/monitor/monitor.js";
 import { runLookupOf } from "./core/monitor/runs.js";
 import { ProcessManager } from "./core/process/manager.js";
@@ -19,6 +19,7 @@ import { resolveOwnHost } from "./own-host.js";
 import { lockHome } from "./home-lock.js";
 import { logEvents, type LogFormat } from "./daemon-log.js";
 import { watchMaxMemory } from "./memory-restart.js";
+import { collectAfterBursts } from "./heap-release.js";
 
 export interface StartDaemonOptions {
   home: string;
@@ -98,9 +99,10 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
   const taskPersistence = new TaskPersistence(resolve(home, "state"), tasks, manager.journal);
   taskPersistence.restore();
   const monitor = new ProcessMonitor({ runs: runLookupOf(manager), home });
-  // Metrics exist only where something scrapes them: no collector, timer or middleware otherwise.
+  // Metrics exist only where something scrapes them: no collector, timer or middleware otherwise,
+  // and prom-client (with the OpenTelemetry API it loads, ~80 modules) is not even loaded.
   const metrics = options.config.metrics
-    ? new Metrics({
+    ? new (await import("./metrics/metrics.js")).Metrics({
         programs: () => manager.list(),
         runs: runLookupOf(manager),
         tasks: { states: TASK_STATES, list: () => tasks.list(), signalsPublished: () => tasks.bus.lastSeq },
@@ -112,6 +114,8 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
   if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
   // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
   void watchMaxMemory(manager, stopCountingEvents.signal);
+  // What a start-all or stop-all left in the heap is collected once it is over (heap-release.ts).
+  void collectAfterBursts(manager.journal, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
   let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 

@@ -21,11 +21,23 @@ export async function watchMaxMemory(manager: ProcessManager, signal: AbortSigna
   watch.update();
   try {
     for await (const item of manager.journal.watch({ liveOnly: true, signal })) {
-      if ("event" in item && (item.event.detail.kind === "processStarted" || item.event.detail.kind === "configApplied")) watch.update();
+      if (!("event" in item)) continue;
+      const { detail, program } = item.event;
+      // A start arms the watch only if its program has max_memory: the targets are read from
+      // every program, and doing that on each of a start-all's N starts was N² snapshots.
+      if ((detail.kind === "processStarted" && hasMaxMemory(manager, program)) || detail.kind === "configApplied") watch.update();
     }
   } catch (error) {
     if (!signal.aborted) process.stderr.write(`corral: max_memory stopped watching: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     watch.stop();
+  }
+}
+
+function hasMaxMemory(manager: ProcessManager, name: string): boolean {
+  try {
+    return manager.get(name).config.maxMemoryBytes !== undefined;
+  } catch {
+    return false; // removed meanwhile
   }
 }

@@ -1,12 +1,40 @@
 // Rows for one call's cost: unary GetProcess at N programs (against a bare grpc-js unary server
 // on a Unix socket, in blocks interleaved with corral's), and `corral status` as a user runs it
-// (a new node process each time, its exit code and table checked) against `node -e 0`.
+// (a new node process each time, its exit code and table checked) against `node -e 0`, with the
+// same call from a bare grpc-js process beside it (bench/limit/cli-call.ts).
 import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ListProcessesRequestSchema, ProcessView } from "../../client/ts/index.js";
 import { corralBin } from "../../test/helpers/cli.js";
 import type { BenchContext } from "../lib/context.js";
 import { LimitGrpc, unary } from "../lib/limit-grpc.js";
 import { median } from "../lib/proc.js";
 import { atMost, informational, type BenchRow } from "../lib/row.js";
+
+const cliCall = fileURLToPath(new URL("../limit/cli-call.js", import.meta.url));
+
+/** bench/limit/cli-call.ts as one file, bundled as the CLI is (scripts/bundle-cli.mjs): loading hundreds of modules would be most of its time. */
+async function bundleCliCall(ctx: BenchContext): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "corral-bench-cli-call-"));
+  ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const outfile = join(dir, "cli-call.mjs");
+  await build({
+    entryPoints: [cliCall],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
+    logLevel: "warning",
+  });
+  return outfile;
+}
 
 export function limitGrpc(ctx: BenchContext): Promise<LimitGrpc> {
   return ctx.memo("limit-grpc", async () => {
@@ -76,21 +104,35 @@ export const cliStatusRow = (n: number): BenchRow => ({
       checkStatusTable(run, n);
       return elapsed;
     };
-    const bareNode = () => {
+    const bareNode = (args: string[]) => {
       const t0 = performance.now();
-      execFileSync(process.execPath, ["-e", "0"], { stdio: "ignore" });
+      execFileSync(process.execPath, args, { stdio: "ignore" });
       return performance.now() - t0;
     };
+    // The floor under it, in steps (bench/limit/cli-call.ts): the same ListProcesses with grpc-js
+    // alone, then with the reply decoded by protobuf-es too.
+    const request = Buffer.from(toBinary(ListProcessesRequestSchema, create(ListProcessesRequestSchema, { view: ProcessView.BASIC }))).toString("hex");
+    const callBundle = await bundleCliCall(ctx);
+    const call = (mode: "grpc" | "decode") => bareNode([callBundle, mode, daemon.address, request]);
     const reps = ctx.pick(20, 8);
     ctx.progress(`CLI status ×${reps}`);
     status(); // a compile cache, where there is one, is written here
     const corral: number[] = [];
     const bare: number[] = [];
+    const grpcOnly: number[] = [];
+    const decoded: number[] = [];
     for (let i = 0; i < reps; i++) {
       corral.push(status());
-      bare.push(bareNode());
+      bare.push(bareNode(["-e", "0"]));
+      grpcOnly.push(call("grpc"));
+      decoded.push(call("decode"));
     }
-    return { corral: median(corral), baseline: median(bare), unit: "ms", detail: `${reps} runs each, interleaved, node ${process.version}` };
+    return {
+      corral: median(corral),
+      baseline: median(bare),
+      unit: "ms",
+      detail: `${reps} runs each, interleaved, node ${process.version}; the same call from bare grpc-js ${median(grpcOnly).toFixed(0)} ms, and decoded by protobuf-es ${median(decoded).toFixed(0)} ms`,
+    };
   },
 });
 

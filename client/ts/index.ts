@@ -8,6 +8,7 @@ import { ProcessManagerDefinition } from "../../gen/ts/corral/v1/process_manager
 import { ProcessMonitorDefinition } from "../../gen/ts/corral/v1/process_monitor_nice_grpc.js";
 import { TaskRunnerDefinition } from "../../gen/ts/corral/v1/task_runner_nice_grpc.js";
 import { errorDetailsMiddleware } from "./error-details.js";
+import { useFastStringDecoding } from "./text-decoding.js";
 import { connectionDiagnosisMiddleware } from "./connection-problems.js";
 import { bearerTokenMiddleware, readTokenFile, tlsChannel, type TlsClientOptions } from "./channel-credentials.js";
 
@@ -105,6 +106,7 @@ export interface CorralClient {
  * unreadable TLS or token files throw here.
  */
 export function connect(options: ConnectOptions = {}): CorralClient {
+  useFastStringDecoding();
   const address = resolveAddress(options.address);
   if (options.tls && address.startsWith("unix:")) throw new Error(`TLS is for TCP addresses, not the Unix socket ${address}`);
   const secure = options.tls ? tlsChannel(options.tls) : undefined;

@@ -39,6 +39,7 @@ import type {
 } from "../core/process/types.js";
 import { logStreamToProto, msToDuration, stateToProto, timestamp } from "./convert.js";
 import { toServerError } from "./errors.js";
+import { encodeSpecOnce } from "./spec-encoding.js";
 
 const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
   never: ProtoRestartPolicy.NEVER,
@@ -53,12 +54,24 @@ const RESTART_POLICY_TO_PROTO: Record<RestartPolicy, ProtoRestartPolicy> = {
  * was most of a status call's own work).
  */
 const specs = new WeakMap<ProgramConfig, ProgramSpec>();
+/** The same for PROCESS_VIEW_BASIC's slim spec (name and host), which a status table asks for at every call. */
+const basicSpecs = new WeakMap<ProgramConfig, ProgramSpec>();
 
 export function programSpecToProto(config: ProgramConfig): ProgramSpec {
   let spec = specs.get(config);
   if (spec === undefined) {
-    spec = buildProgramSpec(config);
+    // Encoded once as well, on the gRPC wire (spec-encoding.ts).
+    spec = encodeSpecOnce(buildProgramSpec(config));
     specs.set(config, spec);
+  }
+  return spec;
+}
+
+function basicSpecOf(config: ProgramConfig): ProgramSpec {
+  let spec = basicSpecs.get(config);
+  if (spec === undefined) {
+    spec = encodeSpecOnce(create(ProgramSpecSchema, { name: config.name, host: config.host ?? "" }));
+    basicSpecs.set(config, spec);
   }
   return spec;
 }
@@ -166,10 +179,7 @@ export function runToProto(run: RunSnapshot): RunInfo {
 
 /** PROCESS_VIEW_BASIC: the spec carries only name and host (process_manager.proto says why). */
 export function processToProto(snapshot: ProcessSnapshot, view: ProcessView = ProcessView.UNSPECIFIED): ProcessInfo {
-  const spec =
-    view === ProcessView.BASIC
-      ? create(ProgramSpecSchema, { name: snapshot.config.name, host: snapshot.config.host ?? "" })
-      : programSpecToProto(snapshot.config);
+  const spec = view === ProcessView.BASIC ? basicSpecOf(snapshot.config) : programSpecToProto(snapshot.config);
   return create(ProcessInfoSchema, {
     name: snapshot.name,
     state: stateToProto(snapshot.state),

@@ -27,7 +27,13 @@ export function reflectionDescriptorSet(): Uint8Array {
   return Uint8Array.from(Buffer.from(descriptorSetBase64, "base64"));
 }
 
-/** One implementation for both services; it lists `serviceNames` plus both reflection services. */
+/**
+ * One implementation for both services; it lists `serviceNames` plus both reflection services.
+ * The descriptor set is parsed at the first reflection call (it takes ~200 ms of a daemon's
+ * start-up and stays in its heap; most daemons are never asked).
+ */
 export function createReflection(serviceNames: readonly string[]): ReturnType<typeof ServerReflection> {
-  return ServerReflection(reflectionDescriptorSet(), [...serviceNames, REFLECTION_V1, REFLECTION_V1ALPHA]);
+  let implementation: ReturnType<typeof ServerReflection> | undefined;
+  const served = () => (implementation ??= ServerReflection(reflectionDescriptorSet(), [...serviceNames, REFLECTION_V1, REFLECTION_V1ALPHA]));
+  return { serverReflectionInfo: (requests, context) => served().serverReflectionInfo(requests, context) };
 }

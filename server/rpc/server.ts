@@ -32,7 +32,9 @@ import { DEFAULT_STREAM_LIMITS } from "../core/limits.js";
 import { connectionIdInterceptor, createStreamLimiter, type StreamLimits } from "./stream-limit.js";
 import { serverCredentials } from "./tls-credentials.js";
 import { withSharedEncoding } from "./shared-encoding.js";
+import { withKeptSpecEncoding } from "./spec-encoding.js";
 import { withStatsEncoding } from "./stats-encoding.js";
+import { useFastStringEncoding } from "./text-encoding.js";
 
 const SERVICE_NAME = "corral.v1.ProcessManager";
 const TASK_RUNNER_SERVICE_NAME = "corral.v1.TaskRunner";
@@ -98,6 +100,7 @@ export interface NetworkCallLayer {
 }
 
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
+  useFastStringEncoding();
   const tcpAddresses = options.tcpListen.map((address) => parseListenAddress(address));
   checkListenerSecurity(tcpAddresses, options);
   // Read before anything is bound, so a bad PEM path fails the start cleanly.
@@ -148,7 +151,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   const tcpChain = chain(authenticator);
   const unixChain = chain(undefined);
   const servers: Server[] = [];
-  const processManagerDefinition = withSharedEncoding(ProcessManagerDefinition);
+  const processManagerDefinition = withSharedEncoding(withKeptSpecEncoding(ProcessManagerDefinition, ProcessManager));
   const processMonitorDefinition = withStatsEncoding(ProcessMonitorDefinition);
   const newServer = (transport: "unix" | "tcp"): Server => {
     // Only TCP callers are authenticated; the interceptor exposes their verified certificate.

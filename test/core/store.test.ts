@@ -35,6 +35,31 @@ test("the state file is replaced whole, leaves no temp file, and reads back", ()
   }
 });
 
+test("saveDurably settles once the state as of the call is on disk; calls before its save begins share one write", async () => {
+  const { home, remove } = tempHome();
+  try {
+    let n = 1;
+    let snapshots = 0;
+    const store = new StateStore(join(home, "state.json"), () => {
+      snapshots++;
+      return state(n);
+    });
+    const read = () => new StateStore(join(home, "state.json"), () => state(0)).load().state?.programs.a.restarts;
+    await store.saveDurably();
+    assert.equal(read(), 1);
+    n = 2;
+    const first = store.saveDurably();
+    n = 3;
+    const second = store.saveDurably();
+    await Promise.all([first, second]);
+    assert.equal(read(), 3);
+    assert.equal(snapshots, 2, "the two calls before the save began were one write");
+    assert.deepEqual(readdirSync(home), ["state.json"], "no temp file is left");
+  } finally {
+    remove();
+  }
+});
+
 test("a truncated or malformed state file is reported, moved aside, and loading goes on without it", () => {
   const { home, remove } = tempHome();
   try {

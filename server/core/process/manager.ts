@@ -186,8 +186,9 @@ export class ProcessManager {
       signal: options.signal,
       onTimeout: () => new TimeoutError(`${name}: not stopped after ${timeoutMs} ms`),
     });
-    // The caller hears of the stop once its outcome (exit status and time) is on disk too.
-    this.persistence.saveNow();
+    // The caller hears of the stop once its outcome (exit status and time) is on disk too; the
+    // write waits in the thread pool, so the stop's events reach their watchers meanwhile.
+    await this.persistence.saveDurably();
     return { process: program.snapshot(), survivors: shutdown.survivors, shutdown };
   }
 

@@ -105,6 +105,11 @@ export class Persistence {
     if (!this.frozenDesired) this.store.saveNow();
   }
 
+  /** saveNow without holding the event loop (StateStore.saveDurably): resolves once it is on disk. */
+  saveDurably(): Promise<void> {
+    return this.frozenDesired ? Promise.resolve() : this.store.saveDurably();
+  }
+
   /**
    * Applies the saved state to the configured programs (call once, before autostart): adopts
    * live runs, marks ended ones exited (restart policy applies) and stops runs of programs that

@@ -345,6 +345,37 @@ export class StateStore {
     }
   }
 
+  /** The durable save asked for and not begun yet (every caller until it begins shares it), and the one in flight. */
+  private durableQueued?: Promise<void>;
+  private durableLast: Promise<void> = Promise.resolve();
+
+  /**
+   * Like saveNow (settles once a snapshot taken after the call is on disk, or the save failed and
+   * was reported), but with the write and fsyncs in the thread pool: the event loop goes on
+   * meanwhile (two fsyncs on it delayed every event of a stop to its watchers). Callers until
+   * the save begins share it; one asked for while another is written starts after it.
+   */
+  saveDurably(): Promise<void> {
+    if (this.frozen) return Promise.resolve();
+    if (this.durableQueued) return this.durableQueued;
+    const queued = this.durableLast.then(async () => {
+      this.durableQueued = undefined;
+      if (this.frozen) return;
+      const generation = ++this.taken;
+      const marked = this.mark?.();
+      try {
+        const data = this.text();
+        const written = await writeFileAtomicAsync(this.path, data, `${this.path}.durable.tmp`, () => !this.frozen && generation > this.committed);
+        if (written) this.saved(generation, marked);
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    this.durableQueued = queued;
+    this.durableLast = queued;
+    return queued;
+  }
+
   private text(): string {
     const snapshot = this.snapshot();
     return typeof snapshot === "string" ? snapshot : JSON.stringify(snapshot);
