@@ -10,7 +10,7 @@ import { crashPoint } from "../failpoints.js";
 import { describeResource, errnoOf } from "../resource-errors.js";
 import { collapse, hasMarker, markerOf, punch, restoreHead, writeMarker } from "./log-fallocate.js";
 import { recordGap, saveMeta, type LogMeta, type RotationRecord } from "./log-meta.js";
-import { backupPath, chain, copyRange, listBackups, partialPath, readRange, sizeOf } from "./log-segments.js";
+import { backupPath, chain, copyRange, listBackups, partialPath, readRange, sizeOf, type Backup } from "./log-segments.js";
 import type { LogGapReason } from "./types.js";
 
 /** One stream's files and bookkeeping, as LogFile holds them. */
@@ -18,6 +18,17 @@ export interface StreamFiles {
   path: string;
   metaPath: string;
   meta: LogMeta;
+  /**
+   * The backups as the rotation functions last left them (undefined: list the directory). The
+   * daemon is the only writer of backups and the caller holds the file's turn, so the steps of
+   * one turn list them once; anything that fails on the way drops the list.
+   */
+  backups?: Backup[];
+}
+
+async function backupsOf(files: StreamFiles): Promise<Backup[]> {
+  files.backups ??= (await listBackups(files.path)).backups;
+  return files.backups;
 }
 
 export interface RotationPlan {
@@ -112,7 +123,7 @@ export async function rotate(files: StreamFiles, plan: RotationPlan): Promise<vo
     await punch(path, meta.head, plan.cut - meta.head);
   }
   crashPoint("log-rotation-cut");
-  await commit(files, record);
+  commit(files, record);
   crashPoint("log-rotation-committed");
   await finish(files, record);
 }
@@ -134,13 +145,13 @@ export async function recoverRotation(files: StreamFiles): Promise<string | unde
         await undo(files, record);
         return `${at} was undone: it had not cut the file yet`;
       }
-      await commit(files, record);
+      commit(files, record);
       await finish(files, record);
       return `${at} was finished: the file was already cut`;
     }
     case "punching":
       await punch(files.path, record.head, record.cut - record.head);
-      await commit(files, record);
+      commit(files, record);
       await finish(files, record);
       return `${at} was finished`;
     case "committed":
@@ -149,24 +160,38 @@ export async function recoverRotation(files: StreamFiles): Promise<string | unde
   }
 }
 
-/** The cut is done: the offsets move, in one meta write (with the gap the cut dropped, if any). */
-async function commit(files: StreamFiles, record: RotationRecord): Promise<void> {
+/**
+ * The cut is done: the offsets move, in memory only. The meta file keeps the phase before the
+ * cut until finish() saves the end: a daemon killed in between finds "marked" with the marker
+ * gone (the cut happened) or "punching" (punching again is harmless), and commits and finishes
+ * from the record, as it would from "committed". The record, not the meta's base and head, says
+ * where the offsets go, so one save fewer loses nothing.
+ */
+function commit(files: StreamFiles, record: RotationRecord): void {
   const { meta } = files;
   meta.base = record.mode === "collapse" ? record.base + record.cut : record.base;
   meta.head = record.mode === "collapse" ? 0 : record.cut;
   record.phase = "committed";
-  await saveMeta(files.metaPath, meta);
 }
 
-/** Renames the copies into the stream, removes what the plan drops, forgets the rotation. */
+/**
+ * Renames the copies into the stream, removes what the plan drops, forgets the rotation: the gap
+ * the drop leaves and the end of the rotation in one meta write. A daemon killed before it
+ * finishes again from the record (renames of copies already renamed are skipped); after it, only
+ * backups the meta says are dropped can be left, which the next drop removes (dropBefore).
+ */
 async function finish(files: StreamFiles, record: RotationRecord): Promise<void> {
+  const known = files.backups;
+  files.backups = undefined;
   for (const start of record.pieces) {
     const partial = partialPath(files.path, start);
     if (existsSync(partial)) await rename(partial, backupPath(files.path, start));
   }
-  if (record.dropTo > 0) await dropBefore(files, record.dropTo, record.dropReason, record.base + record.head);
+  if (known) files.backups = withPieces(known, files.path, record);
+  const doomed = record.dropTo > 0 ? await markDropped(files, record.dropTo, record.dropReason, record.base + record.head) : [];
   files.meta.rotation = undefined;
   await saveMeta(files.metaPath, files.meta);
+  for (const path of doomed) await rm(path, { force: true });
 }
 
 /**
@@ -174,13 +199,29 @@ async function finish(files: StreamFiles, record: RotationRecord): Promise<void>
  * oldest backup, or from `since` when the cut itself dropped bytes of the current file).
  */
 export async function dropBefore(files: StreamFiles, offset: number, reason: LogGapReason, since = offset): Promise<void> {
-  const { backups } = await listBackups(files.path);
-  const first = Math.min(backups[0]?.start ?? since, since);
-  // Said before the files go: a crash in between leaves a gap record over kept bytes, which
-  // readers ignore (gaps are reported only below the first kept offset), never the reverse.
-  recordGap(files.meta, first, offset, reason);
+  const doomed = await markDropped(files, offset, reason, since);
   await saveMeta(files.metaPath, files.meta);
-  for (const backup of backups) if (backup.start < offset) await rm(backup.path, { force: true });
+  for (const path of doomed) await rm(path, { force: true });
+}
+
+/**
+ * Records the gap dropBefore leaves (in memory) and returns the backups to remove once it is
+ * saved. Said before the files go: a crash in between leaves a gap record over kept bytes, which
+ * readers ignore (gaps are reported only below the first kept offset), never the reverse.
+ */
+async function markDropped(files: StreamFiles, offset: number, reason: LogGapReason, since: number): Promise<string[]> {
+  const backups = await backupsOf(files);
+  const first = Math.min(backups[0]?.start ?? since, since);
+  recordGap(files.meta, first, offset, reason);
+  files.backups = backups.filter((backup) => backup.start >= offset);
+  return backups.filter((backup) => backup.start < offset).map((backup) => backup.path);
+}
+
+/** The list after finish() renamed a rotation's copies into backups (the piece ends where the next one, or the cut, begins). */
+function withPieces(backups: Backup[], path: string, record: RotationRecord): Backup[] {
+  const ends = [...record.pieces.slice(1), record.base + record.cut];
+  const added = record.pieces.map((start, i) => ({ path: backupPath(path, start), start, size: ends[i] - start, mtimeMs: Date.now() }));
+  return [...backups.filter((b) => !record.pieces.includes(b.start)), ...added].sort((a, b) => a.start - b.start);
 }
 
 async function undo(files: StreamFiles, record: RotationRecord): Promise<void> {
@@ -213,9 +254,13 @@ export async function rotateDue(
   const chunk = Math.max(blockSize, Math.floor(options.maxBytes / blockSize) * blockSize);
   const plan = planRotation(files.meta, size, { mode, blockSize, chunk, keep: options.backups, maxPieces: 1 });
   if (!plan) return false;
+  // The backups beyond log.backups this step makes go in its own drop (one meta write with its end).
+  const starts = [...(await backupsOf(files)).map((b) => b.start), ...plan.pieces.map((p) => files.meta.base + p.physical)];
+  if (options.backups > 0 && starts.length > options.backups) plan.dropTo = Math.max(plan.dropTo, starts[starts.length - options.backups]);
   try {
     await rotate(files, plan);
   } catch (error) {
+    files.backups = undefined;
     const errno = errnoOf(error);
     if (errno !== "ENOSPC" && errno !== "EDQUOT") throw error;
     const { backups } = await listBackups(files.path);
@@ -225,9 +270,6 @@ export async function rotateDue(
     if (dropTo === undefined) throw error;
     return `rotating ${files.path}: ${describeResource(errno)} while copying it to a backup; rotated without a backup: dropped ${dropTo - first} bytes (offsets ${first}-${dropTo}, the backups included)`;
   }
-  const { backups } = await listBackups(files.path);
-  if (backups.length > options.backups)
-    await dropBefore(files, backups[backups.length - options.backups]?.start ?? files.meta.base + files.meta.head, "backups");
   return undefined;
 }
 
