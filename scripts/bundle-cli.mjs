@@ -19,6 +19,14 @@ const common = {
   legalComments: "none",
 };
 
+// `bundle-cli.mjs ENTRY OUTFILE`: one more file bundled the same way (the bench's bare-client
+// call, bench/rows/api.ts), and nothing else.
+const [entry, outfile] = process.argv.slice(2);
+if (entry !== undefined && outfile !== undefined) {
+  await build({ ...common, entryPoints: [entry], outfile });
+  process.exit(0);
+}
+
 await build({
   ...common,
   entryPoints: ["dist/client/cli/main.js"],

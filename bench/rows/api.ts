@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ListProcessesRequestSchema, ProcessView } from "../../client/ts/index.js";
 import { corralBin } from "../../test/helpers/cli.js";
@@ -17,22 +16,14 @@ import { median } from "../lib/proc.js";
 import { atMost, informational, type BenchRow } from "../lib/row.js";
 
 const cliCall = fileURLToPath(new URL("../limit/cli-call.js", import.meta.url));
+const bundleScript = fileURLToPath(new URL("../../../scripts/bundle-cli.mjs", import.meta.url));
 
-/** bench/limit/cli-call.ts as one file, bundled as the CLI is (scripts/bundle-cli.mjs): loading hundreds of modules would be most of its time. */
-async function bundleCliCall(ctx: BenchContext): Promise<string> {
+/** bench/limit/cli-call.ts as one file, bundled as the CLI is (by scripts/bundle-cli.mjs): loading hundreds of modules would be most of its time. */
+function bundleCliCall(ctx: BenchContext): string {
   const dir = mkdtempSync(join(tmpdir(), "corral-bench-cli-call-"));
   ctx.defer(() => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, "cli-call.mjs");
-  await build({
-    entryPoints: [cliCall],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    banner: { js: 'import { createRequire as __corralRequire } from "node:module"; const require = __corralRequire(import.meta.url);' },
-    logLevel: "warning",
-  });
+  execFileSync(process.execPath, [bundleScript, cliCall, outfile], { stdio: "inherit" });
   return outfile;
 }
 
@@ -112,7 +103,7 @@ export const cliStatusRow = (n: number): BenchRow => ({
     // The floor under it, in steps (bench/limit/cli-call.ts): the same ListProcesses with grpc-js
     // alone, then with the reply decoded by protobuf-es too.
     const request = Buffer.from(toBinary(ListProcessesRequestSchema, create(ListProcessesRequestSchema, { view: ProcessView.BASIC }))).toString("hex");
-    const callBundle = await bundleCliCall(ctx);
+    const callBundle = bundleCliCall(ctx);
     const call = (mode: "grpc" | "decode") => bareNode([callBundle, mode, daemon.address, request]);
     const reps = ctx.pick(20, 8);
     ctx.progress(`CLI status ×${reps}`);

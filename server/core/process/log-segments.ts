@@ -112,6 +112,16 @@ export function sizeOfSync(path: string, missing = 0): number {
   }
 }
 
+/**
+ * A log file that would not open for reading: gone, nothing to read there; out of fds, the
+ * reader must be told, not handed an empty read that looks like "no new output".
+ */
+function unopened(error: unknown, path: string): Buffer {
+  const resource = resourceError(error, "opening the log file", path);
+  if (resource) throw resource;
+  return Buffer.alloc(0);
+}
+
 /** Reads length bytes at a physical position; short (or empty) if the file is shorter or gone. */
 export async function readRange(path: string, position: number, length: number): Promise<Buffer> {
   if (length <= 0) return Buffer.alloc(0);
@@ -120,11 +130,7 @@ export async function readRange(path: string, position: number, length: number):
   try {
     handle = await open(path, "r");
   } catch (error) {
-    // Gone: nothing to read there. Out of fds: the reader must be told, not handed an empty
-    // read that looks like "no new output".
-    const resource = resourceError(error, "opening the log file", path);
-    if (resource) throw resource;
-    return Buffer.alloc(0);
+    return unopened(error, path);
   }
   try {
     // Not zero-filled: only the bytes read are handed out (subarray below).
@@ -147,9 +153,7 @@ function readRangeSync(path: string, position: number, length: number): Buffer {
   try {
     fd = openSync(path, "r");
   } catch (error) {
-    const resource = resourceError(error, "opening the log file", path);
-    if (resource) throw resource;
-    return Buffer.alloc(0);
+    return unopened(error, path);
   }
   try {
     const buffer = Buffer.allocUnsafe(length);
