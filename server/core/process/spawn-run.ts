@@ -3,6 +3,11 @@
 // passes through the daemon), its own session and process group (so a stop reaches the whole
 // tree), and the markers by which a next daemon finds the run (spawn-recovery.ts). A step that
 // fails becomes a RunSpawnProblem.
+//
+// Why not execa: its value is the child's piped output (streams, a promise per child, buffered
+// results) and kill-on-exit clean-up; here output never passes through the daemon (the log files
+// are the child's fds), and that clean-up is skipped for detached children, which every run is.
+// execa 10 also needs Node 22. node:child_process spawn is the whole of what is needed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, fchownSync } from "node:fs";
 import type { ResourceExhaustedError } from "../errors.js";
