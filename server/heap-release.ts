@@ -31,12 +31,16 @@ export async function collectAfterBursts(journal: EventJournal, signal: AbortSig
   try {
     for await (const _item of journal.watch({ liveOnly: true, signal })) {
       if (++events < BURST_EVENTS) continue;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        events = 0;
-        fullCollection();
-      }, QUIET_MS);
-      timer.unref();
+      // One timer per burst, pushed back by each event (refresh), not one made per event.
+      if (timer) timer.refresh();
+      else {
+        timer = setTimeout(() => {
+          events = 0;
+          timer = undefined;
+          fullCollection();
+        }, QUIET_MS);
+        timer.unref();
+      }
     }
   } catch {
     // the daemon is closing (signal), or the watch ended: nothing to collect for

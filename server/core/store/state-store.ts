@@ -327,14 +327,8 @@ export class StateStore {
 
   private async saveInBackground(mark: () => number): Promise<void> {
     this.writing = true;
-    const generation = ++this.taken;
-    const marked = mark();
     try {
-      const data = this.text();
-      const written = await writeFileAtomicAsync(this.path, data, `${this.path}.background.tmp`, () => !this.frozen && generation > this.committed);
-      if (written) this.saved(generation, marked);
-    } catch (error) {
-      this.failed(error);
+      await this.writeInPool("background", mark());
     } finally {
       this.writing = false;
       this.background = undefined;
@@ -360,20 +354,26 @@ export class StateStore {
     if (this.durableQueued) return this.durableQueued;
     const queued = this.durableLast.then(async () => {
       this.durableQueued = undefined;
-      if (this.frozen) return;
-      const generation = ++this.taken;
-      const marked = this.mark?.();
-      try {
-        const data = this.text();
-        const written = await writeFileAtomicAsync(this.path, data, `${this.path}.durable.tmp`, () => !this.frozen && generation > this.committed);
-        if (written) this.saved(generation, marked);
-      } catch (error) {
-        this.failed(error);
-      }
+      if (!this.frozen) await this.writeInPool("durable", this.mark?.());
     });
     this.durableQueued = queued;
     this.durableLast = queued;
     return queued;
+  }
+
+  /**
+   * One snapshot written atomically with its write and fsyncs in the thread pool (its own temp
+   * file per kind); it lands only if no later snapshot has (generations) and the store is not frozen.
+   */
+  private async writeInPool(kind: "background" | "durable", marked: number | undefined): Promise<void> {
+    const generation = ++this.taken;
+    try {
+      const data = this.text();
+      const written = await writeFileAtomicAsync(this.path, data, `${this.path}.${kind}.tmp`, () => !this.frozen && generation > this.committed);
+      if (written) this.saved(generation, marked);
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   private text(): string {
