@@ -53,10 +53,15 @@ async function fallocate(mode: number, offset: number, length: number, path: str
   await run(args);
 }
 
-/** Removes [0, length) from the file; the rest moves down by length. length: a multiple of the block size, < file size. */
-export async function collapse(path: string, length: number): Promise<void> {
+/**
+ * Removes [0, length) from the file; the rest moves down by length. length: a multiple of the
+ * block size, < file size. `repeatable`: cutting twice is harmless (the probe's scratch file), so
+ * a helper that died under the call is answered by doing it again with fallocate(1).
+ */
+export async function collapse(path: string, length: number, repeatable = false): Promise<void> {
   await writeOutAfter(path, length);
-  return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, ["--collapse-range", "--offset", "0", "--length", String(length), path], false);
+  const args = ["--collapse-range", "--offset", "0", "--length", String(length), path];
+  return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, args, repeatable);
 }
 
 /**
@@ -107,9 +112,10 @@ export function cutModeOf(dir: string, blockSize: number): Promise<{ mode: CutMo
 async function probe(dir: string, blockSize: number): Promise<{ mode: CutMode; why?: string }> {
   const scratch = join(dir, `.fallocate-probe-${process.pid}`);
   try {
-    await writeFile(scratch, Buffer.alloc(blockSize * 2, 1));
+    // Three blocks: a collapse done again (the helper died under the first) still leaves one.
+    await writeFile(scratch, Buffer.alloc(blockSize * 3, 1));
     try {
-      await collapse(scratch, blockSize);
+      await collapse(scratch, blockSize, true);
       return { mode: "collapse" };
     } catch (collapseError) {
       try {

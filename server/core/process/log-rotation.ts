@@ -116,7 +116,10 @@ export async function rotate(files: StreamFiles, plan: RotationPlan): Promise<vo
       // The marker says whether the cut happened (a helper that died under the call does not).
       if (await hasMarker(path, record.head, record.id)) {
         await undo(files, record);
-        throw error;
+        const undone = new Error(
+          `${error instanceof Error ? error.message : String(error)}; the marker is still at the head, so nothing was cut: the rotation was undone`,
+        );
+        throw Object.assign(undone, { code: errnoOf(error) });
       }
     }
   } else {
