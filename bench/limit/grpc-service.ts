@@ -20,6 +20,7 @@ export const limitService = {
   status: rawMethod("Status", false),
   watch: rawMethod("Watch", true),
   emit: rawMethod("Emit", false),
+  follow: rawMethod("Follow", true),
 } satisfies grpc.ServiceDefinition;
 
 /** Wall-clock milliseconds with a fraction, comparable across processes of one host. */

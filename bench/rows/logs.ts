@@ -1,5 +1,7 @@
 // Rows for output: a line written by a child reaching a FollowLogs client (p99; the limit is the
-// child's stdout piped straight to the client), and N MB of stdout captured by corral against the
+// same child appending to a file that a bare grpc-js server follows with fs.watch and streams to
+// a grpc-js client, bench/limit/grpc-server.ts; the child's stdout piped straight to the client
+// is shown too), and N MB of stdout captured by corral against the
 // same writer spawned by bare node into an O_APPEND file (bytes counted checked equal to written).
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
@@ -12,9 +14,11 @@ import { sleep } from "../../test/helpers/wait.js";
 import type { BenchContext } from "../lib/context.js";
 import { quantile } from "../quantile.js";
 import { median } from "../lib/proc.js";
+import type { LimitGrpc } from "../lib/limit-grpc.js";
 import { atMost, ratioAtMost, type BenchRow } from "../lib/row.js";
 import { wallMs } from "../limit/grpc-service.js";
 import { stalledFollowersRss } from "../logs-rows.js";
+import { limitGrpc } from "./api.js";
 
 const lineWriter = fileURLToPath(new URL("../limit/line-writer.js", import.meta.url));
 const recordWriter = join(repoRoot, "dist/test/fixtures/log-writer.js");
@@ -68,25 +72,54 @@ async function pipeFollow(latencies: number[]): Promise<void> {
   await new Promise((resolve) => child.once("close", resolve));
 }
 
+/** The same writer appending to a file that the bare grpc-js limit follows (fs.watch) and streams here. */
+async function grpcFollow(server: LimitGrpc, latencies: number[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "corral-bench-follow-"));
+  const path = join(dir, "out.log");
+  const fd = openSync(path, "a");
+  const state = { rest: "", lines: 0 };
+  const call = server.client().follow(Buffer.from(path));
+  try {
+    const done = new Promise<void>((resolve, reject) => {
+      call.on("data", (data: Buffer) => {
+        collect(latencies, state, data.toString("latin1"));
+        if (state.lines >= LINES) resolve();
+      });
+      call.on("error", (error: Error) => (state.lines >= LINES ? resolve() : reject(error)));
+    });
+    await sleep(200); // the follow's open, as corralFollow
+    const child = spawn(process.execPath, [lineWriter, String(LINES), String(LINE_INTERVAL_MS)], { stdio: ["ignore", fd, "inherit"] });
+    await Promise.all([done, new Promise((resolve) => child.once("exit", resolve))]);
+  } finally {
+    call.cancel();
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const followRow: BenchRow = {
   name: "child writes a line → FollowLogs client, p99",
-  baseline: "pipe to the client",
+  baseline: "bare grpc-js follower of the file",
   goal: atMost(2, "ms"),
   async measure(ctx) {
     const daemon = await logsDaemon(ctx);
+    const server = await limitGrpc(ctx);
     const reps = ctx.pick(3, 1);
     ctx.progress(`FollowLogs latency, ${reps}× ${LINES} lines`);
     const corral: number[] = [];
     const limit: number[] = [];
+    const pipe: number[] = [];
     for (let r = 0; r < reps; r++) {
       await corralFollow(daemon, corral);
-      await pipeFollow(limit);
+      await grpcFollow(server, limit);
+      await pipeFollow(pipe);
     }
+    const p = (values: number[], q: number) => quantile(values, q).toFixed(2);
     return {
       corral: quantile(corral, 0.99),
       baseline: quantile(limit, 0.99),
       unit: "ms",
-      detail: `${corral.length} lines; p50 ${quantile(corral, 0.5).toFixed(2)} vs ${quantile(limit, 0.5).toFixed(2)} ms`,
+      detail: `${corral.length} lines; p50 ${p(corral, 0.5)} vs ${p(limit, 0.5)} ms; a pipe to the client: p50 ${p(pipe, 0.5)}, p99 ${p(pipe, 0.99)} ms`,
     };
   },
 };
