@@ -7,9 +7,10 @@
 // that was the daemon's whole idle CPU with 500 programs running (0.4-0.8 % of a 60 s window, the
 // steady idle being ~0.001 %). So the daemon does that work itself at once, in one collection that
 // compacts every page (old space 24.5 MB after it, RSS as low as after the reducer), and keeps the
-// reducer from starting another until the next event: the reducer starts its collections through
-// incremental marking, which is off while the daemon is idle (its timer then only re-arms itself,
-// ~0.1 ms every 8 s). Off, V8 still collects when the heap reaches its limit, only in one step.
+// reducer from starting another while the daemon is idle: the reducer starts its collections
+// through incremental marking, which is off from then until the next event or the next young
+// collection (allocation, e.g. by status calls), so its timer only re-arms itself (~0.1 ms every 8 s).
+import { PerformanceObserver } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { EventJournal } from "./core/process/journal.js";
@@ -35,18 +36,23 @@ function compactingCollection(): void {
   }
 }
 
-let markingPaused = false;
+/** While marking is paused: told of the first collection after the pause, which only allocation starts. */
+let pausedUntilCollection: PerformanceObserver | undefined;
 
 /** Right after a full collection (no marking is under way): the memory reducer can start none. */
 function pauseIncrementalMarking(): void {
   setFlagsFromString("--no-incremental-marking");
-  markingPaused = true;
+  // Calls that make no event (GetProcess, ListProcesses) still allocate: their first young
+  // collection turns marking back on, so V8 never collects a grown old space in one long pause.
+  pausedUntilCollection = new PerformanceObserver(resumeIncrementalMarking);
+  pausedUntilCollection.observe({ entryTypes: ["gc"] });
 }
 
 function resumeIncrementalMarking(): void {
-  if (!markingPaused) return;
+  if (!pausedUntilCollection) return;
+  pausedUntilCollection.disconnect();
+  pausedUntilCollection = undefined;
   setFlagsFromString("--incremental-marking");
-  markingPaused = false;
 }
 
 /** Until signal aborts: a compacting collection after each burst of journal events, once it is over. */
