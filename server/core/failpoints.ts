@@ -12,6 +12,11 @@ export function crashPoint(name: string): void {
   if (points.has(name)) process.kill(process.pid, "SIGKILL");
 }
 
+/** The text a failpoint is set to ("" when set without a value), or undefined when it is not set. */
+export function failpointValue(name: string): string | undefined {
+  return points.get(name);
+}
+
 /** The number a failpoint is set to, or undefined. */
 export function failpointNumber(name: string): number | undefined {
   const value = points.get(name);

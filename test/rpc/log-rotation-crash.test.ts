@@ -1,8 +1,9 @@
 // End-to-end specification of a daemon killed with SIGKILL inside a log rotation (issue 13): a
 // failpoint (server/core/failpoints.ts) kills it at each phase while a writer keeps writing; the
-// next daemon finishes or undoes the rotation, and every byte is read back at its offset.
+// next daemon finishes or undoes the rotation, and every byte is read back at its offset. And the
+// fallocate helper (log-fallocate-helper.ts) dying under a collapse, before or after the cut.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { StartWait } from "../../client/ts/index.js";
@@ -34,6 +35,49 @@ for (const phase of ["copied", "marked", "cut", "committed"]) {
       assert.equal(recovered.length, 1, `one recovery said: ${recovered.join("; ")}`);
       // Before the cut the rotation is undone (the marker is still at the head); after it, finished.
       assert.match(recovered[0], phase === "copied" || phase === "marked" ? /was undone/ : /was finished/);
+    });
+  });
+}
+
+/** The daemon's live perl children (its fallocate helper), from /proc; a zombie is dead. */
+function livePerlChildren(pid: number): number[] {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
+  return children.filter((child) => {
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, "latin1");
+      return stat.includes("(perl)") && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+// "before:2": the helper exits at its second collapse (the first is the probe of the log
+// directory's filesystem), before the call; "after:2" after it; "before:1" under the probe.
+for (const failpoint of ["before:2", "after:2", "before:1"]) {
+  test(`the fallocate helper dies under a collapse (${failpoint}): the marker tells whether it cut, nothing lost, offsets true`, async () => {
+    await inSharedHome(async ({ home, owned, start }) => {
+      const programs = { firehose: writerProgram(["lines", "20000"], { max_bytes: "64KiB", backups: 100 }) };
+      const daemon = await start({ programs, env: { CORRAL_FAILPOINTS: `fallocate-helper-exit=${failpoint}` }, readyTimeoutMs: 60_000 });
+      const pm = daemon.client.processManager;
+      const started = await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
+      if (started.process) owned.add([started.process]);
+      await runToExit(daemon, "firehose");
+      const read = await readAll(pm, "firehose");
+      assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
+      assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
+      assert.deepEqual(livePerlChildren(daemon.pid), [], "the helper died (the cuts after it used fallocate(1))");
+      // Collapse stayed the mode (a punched file keeps its head offset): a helper that died under
+      // the probe says nothing about the filesystem.
+      const meta = JSON.parse(readFileSync(join(home, "logs", ".firehose.stdout.meta.json"), "utf8")) as { head: number; base: number };
+      assert.equal(meta.head, 0, "rotated by collapse-range");
+      assert.ok(meta.base > 0, "rotated");
+      const undone = serverMessages(await journalEvents(daemon)).filter((m) => m.includes("nothing was cut: the rotation was undone"));
+      // Before the cut the marker is still there: that rotation is undone and said to have failed;
+      // after it the marker is gone: the rotation goes on as if the helper had answered.
+      assert.equal(undone.length, failpoint === "before:2" ? 1 : 0, undone.join("; "));
     });
   });
 }

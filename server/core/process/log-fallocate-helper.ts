@@ -7,6 +7,7 @@
 // to fallocate(1) (log-fallocate.ts). The helper reads its stdin: when the daemon exits, even by
 // kill -9, it reads end of file and exits too.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { failpointValue } from "../failpoints.js";
 
 /** __NR_fallocate for 64-bit Linux architectures (their offsets fit one register each). */
 const FALLOCATE_SYSCALL: Partial<Record<string, number>> = { x64: 285, arm64: 47, riscv64: 47, loong64: 47, ppc64: 309, s390x: 314 };
@@ -29,9 +30,13 @@ const MAX_QUEUED = 4096;
 // One request a line: "f <mode> <offset> <length> <path in hex>" (fallocate) or
 // "s <offset> <nbytes> <flags> <path in hex>" (sync_file_range); one answer a line, in order:
 // "ok" or "err <errno> <message>". The path is hex so that no byte of it can end the line.
+// $die (the failpoint fallocate-helper-exit, for crash tests): "before:N" or "after:N" makes the
+// helper exit at its Nth collapse (default 1), before or after the call, without answering.
 const SCRIPT = `
 $| = 1;
-my ($fallocate, $sync) = @ARGV;
+my ($fallocate, $sync, $die) = @ARGV;
+my ($dieWhen, $dieAt) = split /:/, $die;
+my $collapses = 0;
 while (my $line = <STDIN>) {
   chomp $line;
   my ($op, $a, $b, $c, $hex) = split / /, $line, 5;
@@ -40,8 +45,11 @@ while (my $line = <STDIN>) {
   if (!$nr) { print "err 38 Function not implemented\n"; next; }
   my $fh;
   if (!open($fh, "+<", $path)) { print "err ", $! + 0, " $!\n"; next; }
+  my $dying = $op eq "f" && $a == ${FALLOC_FL_COLLAPSE_RANGE} && ++$collapses == ($dieAt || 1);
+  exit 1 if $dying && $dieWhen eq "before";
   my $r = syscall($nr + 0, fileno($fh), $a + 0, $b + 0, $c + 0);
   my ($errno, $text) = ($! + 0, "$!");
+  exit 1 if $dying && $dieWhen eq "after";
   close($fh);
   print $r == 0 ? "ok\n" : "err $errno $text\n";
 }
@@ -156,7 +164,8 @@ function startHelper(): Promise<FallocateHelper | undefined> {
   if (nr === undefined || process.platform !== "linux" || process.env.CORRAL_FALLOCATE_HELPER === "off") return Promise.resolve(undefined);
   let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn("perl", ["-e", SCRIPT, String(nr), String(SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0)], { stdio: ["pipe", "pipe", "pipe"] });
+    const args = [String(nr), String(SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0), failpointValue("fallocate-helper-exit") ?? ""];
+    child = spawn("perl", ["-e", SCRIPT, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   } catch {
     return Promise.resolve(undefined);
   }

@@ -6,6 +6,7 @@
 // Node has no binding for fallocate(2): a long-lived perl process makes the calls
 // (log-fallocate-helper.ts); where it cannot, util-linux's fallocate(1) does (one spawn per cut).
 import { execFile } from "node:child_process";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HelperError, helperFallocate, helperWriteOut } from "./log-fallocate-helper.js";
@@ -53,10 +54,15 @@ async function fallocate(mode: number, offset: number, length: number, path: str
   await run(args);
 }
 
-/** Removes [0, length) from the file; the rest moves down by length. length: a multiple of the block size, < file size. */
-export async function collapse(path: string, length: number): Promise<void> {
+/**
+ * Removes [0, length) from the file; the rest moves down by length. length: a multiple of the
+ * block size, < file size. `repeatable`: cutting twice is harmless (the probe's scratch file), so
+ * a helper that died under the call is answered by doing it again with fallocate(1).
+ */
+export async function collapse(path: string, length: number, repeatable = false): Promise<void> {
   await writeOutAfter(path, length);
-  return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, ["--collapse-range", "--offset", "0", "--length", String(length), path], false);
+  const args = ["--collapse-range", "--offset", "0", "--length", String(length), path];
+  return fallocate(FALLOC_FL_COLLAPSE_RANGE, 0, length, path, args, repeatable);
 }
 
 /**
@@ -107,9 +113,10 @@ export function cutModeOf(dir: string, blockSize: number): Promise<{ mode: CutMo
 async function probe(dir: string, blockSize: number): Promise<{ mode: CutMode; why?: string }> {
   const scratch = join(dir, `.fallocate-probe-${process.pid}`);
   try {
-    await writeFile(scratch, Buffer.alloc(blockSize * 2, 1));
+    // Three blocks: a collapse done again (the helper died under the first) still leaves one.
+    await writeFile(scratch, Buffer.alloc(blockSize * 3, 1));
     try {
-      await collapse(scratch, blockSize);
+      await collapse(scratch, blockSize, true);
       return { mode: "collapse" };
     } catch (collapseError) {
       try {
@@ -131,39 +138,40 @@ export function markerOf(id: string): Buffer {
   return Buffer.from(`\ncorral-rotation ${id}\n`);
 }
 
+// The marker's reads and writes are a few dozen bytes at the file's head, in the page cache:
+// synchronous (open, pread or pwrite, close) costs less than the thread pool's round trip per
+// call, as saveMeta (log-meta.ts). Async for their callers.
+
+function withFd<T>(path: string, flags: "r" | "r+", fn: (fd: number) => T): T {
+  const fd = openSync(path, flags);
+  try {
+    return fn(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes the marker at a physical offset (our own fd, not O_APPEND); returns the bytes it overwrote. */
 export async function writeMarker(path: string, at: number, id: string): Promise<Buffer> {
   const marker = markerOf(id);
-  const handle = await open(path, "r+");
-  try {
+  return withFd(path, "r+", (fd) => {
     const saved = Buffer.alloc(marker.length);
-    const { bytesRead } = await handle.read(saved, 0, marker.length, at);
+    const bytesRead = readSync(fd, saved, 0, marker.length, at);
     if (bytesRead !== marker.length) throw new Error(`${path}: ${bytesRead} bytes at ${at}, the marker needs ${marker.length}`);
-    await handle.write(marker, 0, marker.length, at);
+    writeSync(fd, marker, 0, marker.length, at);
     return saved;
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 export async function hasMarker(path: string, at: number, id: string): Promise<boolean> {
   const marker = markerOf(id);
-  const handle = await open(path, "r");
-  try {
+  return withFd(path, "r", (fd) => {
     const found = Buffer.alloc(marker.length);
-    const { bytesRead } = await handle.read(found, 0, marker.length, at);
-    return bytesRead === marker.length && found.equals(marker);
-  } finally {
-    await handle.close();
-  }
+    return readSync(fd, found, 0, marker.length, at) === marker.length && found.equals(marker);
+  });
 }
 
 /** Puts back the bytes a marker overwrote (undoing a rotation that did not cut). */
 export async function restoreHead(path: string, at: number, saved: Buffer): Promise<void> {
-  const handle = await open(path, "r+");
-  try {
-    await handle.write(saved, 0, saved.length, at);
-  } finally {
-    await handle.close();
-  }
+  withFd(path, "r+", (fd) => writeSync(fd, saved, 0, saved.length, at));
 }

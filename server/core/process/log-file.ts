@@ -87,9 +87,15 @@ export class LogFile {
       });
       if (recovered) this.onProblem?.(recovered);
     }
-    // Copies a crashed rotation made before it said so in the meta file: never part of the stream.
+    // Copies a crashed rotation made before it said so in the meta file (or a failed one could
+    // not remove): never part of the stream. Looked for once after start-up and after a failure,
+    // not at every rotation (a listing of the directory each time).
+    if (!this.strayPartials) return;
     for (const partial of (await listBackups(this.path)).partials) await rm(partial, { force: true });
+    this.strayPartials = false;
   }
+  /** Whether `.partial` copies may be lying around: at start-up, and after a rotation failed. */
+  private strayPartials = true;
 
   /** The logical offset of the current file's first byte (rotation moves it). */
   get fileStartOffset(): number {
@@ -272,6 +278,9 @@ export class LogFile {
         try {
           await this.load();
           return await fn();
+        } catch (error) {
+          this.strayPartials = true;
+          throw error;
         } finally {
           // Before the next turn starts: readers that raced this one see `changes` move.
           this.backupList = undefined;
