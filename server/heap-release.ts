@@ -4,7 +4,7 @@
 // fragmented: after a plain full collection old space held 39 MB of pages for 24 MB of live objects
 // (issue 19), and each spawn's fork pays for every resident page. V8's memory reducer would compact
 // them, but 8-16 s later, in two or three collections that cost ~230 ms of CPU over five threads:
-// that was the daemon's whole idle CPU with 500 programs running (0.4-0.8 % of a 60 s window, the
+// that was the daemon's whole idle CPU with 500 programs running (0.27-0.34 % over the bench's 60 s window, the
 // steady idle being ~0.001 %). So the daemon does that work itself at once, in one collection that
 // compacts every page (old space 24.5 MB after it, RSS as low as after the reducer), and keeps the
 // reducer from starting another while the daemon is idle: the reducer starts its collections
