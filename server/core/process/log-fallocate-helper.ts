@@ -22,6 +22,13 @@ const SYNC_FILE_RANGE_SYSCALL: Partial<Record<string, number>> = { x64: 277, arm
 /** SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER: written out and waited for. */
 const SYNC_FILE_RANGE_WRITE_AND_WAIT = 0x7;
 
+/** The helper's system call numbers on this architecture (the bench's bare rotation uses the same), or undefined where it is not used. */
+export function helperSyscalls(): { fallocate: number; sync: number; copy: number } | undefined {
+  const fallocate = FALLOCATE_SYSCALL[process.arch];
+  if (fallocate === undefined || process.platform !== "linux") return undefined;
+  return { fallocate, sync: SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0, copy: COPY_FILE_RANGE_SYSCALL[process.arch] ?? 0 };
+}
+
 /** FALLOC_FL_* (linux/falloc.h). */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
