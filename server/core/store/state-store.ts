@@ -369,7 +369,15 @@ export class StateStore {
     const generation = ++this.taken;
     try {
       const data = this.text();
-      const written = await writeFileAtomicAsync(this.path, data, `${this.path}.${kind}.tmp`, () => !this.frozen && generation > this.committed);
+      // Committed at the rename, not after the directory's fsync: a save taken earlier that
+      // reaches its rename meanwhile must see this one, or it puts the older state back (a
+      // background save landing over a stop's durable one lost the exit it had waited for).
+      const commit = () => {
+        if (this.frozen || generation <= this.committed) return false;
+        this.committed = generation;
+        return true;
+      };
+      const written = await writeFileAtomicAsync(this.path, data, `${this.path}.${kind}.tmp`, commit);
       if (written) this.saved(generation, marked);
     } catch (error) {
       this.failed(error);
@@ -393,7 +401,7 @@ export class StateStore {
   }
 
   private saved(generation: number, mark: number | undefined): void {
-    this.committed = generation;
+    this.committed = Math.max(this.committed, generation);
     if (this.failing) this.onProblem?.(`saving state to ${this.path} works again`);
     this.failing = false;
     this.afterSave?.(mark);
