@@ -46,6 +46,7 @@ export class ProcessManager {
   private readonly bulk = new BulkOperations({
     programs: () => this.programs.map,
     program: (name) => this.programs.get(name),
+    holdSaves: () => this.persistence.holdSaves(),
   });
   /** The state store and journal file; re-adoption of a previous daemon's runs (persistence.ts, adopt.ts). */
   readonly persistence: Persistence;

@@ -100,6 +100,11 @@ export class Persistence {
     this.store.saveSoon();
   }
 
+  /** Background saves wait until the release (a bulk start issuing spawns; StateStore.hold). */
+  holdSaves(): () => void {
+    return this.store.hold();
+  }
+
   /** Saves before returning: the change must survive a SIGKILL right after the call answers. */
   saveNow(): void {
     if (!this.frozenDesired) this.store.saveNow();

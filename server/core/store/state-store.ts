@@ -256,6 +256,9 @@ export class StateStore {
   /** A background save is being written (at most one; changes meanwhile save again after it). */
   private writing = false;
   private again = false;
+  /** Holds on saveSoon (a bulk start issuing its spawns) and whether a save was asked for meanwhile. */
+  private holds = 0;
+  private heldSave = false;
 
   /**
    * snapshot() builds the document to save, or its JSON text (which the caller may build from
@@ -301,6 +304,10 @@ export class StateStore {
    */
   saveSoon(): void {
     if (this.saveScheduled || this.frozen) return;
+    if (this.holds > 0) {
+      this.heldSave = true;
+      return;
+    }
     if (this.writing) {
       this.again = true;
       return;
@@ -316,6 +323,27 @@ export class StateStore {
     const delayMs = failpointNumber("state-save-delay-ms");
     if (delayMs === undefined) setImmediate(save);
     else setTimeout(save, delayMs);
+  }
+
+  /**
+   * Until the returned release is called, saveSoon only notes that a save is due; the release
+   * makes it. A bulk start holds saves while it issues its spawns: it saved its intent first
+   * (saveNow) and the spawn log records each run before and after its fork, so what a crash
+   * meanwhile loses is what an unfinished background save loses; one save replaces ~70 (each a
+   * snapshot of every program). saveNow and saveDurably are never held.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.heldSave) {
+        this.heldSave = false;
+        this.saveSoon();
+      }
+    };
   }
 
   private background: Promise<void> | undefined;
