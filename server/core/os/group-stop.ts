@@ -91,11 +91,13 @@ export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals, o
  * Live (non-zombie) members of the group, or [] when it is not ours any more. Zombies never
  * count: they run nothing and hold nothing, and killed grandchildren are reparented to init (or
  * a subreaper), which on some hosts (a container's PID 1) reaps them only every second or so.
- * The cheap kill(-pgid, 0) goes first; /proc is read only when the group still exists, in one
- * pass shared by every stop that asks in the same turn of the event loop.
+ * The cheap kill(-pgid, 0) goes first: a group that is gone has no members, whoever owns its
+ * number (and the ownership check would read /proc/PGID/stat of a reaped leader: a failed open
+ * and a thrown error per stopped run); /proc is read only when the group still exists and is
+ * ours, in one pass shared by every stop that asks in the same turn of the event loop.
  */
 export async function liveGroupMembers(group: ProcessGroupRef): Promise<number[]> {
-  if (!ownsGroup(group) || !groupExists(group.pgid)) return [];
+  if (group.pgid <= 0 || !groupExists(group.pgid) || !ownsGroup(group)) return [];
   return scanGroups(group.pgid);
 }
 
