@@ -18,6 +18,9 @@ import { groupExists, isSameProcess, liveMembersOfGroups, readStat } from "./pro
  *    our group is gone and the number was reused: nothing is signalled (ownsGroup).
  *    If no process has that pid, our leader is gone: whatever is left in the group is ours
  *    (by 2), and an empty group makes kill(-pgid) fail with ESRCH, which is no error.
+ * 4. A leader that is a child of this daemon and has not been reaped yet (no 'exit' event: Node
+ *    emits it in the same callback that reaps it) still holds its pid, alive or a zombie, so the
+ *    group is ours without reading its start time (a stop-all of 500 read 500 stat files for it).
  * The window between the check and the kill (the last member exits, the number wraps around and
  * a new process makes itself leader of a group with it, all within microseconds) is accepted.
  * Processes that left the group (setsid, a double fork) are reached through the run's cgroup,
@@ -73,6 +76,7 @@ const POLL_STEPS_MS = [5, 10, 20, 40, 80, 100] as const;
 /** Whether signalling -pgid reaches our processes (see 3 above). */
 export function ownsGroup(group: ProcessGroupRef): boolean {
   if (group.pgid <= 0) return false;
+  if (group.leaderExited !== undefined && !group.leaderExited()) return true; // see 4 above
   const leader = readStat(group.pgid);
   return leader === undefined || leader.startTicks === group.leaderStartTicks;
 }
