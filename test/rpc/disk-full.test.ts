@@ -70,9 +70,11 @@ test("a full disk never takes the daemon down: starts fail with RESOURCE_EXHAUST
   assert.equal(started.process?.state, ProcessState.RUNNING);
   await waitUntil(async () => (await pm.readLogs({ name: "small" })).chunk?.data.toString() === "hello\n", 5000, "small's output");
   await waitUntil(
-    () => existsSync(stateFile) && parseState(readFileSync(stateFile, "utf8")).programs.small?.run !== undefined,
+    // RUNNING is the last save of the start: one still in flight when the disk fills would free
+    // the old file's page by its rename and let the save under test succeed.
+    () => existsSync(stateFile) && parseState(readFileSync(stateFile, "utf8")).programs.small?.state === "RUNNING",
     5000,
-    "the state file to record small's run",
+    "the state file to record small as running",
   );
   const savedBefore = readFileSync(stateFile, "utf8");
 

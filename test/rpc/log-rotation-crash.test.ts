@@ -1,7 +1,8 @@
 // End-to-end specification of a daemon killed with SIGKILL inside a log rotation (issue 13): a
 // failpoint (server/core/failpoints.ts) kills it at each phase while a writer keeps writing; the
 // next daemon finishes or undoes the rotation, and every byte is read back at its offset. And the
-// fallocate helper (log-fallocate-helper.ts) dying under a collapse, before or after the cut.
+// fallocate helper (log-fallocate-helper.ts) dying under a collapse, before or after the cut, or
+// under the copy of a head into its backup.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -81,3 +82,26 @@ for (const failpoint of ["before:2", "after:2", "before:1"]) {
     });
   });
 }
+
+test("the fallocate helper dies under a copy (copy:1): the daemon copies that head itself; the rotation goes on, nothing lost", async () => {
+  await inSharedHome(async ({ home, owned, start }) => {
+    const programs = { firehose: writerProgram(["lines", "20000"], { max_bytes: "64KiB", backups: 100 }) };
+    const daemon = await start({ programs, env: { CORRAL_FAILPOINTS: "fallocate-helper-exit=copy:1" }, readyTimeoutMs: 60_000 });
+    const pm = daemon.client.processManager;
+    const started = await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
+    if (started.process) owned.add([started.process]);
+    await runToExit(daemon, "firehose");
+    const read = await readAll(pm, "firehose");
+    assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
+    assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
+    assert.deepEqual(livePerlChildren(daemon.pid), [], "the helper died at its first copy");
+    // The copy the helper left behind is replaced, not a reason to fail the rotation.
+    const failed = serverMessages(await journalEvents(daemon)).filter((m) => m.includes("rotating") && m.includes("failed"));
+    assert.deepEqual(failed, [], "no rotation failed");
+    assert.deepEqual(
+      readdirSync(join(home, "logs")).filter((f) => f.endsWith(".partial")),
+      [],
+      "no copy left behind",
+    );
+  });
+});

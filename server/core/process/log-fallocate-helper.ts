@@ -1,7 +1,9 @@
 // One long-lived process that calls fallocate(2) for the daemon, so that a rotation's cut costs a
 // line written to a pipe and a line read back (~0.1 ms) instead of spawning fallocate(1) (~3-8 ms,
-// 30+ ms under load: README "Logs"). Node has no binding for fallocate(2); perl's `syscall` calls
-// it by number, and perl is on every Debian (perl-base is Essential) and most other systems.
+// 30+ ms under load: README "Logs"). It also copies a rotation's head into its backup with
+// copy_file_range(2), inside the kernel: a 10 MiB head costs ~4 ms of CPU there against 12-14 ms
+// read into the daemon and written back out (the writer shares the machine's cores with both).
+// Node has no binding for fallocate(2) or for copying a range; perl's `syscall` calls them by number, and perl is on every Debian (perl-base is Essential) and most other systems.
 // Where perl is missing, or the architecture's syscall number is not known here (32-bit
 // platforms split 64-bit offsets into two registers), or the helper dies, the caller falls back
 // to fallocate(1) (log-fallocate.ts). The helper reads its stdin: when the daemon exits, even by
@@ -12,10 +14,20 @@ import { failpointValue } from "../failpoints.js";
 /** __NR_fallocate for 64-bit Linux architectures (their offsets fit one register each). */
 const FALLOCATE_SYSCALL: Partial<Record<string, number>> = { x64: 285, arm64: 47, riscv64: 47, loong64: 47, ppc64: 309, s390x: 314 };
 
+/** __NR_copy_file_range (64-bit Linux, as FALLOCATE_SYSCALL); where unknown, the caller copies through the daemon. */
+const COPY_FILE_RANGE_SYSCALL: Partial<Record<string, number>> = { x64: 326, arm64: 285, riscv64: 285, loong64: 285, ppc64: 379, s390x: 375 };
+
 /** __NR_sync_file_range where its arguments are (fd, offset, nbytes, flags); elsewhere the caller uses fdatasync. */
 const SYNC_FILE_RANGE_SYSCALL: Partial<Record<string, number>> = { x64: 277, arm64: 84, riscv64: 84, loong64: 84 };
 /** SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER: written out and waited for. */
 const SYNC_FILE_RANGE_WRITE_AND_WAIT = 0x7;
+
+/** The helper's system call numbers on this architecture (the bench's bare rotation uses the same), or undefined where it is not used. */
+export function helperSyscalls(): { fallocate: number; sync: number; copy: number } | undefined {
+  const fallocate = FALLOCATE_SYSCALL[process.arch];
+  if (fallocate === undefined || process.platform !== "linux") return undefined;
+  return { fallocate, sync: SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0, copy: COPY_FILE_RANGE_SYSCALL[process.arch] ?? 0 };
+}
 
 /** FALLOC_FL_* (linux/falloc.h). */
 export const FALLOC_FL_KEEP_SIZE = 0x01;
@@ -27,19 +39,46 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** Requests waiting for the helper at most (one per file being cut at once: the drops of the total cap run in parallel). */
 const MAX_QUEUED = 4096;
 
-// One request a line: "f <mode> <offset> <length> <path in hex>" (fallocate) or
-// "s <offset> <nbytes> <flags> <path in hex>" (sync_file_range); one answer a line, in order:
-// "ok" or "err <errno> <message>". The path is hex so that no byte of it can end the line.
+// One request a line: "f <mode> <offset> <length> <path in hex>" (fallocate),
+// "s <offset> <nbytes> <flags> <path in hex>" (sync_file_range) or
+// "c <offset> <length> 0 <source in hex> <target in hex>" (copy_file_range of [offset, +length)
+// into a new target, created 0640 and never overwritten); one answer a line, in order: "ok" or
+// "err <errno> <message>" (errno 0: the source ended first). The paths are hex so that no byte
+// of them can end the line or split it.
 // $die (the failpoint fallocate-helper-exit, for crash tests): "before:N" or "after:N" makes the
-// helper exit at its Nth collapse (default 1), before or after the call, without answering.
+// helper exit at its Nth collapse (default 1), before or after the call, without answering;
+// "copy:N" after its Nth copy, without answering.
 const SCRIPT = `
+use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
 $| = 1;
-my ($fallocate, $sync, $die) = @ARGV;
+my ($fallocate, $sync, $copy, $die) = @ARGV;
 my ($dieWhen, $dieAt) = split /:/, $die;
-my $collapses = 0;
+my ($collapses, $copies) = (0, 0);
+sub copyRange {
+  my ($at, $length, $hex) = @_;
+  my ($from, $to) = map { pack("H*", $_) } split / /, $hex;
+  return "err 38 Function not implemented" if !$copy;
+  open(my $in, "<", $from) or return "err " . ($! + 0) . " $!";
+  sysopen(my $out, $to, O_WRONLY | O_CREAT | O_EXCL, 0640) or return "err " . ($! + 0) . " $!";
+  for (my $done = 0; $done < $length; ) {
+    my $position = pack("q", $at + $done);
+    my $n = syscall($copy + 0, fileno($in), $position, fileno($out), 0, $length - $done, 0);
+    return "err " . ($! + 0) . " $!" if $n < 0;
+    return "err 0 ended at " . ($at + $done) if $n == 0;
+    $done += $n;
+  }
+  close($out) or return "err " . ($! + 0) . " $!";
+  return "ok";
+}
 while (my $line = <STDIN>) {
   chomp $line;
   my ($op, $a, $b, $c, $hex) = split / /, $line, 5;
+  if ($op eq "c") {
+    my $answer = copyRange($a, $b, $hex);
+    exit 1 if $dieWhen eq "copy" && ++$copies == ($dieAt || 1);
+    print "$answer\n";
+    next;
+  }
   my $path = pack("H*", $hex);
   my $nr = $op eq "s" ? $sync : $fallocate;
   if (!$nr) { print "err 38 Function not implemented\n"; next; }
@@ -114,7 +153,7 @@ class FallocateHelper {
     return this.pending.length >= MAX_QUEUED;
   }
 
-  call(op: "f" | "s", args: [number, number, number], path: string): Promise<void> {
+  call(op: "f" | "s" | "c", args: [number, number, number], paths: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new HelperError("the fallocate helper (perl) is gone"));
       const timer = setTimeout(() => {
@@ -124,7 +163,7 @@ class FallocateHelper {
       timer.unref();
       if (this.pending.length === 0) this.hold(true);
       this.pending.push({ resolve, reject, timer });
-      this.child.stdin.write(`${op} ${args.join(" ")} ${Buffer.from(path).toString("hex")}\n`);
+      this.child.stdin.write(`${op} ${args.join(" ")} ${paths.map((path) => Buffer.from(path).toString("hex")).join(" ")}\n`);
     });
   }
 
@@ -164,7 +203,8 @@ function startHelper(): Promise<FallocateHelper | undefined> {
   if (nr === undefined || process.platform !== "linux" || process.env.CORRAL_FALLOCATE_HELPER === "off") return Promise.resolve(undefined);
   let child: ChildProcessWithoutNullStreams;
   try {
-    const args = [String(nr), String(SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0), failpointValue("fallocate-helper-exit") ?? ""];
+    const syscalls = [nr, SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0, COPY_FILE_RANGE_SYSCALL[process.arch] ?? 0];
+    const args = [...syscalls.map(String), failpointValue("fallocate-helper-exit") ?? ""];
     child = spawn("perl", ["-e", SCRIPT, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   } catch {
     return Promise.resolve(undefined);
@@ -181,18 +221,27 @@ function startHelper(): Promise<FallocateHelper | undefined> {
  * CORRAL_FALLOCATE_HELPER=off: always "unavailable" (fallocate(1) per call, as the bench's baseline).
  */
 export function helperFallocate(mode: number, offset: number, length: number, path: string): Promise<"unavailable" | undefined> {
-  return callHelper("f", [mode, offset, length], path);
+  return callHelper("f", [mode, offset, length], [path]);
 }
 
 /** Writes out the file's dirty pages from `offset` to its end and waits for them (sync_file_range); as helperFallocate otherwise. */
 export function helperWriteOut(offset: number, path: string): Promise<"unavailable" | undefined> {
-  return callHelper("s", [offset, 0, SYNC_FILE_RANGE_WRITE_AND_WAIT], path);
+  return callHelper("s", [offset, 0, SYNC_FILE_RANGE_WRITE_AND_WAIT], [path]);
 }
 
-async function callHelper(op: "f" | "s", args: [number, number, number], path: string): Promise<"unavailable" | undefined> {
+/**
+ * Copies [position, position+length) of `from` into `to`, which must not exist (created 0640),
+ * inside the kernel (copy_file_range); as helperFallocate otherwise. A rejected copy may leave
+ * part of `to` behind.
+ */
+export function helperCopy(from: string, position: number, length: number, to: string): Promise<"unavailable" | undefined> {
+  return callHelper("c", [position, length, 0], [from, to]);
+}
+
+async function callHelper(op: "f" | "s" | "c", args: [number, number, number], paths: string[]): Promise<"unavailable" | undefined> {
   helper ??= startHelper();
   const running = await helper;
   if (!running || running.dead || running.full) return "unavailable";
-  await running.call(op, args, path);
+  await running.call(op, args, paths);
   return undefined;
 }

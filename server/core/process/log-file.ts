@@ -31,8 +31,10 @@ export class LogFile {
   private loaded?: Promise<void>;
   /** Rotation and the total cap's drops, one at a time in arrival order (log-turns.ts). */
   private readonly turns = new Turns();
-  /** The chain's backups as last listed (they change only under exclusive(), which clears this). */
+  /** The chain's backups as last listed (they change only under exclusive(), which clears this: forgetBackups). */
   private backupList?: Backup[];
+  /** Moves with each forgetBackups(): a listing that began before it is not kept (listedBackups). */
+  private backupGeneration = 0;
   /** Rotations and drops done so far: lets segments() notice one that ran while it read sizes. */
   private changes = 0;
   /** When which offsets were written, for offsetSince (log-time-marks.ts). */
@@ -116,6 +118,24 @@ export class LogFile {
     return openSync(this.path, "a", 0o640);
   }
 
+  private forgetBackups(): void {
+    this.backupList = undefined;
+    this.backupGeneration++;
+  }
+
+  /**
+   * The backups, listed once until they change. A listing that a change overtook is used by its
+   * caller only (segments() then looks again): kept, it would hide the backups the change made
+   * from every later read, as a gap, until the next rotation (seen under 100 fast writers).
+   */
+  private async listedBackups(): Promise<Backup[]> {
+    if (this.backupList) return this.backupList;
+    const generation = this.backupGeneration;
+    const { backups } = await listBackups(this.path);
+    if (generation === this.backupGeneration) this.backupList = backups;
+    return backups;
+  }
+
   /**
    * The kept segments with their logical offsets, oldest first. A rotation moves bytes between
    * files and then the offsets, so a view taken while one runs could be torn: wait for it, and
@@ -136,8 +156,7 @@ export class LogFile {
     const { base, head } = this.meta;
     // One stat(2) of a local file, not a thread-pool round trip: every follower's read starts here (SYNC_READ_MAX).
     const size = sizeOfSync(this.path);
-    this.backupList ??= (await listBackups(this.path)).backups;
-    return chain({ path: this.path, start: base + head, size: Math.max(0, size - head), physical: head }, this.backupList);
+    return chain({ path: this.path, start: base + head, size: Math.max(0, size - head), physical: head }, await this.listedBackups());
   }
 
   async bounds(): Promise<{ first: number; end: number }> {
@@ -236,7 +255,7 @@ export class LogFile {
         size,
         { mode: cut.mode, blockSize: cut.blockSize, maxBytes: this.config.maxBytes, backups: this.config.backups },
         (dropped) => {
-          this.backupList = undefined;
+          this.forgetBackups();
           this.onGrow?.(this);
           if (dropped) this.onProblem?.(dropped);
           else this.problemSolved();
@@ -283,7 +302,7 @@ export class LogFile {
           throw error;
         } finally {
           // Before the next turn starts: readers that raced this one see `changes` move.
-          this.backupList = undefined;
+          this.forgetBackups();
           this.changes++;
         }
       });
@@ -304,8 +323,8 @@ export class LogFile {
   async diskUsage(): Promise<{ current: number; backups: BackupUsage[] }> {
     await this.load();
     const current = Math.max(0, (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) - this.meta.head);
-    this.backupList ??= (await listBackups(this.path)).backups;
-    return { current, backups: this.backupList.map(({ start, size, mtimeMs }) => ({ start, size, mtimeMs })) };
+    const backups = await this.listedBackups();
+    return { current, backups: backups.map(({ start, size, mtimeMs }) => ({ start, size, mtimeMs })) };
   }
 
   /**

@@ -3,10 +3,11 @@
 // way): a rotation renames nothing already kept, a crash cannot leave a half-renamed chain, and
 // every file says which offsets it holds.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { open, rename, stat, type FileHandle } from "node:fs/promises";
+import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { resourceError } from "../resource-errors.js";
 import { scanLogDirectory } from "./log-dir-scan.js";
+import { helperCopy } from "./log-fallocate-helper.js";
 
 /** Offsets in backup names are zero-padded so that names sort as offsets do. */
 const OFFSET_DIGITS = 20;
@@ -196,8 +197,18 @@ export async function readAcross(segments: Segment[], offset: number, want: numb
   return { data, offset: Math.max(offset, first), first, end };
 }
 
-/** Copies [position, position+length) of one file into a new file, in bounded pieces. */
+/**
+ * Copies [position, position+length) of one file into a new file: inside the kernel through the
+ * helper (log-fallocate-helper.ts) where it can, else read and written here in bounded pieces.
+ * A helper that refuses or dies leaves the copy to this process, which reports any real error
+ * (a full disk) the way Node names it.
+ */
 export async function copyRange(from: string, position: number, length: number, to: string): Promise<void> {
+  try {
+    if ((await helperCopy(from, position, length, to)) === undefined) return;
+  } catch {
+    await rm(to, { force: true });
+  }
   const source = await open(from, "r");
   try {
     const target = await open(to, "wx", 0o640);
