@@ -11,9 +11,14 @@ const KEEP_SCRATCH_BYTES = 1 << 20;
  * Fields are therefore written last field first, and repeated elements last element first.
  */
 export class BackwardWriter {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  buf: Buffer;
   /** The first written byte; the content is buf[pos, buf.length). */
-  pos = this.buf.length;
+  pos: number;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.pos = this.buf.length;
+  }
 
   /** Bytes written so far: a mark to measure a nested message by. */
   get written(): number {
@@ -55,6 +60,25 @@ export class BackwardWriter {
     this.buf[at] = Number(rest);
   }
 
+  /** An unsigned 64-bit integer as a varint. */
+  varint64(value: bigint): void {
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      this.varint(Number(value));
+      return;
+    }
+    let size = 1;
+    for (let rest = value; rest >= 128n; rest >>= 7n) size++;
+    this.room(size);
+    let at = (this.pos -= size);
+    for (let rest = value; ; rest >>= 7n) {
+      if (rest < 128n) {
+        this.buf[at] = Number(rest);
+        return;
+      }
+      this.buf[at++] = Number(rest & 127n) | 128;
+    }
+  }
+
   tag(tag: number): void {
     if (tag < 128) {
       this.room(1);
@@ -66,6 +90,31 @@ export class BackwardWriter {
     this.room(8);
     this.pos -= 8;
     this.buf.writeDoubleLE(value, this.pos);
+  }
+
+  float(value: number): void {
+    this.room(4);
+    this.pos -= 4;
+    this.buf.writeFloatLE(value, this.pos);
+  }
+
+  fixed32(value: number): void {
+    this.room(4);
+    this.pos -= 4;
+    this.buf.writeUInt32LE(value, this.pos);
+  }
+
+  fixed64(value: bigint): void {
+    this.room(8);
+    this.pos -= 8;
+    this.buf.writeBigUInt64LE(value, this.pos);
+  }
+
+  /** Bytes as they are (a length-delimited value's content, or a kept encoding). */
+  raw(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.pos -= bytes.length;
+    this.buf.set(bytes, this.pos);
   }
 
   string(text: string): void {

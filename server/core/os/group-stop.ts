@@ -18,6 +18,9 @@ import { groupExists, isSameProcess, liveMembersOfGroups, readStat } from "./pro
  *    our group is gone and the number was reused: nothing is signalled (ownsGroup).
  *    If no process has that pid, our leader is gone: whatever is left in the group is ours
  *    (by 2), and an empty group makes kill(-pgid) fail with ESRCH, which is no error.
+ * 4. A leader that is a child of this daemon and has not been reaped yet (no 'exit' event: Node
+ *    emits it in the same callback that reaps it) still holds its pid, alive or a zombie, so the
+ *    group is ours without reading its start time (a stop-all of 500 read 500 stat files for it).
  * The window between the check and the kill (the last member exits, the number wraps around and
  * a new process makes itself leader of a group with it, all within microseconds) is accepted.
  * Processes that left the group (setsid, a double fork) are reached through the run's cgroup,
@@ -73,6 +76,7 @@ const POLL_STEPS_MS = [5, 10, 20, 40, 80, 100] as const;
 /** Whether signalling -pgid reaches our processes (see 3 above). */
 export function ownsGroup(group: ProcessGroupRef): boolean {
   if (group.pgid <= 0) return false;
+  if (group.leaderExited !== undefined && !group.leaderExited()) return true; // see 4 above
   const leader = readStat(group.pgid);
   return leader === undefined || leader.startTicks === group.leaderStartTicks;
 }
@@ -91,11 +95,13 @@ export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals, o
  * Live (non-zombie) members of the group, or [] when it is not ours any more. Zombies never
  * count: they run nothing and hold nothing, and killed grandchildren are reparented to init (or
  * a subreaper), which on some hosts (a container's PID 1) reaps them only every second or so.
- * The cheap kill(-pgid, 0) goes first; /proc is read only when the group still exists, in one
- * pass shared by every stop that asks in the same turn of the event loop.
+ * The cheap kill(-pgid, 0) goes first: a group that is gone has no members, whoever owns its
+ * number (and the ownership check would read /proc/PGID/stat of a reaped leader: a failed open
+ * and a thrown error per stopped run); /proc is read only when the group still exists and is
+ * ours, in one pass shared by every stop that asks in the same turn of the event loop.
  */
 export async function liveGroupMembers(group: ProcessGroupRef): Promise<number[]> {
-  if (!ownsGroup(group) || !groupExists(group.pgid)) return [];
+  if (group.pgid <= 0 || !groupExists(group.pgid) || !ownsGroup(group)) return [];
   return scanGroups(group.pgid);
 }
 

@@ -217,7 +217,9 @@ export class BulkOperations {
     const byLevel = new Map<number, Program[]>();
     for (const program of programs) {
       const level = levels.get(program.name) ?? 0;
-      byLevel.set(level, [...(byLevel.get(level) ?? []), program]);
+      const group = byLevel.get(level);
+      if (group) group.push(program);
+      else byLevel.set(level, [program]);
     }
     const results: ProgramResult[] = [];
     for (const level of [...byLevel.keys()].sort((a, b) => b - a)) {

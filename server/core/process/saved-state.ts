@@ -27,14 +27,19 @@ export function savedStateOf(programs: Iterable<Program>, options: SnapshotOptio
 export class SavedStateText {
   private readonly records = new WeakMap<Program, { inputs: unknown[]; text: string }>();
 
+  /** recordInputs is written here and compared with the record's, so a save of unchanged programs allocates no inputs. */
+  private scratch: unknown[] = [];
+
   of(programs: Iterable<Program>, options: SnapshotOptions): string {
     const parts: string[] = [];
     for (const program of programs) {
-      const inputs = recordInputs(program, options);
+      const inputs = recordInputs(program, options, this.scratch);
       let record = this.records.get(program);
       if (!record || !sameInputs(record.inputs, inputs)) {
         record = { inputs, text: `${JSON.stringify(program.name)}:${JSON.stringify(savedProgramOf(program, options))}` };
         this.records.set(program, record);
+        // The record keeps this array: the next program's inputs go to a new one.
+        this.scratch = [];
       }
       parts.push(record.text);
     }
@@ -44,32 +49,33 @@ export class SavedStateText {
 }
 
 /** Everything savedProgramOf reads (keep the two together): the same inputs make the same record. */
-function recordInputs(program: Program, options: SnapshotOptions): unknown[] {
+function recordInputs(program: Program, options: SnapshotOptions, into: unknown[]): unknown[] {
   const run = program.run;
-  return [
-    program.name,
-    options.frozenDesired ? options.frozenDesired.get(program.name) : program.desired,
-    options.upAtShutdown?.has(program.name) ?? false,
-    program.restarts,
-    program.retryPending,
-    program.startPending,
-    program.adhocInput,
-    program.state,
-    program.stateReason,
-    program.stateSince.getTime(),
-    run,
-    run?.runId,
-    run?.pid,
-    run?.pidStartTicks,
-    run?.startedAt.getTime(),
-    run?.logStart?.stdout,
-    run?.logStart?.stderr,
-    run?.exitedAt?.getTime(),
-    run?.exitCode,
-    run?.exitSignal,
-    run?.spawnError,
-    run?.exitStatusUnknown,
-  ];
+  // Written in place (a save of 500 programs made 500 of these arrays, per save).
+  into[0] = program.name;
+  into[1] = options.frozenDesired ? options.frozenDesired.get(program.name) : program.desired;
+  into[2] = options.upAtShutdown?.has(program.name) ?? false;
+  into[3] = program.restarts;
+  into[4] = program.retryPending;
+  into[5] = program.startPending;
+  into[6] = program.adhocInput;
+  into[7] = program.state;
+  into[8] = program.stateReason;
+  into[9] = program.stateSince.getTime();
+  into[10] = run;
+  into[11] = run?.runId;
+  into[12] = run?.pid;
+  into[13] = run?.pidStartTicks;
+  into[14] = run?.startedAt.getTime();
+  into[15] = run?.logStart?.stdout;
+  into[16] = run?.logStart?.stderr;
+  into[17] = run?.exitedAt?.getTime();
+  into[18] = run?.exitCode;
+  into[19] = run?.exitSignal;
+  into[20] = run?.spawnError;
+  into[21] = run?.exitStatusUnknown;
+  into.length = 22;
+  return into;
 }
 
 function sameInputs(a: unknown[], b: unknown[]): boolean {
