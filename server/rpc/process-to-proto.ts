@@ -177,8 +177,44 @@ export function runToProto(run: RunSnapshot): RunInfo {
   });
 }
 
-/** PROCESS_VIEW_BASIC: the spec carries only name and host (process_manager.proto says why). */
+/** PROCESS_VIEW_STATUS's spec: only a program placed on a host has one, carrying only that host. */
+const hostSpecs = new WeakMap<ProgramConfig, ProgramSpec>();
+
+function hostSpecOf(config: ProgramConfig): ProgramSpec | undefined {
+  if (config.host === undefined || config.host === "") return undefined;
+  let spec = hostSpecs.get(config);
+  if (spec === undefined) {
+    spec = encodeSpecOnce(create(ProgramSpecSchema, { host: config.host }));
+    hostSpecs.set(config, spec);
+  }
+  return spec;
+}
+
+/**
+ * PROCESS_VIEW_STATUS: what a status table prints, nothing more (process_manager.proto lists the
+ * fields); a cold CLI pays for every message it decodes.
+ */
+function statusProcessToProto(snapshot: ProcessSnapshot): ProcessInfo {
+  return create(ProcessInfoSchema, {
+    name: snapshot.name,
+    state: stateToProto(snapshot.state),
+    stateReason: snapshot.stateReason,
+    run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
+    restarts: snapshot.restarts,
+    startAttempts: snapshot.startAttempts,
+    spec: hostSpecOf(snapshot.config),
+    ready: snapshot.ready,
+    adhoc: snapshot.adhoc,
+    host: snapshot.host,
+    remote: snapshot.remote,
+    nextRetryAt: timestamp(snapshot.nextRetryAt),
+    uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
+  });
+}
+
+/** PROCESS_VIEW_BASIC: the spec carries only name and host; PROCESS_VIEW_STATUS: only the table's fields (process_manager.proto says why). */
 export function processToProto(snapshot: ProcessSnapshot, view: ProcessView = ProcessView.UNSPECIFIED): ProcessInfo {
+  if (view === ProcessView.STATUS) return statusProcessToProto(snapshot);
   const spec = view === ProcessView.BASIC ? basicSpecOf(snapshot.config) : programSpecToProto(snapshot.config);
   return create(ProcessInfoSchema, {
     name: snapshot.name,

@@ -49,3 +49,33 @@ test("the basic view leaves out the spec but for name and host; the default view
     await daemon.stop();
   }
 });
+
+test("the status view carries what a status table prints: no labels, state_since or spec but a program's host", async () => {
+  const programs = {
+    a: { command: ["sleep", "300"], autostart: false, startsecs: 0, env: { COLOUR: "green" }, labels: { tier: "web" } },
+    b: { command: ["sleep", "300"], autostart: false, startsecs: 0, host: "elsewhere" },
+  };
+  const daemon = await startTestDaemon({ programs });
+  try {
+    const pm = daemon.client.processManager;
+    await pm.startProcess({ name: "a" });
+    const full = await pm.listProcesses({});
+    const status = await pm.listProcesses({ view: ProcessView.STATUS });
+    const [a, b] = status.processes;
+    assert.equal(a?.spec, undefined, "no spec for a program of this host");
+    assert.deepEqual(a?.labels, {});
+    assert.equal(a?.stateSince, undefined);
+    assert.equal(b?.spec?.host, "elsewhere");
+    assert.deepEqual(b?.spec?.command, []);
+    for (const [i, p] of status.processes.entries()) {
+      const whole = full.processes[i]!;
+      // What the table prints is as in the whole view.
+      for (const field of ["name", "state", "stateReason", "run", "restarts", "ready", "host", "remote"] as const)
+        assert.deepEqual(p[field], whole[field], field);
+    }
+    assert.ok(a!.run!.pid > 0, "the run is there");
+    assert.ok(toBinary(ListProcessesResponseSchema, status).length < toBinary(ListProcessesResponseSchema, full).length / 2);
+  } finally {
+    await daemon.stop();
+  }
+});

@@ -27,8 +27,8 @@ export async function status(ctx: CliContext, args: string[]): Promise<number> {
       if (process) processes.push(process);
     }
   } else {
-    // The table needs no spec beyond the host: the slim view, unless --json prints everything.
-    const view = values.json ? ProcessView.UNSPECIFIED : ProcessView.BASIC;
+    // The table's fields only (a cold process pays for every message it decodes), unless --json prints everything.
+    const view = values.json ? ProcessView.UNSPECIFIED : ProcessView.STATUS;
     ({ processes } = await ctx.client.listProcesses({ selector: { matchLabels, names }, view }, quick(ctx)));
   }
   if (values.json) {

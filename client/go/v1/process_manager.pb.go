@@ -401,6 +401,12 @@ const (
 	// status table needs: for 500 programs the reply is about a third of the bytes, and decoding
 	// it was most of `corral status`'s time after start-up.
 	ProcessView_PROCESS_VIEW_BASIC ProcessView = 1
+	// What a status table prints, for a CLI that starts cold at every call: name, state,
+	// state_reason, run, restarts, start_attempts, ready, adhoc, next_retry_at, uptime, host and
+	// remote; spec is set only for a program placed on a host, and carries only that host; labels,
+	// state_since and the probes' status are left out. For 500 programs the reply is under half of
+	// BASIC's bytes, and a fresh process decodes it in about a third of the time.
+	ProcessView_PROCESS_VIEW_STATUS ProcessView = 2
 )
 
 // Enum value maps for ProcessView.
@@ -408,10 +414,12 @@ var (
 	ProcessView_name = map[int32]string{
 		0: "PROCESS_VIEW_UNSPECIFIED",
 		1: "PROCESS_VIEW_BASIC",
+		2: "PROCESS_VIEW_STATUS",
 	}
 	ProcessView_value = map[string]int32{
 		"PROCESS_VIEW_UNSPECIFIED": 0,
 		"PROCESS_VIEW_BASIC":       1,
+		"PROCESS_VIEW_STATUS":      2,
 	}
 )
 
@@ -6109,10 +6117,11 @@ const file_corral_v1_process_manager_proto_rawDesc = "" +
 	"\x1cDEPENDENCY_CONDITION_STARTED\x10\x01\x12\x1e\n" +
 	"\x1aDEPENDENCY_CONDITION_READY\x10\x02\x12\"\n" +
 	"\x1eDEPENDENCY_CONDITION_COMPLETED\x10\x03\x12/\n" +
-	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*C\n" +
+	"+DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY\x10\x04*\\\n" +
 	"\vProcessView\x12\x1c\n" +
 	"\x18PROCESS_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
-	"\x12PROCESS_VIEW_BASIC\x10\x01*\xad\x01\n" +
+	"\x12PROCESS_VIEW_BASIC\x10\x01\x12\x17\n" +
+	"\x13PROCESS_VIEW_STATUS\x10\x02*\xad\x01\n" +
 	"\vShutdownHow\x12\x1c\n" +
 	"\x18SHUTDOWN_HOW_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11SHUTDOWN_HOW_SOFT\x10\x01\x12\x15\n" +

@@ -64,6 +64,7 @@ class ProcessView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROCESS_VIEW_UNSPECIFIED: _ClassVar[ProcessView]
     PROCESS_VIEW_BASIC: _ClassVar[ProcessView]
+    PROCESS_VIEW_STATUS: _ClassVar[ProcessView]
 
 class ShutdownHow(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -111,6 +112,7 @@ DEPENDENCY_CONDITION_COMPLETED: DependencyCondition
 DEPENDENCY_CONDITION_COMPLETED_SUCCESSFULLY: DependencyCondition
 PROCESS_VIEW_UNSPECIFIED: ProcessView
 PROCESS_VIEW_BASIC: ProcessView
+PROCESS_VIEW_STATUS: ProcessView
 SHUTDOWN_HOW_UNSPECIFIED: ShutdownHow
 SHUTDOWN_HOW_SOFT: ShutdownHow
 SHUTDOWN_HOW_HARD: ShutdownHow
