@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { StartWait } from "../../client/ts/index.js";
 import { LINE_BYTES } from "../fixtures/log-writer.js";
-import { journalEvents, serverMessages } from "../helpers/daemon.js";
+import { journalEvents, serverMessages, type TestDaemon } from "../helpers/daemon.js";
 import { expectedLines, readAll, runToExit, writerProgram } from "../helpers/logs.js";
-import { inSharedHome } from "../helpers/shared-home.js";
+import { inSharedHome, type SharedHome } from "../helpers/shared-home.js";
 
 for (const phase of ["copied", "marked", "cut", "committed"]) {
   test(`kill -9 of the daemon in a rotation (${phase}): the next daemon finishes or undoes it; nothing lost, offsets true`, async () => {
@@ -55,21 +55,31 @@ function livePerlChildren(pid: number): number[] {
   });
 }
 
+/**
+ * A 20,000-line firehose rotated at 64 KiB under a fallocate-helper-exit failpoint, read back:
+ * every byte counted, every line once and in order, the helper gone. Returns the daemon.
+ */
+async function firehoseWhileTheHelperDies(shared: SharedHome, failpoint: string, why: string): Promise<TestDaemon> {
+  const programs = { firehose: writerProgram(["lines", "20000"], { max_bytes: "64KiB", backups: 100 }) };
+  const daemon = await shared.start({ programs, env: { CORRAL_FAILPOINTS: `fallocate-helper-exit=${failpoint}` }, readyTimeoutMs: 60_000 });
+  const pm = daemon.client.processManager;
+  const started = await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
+  if (started.process) shared.owned.add([started.process]);
+  await runToExit(daemon, "firehose");
+  const read = await readAll(pm, "firehose");
+  assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
+  assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
+  assert.deepEqual(livePerlChildren(daemon.pid), [], why);
+  return daemon;
+}
+
 // "before:2": the helper exits at its second collapse (the first is the probe of the log
 // directory's filesystem), before the call; "after:2" after it; "before:1" under the probe.
 for (const failpoint of ["before:2", "after:2", "before:1"]) {
   test(`the fallocate helper dies under a collapse (${failpoint}): the marker tells whether it cut, nothing lost, offsets true`, async () => {
-    await inSharedHome(async ({ home, owned, start }) => {
-      const programs = { firehose: writerProgram(["lines", "20000"], { max_bytes: "64KiB", backups: 100 }) };
-      const daemon = await start({ programs, env: { CORRAL_FAILPOINTS: `fallocate-helper-exit=${failpoint}` }, readyTimeoutMs: 60_000 });
-      const pm = daemon.client.processManager;
-      const started = await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
-      if (started.process) owned.add([started.process]);
-      await runToExit(daemon, "firehose");
-      const read = await readAll(pm, "firehose");
-      assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
-      assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
-      assert.deepEqual(livePerlChildren(daemon.pid), [], "the helper died (the cuts after it used fallocate(1))");
+    await inSharedHome(async (shared) => {
+      const { home } = shared;
+      const daemon = await firehoseWhileTheHelperDies(shared, failpoint, "the helper died (the cuts after it used fallocate(1))");
       // Collapse stayed the mode (a punched file keeps its head offset): a helper that died under
       // the probe says nothing about the filesystem.
       const meta = JSON.parse(readFileSync(join(home, "logs", ".firehose.stdout.meta.json"), "utf8")) as { head: number; base: number };
@@ -84,17 +94,9 @@ for (const failpoint of ["before:2", "after:2", "before:1"]) {
 }
 
 test("the fallocate helper dies under a copy (copy:1): the daemon copies that head itself; the rotation goes on, nothing lost", async () => {
-  await inSharedHome(async ({ home, owned, start }) => {
-    const programs = { firehose: writerProgram(["lines", "20000"], { max_bytes: "64KiB", backups: 100 }) };
-    const daemon = await start({ programs, env: { CORRAL_FAILPOINTS: "fallocate-helper-exit=copy:1" }, readyTimeoutMs: 60_000 });
-    const pm = daemon.client.processManager;
-    const started = await pm.startProcess({ name: "firehose", wait: StartWait.RUNNING });
-    if (started.process) owned.add([started.process]);
-    await runToExit(daemon, "firehose");
-    const read = await readAll(pm, "firehose");
-    assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
-    assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
-    assert.deepEqual(livePerlChildren(daemon.pid), [], "the helper died at its first copy");
+  await inSharedHome(async (shared) => {
+    const { home } = shared;
+    const daemon = await firehoseWhileTheHelperDies(shared, "copy:1", "the helper died at its first copy");
     // The copy the helper left behind is replaced, not a reason to fail the rotation.
     const failed = serverMessages(await journalEvents(daemon)).filter((m) => m.includes("rotating") && m.includes("failed"));
     assert.deepEqual(failed, [], "no rotation failed");
