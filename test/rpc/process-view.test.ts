@@ -6,11 +6,13 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ListProcessesResponseSchema, ProcessState, ProcessView, StartWait, StopWait } from "../../client/ts/index.js";
 import { startTestDaemon } from "../helpers/daemon.js";
 
+/** One program of this host with an env and labels, one placed elsewhere. */
+const programs = {
+  a: { command: ["sleep", "300"], autostart: false, startsecs: 0, env: { COLOUR: "green" }, labels: { tier: "web" } },
+  b: { command: ["sleep", "300"], autostart: false, startsecs: 0, host: "elsewhere" },
+};
+
 test("the basic view leaves out the spec but for name and host; the default view carries it whole", async () => {
-  const programs = {
-    a: { command: ["sleep", "300"], autostart: false, startsecs: 0, env: { COLOUR: "green" }, labels: { tier: "web" } },
-    b: { command: ["sleep", "300"], autostart: false, startsecs: 0, host: "elsewhere" },
-  };
   const daemon = await startTestDaemon({ programs });
   try {
     const pm = daemon.client.processManager;
@@ -51,10 +53,6 @@ test("the basic view leaves out the spec but for name and host; the default view
 });
 
 test("the status view carries what a status table prints: no labels, state_since or spec but a program's host", async () => {
-  const programs = {
-    a: { command: ["sleep", "300"], autostart: false, startsecs: 0, env: { COLOUR: "green" }, labels: { tier: "web" } },
-    b: { command: ["sleep", "300"], autostart: false, startsecs: 0, host: "elsewhere" },
-  };
   const daemon = await startTestDaemon({ programs });
   try {
     const pm = daemon.client.processManager;
