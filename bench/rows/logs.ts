@@ -34,6 +34,8 @@ function logsDaemon(ctx: BenchContext): Promise<TestDaemon> {
   return ctx.daemon("logs", {
     liner: { command: [process.execPath, lineWriter, String(LINES), String(LINE_INTERVAL_MS)], ...once },
     w200: { command: [process.execPath, recordWriter, "records", String(200 * MB)], ...once },
+    // The same with rotation off: what capturing costs apart from rotating (detail column).
+    w200flat: { command: [process.execPath, recordWriter, "records", String(200 * MB)], ...once, log: { max_bytes: 0, backups: 0 } },
   });
 }
 
@@ -177,17 +179,21 @@ export const captureRow: BenchRow = {
     // The daemon's CPU per capture (with its helper's): what it takes from the cores the writer
     // runs on, and a figure that load on a shared machine moves less than the wall clock.
     const cpu: number[] = [];
+    const flat: number[] = [];
     for (let r = 0; r < reps; r++) {
       bare.push(await bareCapture(200 * MB));
       const cpu0 = daemonCpuMs(daemon.pid, false); // the writer, reaped, is not the daemon's CPU
       corral.push(await corralCapture(daemon, "w200", 200 * MB));
       cpu.push(daemonCpuMs(daemon.pid, false) - cpu0);
+      flat.push(await corralCapture(daemon, "w200flat", 200 * MB));
     }
     return {
       corral: median(corral),
       baseline: median(bare),
       unit: "ms",
-      detail: `median of ${reps}, rotated at 10 MiB; bytes counted = written; daemon CPU per capture ${median(cpu).toFixed(0)} ms`,
+      detail:
+        `median of ${reps}, rotated at 10 MiB; bytes counted = written; daemon CPU per capture ${median(cpu).toFixed(0)} ms; ` +
+        `rotation off ${median(flat).toFixed(0)} ms (${(median(flat) / median(bare)).toFixed(2)}×)`,
     };
   },
 };
