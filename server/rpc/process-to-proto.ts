@@ -190,48 +190,37 @@ function hostSpecOf(config: ProgramConfig): ProgramSpec | undefined {
   return spec;
 }
 
-/**
- * PROCESS_VIEW_STATUS: what a status table prints, nothing more (process_manager.proto lists the
- * fields); a cold CLI pays for every message it decodes.
- */
-function statusProcessToProto(snapshot: ProcessSnapshot): ProcessInfo {
-  return create(ProcessInfoSchema, {
+/** The fields every view carries: what a status table prints, but for the spec. */
+function tableFieldsOf(snapshot: ProcessSnapshot) {
+  return {
     name: snapshot.name,
     state: stateToProto(snapshot.state),
     stateReason: snapshot.stateReason,
     run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
     restarts: snapshot.restarts,
     startAttempts: snapshot.startAttempts,
-    spec: hostSpecOf(snapshot.config),
     ready: snapshot.ready,
     adhoc: snapshot.adhoc,
     host: snapshot.host,
     remote: snapshot.remote,
     nextRetryAt: timestamp(snapshot.nextRetryAt),
     uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
-  });
+  };
 }
 
-/** PROCESS_VIEW_BASIC: the spec carries only name and host; PROCESS_VIEW_STATUS: only the table's fields (process_manager.proto says why). */
+/**
+ * PROCESS_VIEW_BASIC: the spec carries only name and host; PROCESS_VIEW_STATUS: what a status
+ * table prints, nothing more (process_manager.proto lists the fields; a cold CLI pays for every
+ * message it decodes).
+ */
 export function processToProto(snapshot: ProcessSnapshot, view: ProcessView = ProcessView.UNSPECIFIED): ProcessInfo {
-  if (view === ProcessView.STATUS) return statusProcessToProto(snapshot);
+  if (view === ProcessView.STATUS) return create(ProcessInfoSchema, { ...tableFieldsOf(snapshot), spec: hostSpecOf(snapshot.config) });
   const spec = view === ProcessView.BASIC ? basicSpecOf(snapshot.config) : programSpecToProto(snapshot.config);
   return create(ProcessInfoSchema, {
-    name: snapshot.name,
-    state: stateToProto(snapshot.state),
-    stateReason: snapshot.stateReason,
+    ...tableFieldsOf(snapshot),
     stateSince: timestamp(snapshot.stateSince),
-    run: snapshot.run === undefined ? undefined : runToProto(snapshot.run),
-    restarts: snapshot.restarts,
-    startAttempts: snapshot.startAttempts,
     spec,
     labels: snapshot.config.labels,
-    ready: snapshot.ready,
-    adhoc: snapshot.adhoc,
-    host: snapshot.host,
-    remote: snapshot.remote,
-    nextRetryAt: timestamp(snapshot.nextRetryAt),
-    uptime: snapshot.uptimeMs === undefined ? undefined : msToDuration(snapshot.uptimeMs),
     readinessProbe: probeStatusToProto(snapshot.readinessProbe),
     livenessProbe: probeStatusToProto(snapshot.livenessProbe),
   });
