@@ -199,11 +199,11 @@ class FallocateHelper {
 let helper: Promise<FallocateHelper | undefined> | undefined;
 
 function startHelper(): Promise<FallocateHelper | undefined> {
-  const nr = FALLOCATE_SYSCALL[process.arch];
-  if (nr === undefined || process.platform !== "linux" || process.env.CORRAL_FALLOCATE_HELPER === "off") return Promise.resolve(undefined);
+  const numbers = helperSyscalls();
+  if (!numbers || process.env.CORRAL_FALLOCATE_HELPER === "off") return Promise.resolve(undefined);
   let child: ChildProcessWithoutNullStreams;
   try {
-    const syscalls = [nr, SYNC_FILE_RANGE_SYSCALL[process.arch] ?? 0, COPY_FILE_RANGE_SYSCALL[process.arch] ?? 0];
+    const syscalls = [numbers.fallocate, numbers.sync, numbers.copy];
     const args = [...syscalls.map(String), failpointValue("fallocate-helper-exit") ?? ""];
     child = spawn("perl", ["-e", SCRIPT, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   } catch {

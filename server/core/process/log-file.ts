@@ -316,13 +316,14 @@ export class LogFile {
   }
 
   /**
-   * Bytes on disk: the current file's kept bytes (stat'ed each time, synchronously as in
-   * rotateIfDue: the total cap counts each file that grew and each run's files at its end, and a
-   * stop-all of 500 made 1000 thread-pool round trips for these stats) and the kept backups, oldest first.
+   * Bytes on disk: the current file's kept bytes (stat'ed each time, synchronously as a read's
+   * segmentsNow does: the total cap counts each file that grew and each run's files at its end,
+   * and a stop-all of 500 made 1000 thread-pool round trips for these stats) and the kept
+   * backups, oldest first.
    */
   async diskUsage(): Promise<{ current: number; backups: BackupUsage[] }> {
     await this.load();
-    const current = Math.max(0, (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) - this.meta.head);
+    const current = Math.max(0, sizeOfSync(this.path) - this.meta.head);
     const backups = await this.listedBackups();
     return { current, backups: backups.map(({ start, size, mtimeMs }) => ({ start, size, mtimeMs })) };
   }
