@@ -1,6 +1,7 @@
 // One daemon in this process: the home locked, the config's programs under a ProcessManager, the
 // tasks and the process monitor, the gRPC endpoints and /metrics, autostart; and the close that
 // stops them in order (programs stopped or left for the next daemon, the lock released last).
+import { startSpawner } from "./core/os/spawner.js";
 import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { socketPath as socketPathOf } from "./home.js";
@@ -75,6 +76,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 }
 
 async function startLocked(home: string, options: StartDaemonOptions, releaseLock: () => void): Promise<Daemon> {
+  // perl starts while the rest does, so that autostart's runs are already forked by it.
+  startSpawner();
   await mkdir(resolve(home, "logs"), { recursive: true, mode: 0o700 });
   const socketPath = socketPathOf(home);
   const ownHost = await resolveOwnHost(options.config, options.hostName, options.tcpListen ?? options.config.server.listen);

@@ -250,6 +250,11 @@ function readWords(path: string): string[] {
 export class RunCgroup {
   constructor(readonly path: string) {}
 
+  /** The file a process writes its pid into to join (cgroup v2 cgroup.procs). */
+  get procsPath(): string {
+    return join(this.path, "cgroup.procs");
+  }
+
   static pathFor(support: CgroupSupport, runId: number): string {
     return join(support.root, `run-${runId}`);
   }
@@ -313,6 +318,7 @@ export class RunCgroup {
    * the move. The pid stays the same (exec).
    */
   wrap(command: string, args: string[]): { command: string; args: string[] } {
+    // (os/spawner.ts's children join by writing procsPath themselves: no shell.)
     return { command: "/bin/sh", args: ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.path, command, ...args] };
   }
 

@@ -190,7 +190,10 @@ export class BulkOperations {
         started.push({ program, promise });
       }
     } finally {
-      releaseSaves?.();
+      // The spawner (os/spawner.ts) says the pids after the loop: the saves wait for those too.
+      const forking = started.flatMap(({ program }) => program.run?.spawning ?? []);
+      if (forking.length === 0) releaseSaves?.();
+      else void Promise.all(forking).finally(() => releaseSaves?.());
     }
     return Promise.all(
       started.map(async ({ program, promise }) => {

@@ -6,15 +6,20 @@ import { crashPoint } from "../failpoints.js";
 import type { EventDetail } from "./journal.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { RunCgroup } from "../os/cgroup.js";
+import { findByEnvironment } from "../os/environ.js";
 import { readStat } from "../os/proc.js";
 import { checkSpawnable } from "../os/spawnable.js";
 import { findSetpriv, resolveCredentials, runAsArgv, type Credentials } from "../os/users.js";
+import { AdoptedExitWatcher } from "./adopted-exit-watcher.js";
 import type { ProgramCore } from "./program-core.js";
 import type { Run } from "./run.js";
 import { killRunGroup } from "./run-stop.js";
 import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
 
 type LogOffsets = { stdout: number; stderr: number };
+
+/** The runs whose spawner died (os/spawner.ts): init's children now, their ends watched as adopted runs' are. */
+const orphans = new AdoptedExitWatcher();
 
 export class RunStarter {
   constructor(
@@ -58,7 +63,7 @@ export class RunStarter {
       markExited();
       return;
     }
-    const spawned = spawnChild(core, runId, startOffsets, core.deps, prepared.argv, prepared.credentials);
+    const spawned = spawnChild(core, runId, startOffsets, core.deps, prepared.argv, prepared.credentials, prepared.cgroup);
     if ("problem" in spawned) {
       this.spawnFailed(run, spawned.problem);
       markExited();
@@ -66,21 +71,8 @@ export class RunStarter {
     }
     const child = spawned.child;
     run.child = child;
-    if (child.pid === undefined) {
-      // Node reports EMFILE, ENFILE, EAGAIN... of spawn itself on the next tick (see Program.startChecked).
-      child.once("error", (error: NodeJS.ErrnoException) => {
-        this.spawnFailed(run, spawnProblem(core.name, error, "spawning", core.config.command[0]));
-        markExited();
-      });
-      return;
-    }
-    crashPoint("crash-after-fork");
-    run.pid = child.pid;
-    run.pidStartTicks = readStat(child.pid)?.startTicks ?? 0;
-    core.deps.spawnLog?.spawned(core.name, runId, run.pid, run.pidStartTicks);
-    child.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
     child.on("error", () => undefined);
-    child.once("exit", (code, signal) => {
+    child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
       run.exitedAt = new Date();
       if (code !== null) run.exitCode = code;
       if (signal !== null) run.exitSignal = signal;
@@ -89,10 +81,72 @@ export class RunStarter {
       this.exits.onExit(run);
       markExited();
     });
+    // The spawner's child (os/spawner.ts) whose spawner died: init's now, its exit status lost.
+    child.once("orphaned", () => {
+      run.child = undefined;
+      this.adoptOrphan(run, markExited);
+    });
+    if (child.pid === undefined) {
+      // The spawner tells the pid after the exec; Node reports EMFILE, ENFILE, EAGAIN... of spawn
+      // itself on the next tick (see Program.startChecked). A stop meanwhile waits (run.spawning).
+      let settle!: () => void;
+      run.spawning = new Promise<void>((resolve) => (settle = resolve));
+      child.once("spawn", () => {
+        run.spawning = undefined;
+        this.forked(run, child.pid ?? 0, startOffsets);
+        settle();
+      });
+      child.once("error", (error: NodeJS.ErrnoException) => {
+        if (run.spawning === undefined) return;
+        run.spawning = undefined;
+        run.child = undefined;
+        const found = error.code === "ESPAWNER" ? this.findByMarker(run) : undefined;
+        if (found) {
+          this.forked(run, found, startOffsets);
+          this.adoptOrphan(run, markExited);
+        } else {
+          this.spawnFailed(run, spawnProblem(core.name, error, "spawning", core.config.command[0]));
+          markExited();
+        }
+        settle();
+      });
+      return;
+    }
+    this.forked(run, child.pid, startOffsets);
+  }
+
+  /** The fork succeeded: the pid known, logged and announced; readiness and the start timer armed. */
+  private forked(run: Run, pid: number, startOffsets: LogOffsets): void {
+    const core = this.core;
+    crashPoint("crash-after-fork");
+    run.pid = pid;
+    run.pidStartTicks = readStat(pid)?.startTicks ?? 0;
+    core.deps.spawnLog?.spawned(core.name, run.runId, run.pid, run.pidStartTicks);
+    run.child?.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
     this.watchLogs();
     core.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks, ...(run.restart ? { restart: true } : {}) });
     this.startReadiness(run, startOffsets);
     this.armStartTimer(run);
+  }
+
+  /** A run whose spawner died (os/spawner.ts): watched like a run adopted from a previous daemon. */
+  private adoptOrphan(run: Run, markExited: () => void): void {
+    run.adopted = true;
+    orphans.watch(run, () => {
+      if (run.exitedAt) return;
+      run.exitedAt = new Date();
+      run.exitStatusUnknown = "its spawner died, so the run was no child of the daemon's any more";
+      this.exits.onExit(run);
+      markExited();
+    });
+  }
+
+  /** The run a spawner that died under the request may have forked, by its marker (as spawn-recovery.ts). */
+  private findByMarker(run: Run): number | undefined {
+    const home = this.core.deps.markerEnv;
+    if (!home || Object.keys(home).length === 0) return undefined;
+    const stats = findByEnvironment({ ...home, CORRAL_PROGRAM: this.core.name, CORRAL_RUN_ID: String(run.runId) }).map(readStat);
+    return stats.find((stat) => stat !== undefined && stat.pgrp === stat.pid)?.pid;
   }
 
   /** What ends STARTING: the readiness probe's first pass (or its start_timeout), else startsecs alive. */
@@ -180,7 +234,7 @@ export class RunStarter {
    * program's limits (os/cgroup.ts), where the host offers them. A host that refuses a cgroup:
    * said, and run without, unless the program has limits: a run never starts without them.
    */
-  private preparedArgv(run: Run): { argv: { command: string; args: string[] }; credentials?: Credentials } | { problem: RunSpawnProblem } {
+  private preparedArgv(run: Run): { argv: { command: string; args: string[] }; credentials?: Credentials; cgroup?: RunCgroup } | { problem: RunSpawnProblem } {
     const core = this.core;
     const { runAs, limits } = core.config;
     let argv = { command: core.config.command[0], args: core.config.command.slice(1) };
@@ -205,7 +259,7 @@ export class RunStarter {
     }
     try {
       run.cgroup = RunCgroup.create(support, run.runId, limits);
-      return { argv: run.cgroup.wrap(argv.command, argv.args), ...(credentials ? { credentials } : {}) };
+      return { argv, cgroup: run.cgroup, ...(credentials ? { credentials } : {}) };
     } catch (error) {
       const why = errnoOf(error) ?? String(error);
       if (limited) {

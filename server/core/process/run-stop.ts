@@ -38,6 +38,8 @@ function groupOf(core: ProgramCore, run: Run): ProcessGroupRef {
 
 /** The two-stage stop of the run's processes (os/group-stop.ts): survivors (also journaled), and whether SIGKILL was needed. */
 export async function killRunGroup(core: ProgramCore, run: Run): Promise<{ survivors: number[]; killed: boolean }> {
+  // A run still being forked by the spawner: stopped once its pid is known (or its spawn failed).
+  if (run.spawning) await run.spawning;
   if (run.pid <= 0) return { survivors: [], killed: false };
   const result = await stopProcessGroup(groupOf(core, run), { signal: core.config.stopSignal, timeoutMs: core.config.stopTimeoutMs });
   if (result.survivors.length > 0) {

@@ -1,6 +1,7 @@
 // One run of a program: what the daemon knows of the process it spawned (or adopted), how a run
 // a previous daemon left is brought back, and how its exit reads in a state's reason.
 import type { ChildProcess } from "node:child_process";
+import type { SpawnedChild } from "../os/spawner.js";
 import type { ResourceExhaustedError } from "../errors.js";
 import type { RunCgroup } from "../os/cgroup.js";
 import type { RunSnapshot } from "./types.js";
@@ -11,7 +12,9 @@ export interface Run {
   pidStartTicks: number;
   startedAt: Date;
   startedMono: number;
-  child?: ChildProcess;
+  child?: ChildProcess | SpawnedChild;
+  /** Set while the spawner (os/spawner.ts) has not yet said the pid: a stop waits for it. */
+  spawning?: Promise<void>;
   exitedAt?: Date;
   exitCode?: number;
   exitSignal?: string;

@@ -14,6 +14,7 @@ import type { ResourceExhaustedError } from "../errors.js";
 import { errnoOf, resourceError } from "../resource-errors.js";
 import { crashPoint } from "../failpoints.js";
 import type { SpawnProblem } from "../os/spawnable.js";
+import { readySpawner, type SpawnedChild } from "../os/spawner.js";
 import { accountEnv, type Credentials } from "../os/users.js";
 import type { LogFile } from "./log-file.js";
 import { customStreamFds } from "./stream-names.js";
@@ -61,12 +62,35 @@ export function spawnChild(
   runId: number,
   startOffsets: { stdout: number; stderr: number },
   deps: SpawnDeps,
-  /** What to exec (default: the config's command); e.g. the command wrapped into the run's cgroup (os/cgroup.ts) and setpriv (os/users.ts). */
+  /** What to exec (default: the config's command); e.g. the command as the run's user (setpriv, os/users.ts). */
   argv: { command: string; args: string[] } = { command: program.config.command[0], args: program.config.command.slice(1) },
   /** The run's user (user/uid/gid): its log files become its own, and $HOME, $USER, $LOGNAME its account's. */
   credentials?: Credentials,
-): { child: ChildProcess } | { problem: RunSpawnProblem } {
+  /** The run's cgroup: the child joins it before its exec. */
+  cgroup?: { procsPath: string; wrap(command: string, args: string[]): { command: string; args: string[] } },
+): { child: ChildProcess | SpawnedChild } | { problem: RunSpawnProblem } {
   const { name, config } = program;
+  // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
+  const added = (): Record<string, string> => ({
+    ...(credentials ? accountEnv(credentials) : {}),
+    ...config.env,
+    ...deps.markerEnv,
+    ...streamEnv,
+    CORRAL_PROGRAM: name,
+    CORRAL_RUN_ID: String(runId),
+  });
+  // Each custom stream's fd, named for the child: CORRAL_STREAM_PROGRESS=3.
+  const streamEnv = Object.fromEntries(customStreamFds(config).map(({ env, fd }) => [env, String(fd)]));
+  // The spawner (os/spawner.ts) forks what needs only stdout and stderr as files; a stdin pipe,
+  // custom streams and another user's files need Node's spawn.
+  const spawner = config.stdin || credentials || (program.customLogs?.length ?? 0) > 0 ? undefined : readySpawner();
+  if (spawner) {
+    deps.spawnLog?.intent(name, runId, startOffsets);
+    crashPoint("crash-before-fork");
+    const request = { ...argv, envAdded: added(), cwd: config.cwd, stdoutPath: program.stdout.path, stderrPath: program.stderr.path };
+    return { child: spawner.spawn(cgroup ? { ...request, cgroupProcs: cgroup.procsPath } : request) };
+  }
+  if (cgroup) argv = cgroup.wrap(argv.command, argv.args);
   // stdout, stderr, then each custom stream: the child's fds 1, 2, 3, 4, ...
   const files = [program.stdout, program.stderr, ...(program.customLogs ?? [])];
   // Before the fork: a daemon killed from here on leaves a trace the next one follows.
@@ -90,22 +114,11 @@ export function spawnChild(
       return { problem: spawnProblem(name, error, `giving the log files to uid ${credentials.uid}:`, program.stdout.path) };
     }
   }
-  // Each custom stream's fd, named for the child: CORRAL_STREAM_PROGRESS=3.
-  const streamEnv = Object.fromEntries(customStreamFds(config).map(({ env, fd }) => [env, String(fd)]));
   let child: ChildProcess;
   try {
     child = spawn(argv.command, argv.args, {
       cwd: config.cwd,
-      // The markers let a next daemon find a run whose pid it never learnt (spawn-recovery.ts).
-      env: {
-        ...(daemonEnv ??= { ...process.env }),
-        ...(credentials ? accountEnv(credentials) : {}),
-        ...config.env,
-        ...deps.markerEnv,
-        ...streamEnv,
-        CORRAL_PROGRAM: name,
-        CORRAL_RUN_ID: String(runId),
-      },
+      env: { ...(daemonEnv ??= { ...process.env }), ...added() },
       // Own session and process group, so stop reaches the whole tree.
       detached: true,
       stdio: [config.stdin ? "pipe" : "ignore", ...fds],

@@ -1,0 +1,147 @@
+// The spawner (server/core/os/spawner.ts): a small perl process forks the daemon's runs. Its runs
+// are the spawner's children, not the daemon's; exit codes and signals still come back exactly;
+// a spawner killed with SIGKILL loses no run: they are adopted on the spot, their ends seen, and
+// the next start forks with a new spawner.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { ProcessState, StartWait, StopWait } from "../../client/ts/index.js";
+import { readStat } from "../../server/core/os/proc.js";
+import { isAlive, SLOW_START_MS, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+
+const once = { autostart: false, startsecs: "0s", autorestart: "never" };
+
+async function runningPid(daemon: TestDaemon, name: string): Promise<number> {
+  const started = await daemon.client.processManager.startProcess({ name, wait: StartWait.RUNNING });
+  assert.equal(started.process?.state, ProcessState.RUNNING, `${name}: ${started.process?.stateReason}`);
+  return started.process?.run?.pid ?? 0;
+}
+
+/** The spawner the daemon uses: the parent of a run it forked (perl, the daemon's child). */
+function spawnerOf(daemon: TestDaemon, pid: number): number {
+  const parent = readStat(pid)?.ppid ?? 0;
+  assert.notEqual(parent, daemon.pid, `pid ${pid} was forked by the daemon itself, not by the spawner`);
+  assert.equal(readStat(parent)?.ppid, daemon.pid, `pid ${pid}'s parent ${parent} is not the daemon's child`);
+  assert.equal(readStat(parent)?.comm, "perl");
+  return parent;
+}
+
+async function waitExited(daemon: TestDaemon, name: string) {
+  let info = (await daemon.client.processManager.getProcess({ name })).process;
+  await waitUntil(
+    async () => {
+      info = (await daemon.client.processManager.getProcess({ name })).process;
+      return info?.state === ProcessState.EXITED || info?.state === ProcessState.STOPPED;
+    },
+    20_000,
+    `${name} ended`,
+  );
+  return info;
+}
+
+test("runs are forked by the spawner, straight into their command, with exit codes and signals reported exactly", { timeout: 120_000 }, async () => {
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: SLOW_START_MS,
+    programs: {
+      sleeper: { command: ["sleep", "300"], ...once },
+      three: { command: ["sh", "-c", "sleep 0.2; exit 3"], ...once },
+      term: { command: ["sleep", "300"], ...once },
+    },
+  });
+  const pids: number[] = [];
+  try {
+    const pm = daemon.client.processManager;
+    // The spawner starts with the daemon; the first runs may still be forked by Node's spawn.
+    let sleeper = 0;
+    await waitUntil(
+      async () => {
+        if (sleeper > 0) await pm.stopProcess({ name: "sleeper", wait: StopWait.STOPPED });
+        sleeper = await runningPid(daemon, "sleeper");
+        pids.push(sleeper);
+        return readStat(sleeper)?.ppid !== daemon.pid;
+      },
+      10_000,
+      "a run forked by the spawner",
+    );
+    spawnerOf(daemon, sleeper);
+    // No shell in between: the leader is the command, in its own session and process group.
+    assert.equal(readFileSync(`/proc/${sleeper}/cmdline`, "latin1"), "sleep\u0000300\u0000");
+    assert.equal(readStat(sleeper)?.session, sleeper);
+    assert.equal(readStat(sleeper)?.pgrp, sleeper);
+    assert.match(readFileSync(`/proc/${sleeper}/environ`, "latin1"), /\u0000CORRAL_PROGRAM=sleeper\u0000/);
+
+    pids.push(await runningPid(daemon, "three"));
+    const three = await waitExited(daemon, "three");
+    assert.equal(three?.run?.exitCode, 3, three?.stateReason);
+
+    const term = await runningPid(daemon, "term");
+    pids.push(term);
+    spawnerOf(daemon, term);
+    process.kill(term, "SIGKILL");
+    const killed = await waitExited(daemon, "term");
+    assert.equal(killed?.run?.exitSignal, "SIGKILL", killed?.stateReason);
+    assert.match(killed?.stateReason ?? "", /killed by SIGKILL/);
+
+    const stopped = await pm.stopProcess({ name: "sleeper", wait: StopWait.STOPPED });
+    assert.match(stopped.process?.stateReason ?? "", /^stopped by request; killed by SIGTERM$/);
+    assert.equal(isAlive(sleeper), false);
+  } finally {
+    for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
+    await daemon.stop();
+  }
+});
+
+test("a spawner killed with SIGKILL loses no run: its runs are adopted and stopped, and the next start gets a new spawner", { timeout: 120_000 }, async () => {
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: SLOW_START_MS,
+    programs: { first: { command: ["sleep", "300"], ...once }, short: { command: ["sleep", "300"], ...once }, second: { command: ["sleep", "300"], ...once } },
+  });
+  const pids: number[] = [];
+  try {
+    const pm = daemon.client.processManager;
+    let first = 0;
+    await waitUntil(
+      async () => {
+        if (first > 0) await pm.stopProcess({ name: "first", wait: StopWait.STOPPED });
+        first = await runningPid(daemon, "first");
+        pids.push(first);
+        return readStat(first)?.ppid !== daemon.pid;
+      },
+      10_000,
+      "a run forked by the spawner",
+    );
+    const short = await runningPid(daemon, "short");
+    pids.push(short);
+    const spawner = spawnerOf(daemon, first);
+    assert.equal(spawnerOf(daemon, short), spawner);
+
+    process.kill(spawner, "SIGKILL");
+    // The runs live on (init's children now) and stay RUNNING; one that ends is seen ending.
+    await waitUntil(() => readStat(first)?.ppid !== spawner, 10_000, "the runs reparented");
+    assert.equal((await pm.getProcess({ name: "first" })).process?.state, ProcessState.RUNNING);
+    process.kill(short, "SIGKILL");
+    const shortEnd = await waitExited(daemon, "short");
+    assert.match(shortEnd?.stateReason ?? "", /spawner died/);
+
+    const stopped = await pm.stopProcess({ name: "first", wait: StopWait.STOPPED });
+    assert.equal(stopped.process?.state, ProcessState.STOPPED, stopped.process?.stateReason);
+    assert.equal(isAlive(first), false);
+
+    // The next start starts a new spawner; until it is up, Node's spawn forks.
+    let second = 0;
+    await waitUntil(
+      async () => {
+        if (second > 0) await pm.stopProcess({ name: "second", wait: StopWait.STOPPED });
+        second = await runningPid(daemon, "second");
+        pids.push(second);
+        return readStat(second)?.ppid !== daemon.pid;
+      },
+      10_000,
+      "a run forked by a new spawner",
+    );
+    assert.notEqual(spawnerOf(daemon, second), spawner);
+  } finally {
+    for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
+    await daemon.stop();
+  }
+});
