@@ -36,6 +36,8 @@ function logsDaemon(ctx: BenchContext): Promise<TestDaemon> {
     w200: { command: [process.execPath, recordWriter, "records", String(200 * MB)], ...once },
     // The same with rotation off: what capturing costs apart from rotating (detail column).
     w200flat: { command: [process.execPath, recordWriter, "records", String(200 * MB)], ...once, log: { max_bytes: 0, backups: 0 } },
+    // A writer at memory speed (no work per byte): what is left is corral's own cost (detail column).
+    w200dd: { command: ddCommand, ...once },
   });
 }
 
@@ -127,12 +129,15 @@ export const followRow: BenchRow = {
   },
 };
 
-export async function bareCapture(bytes: number): Promise<number> {
+/** 200 MiB of zeros in 64 KiB writes, as fast as the kernel takes them. */
+const ddCommand = ["dd", "if=/dev/zero", "bs=64K", `count=${(200 * MB) / (64 * 1024)}`, "status=none"];
+
+export async function bareCapture(bytes: number, command = [process.execPath, recordWriter, "records", String(bytes)]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "corral-bench-logs-"));
   const fd = openSync(join(dir, "out.log"), "a");
   try {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [recordWriter, "records", String(bytes)], { stdio: ["ignore", fd, fd], detached: true });
+    const child = spawn(command[0], command.slice(1), { stdio: ["ignore", fd, fd], detached: true });
     await new Promise<void>((resolve, reject) => child.once("exit", () => resolve()).once("error", reject));
     const elapsed = performance.now() - t0;
     if (statSync(join(dir, "out.log")).size !== bytes) throw new Error("bare run: wrong size");
@@ -180,7 +185,11 @@ export const captureRow: BenchRow = {
     // runs on, and a figure that load on a shared machine moves less than the wall clock.
     const cpu: number[] = [];
     const flat: number[] = [];
+    const dd: number[] = [];
+    const bareDd: number[] = [];
     for (let r = 0; r < reps; r++) {
+      bareDd.push(await bareCapture(200 * MB, ddCommand));
+      dd.push(await corralCapture(daemon, "w200dd", 200 * MB));
       bare.push(await bareCapture(200 * MB));
       const cpu0 = daemonCpuMs(daemon.pid, false); // the writer, reaped, is not the daemon's CPU
       corral.push(await corralCapture(daemon, "w200", 200 * MB));
@@ -193,7 +202,8 @@ export const captureRow: BenchRow = {
       unit: "ms",
       detail:
         `median of ${reps}, rotated at 10 MiB; bytes counted = written; daemon CPU per capture ${median(cpu).toFixed(0)} ms; ` +
-        `rotation off ${median(flat).toFixed(0)} ms (${(median(flat) / median(bare)).toFixed(2)}×)`,
+        `rotation off ${median(flat).toFixed(0)} ms (${(median(flat) / median(bare)).toFixed(2)}×); ` +
+        `a writer at memory speed (dd): ${median(dd).toFixed(0)} vs ${median(bareDd).toFixed(0)} ms (${(median(dd) / median(bareDd)).toFixed(2)}×)`,
     };
   },
 };

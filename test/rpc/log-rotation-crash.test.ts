@@ -40,15 +40,17 @@ for (const phase of ["copied", "marked", "cut", "committed"]) {
   });
 }
 
-/** The daemon's live perl children (its fallocate helper), from /proc; a zombie is dead. */
-function livePerlChildren(pid: number): number[] {
+/** The daemon's live fallocate helpers (perl children), from /proc; a zombie is dead. */
+function liveFallocateHelpers(pid: number): number[] {
   const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
     readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
   );
   return children.filter((child) => {
     try {
       const stat = readFileSync(`/proc/${child}/stat`, "latin1");
-      return stat.includes("(perl)") && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+      // The fallocate helper's script names its syscalls; the spawner (os/spawner.ts) is perl too.
+      const helper = readFileSync(`/proc/${child}/cmdline`, "latin1").includes("$fallocate");
+      return helper && stat.includes("(perl)") && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
     } catch {
       return false; // gone meanwhile
     }
@@ -69,7 +71,7 @@ async function firehoseWhileTheHelperDies(shared: SharedHome, failpoint: string,
   const read = await readAll(pm, "firehose");
   assert.equal(read.end, 20_000 * LINE_BYTES, "offsets count every byte, no more, no less");
   assert.ok(read.data.equals(expectedLines(20_000)), "every line once, in order");
-  assert.deepEqual(livePerlChildren(daemon.pid), [], why);
+  assert.deepEqual(liveFallocateHelpers(daemon.pid), [], why);
   return daemon;
 }
 

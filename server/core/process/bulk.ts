@@ -146,7 +146,8 @@ export class BulkOperations {
 
   async waitStarted(program: Program, options: StartOptions): Promise<void> {
     const wait = options.wait ?? "running";
-    if (wait === "none") return;
+    // Even without a wait, the reply says the run's pid: the spawner's fork is part of the start.
+    if (wait === "none") return program.run?.spawning;
     const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_START_TIMEOUT_MS;
     await program.waitFor(
       (p) =>

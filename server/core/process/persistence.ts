@@ -60,7 +60,8 @@ export class Persistence {
       () => text.of(this.options.programs(), { bootId: this.bootId, frozenDesired: this.frozenDesired, upAtShutdown: this.upAtShutdown }),
       (message) => this.options.journal.append("", 0, { kind: "server", message }),
       (mark) => this.spawnLog.clear(mark),
-      () => this.spawnLog.appended,
+      // A run the spawner is still forking is not in a snapshot (no pid yet): its intent stays logged.
+      () => ([...this.options.programs()].some((program) => program.run?.spawning) ? -1 : this.spawnLog.appended),
     );
     const loaded = this.store.load();
     if (loaded.problem) this.report(loaded.problem);

@@ -125,6 +125,8 @@ export class RunStarter {
     run.child?.stdin?.on("error", () => undefined); // EPIPE when the program closed its stdin
     this.watchLogs();
     core.emit({ kind: "processStarted", pid: run.pid, pidStartTicks: run.pidStartTicks, ...(run.restart ? { restart: true } : {}) });
+    // A stop that came while the spawner forked (run.spawning) is under way: it stops this run.
+    if (core.run !== run || core.state !== "STARTING") return;
     this.startReadiness(run, startOffsets);
     this.armStartTimer(run);
   }
