@@ -29,6 +29,7 @@ if ($pidfd < 0) { print "nopidfd ", $! + 0, "\n"; exit 0; }
 POSIX::close($pidfd);
 print "ready\n";
 my (%byFd, %execing); my $in = ""; my $spawns = 0;
+my $rin = ""; vec($rin, 0, 1) = 1;
 sub fail { my ($w, $step) = @_; syswrite($w, "$step " . ($! + 0)); POSIX::_exit(127); }
 sub child {
   my ($w, $cwd, $out, $err, $procs, $nEnv, @rest) = @_;
@@ -60,32 +61,36 @@ sub spawnOne {
   close($w);
   # The exec's outcome is read when it comes (the loop below): the next fork need not wait for it.
   $execing{fileno($r)} = [$id, $pid, $r];
+  vec($rin, fileno($r), 1) = 1;
 }
 sub execDone {
   my ($fd) = @_;
   my ($id, $pid, $r) = @{delete $execing{$fd}};
+  vec($rin, $fd, 1) = 0;
   my $why = ""; while (sysread($r, my $chunk, 512)) { $why .= $chunk; }
   close($r);
   if ($why ne "") { $why =~ tr/\n/ /; waitpid($pid, 0); return print "e $id $why\n"; }
   my $pidfd = syscall(434, $pid + 0, 0);
   if ($pidfd < 0) { return print "e $id pidfd ", $! + 0, "\n"; }
   $byFd{$pidfd} = $pid;
+  vec($rin, $pidfd, 1) = 1;
   print "p $id $pid\n";
   exit 1 if $die eq "after-spawn" && ++$spawns == 1;
 }
+# The fds select waits on, kept as they come and go, and the ready ones found by a scan in C
+# (unpack, index): a loop over every child per wake-up would make a stop-all quadratic.
 while (1) {
-  my $rin = ""; vec($rin, 0, 1) = 1;
-  vec($rin, $_, 1) = 1 for keys %byFd, keys %execing;
   my $n = select(my $rout = $rin, undef, undef, undef);
   if ($n < 0) { next if $!{EINTR}; die "select: $!"; }
-  for my $fd (keys %execing) { execDone($fd) if vec($rout, $fd, 1); }
-  for my $fd (keys %byFd) {
-    next unless vec($rout, $fd, 1);
-    my $pid = $byFd{$fd};
+  my $bits = unpack("b*", $rout);
+  for (my $fd = index($bits, "1", 1); $fd >= 0; $fd = index($bits, "1", $fd + 1)) {
+    if ($execing{$fd}) { execDone($fd); next; }
+    my $pid = $byFd{$fd} // next;
     next if waitpid($pid, POSIX::WNOHANG()) != $pid;
     print "x $pid $?\n";
     POSIX::close($fd);
     delete $byFd{$fd};
+    vec($rin, $fd, 1) = 0;
   }
   next unless vec($rout, 0, 1);
   my $got = sysread(STDIN, $in, 65536, length $in);

@@ -256,8 +256,10 @@ export class LiveConfig {
       }
       const program = this.host.add(config, kept);
       this.host.saved?.();
-      // Without dependencies the spawn happens within this call; dependents wait in the background.
+      // Without dependencies the spawn happens within this call (the reply has its pid: the
+      // spawner's fork is waited for); dependents wait in the background.
       if (options.start) void this.host.startAll({ names: [config.name] }, { wait: "none" }).catch(() => undefined);
+      await program.run?.spawning;
       return program.snapshot();
     });
   }

@@ -222,12 +222,14 @@ export class Program {
   /**
    * A user's start that also reports a spawn that failed for want of disk space or file
    * descriptors, as a ResourceExhaustedError naming the path, what ran out, and what happens
-   * next (the restart policy's retry). Spawn's own EMFILE comes on the next tick: waited for.
+   * next (the restart policy's retry). Spawn's own EMFILE comes on the next tick, the spawner's
+   * answer (os/spawner.ts) when it comes: waited for.
    */
   async startChecked(): Promise<void> {
     this.start();
     const run = this.run;
-    if (run && !run.resourceError && run.pid <= 0 && !run.exitedAt) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (run?.spawning) await run.spawning;
+    else if (run && !run.resourceError && run.pid <= 0 && !run.exitedAt) await new Promise<void>((resolve) => setImmediate(resolve));
     const failed = run?.resourceError;
     if (failed && this.run === run) {
       throw new ResourceExhaustedError(
