@@ -21,6 +21,21 @@ export function rssMb(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
+/** The RSS of a process's perl children (the daemon's spawner and fallocate helper), MB. */
+export function perlChildrenRssMb(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, "latin1").split(" ").filter(Boolean)) {
+      try {
+        if (readFileSync(`/proc/${child}/stat`, "latin1").includes(" (perl) ")) total += rssMb(Number(child));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return total;
+}
+
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }

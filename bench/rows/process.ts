@@ -6,7 +6,7 @@
 import { ProcessState, ProcessView, StartWait, StopWait } from "../../client/ts/index.js";
 import { sleep } from "../../test/helpers/wait.js";
 import type { BenchContext } from "../lib/context.js";
-import { alive, cpuMs, median, rssMb } from "../lib/proc.js";
+import { alive, perlChildrenRssMb, cpuMs, median, rssMb } from "../lib/proc.js";
 import { atMost, informational, ratioAtMost, type BenchRow, type Goal } from "../lib/row.js";
 
 export interface FleetCycles {
@@ -16,6 +16,8 @@ export interface FleetCycles {
   limitStartMs: number[];
   limitStopMs: number[];
   rssMb: number[];
+  /** The daemon's own children (its perl spawner and helper; the runs are the spawner's). */
+  helpersRssMb: number[];
   limitRssMb: number[];
   idleCpuPct: number;
   limitIdleCpuPct: number;
@@ -37,6 +39,7 @@ export function fleetCycles(ctx: BenchContext, n: number, cycles: number): Promi
       limitStartMs: [],
       limitStopMs: [],
       rssMb: [],
+      helpersRssMb: [],
       limitRssMb: [],
       idleCpuPct: 0,
       limitIdleCpuPct: 0,
@@ -55,6 +58,7 @@ export function fleetCycles(ctx: BenchContext, n: number, cycles: number): Promi
       // Both hold n children now; what start-up allocated has had a moment to be collected.
       await sleep(500);
       result.rssMb.push(rssMb(daemon.pid));
+      result.helpersRssMb.push(perlChildrenRssMb(daemon.pid));
       result.limitRssMb.push(rssMb(limit.pid));
 
       if (cycle === cycles - 1) {
@@ -130,7 +134,9 @@ export function processRows(n: number, options: { scale?: boolean; goals?: boole
           corral: last,
           baseline: c.limitRssMb[c.limitRssMb.length - 1],
           unit: "MB",
-          detail: `after cycle ${c.rssMb.length}; per cycle [${spread(c.rssMb, 1)}]; ${(((last - c.limitRssMb[0]!) * 1024) / n).toFixed(1)} KiB/program above the limit`,
+          detail:
+            `after cycle ${c.rssMb.length}; per cycle [${spread(c.rssMb, 1)}]; ${(((last - c.limitRssMb[0]!) * 1024) / n).toFixed(1)} KiB/program above the limit; ` +
+            `the daemon's perl children (spawner, fallocate helper) ${c.helpersRssMb[c.helpersRssMb.length - 1]!.toFixed(1)} MB more`,
         };
       },
     },

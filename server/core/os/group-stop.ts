@@ -21,6 +21,10 @@ import { groupExists, isSameProcess, liveMembersOfGroups, readStat } from "./pro
  * 4. A leader that is a child of this daemon and has not been reaped yet (no 'exit' event: Node
  *    emits it in the same callback that reaps it) still holds its pid, alive or a zombie, so the
  *    group is ours without reading its start time (a stop-all of 500 read 500 stat files for it).
+ *    A run of the spawner's (os/spawner.ts) is reaped by the spawner, which then tells the
+ *    daemon: between the two (a pipe write and its read) the number is free while the daemon
+ *    still sees the leader unreaped. Pids are handed out in increasing order, so the number
+ *    comes round again only after pid_max others: the window below, not a new one.
  * The window between the check and the kill (the last member exits, the number wraps around and
  * a new process makes itself leader of a group with it, all within microseconds) is accepted.
  * Processes that left the group (setsid, a double fork) are reached through the run's cgroup,
