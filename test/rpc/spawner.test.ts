@@ -26,6 +26,22 @@ function spawnerOf(daemon: TestDaemon, pid: number): number {
   return parent;
 }
 
+/** Starts `name` until a run is forked by the spawner (it starts with the daemon; until it is up, Node's spawn forks). */
+async function startOnSpawner(daemon: TestDaemon, name: string, pids: number[]): Promise<number> {
+  let pid = 0;
+  await waitUntil(
+    async () => {
+      if (pid > 0) await daemon.client.processManager.stopProcess({ name, wait: StopWait.STOPPED });
+      pid = await runningPid(daemon, name);
+      pids.push(pid);
+      return readStat(pid)?.ppid !== daemon.pid;
+    },
+    10_000,
+    `a run of ${name} forked by the spawner`,
+  );
+  return pid;
+}
+
 async function waitExited(daemon: TestDaemon, name: string) {
   let info = (await daemon.client.processManager.getProcess({ name })).process;
   await waitUntil(
@@ -51,18 +67,7 @@ test("runs are forked by the spawner, straight into their command, with exit cod
   const pids: number[] = [];
   try {
     const pm = daemon.client.processManager;
-    // The spawner starts with the daemon; the first runs may still be forked by Node's spawn.
-    let sleeper = 0;
-    await waitUntil(
-      async () => {
-        if (sleeper > 0) await pm.stopProcess({ name: "sleeper", wait: StopWait.STOPPED });
-        sleeper = await runningPid(daemon, "sleeper");
-        pids.push(sleeper);
-        return readStat(sleeper)?.ppid !== daemon.pid;
-      },
-      10_000,
-      "a run forked by the spawner",
-    );
+    const sleeper = await startOnSpawner(daemon, "sleeper", pids);
     spawnerOf(daemon, sleeper);
     // No shell in between: the leader is the command, in its own session and process group.
     assert.equal(readFileSync(`/proc/${sleeper}/cmdline`, "latin1"), "sleep\u0000300\u0000");
@@ -99,17 +104,7 @@ test("a spawner killed with SIGKILL loses no run: its runs are adopted and stopp
   const pids: number[] = [];
   try {
     const pm = daemon.client.processManager;
-    let first = 0;
-    await waitUntil(
-      async () => {
-        if (first > 0) await pm.stopProcess({ name: "first", wait: StopWait.STOPPED });
-        first = await runningPid(daemon, "first");
-        pids.push(first);
-        return readStat(first)?.ppid !== daemon.pid;
-      },
-      10_000,
-      "a run forked by the spawner",
-    );
+    const first = await startOnSpawner(daemon, "first", pids);
     const short = await runningPid(daemon, "short");
     pids.push(short);
     const spawner = spawnerOf(daemon, first);
@@ -127,18 +122,7 @@ test("a spawner killed with SIGKILL loses no run: its runs are adopted and stopp
     assert.equal(stopped.process?.state, ProcessState.STOPPED, stopped.process?.stateReason);
     assert.equal(isAlive(first), false);
 
-    // The next start starts a new spawner; until it is up, Node's spawn forks.
-    let second = 0;
-    await waitUntil(
-      async () => {
-        if (second > 0) await pm.stopProcess({ name: "second", wait: StopWait.STOPPED });
-        second = await runningPid(daemon, "second");
-        pids.push(second);
-        return readStat(second)?.ppid !== daemon.pid;
-      },
-      10_000,
-      "a run forked by a new spawner",
-    );
+    const second = await startOnSpawner(daemon, "second", pids);
     assert.notEqual(spawnerOf(daemon, second), spawner);
   } finally {
     for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
