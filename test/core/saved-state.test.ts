@@ -18,7 +18,7 @@ function withoutTime(state: SavedState): Omit<SavedState, "savedAt"> {
 test("the state text built from kept records equals the state built whole, after every change", async () => {
   const { home, remove } = tempHome();
   let runId = 0;
-  const set = new ProgramSet(() => ({ journal: new EventJournal(), nextRunId: () => ++runId, logDir: home, hostName: "test" }));
+  const set = new ProgramSet(() => ({ journal: new EventJournal(), nextRunId: () => ++runId, logDir: home, hostName: "test", watchExit: () => undefined }));
   set.add(program("up", ["sleep", "30"]));
   set.add(program("fails", sh("exit 3")));
   set.add(program("never", ["sleep", "30"]));

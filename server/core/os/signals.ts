@@ -7,6 +7,11 @@ for (const [name, number] of Object.entries(constants.signals)) {
   if (!byNumber.has(number)) byNumber.set(number, name as NodeJS.Signals);
 }
 
+/** The name of a signal number (a wait status's), or null for one Node does not know. */
+export function signalName(number: number): NodeJS.Signals | null {
+  return byNumber.get(number) ?? null;
+}
+
 /** Normalises a signal given by name or number; throws InvalidArgumentError for unknown ones. */
 export function parseSignal(value: string | number, field = "signal"): NodeJS.Signals {
   const text = String(value).trim();

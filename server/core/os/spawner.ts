@@ -16,8 +16,9 @@
 // forks with node:child_process as before (spawn-run.ts); CORRAL_SPAWNER=off always does.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { constants } from "node:os";
+import { getSystemErrorName } from "node:util";
 import { failpointValue } from "../failpoints.js";
+import { signalName } from "./signals.js";
 
 /** One request a line: "s <id> <hex of NUL-joined fields>"; see SCRIPT for the fields. */
 const SCRIPT = String.raw`
@@ -119,8 +120,6 @@ export interface SpawnRequest {
   cgroupProcs?: string;
 }
 
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
-
 /**
  * A run forked by the spawner, shaped like the part of ChildProcess the daemon uses: `pid` once
  * the exec succeeded ('spawn'), else 'error' (code: the errno's name); 'exit' (code, signal) from
@@ -136,7 +135,7 @@ export class SpawnedChild extends EventEmitter {
 function spawnError(request: SpawnRequest, text: string): NodeJS.ErrnoException {
   const match = /^(.*) (\d+)$/.exec(text);
   const step = match ? match[1] : text;
-  const code = match ? (errnoNames.get(Number(match[2])) ?? `E${match[2]}`) : "EUNKNOWN";
+  const code = match ? getSystemErrorName(-Number(match[2])) : "EUNKNOWN";
   const error: NodeJS.ErrnoException = new Error(`spawn ${request.command} (${step}): ${code}`);
   error.code = code;
   error.syscall = step.startsWith("exec") ? "spawn" : step;
@@ -144,6 +143,12 @@ function spawnError(request: SpawnRequest, text: string): NodeJS.ErrnoException 
   return error;
 }
 
+/**
+ * Bounds: a program has at most one run being forked and one alive, so the requests waiting (and
+ * the bytes queued on the spawner's stdin, one line of a few KB each), the live children here and
+ * the pipes and pidfds in the spawner all number at most the programs; an answer not yet ended by
+ * its newline is one line.
+ */
 class Spawner {
   private readonly waiting = new Map<number, { child: SpawnedChild; request: SpawnRequest }>();
   private readonly live = new Map<number, SpawnedChild>();
@@ -236,11 +241,6 @@ class Spawner {
     this.live.clear();
     this.hold();
   }
-}
-
-function signalName(number: number): NodeJS.Signals | null {
-  for (const [name, value] of Object.entries(constants.signals)) if (value === number) return name as NodeJS.Signals;
-  return null;
 }
 
 let current: Spawner | undefined;

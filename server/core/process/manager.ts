@@ -81,6 +81,7 @@ export class ProcessManager {
       onChange: () => this.persistence.changed(),
       logBudget: this.logBudget,
       spawnLog: this.persistence.spawnLog,
+      watchExit: (run, onGone) => this.persistence.watchExit(run, onGone),
       markerEnv: { [HOME_MARKER]: this.home },
       cgroups: this.containment,
     }));

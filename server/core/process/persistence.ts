@@ -10,6 +10,7 @@ import { restoreSavedState, type RestoreOutcome } from "./adopt.js";
 import { AdoptedExitWatcher } from "./adopted-exit-watcher.js";
 import { journalCodec, type EventJournal, type JournalEvent } from "./journal.js";
 import type { Program } from "./program.js";
+import type { Run } from "./run.js";
 import { isFinished, SavedStateText } from "./saved-state.js";
 import { mergeSpawnLog } from "./spawn-recovery.js";
 import type { ProgramConfig } from "./types.js";
@@ -130,11 +131,16 @@ export class Persistence {
       journal: this.options.journal,
       addAdhoc: this.options.addAdhoc,
       readAdhoc: this.options.readAdhoc,
-      watchExit: (run, onGone) => this.exitWatcher.watch(run, onGone),
+      watchExit: (run, onGone) => this.watchExit(run, onGone),
       report: (problem) => this.report(problem),
     });
     this.store.saveSoon();
     return outcome;
+  }
+
+  /** Watches a run that is no child of this daemon's (adopted, or its spawner died) for its end. */
+  watchExit(run: Run, onGone: () => void): void {
+    this.exitWatcher.watch(run, onGone);
   }
 
   /** Shutdown begins: the stops that follow are the daemon's, not the user's; keep the user's word. */

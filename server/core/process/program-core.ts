@@ -28,6 +28,8 @@ export interface ProgramCoreDeps {
   markerEnv?: Record<string, string>;
   /** What the host offers for containment: each run gets its own cgroup unless mode is "none". */
   cgroups?: CgroupSupport;
+  /** Watches a run that is no child of the daemon's (its spawner died): onGone once it has ended (adopted-exit-watcher.ts). */
+  watchExit: (run: Run, onGone: () => void) => void;
   /** Records each spawn at once, before and after the fork (store/spawn-log.ts). */
   spawnLog?: {
     intent(program: string, runId: number, logStart: { stdout: number; stderr: number }): void;

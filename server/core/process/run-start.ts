@@ -6,20 +6,17 @@ import { crashPoint } from "../failpoints.js";
 import type { EventDetail } from "./journal.js";
 import { armReadinessTimeout } from "./readiness-timeout.js";
 import { RunCgroup } from "../os/cgroup.js";
-import { findByEnvironment } from "../os/environ.js";
+import { findByEnvironmentSoon } from "../os/environ.js";
 import { readStat } from "../os/proc.js";
 import { checkSpawnable } from "../os/spawnable.js";
 import { findSetpriv, resolveCredentials, runAsArgv, type Credentials } from "../os/users.js";
-import { AdoptedExitWatcher } from "./adopted-exit-watcher.js";
 import type { ProgramCore } from "./program-core.js";
 import type { Run } from "./run.js";
 import { killRunGroup } from "./run-stop.js";
+import { runLeaderOf } from "./spawn-recovery.js";
 import { spawnChild, spawnProblem, type RunSpawnProblem } from "./spawn-run.js";
 
 type LogOffsets = { stdout: number; stderr: number };
-
-/** The runs whose spawner died (os/spawner.ts): init's children now, their ends watched as adopted runs' are. */
-const orphans = new AdoptedExitWatcher();
 
 export class RunStarter {
   constructor(
@@ -96,11 +93,11 @@ export class RunStarter {
         this.forked(run, child.pid ?? 0, startOffsets);
         settle();
       });
-      child.once("error", (error: NodeJS.ErrnoException) => {
+      child.once("error", async (error: NodeJS.ErrnoException) => {
         if (run.spawning === undefined) return;
-        run.spawning = undefined;
         run.child = undefined;
-        const found = error.code === "ESPAWNER" ? this.findByMarker(run) : undefined;
+        const found = error.code === "ESPAWNER" ? await this.findByMarker(run) : undefined;
+        run.spawning = undefined;
         if (found) {
           this.forked(run, found, startOffsets);
           this.adoptOrphan(run, markExited);
@@ -134,7 +131,7 @@ export class RunStarter {
   /** A run whose spawner died (os/spawner.ts): watched like a run adopted from a previous daemon. */
   private adoptOrphan(run: Run, markExited: () => void): void {
     run.adopted = true;
-    orphans.watch(run, () => {
+    this.core.deps.watchExit(run, () => {
       if (run.exitedAt) return;
       run.exitedAt = new Date();
       run.exitStatusUnknown = "its spawner died, so the run was no child of the daemon's any more";
@@ -143,12 +140,14 @@ export class RunStarter {
     });
   }
 
-  /** The run a spawner that died under the request may have forked, by its marker (as spawn-recovery.ts). */
-  private findByMarker(run: Run): number | undefined {
+  /**
+   * The run a spawner that died under the request may have forked, by its marker (as
+   * spawn-recovery.ts does after a daemon's death); the requests the spawner left share one pass over /proc.
+   */
+  private async findByMarker(run: Run): Promise<number | undefined> {
     const home = this.core.deps.markerEnv;
     if (!home || Object.keys(home).length === 0) return undefined;
-    const stats = findByEnvironment({ ...home, CORRAL_PROGRAM: this.core.name, CORRAL_RUN_ID: String(run.runId) }).map(readStat);
-    return stats.find((stat) => stat !== undefined && stat.pgrp === stat.pid)?.pid;
+    return runLeaderOf(await findByEnvironmentSoon({ ...home, CORRAL_PROGRAM: this.core.name, CORRAL_RUN_ID: String(run.runId) }))?.pid;
   }
 
   /** What ends STARTING: the readiness probe's first pass (or its start_timeout), else startsecs alive. */

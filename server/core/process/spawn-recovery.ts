@@ -4,13 +4,18 @@
 import type { SavedProgram, SavedRun, SavedState } from "../store/state-store.js";
 import type { SpawnDone, SpawnIntent, SpawnLogEntry } from "../store/spawn-log.js";
 import { findByEnvironment } from "../os/environ.js";
-import { readStat } from "../os/proc.js";
+import { readStat, type ProcStat } from "../os/proc.js";
 
 /**
  * Set in every run's environment to the daemon's home: run ids and program names repeat across
  * homes (several daemons of one user), so only this tells our runs from another daemon's.
  */
 export const HOME_MARKER = "CORRAL_DAEMON_HOME";
+
+/** Of the processes carrying a run's marker, its leader: the run is its own process group (its children inherit the marker too). */
+export function runLeaderOf(pids: number[]): ProcStat | undefined {
+  return pids.map(readStat).find((stat): stat is ProcStat => stat !== undefined && stat.pgrp === stat.pid);
+}
 
 export interface MergeResult {
   state?: SavedState;
@@ -52,10 +57,7 @@ export function mergeSpawnLog(saved: SavedState | undefined, entries: SpawnLogEn
       ({ pid, pidStartTicks } = logged);
       notes.push(`program "${name}": run ${intent.runId} (pid ${pid}) was spawned after the last state save; recovered from the spawn log`);
     } else {
-      // Its children inherit the marker too: the run is the group leader (its own process group).
-      const stat = findByEnvironment({ [HOME_MARKER]: home, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) })
-        .map(readStat)
-        .find((s) => s !== undefined && s.pgrp === s.pid);
+      const stat = runLeaderOf(findByEnvironment({ [HOME_MARKER]: home, CORRAL_PROGRAM: name, CORRAL_RUN_ID: String(intent.runId) }));
       if (stat) {
         pid = stat.pid;
         pidStartTicks = stat.startTicks;
