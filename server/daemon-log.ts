@@ -18,10 +18,8 @@ export interface EventLog {
  * (stderr to a pipe is a synchronous write each: a start-all of 500 made 1500 of them).
  */
 export function logEvents(journal: EventJournal, format: LogFormat, write: (lines: string) => void = writeStderr): EventLog {
-  const abort = new AbortController();
-  // Bounded by the sequenced log's watch queue: a log that cannot keep up gets a gap, written as a line.
-  const items = journal.watch({ liveOnly: true, signal: abort.signal });
-  // The lines of this turn, written at its end (bounded by what one turn appends).
+  // The lines of this turn, written at its end (bounded by what one turn appends). A listener,
+  // not a watch: nothing is queued for the log beyond the turn, and it never falls behind.
   let pending: string[] = [];
   const flush = () => {
     if (pending.length === 0) return;
@@ -29,19 +27,14 @@ export function logEvents(journal: EventJournal, format: LogFormat, write: (line
     pending = [];
     write(lines);
   };
-  // The first next() runs the generator up to its wait: the subscription exists when this returns.
-  const pump = async (first: Promise<IteratorResult<WatchItem>>) => {
-    for (let result = await first; !result.done; result = await items.next()) {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push(formatItem(result.value, format));
-    }
-    flush();
-  };
-  void pump(items.next()).catch(() => undefined);
+  const unsubscribe = journal.listen("the daemon log", (event) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(formatItem({ event }, format));
+  });
   return {
     stop: async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      abort.abort();
+      unsubscribe();
       flush();
     },
   };

@@ -114,11 +114,11 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       })
     : undefined;
   const stopCountingEvents = new AbortController();
-  if (metrics) void countEvents(manager, metrics, stopCountingEvents.signal);
+  if (metrics) countEvents(manager, metrics, stopCountingEvents.signal);
   // Restarts runs over their program's max_memory; no timer while none has one (memory-restart.ts).
-  void watchMaxMemory(manager, stopCountingEvents.signal);
+  watchMaxMemory(manager, stopCountingEvents.signal);
   // What a start-all or stop-all left in the heap is collected once it is over (heap-release.ts).
-  void collectAfterBursts(manager.journal, stopCountingEvents.signal);
+  collectAfterBursts(manager.journal, stopCountingEvents.signal);
   let metricsEndpoint: MetricsEndpoint | undefined;
   let webEndpoint: { url: string; close(): Promise<void> } | undefined;
 
@@ -223,13 +223,12 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
 
 let cachedVersion: string | undefined;
 /** Feeds the journal's live events to the exit and restart counters until the daemon closes. */
-async function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): Promise<void> {
-  const hostOf = (program: string) => manager.list().find((p) => p.name === program)?.host ?? "";
-  try {
-    for await (const item of manager.journal.watch({ liveOnly: true, signal })) if ("event" in item) metrics.observeEvent(item.event, hostOf);
-  } catch (error) {
-    if (!signal.aborted) process.stderr.write(`corral: metrics stopped counting events: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
+function countEvents(manager: ProcessManager, metrics: Metrics, signal: AbortSignal): void {
+  // Looked up by name: every program's snapshot per event made a stop-all of 500 quadratic with
+  // metrics on (712 vs 329 ms).
+  const hostOf = (program: string) => manager.hostOf(program);
+  const unsubscribe = manager.journal.listen("metrics' event counts", (event) => metrics.observeEvent(event, hostOf));
+  signal.addEventListener("abort", unsubscribe, { once: true });
 }
 
 /** The version in package.json, found by walking up from this file (src or dist layout). */

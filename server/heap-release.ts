@@ -56,30 +56,33 @@ function resumeIncrementalMarking(): void {
 }
 
 /** Until signal aborts: a compacting collection after each burst of journal events, once it is over. */
-export async function collectAfterBursts(journal: EventJournal, signal: AbortSignal): Promise<void> {
+export function collectAfterBursts(journal: EventJournal, signal: AbortSignal): void {
   let events = 0;
   let timer: NodeJS.Timeout | undefined;
-  try {
-    for await (const _item of journal.watch({ liveOnly: true, signal })) {
-      // Any event is work again: V8 schedules its collections as usual until the next quiet.
-      resumeIncrementalMarking();
-      if (++events < BURST_EVENTS) continue;
-      // One timer per burst, pushed back by each event (refresh), not one made per event.
-      if (timer) timer.refresh();
-      else {
-        timer = setTimeout(() => {
-          events = 0;
-          timer = undefined;
-          compactingCollection();
-          pauseIncrementalMarking();
-        }, QUIET_MS);
-        timer.unref();
-      }
-    }
-  } catch {
-    // the daemon is closing (signal), or the watch ended: nothing to collect for
-  } finally {
-    clearTimeout(timer);
+  const unsubscribe = journal.listen("the heap release after bursts", () => {
+    // Any event is work again: V8 schedules its collections as usual until the next quiet.
     resumeIncrementalMarking();
-  }
+    if (++events < BURST_EVENTS) return;
+    // One timer per burst, pushed back by each event (refresh), not one made per event.
+    if (timer) timer.refresh();
+    else {
+      timer = setTimeout(() => {
+        events = 0;
+        timer = undefined;
+        compactingCollection();
+        pauseIncrementalMarking();
+      }, QUIET_MS);
+      timer.unref();
+    }
+  });
+  // The daemon is closing: nothing to collect for.
+  signal.addEventListener(
+    "abort",
+    () => {
+      unsubscribe();
+      clearTimeout(timer);
+      resumeIncrementalMarking();
+    },
+    { once: true },
+  );
 }

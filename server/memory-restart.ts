@@ -9,7 +9,7 @@ import { runLookupOf } from "./core/monitor/runs.js";
 import type { ProcessManager } from "./core/process/manager.js";
 
 /** Runs until signal aborts; the watch's timer exists only while a run with max_memory is live. */
-export async function watchMaxMemory(manager: ProcessManager, signal: AbortSignal): Promise<void> {
+export function watchMaxMemory(manager: ProcessManager, signal: AbortSignal): void {
   const watch = new MaxMemoryWatch({
     runs: runLookupOf(manager),
     targets: () =>
@@ -22,25 +22,21 @@ export async function watchMaxMemory(manager: ProcessManager, signal: AbortSigna
     },
   });
   watch.update();
-  try {
-    for await (const item of manager.journal.watch({ liveOnly: true, signal })) {
-      if (!("event" in item)) continue;
-      const { detail, program } = item.event;
-      // A start arms the watch only if its program has max_memory: the targets are read from
-      // every program, and doing that on each of a start-all's N starts was N² snapshots.
-      if ((detail.kind === "processStarted" && hasMaxMemory(manager, program)) || detail.kind === "configApplied") watch.update();
-    }
-  } catch (error) {
-    if (!signal.aborted) process.stderr.write(`corral: max_memory stopped watching: ${error instanceof Error ? error.message : String(error)}\n`);
-  } finally {
-    watch.stop();
-  }
+  const unsubscribe = manager.journal.listen("max_memory", ({ detail, program }) => {
+    // A start arms the watch only if its program has max_memory: the targets are read from
+    // every program, and doing that on each of a start-all's N starts was N² snapshots.
+    if ((detail.kind === "processStarted" && hasMaxMemory(manager, program)) || detail.kind === "configApplied") watch.update();
+  });
+  signal.addEventListener(
+    "abort",
+    () => {
+      unsubscribe();
+      watch.stop();
+    },
+    { once: true },
+  );
 }
 
 function hasMaxMemory(manager: ProcessManager, name: string): boolean {
-  try {
-    return manager.get(name).config.maxMemoryBytes !== undefined;
-  } catch {
-    return false; // removed meanwhile
-  }
+  return manager.configOf(name)?.maxMemoryBytes !== undefined;
 }

@@ -22,6 +22,7 @@ export type ProcessManagerCore = Pick<
   | "containment"
   | "host"
   | "list"
+  | "programCount"
   | "get"
   | "start"
   | "stop"
@@ -184,7 +185,7 @@ export function createProcessManagerService({ manager, info, onShutdown }: Proce
         configPath: facts.configPath,
         listen: facts.listen,
         startedAt: timestampFromDate(facts.startedAt),
-        programs: manager.list().length,
+        programs: manager.programCount,
         lastEventSeq: BigInt(manager.journal.lastSeq),
         allowAdhoc: facts.allowAdhoc,
         containment: containmentToProto(manager.containment, manager.host),

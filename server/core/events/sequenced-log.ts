@@ -61,6 +61,8 @@ export class SequencedLog<T extends { readonly seq: number }> {
   private waiting = new Set<() => void>();
   /** Called with each item before any watcher can see it (persistence). */
   private sink?: (item: T) => void;
+  /** Called with each item as it is appended, after the sink (listen). */
+  private listeners = new Set<(item: T) => void>();
   readonly limits: SequencedLogLimits;
 
   constructor(
@@ -100,11 +102,25 @@ export class SequencedLog<T extends { readonly seq: number }> {
     this.sink = sink;
   }
 
-  /** Appends the item made for the next seq; the sink sees it before any watcher does. */
+  /**
+   * listener is called with each item appended from now on, synchronously inside append (after
+   * the sink), until the returned function is called. For consumers in the daemon's own process
+   * (its log, metrics, heap release): no cursor, no promise per item, nothing held for them, and
+   * nothing to fall behind. A listener must not throw (EventJournal.listen catches for it).
+   */
+  listen(listener: (item: T) => void): () => void {
+    // A function of its own per subscription: the same listener twice is two subscriptions.
+    const subscription = (item: T) => listener(item);
+    this.listeners.add(subscription);
+    return () => this.listeners.delete(subscription);
+  }
+
+  /** Appends the item made for the next seq; the sink sees it before any listener or watcher does. */
   append(make: (seq: number) => T): T {
     const item = make(this.nextSeqValue++);
     this.hold(item);
     this.sink?.(item);
+    for (const listener of this.listeners) listener(item);
     const woken = this.waiting;
     this.waiting = new Set();
     for (const wake of woken) wake();

@@ -161,6 +161,22 @@ export class ProcessManager {
     return this.programs.get(name).snapshot();
   }
 
+  /** How many programs there are (without building their snapshots). */
+  get programCount(): number {
+    return this.programs.size;
+  }
+
+  /** A program's config without building its snapshot; undefined when there is none by that name (removed meanwhile). */
+  configOf(name: string): ProgramConfig | undefined {
+    return this.programs.map.get(name)?.config;
+  }
+
+  /** The host a program runs on (its snapshot's `host`) without building its snapshot; "" for none by that name. */
+  hostOf(name: string): string {
+    const config = this.configOf(name);
+    return config ? config.host || this.hostName : "";
+  }
+
   async start(name: string, options: StartOptions = {}): Promise<ProcessSnapshot> {
     const program = this.programs.get(name);
     this.persistence.saveStartIntent([program]);
