@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { ProcessState, StartWait, StopWait } from "../../client/ts/index.js";
 import { readStat } from "../../server/core/os/proc.js";
 import { isAlive, SLOW_START_MS, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
+import { readAll } from "../helpers/logs.js";
 
 const once = { autostart: false, startsecs: "0s", autorestart: "never" };
 
@@ -124,6 +125,38 @@ test("a spawner killed with SIGKILL loses no run: its runs are adopted and stopp
 
     const second = await startOnSpawner(daemon, "second", pids);
     assert.notEqual(spawnerOf(daemon, second), spawner);
+  } finally {
+    for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
+    await daemon.stop();
+  }
+});
+
+// The program waits for SIGTERM with sigwaitinfo, which says who sent it, and writes that down.
+const senderProbe = [
+  "import signal",
+  "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})",
+  "print('ready', flush=True)",
+  "info = signal.sigwaitinfo({signal.SIGTERM})",
+  "print('from', info.si_pid, flush=True)",
+].join("\n");
+
+test("the spawner sends a run's stop signal (its exits run on the spawner's core), and its runs get SIGPIPE as usual", { timeout: 120_000 }, async () => {
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: SLOW_START_MS,
+    programs: { probe: { command: ["python3", "-c", senderProbe], ...once, stop_timeout: "10s" } },
+  });
+  const pids: number[] = [];
+  try {
+    const pm = daemon.client.processManager;
+    const probe = await startOnSpawner(daemon, "probe", pids);
+    const spawner = spawnerOf(daemon, probe);
+    // The spawner ignores SIGPIPE for itself (an exit told to a dead daemon must not kill it): not for its runs.
+    const ignored = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${probe}/status`, "latin1"))?.[1] ?? "0"}`);
+    assert.equal(ignored & (1n << 12n), 0n, "SIGPIPE (13) is not ignored by the run");
+    await waitUntil(async () => (await readAll(pm, "probe")).data.toString().includes("ready"), 10_000, "the probe blocking SIGTERM");
+    const stopped = await pm.stopProcess({ name: "probe", wait: StopWait.STOPPED });
+    assert.equal(stopped.process?.state, ProcessState.STOPPED, stopped.process?.stateReason);
+    assert.match((await readAll(pm, "probe")).data.toString(), new RegExp(`^from ${spawner}$`, "m"), "SIGTERM came from the spawner");
   } finally {
     for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
     await daemon.stop();

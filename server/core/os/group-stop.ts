@@ -47,6 +47,12 @@ export interface ProcessGroupRef {
   leaderExited?: () => boolean;
   /** Settles when the leader exits: wakes the wait at once instead of at the next poll. */
   leaderExit?: PromiseLike<unknown>;
+  /**
+   * Sends a signal to the group for us, or says false (then process.kill does): the spawner
+   * that forked the leader (os/spawner.ts signalGroup), so that the targets' exits run on its
+   * core while this one goes on with the other stops.
+   */
+  sendToGroup?: (signal: NodeJS.Signals) => boolean;
   /** The run's cgroup where the host offers them: its members are the run's, in whatever group or session. */
   cgroup?: RunCgroup;
   /**
@@ -87,7 +93,7 @@ export function ownsGroup(group: ProcessGroupRef): boolean {
 
 /** Sends signal to the group if it is still ours (owned: ownsGroup, when the caller just asked); a group already gone is no error. */
 export function signalOwnGroup(group: ProcessGroupRef, signal: NodeJS.Signals, owned = ownsGroup(group)): void {
-  if (!owned) return;
+  if (!owned || group.sendToGroup?.(signal)) return;
   try {
     process.kill(-group.pgid, signal);
   } catch {

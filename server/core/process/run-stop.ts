@@ -6,6 +6,7 @@ import { WrongStateError } from "../errors.js";
 import { sleep } from "../os/abort.js";
 import { KILL_WAIT_MS, stopProcessGroup, type ProcessGroupRef } from "../os/group-stop.js";
 import { isSameProcess } from "../os/proc.js";
+import { SpawnedChild } from "../os/spawner.js";
 import type { ProgramCore } from "./program-core.js";
 import { formatBytes } from "./run-exit.js";
 import { describeExit, type Run } from "./run.js";
@@ -33,7 +34,9 @@ function groupOf(core: ProgramCore, run: Run): ProcessGroupRef {
   const home = core.deps.markerEnv;
   const marker = home && Object.keys(home).length > 0 && run.runId > 0 ? { ...home, CORRAL_RUN_ID: String(run.runId) } : undefined;
   const leaderExited = () => run.exitedAt !== undefined || run.child === undefined;
-  return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited, leaderExit: run.exited, cgroup: run.cgroup, marker };
+  const child = run.child;
+  const sendToGroup = child instanceof SpawnedChild ? (signal: NodeJS.Signals) => child.signalGroup(signal) : undefined;
+  return { pgid: run.pid, leaderStartTicks: run.pidStartTicks, leaderExited, leaderExit: run.exited, sendToGroup, cgroup: run.cgroup, marker };
 }
 
 /** The two-stage stop of the run's processes (os/group-stop.ts): survivors (also journaled), and whether SIGKILL was needed. */
