@@ -14,7 +14,8 @@ export interface BenchContext {
   /** Runs fn once per key in this run; later calls get the same promise. */
   memo<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** A daemon whose config has exactly these programs, one per key; made once, stopped at the end. */
-  daemon(key: string, programs: Record<string, TestProgram>): Promise<TestDaemon>;
+  /** config: the config file's other top-level keys (e.g. metrics), beside programs. */
+  daemon(key: string, programs: Record<string, TestProgram>, config?: Record<string, unknown>): Promise<TestDaemon>;
   /** A daemon with n `sleep 300` programs p0..p(n-1), labelled bulk=yes, none autostarted. */
   fleet(n: number): Promise<TestDaemon>;
   /** The bare-Node limit process (bench/limit/worker.ts), one per run. */
@@ -46,14 +47,15 @@ export function createContext(options: { quick: boolean; scale: boolean }): Benc
     scale: options.scale,
     pick: <T>(full: T, quick: T) => (options.quick ? quick : full),
     memo,
-    daemon: (key: string, programs: Record<string, TestProgram>) =>
+    daemon: (key: string, programs: Record<string, TestProgram>, config?: Record<string, unknown>) =>
       memo(`daemon:${key}`, async () => {
         // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles every daemon of the run
         // (bench/profile-summary.ts reads the profiles).
         const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(" ").filter(Boolean);
         // A daemon of 2000 programs sets up 4000 log files before it answers: more time on a busy host.
         const readyTimeoutMs = 60_000 + Object.keys(programs).length * 60;
-        const daemon = await startTestDaemon({ programs, readyTimeoutMs, nodeArgs });
+        const configYaml = config ? JSON.stringify({ ...config, programs }, null, 2) : undefined;
+        const daemon = await startTestDaemon({ programs, configYaml, readyTimeoutMs, nodeArgs });
         cleanups.push(() => daemon.stop().then(() => undefined));
         return daemon;
       }),

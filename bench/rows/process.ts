@@ -5,7 +5,7 @@
 // (PROCESS_VIEW_BASIC), as `corral start/stop` do.
 import { ProcessState, ProcessView, StartWait, StopWait } from "../../client/ts/index.js";
 import { sleep } from "../../test/helpers/wait.js";
-import type { BenchContext } from "../lib/context.js";
+import { sleepProgram, type BenchContext } from "../lib/context.js";
 import { alive, perlChildrenRssMb, cpuMs, median, rssMb } from "../lib/proc.js";
 import { atMost, informational, ratioAtMost, type BenchRow, type Goal } from "../lib/row.js";
 
@@ -143,6 +143,36 @@ export function processRows(n: number, options: { scale?: boolean; goals?: boole
     ...(options.scale
       ? []
       : [
+          {
+            // Work per event that grows with N (every program's snapshot per event, as metrics'
+            // event counts once did) makes this row N times the one above.
+            name: `stop-all ${n} with metrics on`,
+            baseline: "stop-all with metrics off (row above)",
+            goal: goal(ratioAtMost(1.2)),
+            async measure(ctx: BenchContext) {
+              const off = await cycles(ctx);
+              const programs = Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, sleepProgram()]));
+              const daemon = await ctx.daemon(`fleet-metrics:${n}`, programs, { metrics: { listen: "127.0.0.1:0" } });
+              const pm = daemon.client.processManager;
+              const stopMs: number[] = [];
+              for (let cycle = 0; cycle < ctx.pick(3, 1); cycle++) {
+                ctx.progress(`${n} programs, metrics on: start/stop cycle ${cycle + 1}`);
+                const started = await pm.startAll({ selector, wait: StartWait.RUNNING, timeout: { seconds: 300n }, view: ProcessView.BASIC });
+                const pids = started.results.map((r) => r.process?.run?.pid ?? 0).filter((pid) => pid > 0);
+                await sleep(1500);
+                const t0 = performance.now();
+                await pm.stopAll({ selector, wait: StopWait.STOPPED, view: ProcessView.BASIC });
+                while (pids.some(alive)) await sleep(2);
+                stopMs.push(performance.now() - t0);
+              }
+              return {
+                corral: median(stopMs),
+                baseline: median(off.stopMs),
+                unit: "ms" as const,
+                detail: `median of ${stopMs.length}: [${spread(stopMs)}]; metrics listening on loopback, not scraped`,
+              };
+            },
+          },
           {
             name: `daemon RSS growth over start/stop cycles, ${n} running`,
             baseline: "first cycle",
