@@ -46,6 +46,13 @@ test("a second daemon on a live home exits with a clear message and changes no p
     owned.add(before.values());
     const pm = first.client.processManager;
     const seqBefore = (await pm.getServerInfo({})).lastEventSeq;
+    // The first daemon saves its state in the background after each change: the files are taken
+    // once that save of both RUNNING is on disk, so only the second daemon could change them after.
+    await waitUntil(
+      () => /"a":\{[^}]*"state":"RUNNING".*"b":\{[^}]*"state":"RUNNING"/.test(stateFiles(home).get("state.json") ?? ""),
+      10_000,
+      "the first daemon's save of a and b RUNNING",
+    );
     const filesBefore = stateFiles(home);
 
     const onlyA = join(home, "only-a.yaml");
