@@ -3,6 +3,7 @@
 // programs go first; when no backup is left, current files are cut down to their last partial
 // block, largest first (the same lossless cut as rotation). Logical offsets never change, and
 // every drop is remembered with its offsets, so a reader of dropped data is told what went and why.
+import { failpointNumber } from "../failpoints.js";
 import type { LogFile } from "./log-file.js";
 
 /** A backup as the total cap sees it (log-budget.ts). */
@@ -61,6 +62,8 @@ export class LogBudget {
   /** Files that grew since the last check; `everything`: recount all (start-up, a run ended, a failure). */
   private readonly grown = new Set<LogFile>();
   private everything = true;
+  /** What rotations wait for while a round of drops is due or under way (hold()): one per round. */
+  private held?: { round: Promise<void>; resume: () => void };
 
   constructor(private readonly options: LogBudgetOptions) {}
 
@@ -80,25 +83,57 @@ export class LogBudget {
     this.schedule();
   };
 
+  /**
+   * Undefined while no round of drops is due; else settles when the round ends. A rotation step
+   * waits for it before it begins (log-file.ts): the steps turn current bytes into backups, and
+   * while a round is planned and run, steps elsewhere would make backups the round no longer
+   * sees. Without the wait, the bound on backups and copies (README "How much disk": cap + one
+   * copy in flight + one backup per stream) held only while a round ended before any file rotated
+   * twice; with the rounds slowed (a held event loop, a slow disk) backups reached 29 MiB against
+   * the stated 16.9 MiB. A round that fails releases the waiters (rotation must not stop with
+   * the cap), as does a total back under the cap.
+   */
+  hold = (): Promise<void> | undefined => {
+    if (!this.holding) return undefined;
+    if (!this.held) {
+      let resume!: () => void;
+      const round = new Promise<void>((resolve) => (resume = resolve));
+      this.held = { round, resume };
+    }
+    return this.held.round;
+  };
+
+  private get holding(): boolean {
+    return this.enabled && (this.running !== undefined || ((this.scheduled || this.checking) && this.total > this.options.maxTotalBytes));
+  }
+
+  private release(force = false): void {
+    if (!this.held || (this.holding && !force)) return;
+    this.held.resume();
+    this.held = undefined;
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      this.check().catch((error: unknown) => {
-        // Tried again after a while: the programs may have stopped writing, and no growth
-        // would ever wake the check again. Said once per kind of failure.
-        const message = `corral: enforcing server.logs.max_total failed (tried again in ${RETRY_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
-        if (message !== this.lastFailure) process.emitWarning(message);
-        this.lastFailure = message;
-        this.everything = true;
-        if (this.retry) return;
-        this.retry = setTimeout(() => {
-          this.retry = undefined;
-          this.noteGrowth();
-        }, RETRY_MS);
-        this.retry.unref();
-      });
+      this.check()
+        .catch((error: unknown) => {
+          // Tried again after a while: the programs may have stopped writing, and no growth
+          // would ever wake the check again. Said once per kind of failure.
+          const message = `corral: enforcing server.logs.max_total failed (tried again in ${RETRY_MS} ms): ${error instanceof Error ? error.message : String(error)}`;
+          if (message !== this.lastFailure) process.emitWarning(message);
+          this.lastFailure = message;
+          this.everything = true;
+          if (this.retry) return;
+          this.retry = setTimeout(() => {
+            this.retry = undefined;
+            this.noteGrowth();
+          }, RETRY_MS);
+          this.retry.unref();
+        })
+        .finally(() => this.release());
     };
     // Far under the cap, the events of the next few milliseconds are counted together: a
     // firehose of 64 KiB writes made one stat per write (a quarter of a second of daemon CPU per
@@ -156,6 +191,7 @@ export class LogBudget {
         this.again = false;
         this.schedule();
       }
+      this.release();
     }
   }
 
@@ -174,6 +210,9 @@ export class LogBudget {
       return;
     }
     const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
+    // A slow round (a loaded disk, a held event loop), for the test of hold().
+    const delay = failpointNumber("log-budget-round-delay-ms");
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
 
     // Oldest first across programs: a file's highest-numbered backup is its oldest. What goes is
     // chosen first, then dropped file by file in parallel (in order within a file): one at a time,
@@ -215,5 +254,6 @@ export class LogBudget {
   close(): void {
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;
+    this.release(true);
   }
 }

@@ -196,6 +196,10 @@ export class LogFile {
 
   /** Told whenever the file may have grown (the total cap across programs listens: log-budget.ts). */
   onGrow?: (file: LogFile) => void;
+  /** While the total cap runs a round of drops, what a rotation step waits for before it begins (LogBudget.hold). */
+  rotationHold?: () => Promise<void> | undefined;
+  /** The rotation check that waits for the total cap's round (one per file, however many asked). */
+  private afterHold?: Promise<void>;
   /** inotify on the file, for followers and rotation checks (log-watch.ts). */
   readonly watch: LogWatch;
 
@@ -239,6 +243,15 @@ export class LogFile {
     // its head meanwhile; what settle() clears up matters before a rotation writes, or while
     // one is left under way.
     if (this.meta.rotation === undefined && (statSync(this.path, { throwIfNoEntry: false })?.size ?? 0) - this.meta.head < this.config.maxBytes) return;
+    if (this.afterHold) return this.afterHold;
+    const held = this.rotationHold?.();
+    if (held) {
+      this.afterHold = held.then(() => {
+        this.afterHold = undefined;
+        return this.rotateIfDue();
+      });
+      return this.afterHold;
+    }
     await this.exclusive(async () => {
       await this.settle();
       const size = await sizeOf(this.path);
@@ -260,7 +273,7 @@ export class LogFile {
           if (dropped) this.onProblem?.(dropped);
           else this.problemSolved();
         },
-        () => this.turns.contended,
+        () => this.turns.contended || this.rotationHold?.() !== undefined,
       );
       // Steps left for after the turn that waits (exclusive() runs the check again then).
       if (yielded) this.checkAgain = true;

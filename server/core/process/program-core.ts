@@ -66,7 +66,11 @@ export class ProgramCore {
     private readonly notify: () => void,
   ) {
     this.configValue = config;
-    this.logs = new ProgramLogs(deps.logDir, config, { onGrow: deps.logBudget?.noteGrowth, onProblem: (message) => this.emit({ kind: "server", message }) });
+    this.logs = new ProgramLogs(deps.logDir, config, {
+      onGrow: deps.logBudget?.noteGrowth,
+      rotationHold: deps.logBudget?.hold,
+      onProblem: (message) => this.emit({ kind: "server", message }),
+    });
     this.stdout = this.logs.stdout;
     this.stderr = this.logs.stderr;
     this.probes = new ProgramProbes({ stdout: this.stdout, stderr: this.stderr }, () => this);

@@ -10,6 +10,8 @@ import type { LogStreamName, ProgramConfig } from "./types.js";
 export interface ProgramLogsHooks {
   /** Told when a file may have grown (the total cap, log-budget.ts). */
   onGrow?: (file: LogFile) => void;
+  /** What a rotation step waits for while the total cap drops (LogBudget.hold). */
+  rotationHold?: () => Promise<void> | undefined;
   /** Trouble with a file (rotation failing...), for the journal. */
   onProblem: (message: string) => void;
 }
@@ -39,6 +41,7 @@ export class ProgramLogs {
   private make(stream: LogStreamName): LogFile {
     const file = new LogFile(this.dir, this.config.name, stream, this.config.log, streamLabel(this.config, stream));
     file.onGrow = this.hooks.onGrow;
+    file.rotationHold = this.hooks.rotationHold;
     file.onProblem = this.hooks.onProblem;
     // The file exists from the start, so readers and followers can open it at once.
     try {
