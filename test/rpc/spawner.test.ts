@@ -3,9 +3,11 @@
 // a spawner killed with SIGKILL loses no run: they are adopted on the spot, their ends seen, and
 // the next start forks with a new spawner.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { ProcessState, StartWait, StopWait } from "../../client/ts/index.js";
+import { CorralClientError, ProcessState, StartWait, Status, StopWait } from "../../client/ts/index.js";
 import { readStat } from "../../server/core/os/proc.js";
 import { isAlive, SLOW_START_MS, startTestDaemon, waitUntil, type TestDaemon } from "../helpers/daemon.js";
 import { readAll } from "../helpers/logs.js";
@@ -160,5 +162,46 @@ test("the spawner sends a run's stop signal (its exits run on the spawner's core
   } finally {
     for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
     await daemon.stop();
+  }
+});
+
+test("an exec that fails inside the spawner fails the start with the errno and the path, and the spawner goes on forking", { timeout: 120_000 }, async () => {
+  // A script whose interpreter is missing passes the check before spawning (the file exists and
+  // is executable: spawnable.ts), so the exec itself fails, in the spawner's child.
+  const dir = mkdtempSync(join(tmpdir(), "corral-badexec-"));
+  const script = join(dir, "bad-interpreter");
+  writeFileSync(script, "#!/nonexistent/interpreter\necho never\n", { mode: 0o755 });
+  const daemon = await startTestDaemon({
+    readyTimeoutMs: SLOW_START_MS,
+    programs: {
+      first: { command: ["sleep", "300"], ...once },
+      bad: { command: [script], ...once },
+      after: { command: ["sleep", "300"], ...once },
+    },
+  });
+  const pids: number[] = [];
+  try {
+    const pm = daemon.client.processManager;
+    const first = await startOnSpawner(daemon, "first", pids);
+    const spawner = spawnerOf(daemon, first);
+    const failed = await pm.startProcess({ name: "bad", wait: StartWait.RUNNING }).then(
+      (reply) => assert.fail(`the start of a command that cannot exec succeeded: ${reply.process?.state}`),
+      (error: unknown) => error,
+    );
+    assert.ok(failed instanceof CorralClientError, String(failed));
+    assert.equal(failed.code, Status.FAILED_PRECONDITION, failed.message);
+    assert.equal(failed.errorInfo?.reason, "PROGRAM_FATAL", failed.message);
+    assert.match(failed.errorInfo?.metadata.spawn_error ?? "", new RegExp(`spawning ${script} failed: .*\\(exec\\): ENOENT$`));
+    const bad = (await pm.getProcess({ name: "bad" })).process;
+    assert.equal(bad?.state, ProcessState.FATAL, bad?.stateReason);
+    assert.match(bad?.stateReason ?? "", /gave up after 4 attempt\(s\) \(startretries=3\)/);
+    assert.ok(isAlive(spawner), "the spawner outlived its child's failed exec");
+    const after = await runningPid(daemon, "after");
+    pids.push(after);
+    assert.equal(spawnerOf(daemon, after), spawner, "the same spawner forked the next run");
+  } finally {
+    for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
