@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createConnection, type Socket } from "node:net";
-import { LogStream, ProcessState, Status, StartWait } from "../../client/ts/index.js";
-import { rpcError, sleep, startTestDaemon, waitUntil } from "../helpers/daemon.js";
+import { LogStream, ProcessState, Status, StartWait, StopWait } from "../../client/ts/index.js";
+import { readStat } from "../../server/core/os/proc.js";
+import { isAlive, rpcError, sleep, startTestDaemon, waitUntil } from "../helpers/daemon.js";
 import { openFdCount } from "../helpers/proc.js";
 
 const LIMIT = 128;
@@ -111,4 +112,56 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   assert.equal(daemon.child.exitCode, null, "the daemon never exited");
   await pm.stopProcess({ name: "worker" });
   await pm.stopProcess({ name: "ticker" });
+});
+
+test("out of file descriptors, a start through the spawner still succeeds: the spawner forks with fds of its own", async (t) => {
+  const daemon = await startTestDaemon({
+    wrapper: ["prlimit", `--nofile=${LIMIT}:${LIMIT}`, "--"],
+    programs: {
+      warmup: { command: ["sleep", "60"], autostart: false, startsecs: "0s", autorestart: "never", stop_timeout: "2s" },
+      worker: { command: ["/bin/sh", "-c", "echo working; exec sleep 60"], autostart: false, startsecs: "100ms", startretries: 0, stop_timeout: "2s" },
+    },
+  });
+  const sockets: Socket[] = [];
+  const pids: number[] = [];
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    for (const pid of pids) if (isAlive(pid)) process.kill(-pid, "SIGKILL");
+    await daemon.stop();
+  });
+  const pm = daemon.client.processManager;
+  const fds = () => openFdCount(daemon.pid);
+  // The spawner starts with the daemon; until it answers, Node's spawn forks (os/spawner.ts).
+  await waitUntil(
+    async () => {
+      await pm.stopProcess({ name: "warmup", wait: StopWait.STOPPED });
+      const pid = (await pm.startProcess({ name: "warmup", wait: StartWait.RUNNING })).process?.run?.pid ?? 0;
+      pids.push(pid);
+      return readStat(pid)?.ppid !== daemon.pid;
+    },
+    10_000,
+    "a run forked by the spawner",
+  );
+  for (let i = 0; i < LIMIT; i++) {
+    await new Promise<void>((resolve) => {
+      const socket = createConnection(daemon.socketPath, resolve);
+      socket.on("error", () => resolve());
+      sockets.push(socket);
+    });
+  }
+  await waitUntil(() => fds() >= LIMIT, 10_000, `the daemon to use up its ${LIMIT} fds (at ${fds()})`);
+  const started = await pm.startProcess({ name: "worker", wait: StartWait.RUNNING });
+  assert.equal(started.process?.state, ProcessState.RUNNING, started.process?.stateReason);
+  const worker = started.process?.run?.pid ?? 0;
+  pids.push(worker);
+  assert.notEqual(readStat(worker)?.ppid, daemon.pid, "the spawner forked it");
+  assert.ok(fds() >= LIMIT, `the daemon still had no fd left while it started (at ${fds()})`);
+  // Its output is in its log once fds come back (the child wrote it to a file the spawner opened).
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await waitUntil(() => fds() < LIMIT - 10, 10_000, "the daemon to release the connections' fds");
+  await waitUntil(async () => (await pm.readLogs({ name: "worker" })).chunk?.data.toString() === "working\n", 5000, "worker's output");
+  const stopped = await pm.stopProcess({ name: "worker", wait: StopWait.STOPPED });
+  assert.equal(stopped.process?.state, ProcessState.STOPPED, stopped.process?.stateReason);
+  assert.equal(isAlive(worker), false);
+  assert.equal(daemon.child.exitCode, null, "the daemon never exited");
 });
