@@ -72,14 +72,21 @@ export async function serve(args: ServerArgs): Promise<void> {
   process.on("SIGINT", () => requestStop("SIGINT received"));
   // supervisord's convention, and closing the terminal of a foreground daemon must not kill it.
   let reloading: Promise<void> | undefined;
-  process.on("SIGHUP", () => {
+  // The socket answers before startDaemon returns (autostart runs meanwhile): a SIGHUP then is
+  // not dropped but done once the daemon is up (the file may have changed since it was read).
+  let reloadWhenStarted = false;
+  const onSighup = () => {
     // A journal event (so clients see it too), which the event log writes to stderr.
     const say = (message: string) => {
       if (daemon) daemon.manager.journal.append("", 0, { kind: "server", message });
       else console.error(`corral: ${message}`);
     };
-    if (!daemon || stopRequested) return say(`SIGHUP received ${daemon ? "while shutting down" : "during start-up"}: ignored`);
+    if (stopRequested) return say("SIGHUP received while shutting down: ignored");
     if (!args.config) return say("SIGHUP received: no --config file (built-in example): nothing to reload, ignored");
+    if (!daemon) {
+      reloadWhenStarted = true;
+      return say("SIGHUP received during start-up: reloading once started");
+    }
     if (reloading) return say("SIGHUP received while a reload is in progress: ignored (send it again once it is done)");
     const running = daemon;
     const path = resolve(args.config);
@@ -98,7 +105,8 @@ export async function serve(args: ServerArgs): Promise<void> {
         reloading = undefined;
       }
     })();
-  });
+  };
+  process.on("SIGHUP", onSighup);
 
   try {
     const config = args.config ? await loadConfigFileIsolated(args.config) : builtinExampleConfig(home);
@@ -129,6 +137,7 @@ export async function serve(args: ServerArgs): Promise<void> {
   if (daemon.webUrl) console.log(`corral web dashboard on ${daemon.webUrl}`);
   for (const problem of daemon.manager.persistence.problems) console.error(`corral: ${problem}`);
   if (stopRequested) void daemon.close({ keepProcesses: keepOnStop });
+  else if (reloadWhenStarted) onSighup();
 
   try {
     await daemon.closed;

@@ -33,6 +33,23 @@ test("SIGHUP re-reads the config file and applies it, and says so in the daemon'
   });
 });
 
+test("a SIGHUP while the daemon starts up is not lost: it reloads once start-up is done", { timeout: 180_000 }, async () => {
+  await inSharedHome(async ({ home, owned, start }) => {
+    // The socket answers before start-up ends (autostart runs after it); the failpoint holds that
+    // window open for 3 s, so the signal surely lands in it.
+    const daemon = await start({ readyTimeoutMs: SLOW_START_MS, programs: { a: sleeper }, env: { CORRAL_FAILPOINTS: "daemon-init-delay-ms=3000" } });
+    await writeFile(join(home, "corral.yaml"), JSON.stringify({ programs: { a: sleeper, b: sleeper } }));
+    process.kill(daemon.pid, "SIGHUP");
+    await waitUntil(() => /SIGHUP received during start-up: reloading once started/.test(daemon.output()), 10_000, "the SIGHUP noted during start-up");
+    assert.doesNotMatch(daemon.output(), /daemon started with/, "the signal came before start-up ended");
+    let after = await listAll(daemon);
+    await waitUntil(async () => (after = await listAll(daemon)).get("b")?.state === ProcessState.RUNNING, 20_000, "b added and RUNNING");
+    owned.add(after.values());
+    await waitUntil(() => /reloaded \S+corral\.yaml: added b; changed -; removed -; restarted -/.test(daemon.output()), 10_000, "the reload in the log");
+    assert.equal(daemon.child.exitCode, null, "the daemon lives on");
+  });
+});
+
 test("SIGHUP without a config file is ignored and logged", { timeout: 180_000 }, async () => {
   const daemon = await startTestDaemon({ builtinExample: true, readyTimeoutMs: SLOW_START_MS });
   try {
