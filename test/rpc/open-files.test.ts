@@ -13,6 +13,21 @@ import { openFdCount } from "../helpers/proc.js";
 
 const LIMIT = 128;
 
+/**
+ * Each connection to the socket holds one fd in the daemon (plain sockets: gRPC channels would
+ * share one connection): connects until the daemon has none left. The sockets go into `sockets`.
+ */
+async function useUpFds(socketPath: string, pid: number, sockets: Socket[]): Promise<void> {
+  for (let i = 0; i < LIMIT; i++) {
+    await new Promise<void>((resolve) => {
+      const socket = createConnection(socketPath, resolve);
+      socket.on("error", () => resolve());
+      sockets.push(socket);
+    });
+  }
+  await waitUntil(() => openFdCount(pid) >= LIMIT, 10_000, `the daemon to use up its ${LIMIT} fds (at ${openFdCount(pid)})`);
+}
+
 test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays up and recovers", async (t) => {
   const daemon = await startTestDaemon({
     wrapper: ["prlimit", `--nofile=${LIMIT}:${LIMIT}`, "--"],
@@ -63,16 +78,7 @@ test("out of file descriptors: clear RESOURCE_EXHAUSTED errors, the daemon stays
   })();
   await waitUntil(() => followed.includes("tick3\n"), 5000, "the follower to get output");
 
-  // Each connection to the socket holds one fd in the daemon (plain sockets: gRPC channels
-  // would share one connection): connect until the daemon has none left.
-  for (let i = 0; i < LIMIT; i++) {
-    await new Promise<void>((resolve) => {
-      const socket = createConnection(daemon.socketPath, resolve);
-      socket.on("error", () => resolve());
-      sockets.push(socket);
-    });
-  }
-  await waitUntil(() => fds() >= LIMIT, 10_000, `the daemon to use up its ${LIMIT} fds (at ${fds()})`);
+  await useUpFds(daemon.socketPath, daemon.pid, sockets);
 
   const refused = await rpcError(pm.startProcess({ name: "worker", wait: StartWait.RUNNING }), "start with no fd left");
   assert.equal(refused.code, Status.RESOURCE_EXHAUSTED, refused.details);
@@ -142,14 +148,7 @@ test("out of file descriptors, a start through the spawner still succeeds: the s
     10_000,
     "a run forked by the spawner",
   );
-  for (let i = 0; i < LIMIT; i++) {
-    await new Promise<void>((resolve) => {
-      const socket = createConnection(daemon.socketPath, resolve);
-      socket.on("error", () => resolve());
-      sockets.push(socket);
-    });
-  }
-  await waitUntil(() => fds() >= LIMIT, 10_000, `the daemon to use up its ${LIMIT} fds (at ${fds()})`);
+  await useUpFds(daemon.socketPath, daemon.pid, sockets);
   const started = await pm.startProcess({ name: "worker", wait: StartWait.RUNNING });
   assert.equal(started.process?.state, ProcessState.RUNNING, started.process?.stateReason);
   const worker = started.process?.run?.pid ?? 0;
