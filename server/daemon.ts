@@ -1,7 +1,7 @@
 // One daemon in this process: the home locked, the config's programs under a ProcessManager, the
 // tasks and the process monitor, the gRPC endpoints and /metrics, autostart; and the close that
 // stops them in order (programs stopped or left for the next daemon, the lock released last).
-import { failpointNumber } from "./core/failpoints.js";
+import { failpointDelay } from "./core/failpoints.js";
 import { startSpawner } from "./core/os/spawner.js";
 import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -203,8 +203,7 @@ async function startLocked(home: string, options: StartDaemonOptions, releaseLoc
       });
     }
     // The socket answers from here on while start-up goes on (a test of SIGHUP then holds it open).
-    const initDelayMs = failpointNumber("daemon-init-delay-ms");
-    if (initDelayMs) await new Promise((resolve) => setTimeout(resolve, initDelayMs));
+    await failpointDelay("daemon-init-delay-ms");
     await manager.init();
   } catch (error) {
     await close();

@@ -1,6 +1,8 @@
 // Fault injection for crash tests, off unless CORRAL_FAILPOINTS is set (e.g.
 // "crash-after-fork,state-save-delay-ms=5000"): lets a test kill the daemon at an exact point
 // that no outside timing can hit reliably (etcd's gofail does the same).
+import { setTimeout as sleepFor } from "node:timers/promises";
+
 const points = new Map<string, string>();
 for (const item of (process.env.CORRAL_FAILPOINTS ?? "").split(",")) {
   const [name, value = ""] = item.trim().split("=", 2);
@@ -21,4 +23,10 @@ export function failpointValue(name: string): string | undefined {
 export function failpointNumber(name: string): number | undefined {
   const value = points.get(name);
   return value === undefined || value === "" || Number.isNaN(Number(value)) ? undefined : Number(value);
+}
+
+/** Waits the milliseconds this failpoint is set to (a slow disk, a held event loop); at once when it is not set. */
+export async function failpointDelay(name: string): Promise<void> {
+  const ms = failpointNumber(name);
+  if (ms) await sleepFor(ms);
 }

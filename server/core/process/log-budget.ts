@@ -3,7 +3,7 @@
 // programs go first; when no backup is left, current files are cut down to their last partial
 // block, largest first (the same lossless cut as rotation). Logical offsets never change, and
 // every drop is remembered with its offsets, so a reader of dropped data is told what went and why.
-import { failpointNumber } from "../failpoints.js";
+import { failpointDelay } from "../failpoints.js";
 import type { LogFile } from "./log-file.js";
 
 /** A backup as the total cap sees it (log-budget.ts). */
@@ -211,8 +211,7 @@ export class LogBudget {
     }
     const why = (bytes: number) => `all logs took ${bytes} bytes, over server.logs.max_total=${cap}`;
     // A slow round (a loaded disk, a held event loop), for the test of hold().
-    const delay = failpointNumber("log-budget-round-delay-ms");
-    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+    await failpointDelay("log-budget-round-delay-ms");
 
     // Oldest first across programs: a file's highest-numbered backup is its oldest. What goes is
     // chosen first, then dropped file by file in parallel (in order within a file): one at a time,
